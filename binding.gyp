@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "daemonkit",
+      "sources": ["native/daemonkit.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,98 @@
+/** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
+
+export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+interface FlagSpec {
+  takesValue: boolean;
+  repeatable?: boolean;
+  commands: readonly CommandName[] | 'all';
+}
+
+const START: CommandName[] = ['start', 'run', 'restart'];
+const STOP: CommandName[] = ['stop', 'restart'];
+
+export const FLAGS: Record<string, FlagSpec> = {
+  name: { takesValue: true, commands: 'all' },
+  pidfile: { takesValue: true, commands: 'all' },
+  quiet: { takesValue: false, commands: 'all' },
+  chdir: { takesValue: true, commands: START },
+  umask: { takesValue: true, commands: START },
+  stdin: { takesValue: true, commands: START },
+  stdout: { takesValue: true, commands: START },
+  stderr: { takesValue: true, commands: START },
+  env: { takesValue: true, repeatable: true, commands: START },
+  grace: { takesValue: true, commands: START },
+  timeout: { takesValue: true, commands: STOP },
+  retry: { takesValue: true, commands: STOP },
+  json: { takesValue: false, commands: ['status'] },
+  verbose: { takesValue: false, commands: ['status'] },
+  signal: { takesValue: true, commands: ['reload'] },
+};
+
+const SHORT: Record<string, string> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
+
+export interface ParsedArgs {
+  command: CommandName;
+  flags: Record<string, string[]>;
+  /** The COMMAND after `--`, or null when there was no `--`. */
+  rest: string[] | null;
+}
+
+/** Parse argv (without node and script). Returns the problems found instead of throwing. */
+export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problems: string[] } {
+  const problems: string[] = [];
+  const [command, ...tail] = argv;
+  if (!command) return { problems: [`missing command: one of ${COMMANDS.join(', ')}`] };
+  if (!(COMMANDS as readonly string[]).includes(command)) return { problems: [`unknown command '${command}': use one of ${COMMANDS.join(', ')}`] };
+  const cmd = command as CommandName;
+  const flags: Record<string, string[]> = {};
+  let rest: string[] | null = null;
+  for (let i = 0; i < tail.length; i++) {
+    const arg = tail[i]!;
+    if (arg === '--') {
+      rest = tail.slice(i + 1);
+      break;
+    }
+    let name: string;
+    let value: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      if (eq >= 0) value = arg.slice(eq + 1);
+    } else if (/^-[A-Za-z]$/.test(arg) && SHORT[arg[1]!]) {
+      name = SHORT[arg[1]!]!;
+    } else {
+      problems.push(`unexpected argument '${arg}'${START.includes(cmd) ? ' (put the COMMAND after --)' : ''}`);
+      continue;
+    }
+    const spec = FLAGS[name];
+    if (!spec) {
+      problems.push(`unknown option --${name}`);
+      continue;
+    }
+    if (spec.commands !== 'all' && !spec.commands.includes(cmd)) {
+      problems.push(`option --${name} does not apply to '${cmd}'`);
+      if (spec.takesValue && value === undefined) i++;
+      continue;
+    }
+    if (spec.takesValue && value === undefined) {
+      if (i + 1 >= tail.length || tail[i + 1] === '--') {
+        problems.push(`option --${name} needs a value`);
+        continue;
+      }
+      value = tail[++i]!;
+    }
+    if (!spec.takesValue && value !== undefined) {
+      problems.push(`option --${name} takes no value`);
+      continue;
+    }
+    const list = (flags[name] ??= []);
+    if (list.length > 0 && !spec.repeatable) {
+      problems.push(`option --${name} given more than once`);
+      continue;
+    }
+    list.push(value ?? '');
+  }
+  return { args: { command: cmd, flags, rest }, problems };
+}

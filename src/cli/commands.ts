@@ -1,0 +1,143 @@
+/** The CLI's commands: validate, call the library, print, return the exit code. */
+import { DaemonError, isDaemonError } from '../errors.js';
+import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
+import { Problems, validateIdentity, validateSignal, validateStart, validateStop, type StartOptions } from '../options.js';
+import { servicePaths, type ServicePaths } from '../paths.js';
+import type { StopSchedule } from '../schedule.js';
+import { readSpec } from '../spec-file.js';
+import type { ParsedArgs } from './args.js';
+import { formatExit, statusLine } from './format.js';
+
+const say = (text: string): void => void process.stdout.write(`${text}\n`);
+const warn = (text: string): void => void process.stderr.write(`daemonkit: ${text}\n`);
+
+function report(action: Action, error: unknown): number {
+  if (!isDaemonError(error)) throw error;
+  warn(error.message);
+  const tail = error.details.stderrTail;
+  if (Array.isArray(tail) && tail.length > 0) {
+    process.stderr.write(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${String(l)}`).join('\n')}\n`);
+  }
+  return exitCodeFor(action, error.code);
+}
+
+function startOptions(args: ParsedArgs): StartOptions {
+  const f = args.flags;
+  const o: StartOptions = {};
+  if (f.chdir) o.chdir = f.chdir[0]!;
+  if (f.umask) o.umask = f.umask[0]!;
+  if (f.stdin) o.stdin = f.stdin[0]!;
+  if (f.stdout) o.stdout = f.stdout[0]!;
+  if (f.stderr) o.stderr = f.stderr[0]!;
+  if (f.env) o.env = f.env;
+  if (f.grace) o.graceMs = f.grace[0]!;
+  return o;
+}
+
+export async function runCommand(args: ParsedArgs): Promise<number> {
+  const f = args.flags;
+  const quiet = Boolean(f.quiet);
+  const problems = new Problems();
+  const identity = { ...(f.name ? { name: f.name[0]! } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
+  validateIdentity(identity, problems);
+  const start = ['start', 'run', 'restart'].includes(args.command) ? validateStart(startOptions(args), problems) : null;
+  const schedule: StopSchedule | null = ['stop', 'restart'].includes(args.command)
+    ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)
+    : null;
+  const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
+  if ((args.command === 'start' || args.command === 'run') && (args.rest === null || args.rest.length === 0)) {
+    problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
+  }
+  if (args.rest !== null && !['start', 'run', 'restart'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
+  if (problems.list.length > 0) {
+    for (const p of problems.list) warn(p);
+    return EXIT.BAD_ARGS;
+  }
+  const paths = servicePaths(identity);
+  const action = args.command;
+  try {
+    switch (action) {
+      case 'status':
+        return await status(paths, Boolean(f.json), Boolean(f.verbose));
+      case 'stop':
+        return await stop(paths, schedule!, quiet);
+      case 'reload': {
+        const { reloadService } = await import('../reload.js');
+        const { pid } = reloadService(paths, signal!);
+        if (!quiet) say(`${paths.display}: sent ${signal} to pid ${pid}`);
+        return EXIT.OK;
+      }
+      case 'start': {
+        const { buildCommandSpec } = await import('../resolve.js');
+        const { startService } = await import('../start.js');
+        const spec = buildCommandSpec(args.rest!, start!, paths);
+        const result = await startService(paths, spec);
+        if (!quiet) {
+          say(result.started
+            ? `${paths.display}: started, pid ${result.pid}${result.childPid ? ` (command pid ${result.childPid})` : ''}`
+            : `${paths.display}: already running, pid ${result.pid ?? 'unknown'}`);
+        }
+        return EXIT.OK;
+      }
+      case 'restart':
+        return await restart(paths, args, start!, schedule!, quiet);
+      case 'run': {
+        const { runForeground } = await import('./run.js');
+        return await runForeground(paths, args.rest!, start!);
+      }
+    }
+  } catch (error) {
+    return report(action, error);
+  }
+}
+
+async function status(paths: ServicePaths, json: boolean, verbose: boolean): Promise<number> {
+  const { serviceStatus } = await import('../status.js');
+  const s = serviceStatus(paths);
+  if (json) say(JSON.stringify(s));
+  else {
+    say(statusLine(s));
+    if (verbose) {
+      say(`  pidfile: ${s.pidfile}`);
+      if (s.lastExit) say(`  last exit: ${formatExit(s.lastExit)}`);
+    }
+  }
+  return s.code;
+}
+
+async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean): Promise<number> {
+  const { stopService } = await import('../stop.js');
+  const result = await stopService(paths, schedule);
+  for (const note of result.notes) warn(note);
+  if (!quiet) say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
+  return EXIT.OK;
+}
+
+async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<typeof validateStart>, schedule: StopSchedule, quiet: boolean): Promise<number> {
+  const { buildCommandSpec } = await import('../resolve.js');
+  const { startService } = await import('../start.js');
+  const recorded = readSpec(paths);
+  let command = args.rest;
+  let opts = given;
+  if (command === null || command.length === 0) {
+    if (!recorded) throw new DaemonError('BAD_OPTION', `${paths.display}: no COMMAND given and none recorded from an earlier start`);
+    command = recorded.command;
+    // Options given now win; the rest come from the recorded start. The environment is the
+    // current one plus the recorded --env values: never a frozen copy.
+    const f = args.flags;
+    opts = {
+      chdir: f.chdir ? given.chdir : recorded.chdir,
+      umask: f.umask ? given.umask : recorded.umask,
+      stdin: f.stdin ? given.stdin : recorded.stdin,
+      env: [...recorded.envOverrides, ...given.env],
+      graceMs: f.grace ? given.graceMs : recorded.graceMs,
+      ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
+      ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr ? { stderr: recorded.stderr } : {}),
+    };
+  }
+  const spec = buildCommandSpec(command, opts, paths);
+  await stop(paths, schedule, true);
+  const result = await startService(paths, spec);
+  if (!quiet) say(`${paths.display}: ${result.started ? 'restarted' : 'already running'}, pid ${result.pid ?? 'unknown'}`);
+  return EXIT.OK;
+}

@@ -1,0 +1,50 @@
+/** How the CLI says things (pure): durations, sizes, exits, status lines. */
+import type { ServiceStatus } from '../status.js';
+import type { ExitRecord } from '../state.js';
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatExit(exit: ExitRecord): string {
+  const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const when = new Date(exit.at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return `${how}${exit.byStop ? ' (stopped)' : ''} at ${when} after ${formatDuration(exit.uptimeMs)}`;
+}
+
+/** The one-line status: name, pid, uptime, memory; or why it is not running. */
+export function statusLine(s: ServiceStatus): string {
+  if (s.running) {
+    const parts = [`${s.name}: ${s.state}`, `pid ${s.pid ?? '?'}`];
+    if (s.childPid) parts.push(`command pid ${s.childPid}`);
+    if (s.uptimeMs !== null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
+    if (s.rssBytes !== null) parts.push(`memory ${formatBytes(s.rssBytes)}`);
+    return parts.join(', ');
+  }
+  const words: Record<string, string> = {
+    'never-started': 'not running (never started)', stopped: 'not running (stopped)', exited: 'not running (exited)',
+    failed: 'dead (failed)', dead: 'dead', unknown: 'status unknown',
+  };
+  let line = `${s.name}: ${words[s.state] ?? s.state}`;
+  if (s.lastExit) line += `; last exit: ${formatExit(s.lastExit)}`;
+  if (s.reason) line += `; ${s.reason}`;
+  return line;
+}

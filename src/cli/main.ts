@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
+ * validates once, and loads only the module the command needs (start-up is paid by every call).
+ */
+import { parseArgs, type ParsedArgs } from './args.js';
+import { EXIT } from '../exit-codes.js';
+
+const USAGE = `usage:
+  daemonkit start   [options] -- COMMAND [ARG...]
+  daemonkit stop    [options]
+  daemonkit restart [options] [-- COMMAND [ARG...]]
+  daemonkit status  [options] [--json]
+  daemonkit reload  [options] [--signal NAME]
+  daemonkit run     [options] -- COMMAND [ARG...]
+identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return argv.length === 0 ? EXIT.BAD_ARGS : EXIT.OK;
+  }
+  if (argv[0] === '--version') {
+    process.stdout.write('daemonkit 0.1.0\n');
+    return EXIT.OK;
+  }
+  const { args, problems } = parseArgs(argv);
+  if (problems.length > 0 || !args) {
+    for (const p of problems) process.stderr.write(`daemonkit: ${p}\n`);
+    return EXIT.BAD_ARGS;
+  }
+  const { runCommand } = await import('./commands.js');
+  return runCommand(args as ParsedArgs);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Never a stack trace for the user: one line, and a generic failure code.
+    process.stderr.write(`daemonkit: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = EXIT.GENERIC;
+  },
+);

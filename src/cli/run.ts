@@ -1,0 +1,49 @@
+/**
+ * `run`: the supervisor in the foreground. Same lock and pidfile as `start`, no detaching;
+ * the COMMAND logs to our stdout/stderr unless told otherwise. Exits with the COMMAND's code
+ * (128+N for a death by signal N), as a container's entry point should.
+ */
+import { constants } from 'node:os';
+import { exitCodeFor, EXIT } from '../exit-codes.js';
+import type { ValidStart } from '../options.js';
+import type { ServicePaths } from '../paths.js';
+import { buildCommandSpec } from '../resolve.js';
+import { runningPid } from '../start.js';
+import { runService } from '../supervisor/service.js';
+import { cleanExecContext } from '../sys/hygiene.js';
+
+export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
+  const spec = buildCommandSpec(command, opts, paths, { foreground: true });
+  cleanExecContext();
+  let failure = 0;
+  let already = false;
+  const service = runService(paths, spec, (event) => {
+    if (event.type === 'already-running') already = true;
+    if (event.type === 'start-failed') {
+      process.stderr.write(`daemonkit: ${event.error.message}\n`);
+      failure = exitCodeFor('run', event.error.code);
+    }
+  });
+  const onStop = (): void => service.requestStop();
+  const forward = (signal: NodeJS.Signals) => (): void => {
+    const pid = service.supervision()?.child.pid;
+    if (pid) process.kill(pid, signal);
+  };
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ['SIGTERM', onStop], ['SIGINT', onStop], ['SIGQUIT', onStop],
+    ['SIGHUP', forward('SIGHUP')], ['SIGUSR1', forward('SIGUSR1')], ['SIGUSR2', forward('SIGUSR2')],
+  ];
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    const exit = await service.done;
+    if (already) {
+      process.stderr.write(`daemonkit: ${paths.display} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`);
+      return EXIT.GENERIC;
+    }
+    if (!exit) return failure || EXIT.GENERIC;
+    if (exit.signal) return 128 + ((constants.signals as Record<string, number>)[exit.signal] ?? 0);
+    return exit.code ?? EXIT.GENERIC;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Launcher side of detaching: open the daemon's stdio, fork twice (native), hand it a payload
+ * on a pipe and wait for its report. Resolves only once the daemon says it is ready, or with
+ * the reason it is not (daemon(7) steps 14-15).
+ */
+import { closeSync, constants as C, openSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import { DaemonError, errnoCode } from '../errors.js';
+import { makePipe, spawnDaemon } from '../sys/native.js';
+import { MARKER, type ReportMessage } from './channel.js';
+
+export interface LaunchSpec {
+  /** argv[1..] for node: [...execArgv, script, ...args] */
+  nodeArgs: string[];
+  env: NodeJS.ProcessEnv;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  payload: unknown;
+}
+
+export type LaunchOutcome =
+  | { kind: 'ready'; pid: number; childPid?: number }
+  | { kind: 'running' };
+
+export function openAppend(path: string): number {
+  try {
+    return openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644);
+  } catch (error) {
+    const code = errnoCode(error);
+    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : (error as Error).message;
+    throw new DaemonError(code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${why}`, { path });
+  }
+}
+
+function openStdin(path: string): number {
+  try {
+    return openSync(path, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
+  } catch (error) {
+    throw new DaemonError('BAD_OPTION', `cannot open --stdin ${path}: ${(error as Error).message}`, { path });
+  }
+}
+
+export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
+  const owned: number[] = [];
+  const own = (fd: number): number => (owned.push(fd), fd);
+  let reportRead = -1;
+  try {
+    const stdin = own(openStdin(spec.stdin));
+    const stdout = own(openAppend(spec.stdout));
+    const stderr = spec.stderr === spec.stdout ? stdout : own(openAppend(spec.stderr));
+    const [rRead, rWrite] = makePipe();
+    reportRead = rRead;
+    own(rWrite);
+    const [pRead, pWrite] = makePipe();
+    own(pRead);
+    own(pWrite);
+    const env = { ...spec.env, [MARKER]: randomBytes(8).toString('hex') };
+    const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    try {
+      spawnDaemon(process.execPath, [process.execPath, ...spec.nodeArgs], envp, [stdin, stdout, stderr, rWrite, pRead], '/');
+    } catch (error) {
+      throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
+    }
+    // The daemon reads the payload first thing; a payload over the pipe buffer waits for that.
+    const payload = Buffer.from(JSON.stringify(spec.payload));
+    for (const fd of owned.splice(0)) if (fd !== pWrite) closeSync(fd);
+    try {
+      writeSync(pWrite, payload);
+    } finally {
+      closeSync(pWrite);
+    }
+    const reading = readReport(reportRead);
+    reportRead = -1; // owned by the reader now, which closes it
+    return await reading;
+  } finally {
+    for (const fd of owned) closeSync(fd);
+    if (reportRead >= 0) closeSync(reportRead);
+  }
+}
+
+/** Read report lines until a terminal message, or EOF (the daemon died first). */
+function readReport(fd: number): Promise<LaunchOutcome> {
+  return new Promise((resolve, reject) => {
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    let buffer = '';
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      pipe.destroy();
+      fn();
+    };
+    pipe.setEncoding('utf8');
+    pipe.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let msg: ReportMessage;
+        try {
+          msg = JSON.parse(line) as ReportMessage;
+        } catch {
+          continue;
+        }
+        if (msg.type === 'ready') finish(() => resolve({ kind: 'ready', pid: msg.pid, ...(msg.childPid ? { childPid: msg.childPid } : {}) }));
+        else if (msg.type === 'running') finish(() => resolve({ kind: 'running' }));
+        else if (msg.type === 'error') finish(() => reject(new DaemonError(msg.code as DaemonError['code'], msg.message, msg.details ?? {})));
+      }
+    });
+    pipe.on('error', () => undefined);
+    pipe.on('close', () =>
+      finish(() => reject(new DaemonError('START_FAILED', 'the daemon exited before it was ready'))),
+    );
+  });
+}

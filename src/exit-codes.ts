@@ -1,0 +1,42 @@
+/**
+ * The one place where errors become exit codes: LSB init-script codes per action
+ * (LSB Core 3.1.1 §20.2). status has its own table (0 running, 1 dead, 3 stopped, 4 unknown).
+ */
+import type { DaemonErrorCode } from './errors.js';
+
+export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run';
+
+export const EXIT = {
+  OK: 0,
+  GENERIC: 1,
+  BAD_ARGS: 2,
+  UNIMPLEMENTED: 3,
+  NO_PRIVILEGE: 4,
+  NOT_INSTALLED: 5,
+  NOT_CONFIGURED: 6,
+  NOT_RUNNING: 7,
+  STATUS_DEAD: 1,
+  STATUS_STOPPED: 3,
+  STATUS_UNKNOWN: 4,
+} as const;
+
+const ACTION_TABLE: Record<DaemonErrorCode, number> = {
+  BAD_OPTION: EXIT.BAD_ARGS,
+  BAD_PIDFILE: EXIT.BAD_ARGS,
+  PIDFILE_UNREADABLE: EXIT.NO_PRIVILEGE,
+  NO_PERMISSION: EXIT.NO_PRIVILEGE,
+  LOCK_FAILED: EXIT.GENERIC,
+  COMMAND_NOT_FOUND: EXIT.NOT_INSTALLED,
+  SPAWN_FAILED: EXIT.GENERIC,
+  START_FAILED: EXIT.GENERIC,
+  NOT_RUNNING: EXIT.NOT_RUNNING,
+  STOP_TIMEOUT: EXIT.GENERIC,
+  STATE_WRITE_FAILED: EXIT.GENERIC,
+};
+
+/** Exit code for an error raised while performing `action`. */
+export function exitCodeFor(action: Action, code: DaemonErrorCode | undefined): number {
+  if (code === undefined) return action === 'status' ? EXIT.STATUS_UNKNOWN : EXIT.GENERIC;
+  if (action === 'status') return code === 'BAD_OPTION' ? EXIT.BAD_ARGS : EXIT.STATUS_UNKNOWN;
+  return ACTION_TABLE[code];
+}

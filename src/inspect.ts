@@ -1,0 +1,53 @@
+/**
+ * What is true of a service right now, from the kernel: is its lock held, and by which pid.
+ * Read-only: never deletes, never signals, never takes the lock.
+ */
+import { readdirSync } from 'node:fs';
+import { DaemonError, isDaemonError } from './errors.js';
+import type { ServicePaths } from './paths.js';
+import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
+import { readState, type ServiceState } from './state.js';
+
+export interface Inspection {
+  paths: ServicePaths;
+  probe: LockProbe;
+  /** The lock is held. */
+  running: boolean;
+  /** The verified daemon pid (holds the lock), when running. */
+  pid: number | null;
+  /** A pidfile pid that is not the lock holder: stale (dead daemon or a recycled pid). */
+  stalePid: number | null;
+  /** Why the pidfile could not be used, if it could not. */
+  pidfileProblem: DaemonError | null;
+  state: ServiceState | null;
+}
+
+/** Scan /proc for the process holding the lock file (used when the pidfile does not say). */
+export function findLockHolder(probe: LockProbe, hint?: number): number | null {
+  if (hint && pidHoldsLock(hint, probe)) return hint;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidHoldsLock(pid, probe)) return pid;
+  }
+  return null;
+}
+
+export function inspectService(paths: ServicePaths): Inspection {
+  const probe = probeLock(paths.lockfile);
+  let pidfilePid: number | null = null;
+  let pidfileProblem: DaemonError | null = null;
+  try {
+    pidfilePid = readPidfile(paths.pidfile);
+  } catch (error) {
+    if (!isDaemonError(error)) throw error;
+    pidfileProblem = error;
+  }
+  const state = readState(paths.statefile);
+  if (!probe.held) return { paths, probe, running: false, pid: null, stalePid: pidfilePid, pidfileProblem, state };
+  const pid = pidfilePid !== null && pidHoldsLock(pidfilePid, probe) ? pidfilePid : findLockHolder(probe, state?.pid);
+  return {
+    paths, probe, running: true, pid,
+    stalePid: pidfilePid !== null && pidfilePid !== pid ? pidfilePid : null,
+    pidfileProblem, state,
+  };
+}

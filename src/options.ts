@@ -1,0 +1,129 @@
+/**
+ * Option validation, once, at the boundary (pure): every problem is reported at once, each
+ * naming the value at fault. Shared by the CLI and the library.
+ */
+import { checkName, printable } from './paths.js';
+import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
+
+export interface IdentityOptions {
+  name?: string;
+  pidfile?: string;
+}
+
+export interface StartOptions extends IdentityOptions {
+  chdir?: string;
+  umask?: string | number;
+  stdin?: string;
+  stdout?: string;
+  stderr?: string;
+  env?: string[] | Record<string, string>;
+  graceMs?: number | string;
+}
+
+export interface ValidStart {
+  chdir: string;
+  umask: number;
+  stdin: string;
+  stdout?: string;
+  stderr?: string;
+  env: string[];       // KEY=VALUE
+  graceMs: number;
+}
+
+export const DEFAULT_GRACE_MS = 500;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class Problems {
+  readonly list: string[] = [];
+  add(problem: string): void {
+    this.list.push(problem);
+  }
+}
+
+export function validateIdentity(opts: IdentityOptions, problems: Problems): void {
+  if (opts.name === undefined && opts.pidfile === undefined) problems.add('a service needs --name NAME or --pidfile PATH');
+  if (opts.name !== undefined) {
+    const why = checkName(opts.name);
+    if (why) problems.add(why);
+  }
+  if (opts.pidfile !== undefined) {
+    if (opts.pidfile === '' || opts.pidfile.includes('\0') || opts.pidfile.endsWith('/')) {
+      problems.add(`invalid --pidfile '${printable(opts.pidfile)}': it must name a file`);
+    }
+  }
+}
+
+function path(value: string | undefined, flag: string, problems: Problems): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '' || value.includes('\0') || value.includes('\n')) {
+    problems.add(`invalid --${flag} '${printable(value)}': not a usable path`);
+    return undefined;
+  }
+  return value;
+}
+
+export function validateStart(opts: StartOptions, problems: Problems): ValidStart {
+  let umask = 0o022;
+  if (opts.umask !== undefined) {
+    const text = typeof opts.umask === 'number' ? opts.umask.toString(8) : opts.umask;
+    if (/^0?[0-7]{1,3}$/.test(text)) umask = Number.parseInt(text, 8);
+    else problems.add(`invalid --umask '${printable(String(opts.umask))}': use an octal mask such as 022 or 0077`);
+  }
+  let graceMs = DEFAULT_GRACE_MS;
+  if (opts.graceMs !== undefined) {
+    const text = String(opts.graceMs);
+    if (/^[0-9]{1,9}$/.test(text)) graceMs = Number(text);
+    else problems.add(`invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more`);
+  }
+  const env: string[] = [];
+  const entries = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const item of entries) {
+    const eq = item.indexOf('=');
+    const key = eq > 0 ? item.slice(0, eq) : '';
+    if (!ENV_KEY.test(key) || item.includes('\0')) problems.add(`invalid --env '${printable(item)}': use KEY=VALUE with KEY made of letters, digits and '_'`);
+    else env.push(item);
+  }
+  const out: ValidStart = {
+    chdir: path(opts.chdir, 'chdir', problems) ?? '/',
+    umask,
+    stdin: path(opts.stdin, 'stdin', problems) ?? '/dev/null',
+    env,
+    graceMs,
+  };
+  const stdout = path(opts.stdout, 'stdout', problems);
+  const stderr = path(opts.stderr, 'stderr', problems);
+  if (stdout !== undefined) out.stdout = stdout;
+  if (stderr !== undefined) out.stderr = stderr;
+  return out;
+}
+
+/** --timeout SECONDS and --retry SCHEDULE → one schedule (default TERM/10/KILL/5). */
+export function validateStop(opts: { timeout?: string; retry?: string }, problems: Problems): StopSchedule {
+  if (opts.timeout !== undefined && opts.retry !== undefined) {
+    problems.add('give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)');
+    return defaultSchedule();
+  }
+  if (opts.retry !== undefined) {
+    try {
+      return parseSchedule(opts.retry);
+    } catch (error) {
+      problems.add(`invalid --retry: ${(error as Error).message}`);
+      return defaultSchedule();
+    }
+  }
+  if (opts.timeout !== undefined) {
+    if (/^(?:[0-9]+(?:\.[0-9]+)?)$/.test(opts.timeout)) return defaultSchedule(Number(opts.timeout));
+    problems.add(`invalid --timeout '${printable(opts.timeout)}': a number of seconds`);
+  }
+  return defaultSchedule();
+}
+
+export function validateSignal(value: string | undefined, problems: Problems): NodeJS.Signals {
+  if (value === undefined) return 'SIGHUP';
+  const s = parseSignal(value);
+  if (!s || s.number === 0) {
+    problems.add(`invalid --signal '${printable(value)}': use a signal name such as HUP or USR2`);
+    return 'SIGHUP';
+  }
+  return s.signal;
+}

@@ -1,0 +1,77 @@
+/**
+ * Where a service's files live. A service is identified by --name (files under
+ * $DAEMONKIT_HOME/NAME/) or, with --pidfile alone, by its pidfile path (like start-stop-daemon).
+ */
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+
+export interface ServicePaths {
+  /** What users see: the name, or the pidfile path for pidfile-identified services. */
+  display: string;
+  name?: string;
+  dir: string;        // state directory: state.json, logs, stop requests
+  pidfile: string;
+  lockfile: string;   // pidfile + '.lock': the kernel lock that means "running"
+  statefile: string;
+  specfile: string;   // how it was started (0600: --env values may be secrets)
+  logfile: string;
+  stopRequest: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
+/** null when valid, else why not. */
+export function checkName(name: string): string | null {
+  if (NAME.test(name)) return null;
+  return `invalid --name '${printable(name)}': use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit`;
+}
+
+/** A value made safe to print on one line. */
+export function printable(text: string): string {
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return JSON.stringify(shown).slice(1, -1);
+}
+
+/** $DAEMONKIT_HOME, else /run/daemonkit for root, else $XDG_RUNTIME_DIR/daemonkit, else ~/.local/state/daemonkit. */
+export function daemonkitHome(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (env.DAEMONKIT_HOME) return env.DAEMONKIT_HOME;
+  if (uid === 0) return '/run/daemonkit';
+  if (env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR)) return join(env.XDG_RUNTIME_DIR, 'daemonkit');
+  return join(homedir(), '.local', 'state', 'daemonkit');
+}
+
+export function servicePaths(
+  id: { name?: string; pidfile?: string },
+  home: string = daemonkitHome(),
+  cwd: string = process.cwd(),
+): ServicePaths {
+  const pidfile = id.pidfile === undefined ? undefined : resolve(cwd, id.pidfile);
+  let dir: string;
+  let display: string;
+  let logName: string;
+  if (id.name !== undefined) {
+    dir = join(home, id.name);
+    display = id.name;
+    logName = id.name;
+  } else if (pidfile !== undefined) {
+    const hash = createHash('sha256').update(pidfile).digest('hex').slice(0, 16);
+    dir = join(home, '.pidfile', hash);
+    display = pidfile;
+    logName = basename(pidfile).replace(/\.pid$/, '') || 'daemon';
+  } else {
+    throw new Error('a service needs --name or --pidfile');
+  }
+  const pid = pidfile ?? join(dir, 'pid');
+  return {
+    display,
+    ...(id.name !== undefined ? { name: id.name } : {}),
+    dir,
+    pidfile: pid,
+    lockfile: `${pid}.lock`,
+    statefile: join(dir, 'state.json'),
+    specfile: join(dir, 'spec.json'),
+    logfile: join(dir, `${logName}.log`),
+    stopRequest: join(dir, 'stop.json'),
+  };
+}

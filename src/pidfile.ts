@@ -1,0 +1,196 @@
+/**
+ * The pidfile and its lock. "Running" means the lock file is locked (an OFD lock, released by
+ * the kernel when its holder dies); the pidfile is metadata, written atomically by the holder.
+ */
+import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DaemonError, errnoCode } from './errors.js';
+import { isLockedElsewhere, lockExclusive } from './sys/native.js';
+import { holdsFile } from './sys/proc.js';
+
+const PID_MAX = 4194304; // the kernel's upper bound for pid_max
+
+export interface PidLock {
+  fd: number;
+  dev: bigint;
+  ino: bigint;
+}
+
+function fileError(error: unknown, path: string, what: string): DaemonError {
+  const code = errnoCode(error);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new DaemonError('NO_PERMISSION', `cannot ${what} ${path}: permission denied`, { path }, { cause: error });
+  }
+  if (code === 'ELOOP') return new DaemonError('BAD_PIDFILE', `${path} is a symbolic link; refusing to follow it`, { path }, { cause: error });
+  if (code === 'EISDIR') return new DaemonError('BAD_PIDFILE', `${path} is a directory, not a file`, { path }, { cause: error });
+  if (code === 'ENOTDIR') return new DaemonError('BAD_PIDFILE', `a parent of ${path} is not a directory`, { path }, { cause: error });
+  return new DaemonError('LOCK_FAILED', `cannot ${what} ${path}: ${(error as Error).message}`, { path }, { cause: error });
+}
+
+/** Create the directory holding `path` (0755), mapping failures to typed errors. */
+export function ensureDir(path: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    throw fileError(error, dir, 'create directory');
+  }
+}
+
+function openLockFile(lockfile: string, create: boolean): number | null {
+  const flags = (create ? C.O_RDWR | C.O_CREAT : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
+  let fd: number;
+  try {
+    fd = openSync(lockfile, flags, 0o644);
+  } catch (error) {
+    if (!create && errnoCode(error) === 'ENOENT') return null;
+    throw fileError(error, lockfile, create ? 'create lock file' : 'open lock file');
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, { path: lockfile });
+  }
+  return fd;
+}
+
+/**
+ * Take the service's lock for this process's whole life. Returns null when another process
+ * holds it (the service is running). The fd is close-on-exec: children never inherit it.
+ */
+export function acquirePidLock(lockfile: string): PidLock | null {
+  ensureDir(lockfile);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const fd = openLockFile(lockfile, true)!;
+    if (!lockExclusive(fd)) {
+      closeSync(fd);
+      return null;
+    }
+    // The path must still name the file we locked (nobody replaced it in between).
+    const held = fstatSync(fd, { bigint: true });
+    let current;
+    try {
+      current = lstatSync(lockfile, { bigint: true });
+    } catch {
+      current = null;
+    }
+    if (current && current.ino === held.ino && current.dev === held.dev) return { fd, dev: held.dev, ino: held.ino };
+    closeSync(fd);
+  }
+  throw new DaemonError('LOCK_FAILED', `lock file ${lockfile} keeps being replaced`, { path: lockfile });
+}
+
+export interface LockProbe {
+  held: boolean;
+  dev?: bigint;
+  ino?: bigint;
+}
+
+/** Is the lock held by some process? A query only: it never takes the lock. */
+export function probeLock(lockfile: string): LockProbe {
+  const fd = openLockFile(lockfile, false);
+  if (fd === null) return { held: false };
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return { held: isLockedElsewhere(fd), dev: st.dev, ino: st.ino };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Does `pid` hold the lock file open? Proof that the pid is the daemon, not a recycled pid. */
+export function pidHoldsLock(pid: number, probe: LockProbe): boolean {
+  return probe.dev !== undefined && probe.ino !== undefined && holdsFile(pid, probe.dev, probe.ino);
+}
+
+/** Write "PID\n" atomically (temp file + rename): readers never see it empty or partial. */
+export function writePidfile(pidfile: string, pid: number): void {
+  refuseOddPidfile(pidfile);
+  const tmp = `${pidfile}.${pid}.tmp`;
+  try {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // no leftover from an earlier process with our pid
+    }
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+    try {
+      fchmodSync(fd, 0o644);
+      const text = Buffer.from(`${pid}\n`);
+      if (writeSync(fd, text) !== text.length) throw new Error('short write');
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, pidfile); // replaces a symlink itself, never writes through it
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to clean up
+    }
+    if (error instanceof DaemonError) throw error;
+    throw fileError(error, pidfile, 'write pidfile');
+  }
+}
+
+/** A pidfile path that is a symlink, a directory or any non-regular file is refused, untouched. */
+function refuseOddPidfile(pidfile: string): void {
+  let st;
+  try {
+    st = lstatSync(pidfile);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return;
+    throw fileError(error, pidfile, 'inspect pidfile');
+  }
+  if (st.isSymbolicLink()) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is a symbolic link; refusing to use it`, { path: pidfile });
+  if (st.isDirectory()) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is a directory, not a file`, { path: pidfile });
+  if (!st.isFile()) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is not a regular file`, { path: pidfile });
+}
+
+/**
+ * Read a pidfile strictly: one decimal pid (2..pid_max, not ours) and an optional newline.
+ * null when there is no pidfile. Anything else is a BAD_PIDFILE error naming the content.
+ */
+export function readPidfile(pidfile: string, allowOwnPid = false): number | null {
+  try {
+    refuseOddPidfile(pidfile);
+  } catch (error) {
+    if (error instanceof DaemonError && error.code === 'NO_PERMISSION') throw new DaemonError('PIDFILE_UNREADABLE', error.message, error.details);
+    throw error;
+  }
+  let fd: number;
+  try {
+    fd = openSync(pidfile, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return null;
+    if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${pidfile}: permission denied`, { path: pidfile });
+    throw fileError(error, pidfile, 'read pidfile');
+  }
+  const buf = Buffer.alloc(64);
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, 0);
+  } catch (error) {
+    throw new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${pidfile}: ${(error as Error).message}`, { path: pidfile });
+  } finally {
+    closeSync(fd);
+  }
+  const text = buf.subarray(0, n).toString('latin1');
+  const shown = JSON.stringify(text.length > 20 ? `${text.slice(0, 20)}...` : text);
+  if (n === 0) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is empty`, { path: pidfile });
+  if (!/^[0-9]{1,10}\n?$/.test(text)) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${shown}, not a pid`, { path: pidfile });
+  const pid = Number.parseInt(text, 10);
+  if (pid < 2 || pid > PID_MAX) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${pid}, which cannot be a daemon's pid`, { path: pidfile });
+  if (pid === process.pid && !allowOwnPid) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${pid}, the pid of this very command`, { path: pidfile });
+  return pid;
+}
+
+/** Remove the pidfile if it still names `pid` (never someone else's). */
+export function removePidfile(pidfile: string, pid: number): void {
+  try {
+    if (readPidfile(pidfile, true) !== pid) return;
+    unlinkSync(pidfile);
+  } catch {
+    // already gone or not ours: leave it
+  }
+}

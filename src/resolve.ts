@@ -1,0 +1,119 @@
+/**
+ * Turn validated start options into a CommandSpec: resolve the COMMAND on PATH, check the
+ * directories and files it will use. Touches the filesystem (reads only); reports every
+ * problem with the exit code its kind deserves.
+ */
+import { accessSync, constants as C, statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { DaemonError } from './errors.js';
+import type { ValidStart } from './options.js';
+import { printable, type ServicePaths } from './paths.js';
+import type { CommandSpec } from './spec.js';
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, C.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The absolute path the COMMAND would run, as execvp would find it; null if none. */
+export function resolveExecutable(file: string, pathVar: string | undefined, cwd: string): string | null {
+  if (file.includes('/')) {
+    const abs = resolve(cwd, file);
+    return isExecutableFile(abs) ? abs : null;
+  }
+  for (const dir of (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const candidate = join(dir, file);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return null;
+}
+
+function writableDir(dir: string): boolean {
+  try {
+    accessSync(dir, C.W_OK | C.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest existing ancestor of a path (where mkdir -p would start). */
+function existingAncestor(path: string): string {
+  let dir = path;
+  for (;;) {
+    try {
+      statSync(dir);
+      return dir;
+    } catch {
+      const up = dirname(dir);
+      if (up === dir) return dir;
+      dir = up;
+    }
+  }
+}
+
+export function buildCommandSpec(
+  command: string[],
+  opts: ValidStart,
+  paths: ServicePaths,
+  { foreground = false, cwd = process.cwd(), baseEnv = process.env }: { foreground?: boolean; cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {},
+): CommandSpec {
+  if (command.length === 0 || command[0] === '') throw new DaemonError('BAD_OPTION', 'no COMMAND given: put it after --, e.g. daemonkit start --name web -- node server.js');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+  for (const item of opts.env) {
+    const eq = item.indexOf('=');
+    env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  const chdir = resolve(cwd, opts.chdir);
+  let st;
+  try {
+    st = statSync(chdir);
+  } catch {
+    st = null;
+  }
+  if (!st?.isDirectory()) throw new DaemonError('BAD_OPTION', `--chdir ${printable(chdir)} is not a directory`, { path: chdir });
+
+  const file = resolveExecutable(command[0]!, env.PATH, cwd);
+  if (!file) {
+    throw new DaemonError('COMMAND_NOT_FOUND', command[0]!.includes('/')
+      ? `COMMAND ${printable(command[0]!)} does not exist or is not executable`
+      : `COMMAND ${printable(command[0]!)} not found on PATH`, { path: command[0] });
+  }
+  try {
+    accessSync(resolve(cwd, opts.stdin), C.R_OK);
+  } catch {
+    throw new DaemonError('BAD_OPTION', `--stdin ${printable(opts.stdin)} cannot be read`, { path: opts.stdin });
+  }
+  const out = (p: string | undefined): string | null => (p === undefined ? null : resolve(cwd, p));
+  let stdout = out(opts.stdout);
+  let stderr = out(opts.stderr);
+  if (!foreground) {
+    stdout ??= paths.logfile;
+    stderr ??= stdout;
+  } else if (stderr === null && stdout !== null && opts.stderr === undefined) {
+    stderr = null; // foreground: stderr stays the terminal's unless asked
+  }
+  for (const target of [paths.pidfile, paths.statefile, stdout, stderr]) {
+    if (target === null) continue;
+    const dir = existingAncestor(dirname(target));
+    if (!writableDir(dir)) throw new DaemonError('NO_PERMISSION', `cannot write in ${dir} (needed for ${target}): permission denied`, { path: dir });
+  }
+  return {
+    command: [file, ...command.slice(1)],
+    chdir,
+    umask: opts.umask,
+    stdin: resolve(cwd, opts.stdin),
+    stdout,
+    stderr,
+    env,
+    envOverrides: opts.env,
+    graceMs: opts.graceMs,
+  };
+}

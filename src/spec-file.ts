@@ -1,0 +1,46 @@
+/**
+ * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
+ * Mode 0600: --env values may be secrets. The full environment is never recorded.
+ */
+import { closeSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
+import type { ServicePaths } from './paths.js';
+import type { CommandSpec } from './spec.js';
+
+export interface RecordedSpec {
+  command: string[];
+  chdir: string;
+  umask: number;
+  stdin: string;
+  stdout: string | null;
+  stderr: string | null;
+  envOverrides: string[];
+  graceMs: number;
+}
+
+export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
+  const record: RecordedSpec = {
+    command: spec.command, chdir: spec.chdir, umask: spec.umask, stdin: spec.stdin,
+    stdout: spec.stdout, stderr: spec.stderr, envOverrides: spec.envOverrides, graceMs: spec.graceMs,
+  };
+  const tmp = `${paths.specfile}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(record));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, paths.specfile);
+  } catch {
+    // restart without a COMMAND will say nothing was recorded
+  }
+}
+
+export function readSpec(paths: ServicePaths): RecordedSpec | null {
+  try {
+    const spec = JSON.parse(readFileSync(paths.specfile, 'utf8')) as RecordedSpec;
+    return Array.isArray(spec.command) && spec.command.length > 0 ? spec : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,20 @@
+/** What a supervisor needs to run a COMMAND: validated, resolved, serialisable. */
+import type { ServicePaths } from './paths.js';
+
+export interface CommandSpec {
+  command: string[];            // [file, ...args], file resolved to an absolute path
+  chdir: string;
+  umask: number;
+  stdin: string;
+  /** Paths, or null for the supervisor's own stdout/stderr (foreground `run`). */
+  stdout: string | null;
+  stderr: string | null;
+  env: Record<string, string>;  // the COMMAND's whole environment
+  envOverrides: string[];       // the --env KEY=VALUE given, kept for `restart`
+  graceMs: number;
+}
+
+export interface SupervisorPayload {
+  paths: ServicePaths;
+  spec: CommandSpec;
+}

@@ -1,0 +1,66 @@
+/**
+ * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
+ * reader never sees half a record. Read-only commands only read it.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { DaemonError } from './errors.js';
+
+export type RunState = 'starting' | 'running' | 'stopping' | 'stopped' | 'exited' | 'failed';
+
+export interface ExitRecord {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;          // ms since the epoch
+  uptimeMs: number;
+  byStop: boolean;     // caused by `stop`: not a failure
+}
+
+export interface ServiceState {
+  version: 1;
+  kind: 'supervisor' | 'library';
+  state: RunState;
+  pid: number;                 // the daemon (supervisor) pid
+  pidStartTime?: number;       // its /proc start time (clock ticks): identity
+  childPid?: number;           // the COMMAND
+  childPgid?: number;
+  childStartTime?: number;
+  command?: string[];
+  startedAt: number;
+  updatedAt: number;
+  lastExit?: ExitRecord;
+  /** The options the service was started with, so `restart` can start it the same way. */
+  spec?: Record<string, unknown>;
+  error?: string;
+}
+
+export function writeState(path: string, state: ServiceState): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o644);
+    try {
+      const data = Buffer.from(`${JSON.stringify({ ...state, updatedAt: Date.now() })}\n`);
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing left behind
+    }
+    throw new DaemonError('STATE_WRITE_FAILED', `cannot write state file ${path}: ${(error as Error).message}`, { path }, { cause: error });
+  }
+}
+
+/** The last state written, or null when there is none or it is unreadable. */
+export function readState(path: string): ServiceState | null {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as ServiceState;
+    return parsed && parsed.version === 1 ? parsed : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,63 @@
+/** `status`: one record of what a service is doing, with its LSB status code. */
+import type { ServicePaths } from './paths.js';
+import { inspectService, type Inspection } from './inspect.js';
+import type { ExitRecord, RunState } from './state.js';
+import { readProcStat, readProcStatus, startTimeMs } from './sys/proc.js';
+
+export type StatusCode = 0 | 1 | 3 | 4;
+
+export interface ServiceStatus {
+  name: string;
+  code: StatusCode;
+  /** running | starting | stopping | stopped | exited | failed | dead | unknown | never-started */
+  state: RunState | 'dead' | 'unknown' | 'never-started';
+  running: boolean;
+  pid: number | null;
+  childPid: number | null;
+  uptimeMs: number | null;
+  rssBytes: number | null;
+  lastExit: ExitRecord | null;
+  pidfile: string;
+  /** Why it is dead or unknown, in words. */
+  reason: string | null;
+}
+
+function rssOf(pid: number | null | undefined): number | null {
+  if (!pid) return null;
+  const kb = readProcStatus(pid)?.VmRSS;
+  return kb ? Number.parseInt(kb, 10) * 1024 : null;
+}
+
+/** Pure: LSB status code and words from an inspection. */
+export function classify(insp: Inspection): { code: StatusCode; state: ServiceStatus['state']; reason: string | null } {
+  const { state, pidfileProblem } = insp;
+  if (insp.running) return { code: 0, state: state?.state === 'stopping' ? 'stopping' : state?.state === 'starting' ? 'starting' : 'running', reason: null };
+  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
+  if (pidfileProblem) {
+    const odd = /symbolic link|directory|not a regular file/.test(pidfileProblem.message);
+    return odd ? { code: 4, state: 'unknown', reason: pidfileProblem.message } : { code: 1, state: 'dead', reason: `${pidfileProblem.message}; no daemon holds the lock` };
+  }
+  if (insp.stalePid !== null) {
+    return { code: 1, state: 'dead', reason: `stale pidfile ${insp.paths.pidfile}: pid ${insp.stalePid} is not the daemon (it died or the pid was reused)` };
+  }
+  if (!state) return { code: 3, state: 'never-started', reason: null };
+  if (state.state === 'failed') return { code: 1, state: 'failed', reason: state.error ?? null };
+  if (state.state === 'stopped' || state.state === 'exited') return { code: 3, state: state.state, reason: null };
+  return { code: 1, state: 'dead', reason: 'the daemon died without cleaning up (killed?)' };
+}
+
+export function serviceStatus(paths: ServicePaths): ServiceStatus {
+  const insp = inspectService(paths);
+  const { code, state, reason } = classify(insp);
+  const st = insp.state;
+  const childPid = insp.running && st?.childPid && st.pid === insp.pid ? st.childPid : null;
+  const proc = insp.pid ? readProcStat(insp.pid) : null;
+  return {
+    name: paths.display, code, state, running: insp.running, pid: insp.pid, childPid,
+    uptimeMs: proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null,
+    rssBytes: insp.running ? rssOf(childPid ?? insp.pid) : null,
+    lastExit: st?.lastExit ?? null,
+    pidfile: paths.pidfile,
+    reason,
+  };
+}

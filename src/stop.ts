@@ -1,0 +1,73 @@
+/**
+ * `stop`: verify the daemon (it holds the lock), then stop it by its schedule and wait for it
+ * to be gone, on a pidfd: no polling, no PID-reuse race. A supervisor runs the schedule on its
+ * COMMAND's group itself; a library daemon is a single process, signalled here.
+ */
+import { closeSync, writeFileSync, renameSync } from 'node:fs';
+import { DaemonError } from './errors.js';
+import { inspectService } from './inspect.js';
+import type { ServicePaths } from './paths.js';
+import { pidHoldsLock } from './pidfile.js';
+import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
+import { pidfdOpen, pidfdSignal, pidfdWait } from './sys/native.js';
+import { signalNumber } from './supervisor/group.js';
+
+export interface StopResult {
+  /** false when nothing was running (LSB: still success). */
+  wasRunning: boolean;
+  pid: number | null;
+  /** Anything odd seen on the way (a stale or garbage pidfile), for the caller to show. */
+  notes: string[];
+}
+
+/** Slack for the supervisor itself to write its state and exit after its schedule. */
+const SUPERVISOR_MARGIN_MS = 2000;
+
+export async function stopService(paths: ServicePaths, schedule: StopSchedule): Promise<StopResult> {
+  const insp = inspectService(paths);
+  const notes: string[] = [];
+  if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
+  if (insp.stalePid !== null) notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
+  if (!insp.running) return { wasRunning: false, pid: null, notes };
+  const pid = insp.pid;
+  if (pid === null) throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the lock is held but no process holding it could be found`);
+
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(pid);
+  } catch {
+    return { wasRunning: false, pid, notes }; // exited meanwhile
+  }
+  try {
+    // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
+    if (!pidHoldsLock(pid, insp.probe)) return { wasRunning: false, pid, notes };
+    const gone = insp.state?.kind === 'supervisor' && insp.state.pid === pid
+      ? await stopSupervisor(paths, pidfd, schedule)
+      : await runSchedule(schedule, {
+          send(signal) {
+            pidfdSignal(pidfd, signalNumber(signal));
+            if (signal !== 'SIGKILL' && signal !== 'SIGCONT') pidfdSignal(pidfd, signalNumber('SIGCONT'));
+          },
+          waitGone: async (ms) => (await pidfdWait([pidfd], ms)) === 0,
+        });
+    if (!gone) {
+      throw new DaemonError('STOP_TIMEOUT', `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`, { pid });
+    }
+    return { wasRunning: true, pid, notes };
+  } finally {
+    closeSync(pidfd);
+  }
+}
+
+async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: StopSchedule): Promise<boolean> {
+  const tmp = `${paths.stopRequest}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ schedule: formatSchedule(schedule), at: Date.now(), by: process.pid }), { mode: 0o600 });
+    renameSync(tmp, paths.stopRequest);
+  } catch (error) {
+    throw new DaemonError('NO_PERMISSION', `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`, { path: paths.stopRequest });
+  }
+  if (!pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
+  const budget = scheduleDurationMs(schedule);
+  return (await pidfdWait([pidfd], budget + SUPERVISOR_MARGIN_MS)) === 0;
+}

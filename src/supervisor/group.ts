@@ -1,0 +1,79 @@
+/**
+ * The COMMAND's process group: signal it whole, and wait (on events, not a sleep loop) until
+ * no live member is left. A zombie is not a live member: it has exited.
+ */
+import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { pidfdOpen, pidfdWait } from '../sys/native.js';
+import { groupMembers, readProcStat } from '../sys/proc.js';
+
+export interface Group {
+  pgid: number;
+  /** Start time (clock ticks) of the leader, to tell our group from a recycled id. */
+  leaderStartTime: number;
+}
+
+/** Live members of our group. Empty once the group is gone or its id was recycled. */
+export function liveMembers(group: Group): number[] {
+  const leader = readProcStat(group.pgid);
+  // A live process with the leader's pid but another start time means the pid was reused,
+  // which the kernel allows only once no member of our group is left.
+  if (leader && leader.startTime !== group.leaderStartTime && leader.state !== 'Z') return [];
+  return groupMembers(group.pgid).filter((pid) => {
+    const st = readProcStat(pid);
+    return st !== null && st.session === group.pgid && st.startTime >= group.leaderStartTime;
+  });
+}
+
+/** Send `signal` to the whole group (then SIGCONT, so a stopped member can act on it). */
+export function signalGroup(group: Group, signal: NodeJS.Signals): boolean {
+  if (liveMembers(group).length === 0) return false;
+  try {
+    process.kill(-group.pgid, signal);
+    if (signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP') process.kill(-group.pgid, 'SIGCONT');
+    return true;
+  } catch {
+    return false; // ESRCH: already gone
+  }
+}
+
+/**
+ * Resolve true once no live member remains, false if `ms` passes first. `leaderExit`
+ * resolves when our own child (the leader) has been reaped; until then its exit event is
+ * the cheapest thing to wait on. Leftover members are waited on through pidfds.
+ */
+export async function waitGroupGone(group: Group, leaderExit: Promise<unknown>, leaderDone: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (!leaderDone()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        leaderExit.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, left), true))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) return false;
+      continue;
+    }
+    const members = liveMembers(group);
+    if (members.length === 0) return true;
+    if (left <= 0) return false;
+    const fds: number[] = [];
+    for (const pid of members.slice(0, 64)) {
+      try {
+        fds.push(pidfdOpen(pid));
+      } catch {
+        // exited between the scan and the open
+      }
+    }
+    if (fds.length === 0) continue;
+    try {
+      await pidfdWait(fds, left);
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  }
+}
+
+export const signalNumber = (signal: NodeJS.Signals): number => (constants.signals as Record<string, number>)[signal] ?? 0;

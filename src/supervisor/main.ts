@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * The supervisor program: the daemon that `daemonkit start` leaves behind. It holds the lock,
+ * its pid is in the pidfile, and it runs the COMMAND as its child. Started only by the launcher.
+ */
+import { attachDaemon } from '../detach/attach.js';
+import type { SupervisorPayload } from '../spec.js';
+import { runService } from './service.js';
+
+const channel = attachDaemon();
+if (!channel) {
+  process.stderr.write('daemonkit supervisor: this program is started by `daemonkit start`, not by hand\n');
+  process.exitCode = 2;
+} else {
+  const { paths, spec } = channel.payload as SupervisorPayload;
+  process.umask(0o022); // our own files (pidfile, state) get their documented modes
+  const service = runService(paths, spec, (event) => {
+    if (event.type === 'already-running') channel.report({ type: 'running' });
+    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
+    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
+    if (event.type !== 'locked') channel.close();
+  });
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => service.requestStop());
+  // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 is kept for log reopening.
+  for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
+    process.on(signal, () => {
+      const pid = service.supervision()?.child.pid;
+      if (pid) process.kill(pid, signal);
+    });
+  }
+  process.on('SIGUSR1', () => undefined);
+  void service.done.then(() => {
+    process.exitCode = 0;
+    process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT').removeAllListeners('SIGQUIT');
+    process.removeAllListeners('SIGHUP').removeAllListeners('SIGUSR1').removeAllListeners('SIGUSR2');
+  });
+}

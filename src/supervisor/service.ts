@@ -1,0 +1,134 @@
+/**
+ * A supervised service's life, shared by the detached supervisor and foreground `run`:
+ * hold the lock, write the pidfile, run the COMMAND, keep the state file true, clean up.
+ */
+import { readFileSync, unlinkSync } from 'node:fs';
+import { DaemonError, isDaemonError } from '../errors.js';
+import type { ServicePaths } from '../paths.js';
+import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
+import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.js';
+import type { CommandSpec } from '../spec.js';
+import { writeState, type ExitRecord, type ServiceState } from '../state.js';
+import { readProcStat } from '../sys/proc.js';
+import { writeSpec } from '../spec-file.js';
+import { startCommand, type Supervision } from './supervise.js';
+
+export type ServiceEvent =
+  | { type: 'locked' }
+  | { type: 'running'; childPid: number }
+  | { type: 'start-failed'; error: DaemonError }
+  | { type: 'already-running' };
+
+export interface ServiceRun {
+  /** Resolves with the COMMAND's exit, or null when it never ran (lock lost, spawn failed). */
+  done: Promise<ExitRecord | null>;
+  /** Ask for a stop: the schedule from a fresh stop request, else the default. */
+  requestStop(): void;
+  supervision(): Supervision | null;
+}
+
+/** Read and consume the stop request left by `daemonkit stop` (its --retry schedule). */
+function takeStopRequest(path: string): StopSchedule {
+  try {
+    const req = JSON.parse(readFileSync(path, 'utf8')) as { schedule?: string; at?: number };
+    unlinkSync(path);
+    if (typeof req.schedule === 'string' && typeof req.at === 'number' && Date.now() - req.at < 60_000) return parseSchedule(req.schedule);
+  } catch {
+    // none, or unreadable: the default schedule
+  }
+  return defaultSchedule();
+}
+
+export function runService(paths: ServicePaths, spec: CommandSpec, notify: (event: ServiceEvent) => void): ServiceRun {
+  let sup: Supervision | null = null;
+  let stopWanted = false;
+  let lock: PidLock | null = null;
+  const self = readProcStat(process.pid);
+  const state: ServiceState = {
+    version: 1, kind: 'supervisor', state: 'starting', pid: process.pid,
+    ...(self ? { pidStartTime: self.startTime } : {}),
+    command: spec.command, startedAt: Date.now(), updatedAt: Date.now(),
+  };
+  const save = (patch: Partial<ServiceState>): void => {
+    Object.assign(state, patch);
+    try {
+      writeState(paths.statefile, state);
+    } catch {
+      // the state file is best effort once running: the service goes on
+    }
+  };
+
+  const cleanup = (): void => {
+    removePidfile(paths.pidfile, process.pid);
+    // The lock fd is closed last: until then no new instance can start.
+    // (Process exit would release it too; closing explicitly lets `run` return cleanly.)
+  };
+
+  const done = (async (): Promise<ExitRecord | null> => {
+    lock = acquirePidLock(paths.lockfile);
+    if (!lock) {
+      notify({ type: 'already-running' });
+      return null;
+    }
+    try {
+      ensureDir(paths.statefile);
+      writePidfile(paths.pidfile, process.pid);
+      notify({ type: 'locked' });
+      try {
+        unlinkSync(paths.stopRequest); // a stop request from an earlier life does not apply
+      } catch {
+        // none
+      }
+      save({ state: 'starting' });
+      writeSpec(paths, spec);
+      try {
+        sup = await startCommand(spec);
+      } catch (error) {
+        const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
+        save({ state: 'failed', error: err.message });
+        notify({ type: 'start-failed', error: err });
+        return null;
+      }
+      const child = sup.child.pid!;
+      save({ childPid: child, childPgid: sup.group.pgid, childStartTime: sup.group.leaderStartTime });
+      if (stopWanted) void sup.stop(takeStopRequest(paths.stopRequest));
+      const ok = await sup.started;
+      if (ok) {
+        save({ state: stopWanted ? 'stopping' : 'running' });
+        notify({ type: 'running', childPid: child });
+      }
+      const exit = await sup.ended;
+      if (!ok) {
+        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        const error = new DaemonError('START_FAILED', `${spec.command[0]} ${how} within the ${spec.graceMs} ms grace period`, {
+          stderrTail: sup.stderrTail(), exit,
+        });
+        save({ state: 'failed', lastExit: exit, error: error.message });
+        notify({ type: 'start-failed', error });
+        return exit;
+      }
+      const failed = !exit.byStop && (exit.signal !== null || exit.code !== 0);
+      save({ state: exit.byStop ? 'stopped' : failed ? 'failed' : 'exited', lastExit: exit });
+      return exit;
+    } catch (error) {
+      const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', (error as Error).message);
+      notify({ type: 'start-failed', error: err });
+      return null;
+    } finally {
+      cleanup();
+    }
+  })();
+
+  return {
+    done,
+    requestStop() {
+      if (stopWanted) return;
+      stopWanted = true;
+      if (sup) {
+        save({ state: 'stopping' });
+        void sup.stop(takeStopRequest(paths.stopRequest));
+      }
+    },
+    supervision: () => sup,
+  };
+}

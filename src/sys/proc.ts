@@ -1,0 +1,101 @@
+/** Readers of /proc: the kernel's own view of a process. */
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;      // R, S, D, Z (zombie), T, …
+  ppid: number;
+  pgrp: number;
+  session: number;
+  ttyNr: number;      // 0: no controlling terminal
+  startTime: number;  // clock ticks after boot: with the pid, a process's identity
+  rssPages: number;
+}
+
+/** /proc/PID/stat parsed, or null when the process does not exist. */
+export function readProcStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // comm may contain spaces and parentheses: it ends at the last ')'.
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  const f = text.slice(close + 2).split(' ');
+  const num = (i: number): number => Number(f[i]);
+  return {
+    pid, comm, state: f[0] ?? '?', ppid: num(1), pgrp: num(2), session: num(3), ttyNr: num(4),
+    startTime: num(19), rssPages: num(21),
+  };
+}
+
+/** A process counts as alive unless it is gone or a zombie (exited, waiting to be reaped). */
+export function isAlive(pid: number): boolean {
+  const st = readProcStat(pid);
+  return st !== null && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** Selected fields of /proc/PID/status (VmRSS, RssAnon, SigIgn, Umask, …) as strings. */
+export function readProcStatus(pid: number): Record<string, string> | null {
+  try {
+    const out: Record<string, string> = {};
+    for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+      const i = line.indexOf(':');
+      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** True when process `pid` has an open descriptor on the file with this device and inode. */
+export function holdsFile(pid: number, dev: bigint, ino: bigint): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
+      if (st.ino === ino && st.dev === dev) return true;
+    } catch {
+      // closed meanwhile, or not ours to look at
+    }
+  }
+  return false;
+}
+
+/** Live (non-zombie) members of a process group, found by scanning /proc. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const st = readProcStat(pid);
+    if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') members.push(pid);
+  }
+  return members;
+}
+
+export function readCwd(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
+}
+
+let ticks = 0;
+/** Boot-relative start time of a process, in ms since the epoch. */
+export function startTimeMs(stat: ProcStat): number {
+  if (!ticks) ticks = 100; // USER_HZ is 100 on every Linux architecture Node supports
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const bootMs = Date.now() - uptime * 1000;
+  return Math.round(bootMs + (stat.startTime / ticks) * 1000);
+}
