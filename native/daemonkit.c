@@ -6,6 +6,7 @@
  *   pidfdOpen / pidfdSignal signal a verified process without a PID-reuse race
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   setCloexec              keep an inherited fd from reaching our children
+ *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
  *   resetSignals            SIG_DFL for every ignored signal, empty mask (for foreground `run`)
  * Everything else lives in TypeScript. Keep this file small.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -267,6 +269,24 @@ static napi_value set_cloexec(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setChildSubreaper(): orphaned descendants are re-parented to us instead of to PID 1. */
+static napi_value set_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return throw_errno(env, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+  return NULL;
+}
+
+/* reap(pid) -> true if `pid` (a child of ours that libuv does not know of) was reaped now.
+ * Never waits on -1: that would steal the exit statuses libuv waits for. */
+static napi_value reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out; int32_t pid; int status;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &pid) || pid <= 0) return (napi_throw_type_error(env, NULL, "reap(pid)"), NULL);
+  pid_t r; do r = waitpid(pid, &status, WNOHANG); while (r < 0 && errno == EINTR);
+  napi_get_boolean(env, r == pid, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "ofdLock", NULL, ofd_lock, NULL, NULL, NULL, napi_default, NULL },
@@ -277,6 +297,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pidfdSignal", NULL, pidfd_signal_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWait", NULL, pidfd_wait_js, NULL, NULL, NULL, napi_default, NULL },
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
+    { "setChildSubreaper", NULL, set_subreaper, NULL, NULL, NULL, napi_default, NULL },
+    { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
     { "resetSignals", NULL, reset_signals, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

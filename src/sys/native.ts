@@ -14,6 +14,8 @@ interface NativeBinding {
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   setCloexec(fd: number): void;
   resetSignals(): void;
+  setChildSubreaper(): void;
+  reap(pid: number): boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -37,3 +39,7 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
 export const resetSignals = (): void => native.resetSignals();
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
+/** Become a child subreaper: orphaned descendants are re-parented to this process. */
+export const setChildSubreaper = (): void => native.setChildSubreaper();
+/** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */
+export const reap = (pid: number): boolean => native.reap(pid);
