@@ -21,11 +21,16 @@ function isPipe(fd: number): boolean {
   }
 }
 
+// The marker and the pipes are there once per process: the first caller owns them.
+let taken = false;
+
 /**
  * The channel when this process is a daemon launched by daemonkit, else null. The marker is
  * removed from the environment either way, so it never leaks into programs we start.
  */
 export function attachDaemon(env: NodeJS.ProcessEnv = process.env): DaemonChannel | null {
+  if (taken) return null;
+  taken = true;
   const marker = env[MARKER];
   delete env[MARKER];
   if (!marker || !isPipe(REPORT_FD) || !isPipe(PAYLOAD_FD)) return null;

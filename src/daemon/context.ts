@@ -1,0 +1,84 @@
+/**
+ * Inside the daemon: hold the lock, write the pidfile, keep the state file, turn SIGTERM/SIGINT
+ * into an aborted signal and SIGHUP into a reload, and release everything on every way out.
+ */
+import { DaemonError } from '../errors.js';
+import type { ServicePaths } from '../paths.js';
+import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
+import { writeState, type ServiceState } from '../state.js';
+import { readProcStat } from '../sys/proc.js';
+
+export interface DaemonContext {
+  /** Aborted on SIGTERM or SIGINT: the daemon should finish and return. */
+  signal: AbortSignal;
+  readonly alive: boolean;
+  pid: number;
+  /** Declare readiness (the launcher returns); idempotent. */
+  ready(): void;
+  /** Release the pidfile and lock now (also done automatically at exit). */
+  release(outcome?: { failed?: boolean; error?: string }): void;
+}
+
+export interface ContextHooks {
+  onReady?(): void;
+  onReload?(): void | Promise<void>;
+}
+
+/** Take the lock and set up the daemon's life. null when another instance holds the lock. */
+export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): DaemonContext | null {
+  const lock: PidLock | null = acquirePidLock(paths.lockfile);
+  if (!lock) return null;
+  ensureDir(paths.statefile);
+  writePidfile(paths.pidfile, process.pid);
+  const controller = new AbortController();
+  const self = readProcStat(process.pid);
+  const state: ServiceState = {
+    version: 1, kind: 'library', state: 'starting', pid: process.pid,
+    ...(self ? { pidStartTime: self.startTime } : {}),
+    startedAt: Date.now(), updatedAt: Date.now(),
+  };
+  const save = (patch: Partial<ServiceState>): void => {
+    Object.assign(state, patch);
+    try {
+      writeState(paths.statefile, state);
+    } catch {
+      // best effort: the daemon goes on
+    }
+  };
+  save({});
+  let isReady = false;
+  let released = false;
+  const onTerm = (): void => controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
+  const onHup = (): void => void Promise.resolve(hooks.onReload?.()).catch(() => undefined);
+  const release = (outcome: { failed?: boolean; error?: string } = {}): void => {
+    if (released) return;
+    released = true;
+    const byStop = controller.signal.aborted;
+    const failed = outcome.failed === true && !byStop;
+    save({
+      state: failed ? 'failed' : byStop ? 'stopped' : 'exited',
+      lastExit: { code: failed ? 1 : 0, signal: null, at: Date.now(), uptimeMs: Date.now() - state.startedAt, byStop },
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+    removePidfile(paths.pidfile, process.pid);
+    process.off('SIGTERM', onTerm).off('SIGINT', onTerm).off('SIGHUP', onHup).off('exit', onExit);
+    // The lock goes last; the kernel would release it at exit anyway.
+    void lock;
+  };
+  const onExit = (code: number): void => release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });
+  process.on('SIGTERM', onTerm).on('SIGINT', onTerm).on('SIGHUP', onHup).on('exit', onExit);
+  return {
+    signal: controller.signal,
+    get alive() {
+      return !controller.signal.aborted;
+    },
+    pid: process.pid,
+    ready() {
+      if (isReady) return;
+      isReady = true;
+      save({ state: 'running' });
+      hooks.onReady?.();
+    },
+    release,
+  };
+}

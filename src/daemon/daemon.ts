@@ -1,0 +1,183 @@
+/**
+ * The classic "generic Daemon class", done right: subclass it, implement run(), call main().
+ *   class Worker extends Daemon { async run(signal) { … } }
+ *   await new Worker({ name: 'worker' }).main();   // start|stop|restart|status|run from argv
+ */
+import { attachDaemon, type DaemonChannel } from '../detach/attach.js';
+import { DaemonError, isDaemonError } from '../errors.js';
+import { exitCodeFor, EXIT } from '../exit-codes.js';
+import { inspectService } from '../inspect.js';
+import { Problems, validateStop } from '../options.js';
+import { serviceStatus, type ServiceStatus } from '../status.js';
+import { stopService, type StopResult } from '../stop.js';
+import type { StopSchedule } from '../schedule.js';
+import { enterDaemon, type DaemonContext } from './context.js';
+import { becomeDaemon, launchSelf, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
+
+export interface DaemonOptions extends DaemonizeOptions {
+  /** 0: silent (default); 1: "Starting…/Started/Stopping…/Stopped", printed by main() only. */
+  verbose?: 0 | 1;
+  /** Stop schedule, start-stop-daemon syntax (default TERM/10/KILL/5). */
+  retry?: string;
+}
+
+export abstract class Daemon {
+  protected readonly options: DaemonOptions;
+  private ctx: DaemonContext | null = null;
+  private readonly schedule: StopSchedule;
+
+  constructor(options: DaemonOptions) {
+    const problems = new Problems();
+    this.schedule = validateStop(options.retry !== undefined ? { retry: options.retry } : {}, problems);
+    if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '));
+    resolveDaemonOptions(options); // every other problem, now rather than at start()
+    this.options = options;
+  }
+
+  /** The daemon's work. `signal` aborts on SIGTERM/SIGINT: finish up and return. */
+  abstract run(signal: AbortSignal): Promise<void> | void;
+
+  /** SIGHUP: reload configuration. Override it. */
+  onReload(): void | Promise<void> {}
+
+  /** The classic `daemon_alive`: false once SIGTERM/SIGINT has arrived. */
+  get alive(): boolean {
+    return this.ctx?.alive ?? false;
+  }
+
+  /** Declare readiness (with `waitForReady: true`, the launcher waits for it). */
+  ready(): void {
+    this.ctx?.ready();
+  }
+
+  private get paths() {
+    return resolveDaemonOptions(this.options).paths;
+  }
+
+  /**
+   * In the launcher: start the daemon and resolve once it is ready ({started:false} if it
+   * already runs). In the daemon itself: run run() and resolve when it has returned.
+   */
+  async start(): Promise<{ started: boolean; pid: number | null }> {
+    const channel = attachDaemon();
+    if (channel) {
+      await this.runAsDaemon(channel);
+      return { started: true, pid: process.pid };
+    }
+    return launchSelf(this.options);
+  }
+
+  private async runAsDaemon(channel: DaemonChannel | null): Promise<void> {
+    const hooks = { onReload: () => this.onReload() };
+    let ctx: DaemonContext | null;
+    if (channel) {
+      ctx = becomeDaemon(channel, { ...this.options, waitForReady: true }, hooks);
+    } else {
+      ctx = enterDaemon(this.paths, hooks); // foreground: same lock and pidfile, no detaching
+      if (!ctx) throw new DaemonError('START_FAILED', `${this.paths.display} is already running`);
+    }
+    if (!ctx) return; // another instance won the lock
+    this.ctx = ctx;
+    try {
+      const running = Promise.resolve().then(() => this.run(ctx.signal));
+      if (channel && !this.options.waitForReady) {
+        // Readiness = run() has started and did not fail at once.
+        await Promise.race([running, new Promise((resolve) => setImmediate(resolve))]);
+        ctx.ready();
+      }
+      await running;
+      ctx.release();
+    } catch (error) {
+      if (channel) reportFailure(channel, error);
+      ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
+      throw error;
+    }
+  }
+
+  /** Run in the foreground: the same lock and pidfile, no detaching (systemd, containers). */
+  async runForeground(): Promise<void> {
+    await this.runAsDaemon(null);
+  }
+
+  async stop(): Promise<StopResult> {
+    return stopService(this.paths, this.schedule);
+  }
+
+  async restart(): Promise<{ started: boolean; pid: number | null }> {
+    await this.stop();
+    return this.start();
+  }
+
+  status(): ServiceStatus {
+    return serviceStatus(this.paths);
+  }
+
+  getPid(): number | null {
+    const insp = inspectService(this.paths);
+    return insp.running ? insp.pid : null;
+  }
+
+  isRunning(): boolean {
+    return inspectService(this.paths).running;
+  }
+
+  /**
+   * start|stop|restart|status|run from argv, with the CLI's exit codes (set on process.exitCode
+   * and returned). The one method that prints, as the classic class does, when verbose is 1.
+   */
+  async main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+    const say = (text: string): void => {
+      if (this.options.verbose) process.stdout.write(`${text}\n`);
+    };
+    const channel = attachDaemon();
+    const action = channel ? 'daemon' : argv[0];
+    const code = await this.dispatch(action, channel, say).catch((error: unknown) => {
+      if (!isDaemonError(error)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      const tail = error.details.stderrTail;
+      if (Array.isArray(tail)) for (const line of tail) process.stderr.write(`  | ${String(line)}\n`);
+      return exitCodeFor(action === 'status' ? 'status' : 'start', error.code);
+    });
+    process.exitCode = code;
+    return code;
+  }
+
+  private async dispatch(action: string | undefined, channel: DaemonChannel | null, say: (t: string) => void): Promise<number> {
+    switch (action) {
+      case 'daemon':
+        await this.runAsDaemon(channel);
+        return EXIT.OK;
+      case 'start': {
+        say('Starting…');
+        const r = await launchSelf(this.options);
+        say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
+        return EXIT.OK;
+      }
+      case 'stop': {
+        say('Stopping…');
+        const r = await this.stop();
+        say(r.wasRunning ? 'Stopped' : 'Not running');
+        return EXIT.OK;
+      }
+      case 'restart': {
+        say('Stopping…');
+        await this.stop();
+        say('Starting…');
+        const r = await launchSelf(this.options);
+        say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
+        return EXIT.OK;
+      }
+      case 'status': {
+        const s = this.status();
+        process.stdout.write(`${s.name}: ${s.running ? `running, pid ${s.pid}` : s.state}\n`);
+        return s.code;
+      }
+      case 'run':
+        await this.runForeground();
+        return EXIT.OK;
+      default:
+        process.stderr.write(`usage: ${process.argv[1] ?? 'program'} start|stop|restart|status|run\n`);
+        return EXIT.BAD_ARGS;
+    }
+  }
+}

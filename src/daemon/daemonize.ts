@@ -1,0 +1,127 @@
+/**
+ * daemonize(): detach the running program. In the launcher it never resolves — it starts a
+ * copy of this program as a daemon (fork, setsid, fork: daemon(7)), waits until that copy is
+ * ready, sets process.exitCode, and lets the launcher end. In the daemon it resolves with the
+ * daemon's context, once detached, locked and with its pidfile written.
+ */
+import { attachDaemon, type DaemonChannel } from '../detach/attach.js';
+import { launchDaemon, type LaunchOutcome } from '../detach/launch.js';
+import { DaemonError, isDaemonError } from '../errors.js';
+import { exitCodeFor } from '../exit-codes.js';
+import { inspectService } from '../inspect.js';
+import { Problems, validateIdentity, validateStart, type StartOptions } from '../options.js';
+import { servicePaths, type ServicePaths } from '../paths.js';
+import { ensureDir } from '../pidfile.js';
+import { runningPid } from '../start.js';
+import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
+
+export interface DaemonizeOptions extends StartOptions {
+  /** Wait for an explicit ready() instead of declaring readiness as soon as the daemon runs. */
+  waitForReady?: boolean;
+  /** Told how the launch went, in the launcher (daemonize() itself never resolves there). */
+  onLaunched?(outcome: LaunchResult): void;
+}
+
+export type LaunchResult =
+  | { ok: true; started: boolean; pid: number | null }
+  | { ok: false; error: DaemonError };
+
+export interface DaemonPayload {
+  paths: ServicePaths;
+  chdir: string;
+  umask: number;
+}
+
+/** Validate once: every problem in one BAD_OPTION error. */
+export function resolveDaemonOptions(options: DaemonizeOptions): { paths: ServicePaths; start: ReturnType<typeof validateStart> } {
+  const problems = new Problems();
+  validateIdentity(options, problems);
+  const start = validateStart(options, problems);
+  if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '), { problems: problems.list });
+  const paths = servicePaths({ ...(options.name ? { name: options.name } : {}), ...(options.pidfile ? { pidfile: options.pidfile } : {}) });
+  return { paths, start };
+}
+
+/** Launcher side: start a copy of this program as the daemon and wait for it to be ready. */
+export async function launchSelf(options: DaemonizeOptions): Promise<{ started: boolean; pid: number | null }> {
+  const { paths, start } = resolveDaemonOptions(options);
+  if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
+  ensureDir(paths.pidfile);
+  ensureDir(paths.statefile);
+  const stdout = start.stdout ?? paths.logfile;
+  const payload: DaemonPayload = { paths, chdir: start.chdir, umask: start.umask };
+  const outcome: LaunchOutcome = await launchDaemon({
+    nodeArgs: [...process.execArgv, ...process.argv.slice(1)],
+    env: process.env,
+    stdin: start.stdin,
+    stdout,
+    stderr: start.stderr ?? stdout,
+    payload,
+  });
+  if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
+  return { started: true, pid: outcome.pid };
+}
+
+/**
+ * Daemon side: the channel to the launcher, if this process is a daemon we launched. Sets up
+ * the daemon's context; `ready()` on it tells the launcher. null: lost the lock race (the
+ * launcher has been told; this copy should end).
+ */
+export function becomeDaemon(channel: DaemonChannel, options: DaemonizeOptions, hooks: ContextHooks = {}): DaemonContext | null {
+  const payload = channel.payload as DaemonPayload;
+  process.chdir(payload.chdir);
+  process.umask(payload.umask);
+  let ctx: DaemonContext | null;
+  try {
+    ctx = enterDaemon(payload.paths, {
+      ...hooks,
+      onReady() {
+        channel.report({ type: 'ready', pid: process.pid });
+        channel.close();
+        hooks.onReady?.();
+      },
+    });
+  } catch (error) {
+    const err = isDaemonError(error) ? error : new DaemonError('LOCK_FAILED', (error as Error).message);
+    channel.report({ type: 'error', code: err.code, message: err.message });
+    channel.close();
+    throw err;
+  }
+  if (!ctx) {
+    channel.report({ type: 'running' });
+    channel.close();
+    return null;
+  }
+  channel.report({ type: 'locked', pid: process.pid });
+  if (!options.waitForReady) ctx.ready();
+  return ctx;
+}
+
+/** Report a failure of the daemon before it was ready: the launcher fails the start with it. */
+export function reportFailure(channel: DaemonChannel, error: unknown): void {
+  const err = isDaemonError(error) ? error : new DaemonError('START_FAILED', `the daemon failed before it was ready: ${(error as Error)?.message ?? String(error)}`);
+  channel.report({ type: 'error', code: err.code, message: err.message, details: err.details });
+  channel.close();
+}
+
+export function daemonize(options: DaemonizeOptions, hooks: ContextHooks = {}): Promise<DaemonContext> {
+  const channel = attachDaemon();
+  if (channel) {
+    const ctx = becomeDaemon(channel, options, hooks);
+    // The copy that lost the lock race has nothing to do: it ends once its loop drains.
+    return ctx ? Promise.resolve(ctx) : new Promise<never>(() => undefined);
+  }
+  return launchSelf(options).then(
+    (result) => {
+      options.onLaunched?.({ ok: true, ...result });
+      process.exitCode = 0;
+      return new Promise<never>(() => undefined);
+    },
+    (error: unknown) => {
+      const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
+      options.onLaunched?.({ ok: false, error: err });
+      process.exitCode = exitCodeFor('start', err.code);
+      return new Promise<never>(() => undefined);
+    },
+  );
+}

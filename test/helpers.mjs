@@ -1,0 +1,143 @@
+// Test helpers: run the CLI against a private DAEMONKIT_HOME, read /proc, clean up by pid.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+export const REPORTER = join(here, 'fixtures', 'reporter.mjs');
+export const NODE = process.execPath;
+
+/** Run a command; resolves with { code, signal, stdout, stderr }. */
+export function run(file, args, { env = {}, stdio, cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: stdio ?? ['ignore', 'pipe', 'pipe'], cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid }));
+  });
+}
+
+/** A private DAEMONKIT_HOME with a `dk(...args)` runner and a cleanup that stops everything. */
+export function makeHome() {
+  const home = mkdtempSync(join(tmpdir(), 'dk-test-'));
+  const env = { DAEMONKIT_HOME: home };
+  const extraPids = new Set();
+  return {
+    home,
+    env,
+    dk: (args, opts = {}) => run(NODE, [CLI, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    dir: (name) => join(home, name),
+    track: (pid) => extraPids.add(pid),
+    async cleanup() {
+      // Stop every service under this home (by its own verified pids), then anything we spawned.
+      for (const name of readdirSync(home)) {
+        const state = readJson(join(home, name, 'state.json'));
+        if (state) await killService(state);
+      }
+      for (const pid of extraPids) safeKill(pid, 'SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function safeKill(pid, sig) {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+/** Kill a service's supervisor and its COMMAND's group, only if they are still the recorded ones. */
+export async function killService(state) {
+  if (state.childPgid && procStat(state.childPgid)?.startTime === state.childStartTime) safeKill(-state.childPgid, 'SIGKILL');
+  if (state.childPgid) {
+    for (const pid of groupPids(state.childPgid)) {
+      if (procStat(pid)?.session === state.childPgid) safeKill(pid, 'SIGKILL');
+    }
+  }
+  if (state.pid && procStat(state.pid)?.startTime === state.pidStartTime) safeKill(state.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(state.pid) && (!state.childPgid || groupPids(state.childPgid).length === 0), 5000).catch(() => undefined);
+}
+
+export function procStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { pid, state: f[0], ppid: +f[1], pgrp: +f[2], session: +f[3], ttyNr: +f[4], startTime: +f[19] };
+  } catch {
+    return null;
+  }
+}
+
+export function procStatus(pid) {
+  try {
+    return Object.fromEntries(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+  } catch {
+    return null;
+  }
+}
+
+export function fdTargets(pid) {
+  const out = {};
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      out[fd] = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+export function isAlive(pid) {
+  const st = procStat(pid);
+  return st !== null && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** Live members of a process group. */
+export function groupPids(pgid) {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    const st = procStat(pid);
+    return st && st.pgrp === pgid && st.state !== 'Z';
+  });
+}
+
+/** Wait until cond() is truthy (checked every 5 ms), or reject after `ms`. Returns its value. */
+export async function waitFor(cond, ms = 5000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = cond();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Wait for the reporter fixture's JSON report (optionally one matching a predicate). */
+export function waitReport(file, pred = () => true, ms = 5000) {
+  return waitFor(() => {
+    const r = existsSync(file) ? readJson(file) : null;
+    return r && pred(r) ? r : null;
+  }, ms, `report ${file}`);
+}
+
+export function startedPids(stdout) {
+  const m = /pid (\d+)(?: \(command pid (\d+)\))?/.exec(stdout);
+  return m ? { pid: Number(m[1]), childPid: m[2] ? Number(m[2]) : null } : null;
+}
