@@ -122,7 +122,6 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
   return {
     done,
     requestStop() {
-      if (stopWanted) return;
       stopWanted = true;
       if (sup) {
         save({ state: 'stopping' });

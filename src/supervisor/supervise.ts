@@ -87,14 +87,14 @@ export async function startCommand(spec: CommandSpec): Promise<Supervision> {
     });
   });
 
-  let stopPromise: Promise<boolean> | null = null;
+  // Every request runs its own schedule: a second `stop --retry KILL/5` after a first one ran
+  // out must still act. Schedules running side by side only repeat idempotent signals.
   const stop = (schedule: StopSchedule = defaultSchedule()): Promise<boolean> => {
     stopRequested = true;
-    stopPromise ??= runSchedule(schedule, {
+    return runSchedule(schedule, {
       send: (signal) => void signalGroup(group, signal),
       waitGone: (ms) => waitGroupGone(group, leaderExit, () => exited, ms),
     });
-    return stopPromise;
   };
 
   // When the COMMAND ends on its own, what it left in its group is stopped too (systemd's

@@ -1,0 +1,232 @@
+// start / stop / status / restart / reload / run: behaviour and LSB exit codes.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NODE, REPORTER, groupPids, isAlive, makeHome, procStat, readJson, startedPids, waitFor, waitReport } from '../helpers.mjs';
+
+const h = makeHome();
+const work = mkdtempSync(join(tmpdir(), 'dk-life-'));
+after(() => h.cleanup());
+
+describe('start', () => {
+  it('starts, then says "already running" with the pid (exit 0)', async () => {
+    const a = await h.dk(['start', '--name', 'twice', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(a.code, 0, a.stderr);
+    const { pid } = startedPids(a.stdout);
+    const b = await h.dk(['start', '--name', 'twice', '--', '/bin/sleep', '1000']);
+    assert.equal(b.code, 0);
+    assert.match(b.stdout, new RegExp(`already running, pid ${pid}\\b`));
+  });
+
+  it('fails with exit 1, the stderr tail and no pidfile when the COMMAND dies in the grace period', async () => {
+    const r = await h.dk(['start', '--name', 'dies', '--', 'sh', '-c', 'echo first >&2; echo "config is broken" >&2; exit 3']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /exited with code 3 within the 500 ms grace period/);
+    assert.match(r.stderr, /\| config is broken/);
+    assert.equal(existsSync(join(h.dir('dies'), 'pid')), false);
+    const s = await h.dk(['status', '--name', 'dies']);
+    assert.equal(s.code, 1);
+    assert.match(s.stdout, /dead \(failed\).*exited with code 3/);
+  });
+
+  it('exit 5 for a COMMAND that is missing or not executable', async () => {
+    const missing = await h.dk(['start', '--name', 'nf', '--', 'no-such-command-xyz']);
+    assert.equal(missing.code, 5);
+    assert.match(missing.stderr, /no-such-command-xyz' not found on PATH|no-such-command-xyz not found on PATH/);
+    const file = join(work, 'not-exec.sh');
+    writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
+    const noexec = await h.dk(['start', '--name', 'nf', '--', file]);
+    assert.equal(noexec.code, 5);
+    assert.match(noexec.stderr, /not-exec\.sh does not exist or is not executable/);
+    assert.equal(noexec.stderr.trim().split('\n').length, 1, 'one line');
+  });
+
+  it('exit 2 for bad arguments, naming every bad value at once, and no stack trace', async () => {
+    const r = await h.dk(['start', '--name', 'bad', '--umask', '999', '--grace', '-1', '--env', '1X=2', '--', 'true']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--umask '999'/);
+    assert.match(r.stderr, /--grace '-1'/);
+    assert.match(r.stderr, /--env '1X=2'/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+    for (const args of [['start', '--name', 'x'], ['start', '--', 'true'], ['bogus'], ['start', '--name', '../x', '--', 'true'], ['stop', '--name', 'x', '--retry', 'TERM/x'], ['start', '--name', 'x', '--frobnicate', '--', 'true']]) {
+      const bad = await h.dk(args);
+      assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+      assert.match(bad.stderr, /^daemonkit: /);
+    }
+  });
+
+  it('exit 2 naming --chdir when it is not a directory', async () => {
+    const r = await h.dk(['start', '--name', 'cd', '--chdir', join(work, 'nope'), '--', 'true']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--chdir .*nope is not a directory/);
+  });
+});
+
+describe('stop', () => {
+  it('stops the whole process group, grandchildren included, and exits 0', async () => {
+    const r = await h.dk(['start', '--name', 'tree', '--grace', '0', '--', 'sh', '-c', 'sleep 1000 & sleep 1000 & wait']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid, childPid } = startedPids(r.stdout);
+    await waitFor(() => groupPids(childPid).length === 3, 5000, 'two grandchildren');
+    const s = await h.dk(['stop', '--name', 'tree']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /tree: stopped/);
+    assert.deepEqual(groupPids(childPid), []);
+    assert.equal(isAlive(pid), false);
+    assert.equal(existsSync(join(h.dir('tree'), 'pid')), false, 'pidfile removed');
+    const st = await h.dk(['status', '--name', 'tree']);
+    assert.equal(st.code, 3);
+    assert.match(st.stdout, /not running \(stopped\)/);
+  });
+
+  it('escalates to KILL for a COMMAND that ignores TERM', async () => {
+    const r = await h.dk(['start', '--name', 'stubborn', '--grace', '0', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]);
+    assert.equal(r.code, 0, r.stderr);
+    const { childPid } = startedPids(r.stdout);
+    const s = await h.dk(['stop', '--name', 'stubborn', '--retry', 'TERM/0.3/KILL/5']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(groupPids(childPid), []);
+    const state = readJson(join(h.dir('stubborn'), 'state.json'));
+    assert.equal(state.lastExit.signal, 'SIGKILL');
+    assert.equal(state.lastExit.byStop, true);
+  });
+
+  it('exits 1 when the schedule runs out with the service still running', async () => {
+    const r = await h.dk(['start', '--name', 'immortal', '--grace', '0', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    const s = await h.dk(['stop', '--name', 'immortal', '--retry', 'TERM/0.2']);
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, /still running after the stop schedule TERM\/0.2/);
+    assert.equal(isAlive(pid), true);
+    const k = await h.dk(['stop', '--name', 'immortal', '--retry', 'KILL/5']);
+    assert.equal(k.code, 0, k.stderr);
+  });
+
+  it('says "not running" and exits 0 when nothing runs', async () => {
+    const s = await h.dk(['stop', '--name', 'never']);
+    assert.equal(s.code, 0);
+    assert.match(s.stdout, /never: not running/);
+  });
+});
+
+describe('status', () => {
+  it('prints one line with pid, uptime and memory, and the same as JSON', async () => {
+    const r = await h.dk(['start', '--name', 'st', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const { pid, childPid } = startedPids(r.stdout);
+    const s = await h.dk(['status', '--name', 'st']);
+    assert.equal(s.code, 0);
+    assert.match(s.stdout, new RegExp(`^st: running, pid ${pid}, command pid ${childPid}, up \\d+s, memory [0-9.]+ (KiB|MiB)\\n$`));
+    const j = JSON.parse((await h.dk(['status', '--name', 'st', '--json'])).stdout);
+    assert.equal(j.pid, pid);
+    assert.equal(j.childPid, childPid);
+    assert.equal(j.running, true);
+    assert.equal(j.code, 0);
+    assert.ok(j.rssBytes > 0);
+  });
+
+  it('exit 3 for a service never started', async () => {
+    const s = await h.dk(['status', '--name', 'ghost']);
+    assert.equal(s.code, 3);
+    assert.equal(s.stdout, 'ghost: not running (never started)\n');
+  });
+
+  it('exit 1 for a COMMAND that crashed after starting, with its last exit', async () => {
+    const r = await h.dk(['start', '--name', 'crash', '--grace', '0', '--', 'sh', '-c', 'read x </dev/null; sleep 0.2; exit 9']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    await waitFor(() => !isAlive(pid), 5000, 'supervisor exit');
+    const s = await h.dk(['status', '--name', 'crash', '--json']);
+    const j = JSON.parse(s.stdout);
+    assert.equal(s.code, 1);
+    assert.equal(j.state, 'failed');
+    assert.equal(j.lastExit.code, 9);
+  });
+
+  it('exit 3 for a COMMAND that exited 0 by itself', async () => {
+    const r = await h.dk(['start', '--name', 'done', '--grace', '0', '--', 'sh', '-c', 'sleep 0.2']);
+    const { pid } = startedPids(r.stdout);
+    await waitFor(() => !isAlive(pid), 5000, 'supervisor exit');
+    const s = await h.dk(['status', '--name', 'done']);
+    assert.equal(s.code, 3);
+    assert.match(s.stdout, /not running \(exited\); last exit: exited with code 0/);
+  });
+});
+
+describe('reload and restart', () => {
+  it('reload sends SIGHUP (or --signal) to the COMMAND; exit 7 when not running', async () => {
+    const report = join(work, 'reload.json');
+    const r = await h.dk(['start', '--name', 'rl', '--', NODE, REPORTER], { env: { REPORT_FILE: report } });
+    assert.equal(r.code, 0, r.stderr);
+    const { childPid } = startedPids(r.stdout);
+    const a = await h.dk(['reload', '--name', 'rl']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, new RegExp(`sent SIGHUP to pid ${childPid}`));
+    await waitReport(report, (x) => x.signals.includes('SIGHUP'));
+    const b = await h.dk(['reload', '--name', 'rl', '--signal', 'USR2']);
+    assert.equal(b.code, 0, b.stderr);
+    await waitReport(report, (x) => x.signals.includes('SIGUSR2'));
+    assert.equal(isAlive(childPid), true);
+    const c = await h.dk(['reload', '--name', 'nothing-here']);
+    assert.equal(c.code, 7);
+    const d = await h.dk(['reload', '--name', 'rl', '--signal', 'NOPE']);
+    assert.equal(d.code, 2);
+  });
+
+  it('restart without a COMMAND starts the recorded one again, with a new pid', async () => {
+    const r = await h.dk(['start', '--name', 'rs', '--grace', '0', '--env', 'GREETING=hi', '--', 'sh', '-c', 'echo "$GREETING $$"; exec sleep 1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const first = startedPids(r.stdout);
+    const s = await h.dk(['restart', '--name', 'rs']);
+    assert.equal(s.code, 0, s.stderr);
+    const second = startedPids(s.stdout);
+    assert.notEqual(second.pid, first.pid);
+    assert.equal(isAlive(first.pid), false);
+    const state = readJson(join(h.dir('rs'), 'state.json'));
+    assert.equal(state.state, 'running');
+    await waitFor(() => readFileSync(join(h.dir('rs'), 'rs.log'), 'utf8').split('\n').filter((l) => l.startsWith('hi ')).length === 2, 5000, 'two greetings');
+  });
+
+  it('restart of a stopped service starts it (LSB)', async () => {
+    const s = await h.dk(['restart', '--name', 'fresh', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /fresh: restarted, pid \d+/);
+  });
+});
+
+describe('run (foreground)', () => {
+  it("exits with the COMMAND's exit code, or 128+N for a death by signal N", async () => {
+    const a = await h.dk(['run', '--name', 'fg', '--grace', '0', '--', 'sh', '-c', 'echo out; exit 7']);
+    assert.equal(a.code, 7);
+    assert.equal(a.stdout, 'out\n');
+    const b = await h.dk(['run', '--name', 'fg', '--grace', '0', '--', 'sh', '-c', 'kill -USR1 $$']);
+    assert.equal(b.code, 128 + 10);
+    assert.equal(existsSync(join(h.dir('fg'), 'pid')), false);
+  });
+
+  it('shares the lock with start: a running service cannot also be run', async () => {
+    const r = await h.dk(['start', '--name', 'both', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const { pid } = startedPids(r.stdout);
+    const b = await h.dk(['run', '--name', 'both', '--', '/bin/sleep', '1000']);
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, new RegExp(`already running, pid ${pid}`));
+  });
+
+  it('stops its COMMAND on SIGTERM and holds the pidfile while running', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(NODE, [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), 'run', '--name', 'fgterm', '--grace', '0', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: 'ignore' });
+    h.track(child.pid);
+    const pidfile = join(h.dir('fgterm'), 'pid');
+    await waitFor(() => existsSync(pidfile) && readJson(join(h.dir('fgterm'), 'state.json'))?.childPid, 5000, 'run started');
+    assert.equal(readFileSync(pidfile, 'utf8'), `${child.pid}\n`);
+    const childPid = readJson(join(h.dir('fgterm'), 'state.json')).childPid;
+    const code = await new Promise((resolve) => {
+      child.on('exit', (c, s) => resolve(c ?? s));
+      child.kill('SIGTERM');
+    });
+    assert.equal(code, 128 + 15);
+    assert.equal(procStat(childPid), null);
+  });
+});
