@@ -32,7 +32,23 @@ export function findLockHolder(probe: LockProbe, hint?: number): number | null {
   return null;
 }
 
+/** Sleep without an event loop: only for the short settle wait below. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export function inspectService(paths: ServicePaths): Inspection {
+  // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
+  // kernel releases its lock. Held-but-nobody-holds-it settles within milliseconds: re-look.
+  let insp = inspectOnce(paths);
+  for (let wait = 1; insp.running && insp.pid === null && wait <= 256; wait *= 2) {
+    pause(wait);
+    insp = inspectOnce(paths);
+  }
+  return insp;
+}
+
+function inspectOnce(paths: ServicePaths): Inspection {
   const probe = probeLock(paths.lockfile);
   let pidfilePid: number | null = null;
   let pidfileProblem: DaemonError | null = null;

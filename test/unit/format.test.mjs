@@ -1,0 +1,116 @@
+// Unit tests for src/cli/format.ts (durations, sizes, exits, status lines).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatBytes, formatDuration, formatExit, statusLine } from '../../dist/cli/format.js';
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+describe('formatDuration', () => {
+  const cases = [
+    [0, '0s'],
+    [999, '0s'],
+    [1000, '1s'],
+    [59 * SEC + 999, '59s'],
+    [MIN, '1m00s'],
+    [MIN + 5 * SEC, '1m05s'],
+    [65 * SEC, '1m05s'],
+    [59 * MIN + 59 * SEC + 999, '59m59s'],
+    [HOUR, '1h00m'],
+    [HOUR + 59 * SEC, '1h00m'],
+    [2 * HOUR + 3 * MIN + 4 * SEC, '2h03m'],
+    [23 * HOUR + 59 * MIN + 59 * SEC, '23h59m'],
+    [DAY, '1d00h'],
+    [DAY + HOUR + MIN + SEC, '1d01h'],
+    [10 * DAY + 23 * HOUR, '10d23h'],
+    [400 * DAY, '400d00h'],
+  ];
+  for (const [ms, expected] of cases) {
+    test(`${ms} -> ${expected}`, () => assert.equal(formatDuration(ms), expected));
+  }
+});
+
+describe('formatBytes', () => {
+  const cases = [
+    [0, '0 B'],
+    [1, '1 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KiB'],
+    [1536, '1.5 KiB'],
+    [10 * 1024 + 1, '10.0 KiB'],
+    [1024 ** 2, '1.0 MiB'],
+    [5.25 * 1024 ** 2, '5.3 MiB'], // toFixed(1): 5.25 -> 5.3
+    [1024 ** 3, '1.0 GiB'],
+    [1.5 * 1024 ** 3, '1.5 GiB'],
+    [1024 ** 4, '1.0 TiB'],
+    [2048 * 1024 ** 4, '2048.0 TiB'], // TiB is the largest unit
+  ];
+  for (const [bytes, expected] of cases) {
+    test(`${bytes} -> ${expected}`, () => assert.equal(formatBytes(bytes), expected));
+  }
+  test('just below a unit boundary does not print 1024.0 of the smaller unit', {
+    todo: "src bug: formatBytes(1048575) is '1024.0 KiB' (the unit is picked before rounding)",
+  }, () => {
+    assert.equal(formatBytes(1024 ** 2 - 1), '1.0 MiB');
+  });
+});
+
+const AT = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+const AT_TEXT = '2024-01-02 03:04:05Z';
+
+describe('formatExit', () => {
+  const cases = [
+    [{ code: 0, signal: null, at: AT, uptimeMs: 65 * SEC, byStop: false }, `exited with code 0 at ${AT_TEXT} after 1m05s`],
+    [{ code: 3, signal: null, at: AT, uptimeMs: 500, byStop: false }, `exited with code 3 at ${AT_TEXT} after 0s`],
+    [{ code: null, signal: 'SIGKILL', at: AT, uptimeMs: 2 * HOUR, byStop: false }, `killed by SIGKILL at ${AT_TEXT} after 2h00m`],
+    [{ code: null, signal: 'SIGTERM', at: AT, uptimeMs: DAY, byStop: true }, `killed by SIGTERM (stopped) at ${AT_TEXT} after 1d00h`],
+    [{ code: 0, signal: null, at: AT, uptimeMs: 0, byStop: true }, `exited with code 0 (stopped) at ${AT_TEXT} after 0s`],
+    [{ code: 0, signal: null, at: Date.UTC(2024, 0, 2, 3, 4, 5, 0), uptimeMs: 0, byStop: false }, `exited with code 0 at ${AT_TEXT} after 0s`],
+  ];
+  for (const [exit, expected] of cases) {
+    test(expected, () => assert.equal(formatExit(exit), expected));
+  }
+});
+
+function status(overrides) {
+  return {
+    name: 'web', code: 3, state: 'stopped', running: false, pid: null, childPid: null, uptimeMs: null, rssBytes: null,
+    lastExit: null, pidfile: '/run/daemonkit/web/pid', reason: null, ...overrides,
+  };
+}
+
+describe('statusLine', () => {
+  const lastExit = { code: null, signal: 'SIGTERM', at: AT, uptimeMs: 90 * SEC, byStop: true };
+  const cases = [
+    ['running, everything known',
+      status({ code: 0, state: 'running', running: true, pid: 123, childPid: 456, uptimeMs: 65 * SEC, rssBytes: 1536 * 1024 }),
+      'web: running, pid 123, command pid 456, up 1m05s, memory 1.5 MiB'],
+    ['running, library daemon (no child)',
+      status({ code: 0, state: 'running', running: true, pid: 123, uptimeMs: 5 * SEC, rssBytes: 2048 }),
+      'web: running, pid 123, up 5s, memory 2.0 KiB'],
+    ['running, nothing known', status({ code: 0, state: 'running', running: true }), 'web: running, pid ?'],
+    ['running, zero uptime shown', status({ code: 0, state: 'running', running: true, pid: 7, uptimeMs: 0 }), 'web: running, pid 7, up 0s'],
+    ['starting', status({ code: 0, state: 'starting', running: true, pid: 9 }), 'web: starting, pid 9'],
+    ['stopping', status({ code: 0, state: 'stopping', running: true, pid: 9 }), 'web: stopping, pid 9'],
+    ['stopped', status({}), 'web: not running (stopped)'],
+    ['stopped with last exit', status({ lastExit }),
+      `web: not running (stopped); last exit: killed by SIGTERM (stopped) at ${AT_TEXT} after 1m30s`],
+    ['exited', status({ state: 'exited', lastExit: { ...lastExit, signal: null, code: 0, byStop: false } }),
+      `web: not running (exited); last exit: exited with code 0 at ${AT_TEXT} after 1m30s`],
+    ['never started', status({ state: 'never-started' }), 'web: not running (never started)'],
+    ['failed with reason', status({ code: 1, state: 'failed', reason: 'sleep: not found' }), 'web: dead (failed); sleep: not found'],
+    ['failed with exit and reason', status({ code: 1, state: 'failed', reason: 'boom', lastExit: { ...lastExit, signal: null, code: 2, byStop: false } }),
+      `web: dead (failed); last exit: exited with code 2 at ${AT_TEXT} after 1m30s; boom`],
+    ['failed, no reason', status({ code: 1, state: 'failed' }), 'web: dead (failed)'],
+    ['dead', status({ code: 1, state: 'dead', reason: 'stale pidfile /run/x.pid: pid 42 is not the daemon' }),
+      'web: dead; stale pidfile /run/x.pid: pid 42 is not the daemon'],
+    ['unknown', status({ code: 4, state: 'unknown', reason: 'pidfile /run/x.pid is a directory, not a file' }),
+      'web: status unknown; pidfile /run/x.pid is a directory, not a file'],
+    ['pidfile-identified service', status({ name: '/run/app.pid', state: 'never-started' }), '/run/app.pid: not running (never started)'],
+  ];
+  for (const [title, s, expected] of cases) {
+    test(title, () => assert.equal(statusLine(s), expected));
+  }
+});

@@ -1,0 +1,345 @@
+// Unit tests for src/options.ts (option validation: every problem reported at once).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DEFAULT_GRACE_MS,
+  Problems,
+  validateIdentity,
+  validateSignal,
+  validateStart,
+  validateStop,
+} from '../../dist/options.js';
+import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
+
+const NAME_RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
+const UMASK_RULE = 'use an octal mask such as 022 or 0077';
+const GRACE_RULE = 'a whole number of milliseconds, 0 or more';
+const ENV_RULE = "use KEY=VALUE with KEY made of letters, digits and '_'";
+
+function run(fn, ...args) {
+  const problems = new Problems();
+  const result = fn(...args, problems);
+  return { result, list: problems.list };
+}
+
+describe('Problems', () => {
+  test('collects in order', () => {
+    const p = new Problems();
+    assert.deepEqual(p.list, []);
+    p.add('one');
+    p.add('two');
+    assert.deepEqual(p.list, ['one', 'two']);
+  });
+});
+
+describe('validateIdentity', () => {
+  const cases = [
+    [{ name: 'web' }, []],
+    [{ pidfile: '/run/web.pid' }, []],
+    [{ pidfile: 'rel/web.pid' }, []],
+    [{ name: 'web', pidfile: '/run/web.pid' }, []],
+    [{}, ['a service needs --name NAME or --pidfile PATH']],
+    [{ name: '../x' }, [`invalid --name '../x': ${NAME_RULE}`]],
+    [{ name: '' }, [`invalid --name '': ${NAME_RULE}`]],
+    [{ name: 'a\nb' }, [`invalid --name 'a\\nb': ${NAME_RULE}`]],
+    [{ pidfile: '' }, ["invalid --pidfile '': it must name a file"]],
+    [{ pidfile: '/run/' }, ["invalid --pidfile '/run/': it must name a file"]],
+    [{ pidfile: '/run/a\0b' }, ["invalid --pidfile '/run/a\\u0000b': it must name a file"]],
+    [{ name: 'a/b', pidfile: '/run/' }, [`invalid --name 'a/b': ${NAME_RULE}`, "invalid --pidfile '/run/': it must name a file"]],
+  ];
+  for (const [opts, expected] of cases) {
+    test(JSON.stringify(opts), () => {
+      assert.deepEqual(run(validateIdentity, opts).list, expected);
+    });
+  }
+});
+
+const DEFAULTS = Object.freeze({ chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS });
+
+describe('validateStart', () => {
+  test('DEFAULT_GRACE_MS is 500', () => assert.equal(DEFAULT_GRACE_MS, 500));
+
+  test('defaults, with no stdout/stderr keys', () => {
+    const { result, list } = run(validateStart, {});
+    assert.deepEqual(list, []);
+    assert.deepEqual(result, DEFAULTS);
+    assert.equal('stdout' in result, false);
+    assert.equal('stderr' in result, false);
+  });
+
+  describe('umask', () => {
+    const valid = [
+      ['022', 0o22],
+      ['0022', 0o22],
+      ['0077', 0o77],
+      ['077', 0o77],
+      ['7', 0o7],
+      ['0', 0],
+      ['000', 0],
+      ['777', 0o777],
+      ['0777', 0o777],
+      [0o22, 0o22], // a number is taken as the mask itself
+      [0, 0],
+      [0o777, 0o777],
+    ];
+    for (const [input, expected] of valid) {
+      test(`${typeof input} ${typeof input === 'number' ? '0o' + input.toString(8) : JSON.stringify(input)} -> 0o${expected.toString(8)}`, () => {
+        const { result, list } = run(validateStart, { umask: input });
+        assert.deepEqual(list, []);
+        assert.equal(result.umask, expected);
+      });
+    }
+    const invalid = [
+      ['999', '999'],
+      ['8', '8'],
+      ['0o22', '0o22'],
+      ['abc', 'abc'],
+      ['', ''],
+      ['1000', '1000'],
+      ['00777', '00777'],
+      [' 022', ' 022'],
+      ['022\n', '022\\n'],
+      ['-1', '-1'],
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [0o1000, '512'],
+    ];
+    for (const [input, shown] of invalid) {
+      test(`invalid ${typeof input} ${JSON.stringify(input)}`, () => {
+        const { result, list } = run(validateStart, { umask: input });
+        assert.deepEqual(list, [`invalid --umask '${shown}': ${UMASK_RULE}`]);
+        assert.equal(result.umask, 0o022); // the default stands in
+      });
+    }
+  });
+
+  describe('grace', () => {
+    const valid = [['0', 0], ['500', 500], ['1500', 1500], ['007', 7], ['999999999', 999999999], [0, 0], [250, 250]];
+    for (const [input, expected] of valid) {
+      test(`${typeof input} ${JSON.stringify(input)} -> ${expected}`, () => {
+        const { result, list } = run(validateStart, { graceMs: input });
+        assert.deepEqual(list, []);
+        assert.equal(result.graceMs, expected);
+      });
+    }
+    const invalid = [
+      ['-1', '-1'],
+      ['1.5', '1.5'],
+      ['x', 'x'],
+      ['', ''],
+      ['1e3', '1e3'],
+      ['1000000000', '1000000000'],
+      [' 5', ' 5'],
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [Number.NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+    ];
+    for (const [input, shown] of invalid) {
+      test(`invalid ${typeof input} ${JSON.stringify(input) ?? String(input)}`, () => {
+        const { result, list } = run(validateStart, { graceMs: input });
+        assert.deepEqual(list, [`invalid --grace '${shown}': ${GRACE_RULE}`]);
+        assert.equal(result.graceMs, DEFAULT_GRACE_MS);
+      });
+    }
+  });
+
+  describe('env', () => {
+    const valid = [
+      [['A=1'], ['A=1']],
+      [['A='], ['A=']],
+      [['_x=1'], ['_x=1']],
+      [['A_1=b=c'], ['A_1=b=c']],
+      [['PATH=/bin:/usr/bin', 'HOME=/root'], ['PATH=/bin:/usr/bin', 'HOME=/root']],
+      [['A=with space\nand newline'], ['A=with space\nand newline']],
+      [{ A: '1', B: '' }, ['A=1', 'B=']],
+      [{}, []],
+      [[], []],
+    ];
+    for (const [input, expected] of valid) {
+      test(`valid ${JSON.stringify(input)}`, () => {
+        const { result, list } = run(validateStart, { env: input });
+        assert.deepEqual(list, []);
+        assert.deepEqual(result.env, expected);
+      });
+    }
+    const invalid = [
+      ['=x', '=x'],
+      ['1A=2', '1A=2'],
+      ['A', 'A'],
+      ['', ''],
+      ['A-B=1', 'A-B=1'],
+      ['A B=1', 'A B=1'],
+      ['A=x\0y', 'A=x\\u0000y'],
+      ['\u00e9=1', '\u00e9=1'],
+    ];
+    for (const [item, shown] of invalid) {
+      test(`invalid ${JSON.stringify(item)}`, () => {
+        const { result, list } = run(validateStart, { env: ['OK=1', item] });
+        assert.deepEqual(list, [`invalid --env '${shown}': ${ENV_RULE}`]);
+        assert.deepEqual(result.env, ['OK=1']); // the good ones are kept
+      });
+    }
+    test('invalid key in the record form', () => {
+      const { list } = run(validateStart, { env: { '1A': 'x' } });
+      assert.deepEqual(list, [`invalid --env '1A=x': ${ENV_RULE}`]);
+    });
+    test("record key containing '=' is refused", { todo: "src bug: { 'A=B': 'c' } becomes 'A=B=c' and passes as A with value 'B=c'" }, () => {
+      const { result, list } = run(validateStart, { env: { 'A=B': 'c' } });
+      assert.equal(list.length, 1);
+      assert.deepEqual(result.env, []);
+    });
+  });
+
+  describe('paths', () => {
+    for (const flag of ['chdir', 'stdin', 'stdout', 'stderr']) {
+      const bad = [
+        ['', ''],
+        ['/tmp/a\0b', '/tmp/a\\u0000b'],
+        ['/tmp/a\nb', '/tmp/a\\nb'],
+      ];
+      for (const [value, shown] of bad) {
+        test(`--${flag} ${JSON.stringify(value)} refused`, () => {
+          const { result, list } = run(validateStart, { [flag]: value });
+          assert.deepEqual(list, [`invalid --${flag} '${shown}': not a usable path`]);
+          assert.deepEqual(result, DEFAULTS); // falls back (stdout/stderr absent)
+        });
+      }
+      test(`--${flag} '/var/log/x y' kept`, () => {
+        const { result, list } = run(validateStart, { [flag]: '/var/log/x y' });
+        assert.deepEqual(list, []);
+        assert.equal(result[flag], '/var/log/x y');
+      });
+    }
+    test('relative paths are kept as given', () => {
+      const { result, list } = run(validateStart, { chdir: 'work', stdout: 'out.log', stderr: 'err.log', stdin: 'in' });
+      assert.deepEqual(list, []);
+      assert.deepEqual(result, { ...DEFAULTS, chdir: 'work', stdin: 'in', stdout: 'out.log', stderr: 'err.log' });
+    });
+  });
+
+  test('a fully valid set', () => {
+    const { result, list } = run(validateStart, {
+      name: 'web', chdir: '/srv', umask: '0077', stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e',
+      env: ['A=1', 'B=2'], graceMs: '100',
+    });
+    assert.deepEqual(list, []);
+    assert.deepEqual(result, {
+      chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100,
+    });
+  });
+
+  test('every problem is reported at once, each naming its value', () => {
+    const { result, list } = run(validateStart, {
+      umask: '999', graceMs: 'soon', env: ['=x', 'GOOD=1', '1A=2', 'A'],
+      chdir: '', stdin: 'a\nb', stdout: 'c\0d', stderr: '',
+    });
+    assert.deepEqual(list, [
+      `invalid --umask '999': ${UMASK_RULE}`,
+      `invalid --grace 'soon': ${GRACE_RULE}`,
+      `invalid --env '=x': ${ENV_RULE}`,
+      `invalid --env '1A=2': ${ENV_RULE}`,
+      `invalid --env 'A': ${ENV_RULE}`,
+      "invalid --chdir '': not a usable path",
+      "invalid --stdin 'a\\nb': not a usable path",
+      "invalid --stdout 'c\\u0000d': not a usable path",
+      "invalid --stderr '': not a usable path",
+    ]);
+    assert.deepEqual(result, { ...DEFAULTS, env: ['GOOD=1'] });
+  });
+
+  test('problems accumulate across validators sharing one Problems', () => {
+    const problems = new Problems();
+    validateIdentity({ name: 'a b' }, problems);
+    validateStart({ umask: 'x' }, problems);
+    validateStop({ timeout: 'y' }, problems);
+    validateSignal('NOPE', problems);
+    assert.deepEqual(problems.list, [
+      `invalid --name 'a b': ${NAME_RULE}`,
+      `invalid --umask 'x': ${UMASK_RULE}`,
+      "invalid --timeout 'y': a number of seconds",
+      "invalid --signal 'NOPE': use a signal name such as HUP or USR2",
+    ]);
+  });
+
+  test('a long bad value is shortened in the message', () => {
+    const { list } = run(validateStart, { umask: '1'.repeat(100) });
+    assert.deepEqual(list, [`invalid --umask '${'1'.repeat(77)}...': ${UMASK_RULE}`]);
+  });
+});
+
+describe('validateStop', () => {
+  const valid = [
+    [{}, defaultSchedule()],
+    [{ timeout: '5' }, defaultSchedule(5)],
+    [{ timeout: '0' }, defaultSchedule(0)],
+    [{ timeout: '2.5' }, defaultSchedule(2.5)],
+    [{ retry: '7' }, defaultSchedule(7)],
+    [{ retry: 'TERM/5/KILL/2' }, parseSchedule('TERM/5/KILL/2')],
+    [{ retry: '-INT/3/forever/KILL/1' }, parseSchedule('-INT/3/forever/KILL/1')],
+  ];
+  for (const [opts, expected] of valid) {
+    test(`valid ${JSON.stringify(opts)}`, () => {
+      const { result, list } = run(validateStop, opts);
+      assert.deepEqual(list, []);
+      assert.deepEqual(result, expected);
+    });
+  }
+  const invalid = [
+    [{ timeout: '5', retry: 'TERM/5/KILL/2' }, 'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)'],
+    [{ timeout: 'x', retry: 'y' }, 'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)'],
+    [{ timeout: 'x' }, "invalid --timeout 'x': a number of seconds"],
+    [{ timeout: '-1' }, "invalid --timeout '-1': a number of seconds"],
+    [{ timeout: '' }, "invalid --timeout '': a number of seconds"],
+    [{ timeout: '5s' }, "invalid --timeout '5s': a number of seconds"],
+    [{ timeout: '1e3' }, "invalid --timeout '1e3': a number of seconds"],
+    [{ retry: 'TERM' }, "invalid --retry: 'TERM' is neither a number of seconds nor a schedule like TERM/10/KILL/5"],
+    [{ retry: 'TERM/5/FOO/1' }, "invalid --retry: unknown signal 'FOO' in schedule 'TERM/5/FOO/1'"],
+    [{ retry: 'TERM/5/KILL' }, "invalid --retry: schedule 'TERM/5/KILL' must end with a number of seconds to wait"],
+    [{ retry: 'TERM/1/forever' }, "invalid --retry: 'forever' is last in 'TERM/1/forever': nothing to repeat"],
+    [{ retry: '' }, "invalid --retry: '' is neither a number of seconds nor a schedule like TERM/10/KILL/5"],
+  ];
+  for (const [opts, message] of invalid) {
+    test(`invalid ${JSON.stringify(opts)}`, () => {
+      const { result, list } = run(validateStop, opts);
+      assert.deepEqual(list, [message]);
+      assert.deepEqual(result, defaultSchedule());
+    });
+  }
+});
+
+describe('validateSignal', () => {
+  const valid = [
+    [undefined, 'SIGHUP'],
+    ['HUP', 'SIGHUP'],
+    ['SIGHUP', 'SIGHUP'],
+    ['-HUP', 'SIGHUP'],
+    ['1', 'SIGHUP'],
+    ['usr2', 'SIGUSR2'],
+    ['USR1', 'SIGUSR1'],
+    ['10', 'SIGUSR1'],
+    ['TERM', 'SIGTERM'],
+  ];
+  for (const [input, expected] of valid) {
+    test(`${JSON.stringify(input)} -> ${expected}`, () => {
+      const { result, list } = run(validateSignal, input);
+      assert.deepEqual(list, []);
+      assert.equal(result, expected);
+    });
+  }
+  const invalid = [
+    ['0', '0'],
+    ['-0', '-0'],
+    ['NOPE', 'NOPE'],
+    ['', ''],
+    ['99', '99'],
+    ['HUP\n', 'HUP\\n'],
+  ];
+  for (const [input, shown] of invalid) {
+    test(`invalid ${JSON.stringify(input)}`, () => {
+      const { result, list } = run(validateSignal, input);
+      assert.deepEqual(list, [`invalid --signal '${shown}': use a signal name such as HUP or USR2`]);
+      assert.equal(result, 'SIGHUP');
+    });
+  }
+});
