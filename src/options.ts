@@ -40,7 +40,10 @@ export class Problems {
   }
 }
 
-export function validateIdentity(opts: IdentityOptions, problems: Problems): void {
+export function validateIdentity(opts: IdentityOptions, problems: Problems, env: NodeJS.ProcessEnv = process.env): void {
+  if (env.DAEMONKIT_HOME !== undefined && !env.DAEMONKIT_HOME.startsWith('/')) {
+    problems.add(`invalid DAEMONKIT_HOME '${printable(env.DAEMONKIT_HOME)}': it must be an absolute path`);
+  }
   if (opts.name === undefined && opts.pidfile === undefined) problems.add('a service needs --name NAME or --pidfile PATH');
   if (opts.name !== undefined) {
     const why = checkName(opts.name);
@@ -76,10 +79,13 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     else problems.add(`invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more`);
   }
   const env: string[] = [];
-  const entries = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const item of entries) {
-    const eq = item.indexOf('=');
-    const key = eq > 0 ? item.slice(0, eq) : '';
+  const entries: [string, string][] = Array.isArray(opts.env)
+    ? opts.env.map((item) => {
+        const eq = item.indexOf('=');
+        return [eq > 0 ? item.slice(0, eq) : '', item];
+      })
+    : Object.entries(opts.env ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
+  for (const [key, item] of entries) {
     if (!ENV_KEY.test(key) || item.includes('\0')) problems.add(`invalid --env '${printable(item)}': use KEY=VALUE with KEY made of letters, digits and '_'`);
     else env.push(item);
   }

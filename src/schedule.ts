@@ -37,7 +37,7 @@ const SECONDS = /^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
 
 /** The default: TERM, wait `timeoutSeconds`, KILL, wait 5 s. */
 export function defaultSchedule(timeoutSeconds = 10, signal = 'TERM'): StopSchedule {
-  return [signalStep(signal), { kind: 'wait', ms: timeoutSeconds * 1000 }, signalStep('KILL'), { kind: 'wait', ms: 5000 }];
+  return [signalStep(signal), { kind: 'wait', ms: Math.round(timeoutSeconds * 1000) }, signalStep('KILL'), { kind: 'wait', ms: 5000 }];
 }
 
 /** Parse a `--retry` value. Throws an Error whose message names the bad item. */
@@ -74,10 +74,16 @@ export function scheduleDurationMs(schedule: StopSchedule): number {
   return schedule.reduce((sum, s) => sum + (s.kind === 'wait' ? s.ms : 0), 0);
 }
 
+/** Back to start-stop-daemon syntax; `forever` goes where the loop returns to. */
 export function formatSchedule(schedule: StopSchedule): string {
-  return schedule
-    .map((s) => (s.kind === 'signal' ? s.signal.slice(3) : s.kind === 'wait' ? String(s.ms / 1000) : 'forever'))
-    .join('/');
+  const repeatAt = schedule.find((s) => s.kind === 'goto')?.index ?? -1;
+  const items: string[] = [];
+  schedule.forEach((s, i) => {
+    if (i === repeatAt) items.push('forever');
+    if (s.kind === 'signal') items.push(s.signal.slice(3));
+    else if (s.kind === 'wait') items.push(String(s.ms / 1000));
+  });
+  return items.join('/');
 }
 
 /**

@@ -30,7 +30,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   signal: { takesValue: true, commands: ['reload'] },
 };
 
-const SHORT: Record<string, string> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
+const SHORT: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
 
 export interface ParsedArgs {
   command: CommandName;
@@ -60,20 +60,20 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       const eq = arg.indexOf('=');
       name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       if (eq >= 0) value = arg.slice(eq + 1);
-    } else if (/^-[A-Za-z]$/.test(arg) && SHORT[arg[1]!]) {
+    } else if (/^-[A-Za-z]$/.test(arg) && Object.hasOwn(SHORT, arg[1]!)) {
       name = SHORT[arg[1]!]!;
     } else {
       problems.push(`unexpected argument '${arg}'${START.includes(cmd) ? ' (put the COMMAND after --)' : ''}`);
       continue;
     }
-    const spec = FLAGS[name];
+    const spec = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
     if (!spec) {
       problems.push(`unknown option --${name}`);
       continue;
     }
     if (spec.commands !== 'all' && !spec.commands.includes(cmd)) {
       problems.push(`option --${name} does not apply to '${cmd}'`);
-      if (spec.takesValue && value === undefined) i++;
+      if (spec.takesValue && value === undefined && i + 1 < tail.length && tail[i + 1] !== '--') i++;
       continue;
     }
     if (spec.takesValue && value === undefined) {

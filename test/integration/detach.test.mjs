@@ -1,7 +1,7 @@
 // daemon(7)'s SysV steps, checked from /proc on real daemons started by the CLI.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, NODE, REPORTER, fdTargets, makeHome, procStat, procStatus, readJson, run, startedPids, waitReport } from '../helpers.mjs';
@@ -30,7 +30,10 @@ describe('detaching (daemon(7) SysV steps)', () => {
     assert.equal(s.code, 0, s.stderr);
     ({ pid: sleepSup, childPid: sleepPid } = startedPids(s.stdout));
   });
-  after(() => h.cleanup());
+  after(async () => {
+    await h.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('the pidfile names the supervisor, which prints it on start', () => {
     assert.equal(readFileSync(join(h.dir('reporter'), 'pid'), 'utf8'), `${sup}\n`);

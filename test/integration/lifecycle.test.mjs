@@ -1,14 +1,17 @@
 // start / stop / status / restart / reload / run: behaviour and LSB exit codes.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE, REPORTER, groupPids, isAlive, makeHome, procStat, readJson, startedPids, waitFor, waitReport } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-life-'));
-after(() => h.cleanup());
+after(async () => {
+  await h.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe('start', () => {
   it('starts, then says "already running" with the pid (exit 0)', async () => {

@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,10 @@ import { isAlive, makeHome, procStat, readJson, startedPids, waitFor } from '../
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-pid-'));
-after(() => h.cleanup());
+after(async () => {
+  await h.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
 
 /** A process of ours that is not a daemonkit service: it must never be signalled. */
 function bystander() {

@@ -1,0 +1,98 @@
+// The library: a Daemon subclass (examples/worker.mjs) and daemonize(), on real processes.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NODE, ROOT, isAlive, makeHome, procStat, readJson, run, waitFor } from '../helpers.mjs';
+
+const h = makeHome();
+const work = mkdtempSync(join(tmpdir(), 'dk-lib-'));
+const WORKER = join(ROOT, 'examples', 'worker.mjs');
+const worker = (args, env = {}) => run(NODE, [WORKER, ...args], { env: { ...h.env, ...env } });
+after(async () => {
+  await h.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('Daemon subclass (examples/worker.mjs)', () => {
+  it('start detaches a daemon that holds the pidfile, status and stop work with LSB codes', async () => {
+    const env = { WORKER_NAME: 'w1' };
+    const s = await worker(['start'], env);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.stdout, 'Starting…\nStarted\n');
+    const pid = Number(readFileSync(join(h.dir('w1'), 'pid'), 'utf8'));
+    const st = procStat(pid);
+    assert.notEqual(st.session, pid, 'not a session leader');
+    assert.notEqual(st.session, procStat(process.pid).session, 'own session');
+    assert.equal(st.ttyNr, 0);
+    assert.equal(readlinkSync(`/proc/${pid}/cwd`), '/');
+    assert.equal(readlinkSync(`/proc/${pid}/fd/0`), '/dev/null');
+    const again = await worker(['start'], env);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, new RegExp(`Already running, pid ${pid}`));
+    const status = await worker(['status'], env);
+    assert.equal(status.code, 0);
+    assert.equal(status.stdout, `w1: running, pid ${pid}\n`);
+    process.kill(pid, 'SIGHUP');
+    const log = join(h.dir('w1'), 'w1.log');
+    await waitFor(() => readFileSync(log, 'utf8').includes('worker: reloading configuration'), 5000, 'reload');
+    const stop = await worker(['stop'], env);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, 'Stopping…\nStopped\n');
+    assert.equal(isAlive(pid), false);
+    assert.match(readFileSync(log, 'utf8'), /stopping after \d+ heartbeats \(alive=false\)/);
+    assert.equal(existsSync(join(h.dir('w1'), 'pid')), false, 'pidfile released on SIGTERM');
+    const after = await worker(['status'], env);
+    assert.equal(after.code, 3);
+  });
+
+  it('a run() that throws before ready() fails the start (exit 1) and leaves no pidfile', async () => {
+    const env = { WORKER_NAME: 'w2', WORKER_FAIL: 'before-ready' };
+    const s = await worker(['start'], env);
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, /failed before it was ready: cannot read the configuration/);
+    assert.equal(existsSync(join(h.dir('w2'), 'pid')), false);
+    const state = readJson(join(h.dir('w2'), 'state.json'));
+    assert.equal(state.state, 'failed');
+    const status = await worker(['status'], env);
+    assert.equal(status.code, 1);
+  });
+
+  it('restart gives a new daemon; run stays in the foreground with the same lock', async () => {
+    const env = { WORKER_NAME: 'w3' };
+    assert.equal((await worker(['start'], env)).code, 0);
+    const first = Number(readFileSync(join(h.dir('w3'), 'pid'), 'utf8'));
+    const r = await worker(['restart'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const second = Number(readFileSync(join(h.dir('w3'), 'pid'), 'utf8'));
+    assert.notEqual(second, first);
+    assert.equal(isAlive(first), false);
+    const fg = await worker(['run'], env);
+    assert.notEqual(fg.code, 0);
+    assert.match(fg.stderr, /w3 is already running/);
+    assert.equal((await worker(['stop'], env)).code, 0);
+  });
+
+  it('bad usage is exit 2', async () => {
+    const r = await worker(['frobnicate'], { WORKER_NAME: 'w4' });
+    assert.equal(r.code, 2);
+  });
+});
+
+describe('daemonize()', () => {
+  it('never resolves in the launcher, which exits 0 once the daemon is up; resolves in the daemon', async () => {
+    const out = join(work, 'low.json');
+    const r = await run(NODE, [join(ROOT, 'test', 'fixtures', 'daemonized.mjs')], { env: { ...h.env, FIXTURE_NAME: 'low', FIXTURE_OUT: out } });
+    assert.equal(r.code, 0, r.stderr);
+    const launched = JSON.parse(r.stdout);
+    assert.equal(launched.ok, true);
+    assert.equal(launched.started, true);
+    const inDaemon = await waitFor(() => readJson(out), 5000, 'daemon report');
+    assert.equal(inDaemon.pid, launched.pid);
+    assert.equal(inDaemon.alive, true);
+    const stop = await h.dk(['stop', '--name', 'low']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(isAlive(launched.pid), false);
+  });
+});
