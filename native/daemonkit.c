@@ -7,7 +7,7 @@
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   setCloexec              keep an inherited fd from reaching our children
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
- *   resetSignals            SIG_DFL for every ignored signal, empty mask (for foreground `run`)
+ *   resetSignals            SIG_DFL for ignored real-time signals (for foreground `run`)
  * Everything else lives in TypeScript. Keep this file small.
  */
 #define _GNU_SOURCE
@@ -89,21 +89,26 @@ static napi_value make_pipe(napi_env env, napi_callback_info info) {
 }
 
 /* Reset every signal disposition and the mask: what the caller ignored or blocked must not leak. */
-static void reset_signal_state(int only_ignored) {
+static void reset_signal_state(void) {
   struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
   for (int s = 1; s < NSIG; s++) {
     if (s == SIGKILL || s == SIGSTOP) continue;
-    if (only_ignored) {
-      struct sigaction cur;
-      if (sigaction(s, NULL, &cur) != 0 || cur.sa_handler != SIG_IGN) continue;
-    }
     sigaction(s, &dfl, NULL);
   }
   sigset_t none; sigemptyset(&none); sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* resetSignals(): for a Node process that will spawn children. libuv resets signals 1-31 in
+ * each child but not the real-time ones, so reset those that the caller left ignored here.
+ * (1-31 stay as they are: Node itself relies on ignoring SIGPIPE.) */
 static napi_value reset_signals(napi_env env, napi_callback_info info) {
-  (void)info; reset_signal_state(1); return NULL;
+  (void)info; (void)env;
+  struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
+  for (int s = 32; s < NSIG; s++) {
+    struct sigaction cur;
+    if (sigaction(s, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN) sigaction(s, &dfl, NULL);
+  }
+  return NULL;
 }
 
 static char **get_strings(napi_env env, napi_value arr) {
@@ -129,7 +134,7 @@ static void write_all(int fd, const void *buf, size_t len) {
 
 /* Runs in the forked grandchild: async-signal-safe calls only. */
 static void exec_child(int report, const char *file, char **argv, char **envp, int *fds, int nfds, const char *cwd) {
-  reset_signal_state(0);                          /* daemon(7) steps 2-3 */
+  reset_signal_state();                           /* daemon(7) steps 2-3 */
   int high[64];
   for (int i = 0; i < nfds; i++) {                /* move sources out of the way, then place them at 0..n-1 */
     high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);

@@ -74,6 +74,30 @@ describe('Daemon subclass (examples/worker.mjs)', () => {
     assert.equal((await worker(['stop'], env)).code, 0);
   });
 
+  for (const [way, state] of [['return', 'exited'], ['after-ready', 'failed'], ['uncaught', 'failed']]) {
+    it(`releases the pidfile and lock when run() ends by ${way}`, async () => {
+      const env = { WORKER_NAME: `out-${way}`, WORKER_FAIL: way };
+      const s = await worker(['start'], env);
+      assert.equal(s.code, 0, s.stderr);
+      const pid = readJson(join(h.dir(`out-${way}`), 'state.json')).pid; // the pidfile may be gone already
+      await waitFor(() => !isAlive(pid), 5000, 'daemon exit');
+      assert.equal(existsSync(join(h.dir(`out-${way}`), 'pid')), false);
+      assert.equal(readJson(join(h.dir(`out-${way}`), 'state.json')).state, state);
+      const status = await worker(['status'], env);
+      assert.equal(status.code, state === 'failed' ? 1 : 3, status.stdout);
+    });
+  }
+
+  it('releases the pidfile on SIGINT too', async () => {
+    const env = { WORKER_NAME: 'int' };
+    assert.equal((await worker(['start'], env)).code, 0);
+    const pid = Number(readFileSync(join(h.dir('int'), 'pid'), 'utf8'));
+    process.kill(pid, 'SIGINT');
+    await waitFor(() => !isAlive(pid), 5000, 'daemon exit');
+    assert.equal(existsSync(join(h.dir('int'), 'pid')), false);
+    assert.equal(readJson(join(h.dir('int'), 'state.json')).state, 'stopped');
+  });
+
   it('bad usage is exit 2', async () => {
     const r = await worker(['frobnicate'], { WORKER_NAME: 'w4' });
     assert.equal(r.code, 2);
