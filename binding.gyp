@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "daemonkit",
-      "sources": ["native/daemonkit.c"],
+      "sources": ["native/daemonkit.c", "native/spawn.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

@@ -1,0 +1,51 @@
+/* Shared by daemonkit's native files: includes and small N-API helpers. */
+#ifndef DAEMONKIT_COMMON_H
+#define DAEMONKIT_COMMON_H
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, #call " failed"); return NULL; } } while (0)
+
+static inline napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  napi_value msg, code, error, num;
+  char text[256];
+  snprintf(text, sizeof text, "%s: %s", syscall, strerror(err));
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  const char *name = "EUNKNOWN";
+  switch (err) {
+    case ENOENT: name = "ENOENT"; break; case EACCES: name = "EACCES"; break;
+    case EPERM: name = "EPERM"; break; case ESRCH: name = "ESRCH"; break;
+    case ENOEXEC: name = "ENOEXEC"; break; case ENOTDIR: name = "ENOTDIR"; break;
+    case EAGAIN: name = "EAGAIN"; break; case EBADF: name = "EBADF"; break;
+    case EINVAL: name = "EINVAL"; break; case ENOSYS: name = "ENOSYS"; break;
+    case EMFILE: name = "EMFILE"; break; case ENOMEM: name = "ENOMEM"; break;
+  }
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &error);
+  napi_create_int32(env, err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_set_named_property(env, error, "syscall", (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &msg), msg));
+  napi_throw(env, error);
+  return NULL;
+}
+
+static inline int get_int(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok ? 0 : -1;
+}
+
+napi_value spawn_daemon(napi_env env, napi_callback_info info);
+
+#endif
