@@ -1,0 +1,331 @@
+#!/usr/bin/env node
+// daemonkit benchmark: start/stop latency against the `node -e 0` floor and start-stop-daemon.
+//
+// Method: each contender spawns a command (child_process.spawn, no shell) and is timed with
+// process.hrtime.bigint() from spawn until the command's 'exit' AND its condition: for start, the
+// target has exec'd (/proc/PID/exe); for stop, the target has exited (its pidfd is readable). A
+// condition already true at return counts the return time; otherwise exec is polled at 1 ms and
+// exit awaited on the pidfd. Set-up and tear-down are untimed. One untimed warm-up round, then
+// ROUNDS rounds (env BENCH_ROUNDS, >= 7); each round runs every contender once, the order rotated by
+// one each round. Figures are medians [min–max]; ratios are ratios of medians.
+// The bench is a child subreaper: the daemons it starts are re-parented to it, and it reaps them by
+// pid as soon as they exit (never waitpid(-1), never a pid that child_process spawned).
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+const native = createRequire(import.meta.url)('../build/Release/daemonkit.node');
+const ROUNDS = Math.max(7, Number(process.env.BENCH_ROUNDS) || 21);
+const SSD = '/usr/sbin/start-stop-daemon';
+const HAVE_SSD = fs.existsSync(SSD);
+const PY = '/usr/bin/python3'; // not a pyenv shim: a shell wrapper would dominate its start
+const PY_EXE = fs.realpathSync(PY);
+const SLEEP_EXE = fs.realpathSync('/bin/sleep');
+const TERM_DELAY_MS = 50;
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'daemonkit-bench-'));
+const HOME = path.join(TMP, 'home');
+const TARGET_PY = path.join(TMP, 'term50.py');
+fs.mkdirSync(HOME);
+fs.writeFileSync(TARGET_PY, `import signal, sys, time
+def on_term(*_):
+    time.sleep(${TERM_DELAY_MS / 1000}); sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+while True: time.sleep(1)
+`);
+const ENV = { ...process.env, DAEMONKIT_HOME: HOME };
+native.setChildSubreaper();
+
+const now = () => process.hrtime.bigint();
+const msBetween = (a, b) => Number(b - a) / 1e6;
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- processes --------------------------------------------------------------------------------
+const spawned = new Set();    // pids child_process spawned that libuv has not reaped yet: never ours to reap
+const dkServices = new Map(); // daemonkit name -> supervisor pid (null until known), until stopped
+const ssdTargets = new Map(); // start-stop-daemon pidfile -> { pid, fd } (null until known), until stopped
+let interrupted = null;       // SIGINT/SIGTERM: start nothing new, unwind, clean up
+const checkInterrupted = () => { if (interrupted) throw new Error(`interrupted by ${interrupted}`); };
+
+/** Spawn and await exit: t0..t1 is spawn..'exit'; output is drained after t1 (untimed). */
+function run(file, args, { capture = false, cleaning = false } = {}) {
+  if (!cleaning) checkInterrupted();
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    const child = spawn(file, args, { env: ENV, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'] });
+    spawned.add(child.pid);
+    let stdout = '', stderr = '', t1 = null, code = null;
+    child.stdout?.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${file} ${args.join(' ')}: timed out`)); }, 20000);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (c, sig) => {
+      t1 = now(); code = c ?? 128 + os.constants.signals[sig]; spawned.delete(child.pid);
+      setTimeout(() => { child.stdout?.destroy(); child.stderr.destroy(); }, 2000).unref(); // in case a daemon kept the pipe
+    });
+    child.on('close', () => { clearTimeout(timer); if (t1 !== null) resolve({ code, t0, t1, stdout, stderr }); });
+  });
+}
+const check = (r, what) => { if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim()}`); return r; };
+
+const exeIs = (pid, exe) => { try { return fs.readlinkSync(`/proc/${pid}/exe`) === exe; } catch { return false; } };
+const termHandled = (pid) => { // bit 14 (SIGTERM - 1) of SigCgt: the python handler is installed
+  try { return ((BigInt(`0x${/^SigCgt:\s*(\w+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]}`) >> 14n) & 1n) === 1n; } catch { return false; }
+};
+
+/** When cond() first holds: tReturn if it already does, else polled at 1 ms. */
+async function when(cond, tReturn, what) {
+  const deadline = Date.now() + 5000;
+  for (let first = true; ; first = false) {
+    if (cond()) return first ? tReturn : now();
+    checkInterrupted();
+    if (Date.now() > deadline) throw new Error(`${what}: not so within 5 s`);
+    await pause(1);
+  }
+}
+/** When the process behind pidfd `fd` exited: tReturn if it already had, else when the pidfd fires. */
+async function goneAt(fd, tReturn, what) {
+  if ((await native.pidfdWait([fd], 0)) === 0) return tReturn;
+  if ((await native.pidfdWait([fd], 15000)) !== 0) throw new Error(`${what}: target still alive after 15 s`);
+  return now();
+}
+/** Reap an adopted daemon (our child only by re-parenting) as soon as it exits. */
+function reapOnExit(pid, limitMs = 30000) {
+  let fd;
+  try { fd = native.pidfdOpen(pid); } catch { native.reap(pid); return Promise.resolve(); }
+  return native.pidfdWait([fd], limitMs).then(() => { native.reap(pid); }).finally(() => fs.closeSync(fd));
+}
+/** Our children (ppid == us, by /proc) that child_process did not spawn: [{ pid, state, args }]. */
+function adoptedChildren() {
+  const out = [];
+  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== process.pid || spawned.has(pid)) continue;
+      out.push({ pid, state, args: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+const sweepZombies = () => { for (const c of adoptedChildren()) if (c.state === 'Z') native.reap(c.pid); };
+
+// ---- daemonkit and start-stop-daemon -----------------------------------------------------------
+let serial = 0;
+async function dkStart(command) {
+  const name = `bench-${++serial}`;
+  dkServices.set(name, null);
+  const r = check(await run(process.execPath, [CLI, 'start', '--name', name, '--grace', '0', '--', ...command], { capture: true }), `daemonkit start ${name}`);
+  const m = /started, pid (\d+) \(command pid (\d+)\)/.exec(r.stdout);
+  if (!m) throw new Error(`daemonkit start ${name}: unexpected output ${JSON.stringify(r.stdout)}`);
+  dkServices.set(name, Number(m[1]));
+  return { name, sup: Number(m[1]), child: Number(m[2]), r };
+}
+async function dkStop(svc) { // the supervisor (adopted by us) is reaped as soon as it exits
+  const reaped = reapOnExit(svc.sup);
+  const r = check(await run(process.execPath, [CLI, 'stop', '--name', svc.name]), `daemonkit stop ${svc.name}`);
+  dkServices.delete(svc.name);
+  await reaped;
+  return r;
+}
+async function dkTimedStop(command, ready) {
+  const svc = await dkStart(command);
+  await when(() => ready(svc.child), now(), 'daemonkit target ready');
+  const fd = native.pidfdOpen(svc.child);
+  try {
+    const r = await dkStop(svc);
+    return msBetween(r.t0, await goneAt(fd, r.t1, `daemonkit stop ${svc.name}`));
+  } finally { fs.closeSync(fd); }
+}
+
+async function ssdStart(exe, args) {
+  const pidfile = path.join(TMP, `ssd-${++serial}.pid`);
+  ssdTargets.set(pidfile, null);
+  const r = check(await run(SSD, ['--start', '--background', '--make-pidfile', '--pidfile', pidfile, '--exec', exe, '--', ...args]), 'start-stop-daemon --start');
+  let pid = null;
+  const readPid = () => { try { pid = Number.parseInt(fs.readFileSync(pidfile, 'utf8'), 10) || null; } catch { pid = null; } return pid; };
+  const want = fs.realpathSync(exe);
+  const tExec = await when(() => readPid() !== null && exeIs(pid, want), r.t1, 'start-stop-daemon target exec');
+  ssdTargets.set(pidfile, { pid, fd: native.pidfdOpen(pid) });
+  return { pidfile, pid, r, tExec };
+}
+async function ssdStop(t) {
+  const { fd } = ssdTargets.get(t.pidfile);
+  const reaped = reapOnExit(t.pid); // start-stop-daemon polls kill(pid, 0): a zombie would look alive
+  const r = check(await run(SSD, ['--stop', '--pidfile', t.pidfile, '--retry', 'TERM/5/KILL/5', '--remove-pidfile']), 'start-stop-daemon --stop');
+  const tGone = await goneAt(fd, r.t1, 'start-stop-daemon --stop');
+  await reaped;
+  fs.closeSync(fd);
+  ssdTargets.delete(t.pidfile);
+  return msBetween(r.t0, tGone);
+}
+
+// ---- contenders: each runs once per round and returns { series: ms } ---------------------------
+const SLEEP = ['/bin/sleep', '100000'];
+const contenders = [
+  async () => { const r = check(await run(process.execPath, ['-e', '0']), 'node -e 0'); return { floor: msBetween(r.t0, r.t1) }; },
+  async () => {
+    const svc = await dkStart(SLEEP);
+    const t = await when(() => exeIs(svc.child, SLEEP_EXE), svc.r.t1, 'daemonkit target exec');
+    await dkStop(svc);
+    return { dkStart: msBetween(svc.r.t0, t) };
+  },
+  async () => ({ dkStopSleep: await dkTimedStop(SLEEP, (pid) => exeIs(pid, SLEEP_EXE)) }),
+  async () => ({ dkStopPy: await dkTimedStop([PY, TARGET_PY], (pid) => exeIs(pid, PY_EXE) && termHandled(pid)) }),
+];
+if (HAVE_SSD) {
+  contenders.push(
+    async () => {
+      const t = await ssdStart(SLEEP[0], SLEEP.slice(1));
+      await ssdStop(t);
+      return { ssdStart: msBetween(t.r.t0, t.tExec) };
+    },
+    async () => ({ ssdStopSleep: await ssdStop(await ssdStart(SLEEP[0], SLEEP.slice(1))) }),
+    async () => {
+      const t = await ssdStart(PY, [TARGET_PY]);
+      await when(() => termHandled(t.pid), now(), 'python handler');
+      return { ssdStopPy: await ssdStop(t) };
+    },
+  );
+}
+
+// ---- clean-up: services by name, start-stop-daemon targets by pidfd, any other adoptee by pid ---
+let cleaning = null;
+const cleanup = () => (cleaning ??= (async () => {
+  for (const [name, sup] of dkServices) {
+    const reaped = sup ? reapOnExit(sup, 5000) : Promise.resolve();
+    await run(process.execPath, [CLI, 'stop', '--name', name], { cleaning: true })
+      .then((r) => { if (r.code !== 0) console.error(`cleanup: daemonkit stop ${name} exited ${r.code}: ${r.stderr.trim()}`); })
+      .catch((e) => console.error(`cleanup: ${e.message}`));
+    await reaped;
+  }
+  for (const [pidfile, target] of ssdTargets) { // a target not yet recorded is found by its pidfile
+    const pid = target?.pid ?? Number.parseInt(fs.existsSync(pidfile) ? fs.readFileSync(pidfile, 'utf8') : '', 10);
+    let fd = target?.fd;
+    try { fd ??= native.pidfdOpen(pid); } catch { continue; } // none, or gone
+    native.pidfdSignal(fd, 9);
+    await native.pidfdWait([fd], 5000);
+    native.reap(pid);
+    fs.closeSync(fd);
+  }
+  for (let i = 0; i < 20; i++) { // anything else adopted (e.g. a start cut short): kill it by pid, reap it
+    sweepZombies();
+    const left = adoptedChildren();
+    if (left.length === 0) break;
+    for (const c of left) {
+      console.error(`cleanup: killing leftover pid ${c.pid} (${c.args})`);
+      try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await pause(100);
+  }
+  fs.rmSync(TMP, { recursive: true, force: true });
+})());
+for (const sig of ['SIGINT', 'SIGTERM']) { // main() unwinds at its next step; the finally below cleans up
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = sig;
+    process.exitCode = 128 + os.constants.signals[sig];
+    console.error(`\n${sig}: stopping after the current step, then cleaning up`);
+  });
+}
+
+// ---- report ------------------------------------------------------------------------------------
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const f1 = (x) => x.toFixed(1);
+const ROWS = [ // [label, series, ratio to the floor?, start-stop-daemon counterpart]
+  ['node -e 0 (floor)', 'floor', true],
+  ['daemonkit start (sleep, --grace 0)', 'dkStart', true, 'ssdStart'],
+  ['start-stop-daemon start (sleep)', 'ssdStart', true],
+  ['daemonkit stop (sleep)', 'dkStopSleep', true, 'ssdStopSleep'],
+  ['start-stop-daemon stop (sleep)', 'ssdStopSleep', true],
+  [`daemonkit stop (python, exits ${TERM_DELAY_MS} ms after TERM)`, 'dkStopPy', true, 'ssdStopPy'],
+  [`start-stop-daemon stop (python, ${TERM_DELAY_MS} ms)`, 'ssdStopPy', true],
+  [`daemonkit stop overhead (python stop − ${TERM_DELAY_MS} − floor)`, 'dkStopOverhead', false],
+];
+const HEAD = ['contender', 'median ms', '[min–max] ms', '÷ node -e 0', '÷ start-stop-daemon'];
+function buildRows(samples) {
+  const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  samples.dkStopOverhead = samples.dkStopPy.map((x) => x - TERM_DELAY_MS - med.floor);
+  med.dkStopOverhead = median(samples.dkStopOverhead);
+  const rows = ROWS.filter(([, key]) => samples[key]).map(([label, key, vsFloor, vsSsd]) => [
+    label, f1(med[key]), `[${f1(Math.min(...samples[key]))}–${f1(Math.max(...samples[key]))}]`,
+    vsFloor ? `${(med[key] / med.floor).toFixed(2)}×` : '', med[vsSsd] ? `${(med[key] / med[vsSsd]).toFixed(2)}×` : '']);
+  return { med, rows };
+}
+function textTable(rows) {
+  const w = HEAD.map((_, i) => Math.max(...[HEAD, ...rows].map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(HEAD), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+const mdTable = (rows) => [HEAD, HEAD.map((_, i) => (i === 0 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+const gitRev = () => { try { return execFileSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return '(no git)'; } };
+
+// ---- main --------------------------------------------------------------------------------------
+async function main() {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build first`);
+  if (!HAVE_SSD) console.log(`start-stop-daemon is not installed (${SSD} missing): its rows are left out.`);
+  console.log(`daemonkit bench: ${ROUNDS} rounds + 1 warm-up, ${contenders.length} contenders per round`);
+  const samples = {};
+  const began = Date.now();
+  for (let round = -1; round < ROUNDS; round++) { // round -1: the warm-up, untimed
+    const k = (round + contenders.length) % contenders.length;
+    for (const fn of [...contenders.slice(k), ...contenders.slice(0, k)]) {
+      const got = await fn();
+      if (round >= 0) for (const [key, v] of Object.entries(got)) (samples[key] ??= []).push(v);
+    }
+    sweepZombies();
+    process.stdout.write(round < 0 ? 'warm-up done; rounds:' : ` ${round + 1}`);
+  }
+  process.stdout.write(` (${((Date.now() - began) / 1000).toFixed(1)} s)\n\n`);
+
+  const { med, rows } = buildRows(samples);
+  const budgets = [
+    `daemonkit start ÷ node -e 0 = ${(med.dkStart / med.floor).toFixed(2)}× (budget ≤ 2×: ${med.dkStart <= 2 * med.floor ? 'met' : 'NOT met'})`,
+    `daemonkit stop overhead = ${f1(med.dkStopOverhead)} ms (budget < 20 ms: ${med.dkStopOverhead < 20 ? 'met' : 'NOT met'}; aim 10 ms)`,
+  ];
+  console.log(`${textTable(rows)}\n\n${budgets.join('\n')}`);
+
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), `# Benchmarks
+
+Generated by \`npm run bench\` (bench/bench.mjs) on ${new Date().toISOString()}.
+
+- daemonkit ${gitRev()} (dist/ as built), Node ${process.version}, kernel ${os.release()}, nproc ${os.availableParallelism()}${HAVE_SSD ? '' : ', start-stop-daemon not installed'}
+- Machine: shared 2-core VM; compare ratios, not absolute values.
+
+## Method
+
+- Each figure is the median of ${ROUNDS} rounds [min–max], after one untimed warm-up round. Each round runs every
+  contender once, the order rotated by one each round. Ratios are ratios of medians.
+- Timed with \`process.hrtime.bigint()\` from \`child_process.spawn\` of the command until it has exited **and** its condition holds:
+  *start*: the target (\`/bin/sleep 100000\`) has exec'd (\`/proc/PID/exe\`); *stop*: the target has exited (pidfd readable).
+  A condition already true at return counts the return time; otherwise exec is polled at 1 ms and exit awaited on a pidfd.
+- daemonkit: \`node dist/cli/main.js start --name N --grace 0 -- COMMAND\` / \`stop --name N\` (default schedule TERM/10/KILL/5).
+  start-stop-daemon: \`--start --background --make-pidfile --pidfile P --exec /bin/sleep -- 100000\` /
+  \`--stop --pidfile P --retry TERM/5/KILL/5 --remove-pidfile\`.
+- The python target (\`${PY}\`) sleeps ${TERM_DELAY_MS} ms in its SIGTERM handler, then exits; it is stopped only once
+  /proc/PID/status SigCgt shows its handler. Stop overhead = python stop − ${TERM_DELAY_MS} ms − median(node -e 0), per round.
+- The bench is a child subreaper and reaps the daemons it adopts (supervisors, start-stop-daemon targets) by pid as
+  soon as they exit, so none lingers as a zombie (start-stop-daemon's \`kill(pid, 0)\` poll would count a zombie as alive).
+
+## Results
+
+${mdTable(rows)}
+
+- ${budgets.join('\n- ')}
+`);
+  console.log('\nwrote docs/benchmarks.md');
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(interrupted ? `bench ${error.message}` : `bench failed: ${error.stack ?? error}`);
+  process.exitCode ||= 1;
+} finally {
+  await cleanup();
+}
