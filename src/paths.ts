@@ -2,7 +2,6 @@
  * Where a service's files live. A service is identified by --name (files under
  * $DAEMONKIT_HOME/NAME/) or, with --pidfile alone, by its pidfile path (like start-stop-daemon).
  */
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 
@@ -41,6 +40,14 @@ export function daemonkitHome(env: NodeJS.ProcessEnv = process.env, uid = proces
   return join(homedir(), '.local', 'state', 'daemonkit');
 }
 
+/** 64-bit FNV-1a as 16 hex digits: a stable directory name for a pidfile path (node:crypto
+ * would cost every command a few ms of start-up for this one hash). */
+export function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
 export function servicePaths(
   id: { name?: string; pidfile?: string },
   home: string = daemonkitHome(),
@@ -55,7 +62,7 @@ export function servicePaths(
     display = id.name;
     logName = id.name;
   } else if (pidfile !== undefined) {
-    const hash = createHash('sha256').update(pidfile).digest('hex').slice(0, 16);
+    const hash = fnv1a64(pidfile);
     dir = join(home, '.pidfile', hash);
     display = pidfile;
     logName = basename(pidfile).replace(/\.pid$/, '') || 'daemon';

@@ -1,18 +1,18 @@
 /** `start`: launch a supervisor for a COMMAND, detached, and report once it is really up. */
 import { watch } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { launchDaemon } from './detach/launch.js';
 import { findLockHolder, inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
 import { ensureDir, probeLock } from './pidfile.js';
 import type { CommandSpec } from './spec.js';
+import { PACKAGE_ROOT } from './sys/root.js';
 
 export type StartResult =
   | { started: true; pid: number; childPid: number | null }
   | { started: false; pid: number | null }; // already running
 
-const SUPERVISOR = join(dirname(fileURLToPath(import.meta.url)), 'supervisor', 'main.js');
+const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
 
 /**
  * The pid of the instance that holds the lock. A start that lost the race may ask before the

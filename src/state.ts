@@ -2,7 +2,7 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { DaemonError } from './errors.js';
 
 export type RunState = 'starting' | 'running' | 'stopping' | 'stopped' | 'exited' | 'failed';
@@ -40,7 +40,8 @@ export function writeState(path: string, state: ServiceState): void {
     try {
       const data = Buffer.from(`${JSON.stringify({ ...state, updatedAt: Date.now() })}\n`);
       writeSync(fd, data);
-      fsyncSync(fd);
+      // No fsync: the rename already makes it all-or-nothing for readers, and the state lives
+      // under /run (tmpfs) by default; an fsync would sit on the stop path for nothing.
     } finally {
       closeSync(fd);
     }

@@ -13,8 +13,19 @@ export interface Group {
   leaderStartTime: number;
 }
 
+/** Is any process (zombies included) in the group? One syscall, no /proc scan. */
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Live members of our group. Empty once the group is gone or its id was recycled. */
 export function liveMembers(group: Group): number[] {
+  if (!groupExists(group.pgid)) return []; // the common case: no /proc scan needed
   const leader = readProcStat(group.pgid);
   // A live process with the leader's pid but another start time means the pid was reused,
   // which the kernel allows only once no member of our group is left.
@@ -25,9 +36,12 @@ export function liveMembers(group: Group): number[] {
   });
 }
 
-/** Send `signal` to the whole group (then SIGCONT, so a stopped member can act on it). */
-export function signalGroup(group: Group, signal: NodeJS.Signals): boolean {
-  if (liveMembers(group).length === 0) return false;
+/**
+ * Send `signal` to the whole group (then SIGCONT, so a stopped member can act on it). While the
+ * leader is our unreaped child the group id is certainly ours; after that, only if members remain.
+ */
+export function signalGroup(group: Group, signal: NodeJS.Signals, leaderReaped: boolean): boolean {
+  if (leaderReaped && liveMembers(group).length === 0) return false;
   try {
     process.kill(-group.pgid, signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP') process.kill(-group.pgid, 'SIGCONT');

@@ -124,8 +124,8 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
     requestStop() {
       stopWanted = true;
       if (sup) {
+        void sup.stop(takeStopRequest(paths.stopRequest)); // signal first, bookkeeping after
         save({ state: 'stopping' });
-        void sup.stop(takeStopRequest(paths.stopRequest));
       }
     },
     supervision: () => sup,

@@ -92,7 +92,7 @@ export async function startCommand(spec: CommandSpec): Promise<Supervision> {
   const stop = (schedule: StopSchedule = defaultSchedule()): Promise<boolean> => {
     stopRequested = true;
     return runSchedule(schedule, {
-      send: (signal) => void signalGroup(group, signal),
+      send: (signal) => void signalGroup(group, signal, exited),
       waitGone: (ms) => waitGroupGone(group, leaderExit, () => exited, ms),
     });
   };

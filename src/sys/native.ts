@@ -3,6 +3,8 @@
  * Nothing else imports the .node file.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './root.js';
 
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean): boolean;
@@ -18,8 +20,8 @@ interface NativeBinding {
   reap(pid: number): boolean;
 }
 
-const require = createRequire(import.meta.url);
-const native = require('../../build/Release/daemonkit.node') as NativeBinding;
+const load = createRequire(import.meta.url);
+const native = load(join(PACKAGE_ROOT, 'build', 'Release', 'daemonkit.node')) as NativeBinding;
 
 /** Take an exclusive open-file-description lock without blocking; false if already held elsewhere. */
 export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);

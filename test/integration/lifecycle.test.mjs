@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NODE, REPORTER, groupPids, isAlive, makeHome, procStat, readJson, startedPids, waitFor, waitReport } from '../helpers.mjs';
+import { CLI, NODE, REPORTER, groupPids, isAlive, makeHome, procStat, readJson, startedPids, waitFor, waitReport } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-life-'));
@@ -219,7 +219,7 @@ describe('run (foreground)', () => {
 
   it('stops its COMMAND on SIGTERM and holds the pidfile while running', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(NODE, [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), 'run', '--name', 'fgterm', '--grace', '0', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: 'ignore' });
+    const child = spawn(NODE, [CLI, 'run', '--name', 'fgterm', '--grace', '0', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: 'ignore' });
     h.track(child.pid);
     const pidfile = join(h.dir('fgterm'), 'pid');
     await waitFor(() => existsSync(pidfile) && readJson(join(h.dir('fgterm'), 'state.json'))?.childPid, 5000, 'run started');
