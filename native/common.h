@@ -13,8 +13,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <sys/wait.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, #call " failed"); return NULL; } } while (0)
@@ -47,5 +50,7 @@ static inline int get_int(napi_env env, napi_value v, int32_t *out) {
 }
 
 napi_value spawn_daemon(napi_env env, napi_callback_info info);
+napi_value spawn_process(napi_env env, napi_callback_info info);
+napi_value wait_child(napi_env env, napi_callback_info info);
 
 #endif

@@ -2,7 +2,7 @@
  * daemonkit's one native module: the few Linux calls Node cannot make.
  *   ofdLock / ofdTest       open-file-description locks (F_OFD_SETLK / F_OFD_GETLK)
  *   pipe                    pipe2(O_CLOEXEC): real pipes, not socketpairs
- *   spawnDaemon             fork, setsid, fork, clean exec context, execve (daemon(7) steps 1-8)
+ *   spawnDaemon, spawnProcess, waitChild   process creation (spawn.c)
  *   pidfdOpen / pidfdSignal signal a verified process without a PID-reuse race
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   setCloexec              keep an inherited fd from reaching our children
@@ -147,6 +147,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "ofdTest", NULL, ofd_test, NULL, NULL, NULL, napi_default, NULL },
     { "pipe", NULL, make_pipe, NULL, NULL, NULL, napi_default, NULL },
     { "spawnDaemon", NULL, spawn_daemon, NULL, NULL, NULL, napi_default, NULL },
+    { "spawnProcess", NULL, spawn_process, NULL, NULL, NULL, napi_default, NULL },
+    { "waitChild", NULL, wait_child, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdOpen", NULL, pidfd_open_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdSignal", NULL, pidfd_signal_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWait", NULL, pidfd_wait_js, NULL, NULL, NULL, napi_default, NULL },

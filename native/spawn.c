@@ -1,15 +1,28 @@
-/* spawnDaemon: daemon(7) steps 1-8 in one native call (Node cannot fork). */
+/*
+ * Process creation, in C because Node cannot run code between fork() and exec():
+ *   spawnDaemon(daemon, command?)  daemon(7) steps 1-8: fork, setsid, fork, clean context, exec.
+ *                                  With a command, the daemon's first act (before exec'ing node)
+ *                                  is to fork and exec it, so a start does not wait for node to boot.
+ *   spawnProcess(command)          fork, setsid, clean context, exec: a COMMAND the supervisor runs.
+ *   waitChild(pid)                 reap one child of ours that libuv does not know of.
+ * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid }.
+ * Only async-signal-safe calls run in a forked child.
+ */
 #include "common.h"
 
-/* Reset every signal disposition and the mask: what the caller ignored or blocked must not leak. */
-static void reset_signal_state(void) {
-  struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
-  for (int s = 1; s < NSIG; s++) {
-    if (s == SIGKILL || s == SIGSTOP) continue;
-    sigaction(s, &dfl, NULL);
-  }
-  sigset_t none; sigemptyset(&none); sigprocmask(SIG_SETMASK, &none, NULL);
-}
+typedef struct {
+  char file[4096];
+  char cwd[4096];
+  char **argv;
+  char **envp;
+  int fds[64];
+  int nfds;
+  int umask;
+  bool setsid;
+} spec_t;
+
+/* Records on the report pipe: 8 bytes each (< PIPE_BUF, so writes from several processes never mix). */
+enum { R_DAEMON_PID = 1, R_COMMAND_PID, R_DAEMON_ERR, R_COMMAND_ERR, R_FORK_ERR };
 
 static char **get_strings(napi_env env, napi_value arr) {
   uint32_t n; bool is_arr;
@@ -18,7 +31,7 @@ static char **get_strings(napi_env env, napi_value arr) {
   for (uint32_t i = 0; i < n; i++) {
     napi_value v; size_t len;
     napi_get_element(env, arr, i, &v);
-    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) { out[i] = NULL; break; }
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) break;
     out[i] = malloc(len + 1);
     napi_get_value_string_utf8(env, v, out[i], len + 1, &len);
   }
@@ -26,86 +39,170 @@ static char **get_strings(napi_env env, napi_value arr) {
 }
 
 static void free_strings(char **s) { if (!s) return; for (char **p = s; *p; p++) free(*p); free(s); }
+static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); }
+
+static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
+  napi_value v; size_t len; uint32_t n; int32_t mask = -1; bool setsid_flag = false;
+  memset(s, 0, sizeof *s);
+  if (napi_get_named_property(env, obj, "file", &v) != napi_ok || napi_get_value_string_utf8(env, v, s->file, sizeof s->file, &len) != napi_ok) return false;
+  if (napi_get_named_property(env, obj, "cwd", &v) != napi_ok || napi_get_value_string_utf8(env, v, s->cwd, sizeof s->cwd, &len) != napi_ok) return false;
+  if (napi_get_named_property(env, obj, "argv", &v) != napi_ok || !(s->argv = get_strings(env, v))) return false;
+  if (napi_get_named_property(env, obj, "envp", &v) != napi_ok || !(s->envp = get_strings(env, v))) return false;
+  if (napi_get_named_property(env, obj, "fds", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > 64) return false;
+  for (uint32_t i = 0; i < n; i++) { napi_value e; napi_get_element(env, v, i, &e); if (get_int(env, e, &s->fds[i])) return false; }
+  s->nfds = (int)n;
+  if (napi_get_named_property(env, obj, "umask", &v) == napi_ok) get_int(env, v, &mask);
+  s->umask = mask;
+  if (napi_get_named_property(env, obj, "setsid", &v) == napi_ok) napi_get_value_bool(env, v, &setsid_flag);
+  s->setsid = setsid_flag;
+  return true;
+}
 
 static void write_all(int fd, const void *buf, size_t len) {
   const char *p = buf;
   while (len > 0) { ssize_t w = write(fd, p, len); if (w < 0 && errno == EINTR) continue; if (w <= 0) return; p += w; len -= (size_t)w; }
 }
 
-/* Runs in the forked grandchild: async-signal-safe calls only. */
-static void exec_child(int report, const char *file, char **argv, char **envp, int *fds, int nfds, const char *cwd) {
-  reset_signal_state();                           /* daemon(7) steps 2-3 */
+static void record(int fd, int32_t tag, int32_t value) { int32_t r[2] = { tag, value }; write_all(fd, r, sizeof r); }
+
+static void reset_signal_state(void) {
+  struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
+  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+  sigset_t none; sigemptyset(&none); sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In a forked child: a clean context (daemon(7) steps 1-3 and 10-11), then exec. Never returns. */
+static void exec_child(int report, int err_tag, const spec_t *s) {
+  reset_signal_state();
+  if (s->setsid && setsid() < 0) goto fail;
   int high[64];
-  for (int i = 0; i < nfds; i++) {                /* move sources out of the way, then place them at 0..n-1 */
-    high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
-    if (high[i] < 0) goto fail;
-  }
-  for (int i = 0; i < nfds; i++) if (dup2(high[i], i) < 0) goto fail;
-  /* daemon(7) step 1: every other fd is closed at exec (CLOSE_RANGE_CLOEXEC keeps `report`
-   * usable until then, so an exec failure can still be reported). */
-  if (syscall(SYS_close_range, (unsigned)nfds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0) {
+  for (int i = 0; i < s->nfds; i++) if ((high[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
+  for (int i = 0; i < s->nfds; i++) if (dup2(high[i], i) < 0) goto fail;
+  /* Every other fd closes at exec; CLOSE_RANGE_CLOEXEC keeps `report` usable until then. */
+  if (syscall(SYS_close_range, (unsigned)s->nfds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0) {
     struct rlimit rl; long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 65536;
-    for (long fd = nfds; fd < max; fd++) if (fd != report) close((int)fd);
+    for (long fd = s->nfds; fd < max; fd++) if (fd != report) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
   }
-  if (cwd && chdir(cwd) != 0) goto fail;
-  execve(file, argv, envp);
-fail: ;
-  int err = errno;
-  write_all(report, &err, sizeof err);
+  if (s->umask >= 0) umask((mode_t)s->umask);
+  if (chdir(s->cwd) != 0) goto fail;
+  execve(s->file, s->argv, s->envp);
+fail:
+  record(report, err_tag, errno);
   _exit(127);
 }
 
-/* spawnDaemon(file, argv, envp, fds, cwd) -> pid of the daemon (the grandchild).
- * fork -> setsid -> fork: the daemon is in a new session but is not its leader, so it can
- * never acquire a controlling terminal; its parent exits, so it is re-parented to init.
- * Returns only after the daemon has exec'd (or throws the exec errno). */
+/* Fork and exec a command; returns its pid once it has exec'd, or -errno. */
+static pid_t fork_exec(const spec_t *s) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return -errno;
+  pid_t pid = fork();
+  if (pid == 0) { close(p[0]); exec_child(p[1], R_COMMAND_ERR, s); }
+  int err = errno;
+  close(p[1]);
+  if (pid < 0) { close(p[0]); return -err; }
+  int32_t r[2] = { 0, 0 }; ssize_t got;
+  do got = read(p[0], r, sizeof r); while (got < 0 && errno == EINTR);
+  close(p[0]);
+  if (got == (ssize_t)sizeof r) {
+    int st; while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    return -r[1];
+  }
+  return pid;
+}
+
+static napi_value result(napi_env env, pid_t daemon, pid_t command) {
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_int32(env, daemon, &v); napi_set_named_property(env, out, "pid", v);
+  if (command > 0) { napi_create_int32(env, command, &v); napi_set_named_property(env, out, "commandPid", v); }
+  return out;
+}
+
 napi_value spawn_daemon(napi_env env, napi_callback_info info) {
-  size_t argc = 5; napi_value argv[5]; napi_value out;
+  size_t argc = 2; napi_value argv[2]; napi_valuetype t2 = napi_undefined;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) return (napi_throw_type_error(env, NULL, "spawnDaemon(file, argv, envp, fds, cwd)"), NULL);
-  size_t flen; char file[4096], cwd[4096];
-  if (napi_get_value_string_utf8(env, argv[0], file, sizeof file, &flen) != napi_ok) return (napi_throw_type_error(env, NULL, "file"), NULL);
-  if (napi_get_value_string_utf8(env, argv[4], cwd, sizeof cwd, &flen) != napi_ok) return (napi_throw_type_error(env, NULL, "cwd"), NULL);
-  char **args = get_strings(env, argv[1]), **envs = get_strings(env, argv[2]);
-  uint32_t nfds = 0; int fds[64];
-  napi_get_array_length(env, argv[3], &nfds);
-  if (!args || !envs || nfds > 64) { free_strings(args); free_strings(envs); return (napi_throw_type_error(env, NULL, "argv/envp/fds"), NULL); }
-  for (uint32_t i = 0; i < nfds; i++) { napi_value v; napi_get_element(env, argv[3], i, &v); get_int(env, v, &fds[i]); }
+  spec_t d, c; bool has_cmd = false;
+  if (argc > 1) napi_typeof(env, argv[1], &t2);
+  has_cmd = t2 == napi_object;
+  if (argc < 1 || !read_spec(env, argv[0], &d)) { free_spec(&d); return (napi_throw_type_error(env, NULL, "spawnDaemon(daemonSpec, commandSpec?)"), NULL); }
+  if (has_cmd && !read_spec(env, argv[1], &c)) { free_spec(&d); free_spec(&c); return (napi_throw_type_error(env, NULL, "spawnDaemon: bad command spec"), NULL); }
 
   int rep[2];
-  if (pipe2(rep, O_CLOEXEC) != 0) { free_strings(args); free_strings(envs); return throw_errno(env, errno, "pipe2"); }
-  /* Block signals across fork so no Node handler runs in a child. */
-  sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old);
+  if (pipe2(rep, O_CLOEXEC) != 0) { free_spec(&d); if (has_cmd) free_spec(&c); return throw_errno(env, errno, "pipe2"); }
+  sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old); /* no Node handler may run in a child */
   pid_t mid = fork();
   if (mid == 0) {
     close(rep[0]);
-    if (setsid() < 0) { int err = errno; pid_t none = 0; write_all(rep[1], &none, sizeof none); write_all(rep[1], &err, sizeof err); _exit(1); }
+    if (setsid() < 0) { record(rep[1], R_FORK_ERR, errno); _exit(1); }
     pid_t daemon = fork();
-    if (daemon == 0) exec_child(rep[1], file, args, envs, fds, (int)nfds, cwd);
-    if (daemon < 0) { int err = errno; pid_t none = 0; write_all(rep[1], &none, sizeof none); write_all(rep[1], &err, sizeof err); _exit(1); }
-    write_all(rep[1], &daemon, sizeof daemon);
+    if (daemon < 0) { record(rep[1], R_FORK_ERR, errno); _exit(1); }
+    if (daemon == 0) {
+      pid_t cmd = 0;
+      if (has_cmd) {
+        cmd = fork_exec(&c);
+        if (cmd < 0) { record(rep[1], R_COMMAND_ERR, -cmd); _exit(127); }
+        record(rep[1], R_COMMAND_PID, cmd);
+      }
+      exec_child(rep[1], R_DAEMON_ERR, &d);
+    }
+    record(rep[1], R_DAEMON_PID, daemon);
     _exit(0);
   }
   int fork_err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(rep[1]);
-  free_strings(args); free_strings(envs);
+  free_spec(&d); if (has_cmd) free_spec(&c);
   if (mid < 0) { close(rep[0]); return throw_errno(env, fork_err, "fork"); }
-  int status; while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {}
-  char buf[sizeof(pid_t) + sizeof(int)]; size_t got = 0;
-  while (got < sizeof buf) {
-    ssize_t r = read(rep[0], buf + got, sizeof buf - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
+  int st; while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {}
+  pid_t daemon = 0, command = 0; int daemon_err = 0, command_err = 0, fork_fail = 0;
+  for (;;) {
+    int32_t r[2]; ssize_t got;
+    do got = read(rep[0], r, sizeof r); while (got < 0 && errno == EINTR);
+    if (got != (ssize_t)sizeof r) break;
+    switch (r[0]) {
+      case R_DAEMON_PID: daemon = r[1]; break;
+      case R_COMMAND_PID: command = r[1]; break;
+      case R_DAEMON_ERR: daemon_err = r[1]; break;
+      case R_COMMAND_ERR: command_err = r[1]; break;
+      case R_FORK_ERR: fork_fail = r[1]; break;
+    }
   }
   close(rep[0]);
-  pid_t pid = 0; int err = 0;
-  if (got >= sizeof pid) memcpy(&pid, buf, sizeof pid);
-  if (got == sizeof buf) memcpy(&err, buf + sizeof pid, sizeof err);
-  if (got < sizeof pid) return throw_errno(env, EIO, "spawnDaemon");
-  if (err) return throw_errno(env, err, pid ? "execve" : "fork");
+  if (fork_fail) return throw_errno(env, fork_fail, "fork");
+  if (command_err) return throw_errno(env, command_err, "execve(command)");
+  if (daemon_err) {
+    if (command > 0) kill(command, SIGKILL); /* never leave the COMMAND without its supervisor */
+    return throw_errno(env, daemon_err, "execve");
+  }
+  if (daemon <= 0) return throw_errno(env, EIO, "spawnDaemon");
+  return result(env, daemon, command);
+}
+
+napi_value spawn_process(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out; spec_t s;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !read_spec(env, argv[0], &s)) { free_spec(&s); return (napi_throw_type_error(env, NULL, "spawnProcess(spec)"), NULL); }
+  sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork_exec(&s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  free_spec(&s);
+  if (pid < 0) return throw_errno(env, -pid, "execve(command)");
   napi_create_int32(env, pid, &out);
   return out;
 }
 
+/* waitChild(pid) -> null while it runs, else { code, signal } (one of them null), reaped. */
+napi_value wait_child(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out, v; int32_t pid;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &pid) || pid <= 0) return (napi_throw_type_error(env, NULL, "waitChild(pid)"), NULL);
+  siginfo_t si; memset(&si, 0, sizeof si);
+  int rc; do rc = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG); while (rc < 0 && errno == EINTR);
+  if (rc < 0) return throw_errno(env, errno, "waitid");
+  if (si.si_pid == 0) { napi_get_null(env, &out); return out; }
+  napi_create_object(env, &out);
+  napi_value nul; napi_get_null(env, &nul);
+  if (si.si_code == CLD_EXITED) { napi_create_int32(env, si.si_status, &v); napi_set_named_property(env, out, "code", v); napi_set_named_property(env, out, "signal", nul); }
+  else { napi_create_int32(env, si.si_status, &v); napi_set_named_property(env, out, "signal", v); napi_set_named_property(env, out, "code", nul); }
+  return out;
+}

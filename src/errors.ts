@@ -40,3 +40,11 @@ export function errnoCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** An exec that failed, as the user should see it: not found / not executable is its own code. */
+export function execFailure(error: unknown, file: string): DaemonError {
+  const code = errnoCode(error);
+  const why = code === 'ENOENT' ? 'no such file' : code === 'ENOEXEC' ? 'not an executable format' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  const notFound = code === 'ENOENT' || code === 'EACCES' || code === 'ENOEXEC' || code === 'ENOTDIR';
+  return new DaemonError(notFound ? 'COMMAND_NOT_FOUND' : 'SPAWN_FAILED', `cannot execute ${file}: ${why}`, { path: file }, { cause: error });
+}

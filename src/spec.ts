@@ -17,4 +17,6 @@ export interface CommandSpec {
 export interface SupervisorPayload {
   paths: ServicePaths;
   spec: CommandSpec;
+  /** Set when the launcher took the lock and the daemon started the COMMAND before node booted. */
+  inherited?: { lockFd: number; adopted: { pid: number; stderrOffset: number } };
 }

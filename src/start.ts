@@ -1,11 +1,18 @@
-/** `start`: launch a supervisor for a COMMAND, detached, and report once it is really up. */
-import { watch } from 'node:fs';
+/**
+ * `start`: take the service's lock, then fork the daemon (supervisor) whose first act is to
+ * exec the COMMAND, so `--grace 0` returns without waiting for node to boot in the daemon. The
+ * supervisor inherits the lock fd, and the pidfile names it before we return.
+ */
+import { closeSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
 import { findLockHolder, inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
-import { ensureDir, probeLock } from './pidfile.js';
-import type { CommandSpec } from './spec.js';
+import { acquirePidLock, ensureDir, probeLock, writePidfile } from './pidfile.js';
+import type { CommandSpec, SupervisorPayload } from './spec.js';
+import { writeState } from './state.js';
+import { execSpecFor, openCommandStdio } from './supervisor/child.js';
+import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
 
 export type StartResult =
@@ -13,6 +20,8 @@ export type StartResult =
   | { started: false; pid: number | null }; // already running
 
 const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
+/** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes). */
+const LOCK_FD = 5;
 
 /**
  * The pid of the instance that holds the lock. A start that lost the race may ask before the
@@ -39,20 +48,46 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 2000): Promise
 }
 
 export async function startService(paths: ServicePaths, spec: CommandSpec): Promise<StartResult> {
-  const insp = inspectService(paths);
-  if (insp.running) return { started: false, pid: await runningPid(paths) };
+  if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
   ensureDir(paths.pidfile);
   ensureDir(paths.statefile);
-  const outcome = await launchDaemon({
-    nodeArgs: [SUPERVISOR],
-    env: process.env,
-    stdin: '/dev/null',
-    stdout: '/dev/null',
-    // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
-    stderr: spec.stderr ?? '/dev/null',
-    payload: { paths, spec },
-  });
-  if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
-  return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null };
+  const lock = acquirePidLock(paths.lockfile);
+  if (!lock) return { started: false, pid: await runningPid(paths) };
+  const stdio = openCommandStdio(spec);
+  try {
+    const outcome = await launchDaemon({
+      nodeArgs: [SUPERVISOR],
+      env: process.env,
+      stdin: '/dev/null',
+      stdout: '/dev/null',
+      // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
+      stderr: spec.stderr ?? '/dev/null',
+      extraFds: [lock.fd],
+      command: execSpecFor(spec, stdio.fds),
+      onSpawned({ pid, commandPid }) {
+        // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile and a
+        // first state exist before we return, even if node has not booted in the daemon yet.
+        writePidfile(paths.pidfile, pid);
+        const sup = readProcStat(pid);
+        const cmd = commandPid ? readProcStat(commandPid) : null;
+        writeState(paths.statefile, {
+          version: 1, kind: 'supervisor', state: spec.graceMs === 0 ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
+          command: spec.command,
+          ...(sup ? { pidStartTime: sup.startTime } : {}),
+          ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
+          ...(cmd ? { childStartTime: cmd.startTime } : {}),
+        });
+      },
+      payload: ({ commandPid }): SupervisorPayload => ({
+        paths, spec,
+        inherited: { lockFd: LOCK_FD, adopted: { pid: commandPid!, stderrOffset: stdio.stderrOffset } },
+      }),
+      awaitReport: spec.graceMs > 0,
+    });
+    if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
+    return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null };
+  } finally {
+    for (const fd of stdio.owned) closeSync(fd);
+    closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
+  }
 }
-

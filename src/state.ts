@@ -21,6 +21,9 @@ export interface ServiceState {
   state: RunState;
   pid: number;                 // the daemon (supervisor) pid
   pidStartTime?: number;       // its /proc start time (clock ticks): identity
+  /** The supervisor handles its signals. Until then (node still booting) stop requests are
+   *  left in stop.json for it to find, never sent as a signal that would kill it. */
+  handlesSignals?: boolean;
   childPid?: number;           // the COMMAND
   childPgid?: number;
   childStartTime?: number;

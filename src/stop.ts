@@ -9,6 +9,7 @@ import { inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
 import { pidHoldsLock } from './pidfile.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
+import { readState } from './state.js';
 import { pidfdOpen, pidfdSignal, pidfdWait } from './sys/native.js';
 import { signalNumber } from './supervisor/group.js';
 
@@ -67,7 +68,11 @@ async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: Stop
   } catch (error) {
     throw new DaemonError('NO_PERMISSION', `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`, { path: paths.stopRequest });
   }
-  if (!pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
+  // A supervisor still booting (node not yet handling signals) would be killed by SIGTERM: it
+  // finds the request itself once it is up. It writes handlesSignals before it looks, and we
+  // read it after writing the request, so one of us always sees the other.
+  const state = readState(paths.statefile);
+  if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
   const budget = scheduleDurationMs(schedule);
   return (await pidfdWait([pidfd], budget + SUPERVISOR_MARGIN_MS)) === 0;
 }

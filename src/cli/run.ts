@@ -10,6 +10,7 @@ import type { ServicePaths } from '../paths.js';
 import { buildCommandSpec } from '../resolve.js';
 import { runningPid } from '../start.js';
 import { runService } from '../supervisor/service.js';
+import { defaultSchedule } from '../schedule.js';
 import { cleanExecContext } from '../sys/hygiene.js';
 
 export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
@@ -24,16 +25,19 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
       failure = exitCodeFor('run', event.error.code);
     }
   });
-  const onStop = (): void => service.requestStop();
+  // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit stop`
+  // left its own schedule).
+  const onStop = (signal: NodeJS.Signals) => (): void => service.requestStop(defaultSchedule(10, signal));
   const forward = (signal: NodeJS.Signals) => (): void => {
     const pid = service.supervision()?.child.pid;
     if (pid) process.kill(pid, signal);
   };
   const handlers: [NodeJS.Signals, () => void][] = [
-    ['SIGTERM', onStop], ['SIGINT', onStop], ['SIGQUIT', onStop],
+    ['SIGTERM', onStop('SIGTERM')], ['SIGINT', onStop('SIGINT')], ['SIGQUIT', onStop('SIGQUIT')],
     ['SIGHUP', forward('SIGHUP')], ['SIGUSR1', forward('SIGUSR1')], ['SIGUSR2', forward('SIGUSR2')],
   ];
   for (const [s, h] of handlers) process.on(s, h);
+  service.handlingSignals();
   try {
     const exit = await service.done;
     if (already) {

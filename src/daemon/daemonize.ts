@@ -56,7 +56,7 @@ export async function launchSelf(options: DaemonizeOptions): Promise<{ started: 
     stdin: start.stdin,
     stdout,
     stderr: start.stderr ?? stdout,
-    payload,
+    payload: () => payload,
   });
   if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
   return { started: true, pid: outcome.pid };

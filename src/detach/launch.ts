@@ -6,9 +6,14 @@
 import { closeSync, constants as C, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
-import { DaemonError, errnoCode } from '../errors.js';
-import { makePipe, spawnDaemon } from '../sys/native.js';
+import { DaemonError, errnoCode, execFailure } from '../errors.js';
+import { makePipe, spawnDaemon, type ExecSpec } from '../sys/native.js';
 import { MARKER, type ReportMessage } from './channel.js';
+
+export interface Spawned {
+  pid: number;
+  commandPid?: number;
+}
 
 export interface LaunchSpec {
   /** argv[1..] for node: [...execArgv, script, ...args] */
@@ -17,11 +22,21 @@ export interface LaunchSpec {
   stdin: string;
   stdout: string;
   stderr: string;
-  payload: unknown;
+  /** What the daemon reads on its payload pipe, once we know its pid. */
+  payload(spawned: Spawned): unknown;
+  /** More fds for the daemon, placed at 5, 6, … (e.g. a lock it inherits). */
+  extraFds?: number[];
+  /** A COMMAND the daemon forks and execs as its first act, before node boots. */
+  command?: ExecSpec;
+  /** Bookkeeping right after the fork (pidfile, state), before the daemon hears from us. */
+  onSpawned?(spawned: Spawned): void;
+  /** false: return as soon as everything has exec'd, without waiting for the daemon's report. */
+  awaitReport?: boolean;
 }
 
 export type LaunchOutcome =
   | { kind: 'ready'; pid: number; childPid?: number }
+  | { kind: 'spawned'; pid: number; childPid?: number }
   | { kind: 'running' };
 
 export function openAppend(path: string): number {
@@ -58,18 +73,28 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
     own(pWrite);
     const env = { ...spec.env, [MARKER]: randomBytes(8).toString('hex') };
     const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    let spawned: Spawned;
     try {
-      spawnDaemon(process.execPath, [process.execPath, ...spec.nodeArgs], envp, [stdin, stdout, stderr, rWrite, pRead], '/');
+      const daemon: ExecSpec = {
+        file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
+        fds: [stdin, stdout, stderr, rWrite, pRead, ...(spec.extraFds ?? [])], cwd: '/',
+      };
+      spawned = spawnDaemon(daemon, spec.command);
     } catch (error) {
+      if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file);
       throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
     }
+    spec.onSpawned?.(spawned);
     // The daemon reads the payload first thing; a payload over the pipe buffer waits for that.
-    const payload = Buffer.from(JSON.stringify(spec.payload));
+    const payload = Buffer.from(JSON.stringify(spec.payload(spawned)));
     for (const fd of owned.splice(0)) if (fd !== pWrite) closeSync(fd);
     try {
       writeSync(pWrite, payload);
     } finally {
       closeSync(pWrite);
+    }
+    if (spec.awaitReport === false) {
+      return { kind: 'spawned', pid: spawned.pid, ...(spawned.commandPid ? { childPid: spawned.commandPid } : {}) };
     }
     const reading = readReport(reportRead);
     reportRead = -1; // owned by the reader now, which closes it

@@ -12,14 +12,14 @@ if (!channel) {
   process.stderr.write('daemonkit supervisor: this program is started by `daemonkit start`, not by hand\n');
   process.exitCode = 2;
 } else {
-  const { paths, spec } = channel.payload as SupervisorPayload;
+  const { paths, spec, inherited } = channel.payload as SupervisorPayload;
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
   const service = runService(paths, spec, (event) => {
     if (event.type === 'already-running') channel.report({ type: 'running' });
     else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
     else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
     if (event.type !== 'locked') channel.close();
-  });
+  }, inherited);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => service.requestStop());
   // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 is kept for log reopening.
   for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
@@ -29,6 +29,7 @@ if (!channel) {
     });
   }
   process.on('SIGUSR1', () => undefined);
+  service.handlingSignals();
   void service.done.then(() => {
     process.exitCode = 0;
     process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT').removeAllListeners('SIGQUIT');

@@ -10,8 +10,9 @@ import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.j
 import type { CommandSpec } from '../spec.js';
 import { writeState, type ExitRecord, type ServiceState } from '../state.js';
 import { readProcStat } from '../sys/proc.js';
+import { setCloexec } from '../sys/native.js';
 import { writeSpec } from '../spec-file.js';
-import { startCommand, type Supervision } from './supervise.js';
+import { startCommand, type Adopted, type Supervision } from './supervise.js';
 
 export type ServiceEvent =
   | { type: 'locked' }
@@ -22,30 +23,44 @@ export type ServiceEvent =
 export interface ServiceRun {
   /** Resolves with the COMMAND's exit, or null when it never ran (lock lost, spawn failed). */
   done: Promise<ExitRecord | null>;
-  /** Ask for a stop: the schedule from a fresh stop request, else the default. */
-  requestStop(): void;
+  /** Ask for a stop: the schedule from a fresh stop request, else `fallback` (default schedule). */
+  requestStop(fallback?: StopSchedule): void;
+  /** Our signal handlers are in place: say so, and act on a stop request left while we booted. */
+  handlingSignals(): void;
   supervision(): Supervision | null;
 }
 
 /** Read and consume the stop request left by `daemonkit stop` (its --retry schedule). */
-function takeStopRequest(path: string): StopSchedule {
+function takeStopRequest(path: string): StopSchedule | null {
   try {
     const req = JSON.parse(readFileSync(path, 'utf8')) as { schedule?: string; at?: number };
     unlinkSync(path);
     if (typeof req.schedule === 'string' && typeof req.at === 'number' && Date.now() - req.at < 60_000) return parseSchedule(req.schedule);
+    return defaultSchedule();
   } catch {
-    // none, or unreadable: the default schedule
+    return null; // no request (a plain SIGTERM), or an unreadable one
   }
-  return defaultSchedule();
 }
 
-export function runService(paths: ServicePaths, spec: CommandSpec, notify: (event: ServiceEvent) => void): ServiceRun {
+/**
+ * What the launcher already did for a detached supervisor: it took the lock (the fd is ours
+ * now), wrote the pidfile with our pid, and our first act was to start the COMMAND.
+ */
+export interface Inherited {
+  lockFd: number;
+  adopted: Adopted;
+}
+
+export function runService(paths: ServicePaths, spec: CommandSpec, notify: (event: ServiceEvent) => void, inherited?: Inherited): ServiceRun {
   let sup: Supervision | null = null;
   let stopWanted = false;
+  let pendingSchedule: StopSchedule | null = null;
   let lock: PidLock | null = null;
   const self = readProcStat(process.pid);
+  // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
+  const initial = inherited && spec.graceMs === 0 ? 'running' : 'starting';
   const state: ServiceState = {
-    version: 1, kind: 'supervisor', state: 'starting', pid: process.pid,
+    version: 1, kind: 'supervisor', state: initial, pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
     command: spec.command, startedAt: Date.now(), updatedAt: Date.now(),
   };
@@ -60,38 +75,43 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
 
   const cleanup = (): void => {
     removePidfile(paths.pidfile, process.pid);
-    // The lock fd is closed last: until then no new instance can start.
-    // (Process exit would release it too; closing explicitly lets `run` return cleanly.)
+    // The lock is released when this process exits (or, for `run`, stays until it does).
   };
 
   const done = (async (): Promise<ExitRecord | null> => {
-    lock = acquirePidLock(paths.lockfile);
-    if (!lock) {
-      notify({ type: 'already-running' });
-      return null;
+    if (inherited) {
+      setCloexec(inherited.lockFd); // ours for life, never the COMMAND's
+    } else {
+      lock = acquirePidLock(paths.lockfile);
+      if (!lock) {
+        notify({ type: 'already-running' });
+        return null;
+      }
     }
     try {
       ensureDir(paths.statefile);
-      writePidfile(paths.pidfile, process.pid);
+      if (!inherited) writePidfile(paths.pidfile, process.pid);
       notify({ type: 'locked' });
-      try {
-        unlinkSync(paths.stopRequest); // a stop request from an earlier life does not apply
-      } catch {
-        // none
+      if (!inherited) {
+        try {
+          unlinkSync(paths.stopRequest); // a stop request from an earlier life does not apply
+        } catch {
+          // none
+        }
       }
-      save({ state: 'starting' });
+      save({ state: initial });
       writeSpec(paths, spec);
       try {
-        sup = await startCommand(spec);
+        sup = startCommand(spec, inherited?.adopted);
       } catch (error) {
         const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
         save({ state: 'failed', error: err.message });
         notify({ type: 'start-failed', error: err });
         return null;
       }
-      const child = sup.child.pid!;
+      const child = sup.child.pid;
       save({ childPid: child, childPgid: sup.group.pgid, childStartTime: sup.group.leaderStartTime });
-      if (stopWanted) void sup.stop(takeStopRequest(paths.stopRequest));
+      if (stopWanted) void sup.stop(pendingSchedule ?? defaultSchedule());
       const ok = await sup.started;
       if (ok) {
         save({ state: stopWanted ? 'stopping' : 'running' });
@@ -121,12 +141,28 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
 
   return {
     done,
-    requestStop() {
+    requestStop(fallback = defaultSchedule()) {
+      const requested = takeStopRequest(paths.stopRequest);
+      // A bare signal while a stop is under way adds nothing (the stopper also signals after
+      // leaving its request, which we may already have acted on).
+      if (!requested && stopWanted) return;
+      const schedule = requested ?? fallback;
       stopWanted = true;
-      if (sup) {
-        void sup.stop(takeStopRequest(paths.stopRequest)); // signal first, bookkeeping after
-        save({ state: 'stopping' });
+      if (!sup) {
+        pendingSchedule = schedule;
+        return;
       }
+      void sup.stop(schedule); // signal first, bookkeeping after
+      save({ state: 'stopping' });
+    },
+    handlingSignals() {
+      save({ handlesSignals: true });
+      try {
+        readFileSync(paths.stopRequest);
+      } catch {
+        return; // no request left for us while node booted
+      }
+      this.requestStop();
     },
     supervision: () => sup,
   };

@@ -1,20 +1,19 @@
 /**
- * Run one COMMAND under supervision: spawn it in its own session and process group, declare
- * it started after the grace period, record how it ended, and stop its whole group on request.
+ * Run one COMMAND under supervision: spawn it (or adopt the one the daemon started before node
+ * booted) in its own session and process group, declare it started after the grace period,
+ * record how it ended, and stop its whole group on request.
  * Used by the detached supervisor and by foreground `run` alike.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as C, fstatSync, openSync, readSync } from 'node:fs';
-import { DaemonError, errnoCode } from '../errors.js';
-import { openAppend } from '../detach/launch.js';
 import { defaultSchedule, runSchedule, type StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
 import type { ExitRecord } from '../state.js';
-import { readProcStat } from '../sys/proc.js';
+import { readProcStat, startTimeMs } from '../sys/proc.js';
+import { spawnCommand, watchChild, type Child } from './child.js';
 import { signalGroup, waitGroupGone, type Group } from './group.js';
 
 export interface Supervision {
-  child: ChildProcess;
+  child: Child;
   group: Group;
   startedAt: number;
   /** Resolves after the grace period with true, or false if the COMMAND ended first. */
@@ -28,59 +27,28 @@ export interface Supervision {
   stderrTail(lines?: number): string[];
 }
 
-/** Spawn the COMMAND. Throws COMMAND_NOT_FOUND / SPAWN_FAILED synchronously-ish (awaited). */
-export async function startCommand(spec: CommandSpec): Promise<Supervision> {
-  const fds: number[] = [];
-  const stdinFd = openSync(spec.stdin, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
-  fds.push(stdinFd);
-  const stdoutFd = spec.stdout === null ? 'inherit' : openAppend(spec.stdout);
-  if (typeof stdoutFd === 'number') fds.push(stdoutFd);
-  const stderrFd = spec.stderr === null ? 'inherit' : spec.stderr === spec.stdout ? stdoutFd : openAppend(spec.stderr);
-  if (typeof stderrFd === 'number' && stderrFd !== stdoutFd) fds.push(stderrFd);
-  const stderrOffset = typeof stderrFd === 'number' ? fstatSync(stderrFd).size : 0;
+/** A COMMAND already running as our child: spawned by the daemon's first act (see start.ts). */
+export interface Adopted {
+  pid: number;
+  stderrOffset: number;
+}
 
-  const [file, ...args] = spec.command as [string, ...string[]];
-  const previousUmask = process.umask(spec.umask); // inherited at fork; restored right after
-  let child: ChildProcess;
-  try {
-    child = spawn(file, args, {
-      cwd: spec.chdir,
-      env: spec.env,
-      stdio: [stdinFd, stdoutFd, stderrFd],
-      detached: true, // own session and process group, no controlling terminal
-    });
-  } finally {
-    process.umask(previousUmask);
-    for (const fd of fds) closeSync(fd);
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (error) => {
-      const code = errnoCode(error);
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOEXEC' || code === 'ENOTDIR') {
-        reject(new DaemonError('COMMAND_NOT_FOUND', `cannot execute ${file}: ${code === 'ENOENT' ? 'no such file' : 'permission denied'}`, { path: file }));
-      } else {
-        reject(new DaemonError('SPAWN_FAILED', `cannot start ${file}: ${error.message}`, { path: file }, { cause: error }));
-      }
-    });
-  });
-
-  const pid = child.pid!;
-  const group: Group = { pgid: pid, leaderStartTime: readProcStat(pid)?.startTime ?? 0 };
-  const startedAt = Date.now();
+export function startCommand(spec: CommandSpec, adopted?: Adopted): Supervision {
+  const { child, stderrOffset } = adopted ? { child: watchChild(adopted.pid), stderrOffset: adopted.stderrOffset } : spawnCommand(spec);
+  const proc = readProcStat(child.pid);
+  const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
+  const startedAt = proc ? startTimeMs(proc) : Date.now();
   let exited = false;
   let stopRequested = false;
-  const leaderExit = new Promise<ExitRecord>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = true;
-      resolve({ code, signal, at: Date.now(), uptimeMs: Date.now() - startedAt, byStop: stopRequested });
-    });
+  const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {
+    exited = true;
+    return { code, signal, at: Date.now(), uptimeMs: Date.now() - startedAt, byStop: stopRequested };
   });
 
   const started = new Promise<boolean>((resolve) => {
+    const left = spec.graceMs - (Date.now() - startedAt);
     if (spec.graceMs === 0) return resolve(true);
-    const timer = setTimeout(() => resolve(!exited), spec.graceMs);
+    const timer = setTimeout(() => resolve(!exited), Math.max(0, left));
     void leaderExit.then(() => {
       clearTimeout(timer);
       resolve(false);

@@ -6,11 +6,24 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from './root.js';
 
+/** What to exec, and with what: fds are placed at 0..n-1, every other fd is closed. */
+export interface ExecSpec {
+  file: string;        // absolute path
+  argv: string[];
+  envp: string[];      // KEY=VALUE
+  fds: number[];
+  cwd: string;
+  umask?: number;      // unset: inherited
+  setsid?: boolean;    // own session and process group
+}
+
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean): boolean;
   ofdTest(fd: number): boolean;
   pipe(): [number, number];
-  spawnDaemon(file: string, argv: string[], envp: string[], fds: number[], cwd: string): number;
+  spawnDaemon(daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number };
+  spawnProcess(spec: ExecSpec): number;
+  waitChild(pid: number): { code: number | null; signal: number | null } | null;
   pidfdOpen(pid: number): number;
   pidfdSignal(pidfd: number, signal: number): boolean;
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
@@ -29,9 +42,16 @@ export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);
 export const isLockedElsewhere = (fd: number): boolean => native.ofdTest(fd);
 /** A real pipe (not a socketpair), both ends close-on-exec: [read, write]. */
 export const makePipe = (): [number, number] => native.pipe();
-/** fork, setsid, fork, clean signals and fds, exec: returns the daemon's pid once it has exec'd. */
-export const spawnDaemon = (file: string, argv: string[], envp: string[], fds: number[], cwd: string): number =>
-  native.spawnDaemon(file, argv, envp, fds, cwd);
+/**
+ * fork, setsid, fork, clean signals and fds, exec the daemon. With a command, the daemon first
+ * forks and execs it as its own child. Returns once everything has exec'd (or throws the errno).
+ */
+export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number } =>
+  command ? native.spawnDaemon(daemon, command) : native.spawnDaemon(daemon);
+/** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. */
+export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec);
+/** Reap a child of ours by pid: null while it still runs. */
+export const waitChild = (pid: number): { code: number | null; signal: number | null } | null => native.waitChild(pid);
 export const pidfdOpen = (pid: number): number => native.pidfdOpen(pid);
 export const pidfdSignal = (pidfd: number, signal: number): boolean => native.pidfdSignal(pidfd, signal);
 /** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first (Infinity: no limit). */

@@ -1,0 +1,73 @@
+/**
+ * The COMMAND as a child process of ours, created natively (not by libuv): its exit is awaited
+ * on a pidfd (one thread-pool poll, which also keeps the event loop alive) and then reaped.
+ */
+import { closeSync, constants as C, fstatSync, openSync } from 'node:fs';
+import { constants } from 'node:os';
+import { execFailure } from '../errors.js';
+import { openAppend } from '../detach/launch.js';
+import type { CommandSpec } from '../spec.js';
+import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Child {
+  pid: number;
+  exited: Promise<ChildExit>;
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]));
+
+/** Watch a child of ours (spawned by us, or by the daemon's first act before node booted). */
+export function watchChild(pid: number): Child {
+  const exited = (async (): Promise<ChildExit> => {
+    let fd = -1;
+    try {
+      fd = pidfdOpen(pid);
+      await pidfdWait([fd], Infinity);
+    } catch {
+      // already reaped elsewhere, or pidfds unsupported: fall through to waitChild
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+    const status = waitChild(pid);
+    if (!status) return { code: null, signal: null };
+    return { code: status.code, signal: status.signal === null ? null : SIGNAL_NAMES.get(status.signal) ?? null };
+  })();
+  return { pid, exited };
+}
+
+/** The fds a COMMAND gets: stdin, stdout, stderr (null: ours, for foreground `run`). */
+export function openCommandStdio(spec: CommandSpec): { fds: number[]; owned: number[]; stderrOffset: number } {
+  const owned: number[] = [];
+  const stdin = openSync(spec.stdin, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
+  owned.push(stdin);
+  const stdout = spec.stdout === null ? 1 : openAppend(spec.stdout);
+  if (spec.stdout !== null) owned.push(stdout);
+  const stderr = spec.stderr === null ? 2 : spec.stderr === spec.stdout ? stdout : openAppend(spec.stderr);
+  if (spec.stderr !== null && stderr !== stdout) owned.push(stderr);
+  return { fds: [stdin, stdout, stderr], owned, stderrOffset: spec.stderr === null ? 0 : fstatSync(stderr).size };
+}
+
+export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
+  const [file, ...args] = spec.command as [string, ...string[]];
+  return {
+    file, argv: [file, ...args], fds, cwd: spec.chdir, umask: spec.umask, setsid: true,
+    envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+  };
+}
+
+/** Spawn the COMMAND in its own session and process group, with a clean context. */
+export function spawnCommand(spec: CommandSpec): { child: Child; stderrOffset: number } {
+  const { fds, owned, stderrOffset } = openCommandStdio(spec);
+  try {
+    return { child: watchChild(spawnProcess(execSpecFor(spec, fds))), stderrOffset };
+  } catch (error) {
+    throw execFailure(error, spec.command[0]!);
+  } finally {
+    for (const fd of owned) closeSync(fd);
+  }
+}
