@@ -7,7 +7,6 @@
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   setCloexec              keep an inherited fd from reaching our children
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
- *   resetSignals            SIG_DFL for ignored real-time signals (for foreground `run`)
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
@@ -128,19 +127,6 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* resetSignals(): for a Node process that will spawn children. libuv resets signals 1-31 in
- * each child but not the real-time ones, so reset those that the caller left ignored here.
- * (1-31 stay as they are: Node itself relies on ignoring SIGPIPE.) */
-static napi_value reset_signals(napi_env env, napi_callback_info info) {
-  (void)info; (void)env;
-  struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
-  for (int s = 32; s < NSIG; s++) {
-    struct sigaction cur;
-    if (sigaction(s, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN) sigaction(s, &dfl, NULL);
-  }
-  return NULL;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "ofdLock", NULL, ofd_lock, NULL, NULL, NULL, napi_default, NULL },
@@ -155,7 +141,6 @@ static napi_value init(napi_env env, napi_value exports) {
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
     { "setChildSubreaper", NULL, set_subreaper, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
-    { "resetSignals", NULL, reset_signals, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

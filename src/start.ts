@@ -11,6 +11,7 @@ import type { ServicePaths } from './paths.js';
 import { acquirePidLock, ensureDir, probeLock, writePidfile } from './pidfile.js';
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { writeState } from './state.js';
+import { writeSpec } from './spec-file.js';
 import { execSpecFor, openCommandStdio } from './supervisor/child.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
@@ -65,9 +66,11 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
       extraFds: [lock.fd],
       command: execSpecFor(spec, stdio.fds),
       onSpawned({ pid, commandPid }) {
-        // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile and a
-        // first state exist before we return, even if node has not booted in the daemon yet.
+        // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile, the
+        // spec and a first state exist before we return, even if node has not booted in the
+        // daemon yet (it waits for its payload, sent after this, so it cannot overwrite them).
         writePidfile(paths.pidfile, pid);
+        writeSpec(paths, spec);
         const sup = readProcStat(pid);
         const cmd = commandPid ? readProcStat(commandPid) : null;
         writeState(paths.statefile, {

@@ -11,11 +11,9 @@ import { buildCommandSpec } from '../resolve.js';
 import { runningPid } from '../start.js';
 import { runService } from '../supervisor/service.js';
 import { defaultSchedule } from '../schedule.js';
-import { cleanExecContext } from '../sys/hygiene.js';
 
 export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
   const spec = buildCommandSpec(command, opts, paths, { foreground: true });
-  cleanExecContext();
   let failure = 0;
   let already = false;
   const service = runService(paths, spec, (event) => {

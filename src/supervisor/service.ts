@@ -99,8 +99,7 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
           // none
         }
       }
-      save({ state: initial });
-      writeSpec(paths, spec);
+      if (!inherited) writeSpec(paths, spec); // else the launcher wrote it
       try {
         sup = startCommand(spec, inherited?.adopted);
       } catch (error) {
@@ -110,7 +109,8 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
         return null;
       }
       const child = sup.child.pid;
-      save({ childPid: child, childPgid: sup.group.pgid, childStartTime: sup.group.leaderStartTime });
+      // One write with the COMMAND in it: the launcher's state already named it, never drop it.
+      save({ state: initial, childPid: child, childPgid: sup.group.pgid, childStartTime: sup.group.leaderStartTime });
       if (stopWanted) void sup.stop(pendingSchedule ?? defaultSchedule());
       const ok = await sup.started;
       if (ok) {

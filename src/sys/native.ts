@@ -28,7 +28,6 @@ interface NativeBinding {
   pidfdSignal(pidfd: number, signal: number): boolean;
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   setCloexec(fd: number): void;
-  resetSignals(): void;
   setChildSubreaper(): void;
   reap(pid: number): boolean;
 }
@@ -57,8 +56,6 @@ export const pidfdSignal = (pidfd: number, signal: number): boolean => native.pi
 /** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first (Infinity: no limit). */
 export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> =>
   native.pidfdWait(pidfds, Number.isFinite(timeoutMs) ? Math.max(0, Math.min(Math.round(timeoutMs), 2 ** 31 - 1)) : -1);
-/** Reset ignored signal dispositions (including real-time ones Node leaves alone) and the mask. */
-export const resetSignals = (): void => native.resetSignals();
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** Become a child subreaper: orphaned descendants are re-parented to this process. */
