@@ -105,6 +105,7 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
       } catch (error) {
         const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
         save({ state: 'failed', error: err.message });
+        cleanup(); // before the launcher hears of it: a failed start leaves no pidfile
         notify({ type: 'start-failed', error: err });
         return null;
       }
@@ -124,6 +125,7 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
           stderrTail: sup.stderrTail(), exit,
         });
         save({ state: 'failed', lastExit: exit, error: error.message });
+        cleanup();
         notify({ type: 'start-failed', error });
         return exit;
       }
@@ -132,6 +134,7 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
       return exit;
     } catch (error) {
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', (error as Error).message);
+      cleanup();
       notify({ type: 'start-failed', error: err });
       return null;
     } finally {

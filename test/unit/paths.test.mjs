@@ -1,10 +1,9 @@
 // Unit tests for src/paths.ts (service names, file locations, the daemonkit home).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { checkName, daemonkitHome, printable, servicePaths } from '../../dist/paths.js';
+import { checkName, daemonkitHome, fnv1a64, printable, servicePaths } from '../../dist/paths.js';
 
 const RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
 
@@ -58,7 +57,12 @@ describe('printable', () => {
   }
 });
 
-const hash16 = (text) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+// 64-bit FNV-1a, written out independently of src/paths.ts.
+const hash16 = (text) => {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, 'utf8')) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+};
 
 describe('servicePaths', () => {
   test('by name', () => {
@@ -164,5 +168,12 @@ describe('daemonkitHome', () => {
   ];
   for (const [title, env, uid, expected] of cases) {
     test(`${title} -> ${expected}`, () => assert.equal(daemonkitHome(env, uid), expected));
+  }
+});
+
+describe('fnv1a64', () => {
+  // Published FNV-1a 64-bit test vectors.
+  for (const [text, hex] of [['', 'cbf29ce484222325'], ['a', 'af63dc4c8601ec8c'], ['foobar', '85944171f73967e8']]) {
+    test(JSON.stringify(text), () => assert.equal(fnv1a64(text), hex));
   }
 });
