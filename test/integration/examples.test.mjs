@@ -1,0 +1,51 @@
+// The README's quick start, as written, and the library's query methods.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NODE, ROOT, isAlive, makeHome, run, startedPids, waitFor } from '../helpers.mjs';
+
+const h = makeHome();
+after(() => h.cleanup());
+
+describe('README quick start (examples/ticker.js)', () => {
+  it('start, status, stop', async () => {
+    // npx daemonkit start --name demo --chdir "$PWD" -- node examples/ticker.js
+    const s = await h.dk(['start', '--name', 'demo', '--chdir', ROOT, '--', 'node', 'examples/ticker.js']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /^demo: started, pid \d+ \(command pid \d+\)\n$/);
+    const { pid, childPid } = startedPids(s.stdout);
+    const log = join(h.dir('demo'), 'demo.log');
+    await waitFor(() => readFileSync(log, 'utf8').includes('tick 1 at'), 5000, 'a tick');
+    const st = await h.dk(['status', '--name', 'demo']);
+    assert.equal(st.code, 0);
+    assert.match(st.stdout, new RegExp(`^demo: running, pid ${pid}, command pid ${childPid}, `));
+    const stop = await h.dk(['stop', '--name', 'demo']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, 'demo: stopped\n');
+    assert.match(readFileSync(log, 'utf8'), /ticker: got SIGTERM, bye\n$/);
+    assert.equal(isAlive(pid), false);
+    assert.equal(isAlive(childPid), false);
+  });
+});
+
+describe('Daemon query methods', () => {
+  it('getPid(), isRunning() and status() follow the lock', async () => {
+    const probe = `
+      import { Daemon } from 'daemonkit';
+      class W extends Daemon { async run(signal) { await new Promise((r) => signal.addEventListener('abort', r)); } }
+      const w = new W({ name: 'query' });
+      const s = w.status();
+      console.log(JSON.stringify({ pid: w.getPid(), running: w.isRunning(), code: s.code, statusPid: s.pid }));`;
+    const query = async () => JSON.parse((await run(NODE, ['--input-type=module', '-e', probe], { env: h.env, cwd: ROOT })).stdout);
+    assert.deepEqual(await query(), { pid: null, running: false, code: 3, statusPid: null });
+    const w = await run(NODE, [join(ROOT, 'examples', 'worker.mjs'), 'start'], { env: { ...h.env, WORKER_NAME: 'query' } });
+    assert.equal(w.code, 0, w.stderr);
+    const pid = Number(readFileSync(join(h.dir('query'), 'pid'), 'utf8'));
+    assert.deepEqual(await query(), { pid, running: true, code: 0, statusPid: pid });
+    assert.equal((await h.dk(['stop', '--name', 'query'])).code, 0);
+    const after = await query();
+    assert.equal(after.running, false);
+    assert.equal(after.code, 3);
+  });
+});
