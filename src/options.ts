@@ -4,13 +4,23 @@
  */
 import { checkName, printable } from './paths.js';
 import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
+import { DEFAULT_POLICY, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
 
 export interface IdentityOptions {
   name?: string;
   pidfile?: string;
 }
 
-export interface StartOptions extends IdentityOptions {
+export interface RestartOptions {
+  restart?: string;          // no | on-failure | always
+  restartDelay?: string;     // durations: 100ms, 2s, 1m; bare numbers are seconds
+  restartMaxDelay?: string;
+  minUptime?: string;
+  maxRestarts?: string | number;
+  restartWindow?: string;
+}
+
+export interface StartOptions extends IdentityOptions, RestartOptions {
   chdir?: string;
   umask?: string | number;
   stdin?: string;
@@ -21,6 +31,7 @@ export interface StartOptions extends IdentityOptions {
 }
 
 export interface ValidStart {
+  restart: RestartPolicy;
   chdir: string;
   umask: number;
   stdin: string;
@@ -90,6 +101,7 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     else env.push(item);
   }
   const out: ValidStart = {
+    restart: validateRestart(opts, problems),
     chdir: path(opts.chdir, 'chdir', problems) ?? '/',
     umask,
     stdin: path(opts.stdin, 'stdin', problems) ?? '/dev/null',
@@ -101,6 +113,36 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   if (stdout !== undefined) out.stdout = stdout;
   if (stderr !== undefined) out.stderr = stderr;
   return out;
+}
+
+const MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
+
+/** The restart policy from --restart and its tuning options. */
+export function validateRestart(opts: RestartOptions, problems: Problems): RestartPolicy {
+  const policy: RestartPolicy = { ...DEFAULT_POLICY };
+  if (opts.restart !== undefined) {
+    if ((MODES as readonly string[]).includes(opts.restart)) policy.restart = opts.restart as RestartMode;
+    else problems.add(`invalid --restart '${printable(opts.restart)}': use no, on-failure or always`);
+  }
+  const durations: [keyof RestartOptions, string, 'delayMs' | 'maxDelayMs' | 'minUptimeMs' | 'windowMs'][] = [
+    ['restartDelay', 'restart-delay', 'delayMs'], ['restartMaxDelay', 'restart-max-delay', 'maxDelayMs'],
+    ['minUptime', 'min-uptime', 'minUptimeMs'], ['restartWindow', 'restart-window', 'windowMs'],
+  ];
+  for (const [key, flag, field] of durations) {
+    const text = opts[key];
+    if (text === undefined) continue;
+    const ms = parseDuration(String(text));
+    if (ms === null) problems.add(`invalid --${flag} '${printable(String(text))}': a duration such as 100ms, 2s or 1m (a bare number is seconds)`);
+    else policy[field] = ms;
+  }
+  if (opts.maxRestarts !== undefined) {
+    const text = String(opts.maxRestarts);
+    if (/^[0-9]{1,6}$/.test(text)) policy.maxRestarts = Number(text);
+    else problems.add(`invalid --max-restarts '${printable(text)}': a whole number, 0 or more`);
+  }
+  if (policy.restart !== 'no' && policy.delayMs === 0) problems.add('invalid --restart-delay 0: restarts need a delay of at least 1ms');
+  if (policy.windowMs === 0) problems.add('invalid --restart-window 0: the window must be longer than 0');
+  return policy;
 }
 
 /** --timeout SECONDS and --retry SCHEDULE → one schedule (default TERM/10/KILL/5). */

@@ -115,5 +115,6 @@ export function buildCommandSpec(
     env,
     envOverrides: opts.env,
     graceMs: opts.graceMs,
+    restart: opts.restart,
   };
 }

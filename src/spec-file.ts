@@ -5,6 +5,7 @@
 import { closeSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
 import type { ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
+import type { RestartPolicy } from './supervisor/policy.js';
 
 export interface RecordedSpec {
   command: string[];
@@ -15,12 +16,14 @@ export interface RecordedSpec {
   stderr: string | null;
   envOverrides: string[];
   graceMs: number;
+  restart?: RestartPolicy;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
   const record: RecordedSpec = {
     command: spec.command, chdir: spec.chdir, umask: spec.umask, stdin: spec.stdin,
     stdout: spec.stdout, stderr: spec.stderr, envOverrides: spec.envOverrides, graceMs: spec.graceMs,
+    ...(spec.restart ? { restart: spec.restart } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

@@ -1,5 +1,6 @@
 /** What a supervisor needs to run a COMMAND: validated, resolved, serialisable. */
 import type { ServicePaths } from './paths.js';
+import type { RestartPolicy } from './supervisor/policy.js';
 
 export interface CommandSpec {
   command: string[];            // [file, ...args], file resolved to an absolute path
@@ -12,6 +13,8 @@ export interface CommandSpec {
   env: Record<string, string>;  // the COMMAND's whole environment
   envOverrides: string[];       // the --env KEY=VALUE given, kept for `restart`
   graceMs: number;
+  /** What to do when the COMMAND ends (absent: never restart). */
+  restart?: RestartPolicy;
 }
 
 export interface SupervisorPayload {

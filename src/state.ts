@@ -5,7 +5,7 @@
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { DaemonError } from './errors.js';
 
-export type RunState = 'starting' | 'running' | 'stopping' | 'stopped' | 'exited' | 'failed';
+export type RunState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
 
 export interface ExitRecord {
   code: number | null;
@@ -27,6 +27,10 @@ export interface ServiceState {
   childPid?: number;           // the COMMAND
   childPgid?: number;
   childStartTime?: number;
+  childStartedAt?: number;     // ms since the epoch
+  restarts?: number;
+  /** The last exits, oldest first (lastExit is the final one). */
+  exits?: ExitRecord[];
   command?: string[];
   startedAt: number;
   updatedAt: number;

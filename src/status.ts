@@ -17,6 +17,10 @@ export interface ServiceStatus {
   uptimeMs: number | null;
   rssBytes: number | null;
   lastExit: ExitRecord | null;
+  /** Restarts by the restart policy since the service was started. */
+  restarts: number;
+  /** The last exits, oldest first. */
+  exits: ExitRecord[];
   pidfile: string;
   /** Why it is dead or unknown, in words. */
   reason: string | null;
@@ -31,7 +35,10 @@ function rssOf(pid: number | null | undefined): number | null {
 /** Pure: LSB status code and words from an inspection. */
 export function classify(insp: Inspection): { code: StatusCode; state: ServiceStatus['state']; reason: string | null } {
   const { state, pidfileProblem } = insp;
-  if (insp.running) return { code: 0, state: state?.state === 'stopping' ? 'stopping' : state?.state === 'starting' ? 'starting' : 'running', reason: null };
+  if (insp.running) {
+    const live = state?.state;
+    return { code: 0, state: live === 'stopping' || live === 'starting' || live === 'backoff' ? live : 'running', reason: null };
+  }
   if (pidfileProblem?.code === 'PIDFILE_UNREADABLE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
   if (pidfileProblem) {
     const odd = /symbolic link|directory|not a regular file/.test(pidfileProblem.message);
@@ -50,13 +57,16 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
   const insp = inspectService(paths);
   const { code, state, reason } = classify(insp);
   const st = insp.state;
-  const childPid = insp.running && st?.childPid && st.pid === insp.pid ? st.childPid : null;
+  // In a backoff wait there is no COMMAND: the recorded one has exited.
+  const childPid = insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff' ? st.childPid : null;
   const proc = insp.pid ? readProcStat(insp.pid) : null;
   return {
     name: paths.display, code, state, running: insp.running, pid: insp.pid, childPid,
     uptimeMs: proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null,
     rssBytes: insp.running ? rssOf(childPid ?? insp.pid) : null,
     lastExit: st?.lastExit ?? null,
+    restarts: st?.restarts ?? 0,
+    exits: st?.exits ?? (st?.lastExit ? [st.lastExit] : []),
     pidfile: paths.pidfile,
     reason,
   };

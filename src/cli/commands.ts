@@ -31,6 +31,12 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f.stderr) o.stderr = f.stderr[0]!;
   if (f.env) o.env = f.env;
   if (f.grace) o.graceMs = f.grace[0]!;
+  if (f.restart) o.restart = f.restart[0]!;
+  if (f['restart-delay']) o.restartDelay = f['restart-delay'][0]!;
+  if (f['restart-max-delay']) o.restartMaxDelay = f['restart-max-delay'][0]!;
+  if (f['min-uptime']) o.minUptime = f['min-uptime'][0]!;
+  if (f['max-restarts']) o.maxRestarts = f['max-restarts'][0]!;
+  if (f['restart-window']) o.restartWindow = f['restart-window'][0]!;
   return o;
 }
 
@@ -99,7 +105,8 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean): Pro
     say(statusLine(s));
     if (verbose) {
       say(`  pidfile: ${s.pidfile}`);
-      if (s.lastExit) say(`  last exit: ${formatExit(s.lastExit)}`);
+      if (s.exits.length > 0) say(`  exits (oldest first):`);
+      for (const exit of s.exits) say(`    ${formatExit(exit)}`);
     }
   }
   return s.code;
@@ -112,6 +119,8 @@ async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean)
   if (!quiet) say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
   return EXIT.OK;
 }
+
+const RESTART_FLAGS = ['restart', 'restart-delay', 'restart-max-delay', 'min-uptime', 'max-restarts', 'restart-window'];
 
 async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<typeof validateStart>, schedule: StopSchedule, quiet: boolean): Promise<number> {
   const { buildCommandSpec } = await import('../resolve.js');
@@ -131,6 +140,8 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       stdin: f.stdin ? given.stdin : recorded.stdin,
       env: [...recorded.envOverrides, ...given.env],
       graceMs: f.grace ? given.graceMs : recorded.graceMs,
+      // The restart policy as recorded, unless any restart option is given now.
+      restart: RESTART_FLAGS.some((k) => f[k]) || !recorded.restart ? given.restart : recorded.restart,
       ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
       ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr ? { stderr: recorded.stderr } : {}),
     };

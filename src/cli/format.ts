@@ -36,8 +36,10 @@ export function statusLine(s: ServiceStatus): string {
   if (s.running) {
     const parts = [`${s.name}: ${s.state}`, `pid ${s.pid ?? '?'}`];
     if (s.childPid) parts.push(`command pid ${s.childPid}`);
+    if (s.state === 'backoff' && s.lastExit) parts.push(`restarting after it ${formatExit(s.lastExit).replace(/ at .*/, '')}`);
     if (s.uptimeMs !== null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
     if (s.rssBytes !== null) parts.push(`memory ${formatBytes(s.rssBytes)}`);
+    if (s.restarts > 0) parts.push(`${s.restarts} restart${s.restarts === 1 ? '' : 's'}`);
     return parts.join(', ');
   }
   const words: Record<string, string> = {
@@ -45,6 +47,7 @@ export function statusLine(s: ServiceStatus): string {
     failed: 'dead (failed)', dead: 'dead', unknown: 'status unknown',
   };
   let line = `${s.name}: ${words[s.state] ?? s.state}`;
+  if (s.restarts > 0) line += ` after ${s.restarts} restart${s.restarts === 1 ? '' : 's'}`;
   if (s.lastExit) line += `; last exit: ${formatExit(s.lastExit)}`;
   if (s.reason) line += `; ${s.reason}`;
   return line;

@@ -1,17 +1,20 @@
 /**
- * A supervised service's life, shared by the detached supervisor and foreground `run`:
- * hold the lock, write the pidfile, run the COMMAND, keep the state file true, clean up.
+ * A supervised service's life, shared by the detached supervisor and foreground `run`: the
+ * runner of the state machine (machine.ts). It holds the lock, keeps the pidfile and the state
+ * file true, performs the machine's effects (spawn, timers, stops) and feeds it events.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
-import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
+import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
 import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
-import { writeState, type ExitRecord, type ServiceState } from '../state.js';
-import { readProcStat } from '../sys/proc.js';
-import { setCloexec } from '../sys/native.js';
 import { writeSpec } from '../spec-file.js';
+import { writeState, type ExitRecord, type ServiceState } from '../state.js';
+import { setCloexec } from '../sys/native.js';
+import { readProcStat } from '../sys/proc.js';
+import { initialState, transition, type Effect, type MachineEvent } from './machine.js';
+import { DEFAULT_POLICY, type RestartPolicy } from './policy.js';
 import { startCommand, type Adopted, type Supervision } from './supervise.js';
 
 export type ServiceEvent =
@@ -21,7 +24,7 @@ export type ServiceEvent =
   | { type: 'already-running' };
 
 export interface ServiceRun {
-  /** Resolves with the COMMAND's exit, or null when it never ran (lock lost, spawn failed). */
+  /** Resolves with the COMMAND's last exit, or null when it never ran (lock lost, spawn failed). */
   done: Promise<ExitRecord | null>;
   /** Ask for a stop: the schedule from a fresh stop request, else `fallback` (default schedule). */
   requestStop(fallback?: StopSchedule): void;
@@ -29,6 +32,18 @@ export interface ServiceRun {
   handlingSignals(): void;
   supervision(): Supervision | null;
 }
+
+/**
+ * What the launcher already did for a detached supervisor: it took the lock (the fd is ours
+ * now), wrote the pidfile with our pid, and our first act was to start the COMMAND.
+ */
+export interface Inherited {
+  lockFd: number;
+  adopted: Adopted;
+}
+
+/** How many exits the state file keeps. */
+const EXIT_HISTORY = 10;
 
 /** Read and consume the stop request left by `daemonkit stop` (its --retry schedule). */
 function takeStopRequest(path: string): StopSchedule | null {
@@ -42,102 +57,146 @@ function takeStopRequest(path: string): StopSchedule | null {
   }
 }
 
-/**
- * What the launcher already did for a detached supervisor: it took the lock (the fd is ours
- * now), wrote the pidfile with our pid, and our first act was to start the COMMAND.
- */
-export interface Inherited {
-  lockFd: number;
-  adopted: Adopted;
-}
-
-export function runService(paths: ServicePaths, spec: CommandSpec, notify: (event: ServiceEvent) => void, inherited?: Inherited): ServiceRun {
+export function runService(
+  paths: ServicePaths,
+  spec: CommandSpec,
+  notify: (event: ServiceEvent) => void,
+  inherited?: Inherited,
+): ServiceRun {
+  const policy: RestartPolicy = spec.restart ?? DEFAULT_POLICY;
+  let machine = initialState();
   let sup: Supervision | null = null;
-  let stopWanted = false;
-  let pendingSchedule: StopSchedule | null = null;
-  let lock: PidLock | null = null;
-  const self = readProcStat(process.pid);
+  let timer: NodeJS.Timeout | null = null;
+  let schedule: StopSchedule = defaultSchedule();
+  let stopBeforeLaunch = false;
+  let lastExit: ExitRecord | null = null;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
-  const initial = inherited && spec.graceMs === 0 ? 'running' : 'starting';
+  if (inherited && spec.graceMs === 0) machine = { ...machine, phase: 'running', announced: true };
+  const self = readProcStat(process.pid);
   const state: ServiceState = {
-    version: 1, kind: 'supervisor', state: initial, pid: process.pid,
+    version: 1, kind: 'supervisor', state: machine.phase, pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
-    command: spec.command, startedAt: Date.now(), updatedAt: Date.now(),
+    command: spec.command, startedAt: Date.now(), updatedAt: Date.now(), restarts: 0, exits: [],
   };
   const save = (patch: Partial<ServiceState>): void => {
-    Object.assign(state, patch);
+    Object.assign(state, patch, { state: machine.phase, restarts: machine.restarts });
+    if (machine.failure) state.error = machine.failure;
     try {
       writeState(paths.statefile, state);
     } catch {
       // the state file is best effort once running: the service goes on
     }
   };
+  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
 
-  const cleanup = (): void => {
-    removePidfile(paths.pidfile, process.pid);
-    // The lock is released when this process exits (or, for `run`, stays until it does).
+  const dispatch = (event: MachineEvent): void => {
+    const next = transition(machine, event, policy, Date.now());
+    machine = next.state;
+    for (const effect of next.effects) perform(effect);
+    save({});
+  };
+
+  const perform = (effect: Effect): void => {
+    switch (effect.type) {
+      case 'spawn':
+        launch();
+        break;
+      case 'announce-started':
+        notify({ type: 'running', childPid: sup!.child.pid });
+        break;
+      case 'announce-failed': {
+        const error = new DaemonError('START_FAILED', `${spec.command[0]} ${effect.reason} within the ${spec.graceMs} ms grace period`, {
+          stderrTail: sup?.stderrTail() ?? [], exit: lastExit,
+        });
+        save({});
+        cleanup(); // before the launcher hears of it: a failed start leaves no pidfile
+        notify({ type: 'start-failed', error });
+        break;
+      }
+      case 'set-timer':
+        timer = setTimeout(() => {
+          timer = null;
+          dispatch({ type: 'timer' });
+        }, effect.ms);
+        break;
+      case 'cancel-timer':
+        if (timer) clearTimeout(timer);
+        timer = null;
+        break;
+      case 'stop-group':
+        void sup?.stop(schedule);
+        break;
+      case 'finish':
+        finish();
+        break;
+    }
+  };
+
+  const launch = (adopted?: Adopted): void => {
+    let current: Supervision;
+    try {
+      current = startCommand(spec, adopted);
+    } catch (error) {
+      const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
+      if (!machine.announced) {
+        machine = { ...machine, phase: 'failed', failure: err.message };
+        save({});
+        cleanup();
+        notify({ type: 'start-failed', error: err });
+        finish();
+        return;
+      }
+      // A restart that cannot exec counts as a failed run, like a shell's 127.
+      setImmediate(() => dispatch({ type: 'exited', exit: { code: 127, signal: null, uptimeMs: 0, byStop: false } }));
+      return;
+    }
+    sup = current;
+    save({ childPid: current.child.pid, childPgid: current.group.pgid, childStartTime: current.group.leaderStartTime, childStartedAt: current.startedAt });
+    void current.started.then((ok) => {
+      if (ok && sup === current) dispatch({ type: 'started' });
+    });
+    void current.ended.then((exit) => {
+      const record: ExitRecord = { ...exit, byStop: exit.byStop || machine.phase === 'stopping' };
+      lastExit = record;
+      state.lastExit = record;
+      state.exits = [...(state.exits ?? []), record].slice(-EXIT_HISTORY);
+      if (sup === current) dispatch({ type: 'exited', exit: record });
+    });
   };
 
   const done = (async (): Promise<ExitRecord | null> => {
     if (inherited) {
       setCloexec(inherited.lockFd); // ours for life, never the COMMAND's
-    } else {
-      lock = acquirePidLock(paths.lockfile);
-      if (!lock) {
-        notify({ type: 'already-running' });
-        return null;
-      }
+    } else if (!acquirePidLock(paths.lockfile)) {
+      notify({ type: 'already-running' });
+      return null;
     }
     try {
       ensureDir(paths.statefile);
-      if (!inherited) writePidfile(paths.pidfile, process.pid);
-      notify({ type: 'locked' });
       if (!inherited) {
+        writePidfile(paths.pidfile, process.pid);
+        writeSpec(paths, spec); // else the launcher wrote both
         try {
           unlinkSync(paths.stopRequest); // a stop request from an earlier life does not apply
         } catch {
           // none
         }
       }
-      if (!inherited) writeSpec(paths, spec); // else the launcher wrote it
-      try {
-        sup = startCommand(spec, inherited?.adopted);
-      } catch (error) {
-        const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
-        save({ state: 'failed', error: err.message });
-        cleanup(); // before the launcher hears of it: a failed start leaves no pidfile
-        notify({ type: 'start-failed', error: err });
-        return null;
-      }
-      const child = sup.child.pid;
-      // One write with the COMMAND in it: the launcher's state already named it, never drop it.
-      save({ state: initial, childPid: child, childPgid: sup.group.pgid, childStartTime: sup.group.leaderStartTime });
-      if (stopWanted) void sup.stop(pendingSchedule ?? defaultSchedule());
-      const ok = await sup.started;
-      if (ok) {
-        save({ state: stopWanted ? 'stopping' : 'running' });
-        notify({ type: 'running', childPid: child });
-      }
-      const exit = await sup.ended;
-      if (!ok) {
-        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        const error = new DaemonError('START_FAILED', `${spec.command[0]} ${how} within the ${spec.graceMs} ms grace period`, {
-          stderrTail: sup.stderrTail(), exit,
-        });
-        save({ state: 'failed', lastExit: exit, error: error.message });
-        cleanup();
-        notify({ type: 'start-failed', error });
-        return exit;
-      }
-      const failed = !exit.byStop && (exit.signal !== null || exit.code !== 0);
-      save({ state: exit.byStop ? 'stopped' : failed ? 'failed' : 'exited', lastExit: exit });
-      return exit;
+      notify({ type: 'locked' });
+      launch(inherited?.adopted);
+      if (stopBeforeLaunch) dispatch({ type: 'stop' });
+      await finished;
+      return lastExit;
     } catch (error) {
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', (error as Error).message);
       cleanup();
       notify({ type: 'start-failed', error: err });
       return null;
     } finally {
+      if (timer) clearTimeout(timer);
       cleanup();
     }
   })();
@@ -148,15 +207,15 @@ export function runService(paths: ServicePaths, spec: CommandSpec, notify: (even
       const requested = takeStopRequest(paths.stopRequest);
       // A bare signal while a stop is under way adds nothing (the stopper also signals after
       // leaving its request, which we may already have acted on).
-      if (!requested && stopWanted) return;
-      const schedule = requested ?? fallback;
-      stopWanted = true;
+      if (!requested && machine.phase === 'stopping') return;
+      schedule = requested ?? fallback;
       if (!sup) {
-        pendingSchedule = schedule;
+        stopBeforeLaunch = true;
         return;
       }
-      void sup.stop(schedule); // signal first, bookkeeping after
-      save({ state: 'stopping' });
+      // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
+      if (machine.phase === 'stopping') void sup.stop(schedule);
+      else dispatch({ type: 'stop' });
     },
     handlingSignals() {
       save({ handlesSignals: true });

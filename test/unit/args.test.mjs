@@ -11,8 +11,8 @@ describe('COMMANDS and FLAGS', () => {
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
-      'chdir', 'env', 'grace', 'json', 'name', 'pidfile', 'quiet', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout',
-      'umask', 'verbose',
+      'chdir', 'env', 'grace', 'json', 'max-restarts', 'min-uptime', 'name', 'pidfile', 'quiet', 'restart', 'restart-delay',
+      'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'verbose',
     ]);
   });
 });

@@ -54,7 +54,9 @@ describe('validateIdentity', () => {
   }
 });
 
-const DEFAULTS = Object.freeze({ chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS });
+// The restart policy's defaults, written out (no / 100ms / 30s / 10s / 10 / 60s).
+const POLICY = Object.freeze({ restart: 'no', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: 10, windowMs: 60000 });
+const DEFAULTS = Object.freeze({ restart: POLICY, chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS });
 
 describe('validateStart', () => {
   test('DEFAULT_GRACE_MS is 500', () => assert.equal(DEFAULT_GRACE_MS, 500));
@@ -225,7 +227,7 @@ describe('validateStart', () => {
     });
     assert.deepEqual(list, []);
     assert.deepEqual(result, {
-      chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100,
+      restart: POLICY, chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100,
     });
   });
 

@@ -1,0 +1,83 @@
+/**
+ * The supervisor as a state machine (pure): transition(state, event, policy, now) returns the
+ * next state and the effects for the runner (service.ts) to perform. No I/O, no clock reads.
+ *
+ *   starting --started--> running --exited--> backoff --timer--> starting …
+ *       |                    |          \--(no restart)--> exited | failed
+ *       |                    |          \--(too many)----> failed (crash loop)
+ *       +--exited--> failed (start failed: the launcher is told)
+ *   any --stop--> stopping --exited--> stopped          backoff --stop--> stopped (at once)
+ */
+import { countRestart, nextDelay, wantsRestart, type ExitFacts, type RestartPolicy } from './policy.js';
+
+export type Phase = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
+
+export interface MachineState {
+  phase: Phase;
+  /** Whether the launcher has been told the start worked (the first start only). */
+  announced: boolean;
+  restarts: number;
+  restartTimes: number[];
+  delayMs: number | null;
+  failure: string | null;
+}
+
+export type MachineEvent =
+  | { type: 'started' }                  // the COMMAND outlived the grace period
+  | { type: 'exited'; exit: ExitFacts }  // the COMMAND ended and its group is gone
+  | { type: 'timer' }                    // the backoff delay has passed
+  | { type: 'stop' };                    // a stop was asked for
+
+export type Effect =
+  | { type: 'spawn' }
+  | { type: 'announce-started' }
+  | { type: 'announce-failed'; reason: string }
+  | { type: 'set-timer'; ms: number }
+  | { type: 'cancel-timer' }
+  | { type: 'stop-group' }
+  | { type: 'finish' };                  // nothing left to supervise: release and exit
+
+export const initialState = (): MachineState => ({ phase: 'starting', announced: false, restarts: 0, restartTimes: [], delayMs: null, failure: null });
+
+const TERMINAL: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'failed']);
+export const isTerminal = (phase: Phase): boolean => TERMINAL.has(phase);
+
+function describe(exit: ExitFacts): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+export function transition(state: MachineState, event: MachineEvent, policy: RestartPolicy, now: number): { state: MachineState; effects: Effect[] } {
+  const to = (patch: Partial<MachineState>, ...effects: Effect[]) => ({ state: { ...state, ...patch }, effects });
+  if (isTerminal(state.phase)) return to({});
+  switch (event.type) {
+    case 'started':
+      if (state.phase !== 'starting') return to({});
+      return state.announced ? to({ phase: 'running' }) : to({ phase: 'running', announced: true }, { type: 'announce-started' });
+
+    case 'stop':
+      if (state.phase === 'backoff') return to({ phase: 'stopped' }, { type: 'cancel-timer' }, { type: 'finish' });
+      if (state.phase === 'stopping') return to({});
+      return to({ phase: 'stopping' }, { type: 'stop-group' });
+
+    case 'timer':
+      if (state.phase !== 'backoff') return to({});
+      return to({ phase: 'starting' }, { type: 'spawn' });
+
+    case 'exited': {
+      const exit = event.exit;
+      if (state.phase === 'stopping' || exit.byStop) return to({ phase: 'stopped' }, { type: 'finish' });
+      if (!state.announced) {
+        const reason = describe(exit);
+        return to({ phase: 'failed', failure: `${reason} within the grace period` }, { type: 'announce-failed', reason }, { type: 'finish' });
+      }
+      const failed = exit.signal !== null || exit.code !== 0;
+      if (!wantsRestart(policy.restart, exit)) return to({ phase: failed ? 'failed' : 'exited', failure: failed ? describe(exit) : null }, { type: 'finish' });
+      const { times, giveUp } = countRestart(state.restartTimes, now, policy);
+      if (giveUp) {
+        return to({ phase: 'failed', restartTimes: times, failure: `crash loop: more than ${policy.maxRestarts} restarts within ${policy.windowMs / 1000}s; last ${describe(exit)}` }, { type: 'finish' });
+      }
+      const delayMs = nextDelay(state.delayMs, exit, policy);
+      return to({ phase: 'backoff', restarts: state.restarts + 1, restartTimes: times, delayMs }, { type: 'set-timer', ms: delayMs });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Restart policies, backoff, crash loops and stop during a backoff, on real processes.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+
+const h = makeHome();
+after(() => h.cleanup());
+const state = (name) => readJson(join(h.dir(name), 'state.json'));
+
+describe('restart policy', () => {
+  it('on-failure restarts a crashed COMMAND with a new pid, and counts it', async () => {
+    const r = await h.dk(['start', '--name', 'crashy', '--grace', '0', '--restart', 'on-failure', '--restart-delay', '50ms', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid, childPid } = startedPids(r.stdout);
+    process.kill(childPid, 'SIGKILL');
+    const next = await waitFor(() => {
+      const s = state('crashy');
+      return s?.state === 'running' && s.childPid !== childPid && isAlive(s.childPid) ? s : null;
+    }, 5000, 'a new COMMAND');
+    assert.equal(next.pid, pid, 'same supervisor');
+    assert.equal(next.restarts, 1);
+    assert.equal(next.lastExit.signal, 'SIGKILL');
+    const j = JSON.parse((await h.dk(['status', '--name', 'crashy', '--json'])).stdout);
+    assert.equal(j.code, 0);
+    assert.equal(j.restarts, 1);
+    assert.equal(j.childPid, next.childPid);
+    assert.equal(j.exits.length, 1);
+    const v = await h.dk(['status', '--name', 'crashy', '-v']);
+    assert.match(v.stdout, /1 restart\n/);
+    assert.match(v.stdout, /exits \(oldest first\):\n {4}killed by SIGKILL at /);
+    assert.equal((await h.dk(['stop', '--name', 'crashy'])).code, 0);
+    assert.equal(isAlive(next.childPid), false);
+    assert.equal(state('crashy').state, 'stopped');
+  });
+
+  it('on-failure does not restart a clean exit; always does', async () => {
+    const a = await h.dk(['start', '--name', 'clean', '--grace', '0', '--restart', 'on-failure', '--', 'sh', '-c', 'sleep 0.2']);
+    const { pid } = startedPids(a.stdout);
+    await waitFor(() => !isAlive(pid), 5000, 'supervisor exit');
+    assert.equal(state('clean').state, 'exited');
+    assert.equal(state('clean').restarts, 0);
+    const b = await h.dk(['start', '--name', 'again', '--grace', '0', '--restart', 'always', '--restart-delay', '10ms', '--min-uptime', '1s', '--', 'sh', '-c', 'sleep 0.1']);
+    assert.equal(b.code, 0, b.stderr);
+    await waitFor(() => state('again')?.restarts >= 2, 5000, 'two restarts');
+    assert.equal((await h.dk(['stop', '--name', 'again'])).code, 0);
+  });
+
+  it('gives up after more than --max-restarts within the window: failed (crash loop), status 1', async () => {
+    const r = await h.dk(['start', '--name', 'loop', '--grace', '0', '--restart', 'always', '--restart-delay', '10ms', '--restart-max-delay', '20ms', '--max-restarts', '3', '--', 'sh', '-c', 'exit 4']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    await waitFor(() => !isAlive(pid), 10000, 'supervisor gives up');
+    const s = state('loop');
+    assert.equal(s.state, 'failed');
+    assert.equal(s.restarts, 3);
+    assert.match(s.error, /^crash loop: more than 3 restarts within 60s; last exited with code 4$/);
+    const st = await h.dk(['status', '--name', 'loop']);
+    assert.equal(st.code, 1);
+    assert.match(st.stdout, /^loop: dead \(failed\) after 3 restarts; last exit: exited with code 4 .*; crash loop/);
+  });
+
+  it('a stop during a backoff wait stops at once, and no restart follows', async () => {
+    const r = await h.dk(['start', '--name', 'waiting', '--grace', '0', '--restart', 'on-failure', '--restart-delay', '1h', '--', '/bin/sleep', '1000']);
+    const { pid, childPid } = startedPids(r.stdout);
+    process.kill(childPid, 'SIGKILL');
+    await waitFor(() => state('waiting')?.state === 'backoff', 5000, 'backoff');
+    const st = await h.dk(['status', '--name', 'waiting']);
+    assert.equal(st.code, 0);
+    assert.match(st.stdout, /^waiting: backoff, pid \d+, restarting after it killed by SIGKILL/);
+    const stop = await h.dk(['stop', '--name', 'waiting']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(isAlive(pid), false);
+    assert.equal(state('waiting').state, 'stopped');
+  });
+
+  it('restart keeps the recorded policy', async () => {
+    const r = await h.dk(['start', '--name', 'keep', '--grace', '0', '--restart', 'on-failure', '--restart-delay', '20ms', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await h.dk(['restart', '--name', 'keep'])).code, 0);
+    const { childPid } = state('keep');
+    process.kill(childPid, 'SIGKILL');
+    await waitFor(() => state('keep')?.restarts === 1 && state('keep').state === 'running', 5000, 'restart by policy');
+  });
+
+  it('invalid durations and modes are exit 2, naming the value', async () => {
+    const r = await h.dk(['start', '--name', 'bad', '--restart', 'sometimes', '--restart-delay', '5x', '--max-restarts', '-1', '--', 'true']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--restart 'sometimes'/);
+    assert.match(r.stderr, /--restart-delay '5x'/);
+    assert.match(r.stderr, /--max-restarts '-1'/);
+  });
+});

@@ -1,0 +1,123 @@
+// The supervisor's restart policy and state machine, as tables.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_POLICY, countRestart, nextDelay, parseDuration, wantsRestart } from '../../dist/supervisor/policy.js';
+import { initialState, isTerminal, transition } from '../../dist/supervisor/machine.js';
+
+const exit = (code, signal = null, uptimeMs = 1000, byStop = false) => ({ code, signal, uptimeMs, byStop });
+const P = { ...DEFAULT_POLICY, restart: 'on-failure' };
+
+describe('parseDuration', () => {
+  for (const [text, ms] of [['100ms', 100], ['2s', 2000], ['1m', 60000], ['1h', 3600000], ['5', 5000], ['0.5', 500], ['1.5s', 1500], ['0', 0], [' 3s ', 3000]]) {
+    test(`${JSON.stringify(text)} -> ${ms}`, () => assert.equal(parseDuration(text), ms));
+  }
+  for (const bad of ['', 's', '-1s', '1d', '1 s', 'abc', '1e3', '10000000h', '.5s']) {
+    test(`${JSON.stringify(bad)} is invalid`, () => assert.equal(parseDuration(bad), null));
+  }
+});
+
+describe('wantsRestart', () => {
+  const table = [
+    ['no', exit(1), false], ['no', exit(0), false],
+    ['on-failure', exit(0), false], ['on-failure', exit(1), true], ['on-failure', exit(null, 'SIGKILL'), true],
+    ['always', exit(0), true], ['always', exit(2), true],
+    ['always', exit(0, null, 1000, true), false], ['on-failure', exit(null, 'SIGTERM', 1000, true), false],
+  ];
+  for (const [mode, e, want] of table) {
+    test(`${mode} ${JSON.stringify(e)} -> ${want}`, () => assert.equal(wantsRestart(mode, e), want));
+  }
+});
+
+describe('nextDelay: doubling from --restart-delay up to --restart-max-delay, reset after --min-uptime', () => {
+  const policy = { ...P, delayMs: 100, maxDelayMs: 1000, minUptimeMs: 10000 };
+  test('first restart', () => assert.equal(nextDelay(null, exit(1, null, 5), policy), 100));
+  test('doubles', () => assert.deepEqual([100, 200, 400].map((d) => nextDelay(d, exit(1, null, 5), policy)), [200, 400, 800]));
+  test('capped', () => assert.deepEqual([800, 1000].map((d) => nextDelay(d, exit(1, null, 5), policy)), [1000, 1000]));
+  test('resets after a long enough run', () => assert.equal(nextDelay(800, exit(1, null, 10000), policy), 100));
+  test('not reset just short of it', () => assert.equal(nextDelay(800, exit(1, null, 9999), policy), 1000));
+});
+
+describe('countRestart: more than --max-restarts within --restart-window gives up', () => {
+  const policy = { ...P, maxRestarts: 3, windowMs: 1000 };
+  test('under the limit', () => assert.deepEqual(countRestart([10, 20], 30, policy), { times: [10, 20, 30], giveUp: false }));
+  test('at the limit is fine', () => assert.equal(countRestart([10, 20], 30, policy).times.length, 3));
+  test('one more gives up', () => assert.equal(countRestart([10, 20, 30], 40, policy).giveUp, true));
+  test('old restarts leave the window', () => assert.deepEqual(countRestart([10, 20, 30], 1015, policy), { times: [20, 30, 1015], giveUp: false }));
+  test('max 0: the first restart already gives up', () => assert.equal(countRestart([], 5, { ...policy, maxRestarts: 0 }).giveUp, true));
+});
+
+/** Run events through the machine; returns the phases and effect types seen. */
+function drive(events, policy = P, state = initialState()) {
+  const trace = [];
+  for (const [event, now] of events) {
+    const r = transition(state, event, policy, now);
+    state = r.state;
+    trace.push([state.phase, r.effects.map((e) => (e.type === 'set-timer' ? `timer:${e.ms}` : e.type))]);
+  }
+  return { state, trace };
+}
+
+describe('transition', () => {
+  const started = [{ type: 'started' }, 0];
+  test('start announced after the grace period', () => {
+    assert.deepEqual(drive([started]).trace, [['running', ['announce-started']]]);
+  });
+  test('death within the grace period fails the start, no restart even with always', () => {
+    const { state, trace } = drive([[{ type: 'exited', exit: exit(3, null, 10) }, 0]], { ...P, restart: 'always' });
+    assert.deepEqual(trace, [['failed', ['announce-failed', 'finish']]]);
+    assert.equal(state.failure, 'exited with code 3 within the grace period');
+  });
+  test('no restart policy: a crash ends in failed, a clean exit in exited', () => {
+    assert.deepEqual(drive([started, [{ type: 'exited', exit: exit(1) }, 5]], { ...P, restart: 'no' }).trace.at(-1), ['failed', ['finish']]);
+    assert.deepEqual(drive([started, [{ type: 'exited', exit: exit(0) }, 5]], { ...P, restart: 'no' }).trace.at(-1), ['exited', ['finish']]);
+  });
+  test('on-failure: backoff, timer, respawn, running again', () => {
+    const { state, trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'timer' }, 105], [{ type: 'started' }, 700]]);
+    assert.deepEqual(trace.slice(1), [['backoff', ['timer:100']], ['starting', ['spawn']], ['running', []]]);
+    assert.equal(state.restarts, 1);
+  });
+  test('delays double while it keeps crashing quickly', () => {
+    const events = [started];
+    let now = 0;
+    for (let i = 0; i < 4; i++) events.push([{ type: 'exited', exit: exit(1, null, 50) }, (now += 50)], [{ type: 'timer' }, (now += 10)]);
+    const timers = drive(events).trace.flatMap(([, effects]) => effects.filter((e) => e.startsWith('timer:')));
+    assert.deepEqual(timers, ['timer:100', 'timer:200', 'timer:400', 'timer:800']);
+  });
+  test('crash loop: the restart beyond --max-restarts within the window gives up', () => {
+    const policy = { ...P, maxRestarts: 2 };
+    const { state, trace } = drive([started,
+      [{ type: 'exited', exit: exit(1, null, 5) }, 10], [{ type: 'timer' }, 20],
+      [{ type: 'exited', exit: exit(1, null, 5) }, 30], [{ type: 'timer' }, 40],
+      [{ type: 'exited', exit: exit(9, null, 5) }, 50]], policy);
+    assert.deepEqual(trace.at(-1), ['failed', ['finish']]);
+    assert.equal(state.restarts, 2);
+    assert.match(state.failure, /^crash loop: more than 2 restarts within 60s; last exited with code 9$/);
+  });
+  test('stop while running: stopping, then stopped on exit, no restart', () => {
+    assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'exited', exit: exit(null, 'SIGTERM') }, 6]], { ...P, restart: 'always' }).trace.slice(1),
+      [['stopping', ['stop-group']], ['stopped', ['finish']]]);
+  });
+  test('stop during a backoff wait stops at once and cancels the restart', () => {
+    const { trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'stop' }, 6], [{ type: 'timer' }, 105]]);
+    assert.deepEqual(trace.slice(2), [['stopped', ['cancel-timer', 'finish']], ['stopped', []]]);
+  });
+  test('a second stop while stopping does nothing more', () => {
+    assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'stop' }, 6]]).trace.at(-1), ['stopping', []]);
+  });
+  test('stop during the first grace period', () => {
+    assert.deepEqual(drive([[{ type: 'stop' }, 1], [{ type: 'exited', exit: exit(null, 'SIGTERM', 1) }, 2]]).trace,
+      [['stopping', ['stop-group']], ['stopped', ['finish']]]);
+  });
+  test('terminal states ignore everything', () => {
+    for (const phase of ['stopped', 'exited', 'failed']) {
+      assert.equal(isTerminal(phase), true);
+      for (const event of [{ type: 'started' }, { type: 'timer' }, { type: 'stop' }, { type: 'exited', exit: exit(1) }]) {
+        assert.deepEqual(transition({ ...initialState(), phase }, event, P, 0).effects, []);
+      }
+    }
+    for (const phase of ['starting', 'running', 'backoff', 'stopping']) assert.equal(isTerminal(phase), false);
+  });
+  test('a timer out of turn (not in backoff) is ignored', () => {
+    assert.deepEqual(drive([started, [{ type: 'timer' }, 5]]).trace.at(-1), ['running', []]);
+  });
+});
