@@ -6,11 +6,14 @@
 import { closeSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
+import { DaemonError } from './errors.js';
 import { findLockHolder, inspectService } from './inspect.js';
+import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
+import { defaultSchedule } from './schedule.js';
 import type { ServicePaths } from './paths.js';
 import { acquirePidLock, ensureDir, probeLock, writePidfile } from './pidfile.js';
 import type { CommandSpec, SupervisorPayload } from './spec.js';
-import { writeState } from './state.js';
+import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
 import { execSpecFor, openCommandStdio } from './supervisor/child.js';
 import { readProcStat } from './sys/proc.js';
@@ -54,8 +57,17 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
   ensureDir(paths.statefile);
   const lock = acquirePidLock(paths.lockfile);
   if (!lock) return { started: false, pid: await runningPid(paths) };
-  const stdio = openCommandStdio(spec);
+  let stdio: ReturnType<typeof openCommandStdio> | null = null;
   try {
+    // A COMMAND left running by a supervisor that was killed must not get a twin.
+    const recorded = readState(paths.statefile);
+    const orphan = findOrphan(recorded);
+    if (orphan && recorded && !(await stopOrphan(paths, recorded, orphan, defaultSchedule()))) {
+      throw new DaemonError('START_FAILED', `${paths.display}: ${describeOrphan(orphan)}, and it would not stop`);
+    }
+    stdio = openCommandStdio(spec);
+    const fds = stdio.fds;
+    const stderrOffset = stdio.stderrOffset;
     const outcome = await launchDaemon({
       nodeArgs: [SUPERVISOR],
       env: process.env,
@@ -64,7 +76,7 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
       stderr: spec.stderr ?? '/dev/null',
       extraFds: [lock.fd],
-      command: execSpecFor(spec, stdio.fds),
+      command: execSpecFor(spec, fds),
       onSpawned({ pid, commandPid }) {
         // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile, the
         // spec and a first state exist before we return, even if node has not booted in the
@@ -83,14 +95,14 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
       },
       payload: ({ commandPid }): SupervisorPayload => ({
         paths, spec,
-        inherited: { lockFd: LOCK_FD, adopted: { pid: commandPid!, stderrOffset: stdio.stderrOffset } },
+        inherited: { lockFd: LOCK_FD, adopted: { pid: commandPid!, stderrOffset } },
       }),
       awaitReport: spec.graceMs > 0,
     });
     if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
     return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null };
   } finally {
-    for (const fd of stdio.owned) closeSync(fd);
+    for (const fd of stdio?.owned ?? []) closeSync(fd);
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
   }
 }

@@ -1,6 +1,7 @@
 /** `status`: one record of what a service is doing, with its LSB status code. */
 import type { ServicePaths } from './paths.js';
 import { inspectService, type Inspection } from './inspect.js';
+import { describeOrphan, findOrphan } from './orphan.js';
 import type { ExitRecord, RunState } from './state.js';
 import { readProcStat, readProcStatus, startTimeMs } from './sys/proc.js';
 
@@ -55,7 +56,8 @@ export function classify(insp: Inspection): { code: StatusCode; state: ServiceSt
 
 export function serviceStatus(paths: ServicePaths): ServiceStatus {
   const insp = inspectService(paths);
-  const { code, state, reason } = classify(insp);
+  const orphan = insp.running ? null : findOrphan(insp.state);
+  const { code, state, reason } = orphan ? { code: 1 as const, state: 'dead' as const, reason: describeOrphan(orphan) } : classify(insp);
   const st = insp.state;
   // In a backoff wait there is no COMMAND: the recorded one has exited.
   const childPid = insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff' ? st.childPid : null;

@@ -7,7 +7,8 @@ import { closeSync, writeFileSync, renameSync } from 'node:fs';
 import { DaemonError } from './errors.js';
 import { inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
-import { pidHoldsLock } from './pidfile.js';
+import { acquirePidLock, pidHoldsLock } from './pidfile.js';
+import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
 import { readState } from './state.js';
 import { pidfdOpen, pidfdSignal, pidfdWait } from './sys/native.js';
@@ -29,7 +30,22 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
   const notes: string[] = [];
   if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
   if (insp.stalePid !== null) notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
-  if (!insp.running) return { wasRunning: false, pid: null, notes };
+  if (!insp.running) {
+    const orphan = findOrphan(insp.state);
+    if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
+    // Hold the lock while we stop it, so no start slips in between.
+    const lock = acquirePidLock(paths.lockfile);
+    if (!lock) return stopService(paths, schedule); // someone started it meanwhile: stop that
+    try {
+      notes.push(`${describeOrphan(orphan)}; stopping it`);
+      if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
+        throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the orphaned COMMAND (process group ${orphan.group.pgid}) is still running after the stop schedule ${formatSchedule(schedule)}`);
+      }
+      return { wasRunning: true, pid: orphan.group.pgid, notes };
+    } finally {
+      closeSync(lock.fd);
+    }
+  }
   const pid = insp.pid;
   if (pid === null) throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the lock is held but no process holding it could be found`);
 

@@ -1,8 +1,9 @@
 // Restart policies, backoff, crash loops and stop during a backoff, on real processes.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { groupPids, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -89,5 +90,42 @@ describe('restart policy', () => {
     assert.match(r.stderr, /--restart 'sometimes'/);
     assert.match(r.stderr, /--restart-delay '5x'/);
     assert.match(r.stderr, /--max-restarts '-1'/);
+  });
+});
+
+describe('when the supervisor itself dies', () => {
+  it('kill -9 of the supervisor: status reports the orphan, start leaves exactly one COMMAND, stop leaves none', async () => {
+    const r = await h.dk(['start', '--name', 'orphan', '--grace', '0', '--', 'sh', '-c', 'sleep 1000 & exec sleep 1001']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid, childPid } = startedPids(r.stdout);
+    await waitFor(() => groupPids(childPid).length === 2, 5000, 'COMMAND and its child');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !isAlive(pid), 5000, 'supervisor gone');
+    const st = await h.dk(['status', '--name', 'orphan']);
+    assert.equal(st.code, 1);
+    assert.match(st.stdout, new RegExp(`still runs unsupervised \\(process group ${childPid}: pid `));
+    const again = await h.dk(['start', '--name', 'orphan', '--grace', '0', '--', 'sh', '-c', 'sleep 1000 & exec sleep 1001']);
+    assert.equal(again.code, 0, again.stderr);
+    const second = startedPids(again.stdout);
+    assert.deepEqual(groupPids(childPid), [], 'the orphaned group was stopped');
+    await waitFor(() => groupPids(second.childPid).length === 2, 5000, 'the new COMMAND');
+    // Exactly one COMMAND for this service: the new group only.
+    const sleepers = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((p) => {
+      try {
+        return /^sleep\x00100[01]\x00$/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1')) && readFileSync(`/proc/${p}/environ`, 'latin1').includes(`DAEMONKIT_HOME=${h.home}\0`);
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(sleepers.length, 2, `one COMMAND and its child: ${sleepers}`);
+    // Now orphan the new one too, and let stop find it.
+    process.kill(second.pid, 'SIGKILL');
+    await waitFor(() => !isAlive(second.pid), 5000, 'second supervisor gone');
+    const stop = await h.dk(['stop', '--name', 'orphan']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stderr, /still runs unsupervised.*; stopping it/);
+    assert.deepEqual(groupPids(second.childPid), []);
+    const after = await h.dk(['status', '--name', 'orphan']);
+    assert.equal(after.code, 3, after.stdout);
   });
 });
