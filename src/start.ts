@@ -87,7 +87,7 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
         const cmd = commandPid ? readProcStat(commandPid) : null;
         writeState(paths.statefile, {
           version: 1, kind: 'supervisor', state: spec.graceMs === 0 ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
-          command: spec.command,
+          command: spec.command, pidfile: paths.pidfile,
           ...(sup ? { pidStartTime: sup.startTime } : {}),
           ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
           ...(cmd ? { childStartTime: cmd.startTime } : {}),

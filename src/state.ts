@@ -32,6 +32,8 @@ export interface ServiceState {
   /** The last exits, oldest first (lastExit is the final one). */
   exits?: ExitRecord[];
   command?: string[];
+  /** The pidfile's path, so `list` can find services known by their pidfile alone. */
+  pidfile?: string;
   startedAt: number;
   updatedAt: number;
   lastExit?: ExitRecord;

@@ -17,6 +17,8 @@ export interface ServiceStatus {
   childPid: number | null;
   uptimeMs: number | null;
   rssBytes: number | null;
+  /** CPU time used by the COMMAND (or the daemon), in ms. */
+  cpuMs: number | null;
   lastExit: ExitRecord | null;
   /** Restarts by the restart policy since the service was started. */
   restarts: number;
@@ -31,6 +33,11 @@ function rssOf(pid: number | null | undefined): number | null {
   if (!pid) return null;
   const kb = readProcStatus(pid)?.VmRSS;
   return kb ? Number.parseInt(kb, 10) * 1024 : null;
+}
+
+function cpuOf(pid: number | null): number | null {
+  const st = pid ? readProcStat(pid) : null;
+  return st ? st.cpuTicks * 10 : null; // USER_HZ is 100
 }
 
 /** Pure: LSB status code and words from an inspection. */
@@ -66,6 +73,7 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     name: paths.display, code, state, running: insp.running, pid: insp.pid, childPid,
     uptimeMs: proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null,
     rssBytes: insp.running ? rssOf(childPid ?? insp.pid) : null,
+    cpuMs: insp.running ? cpuOf(childPid ?? insp.pid) : null,
     lastExit: st?.lastExit ?? null,
     restarts: st?.restarts ?? 0,
     exits: st?.exits ?? (st?.lastExit ? [st.lastExit] : []),

@@ -1,6 +1,6 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run'] as const;
+export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 interface FlagSpec {
@@ -10,11 +10,12 @@ interface FlagSpec {
 }
 
 const START: CommandName[] = ['start', 'run', 'restart'];
+const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run'];
 const STOP: CommandName[] = ['stop', 'restart'];
 
 export const FLAGS: Record<string, FlagSpec> = {
-  name: { takesValue: true, commands: 'all' },
-  pidfile: { takesValue: true, commands: 'all' },
+  name: { takesValue: true, commands: SERVICE },
+  pidfile: { takesValue: true, commands: SERVICE },
   quiet: { takesValue: false, commands: 'all' },
   chdir: { takesValue: true, commands: START },
   umask: { takesValue: true, commands: START },
@@ -31,7 +32,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'restart-window': { takesValue: true, commands: START },
   timeout: { takesValue: true, commands: STOP },
   retry: { takesValue: true, commands: STOP },
-  json: { takesValue: false, commands: ['status'] },
+  json: { takesValue: false, commands: ['status', 'list'] },
   verbose: { takesValue: false, commands: ['status'] },
   signal: { takesValue: true, commands: ['reload'] },
 };
@@ -48,7 +49,8 @@ export interface ParsedArgs {
 /** Parse argv (without node and script). Returns the problems found instead of throwing. */
 export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problems: string[] } {
   const problems: string[] = [];
-  const [command, ...tail] = argv;
+  const [given, ...tail] = argv;
+  const command = given === 'ls' ? 'list' : given; // the alias
   if (!command) return { problems: [`missing command: one of ${COMMANDS.join(', ')}`] };
   if (!(COMMANDS as readonly string[]).includes(command)) return { problems: [`unknown command '${command}': use one of ${COMMANDS.join(', ')}`] };
   const cmd = command as CommandName;

@@ -6,7 +6,7 @@ import { servicePaths, type ServicePaths } from '../paths.js';
 import type { StopSchedule } from '../schedule.js';
 import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
-import { formatExit, statusLine } from './format.js';
+import { formatExit, listTable, statusLine } from './format.js';
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const warn = (text: string): void => void process.stderr.write(`daemonkit: ${text}\n`);
@@ -42,6 +42,7 @@ function startOptions(args: ParsedArgs): StartOptions {
 
 export async function runCommand(args: ParsedArgs): Promise<number> {
   const f = args.flags;
+  if (args.command === 'list') return list(Boolean(f.json));
   const quiet = Boolean(f.quiet);
   const problems = new Problems();
   const identity = { ...(f.name ? { name: f.name[0]! } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
@@ -95,6 +96,16 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   } catch (error) {
     return report(action, error);
   }
+}
+
+async function list(json: boolean): Promise<number> {
+  const { listServices } = await import('../list.js');
+  const { daemonkitHome } = await import('../paths.js');
+  const rows = listServices(daemonkitHome());
+  if (json) say(JSON.stringify(rows));
+  else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
+  else say(listTable(rows));
+  return EXIT.OK;
 }
 
 async function status(paths: ServicePaths, json: boolean, verbose: boolean): Promise<number> {

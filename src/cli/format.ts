@@ -52,3 +52,14 @@ export function statusLine(s: ServiceStatus): string {
   if (s.reason) line += `; ${s.reason}`;
   return line;
 }
+
+/** `list` as a table: one row per service, columns padded to fit. */
+export function listTable(rows: readonly ServiceStatus[]): string {
+  const head = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU'];
+  const cells = rows.map((s) => [
+    s.name, s.state, s.pid === null ? '-' : String(s.pid), s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs),
+    String(s.restarts), s.rssBytes === null ? '-' : formatBytes(s.rssBytes), s.cpuMs === null ? '-' : `${(s.cpuMs / 1000).toFixed(2)}s`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells].map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}

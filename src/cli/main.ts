@@ -13,6 +13,7 @@ const USAGE = `usage:
   daemonkit status  [options] [--json]
   daemonkit reload  [options] [--signal NAME]
   daemonkit run     [options] -- COMMAND [ARG...]
+  daemonkit list    [--json]                          (alias: ls)
 identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
 
 async function main(argv: string[]): Promise<number> {

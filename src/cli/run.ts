@@ -10,6 +10,7 @@ import type { ServicePaths } from '../paths.js';
 import { buildCommandSpec } from '../resolve.js';
 import { runningPid } from '../start.js';
 import { runService } from '../supervisor/service.js';
+import { startReaper } from '../supervisor/reaper.js';
 import { defaultSchedule } from '../schedule.js';
 
 export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
@@ -36,6 +37,8 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   ];
   for (const [s, h] of handlers) process.on(s, h);
   service.handlingSignals();
+  // As PID 1 of a container we adopt every orphan in it: reap them, or they stay zombies.
+  const stopReaper = process.pid === 1 ? startReaper((pid) => pid === service.supervision()?.child.pid) : null;
   try {
     const exit = await service.done;
     if (already) {
@@ -47,5 +50,6 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     return exit.code ?? EXIT.GENERIC;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
+    stopReaper?.();
   }
 }

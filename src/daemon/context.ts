@@ -35,7 +35,7 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   const state: ServiceState = {
     version: 1, kind: 'library', state: 'starting', pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
-    startedAt: Date.now(), updatedAt: Date.now(),
+    pidfile: paths.pidfile, startedAt: Date.now(), updatedAt: Date.now(),
   };
   const save = (patch: Partial<ServiceState>): void => {
     Object.assign(state, patch);

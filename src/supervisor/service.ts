@@ -79,7 +79,7 @@ export function runService(
   const state: ServiceState = {
     version: 1, kind: 'supervisor', state: machine.phase, pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
-    command: spec.command, startedAt: Date.now(), updatedAt: Date.now(), restarts: 0, exits: [],
+    command: spec.command, pidfile: paths.pidfile, startedAt: Date.now(), updatedAt: Date.now(), restarts: 0, exits: [],
   };
   const save = (patch: Partial<ServiceState>): void => {
     Object.assign(state, patch, { state: machine.phase, restarts: machine.restarts });

@@ -11,6 +11,7 @@ export interface ProcStat {
   ttyNr: number;      // 0: no controlling terminal
   startTime: number;  // clock ticks after boot: with the pid, a process's identity
   rssPages: number;
+  cpuTicks: number;   // user + system time, clock ticks
 }
 
 /** /proc/PID/stat parsed, or null when the process does not exist. */
@@ -28,7 +29,7 @@ export function readProcStat(pid: number): ProcStat | null {
   const num = (i: number): number => Number(f[i]);
   return {
     pid, comm, state: f[0] ?? '?', ppid: num(1), pgrp: num(2), session: num(3), ttyNr: num(4),
-    startTime: num(19), rssPages: num(21),
+    startTime: num(19), rssPages: num(21), cpuTicks: num(11) + num(12),
   };
 }
 

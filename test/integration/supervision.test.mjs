@@ -129,3 +129,20 @@ describe('when the supervisor itself dies', () => {
     assert.equal(after.code, 3, after.stdout);
   });
 });
+
+describe('list', () => {
+  it('one row per service, as a table and as JSON', async () => {
+    assert.equal((await h.dk(['start', '--name', 'listed', '--grace', '0', '--', '/bin/sleep', '1000'])).code, 0);
+    const table = await h.dk(['ls']);
+    assert.equal(table.code, 0);
+    const lines = table.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^NAME +STATE +PID +UPTIME +RESTARTS +MEMORY +CPU$/);
+    assert.match(table.stdout, /\nlisted +running +\d+ +\d+s +0 +[0-9.]+ (KiB|MiB) +[0-9.]+s\n/);
+    const rows = JSON.parse((await h.dk(['list', '--json'])).stdout);
+    const row = rows.find((r) => r.name === 'listed');
+    assert.equal(row.state, 'running');
+    assert.equal(row.restarts, 0);
+    assert.ok(rows.some((r) => r.name === 'loop' && r.state === 'failed'));
+    assert.equal((await h.dk(['list', '--name', 'x'])).code, 2);
+  });
+});

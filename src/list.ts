@@ -1,0 +1,34 @@
+/** `list`: every service under $DAEMONKIT_HOME, with its status. Read-only. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkName, servicePaths } from './paths.js';
+import { readState } from './state.js';
+import { serviceStatus, type ServiceStatus } from './status.js';
+
+export function listServices(home: string): ServiceStatus[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(home);
+  } catch {
+    return []; // no home yet: no services
+  }
+  const out: ServiceStatus[] = [];
+  for (const name of entries.sort()) {
+    if (name === '.pidfile') {
+      // Services known by their pidfile alone: their state records the pidfile's path.
+      let hashes: string[] = [];
+      try {
+        hashes = readdirSync(join(home, name));
+      } catch {
+        // none
+      }
+      for (const hash of hashes) {
+        const pidfile = readState(join(home, name, hash, 'state.json'))?.pidfile;
+        if (pidfile) out.push(serviceStatus(servicePaths({ pidfile }, home)));
+      }
+    } else if (checkName(name) === null) {
+      out.push(serviceStatus(servicePaths({ name }, home)));
+    }
+  }
+  return out;
+}
