@@ -3,11 +3,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 
-const ALL = 'start, stop, restart, status, reload, run';
+const ALL = 'start, stop, restart, status, reload, run, list';
 
 describe('COMMANDS and FLAGS', () => {
   test('commands', () => {
-    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run']);
+    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list']);
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
@@ -132,4 +132,9 @@ describe('parseArgs: problems', () => {
       });
     });
   }
+});
+
+describe('parseArgs: list', () => {
+  test("'ls' is 'list'", () => assert.deepEqual(parseArgs(['ls', '--json']), { args: { command: 'list', flags: { json: [''] }, rest: null }, problems: [] }));
+  test('list takes no identity', () => assert.deepEqual(parseArgs(['list', '--name', 'x']).problems, ["option --name does not apply to 'list'"]));
 });

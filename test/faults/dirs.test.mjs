@@ -1,0 +1,186 @@
+// Fault suite: missing and unwritable directories for the pidfile, the state and the logs.
+// docs/cli.md: start exits 4 when "the pidfile, state or log directory is not writable", with
+// one line naming the path; stop exits 4 when it "cannot write the stop request". The
+// unprivileged cases act as nobody (setpriv, as root) and are skipped with a message otherwise.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { IS_ROOT, NOBODY, NO_NOBODY, assertNothingLeft, assertOneLine, faultHome, guarded, signalState, snapshot, waitJson } from './helpers.mjs';
+
+const h = faultHome();
+after(() => h.cleanup());
+const SLEEP = ['--', '/bin/sleep', '1000'];
+
+/** A home owned by nobody, a read-only (root-owned 0755) dir, and a private DAEMONKIT_HOME env for nobody. */
+function nobodySetup() {
+  const work = h.work();
+  const home = join(work, 'nobody-home');
+  mkdirSync(home);
+  chownSync(home, NOBODY, NOBODY);
+  const ro = join(work, 'readonly');
+  mkdirSync(ro, { mode: 0o755 });
+  return { work, home, ro, env: { DAEMONKIT_HOME: home } };
+}
+
+/** As nobody: `start` must fail with exit 4 and one line naming `path`, start nothing and create nothing. */
+async function refusedAsNobody(setup, args, path) {
+  const before = snapshot(setup.work);
+  const r = await h.asNobody(['start', ...args, '--grace', '0', ...SLEEP], { env: setup.env });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  assertOneLine(r.stderr, path);
+  assert.match(r.stderr, /permission denied/);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(snapshot(setup.work), before, 'the refused start created or changed files');
+  await assertNothingLeft(h);
+}
+
+describe('missing directories', () => {
+  it('--pidfile in a missing directory (as root): parents are created (mkdir -p, mode 0755), start 0, stop 0, nothing left', { skip: IS_ROOT ? false : 'needs root (creates directories it then checks)' }, guarded(h, async () => {
+    const work = h.work();
+    const pidfile = join(work, 'missing', 'deeper', 'app.pid');
+    const r = await h.dkT(['start', '--pidfile', pidfile, '--grace', '0', ...SLEEP]);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    assert.equal(readFileSync(pidfile, 'utf8'), `${pid}\n`);
+    for (const d of [join(work, 'missing'), join(work, 'missing', 'deeper')]) assert.equal(statSync(d).mode & 0o777, 0o755, d);
+    const s = await h.dkT(['stop', '--pidfile', pidfile]);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(existsSync(pidfile), false);
+    await assertNothingLeft(h);
+  }));
+
+  it('--pidfile /nonexistent-dir/x.pid as nobody (cannot create it in /): start exits 4 with one line naming the path; nothing created or started', { skip: NO_NOBODY }, guarded(h, async () => {
+    assert.equal(existsSync('/nonexistent-dir'), false, 'precondition: /nonexistent-dir must not exist');
+    const setup = nobodySetup();
+    await refusedAsNobody(setup, ['--pidfile', '/nonexistent-dir/x.pid'], '/nonexistent-dir/x.pid');
+    assert.equal(existsSync('/nonexistent-dir'), false);
+  }));
+
+  it('DAEMONKIT_HOME missing under a directory nobody cannot write: start exits 4 with one line naming the path', { skip: NO_NOBODY }, guarded(h, async () => {
+    const setup = nobodySetup();
+    const env = { DAEMONKIT_HOME: join(setup.ro, 'home') };
+    const before = snapshot(setup.work);
+    const r = await h.asNobody(['start', '--name', 'svc', '--grace', '0', ...SLEEP], { env });
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assertOneLine(r.stderr, join(setup.ro, 'home', 'svc'));
+    assert.deepEqual(snapshot(setup.work), before);
+    await assertNothingLeft(h);
+  }));
+
+  it('--stdout in a missing directory (as root): start refuses with one line naming the path (exit 2: an unusable option value); nothing started, no pidfile', guarded(h, async () => {
+    const work = h.work();
+    const out = join(work, 'no', 'such', 'dir', 'out.log');
+    const r = await h.dkT(['start', '--name', 'so-missing', '--stdout', out, '--grace', '0', ...SLEEP]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assertOneLine(r.stderr, out);
+    assert.equal(existsSync(join(h.dir('so-missing'), 'pid')), false);
+    await assertNothingLeft(h);
+    assert.equal((await h.dkT(['status', '--name', 'so-missing'])).code, 3);
+  }));
+});
+
+describe('unwritable directories (as nobody)', () => {
+  it('pidfile in a read-only directory: start exits 4, one line naming the pidfile; nothing created there or in the home', { skip: NO_NOBODY }, guarded(h, async () => {
+    const setup = nobodySetup();
+    const pidfile = join(setup.ro, 'app.pid');
+    await refusedAsNobody(setup, ['--pidfile', pidfile], pidfile);
+    assert.equal(existsSync(`${pidfile}.lock`), false);
+  }));
+
+  it('state directory read-only (DAEMONKIT_HOME exists but is not writable): start exits 4, one line naming the path', { skip: NO_NOBODY }, guarded(h, async () => {
+    const setup = nobodySetup();
+    const env = { DAEMONKIT_HOME: setup.ro };
+    const before = snapshot(setup.work);
+    const r = await h.asNobody(['start', '--name', 'svc', '--grace', '0', ...SLEEP], { env });
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assertOneLine(r.stderr, join(setup.ro, 'svc'));
+    assert.deepEqual(snapshot(setup.work), before);
+    await assertNothingLeft(h);
+  }));
+
+  it('pidfile writable but the state directory not (--pidfile with a read-only DAEMONKIT_HOME): start exits 4, one line naming the state path', { skip: NO_NOBODY }, guarded(h, async () => {
+    const setup = nobodySetup();
+    const pidfile = join(setup.home, 'app.pid');
+    const env = { DAEMONKIT_HOME: setup.ro };
+    const before = snapshot(setup.work);
+    const r = await h.asNobody(['start', '--pidfile', pidfile, '--grace', '0', ...SLEEP], { env });
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assertOneLine(r.stderr, join(setup.ro, '.pidfile'));
+    assert.deepEqual(snapshot(setup.work), before);
+    await assertNothingLeft(h);
+  }));
+
+  for (const flag of ['--stdout', '--stderr']) {
+    it(`${flag} in a read-only directory: start exits 4, one line naming the log path; nothing started`, { skip: NO_NOBODY }, guarded(h, async () => {
+      const setup = nobodySetup();
+      const log = join(setup.ro, 'out.log');
+      await refusedAsNobody(setup, ['--name', 'logsvc', flag, log], log);
+      assert.equal(existsSync(log), false);
+    }));
+  }
+
+  it('stop and reload of root\'s service by nobody: the service keeps running and nothing is signalled', { skip: NO_NOBODY }, guarded(h, async () => {
+    const r = await h.dkT(['start', '--name', 'rootsvc', '--grace', '0', ...SLEEP]);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid, childPid } = startedPids(r.stdout);
+    await waitJson(join(h.dir('rootsvc'), 'state.json'), (st) => st.handlesSignals);
+    const stop = await h.asNobody(['stop', '--name', 'rootsvc', '--retry', 'TERM/1']);
+    assert.notEqual(stop.code, 0, 'an unprivileged stop cannot succeed');
+    assertOneLine(stop.stderr);
+    const reload = await h.asNobody(['reload', '--name', 'rootsvc']);
+    assert.notEqual(reload.code, 0, 'an unprivileged reload cannot succeed');
+    assertOneLine(reload.stderr);
+    assert.ok(isAlive(pid) && isAlive(childPid), 'the service still runs');
+    const sig = signalState(childPid);
+    assert.equal(sig.sigPnd | sig.shdPnd, 0n);
+    assert.equal(existsSync(join(h.dir('rootsvc'), 'stop.json')), false, 'no stop request was left');
+    assert.equal(readJson(join(h.dir('rootsvc'), 'state.json')).state, 'running');
+    const s = await h.dkT(['stop', '--name', 'rootsvc']);
+    assert.equal(s.code, 0, s.stderr);
+    await assertNothingLeft(h);
+  }));
+
+  it('stop of root\'s service by nobody exits 4 (cannot write the stop request), as docs/cli.md says', { skip: NO_NOBODY, todo: 'BUG: exits 1 with "the lock is held but no process holding it could be found"; see the suite report' }, guarded(h, async () => {
+    const r = await h.dkT(['start', '--name', 'rootsvc2', '--grace', '0', ...SLEEP]);
+    assert.equal(r.code, 0, r.stderr);
+    const stop = await h.asNobody(['stop', '--name', 'rootsvc2']);
+    assert.equal(stop.code, 4, stop.stderr);
+    assertOneLine(stop.stderr, join(h.dir('rootsvc2'), 'stop.json'));
+  }));
+});
+
+describe('a full disk', () => {
+  it('a full disk for the logs (a 64 KiB tmpfs): the service keeps running, status reports the log error, writing resumes when space returns', { todo: 'needs issue 4 (logs: full disk handling)' }, guarded(h, async () => {
+    assert.ok(IS_ROOT, 'needs root to mount a small tmpfs');
+    const small = join(h.work(), 'small');
+    mkdirSync(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', small]);
+    try {
+      const log = join(small, 'flood.log');
+      const r = await h.dkT(['start', '--name', 'fulldisk', '--stdout', log, '--grace', '0', '--', 'sh', '-c', 'while :; do printf "%01023d\\n" 0; sleep 0.001; done']);
+      assert.equal(r.code, 0, r.stderr);
+      const { pid } = startedPids(r.stdout);
+      // Full: the file stops growing.
+      let last = -1;
+      await waitFor(() => {
+        const size = statSync(log).size;
+        const stable = size === last && size >= 48 * 1024;
+        last = size;
+        return stable;
+      }, 10000, 'the tmpfs to fill up').catch(() => undefined);
+      const s = await h.dkT(['status', '--name', 'fulldisk', '--json']);
+      assert.equal(s.code, 0, 'still running');
+      assert.ok(isAlive(pid));
+      assert.ok(JSON.parse(s.stdout).logError, `status reports the log error: ${s.stdout}`);
+      truncateSync(log, 0);
+      await waitFor(() => statSync(log).size > 0, 5000, 'writing to resume');
+      assert.equal((await h.dkT(['stop', '--name', 'fulldisk'])).code, 0);
+    } finally {
+      await h.reap();
+      execFileSync('umount', ['-l', small]);
+    }
+  }));
+});
