@@ -50,6 +50,7 @@ export function nextDelay(previousMs: number | null, exit: ExitFacts, policy: Re
 
 /** Restart times still inside the window, with `now` added; `giveUp` when there are too many. */
 export function countRestart(times: readonly number[], now: number, policy: RestartPolicy): { times: number[]; giveUp: boolean } {
-  const recent = [...times.filter((t) => now - t < policy.windowMs), now];
+  // Only the last maxRestarts+1 matter: the list stays bounded however long the service lives.
+  const recent = [...times.filter((t) => now - t < policy.windowMs), now].slice(-(policy.maxRestarts + 1));
   return { times: recent, giveUp: recent.length > policy.maxRestarts };
 }
