@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A Daemon subclass: the classic "generic Daemon class", done right.
 //   node examples/worker.mjs start|stop|restart|status|run
-// Options from the environment so tests can point it anywhere: WORKER_NAME, WORKER_FAIL.
+// Options from the environment so tests can point it anywhere: WORKER_NAME, WORKER_FAIL,
+// WORKER_RESTART (a restart policy: the daemon then supervises a worker copy that runs run()).
 import { Daemon } from 'daemonkit';
 
 class Worker extends Daemon {
@@ -25,4 +26,5 @@ class Worker extends Daemon {
   }
 }
 
-await new Worker({ name: process.env.WORKER_NAME ?? 'worker', waitForReady: true, verbose: 1 }).main();
+const restart = process.env.WORKER_RESTART ? { restart: process.env.WORKER_RESTART, restartDelay: '50ms', graceMs: 200 } : {};
+await new Worker({ name: process.env.WORKER_NAME ?? 'worker', waitForReady: true, verbose: 1, ...restart }).main();

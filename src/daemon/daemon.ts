@@ -13,6 +13,7 @@ import { stopService, type StopResult } from '../stop.js';
 import type { StopSchedule } from '../schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
 import { becomeDaemon, launchSelf, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
+import { superviseWorker, takeWorkerMarker } from './supervised.js';
 
 export interface DaemonOptions extends DaemonizeOptions {
   /** 0: silent (default); 1: "Starting…/Started/Stopping…/Stopped", printed by main() only. */
@@ -59,6 +60,10 @@ export abstract class Daemon {
    * already runs). In the daemon itself: run run() and resolve when it has returned.
    */
   async start(): Promise<{ started: boolean; pid: number | null }> {
+    if (takeWorkerMarker()) {
+      await this.runWorker();
+      return { started: true, pid: process.pid };
+    }
     const channel = attachDaemon();
     if (channel) {
       await this.runAsDaemon(channel);
@@ -68,6 +73,8 @@ export abstract class Daemon {
   }
 
   private async runAsDaemon(channel: DaemonChannel | null): Promise<void> {
+    const valid = resolveDaemonOptions(this.options);
+    if (channel && valid.start.restart.restart !== 'no') return superviseWorker(channel, valid.start, valid.paths);
     const hooks = { onReload: () => this.onReload() };
     let ctx: DaemonContext | null;
     if (channel) {
@@ -91,6 +98,20 @@ export abstract class Daemon {
       if (channel) reportFailure(channel, error);
       ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
       throw error;
+    }
+  }
+
+  /** The worker copy under a restart policy: run() only; the supervising daemon holds the lock. */
+  private async runWorker(): Promise<void> {
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
+    process.on('SIGTERM', abort).on('SIGINT', abort).on('SIGHUP', reload);
+    this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, release() {} };
+    try {
+      await this.run(controller.signal);
+    } finally {
+      process.off('SIGTERM', abort).off('SIGINT', abort).off('SIGHUP', reload);
     }
   }
 
@@ -129,8 +150,9 @@ export abstract class Daemon {
     const say = (text: string): void => {
       if (this.options.verbose) process.stdout.write(`${text}\n`);
     };
-    const channel = attachDaemon();
-    const action = channel ? 'daemon' : argv[0];
+    const worker = takeWorkerMarker();
+    const channel = worker ? null : attachDaemon();
+    const action = worker ? 'worker' : channel ? 'daemon' : argv[0];
     const code = await this.dispatch(action, channel, say).catch((error: unknown) => {
       if (!isDaemonError(error)) throw error;
       process.stderr.write(`${error.message}\n`);
@@ -146,6 +168,9 @@ export abstract class Daemon {
     switch (action) {
       case 'daemon':
         await this.runAsDaemon(channel);
+        return EXIT.OK;
+      case 'worker':
+        await this.runWorker();
         return EXIT.OK;
       case 'start': {
         say('Starting…');

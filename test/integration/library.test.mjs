@@ -120,3 +120,28 @@ describe('daemonize()', () => {
     assert.equal(isAlive(launched.pid), false);
   });
 });
+
+describe('Daemon with a restart policy', () => {
+  it('supervises a worker copy that runs run(), restarts it when it crashes, and stops it', async () => {
+    const env = { WORKER_NAME: 'sup', WORKER_RESTART: 'on-failure' };
+    const s = await worker(['start'], env);
+    assert.equal(s.code, 0, s.stderr);
+    const state = () => readJson(join(h.dir('sup'), 'state.json'));
+    const first = await waitFor(() => (state()?.state === 'running' ? state() : null), 5000, 'running');
+    assert.equal(first.kind, 'supervisor');
+    assert.equal(procStat(first.childPid).ppid, first.pid, 'the worker is the daemon\'s child');
+    const log = join(h.dir('sup'), 'sup.log');
+    await waitFor(() => readFileSync(log, 'utf8').includes(`worker ${first.childPid}: up`), 5000, 'worker up');
+    process.kill(first.childPid, 'SIGKILL');
+    const second = await waitFor(() => (state()?.restarts === 1 && state().state === 'running' && state().childPid !== first.childPid ? state() : null), 5000, 'a new worker');
+    assert.equal(second.pid, first.pid);
+    process.kill(second.pid, 'SIGHUP');
+    await waitFor(() => readFileSync(log, 'utf8').includes('worker: reloading configuration'), 5000, 'reload in the worker');
+    const stop = await worker(['stop'], env);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(isAlive(second.pid), false);
+    assert.equal(isAlive(second.childPid), false);
+    assert.match(readFileSync(log, 'utf8'), /stopping after \d+ heartbeats \(alive=false\)/);
+    assert.equal(state().state, 'stopped');
+  });
+});

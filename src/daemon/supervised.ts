@@ -1,0 +1,51 @@
+/**
+ * A Daemon with a restart policy: the daemon process supervises a worker copy of the program
+ * (the same node flags, script and arguments, marked DAEMONKIT_WORKER) that runs run(), and
+ * restarts it by the policy — exactly what `daemonkit start --restart` does for a COMMAND.
+ */
+import type { DaemonChannel } from '../detach/attach.js';
+import type { ValidStart } from '../options.js';
+import type { ServicePaths } from '../paths.js';
+import type { CommandSpec } from '../spec.js';
+import { runService } from '../supervisor/service.js';
+import type { DaemonPayload } from './daemonize.js';
+
+export const WORKER_MARKER = 'DAEMONKIT_WORKER';
+
+/** True in the worker copy (the marker is removed, so nothing the worker starts inherits it). */
+export function takeWorkerMarker(env: NodeJS.ProcessEnv = process.env): boolean {
+  const worker = env[WORKER_MARKER] === '1';
+  delete env[WORKER_MARKER];
+  return worker;
+}
+
+export async function superviseWorker(channel: DaemonChannel, valid: ValidStart, paths: ServicePaths): Promise<void> {
+  const payload = channel.payload as DaemonPayload;
+  const stdout = valid.stdout ?? paths.logfile;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  env[WORKER_MARKER] = '1';
+  const spec: CommandSpec = {
+    command: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    chdir: payload.chdir, umask: payload.umask, stdin: valid.stdin, stdout, stderr: valid.stderr ?? stdout,
+    env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
+  };
+  const service = runService(paths, spec, (event) => {
+    if (event.type === 'already-running') channel.report({ type: 'running' });
+    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
+    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
+    if (event.type !== 'locked') channel.close();
+  });
+  const stop = (): void => service.requestStop();
+  const reload = (): void => {
+    const pid = service.supervision()?.child.pid;
+    if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
+  };
+  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGQUIT', stop).on('SIGHUP', reload);
+  service.handlingSignals();
+  try {
+    await service.done;
+  } finally {
+    process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGQUIT', stop).off('SIGHUP', reload);
+  }
+}
