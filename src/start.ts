@@ -73,6 +73,7 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
     stdio = openCommandStdio(spec);
     const fds = stdio.fds;
     const stderrOffset = stdio.stderrOffset;
+    let spawned = false;
     const outcome = await launchDaemon({
       nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],
       // One malloc arena: the supervisor's few threads do not need more, and each one costs memory.
@@ -84,6 +85,7 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
       extraFds: [lock.fd],
       command: execSpecFor(spec, fds),
       onSpawned({ pid, commandPid }) {
+        spawned = true;
         // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile, the
         // spec and a first state exist before we return, even if node has not booted in the
         // daemon yet (it waits for its payload, sent after this, so it cannot overwrite them).
@@ -104,6 +106,13 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
         inherited: { lockFd: LOCK_FD, adopted: { pid: commandPid!, stderrOffset } },
       }),
       awaitReport: spec.graceMs > 0,
+    }).catch(async (error: unknown) => {
+      // The supervisor died before it could report (it never booted, say): its COMMAND must
+      // not run on unsupervised. We still hold the lock, so this cannot race a new start.
+      const left = spawned ? readState(paths.statefile) : null;
+      const orphan = findOrphan(left);
+      if (orphan && left) await stopOrphan(paths, left, orphan, defaultSchedule());
+      throw error;
     });
     if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
     return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null };
