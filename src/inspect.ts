@@ -13,8 +13,11 @@ export interface Inspection {
   probe: LockProbe;
   /** The lock is held. */
   running: boolean;
-  /** The verified daemon pid (holds the lock), when running. */
+  /** The daemon pid when running: proven to hold the lock, unless `unverified`. */
   pid: number | null;
+  /** The daemon belongs to another user: its /proc entries cannot be read, so the pid is the
+   *  pidfile's word only. Never signal such a pid. */
+  unverified: boolean;
   /** A pidfile pid that is not the lock holder: stale (dead daemon or a recycled pid). */
   stalePid: number | null;
   /** Why the pidfile could not be used, if it could not. */
@@ -24,10 +27,10 @@ export interface Inspection {
 
 /** Scan /proc for the process holding the lock file (used when the pidfile does not say). */
 export function findLockHolder(probe: LockProbe, hint?: number): number | null {
-  if (hint && pidHoldsLock(hint, probe)) return hint;
+  if (hint && pidHoldsLock(hint, probe) === true) return hint;
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidHoldsLock(pid, probe)) return pid;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidHoldsLock(pid, probe) === true) return pid;
   }
   return null;
 }
@@ -41,7 +44,7 @@ export function inspectService(paths: ServicePaths): Inspection {
   // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
   // kernel releases its lock. Held-but-nobody-holds-it settles within milliseconds: re-look.
   let insp = inspectOnce(paths);
-  for (let wait = 1; insp.running && insp.pid === null && wait <= 256; wait *= 2) {
+  for (let wait = 1; insp.running && insp.pid === null && !insp.unverified && wait <= 256; wait *= 2) {
     pause(wait);
     insp = inspectOnce(paths);
   }
@@ -59,10 +62,12 @@ function inspectOnce(paths: ServicePaths): Inspection {
     pidfileProblem = error;
   }
   const state = readState(paths.statefile);
-  if (!probe.held) return { paths, probe, running: false, pid: null, stalePid: pidfilePid, pidfileProblem, state };
-  const pid = pidfilePid !== null && pidHoldsLock(pidfilePid, probe) ? pidfilePid : findLockHolder(probe, state?.pid);
+  if (!probe.held) return { paths, probe, running: false, pid: null, unverified: false, stalePid: pidfilePid, pidfileProblem, state };
+  const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
+  if (holds === 'unknown') return { paths, probe, running: true, pid: pidfilePid, unverified: true, stalePid: null, pidfileProblem, state };
+  const pid = holds ? pidfilePid : findLockHolder(probe, state?.pid);
   return {
-    paths, probe, running: true, pid,
+    paths, probe, running: true, pid, unverified: false,
     stalePid: pidfilePid !== null && pidfilePid !== pid ? pidfilePid : null,
     pidfileProblem, state,
   };

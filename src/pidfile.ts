@@ -6,7 +6,7 @@ import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, r
 import { dirname } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
 import { isLockedElsewhere, lockExclusive } from './sys/native.js';
-import { holdsFile } from './sys/proc.js';
+import { holdsLock } from './sys/proc.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max
 
@@ -97,9 +97,12 @@ export function probeLock(lockfile: string): LockProbe {
   }
 }
 
-/** Does `pid` hold the lock file open? Proof that the pid is the daemon, not a recycled pid. */
-export function pidHoldsLock(pid: number, probe: LockProbe): boolean {
-  return probe.dev !== undefined && probe.ino !== undefined && holdsFile(pid, probe.dev, probe.ino);
+/**
+ * Does `pid` hold the service's lock? Proof that the pid is the daemon, not a recycled pid or a
+ * process that merely has the file open. 'unknown' when its /proc entries are not ours to read.
+ */
+export function pidHoldsLock(pid: number, probe: LockProbe): boolean | 'unknown' {
+  return probe.dev !== undefined && probe.ino !== undefined ? holdsLock(pid, probe.dev, probe.ino) : false;
 }
 
 /** Write "PID\n" atomically (temp file + rename): readers never see it empty or partial. */
@@ -133,7 +136,7 @@ export function writePidfile(pidfile: string, pid: number): void {
 }
 
 /** A pidfile path that is a symlink, a directory or any non-regular file is refused, untouched. */
-function refuseOddPidfile(pidfile: string): void {
+export function refuseOddPidfile(pidfile: string): void {
   let st;
   try {
     st = lstatSync(pidfile);

@@ -11,6 +11,9 @@ export function reloadService(paths: ServicePaths, signal: NodeJS.Signals = 'SIG
   const notRunning = (what = 'is not running'): DaemonError => new DaemonError('NOT_RUNNING', `${paths.display} ${what}`);
   const insp = inspectService(paths);
   if (!insp.running || insp.pid === null) throw notRunning();
+  if (insp.unverified) {
+    throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);
+  }
   const st = insp.state;
   const supervised = st?.kind === 'supervisor' && st.pid === insp.pid;
   const target = supervised ? st.childPid : insp.pid;

@@ -3,6 +3,7 @@
  * Mode 0600: --env values may be secrets. The full environment is never recorded.
  */
 import { closeSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
+import { DaemonError, errnoCode } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
 import type { RestartPolicy } from './supervisor/policy.js';
@@ -40,8 +41,16 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
 }
 
 export function readSpec(paths: ServicePaths): RecordedSpec | null {
+  let text: string;
   try {
-    const spec = JSON.parse(readFileSync(paths.specfile, 'utf8')) as RecordedSpec;
+    text = readFileSync(paths.specfile, 'utf8');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, { path: paths.specfile });
+    return null;
+  }
+  try {
+    const spec = JSON.parse(text) as RecordedSpec;
     return Array.isArray(spec.command) && spec.command.length > 0 ? spec : null;
   } catch {
     return null;

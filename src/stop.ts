@@ -47,6 +47,9 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
     }
   }
   const pid = insp.pid;
+  if (insp.unverified) {
+    throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`, { pid });
+  }
   if (pid === null) throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the lock is held but no process holding it could be found`);
 
   let pidfd: number;
@@ -57,7 +60,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
   }
   try {
     // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
-    if (!pidHoldsLock(pid, insp.probe)) return { wasRunning: false, pid, notes };
+    if (pidHoldsLock(pid, insp.probe) !== true) return { wasRunning: false, pid, notes };
     const gone = insp.state?.kind === 'supervisor' && insp.state.pid === pid
       ? await stopSupervisor(paths, pidfd, schedule)
       : await runSchedule(schedule, {

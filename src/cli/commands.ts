@@ -76,7 +76,13 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
       }
       case 'start': {
         const { buildCommandSpec } = await import('../resolve.js');
-        const { startService } = await import('../start.js');
+        const { startService, runningPid } = await import('../start.js');
+        const { inspectService } = await import('../inspect.js');
+        // Already running is success (LSB), whatever else this caller could or could not do.
+        if (inspectService(paths).running) {
+          if (!quiet) say(`${paths.display}: already running, pid ${(await runningPid(paths)) ?? 'unknown'}`);
+          return EXIT.OK;
+        }
         const spec = buildCommandSpec(args.rest!, start!, paths);
         const result = await startService(paths, spec);
         if (!quiet) {

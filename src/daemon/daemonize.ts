@@ -11,7 +11,7 @@ import { exitCodeFor } from '../exit-codes.js';
 import { inspectService } from '../inspect.js';
 import { Problems, validateIdentity, validateStart, type StartOptions } from '../options.js';
 import { servicePaths, type ServicePaths } from '../paths.js';
-import { ensureDir } from '../pidfile.js';
+import { ensureDir, refuseOddPidfile } from '../pidfile.js';
 import { runningPid } from '../start.js';
 import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
 
@@ -46,6 +46,7 @@ export function resolveDaemonOptions(options: DaemonizeOptions): { paths: Servic
 export async function launchSelf(options: DaemonizeOptions): Promise<{ started: boolean; pid: number | null }> {
   const { paths, start } = resolveDaemonOptions(options);
   if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
+  refuseOddPidfile(paths.pidfile);
   ensureDir(paths.pidfile);
   ensureDir(paths.statefile);
   const stdout = start.stdout ?? paths.logfile;

@@ -73,25 +73,43 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
     own(pWrite);
     const env = { ...spec.env, [MARKER]: randomBytes(8).toString('hex') };
     const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    // From the fork until the daemon has its payload, a SIGTERM/SIGINT/SIGHUP to us must not
+    // leave it half-launched: hold such a signal, and re-raise it once the handover is done.
+    const held: NodeJS.Signals[] = [];
+    const hold = (signal: NodeJS.Signals): void => void held.push(signal);
+    process.on('SIGTERM', hold).on('SIGINT', hold).on('SIGHUP', hold);
     let spawned: Spawned;
     try {
-      const daemon: ExecSpec = {
-        file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
-        fds: [stdin, stdout, stderr, rWrite, pRead, ...(spec.extraFds ?? [])], cwd: '/',
-      };
-      spawned = spawnDaemon(daemon, spec.command);
-    } catch (error) {
-      if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file);
-      throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
-    }
-    spec.onSpawned?.(spawned);
-    // The daemon reads the payload first thing; a payload over the pipe buffer waits for that.
-    const payload = Buffer.from(JSON.stringify(spec.payload(spawned)));
-    for (const fd of owned.splice(0)) if (fd !== pWrite) closeSync(fd);
-    try {
-      writeSync(pWrite, payload);
+      try {
+        const daemon: ExecSpec = {
+          file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
+          fds: [stdin, stdout, stderr, rWrite, pRead, ...(spec.extraFds ?? [])], cwd: '/',
+        };
+        spawned = spawnDaemon(daemon, spec.command);
+      } catch (error) {
+        if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file);
+        throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
+      }
+      try {
+        spec.onSpawned?.(spawned);
+      } catch (error) {
+        // Our bookkeeping failed: the daemon never gets its payload, and nothing may outlive us.
+        killQuietly(spawned.pid);
+        if (spawned.commandPid) killQuietly(-spawned.commandPid);
+        throw error;
+      }
+      // The daemon reads the payload first thing; a payload over the pipe buffer waits for that.
+      const payload = Buffer.from(JSON.stringify(spec.payload(spawned)));
+      for (const fd of owned.splice(0)) if (fd !== pWrite) closeSync(fd);
+      try {
+        writeSync(pWrite, payload);
+      } finally {
+        closeSync(pWrite);
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // let a held signal arrive
     } finally {
-      closeSync(pWrite);
+      process.off('SIGTERM', hold).off('SIGINT', hold).off('SIGHUP', hold);
+      if (held.length > 0) process.kill(process.pid, held[0]);
     }
     if (spec.awaitReport === false) {
       return { kind: 'spawned', pid: spawned.pid, ...(spawned.commandPid ? { childPid: spawned.commandPid } : {}) };
@@ -102,6 +120,14 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
   } finally {
     for (const fd of owned) closeSync(fd);
     if (reportRead >= 0) closeSync(reportRead);
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
 

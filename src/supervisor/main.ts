@@ -6,8 +6,23 @@
 import { attachDaemon } from '../detach/attach.js';
 import type { SupervisorPayload } from '../spec.js';
 import { runService } from './service.js';
+import { ownChildren } from './reaper.js';
 
-const channel = attachDaemon();
+let channel: ReturnType<typeof attachDaemon> = null;
+try {
+  channel = attachDaemon();
+} catch {
+  // The launcher died before handing over (no payload). Our first act already started the
+  // COMMAND: it must not run on without a supervisor that knows of it.
+  for (const pid of ownChildren()) {
+    try {
+      process.kill(-pid, 'SIGKILL'); // the COMMAND leads its own process group
+    } catch {
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  process.exit(1);
+}
 if (!channel) {
   process.stderr.write('daemonkit supervisor: this program is started by `daemonkit start`, not by hand\n');
   process.exitCode = 2;

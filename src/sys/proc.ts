@@ -53,20 +53,25 @@ export function readProcStatus(pid: number): Record<string, string> | null {
   }
 }
 
-/** True when process `pid` has an open descriptor on the file with this device and inode. */
-export function holdsFile(pid: number, dev: bigint, ino: bigint): boolean {
+/**
+ * Does process `pid` hold a write lock on the file with this device and inode? Having the file
+ * open is not enough: the kernel lists a lock in /proc/PID/fdinfo/FD only for the open file
+ * description that holds it. 'unknown' when /proc/PID/fd is not ours to read (another user).
+ */
+export function holdsLock(pid: number, dev: bigint, ino: bigint): boolean | 'unknown' {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unknown' : false;
   }
   for (const fd of fds) {
     try {
       const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
-      if (st.ino === ino && st.dev === dev) return true;
+      if (st.ino !== ino || st.dev !== dev) continue;
+      if (/^lock:.*\bWRITE\b/m.test(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))) return true;
     } catch {
-      // closed meanwhile, or not ours to look at
+      // closed meanwhile
     }
   }
   return false;
