@@ -3,7 +3,7 @@
 // are recognised by the DAEMONKIT_HOME=<this test's home> entry in their environment, which
 // the launcher, the supervisor, the COMMAND and every descendant inherit.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,7 +37,7 @@ function environOf(pid) {
 
 export function argsOf(pid) {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1).join(' ');
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0$/, '').split('\0').join(' ');
   } catch {
     return '';
   }
@@ -124,12 +124,20 @@ export function assertUntouched(pid, what = 'bystander') {
  * A live process that is not a daemonkit service and must never be signalled: /bin/sleep 1000
  * with every signal blocked (perl blocks them, then execs sleep; the mask survives exec), so a
  * signal sent to it stays visible as pending. Without perl, a plain sleep (then only "still
- * alive" can be checked). Resolves with its pid once it runs /bin/sleep.
+ * alive" can be checked). With `stdin`, that file is open on its fd 0. Resolves with its pid
+ * once it runs /bin/sleep.
  */
-export async function bystander(h) {
-  const child = PERL
-    ? spawn(PERL, ['-e', 'use POSIX; my $s = POSIX::SigSet->new(); $s->fillset; sigprocmask(SIG_BLOCK, $s) or die; exec "/bin/sleep", "1000" or die'], { stdio: 'ignore' })
-    : spawn('/bin/sleep', ['1000'], { stdio: 'ignore' });
+export async function bystander(h, { stdin } = {}) {
+  const fd = stdin === undefined ? null : openSync(stdin, 'r');
+  const stdio = [fd ?? 'ignore', 'ignore', 'ignore'];
+  let child;
+  try {
+    child = PERL
+      ? spawn(PERL, ['-e', 'use POSIX; my $s = POSIX::SigSet->new(); $s->fillset; sigprocmask(SIG_BLOCK, $s) or die; exec "/bin/sleep", "1000" or die'], { stdio })
+      : spawn('/bin/sleep', ['1000'], { stdio });
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
   h.track(child.pid);
   h.bystanders.add(child.pid);
   await waitFor(() => argsOf(child.pid).startsWith('/bin/sleep'), 5000, 'bystander exec');
@@ -227,19 +235,21 @@ function safeKill(pid) {
 }
 
 /**
- * Assert nothing of this home runs any more (zombies excepted: they have exited); whatever is
- * found is SIGKILLed by pid first, so a failure never leaks processes into later cases.
+ * Assert nothing of this home (nor of `otherHomes`) runs any more (zombies excepted: they have
+ * exited); whatever is found is SIGKILLed by pid, so a failure never leaks into later cases.
  */
-export async function assertNothingLeft(h, what = 'processes left behind') {
-  let left = h.leftovers();
+export async function assertNothingLeft(h, what = 'processes left behind', otherHomes = []) {
+  const find = () => [...h.leftovers(), ...otherHomes.flatMap((home) => homeProcs(home))];
+  let left = find();
   if (left.length > 0) {
     // A stop may still be finishing a descendant's exit: give it a moment before judging.
-    await waitFor(() => h.leftovers().length === 0, 2000).catch(() => undefined);
-    left = h.leftovers();
+    await waitFor(() => find().length === 0, 2000).catch(() => undefined);
+    left = find();
   }
   if (left.length > 0) {
     const shown = describeProcs(left);
     await h.reap();
+    for (const p of left) safeKill(p.pid);
     assert.fail(`${what}:\n${shown}`);
   }
 }

@@ -90,7 +90,7 @@ describe('kill -9 of the supervisor', () => {
     }
   }));
 
-  it('start after the supervisor was killed does not create a second COMMAND while the orphan runs; stop then leaves none', { todo: 'needs issue 3 (orphan handling)' }, guarded(h, async () => {
+  it('start after the supervisor was killed does not create a second COMMAND while the orphan runs; stop then leaves none', guarded(h, async () => {
     const name = 'korphan';
     const { pid, childPid } = await startSleep(name);
     await waitFor(() => readJson(join(h.dir(name), 'state.json'))?.handlesSignals, 5000, 'supervisor booted');
@@ -105,7 +105,7 @@ describe('kill -9 of the supervisor', () => {
     await assertNothingLeft(h);
   }));
 
-  it('stop after the supervisor was killed stops the orphaned COMMAND too (found by its recorded group and identity)', { todo: 'needs issue 3 (orphan handling)' }, guarded(h, async () => {
+  it('stop after the supervisor was killed stops the orphaned COMMAND too (found by its recorded group and identity)', guarded(h, async () => {
     const name = 'korphan2';
     const { pid, childPid } = await startSleep(name);
     await waitFor(() => readJson(join(h.dir(name), 'state.json'))?.handlesSignals, 5000, 'supervisor booted');
