@@ -11,6 +11,7 @@ import { buildCommandSpec } from '../resolve.js';
 import { runningPid } from '../start.js';
 import { runService } from '../supervisor/service.js';
 import { startReaper } from '../supervisor/reaper.js';
+import { setChildSubreaper } from '../sys/native.js';
 import { defaultSchedule } from '../schedule.js';
 
 export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
@@ -23,7 +24,7 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
       process.stderr.write(`daemonkit: ${event.error.message}\n`);
       failure = exitCodeFor('run', event.error.code);
     }
-  });
+  }, undefined, { subreaper: true });
   // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit stop`
   // left its own schedule).
   const onStop = (signal: NodeJS.Signals) => (): void => service.requestStop(defaultSchedule(10, signal));
@@ -37,8 +38,10 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   ];
   for (const [s, h] of handlers) process.on(s, h);
   service.handlingSignals();
-  // As PID 1 of a container we adopt every orphan in it: reap them, or they stay zombies.
-  const stopReaper = process.pid === 1 ? startReaper((pid) => pid === service.supervision()?.child.pid) : null;
+  // As PID 1 of a container we adopt every orphan in it, elsewhere (as a subreaper) those of the
+  // COMMAND's tree: reap them, or they stay zombies; a stop reaches them too.
+  if (process.pid !== 1) setChildSubreaper();
+  const stopReaper = startReaper((pid) => pid === service.supervision()?.child.pid);
   try {
     const exit = await service.done;
     if (already) {
@@ -50,6 +53,6 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     return exit.code ?? EXIT.GENERIC;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
-    stopReaper?.();
+    stopReaper();
   }
 }

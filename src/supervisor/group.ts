@@ -11,6 +11,20 @@ export interface Group {
   pgid: number;
   /** Start time (clock ticks) of the leader, to tell our group from a recycled id. */
   leaderStartTime: number;
+  /** As a subreaper: our live children other than the COMMAND — descendants that left its
+   *  group (setsid, double fork) and were re-parented to us when their parent died. */
+  adopted?: () => number[];
+  /** The last signal sent, for adopted processes that turn up later. */
+  lastSignal?: NodeJS.Signals;
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+    if (signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP') process.kill(pid, 'SIGCONT');
+  } catch {
+    // exited meanwhile (our unreaped children cannot be recycled)
+  }
 }
 
 /** Is any process (zombies included) in the group? One syscall, no /proc scan. */
@@ -41,6 +55,8 @@ export function liveMembers(group: Group): number[] {
  * leader is our unreaped child the group id is certainly ours; after that, only if members remain.
  */
 export function signalGroup(group: Group, signal: NodeJS.Signals, leaderReaped: boolean): boolean {
+  group.lastSignal = signal;
+  for (const pid of group.adopted?.() ?? []) signalPid(pid, signal);
   if (leaderReaped && liveMembers(group).length === 0) return false;
   try {
     process.kill(-group.pgid, signal);
@@ -58,6 +74,7 @@ export function signalGroup(group: Group, signal: NodeJS.Signals, leaderReaped: 
  */
 export async function waitGroupGone(group: Group, leaderExit: Promise<unknown>, leaderDone: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
+  const seen = new Set<number>();
   for (;;) {
     const left = deadline - Date.now();
     if (!leaderDone()) {
@@ -70,7 +87,13 @@ export async function waitGroupGone(group: Group, leaderExit: Promise<unknown>, 
       if (timedOut) return false;
       continue;
     }
-    const members = liveMembers(group);
+    const adopted = group.adopted?.() ?? [];
+    for (const pid of adopted) {
+      // Adopted after the last signal went out: it gets that signal too.
+      if (!seen.has(pid) && group.lastSignal) signalPid(pid, group.lastSignal);
+      seen.add(pid);
+    }
+    const members = [...liveMembers(group), ...adopted];
     if (members.length === 0) return true;
     if (left <= 0) return false;
     const fds: number[] = [];

@@ -6,7 +6,8 @@
 import { attachDaemon } from '../detach/attach.js';
 import type { SupervisorPayload } from '../spec.js';
 import { runService } from './service.js';
-import { ownChildren } from './reaper.js';
+import { ownChildren, startReaper } from './reaper.js';
+import { setChildSubreaper } from '../sys/native.js';
 
 let channel: ReturnType<typeof attachDaemon> = null;
 try {
@@ -34,7 +35,11 @@ if (!channel) {
     else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
     else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
     if (event.type !== 'locked') channel.close();
-  }, inherited);
+  }, inherited, { subreaper: true });
+  // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when
+  // their parent dies: we reap them, and a stop reaches them too.
+  setChildSubreaper();
+  const stopReaper = startReaper((pid) => pid === service.supervision()?.child.pid);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => service.requestStop());
   // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 is kept for log reopening.
   for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
@@ -47,6 +52,7 @@ if (!channel) {
   service.handlingSignals();
   void service.done.then(() => {
     process.exitCode = 0;
+    stopReaper();
     process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT').removeAllListeners('SIGQUIT');
     process.removeAllListeners('SIGHUP').removeAllListeners('SIGUSR1').removeAllListeners('SIGUSR2');
   });

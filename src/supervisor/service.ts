@@ -62,6 +62,7 @@ export function runService(
   spec: CommandSpec,
   notify: (event: ServiceEvent) => void,
   inherited?: Inherited,
+  options: { subreaper?: boolean } = {},
 ): ServiceRun {
   const policy: RestartPolicy = spec.restart ?? DEFAULT_POLICY;
   let machine = initialState();
@@ -138,7 +139,7 @@ export function runService(
   const launch = (adopted?: Adopted): void => {
     let current: Supervision;
     try {
-      current = startCommand(spec, adopted);
+      current = startCommand(spec, adopted, options);
     } catch (error) {
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
       if (!machine.announced) {

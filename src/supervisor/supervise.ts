@@ -8,7 +8,8 @@ import { closeSync, constants as C, fstatSync, openSync, readSync } from 'node:f
 import { defaultSchedule, runSchedule, type StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
 import type { ExitRecord } from '../state.js';
-import { readProcStat, startTimeMs } from '../sys/proc.js';
+import { isAlive, readProcStat, startTimeMs } from '../sys/proc.js';
+import { ownChildren } from './reaper.js';
 import { spawnCommand, watchChild, type Child } from './child.js';
 import { signalGroup, waitGroupGone, type Group } from './group.js';
 
@@ -33,10 +34,13 @@ export interface Adopted {
   stderrOffset: number;
 }
 
-export function startCommand(spec: CommandSpec, adopted?: Adopted): Supervision {
+export function startCommand(spec: CommandSpec, adopted?: Adopted, options: { subreaper?: boolean } = {}): Supervision {
   const { child, stderrOffset } = adopted ? { child: watchChild(adopted.pid), stderrOffset: adopted.stderrOffset } : spawnCommand(spec);
   const proc = readProcStat(child.pid);
   const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
+  if (options.subreaper) {
+    group.adopted = () => ownChildren().filter((pid) => pid !== child.pid && isAlive(pid));
+  }
   const startedAt = proc ? startTimeMs(proc) : Date.now();
   let exited = false;
   let stopRequested = false;

@@ -35,7 +35,7 @@ describe('process trees', () => {
     await assertNothingLeft(h);
   }));
 
-  it('a COMMAND whose grandchild calls setsid (leaves the process group, daemonizes itself): stop leaves nothing', { todo: 'needs a subreaper: issue 6' }, guarded(h, async () => {
+  it('a COMMAND whose grandchild calls setsid (leaves the process group, daemonizes itself): stop leaves nothing', guarded(h, async () => {
     const { childPid } = await start('escape', ['sh', '-c', 'setsid sleep 1000 & wait'], '300');
     await waitFor(() => h.leftovers().some((p) => p.args === 'sleep 1000' && p.stat.session !== childPid), 5000, 'the setsid grandchild');
     const stop = await h.dkT(['stop', '--name', 'escape']);
