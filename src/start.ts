@@ -26,9 +26,10 @@ export type StartResult =
 const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
 /**
  * A resident supervisor should cost little memory and keep it flat: a 1 MiB young generation
- * (V8's default grows to 16 MiB under the garbage of every restart) and a small old space.
+ * (V8's default grows to 16 MiB under the garbage of every restart), a small old space, and gc()
+ * exposed so it can collect after a COMMAND ends (service.ts).
  */
-const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16'];
+const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc'];
 /** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes). */
 const LOCK_FD = 5;
 

@@ -42,6 +42,19 @@ export interface Inherited {
   adopted: Adopted;
 }
 
+/**
+ * A full collection after a COMMAND ends (at most once a second), when the supervisor was
+ * started with --expose-gc: each restart leaves a few KiB of garbage that V8 would otherwise let
+ * pile up in old space for a long time, and a resident supervisor's memory must stay flat.
+ */
+let lastCollection = 0;
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function' || Date.now() - lastCollection < 1000) return;
+  lastCollection = Date.now();
+  gc();
+}
+
 /** How many exits the state file keeps. */
 const EXIT_HISTORY = 10;
 
@@ -160,6 +173,7 @@ export function runService(
       if (ok && sup === current) dispatch({ type: 'started' });
     });
     void current.ended.then((exit) => {
+      collectGarbage();
       const record: ExitRecord = { ...exit, byStop: exit.byStop || machine.phase === 'stopping' };
       lastExit = record;
       state.lastExit = record;
