@@ -48,9 +48,19 @@ export interface Inherited {
  * pile up in old space for a long time, and a resident supervisor's memory must stay flat.
  */
 let lastCollection = 0;
+let trailing: NodeJS.Timeout | null = null;
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== 'function' || Date.now() - lastCollection < 1000) return;
+  if (typeof gc !== 'function') return;
+  const wait = lastCollection + 1000 - Date.now();
+  if (wait > 0) {
+    // Throttled: one trailing collection after the burst (unref'd: it keeps nothing alive).
+    trailing ??= setTimeout(() => {
+      trailing = null;
+      collectGarbage();
+    }, wait).unref();
+    return;
+  }
   lastCollection = Date.now();
   gc();
 }
