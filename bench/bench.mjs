@@ -10,25 +10,28 @@
 // one each round. Figures are medians [min–max]; ratios are ratios of medians.
 // The bench is a child subreaper: the daemons it starts are re-parented to it, and it reaps them by
 // pid as soon as they exit (never waitpid(-1), never a pid that child_process spawned).
+// Then the supervision part (bench/supervision.mjs: restarts, memory, idle CPU, 200 services, PM2),
+// which uses the helpers exported here; both parts go into one report.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { supervision } from './supervision.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/main.cjs');
-const native = createRequire(import.meta.url)('../build/Release/daemonkit.node');
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
+export const native = createRequire(import.meta.url)('../build/Release/daemonkit.node');
 const ROUNDS = Math.max(7, Number(process.env.BENCH_ROUNDS) || 21);
 const SSD = '/usr/sbin/start-stop-daemon';
 const HAVE_SSD = fs.existsSync(SSD);
 const PY = '/usr/bin/python3'; // not a pyenv shim: a shell wrapper would dominate its start
 const PY_EXE = fs.realpathSync(PY);
-const SLEEP_EXE = fs.realpathSync('/bin/sleep');
+export const SLEEP_EXE = fs.realpathSync('/bin/sleep');
 const TERM_DELAY_MS = 50;
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'daemonkit-bench-'));
-const HOME = path.join(TMP, 'home');
+export const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'daemonkit-bench-'));
+export const HOME = path.join(TMP, 'home');
 const TARGET_PY = path.join(TMP, 'term50.py');
 fs.mkdirSync(HOME);
 fs.writeFileSync(TARGET_PY, `import signal, sys, time
@@ -37,31 +40,31 @@ def on_term(*_):
 signal.signal(signal.SIGTERM, on_term)
 while True: time.sleep(1)
 `);
-const ENV = { ...process.env, DAEMONKIT_HOME: HOME };
+export const ENV = { ...process.env, DAEMONKIT_HOME: HOME };
 native.setChildSubreaper();
 
-const now = () => process.hrtime.bigint();
-const msBetween = (a, b) => Number(b - a) / 1e6;
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const now = () => process.hrtime.bigint();
+export const msBetween = (a, b) => Number(b - a) / 1e6;
+export const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- processes --------------------------------------------------------------------------------
 const spawned = new Set();    // pids child_process spawned that libuv has not reaped yet: never ours to reap
-const dkServices = new Map(); // daemonkit name -> supervisor pid (null until known), until stopped
+export const dkServices = new Map(); // daemonkit name -> supervisor pid (null until known), until stopped
 const ssdTargets = new Map(); // start-stop-daemon pidfile -> { pid, fd } (null until known), until stopped
 let interrupted = null;       // SIGINT/SIGTERM: start nothing new, unwind, clean up
-const checkInterrupted = () => { if (interrupted) throw new Error(`interrupted by ${interrupted}`); };
+export const checkInterrupted = () => { if (interrupted) throw new Error(`interrupted by ${interrupted}`); };
 
 /** Spawn and await exit: t0..t1 is spawn..'exit'; output is drained after t1 (untimed). */
-function run(file, args, { capture = false, cleaning = false } = {}) {
+export function run(file, args, { capture = false, cleaning = false, env = ENV, timeoutMs = 20000 } = {}) {
   if (!cleaning) checkInterrupted();
   return new Promise((resolve, reject) => {
     const t0 = now();
-    const child = spawn(file, args, { env: ENV, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'] });
+    const child = spawn(file, args, { env, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'] });
     spawned.add(child.pid);
     let stdout = '', stderr = '', t1 = null, code = null;
     child.stdout?.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${file} ${args.join(' ')}: timed out`)); }, 20000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${file} ${args.join(' ')}: timed out`)); }, timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('exit', (c, sig) => {
       t1 = now(); code = c ?? 128 + os.constants.signals[sig]; spawned.delete(child.pid);
@@ -70,15 +73,15 @@ function run(file, args, { capture = false, cleaning = false } = {}) {
     child.on('close', () => { clearTimeout(timer); if (t1 !== null) resolve({ code, t0, t1, stdout, stderr }); });
   });
 }
-const check = (r, what) => { if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim()}`); return r; };
+export const check = (r, what) => { if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim()}`); return r; };
 
-const exeIs = (pid, exe) => { try { return fs.readlinkSync(`/proc/${pid}/exe`) === exe; } catch { return false; } };
+export const exeIs = (pid, exe) => { try { return fs.readlinkSync(`/proc/${pid}/exe`) === exe; } catch { return false; } };
 const termHandled = (pid) => { // bit 14 (SIGTERM - 1) of SigCgt: the python handler is installed
   try { return ((BigInt(`0x${/^SigCgt:\s*(\w+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]}`) >> 14n) & 1n) === 1n; } catch { return false; }
 };
 
 /** When cond() first holds: tReturn if it already does, else polled at 1 ms. */
-async function when(cond, tReturn, what) {
+export async function when(cond, tReturn, what) {
   const deadline = Date.now() + 5000;
   for (let first = true; ; first = false) {
     if (cond()) return first ? tReturn : now();
@@ -94,13 +97,13 @@ async function goneAt(fd, tReturn, what) {
   return now();
 }
 /** Reap an adopted daemon (our child only by re-parenting) as soon as it exits. */
-function reapOnExit(pid, limitMs = 30000) {
+export function reapOnExit(pid, limitMs = 30000) {
   let fd;
   try { fd = native.pidfdOpen(pid); } catch { native.reap(pid); return Promise.resolve(); }
   return native.pidfdWait([fd], limitMs).then(() => { native.reap(pid); }).finally(() => fs.closeSync(fd));
 }
 /** Our children (ppid == us, by /proc) that child_process did not spawn: [{ pid, state, args }]. */
-function adoptedChildren() {
+export function adoptedChildren() {
   const out = [];
   for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)) {
     try {
@@ -112,20 +115,19 @@ function adoptedChildren() {
   }
   return out;
 }
-const sweepZombies = () => { for (const c of adoptedChildren()) if (c.state === 'Z') native.reap(c.pid); };
+export const sweepZombies = () => { for (const c of adoptedChildren()) if (c.state === 'Z') native.reap(c.pid); };
 
 // ---- daemonkit and start-stop-daemon -----------------------------------------------------------
 let serial = 0;
-async function dkStart(command) {
-  const name = `bench-${++serial}`;
+export async function dkStart(command, options = [], name = `bench-${++serial}`) {
   dkServices.set(name, null);
-  const r = check(await run(process.execPath, [CLI, 'start', '--name', name, '--grace', '0', '--', ...command], { capture: true }), `daemonkit start ${name}`);
+  const r = check(await run(process.execPath, [CLI, 'start', '--name', name, '--grace', '0', ...options, '--', ...command], { capture: true }), `daemonkit start ${name}`);
   const m = /started, pid (\d+) \(command pid (\d+)\)/.exec(r.stdout);
   if (!m) throw new Error(`daemonkit start ${name}: unexpected output ${JSON.stringify(r.stdout)}`);
   dkServices.set(name, Number(m[1]));
   return { name, sup: Number(m[1]), child: Number(m[2]), r };
 }
-async function dkStop(svc) { // the supervisor (adopted by us) is reaped as soon as it exits
+export async function dkStop(svc) { // the supervisor (adopted by us) is reaped as soon as it exits
   const reaped = reapOnExit(svc.sup);
   const r = check(await run(process.execPath, [CLI, 'stop', '--name', svc.name]), `daemonkit stop ${svc.name}`);
   dkServices.delete(svc.name);
@@ -193,9 +195,14 @@ if (HAVE_SSD) {
   );
 }
 
-// ---- clean-up: services by name, start-stop-daemon targets by pidfd, any other adoptee by pid ---
+// ---- clean-up: hooks, services by name, start-stop-daemon targets by pidfd, any other adoptee by pid
+export const cleanupHooks = new Set(); // async functions (e.g. stop PM2), run first, each once
 let cleaning = null;
 const cleanup = () => (cleaning ??= (async () => {
+  for (const hook of cleanupHooks) {
+    cleanupHooks.delete(hook);
+    await hook().catch((e) => console.error(`cleanup: ${e.message}`));
+  }
   for (const [name, sup] of dkServices) {
     const reaped = sup ? reapOnExit(sup, 5000) : Promise.resolve();
     await run(process.execPath, [CLI, 'stop', '--name', name], { cleaning: true })
@@ -234,8 +241,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) { // main() unwinds at its next step; t
 }
 
 // ---- report ------------------------------------------------------------------------------------
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const f1 = (x) => x.toFixed(1);
+export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+export const f1 = (x) => x.toFixed(1);
 const ROWS = [ // [label, series, ratio to the floor?, start-stop-daemon counterpart]
   ['node -e 0 (floor)', 'floor', true],
   ['daemonkit start (sleep, --grace 0)', 'dkStart', true, 'ssdStart'],
@@ -256,12 +263,12 @@ function buildRows(samples) {
     vsFloor ? `${(med[key] / med.floor).toFixed(2)}×` : '', med[vsSsd] ? `${(med[key] / med[vsSsd]).toFixed(2)}×` : '']);
   return { med, rows };
 }
-function textTable(rows) {
-  const w = HEAD.map((_, i) => Math.max(...[HEAD, ...rows].map((r) => r[i].length)));
+function textTable(rows, head = HEAD) {
+  const w = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i].length)));
   const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
-  return [line(HEAD), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
-const mdTable = (rows) => [HEAD, HEAD.map((_, i) => (i === 0 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+const mdTable = (rows, head = HEAD) => [head, head.map((_, i) => (i === 0 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 const gitRev = () => { try { return execFileSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return '(no git)'; } };
 
 // ---- main --------------------------------------------------------------------------------------
@@ -288,6 +295,10 @@ async function main() {
     `daemonkit stop overhead = ${f1(med.dkStopOverhead)} ms (budget < 20 ms: ${med.dkStopOverhead < 20 ? 'met' : 'NOT met'}; aim 10 ms)`,
   ];
   console.log(`${textTable(rows)}\n\n${budgets.join('\n')}`);
+
+  console.log('\nsupervision (bench/supervision.mjs):');
+  const sup = await supervision(med);
+  console.log(`\n${textTable(sup.rows, sup.head)}\n\n${sup.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), `# Benchmarks
@@ -317,6 +328,16 @@ Generated by \`npm run bench\` (bench/bench.mjs) on ${new Date().toISOString()}.
 ${mdTable(rows)}
 
 - ${budgets.join('\n- ')}
+
+## Supervision
+
+Measured by bench/supervision.mjs in the same run, after the above.
+
+${sup.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(sup.rows, sup.head)}
+
+- ${sup.notes.join('\n- ')}
 `);
   console.log('\nwrote docs/benchmarks.md');
 }
