@@ -43,26 +43,19 @@ export interface Inherited {
 }
 
 /**
- * A full collection after a COMMAND ends (at most once a second), when the supervisor was
- * started with --expose-gc: each restart leaves a few KiB of garbage that V8 would otherwise let
- * pile up in old space for a long time, and a resident supervisor's memory must stay flat.
+ * A full collection some time after a COMMAND ends, when the supervisor was started with
+ * --expose-gc: each restart leaves a few KiB of garbage that V8 would otherwise let pile up in
+ * old space, and a resident supervisor's memory must stay flat. Never on the exit path itself
+ * (a restart or a stop would wait for it): one unref'd timer, at most four times a second.
  */
-let lastCollection = 0;
-let trailing: NodeJS.Timeout | null = null;
-function collectGarbage(): void {
+let collection: NodeJS.Timeout | null = null;
+function collectGarbageSoon(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== 'function') return;
-  const wait = lastCollection + 1000 - Date.now();
-  if (wait > 0) {
-    // Throttled: one trailing collection after the burst (unref'd: it keeps nothing alive).
-    trailing ??= setTimeout(() => {
-      trailing = null;
-      collectGarbage();
-    }, wait).unref();
-    return;
-  }
-  lastCollection = Date.now();
-  gc();
+  if (typeof gc !== 'function' || collection) return;
+  collection = setTimeout(() => {
+    collection = null;
+    gc();
+  }, 250).unref();
 }
 
 /** How many exits the state file keeps. */
@@ -183,7 +176,7 @@ export function runService(
       if (ok && sup === current) dispatch({ type: 'started' });
     });
     void current.ended.then((exit) => {
-      collectGarbage();
+      collectGarbageSoon();
       const record: ExitRecord = { ...exit, byStop: exit.byStop || machine.phase === 'stopping' };
       lastExit = record;
       state.lastExit = record;
