@@ -34,13 +34,13 @@ async function main(argv: string[]): Promise<number> {
   return runCommand(args as ParsedArgs);
 }
 
+// Exit as soon as the command is done (stdout and stderr writes are synchronous on Linux for
+// files and pipes): scripts that call us in a loop should not wait for the event loop to wind down.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
     // Never a stack trace for the user: one line, and a generic failure code.
     process.stderr.write(`daemonkit: ${(error as Error)?.message ?? String(error)}\n`);
-    process.exitCode = EXIT.GENERIC;
+    process.exit(EXIT.GENERIC);
   },
 );

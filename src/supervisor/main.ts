@@ -50,10 +50,10 @@ if (!channel) {
   }
   process.on('SIGUSR1', () => undefined);
   service.handlingSignals();
+  // Done: the pidfile is gone and the state written. Exit now — a `stop` is waiting for this
+  // exit (on our pidfd), and letting the event loop wind down would only make it wait longer.
   void service.done.then(() => {
-    process.exitCode = 0;
     stopReaper();
-    process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT').removeAllListeners('SIGQUIT');
-    process.removeAllListeners('SIGHUP').removeAllListeners('SIGUSR1').removeAllListeners('SIGUSR2');
+    process.exit(0);
   });
 }
