@@ -98,7 +98,11 @@ export function runService(
     ...(self ? { pidStartTime: self.startTime } : {}),
     command: spec.command, pidfile: paths.pidfile, startedAt: Date.now(), updatedAt: Date.now(), restarts: 0, exits: [],
   };
+  // Only the process holding the lock may write the service's files: a refused second instance
+  // must not touch the state (or a stop request) of the one that runs.
+  let owner = false;
   const save = (patch: Partial<ServiceState>): void => {
+    if (!owner) return;
     Object.assign(state, patch, { state: machine.phase, restarts: machine.restarts });
     if (machine.failure) state.error = machine.failure;
     try {
@@ -192,6 +196,7 @@ export function runService(
       notify({ type: 'already-running' });
       return null;
     }
+    owner = true;
     try {
       ensureDir(paths.statefile);
       if (!inherited) {
@@ -222,6 +227,7 @@ export function runService(
   return {
     done,
     requestStop(fallback = defaultSchedule()) {
+      if (!owner) return;
       const requested = takeStopRequest(paths.stopRequest);
       // A bare signal while a stop is under way adds nothing (the stopper also signals after
       // leaving its request, which we may already have acted on).
@@ -236,6 +242,7 @@ export function runService(
       else dispatch({ type: 'stop' });
     },
     handlingSignals() {
+      if (!owner) return;
       save({ handlesSignals: true });
       try {
         readFileSync(paths.stopRequest);

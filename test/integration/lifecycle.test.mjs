@@ -233,3 +233,18 @@ describe('run (foreground)', () => {
     assert.equal(procStat(childPid), null);
   });
 });
+
+describe('a refused second instance', () => {
+  it('does not touch the running service\'s state or pidfile', async () => {
+    const r = await h.dk(['start', '--name', 'kept', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const { pid, childPid } = startedPids(r.stdout);
+    const before = readFileSync(join(h.dir('kept'), 'state.json'), 'utf8');
+    assert.equal((await h.dk(['run', '--name', 'kept', '--', '/bin/sleep', '1000'])).code, 1);
+    const state = readJson(join(h.dir('kept'), 'state.json'));
+    assert.equal(state.pid, pid, `state rewritten: ${before} -> ${JSON.stringify(state)}`);
+    assert.equal(state.childPid, childPid);
+    assert.equal(readFileSync(join(h.dir('kept'), 'pid'), 'utf8'), `${pid}\n`);
+    assert.equal((await h.dk(['stop', '--name', 'kept'])).code, 0);
+    assert.equal(isAlive(childPid), false);
+  });
+});
