@@ -85,7 +85,6 @@ export function runService(
   let sup: Supervision | null = null;
   let timer: NodeJS.Timeout | null = null;
   let schedule: StopSchedule = defaultSchedule();
-  let stopBeforeLaunch = false;
   let lastExit: ExitRecord | null = null;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -210,7 +209,6 @@ export function runService(
       }
       notify({ type: 'locked' });
       launch(inherited?.adopted);
-      if (stopBeforeLaunch) dispatch({ type: 'stop' });
       await finished;
       return lastExit;
     } catch (error) {
@@ -233,10 +231,7 @@ export function runService(
       // leaving its request, which we may already have acted on).
       if (!requested && machine.phase === 'stopping') return;
       schedule = requested ?? fallback;
-      if (!sup) {
-        stopBeforeLaunch = true;
-        return;
-      }
+      if (!sup) return; // never launched: nothing to stop (runService has finished already)
       // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
       if (machine.phase === 'stopping') void sup.stop(schedule);
       else dispatch({ type: 'stop' });
