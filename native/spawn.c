@@ -5,10 +5,15 @@
  *                                  is to fork and exec it, so a start does not wait for node to boot.
  *   spawnProcess(command)          fork, setsid, clean context, exec: a COMMAND the supervisor runs.
  *   waitChild(pid)                 reap one child of ours that libuv does not know of.
- * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid }.
+ * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid, limits?, nice? }.
  * Only async-signal-safe calls run in a forked child.
  */
 #include "common.h"
+
+typedef struct {
+  int resource;
+  struct rlimit value;
+} limit_t;
 
 typedef struct {
   char file[4096];
@@ -19,7 +24,45 @@ typedef struct {
   int nfds;
   int umask;
   bool setsid;
+  limit_t limits[8];
+  int nlimits;
+  bool has_nice;
+  int32_t nice;
 } spec_t;
+
+/* Resource names the CLI accepts (--limit NAME=SOFT[:HARD]), mapped here so the numbers are
+ * always the platform's. */
+static int resource_of(const char *name) {
+  if (!strcmp(name, "nofile")) return RLIMIT_NOFILE;
+  if (!strcmp(name, "core")) return RLIMIT_CORE;
+  if (!strcmp(name, "nproc")) return RLIMIT_NPROC;
+  if (!strcmp(name, "memlock")) return RLIMIT_MEMLOCK;
+  if (!strcmp(name, "stack")) return RLIMIT_STACK;
+  if (!strcmp(name, "as")) return RLIMIT_AS;
+  if (!strcmp(name, "fsize")) return RLIMIT_FSIZE;
+  if (!strcmp(name, "cpu")) return RLIMIT_CPU;
+  return -1;
+}
+
+/* limits: [[name, soft, hard], …] with -1 meaning unlimited. */
+static bool read_limits(napi_env env, napi_value arr, spec_t *s) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok || n > 8) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item, v; char name[32]; size_t len; double soft, hard;
+    napi_get_element(env, arr, i, &item);
+    if (napi_get_element(env, item, 0, &v) != napi_ok || napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) return false;
+    if (napi_get_element(env, item, 1, &v) != napi_ok || napi_get_value_double(env, v, &soft) != napi_ok) return false;
+    if (napi_get_element(env, item, 2, &v) != napi_ok || napi_get_value_double(env, v, &hard) != napi_ok) return false;
+    int res = resource_of(name);
+    if (res < 0) return false;
+    s->limits[i].resource = res;
+    s->limits[i].value.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+    s->limits[i].value.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
+  }
+  s->nlimits = (int)n;
+  return true;
+}
 
 /* Records on the report pipe: 8 bytes each (< PIPE_BUF, so writes from several processes never mix). */
 enum { R_DAEMON_PID = 1, R_COMMAND_PID, R_DAEMON_ERR, R_COMMAND_ERR, R_FORK_ERR };
@@ -55,6 +98,12 @@ static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
   s->umask = mask;
   if (napi_get_named_property(env, obj, "setsid", &v) == napi_ok) napi_get_value_bool(env, v, &setsid_flag);
   s->setsid = setsid_flag;
+  napi_valuetype t = napi_undefined;
+  if (napi_get_named_property(env, obj, "limits", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_object && !read_limits(env, v, s)) return false;
+  if (napi_get_named_property(env, obj, "nice", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_number) {
+    s->has_nice = true;
+    get_int(env, v, &s->nice);
+  }
   return true;
 }
 
@@ -84,6 +133,8 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
     for (long fd = s->nfds; fd < max; fd++) if (fd != report) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
   }
   if (s->umask >= 0) umask((mode_t)s->umask);
+  for (int i = 0; i < s->nlimits; i++) if (setrlimit(s->limits[i].resource, &s->limits[i].value) != 0) goto fail;
+  if (s->has_nice && setpriority(PRIO_PROCESS, 0, s->nice) != 0) goto fail;
   if (chdir(s->cwd) != 0) goto fail;
   execve(s->file, s->argv, s->envp);
 fail:

@@ -21,6 +21,9 @@ export interface RestartOptions {
 }
 
 export interface StartOptions extends IdentityOptions, RestartOptions {
+  /** `NAME=N` or `NAME=SOFT:HARD` (`unlimited` allowed): nofile, core, nproc, memlock, stack, as, fsize, cpu. */
+  limit?: string[];
+  nice?: string | number;
   chdir?: string;
   umask?: string | number;
   stdin?: string;
@@ -32,6 +35,8 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
 
 export interface ValidStart {
   restart: RestartPolicy;
+  limits: [string, number, number][];
+  nice?: number;
   chdir: string;
   umask: number;
   stdin: string;
@@ -102,17 +107,46 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   }
   const out: ValidStart = {
     restart: validateRestart(opts, problems),
+    limits: (opts.limit ?? []).flatMap((text) => {
+      const parsed = parseLimit(text);
+      if (typeof parsed === 'string') {
+        problems.add(`invalid --limit '${printable(text)}': ${parsed}`);
+        return [];
+      }
+      return [parsed];
+    }),
     chdir: path(opts.chdir, 'chdir', problems) ?? '/',
     umask,
     stdin: path(opts.stdin, 'stdin', problems) ?? '/dev/null',
     env,
     graceMs,
   };
+  if (opts.nice !== undefined) {
+    const text = String(opts.nice);
+    if (/^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19) out.nice = Number(text);
+    else problems.add(`invalid --nice '${printable(text)}': a nice value from -20 to 19`);
+  }
   const stdout = path(opts.stdout, 'stdout', problems);
   const stderr = path(opts.stderr, 'stderr', problems);
   if (stdout !== undefined) out.stdout = stdout;
   if (stderr !== undefined) out.stderr = stderr;
   return out;
+}
+
+const LIMITS = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'];
+
+/** `nofile=1024`, `core=0`, `nproc=100:200`, `stack=unlimited` → [name, soft, hard] (-1 = unlimited); else why not. */
+export function parseLimit(text: string): [string, number, number] | string {
+  const m = /^([a-z]+)=([^:]+)(?::(.+))?$/.exec(text);
+  if (!m) return 'use NAME=N or NAME=SOFT:HARD, e.g. nofile=65536 or core=0';
+  const [, name, softText, hardText] = m as unknown as [string, string, string, string | undefined];
+  if (!LIMITS.includes(name)) return `unknown limit '${name}': use one of ${LIMITS.join(', ')}`;
+  const value = (t: string): number | null => (t === 'unlimited' || t === 'infinity' ? -1 : /^[0-9]{1,15}$/.test(t) ? Number(t) : null);
+  const soft = value(softText);
+  const hard = hardText === undefined ? soft : value(hardText);
+  if (soft === null || hard === null) return 'limits are whole numbers or "unlimited"';
+  if (hard !== -1 && (soft === -1 || soft > hard)) return 'the soft limit is above the hard one';
+  return [name, soft, hard];
 }
 
 const MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];

@@ -116,5 +116,7 @@ export function buildCommandSpec(
     envOverrides: opts.env,
     graceMs: opts.graceMs,
     restart: opts.restart,
+    ...(opts.limits.length ? { limits: opts.limits } : {}),
+    ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
   };
 }

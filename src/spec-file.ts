@@ -18,6 +18,8 @@ export interface RecordedSpec {
   envOverrides: string[];
   graceMs: number;
   restart?: RestartPolicy;
+  limits?: [string, number, number][];
+  nice?: number;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -25,6 +27,8 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     command: spec.command, chdir: spec.chdir, umask: spec.umask, stdin: spec.stdin,
     stdout: spec.stdout, stderr: spec.stderr, envOverrides: spec.envOverrides, graceMs: spec.graceMs,
     ...(spec.restart ? { restart: spec.restart } : {}),
+    ...(spec.limits ? { limits: spec.limits } : {}),
+    ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

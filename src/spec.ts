@@ -15,6 +15,9 @@ export interface CommandSpec {
   graceMs: number;
   /** What to do when the COMMAND ends (absent: never restart). */
   restart?: RestartPolicy;
+  /** setrlimit before exec: [name, soft, hard], -1 = unlimited. */
+  limits?: [string, number, number][];
+  nice?: number;
 }
 
 export interface SupervisorPayload {

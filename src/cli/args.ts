@@ -25,6 +25,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   env: { takesValue: true, repeatable: true, commands: START },
   grace: { takesValue: true, commands: START },
   restart: { takesValue: true, commands: START },
+  limit: { takesValue: true, repeatable: true, commands: START },
+  nice: { takesValue: true, commands: START },
   'restart-delay': { takesValue: true, commands: START },
   'restart-max-delay': { takesValue: true, commands: START },
   'min-uptime': { takesValue: true, commands: START },

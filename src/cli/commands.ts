@@ -32,6 +32,8 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f.env) o.env = f.env;
   if (f.grace) o.graceMs = f.grace[0]!;
   if (f.restart) o.restart = f.restart[0]!;
+  if (f.limit) o.limit = f.limit;
+  if (f.nice) o.nice = f.nice[0]!;
   if (f['restart-delay']) o.restartDelay = f['restart-delay'][0]!;
   if (f['restart-max-delay']) o.restartMaxDelay = f['restart-max-delay'][0]!;
   if (f['min-uptime']) o.minUptime = f['min-uptime'][0]!;
@@ -159,6 +161,8 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       graceMs: f.grace ? given.graceMs : recorded.graceMs,
       // The restart policy as recorded, unless any restart option is given now.
       restart: RESTART_FLAGS.some((k) => f[k]) || !recorded.restart ? given.restart : recorded.restart,
+      limits: f.limit ? given.limits : recorded.limits ?? [],
+      ...(f.nice ? { nice: given.nice! } : recorded.nice !== undefined ? { nice: recorded.nice } : {}),
       ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
       ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr ? { stderr: recorded.stderr } : {}),
     };

@@ -29,6 +29,8 @@ export async function superviseWorker(channel: DaemonChannel, valid: ValidStart,
     command: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
     chdir: payload.chdir, umask: payload.umask, stdin: valid.stdin, stdout, stderr: valid.stderr ?? stdout,
     env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
+    ...(valid.limits.length ? { limits: valid.limits } : {}),
+    ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
   };
   const service = runService(paths, spec, (event) => {
     if (event.type === 'already-running') channel.report({ type: 'running' });

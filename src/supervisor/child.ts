@@ -57,6 +57,8 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
   return {
     file, argv: [file, ...args], fds, cwd: spec.chdir, umask: spec.umask, setsid: true,
     envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.limits?.length ? { limits: spec.limits } : {}),
+    ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
   };
 }
 

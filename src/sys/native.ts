@@ -15,6 +15,8 @@ export interface ExecSpec {
   cwd: string;
   umask?: number;      // unset: inherited
   setsid?: boolean;    // own session and process group
+  limits?: [string, number, number][];  // setrlimit: [name, soft, hard], -1 = unlimited
+  nice?: number;       // setpriority(PRIO_PROCESS): absolute nice value
 }
 
 interface NativeBinding {

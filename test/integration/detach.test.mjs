@@ -111,3 +111,24 @@ describe('detaching (daemon(7) SysV steps)', () => {
     assert.equal(state.childPgid, cmd);
   });
 });
+
+describe('limits and nice', () => {
+  const h = makeHome();
+  after(() => h.cleanup());
+  it('--limit sets soft and hard limits, --nice the nice value, of the COMMAND only', async () => {
+    const r = await h.dk(['start', '--name', 'lim', '--grace', '0', '--limit', 'nofile=1000:2000', '--limit', 'core=0', '--nice', '5', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid, childPid } = startedPids(r.stdout);
+    const limits = readFileSync(`/proc/${childPid}/limits`, 'utf8');
+    assert.match(limits, /^Max open files\s+1000\s+2000\s+files/m);
+    assert.match(limits, /^Max core file size\s+0\s+0\s+bytes/m);
+    const nice = (p) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').slice(readFileSync(`/proc/${p}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ')[16]);
+    assert.equal(nice(childPid), 5);
+    assert.equal(nice(pid), 0, 'the supervisor keeps its own');
+    assert.doesNotMatch(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+1000\s/m);
+    const bad = await h.dk(['start', '--name', 'lim2', '--limit', 'files=3', '--nice', '40', '--', '/bin/sleep', '1000']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--limit 'files=3'/);
+    assert.match(bad.stderr, /--nice '40'/);
+  });
+});

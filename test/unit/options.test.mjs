@@ -8,6 +8,7 @@ import {
   validateSignal,
   validateStart,
   validateStop,
+  parseLimit,
 } from '../../dist/options.js';
 import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
 
@@ -56,7 +57,7 @@ describe('validateIdentity', () => {
 
 // The restart policy's defaults, written out (no / 100ms / 30s / 10s / 10 / 60s).
 const POLICY = Object.freeze({ restart: 'no', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: 10, windowMs: 60000 });
-const DEFAULTS = Object.freeze({ restart: POLICY, chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS });
+const DEFAULTS = Object.freeze({ restart: POLICY, limits: [], chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS });
 
 describe('validateStart', () => {
   test('DEFAULT_GRACE_MS is 500', () => assert.equal(DEFAULT_GRACE_MS, 500));
@@ -227,7 +228,7 @@ describe('validateStart', () => {
     });
     assert.deepEqual(list, []);
     assert.deepEqual(result, {
-      restart: POLICY, chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100,
+      restart: POLICY, limits: [], chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100,
     });
   });
 
@@ -344,4 +345,29 @@ describe('validateSignal', () => {
       assert.equal(result, 'SIGHUP');
     });
   }
+});
+
+describe('parseLimit and --nice', () => {
+  const valid = [
+    ['nofile=1024', ['nofile', 1024, 1024]], ['nofile=1024:4096', ['nofile', 1024, 4096]], ['core=0', ['core', 0, 0]],
+    ['stack=unlimited', ['stack', -1, -1]], ['nproc=10:infinity', ['nproc', 10, -1]],
+  ];
+  for (const [text, want] of valid) test(`${text}`, () => assert.deepEqual(parseLimit(text), want));
+  const invalid = [
+    ['nofile', 'use NAME=N or NAME=SOFT:HARD, e.g. nofile=65536 or core=0'],
+    ['files=10', "unknown limit 'files': use one of nofile, core, nproc, memlock, stack, as, fsize, cpu"],
+    ['nofile=-1', 'limits are whole numbers or "unlimited"'],
+    ['nofile=10:5', 'the soft limit is above the hard one'],
+    ['nofile=unlimited:5', 'the soft limit is above the hard one'],
+  ];
+  for (const [text, why] of invalid) test(`${text} is refused`, () => assert.equal(parseLimit(text), why));
+  test('every bad --limit and --nice is reported, naming it', () => {
+    const { result, list } = run(validateStart, { limit: ['nofile=x', 'core=0'], nice: '20' });
+    assert.deepEqual(result.limits, [['core', 0, 0]]);
+    assert.deepEqual(list, [`invalid --limit 'nofile=x': limits are whole numbers or "unlimited"`, "invalid --nice '20': a nice value from -20 to 19"]);
+  });
+  test('--nice -20..19', () => {
+    assert.equal(run(validateStart, { nice: '-20' }).result.nice, -20);
+    assert.equal(run(validateStart, { nice: 19 }).result.nice, 19);
+  });
 });
