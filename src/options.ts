@@ -24,6 +24,10 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
   /** `NAME=N` or `NAME=SOFT:HARD` (`unlimited` allowed): nofile, core, nproc, memlock, stack, as, fsize, cpu. */
   limit?: string[];
   nice?: string | number;
+  /** dotenv file read at every start and restart; --env values win over it. */
+  envFile?: string;
+  /** Start the COMMAND from an empty environment (plus PATH, the env file and --env). */
+  clearEnv?: boolean;
   chdir?: string;
   umask?: string | number;
   stdin?: string;
@@ -37,6 +41,8 @@ export interface ValidStart {
   restart: RestartPolicy;
   limits: [string, number, number][];
   nice?: number;
+  envFile?: string;
+  clearEnv: boolean;
   chdir: string;
   umask: number;
   stdin: string;
@@ -120,7 +126,10 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     stdin: path(opts.stdin, 'stdin', problems) ?? '/dev/null',
     env,
     graceMs,
+    clearEnv: opts.clearEnv === true,
   };
+  const envFile = path(opts.envFile, 'env-file', problems);
+  if (envFile !== undefined) out.envFile = envFile;
   if (opts.nice !== undefined) {
     const text = String(opts.nice);
     if (/^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19) out.nice = Number(text);

@@ -3,7 +3,8 @@
  * directories and files it will use. Touches the filesystem (reads only); reports every
  * problem with the exit code its kind deserves.
  */
-import { accessSync, constants as C, statSync } from 'node:fs';
+import { accessSync, constants as C, readFileSync, statSync } from 'node:fs';
+import { parseEnvFile } from './envfile.js';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { DaemonError } from './errors.js';
 import type { ValidStart } from './options.js';
@@ -58,6 +59,20 @@ function existingAncestor(path: string): string {
   }
 }
 
+/** The variables of an env file; a missing file or a bad line is exit 2 naming it. */
+function readEnvFile(file: string): [string, string][] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DaemonError(code === 'EACCES' ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot read --env-file ${printable(file)}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path: file });
+  }
+  const { vars, problems } = parseEnvFile(text);
+  if (problems.length > 0) throw new DaemonError('BAD_OPTION', problems.map((p) => `--env-file ${printable(file)}: ${p}`).join('; '), { path: file, problems });
+  return vars;
+}
+
 export function buildCommandSpec(
   command: string[],
   opts: ValidStart,
@@ -66,7 +81,10 @@ export function buildCommandSpec(
 ): CommandSpec {
   if (command.length === 0 || command[0] === '') throw new DaemonError('BAD_OPTION', 'no COMMAND given: put it after --, e.g. daemonkit start --name web -- node server.js');
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+  if (opts.clearEnv) env.PATH = baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  else for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+  const envFile = opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile);
+  if (envFile !== undefined) for (const [k, v] of readEnvFile(envFile)) env[k] = v;
   for (const item of opts.env) {
     const eq = item.indexOf('=');
     env[item.slice(0, eq)] = item.slice(eq + 1);
@@ -116,6 +134,8 @@ export function buildCommandSpec(
     envOverrides: opts.env,
     graceMs: opts.graceMs,
     restart: opts.restart,
+    ...(envFile !== undefined ? { envFile } : {}),
+    ...(opts.clearEnv ? { clearEnv: true } : {}),
     ...(opts.limits.length ? { limits: opts.limits } : {}),
     ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
   };

@@ -20,6 +20,8 @@ export interface RecordedSpec {
   restart?: RestartPolicy;
   limits?: [string, number, number][];
   nice?: number;
+  envFile?: string;
+  clearEnv?: boolean;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -29,6 +31,8 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.restart ? { restart: spec.restart } : {}),
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+    ...(spec.envFile ? { envFile: spec.envFile } : {}),
+    ...(spec.clearEnv ? { clearEnv: true } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

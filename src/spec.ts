@@ -18,6 +18,9 @@ export interface CommandSpec {
   /** setrlimit before exec: [name, soft, hard], -1 = unlimited. */
   limits?: [string, number, number][];
   nice?: number;
+  /** Recorded so `restart` reads the file again and starts from an empty environment again. */
+  envFile?: string;
+  clearEnv?: boolean;
 }
 
 export interface SupervisorPayload {

@@ -32,7 +32,8 @@ export function makeHome() {
   return {
     home,
     env,
-    dk: (args, opts = {}) => run(NODE, [CLI, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    // `node --`, as the CLI's own shebang does (Node 20 would take an --env-file for itself).
+    dk: (args, opts = {}) => run(NODE, ['--', CLI, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     dir: (name) => join(home, name),
     track: (pid) => extraPids.add(pid),
     async cleanup() {

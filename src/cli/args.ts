@@ -27,6 +27,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   restart: { takesValue: true, commands: START },
   limit: { takesValue: true, repeatable: true, commands: START },
   nice: { takesValue: true, commands: START },
+  'env-file': { takesValue: true, commands: START },
+  'clear-env': { takesValue: false, commands: START },
   'restart-delay': { takesValue: true, commands: START },
   'restart-max-delay': { takesValue: true, commands: START },
   'min-uptime': { takesValue: true, commands: START },

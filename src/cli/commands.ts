@@ -34,6 +34,8 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f.restart) o.restart = f.restart[0]!;
   if (f.limit) o.limit = f.limit;
   if (f.nice) o.nice = f.nice[0]!;
+  if (f['env-file']) o.envFile = f['env-file'][0]!;
+  if (f['clear-env']) o.clearEnv = true;
   if (f['restart-delay']) o.restartDelay = f['restart-delay'][0]!;
   if (f['restart-max-delay']) o.restartMaxDelay = f['restart-max-delay'][0]!;
   if (f['min-uptime']) o.minUptime = f['min-uptime'][0]!;
@@ -162,6 +164,9 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       // The restart policy as recorded, unless any restart option is given now.
       restart: RESTART_FLAGS.some((k) => f[k]) || !recorded.restart ? given.restart : recorded.restart,
       limits: f.limit ? given.limits : recorded.limits ?? [],
+      // The env file is read again now: an edited file takes effect on restart.
+      clearEnv: f['clear-env'] ? true : recorded.clearEnv ?? false,
+      ...(f['env-file'] ? { envFile: given.envFile! } : recorded.envFile ? { envFile: recorded.envFile } : {}),
       ...(f.nice ? { nice: given.nice! } : recorded.nice !== undefined ? { nice: recorded.nice } : {}),
       ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
       ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr ? { stderr: recorded.stderr } : {}),

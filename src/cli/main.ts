@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --`: Node 20 takes an `--env-file` anywhere in its argv — even after the script — for
+// its own; after `--` everything is the script's, so `daemonkit start --env-file F` is ours.
 /**
  * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
  * validates once, and loads only the module the command needs (start-up is paid by every call).

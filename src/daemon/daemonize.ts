@@ -52,7 +52,7 @@ export async function launchSelf(options: DaemonizeOptions): Promise<{ started: 
   const stdout = start.stdout ?? paths.logfile;
   const payload: DaemonPayload = { paths, chdir: start.chdir, umask: start.umask };
   const outcome: LaunchOutcome = await launchDaemon({
-    nodeArgs: [...process.execArgv, ...process.argv.slice(1)],
+    nodeArgs: [...process.execArgv, '--', ...process.argv.slice(1)], // `--`: the program's arguments are its own
     env: process.env,
     stdin: start.stdin,
     stdout,

@@ -26,7 +26,7 @@ export async function superviseWorker(channel: DaemonChannel, valid: ValidStart,
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   env[WORKER_MARKER] = '1';
   const spec: CommandSpec = {
-    command: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    command: [process.execPath, ...process.execArgv, '--', ...process.argv.slice(1)],
     chdir: payload.chdir, umask: payload.umask, stdin: valid.stdin, stdout, stderr: valid.stderr ?? stdout,
     env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
     ...(valid.limits.length ? { limits: valid.limits } : {}),

@@ -248,3 +248,32 @@ describe('a refused second instance', () => {
     assert.equal(isAlive(childPid), false);
   });
 });
+
+describe('environment', () => {
+  it('--env-file and --clear-env; restart reads the file again; a bad line is exit 2 naming it', async () => {
+    const file = join(work, 'app.env');
+    const probe = join(work, 'env.out');
+    writeFileSync(file, '# settings\nGREETING="hello there"\nexport LEVEL=1\n');
+    const script = `env > ${probe}; exec sleep 1000`;
+    const r = await h.dk(['start', '--name', 'envy', '--grace', '0', '--clear-env', '--env-file', file, '--env', 'LEVEL=2', '--', 'sh', '-c', script], { env: { SECRET: 'not for the COMMAND' } });
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(() => existsSync(probe) && readFileSync(probe, 'utf8').includes('LEVEL='), 5000, 'env dump');
+    const vars = Object.fromEntries(readFileSync(probe, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    assert.equal(vars.GREETING, 'hello there');
+    assert.equal(vars.LEVEL, '2', '--env wins over the file');
+    assert.equal(vars.SECRET, undefined, '--clear-env: nothing of the caller but PATH');
+    assert.ok(vars.PATH);
+    rmSync(probe);
+    writeFileSync(file, 'GREETING=changed\n');
+    assert.equal((await h.dk(['restart', '--name', 'envy'])).code, 0);
+    await waitFor(() => existsSync(probe) && readFileSync(probe, 'utf8').includes('GREETING='), 5000, 'env dump after restart');
+    assert.match(readFileSync(probe, 'utf8'), /^GREETING=changed$/m);
+    writeFileSync(file, 'A=1\nthis is wrong\n');
+    const bad = await h.dk(['start', '--name', 'envbad', '--env-file', file, '--', 'true']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, `daemonkit: --env-file ${file}: line 2: expected KEY=VALUE\n`);
+    const missing = await h.dk(['start', '--name', 'envbad', '--env-file', join(work, 'nope.env'), '--', 'true']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.env: no such file/);
+  });
+});

@@ -11,7 +11,7 @@ describe('COMMANDS and FLAGS', () => {
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
-      'chdir', 'env', 'grace', 'json', 'limit', 'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'restart', 'restart-delay',
+      'chdir', 'clear-env', 'env', 'env-file', 'grace', 'json', 'limit', 'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'restart', 'restart-delay',
       'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'verbose',
     ]);
   });
