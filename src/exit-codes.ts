@@ -4,7 +4,7 @@
  */
 import type { DaemonErrorCode } from './errors.js';
 
-export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list';
+export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list' | 'export';
 
 export const EXIT = {
   OK: 0,

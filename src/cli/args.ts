@@ -1,6 +1,6 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list'] as const;
+export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 interface FlagSpec {
@@ -9,9 +9,9 @@ interface FlagSpec {
   commands: readonly CommandName[] | 'all';
 }
 
-const START: CommandName[] = ['start', 'run', 'restart'];
-const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run'];
-const STOP: CommandName[] = ['stop', 'restart'];
+const START: CommandName[] = ['start', 'run', 'restart', 'export'];
+const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'export'];
+const STOP: CommandName[] = ['stop', 'restart', 'export'];
 
 export const FLAGS: Record<string, FlagSpec> = {
   name: { takesValue: true, commands: SERVICE },
@@ -39,6 +39,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   json: { takesValue: false, commands: ['status', 'list'] },
   verbose: { takesValue: false, commands: ['status'] },
   signal: { takesValue: true, commands: ['reload'] },
+  user: { takesValue: false, commands: ['export'] },
 };
 
 const SHORT: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
@@ -60,6 +61,11 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
   const cmd = command as CommandName;
   const flags: Record<string, string[]> = {};
   let rest: string[] | null = null;
+  if (cmd === 'export') {
+    // `export FORMAT …`: systemd is the one format there is.
+    if (tail[0] !== 'systemd') return { problems: [`'export' needs a format: daemonkit export systemd [options] -- COMMAND`] };
+    tail.shift();
+  }
   for (let i = 0; i < tail.length; i++) {
     const arg = tail[i]!;
     if (arg === '--') {

@@ -49,17 +49,19 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   if (args.command === 'list') return list(Boolean(f.json));
   const quiet = Boolean(f.quiet);
   const problems = new Problems();
-  const identity = { ...(f.name ? { name: f.name[0]! } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
+  // export names the unit after the COMMAND when no --name is given.
+  const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
+  const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
   validateIdentity(identity, problems);
-  const start = ['start', 'run', 'restart'].includes(args.command) ? validateStart(startOptions(args), problems) : null;
-  const schedule: StopSchedule | null = ['stop', 'restart'].includes(args.command)
+  const start = ['start', 'run', 'restart', 'export'].includes(args.command) ? validateStart(startOptions(args), problems) : null;
+  const schedule: StopSchedule | null = ['stop', 'restart', 'export'].includes(args.command)
     ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
-  if ((args.command === 'start' || args.command === 'run') && (args.rest === null || args.rest.length === 0)) {
+  if ((args.command === 'start' || args.command === 'run' || args.command === 'export') && (args.rest === null || args.rest.length === 0)) {
     problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
   }
-  if (args.rest !== null && !['start', 'run', 'restart'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
+  if (args.rest !== null && !['start', 'run', 'restart', 'export'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
   if (problems.list.length > 0) {
     for (const p of problems.list) warn(p);
     return EXIT.BAD_ARGS;
@@ -98,6 +100,14 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
       }
       case 'restart':
         return await restart(paths, args, start!, schedule!, quiet);
+      case 'export': {
+        const { buildCommandSpec } = await import('../resolve.js');
+        const { systemdUnit } = await import('../export/systemd.js');
+        const spec = buildCommandSpec(args.rest!, start!, paths, { foreground: true });
+        const env = start!.env.map((item): [string, string] => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
+        process.stdout.write(systemdUnit({ name: paths.display, spec, env, schedule: schedule!, userUnit: Boolean(f.user) }));
+        return EXIT.OK;
+      }
       case 'run': {
         const { runForeground } = await import('./run.js');
         return await runForeground(paths, args.rest!, start!);

@@ -16,6 +16,7 @@ const USAGE = `usage:
   daemonkit reload  [options] [--signal NAME]
   daemonkit run     [options] -- COMMAND [ARG...]
   daemonkit list    [--json]                          (alias: ls)
+  daemonkit export systemd [--name NAME] [--user] [options] -- COMMAND [ARG...]
 identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
 
 async function main(argv: string[]): Promise<number> {

@@ -1,9 +1,10 @@
 // Restart policies, backoff, crash loops and stop during a backoff, on real processes.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupPids, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { groupPids, isAlive, makeHome, readJson, run, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -144,5 +145,32 @@ describe('list', () => {
     assert.equal(row.restarts, 0);
     assert.ok(rows.some((r) => r.name === 'loop' && r.state === 'failed'));
     assert.equal((await h.dk(['list', '--name', 'x'])).code, 2);
+  });
+});
+
+describe('export systemd', () => {
+  it('prints a unit that systemd-analyze verify accepts', async (t) => {
+    const r = await h.dk(['export', 'systemd', '--name', 'web', '--restart', 'on-failure', '--env', 'MODE=prod', '--limit', 'nofile=4096', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ExecStart=\/bin\/sleep 1000$/m);
+    assert.match(r.stdout, /^Restart=on-failure$/m);
+    const analyze = await run('sh', ['-c', 'command -v systemd-analyze']);
+    if (analyze.code !== 0) return t.skip('systemd-analyze is not installed');
+    const dir = mkdtempSync(join(tmpdir(), 'dk-unit-'));
+    try {
+      writeFileSync(join(dir, 'web.service'), r.stdout);
+      const v = await run('systemd-analyze', ['verify', join(dir, 'web.service')]);
+      assert.equal(v.code, 0, v.stderr);
+      assert.equal(v.stderr.trim(), '', v.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('names the unit after the COMMAND, and needs a format', async () => {
+    const r = await h.dk(['export', 'systemd', '--user', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Description=sleep \(daemonkit\)$/m);
+    assert.match(r.stdout, /^WantedBy=default\.target$/m);
+    assert.equal((await h.dk(['export', 'upstart', '--', 'true'])).code, 2);
   });
 });

@@ -3,16 +3,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 
-const ALL = 'start, stop, restart, status, reload, run, list';
+const ALL = 'start, stop, restart, status, reload, run, list, export';
 
 describe('COMMANDS and FLAGS', () => {
   test('commands', () => {
-    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list']);
+    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export']);
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
       'chdir', 'clear-env', 'env', 'env-file', 'grace', 'json', 'limit', 'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'restart', 'restart-delay',
-      'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'verbose',
+      'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'user', 'verbose',
     ]);
   });
 });
@@ -29,11 +29,15 @@ describe('parseArgs: commands', () => {
       assert.deepEqual(parseArgs([bad, 'x']), { problems: [`unknown command '${bad}': use one of ${ALL}`] });
     });
   }
-  for (const command of COMMANDS) {
+  for (const command of COMMANDS.filter((c) => c !== 'export')) {
     test(`bare ${command}`, () => {
       assert.deepEqual(parseArgs([command]), { args: { command, flags: {}, rest: null }, problems: [] });
     });
   }
+  test('export needs its format', () => {
+    assert.deepEqual(parseArgs(['export']), { problems: ["'export' needs a format: daemonkit export systemd [options] -- COMMAND"] });
+    assert.deepEqual(parseArgs(['export', 'systemd', '--user', '--', 'x']), { args: { command: 'export', flags: { user: [''] }, rest: ['x'] }, problems: [] });
+  });
 });
 
 describe('parseArgs: valid', () => {
