@@ -3,7 +3,7 @@ import type { ServicePaths } from './paths.js';
 import { inspectService, type Inspection } from './inspect.js';
 import { describeOrphan, findOrphan } from './orphan.js';
 import type { ExitRecord, RunState } from './state.js';
-import { readProcStat, readProcStatus, startTimeMs } from './sys/proc.js';
+import { readProcStat, readProcStatus, startTimeMs, USER_HZ } from './sys/proc.js';
 
 export type StatusCode = 0 | 1 | 3 | 4;
 
@@ -37,7 +37,7 @@ function rssOf(pid: number | null | undefined): number | null {
 
 function cpuOf(pid: number | null): number | null {
   const st = pid ? readProcStat(pid) : null;
-  return st ? st.cpuTicks * 10 : null; // USER_HZ is 100
+  return st ? (st.cpuTicks * 1000) / USER_HZ : null;
 }
 
 /** Pure: LSB status code and words from an inspection. */

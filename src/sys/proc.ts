@@ -1,5 +1,5 @@
 /** Readers of /proc: the kernel's own view of a process. */
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
@@ -89,19 +89,12 @@ export function groupMembers(pgid: number): number[] {
   return members;
 }
 
-export function readCwd(pid: number): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return null;
-  }
-}
+/** Clock ticks per second in /proc: USER_HZ is 100 on every Linux architecture Node supports. */
+export const USER_HZ = 100;
 
-let ticks = 0;
 /** Boot-relative start time of a process, in ms since the epoch. */
 export function startTimeMs(stat: ProcStat): number {
-  if (!ticks) ticks = 100; // USER_HZ is 100 on every Linux architecture Node supports
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   const bootMs = Date.now() - uptime * 1000;
-  return Math.round(bootMs + (stat.startTime / ticks) * 1000);
+  return Math.round(bootMs + (stat.startTime / USER_HZ) * 1000);
 }
