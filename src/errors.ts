@@ -5,6 +5,7 @@
 export type DaemonErrorCode =
   | 'BAD_OPTION'          // option validation failed (every problem listed)
   | 'BAD_PIDFILE'         // the pidfile path is unusable (a directory, a symlink, …)
+  | 'UNSAFE_PIDFILE'      // in a world-writable directory without the sticky bit, or someone else's
   | 'PIDFILE_UNREADABLE'  // the pidfile exists but cannot be read
   | 'NO_PERMISSION'       // a directory or file we must write is not writable by us
   | 'LOCK_FAILED'         // the lock file could not be opened or locked for a reason other than contention

@@ -2,7 +2,7 @@
  * The pidfile and its lock. "Running" means the lock file is locked (an OFD lock, released by
  * the kernel when its holder dies); the pidfile is metadata, written atomically by the holder.
  */
-import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
 import { isLockedElsewhere, lockExclusive } from './sys/native.js';
@@ -132,6 +132,33 @@ export function writePidfile(pidfile: string, pid: number): void {
     }
     if (error instanceof DaemonError) throw error;
     throw fileError(error, pidfile, 'write pidfile');
+  }
+}
+
+/**
+ * start-stop-daemon's rule: never act on a pidfile that someone else could have written — one
+ * in a world-writable directory without the sticky bit, or one owned by another user.
+ */
+export function refuseUnsafePidfile(pidfile: string): void {
+  const dir = dirname(pidfile);
+  let d;
+  try {
+    d = statSync(dir);
+  } catch {
+    return; // not there yet: we create it, with our own mode
+  }
+  if ((d.mode & 0o002) !== 0 && (d.mode & 0o1000) === 0) {
+    throw new DaemonError('UNSAFE_PIDFILE', `pidfile directory ${dir} is world-writable without the sticky bit: anyone could replace ${pidfile}; refusing to use it`, { path: dir });
+  }
+  let st;
+  try {
+    st = lstatSync(pidfile);
+  } catch {
+    return;
+  }
+  const me = process.geteuid?.() ?? 0;
+  if (st.uid !== me) {
+    throw new DaemonError('UNSAFE_PIDFILE', `pidfile ${pidfile} is owned by uid ${st.uid}, not by the user acting (uid ${me}); refusing to use it`, { path: pidfile });
   }
 }
 

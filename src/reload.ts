@@ -2,6 +2,7 @@
 import { closeSync } from 'node:fs';
 import { DaemonError } from './errors.js';
 import { inspectService } from './inspect.js';
+import { refuseUnsafePidfile } from './pidfile.js';
 import type { ServicePaths } from './paths.js';
 import { pidfdOpen, pidfdSignal } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
@@ -9,6 +10,7 @@ import { signalNumber } from './supervisor/group.js';
 
 export function reloadService(paths: ServicePaths, signal: NodeJS.Signals = 'SIGHUP'): { pid: number } {
   const notRunning = (what = 'is not running'): DaemonError => new DaemonError('NOT_RUNNING', `${paths.display} ${what}`);
+  refuseUnsafePidfile(paths.pidfile);
   const insp = inspectService(paths);
   if (!insp.running || insp.pid === null) throw notRunning();
   if (insp.unverified) {

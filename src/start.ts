@@ -11,7 +11,7 @@ import { findLockHolder, inspectService } from './inspect.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { defaultSchedule } from './schedule.js';
 import type { ServicePaths } from './paths.js';
-import { acquirePidLock, ensureDir, probeLock, refuseOddPidfile, writePidfile } from './pidfile.js';
+import { acquirePidLock, ensureDir, probeLock, refuseOddPidfile, refuseUnsafePidfile, writePidfile } from './pidfile.js';
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
@@ -60,6 +60,7 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 2000): Promise
 export async function startService(paths: ServicePaths, spec: CommandSpec): Promise<StartResult> {
   if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
   refuseOddPidfile(paths.pidfile); // before anything is created or spawned
+  refuseUnsafePidfile(paths.pidfile);
   ensureDir(paths.pidfile);
   ensureDir(paths.statefile);
   const lock = acquirePidLock(paths.lockfile);

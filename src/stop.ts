@@ -7,7 +7,7 @@ import { closeSync, writeFileSync, renameSync } from 'node:fs';
 import { DaemonError } from './errors.js';
 import { inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
-import { acquirePidLock, pidHoldsLock } from './pidfile.js';
+import { acquirePidLock, pidHoldsLock, refuseUnsafePidfile } from './pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
 import { readState } from './state.js';
@@ -26,6 +26,7 @@ export interface StopResult {
 const SUPERVISOR_MARGIN_MS = 2000;
 
 export async function stopService(paths: ServicePaths, schedule: StopSchedule): Promise<StopResult> {
+  refuseUnsafePidfile(paths.pidfile);
   const insp = inspectService(paths);
   const notes: string[] = [];
   if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);

@@ -11,7 +11,7 @@ import { exitCodeFor } from '../exit-codes.js';
 import { inspectService } from '../inspect.js';
 import { Problems, validateIdentity, validateStart, type StartOptions } from '../options.js';
 import { servicePaths, type ServicePaths } from '../paths.js';
-import { ensureDir, refuseOddPidfile } from '../pidfile.js';
+import { ensureDir, refuseOddPidfile, refuseUnsafePidfile } from '../pidfile.js';
 import { runningPid } from '../start.js';
 import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
 
@@ -47,6 +47,7 @@ export async function launchSelf(options: DaemonizeOptions): Promise<{ started: 
   const { paths, start } = resolveDaemonOptions(options);
   if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
   refuseOddPidfile(paths.pidfile);
+  refuseUnsafePidfile(paths.pidfile);
   ensureDir(paths.pidfile);
   ensureDir(paths.statefile);
   const stdout = start.stdout ?? paths.logfile;

@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,5 +160,36 @@ describe('hostile pidfile input', () => {
     assert.match(start.stderr, /symbolic link/);
     assert.equal(readFileSync(target, 'utf8'), 'x');
     assert.equal(existsSync(pidfile), false);
+  });
+});
+
+describe("start-stop-daemon's rule: pidfiles others could write", () => {
+  it('refuses a pidfile in a world-writable directory without the sticky bit (exit 4), touching nothing', async () => {
+    const open = join(work, 'open-dir');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const pidfile = join(open, 'app.pid');
+    const r = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stderr, /open-dir is world-writable without the sticky bit/);
+    assert.deepEqual(readdirSync(open), []);
+    chmodSync(open, 0o1777); // with the sticky bit (like /tmp) it is fine
+    const ok = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((await h.dk(['stop', '--pidfile', pidfile])).code, 0);
+  });
+
+  it('refuses a pidfile owned by another user for start, stop and reload (exit 4); never signals its pid', { skip: process.getuid() !== 0 && 'needs root to chown' }, async () => {
+    const victim = bystander();
+    const pidfile = join(work, 'foreign.pid');
+    writeFileSync(pidfile, `${victim}\n`);
+    chownSync(pidfile, 65534, 65534);
+    for (const args of [['stop'], ['reload'], ['start', '--grace', '0', '--', '/bin/sleep', '1000']]) {
+      const r = await h.dk([args[0], '--pidfile', pidfile, ...args.slice(1)]);
+      assert.equal(r.code, 4, `${args[0]}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /owned by uid 65534, not by the user acting \(uid 0\); refusing to use it/);
+    }
+    assert.equal(isAlive(victim), true);
+    assert.equal(readFileSync(pidfile, 'utf8'), `${victim}\n`);
   });
 });

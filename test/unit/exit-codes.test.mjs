@@ -9,6 +9,7 @@ const ACTIONS = ['start', 'stop', 'restart', 'reload', 'run'];
 const ACTION_EXPECTED = {
   BAD_OPTION: 2,
   BAD_PIDFILE: 2,
+  UNSAFE_PIDFILE: 4,
   PIDFILE_UNREADABLE: 4,
   NO_PERMISSION: 4,
   LOCK_FAILED: 1,
