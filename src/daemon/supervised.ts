@@ -7,7 +7,7 @@ import type { DaemonChannel } from '../detach/attach.js';
 import type { ValidStart } from '../options.js';
 import type { ServicePaths } from '../paths.js';
 import type { CommandSpec } from '../spec.js';
-import { runService } from '../supervisor/service.js';
+import { reportTo, runService } from '../supervisor/service.js';
 import type { DaemonPayload } from './daemonize.js';
 
 export const WORKER_MARKER = 'DAEMONKIT_WORKER';
@@ -32,12 +32,7 @@ export async function superviseWorker(channel: DaemonChannel, valid: ValidStart,
     ...(valid.limits.length ? { limits: valid.limits } : {}),
     ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
   };
-  const service = runService(paths, spec, (event) => {
-    if (event.type === 'already-running') channel.report({ type: 'running' });
-    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
-    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
-    if (event.type !== 'locked') channel.close();
-  });
+  const service = runService(paths, spec, reportTo(channel));
   const stop = (): void => service.requestStop();
   const reload = (): void => {
     const pid = service.supervision()?.child.pid;

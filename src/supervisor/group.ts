@@ -18,12 +18,15 @@ export interface Group {
   lastSignal?: NodeJS.Signals;
 }
 
-function signalPid(pid: number, signal: NodeJS.Signals): void {
+/** Send `signal` (then SIGCONT, so a stopped process can act on it) to a pid or, negative, a
+ *  group. false when there is nobody to signal (ESRCH). */
+function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP') process.kill(pid, 'SIGCONT');
+    return true;
   } catch {
-    // exited meanwhile (our unreaped children cannot be recycled)
+    return false; // exited meanwhile (our unreaped children cannot be recycled)
   }
 }
 
@@ -58,13 +61,7 @@ export function signalGroup(group: Group, signal: NodeJS.Signals, leaderReaped: 
   group.lastSignal = signal;
   for (const pid of group.adopted?.() ?? []) signalPid(pid, signal);
   if (leaderReaped && liveMembers(group).length === 0) return false;
-  try {
-    process.kill(-group.pgid, signal);
-    if (signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP') process.kill(-group.pgid, 'SIGCONT');
-    return true;
-  } catch {
-    return false; // ESRCH: already gone
-  }
+  return signalPid(-group.pgid, signal);
 }
 
 /**

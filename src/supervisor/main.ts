@@ -5,7 +5,7 @@
  */
 import { attachDaemon } from '../detach/attach.js';
 import type { SupervisorPayload } from '../spec.js';
-import { runService } from './service.js';
+import { reportTo, runService } from './service.js';
 import { ownChildren, startReaper } from './reaper.js';
 import { setChildSubreaper } from '../sys/native.js';
 
@@ -30,12 +30,7 @@ if (!channel) {
 } else {
   const { paths, spec, inherited } = channel.payload as SupervisorPayload;
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
-  const service = runService(paths, spec, (event) => {
-    if (event.type === 'already-running') channel.report({ type: 'running' });
-    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
-    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
-    if (event.type !== 'locked') channel.close();
-  }, inherited, { subreaper: true });
+  const service = runService(paths, spec, reportTo(channel), inherited, { subreaper: true });
   // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when
   // their parent dies: we reap them, and a stop reaches them too.
   setChildSubreaper();

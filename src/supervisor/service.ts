@@ -4,6 +4,7 @@
  * file true, performs the machine's effects (spawn, timers, stops) and feeds it events.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
+import type { DaemonChannel } from '../detach/attach.js';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
@@ -31,6 +32,16 @@ export interface ServiceRun {
   /** Our signal handlers are in place: say so, and act on a stop request left while we booted. */
   handlingSignals(): void;
   supervision(): Supervision | null;
+}
+
+/** Tell a launcher waiting on its report pipe how the start went (supervisor and library alike). */
+export function reportTo(channel: DaemonChannel): (event: ServiceEvent) => void {
+  return (event) => {
+    if (event.type === 'already-running') channel.report({ type: 'running' });
+    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
+    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
+    if (event.type !== 'locked') channel.close();
+  };
 }
 
 /**
