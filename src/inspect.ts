@@ -18,6 +18,9 @@ export interface Inspection {
   /** The daemon belongs to another user: its /proc entries cannot be read, so the pid is the
    *  pidfile's word only. Never signal such a pid. */
   unverified: boolean;
+  /** The pidfile names the lock holder. False while a start is in progress (the launcher holds
+   *  the lock before the pidfile is written) or after someone removed the pidfile. */
+  pidfileNamesHolder: boolean;
   /** A pidfile pid that is not the lock holder: stale (dead daemon or a recycled pid). */
   stalePid: number | null;
   /** Why the pidfile could not be used, if it could not. */
@@ -62,12 +65,12 @@ function inspectOnce(paths: ServicePaths): Inspection {
     pidfileProblem = error;
   }
   const state = readState(paths.statefile);
-  if (!probe.held) return { paths, probe, running: false, pid: null, unverified: false, stalePid: pidfilePid, pidfileProblem, state };
+  if (!probe.held) return { paths, probe, running: false, pid: null, unverified: false, pidfileNamesHolder: false, stalePid: pidfilePid, pidfileProblem, state };
   const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
-  if (holds === 'unknown') return { paths, probe, running: true, pid: pidfilePid, unverified: true, stalePid: null, pidfileProblem, state };
+  if (holds === 'unknown') return { paths, probe, running: true, pid: pidfilePid, unverified: true, pidfileNamesHolder: true, stalePid: null, pidfileProblem, state };
   const pid = holds ? pidfilePid : findLockHolder(probe, state?.pid);
   return {
-    paths, probe, running: true, pid, unverified: false,
+    paths, probe, running: true, pid, unverified: false, pidfileNamesHolder: holds === true,
     stalePid: pidfilePid !== null && pidfilePid !== pid ? pidfilePid : null,
     pidfileProblem, state,
   };

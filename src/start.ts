@@ -34,15 +34,17 @@ const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=
 const LOCK_FD = 5;
 
 /**
- * The pid of the instance that holds the lock. A start that lost the race may ask before the
- * winner has written its pidfile, so wait for the pidfile directory to change (bounded).
+ * The pid of the instance that holds the lock, once its pidfile names it. A start that lost the
+ * race asks while the winner is still launching (the launcher holds the lock, no pidfile yet), so
+ * wait for the pidfile directory to change. Null when the lock was released meanwhile (the winning
+ * start failed, or a stop came): the caller may try to start after all.
  */
-export async function runningPid(paths: ServicePaths, timeoutMs = 2000): Promise<number | null> {
+export async function runningPid(paths: ServicePaths, timeoutMs = 10_000): Promise<number | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const insp = inspectService(paths);
     if (!insp.running) return null;
-    if (insp.pid !== null && (insp.stalePid === null || insp.unverified)) return insp.pid;
+    if (insp.pid !== null && insp.pidfileNamesHolder) return insp.pid;
     const left = deadline - Date.now();
     if (left <= 0) return insp.pid ?? findLockHolder(probeLock(paths.lockfile));
     await new Promise<void>((resolve) => {
@@ -57,14 +59,26 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 2000): Promise
   }
 }
 
+/** How often a start that found the lock released under it tries again before giving up. */
+const START_ATTEMPTS = 5;
+
 export async function startService(paths: ServicePaths, spec: CommandSpec): Promise<StartResult> {
-  if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
+  for (let attempt = 1; ; attempt++) {
+    const result = await startOnce(paths, spec);
+    if (result !== 'lock-released' ) return result;
+    if (attempt === START_ATTEMPTS) return { started: false, pid: null };
+  }
+}
+
+/** One try: 'lock-released' when another start held the lock and then let go without a daemon. */
+async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartResult | 'lock-released'> {
+  if (inspectService(paths).running) return alreadyRunning(paths);
   refuseOddPidfile(paths.pidfile); // before anything is created or spawned
   refuseUnsafePidfile(paths.pidfile);
   ensureDir(paths.pidfile);
   ensureDir(paths.statefile);
   const lock = acquirePidLock(paths.lockfile);
-  if (!lock) return { started: false, pid: await runningPid(paths) };
+  if (!lock) return alreadyRunning(paths);
   let stdio: ReturnType<typeof openCommandStdio> | null = null;
   try {
     // A COMMAND left running by a supervisor that was killed must not get a twin.
@@ -117,10 +131,15 @@ export async function startService(paths: ServicePaths, spec: CommandSpec): Prom
       if (orphan && left) await stopOrphan(paths, left, orphan, defaultSchedule());
       throw error;
     });
-    if (outcome.kind === 'running') return { started: false, pid: await runningPid(paths) };
+    if (outcome.kind === 'running') return alreadyRunning(paths);
     return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null };
   } finally {
     for (const fd of stdio?.owned ?? []) closeSync(fd);
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
   }
+}
+
+async function alreadyRunning(paths: ServicePaths): Promise<StartResult | 'lock-released'> {
+  const pid = await runningPid(paths);
+  return pid === null ? 'lock-released' : { started: false, pid };
 }

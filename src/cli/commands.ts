@@ -85,8 +85,9 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
         const { startService, runningPid } = await import('../start.js');
         const { inspectService } = await import('../inspect.js');
         // Already running is success (LSB), whatever else this caller could or could not do.
-        if (inspectService(paths).running) {
-          if (!quiet) say(`${paths.display}: already running, pid ${(await runningPid(paths)) ?? 'unknown'}`);
+        const runningNow = inspectService(paths).running ? await runningPid(paths) : null;
+        if (runningNow !== null) {
+          if (!quiet) say(`${paths.display}: already running, pid ${runningNow}`);
           return EXIT.OK;
         }
         const spec = buildCommandSpec(args.rest!, start!, paths);
