@@ -6,6 +6,7 @@
  *   pidfdOpen / pidfdSignal signal a verified process without a PID-reuse race
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   setCloexec              keep an inherited fd from reaching our children
+ *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
  * Everything else lives in TypeScript. Keep this file small.
  */
@@ -109,6 +110,16 @@ static napi_value set_cloexec(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* replaceFd(from, to): dup2 — the supervisor's own stderr follows its reopened log file. */
+static napi_value replace_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; int32_t from, to;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || get_int(env, argv[0], &from) || get_int(env, argv[1], &to)) return (napi_throw_type_error(env, NULL, "replaceFd(from, to)"), NULL);
+  int r; do r = dup2(from, to); while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "dup2");
+  return NULL;
+}
+
 /* setChildSubreaper(): orphaned descendants are re-parented to us instead of to PID 1. */
 static napi_value set_subreaper(napi_env env, napi_callback_info info) {
   (void)info;
@@ -139,6 +150,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pidfdSignal", NULL, pidfd_signal_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWait", NULL, pidfd_wait_js, NULL, NULL, NULL, napi_default, NULL },
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
+    { "replaceFd", NULL, replace_fd, NULL, NULL, NULL, napi_default, NULL },
     { "setChildSubreaper", NULL, set_subreaper, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
   };

@@ -14,7 +14,9 @@ export type DaemonErrorCode =
   | 'START_FAILED'        // the daemon or COMMAND died before it was ready
   | 'NOT_RUNNING'         // an action that needs a running service found none
   | 'STOP_TIMEOUT'        // still running after the whole stop schedule
-  | 'STATE_WRITE_FAILED'; // the state file could not be written
+  | 'STATE_WRITE_FAILED'  // the state file could not be written
+  | 'LOG_FAILED'          // the log files could not be (re)opened or written
+  | 'UNSUPPORTED';        // the action does not apply to this kind of service
 
 const BRAND = Symbol.for('daemonkit.DaemonError');
 

@@ -4,7 +4,7 @@
  */
 import type { DaemonErrorCode } from './errors.js';
 
-export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list' | 'export';
+export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list' | 'export' | 'reopen' | 'logs';
 
 export const EXIT = {
   OK: 0,
@@ -33,6 +33,8 @@ const ACTION_TABLE: Record<DaemonErrorCode, number> = {
   NOT_RUNNING: EXIT.NOT_RUNNING,
   STOP_TIMEOUT: EXIT.GENERIC,
   STATE_WRITE_FAILED: EXIT.GENERIC,
+  LOG_FAILED: EXIT.GENERIC,
+  UNSUPPORTED: EXIT.UNIMPLEMENTED,
 };
 
 /** Exit code for an error raised while performing `action`. */

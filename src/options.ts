@@ -5,6 +5,8 @@
 import { checkName, printable } from './paths.js';
 import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
 import { DEFAULT_POLICY, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
+import { DEFAULT_LOG_POLICY, type LogPolicy } from './logs/policy.js';
+import { MIN_LOG_SIZE, parseSize } from './logs/size.js';
 
 export interface IdentityOptions {
   name?: string;
@@ -35,6 +37,14 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
   stderr?: string;
   env?: string[] | Record<string, string>;
   graceMs?: number | string;
+  /** Prefix each log line with an ISO-8601 UTC timestamp. */
+  logTimestamps?: boolean;
+  /** Rotate the log file at this size: `10M`, `256K`, bytes as a number. */
+  logMaxSize?: string | number;
+  /** Rotated files kept (default 5). */
+  logKeep?: string | number;
+  /** gzip rotated files. */
+  logCompress?: boolean;
 }
 
 export interface ValidStart {
@@ -50,6 +60,7 @@ export interface ValidStart {
   stderr?: string;
   env: string[];       // KEY=VALUE
   graceMs: number;
+  logs: LogPolicy;
 }
 
 export const DEFAULT_GRACE_MS = 500;
@@ -127,6 +138,7 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     env,
     graceMs,
     clearEnv: opts.clearEnv === true,
+    logs: DEFAULT_LOG_POLICY,
   };
   const envFile = path(opts.envFile, 'env-file', problems);
   if (envFile !== undefined) out.envFile = envFile;
@@ -135,11 +147,30 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     if (/^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19) out.nice = Number(text);
     else problems.add(`invalid --nice '${printable(text)}': a nice value from -20 to 19`);
   }
+  out.logs = validateLogs(opts, problems);
   const stdout = path(opts.stdout, 'stdout', problems);
   const stderr = path(opts.stderr, 'stderr', problems);
   if (stdout !== undefined) out.stdout = stdout;
   if (stderr !== undefined) out.stderr = stderr;
   return out;
+}
+
+export function validateLogs(opts: StartOptions, problems: Problems): LogPolicy {
+  const logs: LogPolicy = { ...DEFAULT_LOG_POLICY, timestamps: opts.logTimestamps === true, compress: opts.logCompress === true };
+  if (opts.logMaxSize !== undefined) {
+    const size = parseSize(String(opts.logMaxSize));
+    if (size === null) problems.add(`invalid --log-max-size '${printable(String(opts.logMaxSize))}': a size such as 10M, 256K or 1G (a bare number is bytes)`);
+    else if (size < MIN_LOG_SIZE) problems.add(`invalid --log-max-size '${printable(String(opts.logMaxSize))}': at least 4K`);
+    else logs.maxSize = size;
+  }
+  if (opts.logKeep !== undefined) {
+    const text = String(opts.logKeep);
+    if (/^[0-9]{1,4}$/.test(text)) logs.keep = Number(text);
+    else problems.add(`invalid --log-keep '${printable(text)}': a whole number of rotated files, 0 or more`);
+  }
+  if (logs.maxSize === null && opts.logKeep !== undefined) problems.add('--log-keep needs --log-max-size (rotation by size)');
+  if (logs.maxSize === null && logs.compress) problems.add('--log-compress needs --log-max-size (it compresses rotated files)');
+  return logs;
 }
 
 const LIMITS = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'];
@@ -217,4 +248,12 @@ export function validateSignal(value: string | undefined, problems: Problems): N
     return 'SIGHUP';
   }
   return s.signal;
+}
+
+/** `logs -n N`: how many lines to show first (default 50). */
+export function validateLineCount(value: string | undefined, problems: Problems): number {
+  if (value === undefined) return 50;
+  if (/^[0-9]{1,9}$/.test(value)) return Number(value);
+  problems.add(`invalid --lines '${printable(value)}': a whole number of lines, 0 or more`);
+  return 50;
 }

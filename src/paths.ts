@@ -16,6 +16,8 @@ export interface ServicePaths {
   specfile: string;   // how it was started (0600: --env values may be secrets)
   logfile: string;
   stopRequest: string;
+  /** Left by `daemonkit reopen` before its SIGUSR1: in the foreground, SIGUSR1 is otherwise the COMMAND's. */
+  reopenRequest: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
@@ -80,5 +82,6 @@ export function servicePaths(
     specfile: join(dir, 'spec.json'),
     logfile: join(dir, `${logName}.log`),
     stopRequest: join(dir, 'stop.json'),
+    reopenRequest: join(dir, 'reopen.json'),
   };
 }

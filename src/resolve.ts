@@ -138,5 +138,6 @@ export function buildCommandSpec(
     ...(opts.clearEnv ? { clearEnv: true } : {}),
     ...(opts.limits.length ? { limits: opts.limits } : {}),
     ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
+    ...(opts.logs.timestamps || opts.logs.maxSize !== null ? { logs: opts.logs } : {}),
   };
 }

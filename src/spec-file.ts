@@ -7,6 +7,7 @@ import { DaemonError, errnoCode } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
 import type { RestartPolicy } from './supervisor/policy.js';
+import type { LogPolicy } from './logs/policy.js';
 
 export interface RecordedSpec {
   command: string[];
@@ -22,6 +23,7 @@ export interface RecordedSpec {
   nice?: number;
   envFile?: string;
   clearEnv?: boolean;
+  logs?: LogPolicy;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -33,6 +35,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
     ...(spec.envFile ? { envFile: spec.envFile } : {}),
     ...(spec.clearEnv ? { clearEnv: true } : {}),
+    ...(spec.logs ? { logs: spec.logs } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

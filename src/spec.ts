@@ -1,5 +1,6 @@
 /** What a supervisor needs to run a COMMAND: validated, resolved, serialisable. */
 import type { ServicePaths } from './paths.js';
+import type { LogPolicy } from './logs/policy.js';
 import type { RestartPolicy } from './supervisor/policy.js';
 
 export interface CommandSpec {
@@ -18,6 +19,8 @@ export interface CommandSpec {
   /** setrlimit before exec: [name, soft, hard], -1 = unlimited. */
   limits?: [string, number, number][];
   nice?: number;
+  /** Timestamps and rotation (absent: plain lines, no rotation). */
+  logs?: LogPolicy;
   /** Recorded so `restart` reads the file again and starts from an empty environment again. */
   envFile?: string;
   clearEnv?: boolean;
@@ -27,5 +30,5 @@ export interface SupervisorPayload {
   paths: ServicePaths;
   spec: CommandSpec;
   /** Set when the launcher took the lock and the daemon started the COMMAND before node booted. */
-  inherited?: { lockFd: number; adopted: { pid: number; stderrOffset: number } };
+  inherited?: { lockFd: number; adopted: { pid: number }; pipes: { stdout: [number, number] | null; stderr: [number, number] | null } };
 }

@@ -15,12 +15,14 @@ import { acquirePidLock, ensureDir, probeLock, refuseOddPidfile, refuseUnsafePid
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
-import { execSpecFor, openCommandStdio } from './supervisor/child.js';
+import { execSpecFor, openStdin } from './supervisor/child.js';
+import { openAppend } from './detach/launch.js';
+import { createPipes } from './logs/capture.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
 
 export type StartResult =
-  | { started: true; pid: number; childPid: number | null }
+  | { started: true; pid: number; childPid: number | null; logError?: string }
   | { started: false; pid: number | null }; // already running
 
 const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
@@ -30,7 +32,8 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
  * exposed so it can collect after a COMMAND ends (service.ts).
  */
 const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc'];
-/** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes). */
+/** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes);
+ *  the log pipes (stdout read, write, stderr read, write) follow it. */
 const LOCK_FD = 5;
 
 /**
@@ -79,7 +82,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
   ensureDir(paths.statefile);
   const lock = acquirePidLock(paths.lockfile);
   if (!lock) return alreadyRunning(paths);
-  let stdio: ReturnType<typeof openCommandStdio> | null = null;
+  const owned: number[] = [];
   try {
     // A COMMAND left running by a supervisor that was killed must not get a twin.
     const recorded = readState(paths.statefile);
@@ -87,9 +90,15 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     if (orphan && recorded && !(await stopOrphan(paths, recorded, orphan, defaultSchedule()))) {
       throw new DaemonError('START_FAILED', `${paths.display}: ${describeOrphan(orphan)}, and it would not stop`);
     }
-    stdio = openCommandStdio(spec);
-    const fds = stdio.fds;
-    const stderrOffset = stdio.stderrOffset;
+    // The supervisor owns the log files; the COMMAND writes into pipes that it reads. Open the
+    // files here once anyway, so an unwritable one is this start's error, said on its stderr.
+    for (const file of new Set([spec.stdout!, spec.stderr!])) closeSync(openAppend(file, { createDir: true }));
+    const stdin = openStdin(spec);
+    owned.push(stdin);
+    const pipes = createPipes(spec);
+    owned.push(...[pipes.stdout, pipes.stderr].flatMap((pair) => pair ?? []));
+    const [outRead, outWrite] = pipes.stdout!;
+    const [errRead, errWrite] = pipes.stderr!;
     let spawned = false;
     const outcome = await launchDaemon({
       nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],
@@ -99,8 +108,8 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       stdout: '/dev/null',
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
       stderr: spec.stderr ?? '/dev/null',
-      extraFds: [lock.fd],
-      command: execSpecFor(spec, fds),
+      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite],
+      command: execSpecFor(spec, [stdin, outWrite, errWrite]),
       onSpawned({ pid, commandPid }) {
         spawned = true;
         // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile, the
@@ -120,7 +129,10 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       },
       payload: ({ commandPid }): SupervisorPayload => ({
         paths, spec,
-        inherited: { lockFd: LOCK_FD, adopted: { pid: commandPid!, stderrOffset } },
+        inherited: {
+          lockFd: LOCK_FD, adopted: { pid: commandPid! },
+          pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },
+        },
       }),
       awaitReport: spec.graceMs > 0,
     }).catch(async (error: unknown) => {
@@ -132,9 +144,10 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       throw error;
     });
     if (outcome.kind === 'running') return alreadyRunning(paths);
-    return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null };
+    const logError = outcome.kind === 'ready' ? outcome.logError : undefined;
+    return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null, ...(logError ? { logError } : {}) };
   } finally {
-    for (const fd of stdio?.owned ?? []) closeSync(fd);
+    for (const fd of owned) closeSync(fd);
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
   }
 }

@@ -27,6 +27,8 @@ export interface ServiceStatus {
   pidfile: string;
   /** Why it is dead or unknown, in words. */
   reason: string | null;
+  /** What keeps its logs from being written, while running. */
+  logError: string | null;
 }
 
 function rssOf(pid: number | null | undefined): number | null {
@@ -80,5 +82,6 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     exits: st?.exits ?? (st?.lastExit ? [st.lastExit] : []),
     pidfile: paths.pidfile,
     reason,
+    logError: insp.running && st?.pid === insp.pid ? st.logError ?? null : null,
   };
 }

@@ -1,6 +1,6 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export'] as const;
+export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 interface FlagSpec {
@@ -10,7 +10,7 @@ interface FlagSpec {
 }
 
 const START: CommandName[] = ['start', 'run', 'restart', 'export'];
-const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'export'];
+const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'export', 'reopen', 'logs'];
 const STOP: CommandName[] = ['stop', 'restart', 'export'];
 
 export const FLAGS: Record<string, FlagSpec> = {
@@ -34,15 +34,23 @@ export const FLAGS: Record<string, FlagSpec> = {
   'min-uptime': { takesValue: true, commands: START },
   'max-restarts': { takesValue: true, commands: START },
   'restart-window': { takesValue: true, commands: START },
+  'log-timestamps': { takesValue: false, commands: START },
+  'log-max-size': { takesValue: true, commands: START },
+  'log-keep': { takesValue: true, commands: START },
+  'log-compress': { takesValue: false, commands: START },
   timeout: { takesValue: true, commands: STOP },
   retry: { takesValue: true, commands: STOP },
   json: { takesValue: false, commands: ['status', 'list'] },
   verbose: { takesValue: false, commands: ['status'] },
   signal: { takesValue: true, commands: ['reload'] },
+  lines: { takesValue: true, commands: ['logs'] },
+  follow: { takesValue: false, commands: ['logs'] },
   user: { takesValue: false, commands: ['export'] },
 };
 
 const SHORT: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
+/** `logs -n N -f`, as tail has it: there -n is the line count, not the name. */
+const LOGS_SHORT: Readonly<Record<string, string>> = { ...SHORT, n: 'lines', f: 'follow' };
 
 export interface ParsedArgs {
   command: CommandName;
@@ -78,8 +86,8 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       const eq = arg.indexOf('=');
       name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       if (eq >= 0) value = arg.slice(eq + 1);
-    } else if (/^-[A-Za-z]$/.test(arg) && Object.hasOwn(SHORT, arg[1]!)) {
-      name = SHORT[arg[1]!]!;
+    } else if (/^-[A-Za-z]$/.test(arg) && Object.hasOwn(cmd === 'logs' ? LOGS_SHORT : SHORT, arg[1]!)) {
+      name = (cmd === 'logs' ? LOGS_SHORT : SHORT)[arg[1]!]!;
     } else {
       problems.push(`unexpected argument '${arg}'${START.includes(cmd) ? ' (put the COMMAND after --)' : ''}`);
       continue;

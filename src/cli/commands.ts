@@ -1,7 +1,7 @@
 /** The CLI's commands: validate, call the library, print, return the exit code. */
 import { DaemonError, isDaemonError } from '../errors.js';
 import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
-import { Problems, validateIdentity, validateSignal, validateStart, validateStop, type StartOptions } from '../options.js';
+import { Problems, validateIdentity, validateLineCount, validateSignal, validateStart, validateStop, type StartOptions } from '../options.js';
 import { servicePaths, type ServicePaths } from '../paths.js';
 import type { StopSchedule } from '../schedule.js';
 import { readSpec } from '../spec-file.js';
@@ -41,6 +41,10 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f['min-uptime']) o.minUptime = f['min-uptime'][0]!;
   if (f['max-restarts']) o.maxRestarts = f['max-restarts'][0]!;
   if (f['restart-window']) o.restartWindow = f['restart-window'][0]!;
+  if (f['log-timestamps']) o.logTimestamps = true;
+  if (f['log-max-size']) o.logMaxSize = f['log-max-size'][0]!;
+  if (f['log-keep']) o.logKeep = f['log-keep'][0]!;
+  if (f['log-compress']) o.logCompress = true;
   return o;
 }
 
@@ -58,6 +62,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
     ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
+  const lines = args.command === 'logs' ? validateLineCount(f.lines?.[0], problems) : null;
   if ((args.command === 'start' || args.command === 'run' || args.command === 'export') && (args.rest === null || args.rest.length === 0)) {
     problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
   }
@@ -92,6 +97,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
         }
         const spec = buildCommandSpec(args.rest!, start!, paths);
         const result = await startService(paths, spec);
+        if (result.started && result.logError) warn(`${paths.display}: ${result.logError}; output waits in the pipe until it can be written`);
         if (!quiet) {
           say(result.started
             ? `${paths.display}: started, pid ${result.pid}${result.childPid ? ` (command pid ${result.childPid})` : ''}`
@@ -101,6 +107,16 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
       }
       case 'restart':
         return await restart(paths, args, start!, schedule!, quiet);
+      case 'reopen': {
+        const { reopenLogs } = await import('../reopen.js');
+        const { pid } = await reopenLogs(paths);
+        if (!quiet) say(`${paths.display}: log files reopened (pid ${pid})`);
+        return EXIT.OK;
+      }
+      case 'logs': {
+        const { showLogs } = await import('./logs.js');
+        return await showLogs(paths, lines!, Boolean(f.follow));
+      }
       case 'export': {
         const { buildCommandSpec } = await import('../resolve.js');
         const { systemdUnit } = await import('../export/systemd.js');
@@ -152,6 +168,7 @@ async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean)
   return EXIT.OK;
 }
 
+const LOG_FLAGS = ['log-timestamps', 'log-max-size', 'log-keep', 'log-compress'];
 const RESTART_FLAGS = ['restart', 'restart-delay', 'restart-max-delay', 'min-uptime', 'max-restarts', 'restart-window'];
 
 async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<typeof validateStart>, schedule: StopSchedule, quiet: boolean): Promise<number> {
@@ -175,6 +192,8 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       // The restart policy as recorded, unless any restart option is given now.
       restart: RESTART_FLAGS.some((k) => f[k]) || !recorded.restart ? given.restart : recorded.restart,
       limits: f.limit ? given.limits : recorded.limits ?? [],
+      // The log options as recorded, unless any log option is given now.
+      logs: LOG_FLAGS.some((k) => f[k]) || !recorded.logs ? given.logs : recorded.logs,
       // The env file is read again now: an edited file takes effect on restart.
       clearEnv: f['clear-env'] ? true : recorded.clearEnv ?? false,
       ...(f['env-file'] ? { envFile: given.envFile! } : recorded.envFile ? { envFile: recorded.envFile } : {}),

@@ -40,7 +40,7 @@ export function statusLine(s: ServiceStatus): string {
     if (s.uptimeMs !== null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
     if (s.rssBytes !== null) parts.push(`memory ${formatBytes(s.rssBytes)}`);
     if (s.restarts > 0) parts.push(`${s.restarts} restart${s.restarts === 1 ? '' : 's'}`);
-    return parts.join(', ');
+    return parts.join(', ') + (s.logError ? `; log error: ${s.logError}` : '');
   }
   const words: Record<string, string> = {
     'never-started': 'not running (never started)', stopped: 'not running (stopped)', exited: 'not running (exited)',

@@ -34,7 +34,9 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   };
   const handlers: [NodeJS.Signals, () => void][] = [
     ['SIGTERM', onStop('SIGTERM')], ['SIGINT', onStop('SIGINT')], ['SIGQUIT', onStop('SIGQUIT')],
-    ['SIGHUP', forward('SIGHUP')], ['SIGUSR1', forward('SIGUSR1')], ['SIGUSR2', forward('SIGUSR2')],
+    ['SIGHUP', forward('SIGHUP')], ['SIGUSR2', forward('SIGUSR2')],
+    // SIGUSR1 is the COMMAND's, unless `daemonkit reopen` left its request first.
+    ['SIGUSR1', () => (service.takeReopenRequest() ? service.reopenLogs() : forward('SIGUSR1')())],
   ];
   for (const [s, h] of handlers) process.on(s, h);
   service.handlingSignals();

@@ -31,18 +31,20 @@ export async function superviseWorker(channel: DaemonChannel, valid: ValidStart,
     env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
     ...(valid.limits.length ? { limits: valid.limits } : {}),
     ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
+    ...(valid.logs.timestamps || valid.logs.maxSize !== null ? { logs: valid.logs } : {}),
   };
-  const service = runService(paths, spec, reportTo(channel));
+  const service = runService(paths, spec, reportTo(channel), undefined, { ownStderr: true });
   const stop = (): void => service.requestStop();
   const reload = (): void => {
     const pid = service.supervision()?.child.pid;
     if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
   };
-  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGQUIT', stop).on('SIGHUP', reload);
+  const reopen = (): void => service.reopenLogs();
+  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGQUIT', stop).on('SIGHUP', reload).on('SIGUSR1', reopen);
   service.handlingSignals();
   try {
     await service.done;
   } finally {
-    process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGQUIT', stop).off('SIGHUP', reload);
+    process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGQUIT', stop).off('SIGHUP', reload).off('SIGUSR1', reopen);
   }
 }

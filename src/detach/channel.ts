@@ -1,7 +1,7 @@
 /** Messages from a daemon to its launcher, one JSON object per line on an inherited pipe. */
 export type ReportMessage =
   | { type: 'locked'; pid: number }                       // lock held, pidfile written
-  | { type: 'ready'; pid: number; childPid?: number }     // initialization complete: the launcher may exit 0
+  | { type: 'ready'; pid: number; childPid?: number; logError?: string } // initialization complete: the launcher may exit 0
   | { type: 'running' }                                   // lost the lock: another instance runs
   | { type: 'error'; code: string; message: string; details?: Record<string, unknown> };
 

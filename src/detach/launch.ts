@@ -3,7 +3,8 @@
  * on a pipe and wait for its report. Resolves only once the daemon says it is ready, or with
  * the reason it is not (daemon(7) steps 14-15).
  */
-import { closeSync, constants as C, openSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { DaemonError, errnoCode, execFailure } from '../errors.js';
@@ -35,12 +36,13 @@ export interface LaunchSpec {
 }
 
 export type LaunchOutcome =
-  | { kind: 'ready'; pid: number; childPid?: number }
+  | { kind: 'ready'; pid: number; childPid?: number; logError?: string }
   | { kind: 'spawned'; pid: number; childPid?: number }
   | { kind: 'running' };
 
-export function openAppend(path: string): number {
+export function openAppend(path: string, options: { createDir?: boolean } = {}): number {
   try {
+    if (options.createDir) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     return openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644);
   } catch (error) {
     const code = errnoCode(error);
@@ -156,7 +158,7 @@ function readReport(fd: number): Promise<LaunchOutcome> {
         } catch {
           continue;
         }
-        if (msg.type === 'ready') finish(() => resolve({ kind: 'ready', pid: msg.pid, ...(msg.childPid ? { childPid: msg.childPid } : {}) }));
+        if (msg.type === 'ready') finish(() => resolve({ kind: 'ready', pid: msg.pid, ...(msg.childPid ? { childPid: msg.childPid } : {}), ...(msg.logError ? { logError: msg.logError } : {}) }));
         else if (msg.type === 'running') finish(() => resolve({ kind: 'running' }));
         else if (msg.type === 'error') finish(() => reject(new DaemonError(msg.code as DaemonError['code'], msg.message, msg.details ?? {})));
       }

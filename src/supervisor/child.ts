@@ -2,10 +2,9 @@
  * The COMMAND as a child process of ours, created natively (not by libuv): its exit is awaited
  * on a pidfd (one thread-pool poll, which also keeps the event loop alive) and then reaped.
  */
-import { closeSync, constants as C, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants as C, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { execFailure } from '../errors.js';
-import { openAppend } from '../detach/launch.js';
 import type { CommandSpec } from '../spec.js';
 import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';
 
@@ -40,16 +39,9 @@ export function watchChild(pid: number): Child {
   return { pid, exited };
 }
 
-/** The fds a COMMAND gets: stdin, stdout, stderr (null: ours, for foreground `run`). */
-export function openCommandStdio(spec: CommandSpec): { fds: number[]; owned: number[]; stderrOffset: number } {
-  const owned: number[] = [];
-  const stdin = openSync(spec.stdin, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
-  owned.push(stdin);
-  const stdout = spec.stdout === null ? 1 : openAppend(spec.stdout);
-  if (spec.stdout !== null) owned.push(stdout);
-  const stderr = spec.stderr === null ? 2 : spec.stderr === spec.stdout ? stdout : openAppend(spec.stderr);
-  if (spec.stderr !== null && stderr !== stdout) owned.push(stderr);
-  return { fds: [stdin, stdout, stderr], owned, stderrOffset: spec.stderr === null ? 0 : fstatSync(stderr).size };
+/** The COMMAND's stdin (its stdout and stderr are the log pipes, or ours in the foreground). */
+export function openStdin(spec: CommandSpec): number {
+  return openSync(spec.stdin, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
 }
 
 export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
@@ -63,13 +55,13 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
 }
 
 /** Spawn the COMMAND in its own session and process group, with a clean context. */
-export function spawnCommand(spec: CommandSpec): { child: Child; stderrOffset: number } {
-  const { fds, owned, stderrOffset } = openCommandStdio(spec);
+export function spawnCommand(spec: CommandSpec, output: [number, number]): Child {
+  const stdin = openStdin(spec);
   try {
-    return { child: watchChild(spawnProcess(execSpecFor(spec, fds))), stderrOffset };
+    return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));
   } catch (error) {
     throw execFailure(error, spec.command[0]!);
   } finally {
-    for (const fd of owned) closeSync(fd);
+    closeSync(stdin);
   }
 }

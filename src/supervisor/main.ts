@@ -30,20 +30,20 @@ if (!channel) {
 } else {
   const { paths, spec, inherited } = channel.payload as SupervisorPayload;
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
-  const service = runService(paths, spec, reportTo(channel), inherited, { subreaper: true });
+  const service = runService(paths, spec, reportTo(channel), inherited, { subreaper: true, ownStderr: true });
   // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when
   // their parent dies: we reap them, and a stop reaches them too.
   setChildSubreaper();
   const stopReaper = startReaper((pid) => pid === service.supervision()?.child.pid);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => service.requestStop());
-  // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 is kept for log reopening.
+  // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 reopens our log files.
   for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
     process.on(signal, () => {
       const pid = service.supervision()?.child.pid;
       if (pid) process.kill(pid, signal);
     });
   }
-  process.on('SIGUSR1', () => undefined);
+  process.on('SIGUSR1', () => service.reopenLogs()); // logrotate's postrotate, `daemonkit reopen`
   service.handlingSignals();
   // Done: the pidfile is gone and the state written. Exit now — a `stop` is waiting for this
   // exit (on our pidfd), and letting the event loop wind down would only make it wait longer.

@@ -17,10 +17,11 @@ import { readProcStat } from '../sys/proc.js';
 import { initialState, transition, type Effect, type MachineEvent } from './machine.js';
 import { DEFAULT_POLICY, type RestartPolicy } from './policy.js';
 import { startCommand, type Adopted, type Supervision } from './supervise.js';
+import { createPipes, LogCapture, type CapturePipes } from '../logs/capture.js';
 
 export type ServiceEvent =
   | { type: 'locked' }
-  | { type: 'running'; childPid: number }
+  | { type: 'running'; childPid: number; logError?: string }
   | { type: 'start-failed'; error: DaemonError }
   | { type: 'already-running' };
 
@@ -31,6 +32,10 @@ export interface ServiceRun {
   requestStop(fallback?: StopSchedule): void;
   /** Our signal handlers are in place: say so, and act on a stop request left while we booted. */
   handlingSignals(): void;
+  /** Close and reopen the log files (SIGUSR1, `daemonkit reopen`). */
+  reopenLogs(): void;
+  /** `daemonkit reopen` asked (and the request is now taken): the SIGUSR1 is for us. */
+  takeReopenRequest(): boolean;
   supervision(): Supervision | null;
 }
 
@@ -39,7 +44,7 @@ export function reportTo(channel: DaemonChannel): (event: ServiceEvent) => void 
   return (event) => {
     if (event.type === 'already-running') channel.report({ type: 'running' });
     else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
-    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid });
+    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid, ...(event.logError ? { logError: event.logError } : {}) });
     if (event.type !== 'locked') channel.close();
   };
 }
@@ -51,6 +56,8 @@ export function reportTo(channel: DaemonChannel): (event: ServiceEvent) => void 
 export interface Inherited {
   lockFd: number;
   adopted: Adopted;
+  /** The log pipes, made by the launcher: the COMMAND already writes into them. */
+  pipes: CapturePipes;
 }
 
 /**
@@ -89,7 +96,7 @@ export function runService(
   spec: CommandSpec,
   notify: (event: ServiceEvent) => void,
   inherited?: Inherited,
-  options: { subreaper?: boolean } = {},
+  options: { subreaper?: boolean; ownStderr?: boolean } = {},
 ): ServiceRun {
   const policy: RestartPolicy = spec.restart ?? DEFAULT_POLICY;
   let machine = initialState();
@@ -97,6 +104,7 @@ export function runService(
   let timer: NodeJS.Timeout | null = null;
   let schedule: StopSchedule = defaultSchedule();
   let lastExit: ExitRecord | null = null;
+  let capture: LogCapture | null = null;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -136,11 +144,11 @@ export function runService(
         launch();
         break;
       case 'announce-started':
-        notify({ type: 'running', childPid: sup!.child.pid });
+        notify({ type: 'running', childPid: sup!.child.pid, ...(capture?.error ? { logError: capture.error } : {}) });
         break;
       case 'announce-failed': {
         const error = new DaemonError('START_FAILED', `${spec.command[0]} ${effect.reason} within the ${spec.graceMs} ms grace period`, {
-          stderrTail: sup?.stderrTail() ?? [], exit: lastExit,
+          stderrTail: capture?.stderrTail() ?? [], exit: lastExit,
         });
         save({});
         cleanup(); // before the launcher hears of it: a failed start leaves no pidfile
@@ -169,7 +177,8 @@ export function runService(
   const launch = (adopted?: Adopted): void => {
     let current: Supervision;
     try {
-      current = startCommand(spec, adopted, options);
+      const output = capture!;
+      current = startCommand(spec, { fds: output.commandFds(), drain: () => output.drain() }, adopted, options);
     } catch (error) {
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
       if (!machine.announced) {
@@ -218,6 +227,8 @@ export function runService(
           // none
         }
       }
+      capture = new LogCapture(spec, inherited?.pipes ?? createPipes(spec), (message) => save({ logError: message ?? undefined }), { ownStderr: options.ownStderr ?? false });
+      if (capture.error) save({ logError: capture.error });
       notify({ type: 'locked' });
       launch(inherited?.adopted);
       await finished;
@@ -229,6 +240,7 @@ export function runService(
       return null;
     } finally {
       if (timer) clearTimeout(timer);
+      capture?.close(); // every line the COMMAND wrote is in the file before we say we are done
       cleanup();
     }
   })();
@@ -256,6 +268,21 @@ export function runService(
         return; // no request left for us while node booted
       }
       this.requestStop();
+    },
+    reopenLogs() {
+      this.takeReopenRequest();
+      if (!owner || !capture) return;
+      capture.reopen();
+      save({ logsReopenedAt: Date.now(), logError: capture.error ?? undefined });
+    },
+    takeReopenRequest() {
+      try {
+        const req = JSON.parse(readFileSync(paths.reopenRequest, 'utf8')) as { at?: number };
+        unlinkSync(paths.reopenRequest);
+        return owner && typeof req.at === 'number' && Date.now() - req.at < 60_000; // not a leftover
+      } catch {
+        return false;
+      }
     },
     supervision: () => sup,
   };

@@ -4,7 +4,6 @@
  * record how it ended, and stop its whole group on request.
  * Used by the detached supervisor and by foreground `run` alike.
  */
-import { closeSync, constants as C, fstatSync, openSync, readSync } from 'node:fs';
 import { defaultSchedule, runSchedule, type StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
 import type { ExitRecord } from '../state.js';
@@ -24,18 +23,22 @@ export interface Supervision {
   /** Run a stop schedule on the group; true once everything is gone. */
   stop(schedule?: StopSchedule): Promise<boolean>;
   stopping(): boolean;
-  /** The last lines of the COMMAND's stderr written since it started (its log file). */
-  stderrTail(lines?: number): string[];
 }
 
 /** A COMMAND already running as our child: spawned by the daemon's first act (see start.ts). */
 export interface Adopted {
   pid: number;
-  stderrOffset: number;
 }
 
-export function startCommand(spec: CommandSpec, adopted?: Adopted, options: { subreaper?: boolean } = {}): Supervision {
-  const { child, stderrOffset } = adopted ? { child: watchChild(adopted.pid), stderrOffset: adopted.stderrOffset } : spawnCommand(spec);
+/** Where the COMMAND's output goes: the fds it writes to, and a way to take in its last words. */
+export interface CommandOutput {
+  fds: [number, number];
+  /** Called when the COMMAND has exited, before its exit is acted on. */
+  drain(): void;
+}
+
+export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?: Adopted, options: { subreaper?: boolean } = {}): Supervision {
+  const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
   const proc = readProcStat(child.pid);
   const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
   if (options.subreaper) {
@@ -46,6 +49,7 @@ export function startCommand(spec: CommandSpec, adopted?: Adopted, options: { su
   let stopRequested = false;
   const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {
     exited = true;
+    output.drain();
     return { code, signal, at: Date.now(), uptimeMs: Date.now() - startedAt, byStop: stopRequested };
   });
 
@@ -79,26 +83,5 @@ export function startCommand(spec: CommandSpec, adopted?: Adopted, options: { su
   return {
     child, group, startedAt, started, ended, stop,
     stopping: () => stopRequested,
-    stderrTail: (lines = 10) => (spec.stderr === null ? [] : tailSince(spec.stderr, stderrOffset, lines)),
   };
-}
-
-/** The last `lines` lines written to `path` after `offset` (bounded read: the final 8 KiB). */
-export function tailSince(path: string, offset: number, lines: number): string[] {
-  let fd: number;
-  try {
-    fd = openSync(path, C.O_RDONLY | C.O_NONBLOCK);
-  } catch {
-    return [];
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const from = Math.max(offset, size - 8192);
-    const buf = Buffer.alloc(Math.max(0, size - from));
-    const n = buf.length ? readSync(fd, buf, 0, buf.length, from) : 0;
-    const text = buf.subarray(0, n).toString('utf8').replace(/\n$/, '');
-    return text === '' ? [] : text.split('\n').slice(-lines);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -30,6 +30,7 @@ interface NativeBinding {
   pidfdSignal(pidfd: number, signal: number): boolean;
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   setCloexec(fd: number): void;
+  replaceFd(from: number, to: number): void;
   setChildSubreaper(): void;
   reap(pid: number): boolean;
 }
@@ -60,6 +61,8 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
   native.pidfdWait(pidfds, Number.isFinite(timeoutMs) ? Math.max(0, Math.min(Math.round(timeoutMs), 2 ** 31 - 1)) : -1);
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
+/** dup2(from, to): make `to` refer to what `from` does. */
+export const replaceFd = (from: number, to: number): void => native.replaceFd(from, to);
 /** Become a child subreaper: orphaned descendants are re-parented to this process. */
 export const setChildSubreaper = (): void => native.setChildSubreaper();
 /** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */

@@ -65,14 +65,16 @@ describe('detaching (daemon(7) SysV steps)', () => {
     assert.equal(r.ppid, sup);
   });
 
-  it('gives the COMMAND exactly fds 0-2: /dev/null and the log file, nothing inherited', () => {
+  it('gives the COMMAND exactly fds 0-2: /dev/null and two pipes the supervisor reads, nothing inherited', () => {
     const fds = fdTargets(sleepPid);
     assert.deepEqual(Object.keys(fds).sort(), ['0', '1', '2']);
     assert.equal(fds[0], '/dev/null');
-    const log = join(h.dir('sleeper'), 'sleeper.log');
-    assert.equal(fds[1], log);
-    assert.equal(fds[2], log);
-    assert.ok(statSync(log).isFile(), 'a log file, not a socket');
+    assert.match(fds[1], /^pipe:\[\d+\]$/);
+    assert.match(fds[2], /^pipe:\[\d+\]$/);
+    assert.notEqual(fds[1], fds[2], 'stdout and stderr are separate pipes (lines never mix)');
+    const supervisorFds = Object.values(fdTargets(sleepSup));
+    assert.ok(supervisorFds.includes(fds[1]) && supervisorFds.includes(fds[2]), 'the supervisor holds both pipes');
+    assert.ok(statSync(join(h.dir('sleeper'), 'sleeper.log')).isFile(), 'the log file, which the supervisor owns');
   });
 
   it('lets no fd of the caller reach the supervisor', () => {

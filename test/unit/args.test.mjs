@@ -3,15 +3,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 
-const ALL = 'start, stop, restart, status, reload, run, list, export';
+const ALL = 'start, stop, restart, status, reload, run, list, export, reopen, logs';
 
 describe('COMMANDS and FLAGS', () => {
   test('commands', () => {
-    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export']);
+    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs']);
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
-      'chdir', 'clear-env', 'env', 'env-file', 'grace', 'json', 'limit', 'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'restart', 'restart-delay',
+      'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
+      'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'restart', 'restart-delay',
       'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'user', 'verbose',
     ]);
   });

@@ -56,8 +56,9 @@ describe('validateIdentity', () => {
 });
 
 // The restart policy's defaults, written out (no / 100ms / 30s / 10s / 10 / 60s).
+const LOGS = Object.freeze({ timestamps: false, maxSize: null, keep: 5, compress: false });
 const POLICY = Object.freeze({ restart: 'no', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: 10, windowMs: 60000 });
-const DEFAULTS = Object.freeze({ restart: POLICY, limits: [], chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS, clearEnv: false });
+const DEFAULTS = Object.freeze({ restart: POLICY, limits: [], chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS, clearEnv: false, logs: LOGS });
 
 describe('validateStart', () => {
   test('DEFAULT_GRACE_MS is 500', () => assert.equal(DEFAULT_GRACE_MS, 500));
@@ -228,7 +229,7 @@ describe('validateStart', () => {
     });
     assert.deepEqual(list, []);
     assert.deepEqual(result, {
-      restart: POLICY, limits: [], chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100, clearEnv: false,
+      restart: POLICY, limits: [], chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100, clearEnv: false, logs: LOGS,
     });
   });
 

@@ -76,6 +76,7 @@ describe('servicePaths', () => {
       specfile: '/h/web/spec.json',
       logfile: '/h/web/web.log',
       stopRequest: '/h/web/stop.json',
+      reopenRequest: '/h/web/reopen.json',
     });
   });
 
@@ -90,6 +91,7 @@ describe('servicePaths', () => {
       specfile: '/h/web/spec.json',
       logfile: '/h/web/web.log',
       stopRequest: '/h/web/stop.json',
+      reopenRequest: '/h/web/reopen.json',
     });
   });
 
@@ -105,6 +107,7 @@ describe('servicePaths', () => {
       specfile: `${dir}/spec.json`,
       logfile: `${dir}/app.log`,
       stopRequest: `${dir}/stop.json`,
+      reopenRequest: `${dir}/reopen.json`,
     });
     assert.equal('name' in p, false);
     assert.match(p.dir, /^\/h\/\.pidfile\/[0-9a-f]{16}$/);

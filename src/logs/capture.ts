@@ -1,0 +1,129 @@
+/**
+ * The COMMAND's output as the supervisor owns it: two pipes (stdout, stderr) that outlive each
+ * COMMAND, so a restarted one writes into the same pumps; each pipe's lines go to a log file
+ * (one shared file by default) or, in the foreground, to our own stdout/stderr.
+ */
+import { closeSync } from 'node:fs';
+import type { CommandSpec } from '../spec.js';
+import { makePipe, setCloexec } from '../sys/native.js';
+import { FdSink, LogFile, type LogSink } from './file.js';
+import { DEFAULT_LOG_POLICY, type LogPolicy } from './policy.js';
+import { StreamPump } from './pump.js';
+
+/** Read and write ends, per stream; null: the COMMAND writes straight to our own fd. */
+export interface CapturePipes {
+  stdout: [number, number] | null;
+  stderr: [number, number] | null;
+}
+
+export function logPolicy(spec: CommandSpec): LogPolicy {
+  return spec.logs ?? DEFAULT_LOG_POLICY;
+}
+
+/** The pipes a COMMAND needs: one per stream we must see (a file, or timestamps to add). */
+export function createPipes(spec: CommandSpec): CapturePipes {
+  const want = (target: string | null): boolean => target !== null || logPolicy(spec).timestamps;
+  return {
+    stdout: want(spec.stdout) ? makePipe() : null,
+    stderr: want(spec.stderr) ? makePipe() : null,
+  };
+}
+
+export function closePipes(pipes: CapturePipes): void {
+  for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) closeSync(fd);
+}
+
+export class LogCapture {
+  private readonly pumps: { stdout: StreamPump | null; stderr: StreamPump | null };
+  private readonly sinks: LogSink[] = [];
+  private readonly errors = new Map<string, string>();
+
+  /** `onError`: the current problem with the logs (null once writing works again). */
+  constructor(
+    spec: CommandSpec,
+    private readonly pipes: CapturePipes,
+    private readonly onError: (message: string | null) => void = () => undefined,
+    /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations. */
+    options: { ownStderr?: boolean } = {},
+  ) {
+    for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
+    const policy = logPolicy(spec);
+    const files = new Map<string, LogFile>();
+    const sinkFor = (target: string | null, ownFd: number, key: string): LogSink => {
+      if (target === null) return this.own(new FdSink(ownFd));
+      let file = files.get(target);
+      if (!file) {
+        const mirror = options.ownStderr && target === spec.stderr ? 2 : undefined;
+        file = this.own(new LogFile(target, policy, (message) => this.report(`${key}-background`, message), mirror));
+        files.set(target, file);
+      }
+      return file;
+    };
+    const pump = (pair: [number, number] | null, target: string | null, ownFd: number, key: string): StreamPump | null =>
+      pair && new StreamPump(pair[0], sinkFor(target, ownFd, key), {
+        timestamps: policy.timestamps, keepTail: key === 'stderr', onError: (message) => this.report(key, message),
+      });
+    this.pumps = { stdout: pump(pipes.stdout, spec.stdout, 1, 'stdout'), stderr: pump(pipes.stderr, spec.stderr, 2, 'stderr') };
+    for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
+  }
+
+  private own<T extends LogSink>(sink: T): T {
+    this.sinks.push(sink);
+    return sink;
+  }
+
+  private report(key: string, message: string | null): void {
+    const before = this.error;
+    if (message === null) this.errors.delete(key);
+    else this.errors.set(key, message);
+    if (this.error !== before) this.onError(this.error);
+  }
+
+  /** What is wrong with the logs now, if anything. */
+  get error(): string | null {
+    return this.errors.values().next().value ?? null;
+  }
+
+  /** The COMMAND's stdout and stderr fds. */
+  commandFds(): [number, number] {
+    return [this.pipes.stdout?.[1] ?? 1, this.pipes.stderr?.[1] ?? 2];
+  }
+
+  /** Take in what the COMMAND wrote before it exited. */
+  drain(): void {
+    this.pumps.stdout?.drain();
+    this.pumps.stderr?.drain();
+  }
+
+  stderrTail(lines = 10): string[] {
+    return this.pumps.stderr?.lastLines(lines) ?? [];
+  }
+
+  /** Close and reopen the files (logrotate's `create` + postrotate). */
+  reopen(): void {
+    this.errors.delete('open');
+    for (const sink of this.sinks) {
+      sink.reopen();
+      if (sink.error) this.report('open', sink.error);
+    }
+    if (!this.errors.has('open')) this.report('open', null);
+    // Lines held back by a failing file go out now, not at the next retry.
+    this.pumps.stdout?.retryNow();
+    this.pumps.stderr?.retryNow();
+  }
+
+  /** Write out everything, then close pipes and files. */
+  close(): void {
+    this.pumps.stdout?.close();
+    this.pumps.stderr?.close();
+    for (const sink of this.sinks) sink.close();
+    for (const pair of [this.pipes.stdout, this.pipes.stderr]) {
+      if (pair) closeSync(pair[1]); // the read ends went with their pumps
+    }
+  }
+
+  /** Pending background compression (for tests and an orderly exit). */
+  async settled(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => (sink instanceof LogFile ? sink.whenCompressed() : undefined)));
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * A log file the supervisor owns: opened O_APPEND (so logrotate's copytruncate works too),
+ * rotated by size between lines, reopened on request. Writes are synchronous on purpose: while
+ * a write waits for the disk we read no more from the pipe, so a COMMAND faster than the disk
+ * blocks on its full pipe instead of growing our memory (back-pressure, not buffering).
+ */
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync, constants as C } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LogPolicy } from './policy.js';
+import { Compressor, shiftRotated } from './rotate.js';
+import { replaceFd } from '../sys/native.js';
+
+const NEWLINE = 0x0a;
+
+export interface LogSink {
+  /** Write complete lines; returns how many bytes were taken (fewer: an error, see `error`). */
+  write(data: Buffer): number;
+  /** The problem that stopped the last write, or null. */
+  readonly error: string | null;
+  reopen(): void;
+  close(): void;
+}
+
+export class LogFile implements LogSink {
+  private fd = -1;
+  private size = 0;
+  private rotations = 0;
+  error: string | null = null;
+  private readonly compressor: Compressor | null;
+
+  constructor(
+    readonly path: string,
+    private readonly policy: LogPolicy,
+    private readonly onBackgroundError: (message: string) => void = () => undefined,
+    /** Also point this fd (our own stderr, 2) at the file after every open, so the
+     *  supervisor's own complaints follow rotation and reopen instead of pinning an old file. */
+    private readonly mirrorTo?: number,
+  ) {
+    this.compressor = policy.compress && policy.maxSize !== null
+      ? new Compressor(path, policy.keep, () => this.rotations, onBackgroundError)
+      : null;
+    this.tryOpen();
+  }
+
+  private adopt(fd: number): void {
+    this.fd = fd;
+    this.size = fstatSync(fd).size;
+  }
+
+  private tryOpen(): boolean {
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
+      this.adopt(openSync(this.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644));
+      if (this.mirrorTo !== undefined) replaceFd(this.fd, this.mirrorTo);
+      return true;
+    } catch (error) {
+      this.error = `cannot open ${this.path}: ${(error as Error).message}`;
+      return false;
+    }
+  }
+
+  write(data: Buffer): number {
+    if (this.fd < 0 && !this.tryOpen()) return 0;
+    const max = this.policy.maxSize;
+    if (max !== null) this.size = fstatSync(this.fd).size; // copytruncate may have emptied it
+    let done = 0;
+    while (done < data.length) {
+      let chunk = data.subarray(done);
+      if (max !== null && this.size + chunk.length > max) {
+        // Fill up to the limit with whole lines; a line that does not fit starts the next file.
+        const cut = chunk.lastIndexOf(NEWLINE, max - this.size - 1);
+        if (cut >= 0) chunk = chunk.subarray(0, cut + 1);
+        else if (this.size > 0) {
+          if (!this.rotate()) return done;
+          continue;
+        } else {
+          const end = chunk.indexOf(NEWLINE, max); // one line longer than the limit: keep it whole
+          if (end >= 0) chunk = chunk.subarray(0, end + 1);
+        }
+      }
+      const n = this.writeAll(chunk);
+      done += n;
+      this.size += n;
+      if (n < chunk.length) return done;
+      if (max !== null && this.size >= max && !this.rotate()) return done;
+    }
+    this.error = null;
+    return done;
+  }
+
+  private writeAll(chunk: Buffer): number {
+    let off = 0;
+    try {
+      while (off < chunk.length) off += writeSync(this.fd, chunk, off);
+    } catch (error) {
+      this.error = `cannot write ${this.path}: ${(error as Error).message}`;
+    }
+    return off;
+  }
+
+  /** Move the full file aside and go on in a fresh one. False (with `error`) if that failed. */
+  private rotate(): boolean {
+    try {
+      shiftRotated(this.path, this.policy.keep);
+    } catch (error) {
+      // Cannot move it (permissions changed?): keep appending rather than lose lines.
+      this.onBackgroundError(`cannot rotate ${this.path}: ${(error as Error).message}`);
+      this.size = 0;
+      return true;
+    }
+    this.rotations++;
+    closeSync(this.fd);
+    this.fd = -1;
+    if (this.policy.keep > 0) this.compressor?.add(this.rotations);
+    return this.tryOpen();
+  }
+
+  reopen(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    if (this.tryOpen()) this.error = null;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  whenCompressed(): Promise<void> {
+    return this.compressor?.whenIdle() ?? Promise.resolve();
+  }
+}
+
+/** Our own stdout or stderr (foreground `run` with --log-timestamps): no rotation, no reopen. */
+export class FdSink implements LogSink {
+  error: string | null = null;
+  constructor(private readonly fd: number) {}
+
+  write(data: Buffer): number {
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(this.fd, data, off);
+      this.error = null;
+    } catch (error) {
+      this.error = `cannot write to fd ${this.fd}: ${(error as Error).message}`;
+    }
+    return off;
+  }
+
+  reopen(): void {}
+  close(): void {}
+}

@@ -1,0 +1,67 @@
+/**
+ * `reopen`: make the supervisor close and reopen its log files (logrotate's `create` +
+ * postrotate). Returns once the supervisor says it has done so, so a postrotate that compresses
+ * the old file next does not race lines still being written to it.
+ */
+import { closeSync, unlinkSync, watch, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DaemonError } from './errors.js';
+import { inspectService } from './inspect.js';
+import type { ServicePaths } from './paths.js';
+import { refuseUnsafePidfile } from './pidfile.js';
+import { readState } from './state.js';
+import { pidfdOpen, pidfdSignal } from './sys/native.js';
+import { readProcStat } from './sys/proc.js';
+import { signalNumber } from './supervisor/group.js';
+
+export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise<{ pid: number }> {
+  refuseUnsafePidfile(paths.pidfile);
+  const insp = inspectService(paths);
+  if (!insp.running || insp.pid === null) throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+  if (insp.unverified) {
+    throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);
+  }
+  const st = insp.state;
+  if (st?.kind !== 'supervisor' || st.pid !== insp.pid) {
+    throw new DaemonError('UNSUPPORTED', `${paths.display} is a library daemon without a supervisor: it writes its own output, there are no log files of ours to reopen`);
+  }
+  const sentAt = Date.now();
+  writeFileSync(paths.reopenRequest, `${JSON.stringify({ at: sentAt })}\n`, { mode: 0o600 });
+  const fd = pidfdOpen(insp.pid);
+  try {
+    const proc = readProcStat(insp.pid); // with the pidfd open the pid cannot be recycled under us
+    if (!proc || (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) || !pidfdSignal(fd, signalNumber('SIGUSR1'))) {
+      throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+    }
+  } catch (error) {
+    try {
+      unlinkSync(paths.reopenRequest);
+    } catch {
+      // taken already
+    }
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+  await waitForState(paths, (s) => (s?.logsReopenedAt ?? 0) >= sentAt, timeoutMs);
+  const after = readState(paths.statefile);
+  if ((after?.logsReopenedAt ?? 0) < sentAt) throw new DaemonError('START_FAILED', `${paths.display} did not confirm reopening its logs within ${timeoutMs / 1000} s`);
+  if (after?.logError) throw new DaemonError('LOG_FAILED', `${paths.display}: ${after.logError}`);
+  return { pid: insp.pid };
+}
+
+/** Wait (on directory events, bounded) until the state file satisfies `done`. */
+async function waitForState(paths: ServicePaths, done: (state: ReturnType<typeof readState>) => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done(readState(paths.statefile)) && Date.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      const watcher = watch(dirname(paths.statefile), () => finish());
+      const timer = setTimeout(finish, Math.min(100, Math.max(0, deadline - Date.now())));
+      function finish(): void {
+        clearTimeout(timer);
+        watcher.close();
+        resolve();
+      }
+    });
+  }
+}

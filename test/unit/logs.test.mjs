@@ -1,0 +1,186 @@
+// Unit tests for src/logs: sizes, timestamps, size rotation between lines, last lines.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { formatSize, parseSize } from '../../dist/logs/size.js';
+import { stamp } from '../../dist/logs/pump.js';
+import { LogFile } from '../../dist/logs/file.js';
+import { lastLines } from '../../dist/logs/follow.js';
+import { rotatedPath, shiftRotated } from '../../dist/logs/rotate.js';
+import { Problems, validateLogs } from '../../dist/options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dk-logs-unit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => {
+  const d = join(dir, `t${++n}`);
+  mkdirSync(d);
+  return join(d, 'app.log');
+};
+
+describe('parseSize', () => {
+  const table = [
+    ['10M', 10 * 1024 ** 2], ['256K', 256 * 1024], ['1G', 1024 ** 3], ['512', 512], ['4096B', 4096],
+    ['1.5M', 1.5 * 1024 ** 2], ['2 MiB', 2 * 1024 ** 2], ['10mb', 10 * 1024 ** 2], ['0', 0],
+    ['', null], ['M', null], ['-1M', null], ['1.5', null], ['10X', null], ['1e6', null], ['10 M B', null],
+  ];
+  for (const [text, bytes] of table) test(`${JSON.stringify(text)} → ${bytes}`, () => assert.equal(parseSize(text), bytes));
+  test('formatSize', () => {
+    assert.equal(formatSize(10 * 1024 ** 2), '10M');
+    assert.equal(formatSize(1536), '1.5K');
+    assert.equal(formatSize(100), '100B');
+  });
+});
+
+describe('validateLogs', () => {
+  const check = (opts) => {
+    const problems = new Problems();
+    const logs = validateLogs(opts, problems);
+    return { logs, list: problems.list };
+  };
+  test('defaults: no timestamps, no rotation, keep 5', () => {
+    assert.deepEqual(check({}), { logs: { timestamps: false, maxSize: null, keep: 5, compress: false }, list: [] });
+  });
+  test('all set', () => {
+    assert.deepEqual(check({ logTimestamps: true, logMaxSize: '256K', logKeep: '3', logCompress: true }).logs,
+      { timestamps: true, maxSize: 262144, keep: 3, compress: true });
+  });
+  test('every problem at once, each naming its value', () => {
+    assert.deepEqual(check({ logMaxSize: 'big', logKeep: '-1' }).list, [
+      "invalid --log-max-size 'big': a size such as 10M, 256K or 1G (a bare number is bytes)",
+      "invalid --log-keep '-1': a whole number of rotated files, 0 or more",
+      '--log-keep needs --log-max-size (rotation by size)',
+    ]);
+  });
+  test('too small a size, and compression without rotation', () => {
+    assert.deepEqual(check({ logMaxSize: '100', logCompress: true }).list, [
+      "invalid --log-max-size '100': at least 4K",
+      '--log-compress needs --log-max-size (it compresses rotated files)',
+    ]);
+  });
+});
+
+describe('stamp', () => {
+  test('prefixes every line, keeps the bytes', () => {
+    assert.equal(stamp(Buffer.from('a\n\nb c\n'), 'T').toString(), 'T a\nT \nT b c\n');
+  });
+});
+
+describe('LogFile rotation', () => {
+  const policy = (maxSize, keep = 5, compress = false) => ({ timestamps: false, maxSize, keep, compress });
+  const lines = (from, to) => Buffer.from(Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(6, '0')}\n`).join(''));
+
+  test('rotates between lines, never above the size, keeping every line once in order', () => {
+    const path = fresh();
+    const file = new LogFile(path, policy(4096, 100));
+    for (let i = 0; i < 3000; i += 37) assert.equal(file.write(lines(i, Math.min(i + 37, 3000))), lines(i, Math.min(i + 37, 3000)).length);
+    file.close();
+    const rotated = readdirSync(join(path, '..')).filter((f) => /^app\.log\.\d+$/.test(f)).map((f) => Number(f.split('.').pop())).sort((a, b) => b - a);
+    assert.ok(rotated.length >= 3, `rotated: ${rotated}`);
+    let all = '';
+    for (const i of rotated) {
+      const text = readFileSync(rotatedPath(path, i), 'utf8');
+      assert.ok(text.length <= 4096 && text.length > 4096 - 13, `.${i} is ${text.length} bytes`);
+      assert.ok(text.endsWith('\n'));
+      all += text;
+    }
+    all += readFileSync(path, 'utf8');
+    assert.equal(all, lines(0, 3000).toString());
+  });
+
+  test('keeps only --log-keep rotated files, the newest', () => {
+    const path = fresh();
+    const file = new LogFile(path, policy(4096, 2));
+    for (let i = 0; i < 2000; i += 100) file.write(lines(i, i + 100));
+    file.close();
+    const names = readdirSync(join(path, '..')).sort();
+    assert.deepEqual(names, ['app.log', 'app.log.1', 'app.log.2']);
+    const tail = readFileSync(rotatedPath(path, 2), 'utf8') + readFileSync(rotatedPath(path, 1), 'utf8') + readFileSync(path, 'utf8');
+    assert.ok(lines(0, 2000).toString().endsWith(tail), 'the newest lines, contiguous');
+  });
+
+  test('keep 0: the full file is simply started afresh', () => {
+    const path = fresh();
+    const file = new LogFile(path, policy(4096, 0));
+    file.write(lines(0, 400));
+    file.close();
+    assert.deepEqual(readdirSync(join(path, '..')), ['app.log']);
+  });
+
+  test('a line longer than the limit is kept whole, in a file of its own', () => {
+    const path = fresh();
+    const file = new LogFile(path, policy(4096, 5));
+    const long = Buffer.from(`${'x'.repeat(10000)}\n`);
+    file.write(Buffer.from('short\n'));
+    file.write(long);
+    file.write(Buffer.from('after\n'));
+    file.close();
+    assert.equal(readFileSync(rotatedPath(path, 2), 'utf8'), 'short\n');
+    assert.equal(readFileSync(rotatedPath(path, 1), 'utf8'), long.toString());
+    assert.equal(readFileSync(path, 'utf8'), 'after\n');
+  });
+
+  test('after copytruncate the size counts from zero again', () => {
+    const path = fresh();
+    const file = new LogFile(path, policy(8192, 5));
+    file.write(lines(0, 300)); // 3900 bytes
+    truncateSync(path, 0);
+    file.write(lines(300, 600));
+    file.close();
+    assert.equal(existsSync(rotatedPath(path, 1)), false, 'no rotation: the file never reached 8K');
+    assert.equal(readFileSync(path, 'utf8'), lines(300, 600).toString(), 'O_APPEND: written from offset 0, no hole');
+  });
+
+  test('--log-compress gzips rotated files in the background, same content', async () => {
+    const path = fresh();
+    const file = new LogFile(path, policy(4096, 10, true));
+    for (let i = 0; i < 1500; i += 50) file.write(lines(i, i + 50));
+    await file.whenCompressed();
+    file.close();
+    const names = readdirSync(join(path, '..'));
+    assert.ok(names.every((f) => f === 'app.log' || /^app\.log\.\d+\.gz$/.test(f)), names.join(' '));
+    const gz = names.filter((f) => f.endsWith('.gz')).map((f) => Number(f.split('.')[2])).sort((a, b) => b - a);
+    const all = gz.map((i) => gunzipSync(readFileSync(rotatedPath(path, i, true))).toString()).join('') + readFileSync(path, 'utf8');
+    assert.equal(all, lines(0, 1500).toString());
+  });
+
+  test('shiftRotated moves plain and .gz names alike, dropping the oldest', () => {
+    const path = fresh();
+    writeFileSync(path, 'now');
+    appendFileSync(join(path, '..', 'app.log.1'), 'one');
+    appendFileSync(join(path, '..', 'app.log.2.gz'), 'two');
+    appendFileSync(join(path, '..', 'app.log.3'), 'three');
+    shiftRotated(path, 3);
+    assert.deepEqual(readdirSync(join(path, '..')).sort(), ['app.log.1', 'app.log.2', 'app.log.3.gz']);
+    assert.equal(readFileSync(rotatedPath(path, 1), 'utf8'), 'now');
+  });
+
+  test('a file that cannot be opened is an error, not an exception', () => {
+    const path = fresh();
+    writeFileSync(join(path, '..', 'blocker'), '');
+    const file = new LogFile(join(path, '..', 'blocker', 'x.log'), policy(null));
+    assert.match(file.error, /cannot open .*blocker\/x\.log/);
+    assert.equal(file.write(Buffer.from('a\n')), 0);
+  });
+});
+
+describe('lastLines', () => {
+  const path = fresh();
+  test('missing file: nothing', () => assert.deepEqual(lastLines(path, 5), { text: Buffer.alloc(0), end: 0 }));
+  test('the last N lines, across read blocks', () => {
+    const body = Array.from({ length: 20000 }, (_, i) => `${i}`).join('\n') + '\n';
+    writeFileSync(path, body);
+    assert.equal(lastLines(path, 3).text.toString(), '19997\n19998\n19999\n');
+    assert.equal(lastLines(path, 15000).text.toString(), body.split('\n').slice(5000).join('\n'));
+    assert.equal(lastLines(path, 50000).text.toString(), body);
+    assert.equal(lastLines(path, 0).text.length, 0);
+    assert.equal(lastLines(path, 1).end, Buffer.byteLength(body));
+  });
+  test('an unfinished last line counts as a line', () => {
+    writeFileSync(path, 'a\nb\nc');
+    assert.equal(lastLines(path, 2).text.toString(), 'b\nc');
+  });
+});
