@@ -37,6 +37,10 @@ export function resolveDaemonOptions(options: DaemonizeOptions): { paths: Servic
   const problems = new Problems();
   validateIdentity(options, problems);
   const start = validateStart(options, problems);
+  if ((start.logs.timestamps || start.logs.maxSize !== null) && start.restart.restart === 'no') {
+    // Without a restart policy there is no supervisor: the daemon writes its own stdout.
+    problems.add('logTimestamps and logMaxSize need a restart policy (a supervising daemon owns the log files); without one, the daemon writes its own output');
+  }
   if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '), { problems: problems.list });
   const paths = servicePaths({ ...(options.name ? { name: options.name } : {}), ...(options.pidfile ? { pidfile: options.pidfile } : {}) });
   return { paths, start };
