@@ -124,9 +124,14 @@ static void reset_signal_state(void) {
 static void exec_child(int report, int err_tag, const spec_t *s) {
   reset_signal_state();
   if (s->setsid && setsid() < 0) goto fail;
+  /* The report pipe goes high first, so no dup2 below can land on it. */
+  int moved = fcntl(report, F_DUPFD_CLOEXEC, 64);
+  if (moved < 0) goto fail;
+  report = moved;
   int high[64];
-  for (int i = 0; i < s->nfds; i++) if ((high[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
-  for (int i = 0; i < s->nfds; i++) if (dup2(high[i], i) < 0) goto fail;
+  for (int i = 0; i < s->nfds; i++) if (s->fds[i] >= 0 && (high[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
+  /* fds[i] < 0: a gap (say, between stderr and a readiness fd N), closed in the child. */
+  for (int i = 0; i < s->nfds; i++) if (s->fds[i] >= 0 ? dup2(high[i], i) < 0 : (close(i), false)) goto fail;
   /* Every other fd closes at exec; CLOSE_RANGE_CLOEXEC keeps `report` usable until then. */
   if (syscall(SYS_close_range, (unsigned)s->nfds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0) {
     struct rlimit rl; long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 65536;

@@ -7,6 +7,7 @@ import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from '
 import { DEFAULT_POLICY, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './logs/policy.js';
 import { MIN_LOG_SIZE, parseSize } from './logs/size.js';
+import { parseReady, type ReadySpec } from './supervisor/ready.js';
 
 export interface IdentityOptions {
   name?: string;
@@ -45,6 +46,10 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
   logKeep?: string | number;
   /** gzip rotated files. */
   logCompress?: boolean;
+  /** Readiness: `notify`, `tcp:[HOST:]PORT` or `fd:N`. */
+  ready?: string;
+  /** How long to wait for readiness (a duration; default 60 s). */
+  readyTimeout?: string | number;
 }
 
 export interface ValidStart {
@@ -61,9 +66,12 @@ export interface ValidStart {
   env: string[];       // KEY=VALUE
   graceMs: number;
   logs: LogPolicy;
+  ready?: ReadySpec;
+  readyTimeoutMs: number;
 }
 
 export const DEFAULT_GRACE_MS = 500;
+export const DEFAULT_READY_TIMEOUT_MS = 60_000;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class Problems {
@@ -139,7 +147,19 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     graceMs,
     clearEnv: opts.clearEnv === true,
     logs: DEFAULT_LOG_POLICY,
+    readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
   };
+  if (opts.ready !== undefined) {
+    const ready = parseReady(opts.ready);
+    if (typeof ready === 'string') problems.add(`invalid --ready '${printable(opts.ready)}': ${ready}`);
+    else out.ready = ready;
+  }
+  if (opts.readyTimeout !== undefined) {
+    const ms = parseDuration(String(opts.readyTimeout));
+    if (ms === null || ms === 0) problems.add(`invalid --ready-timeout '${printable(String(opts.readyTimeout))}': a duration above 0 such as 30s or 2m (a bare number is seconds)`);
+    else out.readyTimeoutMs = ms;
+    if (opts.ready === undefined) problems.add('--ready-timeout needs --ready');
+  }
   const envFile = path(opts.envFile, 'env-file', problems);
   if (envFile !== undefined) out.envFile = envFile;
   if (opts.nice !== undefined) {

@@ -139,5 +139,6 @@ export function buildCommandSpec(
     ...(opts.limits.length ? { limits: opts.limits } : {}),
     ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
     ...(opts.logs.timestamps || opts.logs.maxSize !== null ? { logs: opts.logs } : {}),
+    ...(opts.ready ? { ready: opts.ready, readyTimeoutMs: opts.readyTimeoutMs } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
 import type { RestartPolicy } from './supervisor/policy.js';
 import type { LogPolicy } from './logs/policy.js';
+import type { ReadySpec } from './supervisor/ready.js';
 
 export interface RecordedSpec {
   command: string[];
@@ -24,6 +25,8 @@ export interface RecordedSpec {
   envFile?: string;
   clearEnv?: boolean;
   logs?: LogPolicy;
+  ready?: ReadySpec;
+  readyTimeoutMs?: number;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -36,6 +39,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.envFile ? { envFile: spec.envFile } : {}),
     ...(spec.clearEnv ? { clearEnv: true } : {}),
     ...(spec.logs ? { logs: spec.logs } : {}),
+    ...(spec.ready ? { ready: spec.ready, readyTimeoutMs: spec.readyTimeoutMs } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

@@ -2,6 +2,7 @@
 import type { ServicePaths } from './paths.js';
 import type { LogPolicy } from './logs/policy.js';
 import type { RestartPolicy } from './supervisor/policy.js';
+import type { ReadySpec } from './supervisor/ready.js';
 
 export interface CommandSpec {
   command: string[];            // [file, ...args], file resolved to an absolute path
@@ -19,6 +20,9 @@ export interface CommandSpec {
   /** setrlimit before exec: [name, soft, hard], -1 = unlimited. */
   limits?: [string, number, number][];
   nice?: number;
+  /** Readiness instead of the grace period (absent: started = alive after graceMs). */
+  ready?: ReadySpec;
+  readyTimeoutMs?: number;
   /** Timestamps and rotation (absent: plain lines, no rotation). */
   logs?: LogPolicy;
   /** Recorded so `restart` reads the file again and starts from an empty environment again. */
@@ -30,5 +34,9 @@ export interface SupervisorPayload {
   paths: ServicePaths;
   spec: CommandSpec;
   /** Set when the launcher took the lock and the daemon started the COMMAND before node booted. */
-  inherited?: { lockFd: number; adopted: { pid: number }; pipes: { stdout: [number, number] | null; stderr: [number, number] | null } };
+  inherited?: {
+    lockFd: number; adopted: { pid: number }; pipes: { stdout: [number, number] | null; stderr: [number, number] | null };
+    /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
+    readyFd?: number;
+  };
 }

@@ -18,6 +18,8 @@ import { writeSpec } from './spec-file.js';
 import { execSpecFor, openStdin } from './supervisor/child.js';
 import { openAppend } from './detach/launch.js';
 import { createPipes } from './logs/capture.js';
+import { readyFdLayout } from './supervisor/readiness.js';
+import { makePipe, pidfdOpen, pidfdWait } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
 
@@ -99,7 +101,12 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     owned.push(...[pipes.stdout, pipes.stderr].flatMap((pair) => pair ?? []));
     const [outRead, outWrite] = pipes.stdout!;
     const [errRead, errWrite] = pipes.stderr!;
+    // --ready fd:N: the first COMMAND gets a pipe's write end at N; the supervisor reads it.
+    const readyPipe = spec.ready?.kind === 'fd' ? makePipe() : null;
+    if (readyPipe) owned.push(...readyPipe);
+    const readyFds = readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
     let spawned = false;
+    let supervisorPid = 0;
     const outcome = await launchDaemon({
       nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],
       // One malloc arena: the supervisor's few threads do not need more, and each one costs memory.
@@ -108,10 +115,11 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       stdout: '/dev/null',
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
       stderr: spec.stderr ?? '/dev/null',
-      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite],
-      command: execSpecFor(spec, [stdin, outWrite, errWrite]),
+      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...(readyPipe ? [readyPipe[0]] : [])],
+      command: execSpecFor(spec, [stdin, outWrite, errWrite, ...readyFds]),
       onSpawned({ pid, commandPid }) {
         spawned = true;
+        supervisorPid = pid;
         // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile, the
         // spec and a first state exist before we return, even if node has not booted in the
         // daemon yet (it waits for its payload, sent after this, so it cannot overwrite them).
@@ -120,7 +128,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         const sup = readProcStat(pid);
         const cmd = commandPid ? readProcStat(commandPid) : null;
         writeState(paths.statefile, {
-          version: 1, kind: 'supervisor', state: spec.graceMs === 0 ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
+          version: 1, kind: 'supervisor', state: spec.graceMs === 0 && !spec.ready ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
           command: spec.command, pidfile: paths.pidfile,
           ...(sup ? { pidStartTime: sup.startTime } : {}),
           ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
@@ -132,15 +140,19 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         inherited: {
           lockFd: LOCK_FD, adopted: { pid: commandPid! },
           pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },
+          ...(readyPipe ? { readyFd: LOCK_FD + 5 } : {}),
         },
       }),
-      awaitReport: spec.graceMs > 0,
+      awaitReport: spec.graceMs > 0 || spec.ready !== undefined,
     }).catch(async (error: unknown) => {
       // The supervisor died before it could report (it never booted, say): its COMMAND must
       // not run on unsupervised. We still hold the lock, so this cannot race a new start.
       const left = spawned ? readState(paths.statefile) : null;
       const orphan = findOrphan(left);
       if (orphan && left) await stopOrphan(paths, left, orphan, defaultSchedule());
+      // A supervisor that reported the failure is on its way out: a failed start returns once
+      // it is gone (and with it the lock), so a retry right after finds nothing in its way.
+      if (supervisorPid) await waitForExit(supervisorPid, 2000);
       throw error;
     });
     if (outcome.kind === 'running') return alreadyRunning(paths);
@@ -155,4 +167,19 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
 async function alreadyRunning(paths: ServicePaths): Promise<StartResult | 'lock-released'> {
   const pid = await runningPid(paths);
   return pid === null ? 'lock-released' : { started: false, pid };
+}
+
+/** Wait (on a pidfd, bounded) for a process to exit; at once if it is gone already. */
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  let fd: number;
+  try {
+    fd = pidfdOpen(pid);
+  } catch {
+    return; // gone
+  }
+  try {
+    await pidfdWait([fd], timeoutMs);
+  } finally {
+    closeSync(fd);
+  }
 }

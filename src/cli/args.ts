@@ -34,6 +34,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'min-uptime': { takesValue: true, commands: START },
   'max-restarts': { takesValue: true, commands: START },
   'restart-window': { takesValue: true, commands: START },
+  ready: { takesValue: true, commands: START },
+  'ready-timeout': { takesValue: true, commands: START },
   'log-timestamps': { takesValue: false, commands: START },
   'log-max-size': { takesValue: true, commands: START },
   'log-keep': { takesValue: true, commands: START },

@@ -45,6 +45,8 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f['log-max-size']) o.logMaxSize = f['log-max-size'][0]!;
   if (f['log-keep']) o.logKeep = f['log-keep'][0]!;
   if (f['log-compress']) o.logCompress = true;
+  if (f.ready) o.ready = f.ready[0]!;
+  if (f['ready-timeout']) o.readyTimeout = f['ready-timeout'][0]!;
   return o;
 }
 
@@ -194,6 +196,9 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       limits: f.limit ? given.limits : recorded.limits ?? [],
       // The log options as recorded, unless any log option is given now.
       logs: LOG_FLAGS.some((k) => f[k]) || !recorded.logs ? given.logs : recorded.logs,
+      // Readiness as recorded, unless given now.
+      ...(f.ready ? { ready: given.ready! } : recorded.ready ? { ready: recorded.ready } : {}),
+      readyTimeoutMs: f['ready-timeout'] || !recorded.readyTimeoutMs ? given.readyTimeoutMs : recorded.readyTimeoutMs,
       // The env file is read again now: an edited file takes effect on restart.
       clearEnv: f['clear-env'] ? true : recorded.clearEnv ?? false,
       ...(f['env-file'] ? { envFile: given.envFile! } : recorded.envFile ? { envFile: recorded.envFile } : {}),

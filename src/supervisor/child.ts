@@ -55,7 +55,7 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
 }
 
 /** Spawn the COMMAND in its own session and process group, with a clean context. */
-export function spawnCommand(spec: CommandSpec, output: [number, number]): Child {
+export function spawnCommand(spec: CommandSpec, output: number[]): Child {
   const stdin = openStdin(spec);
   try {
     return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));

@@ -7,6 +7,8 @@
  *       |                    |          \--(too many)----> failed (crash loop)
  *       +--exited--> failed (start failed: the launcher is told)
  *   any --stop--> stopping --exited--> stopped          backoff --stop--> stopped (at once)
+ *   starting --not-ready--> stopping --exited--> failed (first start: the launcher is told)
+ *   starting --not-ready--> (COMMAND killed) --exited--> backoff … (a restart: the policy decides)
  */
 import { countRestart, nextDelay, wantsRestart, type ExitFacts, type RestartPolicy } from './policy.js';
 
@@ -23,7 +25,8 @@ export interface MachineState {
 }
 
 export type MachineEvent =
-  | { type: 'started' }                  // the COMMAND outlived the grace period
+  | { type: 'started' }                  // the COMMAND outlived the grace period, or said it is ready
+  | { type: 'not-ready'; reason: string } // --ready-timeout passed, or it reported an error (ERRNO=)
   | { type: 'exited'; exit: ExitFacts }  // the COMMAND ended and its group is gone
   | { type: 'timer' }                    // the backoff delay has passed
   | { type: 'stop' };                    // a stop was asked for
@@ -31,7 +34,8 @@ export type MachineEvent =
 export type Effect =
   | { type: 'spawn' }
   | { type: 'announce-started' }
-  | { type: 'announce-failed'; reason: string }
+  | { type: 'announce-failed'; reason: string; whole?: boolean } // whole: the reason is the full message
+  | { type: 'kill-command' }             // end a COMMAND that never became ready (not a stop)
   | { type: 'set-timer'; ms: number }
   | { type: 'cancel-timer' }
   | { type: 'stop-group' }
@@ -54,6 +58,12 @@ export function transition(state: MachineState, event: MachineEvent, policy: Res
       if (state.phase !== 'starting') return to({});
       return state.announced ? to({ phase: 'running' }) : to({ phase: 'running', announced: true }, { type: 'announce-started' });
 
+    case 'not-ready':
+      if (state.phase !== 'starting') return to({});
+      // The first start fails once the COMMAND is gone (nothing may be left running); a restarted
+      // one is ended, and its exit goes through the restart policy like any failure.
+      return state.announced ? to({}, { type: 'kill-command' }) : to({ phase: 'stopping', failure: event.reason }, { type: 'stop-group' });
+
     case 'stop':
       if (state.phase === 'backoff') return to({ phase: 'stopped' }, { type: 'cancel-timer' }, { type: 'finish' });
       if (state.phase === 'stopping') return to({});
@@ -65,6 +75,9 @@ export function transition(state: MachineState, event: MachineEvent, policy: Res
 
     case 'exited': {
       const exit = event.exit;
+      if (state.phase === 'stopping' && !state.announced && state.failure !== null) {
+        return to({ phase: 'failed' }, { type: 'announce-failed', reason: state.failure, whole: true }, { type: 'finish' });
+      }
       if (state.phase === 'stopping' || exit.byStop) return to({ phase: 'stopped' }, { type: 'finish' });
       if (!state.announced) {
         const reason = describe(exit);

@@ -18,6 +18,8 @@ import { initialState, transition, type Effect, type MachineEvent } from './mach
 import { DEFAULT_POLICY, type RestartPolicy } from './policy.js';
 import { startCommand, type Adopted, type Supervision } from './supervise.js';
 import { createPipes, LogCapture, type CapturePipes } from '../logs/capture.js';
+import { prepareReadiness, type Readiness } from './readiness.js';
+import { describeReady } from './ready.js';
 
 export type ServiceEvent =
   | { type: 'locked' }
@@ -58,6 +60,8 @@ export interface Inherited {
   adopted: Adopted;
   /** The log pipes, made by the launcher: the COMMAND already writes into them. */
   pipes: CapturePipes;
+  /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
+  readyFd?: number;
 }
 
 /**
@@ -109,7 +113,7 @@ export function runService(
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
-  if (inherited && spec.graceMs === 0) machine = { ...machine, phase: 'running', announced: true };
+  if (inherited && spec.graceMs === 0 && !spec.ready) machine = { ...machine, phase: 'running', announced: true };
   const self = readProcStat(process.pid);
   const state: ServiceState = {
     version: 1, kind: 'supervisor', state: machine.phase, pid: process.pid,
@@ -134,8 +138,9 @@ export function runService(
   const dispatch = (event: MachineEvent): void => {
     const next = transition(machine, event, policy, Date.now());
     machine = next.state;
+    save({}); // before the effects: whoever hears of an announced start finds the state saying so
     for (const effect of next.effects) perform(effect);
-    save({});
+    if (next.effects.length > 0) save({});
   };
 
   const perform = (effect: Effect): void => {
@@ -147,7 +152,9 @@ export function runService(
         notify({ type: 'running', childPid: sup!.child.pid, ...(capture?.error ? { logError: capture.error } : {}) });
         break;
       case 'announce-failed': {
-        const error = new DaemonError('START_FAILED', `${spec.command[0]} ${effect.reason} within the ${spec.graceMs} ms grace period`, {
+        const message = effect.whole ? `${spec.command[0]}: ${effect.reason}`
+          : `${spec.command[0]} ${effect.reason} ${spec.ready ? 'before it was ready' : `within the ${spec.graceMs} ms grace period`}`;
+        const error = new DaemonError('START_FAILED', message, {
           stderrTail: capture?.stderrTail() ?? [], exit: lastExit,
         });
         save({});
@@ -168,6 +175,9 @@ export function runService(
       case 'stop-group':
         void sup?.stop(schedule);
         break;
+      case 'kill-command':
+        void sup?.stop(defaultSchedule(), { asStop: false });
+        break;
       case 'finish':
         finish();
         break;
@@ -176,10 +186,13 @@ export function runService(
 
   const launch = (adopted?: Adopted): void => {
     let current: Supervision;
+    let readiness: Readiness | null = null;
     try {
       const output = capture!;
-      current = startCommand(spec, { fds: output.commandFds(), drain: () => output.drain() }, adopted, options);
+      readiness = prepareReadiness(spec, adopted ? inherited?.readyFd : undefined);
+      current = startCommand(spec, { fds: [...output.commandFds(), ...readiness.fds], drain: () => output.drain() }, adopted, options);
     } catch (error) {
+      readiness?.cancel();
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
       if (!machine.announced) {
         machine = { ...machine, phase: 'failed', failure: err.message };
@@ -195,9 +208,30 @@ export function runService(
     }
     sup = current;
     save({ childPid: current.child.pid, childPgid: current.group.pgid, childStartTime: current.group.leaderStartTime, childStartedAt: current.startedAt });
-    void current.started.then((ok) => {
-      if (ok && sup === current) dispatch({ type: 'started' });
-    });
+    readiness.spawned();
+    if (readiness.watch) {
+      // Started means ready (not merely alive after the grace period), within --ready-timeout.
+      const watch = readiness.watch;
+      const timeoutMs = spec.readyTimeoutMs ?? 60_000;
+      const timeout = setTimeout(() => {
+        if (sup === current) dispatch({ type: 'not-ready', reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})` });
+      }, timeoutMs);
+      void watch.result.then((failure) => {
+        clearTimeout(timeout);
+        if (sup !== current) return;
+        dispatch(failure === null ? { type: 'started' } : { type: 'not-ready', reason: failure });
+      });
+      void current.ended.then(() => {
+        clearTimeout(timeout);
+        // Ready, then exited, both before we looked: the start worked, the exit is a crash.
+        if (watch.readyBeforeExit?.() && sup === current && machine.phase === 'starting') dispatch({ type: 'started' });
+        watch.cancel();
+      });
+    } else {
+      void current.started.then((ok) => {
+        if (ok && sup === current) dispatch({ type: 'started' });
+      });
+    }
     void current.ended.then((exit) => {
       collectGarbageSoon();
       const record: ExitRecord = { ...exit, byStop: exit.byStop || machine.phase === 'stopping' };

@@ -20,8 +20,9 @@ export interface Supervision {
   started: Promise<boolean>;
   /** Resolves when the COMMAND has exited and no member of its group is left. */
   ended: Promise<ExitRecord>;
-  /** Run a stop schedule on the group; true once everything is gone. */
-  stop(schedule?: StopSchedule): Promise<boolean>;
+  /** Run a stop schedule on the group; true once everything is gone. `asStop: false`: the
+   *  exit is not recorded as caused by a stop (the restart policy still applies). */
+  stop(schedule?: StopSchedule, options?: { asStop?: boolean }): Promise<boolean>;
   stopping(): boolean;
 }
 
@@ -32,7 +33,8 @@ export interface Adopted {
 
 /** Where the COMMAND's output goes: the fds it writes to, and a way to take in its last words. */
 export interface CommandOutput {
-  fds: [number, number];
+  /** fds 1, 2, … of the COMMAND: stdout, stderr, then any more (-1: a gap, closed). */
+  fds: number[];
   /** Called when the COMMAND has exited, before its exit is acted on. */
   drain(): void;
 }
@@ -65,8 +67,8 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
 
   // Every request runs its own schedule: a second `stop --retry KILL/5` after a first one ran
   // out must still act. Schedules running side by side only repeat idempotent signals.
-  const stop = (schedule: StopSchedule = defaultSchedule()): Promise<boolean> => {
-    stopRequested = true;
+  const stop = (schedule: StopSchedule = defaultSchedule(), options: { asStop?: boolean } = {}): Promise<boolean> => {
+    if (options.asStop !== false) stopRequested = true; // not for a COMMAND ended for not becoming ready
     return runSchedule(schedule, {
       send: (signal) => void signalGroup(group, signal, exited),
       waitGone: (ms) => waitGroupGone(group, leaderExit, () => exited, ms),

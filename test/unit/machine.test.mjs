@@ -117,6 +117,25 @@ describe('transition', () => {
     }
     for (const phase of ['starting', 'running', 'backoff', 'stopping']) assert.equal(isTerminal(phase), false);
   });
+  test('not ready on the first start: the COMMAND is stopped, then the start fails with the reason', () => {
+    const { state, trace } = drive([[{ type: 'not-ready', reason: 'not ready within 60s' }, 60000], [{ type: 'exited', exit: exit(null, 'SIGTERM', 60000, true) }, 60010]], { ...P, restart: 'always' });
+    assert.deepEqual(trace, [['stopping', ['stop-group']], ['failed', ['announce-failed', 'finish']]]);
+    assert.equal(state.failure, 'not ready within 60s');
+  });
+  test('not ready after a restart: the COMMAND is killed and the restart policy decides', () => {
+    const { state, trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'timer' }, 105],
+      [{ type: 'not-ready', reason: 'not ready within 1s' }, 1105], [{ type: 'exited', exit: exit(null, 'SIGTERM', 1000) }, 1110]]);
+    assert.deepEqual(trace.slice(3), [['starting', ['kill-command']], ['backoff', ['timer:200']]]);
+    assert.equal(state.restarts, 2);
+  });
+  test('not-ready once running, stopping or in backoff is ignored; ready after not-ready too', () => {
+    assert.deepEqual(drive([started, [{ type: 'not-ready', reason: 'x' }, 5]]).trace.at(-1), ['running', []]);
+    assert.deepEqual(drive([[{ type: 'not-ready', reason: 'x' }, 5], started]).trace.at(-1), ['stopping', []]);
+  });
+  test('a stop while a not-ready COMMAND is being stopped: still a failed start', () => {
+    const { trace } = drive([[{ type: 'not-ready', reason: 'x' }, 5], [{ type: 'stop' }, 6], [{ type: 'exited', exit: exit(null, 'SIGTERM', 6, true) }, 7]]);
+    assert.deepEqual(trace.at(-1), ['failed', ['announce-failed', 'finish']]);
+  });
   test('a timer out of turn (not in backoff) is ignored', () => {
     assert.deepEqual(drive([started, [{ type: 'timer' }, 5]]).trace.at(-1), ['running', []]);
   });
