@@ -12,7 +12,7 @@ describe('COMMANDS and FLAGS', () => {
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
       'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
-      'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'restart', 'restart-delay',
+      'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'ready', 'ready-timeout', 'restart', 'restart-delay',
       'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'user', 'verbose',
     ]);
   });

@@ -58,7 +58,7 @@ describe('validateIdentity', () => {
 // The restart policy's defaults, written out (no / 100ms / 30s / 10s / 10 / 60s).
 const LOGS = Object.freeze({ timestamps: false, maxSize: null, keep: 5, compress: false });
 const POLICY = Object.freeze({ restart: 'no', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: 10, windowMs: 60000 });
-const DEFAULTS = Object.freeze({ restart: POLICY, limits: [], chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS, clearEnv: false, logs: LOGS });
+const DEFAULTS = Object.freeze({ restart: POLICY, limits: [], chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS, clearEnv: false, logs: LOGS, readyTimeoutMs: 60000 });
 
 describe('validateStart', () => {
   test('DEFAULT_GRACE_MS is 500', () => assert.equal(DEFAULT_GRACE_MS, 500));
@@ -229,7 +229,7 @@ describe('validateStart', () => {
     });
     assert.deepEqual(list, []);
     assert.deepEqual(result, {
-      restart: POLICY, limits: [], chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100, clearEnv: false, logs: LOGS,
+      restart: POLICY, limits: [], chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100, clearEnv: false, logs: LOGS, readyTimeoutMs: 60000,
     });
   });
 
@@ -371,4 +371,26 @@ describe('parseLimit and --nice', () => {
     assert.equal(run(validateStart, { nice: '-20' }).result.nice, -20);
     assert.equal(run(validateStart, { nice: 19 }).result.nice, 19);
   });
+});
+
+describe('readiness options', () => {
+  const table = [
+    [{ ready: 'notify' }, { ready: { kind: 'notify' }, readyTimeoutMs: 60000 }, []],
+    [{ ready: 'tcp:8080' }, { ready: { kind: 'tcp', host: 'localhost', port: 8080 }, readyTimeoutMs: 60000 }, []],
+    [{ ready: 'tcp:10.0.0.1:80', readyTimeout: '5s' }, { ready: { kind: 'tcp', host: '10.0.0.1', port: 80 }, readyTimeoutMs: 5000 }, []],
+    [{ ready: 'tcp:[::1]:443' }, { ready: { kind: 'tcp', host: '::1', port: 443 }, readyTimeoutMs: 60000 }, []],
+    [{ ready: 'fd:3', readyTimeout: '90' }, { ready: { kind: 'fd', fd: 3 }, readyTimeoutMs: 90000 }, []],
+    [{ ready: 'fd:64' }, { readyTimeoutMs: 60000 }, ["invalid --ready 'fd:64': the fd must be 3 to 63 (0-2 are stdin, stdout, stderr)"]],
+    [{ ready: 'tcp:0' }, { readyTimeoutMs: 60000 }, ["invalid --ready 'tcp:0': the port must be 1 to 65535"]],
+    [{ ready: 'tcp:host:' }, { readyTimeoutMs: 60000 }, ["invalid --ready 'tcp:host:': use notify, tcp:[HOST:]PORT or fd:N"]],
+    [{ ready: 'notify', readyTimeout: '0' }, { ready: { kind: 'notify' }, readyTimeoutMs: 60000 }, ["invalid --ready-timeout '0': a duration above 0 such as 30s or 2m (a bare number is seconds)"]],
+    [{ readyTimeout: '5s' }, { readyTimeoutMs: 5000 }, ['--ready-timeout needs --ready']],
+  ];
+  for (const [opts, want, problems] of table) {
+    test(JSON.stringify(opts), () => {
+      const { result, list } = run(validateStart, opts);
+      assert.deepEqual(list, problems);
+      assert.deepEqual({ ready: result.ready, readyTimeoutMs: result.readyTimeoutMs }, { ready: undefined, ...want });
+    });
+  }
 });
