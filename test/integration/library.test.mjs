@@ -135,6 +135,8 @@ describe('Daemon with a restart policy', () => {
     process.kill(first.childPid, 'SIGKILL');
     const second = await waitFor(() => (state()?.restarts === 1 && state().state === 'running' && state().childPid !== first.childPid ? state() : null), 5000, 'a new worker');
     assert.equal(second.pid, first.pid);
+    // Its SIGHUP handler is in place once it says it is up (the grace period may pass first on a loaded machine).
+    await waitFor(() => readFileSync(log, 'utf8').includes(`worker ${second.childPid}: up`), 5000, 'the new worker up');
     process.kill(second.pid, 'SIGHUP');
     await waitFor(() => readFileSync(log, 'utf8').includes('worker: reloading configuration'), 5000, 'reload in the worker');
     const stop = await worker(['stop'], env);

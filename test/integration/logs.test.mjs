@@ -3,7 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, NODE, fdTargets, isAlive, makeHome, procStat, readJson, startedPids, waitFor } from '../helpers.mjs';
@@ -185,8 +185,10 @@ describe('a full disk', () => {
     mkdirSync(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
     mounts.push(mnt);
+    // Leave about 8 KiB free: the COMMAND fills that within a few hundred lines.
     const filler = join(mnt, 'filler');
-    writeFileSync(filler, Buffer.alloc(160 * 1024));
+    const { bavail, bsize } = statfsSync(mnt);
+    writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 8192)));
     const log = join(mnt, 'full.log');
     const { pid, childPid } = await start('full', ['--stdout', log, '--', NODE, LINES, 'tick', '1']);
     const s = await waitFor(() => {
