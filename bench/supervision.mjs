@@ -24,10 +24,10 @@ const PARALLEL = 8;
 export const HEAD = ['measurement', 'median', '[min–max]', 'ratio (same run)', 'budget'];
 
 // ---- /proc -------------------------------------------------------------------------------------
-const statusKb = (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-const rssAnon = (pid) => statusKb(pid, 'RssAnon');
-const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
-const cpuTicks = (pid) => { // utime + stime (fields 14 and 15)
+export const statusKb = (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+export const rssAnon = (pid) => statusKb(pid, 'RssAnon');
+export const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+export const cpuTicks = (pid) => { // utime + stime (fields 14 and 15)
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
@@ -42,18 +42,18 @@ const childrenOf = (pid) => {
 /** A child of `parent` other than `old` that runs /bin/sleep, else null. */
 const newSleeper = (parent, old) => childrenOf(parent).find((pid) => pid !== old && exeIs(pid, SLEEP_EXE)) ?? null;
 /** The fewest and most fds over `n` samples ~2 ms apart (a pidfd open for a moment is not a leak). */
-async function fdRange(pid, n = 50) {
+export async function fdRange(pid, n = 50) {
   const xs = [];
   for (let i = 0; i < n; i++) { xs.push(fdCount(pid)); await pause(2); }
   return { min: Math.min(...xs), max: Math.max(...xs) };
 }
 /** Sleep in steps, so SIGINT is acted on within 200 ms. */
-async function sleepFor(ms) {
+export async function sleepFor(ms) {
   for (const end = Date.now() + ms; Date.now() < end;) { checkInterrupted(); await pause(Math.min(200, end - Date.now())); }
 }
 
 // ---- daemonkit ---------------------------------------------------------------------------------
-const readState = (name) => { try { return JSON.parse(fs.readFileSync(path.join(HOME, name, 'state.json'), 'utf8')); } catch { return null; } };
+export const readState = (name) => { try { return JSON.parse(fs.readFileSync(path.join(HOME, name, 'state.json'), 'utf8')); } catch { return null; } };
 async function statusJson(name) {
   const r = await run(process.execPath, [CLI, 'status', '--name', name, '--json'], { capture: true });
   try { return JSON.parse(r.stdout); } catch { throw new Error(`daemonkit status --name ${name} --json: exit ${r.code}, ${JSON.stringify(r.stdout)} ${r.stderr.trim()}`); }
@@ -86,7 +86,7 @@ async function dkRestartLatency(delay) {
 
 // ---- PM2 ---------------------------------------------------------------------------------------
 /** Install PM2 into a temporary prefix: an object to drive it, or { error } when npm cannot install it. */
-async function installPm2() {
+export async function installPm2() {
   const dir = fs.mkdtempSync(path.join(TMP, 'pm2-'));
   // Not the npm_* variables of `npm run bench`: they would configure the nested npm.
   const env = Object.fromEntries(Object.entries(ENV).filter(([k]) => !/^npm_/i.test(k)));

@@ -30,10 +30,12 @@ export type StartResult =
 const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
 /**
  * A resident supervisor should cost little memory and keep it flat: a 1 MiB young generation
- * (V8's default grows to 16 MiB under the garbage of every restart), a small old space, and gc()
- * exposed so it can collect after a COMMAND ends (service.ts).
+ * (V8's default grows to 16 MiB under the garbage of every restart), a small old space, gc()
+ * exposed so it can collect after a COMMAND ends (service.ts), and no optimizing compiler: its
+ * code for each restart path would otherwise grow RssAnon by ~1-2 MiB over the first restarts,
+ * for code that runs once per exit (Sparkplug's baseline code stays; see docs/decisions.md).
  */
-const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc'];
+const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt'];
 /** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes);
  *  the log pipes (stdout read, write, stderr read, write) follow it. */
 const LOCK_FD = 5;

@@ -16,6 +16,10 @@ const TAIL_BYTES = 8192;
 /** Retry after a failed write: soon for a busy terminal, slowly for a full disk. */
 const RETRY_MS = 1000;
 
+/** One read buffer for every synchronous drain (they never overlap): a COMMAND's exit, which
+ *  may come a thousand times in a crash loop, allocates only what it actually reads. */
+let scratch: Buffer | null = null;
+
 export class StreamPump {
   private readonly socket: Socket;
   private partial: Buffer[] = [];
@@ -42,7 +46,7 @@ export class StreamPump {
   drain(): void {
     // Not while lines wait or the stream holds chunks it read: they come first.
     if (this.closed || this.pending || this.socket.readableLength > 0) return;
-    const buf = Buffer.allocUnsafe(65536);
+    const buf = (scratch ??= Buffer.allocUnsafe(65536));
     for (;;) {
       let n: number;
       try {
