@@ -14,7 +14,8 @@ export type DaemonErrorCode =
   | 'START_FAILED'        // the daemon or COMMAND died before it was ready
   | 'NOT_RUNNING'         // an action that needs a running service found none
   | 'STOP_TIMEOUT'        // still running after the whole stop schedule
-  | 'STATE_WRITE_FAILED'; // the state file could not be written
+  | 'STATE_WRITE_FAILED'  // the state file could not be written
+  | 'NOTIFY_FAILED';      // an sd_notify socket could not be made, read or sent to
 
 const BRAND = Symbol.for('daemonkit.DaemonError');
 

@@ -33,6 +33,7 @@ const ACTION_TABLE: Record<DaemonErrorCode, number> = {
   NOT_RUNNING: EXIT.NOT_RUNNING,
   STOP_TIMEOUT: EXIT.GENERIC,
   STATE_WRITE_FAILED: EXIT.GENERIC,
+  NOTIFY_FAILED: EXIT.GENERIC,
 };
 
 /** Exit code for an error raised while performing `action`. */
