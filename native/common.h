@@ -35,6 +35,8 @@ static inline napi_value throw_errno(napi_env env, int err, const char *syscall)
     case EAGAIN: name = "EAGAIN"; break; case EBADF: name = "EBADF"; break;
     case EINVAL: name = "EINVAL"; break; case ENOSYS: name = "ENOSYS"; break;
     case EMFILE: name = "EMFILE"; break; case ENOMEM: name = "ENOMEM"; break;
+    case ECONNREFUSED: name = "ECONNREFUSED"; break; case ENAMETOOLONG: name = "ENAMETOOLONG"; break;
+    case EADDRINUSE: name = "EADDRINUSE"; break;
   }
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_error(env, code, msg, &error);
@@ -52,5 +54,9 @@ static inline int get_int(napi_env env, napi_value v, int32_t *out) {
 napi_value spawn_daemon(napi_env env, napi_callback_info info);
 napi_value spawn_process(napi_env env, napi_callback_info info);
 napi_value wait_child(napi_env env, napi_callback_info info);
+napi_value notify_listen(napi_env env, napi_callback_info info);
+napi_value notify_receive(napi_env env, napi_callback_info info);
+napi_value notify_wake(napi_env env, napi_callback_info info);
+napi_value notify_send(napi_env env, napi_callback_info info);
 
 #endif

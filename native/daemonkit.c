@@ -8,6 +8,7 @@
  *   setCloexec              keep an inherited fd from reaching our children
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
+ *   notifyListen, notifyReceive, notifyWake, notifySend   sd_notify datagrams (notify.c)
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
@@ -153,6 +154,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "replaceFd", NULL, replace_fd, NULL, NULL, NULL, napi_default, NULL },
     { "setChildSubreaper", NULL, set_subreaper, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
+    { "notifyListen", NULL, notify_listen, NULL, NULL, NULL, napi_default, NULL },
+    { "notifyReceive", NULL, notify_receive, NULL, NULL, NULL, napi_default, NULL },
+    { "notifyWake", NULL, notify_wake, NULL, NULL, NULL, napi_default, NULL },
+    { "notifySend", NULL, notify_send, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

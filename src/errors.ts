@@ -16,6 +16,7 @@ export type DaemonErrorCode =
   | 'STOP_TIMEOUT'        // still running after the whole stop schedule
   | 'STATE_WRITE_FAILED'  // the state file could not be written
   | 'LOG_FAILED'          // the log files could not be (re)opened or written
+  | 'NOTIFY_FAILED'       // an sd_notify socket could not be made, read or sent to
   | 'UNSUPPORTED';        // the action does not apply to this kind of service
 
 const BRAND = Symbol.for('daemonkit.DaemonError');

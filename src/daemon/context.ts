@@ -1,20 +1,24 @@
 /**
  * Inside the daemon: hold the lock, write the pidfile, keep the state file, turn SIGTERM/SIGINT
- * into an aborted signal and SIGHUP into a reload, and release everything on every way out.
+ * into an aborted signal and SIGHUP into a reload, tell a service manager (sd_notify) about each,
+ * and release everything on every way out.
  */
 import { DaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
 import { writeState, type ServiceState } from '../state.js';
 import { readProcStat } from '../sys/proc.js';
+import { linkServiceManager } from './systemd.js';
 
 export interface DaemonContext {
   /** Aborted on SIGTERM or SIGINT: the daemon should finish and return. */
   signal: AbortSignal;
   readonly alive: boolean;
   pid: number;
-  /** Declare readiness (the launcher returns); idempotent. */
+  /** Declare readiness (the launcher returns; READY=1 to a service manager); idempotent. */
   ready(): void;
+  /** Tell a service manager what the daemon is doing (STATUS=…); nothing outside one. */
+  setStatus(text: string): void;
   /** Release the pidfile and lock now (also done automatically at exit). */
   release(outcome?: { failed?: boolean; error?: string }): void;
 }
@@ -30,6 +34,7 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   if (!lock) return null;
   ensureDir(paths.statefile);
   writePidfile(paths.pidfile, process.pid);
+  const manager = linkServiceManager();
   const controller = new AbortController();
   const self = readProcStat(process.pid);
   const state: ServiceState = {
@@ -48,11 +53,16 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   save({});
   let isReady = false;
   let released = false;
-  const onTerm = (): void => controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
-  const onHup = (): void => void Promise.resolve(hooks.onReload?.()).catch(() => undefined);
+  const onTerm = (): void => {
+    manager.stopping();
+    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
+  };
+  const onHup = (): void => void manager.reload(() => hooks.onReload?.()).catch(() => undefined);
   const release = (outcome: { failed?: boolean; error?: string } = {}): void => {
     if (released) return;
     released = true;
+    manager.stopping();
+    manager.close();
     const byStop = controller.signal.aborted;
     const failed = outcome.failed === true && !byStop;
     save({
@@ -77,8 +87,10 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
       if (isReady) return;
       isReady = true;
       save({ state: 'running' });
+      manager.ready();
       hooks.onReady?.();
     },
+    setStatus: (text) => manager.status(text),
     release,
   };
 }

@@ -12,8 +12,10 @@ import { serviceStatus, type ServiceStatus } from '../status.js';
 import { stopService, type StopResult } from '../stop.js';
 import type { StopSchedule } from '../schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
-import { becomeDaemon, launchSelf, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
+import { runningPid } from '../start.js';
+import { becomeDaemon, detaches, launchSelf, preparePidfile, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
+import { checkStatus } from './systemd.js';
 
 export interface DaemonOptions extends DaemonizeOptions {
   /** 0: silent (default); 1: "Starting…/Started/Stopping…/Stopped", printed by main() only. */
@@ -46,9 +48,15 @@ export abstract class Daemon {
     return this.ctx?.alive ?? false;
   }
 
-  /** Declare readiness (with `waitForReady: true`, the launcher waits for it). */
+  /** Declare readiness (with `waitForReady: true`, the launcher waits for it; READY=1 under systemd). */
   ready(): void {
     this.ctx?.ready();
+  }
+
+  /** What the daemon is doing, for a service manager (STATUS=…; nothing outside one). One line. */
+  setStatus(text: string): void {
+    checkStatus(text);
+    this.ctx?.setStatus(text);
   }
 
   private get paths() {
@@ -57,7 +65,9 @@ export abstract class Daemon {
 
   /**
    * In the launcher: start the daemon and resolve once it is ready ({started:false} if it
-   * already runs). In the daemon itself: run run() and resolve when it has returned.
+   * already runs). In the daemon itself: run run() and resolve when it has returned. Started by
+   * a service manager or as a container's init (option `detach`, detect.ts), this process is the
+   * daemon: no fork; it resolves when run() has returned ({started:false} if it already runs).
    */
   async start(): Promise<{ started: boolean; pid: number | null }> {
     if (takeWorkerMarker()) {
@@ -69,31 +79,42 @@ export abstract class Daemon {
       await this.runAsDaemon(channel);
       return { started: true, pid: process.pid };
     }
-    return launchSelf(this.options);
+    return detaches(this.options) ? launchSelf(this.options) : this.startInForeground();
   }
 
-  private async runAsDaemon(channel: DaemonChannel | null): Promise<void> {
+  /** New-style start: this process is the daemon, as with `run`, restart policy included. */
+  private async startInForeground(): Promise<{ started: boolean; pid: number | null }> {
+    preparePidfile(this.paths);
+    if (await this.runAsDaemon(null, 'start')) return { started: true, pid: process.pid };
+    return { started: false, pid: await runningPid(this.paths) };
+  }
+
+  /** false: another instance holds the lock (with `foreground: 'run'`, that throws instead). */
+  private async runAsDaemon(channel: DaemonChannel | null, foreground: 'start' | 'run' = 'run'): Promise<boolean> {
     const valid = resolveDaemonOptions(this.options);
-    if (channel && valid.start.restart.restart !== 'no') return superviseWorker(channel, valid.start, valid.paths);
+    if (valid.start.restart.restart !== 'no' && (channel || foreground === 'start')) {
+      return (await superviseWorker(channel, valid.start, valid.paths)).started;
+    }
     const hooks = { onReload: () => this.onReload() };
     let ctx: DaemonContext | null;
     if (channel) {
       ctx = becomeDaemon(channel, { ...this.options, waitForReady: true }, hooks);
     } else {
       ctx = enterDaemon(this.paths, hooks); // foreground: same lock and pidfile, no detaching
-      if (!ctx) throw new DaemonError('START_FAILED', `${this.paths.display} is already running`);
+      if (!ctx && foreground === 'run') throw new DaemonError('START_FAILED', `${this.paths.display} is already running`);
     }
-    if (!ctx) return; // another instance won the lock
+    if (!ctx) return false; // another instance won the lock
     this.ctx = ctx;
     try {
       const running = Promise.resolve().then(() => this.run(ctx.signal));
-      if (channel && !this.options.waitForReady) {
+      if (!this.options.waitForReady) {
         // Readiness = run() has started and did not fail at once.
         await Promise.race([running, new Promise((resolve) => setImmediate(resolve))]);
         ctx.ready();
       }
       await running;
       ctx.release();
+      return true;
     } catch (error) {
       if (channel) reportFailure(channel, error);
       ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
@@ -107,7 +128,7 @@ export abstract class Daemon {
     const abort = (): void => controller.abort();
     const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
     process.on('SIGTERM', abort).on('SIGINT', abort).on('SIGHUP', reload);
-    this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, release() {} };
+    this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, setStatus() {}, release() {} };
     try {
       await this.run(controller.signal);
     } finally {
@@ -164,6 +185,19 @@ export abstract class Daemon {
     return code;
   }
 
+  /** `start` from the command line: detach and report, or (new-style) be the daemon, silently. */
+  private async startAction(say: (t: string) => void): Promise<number> {
+    if (!detaches(this.options)) {
+      const r = await this.startInForeground();
+      if (!r.started) say(`Already running, pid ${r.pid ?? 'unknown'}`);
+      return EXIT.OK;
+    }
+    say('Starting…');
+    const r = await launchSelf(this.options);
+    say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
+    return EXIT.OK;
+  }
+
   private async dispatch(action: string | undefined, channel: DaemonChannel | null, say: (t: string) => void): Promise<number> {
     switch (action) {
       case 'daemon':
@@ -172,12 +206,8 @@ export abstract class Daemon {
       case 'worker':
         await this.runWorker();
         return EXIT.OK;
-      case 'start': {
-        say('Starting…');
-        const r = await launchSelf(this.options);
-        say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
-        return EXIT.OK;
-      }
+      case 'start':
+        return this.startAction(say);
       case 'stop': {
         say('Stopping…');
         const r = await this.stop();
@@ -187,10 +217,7 @@ export abstract class Daemon {
       case 'restart': {
         say('Stopping…');
         await this.stop();
-        say('Starting…');
-        const r = await launchSelf(this.options);
-        say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
-        return EXIT.OK;
+        return this.startAction(say);
       }
       case 'status': {
         const s = this.status();

@@ -2,7 +2,8 @@
  * daemonize(): detach the running program. In the launcher it never resolves — it starts a
  * copy of this program as a daemon (fork, setsid, fork: daemon(7)), waits until that copy is
  * ready, sets process.exitCode, and lets the launcher end. In the daemon it resolves with the
- * daemon's context, once detached, locked and with its pidfile written.
+ * daemon's context, once detached, locked and with its pidfile written. Under a service manager
+ * or as a container's init (detect.ts) it does not detach: it resolves at once, in the foreground.
  */
 import { attachDaemon, type DaemonChannel } from '../detach/attach.js';
 import { launchDaemon, type LaunchOutcome } from '../detach/launch.js';
@@ -14,10 +15,16 @@ import { servicePaths, type ServicePaths } from '../paths.js';
 import { ensureDir, refuseOddPidfile, refuseUnsafePidfile } from '../pidfile.js';
 import { runningPid } from '../start.js';
 import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
+import { shouldDetach, type DetachOption } from './detect.js';
 
 export interface DaemonizeOptions extends StartOptions {
   /** Wait for an explicit ready() instead of declaring readiness as soon as the daemon runs. */
   waitForReady?: boolean;
+  /**
+   * 'auto' (default): detach unless started by a service manager or as a container's init
+   * (see detect.ts); true: always detach; false: never (the daemon runs in the foreground).
+   */
+  detach?: DetachOption;
   /** Told how the launch went, in the launcher (daemonize() itself never resolves there). */
   onLaunched?(outcome: LaunchResult): void;
 }
@@ -33,7 +40,7 @@ export interface DaemonPayload {
 }
 
 /** Validate once: every problem in one BAD_OPTION error. */
-export function resolveDaemonOptions(options: DaemonizeOptions): { paths: ServicePaths; start: ReturnType<typeof validateStart> } {
+export function resolveDaemonOptions(options: DaemonizeOptions): { paths: ServicePaths; start: ReturnType<typeof validateStart>; detach: DetachOption } {
   const problems = new Problems();
   validateIdentity(options, problems);
   const start = validateStart(options, problems);
@@ -41,18 +48,30 @@ export function resolveDaemonOptions(options: DaemonizeOptions): { paths: Servic
     // Without a restart policy there is no supervisor: the daemon writes its own stdout.
     problems.add('logTimestamps and logMaxSize need a restart policy (a supervising daemon owns the log files); without one, the daemon writes its own output');
   }
+  const detach = options.detach ?? 'auto';
+  if (detach !== 'auto' && detach !== true && detach !== false) problems.add(`invalid detach '${String(detach)}': use 'auto', true or false`);
   if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '), { problems: problems.list });
   const paths = servicePaths({ ...(options.name ? { name: options.name } : {}), ...(options.pidfile ? { pidfile: options.pidfile } : {}) });
-  return { paths, start };
+  return { paths, start, detach };
+}
+
+/** Whether `start` detaches here: the option, or for 'auto' the new-style rule (detect.ts). */
+export function detaches(options: DaemonizeOptions): boolean {
+  return shouldDetach(resolveDaemonOptions(options).detach);
+}
+
+/** Refuse a pidfile that is not a regular file or that others could have written; make its directory. */
+export function preparePidfile(paths: ServicePaths): void {
+  refuseOddPidfile(paths.pidfile);
+  refuseUnsafePidfile(paths.pidfile);
+  ensureDir(paths.pidfile);
 }
 
 /** Launcher side: start a copy of this program as the daemon and wait for it to be ready. */
 export async function launchSelf(options: DaemonizeOptions): Promise<{ started: boolean; pid: number | null }> {
   const { paths, start } = resolveDaemonOptions(options);
   if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
-  refuseOddPidfile(paths.pidfile);
-  refuseUnsafePidfile(paths.pidfile);
-  ensureDir(paths.pidfile);
+  preparePidfile(paths);
   ensureDir(paths.statefile);
   const stdout = start.stdout ?? paths.logfile;
   const payload: DaemonPayload = { paths, chdir: start.chdir, umask: start.umask };
@@ -117,8 +136,11 @@ export function daemonize(options: DaemonizeOptions, hooks: ContextHooks = {}): 
     // The copy that lost the lock race has nothing to do: it ends once its loop drains.
     return ctx ? Promise.resolve(ctx) : new Promise<never>(() => undefined);
   }
-  return launchSelf(options).then(
+  const launched = async (): Promise<{ started: boolean; pid: number | null } | DaemonContext> =>
+    detaches(options) ? launchSelf(options) : stayInForeground(options, hooks);
+  return launched().then(
     (result) => {
+      if ('signal' in result) return result; // in the foreground: we are the daemon
       options.onLaunched?.({ ok: true, ...result });
       process.exitCode = 0;
       return new Promise<never>(() => undefined);
@@ -130,4 +152,14 @@ export function daemonize(options: DaemonizeOptions, hooks: ContextHooks = {}): 
       return new Promise<never>(() => undefined);
     },
   );
+}
+
+/** New-style: this process is the daemon, no fork. A context, or how it went when it runs already. */
+async function stayInForeground(options: DaemonizeOptions, hooks: ContextHooks): Promise<DaemonContext | { started: false; pid: number | null }> {
+  const { paths } = resolveDaemonOptions(options);
+  preparePidfile(paths);
+  const ctx = enterDaemon(paths, hooks);
+  if (!ctx) return { started: false, pid: await runningPid(paths) };
+  if (!options.waitForReady) ctx.ready();
+  return ctx;
 }

@@ -2,13 +2,18 @@
  * A Daemon with a restart policy: the daemon process supervises a worker copy of the program
  * (the same node flags, script and arguments, marked DAEMONKIT_WORKER) that runs run(), and
  * restarts it by the policy — exactly what `daemonkit start --restart` does for a COMMAND.
+ * Detached (a launcher waits on `channel`) or in the foreground (new-style: channel null).
+ * A service manager hears from this process, the main one: READY=1 once the worker counts as
+ * started, STOPPING=1, RELOADING=1/READY=1 around passing SIGHUP on, and the watchdog pings.
  */
 import type { DaemonChannel } from '../detach/attach.js';
+import type { DaemonError } from '../errors.js';
 import type { ValidStart } from '../options.js';
 import type { ServicePaths } from '../paths.js';
 import type { CommandSpec } from '../spec.js';
 import { reportTo, runService } from '../supervisor/service.js';
 import type { DaemonPayload } from './daemonize.js';
+import { linkServiceManager } from './systemd.js';
 
 export const WORKER_MARKER = 'DAEMONKIT_WORKER';
 
@@ -19,26 +24,40 @@ export function takeWorkerMarker(env: NodeJS.ProcessEnv = process.env): boolean 
   return worker;
 }
 
-export async function superviseWorker(channel: DaemonChannel, valid: ValidStart, paths: ServicePaths): Promise<void> {
-  const payload = channel.payload as DaemonPayload;
-  const stdout = valid.stdout ?? paths.logfile;
+/** Resolves once the service has ended; `started: false` when another instance held the lock. */
+export async function superviseWorker(channel: DaemonChannel | null, valid: ValidStart, paths: ServicePaths): Promise<{ started: boolean }> {
+  const payload = channel ? (channel.payload as DaemonPayload) : { chdir: process.cwd(), umask: currentUmask() };
+  const manager = linkServiceManager(); // before the worker's environment is copied from ours
+  // In the foreground the worker writes where we do (the journal), as under `run`.
+  const stdout = channel ? valid.stdout ?? paths.logfile : null;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   env[WORKER_MARKER] = '1';
   const spec: CommandSpec = {
     command: [process.execPath, ...process.execArgv, '--', ...process.argv.slice(1)],
-    chdir: payload.chdir, umask: payload.umask, stdin: valid.stdin, stdout, stderr: valid.stderr ?? stdout,
+    chdir: payload.chdir, umask: payload.umask, stdin: valid.stdin, stdout, stderr: channel ? valid.stderr ?? stdout : null,
     env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
     ...(valid.limits.length ? { limits: valid.limits } : {}),
     ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
     ...(valid.logs.timestamps || valid.logs.maxSize !== null ? { logs: valid.logs } : {}),
   };
-  const service = runService(paths, spec, reportTo(channel), undefined, { ownStderr: true });
-  const stop = (): void => service.requestStop();
-  const reload = (): void => {
-    const pid = service.supervision()?.child.pid;
-    if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
+  const tell = channel ? reportTo(channel) : null;
+  const outcome: { failure: DaemonError | null; already: boolean } = { failure: null, already: false };
+  const service = runService(paths, spec, (event) => {
+    tell?.(event);
+    if (event.type === 'running') manager.ready();
+    else if (event.type === 'start-failed') outcome.failure = event.error;
+    else if (event.type === 'already-running') outcome.already = true;
+  }, undefined, { ownStderr: Boolean(channel) });
+  const stop = (): void => {
+    manager.stopping();
+    service.requestStop();
   };
+  const reload = (): void =>
+    void manager.reload(() => {
+      const pid = service.supervision()?.child.pid;
+      if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
+    }).catch(() => undefined);
   const reopen = (): void => service.reopenLogs();
   process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGQUIT', stop).on('SIGHUP', reload).on('SIGUSR1', reopen);
   service.handlingSignals();
@@ -46,5 +65,16 @@ export async function superviseWorker(channel: DaemonChannel, valid: ValidStart,
     await service.done;
   } finally {
     process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGQUIT', stop).off('SIGHUP', reload).off('SIGUSR1', reopen);
+    manager.stopping();
+    manager.close();
   }
+  if (outcome.failure && !channel) throw outcome.failure; // the launcher was told; in the foreground, our caller is
+  return { started: !outcome.already };
+}
+
+/** The umask we run with (reading it means setting it: put it straight back). */
+function currentUmask(): number {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
 }

@@ -19,6 +19,15 @@ export interface ExecSpec {
   nice?: number;       // setpriority(PRIO_PROCESS): absolute nice value
 }
 
+/** One datagram received on a notify socket, with the sender's credentials from the kernel. */
+export interface NotifyDatagram {
+  pid: number;         // 0 when the sender is outside our PID namespace
+  uid: number;
+  gid: number;
+  data: Buffer;
+  truncated: boolean;  // longer than 4096 bytes (systemd's limit): cut short
+}
+
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean): boolean;
   ofdTest(fd: number): boolean;
@@ -33,6 +42,10 @@ interface NativeBinding {
   replaceFd(from: number, to: number): void;
   setChildSubreaper(): void;
   reap(pid: number): boolean;
+  notifyListen(path: string): { fd: number; wake: number };
+  notifyReceive(fd: number, wake: number): Promise<NotifyDatagram[] | null>;
+  notifyWake(wake: number): void;
+  notifySend(address: string, text: string): void;
 }
 
 const load = createRequire(import.meta.url);
@@ -67,3 +80,17 @@ export const replaceFd = (from: number, to: number): void => native.replaceFd(fr
 export const setChildSubreaper = (): void => native.setChildSubreaper();
 /** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */
 export const reap = (pid: number): boolean => native.reap(pid);
+/**
+ * An AF_UNIX datagram socket bound to `path` ("/…", or "@name" in the abstract namespace), with
+ * SO_PASSCRED so every datagram carries its sender's pid; and `wake`, an eventfd that ends waits.
+ */
+export const notifyListen = (path: string): { fd: number; wake: number } => native.notifyListen(path);
+/**
+ * Wait (poll() in the thread pool, no timer) for datagrams, then resolve with every one queued.
+ * Resolves null once `wake` was signalled: the caller may then close both fds.
+ */
+export const notifyReceive = (fd: number, wake: number): Promise<NotifyDatagram[] | null> => native.notifyReceive(fd, wake);
+/** Signal `wake`: a pending notifyReceive, and every later one, resolves null. */
+export const notifyWake = (wake: number): void => native.notifyWake(wake);
+/** Send one datagram to "/path" or "@abstract", as sd_notify(3) does (blocks only on a full queue). */
+export const notifySend = (address: string, text: string): void => native.notifySend(address, text);

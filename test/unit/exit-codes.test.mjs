@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EXIT, exitCodeFor } from '../../dist/exit-codes.js';
 
-const ACTIONS = ['start', 'stop', 'restart', 'reload', 'run'];
+const ACTIONS = ['start', 'stop', 'restart', 'reload', 'run', 'reopen', 'logs'];
 
 // Expected code per error code for every action except status (the LSB action table).
 const ACTION_EXPECTED = {
@@ -19,6 +19,9 @@ const ACTION_EXPECTED = {
   NOT_RUNNING: 7,
   STOP_TIMEOUT: 1,
   STATE_WRITE_FAILED: 1,
+  NOTIFY_FAILED: 1,
+  LOG_FAILED: 1,
+  UNSUPPORTED: 3,
 };
 const CODES = Object.keys(ACTION_EXPECTED);
 

@@ -1,0 +1,173 @@
+/**
+ * The receiving side of sd_notify: an AF_UNIX datagram socket in a private (0700) directory, as
+ * a service manager offers it through NOTIFY_SOCKET. Every message comes with its sender's pid,
+ * from the kernel (SO_PASSCRED), so the caller can accept only its service's processes (systemd's
+ * NotifyAccess=main|all); the listener itself filters nothing.
+ *
+ *   const listener = NotifyListener.open();
+ *   spawn(…, { env: { NOTIFY_SOCKET: listener.path } });
+ *   for await (const { pid, message } of listener) if (pid === child.pid && message.ready) …
+ *   listener.close();   // or `break`: the iteration closes it
+ *
+ * Waiting is a poll() in libuv's thread pool (one thread per listener while a receive is
+ * pending, like the pidfd waits), not a timer. close() wakes that wait through an eventfd, so
+ * it ends at once; until then a pending receive keeps the event loop alive, like a listening
+ * server. A listener still open at process exit is closed then (a pending receive would
+ * otherwise hold up libuv's exit-time join of its thread pool, and the socket file would stay).
+ */
+import { closeSync, mkdtempSync, rmdirSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DaemonError } from '../errors.js';
+import { notifyListen, notifyReceive, notifyWake, type NotifyDatagram } from '../sys/native.js';
+import { parseNotify, type NotifyMessage } from './protocol.js';
+
+export interface NotifyEvent {
+  /** The sending process, as the kernel saw it (0: outside our PID namespace). */
+  pid: number;
+  uid: number;
+  gid: number;
+  /** The datagram as sent, and parsed. */
+  text: string;
+  message: NotifyMessage;
+}
+
+export interface NotifyListenerOptions {
+  /** Where the private directory is made (default: the OS temp dir). The socket's whole path must fit in 107 bytes. */
+  parent?: string;
+}
+
+/** sun_path holds 108 bytes, one of them the final NUL. */
+const MAX_PATH = 107;
+
+// Close what is left open at exit: the socket files go, and a pending receive is woken (libuv
+// joins its pool threads at exit, and would wait for it forever).
+const open = new Set<NotifyListener>();
+let exitHook = false;
+function closeAllAtExit(): void {
+  for (const listener of open) listener.close();
+}
+
+export class NotifyListener implements AsyncIterable<NotifyEvent> {
+  /** The socket's path: what NOTIFY_SOCKET should say. */
+  readonly path: string;
+  /** The private directory holding it (0700, ours). */
+  readonly dir: string;
+  private readonly fd: number;
+  private readonly wake: number;
+  private isClosed = false;
+  private inflight: Promise<unknown> | null = null;
+  private fdsOpen = true;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(dir: string, path: string, fds: { fd: number; wake: number }) {
+    this.dir = dir;
+    this.path = path;
+    this.fd = fds.fd;
+    this.wake = fds.wake;
+  }
+
+  /** Make the private directory and bind the socket in it. Throws NOTIFY_FAILED. */
+  static open(options: NotifyListenerOptions = {}): NotifyListener {
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(options.parent ?? tmpdir(), 'dk-notify-')); // mode 0700
+    } catch (error) {
+      throw new DaemonError('NOTIFY_FAILED', `cannot make a directory for the notify socket: ${(error as Error).message}`, {}, { cause: error });
+    }
+    const path = join(dir, 'notify');
+    try {
+      if (Buffer.byteLength(path) > MAX_PATH) throw new Error(`the path ${path} is longer than ${MAX_PATH} bytes`);
+      const listener = new NotifyListener(dir, path, notifyListen(path));
+      open.add(listener);
+      if (!exitHook) process.on('exit', closeAllAtExit);
+      exitHook = true;
+      return listener;
+    } catch (error) {
+      removeQuietly(path, dir);
+      throw new DaemonError('NOTIFY_FAILED', `cannot listen for notifications: ${(error as Error).message}`, { path }, { cause: error });
+    }
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * The next messages: waits until at least one arrives, then resolves with all that are
+   * queued, oldest first. null once the listener is closed. Calls made while one is pending
+   * queue up behind it. Datagrams over 4096 bytes are dropped, as systemd drops them.
+   */
+  receive(): Promise<NotifyEvent[] | null> {
+    const next = this.tail.then(() => this.receiveNow());
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async receiveNow(): Promise<NotifyEvent[] | null> {
+    for (;;) {
+      if (this.isClosed) return null;
+      const pending = notifyReceive(this.fd, this.wake);
+      this.inflight = pending;
+      let batch: NotifyDatagram[] | null;
+      try {
+        batch = await pending;
+      } catch (error) {
+        throw new DaemonError('NOTIFY_FAILED', `cannot receive notifications on ${this.path}: ${(error as Error).message}`, { path: this.path }, { cause: error });
+      } finally {
+        this.inflight = null;
+        if (this.isClosed) this.closeFds();
+      }
+      if (batch === null) return null;
+      const events = batch.filter((d) => !d.truncated).map(toEvent);
+      if (events.length > 0) return events;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<NotifyEvent, void, undefined> {
+    try {
+      for (;;) {
+        const batch = await this.receive();
+        if (!batch) return;
+        yield* batch;
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /**
+   * Stop listening: remove the socket and its directory (senders now get ENOENT), end a pending
+   * receive (it resolves null) and close the fds once it has. Idempotent.
+   */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    notifyWake(this.wake);
+    open.delete(this);
+    removeQuietly(this.path, this.dir);
+    if (!this.inflight) this.closeFds(); // else when the pending poll() has returned
+  }
+
+  private closeFds(): void {
+    if (!this.fdsOpen) return;
+    this.fdsOpen = false;
+    closeSync(this.fd);
+    closeSync(this.wake);
+  }
+}
+
+function toEvent(d: NotifyDatagram): NotifyEvent {
+  const text = d.data.toString('utf8');
+  return { pid: d.pid, uid: d.uid, gid: d.gid, text, message: parseNotify(text) };
+}
+
+function removeQuietly(path: string, dir: string): void {
+  for (const remove of [() => unlinkSync(path), () => rmdirSync(dir)]) {
+    try {
+      remove();
+    } catch {
+      // already gone
+    }
+  }
+}
