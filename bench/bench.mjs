@@ -11,7 +11,9 @@
 // The bench is a child subreaper: the daemons it starts are re-parented to it, and it reaps them by
 // pid as soon as they exit (never waitpid(-1), never a pid that child_process spawned).
 // Then the supervision part (bench/supervision.mjs: restarts, memory, idle CPU, 200 services, PM2),
-// which uses the helpers exported here; both parts go into one report.
+// which uses the helpers exported here, and the logs part (bench/logs.mjs: log throughput, the
+// supervisor's CPU per GiB and memory during a 1 GiB flood, PM2); all parts go into one report.
+// BENCH_ONLY=logs runs the logs part alone and prints it (docs/benchmarks.md is left as it is).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { supervision } from './supervision.mjs';
+import { logs } from './logs.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
@@ -274,6 +277,12 @@ const gitRev = () => { try { return execFileSync('git', ['-C', ROOT, 'describe',
 // ---- main --------------------------------------------------------------------------------------
 async function main() {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build first`);
+  if (process.env.BENCH_ONLY === 'logs') {
+    console.log('logs (bench/logs.mjs) only; docs/benchmarks.md is not written:');
+    const lg = await logs();
+    console.log(`\n${textTable(lg.rows, lg.head)}\n\n${lg.notes.join('\n')}`);
+    return;
+  }
   if (!HAVE_SSD) console.log(`start-stop-daemon is not installed (${SSD} missing): its rows are left out.`);
   console.log(`daemonkit bench: ${ROUNDS} rounds + 1 warm-up, ${contenders.length} contenders per round`);
   const samples = {};
@@ -299,6 +308,10 @@ async function main() {
   console.log('\nsupervision (bench/supervision.mjs):');
   const sup = await supervision(med);
   console.log(`\n${textTable(sup.rows, sup.head)}\n\n${sup.notes.join('\n')}`);
+
+  console.log('\nlogs (bench/logs.mjs):');
+  const lg = await logs();
+  console.log(`\n${textTable(lg.rows, lg.head)}\n\n${lg.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), `# Benchmarks
@@ -338,6 +351,16 @@ ${sup.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(sup.rows, sup.head)}
 
 - ${sup.notes.join('\n- ')}
+
+## Logs
+
+Measured by bench/logs.mjs in the same run, after the supervision part.
+
+${lg.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(lg.rows, lg.head)}
+
+- ${lg.notes.join('\n- ')}
 `);
   console.log('\nwrote docs/benchmarks.md');
 }

@@ -38,5 +38,7 @@ export interface SupervisorPayload {
     lockFd: number; adopted: { pid: number }; pipes: { stdout: [number, number] | null; stderr: [number, number] | null };
     /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
     readyFd?: number;
+    /** The notify socket the launcher made (--ready notify). */
+    notify?: { fd: number; wake: number; path: string; dir: string };
   };
 }

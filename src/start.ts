@@ -3,7 +3,7 @@
  * exec the COMMAND, so `--grace 0` returns without waiting for node to boot in the daemon. The
  * supervisor inherits the lock fd, and the pidfile names it before we return.
  */
-import { closeSync, watch } from 'node:fs';
+import { closeSync, rmSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
 import { DaemonError } from './errors.js';
@@ -19,6 +19,8 @@ import { execSpecFor, openStdin } from './supervisor/child.js';
 import { openAppend } from './detach/launch.js';
 import { createPipes } from './logs/capture.js';
 import { readyFdLayout } from './supervisor/readiness.js';
+import { openNotifyListener } from './supervisor/notify-hub.js';
+import type { NotifyHandle } from './notify/listener.js';
 import { makePipe, pidfdOpen, pidfdWait } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
@@ -87,6 +89,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
   const lock = acquirePidLock(paths.lockfile);
   if (!lock) return alreadyRunning(paths);
   const owned: number[] = [];
+  let notifyHandle: NotifyHandle | null = null;
   try {
     // A COMMAND left running by a supervisor that was killed must not get a twin.
     const recorded = readState(paths.statefile);
@@ -107,6 +110,11 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     const readyPipe = spec.ready?.kind === 'fd' ? makePipe() : null;
     if (readyPipe) owned.push(...readyPipe);
     const readyFds = readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
+    // --ready notify: the socket exists before the first COMMAND runs; the supervisor adopts it.
+    notifyHandle = spec.ready?.kind === 'notify' ? openNotifyListener(paths.dir).handOver() : null;
+    if (notifyHandle) owned.push(notifyHandle.fd, notifyHandle.wake);
+    const commandSpec = notifyHandle ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: notifyHandle.path } } : spec;
+    const readyExtra = readyPipe ? [readyPipe[0]] : notifyHandle ? [notifyHandle.fd, notifyHandle.wake] : [];
     let spawned = false;
     let supervisorPid = 0;
     const outcome = await launchDaemon({
@@ -117,8 +125,8 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       stdout: '/dev/null',
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
       stderr: spec.stderr ?? '/dev/null',
-      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...(readyPipe ? [readyPipe[0]] : [])],
-      command: execSpecFor(spec, [stdin, outWrite, errWrite, ...readyFds]),
+      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...readyExtra],
+      command: execSpecFor(commandSpec, [stdin, outWrite, errWrite, ...readyFds]),
       onSpawned({ pid, commandPid }) {
         spawned = true;
         supervisorPid = pid;
@@ -143,6 +151,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
           lockFd: LOCK_FD, adopted: { pid: commandPid! },
           pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },
           ...(readyPipe ? { readyFd: LOCK_FD + 5 } : {}),
+          ...(notifyHandle ? { notify: { ...notifyHandle, fd: LOCK_FD + 5, wake: LOCK_FD + 6 } } : {}),
         },
       }),
       awaitReport: spec.graceMs > 0 || spec.ready !== undefined,
@@ -155,6 +164,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       // A supervisor that reported the failure is on its way out: a failed start returns once
       // it is gone (and with it the lock), so a retry right after finds nothing in its way.
       if (supervisorPid) await waitForExit(supervisorPid, 2000);
+      if (notifyHandle) rmSync(notifyHandle.dir, { recursive: true, force: true }); // the supervisor may never have adopted it
       throw error;
     });
     if (outcome.kind === 'running') return alreadyRunning(paths);

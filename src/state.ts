@@ -40,6 +40,8 @@ export interface ServiceState {
   /** The options the service was started with, so `restart` can start it the same way. */
   spec?: Record<string, unknown>;
   error?: string;
+  /** The COMMAND's last STATUS= (sd_notify), with --ready notify. */
+  notifyStatus?: string;
   /** What keeps the logs from being written right now (disk full, file unwritable). */
   logError?: string;
   /** When the log files were last reopened (SIGUSR1 / `daemonkit reopen`), ms since the epoch. */

@@ -29,6 +29,8 @@ export interface ServiceStatus {
   reason: string | null;
   /** What keeps its logs from being written, while running. */
   logError: string | null;
+  /** The COMMAND's own status line (sd_notify STATUS=), while running. */
+  statusText: string | null;
 }
 
 function rssOf(pid: number | null | undefined): number | null {
@@ -83,5 +85,6 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     pidfile: paths.pidfile,
     reason,
     logError: insp.running && st?.pid === insp.pid ? st.logError ?? null : null,
+    statusText: insp.running && st?.pid === insp.pid ? st.notifyStatus ?? null : null,
   };
 }

@@ -40,6 +40,7 @@ export function statusLine(s: ServiceStatus): string {
     if (s.uptimeMs !== null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
     if (s.rssBytes !== null) parts.push(`memory ${formatBytes(s.rssBytes)}`);
     if (s.restarts > 0) parts.push(`${s.restarts} restart${s.restarts === 1 ? '' : 's'}`);
+    if (s.statusText) parts.push(`status: ${s.statusText}`);
     return parts.join(', ') + (s.logError ? `; log error: ${s.logError}` : '');
   }
   const words: Record<string, string> = {

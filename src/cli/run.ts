@@ -13,28 +13,37 @@ import { runService } from '../supervisor/service.js';
 import { startReaper } from '../supervisor/reaper.js';
 import { setChildSubreaper } from '../sys/native.js';
 import { defaultSchedule } from '../schedule.js';
+import { linkServiceManager } from '../daemon/systemd.js';
 
 export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
+  // Under systemd (Type=notify) we are the main process: we say READY=1, STOPPING=1 and ping the
+  // watchdog; the COMMAND does not inherit NOTIFY_SOCKET (with --ready notify it gets ours).
+  const manager = linkServiceManager();
   const spec = buildCommandSpec(command, opts, paths, { foreground: true });
   let failure = 0;
   let already = false;
   const service = runService(paths, spec, (event) => {
+    if (event.type === 'running') manager.ready();
     if (event.type === 'already-running') already = true;
     if (event.type === 'start-failed') {
       process.stderr.write(`daemonkit: ${event.error.message}\n`);
       failure = exitCodeFor('run', event.error.code);
     }
-  }, undefined, { subreaper: true });
+  }, undefined, { subreaper: true, forwardNotify: (text) => manager.relay(text) });
   // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit stop`
   // left its own schedule).
-  const onStop = (signal: NodeJS.Signals) => (): void => service.requestStop(defaultSchedule(10, signal));
+  const onStop = (signal: NodeJS.Signals) => (): void => {
+    manager.stopping();
+    service.requestStop(defaultSchedule(10, signal));
+  };
   const forward = (signal: NodeJS.Signals) => (): void => {
     const pid = service.supervision()?.child.pid;
     if (pid) process.kill(pid, signal);
   };
   const handlers: [NodeJS.Signals, () => void][] = [
     ['SIGTERM', onStop('SIGTERM')], ['SIGINT', onStop('SIGINT')], ['SIGQUIT', onStop('SIGQUIT')],
-    ['SIGHUP', forward('SIGHUP')], ['SIGUSR2', forward('SIGUSR2')],
+    // A reload: RELOADING=1 … READY=1 around it, unless the COMMAND speaks sd_notify itself.
+    ['SIGHUP', spec.ready?.kind === 'notify' ? forward('SIGHUP') : () => void manager.reload(forward('SIGHUP'))], ['SIGUSR2', forward('SIGUSR2')],
     // SIGUSR1 is the COMMAND's, unless `daemonkit reopen` left its request first.
     ['SIGUSR1', () => (service.takeReopenRequest() ? service.reopenLogs() : forward('SIGUSR1')())],
   ];
@@ -56,5 +65,7 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
     stopReaper();
+    manager.stopping();
+    manager.close();
   }
 }

@@ -11,6 +11,7 @@
  */
 import { DaemonError } from '../errors.js';
 import { monotonicUsec, sendNotify, takeNotifyEnv } from '../notify/client.js';
+import { notifySend as notifySendRaw } from '../sys/native.js';
 import type { NotifyFields } from '../notify/protocol.js';
 
 export interface ServiceManagerLink {
@@ -27,6 +28,9 @@ export interface ServiceManagerLink {
   reload(reload: () => unknown): Promise<void>;
   /** STATUS=text. Throws BAD_OPTION for a newline or NUL (the protocol's separators), active or not. */
   status(text: string): void;
+  /** Pass on a supervised COMMAND's own message (`run --ready notify`), without READY and
+   *  MAINPID: readiness is ours to say (after the grace period or its READY=1), and the main pid is us. */
+  relay(text: string): void;
   /** Stop the watchdog pings (at release). */
   close(): void;
 }
@@ -89,6 +93,16 @@ export function linkServiceManager(env: NodeJS.ProcessEnv = process.env, pid: nu
     },
     status(text) {
       send({ STATUS: checkStatus(text) });
+    },
+    relay(text) {
+      const lines = text.split('\n').filter((line) => line !== '' && !/^(READY|MAINPID)=/.test(line));
+      if (socket && lines.length > 0) {
+        try {
+          notifySendRaw(socket, lines.join('\n'));
+        } catch {
+          // best effort, as above
+        }
+      }
     },
     close() {
       if (watchdog) clearInterval(watchdog);

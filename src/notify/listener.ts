@@ -32,6 +32,14 @@ export interface NotifyEvent {
   message: NotifyMessage;
 }
 
+/** A listener's fds and place, to hand from one process to another. */
+export interface NotifyHandle {
+  fd: number;
+  wake: number;
+  path: string;
+  dir: string;
+}
+
 export interface NotifyListenerOptions {
   /** Where the private directory is made (default: the OS temp dir). The socket's whole path must fit in 107 bytes. */
   parent?: string;
@@ -87,6 +95,30 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
       removeQuietly(path, dir);
       throw new DaemonError('NOTIFY_FAILED', `cannot listen for notifications: ${(error as Error).message}`, { path }, { cause: error });
     }
+  }
+
+  /**
+   * A listener made in another process (the launcher) for us: its fds, inherited, and where it
+   * lives. We remove the socket when we close it.
+   */
+  static adopt(handle: NotifyHandle): NotifyListener {
+    const listener = new NotifyListener(handle.dir, handle.path, { fd: handle.fd, wake: handle.wake });
+    open.add(listener);
+    if (!exitHook) process.on('exit', closeAllAtExit);
+    exitHook = true;
+    return listener;
+  }
+
+  /**
+   * Give the socket to a process we start (it adopts it): the caller passes these fds on and then
+   * closes its copies; this object forgets them and no longer removes the socket at our exit.
+   */
+  handOver(): NotifyHandle {
+    if (this.isClosed || this.inflight) throw new DaemonError('NOTIFY_FAILED', `the notify socket ${this.path} is closed or in use: it cannot be handed over`);
+    this.isClosed = true;
+    this.fdsOpen = false;
+    open.delete(this);
+    return { fd: this.fd, wake: this.wake, path: this.path, dir: this.dir };
   }
 
   get closed(): boolean {

@@ -56,3 +56,27 @@ export function prepareReadiness(spec: CommandSpec, inheritedRead?: number): Rea
   };
   return readiness;
 }
+
+export interface ReadyDeadline {
+  /** EXTEND_TIMEOUT_USEC: wait at least `ms` more from now. */
+  extend(ms: number): void;
+  stop(): void;
+}
+
+/** --ready-timeout: call `onTimeout` unless stopped first; extensible, as systemd's is. */
+export function readyDeadline(timeoutMs: number, onTimeout: () => void): ReadyDeadline {
+  let due = Date.now() + timeoutMs;
+  let timer: NodeJS.Timeout | null = setTimeout(onTimeout, timeoutMs);
+  return {
+    extend(ms) {
+      if (!timer || Date.now() + ms <= due) return;
+      clearTimeout(timer);
+      due = Date.now() + ms;
+      timer = setTimeout(onTimeout, ms);
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

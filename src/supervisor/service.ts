@@ -18,7 +18,9 @@ import { initialState, transition, type Effect, type MachineEvent } from './mach
 import { DEFAULT_POLICY, type RestartPolicy } from './policy.js';
 import { startCommand, type Adopted, type Supervision } from './supervise.js';
 import { createPipes, LogCapture, type CapturePipes } from '../logs/capture.js';
-import { prepareReadiness, type Readiness } from './readiness.js';
+import { prepareReadiness, readyDeadline, type Readiness } from './readiness.js';
+import { NotifyHub, openNotifyListener } from './notify-hub.js';
+import { NotifyListener, type NotifyHandle } from '../notify/listener.js';
 import { describeReady } from './ready.js';
 
 export type ServiceEvent =
@@ -62,6 +64,8 @@ export interface Inherited {
   pipes: CapturePipes;
   /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
   readyFd?: number;
+  /** The service's notify socket (--ready notify), made before the first COMMAND. */
+  notify?: NotifyHandle;
 }
 
 /**
@@ -100,7 +104,7 @@ export function runService(
   spec: CommandSpec,
   notify: (event: ServiceEvent) => void,
   inherited?: Inherited,
-  options: { subreaper?: boolean; ownStderr?: boolean } = {},
+  options: { subreaper?: boolean; ownStderr?: boolean; forwardNotify?: (text: string) => void } = {},
 ): ServiceRun {
   const policy: RestartPolicy = spec.restart ?? DEFAULT_POLICY;
   let machine = initialState();
@@ -109,6 +113,8 @@ export function runService(
   let schedule: StopSchedule = defaultSchedule();
   let lastExit: ExitRecord | null = null;
   let capture: LogCapture | null = null;
+  let hub: NotifyHub | null = null;
+  let extendReady: (ms: number) => void = () => undefined;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -190,7 +196,9 @@ export function runService(
     try {
       const output = capture!;
       readiness = prepareReadiness(spec, adopted ? inherited?.readyFd : undefined);
-      current = startCommand(spec, { fds: [...output.commandFds(), ...readiness.fds], drain: () => output.drain() }, adopted, options);
+      // Every COMMAND of the service gets the same NOTIFY_SOCKET (the first got it from the launcher).
+      const commandSpec = hub ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: hub.path } } : spec;
+      current = startCommand(commandSpec, { fds: [...output.commandFds(), ...readiness.fds], drain: () => output.drain() }, adopted, options);
     } catch (error) {
       readiness?.cancel();
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
@@ -209,20 +217,21 @@ export function runService(
     sup = current;
     save({ childPid: current.child.pid, childPgid: current.group.pgid, childStartTime: current.group.leaderStartTime, childStartedAt: current.startedAt });
     readiness.spawned();
-    if (readiness.watch) {
+    const watch = readiness.watch ?? hub?.watch(current.child.pid) ?? null;
+    if (watch) {
       // Started means ready (not merely alive after the grace period), within --ready-timeout.
-      const watch = readiness.watch;
       const timeoutMs = spec.readyTimeoutMs ?? 60_000;
-      const timeout = setTimeout(() => {
+      const deadline = readyDeadline(timeoutMs, () => {
         if (sup === current) dispatch({ type: 'not-ready', reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})` });
-      }, timeoutMs);
+      });
+      extendReady = deadline.extend;
       void watch.result.then((failure) => {
-        clearTimeout(timeout);
+        deadline.stop();
         if (sup !== current) return;
         dispatch(failure === null ? { type: 'started' } : { type: 'not-ready', reason: failure });
       });
       void current.ended.then(() => {
-        clearTimeout(timeout);
+        deadline.stop();
         // Ready, then exited, both before we looked: the start worked, the exit is a crash.
         if (watch.readyBeforeExit?.() && sup === current && machine.phase === 'starting') dispatch({ type: 'started' });
         watch.cancel();
@@ -263,6 +272,15 @@ export function runService(
       }
       capture = new LogCapture(spec, inherited?.pipes ?? createPipes(spec), (message) => save({ logError: message ?? undefined }), { ownStderr: options.ownStderr ?? false });
       if (capture.error) save({ logError: capture.error });
+      if (spec.ready?.kind === 'notify') {
+        const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir);
+        if (inherited?.notify) for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
+        hub = new NotifyHub(listener, {
+          status: (text) => save({ notifyStatus: text }),
+          extend: (ms) => extendReady(ms),
+          ...(options.forwardNotify ? { forward: options.forwardNotify } : {}),
+        });
+      }
       notify({ type: 'locked' });
       launch(inherited?.adopted);
       await finished;
@@ -275,6 +293,7 @@ export function runService(
     } finally {
       if (timer) clearTimeout(timer);
       capture?.close(); // every line the COMMAND wrote is in the file before we say we are done
+      hub?.close();
       cleanup();
     }
   })();

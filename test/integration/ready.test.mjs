@@ -1,10 +1,11 @@
 // Readiness: `start --ready` returns when the COMMAND is really up, not when it has exec'd.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fdTargets, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, fdTargets, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -91,6 +92,88 @@ describe('--ready fd:N (s6 style)', () => {
     const st = readJson(join(h.dir('fd-restart'), 'state.json'));
     assert.ok(['running', 'starting', 'backoff'].includes(st.state), st.state);
     assert.equal((await h.dk(['stop', '--name', 'fd-restart'])).code, 0);
+  });
+});
+
+/** A COMMAND that speaks sd_notify, in Python (so nothing of ours is on its side). */
+const PY_NOTIFY = (steps) => `
+import socket, os, time, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+def send(text):
+    s.sendto(text.encode(), os.environ["NOTIFY_SOCKET"])
+${steps}
+while True:
+    time.sleep(1)
+`;
+
+describe('--ready notify (sd_notify, as systemd Type=notify)', () => {
+  it('start returns when READY=1 arrives; STATUS= is shown by status; the socket is private and goes with the service', async () => {
+    const mark = join(h.home, 'notify-mark');
+    const steps = `send("STATUS=warming up")\ntime.sleep(0.3)\nopen(os.environ["MARK"], "w").write("x")\nsend("READY=1\\nSTATUS=serving")`;
+    const r = await h.dk(['start', '--name', 'nfy', '--ready', 'notify', '--env', `MARK=${mark}`, '--', 'python3', '-c', PY_NOTIFY(steps)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(mark, 'utf8'), 'x', 'written just before READY=1: start returned after it');
+    const { childPid } = startedPids(r.stdout);
+    const sockDir = readdirSync(h.dir('nfy')).find((f) => f.startsWith('dk-notify-'));
+    assert.ok(sockDir, 'the socket lives in a private directory of the service');
+    assert.equal(statSync(join(h.dir('nfy'), sockDir)).mode & 0o777, 0o700);
+    const env = readFileSync(`/proc/${childPid}/environ`, 'utf8').split('\0');
+    assert.ok(env.includes(`NOTIFY_SOCKET=${join(h.dir('nfy'), sockDir, 'notify')}`));
+    await waitFor(() => readJson(join(h.dir('nfy'), 'state.json'))?.notifyStatus === 'serving', 5000, 'the status');
+    const s = await h.dk(['status', '--name', 'nfy']);
+    assert.match(s.stdout, /running, .*status: serving/);
+    assert.equal((await h.dk(['stop', '--name', 'nfy'])).code, 0);
+    assert.equal(readdirSync(h.dir('nfy')).some((f) => f.startsWith('dk-notify-')), false, 'the socket is removed at the end');
+  });
+
+  it('ERRNO=N fails the start with that error; EXTEND_TIMEOUT_USEC extends the wait', async () => {
+    const bad = await h.dk(['start', '--name', 'nfy-errno', '--ready', 'notify', '--', 'python3', '-c', PY_NOTIFY('send("STATUS=no config\\nERRNO=2")')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /reported ERRNO=2 \(ENOENT\)/);
+    const slow = await h.dk(['start', '--name', 'nfy-extend', '--ready', 'notify', '--ready-timeout', '500ms', '--', 'python3', '-c',
+      PY_NOTIFY('send("EXTEND_TIMEOUT_USEC=5000000")\ntime.sleep(1.2)\nsend("READY=1")')]);
+    assert.equal(slow.code, 0, slow.stderr);
+    assert.equal((await h.dk(['stop', '--name', 'nfy-extend'])).code, 0);
+  });
+
+  it('READY=1 from a process outside the service is ignored', async () => {
+    const mark = join(h.home, 'notify-own');
+    const steps = `time.sleep(1.5)\nopen(os.environ["MARK"], "w").write("own")\nsend("READY=1")`;
+    const starting = h.dk(['start', '--name', 'nfy-other', '--ready', 'notify', '--env', `MARK=${mark}`, '--', 'python3', '-c', PY_NOTIFY(steps)]);
+    const sock = await waitFor(() => {
+      const dir = existsSync(h.dir('nfy-other')) && readdirSync(h.dir('nfy-other')).find((f) => f.startsWith('dk-notify-'));
+      return dir ? join(h.dir('nfy-other'), dir, 'notify') : null;
+    }, 5000, 'the socket');
+    execFileSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", ${JSON.stringify(sock)})`]);
+    const r = await starting;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(mark, 'utf8'), 'own', 'start waited for the COMMAND\'s own READY=1');
+    assert.equal((await h.dk(['stop', '--name', 'nfy-other'])).code, 0);
+  });
+
+  it('`run` under a service manager: READY=1 from run itself, the COMMAND\'s STATUS= relayed, STOPPING=1 at the end', async () => {
+    const listenerPath = join(h.home, 'manager.sock');
+    const manager = spawn('python3', [join(import.meta.dirname, '..', 'fixtures', 'notify-listener.py'), listenerPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    h.track(manager.pid);
+    const lines = [];
+    let buffer = '';
+    manager.stdout.on('data', (d) => {
+      buffer += d;
+      for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1)) lines.push(JSON.parse(buffer.slice(0, nl)));
+    });
+    await waitFor(() => lines.some((l) => l.listening), 10000, 'the manager socket');
+    const run = spawn(NODE, ['--', CLI, 'run', '--name', 'nfy-run', '--ready', 'notify', '--', 'python3', '-c', PY_NOTIFY('send("STATUS=up and running\\nREADY=1")')],
+      { env: { ...process.env, ...h.env, NOTIFY_SOCKET: listenerPath }, stdio: 'ignore' });
+    h.track(run.pid);
+    const texts = () => lines.filter((l) => l.text !== undefined);
+    await waitFor(() => texts().some((l) => l.text === 'READY=1'), 10000, 'READY=1');
+    await waitFor(() => texts().some((l) => l.text === 'STATUS=up and running'), 10000, 'the relayed status');
+    const exited = new Promise((resolve) => run.on('exit', (code) => resolve(code)));
+    run.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    await waitFor(() => texts().some((l) => l.text === 'STOPPING=1'), 10000, 'STOPPING=1');
+    for (const l of texts()) assert.equal(l.pid, run.pid, `${JSON.stringify(l.text)} comes from run's own pid (the main pid)`);
+    assert.equal(texts().filter((l) => l.text === 'READY=1').length, 1, "the COMMAND's own READY=1 is not relayed: run says it once");
   });
 });
 

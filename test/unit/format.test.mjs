@@ -91,6 +91,7 @@ describe('statusLine', () => {
     ['running, nothing known', status({ code: 0, state: 'running', running: true }), 'web: running, pid ?'],
     ['running, zero uptime shown', status({ code: 0, state: 'running', running: true, pid: 7, uptimeMs: 0 }), 'web: running, pid 7, up 0s'],
     ['starting', status({ code: 0, state: 'starting', running: true, pid: 9 }), 'web: starting, pid 9'],
+    ['running with a notify status', status({ code: 0, state: 'running', running: true, pid: 9, statusText: 'serving 3 clients' }), 'web: running, pid 9, status: serving 3 clients'],
     ['running with a log error', status({ code: 0, state: 'running', running: true, pid: 9, logError: 'cannot write /l: ENOSPC' }), 'web: running, pid 9; log error: cannot write /l: ENOSPC'],
     ['stopping', status({ code: 0, state: 'stopping', running: true, pid: 9 }), 'web: stopping, pid 9'],
     ['stopped', status({}), 'web: not running (stopped)'],
