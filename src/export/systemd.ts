@@ -2,6 +2,7 @@
  * `daemonkit export systemd` (pure): the same service definition as a systemd unit, so what
  * runs under `daemonkit start` on a laptop runs under systemd on a server.
  */
+import { describeReady } from '../supervisor/ready.js';
 import type { StopSchedule } from '../schedule.js';
 import { scheduleDurationMs } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
@@ -34,7 +35,13 @@ export function systemdUnit({ name, spec, env, schedule, userUnit }: UnitOptions
   if (!userUnit) unit.push('After=network.target');
   if (r && r.restart !== 'no') unit.push(`StartLimitIntervalSec=${seconds(r.windowMs)}`, `StartLimitBurst=${r.maxRestarts + 1}`);
 
-  const service = ['Type=exec', `ExecStart=${spec.command.map(quoteWord).join(' ')}`, 'ExecReload=/bin/kill -HUP $MAINPID'];
+  // --ready notify: the COMMAND speaks sd_notify, so systemd can wait for it itself (Type=notify).
+  // tcp: and fd: readiness have no systemd equivalent: Type=exec, and the unit says so.
+  const notify = spec.ready?.kind === 'notify';
+  const service = [notify ? 'Type=notify' : 'Type=exec', ...(notify ? ['NotifyAccess=all'] : []),
+    `ExecStart=${spec.command.map(quoteWord).join(' ')}`, 'ExecReload=/bin/kill -HUP $MAINPID'];
+  if (spec.ready && !notify) service.unshift(`# --ready ${describeReady(spec.ready)} has no systemd equivalent: systemd considers it started once exec'd`);
+  if (notify && spec.readyTimeoutMs) service.push(`TimeoutStartSec=${spec.readyTimeoutMs / 1000}`);
   service.push(`WorkingDirectory=${spec.chdir}`, `UMask=${spec.umask.toString(8).padStart(4, '0')}`);
   for (const [k, v] of env) service.push(`Environment=${quoteWord(`${k}=${v}`)}`);
   if (spec.envFile) service.push(`EnvironmentFile=${spec.envFile}`);

@@ -20,6 +20,17 @@ describe('systemdUnit', () => {
     }
     assert.doesNotMatch(unit, /RestartSec|StartLimit/);
   });
+  test('--ready notify: Type=notify, NotifyAccess=all, the ready timeout as TimeoutStartSec', () => {
+    const unit = systemdUnit({ name: 'app', spec: { ...spec, ready: { kind: 'notify' }, readyTimeoutMs: 90000 }, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false });
+    assert.match(unit, /^Type=notify\nNotifyAccess=all\n/m);
+    assert.match(unit, /^TimeoutStartSec=90$/m);
+    assert.doesNotMatch(unit, /Type=exec/);
+  });
+  test('--ready tcp: Type=exec, with a comment saying systemd cannot wait for it', () => {
+    const unit = systemdUnit({ name: 'app', spec: { ...spec, ready: { kind: 'tcp', host: 'localhost', port: 80 }, readyTimeoutMs: 60000 }, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false });
+    assert.match(unit, /^# --ready tcp:localhost:80 has no systemd equivalent/m);
+    assert.match(unit, /^Type=exec$/m);
+  });
   test('restart policy, limits, nice, env, files, user unit', () => {
     const unit = systemdUnit({
       name: 'app', userUnit: true, schedule: parseSchedule('INT/30/KILL/5'), env: [['A', 'x y']],
