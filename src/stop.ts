@@ -12,7 +12,7 @@ import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
 import { readState } from './state.js';
 import { pidfdOpen, pidfdSignal, pidfdWait } from './sys/native.js';
-import { signalNumber } from './supervisor/group.js';
+import { needsContinue, signalNumber } from './supervisor/group.js';
 
 export interface StopResult {
   /** false when nothing was running (LSB: still success). */
@@ -67,7 +67,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
       : await runSchedule(schedule, {
           send(signal) {
             pidfdSignal(pidfd, signalNumber(signal));
-            if (signal !== 'SIGKILL' && signal !== 'SIGCONT') pidfdSignal(pidfd, signalNumber('SIGCONT'));
+            if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
           },
           waitGone: async (ms) => (await pidfdWait([pidfd], ms)) === 0,
         });

@@ -18,12 +18,18 @@ export interface Group {
   lastSignal?: NodeJS.Signals;
 }
 
+/** Whether `signal` is followed by SIGCONT, so a stopped process can act on it: not after KILL
+ *  (needs none), CONT itself, or a deliberate STOP in a schedule (which the CONT would undo). */
+export function needsContinue(signal: NodeJS.Signals): boolean {
+  return signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP';
+}
+
 /** Send `signal` (then SIGCONT, so a stopped process can act on it) to a pid or, negative, a
  *  group. false when there is nobody to signal (ESRCH). */
 function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
-    if (signal !== 'SIGKILL' && signal !== 'SIGCONT' && signal !== 'SIGSTOP') process.kill(pid, 'SIGCONT');
+    if (needsContinue(signal)) process.kill(pid, 'SIGCONT');
     return true;
   } catch {
     return false; // exited meanwhile (our unreaped children cannot be recycled)
