@@ -80,3 +80,27 @@ export function readyDeadline(timeoutMs: number, onTimeout: () => void): ReadyDe
     },
   };
 }
+
+export interface ReadinessOutcomes {
+  ready(): void;
+  notReady(reason: string): void;
+  timedOut(): void;
+  /** The COMMAND exited, and had become ready before (both were pending when we looked). */
+  readyAtExit(): void;
+}
+
+/** Act on a COMMAND's readiness watch within `timeoutMs`; returns the deadline's extender. */
+export function followReadiness(watch: ReadyWatch, timeoutMs: number, ended: Promise<unknown>, on: ReadinessOutcomes): (ms: number) => void {
+  const deadline = readyDeadline(timeoutMs, on.timedOut);
+  void watch.result.then((failure) => {
+    deadline.stop();
+    if (failure === null) on.ready();
+    else on.notReady(failure);
+  });
+  void ended.then(() => {
+    deadline.stop();
+    if (watch.readyBeforeExit?.()) on.readyAtExit();
+    watch.cancel();
+  });
+  return deadline.extend;
+}

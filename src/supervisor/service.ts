@@ -4,11 +4,10 @@
  * file true, performs the machine's effects (spawn, timers, stops) and feeds it events.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
-import type { DaemonChannel } from '../detach/attach.js';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
-import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.js';
+import { defaultSchedule, type StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
 import { writeSpec } from '../spec-file.js';
 import { writeState, type ExitRecord, type ServiceState } from '../state.js';
@@ -17,17 +16,15 @@ import { readProcStat } from '../sys/proc.js';
 import { initialState, transition, type Effect, type MachineEvent } from './machine.js';
 import { DEFAULT_POLICY, type RestartPolicy } from './policy.js';
 import { startCommand, type Adopted, type Supervision } from './supervise.js';
-import { createPipes, LogCapture, type CapturePipes } from '../logs/capture.js';
-import { prepareReadiness, readyDeadline, type Readiness } from './readiness.js';
+import { createPipes, LogCapture } from '../logs/capture.js';
+import { followReadiness, prepareReadiness, type Readiness } from './readiness.js';
 import { NotifyHub, openNotifyListener } from './notify-hub.js';
-import { NotifyListener, type NotifyHandle } from '../notify/listener.js';
+import { NotifyListener } from '../notify/listener.js';
 import { describeReady } from './ready.js';
+import type { Inherited, ServiceEvent } from './events.js';
+import { takeReopenRequest, takeStopRequest } from './requests.js';
 
-export type ServiceEvent =
-  | { type: 'locked' }
-  | { type: 'running'; childPid: number; logError?: string }
-  | { type: 'start-failed'; error: DaemonError }
-  | { type: 'already-running' };
+export { reportTo, type Inherited, type ServiceEvent } from './events.js';
 
 export interface ServiceRun {
   /** Resolves with the COMMAND's last exit, or null when it never ran (lock lost, spawn failed). */
@@ -41,31 +38,6 @@ export interface ServiceRun {
   /** `daemonkit reopen` asked (and the request is now taken): the SIGUSR1 is for us. */
   takeReopenRequest(): boolean;
   supervision(): Supervision | null;
-}
-
-/** Tell a launcher waiting on its report pipe how the start went (supervisor and library alike). */
-export function reportTo(channel: DaemonChannel): (event: ServiceEvent) => void {
-  return (event) => {
-    if (event.type === 'already-running') channel.report({ type: 'running' });
-    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
-    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid, ...(event.logError ? { logError: event.logError } : {}) });
-    if (event.type !== 'locked') channel.close();
-  };
-}
-
-/**
- * What the launcher already did for a detached supervisor: it took the lock (the fd is ours
- * now), wrote the pidfile with our pid, and our first act was to start the COMMAND.
- */
-export interface Inherited {
-  lockFd: number;
-  adopted: Adopted;
-  /** The log pipes, made by the launcher: the COMMAND already writes into them. */
-  pipes: CapturePipes;
-  /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
-  readyFd?: number;
-  /** The service's notify socket (--ready notify), made before the first COMMAND. */
-  notify?: NotifyHandle;
 }
 
 /**
@@ -86,18 +58,6 @@ function collectGarbageSoon(): void {
 
 /** How many exits the state file keeps. */
 const EXIT_HISTORY = 10;
-
-/** Read and consume the stop request left by `daemonkit stop` (its --retry schedule). */
-function takeStopRequest(path: string): StopSchedule | null {
-  try {
-    const req = JSON.parse(readFileSync(path, 'utf8')) as { schedule?: string; at?: number };
-    unlinkSync(path);
-    if (typeof req.schedule === 'string' && typeof req.at === 'number' && Date.now() - req.at < 60_000) return parseSchedule(req.schedule);
-    return defaultSchedule();
-  } catch {
-    return null; // no request (a plain SIGTERM), or an unreadable one
-  }
-}
 
 export function runService(
   paths: ServicePaths,
@@ -221,20 +181,13 @@ export function runService(
     if (watch) {
       // Started means ready (not merely alive after the grace period), within --ready-timeout.
       const timeoutMs = spec.readyTimeoutMs ?? 60_000;
-      const deadline = readyDeadline(timeoutMs, () => {
-        if (sup === current) dispatch({ type: 'not-ready', reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})` });
-      });
-      extendReady = deadline.extend;
-      void watch.result.then((failure) => {
-        deadline.stop();
-        if (sup !== current) return;
-        dispatch(failure === null ? { type: 'started' } : { type: 'not-ready', reason: failure });
-      });
-      void current.ended.then(() => {
-        deadline.stop();
+      const isCurrent = (): boolean => sup === current;
+      extendReady = followReadiness(watch, timeoutMs, current.ended, {
+        ready: () => isCurrent() && dispatch({ type: 'started' }),
+        notReady: (reason) => isCurrent() && dispatch({ type: 'not-ready', reason }),
+        timedOut: () => isCurrent() && dispatch({ type: 'not-ready', reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})` }),
         // Ready, then exited, both before we looked: the start worked, the exit is a crash.
-        if (watch.readyBeforeExit?.() && sup === current && machine.phase === 'starting') dispatch({ type: 'started' });
-        watch.cancel();
+        readyAtExit: () => isCurrent() && machine.phase === 'starting' && dispatch({ type: 'started' }),
       });
     } else {
       void current.started.then((ok) => {
@@ -329,13 +282,7 @@ export function runService(
       save({ logsReopenedAt: Date.now(), logError: capture.error ?? undefined });
     },
     takeReopenRequest() {
-      try {
-        const req = JSON.parse(readFileSync(paths.reopenRequest, 'utf8')) as { at?: number };
-        unlinkSync(paths.reopenRequest);
-        return owner && typeof req.at === 'number' && Date.now() - req.at < 60_000; // not a leftover
-      } catch {
-        return false;
-      }
+      return takeReopenRequest(paths.reopenRequest) && owner;
     },
     supervision: () => sup,
   };
