@@ -15,6 +15,7 @@ export const MAX_LINE = 64 * 1024;
 const TAIL_BYTES = 8192;
 /** Retry after a failed write: soon for a busy terminal, slowly for a full disk. */
 const RETRY_MS = 1000;
+const BUSY_RETRY_MS = 10;
 
 /** One read buffer for every synchronous drain (they never overlap): a COMMAND's exit, which
  *  may come a thousand times in a crash loop, allocates only what it actually reads. */
@@ -121,23 +122,25 @@ export class StreamPump {
     const n = this.sink.write(data);
     if (n === data.length) {
       this.pending = null;
+      if (this.socket.isPaused() && !this.closed) this.socket.resume();
       if (this.failing) {
         this.failing = false;
         this.options.onError(null);
-        if (!this.closed) this.socket.resume();
       }
       return;
     }
     // Keep the rest (one read's worth at most, since we stop reading) and try again later.
     this.pending = Buffer.from(data.subarray(n));
-    this.failing = true;
-    this.options.onError(this.sink.error ?? 'cannot write the log');
+    // A full non-blocking pipe (our own stdout under `run`) is back-pressure, not an error.
+    const busy = /EAGAIN/.test(this.sink.error ?? '');
+    this.failing = !busy;
+    if (!busy) this.options.onError(this.sink.error ?? 'cannot write the log');
     if (this.closed) return;
     this.socket.pause();
     this.retry ??= setTimeout(() => {
       this.retry = null;
       this.flushPending();
-    }, RETRY_MS);
+    }, busy ? BUSY_RETRY_MS : RETRY_MS);
   }
 
   private keepTail(out: Buffer): void {
