@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "daemonkit",
-      "sources": ["native/daemonkit.c", "native/spawn.c"],
+      "sources": ["native/daemonkit.c", "native/spawn.c", "native/user.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

@@ -7,6 +7,7 @@
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   setCloexec              keep an inherited fd from reaching our children
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
+ *   getUser, getGroup, getGroupList   the user database through NSS (user.c)
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
@@ -141,6 +142,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
     { "setChildSubreaper", NULL, set_subreaper, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
+    { "getUser", NULL, get_user, NULL, NULL, NULL, napi_default, NULL },
+    { "getGroup", NULL, get_group, NULL, NULL, NULL, napi_default, NULL },
+    { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -22,6 +22,9 @@ export interface RecordedSpec {
   nice?: number;
   envFile?: string;
   clearEnv?: boolean;
+  /** --user and --group as given: looked up again by each `daemonkit restart`. */
+  user?: string;
+  group?: string;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -33,6 +36,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
     ...(spec.envFile ? { envFile: spec.envFile } : {}),
     ...(spec.clearEnv ? { clearEnv: true } : {}),
+    ...(spec.runAs ? { user: spec.runAs.user, ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}) } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

@@ -13,6 +13,9 @@ export interface UnitOptions {
   env: [string, string][];
   schedule: StopSchedule;
   userUnit: boolean;
+  /** --user and --group as given (names or ids): User=, Group=. */
+  user?: string;
+  group?: string;
 }
 
 /** One ExecStart= word: quoted when needed; `$`, `%`, `\` and `"` escaped (systemd.service(5)). */
@@ -28,13 +31,15 @@ const LIMIT_KEYS: Record<string, string> = {
 
 const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
-export function systemdUnit({ name, spec, env, schedule, userUnit }: UnitOptions): string {
+export function systemdUnit({ name, spec, env, schedule, userUnit, user, group }: UnitOptions): string {
   const r = spec.restart;
   const unit = [`Description=${name} (daemonkit)`];
   if (!userUnit) unit.push('After=network.target');
   if (r && r.restart !== 'no') unit.push(`StartLimitIntervalSec=${seconds(r.windowMs)}`, `StartLimitBurst=${r.maxRestarts + 1}`);
 
   const service = ['Type=exec', `ExecStart=${spec.command.map(quoteWord).join(' ')}`, 'ExecReload=/bin/kill -HUP $MAINPID'];
+  if (user !== undefined) service.push(`User=${user}`);
+  if (group !== undefined) service.push(`Group=${group}`);
   service.push(`WorkingDirectory=${spec.chdir}`, `UMask=${spec.umask.toString(8).padStart(4, '0')}`);
   for (const [k, v] of env) service.push(`Environment=${quoteWord(`${k}=${v}`)}`);
   if (spec.envFile) service.push(`EnvironmentFile=${spec.envFile}`);

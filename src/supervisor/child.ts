@@ -59,6 +59,7 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
     envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.limits?.length ? { limits: spec.limits } : {}),
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+    ...(spec.runAs?.drop ? { uid: spec.runAs.uid, gid: spec.runAs.gid, groups: spec.runAs.groups, user: spec.runAs.name } : {}),
   };
 }
 
@@ -68,7 +69,7 @@ export function spawnCommand(spec: CommandSpec): { child: Child; stderrOffset: n
   try {
     return { child: watchChild(spawnProcess(execSpecFor(spec, fds))), stderrOffset };
   } catch (error) {
-    throw execFailure(error, spec.command[0]!);
+    throw execFailure(error, spec.command[0]!, { cwd: spec.chdir, ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}) });
   } finally {
     for (const fd of owned) closeSync(fd);
   }

@@ -17,7 +17,18 @@ export interface ExecSpec {
   setsid?: boolean;    // own session and process group
   limits?: [string, number, number][];  // setrlimit: [name, soft, hard], -1 = unlimited
   nice?: number;       // setpriority(PRIO_PROCESS): absolute nice value
+  /** Drop to these ids before chdir and exec (setgroups, setgid, setuid): all three or none. */
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  /** The user's name, for messages only (the native side ignores it). */
+  user?: string;
 }
+
+/** A user database entry (getpwnam_r / getpwuid_r). */
+export interface UserEntry { name: string; uid: number; gid: number; home: string; shell: string }
+/** A group database entry (getgrnam_r / getgrgid_r). */
+export interface GroupEntry { name: string; gid: number }
 
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean): boolean;
@@ -32,6 +43,9 @@ interface NativeBinding {
   setCloexec(fd: number): void;
   setChildSubreaper(): void;
   reap(pid: number): boolean;
+  getUser(key: string | number): UserEntry | null;
+  getGroup(key: string | number): GroupEntry | null;
+  getGroupList(user: string, gid: number): number[];
 }
 
 const load = createRequire(import.meta.url);
@@ -64,3 +78,9 @@ export const setCloexec = (fd: number): void => native.setCloexec(fd);
 export const setChildSubreaper = (): void => native.setChildSubreaper();
 /** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */
 export const reap = (pid: number): boolean => native.reap(pid);
+/** The user with this name (a string) or uid (a number), through NSS; null when there is none. */
+export const getUser = (key: string | number): UserEntry | null => native.getUser(key);
+/** The group with this name (a string) or gid (a number), through NSS; null when there is none. */
+export const getGroup = (key: string | number): GroupEntry | null => native.getGroup(key);
+/** The groups initgroups(user, gid) would set: gid and every group listing the user as a member. */
+export const getGroupList = (user: string, gid: number): number[] => native.getGroupList(user, gid);
