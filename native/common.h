@@ -22,7 +22,8 @@
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, #call " failed"); return NULL; } } while (0)
 
-static inline napi_value throw_errno(napi_env env, int err, const char *syscall) {
+/* An Error like Node's system errors: message "syscall: strerror", code "ENOENT", errno, syscall. */
+static inline napi_value errno_error(napi_env env, int err, const char *syscall) {
   napi_value msg, code, error, num;
   char text[256];
   snprintf(text, sizeof text, "%s: %s", syscall, strerror(err));
@@ -43,7 +44,11 @@ static inline napi_value throw_errno(napi_env env, int err, const char *syscall)
   napi_create_int32(env, err, &num);
   napi_set_named_property(env, error, "errno", num);
   napi_set_named_property(env, error, "syscall", (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &msg), msg));
-  napi_throw(env, error);
+  return error;
+}
+
+static inline napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  napi_throw(env, errno_error(env, err, syscall));
   return NULL;
 }
 
@@ -58,5 +63,15 @@ napi_value notify_listen(napi_env env, napi_callback_info info);
 napi_value notify_receive(napi_env env, napi_callback_info info);
 napi_value notify_wake(napi_env env, napi_callback_info info);
 napi_value notify_send(napi_env env, napi_callback_info info);
+/* The ids a COMMAND drops to (--user/--group), read from a spec's uid, gid and groups. */
+typedef struct { bool set; uid_t uid; gid_t gid; gid_t *groups; int ngroups; } ids_t;
+/* Where a forked child failed, reported with the errno (errno | step << 16). */
+enum { S_EXEC = 0, S_SETGROUPS, S_SETGID, S_SETUID, S_VERIFY, S_CHDIR };
+bool read_ids(napi_env env, napi_value obj, ids_t *ids);
+int drop_ids(const ids_t *ids);
+
+napi_value get_user(napi_env env, napi_callback_info info);
+napi_value get_group(napi_env env, napi_callback_info info);
+napi_value get_group_list(napi_env env, napi_callback_info info);
 
 #endif

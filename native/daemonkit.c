@@ -9,6 +9,7 @@
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
  *   notifyListen, notifyReceive, notifyWake, notifySend   sd_notify datagrams (notify.c)
+ *   getUser, getGroup, getGroupList   the user database through NSS (user.c)
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
@@ -158,6 +159,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "notifyReceive", NULL, notify_receive, NULL, NULL, NULL, napi_default, NULL },
     { "notifyWake", NULL, notify_wake, NULL, NULL, NULL, napi_default, NULL },
     { "notifySend", NULL, notify_send, NULL, NULL, NULL, napi_default, NULL },
+    { "getUser", NULL, get_user, NULL, NULL, NULL, napi_default, NULL },
+    { "getGroup", NULL, get_group, NULL, NULL, NULL, napi_default, NULL },
+    { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -5,7 +5,9 @@
  *                                  is to fork and exec it, so a start does not wait for node to boot.
  *   spawnProcess(command)          fork, setsid, clean context, exec: a COMMAND the supervisor runs.
  *   waitChild(pid)                 reap one child of ours that libuv does not know of.
- * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid, limits?, nice? }.
+ * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid, limits?, nice?, uid?, gid?, groups? }.
+ * With uid, the child drops to uid/gid/groups (setgroups, setgid, setuid) after the limits and
+ * nice value and before chdir and exec; a failing step is reported as errno | step << 16.
  * Only async-signal-safe calls run in a forked child.
  */
 #include "common.h"
@@ -28,7 +30,10 @@ typedef struct {
   int nlimits;
   bool has_nice;
   int32_t nice;
+  ids_t ids;   /* --user/--group (user.c) */
 } spec_t;
+
+static const char *const STEP_NAMES[] = { "execve", "setgroups", "setgid", "setuid", "verify", "chdir" };
 
 /* Resource names the CLI accepts (--limit NAME=SOFT[:HARD]), mapped here so the numbers are
  * always the platform's. */
@@ -82,7 +87,7 @@ static char **get_strings(napi_env env, napi_value arr) {
 }
 
 static void free_strings(char **s) { if (!s) return; for (char **p = s; *p; p++) free(*p); free(s); }
-static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); }
+static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); free(s->ids.groups); }
 
 static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
   napi_value v; size_t len; uint32_t n; int32_t mask = -1; bool setsid_flag = false;
@@ -104,7 +109,7 @@ static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
     s->has_nice = true;
     get_int(env, v, &s->nice);
   }
-  return true;
+  return read_ids(env, obj, &s->ids);
 }
 
 static void write_all(int fd, const void *buf, size_t len) {
@@ -122,6 +127,7 @@ static void reset_signal_state(void) {
 
 /* In a forked child: a clean context (daemon(7) steps 1-3 and 10-11), then exec. Never returns. */
 static void exec_child(int report, int err_tag, const spec_t *s) {
+  int step = S_EXEC;
   reset_signal_state();
   if (s->setsid && setsid() < 0) goto fail;
   /* The report pipe goes high first, so no dup2 below can land on it. */
@@ -140,11 +146,25 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
   if (s->umask >= 0) umask((mode_t)s->umask);
   for (int i = 0; i < s->nlimits; i++) if (setrlimit(s->limits[i].resource, &s->limits[i].value) != 0) goto fail;
   if (s->has_nice && setpriority(PRIO_PROCESS, 0, s->nice) != 0) goto fail;
-  if (chdir(s->cwd) != 0) goto fail;
+  /* Limits and nice first (raising them needs root), then the drop; chdir and exec as the user. */
+  if (s->ids.set && (step = drop_ids(&s->ids)) != 0) goto fail;
+  step = S_CHDIR; if (chdir(s->cwd) != 0) goto fail;
+  step = S_EXEC;
   execve(s->file, s->argv, s->envp);
 fail:
-  record(report, err_tag, errno);
+  record(report, err_tag, errno | step << 16);
   _exit(127);
+}
+
+/* Throw a forked child's failure: the errno, with `step` naming where it failed (unless at exec). */
+static napi_value throw_child_error(napi_env env, int value, const char *syscall) {
+  int err = value & 0xffff, step = value >> 16;
+  if (step <= S_EXEC || step > S_CHDIR) return throw_errno(env, err, syscall);
+  napi_value error = errno_error(env, err, STEP_NAMES[step]), v;
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, error, "syscall", v);
+  napi_create_string_utf8(env, STEP_NAMES[step], NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, error, "step", v);
+  napi_throw(env, error);
+  return NULL;
 }
 
 /* Fork and exec a command; returns its pid once it has exec'd, or -errno. */
@@ -225,10 +245,10 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
   }
   close(rep[0]);
   if (fork_fail) return throw_errno(env, fork_fail, "fork");
-  if (command_err) return throw_errno(env, command_err, "execve(command)");
+  if (command_err) return throw_child_error(env, command_err, "execve(command)");
   if (daemon_err) {
     if (command > 0) kill(command, SIGKILL); /* never leave the COMMAND without its supervisor */
-    return throw_errno(env, daemon_err, "execve");
+    return throw_child_error(env, daemon_err, "execve");
   }
   if (daemon <= 0) return throw_errno(env, EIO, "spawnDaemon");
   return result(env, daemon, command);
@@ -242,7 +262,7 @@ napi_value spawn_process(napi_env env, napi_callback_info info) {
   pid_t pid = fork_exec(&s);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   free_spec(&s);
-  if (pid < 0) return throw_errno(env, -pid, "execve(command)");
+  if (pid < 0) return throw_child_error(env, -pid, "execve(command)");
   napi_create_int32(env, pid, &out);
   return out;
 }

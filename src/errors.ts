@@ -45,10 +45,24 @@ export function errnoCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** An exec that failed, as the user should see it: not found / not executable is its own code. */
-export function execFailure(error: unknown, file: string): DaemonError {
+/**
+ * An exec that failed, as the user should see it: not found / not executable is its own code; a
+ * failed switch to --user, or a working directory that user may not enter, is a privilege problem.
+ * `step` (set by native/spawn.c) says where the forked child failed when it was not at exec.
+ */
+export function execFailure(error: unknown, file: string, context: { cwd?: string; user?: string } = {}): DaemonError {
   const code = errnoCode(error);
+  const step = (error as { step?: unknown } | null)?.step;
   const why = code === 'ENOENT' ? 'no such file' : code === 'ENOEXEC' ? 'not an executable format' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  const as = context.user !== undefined ? ` as user ${context.user}` : '';
+  if (step === 'setgroups' || step === 'setgid' || step === 'setuid' || step === 'verify') {
+    const what = step === 'verify' ? 'the switch did not take (an id unchanged, or root could be regained)' : (error as Error).message;
+    return new DaemonError('NO_PERMISSION', `cannot run ${file}${as}: ${what}`, { path: file, step }, { cause: error });
+  }
+  if (step === 'chdir') {
+    const denied = code === 'EACCES' || code === 'EPERM';
+    return new DaemonError(denied ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot enter --chdir ${context.cwd ?? '(unknown)'}${as}: ${why}`, { path: context.cwd, step }, { cause: error });
+  }
   const notFound = code === 'ENOENT' || code === 'EACCES' || code === 'ENOEXEC' || code === 'ENOTDIR';
-  return new DaemonError(notFound ? 'COMMAND_NOT_FOUND' : 'SPAWN_FAILED', `cannot execute ${file}: ${why}`, { path: file }, { cause: error });
+  return new DaemonError(notFound ? 'COMMAND_NOT_FOUND' : 'SPAWN_FAILED', `cannot execute ${file}${as}: ${why}`, { path: file }, { cause: error });
 }

@@ -50,6 +50,10 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
   ready?: string;
   /** How long to wait for readiness (a duration; default 60 s). */
   readyTimeout?: string | number;
+  /** Run the COMMAND as this user (a name or uid; `USER:GROUP` also sets the group). Needs root. */
+  user?: string | number;
+  /** The COMMAND's group (a name or gid) instead of the user's primary group; needs `user`. */
+  group?: string | number;
 }
 
 export interface ValidStart {
@@ -68,6 +72,8 @@ export interface ValidStart {
   logs: LogPolicy;
   ready?: ReadySpec;
   readyTimeoutMs: number;
+  user?: string;       // a name or uid, checked for form only (looked up in src/user.ts)
+  group?: string;
 }
 
 export const DEFAULT_GRACE_MS = 500;
@@ -172,6 +178,7 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   const stderr = path(opts.stderr, 'stderr', problems);
   if (stdout !== undefined) out.stdout = stdout;
   if (stderr !== undefined) out.stderr = stderr;
+  validateUser(opts, out, problems);
   return out;
 }
 
@@ -191,6 +198,37 @@ export function validateLogs(opts: StartOptions, problems: Problems): LogPolicy 
   if (logs.maxSize === null && opts.logKeep !== undefined) problems.add('--log-keep needs --log-max-size (rotation by size)');
   if (logs.maxSize === null && logs.compress) problems.add('--log-compress needs --log-max-size (it compresses rotated files)');
   return logs;
+}
+
+const MAX_ID = 4294967294; // (uid_t)-1 means "no change" to the kernel
+
+/** A user or group as given: a name (no ':', blanks or control characters) or a numeric id. */
+function checkId(text: string): string | null {
+  if (text === '') return 'it is empty';
+  if (/^[0-9]+$/.test(text)) return Number(text) <= MAX_ID ? null : `ids go up to ${MAX_ID}`;
+  if (text.length > 256 || text.startsWith('-') || /[:\s\p{Cc}]/u.test(text)) return 'use a name or a numeric id';
+  return null;
+}
+
+/** --user USER[:GROUP] and --group GROUP: their form only (the user database is asked later). */
+function validateUser(opts: StartOptions, out: ValidStart, problems: Problems): void {
+  if (opts.user === undefined) {
+    if (opts.group !== undefined) problems.add(`--group ${printable(String(opts.group))} needs --user (the COMMAND would keep the caller's user)`);
+    return;
+  }
+  const given = String(opts.user);
+  const colon = given.indexOf(':');
+  const user = colon < 0 ? given : given.slice(0, colon);
+  const group = colon < 0 ? (opts.group === undefined ? undefined : String(opts.group)) : given.slice(colon + 1);
+  const userWhy = checkId(user);
+  const groupWhy = group === undefined ? null : checkId(group);
+  if (userWhy) problems.add(`invalid --user '${printable(given)}': ${colon < 0 ? userWhy : `the user part: ${userWhy}`}`);
+  const twice = colon >= 0 && opts.group !== undefined;
+  if (twice) problems.add(`--user '${printable(given)}' names a group, and so does --group: give it once`);
+  else if (groupWhy) problems.add(colon < 0 ? `invalid --group '${printable(group!)}': ${groupWhy}` : `invalid --user '${printable(given)}': the group part: ${groupWhy}`);
+  if (userWhy || groupWhy || twice) return;
+  out.user = user;
+  if (group !== undefined) out.group = group;
 }
 
 const LIMITS = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'];

@@ -10,6 +10,7 @@ import { DaemonError } from './errors.js';
 import type { ValidStart } from './options.js';
 import { printable, type ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
+import { resolveRunAs, userEnv } from './user.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -80,9 +81,13 @@ export function buildCommandSpec(
   { foreground = false, cwd = process.cwd(), baseEnv = process.env }: { foreground?: boolean; cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {},
 ): CommandSpec {
   if (command.length === 0 || command[0] === '') throw new DaemonError('BAD_OPTION', 'no COMMAND given: put it after --, e.g. daemonkit start --name web -- node server.js');
+  // The user first: an unknown one or a missing privilege is the first thing to report.
+  const runAs = opts.user === undefined ? undefined : resolveRunAs(opts.user, opts.group);
   const env: Record<string, string> = {};
   if (opts.clearEnv) env.PATH = baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   else for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+  // USER, LOGNAME, HOME, SHELL of --user (as systemd's User= sets them); the env file and --env win.
+  if (runAs) Object.assign(env, userEnv(runAs));
   const envFile = opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile);
   if (envFile !== undefined) for (const [k, v] of readEnvFile(envFile)) env[k] = v;
   for (const item of opts.env) {
@@ -140,5 +145,6 @@ export function buildCommandSpec(
     ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
     ...(opts.logs.timestamps || opts.logs.maxSize !== null ? { logs: opts.logs } : {}),
     ...(opts.ready ? { ready: opts.ready, readyTimeoutMs: opts.readyTimeoutMs } : {}),
+    ...(runAs ? { runAs } : {}),
   };
 }

@@ -27,6 +27,9 @@ export interface RecordedSpec {
   logs?: LogPolicy;
   ready?: ReadySpec;
   readyTimeoutMs?: number;
+  /** --user and --group as given: looked up again by each `daemonkit restart`. */
+  user?: string;
+  group?: string;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -40,6 +43,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.clearEnv ? { clearEnv: true } : {}),
     ...(spec.logs ? { logs: spec.logs } : {}),
     ...(spec.ready ? { ready: spec.ready, readyTimeoutMs: spec.readyTimeoutMs } : {}),
+    ...(spec.runAs ? { user: spec.runAs.user, ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}) } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

@@ -4,6 +4,20 @@ import type { LogPolicy } from './logs/policy.js';
 import type { RestartPolicy } from './supervisor/policy.js';
 import type { ReadySpec } from './supervisor/ready.js';
 
+/** --user/--group, resolved in the parent (src/user.ts). */
+export interface RunAs {
+  user: string;                 // as given: a name or a uid (recorded for `restart`)
+  group?: string;               // as given (--group, or USER:GROUP)
+  name: string;                 // the user's name in the user database
+  uid: number;
+  gid: number;
+  groups: number[];             // supplementary groups, as initgroups(name, gid) sets them
+  home: string;
+  shell: string;
+  /** false when a non-root caller runs the COMMAND as themselves: the ids are left alone. */
+  drop: boolean;
+}
+
 export interface CommandSpec {
   command: string[];            // [file, ...args], file resolved to an absolute path
   chdir: string;
@@ -28,6 +42,8 @@ export interface CommandSpec {
   /** Recorded so `restart` reads the file again and starts from an empty environment again. */
   envFile?: string;
   clearEnv?: boolean;
+  /** Run the COMMAND as this user (the supervisor stays who it is). */
+  runAs?: RunAs;
 }
 
 export interface SupervisorPayload {

@@ -111,7 +111,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     if (readyPipe) owned.push(...readyPipe);
     const readyFds = readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
     // --ready notify: the socket exists before the first COMMAND runs; the supervisor adopts it.
-    notifyHandle = spec.ready?.kind === 'notify' ? openNotifyListener(paths.dir).handOver() : null;
+    notifyHandle = spec.ready?.kind === 'notify' ? openNotifyListener(paths.dir, spec.runAs).handOver() : null;
     if (notifyHandle) owned.push(notifyHandle.fd, notifyHandle.wake);
     const commandSpec = notifyHandle ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: notifyHandle.path } } : spec;
     const readyExtra = readyPipe ? [readyPipe[0]] : notifyHandle ? [notifyHandle.fd, notifyHandle.wake] : [];

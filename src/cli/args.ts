@@ -47,7 +47,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   signal: { takesValue: true, commands: ['reload'] },
   lines: { takesValue: true, commands: ['logs'] },
   follow: { takesValue: false, commands: ['logs'] },
-  user: { takesValue: false, commands: ['export'] },
+  // In `export`, a bare --user (followed by --, another option or nothing) asks for a user unit
+  // (flags['user-unit']); --user NAME and --user=NAME are the COMMAND's user there too.
+  user: { takesValue: true, commands: START },
+  group: { takesValue: true, commands: START },
 };
 
 const SHORT: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
@@ -102,6 +105,10 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
     if (spec.commands !== 'all' && !spec.commands.includes(cmd)) {
       problems.push(`option --${name} does not apply to '${cmd}'`);
       if (spec.takesValue && value === undefined && i + 1 < tail.length && tail[i + 1] !== '--') i++;
+      continue;
+    }
+    if (name === 'user' && cmd === 'export' && value === undefined && (i + 1 >= tail.length || tail[i + 1]!.startsWith('-'))) {
+      (flags['user-unit'] ??= []).push('');
       continue;
     }
     if (spec.takesValue && value === undefined) {

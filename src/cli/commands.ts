@@ -47,6 +47,8 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f['log-compress']) o.logCompress = true;
   if (f.ready) o.ready = f.ready[0]!;
   if (f['ready-timeout']) o.readyTimeout = f['ready-timeout'][0]!;
+  if (f.user) o.user = f.user[0]!;
+  if (f.group) o.group = f.group[0]!;
   return o;
 }
 
@@ -69,6 +71,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
     problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
   }
   if (args.rest !== null && !['start', 'run', 'restart', 'export'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
+  if (f['user-unit'] && f.user) problems.add(`a user unit (--user) runs as its user's own manager: it cannot also have --user ${f.user[0]!}`);
   if (problems.list.length > 0) {
     for (const p of problems.list) warn(p);
     return EXIT.BAD_ARGS;
@@ -122,9 +125,14 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
       case 'export': {
         const { buildCommandSpec } = await import('../resolve.js');
         const { systemdUnit } = await import('../export/systemd.js');
-        const spec = buildCommandSpec(args.rest!, start!, paths, { foreground: true });
+        // User=/Group= as given: systemd looks them up where the unit runs, so we do not here.
+        const { user, group, ...rest } = start!;
+        const spec = buildCommandSpec(args.rest!, rest, paths, { foreground: true });
         const env = start!.env.map((item): [string, string] => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
-        process.stdout.write(systemdUnit({ name: paths.display, spec, env, schedule: schedule!, userUnit: Boolean(f.user) }));
+        process.stdout.write(systemdUnit({
+          name: paths.display, spec, env, schedule: schedule!, userUnit: Boolean(f['user-unit']),
+          ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}),
+        }));
         return EXIT.OK;
       }
       case 'run': {
@@ -173,6 +181,9 @@ async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean)
 const LOG_FLAGS = ['log-timestamps', 'log-max-size', 'log-keep', 'log-compress'];
 const RESTART_FLAGS = ['restart', 'restart-delay', 'restart-max-delay', 'min-uptime', 'max-restarts', 'restart-window'];
 
+const pickUser = (o: { user?: string; group?: string }): { user?: string; group?: string } =>
+  o.user === undefined ? {} : { user: o.user, ...(o.group !== undefined ? { group: o.group } : {}) };
+
 async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<typeof validateStart>, schedule: StopSchedule, quiet: boolean): Promise<number> {
   const { buildCommandSpec } = await import('../resolve.js');
   const { startService } = await import('../start.js');
@@ -205,6 +216,8 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       ...(f.nice ? { nice: given.nice! } : recorded.nice !== undefined ? { nice: recorded.nice } : {}),
       ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
       ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr ? { stderr: recorded.stderr } : {}),
+      // --user/--group given now replace the recorded pair; else the recorded one is looked up again.
+      ...(f.user || f.group ? pickUser(given) : pickUser(recorded)),
     };
   }
   const spec = buildCommandSpec(command, opts, paths);

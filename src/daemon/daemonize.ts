@@ -50,6 +50,8 @@ export function resolveDaemonOptions(options: DaemonizeOptions): { paths: Servic
   }
   const detach = options.detach ?? 'auto';
   if (detach !== 'auto' && detach !== true && detach !== false) problems.add(`invalid detach '${String(detach)}': use 'auto', true or false`);
+  // A Daemon is the program itself, and the launcher's copy of it: there is no COMMAND to drop.
+  if (options.user !== undefined || options.group !== undefined) problems.add('user and group are for a service\'s COMMAND (buildCommandSpec, startService), not for a Daemon: run the program with `daemonkit start --user`');
   if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '), { problems: problems.list });
   const paths = servicePaths({ ...(options.name ? { name: options.name } : {}), ...(options.pidfile ? { pidfile: options.pidfile } : {}) });
   return { paths, start, detach };

@@ -89,7 +89,7 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
         };
         spawned = spawnDaemon(daemon, spec.command);
       } catch (error) {
-        if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file);
+        if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file, spec.command);
         throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
       }
       try {

@@ -14,6 +14,9 @@ export interface UnitOptions {
   env: [string, string][];
   schedule: StopSchedule;
   userUnit: boolean;
+  /** --user and --group as given (names or ids): User=, Group=. */
+  user?: string;
+  group?: string;
 }
 
 /** One ExecStart= word: quoted when needed; `$`, `%`, `\` and `"` escaped (systemd.service(5)). */
@@ -29,7 +32,7 @@ const LIMIT_KEYS: Record<string, string> = {
 
 const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
-export function systemdUnit({ name, spec, env, schedule, userUnit }: UnitOptions): string {
+export function systemdUnit({ name, spec, env, schedule, userUnit, user, group }: UnitOptions): string {
   const r = spec.restart;
   const unit = [`Description=${name} (daemonkit)`];
   if (!userUnit) unit.push('After=network.target');
@@ -42,6 +45,8 @@ export function systemdUnit({ name, spec, env, schedule, userUnit }: UnitOptions
     `ExecStart=${spec.command.map(quoteWord).join(' ')}`, 'ExecReload=/bin/kill -HUP $MAINPID'];
   if (spec.ready && !notify) service.unshift(`# --ready ${describeReady(spec.ready)} has no systemd equivalent: systemd considers it started once exec'd`);
   if (notify && spec.readyTimeoutMs) service.push(`TimeoutStartSec=${spec.readyTimeoutMs / 1000}`);
+  if (user !== undefined) service.push(`User=${user}`);
+  if (group !== undefined) service.push(`Group=${group}`);
   service.push(`WorkingDirectory=${spec.chdir}`, `UMask=${spec.umask.toString(8).padStart(4, '0')}`);
   for (const [k, v] of env) service.push(`Environment=${quoteWord(`${k}=${v}`)}`);
   if (spec.envFile) service.push(`EnvironmentFile=${spec.envFile}`);

@@ -51,6 +51,7 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
     envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.limits?.length ? { limits: spec.limits } : {}),
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+    ...(spec.runAs?.drop ? { uid: spec.runAs.uid, gid: spec.runAs.gid, groups: spec.runAs.groups, user: spec.runAs.name } : {}),
   };
 }
 
@@ -60,7 +61,7 @@ export function spawnCommand(spec: CommandSpec, output: number[]): Child {
   try {
     return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));
   } catch (error) {
-    throw execFailure(error, spec.command[0]!);
+    throw execFailure(error, spec.command[0]!, { cwd: spec.chdir, ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}) });
   } finally {
     closeSync(stdin);
   }

@@ -4,6 +4,7 @@
  * systemd's NotifyAccess=all, within the service — and turns them into readiness (READY=1,
  * ERRNO=), a longer wait (EXTEND_TIMEOUT_USEC) and a status line (STATUS=).
  */
+import { chownSync } from 'node:fs';
 import { constants } from 'node:os';
 import { NotifyListener, type NotifyEvent } from '../notify/listener.js';
 import { readProcStat } from '../sys/proc.js';
@@ -91,8 +92,21 @@ export class NotifyHub {
   }
 }
 
-/** The service's notify socket: in its own directory when the path fits in sun_path, else in /tmp. */
-export function openNotifyListener(serviceDir: string): NotifyListener {
+/**
+ * The service's notify socket: in its own directory when the path fits in sun_path, else in /tmp.
+ * A COMMAND run as another user (--user) must be able to send to it: the directory and the
+ * socket become that user's (still no one else's).
+ */
+export function openNotifyListener(serviceDir: string, owner?: { uid: number; gid: number }): NotifyListener {
   const fits = Buffer.byteLength(serviceDir) + '/dk-notify-XXXXXX/notify'.length <= 107;
-  return NotifyListener.open(fits ? { parent: serviceDir } : {});
+  const listener = NotifyListener.open(fits ? { parent: serviceDir } : {});
+  if (owner) {
+    try {
+      for (const path of [listener.dir, listener.path]) chownSync(path, owner.uid, owner.gid);
+    } catch (error) {
+      listener.close();
+      throw error;
+    }
+  }
+  return listener;
 }

@@ -226,7 +226,7 @@ export function runService(
       capture = new LogCapture(spec, inherited?.pipes ?? createPipes(spec), (message) => save({ logError: message ?? undefined }), { ownStderr: options.ownStderr ?? false });
       if (capture.error) save({ logError: capture.error });
       if (spec.ready?.kind === 'notify') {
-        const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir);
+        const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir, spec.runAs);
         if (inherited?.notify) for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
         hub = new NotifyHub(listener, {
           status: (text) => save({ notifyStatus: text }),

@@ -17,6 +17,12 @@ export interface ExecSpec {
   setsid?: boolean;    // own session and process group
   limits?: [string, number, number][];  // setrlimit: [name, soft, hard], -1 = unlimited
   nice?: number;       // setpriority(PRIO_PROCESS): absolute nice value
+  /** Drop to these ids before chdir and exec (setgroups, setgid, setuid): all three or none. */
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  /** The user's name, for messages only (the native side ignores it). */
+  user?: string;
 }
 
 /** One datagram received on a notify socket, with the sender's credentials from the kernel. */
@@ -27,6 +33,10 @@ export interface NotifyDatagram {
   data: Buffer;
   truncated: boolean;  // longer than 4096 bytes (systemd's limit): cut short
 }
+/** A user database entry (getpwnam_r / getpwuid_r). */
+export interface UserEntry { name: string; uid: number; gid: number; home: string; shell: string }
+/** A group database entry (getgrnam_r / getgrgid_r). */
+export interface GroupEntry { name: string; gid: number }
 
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean): boolean;
@@ -46,6 +56,9 @@ interface NativeBinding {
   notifyReceive(fd: number, wake: number): Promise<NotifyDatagram[] | null>;
   notifyWake(wake: number): void;
   notifySend(address: string, text: string): void;
+  getUser(key: string | number): UserEntry | null;
+  getGroup(key: string | number): GroupEntry | null;
+  getGroupList(user: string, gid: number): number[];
 }
 
 const load = createRequire(import.meta.url);
@@ -94,3 +107,9 @@ export const notifyReceive = (fd: number, wake: number): Promise<NotifyDatagram[
 export const notifyWake = (wake: number): void => native.notifyWake(wake);
 /** Send one datagram to "/path" or "@abstract", as sd_notify(3) does (blocks only on a full queue). */
 export const notifySend = (address: string, text: string): void => native.notifySend(address, text);
+/** The user with this name (a string) or uid (a number), through NSS; null when there is none. */
+export const getUser = (key: string | number): UserEntry | null => native.getUser(key);
+/** The group with this name (a string) or gid (a number), through NSS; null when there is none. */
+export const getGroup = (key: string | number): GroupEntry | null => native.getGroup(key);
+/** The groups initgroups(user, gid) would set: gid and every group listing the user as a member. */
+export const getGroupList = (user: string, gid: number): number[] => native.getGroupList(user, gid);

@@ -150,9 +150,11 @@ describe('list', () => {
 
 describe('export systemd', () => {
   it('prints a unit that systemd-analyze verify accepts', async (t) => {
-    const r = await h.dk(['export', 'systemd', '--name', 'web', '--restart', 'on-failure', '--env', 'MODE=prod', '--limit', 'nofile=4096', '--', '/bin/sleep', '1000']);
+    const r = await h.dk(['export', 'systemd', '--name', 'web', '--restart', 'on-failure', '--env', 'MODE=prod', '--limit', 'nofile=4096',
+      '--user', 'daemonkit-test', '--group', 'daemonkit-test-extra', '--', '/bin/sleep', '1000']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^ExecStart=\/bin\/sleep 1000$/m);
+    assert.match(r.stdout, /^User=daemonkit-test\nGroup=daemonkit-test-extra$/m);
     assert.match(r.stdout, /^Restart=on-failure$/m);
     const analyze = await run('sh', ['-c', 'command -v systemd-analyze']);
     if (analyze.code !== 0) return t.skip('systemd-analyze is not installed');

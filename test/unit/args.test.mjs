@@ -11,7 +11,7 @@ describe('COMMANDS and FLAGS', () => {
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
-      'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
+      'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'group', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
       'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'ready', 'ready-timeout', 'restart', 'restart-delay',
       'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'user', 'verbose',
     ]);
@@ -37,7 +37,19 @@ describe('parseArgs: commands', () => {
   }
   test('export needs its format', () => {
     assert.deepEqual(parseArgs(['export']), { problems: ["'export' needs a format: daemonkit export systemd [options] -- COMMAND"] });
-    assert.deepEqual(parseArgs(['export', 'systemd', '--user', '--', 'x']), { args: { command: 'export', flags: { user: [''] }, rest: ['x'] }, problems: [] });
+    assert.deepEqual(parseArgs(['export', 'systemd', '--user', '--', 'x']), { args: { command: 'export', flags: { 'user-unit': [''] }, rest: ['x'] }, problems: [] });
+  });
+  test("export's --user: a user unit when followed by --, an option or nothing; else the COMMAND's user", () => {
+    const flags = (...argv) => parseArgs(['export', 'systemd', ...argv]).args.flags;
+    assert.deepEqual(flags('--user', '--name', 'web', '--', 'x'), { 'user-unit': [''], name: ['web'] });
+    assert.deepEqual(flags('--user', '-n', 'web'), { 'user-unit': [''], name: ['web'] });
+    assert.deepEqual(flags('--user'), { 'user-unit': [''] });
+    assert.deepEqual(flags('--user', 'svc', '--', 'x'), { user: ['svc'] });
+    assert.deepEqual(flags('--user=svc', '--group', 'g', '--', 'x'), { user: ['svc'], group: ['g'] });
+    assert.deepEqual(flags('--user', '--user', 'svc:g', '--', 'x'), { 'user-unit': [''], user: ['svc:g'] });
+    // elsewhere --user always takes a value
+    assert.deepEqual(parseArgs(['start', '--user', '--', 'x']).problems, ['option --user needs a value']);
+    assert.deepEqual(parseArgs(['stop', '--user', 'svc']).problems, ["option --user does not apply to 'stop'"]);
   });
 });
 
@@ -61,6 +73,8 @@ describe('parseArgs: valid', () => {
     [['start', '--name=', '--', 'x'], { name: [''] }, ['x']],
     // a value that looks like an option is still the value
     [['start', '--name', '-q', '--', 'x'], { name: ['-q'] }, ['x']],
+    [['run', '--user', 'svc:grp', '--', 'x'], { user: ['svc:grp'] }, ['x']],
+    [['restart', '--user=1000', '--group', '1000'], { user: ['1000'], group: ['1000'] }, null],
     [['start', '--chdir', '/srv', '--stdin', '/dev/null', '--stdout', 'o.log', '--stderr', 'e.log', '--grace', '0', '--', 'x'],
       { chdir: ['/srv'], stdin: ['/dev/null'], stdout: ['o.log'], stderr: ['e.log'], grace: ['0'] }, ['x']],
   ];

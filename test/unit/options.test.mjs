@@ -222,6 +222,45 @@ describe('validateStart', () => {
     });
   });
 
+  describe('user and group', () => {
+    const ok = [
+      [{ user: 'www-data' }, { user: 'www-data' }],
+      [{ user: 'svc:grp' }, { user: 'svc', group: 'grp' }],
+      [{ user: 'svc', group: 'grp' }, { user: 'svc', group: 'grp' }],
+      [{ user: '1000:1000' }, { user: '1000', group: '1000' }],
+      [{ user: 1000, group: 50 }, { user: '1000', group: '50' }],
+      [{ user: '0' }, { user: '0' }],
+      [{ user: 'svc', group: '4294967294' }, { user: 'svc', group: '4294967294' }],
+    ];
+    for (const [input, expected] of ok) {
+      test(`${JSON.stringify(input)} ok`, () => {
+        const { result, list } = run(validateStart, input);
+        assert.deepEqual(list, []);
+        assert.deepEqual(result, { ...DEFAULTS, ...expected });
+      });
+    }
+    const bad = [
+      [{ user: '' }, "invalid --user '': it is empty"],
+      [{ user: ':grp' }, "invalid --user ':grp': the user part: it is empty"],
+      [{ user: 'svc:' }, "invalid --user 'svc:': the group part: it is empty"],
+      [{ user: 'svc:a:b' }, "invalid --user 'svc:a:b': the group part: use a name or a numeric id"],
+      [{ user: 'a b' }, "invalid --user 'a b': use a name or a numeric id"],
+      [{ user: '-rf' }, "invalid --user '-rf': use a name or a numeric id"],
+      [{ user: 'x\ny' }, "invalid --user 'x\\ny': use a name or a numeric id"],
+      [{ user: '4294967295' }, "invalid --user '4294967295': ids go up to 4294967294"],
+      [{ user: 'svc', group: '' }, "invalid --group '': it is empty"],
+      [{ user: 'svc:g', group: 'h' }, "--user 'svc:g' names a group, and so does --group: give it once"],
+      [{ group: 'grp' }, "--group grp needs --user (the COMMAND would keep the caller's user)"],
+    ];
+    for (const [input, problem] of bad) {
+      test(`${JSON.stringify(input)} refused`, () => {
+        const { result, list } = run(validateStart, input);
+        assert.deepEqual(list, [problem]);
+        assert.deepEqual(result, DEFAULTS);
+      });
+    }
+  });
+
   test('a fully valid set', () => {
     const { result, list } = run(validateStart, {
       name: 'web', chdir: '/srv', umask: '0077', stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e',

@@ -18,7 +18,7 @@ describe('systemdUnit', () => {
     for (const line of ['Type=exec', 'ExecStart=/usr/bin/node server.js "a b"', 'WorkingDirectory=/srv/app', 'UMask=0027', 'Restart=no', 'KillMode=control-group', 'KillSignal=SIGTERM', 'TimeoutStopSec=10s', 'WantedBy=multi-user.target', 'ExecReload=/bin/kill -HUP $MAINPID']) {
       assert.ok(unit.split('\n').includes(line), `missing ${line}:\n${unit}`);
     }
-    assert.doesNotMatch(unit, /RestartSec|StartLimit/);
+    assert.doesNotMatch(unit, /RestartSec|StartLimit|^User=|^Group=/m);
   });
   test('--ready notify: Type=notify, NotifyAccess=all, the ready timeout as TimeoutStartSec', () => {
     const unit = systemdUnit({ name: 'app', spec: { ...spec, ready: { kind: 'notify' }, readyTimeoutMs: 90000 }, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false });
@@ -43,5 +43,11 @@ describe('systemdUnit', () => {
       assert.ok(unit.split('\n').includes(line), `missing ${line}:\n${unit}`);
     }
     assert.doesNotMatch(unit, /After=network.target/);
+  });
+  test('--user and --group: User= and Group=, as given (systemd looks them up where the unit runs)', () => {
+    const unit = systemdUnit({ name: 'app', spec, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false, user: 'svc', group: '1234' }).split('\n');
+    assert.ok(unit.includes('User=svc') && unit.includes('Group=1234'), unit.join('\n'));
+    assert.ok(unit.indexOf('User=svc') < unit.indexOf('[Install]'));
+    assert.ok(!systemdUnit({ name: 'app', spec, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false, user: '0' }).includes('Group='));
   });
 });
