@@ -15,6 +15,8 @@ const USAGE = `usage:
   daemonkit status  [options] [--json]
   daemonkit reload  [options] [--signal NAME]
   daemonkit run     [options] -- COMMAND [ARG...]
+  daemonkit reopen  [options]                         (close and reopen the log files)
+  daemonkit logs    [options] [-n N] [-f]
   daemonkit list    [--json]                          (alias: ls)
   daemonkit export systemd [--name NAME] [--user] [options] -- COMMAND [ARG...]
 identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
