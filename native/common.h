@@ -62,6 +62,7 @@ napi_value wait_child(napi_env env, napi_callback_info info);
 napi_value notify_listen(napi_env env, napi_callback_info info);
 napi_value notify_receive(napi_env env, napi_callback_info info);
 napi_value notify_wake(napi_env env, napi_callback_info info);
+napi_value notify_receive_now(napi_env env, napi_callback_info info);
 napi_value notify_send(napi_env env, napi_callback_info info);
 /* The ids a COMMAND drops to (--user/--group), read from a spec's uid, gid and groups. */
 typedef struct { bool set; uid_t uid; gid_t gid; gid_t *groups; int ngroups; } ids_t;

@@ -158,6 +158,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "notifyListen", NULL, notify_listen, NULL, NULL, NULL, napi_default, NULL },
     { "notifyReceive", NULL, notify_receive, NULL, NULL, NULL, napi_default, NULL },
     { "notifyWake", NULL, notify_wake, NULL, NULL, NULL, napi_default, NULL },
+    { "notifyReceiveNow", NULL, notify_receive_now, NULL, NULL, NULL, napi_default, NULL },
     { "notifySend", NULL, notify_send, NULL, NULL, NULL, napi_default, NULL },
     { "getUser", NULL, get_user, NULL, NULL, NULL, napi_default, NULL },
     { "getGroup", NULL, get_group, NULL, NULL, NULL, napi_default, NULL },

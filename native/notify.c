@@ -5,6 +5,7 @@
  *   notifyReceive(fd, wake)   -> Promise<datagrams | null>: poll() on both in the thread pool, then
  *                                every queued datagram with its sender's credentials; null once
  *                                `wake` has been signalled (the listener is closing)
+ *   notifyReceiveNow(fd)      -> the datagrams queued right now, without waiting
  *   notifyWake(wake)          -> make a pending (and every later) notifyReceive resolve null
  *   notifySend(address, text) -> sd_notify(3)'s send: "/path" or "@abstract" (leading NUL)
  */
@@ -63,22 +64,18 @@ napi_value notify_listen(napi_env env, napi_callback_info info) {
 typedef struct { int32_t pid; uint32_t uid, gid; size_t len; bool truncated; char data[NOTIFY_MAX_SIZE]; } datagram;
 typedef struct { napi_async_work work; napi_deferred deferred; int fd, wake, err, n; bool woken; datagram msgs[NOTIFY_BATCH]; } recv_req;
 
-/* In the thread pool: sleep in poll() until a datagram or the wake-up comes, then drain the queue. */
-static void recv_execute(napi_env env, void *data) {
-  (void)env; recv_req *r = data; int rc;
-  struct pollfd p[2] = { { .fd = r->fd, .events = POLLIN }, { .fd = r->wake, .events = POLLIN } };
-  do rc = poll(p, 2, -1); while (rc < 0 && errno == EINTR);
-  if (rc < 0) { r->err = errno; return; }
-  if (p[1].revents) { r->woken = true; return; }
-  while (r->n < NOTIFY_BATCH) {
-    datagram *d = &r->msgs[r->n];
+/* Read up to `max` queued datagrams without waiting, with their senders' credentials. */
+static int drain_queue(int fd, datagram *msgs, int max, int *err) {
+  int n = 0;
+  while (n < max) {
+    datagram *d = &msgs[n];
     union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)]; } ctl;
     struct iovec iov = { .iov_base = d->data, .iov_len = sizeof d->data };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
-    ssize_t got = recvmsg(r->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    ssize_t got = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (got < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK && r->n == 0) r->err = errno;
+      if (errno != EAGAIN && errno != EWOULDBLOCK && n == 0) *err = errno;
       break;
     }
     d->pid = 0; d->uid = d->gid = UINT32_MAX;
@@ -94,12 +91,39 @@ static void recv_execute(napi_env env, void *data) {
     }
     d->len = (size_t)got;
     d->truncated = (m.msg_flags & MSG_TRUNC) != 0;
-    r->n++;
+    n++;
   }
+  return n;
+}
+
+/* In the thread pool: sleep in poll() until a datagram or the wake-up comes, then drain the queue. */
+static void recv_execute(napi_env env, void *data) {
+  (void)env; recv_req *r = data; int rc;
+  struct pollfd p[2] = { { .fd = r->fd, .events = POLLIN }, { .fd = r->wake, .events = POLLIN } };
+  do rc = poll(p, 2, -1); while (rc < 0 && errno == EINTR);
+  if (rc < 0) { r->err = errno; return; }
+  if (p[1].revents) { r->woken = true; return; }
+  r->n = drain_queue(r->fd, r->msgs, NOTIFY_BATCH, &r->err);
+}
+
+static napi_value datagrams_to_js(napi_env env, const datagram *msgs, int n) {
+  napi_value out, item, v;
+  napi_create_array_with_length(env, (size_t)n, &out);
+  for (int i = 0; i < n; i++) {
+    const datagram *d = &msgs[i];
+    napi_create_object(env, &item);
+    napi_create_int32(env, d->pid, &v); napi_set_named_property(env, item, "pid", v);
+    napi_create_uint32(env, d->uid, &v); napi_set_named_property(env, item, "uid", v);
+    napi_create_uint32(env, d->gid, &v); napi_set_named_property(env, item, "gid", v);
+    napi_create_buffer_copy(env, d->len, d->data, NULL, &v); napi_set_named_property(env, item, "data", v);
+    napi_get_boolean(env, d->truncated, &v); napi_set_named_property(env, item, "truncated", v);
+    napi_set_element(env, out, (uint32_t)i, item);
+  }
+  return out;
 }
 
 static void recv_complete(napi_env env, napi_status status, void *data) {
-  recv_req *r = data; napi_value out, item, v;
+  recv_req *r = data; napi_value out;
   if (status != napi_ok || r->err != 0) {
     napi_value msg;
     napi_create_string_utf8(env, r->err ? strerror(r->err) : "notifyReceive cancelled", NAPI_AUTO_LENGTH, &msg);
@@ -109,17 +133,7 @@ static void recv_complete(napi_env env, napi_status status, void *data) {
     napi_get_null(env, &out);
     napi_resolve_deferred(env, r->deferred, out);
   } else {
-    napi_create_array_with_length(env, (size_t)r->n, &out);
-    for (int i = 0; i < r->n; i++) {
-      datagram *d = &r->msgs[i];
-      napi_create_object(env, &item);
-      napi_create_int32(env, d->pid, &v); napi_set_named_property(env, item, "pid", v);
-      napi_create_uint32(env, d->uid, &v); napi_set_named_property(env, item, "uid", v);
-      napi_create_uint32(env, d->gid, &v); napi_set_named_property(env, item, "gid", v);
-      napi_create_buffer_copy(env, d->len, d->data, NULL, &v); napi_set_named_property(env, item, "data", v);
-      napi_get_boolean(env, d->truncated, &v); napi_set_named_property(env, item, "truncated", v);
-      napi_set_element(env, out, (uint32_t)i, item);
-    }
+    out = datagrams_to_js(env, r->msgs, r->n);
     napi_resolve_deferred(env, r->deferred, out);
   }
   napi_delete_async_work(env, r->work);
@@ -168,4 +182,18 @@ napi_value notify_send(napi_env env, napi_callback_info info) {
   free(text);
   if (n < 0) return throw_errno(env, err, "sendto");
   return NULL;
+}
+
+/* notifyReceiveNow(fd) -> the datagrams queued right now (none: []), without waiting. For a
+ * supervisor that must know whether a COMMAND said READY=1 before it exited. */
+napi_value notify_receive_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1]; int32_t fd; int err = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "notifyReceiveNow(fd)"), NULL);
+  datagram *msgs = malloc(sizeof(datagram) * NOTIFY_BATCH);
+  if (!msgs) return throw_errno(env, ENOMEM, "notifyReceiveNow");
+  int n = drain_queue(fd, msgs, NOTIFY_BATCH, &err);
+  napi_value out = err ? throw_errno(env, err, "recvmsg") : datagrams_to_js(env, msgs, n);
+  free(msgs);
+  return out;
 }

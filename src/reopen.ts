@@ -27,25 +27,35 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
   }
   const sentAt = Date.now();
   writeFileSync(paths.reopenRequest, `${JSON.stringify({ at: sentAt })}\n`, { mode: 0o600 });
-  const fd = pidfdOpen(insp.pid);
-  try {
-    const proc = readProcStat(insp.pid); // with the pidfd open the pid cannot be recycled under us
-    if (!proc || (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) || !pidfdSignal(fd, signalNumber('SIGUSR1'))) {
-      throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
-    }
-  } catch (error) {
+  const withdraw = (): void => {
     try {
       unlinkSync(paths.reopenRequest);
     } catch {
       // taken already
     }
-    throw error;
-  } finally {
-    closeSync(fd);
+  };
+  // A supervisor still booting would take SIGUSR1 as node's "open the inspector": leave the
+  // request only; it acts on it once its handlers are in place (as with stop).
+  if (st.handlesSignals) {
+    const fd = pidfdOpen(insp.pid);
+    try {
+      const proc = readProcStat(insp.pid); // with the pidfd open the pid cannot be recycled under us
+      if (!proc || (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) || !pidfdSignal(fd, signalNumber('SIGUSR1'))) {
+        throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+      }
+    } catch (error) {
+      withdraw();
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
   }
   await waitForState(paths, (s) => (s?.logsReopenedAt ?? 0) >= sentAt, timeoutMs);
   const after = readState(paths.statefile);
-  if ((after?.logsReopenedAt ?? 0) < sentAt) throw new DaemonError('START_FAILED', `${paths.display} did not confirm reopening its logs within ${timeoutMs / 1000} s`);
+  if ((after?.logsReopenedAt ?? 0) < sentAt) {
+    withdraw(); // a request left behind would turn a later SIGUSR1 under `run` into a reopen
+    throw new DaemonError('LOG_FAILED', `${paths.display} did not confirm reopening its logs within ${timeoutMs / 1000} s`);
+  }
   if (after?.logError) throw new DaemonError('LOG_FAILED', `${paths.display}: ${after.logError}`);
   return { pid: insp.pid };
 }

@@ -3,7 +3,7 @@
  * exec the COMMAND, so `--grace 0` returns without waiting for node to boot in the daemon. The
  * supervisor inherits the lock fd, and the pidfile names it before we return.
  */
-import { closeSync, rmSync, watch } from 'node:fs';
+import { closeSync, readdirSync, rmSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
 import { DaemonError } from './errors.js';
@@ -37,7 +37,9 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
  * code for each restart path would otherwise grow RssAnon by ~1-2 MiB over the first restarts,
  * for code that runs once per exit (Sparkplug's baseline code stays; see docs/decisions.md).
  */
-const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt'];
+const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
+  // SIGUSR1 is ours (log reopening), never node's inspector (Node ≥ 22.14 has the flag).
+  ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : [])];
 /** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes);
  *  the log pipes (stdout read, write, stderr read, write) follow it. */
 const LOCK_FD = 5;
@@ -91,6 +93,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
   const owned: number[] = [];
   let notifyHandle: NotifyHandle | null = null;
   try {
+    clearLeftovers(paths); // under the lock: nobody else's
     // A COMMAND left running by a supervisor that was killed must not get a twin.
     const recorded = readState(paths.statefile);
     const orphan = findOrphan(recorded);
@@ -111,7 +114,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     if (readyPipe) owned.push(...readyPipe);
     const readyFds = readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
     // --ready notify: the socket exists before the first COMMAND runs; the supervisor adopts it.
-    notifyHandle = spec.ready?.kind === 'notify' ? openNotifyListener(paths.dir, spec.runAs).handOver() : null;
+    notifyHandle = spec.ready?.kind === 'notify' ? openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined).handOver() : null;
     if (notifyHandle) owned.push(notifyHandle.fd, notifyHandle.wake);
     const commandSpec = notifyHandle ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: notifyHandle.path } } : spec;
     const readyExtra = readyPipe ? [readyPipe[0]] : notifyHandle ? [notifyHandle.fd, notifyHandle.wake] : [];
@@ -194,4 +197,20 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * What an earlier life of the service may have left: a stop or reopen request that was never
+ * taken (its supervisor died first; a new supervisor would act on it), a notify socket directory
+ * of a supervisor that was killed.
+ */
+function clearLeftovers(paths: ServicePaths): void {
+  for (const file of [paths.stopRequest, paths.reopenRequest]) rmSync(file, { force: true });
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(paths.dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) if (entry.startsWith('dk-notify-')) rmSync(join(paths.dir, entry), { recursive: true, force: true });
 }

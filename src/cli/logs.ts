@@ -19,12 +19,12 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     return EXIT.GENERIC;
   }
   const ends = files.map(([path, out]) => {
-    const { text, end } = lastLines(path, lines);
+    const { text, end, ino } = lastLines(path, lines);
     out.write(text);
-    return end;
+    return { end, ino };
   });
   if (!following) return EXIT.OK;
-  const followers: Following[] = files.map(([path, out], i) => follow(path, ends[i]!, (chunk) => void out.write(chunk)));
+  const followers: Following[] = files.map(([path, out], i) => follow(path, ends[i]!.end, ends[i]!.ino, (chunk) => void out.write(chunk)));
   await new Promise<void>((resolve) => {
     const done = (): void => resolve();
     process.once('SIGINT', done).once('SIGTERM', done).once('SIGHUP', done);

@@ -89,10 +89,9 @@ export class LogCapture {
     return [this.pipes.stdout?.[1] ?? 1, this.pipes.stderr?.[1] ?? 2];
   }
 
-  /** Take in what the COMMAND wrote before it exited. */
+  /** Take in what the COMMAND wrote before it exited, its unfinished last lines included. */
   drain(): void {
-    this.pumps.stdout?.drain();
-    this.pumps.stderr?.drain();
+    for (const pump of [this.pumps.stdout, this.pumps.stderr]) if (pump?.drain()) pump.endLine();
   }
 
   stderrTail(lines = 10): string[] {
@@ -102,6 +101,8 @@ export class LogCapture {
   /** Close and reopen the files (logrotate's `create` + postrotate). */
   reopen(): void {
     this.errors.delete('open');
+    // A rotation or compression that failed is retried on the fresh files: forget it now.
+    for (const key of [...this.errors.keys()]) if (key.endsWith('-background')) this.errors.delete(key);
     for (const sink of this.sinks) {
       sink.reopen();
       if (sink.error) this.report('open', sink.error);

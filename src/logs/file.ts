@@ -4,7 +4,7 @@
  * a write waits for the disk we read no more from the pipe, so a COMMAND faster than the disk
  * blocks on its full pipe instead of growing our memory (back-pressure, not buffering).
  */
-import { closeSync, fstatSync, mkdirSync, openSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync, constants as C } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogPolicy } from './policy.js';
 import { Compressor, shiftRotated } from './rotate.js';
@@ -25,13 +25,15 @@ export class LogFile implements LogSink {
   private fd = -1;
   private size = 0;
   private rotations = 0;
+  private rotationFailed = false;
   error: string | null = null;
   private readonly compressor: Compressor | null;
 
   constructor(
     readonly path: string,
     private readonly policy: LogPolicy,
-    private readonly onBackgroundError: (message: string) => void = () => undefined,
+    /** Problems off the writing path (rotation, compression); null once one went well again. */
+    private readonly onBackgroundError: (message: string | null) => void = () => undefined,
     /** Also point this fd (our own stderr, 2) at the file after every open, so the
      *  supervisor's own complaints follow rotation and reopen instead of pinning an old file. */
     private readonly mirrorTo?: number,
@@ -51,6 +53,11 @@ export class LogFile implements LogSink {
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
       this.adopt(openSync(this.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644));
+      if (this.size > 0 && !endsWithNewline(this.path, this.size)) {
+        // A line cut short (a full disk when the last supervisor stopped): end it, so the next
+        // line does not join it.
+        this.size += this.writeAll(Buffer.from('\n'));
+      }
       if (this.mirrorTo !== undefined) replaceFd(this.fd, this.mirrorTo);
       return true;
     } catch (error) {
@@ -61,11 +68,17 @@ export class LogFile implements LogSink {
 
   write(data: Buffer): number {
     if (this.fd < 0 && !this.tryOpen()) return 0;
-    const max = this.policy.maxSize;
+    // No rotation after one failed: until a reopen we only append (never lose lines over it).
+    const max = this.rotationFailed ? null : this.policy.maxSize;
     if (max !== null) this.size = fstatSync(this.fd).size; // copytruncate may have emptied it
     let done = 0;
     while (done < data.length) {
       let chunk = data.subarray(done);
+      if (max !== null && this.size >= max) {
+        if (!this.rotate()) return done; // already full (an existing file, a shrunk limit)
+        if (this.rotationFailed) return done + this.write(data.subarray(done));
+        continue;
+      }
       if (max !== null && this.size + chunk.length > max) {
         // Fill up to the limit with whole lines; a line that does not fit starts the next file.
         const cut = chunk.lastIndexOf(NEWLINE, max - this.size - 1);
@@ -100,14 +113,22 @@ export class LogFile implements LogSink {
 
   /** Move the full file aside and go on in a fresh one. False (with `error`) if that failed. */
   private rotate(): boolean {
+    if (!this.stillAtPath()) {
+      // Moved or removed behind our back (logrotate without `reopen`, a hand): shifting now would
+      // rotate the history away for a file that is not ours. Start the file afresh instead.
+      closeSync(this.fd);
+      this.fd = -1;
+      return this.tryOpen();
+    }
     try {
       shiftRotated(this.path, this.policy.keep);
     } catch (error) {
       // Cannot move it (permissions changed?): keep appending rather than lose lines.
       this.onBackgroundError(`cannot rotate ${this.path}: ${(error as Error).message}`);
-      this.size = 0;
+      this.rotationFailed = true;
       return true;
     }
+    this.onBackgroundError(null);
     this.rotations++;
     closeSync(this.fd);
     this.fd = -1;
@@ -115,7 +136,17 @@ export class LogFile implements LogSink {
     return this.tryOpen();
   }
 
+  /** Our fd is still the file at `path`. */
+  private stillAtPath(): boolean {
+    try {
+      return statSync(this.path).ino === fstatSync(this.fd).ino;
+    } catch {
+      return false;
+    }
+  }
+
   reopen(): void {
+    this.rotationFailed = false;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     if (this.tryOpen()) this.error = null;
@@ -149,4 +180,17 @@ export class FdSink implements LogSink {
 
   reopen(): void {}
   close(): void {}
+}
+
+function endsWithNewline(path: string, size: number): boolean {
+  let fd = -1;
+  try {
+    fd = openSync(path, C.O_RDONLY | C.O_NOCTTY);
+    const last = Buffer.alloc(1);
+    return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === NEWLINE;
+  } catch {
+    return true; // cannot tell: leave it
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }

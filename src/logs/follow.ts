@@ -1,24 +1,29 @@
 /**
  * Reading a service's log: its last lines, and following it like `tail -F` — through size
- * rotation (the file is renamed and a new one appears), logrotate's reopen and copytruncate.
- * Follows on directory events (inotify), with a slow re-check as a safety net.
+ * rotation (the file is renamed and a new one appears, maybe several times between two looks),
+ * logrotate's reopen and copytruncate. Follows on directory events (inotify), with a slow
+ * re-check as a safety net.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { rotatedPath } from './rotate.js';
 
 const BLOCK = 65536;
+/** How far back to look for the file we were reading after it was rotated away. */
+const MAX_ROTATED = 1000;
 
-/** The last `n` lines of `path` (reading backwards block by block), and the offset of its end. */
-export function lastLines(path: string, n: number): { text: Buffer; end: number } {
+/** The last `n` lines of `path` (reading backwards block by block), where it ends, and its inode. */
+export function lastLines(path: string, n: number): { text: Buffer; end: number; ino: number } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    return { text: Buffer.alloc(0), end: 0 };
+    return { text: Buffer.alloc(0), end: 0, ino: -1 };
   }
   try {
-    const end = fstatSync(fd).size;
-    if (n <= 0) return { text: Buffer.alloc(0), end };
+    const { size: end, ino } = fstatSync(fd);
+    if (n <= 0) return { text: Buffer.alloc(0), end, ino };
     const blocks: Buffer[] = [];
     let from = end;
     let newlines = 0;
@@ -40,7 +45,7 @@ export function lastLines(path: string, n: number): { text: Buffer; end: number 
         break;
       }
     }
-    return { text, end };
+    return { text, end, ino };
   } finally {
     closeSync(fd);
   }
@@ -50,22 +55,23 @@ export interface Following {
   close(): void;
 }
 
-/** Call `onData` with everything appended to `path` after `offset`, across rotations, until closed. */
-export function follow(path: string, offset: number, onData: (chunk: Buffer) => void): Following {
+const inodeOf = (path: string): number | null => {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Call `onData` with everything appended to `path` after `offset` of the file with inode `ino`
+ * (from lastLines), across rotations, until closed.
+ */
+export function follow(path: string, offset: number, ino: number, onData: (chunk: Buffer) => void): Following {
   let fd = -1;
-  let ino = -1;
   let pos = offset;
-  const open = (): boolean => {
-    try {
-      fd = openSync(path, 'r');
-      ino = fstatSync(fd).ino;
-      return true;
-    } catch {
-      fd = -1;
-      return false;
-    }
-  };
-  const readNew = (): void => {
+  let current = ino;
+  const readRest = (): void => {
     if (fd < 0) return;
     if (fstatSync(fd).size < pos) pos = 0; // truncated (copytruncate): start over
     const buf = Buffer.alloc(BLOCK);
@@ -74,22 +80,59 @@ export function follow(path: string, offset: number, onData: (chunk: Buffer) => 
       onData(Buffer.from(buf.subarray(0, n)));
     }
   };
-  const check = (): void => {
-    readNew();
-    let current: number | null;
-    try {
-      current = statSync(path).ino;
-    } catch {
-      current = null; // moved away, the new one not there yet
+  /** Files rotated after ours and before the new one: `.k-1` … `.1`, when ours is now `.k`. */
+  const readSkipped = (newIno: number): void => {
+    let k = 1;
+    while (k <= MAX_ROTATED && inodeOf(rotatedPath(path, k)) !== current && inodeOf(rotatedPath(path, k, true)) !== current) {
+      if (inodeOf(rotatedPath(path, k)) === null && inodeOf(rotatedPath(path, k, true)) === null) return; // ours was removed: nothing to add
+      k++;
     }
-    if (current !== null && current !== ino) {
-      // Rotated: finish the old file, then the new one from its start.
-      if (fd >= 0) closeSync(fd);
-      pos = 0;
-      if (open()) readNew();
+    for (let j = k - 1; j >= 1; j--) {
+      try {
+        if (inodeOf(rotatedPath(path, j)) === newIno) continue;
+        onData(readFileSync(rotatedPath(path, j)));
+      } catch {
+        try {
+          onData(gunzipSync(readFileSync(rotatedPath(path, j, true)))); // compressed meanwhile
+        } catch {
+          // gone meanwhile
+        }
+      }
     }
   };
-  if (open() && fstatSync(fd).size < pos) pos = 0;
+  const check = (): void => {
+    readRest();
+    const now = inodeOf(path);
+    if (now === null || now === current) return; // moved away, the new one not there yet; or same
+    // Rotated: what was written to ours since the last read, then any files rotated in between,
+    // then the new file from its start.
+    readRest();
+    let next = -1;
+    try {
+      next = openSync(path, 'r');
+    } catch {
+      return;
+    }
+    const nextIno = fstatSync(next).ino;
+    if (current !== -1) readSkipped(nextIno);
+    if (fd >= 0) closeSync(fd);
+    fd = next;
+    current = nextIno;
+    pos = 0;
+    readRest();
+  };
+  // The file we printed the last lines of, wherever a rotation since put it.
+  for (let k = 0; k <= MAX_ROTATED && fd < 0 && ino !== -1; k++) {
+    const candidate = k === 0 ? path : rotatedPath(path, k);
+    if (inodeOf(candidate) === null && k > 0) break;
+    try {
+      const opened = openSync(candidate, 'r');
+      if (fstatSync(opened).ino === ino) fd = opened;
+      else closeSync(opened);
+    } catch {
+      // moved on meanwhile
+    }
+  }
   let watcher: FSWatcher | null = null;
   try {
     watcher = watch(dirname(path), () => check());

@@ -15,7 +15,12 @@ export const MAX_LINE = 64 * 1024;
 const TAIL_BYTES = 8192;
 /** Retry after a failed write: soon for a busy terminal, slowly for a full disk. */
 const RETRY_MS = 1000;
-const BUSY_RETRY_MS = 10;
+/** A full non-blocking pipe: retry soon, then less often while it stays full. */
+const BUSY_RETRY_MS = 5;
+const MAX_BUSY_RETRY_MS = 250;
+
+/** At most this many 64 KiB reads per drain: a full pipe (64 KiB by default, up to 1 MiB). */
+const DRAIN_READS = 16;
 
 /** One read buffer for every synchronous drain (they never overlap): a COMMAND's exit, which
  *  may come a thousand times in a crash loop, allocates only what it actually reads. */
@@ -30,6 +35,7 @@ export class StreamPump {
   private retry: NodeJS.Timeout | null = null;
   private tail = Buffer.alloc(0);
   private failing = false;
+  private busyRetryMs = BUSY_RETRY_MS;
   private closed = false;
 
   constructor(
@@ -43,22 +49,26 @@ export class StreamPump {
     this.socket.unref(); // the COMMAND's pidfd keeps us alive, not its pipes
   }
 
-  /** Read what is in the pipe right now (the COMMAND just exited: its last words count). */
-  drain(): void {
+  /** Read what is in the pipe right now (the COMMAND just exited: its last words count).
+   *  false when it could not, because earlier lines still wait (a failing file, a paused stream). */
+  drain(): boolean {
     // Not while lines wait or the stream holds chunks it read: they come first.
-    if (this.closed || this.pending || this.socket.readableLength > 0) return;
+    if (this.closed || this.pending || this.socket.readableLength > 0) return false;
     const buf = (scratch ??= Buffer.allocUnsafe(65536));
-    for (;;) {
+    // Bounded: what the exited COMMAND left is at most a pipe's worth; someone it left behind
+    // may keep writing, and that is the socket's to read, not a loop's.
+    for (let reads = 0; reads < DRAIN_READS; reads++) {
       let n: number;
       try {
         n = readSync(this.fd, buf, 0, buf.length, null);
       } catch {
-        return; // EAGAIN: empty
+        return true; // EAGAIN: empty
       }
-      if (n <= 0) return;
+      if (n <= 0) return true;
       this.take(Buffer.from(buf.subarray(0, n)));
-      if (this.pending) return;
+      if (this.pending) return false;
     }
+    return true;
   }
 
   /** Lines held back by a failing sink: try them now (after a reopen). */
@@ -75,13 +85,20 @@ export class StreamPump {
     return text === '' ? [] : text.split('\n').slice(-lines);
   }
 
+  /** The writer is gone (the COMMAND exited): its unfinished last line is a line of its own, not
+   *  the start of the next run's first one. */
+  endLine(): void {
+    if (this.partialLength === 0 || this.closed) return;
+    const line = Buffer.concat([...this.partial, Buffer.from('\n')]);
+    this.partial = [];
+    this.partialLength = 0;
+    this.emit(line);
+  }
+
   /** Drain, write out a last unfinished line, and stop reading. */
   close(): void {
     if (this.closed) return;
-    this.drain();
-    if (this.partialLength > 0) this.emit(Buffer.concat([...this.partial, Buffer.from('\n')]));
-    this.partial = [];
-    this.partialLength = 0;
+    if (this.drain()) this.endLine();
     if (this.pending) this.flushPending();
     if (this.retry) clearTimeout(this.retry);
     this.closed = true;
@@ -122,6 +139,7 @@ export class StreamPump {
     const n = this.sink.write(data);
     if (n === data.length) {
       this.pending = null;
+      this.busyRetryMs = BUSY_RETRY_MS;
       if (this.socket.isPaused() && !this.closed) this.socket.resume();
       if (this.failing) {
         this.failing = false;
@@ -140,7 +158,7 @@ export class StreamPump {
     this.retry ??= setTimeout(() => {
       this.retry = null;
       this.flushPending();
-    }, busy ? BUSY_RETRY_MS : RETRY_MS);
+    }, busy ? (this.busyRetryMs = Math.min(MAX_BUSY_RETRY_MS, this.busyRetryMs * 2)) : RETRY_MS);
   }
 
   private keepTail(out: Buffer): void {

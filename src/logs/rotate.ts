@@ -2,7 +2,7 @@
  * Size rotation's file moves: NAME.log → NAME.log.1 → … → NAME.log.N, the oldest deleted, and
  * (with compression) rotated files gzipped in the background to NAME.log.K.gz.
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -21,13 +21,21 @@ function quietly(fn: () => void): void {
 
 /**
  * Shift the rotated files up by one and move `base` to `.1`. With keep 0 the current file is
- * simply deleted. Both plain and .gz names shift: a file may still wait for compression.
+ * simply deleted. Both plain and .gz names shift: a file may still wait for compression. One
+ * readdir, then a rename per file that exists (not per index up to --log-keep).
  * Throws only if `base` itself cannot be moved.
  */
 export function shiftRotated(base: string, keep: number): void {
-  for (const gz of [false, true]) quietly(() => unlinkSync(rotatedPath(base, keep, gz)));
-  for (let i = keep - 1; i >= 1; i--) {
-    for (const gz of [false, true]) quietly(() => renameSync(rotatedPath(base, i, gz), rotatedPath(base, i + 1, gz)));
+  const name = basename(base);
+  const found: [number, boolean][] = [];
+  for (const entry of readdirSync(dirname(base))) {
+    const m = entry.startsWith(`${name}.`) ? /^(\d+)(\.gz)?$/.exec(entry.slice(name.length + 1)) : null;
+    if (m) found.push([Number(m[1]), m[2] !== undefined]);
+  }
+  found.sort((a, b) => b[0] - a[0]);
+  for (const [index, gz] of found) {
+    if (index >= keep) quietly(() => unlinkSync(rotatedPath(base, index, gz)));
+    else quietly(() => renameSync(rotatedPath(base, index, gz), rotatedPath(base, index + 1, gz)));
   }
   if (keep === 0) unlinkSync(base);
   else renameSync(base, rotatedPath(base, 1));
@@ -51,18 +59,31 @@ export class Compressor {
   private idle: Promise<void> = Promise.resolve();
   private settle: (() => void) | null = null;
 
+  private readonly tmp: string;
+
   constructor(
     private readonly base: string,
     private readonly keep: number,
     private readonly rotations: () => number,
     private readonly onError: (message: string) => void,
-  ) {}
+  ) {
+    // One job at a time, so one temporary name; a supervisor that died mid-job left it behind.
+    this.tmp = join(dirname(base), `.${basename(base)}.gz.tmp`);
+    quietly(() => unlinkSync(this.tmp));
+    // Rotated files an earlier supervisor did not get to compress: theirs to finish now.
+    for (let index = 1; index <= keep; index++) {
+      if (existsSync(rotatedPath(base, index)) && !existsSync(rotatedPath(base, index, true))) this.add(1 - index, index);
+    }
+  }
 
-  /** Queue `.1`, which the rotation that is rotation number `generation` just made. */
-  add(generation: number): void {
+  /** Queue `.index` (default `.1`, which the rotation number `generation` just made). */
+  add(generation: number, index = 1): void {
+    // Jobs for files rotated beyond --log-keep meanwhile are dropped: their files are gone.
+    for (const job of this.queue.filter((j) => this.rotations() - j.generation + 1 > this.keep)) closeSync(job.fd);
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => this.rotations() - j.generation + 1 <= this.keep));
     let fd: number;
     try {
-      fd = openSync(rotatedPath(this.base, 1), C.O_RDONLY | C.O_NOFOLLOW);
+      fd = openSync(rotatedPath(this.base, index), C.O_RDONLY | C.O_NOFOLLOW);
     } catch {
       return;
     }
@@ -96,8 +117,13 @@ export class Compressor {
   private async compress(job: Job): Promise<void> {
     const index = (): number => this.rotations() - job.generation + 1;
     if (index() > this.keep) return; // rotated away before its turn came
-    const tmp = join(dirname(this.base), `.${basename(this.base)}.${process.pid}.gz.tmp`);
-    await pipeline(createReadStream('', { fd: job.fd, autoClose: false, start: 0 }), createGzip(), createWriteStream(tmp, { mode: 0o644 }));
+    const tmp = this.tmp;
+    try {
+      await pipeline(createReadStream('', { fd: job.fd, autoClose: false, start: 0 }), createGzip(), createWriteStream(tmp, { mode: 0o644 }));
+    } catch (error) {
+      quietly(() => unlinkSync(tmp)); // a full disk must not keep a half-written .gz
+      throw error;
+    }
     const at = rotatedPath(this.base, index());
     let same = false;
     try {

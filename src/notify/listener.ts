@@ -19,7 +19,7 @@ import { closeSync, mkdtempSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
-import { notifyListen, notifyReceive, notifyWake, type NotifyDatagram } from '../sys/native.js';
+import { notifyListen, notifyReceive, notifyReceiveNow, notifyWake, type NotifyDatagram } from '../sys/native.js';
 import { parseNotify, type NotifyMessage } from './protocol.js';
 
 export interface NotifyEvent {
@@ -134,6 +134,16 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
     const next = this.tail.then(() => this.receiveNow());
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /** The messages queued right now, without waiting ([] when none, or closed). */
+  takeQueued(): NotifyEvent[] {
+    if (this.isClosed) return [];
+    try {
+      return notifyReceiveNow(this.fd).filter((d) => !d.truncated).map(toEvent);
+    } catch {
+      return [];
+    }
   }
 
   private async receiveNow(): Promise<NotifyEvent[] | null> {

@@ -3,11 +3,27 @@
  * The supervisor program: the daemon that `daemonkit start` leaves behind. It holds the lock,
  * its pid is in the pidfile, and it runs the COMMAND as its child. Started only by the launcher.
  */
+import inspector from 'node:inspector';
 import { attachDaemon } from '../detach/attach.js';
 import type { SupervisorPayload } from '../spec.js';
 import { reportTo, runService } from './service.js';
 import { ownChildren, startReaper } from './reaper.js';
 import { setChildSubreaper } from '../sys/native.js';
+
+/**
+ * Until our SIGUSR1 handler is in place, node's own applies: it opens the inspector (a root
+ * shell for any local user, on 127.0.0.1:9229). Newer nodes get --disable-sigusr1 from the
+ * launcher; on older ones a SIGUSR1 that came during boot is undone here.
+ */
+function closeInspector(): void {
+  const close = (): void => {
+    if (inspector.url()) inspector.close();
+  };
+  close();
+  // Node opens it from its event loop after the signal, so look again once the loop has turned.
+  setImmediate(close);
+  setTimeout(close, 1000).unref();
+}
 
 let channel: ReturnType<typeof attachDaemon> = null;
 try {
@@ -44,6 +60,7 @@ if (!channel) {
     });
   }
   process.on('SIGUSR1', () => service.reopenLogs()); // logrotate's postrotate, `daemonkit reopen`
+  closeInspector();
   service.handlingSignals();
   // Done: the pidfile is gone and the state written. Exit now — a `stop` is waiting for this
   // exit (on our pidfd), and letting the event loop wind down would only make it wait longer.

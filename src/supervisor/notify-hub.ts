@@ -29,7 +29,7 @@ export class NotifyHub {
   private commandPid = 0;
   private waiting: Waiting | null = null;
 
-  constructor(private readonly listener: NotifyListener, private readonly hooks: HubHooks) {
+  constructor(private readonly listener: NotifyListener, private readonly hooks: HubHooks, private readonly commandUid: number) {
     void this.loop();
   }
 
@@ -49,7 +49,11 @@ export class NotifyHub {
       cancel: () => {
         if (this.waiting === waiting) this.waiting = null;
       },
-      readyBeforeExit: () => waiting.outcome === null,
+      readyBeforeExit: () => {
+        // It may have said READY=1 and exited before our receive came round: look now.
+        if (waiting.outcome === undefined) this.handleAll(this.listener.takeQueued());
+        return waiting.outcome === null;
+      },
     };
   }
 
@@ -66,13 +70,24 @@ export class NotifyHub {
         return; // the socket failed: readiness then comes from --ready-timeout
       }
       if (!batch) return;
-      for (const event of batch) if (this.accepts(event.pid)) this.handle(event);
+      this.handleAll(batch);
     }
   }
 
-  private accepts(pid: number): boolean {
+  private handleAll(events: NotifyEvent[]): void {
+    for (const event of events) if (this.accepts(event)) this.handle(event);
+  }
+
+  /**
+   * From the COMMAND or its process group. A sender that is gone by the time we look (a
+   * `systemd-notify --ready` helper) cannot be placed in a group any more: it counts if it ran as
+   * the COMMAND's user — the socket's directory lets no other user (but root) reach it.
+   */
+  private accepts({ pid, uid }: NotifyEvent): boolean {
     if (!this.commandPid || pid <= 0) return false;
-    return pid === this.commandPid || readProcStat(pid)?.pgrp === this.commandPid;
+    if (pid === this.commandPid) return true;
+    const proc = readProcStat(pid);
+    return proc ? proc.pgrp === this.commandPid : uid === this.commandUid;
   }
 
   private handle({ message, text }: NotifyEvent): void {
@@ -94,11 +109,13 @@ export class NotifyHub {
 
 /**
  * The service's notify socket: in its own directory when the path fits in sun_path, else in /tmp.
- * A COMMAND run as another user (--user) must be able to send to it: the directory and the
- * socket become that user's (still no one else's).
+ * A COMMAND run as another user (--user) must be able to send to it: then it is in /tmp, and
+ * the directory and the socket become that user's (still no one else's).
  */
 export function openNotifyListener(serviceDir: string, owner?: { uid: number; gid: number }): NotifyListener {
-  const fits = Buffer.byteLength(serviceDir) + '/dk-notify-XXXXXX/notify'.length <= 107;
+  // The user must also be able to reach it: the service directory's parents may not let it in
+  // (a private DAEMONKIT_HOME), the system's temp directory does.
+  const fits = !owner && Buffer.byteLength(serviceDir) + '/dk-notify-XXXXXX/notify'.length <= 107;
   const listener = NotifyListener.open(fits ? { parent: serviceDir } : {});
   if (owner) {
     try {

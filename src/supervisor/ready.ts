@@ -96,7 +96,11 @@ export function watchFdLine(fd: number): ReadyWatch {
       if (!ready && !pipe.destroyed) {
         const buf = Buffer.alloc(4096);
         try {
-          for (let n = readSync(fd, buf, 0, buf.length, null); n > 0 && !ready; n = readSync(fd, buf, 0, buf.length, null)) take(buf.subarray(0, n));
+          // Bounded, like the log drain: a pipe's worth at most (a survivor may keep writing).
+          for (let reads = 0, n = 1; n > 0 && !ready && reads < 16; reads++) {
+            n = readSync(fd, buf, 0, buf.length, null);
+            take(buf.subarray(0, n));
+          }
         } catch {
           // EAGAIN: nothing more was written
         }

@@ -182,7 +182,7 @@ export function runService(
       // Started means ready (not merely alive after the grace period), within --ready-timeout.
       const timeoutMs = spec.readyTimeoutMs ?? 60_000;
       const isCurrent = (): boolean => sup === current;
-      extendReady = followReadiness(watch, timeoutMs, current.ended, {
+      extendReady = followReadiness(watch, timeoutMs, current.child.exited, {
         ready: () => isCurrent() && dispatch({ type: 'started' }),
         notReady: (reason) => isCurrent() && dispatch({ type: 'not-ready', reason }),
         timedOut: () => isCurrent() && dispatch({ type: 'not-ready', reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})` }),
@@ -226,13 +226,13 @@ export function runService(
       capture = new LogCapture(spec, inherited?.pipes ?? createPipes(spec), (message) => save({ logError: message ?? undefined }), { ownStderr: options.ownStderr ?? false });
       if (capture.error) save({ logError: capture.error });
       if (spec.ready?.kind === 'notify') {
-        const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir, spec.runAs);
+        const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined);
         if (inherited?.notify) for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
         hub = new NotifyHub(listener, {
           status: (text) => save({ notifyStatus: text }),
           extend: (ms) => extendReady(ms),
           ...(options.forwardNotify ? { forward: options.forwardNotify } : {}),
-        });
+        }, spec.runAs?.drop ? spec.runAs.uid : process.getuid!());
       }
       notify({ type: 'locked' });
       launch(inherited?.adopted);
@@ -268,10 +268,12 @@ export function runService(
     handlingSignals() {
       if (!owner) return;
       save({ handlesSignals: true });
+      // Requests left for us while node booted (their senders do not signal until we say so).
+      if (takeReopenRequest(paths.reopenRequest)) this.reopenLogs();
       try {
         readFileSync(paths.stopRequest);
       } catch {
-        return; // no request left for us while node booted
+        return;
       }
       this.requestStop();
     },

@@ -55,6 +55,7 @@ interface NativeBinding {
   notifyListen(path: string): { fd: number; wake: number };
   notifyReceive(fd: number, wake: number): Promise<NotifyDatagram[] | null>;
   notifyWake(wake: number): void;
+  notifyReceiveNow(fd: number): NotifyDatagram[];
   notifySend(address: string, text: string): void;
   getUser(key: string | number): UserEntry | null;
   getGroup(key: string | number): GroupEntry | null;
@@ -103,6 +104,8 @@ export const notifyListen = (path: string): { fd: number; wake: number } => nati
  * Resolves null once `wake` was signalled: the caller may then close both fds.
  */
 export const notifyReceive = (fd: number, wake: number): Promise<NotifyDatagram[] | null> => native.notifyReceive(fd, wake);
+/** The datagrams queued right now, without waiting (a pending notifyReceive may take others). */
+export const notifyReceiveNow = (fd: number): NotifyDatagram[] => native.notifyReceiveNow(fd);
 /** Signal `wake`: a pending notifyReceive, and every later one, resolves null. */
 export const notifyWake = (wake: number): void => native.notifyWake(wake);
 /** Send one datagram to "/path" or "@abstract", as sd_notify(3) does (blocks only on a full queue). */

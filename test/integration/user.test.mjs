@@ -4,9 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Daemon, Problems, buildCommandSpec, servicePaths, validateStart } from '../../dist/index.js';
 import { CLI, NODE, ROOT, makeHome, procStatus, readJson, run, startedPids, waitFor, waitReport } from '../helpers.mjs';
 
@@ -110,11 +110,12 @@ describe('--user: a root start drops the COMMAND', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     const st = readJson(join(h.dir('notify-user'), 'state.json'));
     assert.deepEqual(ids(procStatus(st.childPid).Uid), [u.uid, u.uid, u.uid, u.uid]);
-    const dir = readdirSync(h.dir('notify-user')).find((f) => f.startsWith('dk-notify-'));
-    const info = statSync(join(h.dir('notify-user'), dir));
+    const socket = readFileSync(`/proc/${st.childPid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('NOTIFY_SOCKET=')).slice('NOTIFY_SOCKET='.length);
+    const info = statSync(dirname(socket));
     assert.equal(info.uid, u.uid);
     assert.equal(info.mode & 0o777, 0o700);
     assert.equal((await h.dk(['stop', '--name', 'notify-user'])).code, 0);
+    assert.equal(existsSync(dirname(socket)), false, 'removed at the end');
   });
 
   it('a COMMAND the supervisor restarts after a crash drops too', async () => {

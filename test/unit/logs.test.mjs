@@ -169,7 +169,7 @@ describe('LogFile rotation', () => {
 
 describe('lastLines', () => {
   const path = fresh();
-  test('missing file: nothing', () => assert.deepEqual(lastLines(path, 5), { text: Buffer.alloc(0), end: 0 }));
+  test('missing file: nothing', () => assert.deepEqual(lastLines(path, 5), { text: Buffer.alloc(0), end: 0, ino: -1 }));
   test('the last N lines, across read blocks', () => {
     const body = Array.from({ length: 20000 }, (_, i) => `${i}`).join('\n') + '\n';
     writeFileSync(path, body);
