@@ -184,6 +184,7 @@ async function floodDaemonkit() {
   const { svc, fd } = await dkTriggered(FLOOD_MB, ['--stdout', file, ...ROTATE], dir);
   try {
     await sleepFor(2000 - msBetween(svc.r.t1, now())); // idle: 2 s after start, as in the supervision part
+    noteArgs(svc.sup);
     const rss0 = rssAnon(svc.sup);
     const fds0 = await fdRange(svc.sup);
     const ticks0 = cpuTicks(svc.sup);
@@ -243,8 +244,10 @@ const fmtRate = (x) => `${x.toFixed(0)} MiB/s`;
 const mib = (kb) => `${(kb / 1024).toFixed(2)} MiB`;
 const signedKb = (kb) => `${kb >= 0 ? '+' : '−'}${Math.abs(Math.round(kb))} kB`;
 const verdict = (ok, what) => `${what}: ${ok ? 'met' : 'NOT met'}`;
-const supervisorFlags = () => {
-  try { return /SUPERVISOR_NODE_FLAGS = (\[[^\]]*\])/.exec(fs.readFileSync(path.join(ROOT, 'dist/cli/main.cjs'), 'utf8'))?.[1] ?? '(not found)'; } catch { return '(not found)'; }
+/** The supervisor's node flags, as it runs (its /proc/PID/cmdline, the script left out). */
+let supervisorArgs = null;
+const noteArgs = (pid) => {
+  try { supervisorArgs ??= fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1, -1).join(' '); } catch { /* gone */ }
 };
 
 /** Run the log measurements; returns { head, rows, notes, method } for bench.mjs to print and record. */
@@ -339,13 +342,14 @@ export async function logs() {
   rows.push([`  ${FLOOD_MB} MB flood throughput (triggered, rotating)`, fmtRate(median(floodRate)), range(floodRate, (x) => x.toFixed(0)),
     pm.length ? `${(median(floodRate) / median(pm.map((r) => mibS(FLOOD_MB, r.ms)))).toFixed(2)}× pm2` : '', '']);
   if (pm.length) {
+    // One God daemon serves every run: its idle figure is the one before its first flood.
     const pRate = pm.map((r) => mibS(FLOOD_MB, r.ms));
-    rows.push([`${pm2.version ? `pm2 ${pm2.version}` : 'pm2'} God daemon RssAnon, same flood (its own log file, no rotation): idle / max / 1 s after`,
-      `${mib(median(pm.map((r) => r.rss0)))} / ${mib(median(pm.map((r) => r.max)))} / ${mib(median(pm.map((r) => r.rss1)))}`,
-      `max ${range(pm.map((r) => r.max), (kb) => (kb / 1024).toFixed(2))}`, '1.00×', '']);
-    rows.push(['  pm2 max − idle', signedKb(median(pm.map((r) => r.max - r.rss0))), range(pm.map((r) => r.max - r.rss0), (kb) => signedKb(kb).replace(' kB', '')), '', '']);
+    const pIdle = pm[0].rss0, pMax = median(pm.map((r) => r.max)), pAfter = pm.at(-1).rss1;
+    rows.push([`pm2 ${pm2.version} God daemon RssAnon, same flood (it writes its own log file, no rotation): idle before its first flood / max / 1 s after the last`,
+      `${mib(pIdle)} / ${mib(pMax)} / ${mib(pAfter)}`, `max ${range(pm.map((r) => r.max), (kb) => (kb / 1024).toFixed(2))}`, '1.00×', '']);
+    rows.push(['  pm2 max − idle before its first flood', signedKb(pMax - pIdle), range(pm.map((r) => r.max - pIdle), (kb) => signedKb(kb).replace(' kB', '')), '', '']);
     rows.push([`  pm2 ${FLOOD_MB} MB flood throughput (triggered)`, fmtRate(median(pRate)), range(pRate, (x) => x.toFixed(0)), '1.00×', '']);
-    budgets.push(`PM2 ${pm2.version} God daemon in the same flood: RssAnon idle ${mib(median(pm.map((r) => r.rss0)))}, max ${mib(median(pm.map((r) => r.max)))}, after ${mib(median(pm.map((r) => r.rss1)))}`);
+    budgets.push(`PM2 ${pm2.version} God daemon in the same flood: RssAnon idle ${mib(pIdle)} (before its first flood), max ${mib(pMax)} (median of ${pm.length} runs), ${mib(pAfter)} after the last`);
   } else {
     rows.push(['pm2 God daemon RssAnon, same flood', 'not measured', '', '', 'PM2 not installed: see notes']);
     notes.push(`PM2 not measured: ${pm2Got.error}.`);
@@ -354,7 +358,7 @@ export async function logs() {
   for (const r of dk) if (r.logError) notes.push(`A flood run ended with a log error in state.json: ${r.logError}.`);
   notes.push(`Per flood run (daemonkit): RssAnon idle → max → after (MiB): ${dk.map((r) => `${(r.rss0 / 1024).toFixed(2)} → ${(r.max / 1024).toFixed(2)} → ${(r.rss1 / 1024).toFixed(2)} (${r.n} samples)`).join('; ')}.`);
   if (pm.length) notes.push(`Per flood run (PM2, one God daemon for all runs): ${pm.map((r) => `${(r.rss0 / 1024).toFixed(2)} → ${(r.max / 1024).toFixed(2)} → ${(r.rss1 / 1024).toFixed(2)}`).join('; ')}.`);
-  notes.push(`Supervisor node flags in dist/ as measured: ${supervisorFlags()}.`);
+  notes.push(`The supervisor ran as \`node ${supervisorArgs ?? '(not seen)'} dist/supervisor/main.cjs\`.`);
   notes.push(`Load average (1 min) at the start of this part ${load0.toFixed(2)}, at its end ${load1.toFixed(2)}, on ${os.availableParallelism()} CPUs.`);
   return { head: HEAD, rows, notes: [...budgets, ...notes], method: method(pm2, pm2Got) };
 }
@@ -382,8 +386,9 @@ function method(pm2, pm2Got) {
   PM2 ${pm2.version} (installed in this run as in the supervision part, PM2_HOME in TMP), alternating with daemonkit: the same writer as an
   app, \`pm2 start ${process.execPath} --name N --no-autorestart --output DIR/pm2-out.log --error DIR/pm2-err.log -- WRITER ${FLOOD_MB} FIFO\`;
   its God daemon (which reads the app's pipes and writes the log file itself) sampled the same way, 1 s after the app is up, until
-  the out file holds every byte; then \`pm2 delete\`. One God daemon serves all ${RUNS} runs; at the end \`pm2 kill\`, the God daemon
-  killed by its pidfd if still alive, the prefix removed. PM2 does not rotate without its pm2-logrotate module.` : `
+  the out file holds every byte; then \`pm2 delete\`. One God daemon serves all ${RUNS} runs, so its idle figure is the one before
+  its first flood; at the end \`pm2 kill\`, the God daemon killed by its pidfd if still alive, the prefix removed. PM2 does not rotate
+  without its pm2-logrotate module, so its file grows to the whole flood (removed after each run).` : `
   PM2: not measured (${pm2Got.error}).`}`,
   ];
 }

@@ -2,6 +2,7 @@
  * The pidfile and its lock. "Running" means the lock file is locked (an OFD lock, released by
  * the kernel when its holder dies); the pidfile is metadata, written atomically by the holder.
  */
+import { makeDirs } from './sys/mkdirs.js';
 import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
@@ -31,7 +32,7 @@ function fileError(error: unknown, path: string, what: string): DaemonError {
 export function ensureDir(path: string): void {
   const dir = dirname(path);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    makeDirs(dir);
   } catch (error) {
     throw fileError(error, dir, 'create directory');
   }

@@ -45,6 +45,14 @@ function writableDir(dir: string): boolean {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** The nearest existing ancestor of a path (where mkdir -p would start). */
 function existingAncestor(path: string): string {
   let dir = path;
@@ -126,7 +134,10 @@ export function buildCommandSpec(
   for (const target of [paths.pidfile, paths.statefile, stdout, stderr]) {
     if (target === null) continue;
     const dir = existingAncestor(dirname(target));
-    if (!writableDir(dir)) throw new DaemonError('NO_PERMISSION', `cannot write in ${dir} (needed for ${target}): permission denied`, { path: dir });
+    if (!writableDir(dir)) {
+      const why = isDirectory(dir) ? 'permission denied' : 'it is not a directory';
+      throw new DaemonError('NO_PERMISSION', `cannot write in ${dir} (needed for ${target}): ${why}`, { path: dir });
+    }
   }
   return {
     command: [file, ...command.slice(1)],

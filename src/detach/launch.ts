@@ -3,7 +3,8 @@
  * on a pipe and wait for its report. Resolves only once the daemon says it is ready, or with
  * the reason it is not (daemon(7) steps 14-15).
  */
-import { closeSync, constants as C, mkdirSync, openSync, writeSync } from 'node:fs';
+import { makeDirs } from '../sys/mkdirs.js';
+import { closeSync, constants as C, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
@@ -41,15 +42,32 @@ export type LaunchOutcome =
   | { kind: 'running' };
 
 export function openAppend(path: string, options: { createDir?: boolean } = {}): number {
+  if (options.createDir) {
+    try {
+      makeDirs(dirname(path));
+    } catch (error) {
+      // The log directory cannot be made here: "not writable", as LSB's exit 4 has it.
+      const code = errnoCode(error);
+      const why = code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
+      throw new DaemonError('NO_PERMISSION', `cannot create the directory for ${path}: ${why}`, { path });
+    }
+  }
   try {
-    if (options.createDir) mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     return openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644);
   } catch (error) {
     const code = errnoCode(error);
-    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : (error as Error).message;
-    throw new DaemonError(code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${why}`, { path });
+    const why = code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
+    const privilege = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+    throw new DaemonError(privilege ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${why}`, { path });
   }
 }
+
+/** Why a log file cannot be opened, in words (exit 4 for the first three, else 2). */
+const OPEN_FAILURES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system',
+  EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a directory', ENOENT: 'no such directory',
+  ENOSPC: 'no space left on the device',
+};
 
 function openStdin(path: string): number {
   try {

@@ -8,7 +8,7 @@ import type { CommandSpec } from '../spec.js';
 import { makePipe, setCloexec } from '../sys/native.js';
 import { FdSink, LogFile, type LogSink } from './file.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './policy.js';
-import { StreamPump } from './pump.js';
+import { READ_SIZE, StreamPump } from './pump.js';
 
 /** Read and write ends, per stream; null: the COMMAND writes straight to our own fd. */
 export interface CapturePipes {
@@ -24,8 +24,8 @@ export function logPolicy(spec: CommandSpec): LogPolicy {
 export function createPipes(spec: CommandSpec): CapturePipes {
   const want = (target: string | null): boolean => target !== null || logPolicy(spec).timestamps;
   return {
-    stdout: want(spec.stdout) ? makePipe() : null,
-    stderr: want(spec.stderr) ? makePipe() : null,
+    stdout: want(spec.stdout) ? makePipe(READ_SIZE) : null,
+    stderr: want(spec.stderr) ? makePipe(READ_SIZE) : null,
   };
 }
 

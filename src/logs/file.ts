@@ -4,7 +4,8 @@
  * a write waits for the disk we read no more from the pipe, so a COMMAND faster than the disk
  * blocks on its full pipe instead of growing our memory (back-pressure, not buffering).
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync, constants as C } from 'node:fs';
+import { makeDirs } from '../sys/mkdirs.js';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, constants as C } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogPolicy } from './policy.js';
 import { Compressor, shiftRotated } from './rotate.js';
@@ -51,7 +52,7 @@ export class LogFile implements LogSink {
 
   private tryOpen(): boolean {
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
+      makeDirs(dirname(this.path));
       this.adopt(openSync(this.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644));
       if (this.size > 0 && !endsWithNewline(this.path, this.size)) {
         // A line cut short (a full disk when the last supervisor stopped): end it, so the next

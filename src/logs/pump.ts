@@ -3,14 +3,21 @@
  * stderr sharing a file never mix inside a line), optionally timestamp them, hand them to the
  * sink. When the sink cannot take them (disk full, file unwritable) stop reading — the COMMAND
  * then blocks on its full pipe — and try again later: nothing is dropped, nothing spins.
+ *
+ * One buffer per stream, reused for every read (no garbage per read, so memory stays flat in a
+ * flood): an unfinished line is kept at its start and the next read lands right after it, so
+ * lines are written straight from the buffer, without concatenating.
  */
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogSink } from './file.js';
+import { stampLines } from '../sys/native.js';
 
 const NEWLINE = 0x0a;
 /** A line longer than this is cut (as journald does): our memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
+/** One read: as much as the log pipe holds (capture.ts sizes it so). */
+export const READ_SIZE = 256 * 1024;
 /** How much of the stream's end to keep for a failed start's report. */
 const TAIL_BYTES = 8192;
 /** Retry after a failed write: soon for a busy terminal, slowly for a full disk. */
@@ -18,22 +25,19 @@ const RETRY_MS = 1000;
 /** A full non-blocking pipe: retry soon, then less often while it stays full. */
 const BUSY_RETRY_MS = 5;
 const MAX_BUSY_RETRY_MS = 250;
-
-/** At most this many 64 KiB reads per drain: a full pipe (64 KiB by default, up to 1 MiB). */
-const DRAIN_READS = 16;
-
-/** One read buffer for every synchronous drain (they never overlap): a COMMAND's exit, which
- *  may come a thousand times in a crash loop, allocates only what it actually reads. */
-let scratch: Buffer | null = null;
+/** At most this many reads per drain: what a full pipe holds. */
+const DRAIN_READS = 4;
 
 export class StreamPump {
   private readonly socket: Socket;
-  private partial: Buffer[] = [];
-  private partialLength = 0;
+  /** [unfinished line (carry bytes) | the next read]; made at the first read. */
+  private buf: Buffer | null = null;
+  private carry = 0;
   /** Lines the sink did not take yet: only while it is failing (then we read no more). */
   private pending: Buffer | null = null;
   private retry: NodeJS.Timeout | null = null;
   private tail = Buffer.alloc(0);
+  private stampBuf: Buffer | null = null;
   private failing = false;
   private busyRetryMs = BUSY_RETRY_MS;
   private closed = false;
@@ -43,30 +47,51 @@ export class StreamPump {
     private readonly sink: LogSink,
     private readonly options: { timestamps: boolean; keepTail: boolean; onError(message: string | null): void },
   ) {
-    this.socket = new Socket({ fd, readable: true, writable: false });
-    this.socket.on('data', (chunk: Buffer) => this.take(chunk));
+    this.socket = new Socket({
+      fd, readable: true, writable: false,
+      // Reads go into our buffer, after the carried line; returning false pauses the socket.
+      onread: { buffer: () => this.space(), callback: (n: number) => this.ingest(n) },
+    } as ConstructorParameters<typeof Socket>[0]);
     this.socket.on('error', () => undefined);
     this.socket.unref(); // the COMMAND's pidfd keeps us alive, not its pipes
   }
 
+  private space(): Buffer {
+    this.buf ??= Buffer.allocUnsafe(MAX_LINE + READ_SIZE);
+    return this.buf.subarray(this.carry, this.carry + READ_SIZE);
+  }
+
+  /** `n` new bytes after the carried ones: write the whole lines, carry the rest. False: pause. */
+  private ingest(n: number): boolean {
+    const buf = this.buf!;
+    const end = this.carry + n;
+    const last = buf.lastIndexOf(NEWLINE, end - 1);
+    if (last < 0) {
+      this.carry = end;
+      if (this.carry >= MAX_LINE) this.endLine(); // too long: cut here
+    } else {
+      this.emit(buf.subarray(0, last + 1));
+      buf.copyWithin(0, last + 1, end);
+      this.carry = end - last - 1;
+    }
+    return this.pending === null;
+  }
+
   /** Read what is in the pipe right now (the COMMAND just exited: its last words count).
-   *  false when it could not, because earlier lines still wait (a failing file, a paused stream). */
+   *  false when it could not, because earlier lines still wait (a failing file). */
   drain(): boolean {
-    // Not while lines wait or the stream holds chunks it read: they come first.
-    if (this.closed || this.pending || this.socket.readableLength > 0) return false;
-    const buf = (scratch ??= Buffer.allocUnsafe(65536));
+    if (this.closed || this.pending) return false;
     // Bounded: what the exited COMMAND left is at most a pipe's worth; someone it left behind
     // may keep writing, and that is the socket's to read, not a loop's.
     for (let reads = 0; reads < DRAIN_READS; reads++) {
       let n: number;
       try {
-        n = readSync(this.fd, buf, 0, buf.length, null);
+        n = readSync(this.fd, this.space(), 0, READ_SIZE, null);
       } catch {
         return true; // EAGAIN: empty
       }
       if (n <= 0) return true;
-      this.take(Buffer.from(buf.subarray(0, n)));
-      if (this.pending) return false;
+      if (!this.ingest(n)) return false;
     }
     return true;
   }
@@ -85,13 +110,12 @@ export class StreamPump {
     return text === '' ? [] : text.split('\n').slice(-lines);
   }
 
-  /** The writer is gone (the COMMAND exited): its unfinished last line is a line of its own, not
-   *  the start of the next run's first one. */
+  /** The writer is gone (the COMMAND exited), or the line is too long: what is carried is a line
+   *  of its own, not the start of the next run's first one. */
   endLine(): void {
-    if (this.partialLength === 0 || this.closed) return;
-    const line = Buffer.concat([...this.partial, Buffer.from('\n')]);
-    this.partial = [];
-    this.partialLength = 0;
+    if (this.carry === 0 || this.closed) return;
+    const line = Buffer.concat([this.buf!.subarray(0, this.carry), Buffer.from('\n')]);
+    this.carry = 0;
     this.emit(line);
   }
 
@@ -105,32 +129,32 @@ export class StreamPump {
     this.socket.destroy();
   }
 
-  private take(chunk: Buffer): void {
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last < 0) {
-      this.partial.push(chunk);
-      this.partialLength += chunk.length;
-      if (this.partialLength >= MAX_LINE) this.cutLongLine();
+  /** Whole lines, maybe a view of the read buffer: written now, copied only if they must wait. */
+  private emit(lines: Buffer): void {
+    if (!this.options.timestamps) return this.hand(lines);
+    const prefix = Buffer.from(`${new Date().toISOString()} `);
+    this.stampBuf ??= Buffer.allocUnsafe(READ_SIZE);
+    for (let start = 0; start < lines.length;) {
+      const [consumed, written] = stampLines(lines.subarray(start), prefix, this.stampBuf);
+      if (consumed === 0) {
+        // One line longer than the stamp buffer: on its own.
+        const nl = lines.indexOf(NEWLINE, start);
+        this.hand(Buffer.concat([prefix, lines.subarray(start, nl + 1)]));
+        start = nl + 1;
+        continue;
+      }
+      this.hand(this.stampBuf.subarray(0, written));
+      start += consumed;
+    }
+  }
+
+  private hand(out: Buffer): void {
+    if (this.options.keepTail) this.keepTail(out);
+    if (this.pending) {
+      this.pending = Buffer.concat([this.pending, out]);
       return;
     }
-    let lines = chunk.subarray(0, last + 1);
-    if (this.partialLength > 0) lines = Buffer.concat([...this.partial, lines]);
-    this.partial = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    this.partialLength = chunk.length - last - 1;
-    this.emit(lines);
-  }
-
-  private cutLongLine(): void {
-    const line = Buffer.concat(this.partial);
-    this.partial = [];
-    this.partialLength = 0;
-    this.emit(Buffer.concat([line, Buffer.from('\n')]));
-  }
-
-  private emit(lines: Buffer): void {
-    const out = this.options.timestamps ? stamp(lines, new Date().toISOString()) : lines;
-    if (this.options.keepTail) this.keepTail(out);
-    this.pending = this.pending ? Buffer.concat([this.pending, out]) : out;
+    this.pending = out;
     this.flushPending();
   }
 

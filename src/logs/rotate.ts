@@ -42,16 +42,17 @@ export function shiftRotated(base: string, keep: number): void {
 }
 
 interface Job {
-  fd: number;
   ino: number;
   /** The rotation count when the file became `.1`: its index now is rotations − generation + 1. */
   generation: number;
 }
 
 /**
- * gzip rotated files one at a time, off the writing path (zlib works in the thread pool). A job
- * holds its source open, so later shifts may rename it; when done it looks up where the file is
- * now and, if it is still kept, puts the .gz beside it and removes the plain one.
+ * gzip rotated files one at a time, off the writing path (zlib works in the thread pool). A
+ * queued job holds no fd, only the file's inode: a file rotated past --log-keep before its turn
+ * is simply gone (its disk space with it). At its turn the job opens the file where it is now
+ * (checked by inode); when done, if the file is still kept, it puts the .gz beside it and
+ * removes the plain one.
  */
 export class Compressor {
   private readonly queue: Job[] = [];
@@ -76,18 +77,21 @@ export class Compressor {
     }
   }
 
+  private indexOf(job: Job): number {
+    return this.rotations() - job.generation + 1;
+  }
+
   /** Queue `.index` (default `.1`, which the rotation number `generation` just made). */
   add(generation: number, index = 1): void {
     // Jobs for files rotated beyond --log-keep meanwhile are dropped: their files are gone.
-    for (const job of this.queue.filter((j) => this.rotations() - j.generation + 1 > this.keep)) closeSync(job.fd);
-    this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => this.rotations() - j.generation + 1 <= this.keep));
-    let fd: number;
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => this.indexOf(j) <= this.keep));
+    let ino: number;
     try {
-      fd = openSync(rotatedPath(this.base, index), C.O_RDONLY | C.O_NOFOLLOW);
+      ino = statSync(rotatedPath(this.base, index)).ino;
     } catch {
       return;
     }
-    this.queue.push({ fd, ino: fstatSync(fd).ino, generation });
+    this.queue.push({ ino, generation });
     if (!this.running) {
       this.running = true;
       this.idle = new Promise((resolve) => (this.settle = resolve));
@@ -106,8 +110,6 @@ export class Compressor {
         await this.compress(job);
       } catch (error) {
         this.onError(`cannot compress a rotated log of ${this.base}: ${(error as Error).message}`);
-      } finally {
-        closeSync(job.fd);
       }
     }
     this.running = false;
@@ -115,14 +117,23 @@ export class Compressor {
   }
 
   private async compress(job: Job): Promise<void> {
-    const index = (): number => this.rotations() - job.generation + 1;
+    const index = (): number => this.indexOf(job);
     if (index() > this.keep) return; // rotated away before its turn came
+    let fd: number;
+    try {
+      fd = openSync(rotatedPath(this.base, index()), C.O_RDONLY | C.O_NOFOLLOW);
+    } catch {
+      return; // removed meanwhile
+    }
     const tmp = this.tmp;
     try {
-      await pipeline(createReadStream('', { fd: job.fd, autoClose: false, start: 0 }), createGzip(), createWriteStream(tmp, { mode: 0o644 }));
+      if (fstatSync(fd).ino !== job.ino) return; // not ours (moved by hand)
+      await pipeline(createReadStream('', { fd, autoClose: false, start: 0 }), createGzip(), createWriteStream(tmp, { mode: 0o644 }));
     } catch (error) {
       quietly(() => unlinkSync(tmp)); // a full disk must not keep a half-written .gz
       throw error;
+    } finally {
+      closeSync(fd);
     }
     const at = rotatedPath(this.base, index());
     let same = false;

@@ -41,7 +41,7 @@ export interface GroupEntry { name: string; gid: number }
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean): boolean;
   ofdTest(fd: number): boolean;
-  pipe(): [number, number];
+  pipe(size?: number): [number, number];
   spawnDaemon(daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number };
   spawnProcess(spec: ExecSpec): number;
   waitChild(pid: number): { code: number | null; signal: number | null } | null;
@@ -50,6 +50,7 @@ interface NativeBinding {
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
+  stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
   setChildSubreaper(): void;
   reap(pid: number): boolean;
   notifyListen(path: string): { fd: number; wake: number };
@@ -70,7 +71,8 @@ export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);
 /** True when another open file description holds the lock. Takes no lock itself. */
 export const isLockedElsewhere = (fd: number): boolean => native.ofdTest(fd);
 /** A real pipe (not a socketpair), both ends close-on-exec: [read, write]. */
-export const makePipe = (): [number, number] => native.pipe();
+/** A pipe (close-on-exec); `size`: ask the kernel for that much buffer (best effort). */
+export const makePipe = (size?: number): [number, number] => native.pipe(size);
 /**
  * fork, setsid, fork, clean signals and fds, exec the daemon. With a command, the daemon first
  * forks and execs it as its own child. Returns once everything has exec'd (or throws the errno).
@@ -90,6 +92,8 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** dup2(from, to): make `to` refer to what `from` does. */
 export const replaceFd = (from: number, to: number): void => native.replaceFd(from, to);
+/** Copy whole lines of `src` into `dst`, each after `prefix`, as many as fit: [consumed, written]. */
+export const stampLines = (src: Buffer, prefix: Buffer, dst: Buffer): [number, number] => native.stampLines(src, prefix, dst);
 /** Become a child subreaper: orphaned descendants are re-parented to this process. */
 export const setChildSubreaper = (): void => native.setChildSubreaper();
 /** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */

@@ -1,0 +1,331 @@
+// Fault suite: the logs under stress (issue 6's log items). A full disk (a small tmpfs, as root),
+// log paths that cannot be used, a 1 GB flood through the supervisor, rotation with compression
+// under a flood. docs/cli.md "Logs": the supervisor writes whole lines synchronously, so a disk
+// that cannot keep up or is full blocks the COMMAND on its pipe: nothing is lost, memory stays flat.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { NODE, ROOT, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { FAULTS, IS_ROOT, assertNothingLeft, assertOneLine, faultHome, guarded, sleep, snapshot, waitJson } from './helpers.mjs';
+
+const h = faultHome();
+after(() => h.cleanup());
+
+const LINES = join(ROOT, 'test', 'fixtures', 'lines.mjs');
+const FLOOD = join(FAULTS, 'fixtures', 'flood-on-hup.mjs');
+const MIB = 1024 * 1024;
+const BLOCK = 10486 * 100; // one block of flood-on-hup.mjs (and lines.mjs flood)
+const NEEDS_ROOT = IS_ROOT ? false : 'needs root (mounts a small tmpfs)';
+
+// ---- /proc -------------------------------------------------------------------------------------
+const statusKb = (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+const rssAnon = (pid) => statusKb(pid, 'RssAnon');
+const wchar = (pid) => Number(/^wchar:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
+const ticks = (pid) => { // utime + stime (fields 14 and 15), in USER_HZ (100 a second)
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+/** The fewest open fds over 20 samples 5 ms apart (a pidfd open for a moment is not a leak). */
+async function fewestFds(pid) {
+  let least = Infinity;
+  for (let i = 0; i < 20; i++) {
+    least = Math.min(least, readdirSync(`/proc/${pid}/fd`).length);
+    await sleep(5);
+  }
+  return least;
+}
+/** Bytes of deleted files that `pid` still holds open (their space is not given back yet). */
+function deletedOpenBytes(pid) {
+  let sum = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith(' (deleted)')) sum += statSync(`/proc/${pid}/fd/${fd}`).size;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return sum;
+}
+const dirBytes = (dir) => readdirSync(dir).reduce((sum, f) => {
+  try {
+    return sum + statSync(join(dir, f)).size;
+  } catch {
+    return sum; // renamed or removed meanwhile
+  }
+}, 0);
+const size = (file) => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return -1;
+  }
+};
+
+// ---- mounts ------------------------------------------------------------------------------------
+/** Mount a tmpfs on a fresh directory: its path, or { skip } with the reason mount gave. */
+function tmpfs(options) {
+  const dir = join(h.work(), 'mnt');
+  mkdirSync(dir);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    return { skip: `cannot mount a tmpfs: ${String(error.stderr ?? error.message).trim()}` };
+  }
+  return { dir };
+}
+function unmount(dir) {
+  try {
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+  } catch {
+    execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+  }
+}
+
+/** lines.mjs count N's output: "000000\n" … */
+const numbered = (n) => Array.from({ length: n }, (_, i) => `${String(i).padStart(6, '0')}\n`).join('');
+
+/** Wait until the supervisor of `name` handles signals; its state. */
+const up = (name) => waitJson(join(h.dir(name), 'state.json'), (s) => s.handlesSignals === true, 10000);
+
+describe('a full disk for the logs', () => {
+  it('a 2 MiB tmpfs fills up: the service keeps running, status shows the log error, the COMMAND blocks in write instead of losing lines, the supervisor idles (≤ 5 CPU ticks in 1 s); once space is freed writing resumes, the error clears, and every numbered line is in the log exactly once, in order', { skip: NEEDS_ROOT }, guarded(h, async (t) => {
+    const m = tmpfs('size=2m,mode=0755');
+    if (m.skip) return t.skip(m.skip);
+    try {
+      // A ballast file leaves 32 KiB for the log; the whole output (150,000 lines, 1,050,000
+      // bytes) fits once it is removed. Full, the COMMAND has ~500 KB more than the log (32 KiB),
+      // the supervisor's held-back read (≤ 256 KiB + a line) and the pipe (256 KiB) can take:
+      // it must block.
+      const N = 150000;
+      writeFileSync(join(m.dir, 'ballast'), Buffer.alloc((2048 - 32) * 1024, 0x61));
+      const log = join(m.dir, 'out.log');
+      const r = await h.dkT(['start', '--name', 'fulldisk', '--stdout', log, '--grace', '0', '--', NODE, LINES, 'count', String(N)]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const { pid, childPid } = startedPids(r.stdout);
+      const stateFile = join(h.dir('fulldisk'), 'state.json');
+      const st = await waitJson(stateFile, (s) => Boolean(s.logError), 10000);
+      assert.match(st.logError, /ENOSPC/, st.logError);
+
+      // Blocked: the COMMAND's writes stop short of its whole output.
+      let last = -1;
+      await waitFor(() => {
+        const w = wchar(childPid);
+        const still = w === last;
+        last = w;
+        return still;
+      }, 10000, 'the COMMAND to stop writing');
+      const w0 = wchar(childPid);
+      const size0 = size(log);
+      const t0 = ticks(pid);
+      await sleep(1000);
+      const spent = ticks(pid) - t0;
+      assert.equal(wchar(childPid), w0, 'the COMMAND wrote nothing more while the disk was full');
+      assert.ok(w0 < N * 7, `the COMMAND is held back (wrote ${w0} of ${N * 7} bytes), not done`);
+      assert.ok(isAlive(childPid) && isAlive(pid), 'the COMMAND and the supervisor still run');
+      const syscall = readFileSync(`/proc/${childPid}/syscall`, 'utf8').split(' ')[0];
+      if (process.arch === 'x64') assert.equal(syscall, '1', `the COMMAND sleeps in write(2) (syscall ${syscall})`);
+      assert.equal(size(log), size0, 'nothing was written in that second');
+      assert.ok(spent <= 5, `the supervisor used ${spent} CPU ticks in 1 s while blocked (at most 5)`);
+
+      const s = await h.dkT(['status', '--name', 'fulldisk']);
+      assert.equal(s.code, 0, `still running: status exits 0\n${s.stdout}${s.stderr}`);
+      assert.match(s.stdout, /log error: .*ENOSPC/, s.stdout);
+      const sj = await h.dkT(['status', '--name', 'fulldisk', '--json']);
+      assert.match(JSON.parse(sj.stdout).logError ?? '', /ENOSPC/, sj.stdout);
+
+      // Space returns: writing resumes (the supervisor retries once a second), the error clears.
+      rmSync(join(m.dir, 'ballast'));
+      await waitFor(() => size(log) === N * 7, 10000, `the log to hold all ${N * 7} bytes (has ${size(log)})`);
+      await waitJson(stateFile, (x) => !x.logError, 5000);
+      const s2 = await h.dkT(['status', '--name', 'fulldisk']);
+      assert.equal(s2.code, 0);
+      assert.doesNotMatch(s2.stdout, /log error/, s2.stdout);
+      const after = readJson(stateFile);
+      assert.equal(after.childPid, childPid, 'the same COMMAND, never restarted');
+      assert.equal(after.restarts ?? 0, 0);
+      const text = readFileSync(log, 'utf8');
+      if (text !== numbered(N)) {
+        const got = text.split('\n').filter(Boolean);
+        const bad = got.findIndex((l, i) => l !== String(i).padStart(6, '0'));
+        assert.fail(`the log is not 000000..${N - 1} once each in order: ${got.length} lines, first difference at line ${bad}: ${JSON.stringify(got.slice(Math.max(0, bad - 1), bad + 2))}`);
+      }
+      const stop = await h.dkT(['stop', '--name', 'fulldisk']);
+      assert.equal(stop.code, 0, stop.stderr);
+      await assertNothingLeft(h);
+    } finally {
+      await h.reap();
+      unmount(m.dir);
+    }
+  }));
+});
+
+describe('log paths that cannot be used', () => {
+  for (const [flag, rel] of [['--stdout', 'x.log'], ['--stdout', 'missing/x.log'], ['--stderr', 'x.log']]) {
+    it(`${flag} ${rel} on a read-only mount (EROFS, as root): start exits 4 ("the log directory is not writable", docs/cli.md), one line naming the path; nothing started or created`, { skip: NEEDS_ROOT }, guarded(h, async (t) => {
+      const m = tmpfs('size=64k,ro,mode=0755');
+      if (m.skip) return t.skip(m.skip);
+      try {
+        const path = join(m.dir, rel);
+        const before = snapshot(m.dir);
+        const r = await h.dkT(['start', '--name', 'rolog', flag, path, '--grace', '0', '--', '/bin/sleep', '1000']);
+        assert.equal(r.code, 4, r.stdout + r.stderr);
+        assertOneLine(r.stderr, path);
+        assert.equal(r.stdout, '');
+        assert.deepEqual(snapshot(m.dir), before);
+        await assertNothingLeft(h, 'processes left by a refused start');
+        assert.equal((await h.dkT(['status', '--name', 'rolog'])).code, 3, 'status: not running');
+      } finally {
+        await h.reap();
+        unmount(m.dir);
+      }
+    }));
+  }
+
+  for (const flag of ['--stdout', '--stderr']) {
+    it(`${flag} naming an existing directory: start exits 2 (an unusable option value, as a pidfile that is a directory), one line naming it; nothing started, the directory untouched`, guarded(h, async () => {
+      const dir = join(h.work(), 'adir');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'keep'), 'x');
+      const before = snapshot(dir);
+      const r = await h.dkT(['start', '--name', 'dirlog', flag, dir, '--grace', '0', '--', '/bin/sleep', '1000']);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assertOneLine(r.stderr, dir);
+      assert.deepEqual(snapshot(dir), before);
+      await assertNothingLeft(h, 'processes left by a refused start');
+      assert.equal((await h.dkT(['status', '--name', 'dirlog'])).code, 3);
+    }));
+  }
+
+  it('--stdout below a regular file (a path component is not a directory): start exits 4 (the log directory cannot be made), one line naming the path; nothing started', guarded(h, async () => {
+    const work = h.work();
+    writeFileSync(join(work, 'file'), 'x');
+    const path = join(work, 'file', 'x.log');
+    const r = await h.dkT(['start', '--name', 'notdir', '--stdout', path, '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assertOneLine(r.stderr, path);
+    assert.equal(readFileSync(join(work, 'file'), 'utf8'), 'x');
+    await assertNothingLeft(h, 'processes left by a refused start');
+  }));
+
+  it('--stdout in a directory that can never be made (/proc/nonexistent-ro/x.log): start ends within 10 s with exit 4 and one line; nothing left running', guarded(h, async () => {
+    const path = '/proc/nonexistent-ro/x.log';
+    const r = await h.dkT(['start', '--name', 'proclog', '--stdout', path, '--grace', '0', '--', '/bin/sleep', '1000'], { timeoutMs: 10000 });
+    assert.equal(r.timedOut, false, 'start hung (SIGKILLed after 10 s)');
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assertOneLine(r.stderr, path);
+    await assertNothingLeft(h, 'processes left by a refused start');
+  }));
+});
+
+describe('floods', () => {
+  it('a 1 GB flood through the supervisor (--log-max-size 64M --log-keep 2): every byte is written, the supervisor\'s RssAnon stays within 4 MiB of idle (max during, and 1 s after), its open fds do not grow, the logs never take more than 3 × 64 MiB', guarded(h, async () => {
+    const work = h.work();
+    const log = join(work, 'flood.log');
+    const blocks = 1024;
+    const total = 'ready\n'.length + blocks * BLOCK;
+    const r = await h.dkT(['start', '--name', 'flood', '--stdout', log, '--log-max-size', '64M', '--log-keep', '2', '--grace', '0', '--', NODE, FLOOD, String(blocks)]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const { pid, childPid } = startedPids(r.stdout);
+    await up('flood');
+    await waitFor(() => size(log) >= 6, 10000, 'the COMMAND ready');
+    await sleep(1000);
+    const rss0 = rssAnon(pid);
+    const fds0 = await fewestFds(pid);
+    const w0 = wchar(pid);
+    const reload = await h.dkT(['reload', '--name', 'flood']); // SIGHUP: the COMMAND floods
+    assert.equal(reload.code, 0, reload.stderr);
+    let max = rss0, disk = 0, samples = 0;
+    const began = Date.now();
+    await waitFor(() => {
+      max = Math.max(max, rssAnon(pid));
+      disk = Math.max(disk, dirBytes(work));
+      samples++;
+      return wchar(pid) - w0 >= total - 6;
+    }, 180000, `1 GB through the supervisor (${wchar(pid) - w0} bytes so far)`);
+    const seconds = (Date.now() - began) / 1000;
+    assert.ok(wchar(childPid) >= total, 'the COMMAND wrote all of it'); // (node's own eventfd writes count too)
+    await sleep(1000);
+    const rss1 = rssAnon(pid);
+    const fds1 = await fewestFds(pid);
+    const report = `RssAnon idle ${rss0} kB, max ${max} kB (+${max - rss0}), 1 s after ${rss1} kB (${samples} samples over ${seconds.toFixed(1)} s)`;
+    assert.ok(max - rss0 <= 4096, `memory grew during the flood: ${report}`);
+    assert.ok(Math.abs(rss1 - rss0) <= 4096, `memory did not come back: ${report}`);
+    assert.ok(fds1 <= fds0, `open fds ${fds0} → ${fds1}`);
+    assert.ok(disk <= 3 * 64 * MIB, `the logs took ${disk} bytes at most, more than 3 × 64 MiB`);
+    const st = readJson(join(h.dir('flood'), 'state.json'));
+    assert.equal(st.logError ?? null, null, st.logError);
+    assert.equal((await h.dkT(['stop', '--name', 'flood'])).code, 0);
+    await assertNothingLeft(h);
+  }));
+
+  it('rotation under a flood with --log-compress (lines.mjs count 500000, --log-max-size 256K --log-keep 1000): the .gz files oldest first, then the plain ones, hold 000000..499999 once each, in order; every rotated file ends up gzipped, none above 256 KiB', guarded(h, async () => {
+    const work = h.work();
+    const log = join(work, 'rot.log');
+    const N = 500000;
+    const want = numbered(N);
+    const r = await h.dkT(['start', '--name', 'rot', '--stdout', log, '--log-max-size', '256K', '--log-keep', '1000', '--log-compress', '--grace', '0', '--', NODE, LINES, 'count', String(N)]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    /** rot.log.K(.gz), oldest (highest K) first, then rot.log: [{ name, text }]; null while files move. */
+    const files = () => {
+      try {
+        const idx = new Set(readdirSync(work).map((f) => /^rot\.log\.(\d+)(\.gz)?$/.exec(f)?.[1]).filter(Boolean).map(Number));
+        const out = [];
+        for (const k of [...idx].sort((a, b) => b - a)) {
+          const plain = join(work, `rot.log.${k}`);
+          const gz = `${plain}.gz`;
+          out.push(existsSync(plain) ? { name: `rot.log.${k}`, text: readFileSync(plain, 'utf8') } : { name: `rot.log.${k}.gz`, text: gunzipSync(readFileSync(gz)).toString('utf8') });
+        }
+        out.push({ name: 'rot.log', text: existsSync(log) ? readFileSync(log, 'utf8') : '' });
+        return out;
+      } catch {
+        return null; // a rotation or a compression moved a file under us: look again
+      }
+    };
+    await waitFor(() => files()?.reduce((n, f) => n + f.text.length, 0) === want.length, 60000, 'all 500,000 lines in the logs');
+    // Compression runs in the background: every rotated file ends up as .gz.
+    await waitFor(() => readdirSync(work).every((f) => f === 'rot.log' || /^rot\.log\.\d+\.gz$/.test(f)), 30000,
+      `every rotated file compressed (${readdirSync(work).filter((f) => !/\.gz$/.test(f)).join(' ')})`);
+    const got = files();
+    const text = got.map((f) => f.text).join('');
+    if (text !== want) {
+      const lines = text.split('\n').filter(Boolean);
+      const bad = lines.findIndex((l, i) => l !== String(i).padStart(6, '0'));
+      assert.fail(`lines lost, repeated or out of order: ${lines.length} lines, first difference at line ${bad}: ${JSON.stringify(lines.slice(Math.max(0, bad - 1), bad + 2))}; files ${got.map((f) => f.name).join(' ')}`);
+    }
+    assert.ok(got.length >= 12, `rotated ${got.length - 1} times (3.5 MB in 256 KiB files: 13 expected)`);
+    for (const f of got) {
+      assert.ok(f.text.length <= 256 * 1024, `${f.name} holds ${f.text.length} bytes, more than 256 KiB`);
+      assert.ok(f.text === '' || f.text.endsWith('\n'), `${f.name} ends inside a line`);
+    }
+    assert.equal((await h.dkT(['stop', '--name', 'rot'])).code, 0);
+    await assertNothingLeft(h);
+  }));
+
+  it('rotation with --log-compress under a 512 MB flood (--log-max-size 32M --log-keep 2): the disk held — the log directory plus deleted files the supervisor keeps open — never exceeds (keep + 2) × 32 MiB, and its fds do not pile up', guarded(h, async () => {
+    const work = h.work();
+    const log = join(work, 'cflood.log');
+    const blocks = 512;
+    const r = await h.dkT(['start', '--name', 'cflood', '--stdout', log, '--log-max-size', '32M', '--log-keep', '2', '--log-compress', '--grace', '0', '--', NODE, FLOOD, String(blocks)]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const { pid } = startedPids(r.stdout);
+    await up('cflood');
+    await waitFor(() => size(log) >= 6, 10000, 'the COMMAND ready');
+    const fds0 = await fewestFds(pid);
+    const w0 = wchar(pid);
+    assert.equal((await h.dkT(['reload', '--name', 'cflood'])).code, 0);
+    let held = 0, fdsMax = fds0;
+    await waitFor(() => {
+      held = Math.max(held, dirBytes(work) + deletedOpenBytes(pid));
+      fdsMax = Math.max(fdsMax, readdirSync(`/proc/${pid}/fd`).length);
+      return wchar(pid) - w0 >= blocks * BLOCK;
+    }, 180000, '512 MB through the supervisor');
+    assert.ok(held <= 4 * 32 * MIB, `disk held at most ${(held / MIB).toFixed(0)} MiB (directory + deleted-but-open), more than 4 × 32 MiB; fds ${fds0} → up to ${fdsMax}`);
+    assert.ok(fdsMax <= fds0 + 2, `fds ${fds0} → up to ${fdsMax}`);
+    assert.equal((await h.dkT(['stop', '--name', 'cflood'])).code, 0);
+    await assertNothingLeft(h);
+  }));
+});
