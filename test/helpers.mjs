@@ -142,3 +142,27 @@ export function startedPids(stdout) {
   const m = /pid (\d+)(?: \(command pid (\d+)\))?/.exec(stdout);
   return m ? { pid: Number(m[1]), childPid: m[2] ? Number(m[2]) : null } : null;
 }
+
+/**
+ * A service manager's notify socket, independent of the code under test (fixtures/notify-listener.py
+ * at `path`): `messages()` from anyone, with the sender's pid from the kernel; `waitFor(pred)`.
+ */
+export async function pyListener(home, path) {
+  const child = spawn('python3', [join(here, 'fixtures', 'notify-listener.py'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  home.track(child.pid);
+  const lines = [];
+  let buffer = '';
+  child.stdout.on('data', (d) => {
+    buffer += d;
+    for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1)) lines.push(JSON.parse(buffer.slice(0, nl)));
+  });
+  await waitFor(() => lines.some((l) => l.listening), 10000, 'python listener');
+  const messages = () => lines.filter((l) => l.text !== undefined);
+  return {
+    path,
+    messages,
+    texts: () => messages().map((m) => m.text),
+    waitFor: (pred, what) => waitFor(() => messages().find(pred), 10000, what),
+    count: (text) => messages().filter((m) => m.text === text).length,
+  };
+}

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CLI, NODE, fdTargets, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, fdTargets, isAlive, makeHome, pyListener, readJson, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -152,20 +152,11 @@ describe('--ready notify (sd_notify, as systemd Type=notify)', () => {
   });
 
   it('`run` under a service manager: READY=1 from run itself, the COMMAND\'s STATUS= relayed, STOPPING=1 at the end', async () => {
-    const listenerPath = join(h.home, 'manager.sock');
-    const manager = spawn('python3', [join(import.meta.dirname, '..', 'fixtures', 'notify-listener.py'), listenerPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-    h.track(manager.pid);
-    const lines = [];
-    let buffer = '';
-    manager.stdout.on('data', (d) => {
-      buffer += d;
-      for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1)) lines.push(JSON.parse(buffer.slice(0, nl)));
-    });
-    await waitFor(() => lines.some((l) => l.listening), 10000, 'the manager socket');
+    const manager = await pyListener(h, join(h.home, 'manager.sock'));
     const run = spawn(NODE, ['--', CLI, 'run', '--name', 'nfy-run', '--ready', 'notify', '--', 'python3', '-c', PY_NOTIFY('send("STATUS=up and running\\nREADY=1")')],
-      { env: { ...process.env, ...h.env, NOTIFY_SOCKET: listenerPath }, stdio: 'ignore' });
+      { env: { ...process.env, ...h.env, NOTIFY_SOCKET: manager.path }, stdio: 'ignore' });
     h.track(run.pid);
-    const texts = () => lines.filter((l) => l.text !== undefined);
+    const texts = manager.messages;
     await waitFor(() => texts().some((l) => l.text === 'READY=1'), 10000, 'READY=1');
     await waitFor(() => texts().some((l) => l.text === 'STATUS=up and running'), 10000, 'the relayed status');
     const exited = new Promise((resolve) => run.on('exit', (code) => resolve(code)));

@@ -9,38 +9,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NODE, ROOT, isAlive, makeHome, procStat, readJson, run, waitFor } from '../helpers.mjs';
+import { NODE, ROOT, isAlive, makeHome, procStat, pyListener, readJson, run, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-sdn-'));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'notified.mjs');
-const LISTENER_PY = join(ROOT, 'test', 'fixtures', 'notify-listener.py');
 after(async () => {
   await h.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
-
-/** A Python notify socket: `messages` (from anyone), `next(pred)` waits for one more matching. */
-async function pyListener(name) {
-  const path = join(work, `${name}.sock`);
-  const child = spawn('python3', [LISTENER_PY, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  h.track(child.pid);
-  const lines = [];
-  let buffer = '';
-  child.stdout.on('data', (d) => {
-    buffer += d;
-    for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1)) lines.push(JSON.parse(buffer.slice(0, nl)));
-  });
-  await waitFor(() => lines.some((l) => l.listening), 10000, 'python listener');
-  const messages = () => lines.filter((l) => l.text !== undefined);
-  return {
-    path,
-    messages,
-    texts: () => messages().map((m) => m.text),
-    waitFor: (pred, what) => waitFor(() => messages().find(pred), 10000, what),
-    count: (text) => messages().filter((m) => m.text === text).length,
-  };
-}
 
 /** Start the fixture; resolves its exit once it ends. */
 function daemon(args, env, via = []) {
@@ -57,7 +34,7 @@ const pidfileOf = (name) => Number(readFileSync(join(h.dir(name), 'pid'), 'utf8'
 
 describe('the library under a notify socket', { timeout: 120000 }, () => {
   it('READY=1, STATUS=, RELOADING=1 + MONOTONIC_USEC then READY=1 on SIGHUP, STOPPING=1 on SIGTERM; all from its own pid', async () => {
-    const sock = await pyListener('main');
+    const sock = await pyListener(h, join(work, 'main.sock'));
     const { child, exited } = daemon(['start'], { NOTIFY_SOCKET: sock.path, FIXTURE_NAME: 'sdn' });
     const ready = await sock.waitFor((m) => m.text === 'READY=1', 'READY=1');
     assert.deepEqual(sock.texts(), ['STATUS=starting, NOTIFY_SOCKET taken', 'READY=1'], 'and NOTIFY_SOCKET left process.env');
@@ -85,7 +62,7 @@ describe('the library under a notify socket', { timeout: 120000 }, () => {
   });
 
   it('WATCHDOG=1 every WATCHDOG_USEC/2 while the event loop runs, none while it is blocked (WATCHDOG_PID naming it)', async () => {
-    const sock = await pyListener('watchdog');
+    const sock = await pyListener(h, join(work, 'watchdog.sock'));
     // WATCHDOG_PID=$$, then exec: the variable names the very process that reads it.
     const { child, exited } = daemon(['start'], { NOTIFY_SOCKET: sock.path, FIXTURE_NAME: 'wd', WATCHDOG_USEC: '100000', FIXTURE_BLOCK_MS: '1000' },
       ['sh', '-c', 'WATCHDOG_PID=$$ exec "$@"', 'sh']);
@@ -105,7 +82,7 @@ describe('the library under a notify socket', { timeout: 120000 }, () => {
   });
 
   it('no WATCHDOG=1 when WATCHDOG_PID names another process', async () => {
-    const sock = await pyListener('not-ours');
+    const sock = await pyListener(h, join(work, 'not-ours.sock'));
     const { child, exited } = daemon(['start'], { NOTIFY_SOCKET: sock.path, FIXTURE_NAME: 'wd2', WATCHDOG_USEC: '100000', WATCHDOG_PID: '1', FIXTURE_QUIET_MS: '500' });
     // Five intervals pass on the daemon's own event loop before STATUS=quiet.
     await sock.waitFor((msg) => msg.text === 'STATUS=quiet', 'STATUS=quiet');
@@ -115,7 +92,7 @@ describe('the library under a notify socket', { timeout: 120000 }, () => {
   });
 
   it('the watchdog timer never keeps the process alive: run() returns, STOPPING=1, the process ends', async () => {
-    const sock = await pyListener('ends');
+    const sock = await pyListener(h, join(work, 'ends.sock'));
     const { child, exited } = daemon(['start'], { NOTIFY_SOCKET: sock.path, FIXTURE_NAME: 'wd3', WATCHDOG_USEC: '100000', FIXTURE_QUIET_MS: '300', FIXTURE_RETURN: '1' });
     const end = await exited;
     assert.equal(end.code, 0, end.stderr);
@@ -125,7 +102,7 @@ describe('the library under a notify socket', { timeout: 120000 }, () => {
   });
 
   it('with a restart policy the foreground daemon supervises its worker and speaks for it', async () => {
-    const sock = await pyListener('supervised');
+    const sock = await pyListener(h, join(work, 'supervised.sock'));
     const { child, exited } = daemon(['start'], { NOTIFY_SOCKET: sock.path, FIXTURE_NAME: 'sup', FIXTURE_RESTART: 'on-failure' });
     await sock.waitFor((msg) => msg.text === 'READY=1', 'READY=1');
     const state = readJson(join(h.dir('sup'), 'state.json'));
@@ -139,7 +116,7 @@ describe('the library under a notify socket', { timeout: 120000 }, () => {
   });
 
   it('daemonize() resolves in the launching process itself, which sends READY=1 and STOPPING=1', async () => {
-    const sock = await pyListener('daemonize');
+    const sock = await pyListener(h, join(work, 'daemonize.sock'));
     const code = [
       "import { daemonize } from 'daemonkit';",
       "const ctx = await daemonize({ name: 'dz' });",
@@ -163,7 +140,7 @@ describe('the library under a notify socket', { timeout: 120000 }, () => {
   });
 
   it('detach: true still detaches, and the daemon (not the launcher) notifies', async () => {
-    const sock = await pyListener('forced');
+    const sock = await pyListener(h, join(work, 'forced.sock'));
     const launcher = await run(NODE, [FIXTURE, 'start'], { env: { ...h.env, NOTIFY_SOCKET: sock.path, FIXTURE_NAME: 'forced', FIXTURE_DETACH: 'true' } });
     assert.equal(launcher.code, 0, launcher.stderr);
     const pid = pidfileOf('forced');
