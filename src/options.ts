@@ -6,7 +6,10 @@ import { checkName, printable } from './paths.js';
 import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
 import { DEFAULT_POLICY, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './logs/policy.js';
-import { MIN_LOG_SIZE, parseSize } from './logs/size.js';
+import { validateLogs } from './logs/options.js';
+import { validateUser } from './user-options.js';
+
+export { validateLogs } from './logs/options.js';
 import { parseReady, type ReadySpec } from './supervisor/ready.js';
 
 export interface IdentityOptions {
@@ -180,55 +183,6 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   if (stderr !== undefined) out.stderr = stderr;
   validateUser(opts, out, problems);
   return out;
-}
-
-export function validateLogs(opts: StartOptions, problems: Problems): LogPolicy {
-  const logs: LogPolicy = { ...DEFAULT_LOG_POLICY, timestamps: opts.logTimestamps === true, compress: opts.logCompress === true };
-  if (opts.logMaxSize !== undefined) {
-    const size = parseSize(String(opts.logMaxSize));
-    if (size === null) problems.add(`invalid --log-max-size '${printable(String(opts.logMaxSize))}': a size such as 10M, 256K or 1G (a bare number is bytes)`);
-    else if (size < MIN_LOG_SIZE) problems.add(`invalid --log-max-size '${printable(String(opts.logMaxSize))}': at least 4K`);
-    else logs.maxSize = size;
-  }
-  if (opts.logKeep !== undefined) {
-    const text = String(opts.logKeep);
-    if (/^[0-9]{1,4}$/.test(text)) logs.keep = Number(text);
-    else problems.add(`invalid --log-keep '${printable(text)}': a whole number of rotated files, 0 or more`);
-  }
-  if (logs.maxSize === null && opts.logKeep !== undefined) problems.add('--log-keep needs --log-max-size (rotation by size)');
-  if (logs.maxSize === null && logs.compress) problems.add('--log-compress needs --log-max-size (it compresses rotated files)');
-  return logs;
-}
-
-const MAX_ID = 4294967294; // (uid_t)-1 means "no change" to the kernel
-
-/** A user or group as given: a name (no ':', blanks or control characters) or a numeric id. */
-function checkId(text: string): string | null {
-  if (text === '') return 'it is empty';
-  if (/^[0-9]+$/.test(text)) return Number(text) <= MAX_ID ? null : `ids go up to ${MAX_ID}`;
-  if (text.length > 256 || text.startsWith('-') || /[:\s\p{Cc}]/u.test(text)) return 'use a name or a numeric id';
-  return null;
-}
-
-/** --user USER[:GROUP] and --group GROUP: their form only (the user database is asked later). */
-function validateUser(opts: StartOptions, out: ValidStart, problems: Problems): void {
-  if (opts.user === undefined) {
-    if (opts.group !== undefined) problems.add(`--group ${printable(String(opts.group))} needs --user (the COMMAND would keep the caller's user)`);
-    return;
-  }
-  const given = String(opts.user);
-  const colon = given.indexOf(':');
-  const user = colon < 0 ? given : given.slice(0, colon);
-  const group = colon < 0 ? (opts.group === undefined ? undefined : String(opts.group)) : given.slice(colon + 1);
-  const userWhy = checkId(user);
-  const groupWhy = group === undefined ? null : checkId(group);
-  if (userWhy) problems.add(`invalid --user '${printable(given)}': ${colon < 0 ? userWhy : `the user part: ${userWhy}`}`);
-  const twice = colon >= 0 && opts.group !== undefined;
-  if (twice) problems.add(`--user '${printable(given)}' names a group, and so does --group: give it once`);
-  else if (groupWhy) problems.add(colon < 0 ? `invalid --group '${printable(group!)}': ${groupWhy}` : `invalid --user '${printable(given)}': the group part: ${groupWhy}`);
-  if (userWhy || groupWhy || twice) return;
-  out.user = user;
-  if (group !== undefined) out.group = group;
 }
 
 const LIMITS = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'];
