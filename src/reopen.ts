@@ -3,7 +3,7 @@
  * postrotate). Returns once the supervisor says it has done so, so a postrotate that compresses
  * the old file next does not race lines still being written to it.
  */
-import { closeSync, unlinkSync, watch, writeFileSync } from 'node:fs';
+import { closeSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from './errors.js';
 import { inspectService } from './inspect.js';
@@ -13,6 +13,7 @@ import { readState } from './state.js';
 import { pidfdOpen, pidfdSignal } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { signalNumber } from './supervisor/group.js';
+import { nextChange } from './sys/watch.js';
 
 export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise<{ pid: number }> {
   refuseUnsafePidfile(paths.pidfile);
@@ -64,14 +65,6 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
 async function waitForState(paths: ServicePaths, done: (state: ReturnType<typeof readState>) => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done(readState(paths.statefile)) && Date.now() < deadline) {
-    await new Promise<void>((resolve) => {
-      const watcher = watch(dirname(paths.statefile), () => finish());
-      const timer = setTimeout(finish, Math.min(100, Math.max(0, deadline - Date.now())));
-      function finish(): void {
-        clearTimeout(timer);
-        watcher.close();
-        resolve();
-      }
-    });
+    await nextChange(dirname(paths.statefile), Math.min(100, deadline - Date.now()));
   }
 }

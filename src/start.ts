@@ -3,7 +3,7 @@
  * exec the COMMAND, so `--grace 0` returns without waiting for node to boot in the daemon. The
  * supervisor inherits the lock fd, and the pidfile names it before we return.
  */
-import { closeSync, readdirSync, rmSync, watch } from 'node:fs';
+import { closeSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
 import { DaemonError } from './errors.js';
@@ -24,6 +24,7 @@ import type { NotifyHandle } from './notify/listener.js';
 import { makePipe, pidfdOpen, pidfdWait } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
+import { nextChange } from './sys/watch.js';
 
 export type StartResult =
   | { started: true; pid: number; childPid: number | null; logError?: string }
@@ -58,15 +59,7 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 10_000): Promi
     if (insp.pid !== null && insp.pidfileNamesHolder) return insp.pid;
     const left = deadline - Date.now();
     if (left <= 0) return insp.pid ?? findLockHolder(probeLock(paths.lockfile));
-    await new Promise<void>((resolve) => {
-      const watcher = watch(dirname(paths.pidfile), () => done());
-      const timer = setTimeout(done, Math.min(left, 100)); // a rename can land before the watch starts
-      function done(): void {
-        clearTimeout(timer);
-        watcher.close();
-        resolve();
-      }
-    });
+    await nextChange(dirname(paths.pidfile), Math.min(left, 100));
   }
 }
 
