@@ -190,15 +190,3 @@ export class StreamPump {
     this.tail = Buffer.from(recent);
   }
 }
-
-/** Prefix each line of `lines` (whole lines, ending in \n) with `ts` and a space. */
-export function stamp(lines: Buffer, ts: string): Buffer {
-  const prefix = Buffer.from(`${ts} `);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let nl = lines.indexOf(NEWLINE); nl >= 0; nl = lines.indexOf(NEWLINE, start)) {
-    parts.push(prefix, lines.subarray(start, nl + 1));
-    start = nl + 1;
-  }
-  return Buffer.concat(parts);
-}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { formatSize, parseSize } from '../../dist/logs/size.js';
-import { stamp } from '../../dist/logs/pump.js';
+import { stampLines } from '../../dist/sys/native.js';
 import { LogFile } from '../../dist/logs/file.js';
 import { lastLines } from '../../dist/logs/follow.js';
 import { rotatedPath, shiftRotated } from '../../dist/logs/rotate.js';
@@ -63,9 +63,17 @@ describe('validateLogs', () => {
   });
 });
 
-describe('stamp', () => {
+describe('stampLines (native, the --log-timestamps loop)', () => {
   test('prefixes every line, keeps the bytes', () => {
-    assert.equal(stamp(Buffer.from('a\n\nb c\n'), 'T').toString(), 'T a\nT \nT b c\n');
+    const out = Buffer.alloc(64);
+    const [consumed, written] = stampLines(Buffer.from('a\n\nb c\n'), Buffer.from('T '), out);
+    assert.equal(consumed, 7);
+    assert.equal(out.subarray(0, written).toString(), 'T a\nT \nT b c\n');
+  });
+  test('whole lines only: an unfinished one and what does not fit are left', () => {
+    const out = Buffer.alloc(9);
+    assert.deepEqual(stampLines(Buffer.from('abc\ndefgh\nij'), Buffer.from('T '), out), [4, 6]);
+    assert.equal(out.subarray(0, 6).toString(), 'T abc\n');
   });
 });
 
