@@ -4,8 +4,6 @@
  */
 import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 
 export function rotatedPath(base: string, index: number, gzipped = false): string {
   return `${base}.${index}${gzipped ? '.gz' : ''}`;
@@ -128,6 +126,8 @@ export class Compressor {
     const tmp = this.tmp;
     try {
       if (fstatSync(fd).ino !== job.ino) return; // not ours (moved by hand)
+      // Loaded on the first compression: a supervisor that never compresses never pays for zlib.
+      const [{ pipeline }, { createGzip }] = await Promise.all([import('node:stream/promises'), import('node:zlib')]);
       await pipeline(createReadStream('', { fd, autoClose: false, start: 0 }), createGzip(), createWriteStream(tmp, { mode: 0o644 }));
     } catch (error) {
       quietly(() => unlinkSync(tmp)); // a full disk must not keep a half-written .gz
