@@ -166,3 +166,13 @@ export async function pyListener(home, path) {
     count: (text) => messages().filter((m) => m.text === text).length,
   };
 }
+
+/** A file's text, or '' while it does not exist (a log between rotation's rename and its reopen). */
+export function readText(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  }
+}

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, NODE, fdTargets, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, fdTargets, isAlive, makeHome, readJson, startedPids, waitFor, readText } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
 const LINES = join(import.meta.dirname, '..', 'fixtures', 'lines.mjs');
-const read = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+const read = readText;
 const numbered = (text) => text.split('\n').filter(Boolean);
 const state = (name) => readJson(join(h.dir(name), 'state.json'));
 

@@ -6,7 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE, fdTargets, isAlive, makeHome, procStat, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, fdTargets, isAlive, makeHome, procStat, readJson, startedPids, waitFor, readText } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-logs-'));
@@ -24,7 +24,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const read = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+const read = readText;
 const logOf = (name) => join(h.dir(name), `${name}.log`);
 /** Every rotated file of `base` (plain or gzipped), oldest first, then `base` itself. */
 function allFiles(base) {
