@@ -47,18 +47,15 @@ export function openAppend(path: string, options: { createDir?: boolean } = {}):
       makeDirs(dirname(path));
     } catch (error) {
       // The log directory cannot be made here: "not writable", as LSB's exit 4 has it.
-      const code = errnoCode(error);
-      const why = code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
-      throw new DaemonError('NO_PERMISSION', `cannot create the directory for ${path}: ${why}`, { path });
+      throw new DaemonError('NO_PERMISSION', `cannot create the directory for ${path}: ${inWords(error)}`, { path });
     }
   }
   try {
     return openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644);
   } catch (error) {
     const code = errnoCode(error);
-    const why = code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
     const privilege = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
-    throw new DaemonError(privilege ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${why}`, { path });
+    throw new DaemonError(privilege ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${inWords(error)}`, { path });
   }
 }
 
@@ -68,6 +65,11 @@ const OPEN_FAILURES: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a directory', ENOENT: 'no such directory',
   ENOSPC: 'no space left on the device',
 };
+
+function inWords(error: unknown): string {
+  const code = errnoCode(error);
+  return code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
+}
 
 function openStdin(path: string): number {
   try {
