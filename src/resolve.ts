@@ -11,6 +11,7 @@ import type { ValidStart } from './options.js';
 import { printable, type ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
 import { resolveRunAs, userEnv } from './user.js';
+import { transformsLogs } from './logs/policy.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -154,7 +155,7 @@ export function buildCommandSpec(
     ...(opts.clearEnv ? { clearEnv: true } : {}),
     ...(opts.limits.length ? { limits: opts.limits } : {}),
     ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
-    ...(opts.logs.timestamps || opts.logs.maxSize !== null ? { logs: opts.logs } : {}),
+    ...(transformsLogs(opts.logs) ? { logs: opts.logs } : {}),
     ...(opts.ready ? { ready: opts.ready, readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(runAs ? { runAs } : {}),
   };

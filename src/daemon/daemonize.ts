@@ -16,6 +16,7 @@ import { ensureDir, refuseOddPidfile, refuseUnsafePidfile } from '../pidfile.js'
 import { runningPid } from '../start.js';
 import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
 import { shouldDetach, type DetachOption } from './detect.js';
+import { transformsLogs } from '../logs/policy.js';
 
 export interface DaemonizeOptions extends StartOptions {
   /** Wait for an explicit ready() instead of declaring readiness as soon as the daemon runs. */
@@ -44,7 +45,7 @@ export function resolveDaemonOptions(options: DaemonizeOptions): { paths: Servic
   const problems = new Problems();
   validateIdentity(options, problems);
   const start = validateStart(options, problems);
-  if ((start.logs.timestamps || start.logs.maxSize !== null) && start.restart.restart === 'no') {
+  if (transformsLogs(start.logs) && start.restart.restart === 'no') {
     // Without a restart policy there is no supervisor: the daemon writes its own stdout.
     problems.add('logTimestamps and logMaxSize need a restart policy (a supervising daemon owns the log files); without one, the daemon writes its own output');
   }

@@ -14,6 +14,7 @@ import type { CommandSpec } from '../spec.js';
 import { reportTo, runService } from '../supervisor/service.js';
 import type { DaemonPayload } from './daemonize.js';
 import { linkServiceManager } from './systemd.js';
+import { transformsLogs } from '../logs/policy.js';
 
 export const WORKER_MARKER = 'DAEMONKIT_WORKER';
 
@@ -39,7 +40,7 @@ export async function superviseWorker(channel: DaemonChannel | null, valid: Vali
     env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
     ...(valid.limits.length ? { limits: valid.limits } : {}),
     ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
-    ...(valid.logs.timestamps || valid.logs.maxSize !== null ? { logs: valid.logs } : {}),
+    ...(transformsLogs(valid.logs) ? { logs: valid.logs } : {}),
   };
   const tell = channel ? reportTo(channel) : null;
   const outcome: { failure: DaemonError | null; already: boolean } = { failure: null, already: false };

@@ -11,3 +11,9 @@ export interface LogPolicy {
 }
 
 export const DEFAULT_LOG_POLICY: LogPolicy = { timestamps: false, maxSize: null, keep: 5, compress: false };
+
+/** Anything beyond plain lines into a file that grows: what a spec must carry, and what only a
+ *  supervisor (which owns the files) can do. */
+export function transformsLogs(policy: LogPolicy): boolean {
+  return policy.timestamps || policy.maxSize !== null;
+}
