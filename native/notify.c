@@ -3,7 +3,8 @@
  *   notifyListen(path)        -> { fd, wake }: a SOCK_DGRAM socket bound to path, with SO_PASSCRED
  *                                (the kernel attaches every sender's pid), and an eventfd `wake`
  *   notifyReceive(fd, wake)   -> Promise<datagrams | null>: poll() on both in the thread pool, then
- *                                every queued datagram with its sender's credentials; null once
+ *                                (on the main thread) every queued datagram with its sender's
+ *                                credentials, maybe none; null once
  *                                `wake` has been signalled (the listener is closing)
  *   notifyReceiveNow(fd)      -> the datagrams queued right now, without waiting
  *   notifyWake(wake)          -> make a pending (and every later) notifyReceive resolve null
@@ -96,14 +97,15 @@ static int drain_queue(int fd, datagram *msgs, int max, int *err) {
   return n;
 }
 
-/* In the thread pool: sleep in poll() until a datagram or the wake-up comes, then drain the queue. */
+/* In the thread pool: sleep in poll() until a datagram or the wake-up comes. The queue is drained
+ * back on the main thread (recv_complete): taken here, a READY=1 would be in neither the socket
+ * nor JavaScript's hands while the COMMAND's exit is handled, and notifyReceiveNow would miss it. */
 static void recv_execute(napi_env env, void *data) {
   (void)env; recv_req *r = data; int rc;
   struct pollfd p[2] = { { .fd = r->fd, .events = POLLIN }, { .fd = r->wake, .events = POLLIN } };
   do rc = poll(p, 2, -1); while (rc < 0 && errno == EINTR);
   if (rc < 0) { r->err = errno; return; }
-  if (p[1].revents) { r->woken = true; return; }
-  r->n = drain_queue(r->fd, r->msgs, NOTIFY_BATCH, &r->err);
+  if (p[1].revents) r->woken = true;
 }
 
 static napi_value datagrams_to_js(napi_env env, const datagram *msgs, int n) {
@@ -124,6 +126,8 @@ static napi_value datagrams_to_js(napi_env env, const datagram *msgs, int n) {
 
 static void recv_complete(napi_env env, napi_status status, void *data) {
   recv_req *r = data; napi_value out;
+  /* may be none: notifyReceiveNow took them */
+  if (status == napi_ok && r->err == 0 && !r->woken) r->n = drain_queue(r->fd, r->msgs, NOTIFY_BATCH, &r->err);
   if (status != napi_ok || r->err != 0) {
     napi_value msg;
     napi_create_string_utf8(env, r->err ? strerror(r->err) : "notifyReceive cancelled", NAPI_AUTO_LENGTH, &msg);
