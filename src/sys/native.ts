@@ -108,7 +108,7 @@ export const notifyListen = (path: string): { fd: number; wake: number } => nati
  * Resolves null once `wake` was signalled: the caller may then close both fds.
  */
 export const notifyReceive = (fd: number, wake: number): Promise<NotifyDatagram[] | null> => native.notifyReceive(fd, wake);
-/** The datagrams queued right now, without waiting (a pending notifyReceive may take others). */
+/** The datagrams queued right now, without waiting (a pending notifyReceive then finds none: it, too, takes the queue on the main thread). */
 export const notifyReceiveNow = (fd: number): NotifyDatagram[] => native.notifyReceiveNow(fd);
 /** Signal `wake`: a pending notifyReceive, and every later one, resolves null. */
 export const notifyWake = (wake: number): void => native.notifyWake(wake);
