@@ -20,7 +20,7 @@ import { createPipes, LogCapture } from '../logs/capture.js';
 import { followReadiness, prepareReadiness, type Readiness } from './readiness.js';
 import { NotifyHub, openNotifyListener } from './notify-hub.js';
 import { NotifyListener } from '../notify/listener.js';
-import { describeReady } from './ready.js';
+import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { takeReopenRequest, takeStopRequest } from './requests.js';
 
