@@ -173,7 +173,8 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean): Pro
 
 async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean): Promise<number> {
   const { stopService } = await import('../stop.js');
-  const result = await stopService(paths, schedule);
+  // Blocking: the CLI has nothing else to do while it waits (no thread pool to start for it).
+  const result = await stopService(paths, schedule, { block: true });
   for (const note of result.notes) warn(note);
   if (!quiet) say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
   return EXIT.OK;
