@@ -5,6 +5,7 @@
  *   spawnDaemon, spawnProcess, waitChild   process creation (spawn.c)
  *   pidfdOpen / pidfdSignal signal a verified process without a PID-reuse race
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
+ *   pidfdWaitSync           the same wait on the calling thread (a caller with nothing else to do)
  *   setCloexec              keep an inherited fd from reaching our children
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   stampLines              prefix whole lines with a timestamp (the log pump's hot loop)
@@ -14,6 +15,7 @@
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
+#include <time.h>
 
 /* ofdLock(fd, exclusive) -> true if taken, false if another open file description holds it */
 static napi_value ofd_lock(napi_env env, napi_callback_info info) {
@@ -73,15 +75,28 @@ static napi_value pidfd_signal_js(napi_env env, napi_callback_info info) {
   return throw_errno(env, errno, "pidfd_send_signal");
 }
 
+/* poll() until one of the pidfds is readable (its process exited) or timeout ms (-1: none) pass,
+ * across EINTR. Returns its index, -1 on timeout; *err is poll's errno, else 0. */
+static int poll_exited(const int *fds, int n, int timeout, int *err) {
+  struct pollfd p[64]; struct timespec t0, t1; int rc, left = timeout;
+  for (int i = 0; i < n; i++) { p[i].fd = fds[i]; p[i].events = POLLIN; p[i].revents = 0; }
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while ((rc = poll(p, (nfds_t)n, left)) < 0 && errno == EINTR) {
+    if (timeout < 0) continue;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long spent = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+    left = spent >= timeout ? 0 : timeout - (int)spent;
+  }
+  *err = rc < 0 ? errno : 0;
+  if (rc > 0) for (int i = 0; i < n; i++) if (p[i].revents) return i;
+  return -1;
+}
+
 typedef struct { napi_async_work work; napi_deferred deferred; int fds[64]; int n; int timeout; int result; int err; } wait_req;
 
 static void wait_execute(napi_env env, void *data) {
-  (void)env; wait_req *r = data; struct pollfd p[64];
-  for (int i = 0; i < r->n; i++) { p[i].fd = r->fds[i]; p[i].events = POLLIN; p[i].revents = 0; }
-  int rc;
-  do rc = poll(p, (nfds_t)r->n, r->timeout); while (rc < 0 && errno == EINTR);
-  r->result = -1; r->err = rc < 0 ? errno : 0;
-  if (rc > 0) for (int i = 0; i < r->n; i++) if (p[i].revents) { r->result = i; break; }
+  (void)env; wait_req *r = data;
+  r->result = poll_exited(r->fds, r->n, r->timeout, &r->err);
 }
 
 static void wait_complete(napi_env env, napi_status status, void *data) {
@@ -105,6 +120,24 @@ static napi_value pidfd_wait_js(napi_env env, napi_callback_info info) {
   CHECK(napi_create_async_work(env, NULL, name, wait_execute, wait_complete, r, &r->work));
   CHECK(napi_queue_async_work(env, r->work));
   return promise;
+}
+
+/* pidfdWaitSync(pidfds, timeoutMs) -> index of an exited process, or -1 on timeout: poll() on the
+ * calling thread, for a caller with nothing else to do meanwhile (the CLI's stop). It needs no
+ * thread-pool round trip, and starts no pool threads (which exit would then have to join). */
+static napi_value pidfd_wait_sync_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2], out; uint32_t n; int32_t timeout; int fds[64], err;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_array_length(env, argv[0], &n) != napi_ok || n == 0 || n > 64 || get_int(env, argv[1], &timeout))
+    return (napi_throw_type_error(env, NULL, "pidfdWaitSync(fds, timeoutMs)"), NULL);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v; napi_get_element(env, argv[0], i, &v);
+    if (get_int(env, v, &fds[i])) return (napi_throw_type_error(env, NULL, "pidfdWaitSync(fds, timeoutMs)"), NULL);
+  }
+  int result = poll_exited(fds, (int)n, timeout, &err);
+  if (err) return throw_errno(env, err, "poll(pidfd)");
+  napi_create_int32(env, result, &out);
+  return out;
 }
 
 /* setCloexec(fd): an inherited fd must not reach the programs we start next. */
@@ -180,6 +213,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pidfdOpen", NULL, pidfd_open_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdSignal", NULL, pidfd_signal_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWait", NULL, pidfd_wait_js, NULL, NULL, NULL, napi_default, NULL },
+    { "pidfdWaitSync", NULL, pidfd_wait_sync_js, NULL, NULL, NULL, napi_default, NULL },
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
     { "replaceFd", NULL, replace_fd, NULL, NULL, NULL, napi_default, NULL },
     { "stampLines", NULL, stamp_lines, NULL, NULL, NULL, napi_default, NULL },

@@ -129,6 +129,11 @@ static void reset_signal_state(void) {
 static void exec_child(int report, int err_tag, const spec_t *s) {
   int step = S_EXEC;
   reset_signal_state();
+  /* The daemon is node, which blocks SIGUSR1 early in its start-up (its inspector's handler takes
+   * a pending one later; the supervisor closes an inspector that opens) and then resets the
+   * disposition itself. Before that, ~ms after exec, a SIGUSR1 (logrotate's, right after a start)
+   * would kill it: ignored until node takes over. A COMMAND gets every signal at its default. */
+  if (err_tag == R_DAEMON_ERR) { struct sigaction ign; memset(&ign, 0, sizeof ign); ign.sa_handler = SIG_IGN; sigaction(SIGUSR1, &ign, NULL); }
   if (s->setsid && setsid() < 0) goto fail;
   /* The report pipe goes high first, so no dup2 below can land on it. */
   int moved = fcntl(report, F_DUPFD_CLOEXEC, 64);

@@ -7,7 +7,7 @@ export { exitCodeFor, EXIT, type Action } from './exit-codes.js';
 export { servicePaths, daemonkitHome, type ServicePaths } from './paths.js';
 export { parseSchedule, defaultSchedule, formatSchedule, type StopSchedule } from './schedule.js';
 export { startService, type StartResult } from './start.js';
-export { stopService, type StopResult } from './stop.js';
+export { stopService, type StopOptions, type StopResult } from './stop.js';
 export { serviceStatus, type ServiceStatus } from './status.js';
 export { reloadService } from './reload.js';
 export { buildCommandSpec } from './resolve.js';

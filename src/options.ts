@@ -10,7 +10,7 @@ import { validateLogs } from './logs/options.js';
 import { validateUser } from './user-options.js';
 
 export { validateLogs } from './logs/options.js';
-import { parseReady, type ReadySpec } from './supervisor/ready.js';
+import { parseReady, type ReadySpec } from './supervisor/ready-spec.js';
 
 export interface IdentityOptions {
   name?: string;

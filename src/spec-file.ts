@@ -8,7 +8,7 @@ import type { ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
 import type { RestartPolicy } from './supervisor/policy.js';
 import type { LogPolicy } from './logs/policy.js';
-import type { ReadySpec } from './supervisor/ready.js';
+import type { ReadySpec } from './supervisor/ready-spec.js';
 
 export interface RecordedSpec {
   command: string[];

@@ -2,7 +2,7 @@
 import type { ServicePaths } from './paths.js';
 import type { LogPolicy } from './logs/policy.js';
 import type { RestartPolicy } from './supervisor/policy.js';
-import type { ReadySpec } from './supervisor/ready.js';
+import type { ReadySpec } from './supervisor/ready-spec.js';
 
 /** --user/--group, resolved in the parent (src/user.ts). */
 export interface RunAs {

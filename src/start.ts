@@ -41,6 +41,18 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
 const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
   // SIGUSR1 is ours (log reopening), never node's inspector (Node ≥ 22.14 has the flag).
   ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : [])];
+/**
+ * The supervisor's own environment (the COMMAND's is spec.env, made apart): ours, with one malloc
+ * arena (its few threads do not need more, and each one costs memory), and without
+ * NODE_EXTRA_CA_CERTS: node reads and parses that bundle as it starts (~50 ms for a system's
+ * bundle, measured: more than the rest of node's start-up), and a supervisor makes no TLS
+ * connection. Its boot is on the path of a stop that comes right after a start.
+ */
+function supervisorEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+  return { ...env, MALLOC_ARENA_MAX: '1' };
+}
+
 /** Where the supervisor finds the lock fd it inherits (after stdio, report and payload pipes);
  *  the log pipes (stdout read, write, stderr read, write) follow it. */
 const LOCK_FD = 5;
@@ -115,8 +127,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     let supervisorPid = 0;
     const outcome = await launchDaemon({
       nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],
-      // One malloc arena: the supervisor's few threads do not need more, and each one costs memory.
-      env: { ...process.env, MALLOC_ARENA_MAX: '1' },
+      env: supervisorEnv(),
       stdin: '/dev/null',
       stdout: '/dev/null',
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.

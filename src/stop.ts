@@ -11,7 +11,7 @@ import { acquirePidLock, pidHoldsLock, refuseUnsafePidfile } from './pidfile.js'
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
 import { readState } from './state.js';
-import { pidfdOpen, pidfdSignal, pidfdWait } from './sys/native.js';
+import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from './sys/native.js';
 import { needsContinue, signalNumber } from './supervisor/group.js';
 
 export interface StopResult {
@@ -22,10 +22,17 @@ export interface StopResult {
   notes: string[];
 }
 
+export interface StopOptions {
+  /** Wait for the daemon's exit on the calling thread (a blocking poll() on its pidfd) instead of
+   *  the thread pool: for a caller with nothing else to do meanwhile, like the CLI. It stalls the
+   *  caller's event loop for as long as the stop takes (up to the whole schedule). */
+  block?: boolean;
+}
+
 /** Slack for the supervisor itself to write its state and exit after its schedule. */
 const SUPERVISOR_MARGIN_MS = 2000;
 
-export async function stopService(paths: ServicePaths, schedule: StopSchedule): Promise<StopResult> {
+export async function stopService(paths: ServicePaths, schedule: StopSchedule, options: StopOptions = {}): Promise<StopResult> {
   refuseUnsafePidfile(paths.pidfile);
   const insp = inspectService(paths);
   const notes: string[] = [];
@@ -36,7 +43,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
     if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
     // Hold the lock while we stop it, so no start slips in between.
     const lock = acquirePidLock(paths.lockfile);
-    if (!lock) return stopService(paths, schedule); // someone started it meanwhile: stop that
+    if (!lock) return stopService(paths, schedule, options); // someone started it meanwhile: stop that
     try {
       notes.push(`${describeOrphan(orphan)}; stopping it`);
       if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
@@ -53,6 +60,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
   }
   if (pid === null) throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the lock is held but no process holding it could be found`);
 
+  const waitExit = options.block ? async (fds: number[], ms: number) => pidfdWaitSync(fds, ms) : pidfdWait;
   let pidfd: number;
   try {
     pidfd = pidfdOpen(pid);
@@ -63,13 +71,13 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
     // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
     if (pidHoldsLock(pid, insp.probe) !== true) return { wasRunning: false, pid, notes };
     const gone = insp.state?.kind === 'supervisor' && insp.state.pid === pid
-      ? await stopSupervisor(paths, pidfd, schedule)
+      ? await stopSupervisor(paths, pidfd, schedule, waitExit)
       : await runSchedule(schedule, {
           send(signal) {
             pidfdSignal(pidfd, signalNumber(signal));
             if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
           },
-          waitGone: async (ms) => (await pidfdWait([pidfd], ms)) === 0,
+          waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
         });
     if (!gone) {
       throw new DaemonError('STOP_TIMEOUT', `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`, { pid });
@@ -80,7 +88,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule): 
   }
 }
 
-async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: StopSchedule): Promise<boolean> {
+async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: StopSchedule, waitExit: typeof pidfdWait): Promise<boolean> {
   const tmp = `${paths.stopRequest}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, JSON.stringify({ schedule: formatSchedule(schedule), at: Date.now(), by: process.pid }), { mode: 0o600 });
@@ -94,5 +102,5 @@ async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: Stop
   const state = readState(paths.statefile);
   if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
   const budget = scheduleDurationMs(schedule);
-  return (await pidfdWait([pidfd], budget + SUPERVISOR_MARGIN_MS)) === 0;
+  return (await waitExit([pidfd], budget + SUPERVISOR_MARGIN_MS)) === 0;
 }

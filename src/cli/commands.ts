@@ -7,16 +7,17 @@ import type { StopSchedule } from '../schedule.js';
 import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
 import { formatExit, listTable, statusLine } from './format.js';
+import { err, out } from './print.js';
 
-const say = (text: string): void => void process.stdout.write(`${text}\n`);
-const warn = (text: string): void => void process.stderr.write(`daemonkit: ${text}\n`);
+const say = (text: string): void => out(`${text}\n`);
+const warn = (text: string): void => err(`daemonkit: ${text}\n`);
 
 function report(action: Action, error: unknown): number {
   if (!isDaemonError(error)) throw error;
   warn(error.message);
   const tail = error.details.stderrTail;
   if (Array.isArray(tail) && tail.length > 0) {
-    process.stderr.write(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${String(l)}`).join('\n')}\n`);
+    err(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${String(l)}`).join('\n')}\n`);
   }
   return exitCodeFor(action, error.code);
 }
@@ -129,7 +130,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
         const { user, group, ...rest } = start!;
         const spec = buildCommandSpec(args.rest!, rest, paths, { foreground: true });
         const env = start!.env.map((item): [string, string] => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
-        process.stdout.write(systemdUnit({
+        out(systemdUnit({
           name: paths.display, spec, env, schedule: schedule!, userUnit: Boolean(f['user-unit']),
           ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}),
         }));
@@ -172,7 +173,8 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean): Pro
 
 async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean): Promise<number> {
   const { stopService } = await import('../stop.js');
-  const result = await stopService(paths, schedule);
+  // Blocking: the CLI has nothing else to do while it waits (no thread pool to start for it).
+  const result = await stopService(paths, schedule, { block: true });
   for (const note of result.notes) warn(note);
   if (!quiet) say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
   return EXIT.OK;

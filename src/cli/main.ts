@@ -7,6 +7,7 @@
  */
 import { parseArgs, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
+import { err, out } from './print.js';
 
 const USAGE = `usage:
   daemonkit start   [options] -- COMMAND [ARG...]
@@ -23,29 +24,29 @@ identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    out(`${USAGE}\n`);
     return argv.length === 0 ? EXIT.BAD_ARGS : EXIT.OK;
   }
   if (argv[0] === '--version') {
-    process.stdout.write('daemonkit 0.1.0\n');
+    out('daemonkit 0.1.0\n');
     return EXIT.OK;
   }
   const { args, problems } = parseArgs(argv);
   if (problems.length > 0 || !args) {
-    for (const p of problems) process.stderr.write(`daemonkit: ${p}\n`);
+    for (const p of problems) err(`daemonkit: ${p}\n`);
     return EXIT.BAD_ARGS;
   }
   const { runCommand } = await import('./commands.js');
   return runCommand(args as ParsedArgs);
 }
 
-// Exit as soon as the command is done (stdout and stderr writes are synchronous on Linux for
-// files and pipes): scripts that call us in a loop should not wait for the event loop to wind down.
+// Exit as soon as the command is done (our writes are synchronous: print.ts): scripts that call
+// us in a loop should not wait for the event loop to wind down.
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     // Never a stack trace for the user: one line, and a generic failure code.
-    process.stderr.write(`daemonkit: ${(error as Error)?.message ?? String(error)}\n`);
+    err(`daemonkit: ${(error as Error)?.message ?? String(error)}\n`);
     process.exit(EXIT.GENERIC);
   },
 );

@@ -2,7 +2,7 @@
  * `daemonkit export systemd` (pure): the same service definition as a systemd unit, so what
  * runs under `daemonkit start` on a laptop runs under systemd on a server.
  */
-import { describeReady } from '../supervisor/ready.js';
+import { describeReady } from '../supervisor/ready-spec.js';
 import type { StopSchedule } from '../schedule.js';
 import { scheduleDurationMs } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';

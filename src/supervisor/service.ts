@@ -20,7 +20,7 @@ import { createPipes, LogCapture } from '../logs/capture.js';
 import { followReadiness, prepareReadiness, type Readiness } from './readiness.js';
 import { NotifyHub, openNotifyListener } from './notify-hub.js';
 import { NotifyListener } from '../notify/listener.js';
-import { describeReady } from './ready.js';
+import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { takeReopenRequest, takeStopRequest } from './requests.js';
 
@@ -104,9 +104,11 @@ export function runService(
   const dispatch = (event: MachineEvent): void => {
     const next = transition(machine, event, policy, Date.now());
     machine = next.state;
-    save({}); // before the effects: whoever hears of an announced start finds the state saying so
+    // Before the effects: whoever hears of an announced start finds the state saying so. Once is
+    // enough: the effects that change what the state says (spawn, announce-failed) save it
+    // themselves, and a second write here would sit on the stop and exit paths for nothing.
+    save({});
     for (const effect of next.effects) perform(effect);
-    if (next.effects.length > 0) save({});
   };
 
   const perform = (effect: Effect): void => {

@@ -65,21 +65,37 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
     });
   });
 
+  // Once the leader has exited, one look at what is left of its group: `ended` and a running
+  // schedule both need it, and a scan of /proc each would sit on a stop's path twice.
+  const goneAtExit = leaderExit.then(() => waitGroupGone(group, leaderExit, () => true, 0));
+
+  /** A schedule's wait: for the leader's exit and that look, then (members left) for them. */
+  const waitGone = async (ms: number): Promise<boolean> => {
+    const deadline = Date.now() + ms;
+    if (!exited) {
+      let timer: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([goneAtExit, new Promise<null>((resolve) => (timer = setTimeout(resolve, ms, null)))]);
+      clearTimeout(timer);
+      if (gone !== false) return gone === true; // null: the time ran out first
+    }
+    return waitGroupGone(group, leaderExit, () => exited, Math.max(0, deadline - Date.now()));
+  };
+
   // Every request runs its own schedule: a second `stop --retry KILL/5` after a first one ran
   // out must still act. Schedules running side by side only repeat idempotent signals.
   const stop = (schedule: StopSchedule = defaultSchedule(), options: { asStop?: boolean } = {}): Promise<boolean> => {
     if (options.asStop !== false) stopRequested = true; // not for a COMMAND ended for not becoming ready
     return runSchedule(schedule, {
       send: (signal) => void signalGroup(group, signal, exited),
-      waitGone: (ms) => waitGroupGone(group, leaderExit, () => exited, ms),
+      waitGone,
     });
   };
 
   // When the COMMAND ends on its own, what it left in its group is stopped too (systemd's
   // KillMode=control-group): a service never leaves orphans behind.
-  const ended = leaderExit.then(async (record) => {
-    if (!(await waitGroupGone(group, leaderExit, () => true, 0))) await stop();
-    return record;
+  const ended = goneAtExit.then(async (gone) => {
+    if (!gone) await stop();
+    return leaderExit;
   });
 
   return {

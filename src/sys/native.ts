@@ -48,6 +48,7 @@ interface NativeBinding {
   pidfdOpen(pid: number): number;
   pidfdSignal(pidfd: number, signal: number): boolean;
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
+  pidfdWaitSync(pidfds: number[], timeoutMs: number): number;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
@@ -85,9 +86,13 @@ export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec
 export const waitChild = (pid: number): { code: number | null; signal: number | null } | null => native.waitChild(pid);
 export const pidfdOpen = (pid: number): number => native.pidfdOpen(pid);
 export const pidfdSignal = (pidfd: number, signal: number): boolean => native.pidfdSignal(pidfd, signal);
+/** poll()'s timeout: ms as an int32, -1 (none) for Infinity. */
+const pollTimeout = (ms: number): number => (Number.isFinite(ms) ? Math.max(0, Math.min(Math.round(ms), 2 ** 31 - 1)) : -1);
 /** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first (Infinity: no limit). */
-export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> =>
-  native.pidfdWait(pidfds, Number.isFinite(timeoutMs) ? Math.max(0, Math.min(Math.round(timeoutMs), 2 ** 31 - 1)) : -1);
+export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> => native.pidfdWait(pidfds, pollTimeout(timeoutMs));
+/** pidfdWait on the calling thread: blocks the event loop, so only for a caller with nothing else
+ *  to do meanwhile (the CLI), which is spared the thread pool's start and round trip. */
+export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number => native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** dup2(from, to): make `to` refer to what `from` does. */
