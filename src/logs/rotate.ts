@@ -2,7 +2,7 @@
  * Size rotation's file moves: NAME.log → NAME.log.1 → … → NAME.log.N, the oldest deleted, and
  * (with compression) rotated files gzipped in the background to NAME.log.K.gz.
  */
-import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
+import { closeSync, createReadStream, type ReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function rotatedPath(base: string, index: number, gzipped = false): string {
@@ -50,13 +50,16 @@ interface Job {
  * queued job holds no fd, only the file's inode: a file rotated past --log-keep before its turn
  * is simply gone (its disk space with it). At its turn the job opens the file where it is now
  * (checked by inode); when done, if the file is still kept, it puts the .gz beside it and
- * removes the plain one.
+ * removes the plain one. The job at work is dropped too once its file is rotated past --log-keep
+ * (a flood outran compression): its fd would hold the deleted file's space until it finished.
  */
 export class Compressor {
   private readonly queue: Job[] = [];
   private running = false;
   private idle: Promise<void> = Promise.resolve();
   private settle: (() => void) | null = null;
+  /** The job being compressed, and how to call it off. */
+  private current: { job: Job; abort: AbortController } | null = null;
 
   private readonly tmp: string;
 
@@ -83,6 +86,7 @@ export class Compressor {
   add(generation: number, index = 1): void {
     // Jobs for files rotated beyond --log-keep meanwhile are dropped: their files are gone.
     this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => this.indexOf(j) <= this.keep));
+    if (this.current && this.indexOf(this.current.job) > this.keep) this.current.abort.abort();
     let ino: number;
     try {
       ino = statSync(rotatedPath(this.base, index)).ino;
@@ -124,16 +128,26 @@ export class Compressor {
       return; // removed meanwhile
     }
     const tmp = this.tmp;
+    let input: ReadStream | null = null;
     try {
       if (fstatSync(fd).ino !== job.ino) return; // not ours (moved by hand)
       // Loaded on the first compression: a supervisor that never compresses never pays for zlib.
       const [{ pipeline }, { createGzip }] = await Promise.all([import('node:stream/promises'), import('node:zlib')]);
-      await pipeline(createReadStream('', { fd, autoClose: false, start: 0 }), createGzip(), createWriteStream(tmp, { mode: 0o644 }));
+      this.current = { job, abort: new AbortController() };
+      input = createReadStream('', { fd, autoClose: false, start: 0 });
+      await pipeline(input, createGzip(), createWriteStream(tmp, { mode: 0o644 }),
+        { signal: this.current.abort.signal });
     } catch (error) {
       quietly(() => unlinkSync(tmp)); // a full disk must not keep a half-written .gz
+      if (this.current?.abort.signal.aborted) return; // rotated away: nothing to keep
       throw error;
     } finally {
-      closeSync(fd);
+      this.current = null;
+      // A stream that was destroyed (called off, or an error) closes the fd itself, once its read
+      // in the thread pool has landed; else it is ours to close.
+      if (input?.destroyed) {
+        if (!input.closed) await new Promise<void>((resolve) => input!.once('close', () => resolve()));
+      } else closeSync(fd);
     }
     const at = rotatedPath(this.base, index());
     let same = false;

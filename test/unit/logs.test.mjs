@@ -1,7 +1,8 @@
 // Unit tests for src/logs: sizes, timestamps, size rotation between lines, last lines.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -153,6 +154,39 @@ describe('LogFile rotation', () => {
     const gz = names.filter((f) => f.endsWith('.gz')).map((f) => Number(f.split('.')[2])).sort((a, b) => b - a);
     const all = gz.map((i) => gunzipSync(readFileSync(rotatedPath(path, i, true))).toString()).join('') + readFileSync(path, 'utf8');
     assert.equal(all, lines(0, 1500).toString());
+  });
+
+  test('a compression whose file is rotated past --log-keep while it runs is called off: no error, no .gz.tmp, no fd held on the deleted file', async () => {
+    const path = fresh();
+    const errors = [];
+    const file = new LogFile(path, policy(8 * 1024 * 1024, 1, true), (message) => { if (message) errors.push(message); });
+    // 8 MiB of random hex lines (8192 × 1 KiB): gzip works on them for a while (~300 ms here).
+    const block = () => Buffer.from(Array.from({ length: 8192 }, () => `${randomBytes(512).toString('hex').slice(0, 1023)}\n`).join(''));
+    const [first, second] = [block(), block()];
+    const tmp = join(path, '..', '.app.log.gz.tmp');
+    const tmpSize = () => { try { return statSync(tmp).size; } catch { return -1; } };
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+    file.write(first); // fills app.log to the limit: rotated to .1, queued for compression
+    for (const deadline = Date.now() + 10_000; tmpSize() <= 0 && Date.now() < deadline;) await tick();
+    assert.ok(tmpSize() > 0, 'the job is writing its .gz');
+    file.write(second); // .1 is deleted (--log-keep 1), the new .1 queued
+    file.write(Buffer.from('last\n'));
+    // Called off, the first job stops at once and removes its .gz.tmp; one that went on would write
+    // it whole (about half of 8 MiB) before finding its file gone. Its size until it goes (or the
+    // next job's, a new file, starts smaller).
+    let most = 0;
+    for (let now = tmpSize(); now >= most; now = tmpSize()) {
+      most = now;
+      await tick();
+    }
+    assert.ok(most < 2 * 1024 * 1024, `the called-off job wrote ${most} bytes of .gz`);
+    await file.whenCompressed();
+    file.close();
+    assert.deepEqual(errors, []);
+    assert.equal(readdirSync('/proc/self/fd').some((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).includes('(deleted)'); } catch { return false; } }), false, 'no deleted file held open');
+    const names = readdirSync(join(path, '..')).sort();
+    assert.deepEqual(names, ['app.log', 'app.log.1.gz'], names.join(' '));
+    assert.equal(gunzipSync(readFileSync(rotatedPath(path, 1, true))).toString(), second.toString(), 'the file kept is compressed whole');
   });
 
   test('shiftRotated moves plain and .gz names alike, dropping the oldest', () => {
