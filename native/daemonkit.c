@@ -7,6 +7,8 @@
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   pidfdWaitSync           the same wait on the calling thread (a caller with nothing else to do)
  *   setCloexec              keep an inherited fd from reaching our children
+ *   pipeBytes               what a pipe holds now (FIONREAD): a drain that finds it empty need
+ *                           not read and catch EAGAIN
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   stampLines              prefix whole lines with a timestamp (the log pump's hot loop)
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
@@ -15,6 +17,7 @@
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
+#include <sys/ioctl.h>
 #include <time.h>
 
 /* ofdLock(fd, exclusive) -> true if taken, false if another open file description holds it */
@@ -141,6 +144,15 @@ static napi_value pidfd_wait_sync_js(napi_env env, napi_callback_info info) {
 }
 
 /* setCloexec(fd): an inherited fd must not reach the programs we start next. */
+static napi_value pipe_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out; int32_t fd; int n = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "pipeBytes(fd)"), NULL);
+  if (ioctl(fd, FIONREAD, &n) != 0) return throw_errno(env, errno, "ioctl(FIONREAD)");
+  napi_create_int32(env, n, &out);
+  return out;
+}
+
 static napi_value set_cloexec(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1]; int32_t fd;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -214,6 +226,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pidfdSignal", NULL, pidfd_signal_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWait", NULL, pidfd_wait_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWaitSync", NULL, pidfd_wait_sync_js, NULL, NULL, NULL, napi_default, NULL },
+    { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
     { "replaceFd", NULL, replace_fd, NULL, NULL, NULL, napi_default, NULL },
     { "stampLines", NULL, stamp_lines, NULL, NULL, NULL, napi_default, NULL },

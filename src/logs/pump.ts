@@ -11,7 +11,7 @@
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogSink } from './file.js';
-import { stampLines } from '../sys/native.js';
+import { pipeBytes, stampLines } from '../sys/native.js';
 
 const NEWLINE = 0x0a;
 /** A line longer than this is cut (as journald does): our memory stays bounded. */
@@ -84,6 +84,9 @@ export class StreamPump {
     // Bounded: what the exited COMMAND left is at most a pipe's worth; someone it left behind
     // may keep writing, and that is the socket's to read, not a loop's.
     for (let reads = 0; reads < DRAIN_READS; reads++) {
+      // Asked first: a read of an empty pipe throws EAGAIN, and the supervisor's first exception
+      // costs ~0.3 ms (measured; FIONREAD 0.3 µs), on every stop's path.
+      if (pipeBytes(this.fd) === 0) return true;
       let n: number;
       try {
         n = readSync(this.fd, this.space(), 0, READ_SIZE, null);

@@ -3,7 +3,10 @@
  * (with compression) rotated files gzipped in the background to NAME.log.K.gz.
  */
 import { closeSync, createReadStream, type ReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+
+const load = createRequire(import.meta.url);
 
 export function rotatedPath(base: string, index: number, gzipped = false): string {
   return `${base}.${index}${gzipped ? '.gz' : ''}`;
@@ -132,7 +135,9 @@ export class Compressor {
     try {
       if (fstatSync(fd).ino !== job.ino) return; // not ours (moved by hand)
       // Loaded on the first compression: a supervisor that never compresses never pays for zlib.
-      const [{ pipeline }, { createGzip }] = await Promise.all([import('node:stream/promises'), import('node:zlib')]);
+      // require, not import(): in the supervisor's CommonJS bundle import() would boot node's ESM loader.
+      const { pipeline } = load('node:stream/promises') as typeof import('node:stream/promises');
+      const { createGzip } = load('node:zlib') as typeof import('node:zlib');
       this.current = { job, abort: new AbortController() };
       input = createReadStream('', { fd, autoClose: false, start: 0 });
       await pipeline(input, createGzip(), createWriteStream(tmp, { mode: 0o644 }),

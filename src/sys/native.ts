@@ -49,6 +49,7 @@ interface NativeBinding {
   pidfdSignal(pidfd: number, signal: number): boolean;
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   pidfdWaitSync(pidfds: number[], timeoutMs: number): number;
+  pipeBytes(fd: number): number;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
@@ -93,6 +94,8 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
 /** pidfdWait on the calling thread: blocks the event loop, so only for a caller with nothing else
  *  to do meanwhile (the CLI), which is spared the thread pool's start and round trip. */
 export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number => native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
+/** What a pipe holds right now (FIONREAD), without reading it. */
+export const pipeBytes = (fd: number): number => native.pipeBytes(fd);
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** dup2(from, to): make `to` refer to what `from` does. */
