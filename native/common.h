@@ -37,7 +37,10 @@ static inline napi_value errno_error(napi_env env, int err, const char *syscall)
     case EINVAL: name = "EINVAL"; break; case ENOSYS: name = "ENOSYS"; break;
     case EMFILE: name = "EMFILE"; break; case ENOMEM: name = "ENOMEM"; break;
     case ECONNREFUSED: name = "ECONNREFUSED"; break; case ENAMETOOLONG: name = "ENAMETOOLONG"; break;
-    case EADDRINUSE: name = "EADDRINUSE"; break;
+    case EADDRINUSE: name = "EADDRINUSE"; break; case EISDIR: name = "EISDIR"; break;
+    case ENOSPC: name = "ENOSPC"; break; case EROFS: name = "EROFS"; break;
+    case EEXIST: name = "EEXIST"; break; case ENOTEMPTY: name = "ENOTEMPTY"; break;
+    case EXDEV: name = "EXDEV"; break; case ELOOP: name = "ELOOP"; break;
   }
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_error(env, code, msg, &error);

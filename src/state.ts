@@ -2,7 +2,8 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { replaceFile } from './sys/native.js';
 import { DaemonError } from './errors.js';
 
 export type RunState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
@@ -55,12 +56,13 @@ export function writeState(path: string, state: ServiceState): void {
     try {
       const data = Buffer.from(`${JSON.stringify({ ...state, updatedAt: Date.now() })}\n`);
       writeSync(fd, data);
-      // No fsync: the rename already makes it all-or-nothing for readers, and the state lives
-      // under /run (tmpfs) by default; an fsync would sit on the stop path for nothing.
+      // No fsync: the rename (an exchange of names, see replaceFile) already makes it
+      // all-or-nothing for readers, and the state describes processes, which a power cut ends
+      // too; an fsync would sit on the stop path for nothing.
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
+    replaceFile(tmp, path);
   } catch (error) {
     try {
       unlinkSync(tmp);

@@ -104,11 +104,14 @@ export function runService(
   const dispatch = (event: MachineEvent): void => {
     const next = transition(machine, event, policy, Date.now());
     machine = next.state;
-    // Before the effects: whoever hears of an announced start finds the state saying so. Once is
-    // enough: the effects that change what the state says (spawn, announce-failed) save it
-    // themselves, and a second write here would sit on the stop and exit paths for nothing.
+    // Signals first: the COMMAND's shutdown then runs while we write the state. Then the state,
+    // before the other effects: whoever hears of an announced start finds the state saying so.
+    // Once is enough: the effects that change what the state says (spawn, announce-failed) save
+    // it themselves, and a second write here would sit on the stop and exit paths for nothing.
+    const signals = (e: Effect): boolean => e.type === 'stop-group' || e.type === 'kill-command';
+    for (const effect of next.effects) if (signals(effect)) perform(effect);
     save({});
-    for (const effect of next.effects) perform(effect);
+    for (const effect of next.effects) if (!signals(effect)) perform(effect);
   };
 
   const perform = (effect: Effect): void => {

@@ -50,6 +50,7 @@ interface NativeBinding {
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   pidfdWaitSync(pidfds: number[], timeoutMs: number): number;
   pipeBytes(fd: number): number;
+  replaceFile(tmp: string, path: string): void;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
@@ -94,6 +95,8 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
 /** pidfdWait on the calling thread: blocks the event loop, so only for a caller with nothing else
  *  to do meanwhile (the CLI), which is spared the thread pool's start and round trip. */
 export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number => native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
+/** rename(tmp, path) for a file rewritten often: on ext4 without the flush a replacing rename costs (see native). */
+export const replaceFile = (tmp: string, path: string): void => native.replaceFile(tmp, path);
 /** What a pipe holds right now (FIONREAD), without reading it. */
 export const pipeBytes = (fd: number): number => native.pipeBytes(fd);
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
