@@ -5,6 +5,7 @@
  * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
  * validates once, and loads only the module the command needs (start-up is paid by every call).
  */
+import { cachePaths, saveCompileCache, useCompileCache } from './compile-cache.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
 import { err, out } from './print.js';
@@ -21,6 +22,13 @@ const USAGE = `usage:
   daemonkit list    [--json]                          (alias: ls)
   daemonkit export systemd [--name NAME] [--user] [options] -- COMMAND [ARG...]
 identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
+
+// Before the first lazy bundle loads (the commands): see compile-cache.ts.
+// DAEMONKIT_DISABLE_COMPILE_CACHE=1 goes without (as NODE_DISABLE_COMPILE_CACHE does for node's).
+if (!process.env.DAEMONKIT_DISABLE_COMPILE_CACHE) {
+  const { lazyDir, dir } = cachePaths();
+  useCompileCache(lazyDir, dir);
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
@@ -43,7 +51,10 @@ async function main(argv: string[]): Promise<number> {
 // Exit as soon as the command is done (our writes are synchronous: print.ts): scripts that call
 // us in a loop should not wait for the event loop to wind down.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    saveCompileCache();
+    process.exit(code);
+  },
   (error: unknown) => {
     // Never a stack trace for the user: one line, and a generic failure code.
     err(`daemonkit: ${(error as Error)?.message ?? String(error)}\n`);

@@ -1,0 +1,69 @@
+// The CLI's code cache (src/cli/compile-cache.ts): trusted as the code it caches, made by a run.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { trustedCache } from '../../dist/cli/compile-cache.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dk-cc-unit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const isRoot = process.getuid() === 0;
+
+describe('trustedCache', () => {
+  const source = join(dir, 'bundle.cjs');
+  writeFileSync(source, 'module.exports = 1;\n');
+  const cache = (name, mode = 0o644) => {
+    const file = join(dir, name);
+    writeFileSync(file, 'bytes');
+    chmodSync(file, mode);
+    return file;
+  };
+
+  test('a regular file of the bundle\'s owner, writable by no one else: used', () => {
+    assert.equal(trustedCache(cache('ok.bin'), source)?.toString(), 'bytes');
+  });
+  test('writable by the group or by anyone: not used', () => {
+    assert.equal(trustedCache(cache('g.bin', 0o664), source), undefined);
+    assert.equal(trustedCache(cache('o.bin', 0o646), source), undefined);
+  });
+  test('a symlink, a directory, a missing file: not used', () => {
+    symlinkSync(cache('target.bin'), join(dir, 'link.bin'));
+    assert.equal(trustedCache(join(dir, 'link.bin'), source), undefined);
+    mkdirSync(join(dir, 'dir.bin'));
+    assert.equal(trustedCache(join(dir, 'dir.bin'), source), undefined);
+    assert.equal(trustedCache(join(dir, 'none.bin'), source), undefined);
+  });
+  test('owned by another user (not root): not used', { skip: !isRoot && 'needs root to chown' }, () => {
+    const file = cache('other.bin');
+    chownSync(file, 65534, 65534);
+    assert.equal(trustedCache(file, source), undefined);
+    chownSync(source, 65534, 65534); // a bundle of that user's: still fine with root's cache? root's, yes
+    assert.equal(trustedCache(cache('root.bin'), source)?.toString(), 'bytes');
+    assert.equal(trustedCache(file, source)?.toString(), 'bytes', 'the bundle\'s owner\'s cache');
+  });
+});
+
+describe('the CLI makes and uses its cache', () => {
+  test('a command leaves a cache of the bundles it loaded; the next run uses it (same answer); DAEMONKIT_DISABLE_COMPILE_CACHE goes without', () => {
+    const home = join(dir, 'home');
+    const cacheDir = join(ROOT, '.compile-cache');
+    const env = { ...process.env, DAEMONKIT_HOME: home };
+    const run = (extra = {}) => spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.cjs'), 'status', '--name', 'cc'], { env: { ...env, ...extra }, encoding: 'utf8' });
+    rmSync(cacheDir, { recursive: true, force: true });
+    const off = run({ DAEMONKIT_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(existsSync(cacheDir), false, 'nothing made when disabled');
+    const first = run();
+    const made = readdirSync(cacheDir).filter((f) => f.endsWith(`.${process.versions.v8}.bin`));
+    assert.ok(made.some((f) => f.startsWith('status.cjs.')) && made.some((f) => f.startsWith('cli-commands.cjs.')), made.join(' '));
+    for (const f of made) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o644);
+    const stamp = () => made.map((f) => { const st = statSync(join(cacheDir, f)); return `${f} ${st.ino} ${st.mtimeMs}`; });
+    const before = stamp();
+    const second = run();
+    assert.deepEqual(stamp(), before, 'used, not made again (a cache V8 rejected, or one not trusted, is written anew)');
+    for (const r of [off, first, second]) assert.deepEqual([r.status, r.stdout, r.stderr], [3, 'cc: not running (never started)\n', '']);
+  });
+});
