@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ROOT, TMP, checkInterrupted, cleanupHooks, dkStart, dkStop, f1, median, msBetween, native, now, pause, when,
+  ENV, ROOT, TMP, checkInterrupted, cleanupHooks, dkStart, dkStop, f1, median, msBetween, native, now, pause, when,
 } from './bench.mjs';
 import { cpuTicks, fdCount, fdRange, installPm2, readState, rssAnon, sleepFor } from './supervision.mjs';
 
@@ -72,7 +72,7 @@ const direct = new Map(); // pid -> exit promise, until killed
 function directStart(argv, file, { viaCat = false } = {}) {
   // viaCat: the same writer piped through coreutils' cat (a C read/write loop): the ceiling of any relay.
   const script = viaCat ? 'f=$1; shift; "$@" | cat > "$f"' : 'f=$1; shift; exec "$@" > "$f"';
-  const child = spawn('/bin/sh', ['-c', script, 'sh', file, ...argv], { stdio: 'ignore', detached: true });
+  const child = spawn('/bin/sh', ['-c', script, 'sh', file, ...argv], { env: ENV, stdio: 'ignore', detached: true });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   child.on('error', () => undefined);
   direct.set(child.pid, exited);

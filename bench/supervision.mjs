@@ -91,7 +91,9 @@ export async function installPm2() {
   // Not the npm_* variables of `npm run bench`: they would configure the nested npm.
   const env = Object.fromEntries(Object.entries(ENV).filter(([k]) => !/^npm_/i.test(k)));
   const began = Date.now();
-  const r = await run('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir, 'pm2'], { env, timeoutMs: 180_000 })
+  // npm itself keeps NODE_EXTRA_CA_CERTS: the registry may need it (PM2's own runs do without, as every contender).
+  const installEnv = process.env.NODE_EXTRA_CA_CERTS ? { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : env;
+  const r = await run('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir, 'pm2'], { env: installEnv, timeoutMs: 180_000 })
     .catch((e) => ({ code: -1, stderr: e.message }));
   if (r.code !== 0) {
     fs.rmSync(dir, { recursive: true, force: true });
