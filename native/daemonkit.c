@@ -8,6 +8,8 @@
  *   pidfdWaitSync           the same wait on the calling thread (a caller with nothing else to do)
  *   setCloexec              keep an inherited fd from reaching our children
  *   replaceFile             rename a temp file over a state file, cheaply on ext4
+ *   killStatus              kill(2) that returns the errno: "is the group gone?" is asked on
+ *                           every stop, and a thrown ESRCH costs ~0.3 ms
  *   pipeBytes               what a pipe holds now (FIONREAD): a drain that finds it empty need
  *                           not read and catch EAGAIN
  *   replaceFd               dup2, so our own stderr follows a reopened log file
@@ -165,6 +167,15 @@ static napi_value replace_file(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* killStatus(pid, signal) -> 0, or the errno (ESRCH: no such process or group). */
+static napi_value kill_status(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2], out; int32_t pid, sig;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || get_int(env, argv[0], &pid) || get_int(env, argv[1], &sig)) return (napi_throw_type_error(env, NULL, "killStatus(pid, signal)"), NULL);
+  napi_create_int32(env, kill(pid, sig) == 0 ? 0 : errno, &out);
+  return out;
+}
+
 static napi_value pipe_bytes(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1], out; int32_t fd; int n = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -249,6 +260,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pidfdWaitSync", NULL, pidfd_wait_sync_js, NULL, NULL, NULL, napi_default, NULL },
     { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
     { "replaceFile", NULL, replace_file, NULL, NULL, NULL, napi_default, NULL },
+    { "killStatus", NULL, kill_status, NULL, NULL, NULL, napi_default, NULL },
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
     { "replaceFd", NULL, replace_fd, NULL, NULL, NULL, napi_default, NULL },
     { "stampLines", NULL, stamp_lines, NULL, NULL, NULL, napi_default, NULL },

@@ -4,7 +4,7 @@
  */
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { pidfdOpen, pidfdWait } from '../sys/native.js';
+import { killStatus, pidfdOpen, pidfdWait } from '../sys/native.js';
 import { groupMembers, readProcStat } from '../sys/proc.js';
 
 export interface Group {
@@ -38,12 +38,8 @@ function signalPid(pid: number, signal: NodeJS.Signals): boolean {
 
 /** Is any process (zombies included) in the group? One syscall, no /proc scan. */
 function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const errno = killStatus(-pgid, 0); // asked at every exit: no exception for the usual ESRCH
+  return errno === 0 || errno === constants.errno.EPERM;
 }
 
 /** Live members of our group. Empty once the group is gone or its id was recycled. */

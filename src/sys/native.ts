@@ -51,6 +51,7 @@ interface NativeBinding {
   pidfdWaitSync(pidfds: number[], timeoutMs: number): number;
   pipeBytes(fd: number): number;
   replaceFile(tmp: string, path: string): void;
+  killStatus(pid: number, signal: number): number;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
@@ -97,6 +98,8 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
 export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number => native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
 /** rename(tmp, path) for a file rewritten often: on ext4 without the flush a replacing rename costs (see native). */
 export const replaceFile = (tmp: string, path: string): void => native.replaceFile(tmp, path);
+/** kill(pid, signal) without an exception: 0, or the errno. */
+export const killStatus = (pid: number, signal: number): number => native.killStatus(pid, signal);
 /** What a pipe holds right now (FIONREAD), without reading it. */
 export const pipeBytes = (fd: number): number => native.pipeBytes(fd);
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
