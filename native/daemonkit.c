@@ -7,11 +7,9 @@
  *   pidfdWait               wait (in the thread pool) until one of several processes exits
  *   pidfdWaitSync           the same wait on the calling thread (a caller with nothing else to do)
  *   setCloexec              keep an inherited fd from reaching our children
- *   replaceFile             rename a temp file over a state file, cheaply on ext4
  *   killStatus              kill(2) that returns the errno: "is the group gone?" is asked on
  *                           every stop, and a thrown ESRCH costs ~0.3 ms
- *   pipeBytes               what a pipe holds now (FIONREAD): a drain that finds it empty need
- *                           not read and catch EAGAIN
+ *   replaceFile, pipeBytes  file and pipe calls Node has no cheap form of (io.c)
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   stampLines              prefix whole lines with a timestamp (the log pump's hot loop)
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
@@ -20,8 +18,6 @@
  * Everything else lives in TypeScript. Keep this file small.
  */
 #include "common.h"
-#include <sys/ioctl.h>
-#include <linux/fs.h>
 #include <time.h>
 
 /* ofdLock(fd, exclusive) -> true if taken, false if another open file description holds it */
@@ -148,40 +144,12 @@ static napi_value pidfd_wait_sync_js(napi_env env, napi_callback_info info) {
 }
 
 /* setCloexec(fd): an inherited fd must not reach the programs we start next. */
-/* replaceFile(tmp, path): make `path` the file `tmp` is, atomically for readers, and remove `tmp`.
- * ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc): ~0.2 ms on
- * average, up to 2 ms, on every state write on the stop path. Exchanging the two names
- * (renameat2 RENAME_EXCHANGE) does not, and is as atomic; then the old file, now at `tmp`, goes.
- * A plain rename when there is no regular file at `path` yet, or the file system cannot exchange. */
-static napi_value replace_file(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; char tmp[4096], path[4096]; size_t len; struct stat st;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], tmp, sizeof tmp, &len) != napi_ok || len >= sizeof tmp - 1 ||
-      napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1)
-    return (napi_throw_type_error(env, NULL, "replaceFile(tmp, path)"), NULL);
-  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
-    (void)unlink(tmp);
-    return NULL;
-  }
-  if (rename(tmp, path) != 0) return throw_errno(env, errno, "rename");
-  return NULL;
-}
-
 /* killStatus(pid, signal) -> 0, or the errno (ESRCH: no such process or group). */
 static napi_value kill_status(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2], out; int32_t pid, sig;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2 || get_int(env, argv[0], &pid) || get_int(env, argv[1], &sig)) return (napi_throw_type_error(env, NULL, "killStatus(pid, signal)"), NULL);
   napi_create_int32(env, kill(pid, sig) == 0 ? 0 : errno, &out);
-  return out;
-}
-
-static napi_value pipe_bytes(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; int32_t fd; int n = 0;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "pipeBytes(fd)"), NULL);
-  if (ioctl(fd, FIONREAD, &n) != 0) return throw_errno(env, errno, "ioctl(FIONREAD)");
-  napi_create_int32(env, n, &out);
   return out;
 }
 
@@ -258,8 +226,6 @@ static napi_value init(napi_env env, napi_value exports) {
     { "pidfdSignal", NULL, pidfd_signal_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWait", NULL, pidfd_wait_js, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdWaitSync", NULL, pidfd_wait_sync_js, NULL, NULL, NULL, napi_default, NULL },
-    { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
-    { "replaceFile", NULL, replace_file, NULL, NULL, NULL, napi_default, NULL },
     { "killStatus", NULL, kill_status, NULL, NULL, NULL, napi_default, NULL },
     { "setCloexec", NULL, set_cloexec, NULL, NULL, NULL, napi_default, NULL },
     { "replaceFd", NULL, replace_fd, NULL, NULL, NULL, napi_default, NULL },
@@ -276,6 +242,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  io_init(env, exports);
   return exports;
 }
 

@@ -1,0 +1,45 @@
+/*
+ * File and pipe calls Node has no cheap form of:
+ *   replaceFile(tmp, path)  rename a temp file over a state file, without ext4's flush
+ *   pipeBytes(fd)           what a pipe holds now (FIONREAD): a drain that finds it empty need
+ *                           not read and catch EAGAIN
+ */
+#include "common.h"
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+
+/* replaceFile(tmp, path): make `path` the file `tmp` is, atomically for readers, and remove `tmp`.
+ * ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc): ~0.2 ms on
+ * average, up to 2 ms, on every state write on the stop path. Exchanging the two names
+ * (renameat2 RENAME_EXCHANGE) does not, and is as atomic; then the old file, now at `tmp`, goes.
+ * A plain rename when there is no regular file at `path` yet, or the file system cannot exchange. */
+static napi_value replace_file(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; char tmp[4096], path[4096]; size_t len; struct stat st;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], tmp, sizeof tmp, &len) != napi_ok || len >= sizeof tmp - 1 ||
+      napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1)
+    return (napi_throw_type_error(env, NULL, "replaceFile(tmp, path)"), NULL);
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+    (void)unlink(tmp);
+    return NULL;
+  }
+  if (rename(tmp, path) != 0) return throw_errno(env, errno, "rename");
+  return NULL;
+}
+
+static napi_value pipe_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out; int32_t fd; int n = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "pipeBytes(fd)"), NULL);
+  if (ioctl(fd, FIONREAD, &n) != 0) return throw_errno(env, errno, "ioctl(FIONREAD)");
+  napi_create_int32(env, n, &out);
+  return out;
+}
+
+void io_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "replaceFile", NULL, replace_file, NULL, NULL, NULL, napi_default, NULL },
+    { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
