@@ -4,10 +4,8 @@
  * the reason it is not (daemon(7) steps 14-15).
  */
 import { makeDirs } from '../sys/mkdirs.js';
-import { closeSync, constants as C, openSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, openSync, read, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
 import { DaemonError, errnoCode, execFailure } from '../errors.js';
 import { makePipe, spawnDaemon, type ExecSpec } from '../sys/native.js';
 import { MARKER, type ReportMessage } from './channel.js';
@@ -93,7 +91,8 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
     const [pRead, pWrite] = makePipe();
     own(pRead);
     own(pWrite);
-    const env = { ...spec.env, [MARKER]: randomBytes(8).toString('hex') };
+    // Only its presence counts (attach.ts); node:crypto for a random value cost every start ~3 ms.
+    const env = { ...spec.env, [MARKER]: String(process.pid) };
     const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     // From the fork until the daemon has its payload, a SIGTERM/SIGINT/SIGHUP to us must not
     // leave it half-launched: hold such a signal, and re-raise it once the handover is done.
@@ -153,39 +152,38 @@ function killQuietly(pid: number): void {
   }
 }
 
-/** Read report lines until a terminal message, or EOF (the daemon died first). */
+/**
+ * Read report lines until a terminal message, or EOF (the daemon died first). fs.read in the
+ * thread pool on the (blocking) pipe, not a net.Socket: node:net and its stream modules cost
+ * every start a few ms to load.
+ */
 function readReport(fd: number): Promise<LaunchOutcome> {
   return new Promise((resolve, reject) => {
-    const pipe = new Socket({ fd, readable: true, writable: false });
-    let buffer = '';
-    let settled = false;
+    const chunk = Buffer.alloc(4096);
+    let buffer = Buffer.alloc(0); // bytes: a character may be cut between two reads
     const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      pipe.destroy();
+      closeSync(fd);
       fn();
     };
-    pipe.setEncoding('utf8');
-    pipe.on('data', (chunk: string) => {
-      buffer += chunk;
+    const next = (): void => read(fd, chunk, 0, chunk.length, null, (error, n) => {
+      if (error || n === 0) return finish(() => reject(new DaemonError('START_FAILED', 'the daemon exited before it was ready')));
+      buffer = Buffer.concat([buffer, chunk.subarray(0, n)]);
       let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
+      while ((nl = buffer.indexOf(0x0a)) >= 0) {
+        const line = buffer.toString('utf8', 0, nl);
+        buffer = buffer.subarray(nl + 1);
         let msg: ReportMessage;
         try {
           msg = JSON.parse(line) as ReportMessage;
         } catch {
           continue;
         }
-        if (msg.type === 'ready') finish(() => resolve({ kind: 'ready', pid: msg.pid, ...(msg.childPid ? { childPid: msg.childPid } : {}), ...(msg.logError ? { logError: msg.logError } : {}) }));
-        else if (msg.type === 'running') finish(() => resolve({ kind: 'running' }));
-        else if (msg.type === 'error') finish(() => reject(new DaemonError(msg.code as DaemonError['code'], msg.message, msg.details ?? {})));
+        if (msg.type === 'ready') return finish(() => resolve({ kind: 'ready', pid: msg.pid, ...(msg.childPid ? { childPid: msg.childPid } : {}), ...(msg.logError ? { logError: msg.logError } : {}) }));
+        if (msg.type === 'running') return finish(() => resolve({ kind: 'running' }));
+        if (msg.type === 'error') return finish(() => reject(new DaemonError(msg.code as DaemonError['code'], msg.message, msg.details ?? {})));
       }
+      next();
     });
-    pipe.on('error', () => undefined);
-    pipe.on('close', () =>
-      finish(() => reject(new DaemonError('START_FAILED', 'the daemon exited before it was ready'))),
-    );
+    next();
   });
 }
