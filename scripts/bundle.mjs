@@ -3,8 +3,9 @@
 // call. The library (dist/index.js and its modules) stays ESM as tsc emitted it.
 //
 // In the CLI, every dynamic import() becomes a bundle of its own (dist/cli/lazy/*.cjs), loaded
-// by require() only when a command gets there: V8 parses a whole script before it runs any of
-// it, so one bundle of every command cost each call ~7 ms of parsing code it never ran.
+// by the CLI's own loader (see splitDynamic) only when a command gets there: V8 parses a whole
+// script before it runs any of it, so one bundle of every command cost each call ~7 ms of
+// parsing code it never ran.
 // (esbuild splits code only for ESM output.) A module that two bundles import is in both; none
 // of them keeps state that the other copy would have to see (DaemonError is recognised by a
 // Symbol.for brand, not instanceof, for this reason too).
@@ -35,9 +36,11 @@ const cli = {
 };
 const pending = [];          // sources still to bundle
 const lazy = new Set();      // every source given a lazy bundle
-/** Mark each dynamic import() external, as a require() of its own bundle (`dir`: where the
- *  lazy bundles are, as seen from the bundle being built). */
-const splitDynamic = (dir) => ({
+/** Each dynamic import() of our own code becomes a call of the CLI's lazy loader
+ *  (src/cli/compile-cache.ts, installed by main.ts) for its own bundle: it reads and compiles
+ *  dist/cli/lazy/NAME.cjs itself, with V8's code cache, and skips node's module resolution
+ *  (a stat, a realpath and package.json lookups per file). */
+const splitDynamic = {
   name: 'split-dynamic-imports',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => { // our own modules, not node:zlib and the like
@@ -47,13 +50,17 @@ const splitDynamic = (dir) => ({
         lazy.add(source);
         pending.push(source);
       }
-      return { path: `${dir}/${lazyName(source)}.cjs`, external: true };
+      return { path: lazyName(source), namespace: 'daemonkit-lazy' };
     });
+    b.onLoad({ filter: /.*/, namespace: 'daemonkit-lazy' }, (args) => ({
+      contents: `module.exports = globalThis.__daemonkitLoad(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
   },
-});
+};
 
-await build({ ...cli, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.cjs', plugins: [splitDynamic('./lazy')] });
+await build({ ...cli, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.cjs', plugins: [splitDynamic] });
 while (pending.length > 0) {
   const source = pending.shift();
-  await build({ ...cli, entryPoints: [source], outfile: `dist/cli/lazy/${lazyName(source)}.cjs`, plugins: [splitDynamic('.')] });
+  await build({ ...cli, entryPoints: [source], outfile: `dist/cli/lazy/${lazyName(source)}.cjs`, plugins: [splitDynamic] });
 }

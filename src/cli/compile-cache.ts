@@ -1,38 +1,44 @@
 /**
- * A V8 code cache for the CLI's lazy bundles (dist/cli/lazy/*.cjs), as Node 22's
- * module.enableCompileCache() keeps one and Node 20 does not: every command pays node's start-up
- * and then the compiling of our own code, ~5 ms of a `start` (measured), which a cache of the
- * functions that ran last time takes away.
+ * The CLI's loader for its lazy bundles (dist/cli/lazy/NAME.cjs; scripts/bundle.mjs turns each
+ * dynamic import() into a call of it), with a V8 code cache, as Node 22's
+ * module.enableCompileCache() keeps one and Node 20 does not. Every command pays node's start-up
+ * and then the compiling of our own code, ~6 ms of a `start` (measured), which a cache of the
+ * functions that ran last time takes away; and node's module resolution (a stat, a realpath,
+ * package.json lookups per file), which a loader that knows where its bundles are skips.
  *
  * The cache lives in the package, beside the code (.compile-cache/, not published), and is
  * trusted as the code is: a file is used only if it is a regular file owned by the owner of the
  * bundle it caches (or root) and writable by no one else. It is written, at the command's end,
  * only where the user may write anyway, and only for a bundle that had no usable cache; V8 itself
  * rejects a cache made by another V8 or with other flags (then the code compiles as usual and the
- * cache is made anew). Nothing here may fail a command: every error means "no cache".
+ * cache is made anew). Nothing here may fail a command for want of a cache.
  */
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, constants as C } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 const toSave: { script: Script; file: string }[] = [];
-let cacheDir = '';
+let cacheDir: string | null = null;
 
-/** Compile the bundles under `lazyDir` with the cache in `dir`. */
-export function useCompileCache(lazyDir: string, dir: string): void {
+/** Install the loader for the bundles in `lazyDir`; `dir`: the code cache (null: none). */
+export function installLazyLoader(lazyDir: string, dir: string | null): void {
   cacheDir = dir;
-  const proto = (Module as unknown as { prototype: { _compile(content: string, filename: string): unknown } }).prototype;
-  const compile = proto._compile;
-  proto._compile = function (this: { exports: unknown }, content: string, filename: string): unknown {
-    if (dirname(filename) !== lazyDir) return compile.call(this, content, filename);
-    const file = join(dir, `${basename(filename)}.${process.versions.v8}.bin`);
-    const cachedData = trustedCache(file, filename);
-    const script = new Script(Module.wrap(content), { filename, cachedData });
-    if (!cachedData || script.cachedDataRejected) toSave.push({ script, file });
+  const loaded = new Map<string, { exports: unknown }>();
+  (globalThis as { __daemonkitLoad?: (name: string) => unknown }).__daemonkitLoad = (name) => {
+    let module = loaded.get(name);
+    if (module) return module.exports;
+    const filename = join(lazyDir, `${name}.cjs`);
+    const file = dir === null ? null : join(dir, `${name}.cjs.${process.versions.v8}.bin`);
+    const cachedData = file === null ? undefined : trustedCache(file, filename);
+    const script = new Script(Module.wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
+    if (file !== null && (!cachedData || script.cachedDataRejected)) toSave.push({ script, file });
+    module = { exports: {} };
+    loaded.set(name, module);
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
-    return wrapper.call(this.exports, this.exports, createRequire(filename), this, filename, dirname(filename));
+    wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, lazyDir);
+    return module.exports;
   };
 }
 
@@ -42,8 +48,8 @@ export function trustedCache(file: string, source: string): Buffer | undefined {
   try {
     fd = openSync(file, C.O_RDONLY | C.O_NOFOLLOW);
     const st = fstatSync(fd);
-    const owner = lstatSync(source).uid;
-    if (!st.isFile() || (st.mode & 0o022) !== 0 || (st.uid !== owner && st.uid !== 0)) return undefined;
+    if (!st.isFile() || (st.mode & 0o022) !== 0) return undefined;
+    if (st.uid !== 0 && st.uid !== lstatSync(source).uid) return undefined;
     return readFileSync(fd);
   } catch {
     return undefined;
@@ -54,7 +60,7 @@ export function trustedCache(file: string, source: string): Buffer | undefined {
 
 /** Write the caches this run made (the functions it compiled are in them). */
 export function saveCompileCache(): void {
-  if (toSave.length === 0) return;
+  if (toSave.length === 0 || cacheDir === null) return;
   try {
     mkdirSync(cacheDir, { mode: 0o755 });
   } catch {

@@ -5,7 +5,7 @@
  * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
  * validates once, and loads only the module the command needs (start-up is paid by every call).
  */
-import { cachePaths, saveCompileCache, useCompileCache } from './compile-cache.js';
+import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
 import { err, out } from './print.js';
@@ -25,10 +25,8 @@ identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and
 
 // Before the first lazy bundle loads (the commands): see compile-cache.ts.
 // DAEMONKIT_DISABLE_COMPILE_CACHE=1 goes without (as NODE_DISABLE_COMPILE_CACHE does for node's).
-if (!process.env.DAEMONKIT_DISABLE_COMPILE_CACHE) {
-  const { lazyDir, dir } = cachePaths();
-  useCompileCache(lazyDir, dir);
-}
+const { lazyDir, dir } = cachePaths();
+installLazyLoader(lazyDir, process.env.DAEMONKIT_DISABLE_COMPILE_CACHE ? null : dir);
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
