@@ -2,7 +2,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,11 +49,14 @@ describe('trustedCache', () => {
 
 describe('the CLI makes and uses its cache', () => {
   test('a command leaves a cache of the bundles it loaded; the next run uses it (same answer); DAEMONKIT_DISABLE_COMPILE_CACHE goes without', () => {
+    // A private copy of the CLI (its bundles, the native module, binding.gyp that marks the
+    // package root), so its .compile-cache/ is this test's alone.
+    const pkg = join(dir, 'pkg');
+    for (const part of ['binding.gyp', 'build/Release/daemonkit.node', 'dist/cli']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     const home = join(dir, 'home');
-    const cacheDir = join(ROOT, '.compile-cache');
+    const cacheDir = join(pkg, '.compile-cache');
     const env = { ...process.env, DAEMONKIT_HOME: home };
-    const run = (extra = {}) => spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.cjs'), 'status', '--name', 'cc'], { env: { ...env, ...extra }, encoding: 'utf8' });
-    rmSync(cacheDir, { recursive: true, force: true });
+    const run = (extra = {}) => spawnSync(process.execPath, [join(pkg, 'dist/cli/main.cjs'), 'status', '--name', 'cc'], { env: { ...env, ...extra }, encoding: 'utf8' });
     const off = run({ DAEMONKIT_DISABLE_COMPILE_CACHE: '1' });
     assert.equal(existsSync(cacheDir), false, 'nothing made when disabled');
     const first = run();
