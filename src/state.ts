@@ -45,6 +45,8 @@ export interface ServiceState {
   notifyStatus?: string;
   /** What keeps the logs from being written right now (disk full, file unwritable). */
   logError?: string;
+  /** Output the supervisor could not write when it ended (the log file still failing), in words. */
+  logLost?: string;
   /** When the log files were last reopened (SIGUSR1 / `daemonkit reopen`), ms since the epoch. */
   logsReopenedAt?: number;
 }

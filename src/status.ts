@@ -29,6 +29,8 @@ export interface ServiceStatus {
   reason: string | null;
   /** What keeps its logs from being written, while running. */
   logError: string | null;
+  /** Output lost when the service ended (its log file still failing then), in words. */
+  logLost: string | null;
   /** The COMMAND's own status line (sd_notify STATUS=), while running. */
   statusText: string | null;
 }
@@ -85,6 +87,7 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     pidfile: paths.pidfile,
     reason,
     logError: insp.running && st?.pid === insp.pid ? st.logError ?? null : null,
+    logLost: !insp.running ? st?.logLost ?? null : null,
     statusText: insp.running && st?.pid === insp.pid ? st.notifyStatus ?? null : null,
   };
 }

@@ -82,6 +82,9 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
     if (!gone) {
       throw new DaemonError('STOP_TIMEOUT', `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`, { pid });
     }
+    // The supervisor's last word: output it could not write (its log file failing to the end).
+    const last = insp.state?.kind === 'supervisor' ? readState(paths.statefile) : null;
+    if (last?.pid === pid && last.logLost) notes.push(`${paths.display}: ${last.logLost}`);
     return { wasRunning: true, pid, notes };
   } finally {
     closeSync(pidfd);

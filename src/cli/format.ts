@@ -51,6 +51,7 @@ export function statusLine(s: ServiceStatus): string {
   if (s.restarts > 0) line += ` after ${s.restarts} restart${s.restarts === 1 ? '' : 's'}`;
   if (s.lastExit) line += `; last exit: ${formatExit(s.lastExit)}`;
   if (s.reason) line += `; ${s.reason}`;
+  if (s.logLost) line += `; log: ${s.logLost}`;
   return line;
 }
 

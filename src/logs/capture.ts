@@ -113,14 +113,16 @@ export class LogCapture {
     this.pumps.stderr?.retryNow();
   }
 
-  /** Write out everything, then close pipes and files. */
-  close(): void {
-    this.pumps.stdout?.close();
-    this.pumps.stderr?.close();
+  /** Write out everything, then close pipes and files. Returns, in words, what could not be
+   *  written at the end (a file still failing), or null when everything was. */
+  close(): string | null {
+    const lost = (this.pumps.stdout?.close() ?? 0) + (this.pumps.stderr?.close() ?? 0);
+    const why = this.error;
     for (const sink of this.sinks) sink.close();
     for (const pair of [this.pipes.stdout, this.pipes.stderr]) {
       if (pair) closeSync(pair[1]); // the read ends went with their pumps
     }
+    return lost > 0 ? `${lost} bytes of the COMMAND's last output could not be written${why ? ` (${why})` : ''}` : null;
   }
 
   /** Pending background compression (for tests and an orderly exit). */

@@ -122,14 +122,26 @@ export class StreamPump {
     this.emit(line);
   }
 
-  /** Drain, write out a last unfinished line, and stop reading. */
-  close(): void {
-    if (this.closed) return;
+  /** Drain, write out a last unfinished line, and stop reading. Returns how many bytes could
+   *  not be written (the sink still failing at the end: a full disk): counted, not silently gone. */
+  close(): number {
+    if (this.closed) return 0;
     if (this.drain()) this.endLine();
     if (this.pending) this.flushPending();
+    let lost = 0;
+    if (this.pending) {
+      // What waits, the unfinished line behind it, and what is still in the pipe.
+      lost = this.pending.length + this.carry;
+      try {
+        lost += pipeBytes(this.fd);
+      } catch {
+        // cannot be asked (cannot happen for our own pipe): nothing more to count
+      }
+    }
     if (this.retry) clearTimeout(this.retry);
     this.closed = true;
     this.socket.destroy();
+    return lost;
   }
 
   /** Whole lines, maybe a view of the read buffer: written now, copied only if they must wait. */

@@ -250,8 +250,11 @@ export function runService(
       return null;
     } finally {
       if (timer) clearTimeout(timer);
-      capture?.close(); // every line the COMMAND wrote is in the file before we say we are done
+      // Every line the COMMAND wrote is in the file before we say we are done; what a file
+      // still failing at the end (a full disk) could not take is counted in the state.
+      const lost = capture?.close() ?? null;
       hub?.close();
+      if (lost) save({ logLost: lost });
       cleanup();
     }
   })();

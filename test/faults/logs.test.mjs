@@ -163,6 +163,50 @@ describe('a full disk for the logs', () => {
   }));
 });
 
+describe('a disk still full when the service stops', () => {
+  it('stopped while its log file is full (ENOSPC): stop exits 0 and warns; status says not running and how many bytes of the last output could not be written, counted to within one write of the COMMAND\'s (all it wrote less what the log holds); the log holds whole numbered lines from 000000 on', { skip: NEEDS_ROOT }, guarded(h, async (t) => {
+    const m = tmpfs('size=2m,mode=0755');
+    if (m.skip) return t.skip(m.skip);
+    try {
+      const N = 150000;
+      writeFileSync(join(m.dir, 'ballast'), Buffer.alloc((2048 - 32) * 1024, 0x61));
+      const log = join(m.dir, 'out.log');
+      const r = await h.dkT(['start', '--name', 'fullstop', '--stdout', log, '--grace', '0', '--', NODE, LINES, 'count', String(N)]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const { childPid } = startedPids(r.stdout);
+      await waitJson(join(h.dir('fullstop'), 'state.json'), (s) => /ENOSPC/.test(s.logError ?? ''), 10000);
+      let last = -1;
+      await waitFor(() => {
+        const w = wchar(childPid);
+        const still = w === last;
+        last = w;
+        return still;
+      }, 10000, 'the COMMAND to stop writing');
+      // wchar counts finished writes; the one it is blocked in (a batch of 1,000 lines, 7,000
+      // bytes) may have put part of itself in the pipe already; and node's own few wake-ups
+      // (8-byte eventfd writes, seen: 42 bytes in all) count too.
+      const wrote = wchar(childPid);
+      const stop = await h.dkT(['stop', '--name', 'fullstop']);
+      assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+      assertOneLine(stop.stderr);
+      assert.match(stop.stderr, /fullstop: \d+ bytes of the COMMAND's last output could not be written \(.*ENOSPC/, stop.stderr);
+      const s = await h.dkT(['status', '--name', 'fullstop']);
+      assert.equal(s.code, 3, s.stdout + s.stderr);
+      assert.match(s.stdout, /not running \(stopped\).*; log: \d+ bytes of the COMMAND's last output could not be written \(.*ENOSPC/, s.stdout);
+      const sj = JSON.parse((await h.dkT(['status', '--name', 'fullstop', '--json'])).stdout);
+      const lost = Number(/^(\d+) bytes/.exec(sj.logLost ?? '')?.[1]);
+      const unwritten = wrote - size(log); // the last try at exit may have found room for a few lines
+      assert.ok(lost >= unwritten - 256 && lost < unwritten + 7000, `lost ${lost} bytes; the COMMAND wrote ${unwritten} more than the log holds`);
+      const text = readFileSync(log, 'utf8');
+      assert.ok(text.length > 0 && numbered(N).startsWith(text), `the log is 000000.. in whole lines (${text.length} bytes, ends ${JSON.stringify(text.slice(-14))})`);
+      await assertNothingLeft(h);
+    } finally {
+      await h.reap();
+      unmount(m.dir);
+    }
+  }));
+});
+
 describe('log paths that cannot be used', () => {
   for (const [flag, rel] of [['--stdout', 'x.log'], ['--stdout', 'missing/x.log'], ['--stderr', 'x.log']]) {
     it(`${flag} ${rel} on a read-only mount (EROFS, as root): start exits 4 ("the log directory is not writable", docs/cli.md), one line naming the path; nothing started or created`, { skip: NEEDS_ROOT }, guarded(h, async (t) => {

@@ -99,6 +99,8 @@ describe('statusLine', () => {
       `web: not running (stopped); last exit: killed by SIGTERM (stopped) at ${AT_TEXT} after 1m30s`],
     ['exited', status({ state: 'exited', lastExit: { ...lastExit, signal: null, code: 0, byStop: false } }),
       `web: not running (exited); last exit: exited with code 0 at ${AT_TEXT} after 1m30s`],
+    ['stopped with output it could not write', status({ lastExit, logLost: "7000 bytes of the COMMAND's last output could not be written (cannot write /l: ENOSPC)" }),
+      `web: not running (stopped); last exit: killed by SIGTERM (stopped) at ${AT_TEXT} after 1m30s; log: 7000 bytes of the COMMAND's last output could not be written (cannot write /l: ENOSPC)`],
     ['never started', status({ state: 'never-started' }), 'web: not running (never started)'],
     ['failed with reason', status({ code: 1, state: 'failed', reason: 'sleep: not found' }), 'web: dead (failed); sleep: not found'],
     ['failed with exit and reason', status({ code: 1, state: 'failed', reason: 'boom', lastExit: { ...lastExit, signal: null, code: 2, byStop: false } }),
