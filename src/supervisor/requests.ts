@@ -8,25 +8,33 @@ import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.j
 /** Requests older than this are leftovers (a requester that died before signalling). */
 const FRESH_MS = 60_000;
 
-/** Read and consume the stop request left by `daemonkit stop` (its --retry schedule). */
-export function takeStopRequest(path: string): StopSchedule | null {
+/** Read and consume a request file: its fields, and whether it is fresh. null when there is
+ *  none, or it cannot be read or parsed (then it is left as it is). */
+function takeRequest(path: string): { req: { schedule?: unknown }; fresh: boolean } | null {
   try {
-    const req = JSON.parse(readFileSync(path, 'utf8')) as { schedule?: string; at?: number };
+    const req = JSON.parse(readFileSync(path, 'utf8')) as { at?: unknown; schedule?: unknown } | null;
+    if (typeof req !== 'object' || req === null) return null;
     unlinkSync(path);
-    if (typeof req.schedule === 'string' && typeof req.at === 'number' && Date.now() - req.at < FRESH_MS) return parseSchedule(req.schedule);
-    return defaultSchedule();
+    return { req, fresh: typeof req.at === 'number' && Date.now() - req.at < FRESH_MS };
   } catch {
-    return null; // no request (a plain SIGTERM), or an unreadable one
+    return null;
+  }
+}
+
+/** Read and consume the stop request left by `daemonkit stop` (its --retry schedule); null for
+ *  none (a plain SIGTERM). A stale or odd request still means "stop", by the default schedule. */
+export function takeStopRequest(path: string): StopSchedule | null {
+  const taken = takeRequest(path);
+  if (!taken) return null;
+  if (!taken.fresh || typeof taken.req.schedule !== 'string') return defaultSchedule();
+  try {
+    return parseSchedule(taken.req.schedule);
+  } catch {
+    return defaultSchedule();
   }
 }
 
 /** Read and consume a reopen request; true if there was a fresh one. */
 export function takeReopenRequest(path: string): boolean {
-  try {
-    const req = JSON.parse(readFileSync(path, 'utf8')) as { at?: number };
-    unlinkSync(path);
-    return typeof req.at === 'number' && Date.now() - req.at < FRESH_MS;
-  } catch {
-    return false;
-  }
+  return takeRequest(path)?.fresh ?? false;
 }

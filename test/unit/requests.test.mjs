@@ -1,0 +1,58 @@
+// Unit tests for src/supervisor/requests.ts: the request files `stop` and `reopen` leave for the
+// supervisor before they signal it. A request is consumed (removed) once read; a stale one
+// (over a minute old: its sender died before signalling) does not count as that sender's.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { takeReopenRequest, takeStopRequest } from '../../dist/supervisor/requests.js';
+import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dk-requests-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+/** A request file with this content (a string as is, anything else as JSON); its path. */
+function request(content) {
+  const path = join(dir, `req-${n++}.json`);
+  if (content !== undefined) writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+const now = () => Date.now();
+
+describe('takeStopRequest', () => {
+  const cases = [
+    ['no file: a plain SIGTERM', undefined, null, false],
+    ['a fresh request: its schedule', { schedule: 'TERM/2/KILL/1', at: now() }, parseSchedule('TERM/2/KILL/1'), true],
+    ['a stale request (2 minutes old): the default schedule', { schedule: 'KILL/1', at: now() - 120_000 }, defaultSchedule(), true],
+    ['no time: the default schedule', { schedule: 'KILL/1' }, defaultSchedule(), true],
+    ['a schedule that does not parse: the default one', { schedule: 'NOPE/x', at: now() }, defaultSchedule(), true],
+    ['a schedule that is not a string: the default one', { schedule: 5, at: now() }, defaultSchedule(), true],
+    ['not JSON: no request, the file left alone', 'garbage{', null, false],
+    ['JSON null: no request, the file left alone', 'null', null, false],
+  ];
+  for (const [what, content, expected, consumed] of cases) {
+    test(what, () => {
+      const path = request(content);
+      assert.deepEqual(takeStopRequest(path), expected);
+      assert.equal(existsSync(path), content !== undefined && !consumed, consumed ? 'consumed' : 'left as it was');
+    });
+  }
+});
+
+describe('takeReopenRequest', () => {
+  const cases = [
+    ['no file', undefined, false, false],
+    ['a fresh request', { at: now() }, true, true],
+    ['a stale request: consumed, but not a request', { at: now() - 120_000 }, false, true],
+    ['no time: consumed, not a request', {}, false, true],
+    ['not JSON: left alone', '{', false, false],
+  ];
+  for (const [what, content, expected, consumed] of cases) {
+    test(what, () => {
+      const path = request(content);
+      assert.equal(takeReopenRequest(path), expected);
+      assert.equal(existsSync(path), content !== undefined && !consumed);
+    });
+  }
+});
