@@ -55,6 +55,8 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   const stopReaper = startReaper((pid) => pid === service.supervision()?.child.pid);
   try {
     const exit = await service.done;
+    const lost = service.logLost();
+    if (lost) process.stderr.write(`daemonkit: ${paths.display}: ${lost}\n`);
     if (already) {
       process.stderr.write(`daemonkit: ${paths.display} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`);
       return EXIT.GENERIC;

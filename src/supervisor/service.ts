@@ -23,6 +23,7 @@ import { NotifyListener } from '../notify/listener.js';
 import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { takeReopenRequest, takeStopRequest } from './requests.js';
+import { collectGarbageSoon } from './gc.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
 
@@ -38,22 +39,8 @@ export interface ServiceRun {
   /** `daemonkit reopen` asked (and the request is now taken): the SIGUSR1 is for us. */
   takeReopenRequest(): boolean;
   supervision(): Supervision | null;
-}
-
-/**
- * A full collection some time after a COMMAND ends, when the supervisor was started with
- * --expose-gc: each restart leaves a few KiB of garbage that V8 would otherwise let pile up in
- * old space, and a resident supervisor's memory must stay flat. Never on the exit path itself
- * (a restart or a stop would wait for it): one unref'd timer, at most four times a second.
- */
-let collection: NodeJS.Timeout | null = null;
-function collectGarbageSoon(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== 'function' || collection) return;
-  collection = setTimeout(() => {
-    collection = null;
-    gc();
-  }, 250).unref();
+  /** Once done: what the log files could not take at the end (see LogCapture.close), or null. */
+  logLost(): string | null;
 }
 
 /** How many exits the state file keeps. */
@@ -295,5 +282,6 @@ export function runService(
       return takeReopenRequest(paths.reopenRequest) && owner;
     },
     supervision: () => sup,
+    logLost: () => state.logLost ?? null,
   };
 }

@@ -207,6 +207,28 @@ describe('a disk still full when the service stops', () => {
   }));
 });
 
+describe('a disk full when a foreground run ends', () => {
+  it('run --stdout on a full tmpfs, the COMMAND writes 2,000 lines (200,000 bytes) and exits 0: run exits 0 and its stderr says how many bytes could not be written (ENOSPC); the log is the start of the output (its last line maybe torn), and with it the count makes 200,000', { skip: NEEDS_ROOT }, guarded(h, async (t) => {
+    const m = tmpfs('size=1m,mode=0755');
+    if (m.skip) return t.skip(m.skip);
+    try {
+      writeFileSync(join(m.dir, 'ballast'), Buffer.alloc((1024 - 16) * 1024, 0x61));
+      const log = join(m.dir, 'out.log');
+      const script = "require('fs').writeSync(1, ('x'.repeat(99) + '\\n').repeat(2000))";
+      const r = await h.dkT(['run', '--name', 'fullrun', '--stdout', log, '--grace', '0', '--', NODE, '-e', script]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const lost = Number(/^daemonkit: fullrun: (\d+) bytes of the COMMAND's last output could not be written \(.*ENOSPC/.exec(r.stderr)?.[1]);
+      assert.ok(lost > 0, r.stderr);
+      assert.equal(lost + size(log), 200000, `${lost} bytes lost + ${size(log)} in the log`);
+      const text = readFileSync(log, 'utf8');
+      assert.ok(`${'x'.repeat(99)}\n`.repeat(2000).startsWith(text), 'the log is the start of the output');
+    } finally {
+      await h.reap();
+      unmount(m.dir);
+    }
+  }));
+});
+
 describe('log paths that cannot be used', () => {
   for (const [flag, rel] of [['--stdout', 'x.log'], ['--stdout', 'missing/x.log'], ['--stderr', 'x.log']]) {
     it(`${flag} ${rel} on a read-only mount (EROFS, as root): start exits 4 ("the log directory is not writable", docs/cli.md), one line naming the path; nothing started or created`, { skip: NEEDS_ROOT }, guarded(h, async (t) => {
