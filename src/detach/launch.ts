@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { DaemonError, errnoCode, execFailure } from '../errors.js';
 import { makePipe, spawnDaemon, type ExecSpec } from '../sys/native.js';
 import { MARKER, type ReportMessage } from './channel.js';
+import { openLog } from '../logs/open.js';
 
 export interface Spawned {
   pid: number;
@@ -49,7 +50,7 @@ export function openAppend(path: string, options: { createDir?: boolean } = {}):
     }
   }
   try {
-    return openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644);
+    return openLog(path).fd;
   } catch (error) {
     const code = errnoCode(error);
     const privilege = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
@@ -61,7 +62,7 @@ export function openAppend(path: string, options: { createDir?: boolean } = {}):
 const OPEN_FAILURES: Readonly<Record<string, string>> = {
   EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system',
   EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a directory', ENOENT: 'no such directory',
-  ENOSPC: 'no space left on the device',
+  ENOSPC: 'no space left on the device', ENXIO: 'a FIFO with no reader, or a device that is not there',
 };
 
 function inWords(error: unknown): string {

@@ -6,6 +6,7 @@
  */
 import { makeDirs } from '../sys/mkdirs.js';
 import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, constants as C } from 'node:fs';
+import { openLog } from './open.js';
 import { dirname } from 'node:path';
 import type { LogPolicy } from './policy.js';
 import { Compressor, shiftRotated } from './rotate.js';
@@ -27,6 +28,7 @@ export class LogFile implements LogSink {
   private size = 0;
   private rotations = 0;
   private rotationFailed = false;
+  private rotatable = true;
   error: string | null = null;
   private readonly compressor: Compressor | null;
 
@@ -53,7 +55,12 @@ export class LogFile implements LogSink {
   private tryOpen(): boolean {
     try {
       makeDirs(dirname(this.path));
-      this.adopt(openSync(this.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY, 0o644));
+      const { fd, rotatable } = openLog(this.path);
+      this.adopt(fd);
+      this.rotatable = rotatable;
+      if (!rotatable && this.policy.maxSize !== null) {
+        this.onBackgroundError(`not rotating ${this.path}: it is not a regular file (a device or a symbolic link); writing goes on in it`);
+      }
       if (this.size > 0 && !endsWithNewline(this.path, this.size)) {
         // A line cut short (a full disk when the last supervisor stopped): end it, so the next
         // line does not join it.
@@ -70,7 +77,7 @@ export class LogFile implements LogSink {
   write(data: Buffer): number {
     if (this.fd < 0 && !this.tryOpen()) return 0;
     // No rotation after one failed: until a reopen we only append (never lose lines over it).
-    const max = this.rotationFailed ? null : this.policy.maxSize;
+    const max = this.rotationFailed || !this.rotatable ? null : this.policy.maxSize;
     if (max !== null) this.size = fstatSync(this.fd).size; // copytruncate may have emptied it
     let done = 0;
     while (done < data.length) {

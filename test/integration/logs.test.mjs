@@ -99,6 +99,41 @@ describe('rotation', () => {
     assertSequence(lines, Number(lines[0]));
     assert.equal((await h.dk(['stop', '--name', 'gz'])).code, 0);
   });
+
+  it('--log-max-size on a log that is not a regular file — a device (a private /dev/null node, as root) or a symbolic link — never renames or deletes it: writing goes on in it (through the link, into its file) and status says it is not rotated', async () => {
+    const dir = join(work, 'odd');
+    mkdirSync(dir);
+    const targets = [['link', join(dir, 'link.log')]];
+    writeFileSync(join(dir, 'real.log'), '');
+    execFileSync('ln', ['-s', 'real.log', join(dir, 'link.log')]);
+    if (process.getuid() === 0) {
+      execFileSync('mknod', ['-m', '666', join(dir, 'null'), 'c', '1', '3']);
+      targets.push(['device', join(dir, 'null')]);
+    }
+    for (const [what, path] of targets) {
+      await start(`odd-${what}`, ['--stdout', path, '--log-max-size', '4K', '--', NODE, LINES, 'count', '3000']);
+      if (what === 'link') await waitFor(() => read(join(dir, 'real.log')).endsWith('002999\n'), 20000, 'the last line in the link\'s file');
+      else await waitFor(() => readJson(join(h.dir(`odd-${what}`), 'state.json')).logError, 20000, 'the log error');
+      const s = await h.dk(['status', '--name', `odd-${what}`]);
+      assert.match(s.stdout, /log error: not rotating .*: it is not a regular file/, s.stdout);
+      assert.equal((await h.dk(['stop', '--name', `odd-${what}`])).code, 0);
+    }
+    assertSequence(numbered(read(join(dir, 'real.log'))));
+    assert.equal(numbered(read(join(dir, 'real.log'))).length, 3000);
+    const left = readdirSync(dir).sort();
+    assert.deepEqual(left, process.getuid() === 0 ? ['link.log', 'null', 'real.log'] : ['link.log', 'real.log'], 'nothing renamed, nothing made beside them');
+    assert.ok(execFileSync('stat', ['-c', '%F', join(dir, 'link.log')]).toString().startsWith('symbolic link'));
+    if (process.getuid() === 0) assert.ok(statSync(join(dir, 'null')).isCharacterDevice(), 'the device is still a device');
+  });
+
+  it('--stdout naming a FIFO: start ends with exit 2 and one line naming it (no reader: not a hang in open)', async () => {
+    const fifo = join(work, 'fifo.log');
+    execFileSync('mkfifo', [fifo]);
+    const r = await h.dk(['start', '--name', 'fifo', '--stdout', fifo, '--', 'sleep', '50']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(r.stderr.includes(fifo), r.stderr);
+  });
 });
 
 describe('reopen', () => {
