@@ -15,7 +15,7 @@ export function validateLogs(opts: StartOptions, problems: Problems): LogPolicy 
   if (opts.logKeep !== undefined) {
     const text = String(opts.logKeep);
     if (/^[0-9]{1,4}$/.test(text)) logs.keep = Number(text);
-    else problems.add(`invalid --log-keep '${printable(text)}': a whole number of rotated files, 0 or more`);
+    else problems.add(`invalid --log-keep '${printable(text)}': a whole number of rotated files, 0 to 9999`);
   }
   if (logs.maxSize === null && opts.logKeep !== undefined) problems.add('--log-keep needs --log-max-size (rotation by size)');
   if (logs.maxSize === null && logs.compress) problems.add('--log-compress needs --log-max-size (it compresses rotated files)');

@@ -52,9 +52,12 @@ describe('validateLogs', () => {
   test('every problem at once, each naming its value', () => {
     assert.deepEqual(check({ logMaxSize: 'big', logKeep: '-1' }).list, [
       "invalid --log-max-size 'big': a size such as 10M, 256K or 1G (a bare number is bytes)",
-      "invalid --log-keep '-1': a whole number of rotated files, 0 or more",
+      "invalid --log-keep '-1': a whole number of rotated files, 0 to 9999",
       '--log-keep needs --log-max-size (rotation by size)',
     ]);
+  });
+  test('--log-keep above 9999 says where the limit is', () => {
+    assert.deepEqual(check({ logMaxSize: '1M', logKeep: '10000' }).list, ["invalid --log-keep '10000': a whole number of rotated files, 0 to 9999"]);
   });
   test('too small a size, and compression without rotation', () => {
     assert.deepEqual(check({ logMaxSize: '100', logCompress: true }).list, [
