@@ -26,6 +26,7 @@ typedef struct {
   int nfds;
   int umask;
   bool setsid;
+  bool supervisor; /* the daemon is our supervisor: a child subreaper before its COMMAND is forked */
   limit_t limits[8];
   int nlimits;
   bool has_nice;
@@ -103,6 +104,9 @@ static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
   s->umask = mask;
   if (napi_get_named_property(env, obj, "setsid", &v) == napi_ok) napi_get_value_bool(env, v, &setsid_flag);
   s->setsid = setsid_flag;
+  bool sup_flag = false;
+  if (napi_get_named_property(env, obj, "supervisor", &v) == napi_ok) napi_get_value_bool(env, v, &sup_flag);
+  s->supervisor = sup_flag;
   napi_valuetype t = napi_undefined;
   if (napi_get_named_property(env, obj, "limits", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_object && !read_limits(env, v, s)) return false;
   if (napi_get_named_property(env, obj, "nice", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_number) {
@@ -219,6 +223,9 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
     if (daemon < 0) { record(rep[1], R_FORK_ERR, errno); _exit(1); }
     if (daemon == 0) {
       pid_t cmd = 0;
+      /* Before the COMMAND exists (and kept across exec): what it orphans comes to us, even a
+       * double fork in its first milliseconds, while node still boots. */
+      if (d.supervisor) (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
       if (has_cmd) {
         cmd = fork_exec(&c);
         if (cmd < 0) { record(rep[1], R_COMMAND_ERR, -cmd); _exit(127); }

@@ -126,7 +126,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     let spawned = false;
     let supervisorPid = 0;
     const outcome = await launchDaemon({
-      nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],
+      nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR], supervisor: true,
       env: supervisorEnv(),
       stdin: '/dev/null',
       stdout: '/dev/null',

@@ -27,6 +27,8 @@ export interface LaunchSpec {
   payload(spawned: Spawned): unknown;
   /** More fds for the daemon, placed at 5, 6, … (e.g. a lock it inherits). */
   extraFds?: number[];
+  /** The daemon is daemonkit's supervisor (see ExecSpec.supervisor). */
+  supervisor?: boolean;
   /** A COMMAND the daemon forks and execs as its first act, before node boots. */
   command?: ExecSpec;
   /** Bookkeeping right after the fork (pidfile, state), before the daemon hears from us. */
@@ -106,6 +108,7 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
         const daemon: ExecSpec = {
           file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
           fds: [stdin, stdout, stderr, rWrite, pRead, ...(spec.extraFds ?? [])], cwd: '/',
+          ...(spec.supervisor ? { supervisor: true } : {}),
         };
         spawned = spawnDaemon(daemon, spec.command);
       } catch (error) {

@@ -15,6 +15,9 @@ export interface ExecSpec {
   cwd: string;
   umask?: number;      // unset: inherited
   setsid?: boolean;    // own session and process group
+  /** The daemon is our supervisor (spawnDaemon): a child subreaper (kept across exec) before its
+   *  COMMAND is forked, so what the COMMAND orphans while node still boots comes to it. */
+  supervisor?: boolean;
   limits?: [string, number, number][];  // setrlimit: [name, soft, hard], -1 = unlimited
   nice?: number;       // setpriority(PRIO_PROCESS): absolute nice value
   /** Drop to these ids before chdir and exec (setgroups, setgid, setuid): all three or none. */

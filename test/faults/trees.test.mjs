@@ -44,6 +44,16 @@ describe('process trees', () => {
     await assertNothingLeft(h, 'escaped the process group and survived stop');
   }));
 
+  it('a double fork with setsid in the COMMAND\'s first moment ((setsid sleep 1003 &), while the supervisor is still booting): the escapee is the supervisor\'s (ppid), not init\'s, and stop leaves nothing', guarded(h, async () => {
+    const { pid } = await start('early-escape', ['sh', '-c', '(setsid sleep 1003 &); sleep 1000']);
+    await waitFor(() => h.leftovers().some((p) => p.args === 'sleep 1003'), 5000, 'the escaped grandchild');
+    const escapee = h.leftovers().find((p) => p.args === 'sleep 1003');
+    assert.equal(escapee.stat.ppid, pid, `re-parented to the supervisor (${pid}), not to ${escapee.stat.ppid}`);
+    const stop = await h.dkT(['stop', '--name', 'early-escape']);
+    assert.equal(stop.code, 0, stop.stderr);
+    await assertNothingLeft(h, 'escaped the process group early and survived stop');
+  }));
+
   it('a COMMAND that ignores SIGTERM (trap \'\' TERM): stop --retry TERM/1/KILL/5 exits 0 after about 1 s, leaves nothing, and lastExit.signal is SIGKILL (by stop)', guarded(h, async () => {
     const { pid, childPid } = await start('stubborn', ['sh', '-c', "trap '' TERM; while :; do sleep 1; done"]);
     await waitJson(join(h.dir('stubborn'), 'state.json'), (st) => st.handlesSignals);
