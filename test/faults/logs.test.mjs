@@ -91,33 +91,45 @@ const numbered = (n) => Array.from({ length: n }, (_, i) => `${String(i).padStar
 /** Wait until the supervisor of `name` handles signals; its state. */
 const up = (name) => waitJson(join(h.dir(name), 'state.json'), (s) => s.handlesSignals === true, 10000);
 
+/**
+ * On a 2 MiB tmpfs at `dir`: a ballast file that leaves 32 KiB for the log, and service `name`
+ * writing N numbered lines (lines.mjs count N) into `dir`/out.log. The whole output (150,000
+ * lines, 1,050,000 bytes) fits once the ballast is removed. Full, the COMMAND has ~500 KB more
+ * than the log (32 KiB), the supervisor's held-back read (≤ 256 KiB + a line) and the pipe
+ * (256 KiB) can take: it must block.
+ */
+async function startOnFullDisk(dir, name, N) {
+  writeFileSync(join(dir, 'ballast'), Buffer.alloc((2048 - 32) * 1024, 0x61));
+  const log = join(dir, 'out.log');
+  const r = await h.dkT(['start', '--name', name, '--stdout', log, '--grace', '0', '--', NODE, LINES, 'count', String(N)]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return { log, ...startedPids(r.stdout) };
+}
+
+/** Until the COMMAND's writes stop (its wchar is the same at two looks in a row). */
+async function untilWritesStop(childPid) {
+  let last = -1;
+  await waitFor(() => {
+    const w = wchar(childPid);
+    const still = w === last;
+    last = w;
+    return still;
+  }, 10000, 'the COMMAND to stop writing');
+}
+
 describe('a full disk for the logs', () => {
   it('a 2 MiB tmpfs fills up: the service keeps running, status shows the log error, the COMMAND blocks in write instead of losing lines, the supervisor idles (≤ 5 CPU ticks in 1 s); once space is freed writing resumes, the error clears, and every numbered line is in the log exactly once, in order', { skip: NEEDS_ROOT }, guarded(h, async (t) => {
     const m = tmpfs('size=2m,mode=0755');
     if (m.skip) return t.skip(m.skip);
     try {
-      // A ballast file leaves 32 KiB for the log; the whole output (150,000 lines, 1,050,000
-      // bytes) fits once it is removed. Full, the COMMAND has ~500 KB more than the log (32 KiB),
-      // the supervisor's held-back read (≤ 256 KiB + a line) and the pipe (256 KiB) can take:
-      // it must block.
       const N = 150000;
-      writeFileSync(join(m.dir, 'ballast'), Buffer.alloc((2048 - 32) * 1024, 0x61));
-      const log = join(m.dir, 'out.log');
-      const r = await h.dkT(['start', '--name', 'fulldisk', '--stdout', log, '--grace', '0', '--', NODE, LINES, 'count', String(N)]);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      const { pid, childPid } = startedPids(r.stdout);
+      const { log, pid, childPid } = await startOnFullDisk(m.dir, 'fulldisk', N);
       const stateFile = join(h.dir('fulldisk'), 'state.json');
       const st = await waitJson(stateFile, (s) => Boolean(s.logError), 10000);
       assert.match(st.logError, /ENOSPC/, st.logError);
 
       // Blocked: the COMMAND's writes stop short of its whole output.
-      let last = -1;
-      await waitFor(() => {
-        const w = wchar(childPid);
-        const still = w === last;
-        last = w;
-        return still;
-      }, 10000, 'the COMMAND to stop writing');
+      await untilWritesStop(childPid);
       const w0 = wchar(childPid);
       const size0 = size(log);
       const t0 = ticks(pid);
@@ -169,19 +181,9 @@ describe('a disk still full when the service stops', () => {
     if (m.skip) return t.skip(m.skip);
     try {
       const N = 150000;
-      writeFileSync(join(m.dir, 'ballast'), Buffer.alloc((2048 - 32) * 1024, 0x61));
-      const log = join(m.dir, 'out.log');
-      const r = await h.dkT(['start', '--name', 'fullstop', '--stdout', log, '--grace', '0', '--', NODE, LINES, 'count', String(N)]);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      const { childPid } = startedPids(r.stdout);
+      const { log, childPid } = await startOnFullDisk(m.dir, 'fullstop', N);
       await waitJson(join(h.dir('fullstop'), 'state.json'), (s) => /ENOSPC/.test(s.logError ?? ''), 10000);
-      let last = -1;
-      await waitFor(() => {
-        const w = wchar(childPid);
-        const still = w === last;
-        last = w;
-        return still;
-      }, 10000, 'the COMMAND to stop writing');
+      await untilWritesStop(childPid);
       // wchar counts finished writes; the one it is blocked in (a batch of 1,000 lines, 7,000
       // bytes) may have put part of itself in the pipe already; and node's own few wake-ups
       // (8-byte eventfd writes, seen: 42 bytes in all) count too.
