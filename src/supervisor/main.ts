@@ -9,7 +9,6 @@ import { attachDaemon } from '../detach/attach.js';
 import type { SupervisorPayload } from '../spec.js';
 import { reportTo, runService } from './service.js';
 import { ownChildren, startReaper } from './reaper.js';
-import { setChildSubreaper } from '../sys/native.js';
 
 /**
  * Until our SIGUSR1 handler is in place, node's own applies: it opens the inspector (a root
@@ -70,8 +69,8 @@ if (!channel) {
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
   const service = runService(paths, spec, reportTo(channel), inherited, { subreaper: true, ownStderr: true });
   // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when
-  // their parent dies: we reap them, and a stop reaches them too.
-  setChildSubreaper();
+  // their parent dies (we are a child subreaper since before the COMMAND was forked: spawnDaemon's
+  // `supervisor`): we reap them, and a stop reaches them too.
   const stopReaper = startReaper((pid) => pid === service.supervision()?.child.pid);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => service.requestStop());
   // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 reopens our log files.
