@@ -20,16 +20,20 @@
 #include "common.h"
 #include <time.h>
 
-/* ofdLock(fd, exclusive) -> true if taken, false if another open file description holds it */
+/* ofdLock(fd, exclusive[, wait]) -> true if taken, false if another open file description holds it.
+ * With wait, blocks until it is free (F_OFD_SETLKW), for a caller with nothing else to do. */
 static napi_value ofd_lock(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; int32_t fd; bool excl; napi_value out;
+  size_t argc = 3; napi_value argv[3]; int32_t fd; bool excl, wait = false; napi_value out;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || get_int(env, argv[0], &fd) || napi_get_value_bool(env, argv[1], &excl) != napi_ok)
-    return (napi_throw_type_error(env, NULL, "ofdLock(fd, exclusive)"), NULL);
+  if (argc < 2 || get_int(env, argv[0], &fd) || napi_get_value_bool(env, argv[1], &excl) != napi_ok
+      || (argc > 2 && napi_get_value_bool(env, argv[2], &wait) != napi_ok))
+    return (napi_throw_type_error(env, NULL, "ofdLock(fd, exclusive, wait?)"), NULL);
   struct flock fl = { .l_type = excl ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-  if (fcntl(fd, F_OFD_SETLK, &fl) == 0) return (napi_get_boolean(env, true, &out), out);
-  if (errno == EAGAIN || errno == EACCES) return (napi_get_boolean(env, false, &out), out);
-  return throw_errno(env, errno, "fcntl(F_OFD_SETLK)");
+  int rc;
+  do rc = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl); while (rc < 0 && errno == EINTR);
+  if (rc == 0) return (napi_get_boolean(env, true, &out), out);
+  if (!wait && (errno == EAGAIN || errno == EACCES)) return (napi_get_boolean(env, false, &out), out);
+  return throw_errno(env, errno, wait ? "fcntl(F_OFD_SETLKW)" : "fcntl(F_OFD_SETLK)");
 }
 
 /* ofdTest(fd) -> true when some other open file description holds a lock that excludes a writer.

@@ -2,25 +2,34 @@
  * What is true of a service right now, from the kernel: is its lock held, and by which pid.
  * Read-only: never deletes, never signals, never takes the lock.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DaemonError, isDaemonError } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
+import { nextChange } from './sys/watch.js';
 
 export interface Inspection {
   paths: ServicePaths;
   probe: LockProbe;
   /** The lock is held. */
   running: boolean;
-  /** The daemon pid when running: proven to hold the lock, unless `unverified`. */
+  /** The daemon pid when running: named by the pidfile or the state file and proven to hold the
+   *  lock, unless `unverified`. Null while a start is still launching (only the launching CLI
+   *  holds the lock: it must never be taken for the daemon and signalled). */
   pid: number | null;
+  /** Some process holding the lock when neither file names one (a launching `start`, or a daemon
+   *  whose pidfile and state were deleted): for messages only, never signalled. */
+  holder: number | null;
   /** The daemon belongs to another user: its /proc entries cannot be read, so the pid is the
    *  pidfile's word only. Never signal such a pid. */
   unverified: boolean;
   /** The pidfile names the lock holder. False while a start is in progress (the launcher holds
    *  the lock before the pidfile is written) or after someone removed the pidfile. */
   pidfileNamesHolder: boolean;
+  /** The lock is held but no file names its holder yet: a start is launching. */
+  launching: boolean;
   /** A pidfile pid that is not the lock holder: stale (dead daemon or a recycled pid). */
   stalePid: number | null;
   /** Why the pidfile could not be used, if it could not. */
@@ -28,14 +37,14 @@ export interface Inspection {
   state: ServiceState | null;
 }
 
-/** Scan /proc for the process holding the lock file (used when the pidfile does not say). */
-export function findLockHolder(probe: LockProbe, hint?: number): number | null {
-  if (hint && pidHoldsLock(hint, probe) === true) return hint;
+/** Scan /proc for the processes holding the lock (used when no file names one). */
+export function findLockHolders(probe: LockProbe): number[] {
+  const holders: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidHoldsLock(pid, probe) === true) return pid;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidHoldsLock(pid, probe) === true) holders.push(pid);
   }
-  return null;
+  return holders;
 }
 
 /** Sleep without an event loop: only for the short settle wait below. */
@@ -47,14 +56,14 @@ export function inspectService(paths: ServicePaths): Inspection {
   // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
   // kernel releases its lock. Held-but-nobody-holds-it settles within milliseconds: re-look.
   let insp = inspectOnce(paths);
-  for (let wait = 1; insp.running && insp.pid === null && !insp.unverified && wait <= 256; wait *= 2) {
+  for (let wait = 1; insp.running && insp.pid === null && insp.holder === null && !insp.unverified && wait <= 256; wait *= 2) {
     pause(wait);
     insp = inspectOnce(paths);
   }
   return insp;
 }
 
-function inspectOnce(paths: ServicePaths): Inspection {
+function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   const probe = probeLock(paths.lockfile);
   let pidfilePid: number | null = null;
   let pidfileProblem: DaemonError | null = null;
@@ -64,14 +73,53 @@ function inspectOnce(paths: ServicePaths): Inspection {
     if (!isDaemonError(error)) throw error;
     pidfileProblem = error;
   }
+  // Read after the pidfile: whoever writes both writes the state first, so a pidfile naming a new
+  // daemon comes with that daemon's state.
   const state = readState(paths.statefile);
-  if (!probe.held) return { paths, probe, running: false, pid: null, unverified: false, pidfileNamesHolder: false, stalePid: pidfilePid, pidfileProblem, state };
+  const base = { paths, probe, unverified: false, pidfileNamesHolder: false, launching: false, holder: null, pidfileProblem, state };
+  if (!probe.held) return { ...base, running: false, pid: null, stalePid: pidfilePid };
   const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
-  if (holds === 'unknown') return { paths, probe, running: true, pid: pidfilePid, unverified: true, pidfileNamesHolder: true, stalePid: null, pidfileProblem, state };
-  const pid = holds ? pidfilePid : findLockHolder(probe, state?.pid);
-  return {
-    paths, probe, running: true, pid, unverified: false, pidfileNamesHolder: holds === true,
-    stalePid: pidfilePid !== null && pidfilePid !== pid ? pidfilePid : null,
-    pidfileProblem, state,
-  };
+  if (holds === 'unknown') return { ...base, running: true, pid: pidfilePid, unverified: true, pidfileNamesHolder: true, stalePid: null };
+  if (holds) return { ...base, running: true, pid: pidfilePid, pidfileNamesHolder: true, stalePid: null };
+  const stale = { ...base, running: true, stalePid: pidfilePid };
+  // The pidfile was removed (or not yet written): the state's pid is as good a name, once proven.
+  if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) return { ...stale, pid: state.pid };
+  const holders = findLockHolders(probe);
+  // A start launching: its daemon may hold the lock too by now, but is not named yet (it may
+  // still be booting, deaf to signals). Nothing is to be signalled until it is.
+  const launcher = holders.find((pid) => existsSync(launchMarker(paths, pid)));
+  if (launcher !== undefined) return { ...stale, pid: null, holder: launcher, launching: true };
+  // No marker: but a start may have finished while we scanned (it names its daemon, then drops
+  // its marker), and what we read of the files is older than the scan. Look once more.
+  if (!rescan) return inspectOnce(paths, true);
+  // Nothing names the daemon (its pidfile and state were deleted): the lock's holder is it.
+  return { ...stale, pid: holders[0] ?? null };
+}
+
+export const LAUNCH_MARKER_PREFIX = 'launching.';
+
+/**
+ * The file a `start` creates before it takes the lock and removes once its daemon is named: the
+ * lock holder it names is that start's own process, not the daemon.
+ */
+export function launchMarker(paths: ServicePaths, pid: number): string {
+  return join(paths.dir, `${LAUNCH_MARKER_PREFIX}${pid}`);
+}
+
+/**
+ * The pid of the daemon holding the lock, once a file names it. A caller that finds a start still
+ * launching (the launcher holds the lock, nothing named yet) waits for the pidfile directory to
+ * change. Null when the lock is released meanwhile (the start failed, or a stop came), or when
+ * nothing names a holder within `timeoutMs`.
+ */
+export async function awaitDaemonPid(paths: ServicePaths, timeoutMs = 10_000): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const insp = inspectService(paths);
+    if (!insp.running) return null;
+    if (insp.pid !== null) return insp.pid;
+    const left = deadline - Date.now();
+    if (left <= 0) return null;
+    await nextChange(dirname(paths.pidfile), Math.min(left, 100));
+  }
 }

@@ -16,6 +16,7 @@ export interface ServicePaths {
   specfile: string;   // how it was started (0600: --env values may be secrets)
   logfile: string;
   stopRequest: string;
+  restartLock: string; // held by a `restart` from its stop to its start: restarts take turns
   /** Left by `daemonkit reopen` before its SIGUSR1: in the foreground, SIGUSR1 is otherwise the COMMAND's. */
   reopenRequest: string;
 }
@@ -83,5 +84,6 @@ export function servicePaths(
     logfile: join(dir, `${logName}.log`),
     stopRequest: join(dir, 'stop.json'),
     reopenRequest: join(dir, 'reopen.json'),
+    restartLock: join(dir, 'restart.lock'),
   };
 }

@@ -6,7 +6,7 @@ import { makeDirs } from './sys/mkdirs.js';
 import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
-import { isLockedElsewhere, lockExclusive } from './sys/native.js';
+import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from './sys/native.js';
 import { holdsLock } from './sys/proc.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max
@@ -78,6 +78,23 @@ export function acquirePidLock(lockfile: string): PidLock | null {
     closeSync(fd);
   }
   throw new DaemonError('LOCK_FAILED', `lock file ${lockfile} keeps being replaced`, { path: lockfile });
+}
+
+/**
+ * Wait for the service's restart lock and take it (blocking the thread: for a CLI with nothing
+ * else to do). A `restart` holds it from its stop to its start, so overlapping restarts run one
+ * after the other instead of stopping each other's fresh starts. Close the fd to release it.
+ */
+export function waitForRestartLock(path: string): number {
+  ensureDir(path);
+  const fd = openLockFile(path, true)!;
+  try {
+    lockExclusiveWaiting(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw fileError(error, path, 'lock');
+  }
+  return fd;
 }
 
 export interface LockProbe {

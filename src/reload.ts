@@ -12,6 +12,8 @@ export function reloadService(paths: ServicePaths, signal: NodeJS.Signals = 'SIG
   const notRunning = (what = 'is not running'): DaemonError => new DaemonError('NOT_RUNNING', `${paths.display} ${what}`);
   refuseUnsafePidfile(paths.pidfile);
   const insp = inspectService(paths);
+  // A start still launching has no COMMAND of a named daemon yet; its holder is not to be signalled.
+  if (insp.launching) throw notRunning('is still starting (no daemon named yet): there is no COMMAND to signal');
   if (!insp.running || insp.pid === null) throw notRunning();
   if (insp.unverified) {
     throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);

@@ -6,7 +6,7 @@
 import { closeSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from './errors.js';
-import { inspectService } from './inspect.js';
+import { awaitDaemonPid, inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
 import { refuseUnsafePidfile } from './pidfile.js';
 import { readState } from './state.js';
@@ -17,7 +17,12 @@ import { nextChange } from './sys/watch.js';
 
 export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise<{ pid: number }> {
   refuseUnsafePidfile(paths.pidfile);
-  const insp = inspectService(paths);
+  let insp = inspectService(paths);
+  if (insp.launching) {
+    await awaitDaemonPid(paths, timeoutMs); // a start still launching: reopen its daemon's logs
+    insp = inspectService(paths);
+    if (insp.launching) throw new DaemonError('NOT_RUNNING', `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`);
+  }
   if (!insp.running || insp.pid === null) throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
   if (insp.unverified) {
     throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);

@@ -3,15 +3,15 @@
  * exec the COMMAND, so `--grace 0` returns without waiting for node to boot in the daemon. The
  * supervisor inherits the lock fd, and the pidfile names it before we return.
  */
-import { closeSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
 import { DaemonError } from './errors.js';
-import { findLockHolder, inspectService } from './inspect.js';
+import { awaitDaemonPid, inspectService, launchMarker, LAUNCH_MARKER_PREFIX } from './inspect.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { defaultSchedule } from './schedule.js';
 import type { ServicePaths } from './paths.js';
-import { acquirePidLock, ensureDir, probeLock, refuseOddPidfile, refuseUnsafePidfile, writePidfile } from './pidfile.js';
+import { acquirePidLock, ensureDir, refuseOddPidfile, refuseUnsafePidfile, writePidfile } from './pidfile.js';
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
@@ -24,7 +24,6 @@ import type { NotifyHandle } from './notify/listener.js';
 import { makePipe, pidfdOpen, pidfdWait } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
-import { nextChange } from './sys/watch.js';
 
 export type StartResult =
   | { started: true; pid: number; childPid: number | null; logError?: string }
@@ -58,21 +57,16 @@ function supervisorEnv(): NodeJS.ProcessEnv {
 const LOCK_FD = 5;
 
 /**
- * The pid of the instance that holds the lock, once its pidfile names it. A start that lost the
- * race asks while the winner is still launching (the launcher holds the lock, no pidfile yet), so
- * wait for the pidfile directory to change. Null when the lock was released meanwhile (the winning
- * start failed, or a stop came): the caller may try to start after all.
+ * The pid of the instance that holds the lock, for an "already running" answer. A start that lost
+ * the race asks while the winner is still launching: wait for a file to name the daemon. Null when
+ * the lock was released meanwhile (the winning start failed, or a stop came): the caller may try to
+ * start after all.
  */
 export async function runningPid(paths: ServicePaths, timeoutMs = 10_000): Promise<number | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const insp = inspectService(paths);
-    if (!insp.running) return null;
-    if (insp.pid !== null && insp.pidfileNamesHolder) return insp.pid;
-    const left = deadline - Date.now();
-    if (left <= 0) return insp.pid ?? findLockHolder(probeLock(paths.lockfile));
-    await nextChange(dirname(paths.pidfile), Math.min(left, 100));
-  }
+  const pid = await awaitDaemonPid(paths, timeoutMs);
+  if (pid !== null) return pid;
+  const insp = inspectService(paths);
+  return insp.running ? insp.pid ?? insp.holder : null;
 }
 
 /** How often a start that found the lock released under it tries again before giving up. */
@@ -93,7 +87,16 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
   refuseUnsafePidfile(paths.pidfile);
   ensureDir(paths.pidfile);
   ensureDir(paths.statefile);
-  const lock = acquirePidLock(paths.lockfile);
+  // We are about to hold the lock without being the daemon: say so first (a marker made after
+  // taking the lock would leave a moment in which a stop could take us for the daemon).
+  const marker = launchMarker(paths, process.pid);
+  writeFileSync(marker, '');
+  let lock;
+  try {
+    lock = acquirePidLock(paths.lockfile);
+  } finally {
+    if (!lock) rmSync(marker, { force: true });
+  }
   if (!lock) return alreadyRunning(paths);
   const owned: number[] = [];
   let notifyHandle: NotifyHandle | null = null;
@@ -140,7 +143,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         // Under the lock, on the daemon's behalf (as start-stop-daemon does): the pidfile, the
         // spec and a first state exist before we return, even if node has not booted in the
         // daemon yet (it waits for its payload, sent after this, so it cannot overwrite them).
-        writePidfile(paths.pidfile, pid);
+        // The pidfile last: a reader that finds it naming this pid finds this state with it.
         writeSpec(paths, spec);
         const sup = readProcStat(pid);
         const cmd = commandPid ? readProcStat(commandPid) : null;
@@ -151,6 +154,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
           ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
           ...(cmd ? { childStartTime: cmd.startTime } : {}),
         });
+        writePidfile(paths.pidfile, pid);
       },
       payload: ({ commandPid }): SupervisorPayload => ({
         paths, spec,
@@ -179,6 +183,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null, ...(logError ? { logError } : {}) };
   } finally {
     for (const fd of owned) closeSync(fd);
+    rmSync(marker, { force: true }); // the daemon is named by now (or the start failed)
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
   }
 }
@@ -206,7 +211,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
 /**
  * What an earlier life of the service may have left: a stop or reopen request that was never
  * taken (its supervisor died first; a new supervisor would act on it), a notify socket directory
- * of a supervisor that was killed.
+ * of a supervisor that was killed, the launch marker of a start that was killed.
  */
 function clearLeftovers(paths: ServicePaths): void {
   for (const file of [paths.stopRequest, paths.reopenRequest]) rmSync(file, { force: true });
@@ -216,5 +221,9 @@ function clearLeftovers(paths: ServicePaths): void {
   } catch {
     return;
   }
-  for (const entry of entries) if (entry.startsWith('dk-notify-')) rmSync(join(paths.dir, entry), { recursive: true, force: true });
+  for (const entry of entries) {
+    if (entry.startsWith('dk-notify-')) rmSync(join(paths.dir, entry), { recursive: true, force: true });
+    // A launcher's marker left by one that was killed (ours is kept: we are launching).
+    if (entry.startsWith(LAUNCH_MARKER_PREFIX) && entry !== `${LAUNCH_MARKER_PREFIX}${process.pid}`) rmSync(join(paths.dir, entry), { force: true });
+  }
 }

@@ -49,11 +49,12 @@ function cpuOf(pid: number | null): number | null {
 /** Pure: LSB status code and words from an inspection. */
 export function classify(insp: Inspection): { code: StatusCode; state: ServiceStatus['state']; reason: string | null } {
   const { state, pidfileProblem } = insp;
+  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
   if (insp.running) {
+    if (insp.launching) return { code: 0, state: 'starting', reason: null };
     const live = state?.state;
     return { code: 0, state: live === 'stopping' || live === 'starting' || live === 'backoff' ? live : 'running', reason: null };
   }
-  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
   if (pidfileProblem) {
     const odd = /symbolic link|directory|not a regular file/.test(pidfileProblem.message);
     return odd ? { code: 4, state: 'unknown', reason: pidfileProblem.message } : { code: 1, state: 'dead', reason: `${pidfileProblem.message}; no daemon holds the lock` };

@@ -5,7 +5,7 @@
  */
 import { closeSync, writeFileSync, renameSync } from 'node:fs';
 import { DaemonError } from './errors.js';
-import { inspectService } from './inspect.js';
+import { awaitDaemonPid, inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
 import { acquirePidLock, pidHoldsLock, refuseUnsafePidfile } from './pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
@@ -27,14 +27,29 @@ export interface StopOptions {
    *  the thread pool: for a caller with nothing else to do meanwhile, like the CLI. It stalls the
    *  caller's event loop for as long as the stop takes (up to the whole schedule). */
   block?: boolean;
+  /** Part of a `restart`: a start this stop cuts short may be retried by its own CLI. */
+  forRestart?: boolean;
 }
+
+/** How long a stop waits for a launching start to name its daemon. */
+const LAUNCH_WAIT_MS = 10_000;
 
 /** Slack for the supervisor itself to write its state and exit after its schedule. */
 const SUPERVISOR_MARGIN_MS = 2000;
 
 export async function stopService(paths: ServicePaths, schedule: StopSchedule, options: StopOptions = {}): Promise<StopResult> {
   refuseUnsafePidfile(paths.pidfile);
-  const insp = inspectService(paths);
+  let insp = inspectService(paths);
+  if (insp.launching) {
+    // A start holds the lock and has not named its daemon yet: the holder is that start's own
+    // process, which must not be signalled. Its daemon is named within moments (or the start
+    // fails and lets go); then stop that.
+    await awaitDaemonPid(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));
+    insp = inspectService(paths);
+    if (insp.launching) {
+      throw new DaemonError('STOP_TIMEOUT', `${paths.display}: its lock is held by pid ${insp.holder}, which neither the pidfile nor the state file names as the daemon (a start still launching?); it was not signalled`, { pid: insp.holder ?? undefined });
+    }
+  }
   const notes: string[] = [];
   if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
   if (insp.stalePid !== null) notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
@@ -71,7 +86,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
     // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
     if (pidHoldsLock(pid, insp.probe) !== true) return { wasRunning: false, pid, notes };
     const gone = insp.state?.kind === 'supervisor' && insp.state.pid === pid
-      ? await stopSupervisor(paths, pidfd, schedule, waitExit)
+      ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
       : await runSchedule(schedule, {
           send(signal) {
             pidfdSignal(pidfd, signalNumber(signal));
@@ -91,10 +106,10 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
   }
 }
 
-async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: StopSchedule, waitExit: typeof pidfdWait): Promise<boolean> {
+async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: StopSchedule, waitExit: typeof pidfdWait, forRestart: boolean): Promise<boolean> {
   const tmp = `${paths.stopRequest}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify({ schedule: formatSchedule(schedule), at: Date.now(), by: process.pid }), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ schedule: formatSchedule(schedule), at: Date.now(), by: process.pid, ...(forRestart ? { restart: true } : {}) }), { mode: 0o600 });
     renameSync(tmp, paths.stopRequest);
   } catch (error) {
     throw new DaemonError('NO_PERMISSION', `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`, { path: paths.stopRequest });

@@ -171,10 +171,10 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean): Pro
   return s.code;
 }
 
-async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean): Promise<number> {
+async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean, forRestart = false): Promise<number> {
   const { stopService } = await import('../stop.js');
   // Blocking: the CLI has nothing else to do while it waits (no thread pool to start for it).
-  const result = await stopService(paths, schedule, { block: true });
+  const result = await stopService(paths, schedule, { block: true, forRestart });
   for (const note of result.notes) warn(note);
   if (!quiet) say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
   return EXIT.OK;
@@ -223,7 +223,11 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
     };
   }
   const spec = buildCommandSpec(command, opts, paths);
-  await stop(paths, schedule, true);
+  // Restarts take turns (systemd queues them too): overlapping ones would stop each other's fresh
+  // starts. The lock goes with this process; a plain `stop` does not wait for it.
+  const { waitForRestartLock } = await import('../pidfile.js');
+  waitForRestartLock(paths.restartLock);
+  await stop(paths, schedule, true, true);
   const result = await startService(paths, spec);
   if (!quiet) say(`${paths.display}: ${result.started ? 'restarted' : 'already running'}, pid ${result.pid ?? 'unknown'}`);
   return EXIT.OK;

@@ -33,7 +33,6 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   const lock: PidLock | null = acquirePidLock(paths.lockfile);
   if (!lock) return null;
   ensureDir(paths.statefile);
-  writePidfile(paths.pidfile, process.pid);
   const manager = linkServiceManager();
   const controller = new AbortController();
   const self = readProcStat(process.pid);
@@ -51,6 +50,7 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     }
   };
   save({});
+  writePidfile(paths.pidfile, process.pid); // after the state: readers of the pidfile find it
   let isReady = false;
   let released = false;
   const onTerm = (): void => {

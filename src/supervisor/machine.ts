@@ -8,6 +8,7 @@
  *       +--exited--> failed (start failed: the launcher is told)
  *   any --stop--> stopping --exited--> stopped          backoff --stop--> stopped (at once)
  *   starting --not-ready--> stopping --exited--> failed (first start: the launcher is told)
+ *   starting --stop--> stopping --exited--> stopped (first start: the launcher is told it was stopped)
  *   starting --not-ready--> (COMMAND killed) --exited--> backoff … (a restart: the policy decides)
  */
 import { countRestart, nextDelay, wantsRestart, type ExitFacts, type RestartPolicy } from './policy.js';
@@ -39,6 +40,7 @@ export type Effect =
   | { type: 'set-timer'; ms: number }
   | { type: 'cancel-timer' }
   | { type: 'stop-group' }
+  | { type: 'announce-stopped' }        // tell the launcher: stopped before the start completed
   | { type: 'finish' };                  // nothing left to supervise: release and exit
 
 export const initialState = (): MachineState => ({ phase: 'starting', announced: false, restarts: 0, restartTimes: [], delayMs: null, failure: null });
@@ -78,7 +80,10 @@ export function transition(state: MachineState, event: MachineEvent, policy: Res
       if (state.phase === 'stopping' && !state.announced && state.failure !== null) {
         return to({ phase: 'failed' }, { type: 'announce-failed', reason: state.failure, whole: true }, { type: 'finish' });
       }
-      if (state.phase === 'stopping' || exit.byStop) return to({ phase: 'stopped' }, { type: 'finish' });
+      if (state.phase === 'stopping' || exit.byStop) {
+        // A stop that came before the first start was announced: its launcher is still waiting.
+        return state.announced ? to({ phase: 'stopped' }, { type: 'finish' }) : to({ phase: 'stopped' }, { type: 'announce-stopped' }, { type: 'finish' });
+      }
       if (!state.announced) {
         const reason = describe(exit);
         return to({ phase: 'failed', failure: `${reason} within the grace period` }, { type: 'announce-failed', reason }, { type: 'finish' });

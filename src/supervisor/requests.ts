@@ -10,9 +10,9 @@ const FRESH_MS = 60_000;
 
 /** Read and consume a request file: its fields, and whether it is fresh. null when there is
  *  none, or it cannot be read or parsed (then it is left as it is). */
-function takeRequest(path: string): { req: { schedule?: unknown }; fresh: boolean } | null {
+function takeRequest(path: string): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
   try {
-    const req = JSON.parse(readFileSync(path, 'utf8')) as { at?: unknown; schedule?: unknown } | null;
+    const req = JSON.parse(readFileSync(path, 'utf8')) as { at?: unknown; schedule?: unknown; restart?: unknown } | null;
     if (typeof req !== 'object' || req === null) return null;
     unlinkSync(path);
     return { req, fresh: typeof req.at === 'number' && Date.now() - req.at < FRESH_MS };
@@ -21,16 +21,23 @@ function takeRequest(path: string): { req: { schedule?: unknown }; fresh: boolea
   }
 }
 
+export interface StopRequest {
+  schedule: StopSchedule;
+  /** Left by a `restart`: the start it stops, if still launching, may be retried by its CLI. */
+  forRestart: boolean;
+}
+
 /** Read and consume the stop request left by `daemonkit stop` (its --retry schedule); null for
  *  none (a plain SIGTERM). A stale or odd request still means "stop", by the default schedule. */
-export function takeStopRequest(path: string): StopSchedule | null {
+export function takeStopRequest(path: string): StopRequest | null {
   const taken = takeRequest(path);
   if (!taken) return null;
-  if (!taken.fresh || typeof taken.req.schedule !== 'string') return defaultSchedule();
+  const forRestart = taken.fresh && taken.req.restart === true;
+  if (!taken.fresh || typeof taken.req.schedule !== 'string') return { schedule: defaultSchedule(), forRestart };
   try {
-    return parseSchedule(taken.req.schedule);
+    return { schedule: parseSchedule(taken.req.schedule), forRestart };
   } catch {
-    return defaultSchedule();
+    return { schedule: defaultSchedule(), forRestart };
   }
 }
 

@@ -58,6 +58,7 @@ export function runService(
   let sup: Supervision | null = null;
   let timer: NodeJS.Timeout | null = null;
   let schedule: StopSchedule = defaultSchedule();
+  let stoppedForRestart = false; // the stop request came from a `restart` (see announce-stopped)
   let lastExit: ExitRecord | null = null;
   let capture: LogCapture | null = null;
   let hub: NotifyHub | null = null;
@@ -120,6 +121,10 @@ export function runService(
         notify({ type: 'start-failed', error });
         break;
       }
+      case 'announce-stopped':
+        cleanup(); // as a failed start: the launcher hears of it with no pidfile left
+        notify({ type: 'start-failed', error: new DaemonError('START_FAILED', `${paths.display} was stopped (by a ${stoppedForRestart ? 'restart' : 'stop'}) before its start completed`, { stoppedBy: stoppedForRestart ? 'restart' : 'stop' }) });
+        break;
       case 'set-timer':
         timer = setTimeout(() => {
           timer = null;
@@ -254,7 +259,8 @@ export function runService(
       // A bare signal while a stop is under way adds nothing (the stopper also signals after
       // leaving its request, which we may already have acted on).
       if (!requested && machine.phase === 'stopping') return;
-      schedule = requested ?? fallback;
+      schedule = requested?.schedule ?? fallback;
+      if (requested?.forRestart) stoppedForRestart = true;
       if (!sup) return; // never launched: nothing to stop (runService has finished already)
       // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
       if (machine.phase === 'stopping') void sup.stop(schedule);

@@ -42,7 +42,7 @@ export interface UserEntry { name: string; uid: number; gid: number; home: strin
 export interface GroupEntry { name: string; gid: number }
 
 interface NativeBinding {
-  ofdLock(fd: number, exclusive: boolean): boolean;
+  ofdLock(fd: number, exclusive: boolean, wait?: boolean): boolean;
   ofdTest(fd: number): boolean;
   pipe(size?: number): [number, number];
   spawnDaemon(daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number };
@@ -75,6 +75,8 @@ const native = load(join(PACKAGE_ROOT, 'build', 'Release', 'daemonkit.node')) as
 
 /** Take an exclusive open-file-description lock without blocking; false if already held elsewhere. */
 export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);
+/** Take an exclusive open-file-description lock, waiting (blocking the thread) until it is free. */
+export const lockExclusiveWaiting = (fd: number): void => void native.ofdLock(fd, true, true);
 /** True when another open file description holds the lock. Takes no lock itself. */
 export const isLockedElsewhere = (fd: number): boolean => native.ofdTest(fd);
 /** A real pipe (not a socketpair), both ends close-on-exec: [read, write]. */

@@ -104,9 +104,9 @@ describe('transition', () => {
   test('a second stop while stopping does nothing more', () => {
     assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'stop' }, 6]]).trace.at(-1), ['stopping', []]);
   });
-  test('stop during the first grace period', () => {
+  test('stop during the first grace period: the waiting launcher is told it was stopped', () => {
     assert.deepEqual(drive([[{ type: 'stop' }, 1], [{ type: 'exited', exit: exit(null, 'SIGTERM', 1) }, 2]]).trace,
-      [['stopping', ['stop-group']], ['stopped', ['finish']]]);
+      [['stopping', ['stop-group']], ['stopped', ['announce-stopped', 'finish']]]);
   });
   test('terminal states ignore everything', () => {
     for (const phase of ['stopped', 'exited', 'failed']) {

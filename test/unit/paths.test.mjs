@@ -77,6 +77,7 @@ describe('servicePaths', () => {
       logfile: '/h/web/web.log',
       stopRequest: '/h/web/stop.json',
       reopenRequest: '/h/web/reopen.json',
+      restartLock: '/h/web/restart.lock',
     });
   });
 
@@ -92,6 +93,7 @@ describe('servicePaths', () => {
       logfile: '/h/web/web.log',
       stopRequest: '/h/web/stop.json',
       reopenRequest: '/h/web/reopen.json',
+      restartLock: '/h/web/restart.lock',
     });
   });
 
@@ -108,6 +110,7 @@ describe('servicePaths', () => {
       logfile: `${dir}/app.log`,
       stopRequest: `${dir}/stop.json`,
       reopenRequest: `${dir}/reopen.json`,
+      restartLock: `${dir}/restart.lock`,
     });
     assert.equal('name' in p, false);
     assert.match(p.dir, /^\/h\/\.pidfile\/[0-9a-f]{16}$/);

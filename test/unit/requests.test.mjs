@@ -19,15 +19,18 @@ function request(content) {
   return path;
 }
 const now = () => Date.now();
+const stop = (schedule, forRestart = false) => ({ schedule, forRestart });
 
 describe('takeStopRequest', () => {
   const cases = [
     ['no file: a plain SIGTERM', undefined, null, false],
-    ['a fresh request: its schedule', { schedule: 'TERM/2/KILL/1', at: now() }, parseSchedule('TERM/2/KILL/1'), true],
-    ['a stale request (2 minutes old): the default schedule', { schedule: 'KILL/1', at: now() - 120_000 }, defaultSchedule(), true],
-    ['no time: the default schedule', { schedule: 'KILL/1' }, defaultSchedule(), true],
-    ['a schedule that does not parse: the default one', { schedule: 'NOPE/x', at: now() }, defaultSchedule(), true],
-    ['a schedule that is not a string: the default one', { schedule: 5, at: now() }, defaultSchedule(), true],
+    ['a fresh request: its schedule', { schedule: 'TERM/2/KILL/1', at: now() }, stop(parseSchedule('TERM/2/KILL/1')), true],
+    ['a fresh request from a restart says so', { schedule: 'TERM/2', at: now(), restart: true }, stop(parseSchedule('TERM/2'), true), true],
+    ['restart: only the value true counts', { schedule: 'TERM/2', at: now(), restart: 'yes' }, stop(parseSchedule('TERM/2')), true],
+    ['a stale request (2 minutes old): the default schedule, not a restart', { schedule: 'KILL/1', at: now() - 120_000, restart: true }, stop(defaultSchedule()), true],
+    ['no time: the default schedule', { schedule: 'KILL/1' }, stop(defaultSchedule()), true],
+    ['a schedule that does not parse: the default one', { schedule: 'NOPE/x', at: now() }, stop(defaultSchedule()), true],
+    ['a schedule that is not a string: the default one', { schedule: 5, at: now() }, stop(defaultSchedule()), true],
     ['not JSON: no request, the file left alone', 'garbage{', null, false],
     ['JSON null: no request, the file left alone', 'null', null, false],
   ];

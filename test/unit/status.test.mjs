@@ -32,11 +32,16 @@ describe('classify', () => {
     ['running, state failed (stale record)', running({ state: state('failed', { error: 'x' }) }), { code: 0, state: 'running', reason: null }],
     ['running, state stopped (stale record)', running({ state: state('stopped') }), { code: 0, state: 'running', reason: null }],
     ['running, holder unknown', running({ pid: null }), { code: 0, state: 'running', reason: null }],
+    ['a start launching (its own process holds the lock, no daemon named): starting, whatever the old state says',
+      running({ pid: null, holder: 77, launching: true, state: state('stopped') }), { code: 0, state: 'starting', reason: null }],
     ['running with a stale pid in the pidfile', running({ stalePid: 99 }), { code: 0, state: 'running', reason: null }],
     ['running with a garbage pidfile', running({ pidfileProblem: bad(`pidfile ${PIDFILE} holds "abc", not a pid`) }),
       { code: 0, state: 'running', reason: null }],
 
     // 4: unknown (pidfile cannot be read or is not a regular file)
+    ['unreadable pidfile while the lock is held: unknown, not "running, pid ?"',
+      running({ pid: null, pidfileProblem: new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${PIDFILE}: permission denied`) }),
+      { code: 4, state: 'unknown', reason: `cannot read pidfile ${PIDFILE}: permission denied` }],
     ['unreadable pidfile',
       insp({ pidfileProblem: new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${PIDFILE}: permission denied`) }),
       { code: 4, state: 'unknown', reason: `cannot read pidfile ${PIDFILE}: permission denied` }],
