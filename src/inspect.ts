@@ -8,7 +8,7 @@ import { DaemonError, isDaemonError } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
-import { nextChange } from './sys/watch.js';
+import { lookUntil } from './sys/watch.js';
 
 export interface Inspection {
   paths: ServicePaths;
@@ -113,13 +113,11 @@ export function launchMarker(paths: ServicePaths, pid: number): string {
  * nothing names a holder within `timeoutMs`.
  */
 export async function awaitDaemonPid(paths: ServicePaths, timeoutMs = 10_000): Promise<number | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // The pidfile's directory (where it is written), and the state directory (where the launch
+  // marker goes when a start gives up).
+  const found = await lookUntil([dirname(paths.pidfile), paths.dir], timeoutMs, () => {
     const insp = inspectService(paths);
-    if (!insp.running) return null;
-    if (insp.pid !== null) return insp.pid;
-    const left = deadline - Date.now();
-    if (left <= 0) return null;
-    await nextChange(dirname(paths.pidfile), Math.min(left, 100));
-  }
+    return !insp.running ? null : insp.pid ?? undefined;
+  });
+  return found ?? null;
 }

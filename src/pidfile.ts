@@ -24,6 +24,10 @@ function fileError(error: unknown, path: string, what: string): DaemonError {
   }
   if (code === 'ELOOP') return new DaemonError('BAD_PIDFILE', `${path} is a symbolic link; refusing to follow it`, { path }, { cause: error });
   if (code === 'EISDIR') return new DaemonError('BAD_PIDFILE', `${path} is a directory, not a file`, { path }, { cause: error });
+  // ENOENT while creating, with the parent there: a file system that takes no new files (/proc).
+  if (code === 'ENOENT' && what.startsWith('create')) {
+    return new DaemonError('NO_PERMISSION', `cannot ${what} ${path}: its file system does not allow creating it`, { path }, { cause: error });
+  }
   if (code === 'ENOTDIR') return new DaemonError('BAD_PIDFILE', `a parent of ${path} is not a directory`, { path }, { cause: error });
   return new DaemonError('LOCK_FAILED', `cannot ${what} ${path}: ${(error as Error).message}`, { path }, { cause: error });
 }
@@ -47,10 +51,13 @@ function openLockFile(lockfile: string, create: boolean): number | null {
     if (!create && errnoCode(error) === 'ENOENT') return null;
     throw fileError(error, lockfile, create ? 'create lock file' : 'open lock file');
   }
-  if (!fstatSync(fd).isFile()) {
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
     closeSync(fd);
     throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, { path: lockfile });
   }
+  // Ours and new (a caller's umask 077 made it 0600): 0644, so other users' `status` can probe it.
+  if (create && (st.mode & 0o777) !== 0o644 && st.uid === process.geteuid?.() && st.size === 0) fchmodSync(fd, 0o644);
   return fd;
 }
 

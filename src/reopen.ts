@@ -13,7 +13,7 @@ import { readState } from './state.js';
 import { pidfdOpen, pidfdSignal } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { signalNumber } from './supervisor/group.js';
-import { nextChange } from './sys/watch.js';
+import { lookUntil } from './sys/watch.js';
 
 export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise<{ pid: number }> {
   refuseUnsafePidfile(paths.pidfile);
@@ -68,8 +68,5 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
 
 /** Wait (on directory events, bounded) until the state file satisfies `done`. */
 async function waitForState(paths: ServicePaths, done: (state: ReturnType<typeof readState>) => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done(readState(paths.statefile)) && Date.now() < deadline) {
-    await nextChange(dirname(paths.statefile), Math.min(100, deadline - Date.now()));
-  }
+  await lookUntil(dirname(paths.statefile), timeoutMs, () => (done(readState(paths.statefile)) ? true : undefined));
 }

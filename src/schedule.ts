@@ -64,6 +64,8 @@ export function parseSchedule(text: string): StopSchedule {
   }
   if (repeatAt === steps.length) throw new Error(`'forever' is last in '${text}': nothing to repeat`);
   if (steps[steps.length - 1]?.kind !== 'wait') throw new Error(`schedule '${text}' must end with a number of seconds to wait`);
+  // A bare number inside a schedule is a wait (start-stop-daemon's rule: -15 is the signal 15).
+  if (!steps.some((s) => s.kind === 'signal')) throw new Error(`schedule '${text}' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)`);
   if (repeatAt >= 0) steps.push({ kind: 'goto', index: repeatAt });
   return steps;
 }

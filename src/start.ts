@@ -183,8 +183,10 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null, ...(logError ? { logError } : {}) };
   } finally {
     for (const fd of owned) closeSync(fd);
-    rmSync(marker, { force: true }); // the daemon is named by now (or the start failed)
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
+    // The daemon is named by now, or the start failed and the lock is let go: only then may the
+    // marker go (a holder without one, named by no file, is taken for the daemon).
+    rmSync(marker, { force: true });
   }
 }
 

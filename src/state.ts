@@ -2,7 +2,7 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { replaceFile } from './sys/native.js';
 import { DaemonError } from './errors.js';
 
@@ -49,6 +49,8 @@ export interface ServiceState {
   logLost?: string;
   /** When the log files were last reopened (SIGUSR1 / `daemonkit reopen`), ms since the epoch. */
   logsReopenedAt?: number;
+  /** The last stop whose schedule ran out with the COMMAND still running (it goes on running). */
+  stopRanOut?: { schedule: string; at: number };
 }
 
 export function writeState(path: string, state: ServiceState): void {
@@ -56,6 +58,7 @@ export function writeState(path: string, state: ServiceState): void {
   try {
     const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o644);
     try {
+      fchmodSync(fd, 0o644); // as documented, whatever the writer's umask
       const data = Buffer.from(`${JSON.stringify({ ...state, updatedAt: Date.now() })}\n`);
       writeSync(fd, data);
       // No fsync: the rename (an exchange of names, see replaceFile) already makes it

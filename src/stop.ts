@@ -4,6 +4,7 @@
  * COMMAND's group itself; a library daemon is a single process, signalled here.
  */
 import { closeSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DaemonError } from './errors.js';
 import { awaitDaemonPid, inspectService } from './inspect.js';
 import type { ServicePaths } from './paths.js';
@@ -11,6 +12,7 @@ import { acquirePidLock, pidHoldsLock, refuseUnsafePidfile } from './pidfile.js'
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
 import { readState } from './state.js';
+import { lookUntil } from './sys/watch.js';
 import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from './sys/native.js';
 import { needsContinue, signalNumber } from './supervisor/group.js';
 
@@ -34,7 +36,7 @@ export interface StopOptions {
 /** How long a stop waits for a launching start to name its daemon. */
 const LAUNCH_WAIT_MS = 10_000;
 
-/** Slack for the supervisor itself to write its state and exit after its schedule. */
+/** Slack for the supervisor to say its schedule ran out (or to exit) after the schedule's length. */
 const SUPERVISOR_MARGIN_MS = 2000;
 
 export async function stopService(paths: ServicePaths, schedule: StopSchedule, options: StopOptions = {}): Promise<StopResult> {
@@ -117,8 +119,17 @@ async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: Stop
   // A supervisor still booting (node not yet handling signals) would be killed by SIGTERM: it
   // finds the request itself once it is up. It writes handlesSignals before it looks, and we
   // read it after writing the request, so one of us always sees the other.
+  const requestedAt = Date.now();
   const state = readState(paths.statefile);
   if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
-  const budget = scheduleDurationMs(schedule);
-  return (await waitExit([pidfd], budget + SUPERVISOR_MARGIN_MS)) === 0;
+  if ((await waitExit([pidfd], scheduleDurationMs(schedule))) === 0) return true;
+  // The supervisor runs the schedule itself, from a moment after our request: when it ends with
+  // the COMMAND still there, it says so in its state and goes on. Wait for that word (or its
+  // exit), not for a fixed time; the margin is for a supervisor that never answers.
+  const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
+    if (pidfdWaitSync([pidfd], 0) === 0) return 'gone'; // its exit writes the state too
+    const now = readState(paths.statefile);
+    return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt ? 'ran out' : undefined;
+  });
+  return answer === 'gone';
 }

@@ -7,6 +7,7 @@
  *       |                    |          \--(too many)----> failed (crash loop)
  *       +--exited--> failed (start failed: the launcher is told)
  *   any --stop--> stopping --exited--> stopped          backoff --stop--> stopped (at once)
+ *   stopping --stop-ran-out--> running (or starting): the schedule ended, the COMMAND still runs
  *   starting --not-ready--> stopping --exited--> failed (first start: the launcher is told)
  *   starting --stop--> stopping --exited--> stopped (first start: the launcher is told it was stopped)
  *   starting --not-ready--> (COMMAND killed) --exited--> backoff … (a restart: the policy decides)
@@ -30,7 +31,8 @@ export type MachineEvent =
   | { type: 'not-ready'; reason: string } // --ready-timeout passed, or it reported an error (ERRNO=)
   | { type: 'exited'; exit: ExitFacts }  // the COMMAND ended and its group is gone
   | { type: 'timer' }                    // the backoff delay has passed
-  | { type: 'stop' };                    // a stop was asked for
+  | { type: 'stop' }                     // a stop was asked for
+  | { type: 'stop-ran-out' };            // a stop's schedule ended with the COMMAND still running
 
 export type Effect =
   | { type: 'spawn' }
@@ -70,6 +72,12 @@ export function transition(state: MachineState, event: MachineEvent, policy: Res
       if (state.phase === 'backoff') return to({ phase: 'stopped' }, { type: 'cancel-timer' }, { type: 'finish' });
       if (state.phase === 'stopping') return to({});
       return to({ phase: 'stopping' }, { type: 'stop-group' });
+
+    case 'stop-ran-out':
+      // Back to what it was before the stop: it still runs, and is still supervised (its exit
+      // still counts as stopped). Not for a COMMAND being ended for not becoming ready.
+      if (state.phase !== 'stopping' || state.failure !== null) return to({});
+      return to({ phase: state.announced ? 'running' : 'starting' });
 
     case 'timer':
       if (state.phase !== 'backoff') return to({});

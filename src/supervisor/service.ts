@@ -7,7 +7,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
-import { defaultSchedule, type StopSchedule } from '../schedule.js';
+import { defaultSchedule, formatSchedule, type StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
 import { writeSpec } from '../spec-file.js';
 import { writeState, type ExitRecord, type ServiceState } from '../state.js';
@@ -58,6 +58,7 @@ export function runService(
   let sup: Supervision | null = null;
   let timer: NodeJS.Timeout | null = null;
   let schedule: StopSchedule = defaultSchedule();
+  let stopsRunning = 0; // stop schedules at work on the current COMMAND (see runStop)
   let stoppedForRestart = false; // the stop request came from a `restart` (see announce-stopped)
   let lastExit: ExitRecord | null = null;
   let capture: LogCapture | null = null;
@@ -136,7 +137,7 @@ export function runService(
         timer = null;
         break;
       case 'stop-group':
-        void sup?.stop(schedule);
+        runStop(schedule);
         break;
       case 'kill-command':
         void sup?.stop(defaultSchedule(), { asStop: false });
@@ -145,6 +146,22 @@ export function runService(
         finish();
         break;
     }
+  };
+
+  /** Run a stop's schedule; if it runs out with the COMMAND still there, say so (a waiting `stop`
+   *  reads it) and go on supervising. */
+  const runStop = (steps: StopSchedule): void => {
+    const target = sup;
+    if (!target) return;
+    stopsRunning++;
+    void target.stop(steps).then((gone) => {
+      stopsRunning--;
+      if (gone || sup !== target) return;
+      state.stopRanOut = { schedule: formatSchedule(steps), at: Date.now() };
+      // Back from stopping only when no other request's schedule is still at work.
+      if (stopsRunning === 0 && machine.phase === 'stopping') dispatch({ type: 'stop-ran-out' });
+      else save({});
+    });
   };
 
   const launch = (adopted?: Adopted): void => {
@@ -263,7 +280,7 @@ export function runService(
       if (requested?.forRestart) stoppedForRestart = true;
       if (!sup) return; // never launched: nothing to stop (runService has finished already)
       // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
-      if (machine.phase === 'stopping') void sup.stop(schedule);
+      if (machine.phase === 'stopping') runStop(schedule);
       else dispatch({ type: 'stop' });
     },
     handlingSignals() {

@@ -1,8 +1,9 @@
 /**
- * mkdir -p, one level at a time. Node 20's `mkdirSync(…, { recursive: true })` loops forever on
+ * mkdir -p, one level at a time, each new directory getting `mode` exactly (not masked by the
+ * umask: a caller's umask 077 must not make a service's directory unreadable to `status`). Node 20's `mkdirSync(…, { recursive: true })` loops forever on
  * a path under /proc (mkdir keeps failing with ENOENT there): never use it on a path a user gave.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export function makeDirs(dir: string, mode = 0o755): void {
@@ -19,6 +20,7 @@ export function makeDirs(dir: string, mode = 0o755): void {
   for (const at of missing) {
     try {
       mkdirSync(at, { mode });
+      chmodSync(at, mode); // the mode it is documented to have, whatever the caller's umask
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // made meanwhile: fine
     }

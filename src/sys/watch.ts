@@ -1,18 +1,52 @@
-/** Waiting for a file to appear or change without a sleep loop. */
-import { watch } from 'node:fs';
+/** Waiting for files to change without a sleep loop. */
+import { watch, type FSWatcher } from 'node:fs';
 
 /**
- * Resolve on the next change in directory `dir` (inotify), or after `ms` at the latest — a change
- * can land between the caller's look and the watch starting, so callers look again in a loop.
+ * Call `look` until it returns a value, again after every change in the directories `dirs`
+ * (inotify), for at most `ms` (then undefined). The watches are armed before the first look, so a
+ * change that lands while `look` runs is never missed. Where one cannot be watched, it looks every
+ * 100 ms.
  */
-export function nextChange(dir: string, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const watcher = watch(dir, () => done());
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done(): void {
-      clearTimeout(timer);
-      watcher.close();
-      resolve();
+export async function lookUntil<T>(dirs: string | string[], ms: number, look: () => T | undefined): Promise<T | undefined> {
+  const deadline = Date.now() + Math.max(0, ms);
+  let changed = false;
+  let wake: (() => void) | null = null;
+  const watchers: FSWatcher[] = [];
+  let watching = true;
+  for (const dir of new Set(typeof dirs === 'string' ? [dirs] : dirs)) {
+    try {
+      const watcher = watch(dir, () => {
+        changed = true;
+        wake?.();
+      });
+      watcher.on('error', () => {
+        watching = false; // a directory went away: fall back to looking on a timer
+        wake?.();
+      });
+      watchers.push(watcher);
+    } catch {
+      watching = false;
     }
-  });
+  }
+  try {
+    for (;;) {
+      changed = false;
+      const found = look();
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, watching ? left : Math.min(left, 100));
+        wake = done;
+        function done(): void {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        }
+      });
+    }
+  } finally {
+    for (const watcher of watchers) watcher.close();
+  }
 }

@@ -6,8 +6,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
-import { IS_ROOT, NOBODY, NO_NOBODY, assertNothingLeft, assertOneLine, faultHome, guarded, signalState, snapshot, waitJson } from './helpers.mjs';
+import { CLI, NODE, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { IS_ROOT, NOBODY, NO_NOBODY, assertNothingLeft, assertOneLine, faultHome, guarded, runT, signalState, snapshot, waitJson } from './helpers.mjs';
 
 const h = faultHome();
 after(() => h.cleanup());
@@ -67,6 +67,34 @@ describe('missing directories', () => {
     assertOneLine(r.stderr, join(setup.ro, 'home', 'svc'));
     assert.deepEqual(snapshot(setup.work), before);
     await assertNothingLeft(h, 'processes left by a refused start', [env.DAEMONKIT_HOME]);
+  }));
+
+  it('a caller with umask 077: the service directory is still 0755 and the pidfile, lock and state files 0644, so another user\'s status reads it (exit 0, not 4)', guarded(h, async () => {
+    const home = join(h.work(), 'home077');
+    const r = await runT('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', NODE, CLI, 'start', '--name', 'private', '--grace', '0', ...SLEEP], { env: { ...h.env, DAEMONKIT_HOME: home } });
+    assert.equal(r.code, 0, r.stderr);
+    const dir = join(home, 'private');
+    for (const d of [home, dir]) assert.equal(statSync(d).mode & 0o777, 0o755, d);
+    for (const f of ['pid', 'pid.lock', 'state.json']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o644, f);
+    if (!NO_NOBODY) {
+      const s = await h.asNobody(['status', '--name', 'private'], { env: { DAEMONKIT_HOME: home } });
+      assert.equal(s.code, 0, s.stdout + s.stderr);
+      assert.match(s.stdout, /private: running/);
+    }
+    assert.equal((await h.dkT(['stop', '--name', 'private'], { env: { DAEMONKIT_HOME: home } })).code, 0);
+    await assertNothingLeft(h, 'processes left', [home]);
+  }));
+
+  it('a pidfile or a home under /proc, where nothing can be created: start exits 4 with one line naming the path (not a raw ENOENT)', guarded(h, async () => {
+    const p = await h.dkT(['start', '--pidfile', '/proc/dk-nowhere.pid', '--grace', '0', ...SLEEP]);
+    assert.equal(p.code, 4, p.stdout + p.stderr);
+    assertOneLine(p.stderr, '/proc/dk-nowhere.pid');
+    assert.doesNotMatch(p.stderr, /ENOENT/);
+    const n = await h.dkT(['start', '--name', 'x', '--grace', '0', ...SLEEP], { env: { DAEMONKIT_HOME: '/proc/dk-nowhere' } });
+    assert.equal(n.code, 4, n.stdout + n.stderr);
+    assertOneLine(n.stderr, '/proc/dk-nowhere');
+    assert.doesNotMatch(n.stderr, /ENOENT/);
+    await assertNothingLeft(h);
   }));
 
   it('--stdout in a missing directory: the directories are created (docs/cli.md: "a missing directory is created"; mkdir -p, mode 0755), start 0, the COMMAND\'s output lands there, stop 0, nothing left', guarded(h, async () => {

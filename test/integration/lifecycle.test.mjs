@@ -96,14 +96,21 @@ describe('stop', () => {
     assert.equal(state.lastExit.byStop, true);
   });
 
-  it('exits 1 when the schedule runs out with the service still running', async () => {
+  it('exits 1 when the schedule runs out with the service still running; the supervisor says so and goes back to running (status: running, not stopping)', async () => {
     const r = await h.dk(['start', '--name', 'immortal', '--grace', '0', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]);
     assert.equal(r.code, 0, r.stderr);
-    const { pid } = startedPids(r.stdout);
+    const { pid, childPid } = startedPids(r.stdout);
+    await waitReport(join(h.dir('immortal'), 'state.json'), (st) => st.handlesSignals);
     const s = await h.dk(['stop', '--name', 'immortal', '--retry', 'TERM/0.2']);
     assert.equal(s.code, 1);
     assert.match(s.stderr, /still running after the stop schedule TERM\/0.2/);
     assert.equal(isAlive(pid), true);
+    assert.equal(isAlive(childPid), true);
+    const state = readJson(join(h.dir('immortal'), 'state.json'));
+    assert.equal(state.state, 'running');
+    assert.equal(state.stopRanOut.schedule, 'TERM/0.2');
+    const st = JSON.parse((await h.dk(['status', '--name', 'immortal', '--json'])).stdout);
+    assert.equal(st.state, 'running');
     const k = await h.dk(['stop', '--name', 'immortal', '--retry', 'KILL/5']);
     assert.equal(k.code, 0, k.stderr);
   });

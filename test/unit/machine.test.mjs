@@ -101,6 +101,17 @@ describe('transition', () => {
     const { trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'stop' }, 6], [{ type: 'timer' }, 105]]);
     assert.deepEqual(trace.slice(2), [['stopped', ['cancel-timer', 'finish']], ['stopped', []]]);
   });
+  test('a stop whose schedule runs out: back to running, still supervised; its later exit is a stop, not a restart', () => {
+    const { trace } = drive([started, [{ type: 'stop' }, 5], [{ type: 'stop-ran-out' }, 205], [{ type: 'exited', exit: exit(null, 'SIGKILL', 300, true) }, 300]], { ...P, restart: 'always' });
+    assert.deepEqual(trace.slice(1), [['stopping', ['stop-group']], ['running', []], ['stopped', ['finish']]]);
+  });
+  test('a stop that runs out during the first grace period: back to starting, the launcher still waits', () => {
+    assert.deepEqual(drive([[{ type: 'stop' }, 1], [{ type: 'stop-ran-out' }, 2]]).trace, [['stopping', ['stop-group']], ['starting', []]]);
+  });
+  test('stop-ran-out outside a stop, or while a not-ready COMMAND is being ended, changes nothing', () => {
+    assert.deepEqual(drive([started, [{ type: 'stop-ran-out' }, 5]]).trace.at(-1), ['running', []]);
+    assert.deepEqual(drive([[{ type: 'not-ready', reason: 'x' }, 5], [{ type: 'stop-ran-out' }, 6]]).trace.at(-1), ['stopping', []]);
+  });
   test('a second stop while stopping does nothing more', () => {
     assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'stop' }, 6]]).trace.at(-1), ['stopping', []]);
   });

@@ -102,7 +102,6 @@ describe('parseSchedule: valid', () => {
     ['TERM/0.0004/KILL/1', [TERM, wait(0), KILL, wait(1000)]],
     ['TERM/.25/KILL/1', [TERM, wait(250), KILL, wait(1000)]],
     ['TERM/5/9/1', [TERM, wait(5000), wait(9000), wait(1000)]], // a bare number is a wait, not a signal
-    ['5/5', [wait(5000), wait(5000)]],
     // forever: a goto to the index of the first step after 'forever' is appended
     ['TERM/1/forever/KILL/2', [TERM, wait(1000), KILL, wait(2000), goto(2)]],
     ['forever/TERM/1', [TERM, wait(1000), goto(0)]],
@@ -126,6 +125,9 @@ describe('parseSchedule: valid', () => {
 
 describe('parseSchedule: errors', () => {
   const cases = [
+    ['5/5', "schedule '5/5' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)"],
+    ['99/1', "schedule '99/1' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)"],
+    ['forever/1', "schedule 'forever/1' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)"],
     ['TERM/1/forever/KILL/forever/1', "'forever' appears more than once in 'TERM/1/forever/KILL/forever/1'"],
     ['forever/forever/TERM/1', "'forever' appears more than once in 'forever/forever/TERM/1'"],
     ['TERM/1/forever', "'forever' is last in 'TERM/1/forever': nothing to repeat"],
@@ -187,7 +189,7 @@ describe('formatSchedule', () => {
   }
 
   // parse(format(parse(x))) must equal parse(x)
-  const roundTrips = ['5', '0.5', '1.5', 'TERM/5/KILL/2', '-INT/3/KILL/1', 'usr1/1/TERM/2/KILL/3', '5/5', 'HUP/0'];
+  const roundTrips = ['5', '0.5', '1.5', 'TERM/5/KILL/2', '-INT/3/KILL/1', 'usr1/1/TERM/2/KILL/3', 'HUP/0'];
   for (const text of roundTrips) {
     test(`round trip ${JSON.stringify(text)}`, () => {
       const parsed = parseSchedule(text);
