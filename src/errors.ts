@@ -17,6 +17,7 @@ export type DaemonErrorCode =
   | 'STATE_WRITE_FAILED'  // the state file could not be written
   | 'LOG_FAILED'          // the log files could not be (re)opened or written
   | 'NOTIFY_FAILED'       // an sd_notify socket could not be made, read or sent to
+  | 'BAD_SPEC'            // the recorded spec.json cannot be used (restart without a COMMAND)
   | 'UNSUPPORTED';        // the action does not apply to this kind of service
 
 const BRAND = Symbol.for('daemonkit.DaemonError');

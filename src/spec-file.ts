@@ -9,6 +9,7 @@ import type { CommandSpec } from './spec.js';
 import type { RestartPolicy } from './supervisor/policy.js';
 import type { LogPolicy } from './logs/policy.js';
 import type { ReadySpec } from './supervisor/ready-spec.js';
+import { recordedSpecProblems } from './spec-check.js';
 
 export interface RecordedSpec {
   command: string[];
@@ -68,10 +69,15 @@ export function readSpec(paths: ServicePaths): RecordedSpec | null {
     if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, { path: paths.specfile });
     return null;
   }
+  let value: unknown;
   try {
-    const spec = JSON.parse(text) as RecordedSpec;
-    return Array.isArray(spec.command) && spec.command.length > 0 ? spec : null;
+    value = JSON.parse(text);
   } catch {
-    return null;
+    throw new DaemonError('BAD_SPEC', `${paths.specfile} is damaged (not JSON): give the COMMAND again to restart`, { path: paths.specfile });
   }
+  const problems = recordedSpecProblems(value);
+  if (problems.length > 0) {
+    throw new DaemonError('BAD_SPEC', `${paths.specfile} is damaged (${problems.join('; ')}): give the COMMAND again to restart`, { path: paths.specfile, problems });
+  }
+  return value as RecordedSpec;
 }

@@ -189,10 +189,10 @@ const pickUser = (o: { user?: string; group?: string }): { user?: string; group?
 async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<typeof validateStart>, schedule: StopSchedule, quiet: boolean): Promise<number> {
   const { buildCommandSpec } = await import('../resolve.js');
   const { startService } = await import('../start.js');
-  const recorded = readSpec(paths);
   let command = args.rest;
   let opts = given;
   if (command === null || command.length === 0) {
+    const recorded = readSpec(paths); // a damaged one is an error naming what is wrong (exit 6)
     if (!recorded) throw new DaemonError('BAD_OPTION', `${paths.display}: no COMMAND given and none recorded from an earlier start`);
     command = recorded.command;
     // Options given now win; the rest come from the recorded start. The environment is the

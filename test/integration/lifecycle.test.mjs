@@ -199,6 +199,25 @@ describe('reload and restart', () => {
     await waitFor(() => readFileSync(join(h.dir('rs'), 'rs.log'), 'utf8').split('\n').filter((l) => l.startsWith('hi ')).length === 2, 5000, 'two greetings');
   });
 
+  it('restart without a COMMAND and a damaged spec.json: exit 6 with one line naming the file and the bad fields, the service untouched; with a COMMAND it restarts', async () => {
+    const r = await h.dk(['start', '--name', 'damaged', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    const specfile = join(h.dir('damaged'), 'spec.json');
+    for (const [content, mention] of [['{"command":["/bin/sleep",', 'not JSON'], [JSON.stringify({ ...readJson(specfile), envOverrides: 5 }), 'envOverrides']]) {
+      writeFileSync(specfile, content);
+      const s = await h.dk(['restart', '--name', 'damaged']);
+      assert.equal(s.code, 6, s.stdout + s.stderr);
+      assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
+      assert.ok(s.stderr.includes(specfile) && s.stderr.includes(mention), s.stderr);
+      assert.equal(isAlive(pid), true, 'not stopped');
+    }
+    const s = await h.dk(['restart', '--name', 'damaged', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(isAlive(pid), false);
+    assert.equal((await h.dk(['stop', '--name', 'damaged'])).code, 0);
+  });
+
   it('restart of a stopped service starts it (LSB)', async () => {
     const s = await h.dk(['restart', '--name', 'fresh', '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(s.code, 0, s.stderr);
