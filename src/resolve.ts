@@ -83,45 +83,52 @@ function readEnvFile(file: string): [string, string][] {
   return vars;
 }
 
+/** Which problem's exit code a start with several gets: its arguments first, then the rest. */
+const PRIORITY: DaemonError['code'][] = ['BAD_OPTION', 'COMMAND_NOT_FOUND', 'NO_PERMISSION'];
+
 export function buildCommandSpec(
   command: string[],
   opts: ValidStart,
   paths: ServicePaths,
   { foreground = false, cwd = process.cwd(), baseEnv = process.env }: { foreground?: boolean; cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {},
 ): CommandSpec {
-  if (command.length === 0 || command[0] === '') throw new DaemonError('BAD_OPTION', 'no COMMAND given: put it after --, e.g. daemonkit start --name web -- node server.js');
-  // The user first: an unknown one or a missing privilege is the first thing to report.
-  const runAs = opts.user === undefined ? undefined : resolveRunAs(opts.user, opts.group);
+  // Every problem is looked for, and all are reported at once (one line, joined).
+  const problems: DaemonError[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof DaemonError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
+  };
+  if (command.length === 0 || command[0] === '') problems.push(new DaemonError('BAD_OPTION', 'no COMMAND given: put it after --, e.g. daemonkit start --name web -- node server.js'));
+  const runAs = opts.user === undefined ? undefined : attempt(() => resolveRunAs(opts.user!, opts.group));
   const env: Record<string, string> = {};
   if (opts.clearEnv) env.PATH = baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   else for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
   // USER, LOGNAME, HOME, SHELL of --user (as systemd's User= sets them); the env file and --env win.
   if (runAs) Object.assign(env, userEnv(runAs));
   const envFile = opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile);
-  if (envFile !== undefined) for (const [k, v] of readEnvFile(envFile)) env[k] = v;
+  if (envFile !== undefined) for (const [k, v] of attempt(() => readEnvFile(envFile)) ?? []) env[k] = v;
   for (const item of opts.env) {
     const eq = item.indexOf('=');
     env[item.slice(0, eq)] = item.slice(eq + 1);
   }
   const chdir = resolve(cwd, opts.chdir);
-  let st;
-  try {
-    st = statSync(chdir);
-  } catch {
-    st = null;
-  }
-  if (!st?.isDirectory()) throw new DaemonError('BAD_OPTION', `--chdir ${printable(chdir)} is not a directory`, { path: chdir });
+  if (!isDirectory(chdir)) problems.push(new DaemonError('BAD_OPTION', `--chdir ${printable(chdir)} is not a directory`, { path: chdir }));
 
-  const file = resolveExecutable(command[0]!, env.PATH, cwd);
-  if (!file) {
-    throw new DaemonError('COMMAND_NOT_FOUND', command[0]!.includes('/')
-      ? `COMMAND ${printable(command[0]!)} does not exist or is not executable`
-      : `COMMAND ${printable(command[0]!)} not found on PATH`, { path: command[0] });
+  const file = command[0] ? resolveExecutable(command[0], env.PATH, cwd) : null;
+  if (!file && command[0]) {
+    problems.push(new DaemonError('COMMAND_NOT_FOUND', command[0].includes('/')
+      ? `COMMAND ${printable(command[0])} does not exist or is not executable`
+      : `COMMAND ${printable(command[0])} not found on PATH`, { path: command[0] }));
   }
   try {
     accessSync(resolve(cwd, opts.stdin), C.R_OK);
   } catch {
-    throw new DaemonError('BAD_OPTION', `--stdin ${printable(opts.stdin)} cannot be read`, { path: opts.stdin });
+    problems.push(new DaemonError('BAD_OPTION', `--stdin ${printable(opts.stdin)} cannot be read`, { path: opts.stdin }));
   }
   const out = (p: string | undefined): string | null => (p === undefined ? null : resolve(cwd, p));
   let stdout = out(opts.stdout);
@@ -132,16 +139,25 @@ export function buildCommandSpec(
   } else if (stderr === null && stdout !== null && opts.stderr === undefined) {
     stderr = null; // foreground: stderr stays the terminal's unless asked
   }
-  for (const target of [paths.pidfile, paths.statefile, stdout, stderr]) {
+  const logFiles: [string, string | null][] = [['--stdout', stdout], ['--stderr', stderr === stdout ? null : stderr]];
+  for (const [flag, target] of logFiles) {
+    if (target !== null && isDirectory(target)) problems.push(new DaemonError('BAD_OPTION', `${flag} ${printable(target)} is a directory, not a file`, { path: target }));
+  }
+  for (const target of new Set([paths.pidfile, paths.statefile, stdout, stderr])) {
     if (target === null) continue;
     const dir = existingAncestor(dirname(target));
     if (!writableDir(dir)) {
       const why = isDirectory(dir) ? 'permission denied' : 'it is not a directory';
-      throw new DaemonError('NO_PERMISSION', `cannot write in ${dir} (needed for ${target}): ${why}`, { path: dir });
+      problems.push(new DaemonError('NO_PERMISSION', `cannot write in ${dir} (needed for ${target}): ${why}`, { path: dir }));
     }
   }
+  if (problems.length > 0) {
+    const first = [...problems].sort((x, y) => PRIORITY.indexOf(x.code) - PRIORITY.indexOf(y.code))[0]!;
+    if (problems.length === 1) throw first;
+    throw new DaemonError(first.code, problems.map((p) => p.message).join('; '), { problems: problems.map((p) => p.message) });
+  }
   return {
-    command: [file, ...command.slice(1)],
+    command: [file!, ...command.slice(1)],
     chdir,
     umask: opts.umask,
     stdin: resolve(cwd, opts.stdin),

@@ -6,7 +6,7 @@ import { servicePaths, type ServicePaths } from '../paths.js';
 import type { StopSchedule } from '../schedule.js';
 import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
-import { formatExit, listTable, statusLine } from './format.js';
+import { formatExit, listTable, statusLine } from '../format.js';
 import { err, out } from './print.js';
 
 const say = (text: string): void => out(`${text}\n`);
@@ -53,11 +53,15 @@ function startOptions(args: ParsedArgs): StartOptions {
   return o;
 }
 
-export async function runCommand(args: ParsedArgs): Promise<number> {
+export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
   const f = args.flags;
-  if (args.command === 'list') return list(Boolean(f.json));
-  const quiet = Boolean(f.quiet);
   const problems = new Problems();
+  for (const p of parseProblems) problems.add(p); // reported together with the options' own
+  if (args.command === 'list') {
+    for (const p of problems.list) warn(p);
+    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json));
+  }
+  const quiet = Boolean(f.quiet);
   // export names the unit after the COMMAND when no --name is given.
   const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
   const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
@@ -82,7 +86,7 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
   try {
     switch (action) {
       case 'status':
-        return await status(paths, Boolean(f.json), Boolean(f.verbose));
+        return await status(paths, Boolean(f.json), Boolean(f.verbose), quiet);
       case 'stop':
         return await stop(paths, schedule!, quiet);
       case 'reload': {
@@ -95,13 +99,20 @@ export async function runCommand(args: ParsedArgs): Promise<number> {
         const { buildCommandSpec } = await import('../resolve.js');
         const { startService, runningPid } = await import('../start.js');
         const { inspectService } = await import('../inspect.js');
-        // Already running is success (LSB), whatever else this caller could or could not do.
+        // Bad arguments (a COMMAND not found, --stdout a directory) are an error even when the
+        // service runs; already running is success (LSB) whatever this caller may not write.
+        let spec;
+        try {
+          spec = buildCommandSpec(args.rest!, start!, paths);
+        } catch (error) {
+          if (!isDaemonError(error) || error.code !== 'NO_PERMISSION' || !inspectService(paths).running) throw error;
+        }
         const runningNow = inspectService(paths).running ? await runningPid(paths) : null;
         if (runningNow !== null) {
           if (!quiet) say(`${paths.display}: already running, pid ${runningNow}`);
           return EXIT.OK;
         }
-        const spec = buildCommandSpec(args.rest!, start!, paths);
+        spec ??= buildCommandSpec(args.rest!, start!, paths); // the lock went meanwhile: say why we cannot
         const result = await startService(paths, spec);
         if (result.started && result.logError) warn(`${paths.display}: ${result.logError}; output waits in the pipe until it can be written`);
         if (!quiet) {
@@ -156,9 +167,10 @@ async function list(json: boolean): Promise<number> {
   return EXIT.OK;
 }
 
-async function status(paths: ServicePaths, json: boolean, verbose: boolean): Promise<number> {
+async function status(paths: ServicePaths, json: boolean, verbose: boolean, quiet: boolean): Promise<number> {
   const { serviceStatus } = await import('../status.js');
   const s = serviceStatus(paths);
+  if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
   if (json) say(JSON.stringify(s));
   else {
     say(statusLine(s));

@@ -37,13 +37,19 @@ async function main(argv: string[]): Promise<number> {
     out('daemonkit 0.1.0\n');
     return EXIT.OK;
   }
+  const beforeCommand = argv.indexOf('--') < 0 ? argv : argv.slice(0, argv.indexOf('--'));
+  if (beforeCommand.includes('--help') || beforeCommand.includes('-h')) {
+    out(`${USAGE}\n`);
+    return EXIT.OK;
+  }
   const { args, problems } = parseArgs(argv);
-  if (problems.length > 0 || !args) {
+  if (!args) {
     for (const p of problems) err(`daemonkit: ${p}\n`);
     return EXIT.BAD_ARGS;
   }
+  // The options are validated too, so that every problem is reported at once.
   const { runCommand } = await import('./commands.js');
-  return runCommand(args as ParsedArgs);
+  return runCommand(args as ParsedArgs, problems);
 }
 
 // Exit as soon as the command is done (our writes are synchronous: print.ts): scripts that call

@@ -26,7 +26,9 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     if (event.type === 'running') manager.ready();
     if (event.type === 'already-running') already = true;
     if (event.type === 'start-failed') {
-      process.stderr.write(`daemonkit: ${event.error.message}\n`);
+      // A COMMAND that simply ran and exited 0 (a one-shot) needs no word: its code says it.
+      const exit = event.error.details.exit as { code?: number | null; signal?: string | null } | undefined;
+      if (!(exit && exit.code === 0 && !exit.signal)) process.stderr.write(`daemonkit: ${event.error.message}\n`);
       failure = exitCodeFor('run', event.error.code);
     }
   }, undefined, { subreaper: true, forwardNotify: (text) => manager.relay(text) });

@@ -9,6 +9,7 @@ import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { inspectService } from '../inspect.js';
 import { Problems, validateStop } from '../options.js';
 import { serviceStatus, type ServiceStatus } from '../status.js';
+import { statusLine } from '../format.js';
 import { stopService, type StopResult } from '../stop.js';
 import type { StopSchedule } from '../schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
@@ -221,7 +222,7 @@ export abstract class Daemon {
       }
       case 'status': {
         const s = this.status();
-        process.stdout.write(`${s.name}: ${s.running ? `running, pid ${s.pid}` : s.state}\n`);
+        process.stdout.write(`${statusLine(s)}\n`); // the CLI's line: pid, uptime, memory, or why not
         return s.code;
       }
       case 'run':

@@ -93,8 +93,11 @@ export function transition(state: MachineState, event: MachineEvent, policy: Res
         return state.announced ? to({ phase: 'stopped' }, { type: 'finish' }) : to({ phase: 'stopped' }, { type: 'announce-stopped' }, { type: 'finish' });
       }
       if (!state.announced) {
+        // The start fails either way (the launcher is told); the state says how it ended: a
+        // clean exit 0 (a one-shot under `run`) is exited, not failed.
         const reason = describe(exit);
-        return to({ phase: 'failed', failure: `${reason} within the grace period` }, { type: 'announce-failed', reason }, { type: 'finish' });
+        const clean = exit.signal === null && exit.code === 0;
+        return to({ phase: clean ? 'exited' : 'failed', failure: clean ? null : `${reason} within the grace period` }, { type: 'announce-failed', reason }, { type: 'finish' });
       }
       const failed = exit.signal !== null || exit.code !== 0;
       if (!wantsRestart(policy.restart, exit)) return to({ phase: failed ? 'failed' : 'exited', failure: failed ? describe(exit) : null }, { type: 'finish' });

@@ -67,6 +67,48 @@ describe('start', () => {
   });
 });
 
+describe('bad arguments', () => {
+  it('every problem at once: unknown options, stray arguments and invalid values are all reported (one line each), exit 2', async () => {
+    const r = await h.dk(['start', '--name', 'args', '--bogus', 'stray', '--umask', '999', '--grace', '-1', '--', '/bin/sleep', '1']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    for (const part of ['--bogus', "'stray'", '--umask', '--grace']) assert.ok(lines.some((l) => l.includes(part)), `${part} in:\n${r.stderr}`);
+    assert.equal(lines.length, 4, r.stderr);
+  });
+
+  it('checks of the files and the COMMAND are made even when the service already runs: --stderr a directory and an empty COMMAND are exit 2, a missing COMMAND 5; the same start is exit 0', async () => {
+    const r = await h.dk(['start', '--name', 'args2', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const dir = mkdtempSync(join(tmpdir(), 'dk-args-'));
+    try {
+      const cases = [
+        [['--stderr', dir, '--', '/bin/sleep', '1000'], 2, 'is a directory'],
+        [['--', ''], 2, 'no COMMAND'],
+        [['--', 'dk-no-such-command-here'], 5, 'not found on PATH'],
+        [['--chdir', join(dir, 'none'), '--stdout', dir, '--', 'dk-no-such-command-here'], 2, 'not a directory; COMMAND'],
+      ];
+      for (const [args, code, text] of cases) {
+        const s = await h.dk(['start', '--name', 'args2', ...args]);
+        assert.equal(s.code, code, `${args.join(' ')}: ${s.stdout}${s.stderr}`);
+        assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
+        assert.ok(s.stderr.includes(text), s.stderr);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const again = await h.dk(['start', '--name', 'args2', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already running/);
+    assert.equal((await h.dk(['stop', '--name', 'args2'])).code, 0);
+  });
+
+  it('--help after a command prints the usage, exit 0', async () => {
+    const r = await h.dk(['start', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^usage:/);
+  });
+});
+
 describe('stop', () => {
   it('stops the whole process group, grandchildren included, and exits 0', async () => {
     const r = await h.dk(['start', '--name', 'tree', '--grace', '0', '--', 'sh', '-c', 'sleep 1000 & sleep 1000 & wait']);

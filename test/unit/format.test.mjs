@@ -1,7 +1,7 @@
-// Unit tests for src/cli/format.ts (durations, sizes, exits, status lines).
+// Unit tests for src/format.ts (durations, sizes, exits, status lines).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatDuration, formatExit, statusLine } from '../../dist/cli/format.js';
+import { formatBytes, formatDuration, formatExit, statusLine } from '../../dist/format.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -88,7 +88,8 @@ describe('statusLine', () => {
     ['running, library daemon (no child)',
       status({ code: 0, state: 'running', running: true, pid: 123, uptimeMs: 5 * SEC, rssBytes: 2048 }),
       'web: running, pid 123, up 5s, memory 2.0 KiB'],
-    ['running, nothing known', status({ code: 0, state: 'running', running: true }), 'web: running, pid ?'],
+    ['running, nothing known', status({ code: 0, state: 'running', running: true }), 'web: running'],
+    ['a start still launching: no pid yet', status({ code: 0, state: 'starting', running: true }), 'web: starting'],
     ['running, zero uptime shown', status({ code: 0, state: 'running', running: true, pid: 7, uptimeMs: 0 }), 'web: running, pid 7, up 0s'],
     ['starting', status({ code: 0, state: 'starting', running: true, pid: 9 }), 'web: starting, pid 9'],
     ['running with a notify status', status({ code: 0, state: 'running', running: true, pid: 9, statusText: 'serving 3 clients' }), 'web: running, pid 9, status: serving 3 clients'],
@@ -106,6 +107,12 @@ describe('statusLine', () => {
     ['failed with exit and reason', status({ code: 1, state: 'failed', reason: 'boom', lastExit: { ...lastExit, signal: null, code: 2, byStop: false } }),
       `web: dead (failed); last exit: exited with code 2 at ${AT_TEXT} after 1m30s; boom`],
     ['failed, no reason', status({ code: 1, state: 'failed' }), 'web: dead (failed)'],
+    ['failed: a reason that only repeats the last exit is not said twice',
+      status({ code: 1, state: 'failed', reason: 'exited with code 4', lastExit: { ...lastExit, signal: null, code: 4, byStop: false } }),
+      `web: dead (failed); last exit: exited with code 4 at ${AT_TEXT} after 1m30s`],
+    ['a crash loop: its reason without the last exit again',
+      status({ code: 1, state: 'failed', reason: 'crash loop: more than 1 restarts within 60s; last exited with code 3', lastExit: { ...lastExit, signal: null, code: 3, byStop: false } }),
+      `web: dead (failed); last exit: exited with code 3 at ${AT_TEXT} after 1m30s; crash loop: more than 1 restarts within 60s`],
     ['dead', status({ code: 1, state: 'dead', reason: 'stale pidfile /run/x.pid: pid 42 is not the daemon' }),
       'web: dead; stale pidfile /run/x.pid: pid 42 is not the daemon'],
     ['unknown', status({ code: 4, state: 'unknown', reason: 'pidfile /run/x.pid is a directory, not a file' }),

@@ -62,6 +62,11 @@ describe('transition', () => {
   test('start announced after the grace period', () => {
     assert.deepEqual(drive([started]).trace, [['running', ['announce-started']]]);
   });
+  test('a clean exit 0 within the grace period: the start is failed (the launcher is told), the state says exited, not failed', () => {
+    const { state, trace } = drive([[{ type: 'exited', exit: exit(0, null, 5) }, 5]], { ...P, restart: 'always' });
+    assert.deepEqual(trace, [['exited', ['announce-failed', 'finish']]]);
+    assert.equal(state.failure, null);
+  });
   test('death within the grace period fails the start, no restart even with always', () => {
     const { state, trace } = drive([[{ type: 'exited', exit: exit(3, null, 10) }, 0]], { ...P, restart: 'always' });
     assert.deepEqual(trace, [['failed', ['announce-failed', 'finish']]]);

@@ -1,6 +1,6 @@
-/** How the CLI says things (pure): durations, sizes, exits, status lines. */
-import type { ServiceStatus } from '../status.js';
-import type { ExitRecord } from '../state.js';
+/** How daemonkit says things (pure): durations, sizes, exits, status lines — for the CLI and the library's main(). */
+import type { ServiceStatus } from './status.js';
+import type { ExitRecord } from './state.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -34,7 +34,8 @@ export function formatExit(exit: ExitRecord): string {
 /** The one-line status: name, pid, uptime, memory; or why it is not running. */
 export function statusLine(s: ServiceStatus): string {
   if (s.running) {
-    const parts = [`${s.name}: ${s.state}`, `pid ${s.pid ?? '?'}`];
+    // No pid while a start is still launching (its daemon not named yet).
+    const parts = [`${s.name}: ${s.state}`, ...(s.pid !== null ? [`pid ${s.pid}`] : [])];
     if (s.childPid) parts.push(`command pid ${s.childPid}`);
     if (s.state === 'backoff' && s.lastExit) parts.push(`restarting after it ${formatExit(s.lastExit).replace(/ at .*/, '')}`);
     if (s.uptimeMs !== null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
@@ -50,7 +51,10 @@ export function statusLine(s: ServiceStatus): string {
   let line = `${s.name}: ${words[s.state] ?? s.state}`;
   if (s.restarts > 0) line += ` after ${s.restarts} restart${s.restarts === 1 ? '' : 's'}`;
   if (s.lastExit) line += `; last exit: ${formatExit(s.lastExit)}`;
-  if (s.reason) line += `; ${s.reason}`;
+  // The reason without what the last exit already said ("exited with code 3" twice).
+  const said = s.lastExit ? formatExit(s.lastExit).replace(/ at .*/, '') : null;
+  const reason = said && s.reason ? (s.reason === said ? null : s.reason.replace(`; last ${said}`, '')) : s.reason;
+  if (reason) line += `; ${reason}`;
   if (s.logLost) line += `; log: ${s.logLost}`;
   return line;
 }
