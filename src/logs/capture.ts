@@ -76,6 +76,8 @@ export class LogCapture {
     const before = this.error;
     if (message === null) this.errors.delete(key);
     else this.errors.set(key, message);
+    // Writing works again: a file that could not be (re)opened has been opened by now.
+    if (message === null && this.sinks.every((sink) => !sink.error)) this.errors.delete('open');
     if (this.error !== before) this.onError(this.error);
   }
 

@@ -13,6 +13,8 @@ import { Compressor, shiftRotated } from './rotate.js';
 import { replaceFd } from '../sys/native.js';
 
 const NEWLINE = 0x0a;
+/** How long writing goes on without rotating after a rotation failed, before it is tried again. */
+const ROTATION_RETRY_MS = 5000;
 
 export interface LogSink {
   /** Write complete lines; returns how many bytes were taken (fewer: an error, see `error`). */
@@ -27,7 +29,8 @@ export class LogFile implements LogSink {
   private fd = -1;
   private size = 0;
   private rotations = 0;
-  private rotationFailed = false;
+  /** After a failed rotation, none is tried before this time (ms since the epoch). */
+  private rotationRetryAt = 0;
   private rotatable = true;
   error: string | null = null;
   private readonly compressor: Compressor | null;
@@ -74,17 +77,23 @@ export class LogFile implements LogSink {
     }
   }
 
+  /** The size to rotate at now: none for a file we must not rename, nor for a while after a
+   *  rotation failed (we append meanwhile: no line is lost over it, and no rename is retried
+   *  for every line). */
+  private rotationLimit(): number | null {
+    if (!this.rotatable || Date.now() < this.rotationRetryAt) return null;
+    return this.policy.maxSize;
+  }
+
   write(data: Buffer): number {
     if (this.fd < 0 && !this.tryOpen()) return 0;
-    // No rotation after one failed: until a reopen we only append (never lose lines over it).
-    const max = this.rotationFailed || !this.rotatable ? null : this.policy.maxSize;
-    if (max !== null) this.size = fstatSync(this.fd).size; // copytruncate may have emptied it
+    if (this.rotationLimit() !== null) this.size = fstatSync(this.fd).size; // copytruncate may have emptied it
     let done = 0;
     while (done < data.length) {
+      const max = this.rotationLimit();
       let chunk = data.subarray(done);
       if (max !== null && this.size >= max) {
         if (!this.rotate()) return done; // already full (an existing file, a shrunk limit)
-        if (this.rotationFailed) return done + this.write(data.subarray(done));
         continue;
       }
       if (max !== null && this.size + chunk.length > max) {
@@ -131,11 +140,14 @@ export class LogFile implements LogSink {
     try {
       shiftRotated(this.path, this.policy.keep);
     } catch (error) {
-      // Cannot move it (permissions changed?): keep appending rather than lose lines.
-      this.onBackgroundError(`cannot rotate ${this.path}: ${(error as Error).message}`);
-      this.rotationFailed = true;
+      // Cannot move it (permissions changed, an immutable directory): keep appending rather than
+      // lose lines, and try again a little later; the error stands until a rotation works.
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.onBackgroundError(`cannot rotate ${this.path} (${why}): writing goes on in it; trying again every ${ROTATION_RETRY_MS / 1000} s`);
+      this.rotationRetryAt = Date.now() + ROTATION_RETRY_MS;
       return true;
     }
+    this.rotationRetryAt = 0;
     this.onBackgroundError(null);
     this.rotations++;
     closeSync(this.fd);
@@ -154,7 +166,7 @@ export class LogFile implements LogSink {
   }
 
   reopen(): void {
-    this.rotationFailed = false;
+    this.rotationRetryAt = 0; // a fresh file: rotate it when due
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     if (this.tryOpen()) this.error = null;

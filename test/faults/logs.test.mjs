@@ -5,8 +5,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { NODE, ROOT, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
 import { FAULTS, IS_ROOT, assertNothingLeft, assertOneLine, faultHome, guarded, sleep, snapshot, waitJson } from './helpers.mjs';
@@ -227,6 +227,99 @@ describe('a disk full when a foreground run ends', () => {
     } finally {
       await h.reap();
       unmount(m.dir);
+    }
+  }));
+});
+
+/** A directory made immutable (chattr +i), or why that cannot be done here. */
+function immutableDir() {
+  if (!IS_ROOT) return { skip: 'needs root (chattr +i)' };
+  const dir = join(h.work(), 'immutable');
+  mkdirSync(dir);
+  try {
+    execFileSync('chattr', ['+i', dir], { stdio: 'ignore' });
+    execFileSync('chattr', ['-i', dir], { stdio: 'ignore' });
+  } catch {
+    return { skip: 'chattr +i does not work here (no chattr, or a file system without it)' };
+  }
+  return { dir, lock: () => execFileSync('chattr', ['+i', dir]), unlock: () => execFileSync('chattr', ['-i', dir]) };
+}
+
+/** The numbered lines of a log and its rotated files, oldest first: [first, count, gaps]. */
+function numberedAcross(log) {
+  const rotated = readdirSync(dirname(log)).map((f) => /\.log\.(\d+)$/.exec(f)?.[1]).filter(Boolean).map(Number).sort((a, b) => b - a);
+  const text = [...rotated.map((i) => `${log}.${i}`), log].map((f) => readFileSync(f, 'utf8')).join('');
+  const nums = text.split('\n').filter(Boolean).map(Number);
+  return { first: nums[0], count: nums.length, gaps: nums.filter((n, i) => i > 0 && n !== nums[i - 1] + 1).length };
+}
+
+describe('a log directory that becomes immutable', () => {
+  it('rotation fails (EPERM): writing goes on in the file (it grows past the limit), the supervisor does not spin, status says rotation failed; once the directory is writable again rotation resumes by itself (no reopen) and the error clears; every line once, in order', { skip: IS_ROOT ? false : 'needs root (chattr +i)' }, guarded(h, async (t) => {
+    const d = immutableDir();
+    if (d.skip) return t.skip(d.skip);
+    const log = join(d.dir, 'imm.log');
+    try {
+      const r = await h.dkT(['start', '--name', 'immutable', '--grace', '0', '--stdout', log, '--log-max-size', '4K', '--', NODE, LINES, 'tick', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      const { pid } = startedPids(r.stdout);
+      const stateFile = join(h.dir('immutable'), 'state.json');
+      await waitFor(() => existsSync(`${log}.1`), 10000, 'a first rotation');
+      d.lock();
+      const st = await waitJson(stateFile, (x) => /cannot rotate/.test(x.logError ?? ''), 10000);
+      assert.match(st.logError, /EPERM/, st.logError);
+      const size0 = size(log);
+      const t0 = ticks(pid);
+      await sleep(1000);
+      assert.ok(size(log) > size0, `writing goes on in the file while it cannot be rotated (${size0} -> ${size(log)} bytes)`);
+      const spent = ticks(pid) - t0;
+      assert.ok(spent <= 20, `the supervisor used ${spent} CPU ticks in 1 s (a retry for every line would spin)`);
+      const s = await h.dkT(['status', '--name', 'immutable']);
+      assert.match(s.stdout, /log error: cannot rotate/, s.stdout);
+      d.unlock();
+      await waitJson(stateFile, (x) => !x.logError, 15000);
+      await waitFor(() => size(log) < 8192, 5000, `the file to be rotated again (${size(log)} bytes)`);
+      assert.equal((await h.dkT(['stop', '--name', 'immutable'])).code, 0);
+      const { first, count, gaps } = numberedAcross(log);
+      assert.equal(gaps, 0, `the lines from ${first} on are all there, in order (${count} lines)`);
+      await assertNothingLeft(h);
+    } finally {
+      try {
+        d.unlock();
+      } catch {
+        // unlocked already
+      }
+    }
+  }));
+
+  it('a reopen that cannot create the file (the old one moved away, the directory immutable) fails and says so; once the directory is writable the file is created by itself and the error clears without another reopen; nothing lost', { skip: IS_ROOT ? false : 'needs root (chattr +i)' }, guarded(h, async (t) => {
+    const d = immutableDir();
+    if (d.skip) return t.skip(d.skip);
+    const log = join(d.dir, 'x.log');
+    try {
+      const r = await h.dkT(['start', '--name', 'noreopen', '--grace', '0', '--stdout', log, '--', NODE, LINES, 'tick', '2']);
+      assert.equal(r.code, 0, r.stderr);
+      const stateFile = join(h.dir('noreopen'), 'state.json');
+      await waitFor(() => size(log) > 100, 5000, 'some lines');
+      renameSync(log, `${log}.1`); // as logrotate does before its postrotate
+      d.lock();
+      const re = await h.dkT(['reopen', '--name', 'noreopen']);
+      assert.notEqual(re.code, 0, re.stdout + re.stderr);
+      assertOneLine(re.stderr, log);
+      await waitJson(stateFile, (x) => Boolean(x.logError), 5000);
+      d.unlock();
+      await waitFor(() => existsSync(log), 10000, 'the file created again without a reopen');
+      await waitJson(stateFile, (x) => !x.logError, 10000);
+      assert.equal((await h.dkT(['stop', '--name', 'noreopen'])).code, 0);
+      const { first, gaps } = numberedAcross(log);
+      assert.equal(first, 0);
+      assert.equal(gaps, 0, 'no line lost while the file could not be made');
+      await assertNothingLeft(h);
+    } finally {
+      try {
+        d.unlock();
+      } catch {
+        // unlocked already
+      }
     }
   }));
 });
