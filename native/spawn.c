@@ -124,6 +124,11 @@ static void write_all(int fd, const void *buf, size_t len) {
 static void record(int fd, int32_t tag, int32_t value) { int32_t r[2] = { tag, value }; write_all(fd, r, sizeof r); }
 
 static void reset_signal_state(void) {
+  /* A report written after the launcher died (kill -9 mid-start) left a SIGPIPE pending under the
+   * blocked mask: unblocked at default it would kill us before exec, and the COMMAND already
+   * forked would run on with no supervisor. Ignoring a signal discards it while pending. */
+  struct sigaction ign; memset(&ign, 0, sizeof ign); ign.sa_handler = SIG_IGN; sigemptyset(&ign.sa_mask);
+  sigaction(SIGPIPE, &ign, NULL);
   struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
   for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
   sigset_t none; sigemptyset(&none); sigprocmask(SIG_SETMASK, &none, NULL);

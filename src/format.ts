@@ -33,7 +33,7 @@ export function formatExit(exit: ExitRecord): string {
 
 /** The one-line status: name, pid, uptime, memory; or why it is not running. */
 export function statusLine(s: ServiceStatus): string {
-  if (s.running) {
+  if (s.running && s.state !== 'unknown') {
     // No pid while a start is still launching (its daemon not named yet).
     const parts = [`${s.name}: ${s.state}`, ...(s.pid !== null ? [`pid ${s.pid}`] : [])];
     if (s.childPid) parts.push(`command pid ${s.childPid}`);

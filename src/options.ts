@@ -233,23 +233,22 @@ export function validateRestart(opts: RestartOptions, problems: Problems): Resta
 
 /** --timeout SECONDS and --retry SCHEDULE → one schedule (default TERM/10/KILL/5). */
 export function validateStop(opts: { timeout?: string; retry?: string }, problems: Problems): StopSchedule {
-  if (opts.timeout !== undefined && opts.retry !== undefined) {
-    problems.add('give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)');
-    return defaultSchedule();
-  }
+  // Each value is checked even when both are given, so every problem is said at once.
+  const before = problems.list.length;
+  if (opts.timeout !== undefined && opts.retry !== undefined) problems.add('give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)');
+  let schedule: StopSchedule | null = null;
   if (opts.retry !== undefined) {
     try {
-      return parseSchedule(opts.retry);
+      schedule = parseSchedule(opts.retry);
     } catch (error) {
       problems.add(`invalid --retry: ${(error as Error).message}`);
-      return defaultSchedule();
     }
   }
   if (opts.timeout !== undefined) {
-    if (/^(?:[0-9]+(?:\.[0-9]+)?)$/.test(opts.timeout)) return defaultSchedule(Number(opts.timeout));
-    problems.add(`invalid --timeout '${printable(opts.timeout)}': a number of seconds`);
+    if (!/^(?:[0-9]+(?:\.[0-9]+)?)$/.test(opts.timeout)) problems.add(`invalid --timeout '${printable(opts.timeout)}': a number of seconds`);
+    else schedule ??= defaultSchedule(Number(opts.timeout));
   }
-  return defaultSchedule();
+  return problems.list.length > before ? defaultSchedule() : schedule ?? defaultSchedule();
 }
 
 export function validateSignal(value: string | undefined, problems: Problems): NodeJS.Signals {

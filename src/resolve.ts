@@ -54,6 +54,16 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** What makes an existing path unusable as a log (a log is a file, a terminal or a device). */
+function unusableLogKind(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? 'directory' : st.isFIFO() ? 'FIFO' : st.isSocket() ? 'socket' : null;
+  } catch {
+    return null; // not there yet: it will be created
+  }
+}
+
 /** The nearest existing ancestor of a path (where mkdir -p would start). */
 function existingAncestor(path: string): string {
   let dir = path;
@@ -139,9 +149,11 @@ export function buildCommandSpec(
   } else if (stderr === null && stdout !== null && opts.stderr === undefined) {
     stderr = null; // foreground: stderr stays the terminal's unless asked
   }
-  const logFiles: [string, string | null][] = [['--stdout', stdout], ['--stderr', stderr === stdout ? null : stderr]];
+  // --stderr is its own problem when given, even when it names the same path as --stdout.
+  const logFiles: [string, string | null][] = [['--stdout', stdout], ['--stderr', opts.stderr !== undefined || stderr !== stdout ? stderr : null]];
   for (const [flag, target] of logFiles) {
-    if (target !== null && isDirectory(target)) problems.push(new DaemonError('BAD_OPTION', `${flag} ${printable(target)} is a directory, not a file`, { path: target }));
+    const kind = target === null ? null : unusableLogKind(target);
+    if (kind) problems.push(new DaemonError('BAD_OPTION', `${flag} ${printable(target!)} is a ${kind}, not a file`, { path: target }));
   }
   for (const target of new Set([paths.pidfile, paths.statefile, stdout, stderr])) {
     if (target === null) continue;

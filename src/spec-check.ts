@@ -17,7 +17,7 @@ const REQUIRED: Check[] = [
   ['stdout', (v) => v === null || typeof v === 'string', 'a path or null'],
   ['stderr', (v) => v === null || typeof v === 'string', 'a path or null'],
   ['envOverrides', (v) => isStrings(v) && v.every((s) => s.indexOf('=') > 0), 'a list of KEY=VALUE strings'],
-  ['graceMs', isMs, 'a number of milliseconds'],
+  ['graceMs', (v) => isInt(v, 0, 999_999_999), 'a whole number of milliseconds up to 999999999 (as --grace takes)'],
 ];
 
 const OPTIONAL: Check[] = [

@@ -67,7 +67,8 @@ export function readSpec(paths: ServicePaths): RecordedSpec | null {
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, { path: paths.specfile });
-    return null;
+    if (code === 'ENOENT') return null;
+    throw new DaemonError('BAD_SPEC', `${paths.specfile} cannot be read (${code ?? (error as Error).message}): give the COMMAND again to restart`, { path: paths.specfile });
   }
   let value: unknown;
   try {
@@ -77,7 +78,7 @@ export function readSpec(paths: ServicePaths): RecordedSpec | null {
   }
   const problems = recordedSpecProblems(value);
   if (problems.length > 0) {
-    throw new DaemonError('BAD_SPEC', `${paths.specfile} is damaged (${problems.join('; ')}): give the COMMAND again to restart`, { path: paths.specfile, problems });
+    throw new DaemonError('BAD_SPEC', `${paths.specfile} is damaged (${problems.join('; ')}): give the COMMAND again to restart`, { path: paths.specfile, fields: problems });
   }
   return value as RecordedSpec;
 }

@@ -80,8 +80,9 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     name: paths.display, code, state, running: insp.running, pid: insp.pid, childPid,
     uptimeMs: proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null,
     // The COMMAND's figures (a library daemon is its own COMMAND); none while in a backoff wait.
-    rssBytes: insp.running ? rssOf(st?.kind === 'supervisor' ? childPid : insp.pid) : null,
-    cpuMs: insp.running ? cpuOf(st?.kind === 'supervisor' ? childPid : insp.pid) : null,
+    // Without a state naming its kind the COMMAND is not known: no figures (not the supervisor's).
+    rssBytes: insp.running && st ? rssOf(st.kind === 'supervisor' ? childPid : insp.pid) : null,
+    cpuMs: insp.running && st ? cpuOf(st.kind === 'supervisor' ? childPid : insp.pid) : null,
     lastExit: st?.lastExit ?? null,
     restarts: st?.restarts ?? 0,
     exits: st?.exits ?? (st?.lastExit ? [st.lastExit] : []),

@@ -14,12 +14,18 @@ const warn = (text: string): void => err(`daemonkit: ${text}\n`);
 
 function report(action: Action, error: unknown): number {
   if (!isDaemonError(error)) throw error;
-  warn(error.message);
+  for (const line of problemLines(error)) warn(line);
   const tail = error.details.stderrTail;
   if (Array.isArray(tail) && tail.length > 0) {
     err(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${String(l)}`).join('\n')}\n`);
   }
   return exitCodeFor(action, error.code);
+}
+
+/** An error's problems, one line each (a start with several names each), else its message. */
+function problemLines(error: DaemonError): string[] {
+  const list = error.details.problems;
+  return Array.isArray(list) && list.length > 0 && list.every((p) => typeof p === 'string') ? list : [error.message];
 }
 
 function startOptions(args: ParsedArgs): StartOptions {
@@ -78,6 +84,16 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   if (args.rest !== null && !['start', 'run', 'restart', 'export'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
   if (f['user-unit'] && f.user) problems.add(`a user unit (--user) runs as its user's own manager: it cannot also have --user ${f.user[0]!}`);
   if (problems.list.length > 0) {
+    // The checks of the files and the COMMAND too (invalid values stand at their defaults), so
+    // that one run names every problem; they only read.
+    if (start && args.rest && args.rest.length > 0 && problems.list.length > 0) {
+      try {
+        const { buildCommandSpec } = await import('../resolve.js');
+        buildCommandSpec(args.rest, start, servicePaths(identity), { foreground: args.command === 'run' || args.command === 'export' });
+      } catch (error) {
+        if (isDaemonError(error)) for (const line of problemLines(error)) problems.add(line);
+      }
+    }
     for (const p of problems.list) warn(p);
     return EXIT.BAD_ARGS;
   }

@@ -158,8 +158,10 @@ export function runService(
       stopsRunning--;
       if (gone || sup !== target) return;
       state.stopRanOut = { schedule: formatSchedule(steps), at: Date.now() };
-      // Back from stopping only when no other request's schedule is still at work.
-      if (stopsRunning === 0 && machine.phase === 'stopping') dispatch({ type: 'stop-ran-out' });
+      // Back from stopping only when no other request's schedule is still at work, and not when
+      // the leader is gone with members left: that exit is being seen through (they are stopped,
+      // then it is recorded), so the service is not running again.
+      if (stopsRunning === 0 && machine.phase === 'stopping' && !target.leaderExited()) dispatch({ type: 'stop-ran-out' });
       else save({});
     });
   };

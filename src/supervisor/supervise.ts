@@ -24,6 +24,8 @@ export interface Supervision {
    *  exit is not recorded as caused by a stop (the restart policy still applies). */
   stop(schedule?: StopSchedule, options?: { asStop?: boolean }): Promise<boolean>;
   stopping(): boolean;
+  /** The COMMAND (the group's leader) has exited; members of its group may be left. */
+  leaderExited(): boolean;
 }
 
 /** A COMMAND already running as our child: spawned by the daemon's first act (see start.ts). */
@@ -101,5 +103,6 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
   return {
     child, group, startedAt, started, ended, stop,
     stopping: () => stopRequested,
+    leaderExited: () => exited,
   };
 }

@@ -1,6 +1,7 @@
 // start / stop / status / restart / reload / run: behaviour and LSB exit codes.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,22 +77,29 @@ describe('bad arguments', () => {
     assert.equal(lines.length, 4, r.stderr);
   });
 
-  it('checks of the files and the COMMAND are made even when the service already runs: --stderr a directory and an empty COMMAND are exit 2, a missing COMMAND 5; the same start is exit 0', async () => {
+  it('checks of the files and the COMMAND are made even when the service already runs: --stderr a directory, --stdout a FIFO and an empty COMMAND are exit 2, a missing COMMAND 5, several problems one line each; the same start is exit 0', async () => {
     const r = await h.dk(['start', '--name', 'args2', '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(r.code, 0, r.stderr);
     const dir = mkdtempSync(join(tmpdir(), 'dk-args-'));
     try {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
       const cases = [
-        [['--stderr', dir, '--', '/bin/sleep', '1000'], 2, 'is a directory'],
-        [['--', ''], 2, 'no COMMAND'],
-        [['--', 'dk-no-such-command-here'], 5, 'not found on PATH'],
-        [['--chdir', join(dir, 'none'), '--stdout', dir, '--', 'dk-no-such-command-here'], 2, 'not a directory; COMMAND'],
+        [['--stderr', dir, '--', '/bin/sleep', '1000'], 2, ['is a directory']],
+        [['--stdout', fifo, '--', '/bin/sleep', '1000'], 2, ['is a FIFO']],
+        [['--', ''], 2, ['no COMMAND']],
+        [['--', 'dk-no-such-command-here'], 5, ['not found on PATH']],
+        // several problems: one line each, the arguments' exit code
+        [['--chdir', join(dir, 'none'), '--stdout', dir, '--stderr', dir, '--', 'dk-no-such-command-here'], 2,
+          ['--chdir', 'not found on PATH', '--stdout', '--stderr']],
+        [['--umask', '999', '--stdout', dir, '--', 'dk-no-such-command-here'], 2, ['--umask', '--stdout', 'not found on PATH']],
       ];
-      for (const [args, code, text] of cases) {
+      for (const [args, code, texts] of cases) {
         const s = await h.dk(['start', '--name', 'args2', ...args]);
         assert.equal(s.code, code, `${args.join(' ')}: ${s.stdout}${s.stderr}`);
-        assert.equal(s.stderr.trim().split('\n').length, 1, s.stderr);
-        assert.ok(s.stderr.includes(text), s.stderr);
+        const lines = s.stderr.trim().split('\n');
+        assert.equal(lines.length, texts.length, s.stderr);
+        for (const text of texts) assert.ok(lines.some((l) => l.includes(text)), `${text} in:\n${s.stderr}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

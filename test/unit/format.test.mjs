@@ -90,6 +90,8 @@ describe('statusLine', () => {
       'web: running, pid 123, up 5s, memory 2.0 KiB'],
     ['running, nothing known', status({ code: 0, state: 'running', running: true }), 'web: running'],
     ['a start still launching: no pid yet', status({ code: 0, state: 'starting', running: true }), 'web: starting'],
+    ['locked but the pidfile unreadable: unknown, with the reason', status({ code: 4, state: 'unknown', running: true, reason: 'cannot read pidfile /run/x.pid: permission denied' }),
+      'web: status unknown; cannot read pidfile /run/x.pid: permission denied'],
     ['running, zero uptime shown', status({ code: 0, state: 'running', running: true, pid: 7, uptimeMs: 0 }), 'web: running, pid 7, up 0s'],
     ['starting', status({ code: 0, state: 'starting', running: true, pid: 9 }), 'web: starting, pid 9'],
     ['running with a notify status', status({ code: 0, state: 'running', running: true, pid: 9, statusText: 'serving 3 clients' }), 'web: running, pid 9, status: serving 3 clients'],

@@ -330,7 +330,8 @@ describe('validateStop', () => {
   }
   const invalid = [
     [{ timeout: '5', retry: 'TERM/5/KILL/2' }, 'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)'],
-    [{ timeout: 'x', retry: 'y' }, 'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)'],
+    [{ timeout: 'x', retry: 'y' }, ['give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)',
+      "invalid --retry: 'y' is neither a number of seconds nor a schedule like TERM/10/KILL/5", "invalid --timeout 'x': a number of seconds"]],
     [{ timeout: 'x' }, "invalid --timeout 'x': a number of seconds"],
     [{ timeout: '-1' }, "invalid --timeout '-1': a number of seconds"],
     [{ timeout: '' }, "invalid --timeout '': a number of seconds"],
@@ -345,7 +346,7 @@ describe('validateStop', () => {
   for (const [opts, message] of invalid) {
     test(`invalid ${JSON.stringify(opts)}`, () => {
       const { result, list } = run(validateStop, opts);
-      assert.deepEqual(list, [message]);
+      assert.deepEqual(list, Array.isArray(message) ? message : [message]);
       assert.deepEqual(result, defaultSchedule());
     });
   }
