@@ -89,7 +89,10 @@ function readEnvFile(file: string): [string, string][] {
     throw new DaemonError(code === 'EACCES' ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot read --env-file ${printable(file)}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path: file });
   }
   const { vars, problems } = parseEnvFile(text);
-  if (problems.length > 0) throw new DaemonError('BAD_OPTION', problems.map((p) => `--env-file ${printable(file)}: ${p}`).join('; '), { path: file, problems });
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `--env-file ${printable(file)}: ${p}`);
+    throw new DaemonError('BAD_OPTION', lines.join('; '), { path: file, problems: lines });
+  }
   return vars;
 }
 

@@ -89,7 +89,10 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
     if (start && args.rest && args.rest.length > 0 && problems.list.length > 0) {
       try {
         const { buildCommandSpec } = await import('../resolve.js');
-        buildCommandSpec(args.rest, start, servicePaths(identity), { foreground: args.command === 'run' || args.command === 'export' });
+        // export names --user for systemd to look up where the unit runs: not looked up here.
+        const { user: _user, group: _group, ...notUser } = start;
+        const opts = args.command === 'export' ? notUser : start;
+        buildCommandSpec(args.rest, opts, servicePaths(identity), { foreground: args.command === 'run' || args.command === 'export' });
       } catch (error) {
         if (isDaemonError(error)) for (const line of problemLines(error)) problems.add(line);
       }
