@@ -158,10 +158,12 @@ export function buildCommandSpec(
     const kind = target === null ? null : unusableLogKind(target);
     if (kind) problems.push(new DaemonError('BAD_OPTION', `${flag} ${printable(target!)} is a ${kind}, not a file`, { path: target }));
   }
+  const unwritable = new Set<string>(); // each directory said once, for the first file it blocks
   for (const target of new Set([paths.pidfile, paths.statefile, stdout, stderr])) {
     if (target === null) continue;
     const dir = existingAncestor(dirname(target));
-    if (!writableDir(dir)) {
+    if (!unwritable.has(dir) && !writableDir(dir)) {
+      unwritable.add(dir);
       const why = isDirectory(dir) ? 'permission denied' : 'it is not a directory';
       problems.push(new DaemonError('NO_PERMISSION', `cannot write in ${dir} (needed for ${target}): ${why}`, { path: dir }));
     }
