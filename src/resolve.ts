@@ -12,6 +12,7 @@ import { printable, type ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
 import { resolveRunAs, userEnv } from './user.js';
 import { transformsLogs } from './logs/policy.js';
+import { notALog } from './logs/open.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -54,11 +55,11 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** What makes an existing path unusable as a log (a log is a file, a terminal or a device). */
+/** What makes an existing path unusable as a log, checked before anything is opened. */
 function unusableLogKind(path: string): string | null {
   try {
     const st = statSync(path);
-    return st.isDirectory() ? 'directory' : st.isFIFO() ? 'FIFO' : st.isSocket() ? 'socket' : null;
+    return st.isDirectory() ? 'directory' : notALog(st);
   } catch {
     return null; // not there yet: it will be created
   }

@@ -29,7 +29,7 @@ export interface StopOptions {
    *  the thread pool: for a caller with nothing else to do meanwhile, like the CLI. It stalls the
    *  caller's event loop for as long as the stop takes (up to the whole schedule). */
   block?: boolean;
-  /** Part of a `restart`: a start this stop cuts short may be retried by its own CLI. */
+  /** Part of a `restart`: a start this stop cuts short says it was stopped by a restart. */
   forRestart?: boolean;
 }
 

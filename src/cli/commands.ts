@@ -86,7 +86,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   if (problems.list.length > 0) {
     // The checks of the files and the COMMAND too (invalid values stand at their defaults), so
     // that one run names every problem; they only read.
-    if (start && args.rest && args.rest.length > 0 && problems.list.length > 0) {
+    if (start && args.rest && args.rest.length > 0) {
       try {
         const { buildCommandSpec } = await import('../resolve.js');
         // export names --user for systemd to look up where the unit runs: not looked up here.

@@ -23,7 +23,7 @@ function takeRequest(path: string): { req: { schedule?: unknown; restart?: unkno
 
 export interface StopRequest {
   schedule: StopSchedule;
-  /** Left by a `restart`: the start it stops, if still launching, may be retried by its CLI. */
+  /** Left by a `restart`: a start it cuts short says it was stopped by a restart. */
   forRestart: boolean;
 }
 
