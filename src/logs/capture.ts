@@ -96,6 +96,13 @@ export class LogCapture {
     for (const pump of [this.pumps.stdout, this.pumps.stderr]) if (pump?.drain()) pump.endLine();
   }
 
+  /** Take in what waits in the pipes now, leaving unfinished lines unfinished: what a start
+   *  reports (a log error, say) then covers all the COMMAND wrote before it was announced. */
+  takeWaiting(): void {
+    this.pumps.stdout?.drain();
+    this.pumps.stderr?.drain();
+  }
+
   stderrTail(lines = 10): string[] {
     return this.pumps.stderr?.lastLines(lines) ?? [];
   }

@@ -109,6 +109,7 @@ export function runService(
         launch();
         break;
       case 'announce-started':
+        capture?.takeWaiting();
         notify({ type: 'running', childPid: sup!.child.pid, ...(capture?.error ? { logError: capture.error } : {}) });
         break;
       case 'announce-failed': {

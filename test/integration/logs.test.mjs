@@ -243,8 +243,9 @@ describe('a full disk', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.ok(ticks(pid) - t0 <= 10, `supervisor used ${ticks(pid) - t0} ticks in 1 s while the disk was full`);
     assert.ok(isAlive(childPid));
-    // A start into the full disk says so on its stderr (the supervisor reports it with its readiness).
-    const second = await h.dk(['start', '--name', 'full2', '--grace', '300', '--stdout', join(mnt, 'full2.log'), '--', '/bin/sh', '-c', 'echo hello; exec sleep 1000']);
+    // A start into the full disk says so on its stderr (the supervisor reports it with its
+    // readiness). The grace is long so a loaded machine's sh has surely echoed by then.
+    const second = await h.dk(['start', '--name', 'full2', '--grace', '1000', '--stdout', join(mnt, 'full2.log'), '--', '/bin/sh', '-c', 'echo hello; exec sleep 1000']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /^daemonkit: full2: cannot write .*full2\.log: ENOSPC.*; output waits in the pipe until it can be written\n$/);
     assert.equal((await h.dk(['stop', '--name', 'full2'])).code, 0);
