@@ -1,6 +1,7 @@
 // Test helpers: run the CLI against a private DAEMONKIT_HOME, read /proc, clean up by pid.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,4 +176,17 @@ export function readText(path) {
     if (error.code === 'ENOENT') return '';
     throw error;
   }
+}
+
+/** A maker of fresh log paths (DIR/tN/app.log, each in a directory of its own) in one temp
+ *  directory, removed after the calling test file's tests. */
+export function logPaths(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  return () => {
+    const d = join(dir, `t${++n}`);
+    mkdirSync(d);
+    return join(d, 'app.log');
+  };
 }

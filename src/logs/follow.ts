@@ -1,152 +1,165 @@
 /**
- * Reading a service's log: its last lines, and following it like `tail -F` — through size
- * rotation (the file is renamed and a new one appears, maybe several times between two looks),
- * logrotate's reopen and copytruncate. Follows on directory events (inotify), with a slow
- * re-check as a safety net.
+ * Following a service's log like `tail -F`: through size rotation (renamed, maybe many times
+ * between two looks), logrotate's create + reopen, and copytruncate. Bytes are copied as they
+ * are, a block at a time: nothing is cut or joined. It starts where last.ts's printLast ended.
+ *
+ * The follower holds open the files it has still to read (chain.ts), so a rename, compression or
+ * deletion after it opened one costs nothing. It learns of changes from inotify events of the
+ * directory (a 1 s re-check is only a safety net). When NAME.log is another file than the newest
+ * it knows, it finds that one among the rotated files — by inode, or by content once compressed —
+ * and takes every file newer than it, oldest first, in a snapshot of the names up to it.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { rotatedPath } from './rotate.js';
+import { eachBlock, eachInflated, type Write } from './blocks.js';
+import { closeAll, inodeAt, isCopyOf, onePerIndex, openAll, scanNow, snapshot, snapshotAll, type Entry, type Source } from './chain.js';
 
-const BLOCK = 65536;
-/** How far back to look for the file we were reading after it was rotated away. */
-const MAX_ROTATED = 1000;
+export type { Write } from './blocks.js';
+export { printLast } from './last.js';
+/** At most this many files are opened at once; more are taken in turns. */
+const MAX_HELD = 64;
+/** Snapshots to try while files move on before they are opened (then: at the next event). */
+const MAX_TRIES = 1000;
 
-/** The last `n` lines of `path` (reading backwards block by block), where it ends, and its inode. */
-export function lastLines(path: string, n: number): { text: Buffer; end: number; ino: number } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return { text: Buffer.alloc(0), end: 0, ino: -1 };
-  }
-  try {
-    const { size: end, ino } = fstatSync(fd);
-    if (n <= 0) return { text: Buffer.alloc(0), end, ino };
-    const blocks: Buffer[] = [];
-    let from = end;
-    let newlines = 0;
-    while (from > 0) {
-      const size = Math.min(BLOCK, from);
-      from -= size;
-      const block = Buffer.alloc(size);
-      readSync(fd, block, 0, size, from);
-      blocks.unshift(block);
-      // A final newline ends the last line; it does not start another one.
-      for (let i = block.length - 1; i >= 0; i--) if (block[i] === 0x0a && !(from + i === end - 1)) newlines++;
-      if (newlines >= n) break;
-    }
-    let text = Buffer.concat(blocks);
-    let count = 0;
-    for (let i = text.length - 1; i >= 0; i--) {
-      if (text[i] === 0x0a && i !== text.length - 1 && ++count === n) {
-        text = text.subarray(i + 1);
-        break;
-      }
-    }
-    return { text, end, ino };
-  } finally {
-    closeSync(fd);
-  }
+export interface FollowOptions {
+  /** Problems, for stderr — once: lines were rotated past --log-keep before they were read. */
+  warn(message: string): void;
 }
 
 export interface Following {
   close(): void;
 }
 
-const inodeOf = (path: string): number | null => {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return null;
-  }
-};
-
 /**
- * Call `onData` with everything appended to `path` after `offset` of the file with inode `ino`
- * (from lastLines), across rotations, until closed.
+ * Call `write` with everything added to the log after `from` (printLast's files), across
+ * rotations, until closed. With `from` empty (there was no file), every file that appears is new.
  */
-export function follow(path: string, offset: number, ino: number, onData: (chunk: Buffer) => void): Following {
-  let fd = -1;
-  let pos = offset;
-  let current = ino;
-  const readRest = (): void => {
-    if (fd < 0) return;
-    if (fstatSync(fd).size < pos) pos = 0; // truncated (copytruncate): start over
-    const buf = Buffer.alloc(BLOCK);
-    for (let n = readSync(fd, buf, 0, BLOCK, pos); n > 0; n = readSync(fd, buf, 0, BLOCK, pos)) {
-      pos += n;
-      onData(Buffer.from(buf.subarray(0, n)));
-    }
-  };
-  /** Files rotated after ours and before the new one: `.k-1` … `.1`, when ours is now `.k`. */
-  const readSkipped = (newIno: number): void => {
-    let k = 1;
-    while (k <= MAX_ROTATED && inodeOf(rotatedPath(path, k)) !== current && inodeOf(rotatedPath(path, k, true)) !== current) {
-      if (inodeOf(rotatedPath(path, k)) === null && inodeOf(rotatedPath(path, k, true)) === null) return; // ours was removed: nothing to add
-      k++;
-    }
-    for (let j = k - 1; j >= 1; j--) {
-      try {
-        if (inodeOf(rotatedPath(path, j)) === newIno) continue;
-        onData(readFileSync(rotatedPath(path, j)));
-      } catch {
-        try {
-          onData(gunzipSync(readFileSync(rotatedPath(path, j, true)))); // compressed meanwhile
-        } catch {
-          // gone meanwhile
-        }
+export function follow(path: string, from: Source[], write: Write, options: FollowOptions): Following {
+  const queue = [...from]; // oldest first; the last is the newest known
+  let [closed, warned, lastError] = [false, false, ''];
+
+  /** Read the oldest file to its end; go on to the next once a newer one has data (until then
+   *  the writer may still be at it: logrotate renamed it, and the reopen is yet to come). */
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0 && !closed) {
+      const head = queue[0]!;
+      if (head.gz && !head.done) {
+        await eachInflated(head.fd, (chunk) => !closed && write(chunk)).catch((error: NodeJS.ErrnoException) => {
+          if (!error.code?.startsWith('Z_')) throw error; // not zlib's: ours to report
+          options.warn(`cannot read ${head.path}: ${error.message}`); // damaged: on to the next
+        });
       }
+      head.done = head.gz;
+      if (!head.gz && fstatSync(head.fd).size < head.pos) head.pos = 0; // copytruncate: from the start
+      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, write);
+      if (queue.length === 1 || closed || !queue.slice(1).some((s) => s.gz || fstatSync(s.fd).size > 0)) return;
+      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, write); // its very last lines
+      closeSync(queue.shift()!.fd);
     }
   };
-  const check = (): void => {
-    readRest();
-    const now = inodeOf(path);
-    if (now === null || now === current) return; // moved away, the new one not there yet; or same
-    // Rotated: what was written to ours since the last read, then any files rotated in between,
-    // then the new file from its start.
-    readRest();
-    let next = -1;
-    try {
-      next = openSync(path, 'r');
-    } catch {
-      return;
+
+  /** Where `known` is now: its index and the inode there (its own, or its .gz copy's); 'moved'
+   *  when a .gz moved on before it could be compared. A quick scan while files move (up, never
+   *  down: nothing is passed over), each name looked at just before it is checked; extend()
+   *  confirms it in a snapshot. Given the entries of a snapshot, there. */
+  const locate = (known: Source, entries?: Entry[]): { index: number; ino: bigint } | 'moved' | null => {
+    let moved = false;
+    for (const e of entries ?? scanNow(path)) {
+      if (e.ino === known.ino) return { index: e.index, ino: e.ino };
+      // Compressed, once its own name is gone (which may happen during the scan).
+      if (!e.gz || known.gz || fstatSync(known.fd).nlink > 0) continue;
+      const copy = isCopyOf(known, e);
+      if (copy) return { index: e.index, ino: e.ino };
+      moved ||= copy === null;
     }
-    const nextIno = fstatSync(next).ino;
-    if (current !== -1) readSkipped(nextIno);
-    if (fd >= 0) closeSync(fd);
-    fd = next;
-    current = nextIno;
-    pos = 0;
-    readRest();
+    return moved ? 'moved' : null;
   };
-  // The file we printed the last lines of, wherever a rotation since put it.
-  for (let k = 0; k <= MAX_ROTATED && fd < 0 && ino !== -1; k++) {
-    const candidate = k === 0 ? path : rotatedPath(path, k);
-    if (inodeOf(candidate) === null && k > 0) break;
-    try {
-      const opened = openSync(candidate, 'r');
-      if (fstatSync(opened).ino === ino) fd = opened;
-      else closeSync(opened);
-    } catch {
-      // moved on meanwhile
+
+  /** Not found by the quick scan: the entries newer than it in a snapshot of all; null: look again. */
+  const lost = (known: Source, entries: Entry[]): Entry[] | null => {
+    const st = fstatSync(known.fd, { bigint: true });
+    const at = locate(known, entries);
+    if (at === 'moved') return null;
+    if (at) return entries.filter((e) => e.index < at.index);
+    if (st.nlink > 0n) return entries.filter((e) => e.index === 0); // moved elsewhere (dateext, olddir)
+    // Deleted: rotated past --log-keep, or removed by hand. What was renamed or made since is
+    // newer (a rotation renames every kept file); older files were not touched since.
+    const newer = entries.filter((e) => e.ctime >= st.ctimeNs);
+    if (!warned && entries.some((e) => e.index > 0) && entries.every((e) => e.index === 0 || e.ctime >= st.ctimeNs)) {
+      warned = true; // even the oldest rotated file is newer than ours: ours went past --log-keep
+      options.warn(`logs -f fell behind: ${path} was rotated past --log-keep before it was read; lines rotated away unread are missing here`);
     }
-  }
+    return newer;
+  };
+
+  /** Take (open) the files newer than the newest known one; false if there are none (yet). */
+  const extend = async (): Promise<boolean> => {
+    const known = queue.at(-1);
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      let newer: Entry[] | null;
+      const at = known ? locate(known) : null;
+      if (known && at && at !== 'moved') {
+        const entries = snapshot(path, at.index);
+        if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue; // moved on meanwhile
+        newer = entries.filter((e) => e.index < at.index);
+      } else if (at === 'moved') continue;
+      else newer = known ? lost(known, snapshotAll(path)) : snapshotAll(path);
+      if (newer === null) continue;
+      if (newer.length === 0) return false;
+      const opened = openAll(onePerIndex(newer).reverse().slice(0, MAX_HELD));
+      if (!opened) continue; // moved on since the snapshot: look again
+      queue.push(...opened);
+      return true;
+    }
+    return false;
+  };
+
+  const step = async (): Promise<void> => {
+    await drain();
+    while (!closed && (queue.length === 0 || inodeAt(path) !== queue.at(-1)!.ino) && (await extend())) await drain();
+  };
+
+  let turns = Promise.resolve();
+  let scheduled = false;
+  /** An event: a look at the files, after the one under way, once the batch of events is in. */
+  const wake = (): void => {
+    if (closed || scheduled) return;
+    scheduled = true;
+    turns = turns.then(() => new Promise(setImmediate)).then(async () => {
+      scheduled = false;
+      try {
+        if (!closed) await step();
+      } catch (error) {
+        const message = `cannot follow ${path}: ${(error as Error).message}`;
+        if (!closed && message !== lastError) options.warn(message); // once, not at every event
+        lastError = message;
+      }
+    });
+  };
+
   let watcher: FSWatcher | null = null;
-  try {
-    watcher = watch(dirname(path), () => check());
-  } catch {
-    watcher = null; // the directory is not there (yet): the timer still checks
-  }
-  const timer = setInterval(check, 1000);
-  check();
+  const watchDir = (): void => {
+    try {
+      watcher = watch(dirname(path), wake).on('error', () => {
+        watcher?.close();
+        watcher = null; // the directory went away: the timer tries again
+      });
+    } catch {
+      watcher = null; // the directory is not there (yet)
+    }
+  };
+  watchDir();
+  const timer = setInterval(() => {
+    if (!watcher) watchDir();
+    wake();
+  }, 1000);
+  wake();
   return {
     close() {
+      closed = true;
       watcher?.close();
       clearInterval(timer);
-      if (fd >= 0) closeSync(fd);
-      fd = -1;
+      void turns.then(() => closeAll(queue));
     },
   };
 }

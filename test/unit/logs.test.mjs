@@ -1,26 +1,21 @@
 // Unit tests for src/logs: sizes, timestamps, size rotation between lines, last lines.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { formatSize, parseSize } from '../../dist/logs/size.js';
 import { stampLines } from '../../dist/sys/native.js';
 import { LogFile } from '../../dist/logs/file.js';
-import { lastLines } from '../../dist/logs/follow.js';
+import { printLast } from '../../dist/logs/follow.js';
+import { closeAll } from '../../dist/logs/chain.js';
 import { rotatedPath, shiftRotated } from '../../dist/logs/rotate.js';
 import { Problems, validateLogs } from '../../dist/options.js';
+import { logPaths } from '../helpers.mjs';
 
-const dir = mkdtempSync(join(tmpdir(), 'dk-logs-unit-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const fresh = () => {
-  const d = join(dir, `t${++n}`);
-  mkdirSync(d);
-  return join(d, 'app.log');
-};
+const fresh = logPaths('dk-logs-unit-');
 
 describe('parseSize', () => {
   const table = [
@@ -212,20 +207,54 @@ describe('LogFile rotation', () => {
   });
 });
 
-describe('lastLines', () => {
-  const path = fresh();
-  test('missing file: nothing', () => assert.deepEqual(lastLines(path, 5), { text: Buffer.alloc(0), end: 0, ino: -1 }));
-  test('the last N lines, across read blocks', () => {
+describe('printLast', () => {
+  /** What printLast writes for `n`, with the files it leaves open for following closed. */
+  const last = async (path, n) => {
+    const chunks = [];
+    const kept = await printLast(path, n, (chunk) => void chunks.push(Buffer.from(chunk)));
+    closeAll(kept);
+    return Buffer.concat(chunks).toString();
+  };
+  test('missing file: nothing', async () => assert.equal(await last(fresh(), 5), ''));
+  test('the last N lines, across read blocks', async () => {
+    const path = fresh();
     const body = Array.from({ length: 20000 }, (_, i) => `${i}`).join('\n') + '\n';
     writeFileSync(path, body);
-    assert.equal(lastLines(path, 3).text.toString(), '19997\n19998\n19999\n');
-    assert.equal(lastLines(path, 15000).text.toString(), body.split('\n').slice(5000).join('\n'));
-    assert.equal(lastLines(path, 50000).text.toString(), body);
-    assert.equal(lastLines(path, 0).text.length, 0);
-    assert.equal(lastLines(path, 1).end, Buffer.byteLength(body));
+    assert.equal(await last(path, 3), '19997\n19998\n19999\n');
+    assert.equal(await last(path, 15000), body.split('\n').slice(5000).join('\n'));
+    assert.equal(await last(path, 50000), body);
+    assert.equal(await last(path, 0), '');
   });
-  test('an unfinished last line counts as a line', () => {
+  test('an unfinished last line counts as a line', async () => {
+    const path = fresh();
     writeFileSync(path, 'a\nb\nc');
-    assert.equal(lastLines(path, 2).text.toString(), 'b\nc');
+    assert.equal(await last(path, 2), 'b\nc');
+  });
+  test('a line longer than a read block comes out whole, byte for byte', async () => {
+    const path = fresh();
+    const long = randomBytes(150 * 1024).toString('base64'); // 200 KiB
+    writeFileSync(path, `first\n${long}\nlast\n`);
+    assert.equal(await last(path, 2), `${long}\nlast\n`);
+    assert.equal(await last(path, 3), `first\n${long}\nlast\n`);
+  });
+  test('reaches into rotated files, gzipped or not, oldest first: what tail -n prints of them concatenated', async () => {
+    const path = fresh();
+    const lines = (from, to) => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('');
+    writeFileSync(`${path}.4.gz`, gzipSync(lines(0, 3000)));
+    writeFileSync(`${path}.3`, lines(3000, 3010));
+    writeFileSync(`${path}.2.gz`, gzipSync(`${lines(3010, 3020)}no newline at the end of .2`));
+    writeFileSync(`${path}.1`, lines(3020, 3025));
+    writeFileSync(path, lines(3025, 3028));
+    execFileSync('sh', ['-c', `{ zcat ${path}.4.gz; cat ${path}.3; zcat ${path}.2.gz; cat ${path}.1 ${path}; } > ${path}.all`]);
+    for (const n of [0, 1, 3, 4, 8, 9, 10, 19, 20, 25, 2999, 3029, 3030, 5000]) {
+      const tail = execFileSync('tail', ['-n', String(n), `${path}.all`]).toString();
+      assert.equal(await last(path, n), tail, `-n ${n}`);
+    }
+  });
+  test('an empty NAME.log (just rotated): the lines come from .1', async () => {
+    const path = fresh();
+    writeFileSync(`${path}.1`, 'a\nb\n');
+    writeFileSync(path, '');
+    assert.equal(await last(path, 1), 'b\n');
   });
 });

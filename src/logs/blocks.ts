@@ -1,0 +1,58 @@
+/**
+ * Reading a log's files a block at a time: plain ones by offset, gzipped ones through zlib
+ * (at once when small, streamed otherwise). Bytes are handed on as they are: nothing is cut or
+ * joined, and the callee may make us wait (back-pressure).
+ */
+import { createReadStream, fstatSync, openSync, readSync, constants as C } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
+
+export const BLOCK = 65536;
+/** A .gz this small is read and inflated at once (when its content is not larger than the second). */
+const SMALL_GZ = 65536;
+const SMALL_GZ_CONTENT = 4 << 20;
+
+/** Where output goes; a promise: wait for it (back-pressure) before the next block. */
+export type Write = (chunk: Buffer) => unknown;
+
+/** Call `fn` with each block of a plain file from `from` to `to` (or its end); `fn` may wait. */
+export async function eachBlock(fd: number, from: number, to: number, fn: (chunk: Buffer) => unknown): Promise<number> {
+  let pos = from;
+  while (pos < to) {
+    const buf = Buffer.allocUnsafe(Math.min(BLOCK, to - pos));
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n <= 0) break;
+    pos += n;
+    await fn(n === buf.length ? buf : buf.subarray(0, n));
+  }
+  return pos;
+}
+
+/** Call `fn` with each block of a gzipped file's content, until it returns false. */
+export async function eachInflated(fd: number, fn: (chunk: Buffer) => unknown): Promise<void> {
+  const size = fstatSync(fd).size;
+  if (size <= SMALL_GZ) {
+    // A small one (a rotated file of a few KiB) at once: a stream costs more than the work.
+    const gz = Buffer.allocUnsafe(size);
+    let content: Buffer | null = null;
+    try {
+      content = gunzipSync(gz.subarray(0, readSync(fd, gz, 0, size, 0)), { maxOutputLength: SMALL_GZ_CONTENT });
+    } catch {
+      // larger than that inside (or damaged): streamed, below
+    }
+    if (content) {
+      for (let at = 0; at < content.length; at += BLOCK) if ((await fn(content.subarray(at, at + BLOCK))) === false) break;
+      return;
+    }
+  }
+  // A stream of its own on the same file (deleted or not): the stream closes its fd, ours stays.
+  const input = createReadStream('', { fd: openSync(`/proc/self/fd/${fd}`, C.O_RDONLY), start: 0, highWaterMark: BLOCK });
+  const gunzip = createGunzip();
+  input.on('error', (error) => gunzip.destroy(error));
+  try {
+    for await (const chunk of input.pipe(gunzip)) if ((await fn(chunk as Buffer)) === false) break;
+  } finally {
+    gunzip.destroy();
+    input.destroy();
+  }
+}
+

@@ -1,0 +1,173 @@
+/**
+ * A log and its rotated files — NAME.log, NAME.log.1, NAME.log.1.gz, … — as they were at one
+ * instant, and opening them.
+ *
+ * Rotation renames files while we look, so one look (a stat per name) is not an instant; two
+ * looks in a row that agree on every name's inode are: a name never gets back an inode it lost
+ * (files only move up), so each binding held from the first look to the second, and all of them
+ * at the moment between. Files are then opened by name and checked by inode: an
+ * open file stays readable however it is renamed, compressed or deleted afterwards.
+ * (Reading them: blocks.ts.)
+ */
+import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, constants as C } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { constants as zlib, gunzipSync } from 'node:zlib';
+
+/** Looks before settling for the last one (a directory that never holds still for two). */
+const MAX_LOOKS = 1000;
+
+/** One of the log's files in a look: `index` 0 is NAME.log itself. */
+export interface Entry {
+  path: string;
+  index: number;
+  gz: boolean;
+  ino: bigint;
+  /** Last status change (a rename, the unlink of another name): for telling old from new. */
+  ctime: bigint;
+}
+
+/** An open file of the log: `pos` is how far it has been read (plain files). */
+export interface Source {
+  fd: number;
+  ino: bigint;
+  gz: boolean;
+  path: string;
+  pos: number;
+  /** A .gz already read whole. */
+  done: boolean;
+}
+
+export const nameAt = (path: string, index: number, gz: boolean): string => (index === 0 ? path : `${path}.${index}${gz ? '.gz' : ''}`);
+
+/** The highest K of the NAME.log.K and NAME.log.K.gz there are now (0: none). */
+export function highestIndex(path: string): number {
+  const name = basename(path);
+  let max = 0;
+  try {
+    for (const entry of readdirSync(dirname(path))) {
+      const m = entry.startsWith(`${name}.`) ? /^([1-9][0-9]{0,8})(\.gz)?$/.exec(entry.slice(name.length + 1)) : null;
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+  } catch {
+    // no directory (yet): no files
+  }
+  return max;
+}
+
+function statAt(path: string): { ino: bigint; ctime: bigint } | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return { ino: st.ino, ctime: st.ctimeNs };
+  } catch {
+    return null;
+  }
+}
+
+/** Every name from NAME.log to NAME.log.`upTo`(.gz) and what it holds now (null: nothing). */
+const look = (path: string, upTo: number): ({ ino: bigint; ctime: bigint } | null)[] =>
+  Array.from({ length: 2 * upTo + 1 }, (_, i) => statAt(nameAt(path, (i + 1) >> 1, i % 2 === 0 && i > 0)));
+
+/** The log's files up to NAME.log.`upTo` at one instant, newest first (NAME.log, .1, .1.gz, .2, …). */
+export function snapshot(path: string, upTo: number): Entry[] {
+  let prev = look(path, upTo);
+  for (let i = 0; i < MAX_LOOKS; i++) {
+    const next = look(path, upTo);
+    if (next.every((st, j) => st?.ino === prev[j]?.ino)) break;
+    prev = next;
+  }
+  const entries: Entry[] = [];
+  prev.forEach((st, i) => {
+    const index = (i + 1) >> 1;
+    const gz = i % 2 === 0 && i > 0;
+    if (st) entries.push({ path: nameAt(path, index, gz), index, gz, ...st });
+  });
+  return entries;
+}
+
+/** All of the log's files at one instant (growing the range while files shift up into it). */
+export function snapshotAll(path: string): Entry[] {
+  for (let upTo = highestIndex(path) + 1; ; upTo *= 2) {
+    const entries = snapshot(path, upTo);
+    if (!entries.some((e) => e.index === upTo)) return entries;
+  }
+}
+
+/** The log's files newest first, each name looked at as the scan reaches it (not an instant). */
+export function* scanNow(path: string): Generator<Entry> {
+  for (let i = 0; i <= 2 * (highestIndex(path) + 1); i++) {
+    const [index, gz] = [(i + 1) >> 1, i % 2 === 0 && i > 0];
+    const st = statAt(nameAt(path, index, gz));
+    if (st) yield { path: nameAt(path, index, gz), index, gz, ...st };
+  }
+}
+
+/** `gz` is the compressed copy of `plain`: the same size, and the same first bytes (what the
+ *  first KiB of the .gz decompresses to; compression runs on whole files only). null: the name
+ *  holds another file by now. */
+export function isCopyOf(plain: Source, gz: Entry): boolean | null {
+  const src = openEntry(gz);
+  if (!src) return null;
+  try {
+    const size = fstatSync(plain.fd).size;
+    const gzSize = fstatSync(src.fd).size;
+    const head = Buffer.alloc(Math.min(1024, gzSize));
+    if (gzSize < 20 || readSync(src.fd, head, 0, 4, gzSize - 4) !== 4 || head.readUInt32LE(0) !== size % 2 ** 32) return false;
+    readSync(src.fd, head, 0, head.length, 0);
+    const start = gunzipSync(head, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 2 << 20 });
+    const n = Math.min(start.length, size);
+    const mine = Buffer.alloc(n);
+    return (n > 0 || size === 0) && readSync(plain.fd, mine, 0, n, 0) === n && mine.equals(start.subarray(0, n));
+  } catch {
+    return false; // not a readable .gz: not a copy
+  } finally {
+    closeSync(src.fd);
+  }
+}
+
+/** One file per index: a plain file and its .gz side by side (compression finishing) are the same. */
+export function onePerIndex(entries: Entry[]): Entry[] {
+  return entries.filter((e, i) => i === 0 || entries[i - 1]!.index !== e.index);
+}
+
+/** Open an entry if its name still holds the same file; null if not (moved on meanwhile).
+ *  Throws when it cannot be read (EACCES, …). */
+export function openEntry(e: Entry): Source | null {
+  let fd: number;
+  try {
+    fd = openSync(e.path, C.O_RDONLY | C.O_NOCTTY);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (fstatSync(fd, { bigint: true }).ino !== e.ino) {
+    closeSync(fd);
+    return null;
+  }
+  return { fd, ino: e.ino, gz: e.gz, path: e.path, pos: 0, done: false };
+}
+
+/** Open every entry, or none (closing what was opened) if one moved on meanwhile. */
+export function openAll(entries: Entry[]): Source[] | null {
+  const opened: Source[] = [];
+  for (const e of entries) {
+    const src = openEntry(e);
+    if (!src) {
+      closeAll(opened);
+      return null;
+    }
+    opened.push(src);
+  }
+  return opened;
+}
+
+export function closeAll(sources: Source[]): void {
+  for (const s of sources.splice(0)) closeSync(s.fd);
+}
+
+export const inodeAt = (path: string): bigint | null => {
+  try {
+    return statSync(path, { bigint: true }).ino;
+  } catch {
+    return null;
+  }
+};

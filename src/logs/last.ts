@@ -1,0 +1,102 @@
+/**
+ * A service log's last lines — from NAME.log and, when it holds fewer, from NAME.log.1, .2, …
+ * (gunzipped when compressed), as `tail -n` over them would — taken from one snapshot of the
+ * names (chain.ts), and the files left open where the printing ended, for follow.ts.
+ */
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { BLOCK, eachBlock, eachInflated, type Write } from './blocks.js';
+import { closeAll, highestIndex, onePerIndex, openEntry, snapshot, type Source } from './chain.js';
+
+/** Snapshots to try while files move on before they are opened. */
+const MAX_TRIES = 1000;
+const NEWLINE = 0x0a;
+
+/** The newlines in `src` (before `end`), from its end back to the `need`th: where the lines after it start. */
+async function countBack(src: Source, end: number, need: number, atEnd: boolean): Promise<{ newlines: number; start: number | null; empty: boolean }> {
+  if (src.gz) {
+    let newlines = 0;
+    let last = -1;
+    await eachInflated(src.fd, (chunk) => {
+      for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
+      if (chunk.length) last = chunk[chunk.length - 1]!;
+    });
+    if (atEnd && last === NEWLINE) newlines--; // a final newline ends the last line, starts none
+    // For a .gz, `start` is how many newlines to skip from its beginning.
+    return { newlines, start: newlines >= need ? newlines - need + 1 : null, empty: last < 0 };
+  }
+  const buf = Buffer.allocUnsafe(BLOCK);
+  let from = end;
+  if (atEnd && end > 0 && readSync(src.fd, buf, 0, 1, end - 1) === 1 && buf[0] === NEWLINE) from--;
+  let newlines = 0;
+  while (from > 0) {
+    const size = Math.min(BLOCK, from);
+    from -= size;
+    readSync(src.fd, buf, 0, size, from);
+    for (let i = size - 1; i >= 0; i--) if (buf[i] === NEWLINE && ++newlines === need) return { newlines, start: from + i + 1, empty: false };
+  }
+  return { newlines, start: null, empty: end === 0 };
+}
+
+/** Write a .gz's content after its first `skip` newlines. */
+async function writeInflated(src: Source, skip: number, write: Write): Promise<void> {
+  await eachInflated(src.fd, async (chunk) => {
+    let from = 0;
+    for (; skip > 0 && from < chunk.length; skip--) {
+      const nl = chunk.indexOf(NEWLINE, from);
+      if (nl < 0) return void (from = chunk.length);
+      from = nl + 1;
+    }
+    if (from < chunk.length) await write(chunk.subarray(from));
+  });
+}
+
+/**
+ * Write the last `n` lines of the log and its rotated files, oldest first; returns the newest
+ * files, open and positioned where the writing ended, for follow() — more than one when NAME.log
+ * is still empty after a rename (logrotate before its reopen: the renamed one may still grow).
+ */
+export async function printLast(path: string, n: number, write: Write): Promise<Source[]> {
+  for (let upTo = 0, tries = 0; ;) {
+    const entries = onePerIndex(snapshot(path, upTo));
+    const opened: Source[] = []; // newest first
+    const ends: number[] = [];
+    let need = n;
+    let startFile = -1; // write from opened[startFile] at `start`, then the newer ones whole
+    let start = 0;
+    let atEnd = true;
+    let nonEmpty = -1;
+    let moved = false;
+    for (const e of entries) {
+      if (need <= 0 && nonEmpty >= 0) break;
+      const src = openEntry(e);
+      if (!src) {
+        moved = true; // renamed since the snapshot
+        break;
+      }
+      const i = opened.push(src) - 1;
+      const end = src.gz ? 0 : fstatSync(src.fd).size;
+      ends.push(end);
+      if (need <= 0) {
+        if (src.gz || end > 0) nonEmpty = i;
+        continue;
+      }
+      const r = await countBack(src, end, need, atEnd);
+      if (!r.empty) [atEnd, nonEmpty] = [false, nonEmpty < 0 ? i : nonEmpty];
+      [startFile, start, need] = r.start === null ? [i, 0, need - r.newlines] : [i, r.start, 0];
+    }
+    const short = (need > 0 || nonEmpty < 0) && !moved && highestIndex(path) > upTo;
+    if ((moved && ++tries < MAX_TRIES) || short) {
+      closeAll(opened); // look again: at the same names, or further back
+      if (short) upTo = Math.max(2 * upTo + 1, highestIndex(path) + 1);
+      continue;
+    }
+    for (let i = startFile; i >= 0; i--) {
+      const from = i === startFile ? start : 0;
+      if (opened[i]!.gz) await writeInflated(opened[i]!, from, write);
+      else await eachBlock(opened[i]!.fd, from, ends[i]!, write);
+    }
+    opened.forEach((src, i) => Object.assign(src, { pos: ends[i], done: src.gz }));
+    for (const src of opened.splice(Math.max(0, nonEmpty) + 1)) closeSync(src.fd);
+    return opened.reverse();
+  }
+}
