@@ -104,8 +104,13 @@ export function buildCommandSpec(
   command: string[],
   opts: ValidStart,
   paths: ServicePaths,
-  { foreground = false, cwd = process.cwd(), baseEnv = process.env }: { foreground?: boolean; cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {},
+  { foreground = false, cwd = process.cwd(), baseEnv = process.env, recorded = new Set() }: {
+    foreground?: boolean; cwd?: string; baseEnv?: NodeJS.ProcessEnv;
+    /** Options taken from the last start's record (a restart without COMMAND): said so when at fault. */
+    recorded?: ReadonlySet<string>;
+  } = {},
 ): CommandSpec {
+  const named = (flag: string, value: string): string => `${flag} ${printable(value)}${recorded.has(flag) ? ' (recorded at the last start)' : ''}`;
   // Every problem is looked for, and all are reported at once (one line, joined).
   const problems: DaemonError[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {
@@ -131,7 +136,7 @@ export function buildCommandSpec(
     env[item.slice(0, eq)] = item.slice(eq + 1);
   }
   const chdir = resolve(cwd, opts.chdir);
-  if (!isDirectory(chdir)) problems.push(new DaemonError('BAD_OPTION', `--chdir ${printable(chdir)} is not a directory`, { path: chdir }));
+  if (!isDirectory(chdir)) problems.push(new DaemonError('BAD_OPTION', `${named('--chdir', chdir)} is not a directory`, { path: chdir }));
 
   const file = command[0] ? resolveExecutable(command[0], env.PATH, cwd) : null;
   if (!file && command[0]) {
@@ -142,7 +147,7 @@ export function buildCommandSpec(
   try {
     accessSync(resolve(cwd, opts.stdin), C.R_OK);
   } catch {
-    problems.push(new DaemonError('BAD_OPTION', `--stdin ${printable(opts.stdin)} cannot be read`, { path: opts.stdin }));
+    problems.push(new DaemonError('BAD_OPTION', `${named('--stdin', opts.stdin)} cannot be read`, { path: opts.stdin }));
   }
   const out = (p: string | undefined): string | null => (p === undefined ? null : resolve(cwd, p));
   let stdout = out(opts.stdout);
@@ -157,7 +162,7 @@ export function buildCommandSpec(
   const logFiles: [string, string | null][] = [['--stdout', stdout], ['--stderr', opts.stderr !== undefined || stderr !== stdout ? stderr : null]];
   for (const [flag, target] of logFiles) {
     const kind = target === null ? null : unusableLogKind(target);
-    if (kind) problems.push(new DaemonError('BAD_OPTION', `${flag} ${printable(target!)} is a ${kind}, not a file`, { path: target }));
+    if (kind) problems.push(new DaemonError('BAD_OPTION', `${named(flag, target!)} is a ${kind}, not a file`, { path: target }));
   }
   const unwritable = new Set<string>(); // each directory said once, for the first file it blocks
   for (const target of new Set([paths.pidfile, paths.statefile, stdout, stderr])) {

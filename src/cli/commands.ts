@@ -222,6 +222,7 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
   const { startService } = await import('../start.js');
   let command = args.rest;
   let opts = given;
+  const fromRecord = new Set<string>();
   if (command === null || command.length === 0) {
     const recorded = readSpec(paths); // a damaged one is an error naming what is wrong (exit 6)
     if (!recorded) throw new DaemonError('BAD_OPTION', `${paths.display}: no COMMAND given and none recorded from an earlier start`);
@@ -248,12 +249,14 @@ async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<
       ...(f['env-file'] ? { envFile: given.envFile! } : recorded.envFile ? { envFile: recorded.envFile } : {}),
       ...(f.nice ? { nice: given.nice! } : recorded.nice !== undefined ? { nice: recorded.nice } : {}),
       ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
-      ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr ? { stderr: recorded.stderr } : {}),
+      // A stderr that went with stdout goes with it again (and a fault of that file is said once).
+      ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr && recorded.stderr !== recorded.stdout ? { stderr: recorded.stderr } : {}),
       // --user/--group given now replace the recorded pair; else the recorded one is looked up again.
       ...(f.user || f.group ? pickUser(given) : pickUser(recorded)),
     };
+    for (const flag of ['chdir', 'stdin', 'stdout', 'stderr']) if (!f[flag]) fromRecord.add(`--${flag}`);
   }
-  const spec = buildCommandSpec(command, opts, paths);
+  const spec = buildCommandSpec(command, opts, paths, { recorded: fromRecord });
   // Restarts take turns (systemd queues them too): overlapping ones would stop each other's fresh
   // starts. The lock goes with this process; a plain `stop` does not wait for it.
   const { waitForRestartLock } = await import('../pidfile.js');

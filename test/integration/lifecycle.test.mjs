@@ -268,6 +268,27 @@ describe('reload and restart', () => {
     assert.equal((await h.dk(['stop', '--name', 'damaged'])).code, 0);
   });
 
+  it('restart without a COMMAND whose recorded --chdir and --stdout have gone bad: exit 2, each said once as recorded, the service untouched', async () => {
+    const dir = join(work, 'gone-cwd');
+    const out = join(work, 'gone.out');
+    execFileSync('mkdir', ['-p', dir]);
+    const r = await h.dk(['start', '--name', 'gone', '--grace', '0', '--chdir', dir, '--stdout', out, '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    rmSync(dir, { recursive: true });
+    rmSync(out);
+    execFileSync('mkdir', [out]);
+    const s = await h.dk(['restart', '--name', 'gone']);
+    assert.equal(s.code, 2, s.stdout + s.stderr);
+    assert.equal(s.stderr, `daemonkit: --chdir ${dir} (recorded at the last start) is not a directory\n`
+      + `daemonkit: --stdout ${out} (recorded at the last start) is a directory, not a file\n`);
+    assert.equal(isAlive(pid), true, 'not stopped');
+    // Given now, a value is the caller's, not the record's.
+    const t = await h.dk(['restart', '--name', 'gone', '--stdout', out]);
+    assert.match(t.stderr, new RegExp(`^daemonkit: --stdout ${out} is a directory, not a file$`, 'm'));
+    assert.equal((await h.dk(['stop', '--name', 'gone'])).code, 0);
+  });
+
   it('restart of a stopped service starts it (LSB)', async () => {
     const s = await h.dk(['restart', '--name', 'fresh', '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(s.code, 0, s.stderr);
