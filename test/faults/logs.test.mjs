@@ -485,7 +485,13 @@ describe('floods', () => {
       return wchar(pid) - w0 >= blocks * BLOCK;
     }, 180000, '512 MB through the supervisor');
     assert.ok(held <= 4 * 32 * MIB, `disk held at most ${(held / MIB).toFixed(0)} MiB (directory + deleted-but-open), more than 4 × 32 MiB; fds ${fds0} → up to ${fdsMax}`);
-    assert.ok(fdsMax <= fds0 + 2, `fds ${fds0} → up to ${fdsMax}`);
+    // For a moment a few more: the compressor's two, an abandoned compression's still closing, a
+    // state write (26 → 29 was seen once). Piling up is what must not happen: once compression
+    // has caught up, the count is back where it was.
+    assert.ok(fdsMax <= fds0 + 4, `fds ${fds0} → up to ${fdsMax}`);
+    let fdsAfter = Infinity;
+    for (const deadline = Date.now() + 60000; fdsAfter > fds0 && Date.now() < deadline;) fdsAfter = await fewestFds(pid);
+    assert.ok(fdsAfter <= fds0, `fds ${fds0} → ${fdsAfter} after the flood (compression done)`);
     assert.equal((await h.dkT(['stop', '--name', 'cflood'])).code, 0);
     await assertNothingLeft(h);
   }));
