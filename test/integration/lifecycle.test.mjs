@@ -1,7 +1,7 @@
 // start / stop / status / restart / reload / run: behaviour and LSB exit codes.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,32 @@ describe('start', () => {
     const r = await h.dk(['start', '--name', 'cd', '--chdir', join(work, 'nope'), '--', 'true']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--chdir .*nope is not a directory/);
+  });
+});
+
+describe('an interrupted start', () => {
+  it('Ctrl-C during the grace ends only the waiting: the launcher exits by SIGINT, the daemon goes on and is running', async () => {
+    const launcher = spawn(NODE, [CLI, 'start', '--name', 'interrupted', '--grace', '1500', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    h.track(launcher.pid);
+    let out = '';
+    launcher.stdout.on('data', (d) => (out += d));
+    launcher.stderr.on('data', (d) => (out += d));
+    const exited = new Promise((resolve) => launcher.on('exit', (code, signal) => resolve({ code, signal })));
+    // Launched: the supervisor has written its state (the COMMAND is in its grace).
+    const st = await waitFor(() => readJson(join(h.dir('interrupted'), 'state.json')), 10000, 'the daemon launched');
+    launcher.kill('SIGINT');
+    const how = await exited;
+    assert.ok(how.signal === 'SIGINT' || how.code === 130, JSON.stringify(how));
+    assert.equal(out, '');
+    // Past its grace, it is running (status says `starting` until then).
+    let status;
+    for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+      status = await h.dk(['status', '--name', 'interrupted']);
+      if (/: running/.test(status.stdout)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(status.stdout, new RegExp(`: running, pid ${st.pid}\\b`));
+    assert.equal((await h.dk(['stop', '--name', 'interrupted'])).code, 0);
   });
 });
 
@@ -315,7 +341,6 @@ describe('run (foreground)', () => {
   });
 
   it('stops its COMMAND on SIGTERM and holds the pidfile while running', async () => {
-    const { spawn } = await import('node:child_process');
     const child = spawn(NODE, [CLI, 'run', '--name', 'fgterm', '--grace', '0', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: 'ignore' });
     h.track(child.pid);
     const pidfile = join(h.dir('fgterm'), 'pid');
