@@ -78,7 +78,7 @@ napi_value get_user(napi_env env, napi_callback_info info);
 napi_value get_group(napi_env env, napi_callback_info info);
 napi_value get_group_list(napi_env env, napi_callback_info info);
 
-/* io.c: replaceFile, pipeBytes, added to the exports. */
+/* io.c: replaceFile, pipeBytes, readerGone, added to the exports. */
 void io_init(napi_env env, napi_value exports);
 
 #endif

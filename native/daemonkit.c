@@ -9,7 +9,7 @@
  *   setCloexec              keep an inherited fd from reaching our children
  *   killStatus              kill(2) that returns the errno: "is the group gone?" is asked on
  *                           every stop, and a thrown ESRCH costs ~0.3 ms
- *   replaceFile, pipeBytes  file and pipe calls Node has no cheap form of (io.c)
+ *   replaceFile, pipeBytes, readerGone  file and pipe calls Node has no cheap form of (io.c)
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   stampLines              prefix whole lines with a timestamp (the log pump's hot loop)
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid

@@ -3,10 +3,13 @@
  *   replaceFile(tmp, path)  rename a temp file over a state file, without ext4's flush
  *   pipeBytes(fd)           what a pipe holds now (FIONREAD): a drain that finds it empty need
  *                           not read and catch EAGAIN
+ *   readerGone(fd)          the far end of our output pipe or socket is closed (POLLERR/POLLHUP),
+ *                           known without writing: `logs -f | head` on a quiet log can end
  */
 #include "common.h"
 #include <sys/ioctl.h>
 #include <linux/fs.h>
+#include <poll.h>
 
 /* replaceFile(tmp, path): make `path` the file `tmp` is, atomically for readers, and remove `tmp`.
  * ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc): ~0.2 ms on
@@ -36,10 +39,21 @@ static napi_value pipe_bytes(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value reader_gone(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out; int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "readerGone(fd)"), NULL);
+  struct pollfd p = { .fd = fd, .events = 0, .revents = 0 }; /* asked for nothing: only ERR/HUP come back */
+  int n = poll(&p, 1, 0);
+  napi_get_boolean(env, n == 1 && (p.revents & (POLLERR | POLLHUP)) != 0, &out);
+  return out;
+}
+
 void io_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "replaceFile", NULL, replace_file, NULL, NULL, NULL, napi_default, NULL },
     { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
+    { "readerGone", NULL, reader_gone, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

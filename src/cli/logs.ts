@@ -8,23 +8,52 @@ import { follow, printLast, type Following, type Write } from '../logs/follow.js
 import { closeAll, highestIndex, type Source } from '../logs/chain.js';
 import type { ServicePaths } from '../paths.js';
 import { readSpec } from '../spec-file.js';
+import { readerGone } from '../sys/native.js';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 
-/** The reader of our output went away (`logs | head`): the end, not an error to report. */
-let gone = false;
-class Gone extends Error {}
+/** Our output ended early: its reader went away, or it could not be written. */
+class OutputEnded extends Error {}
 
-/** Write to `out`, waiting for it to drain when it is full: memory stays bounded. */
-function writerTo(out: NodeJS.WriteStream): Write {
-  out.on('error', () => (gone = true));
-  return (chunk) => {
-    if (gone) throw new Gone();
-    if (out.write(chunk)) return undefined;
-    return once(out, 'drain').catch(() => {
-      throw new Gone();
+/**
+ * One of our outputs, written with back-pressure (memory stays bounded). Its reader going away
+ * (EPIPE: `logs | head`) is the end, quietly, exit 0; any other write error (a full disk) is said,
+ * exit 1 — as `tail` does.
+ */
+class Output {
+  gone = false;
+  error: string | null = null;
+
+  constructor(private readonly out: NodeJS.WriteStream, private readonly fd: number, private readonly name: string) {
+    out.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') this.gone = true;
+      // Node's own words, less its syscall: "ENOSPC: no space left on device, write".
+      else this.error ??= `cannot write to ${this.name}: ${e.message.replace(/^(\w+): (.*?)(, \w+)?$/, '$2 ($1)')}`;
+    });
+  }
+
+  get ended(): boolean {
+    return this.gone || this.error !== null;
+  }
+
+  readonly write: Write = (chunk) => {
+    if (this.ended) throw new OutputEnded();
+    if (this.out.write(chunk)) return undefined;
+    return once(this.out, 'drain').catch(() => {
+      throw new OutputEnded();
     });
   };
+
+  /** Gone though nothing was written lately (`logs -f | head` on a quiet log): asked of the fd. */
+  readerLeft(): boolean {
+    if (!this.gone && readerGone(this.fd)) this.gone = true;
+    return this.gone;
+  }
+
+  /** Until what was written has reached the kernel: an exit sooner drops what libuv still queues. */
+  flush(): Promise<void> {
+    return this.ended ? Promise.resolve() : new Promise((resolve) => this.out.write('', () => resolve()));
+  }
 }
 
 export async function showLogs(paths: ServicePaths, lines: number, following: boolean): Promise<number> {
@@ -37,29 +66,43 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     process.stderr.write(`daemonkit: ${paths.display}: no log file at ${stdout}\n`);
     return EXIT.GENERIC;
   }
+  const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
   const warn = (message: string): void => {
-    if (!gone) process.stderr.write(`daemonkit: ${paths.display}: ${message}\n`);
+    if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${paths.display}: ${message}\n`);
   };
-  const writers = files.map(([, out]) => writerTo(out));
+  let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
-    for (const [i, [path]] of files.entries()) starts.push(await printLast(path, lines, writers[i]!));
+    for (const [i, [path]] of files.entries()) starts.push(await printLast(path, lines, outputs[i]!.write, { warn }));
   } catch (error) {
     starts.forEach((s) => closeAll(s));
-    if (error instanceof Gone) return EXIT.OK;
-    warn(`cannot read the log: ${(error as Error).message}`);
+    if (!(error instanceof OutputEnded)) {
+      warn((error as Error).message);
+      code = EXIT.GENERIC;
+    }
+  }
+  if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
+    const followers: Following[] = files.map(([path], i) => follow(path, starts[i]!, outputs[i]!.write, { warn }));
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearInterval(reader);
+        resolve();
+      };
+      process.once('SIGINT', done).once('SIGTERM', done).once('SIGHUP', done);
+      for (const [, out] of files) out.once('error', done);
+      // The reader may leave while the log is quiet, when there is nothing to write to notice it.
+      const reader = setInterval(() => {
+        if (outputs.some((o) => o.readerLeft())) done();
+      }, 500);
+    });
+    for (const f of followers) f.close();
+  } else if (!following) starts.forEach((s) => closeAll(s));
+  await Promise.all(outputs.map((o) => o.flush()));
+  const failed = outputs.find((o) => o.error);
+  if (failed) {
+    process.stderr.write(`daemonkit: ${paths.display}: ${failed.error}\n`);
     return EXIT.GENERIC;
   }
-  if (!following) {
-    starts.forEach((s) => closeAll(s));
-    return EXIT.OK;
-  }
-  const followers: Following[] = files.map(([path], i) => follow(path, starts[i]!, writers[i]!, { warn }));
-  await new Promise<void>((resolve) => {
-    const done = (): void => resolve();
-    process.once('SIGINT', done).once('SIGTERM', done).once('SIGHUP', done);
-    for (const [, out] of files) out.once('error', done); // `logs -f | head`: the reader went away
-  });
-  for (const f of followers) f.close();
-  return EXIT.OK;
+  return code;
 }

@@ -14,15 +14,19 @@ const SMALL_GZ_CONTENT = 4 << 20;
 /** Where output goes; a promise: wait for it (back-pressure) before the next block. */
 export type Write = (chunk: Buffer) => unknown;
 
-/** Call `fn` with each block of a plain file from `from` to `to` (or its end); `fn` may wait. */
+/** Call `fn` with each block of a plain file from `from` to `to` (or its end), until it returns
+ *  false; `fn` may wait. */
 export async function eachBlock(fd: number, from: number, to: number, fn: (chunk: Buffer) => unknown): Promise<number> {
   let pos = from;
-  while (pos < to) {
+  for (let blocks = 1; pos < to; blocks++) {
     const buf = Buffer.allocUnsafe(Math.min(BLOCK, to - pos));
     const n = readSync(fd, buf, 0, buf.length, pos);
     if (n <= 0) break;
     pos += n;
-    await fn(n === buf.length ? buf : buf.subarray(0, n));
+    if ((await fn(n === buf.length ? buf : buf.subarray(0, n))) === false) break;
+    // Output that never blocks (a file) must not keep signals out while much is read: a turn of
+    // the event loop every 4 MiB.
+    if (blocks % 64 === 0) await new Promise(setImmediate);
   }
   return pos;
 }

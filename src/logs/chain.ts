@@ -22,8 +22,9 @@ export interface Entry {
   index: number;
   gz: boolean;
   ino: bigint;
-  /** Last status change (a rename, the unlink of another name): for telling old from new. */
-  ctime: bigint;
+  /** Last write: for telling files older than a deleted one from newer ones (a log's files are
+   *  written one after the other; a rename or compression does not change it, see rotate.ts). */
+  mtime: bigint;
 }
 
 /** An open file of the log: `pos` is how far it has been read (plain files). */
@@ -54,17 +55,17 @@ export function highestIndex(path: string): number {
   return max;
 }
 
-function statAt(path: string): { ino: bigint; ctime: bigint } | null {
+function statAt(path: string): { ino: bigint; mtime: bigint } | null {
   try {
     const st = statSync(path, { bigint: true });
-    return { ino: st.ino, ctime: st.ctimeNs };
+    return { ino: st.ino, mtime: st.mtimeNs };
   } catch {
     return null;
   }
 }
 
 /** Every name from NAME.log to NAME.log.`upTo`(.gz) and what it holds now (null: nothing). */
-const look = (path: string, upTo: number): ({ ino: bigint; ctime: bigint } | null)[] =>
+const look = (path: string, upTo: number): ({ ino: bigint; mtime: bigint } | null)[] =>
   Array.from({ length: 2 * upTo + 1 }, (_, i) => statAt(nameAt(path, (i + 1) >> 1, i % 2 === 0 && i > 0)));
 
 /** The log's files up to NAME.log.`upTo` at one instant, newest first (NAME.log, .1, .1.gz, .2, …). */
@@ -94,7 +95,10 @@ export function snapshotAll(path: string): Entry[] {
 
 /** The log's files newest first, each name looked at as the scan reaches it (not an instant). */
 export function* scanNow(path: string): Generator<Entry> {
-  for (let i = 0; i <= 2 * (highestIndex(path) + 1); i++) {
+  // The range is read once: a readdir per name would make a scan of thousands of files quadratic.
+  // Files moving up past it meanwhile are found by the next look (extend() confirms in a snapshot).
+  const last = 2 * (highestIndex(path) + 1);
+  for (let i = 0; i <= last; i++) {
     const [index, gz] = [(i + 1) >> 1, i % 2 === 0 && i > 0];
     const st = statAt(nameAt(path, index, gz));
     if (st) yield { path: nameAt(path, index, gz), index, gz, ...st };
@@ -134,14 +138,21 @@ export function onePerIndex(entries: Entry[]): Entry[] {
 export function openEntry(e: Entry): Source | null {
   let fd: number;
   try {
-    fd = openSync(e.path, C.O_RDONLY | C.O_NOCTTY);
+    // O_NONBLOCK: a FIFO put where a log was must not hang us (it is refused just below).
+    fd = openSync(e.path, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new Error(`cannot read ${e.path}: ${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message}`);
   }
-  if (fstatSync(fd, { bigint: true }).ino !== e.ino) {
+  const st = fstatSync(fd, { bigint: true });
+  if (st.ino !== e.ino) {
     closeSync(fd);
     return null;
+  }
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new Error(`cannot read ${e.path}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`);
   }
   return { fd, ino: e.ino, gz: e.gz, path: e.path, pos: 0, done: false };
 }

@@ -16,6 +16,7 @@ import { closeAll, inodeAt, isCopyOf, onePerIndex, openAll, scanNow, snapshot, s
 
 export type { Write } from './blocks.js';
 export { printLast } from './last.js';
+import { isZlibError } from './last.js';
 /** At most this many files are opened at once; more are taken in turns. */
 const MAX_HELD = 64;
 /** Snapshots to try while files move on before they are opened (then: at the next event). */
@@ -44,16 +45,17 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
     while (queue.length > 0 && !closed) {
       const head = queue[0]!;
       if (head.gz && !head.done) {
-        await eachInflated(head.fd, (chunk) => !closed && write(chunk)).catch((error: NodeJS.ErrnoException) => {
-          if (!error.code?.startsWith('Z_')) throw error; // not zlib's: ours to report
+        await eachInflated(head.fd, (chunk) => !closed && write(chunk)).catch((error: Error) => {
+          if (!isZlibError(error)) throw error; // not zlib's: ours to report
           options.warn(`cannot read ${head.path}: ${error.message}`); // damaged: on to the next
         });
       }
       head.done = head.gz;
       if (!head.gz && fstatSync(head.fd).size < head.pos) head.pos = 0; // copytruncate: from the start
-      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, write);
+      const out = (chunk: Buffer): unknown => !closed && write(chunk);
+      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, out);
       if (queue.length === 1 || closed || !queue.slice(1).some((s) => s.gz || fstatSync(s.fd).size > 0)) return;
-      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, write); // its very last lines
+      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, out); // its very last lines
       closeSync(queue.shift()!.fd);
     }
   };
@@ -82,12 +84,16 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
     if (at === 'moved') return null;
     if (at) return entries.filter((e) => e.index < at.index);
     if (st.nlink > 0n) return entries.filter((e) => e.index === 0); // moved elsewhere (dateext, olddir)
-    // Deleted: rotated past --log-keep, or removed by hand. What was renamed or made since is
-    // newer (a rotation renames every kept file); older files were not touched since.
-    const newer = entries.filter((e) => e.ctime >= st.ctimeNs);
-    if (!warned && entries.some((e) => e.index > 0) && entries.every((e) => e.index === 0 || e.ctime >= st.ctimeNs)) {
-      warned = true; // even the oldest rotated file is newer than ours: ours went past --log-keep
-      options.warn(`logs -f fell behind: ${path} was rotated past --log-keep before it was read; lines rotated away unread are missing here`);
+    // Deleted: rotated past --log-keep, or removed by hand. A log's files are written one after
+    // the other, so those written to after ours are the newer ones (a tie — one clock tick — is
+    // taken as newer: a line twice rather than lines lost). Not ctime: logrotate deletes the
+    // oldest file after renaming the others, so they would look older than it.
+    const newer = entries.filter((e) => e.mtime >= st.mtimeNs);
+    if (!warned && entries.some((e) => e.index > 0) && newer.length === entries.length) {
+      // Even the oldest rotated file is newer than ours: ours went past --log-keep before we were
+      // done with the names, and files after it may have gone the same way unread.
+      warned = true;
+      options.warn(`logs -f fell behind: files of ${path} were rotated past --log-keep while it read; lines may be missing here`);
     }
     return newer;
   };
@@ -95,7 +101,9 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
   /** Take (open) the files newer than the newest known one; false if there are none (yet). */
   const extend = async (): Promise<boolean> => {
     const known = queue.at(-1);
-    for (let tries = 0; tries < MAX_TRIES; tries++) {
+    for (let tries = 0; tries < MAX_TRIES && !closed; tries++) {
+      // Files moving on while we look: let a signal (Ctrl-C) or an event in between.
+      if (tries > 0) await new Promise(setImmediate);
       let newer: Entry[] | null;
       const at = known ? locate(known) : null;
       if (known && at && at !== 'moved') {
@@ -116,7 +124,10 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
 
   const step = async (): Promise<void> => {
     await drain();
-    while (!closed && (queue.length === 0 || inodeAt(path) !== queue.at(-1)!.ino) && (await extend())) await drain();
+    while (!closed && (queue.length === 0 || inodeAt(path) !== queue.at(-1)!.ino) && (await extend())) {
+      await drain();
+      await new Promise(setImmediate); // a follower far behind catches up in turns: Ctrl-C is heard
+    }
   };
 
   let turns = Promise.resolve();
@@ -130,7 +141,8 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
       try {
         if (!closed) await step();
       } catch (error) {
-        const message = `cannot follow ${path}: ${(error as Error).message}`;
+        const said = (error as Error).message;
+        const message = said.startsWith('cannot read ') ? said : `cannot follow ${path}: ${said}`;
         if (!closed && message !== lastError) options.warn(message); // once, not at every event
         lastError = message;
       }

@@ -11,14 +11,26 @@ import { closeAll, highestIndex, onePerIndex, openEntry, snapshot, type Source }
 const MAX_TRIES = 1000;
 const NEWLINE = 0x0a;
 
+export interface LastOptions {
+  /** Problems, for stderr: a damaged .gz is named and read only as far as it can be. */
+  warn(message: string): void;
+}
+
+/** zlib's own error (a damaged or cut .gz), not one of ours. */
+export const isZlibError = (error: unknown): boolean => Boolean((error as NodeJS.ErrnoException).code?.startsWith('Z_'));
+
 /** The newlines in `src` (before `end`), from its end back to the `need`th: where the lines after it start. */
-async function countBack(src: Source, end: number, need: number, atEnd: boolean): Promise<{ newlines: number; start: number | null; empty: boolean }> {
+async function countBack(src: Source, end: number, need: number, atEnd: boolean, options: LastOptions): Promise<{ newlines: number; start: number | null; empty: boolean }> {
   if (src.gz) {
     let newlines = 0;
     let last = -1;
+    // What a damaged one yields before its fault counts, and is what writeInflated then writes.
     await eachInflated(src.fd, (chunk) => {
       for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
       if (chunk.length) last = chunk[chunk.length - 1]!;
+    }).catch((error: Error) => {
+      if (!isZlibError(error)) throw error;
+      options.warn(`cannot read ${src.path}: ${error.message}`);
     });
     if (atEnd && last === NEWLINE) newlines--; // a final newline ends the last line, starts none
     // For a .gz, `start` is how many newlines to skip from its beginning.
@@ -37,7 +49,7 @@ async function countBack(src: Source, end: number, need: number, atEnd: boolean)
   return { newlines, start: null, empty: end === 0 };
 }
 
-/** Write a .gz's content after its first `skip` newlines. */
+/** Write a .gz's content after its first `skip` newlines (a damaged one: as far as it goes, said by countBack). */
 async function writeInflated(src: Source, skip: number, write: Write): Promise<void> {
   await eachInflated(src.fd, async (chunk) => {
     let from = 0;
@@ -47,6 +59,8 @@ async function writeInflated(src: Source, skip: number, write: Write): Promise<v
       from = nl + 1;
     }
     if (from < chunk.length) await write(chunk.subarray(from));
+  }).catch((error: Error) => {
+    if (!isZlibError(error)) throw error;
   });
 }
 
@@ -55,7 +69,7 @@ async function writeInflated(src: Source, skip: number, write: Write): Promise<v
  * files, open and positioned where the writing ended, for follow() — more than one when NAME.log
  * is still empty after a rename (logrotate before its reopen: the renamed one may still grow).
  */
-export async function printLast(path: string, n: number, write: Write): Promise<Source[]> {
+export async function printLast(path: string, n: number, write: Write, options: LastOptions = { warn: () => undefined }): Promise<Source[]> {
   for (let upTo = 0, tries = 0; ;) {
     const entries = onePerIndex(snapshot(path, upTo));
     const opened: Source[] = []; // newest first
@@ -80,7 +94,7 @@ export async function printLast(path: string, n: number, write: Write): Promise<
         if (src.gz || end > 0) nonEmpty = i;
         continue;
       }
-      const r = await countBack(src, end, need, atEnd);
+      const r = await countBack(src, end, need, atEnd, options);
       if (!r.empty) [atEnd, nonEmpty] = [false, nonEmpty < 0 ? i : nonEmpty];
       [startFile, start, need] = r.start === null ? [i, 0, need - r.newlines] : [i, r.start, 0];
     }

@@ -50,7 +50,7 @@ export class StreamPump {
     this.socket = new Socket({
       fd, readable: true, writable: false,
       // Reads go into our buffer, after the carried line; returning false pauses the socket.
-      onread: { buffer: () => this.space(), callback: (n: number) => this.ingest(n) },
+      onread: { buffer: () => this.space(), callback: (n: number) => this.onRead(n) },
     } as ConstructorParameters<typeof Socket>[0]);
     this.socket.on('error', () => undefined);
     this.socket.unref(); // the COMMAND's pidfd keeps us alive, not its pipes
@@ -59,6 +59,20 @@ export class StreamPump {
   private space(): Buffer {
     this.buf ??= Buffer.allocUnsafe(MAX_LINE + READ_SIZE);
     return this.buf.subarray(this.carry, this.carry + READ_SIZE);
+  }
+
+  /** A read from the socket. False pauses it: a failing sink, or a turn to take (below). */
+  private onRead(n: number): boolean {
+    if (!this.ingest(n)) return false;
+    if (n < READ_SIZE) return true;
+    // A full read: more waits, and libuv reads on (up to 32 times) before anything else runs.
+    // One turn of the event loop between reads, so a signal (a stop) is heard even when a read
+    // costs much (a rotation per 4 KiB of a log that keeps thousands of files).
+    // (net's resume() starts the handle reading again; a failing sink meanwhile keeps it paused.)
+    setImmediate(() => {
+      if (!this.closed && this.pending === null) this.socket.resume();
+    });
+    return false;
   }
 
   /** `n` new bytes after the carried ones: write the whole lines, carry the rest. False: pause. */

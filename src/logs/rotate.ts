@@ -2,7 +2,7 @@
  * Size rotation's file moves: NAME.log → NAME.log.1 → … → NAME.log.N, the oldest deleted, and
  * (with compression) rotated files gzipped in the background to NAME.log.K.gz.
  */
-import { closeSync, createReadStream, type ReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, constants as C } from 'node:fs';
+import { closeSync, createReadStream, type ReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, constants as C } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 
@@ -165,6 +165,12 @@ export class Compressor {
       unlinkSync(tmp);
       return;
     }
+    // The .gz keeps the file's times, as gzip(1) does: `logs -f` tells older files from newer
+    // by their last write (follow.ts).
+    quietly(() => {
+      const st = statSync(at);
+      utimesSync(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
+    });
     renameSync(tmp, rotatedPath(this.base, index(), true));
     unlinkSync(at);
   }

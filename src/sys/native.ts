@@ -53,6 +53,7 @@ interface NativeBinding {
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   pidfdWaitSync(pidfds: number[], timeoutMs: number): number;
   pipeBytes(fd: number): number;
+  readerGone(fd: number): boolean;
   replaceFile(tmp: string, path: string): void;
   killStatus(pid: number, signal: number): number;
   setCloexec(fd: number): void;
@@ -107,6 +108,8 @@ export const replaceFile = (tmp: string, path: string): void => native.replaceFi
 export const killStatus = (pid: number, signal: number): number => native.killStatus(pid, signal);
 /** What a pipe holds right now (FIONREAD), without reading it. */
 export const pipeBytes = (fd: number): number => native.pipeBytes(fd);
+/** The reader of our output pipe (or socket) has closed its end: known without writing. */
+export const readerGone = (fd: number): boolean => native.readerGone(fd);
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** dup2(from, to): make `to` refer to what `from` does. */

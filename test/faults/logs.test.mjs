@@ -495,4 +495,21 @@ describe('floods', () => {
     assert.equal((await h.dkT(['stop', '--name', 'cflood'])).code, 0);
     await assertNothingLeft(h);
   }));
+
+  it('a flood into 4 KiB files with --log-keep 3000 (a rotation renames thousands of files): the supervisor still hears a stop between its reads — stop exits 0, and the files hold whole lines only', guarded(h, async () => {
+    // lines.mjs flood: 1 MiB writes, so each read of the pipe is a full one — libuv reads on up to
+    // 32 times before anything else runs, and each read here costs ~64 rotations.
+    const r = await h.dkT(['start', '--name', 'manyfiles', '--log-max-size', '4K', '--log-keep', '3000', '--grace', '0', '--', NODE, LINES, 'flood', '100000']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const dir = h.dir('manyfiles');
+    await waitFor(() => readdirSync(dir).length >= 1500, 120000, '1,500 rotated files');
+    const stop = await h.dkT(['stop', '--name', 'manyfiles'], { timeoutMs: 60000 });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    const line = `${'x'.repeat(99)}\n`;
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('manyfiles.log'))) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      if (text.replaceAll(line, '') !== '') assert.fail(`${f} holds something else than whole lines`);
+    }
+    await assertNothingLeft(h);
+  }));
 });

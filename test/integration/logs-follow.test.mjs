@@ -4,7 +4,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CLI, NODE, makeHome, startedPids, waitFor, readText } from '../helpers.mjs';
 
@@ -141,4 +142,88 @@ describe('logs -n', () => {
       assert.equal(numbered(r.stdout)[0], line(15000));
     });
   }
+});
+
+describe('logs: its output, and files that are not logs', () => {
+  /** A service directory with these files (no service: `logs` reads NAME.log where it would be). */
+  function files(name, content) {
+    mkdirSync(h.dir(name), { recursive: true });
+    for (const [file, data] of Object.entries(content)) writeFileSync(join(h.dir(name), file), data);
+  }
+  const run = (args, stdio) => new Promise((resolve) => {
+    const child = spawn(NODE, ['--', CLI, ...args], { env: { ...process.env, ...h.env }, stdio });
+    h.track(child.pid);
+    const out = [];
+    let err = '';
+    child.stdout?.on('data', (d) => out.push(d));
+    child.stderr?.on('data', (d) => (err += d));
+    child.stdout?.pause(); // a slow reader: the pipe fills
+    setTimeout(() => child.stdout?.resume(), 300);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+
+  it('into a pipe read slowly: every byte, however full the pipe was when it ended', async () => {
+    const numbers = (count) => Array.from({ length: count }, (_, i) => `${String(i).padStart(9, '0')}\n`).join('');
+    // 64 KiB fill the pipe (its reader waits); the last 3 KB are left to node to write later, and
+    // an exit before it has would drop them.
+    // A real pipe (node's own 'pipe' is a socketpair, which holds far more).
+    const throughPipe = (name) => execFileSync('bash', ['-c', '"$0" -- "$1" logs --name "$2" -n 100000 | (sleep 0.3; wc -c); echo "logs exit ${PIPESTATUS[0]}"', NODE, CLI, name], { env: { ...process.env, ...h.env }, encoding: 'utf8' });
+    files('fits', { 'fits.log': numbers(6853) });
+    assert.equal(throughPipe('fits').replace(/^ +/, ''), '68530\nlogs exit 0\n');
+    const text = numbers(20000);
+    files('slow', { 'slow.log': text });
+    for (let round = 0; round < 4; round++) assert.equal(throughPipe('slow').replace(/^ +/, ''), `${text.length}\nlogs exit 0\n`, `round ${round}`);
+  });
+
+  it('to a full disk (/dev/full): exit 1 and one line saying so; to a reader that left: exit 0, quietly', async () => {
+    files('full', { 'full.log': 'a\nb\n' });
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = await run(['logs', '--name', 'full'], ['ignore', full, 'pipe']);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, 'daemonkit: full: cannot write to stdout: no space left on device (ENOSPC)\n');
+    } finally {
+      closeSync(full);
+    }
+    const head = execFileSync('bash', ['-c', '"$0" -- "$1" logs --name slow -n 100000 2>&1 | head -1; echo "logs exit ${PIPESTATUS[0]}"', NODE, CLI], { env: { ...process.env, ...h.env }, encoding: 'utf8' });
+    assert.equal(head, '000000000\nlogs exit 0\n');
+  });
+
+  it('logs -f | head -1 on a log that has gone quiet: ends once head has, without another line to write', async () => {
+    await start('quiet', ['--', '/bin/sh', '-c', 'seq 1 5; exec sleep 1000']);
+    await waitFor(() => readText(logOf('quiet')) === '1\n2\n3\n4\n5\n', 5000, 'the lines');
+    const r = await new Promise((resolve) => {
+      const sh = spawn('sh', ['-c', '"$0" -- "$1" logs --name quiet -f | head -1', NODE, CLI], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      h.track(-sh.pid);
+      let out = '';
+      sh.stdout.on('data', (d) => (out += d));
+      const timer = setTimeout(() => process.kill(-sh.pid, 'SIGKILL'), 20000);
+      sh.on('close', (code, signal) => resolve({ code, signal, out, timer }));
+    });
+    clearTimeout(r.timer);
+    assert.deepEqual([r.code, r.signal, r.out], [0, null, '1\n'], 'the pipeline ended by itself');
+    assert.equal((await h.dk(['stop', '--name', 'quiet'])).code, 0);
+  });
+
+  it('a damaged .gz within reach of -n: named on stderr, what it holds skipped, the rest printed, exit 0', async () => {
+    files('dmg', { 'dmg.log.2.gz': gzipSync('a\nb\n'), 'dmg.log.1.gz': 'not gzip at all\n', 'dmg.log': 'last\n' });
+    const r = await h.dk(['logs', '--name', 'dmg', '-n', '5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'a\nb\nlast\n');
+    assert.match(r.stderr, /^daemonkit: dmg: cannot read .*dmg\.log\.1\.gz: incorrect header check\n$/);
+  });
+
+  it('NAME.log a directory, or a FIFO: exit 1, one line naming it (-n, and -f)', async () => {
+    mkdirSync(join(h.dir('isdir'), 'isdir.log'), { recursive: true });
+    for (const args of [[], ['-n', '0'], ['-f']]) {
+      const r = await h.dk(['logs', '--name', 'isdir', ...args]);
+      assert.equal(r.code, 1, `${args}: ${r.stderr}`);
+      assert.match(r.stderr, /^daemonkit: isdir: cannot read .*isdir\.log: it is a directory\n$/);
+    }
+    mkdirSync(h.dir('fifo'), { recursive: true });
+    execFileSync('mkfifo', [join(h.dir('fifo'), 'fifo.log')]);
+    const r = await h.dk(['logs', '--name', 'fifo']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^daemonkit: fifo: cannot read .*fifo\.log: it is not a regular file\n$/);
+  });
 });

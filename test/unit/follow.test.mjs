@@ -3,7 +3,7 @@
 // loop, so the follower (in this process) cannot look in between: as if it had fallen behind.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { follow, printLast } from '../../dist/logs/follow.js';
 import { shiftRotated } from '../../dist/logs/rotate.js';
@@ -85,7 +85,32 @@ describe('follow', () => {
     assert.equal(new Set(got).size, got.length, 'nothing twice');
     assert.ok(got.length < next - 5, 'lines deleted unread are missing');
     assert.equal(f.warnings.length, 1, f.warnings.join('\n'));
-    assert.match(f.warnings[0], /fell behind: .*app\.log was rotated past --log-keep/);
+    assert.match(f.warnings[0], /fell behind: files of .*app\.log were rotated past --log-keep while it read; lines may be missing here/);
+  });
+
+  test('logrotate deletes the oldest file after renaming the others: the files it kept are read, nothing missing', async () => {
+    const path = fresh();
+    next = 0;
+    writeFileSync(path, lines(5));
+    const f = await follower(path);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The clock moves on while the follower (this thread) cannot look: as if it were stopped.
+    const pause = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15);
+    appendFileSync(path, lines(10));
+    for (let round = 0; round < 4; round++) {
+      // `rotate 3` + `create`: .3 → .4, .2 → .3, .1 → .2, the log → .1, a new log; the postrotate
+      // reopen; then the one past 3 is removed — after the others were renamed.
+      pause();
+      for (let k = 3; k >= 1; k--) if (existsSync(`${path}.${k}`)) renameSync(`${path}.${k}`, `${path}.${k + 1}`);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, '');
+      pause();
+      appendFileSync(path, lines(10));
+      if (existsSync(`${path}.4`)) unlinkSync(`${path}.4`);
+    }
+    await f.until(`${next - 1}\n`);
+    f.close();
+    assert.equal(f.text(), sequence(5, next));
   });
 
   test('logrotate create before its reopen: the renamed file is followed until the new one has data', async () => {
