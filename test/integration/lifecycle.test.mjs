@@ -70,7 +70,9 @@ describe('start', () => {
 
 describe('an interrupted start', () => {
   it('Ctrl-C during the grace ends only the waiting: the launcher exits by SIGINT, the daemon goes on and is running', async () => {
-    const launcher = spawn(NODE, [CLI, 'start', '--name', 'interrupted', '--grace', '1500', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A long grace: the supervisor's state appears after its node has booted, which on a loaded
+    // machine can take much of a short one (CI once saw the start complete first).
+    const launcher = spawn(NODE, [CLI, 'start', '--name', 'interrupted', '--grace', '4000', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     h.track(launcher.pid);
     let out = '';
     launcher.stdout.on('data', (d) => (out += d));
@@ -84,7 +86,7 @@ describe('an interrupted start', () => {
     assert.equal(out, '');
     // Past its grace, it is running (status says `starting` until then).
     let status;
-    for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+    for (const deadline = Date.now() + 20000; Date.now() < deadline;) {
       status = await h.dk(['status', '--name', 'interrupted']);
       if (/: running/.test(status.stdout)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
