@@ -506,9 +506,13 @@ describe('floods', () => {
     const stop = await h.dkT(['stop', '--name', 'manyfiles'], { timeoutMs: 60000 });
     assert.equal(stop.code, 0, stop.stdout + stop.stderr);
     const line = `${'x'.repeat(99)}\n`;
+    // The COMMAND killed inside a write leaves an unfinished line: written, ended with a newline,
+    // at the very end (docs/cli.md "Logs") — of the log, or of .1 if that write rotated it.
+    const newest = readFileSync(join(dir, 'manyfiles.log')).length > 0 ? 'manyfiles.log' : 'manyfiles.log.1';
     for (const f of readdirSync(dir).filter((f) => f.startsWith('manyfiles.log'))) {
-      const text = readFileSync(join(dir, f), 'utf8');
-      if (text.replaceAll(line, '') !== '') assert.fail(`${f} holds something else than whole lines`);
+      let text = readFileSync(join(dir, f), 'utf8');
+      if (f === newest) text = text.replace(/x{1,98}\n$/, '');
+      if (text.replaceAll(line, '') !== '') assert.fail(`${f} holds something else than whole lines: ${JSON.stringify(text.replaceAll(line, '').slice(0, 200))}`);
     }
     await assertNothingLeft(h);
   }));
