@@ -64,22 +64,33 @@ function statAt(path: string): { ino: bigint; mtime: bigint } | null {
   }
 }
 
-/** Every name from NAME.log to NAME.log.`upTo`(.gz) and what it holds now (null: nothing). */
-const look = (path: string, upTo: number): ({ ino: bigint; mtime: bigint } | null)[] =>
-  Array.from({ length: 2 * upTo + 1 }, (_, i) => statAt(nameAt(path, (i + 1) >> 1, i % 2 === 0 && i > 0)));
+/** The names of NAME.log.`from` … NAME.log.`upTo` (index 0: NAME.log itself), plain then .gz. */
+function slots(from: number, upTo: number): { index: number; gz: boolean }[] {
+  const names: { index: number; gz: boolean }[] = [];
+  for (let index = from; index <= upTo; index++) {
+    names.push({ index, gz: false });
+    if (index > 0) names.push({ index, gz: true });
+  }
+  return names;
+}
 
-/** The log's files up to NAME.log.`upTo` at one instant, newest first (NAME.log, .1, .1.gz, .2, …). */
-export function snapshot(path: string, upTo: number): Entry[] {
-  let prev = look(path, upTo);
+/**
+ * The log's files from NAME.log.`from` to NAME.log.`upTo` at one instant, newest first
+ * (NAME.log, .1, .1.gz, .2, …). A narrow range settles sooner: while the supervisor rotates
+ * without pause (thousands of renames a second), two looks at hundreds of names seldom agree.
+ */
+export function snapshot(path: string, upTo: number, from = 0): Entry[] {
+  const names = slots(from, upTo);
+  const look = (): ({ ino: bigint; mtime: bigint } | null)[] => names.map((n) => statAt(nameAt(path, n.index, n.gz)));
+  let prev = look();
   for (let i = 0; i < MAX_LOOKS; i++) {
-    const next = look(path, upTo);
+    const next = look();
     if (next.every((st, j) => st?.ino === prev[j]?.ino)) break;
     prev = next;
   }
   const entries: Entry[] = [];
   prev.forEach((st, i) => {
-    const index = (i + 1) >> 1;
-    const gz = i % 2 === 0 && i > 0;
+    const { index, gz } = names[i]!;
     if (st) entries.push({ path: nameAt(path, index, gz), index, gz, ...st });
   });
   return entries;

@@ -107,7 +107,9 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
       let newer: Entry[] | null;
       const at = known ? locate(known) : null;
       if (known && at && at !== 'moved') {
-        const entries = snapshot(path, at.index);
+        // The next files only (at most MAX_HELD are taken at once): `known` and the names just
+        // below it, at one instant.
+        const entries = snapshot(path, at.index, Math.max(0, at.index - MAX_HELD));
         if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue; // moved on meanwhile
         newer = entries.filter((e) => e.index < at.index);
       } else if (at === 'moved') continue;
