@@ -117,8 +117,9 @@ export abstract class Daemon {
       ctx.release();
       return true;
     } catch (error) {
-      if (channel) reportFailure(channel, error);
+      // Released first: whoever hears of the failed start finds no pidfile and a failed state.
       ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
+      if (channel) reportFailure(channel, error);
       throw error;
     }
   }
