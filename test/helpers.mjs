@@ -190,3 +190,28 @@ export function logPaths(prefix) {
     return join(d, 'app.log');
   };
 }
+
+/** A running `daemonkit logs --name NAME ARGS -f` under `home` (makeHome() or faultHome()), its
+ *  output collected; stop() sends SIGINT and expects exit 0. */
+export function logsFollower(home, name, args = []) {
+  const child = spawn(NODE, ['--', CLI, 'logs', '--name', name, ...args, '-f'], { env: { ...process.env, ...home.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  home.track(child.pid);
+  const out = [];
+  let err = '';
+  child.stdout.on('data', (d) => out.push(d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const bytes = () => Buffer.concat(out);
+  return {
+    bytes,
+    text: () => bytes().toString(),
+    stderr: () => err,
+    signal: (sig) => child.kill(sig),
+    until: (s, what) => waitFor(() => bytes().toString('latin1').endsWith(s), 30000, what),
+    async stop() {
+      child.kill('SIGINT');
+      const how = await exited;
+      if (how.code !== 0 || how.signal !== null) throw new Error(`logs -f ended with ${JSON.stringify(how)}: ${err}`);
+    },
+  };
+}

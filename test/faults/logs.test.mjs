@@ -4,11 +4,11 @@
 // that cannot keep up or is full blocks the COMMAND on its pipe: nothing is lost, memory stays flat.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CLI, NODE, ROOT, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { NODE, ROOT, isAlive, logsFollower, readJson, startedPids, waitFor } from '../helpers.mjs';
 import { FAULTS, IS_ROOT, assertNothingLeft, assertOneLine, faultHome, guarded, sleep, snapshot, waitJson } from './helpers.mjs';
 
 const h = faultHome();
@@ -523,27 +523,20 @@ describe('floods', () => {
     const { childPid } = startedPids(r.stdout);
     const log = join(h.dir('behind'), 'behind.log');
     await waitFor(() => existsSync(log) && readFileSync(log, 'utf8') === 'ready\n', 10000, 'the writer ready');
-    const follower = spawn(NODE, ['--', CLI, 'logs', '--name', 'behind', '-n', '1', '-f'], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    h.track(follower.pid);
-    const chunks = [];
-    let err = '';
-    follower.stdout.on('data', (d) => chunks.push(d));
-    follower.stderr.on('data', (d) => (err += d));
-    const exited = new Promise((resolve) => follower.on('exit', (code, signal) => resolve({ code, signal })));
-    await waitFor(() => Buffer.concat(chunks).toString() === 'ready\n', 10000, 'the follower');
+    const follower = logsFollower(h, 'behind', ['-n', '1']);
+    await waitFor(() => follower.text() === 'ready\n', 10000, 'the follower');
     process.kill(childPid, 'SIGUSR2');
     await sleep(1000);
-    follower.kill('SIGSTOP'); // far behind: ~600k lines is ~1,000 files, 300 kept
+    follower.signal('SIGSTOP'); // far behind: ~600k lines is ~1,000 files, 300 kept
     await sleep(6000);
-    follower.kill('SIGCONT');
+    follower.signal('SIGCONT');
     await sleep(3000);
     // Caught up: it has printed a line the log held a moment ago.
     const lastOf = (text) => Number(text.slice(text.lastIndexOf('\n', text.length - 2) + 1));
     const target = lastOf(readFileSync(log, 'utf8'));
-    await waitFor(() => lastOf(Buffer.concat(chunks).toString()) >= target, 20000, `the follower at line ${target}`);
-    follower.kill('SIGINT');
-    assert.deepEqual(await exited, { code: 0, signal: null }, err);
-    const lines = Buffer.concat(chunks).toString().split('\n').filter(Boolean).slice(1).map(Number); // after "ready"
+    await waitFor(() => lastOf(follower.text()) >= target, 20000, `the follower at line ${target}`);
+    await follower.stop();
+    const lines = follower.text().split('\n').filter(Boolean).slice(1).map(Number); // after "ready"
     const gaps = [];
     for (let i = 1; i < lines.length; i++) {
       if (lines[i] <= lines[i - 1]) assert.fail(`line ${lines[i]} after ${lines[i - 1]}: twice or out of order`);
@@ -551,7 +544,7 @@ describe('floods', () => {
     }
     assert.equal(lines[0], 0);
     assert.equal(gaps.length, 1, `gaps: ${JSON.stringify(gaps)}`);
-    assert.match(err, /^daemonkit: behind: logs -f fell behind: files of .*behind\.log were rotated past --log-keep while it read; lines may be missing here\n$/);
+    assert.match(follower.stderr(), /^daemonkit: behind: logs -f fell behind: files of .*behind\.log were rotated past --log-keep while it read; lines may be missing here\n$/);
     assert.equal((await h.dkT(['stop', '--name', 'behind'], { timeoutMs: 60000 })).code, 0);
     await assertNothingLeft(h);
   }));

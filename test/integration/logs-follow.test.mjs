@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CLI, NODE, makeHome, startedPids, waitFor, readText } from '../helpers.mjs';
+import { CLI, NODE, logsFollower, makeHome, startedPids, waitFor, readText } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -22,28 +22,7 @@ async function start(name, args) {
   return startedPids(r.stdout);
 }
 
-/** A running `logs -f`, its output collected. */
-function follower(name, args = []) {
-  const child = spawn(NODE, ['--', CLI, 'logs', '--name', name, ...args, '-f'], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  h.track(child.pid);
-  const out = [];
-  let err = '';
-  child.stdout.on('data', (d) => out.push(d));
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const bytes = () => Buffer.concat(out);
-  return {
-    bytes,
-    text: () => bytes().toString(),
-    stderr: () => err,
-    signal: (sig) => child.kill(sig),
-    until: (s, what) => waitFor(() => bytes().toString('latin1').endsWith(s), 30000, what),
-    async stop() {
-      child.kill('SIGINT');
-      assert.deepEqual(await exited, { code: 0, signal: null }, err);
-    },
-  };
-}
+const follower = (name, args) => logsFollower(h, name, args);
 
 /** NAME.log.K(.gz) … NAME.log.1, NAME.log: their content concatenated, oldest first. */
 function concatenated(name) {
