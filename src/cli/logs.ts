@@ -97,7 +97,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
       }, 500);
     });
     for (const f of followers) f.close();
-  } else if (!following) starts.forEach((s) => closeAll(s));
+  } else starts.forEach((s) => closeAll(s)); // not following, or our output already ended
   await Promise.all(outputs.map((o) => o.flush()));
   const failed = outputs.find((o) => o.error);
   if (failed) {
