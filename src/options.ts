@@ -264,7 +264,8 @@ export function validateSignal(value: string | undefined, problems: Problems): N
 /** `logs -n N`: how many lines to show first (default 50). */
 export function validateLineCount(value: string | undefined, problems: Problems): number {
   if (value === undefined) return 50;
-  if (/^[0-9]{1,9}$/.test(value)) return Number(value);
-  problems.add(`invalid --lines '${printable(value)}': a whole number of lines, 0 or more`);
+  // 15 digits: every such number is exact in a double (as many lines as there can be).
+  if (/^[0-9]{1,15}$/.test(value)) return Number(value);
+  problems.add(`invalid --lines '${printable(value)}': a whole number of lines, 0 to 999999999999999`);
   return 50;
 }

@@ -1,12 +1,14 @@
 /**
  * Reading a log's files a block at a time: plain ones by offset, gzipped ones through zlib
- * (at once when small, streamed otherwise). Bytes are handed on as they are: nothing is cut or
+ * (at once when small and sound, streamed otherwise: gunzip.ts). Bytes are handed on as they are: nothing is cut or
  * joined, and the callee may make us wait (back-pressure).
  */
-import { createReadStream, fstatSync, openSync, readSync, constants as C } from 'node:fs';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { fstatSync, readSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { eachGunzipped } from './gunzip.js';
 
 export const BLOCK = 65536;
+const NEWLINE = 0x0a;
 /** A .gz this small is read and inflated at once (when its content is not larger than the second). */
 const SMALL_GZ = 65536;
 const SMALL_GZ_CONTENT = 4 << 20;
@@ -31,8 +33,30 @@ export async function eachBlock(fd: number, from: number, to: number, fn: (chunk
   return pos;
 }
 
+/** zlib's own error or gunzip.ts's (a damaged or cut .gz), not one of ours. */
+export const isZlibError = (error: unknown): boolean => Boolean((error as NodeJS.ErrnoException).code?.startsWith('Z_'));
+
+/**
+ * Call `fn` with each block of a gzipped file's content, until it returns false. A damaged one's
+ * damage goes to `damaged` after all it holds, ended with a newline if it was cut inside a line
+ * (else its last piece of a line would be glued to the next file's first).
+ */
+export async function eachInflatedLine(fd: number, fn: (chunk: Buffer) => unknown, damaged: (error: Error) => void): Promise<void> {
+  let [last, stopped] = [-1, false];
+  try {
+    await eachInflated(fd, async (chunk) => {
+      if (chunk.length) last = chunk[chunk.length - 1]!;
+      return (stopped = (await fn(chunk)) === false) ? false : undefined;
+    });
+  } catch (error) {
+    if (!isZlibError(error)) throw error;
+    damaged(error as Error);
+    if (!stopped && last >= 0 && last !== NEWLINE) await fn(Buffer.from('\n'));
+  }
+}
+
 /** Call `fn` with each block of a gzipped file's content, until it returns false. */
-export async function eachInflated(fd: number, fn: (chunk: Buffer) => unknown): Promise<void> {
+async function eachInflated(fd: number, fn: (chunk: Buffer) => unknown): Promise<void> {
   const size = fstatSync(fd).size;
   if (size <= SMALL_GZ) {
     // A small one (a rotated file of a few KiB) at once: a stream costs more than the work.
@@ -48,15 +72,6 @@ export async function eachInflated(fd: number, fn: (chunk: Buffer) => unknown): 
       return;
     }
   }
-  // A stream of its own on the same file (deleted or not): the stream closes its fd, ours stays.
-  const input = createReadStream('', { fd: openSync(`/proc/self/fd/${fd}`, C.O_RDONLY), start: 0, highWaterMark: BLOCK });
-  const gunzip = createGunzip();
-  input.on('error', (error) => gunzip.destroy(error));
-  try {
-    for await (const chunk of input.pipe(gunzip)) if ((await fn(chunk as Buffer)) === false) break;
-  } finally {
-    gunzip.destroy();
-    input.destroy();
-  }
+  await eachGunzipped(fd, size, fn);
 }
 

@@ -11,12 +11,12 @@
  */
 import { closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { eachBlock, eachInflated, type Write } from './blocks.js';
+import { eachBlock, eachInflatedLine, type Write } from './blocks.js';
 import { closeAll, inodeAt, isCopyOf, onePerIndex, openAll, scanNow, snapshot, snapshotAll, type Entry, type Source } from './chain.js';
 
 export type { Write } from './blocks.js';
 export { printLast } from './last.js';
-import { isZlibError } from './last.js';
+import { oldestFiles } from './walk.js';
 /** At most this many files are opened at once; more are taken in turns. */
 const MAX_HELD = 64;
 /** Snapshots to try while files move on before they are opened (then: at the next event). */
@@ -45,10 +45,8 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
     while (queue.length > 0 && !closed) {
       const head = queue[0]!;
       if (head.gz && !head.done) {
-        await eachInflated(head.fd, (chunk) => !closed && write(chunk)).catch((error: Error) => {
-          if (!isZlibError(error)) throw error; // not zlib's: ours to report
-          options.warn(`cannot read ${head.path}: ${error.message}`); // damaged: on to the next
-        });
+        // Damaged: said, and on to the next.
+        await eachInflatedLine(head.fd, (chunk) => !closed && write(chunk), (error) => options.warn(`${head.path}: ${error.message}`));
       }
       head.done = head.gz;
       if (!head.gz && fstatSync(head.fd).size < head.pos) head.pos = 0; // copytruncate: from the start
@@ -77,12 +75,15 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
     return moved ? 'moved' : null;
   };
 
-  /** Not found by the quick scan: the entries newer than it in a snapshot of all; null: look again. */
-  const lost = (known: Source, entries: Entry[]): Entry[] | null => {
+  /** Not found by the quick scan: the entries newer than it among `entries` (`all`: every file
+   *  there is); null: look again; undefined: these do not tell. */
+  const lostAmong = (known: Source, entries: Entry[], all: boolean): Entry[] | null | undefined => {
     const st = fstatSync(known.fd, { bigint: true });
     const at = locate(known, entries);
     if (at === 'moved') return null;
     if (at) return entries.filter((e) => e.index < at.index);
+    // Not among the oldest files: below them (or elsewhere), or deleted before one of them was written.
+    if (!all && (st.nlink > 0n || !entries.some((e) => e.mtime >= st.mtimeNs))) return undefined;
     if (st.nlink > 0n) return entries.filter((e) => e.index === 0); // moved elsewhere (dateext, olddir)
     // Deleted: rotated past --log-keep, or removed by hand. A log's files are written one after
     // the other, so those written to after ours are the newer ones (a tie — one clock tick — is
@@ -96,6 +97,16 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
       options.warn(`logs -f fell behind: files of ${path} were rotated past --log-keep while it read; lines may be missing here`);
     }
     return newer;
+  };
+
+  /** The entries newer than `known` (null: look again), or all (no file known): found among the
+   *  oldest files — what a follower that fell behind resumes with, in a snapshot that settles
+   *  under a flood — and only when they do not tell, in a snapshot of every name. */
+  const lost = (known: Source | undefined): Entry[] | null => {
+    const oldest = oldestFiles(path, 2 * MAX_HELD);
+    if (!known) return oldest.entries; // extend() takes the oldest of them
+    const newer = lostAmong(known, oldest.entries, oldest.from === 0);
+    return newer !== undefined ? newer : (lostAmong(known, snapshotAll(path), true) ?? null);
   };
 
   /** Take (open) the files newer than the newest known one; false if there are none (yet). */
@@ -113,7 +124,7 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
         if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue; // moved on meanwhile
         newer = entries.filter((e) => e.index < at.index);
       } else if (at === 'moved') continue;
-      else newer = known ? lost(known, snapshotAll(path)) : snapshotAll(path);
+      else newer = lost(known);
       if (newer === null) continue;
       if (newer.length === 0) return false;
       const opened = openAll(onePerIndex(newer).reverse().slice(0, MAX_HELD));

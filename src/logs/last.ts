@@ -4,8 +4,9 @@
  * names (chain.ts), and the files left open where the printing ended, for follow.ts.
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import { BLOCK, eachBlock, eachInflated, type Write } from './blocks.js';
-import { closeAll, highestIndex, onePerIndex, openEntry, snapshot, type Source } from './chain.js';
+import { BLOCK, eachBlock, eachInflatedLine, type Write } from './blocks.js';
+import { openEntry, type Source } from './chain.js';
+import { olderThan } from './walk.js';
 
 /** Snapshots to try while files move on before they are opened. */
 const MAX_TRIES = 1000;
@@ -16,22 +17,20 @@ export interface LastOptions {
   warn(message: string): void;
 }
 
-/** zlib's own error (a damaged or cut .gz), not one of ours. */
-export const isZlibError = (error: unknown): boolean => Boolean((error as NodeJS.ErrnoException).code?.startsWith('Z_'));
-
 /** The newlines in `src` (before `end`), from its end back to the `need`th: where the lines after it start. */
 async function countBack(src: Source, end: number, need: number, atEnd: boolean, options: LastOptions): Promise<{ newlines: number; start: number | null; empty: boolean }> {
   if (src.gz) {
     let newlines = 0;
     let last = -1;
     // What a damaged one yields before its fault counts, and is what writeInflated then writes.
-    await eachInflated(src.fd, (chunk) => {
-      for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
-      if (chunk.length) last = chunk[chunk.length - 1]!;
-    }).catch((error: Error) => {
-      if (!isZlibError(error)) throw error;
-      options.warn(`cannot read ${src.path}: ${error.message}`);
-    });
+    await eachInflatedLine(
+      src.fd,
+      (chunk) => {
+        for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
+        if (chunk.length) last = chunk[chunk.length - 1]!;
+      },
+      (error) => options.warn(`${src.path}: ${error.message}`),
+    );
     if (atEnd && last === NEWLINE) newlines--; // a final newline ends the last line, starts none
     // For a .gz, `start` is how many newlines to skip from its beginning.
     return { newlines, start: newlines >= need ? newlines - need + 1 : null, empty: last < 0 };
@@ -51,7 +50,7 @@ async function countBack(src: Source, end: number, need: number, atEnd: boolean,
 
 /** Write a .gz's content after its first `skip` newlines (a damaged one: as far as it goes, said by countBack). */
 async function writeInflated(src: Source, skip: number, write: Write): Promise<void> {
-  await eachInflated(src.fd, async (chunk) => {
+  const skipping = async (chunk: Buffer): Promise<void> => {
     let from = 0;
     for (; skip > 0 && from < chunk.length; skip--) {
       const nl = chunk.indexOf(NEWLINE, from);
@@ -59,58 +58,55 @@ async function writeInflated(src: Source, skip: number, write: Write): Promise<v
       from = nl + 1;
     }
     if (from < chunk.length) await write(chunk.subarray(from));
-  }).catch((error: Error) => {
-    if (!isZlibError(error)) throw error;
-  });
+  };
+  await eachInflatedLine(src.fd, skipping, () => undefined);
 }
 
 /**
  * Write the last `n` lines of the log and its rotated files, oldest first; returns the newest
  * files, open and positioned where the writing ended, for follow() — more than one when NAME.log
  * is still empty after a rename (logrotate before its reopen: the renamed one may still grow).
+ * The files are taken newest first, one at a time, each the one just older than the last
+ * (walk.ts), until they hold `n` lines and a non-empty one is among them.
  */
 export async function printLast(path: string, n: number, write: Write, options: LastOptions = { warn: () => undefined }): Promise<Source[]> {
-  for (let upTo = 0, tries = 0; ;) {
-    const entries = onePerIndex(snapshot(path, upTo));
-    const opened: Source[] = []; // newest first
-    const ends: number[] = [];
-    let need = n;
-    let startFile = -1; // write from opened[startFile] at `start`, then the newer ones whole
-    let start = 0;
-    let atEnd = true;
-    let nonEmpty = -1;
-    let moved = false;
-    for (const e of entries) {
-      if (need <= 0 && nonEmpty >= 0) break;
-      const src = openEntry(e);
-      if (!src) {
-        moved = true; // renamed since the snapshot
-        break;
-      }
-      const i = opened.push(src) - 1;
-      const end = src.gz ? 0 : fstatSync(src.fd).size;
-      ends.push(end);
-      if (need <= 0) {
-        if (src.gz || end > 0) nonEmpty = i;
-        continue;
-      }
+  const opened: Source[] = []; // newest first
+  const ends: number[] = [];
+  let need = n;
+  let startFile = -1; // write from opened[startFile] at `start`, then the newer ones whole
+  let start = 0;
+  let atEnd = true;
+  let nonEmpty = -1;
+  for (let seen = 0, tries = 0; need > 0 || nonEmpty < 0;) {
+    const held = opened.at(-1) ?? null;
+    const next = olderThan(path, held, seen);
+    const src = next && next !== 'end' ? openEntry(next) : null;
+    if (next === 'end') break;
+    if (!src) {
+      // The names moved on before we opened it: look again, from the same file.
+      if (++tries < MAX_TRIES) continue;
+      options.warn(`files of ${path} kept moving while they were read: older lines are left out`);
+      break;
+    }
+    [tries, seen] = [0, next!.index];
+    const i = opened.push(src) - 1;
+    const end = src.gz ? 0 : fstatSync(src.fd).size;
+    ends.push(end);
+    if (need <= 0) {
+      if (src.gz || end > 0) nonEmpty = i;
+    } else {
       const r = await countBack(src, end, need, atEnd, options);
       if (!r.empty) [atEnd, nonEmpty] = [false, nonEmpty < 0 ? i : nonEmpty];
       [startFile, start, need] = r.start === null ? [i, 0, need - r.newlines] : [i, r.start, 0];
     }
-    const short = (need > 0 || nonEmpty < 0) && !moved && highestIndex(path) > upTo;
-    if ((moved && ++tries < MAX_TRIES) || short) {
-      closeAll(opened); // look again: at the same names, or further back
-      if (short) upTo = Math.max(2 * upTo + 1, highestIndex(path) + 1);
-      continue;
-    }
-    for (let i = startFile; i >= 0; i--) {
-      const from = i === startFile ? start : 0;
-      if (opened[i]!.gz) await writeInflated(opened[i]!, from, write);
-      else await eachBlock(opened[i]!.fd, from, ends[i]!, write);
-    }
-    opened.forEach((src, i) => Object.assign(src, { pos: ends[i], done: src.gz }));
-    for (const src of opened.splice(Math.max(0, nonEmpty) + 1)) closeSync(src.fd);
-    return opened.reverse();
+    if (opened.length % 64 === 0) await new Promise(setImmediate); // Ctrl-C is heard meanwhile
   }
+  for (let i = startFile; i >= 0; i--) {
+    const from = i === startFile ? start : 0;
+    if (opened[i]!.gz) await writeInflated(opened[i]!, from, write);
+    else await eachBlock(opened[i]!.fd, from, ends[i]!, write);
+  }
+  opened.forEach((src, i) => Object.assign(src, { pos: ends[i], done: src.gz }));
+  for (const src of opened.splice(Math.max(0, nonEmpty) + 1)) closeSync(src.fd);
+  return opened.reverse();
 }

@@ -549,3 +549,35 @@ describe('floods', () => {
     await assertNothingLeft(h);
   }));
 });
+
+describe('logs -n while thousands of kept files rotate (issue 4, "Reading logs")', () => {
+  it('a flood of numbered lines into 4 KiB files with --log-keep 3000: logs -n 10000, -n 1000000000 and -f -n 100000 answer while it rotates on (each within 60 s — looking at every name at once, -n 999999999 ran past that), one unbroken run of lines each, the last N', guarded(h, async () => {
+    const r = await h.dkT(['start', '--name', 'deep', '--log-max-size', '4K', '--log-keep', '3000', '--grace', '0', '--', NODE, LINES, 'count', '100000000']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const dir = h.dir('deep');
+    await waitFor(() => readdirSync(dir).length >= 1000, 120000, '1,000 rotated files');
+    /** The numbers of `text`'s lines, checked to be one unbroken run. */
+    const run = (text, what) => {
+      const lines = text.split('\n');
+      assert.equal(lines.pop(), '', `${what}: ends with a whole line`);
+      const numbers = lines.map(Number);
+      for (let i = 1; i < numbers.length; i++) if (numbers[i] !== numbers[i - 1] + 1) assert.fail(`${what}: line ${numbers[i]} after ${numbers[i - 1]}`);
+      return numbers;
+    };
+    for (const n of [10000, 1000000000]) {
+      const logs = await h.dkT(['logs', '--name', 'deep', '-n', String(n)], { timeoutMs: 60000 });
+      assert.deepEqual([logs.code, logs.stderr], [0, ''], `-n ${n}`);
+      const numbers = run(logs.stdout, `-n ${n}`);
+      if (n === 10000) assert.equal(numbers.length, n);
+      // All that is kept: ~585 lines a 4 KiB file, at least 1,000 files when it began.
+      else assert.ok(numbers.length > 500 * 1000, `-n ${n}: ${numbers.length} lines`);
+    }
+    const follower = logsFollower(h, 'deep', ['-n', '100000']);
+    await waitFor(() => follower.bytes().length >= 100000 * 7, 60000, 'logs -f -n 100000 printing its 100,000 lines');
+    await follower.stop();
+    const followed = follower.text();
+    assert.ok(run(followed.slice(0, followed.lastIndexOf('\n') + 1), '-f -n 100000').length >= 100000);
+    assert.equal((await h.dkT(['stop', '--name', 'deep'], { timeoutMs: 60000 })).code, 0);
+    await assertNothingLeft(h);
+  }));
+});

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { constants as zlib, gzipSync } from 'node:zlib';
 import { follow, printLast } from '../../dist/logs/follow.js';
 import { shiftRotated } from '../../dist/logs/rotate.js';
 import { logPaths, waitFor } from '../helpers.mjs';
@@ -175,7 +175,26 @@ describe('follow', () => {
     f.close();
     assert.equal(f.text(), 'b\nc\n');
     assert.equal(f.warnings.length, 1);
-    assert.match(f.warnings[0], /cannot read .*app\.log\.1\.gz/);
+    assert.match(f.warnings[0], /app\.log\.1\.gz: not in gzip format$/);
+  });
+
+  test('a .gz cut short inside a line: what it holds, that line ended with a newline (not glued to the next file\'s first), said once', async () => {
+    const path = fresh();
+    writeFileSync(path, 'a\n');
+    const f = await follower(path);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    appendFileSync(path, 'b\n');
+    shiftRotated(path, 50);
+    writeFileSync(path, 'part of a li');
+    shiftRotated(path, 50);
+    // Cut: the deflate data flushed, never finished, no trailer.
+    writeFileSync(`${path}.1.gz`, gzipSync(readFileSync(`${path}.1`), { finishFlush: zlib.Z_SYNC_FLUSH }));
+    unlinkSync(`${path}.1`);
+    writeFileSync(path, 'c\n');
+    await f.until('c\n');
+    f.close();
+    assert.equal(f.text(), 'b\npart of a li\nc\n');
+    assert.deepEqual(f.warnings.map((w) => w.replace(/^.*app\.log/, 'app.log')), ['app.log.1.gz: unexpected end of file (it is cut short)']);
   });
 
   test('no file when it starts: everything that appears, rotated ones first', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as zlib, gunzipSync, gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { formatSize, parseSize } from '../../dist/logs/size.js';
 import { stampLines } from '../../dist/sys/native.js';
@@ -250,6 +250,51 @@ describe('printLast', () => {
       const tail = execFileSync('tail', ['-n', String(n), `${path}.all`]).toString();
       assert.equal(await last(path, n), tail, `-n ${n}`);
     }
+  });
+  /** `content` gzipped, then damaged as `how` says (a cut file: all it holds decompresses). */
+  const damaged = (content, how) => {
+    const gz = gzipSync(content);
+    if (how === 'cut') return gzipSync(content, { finishFlush: zlib.Z_SYNC_FLUSH }); // no end, no trailer
+    if (how === 'trailing garbage') return Buffer.concat([gz, Buffer.from('garbage after the end\n')]);
+    const crc = Buffer.from(gz);
+    crc.writeUInt32LE((crc.readUInt32LE(crc.length - 8) ^ 1) >>> 0, crc.length - 8);
+    return crc;
+  };
+  const numbered = (count) => Array.from({ length: count }, (_, i) => `line ${i}\n`).join('');
+  for (const [how, said] of [['cut', /unexpected end of file \(it is cut short\)/], ['trailing garbage', /trailing garbage ignored/], ['bad CRC', /CRC error \(its content is damaged\)/]]) {
+    for (const [size, content] of [['small (read at once)', numbered(100)], ['large (streamed)', numbered(200000)]]) {
+      test(`a damaged .gz (${how}, ${size}): all it holds, as zcat gives it, named once`, async () => {
+        const path = fresh();
+        writeFileSync(`${path}.1.gz`, damaged(content, how));
+        writeFileSync(path, 'newest\n');
+        const zcat = execFileSync('sh', ['-c', `zcat ${path}.1.gz 2>/dev/null; true`], { maxBuffer: 1 << 26 }).toString();
+        assert.equal(zcat, content, 'zcat reads it whole');
+        const chunks = [];
+        const warnings = [];
+        closeAll(await printLast(path, 1e9, (chunk) => void chunks.push(Buffer.from(chunk)), { warn: (m) => warnings.push(m) }));
+        assert.equal(Buffer.concat(chunks).toString(), `${content}newest\n`);
+        assert.equal(warnings.length, 1, warnings.join('; '));
+        assert.match(warnings[0], new RegExp(`app\\.log\\.1\\.gz: ${said.source}$`));
+      });
+    }
+  }
+  test('a .gz cut inside a line: that line ends there (a newline added), not glued to the next file\'s first; -n counts it as a line', async () => {
+    const path = fresh();
+    writeFileSync(`${path}.2`, 'old\n');
+    writeFileSync(`${path}.1.gz`, damaged('a\nb\npart of a li', 'cut'));
+    writeFileSync(path, 'z\n');
+    for (const [n, out] of [[1, 'z\n'], [2, 'part of a li\nz\n'], [3, 'b\npart of a li\nz\n'], [5, 'old\na\nb\npart of a li\nz\n'], [50, 'old\na\nb\npart of a li\nz\n']]) {
+      assert.equal(await last(path, n), out, `-n ${n}`);
+    }
+  });
+  test('rotated files with gaps between them (removed by hand), one far up: all of them, oldest first', async () => {
+    const path = fresh();
+    writeFileSync(`${path}.100.gz`, gzipSync('a\n'));
+    writeFileSync(`${path}.3`, 'b\n');
+    writeFileSync(`${path}.1`, 'c\n');
+    writeFileSync(path, 'd\n');
+    assert.equal(await last(path, 10), 'a\nb\nc\nd\n');
+    assert.equal(await last(path, 3), 'b\nc\nd\n');
   });
   test('an empty NAME.log (just rotated): the lines come from .1', async () => {
     const path = fresh();

@@ -8,6 +8,7 @@ import {
   validateSignal,
   validateStart,
   validateStop,
+  validateLineCount,
   parseLimit,
 } from '../../dist/options.js';
 import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
@@ -431,6 +432,28 @@ describe('readiness options', () => {
       const { result, list } = run(validateStart, opts);
       assert.deepEqual(list, problems);
       assert.deepEqual({ ready: result.ready, readyTimeoutMs: result.readyTimeoutMs }, { ready: undefined, ...want });
+    });
+  }
+});
+
+describe('validateLineCount (logs -n)', () => {
+  const RULE = 'a whole number of lines, 0 to 999999999999999';
+  for (const [value, result, problems] of [
+    [undefined, 50, []],
+    ['0', 0, []],
+    ['10', 10, []],
+    ['007', 7, []],
+    ['1000000000', 1000000000, []], // past 9 digits (the old limit)
+    ['999999999999999', 999999999999999, []],
+    ['1000000000000000', 50, [`invalid --lines '1000000000000000': ${RULE}`]],
+    ['-1', 50, [`invalid --lines '-1': ${RULE}`]],
+    ['1.5', 50, [`invalid --lines '1.5': ${RULE}`]],
+    ['', 50, [`invalid --lines '': ${RULE}`]],
+    ['ten', 50, [`invalid --lines 'ten': ${RULE}`]],
+  ]) {
+    test(`${JSON.stringify(value)} → ${result}${problems.length ? ', refused' : ''}`, () => {
+      const r = run(validateLineCount, value);
+      assert.deepEqual([r.result, r.list], [result, problems]);
     });
   }
 });
