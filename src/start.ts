@@ -21,6 +21,7 @@ import { createPipes } from './logs/capture.js';
 import { readyFdLayout } from './supervisor/readiness.js';
 import { openNotifyListener } from './supervisor/notify-hub.js';
 import type { NotifyHandle } from './notify/listener.js';
+import { removeLeftSocketDir, removeSocketDir } from './notify/socket-dir.js';
 import { makePipe, pidfdOpen, pidfdWait } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { PACKAGE_ROOT } from './sys/root.js';
@@ -175,7 +176,9 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       // A supervisor that reported the failure is on its way out: a failed start returns once
       // it is gone (and with it the lock), so a retry right after finds nothing in its way.
       if (supervisorPid) await waitForExit(supervisorPid, 2000);
-      if (notifyHandle) rmSync(notifyHandle.dir, { recursive: true, force: true }); // the supervisor may never have adopted it
+      // The supervisor may never have adopted it. Only the two names we made: never a recursive
+      // delete as root where anything else could be (see socket-dir.ts).
+      if (notifyHandle) removeSocketDir(notifyHandle.path, notifyHandle.dir);
       throw error;
     });
     if (outcome.kind === 'running') return alreadyRunning(paths);
@@ -224,7 +227,7 @@ function clearLeftovers(paths: ServicePaths): void {
     return;
   }
   for (const entry of entries) {
-    if (entry.startsWith('dk-notify-')) rmSync(join(paths.dir, entry), { recursive: true, force: true });
+    if (entry.startsWith('dk-notify-')) removeLeftSocketDir(join(paths.dir, entry));
     // A launcher's marker left by one that was killed (ours is kept: we are launching).
     if (entry.startsWith(LAUNCH_MARKER_PREFIX) && entry !== `${LAUNCH_MARKER_PREFIX}${process.pid}`) rmSync(join(paths.dir, entry), { force: true });
   }

@@ -15,12 +15,13 @@
  * server. A listener still open at process exit is closed then (a pending receive would
  * otherwise hold up libuv's exit-time join of its thread pool, and the socket file would stay).
  */
-import { closeSync, mkdtempSync, rmdirSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
 import { notifyListen, notifyReceive, notifyReceiveNow, notifyWake, type NotifyDatagram } from '../sys/native.js';
 import { parseNotify, type NotifyMessage } from './protocol.js';
+import { openToSender, removeSocketDir, senderParent, type Sender } from './socket-dir.js';
 
 export interface NotifyEvent {
   /** The sending process, as the kernel saw it (0: outside our PID namespace). */
@@ -43,6 +44,12 @@ export interface NotifyHandle {
 export interface NotifyListenerOptions {
   /** Where the private directory is made (default: the OS temp dir). The socket's whole path must fit in 107 bytes. */
   parent?: string;
+  /**
+   * Another user who must send to it (root running a COMMAND as that user): the socket becomes
+   * theirs (0600) and the directory root's 0711, searchable but not writable (see socket-dir.ts).
+   * The parent must then be safe from other users (else NO_PERMISSION).
+   */
+  sender?: Sender;
 }
 
 /** sun_path holds 108 bytes, one of them the final NUL. */
@@ -59,7 +66,7 @@ function closeAllAtExit(): void {
 export class NotifyListener implements AsyncIterable<NotifyEvent> {
   /** The socket's path: what NOTIFY_SOCKET should say. */
   readonly path: string;
-  /** The private directory holding it (0700, ours). */
+  /** The private directory holding it (0700, ours; 0711 with a `sender`). */
   readonly dir: string;
   private readonly fd: number;
   private readonly wake: number;
@@ -75,26 +82,36 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
     this.wake = fds.wake;
   }
 
-  /** Make the private directory and bind the socket in it. Throws NOTIFY_FAILED. */
+  /** Make the private directory and bind the socket in it. Throws NOTIFY_FAILED (NO_PERMISSION: a `sender` and an unsafe parent). */
   static open(options: NotifyListenerOptions = {}): NotifyListener {
+    const parent = options.sender ? senderParent(options.parent ?? tmpdir()) : options.parent ?? tmpdir();
     let dir: string;
     try {
-      dir = mkdtempSync(join(options.parent ?? tmpdir(), 'dk-notify-')); // mode 0700
+      dir = mkdtempSync(join(parent, 'dk-notify-')); // mode 0700
     } catch (error) {
       throw new DaemonError('NOTIFY_FAILED', `cannot make a directory for the notify socket: ${(error as Error).message}`, {}, { cause: error });
     }
     const path = join(dir, 'notify');
+    let listener: NotifyListener;
     try {
       if (Buffer.byteLength(path) > MAX_PATH) throw new Error(`the path ${path} is longer than ${MAX_PATH} bytes`);
-      const listener = new NotifyListener(dir, path, notifyListen(path));
-      open.add(listener);
-      if (!exitHook) process.on('exit', closeAllAtExit);
-      exitHook = true;
-      return listener;
+      listener = new NotifyListener(dir, path, notifyListen(path));
     } catch (error) {
-      removeQuietly(path, dir);
+      removeSocketDir(path, dir);
       throw new DaemonError('NOTIFY_FAILED', `cannot listen for notifications: ${(error as Error).message}`, { path }, { cause: error });
     }
+    open.add(listener);
+    if (!exitHook) process.on('exit', closeAllAtExit);
+    exitHook = true;
+    if (options.sender) {
+      try {
+        openToSender(dir, path, options.sender);
+      } catch (error) {
+        listener.close();
+        throw new DaemonError('NOTIFY_FAILED', `cannot let uid ${options.sender.uid} send to ${path}: ${(error as Error).message}`, { path }, { cause: error });
+      }
+    }
+    return listener;
   }
 
   /**
@@ -187,7 +204,7 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
     this.isClosed = true;
     notifyWake(this.wake);
     open.delete(this);
-    removeQuietly(this.path, this.dir);
+    removeSocketDir(this.path, this.dir);
     if (!this.inflight) this.closeFds(); // else when the pending poll() has returned
   }
 
@@ -202,14 +219,4 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
 function toEvent(d: NotifyDatagram): NotifyEvent {
   const text = d.data.toString('utf8');
   return { pid: d.pid, uid: d.uid, gid: d.gid, text, message: parseNotify(text) };
-}
-
-function removeQuietly(path: string, dir: string): void {
-  for (const remove of [() => unlinkSync(path), () => rmdirSync(dir)]) {
-    try {
-      remove();
-    } catch {
-      // already gone
-    }
-  }
 }

@@ -4,7 +4,6 @@
  * systemd's NotifyAccess=all, within the service — and turns them into readiness (READY=1,
  * ERRNO=), a longer wait (EXTEND_TIMEOUT_USEC) and a status line (STATUS=).
  */
-import { chownSync } from 'node:fs';
 import { constants } from 'node:os';
 import { NotifyListener, type NotifyEvent } from '../notify/listener.js';
 import { readProcStat } from '../sys/proc.js';
@@ -81,7 +80,8 @@ export class NotifyHub {
   /**
    * From the COMMAND or its process group. A sender that is gone by the time we look (a
    * `systemd-notify --ready` helper) cannot be placed in a group any more: it counts if it ran as
-   * the COMMAND's user — the socket's directory lets no other user (but root) reach it.
+   * the COMMAND's user — no other user (but root) can send to the socket: it is in our 0700
+   * directory, or (--user) the COMMAND's user's, 0600, in root's 0711 one.
    */
   private accepts({ pid, uid }: NotifyEvent): boolean {
     if (!this.commandPid || pid <= 0) return false;
@@ -108,22 +108,13 @@ export class NotifyHub {
 }
 
 /**
- * The service's notify socket: in its own directory when the path fits in sun_path, else in /tmp.
- * A COMMAND run as another user (--user) must be able to send to it: then it is in /tmp, and
- * the directory and the socket become that user's (still no one else's).
+ * The service's notify socket: in its own directory when the path fits in sun_path, else in the
+ * temp directory. A COMMAND run as another user (--user) must be able to send to it: then it is
+ * in the temp directory (the service directory's parents may not let the user in), the socket
+ * is that user's and the directory stays root's (NotifyListenerOptions.sender).
  */
 export function openNotifyListener(serviceDir: string, owner?: { uid: number; gid: number }): NotifyListener {
-  // The user must also be able to reach it: the service directory's parents may not let it in
-  // (a private DAEMONKIT_HOME), the system's temp directory does.
-  const fits = !owner && Buffer.byteLength(serviceDir) + '/dk-notify-XXXXXX/notify'.length <= 107;
-  const listener = NotifyListener.open(fits ? { parent: serviceDir } : {});
-  if (owner) {
-    try {
-      for (const path of [listener.dir, listener.path]) chownSync(path, owner.uid, owner.gid);
-    } catch (error) {
-      listener.close();
-      throw error;
-    }
-  }
-  return listener;
+  if (owner) return NotifyListener.open({ sender: { uid: owner.uid, gid: owner.gid } });
+  const fits = Buffer.byteLength(serviceDir) + '/dk-notify-XXXXXX/notify'.length <= 107;
+  return NotifyListener.open(fits ? { parent: serviceDir } : {});
 }

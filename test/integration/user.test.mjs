@@ -111,9 +111,14 @@ describe('--user: a root start drops the COMMAND', { skip }, () => {
     const st = readJson(join(h.dir('notify-user'), 'state.json'));
     assert.deepEqual(ids(procStatus(st.childPid).Uid), [u.uid, u.uid, u.uid, u.uid]);
     const socket = readFileSync(`/proc/${st.childPid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('NOTIFY_SOCKET=')).slice('NOTIFY_SOCKET='.length);
-    const info = statSync(dirname(socket));
-    assert.equal(info.uid, u.uid);
-    assert.equal(info.mode & 0o777, 0o700);
+    const dir = statSync(dirname(socket));
+    assert.deepEqual([dir.uid, dir.mode & 0o7777], [0, 0o711], 'the directory stays root\'s: the user can reach the socket, not change the directory');
+    const sock = statSync(socket);
+    assert.deepEqual([sock.uid, sock.mode & 0o7777], [u.uid, 0o600], 'the socket is the user\'s alone (and root\'s)');
+    const send = 'import socket, sys\nsocket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"STATUS=intruder", sys.argv[1])';
+    const other = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/usr/bin/python3', '-c', send, socket]);
+    assert.notEqual(other.code, 0, 'another user cannot send to it');
+    assert.match(other.stderr, /PermissionError/);
     assert.equal((await h.dk(['stop', '--name', 'notify-user'])).code, 0);
     assert.equal(existsSync(dirname(socket)), false, 'removed at the end');
   });
