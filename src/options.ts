@@ -215,8 +215,8 @@ export function parseLimit(text: string): [string, number, number] | string {
 }
 
 /** `--max-restarts`: 0 to MAX_RESTARTS_LIMIT, or `infinity` (also Infinity from the library): null. */
-function parseMaxRestarts(value: string | number | null): number | null | undefined {
-  if (value === null || value === Infinity || value === 'infinity') return null;
+function parseMaxRestarts(value: string | number): number | null | undefined {
+  if (value === Infinity || value === 'infinity') return null;
   const text = String(value);
   return /^[0-9]{1,7}$/.test(text) && Number(text) <= MAX_RESTARTS_LIMIT ? Number(text) : undefined;
 }
