@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <stdbool.h>
 #include <unistd.h>
+#include "limits.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, #call " failed"); return NULL; } } while (0)
 
@@ -69,8 +70,9 @@ napi_value notify_receive_now(napi_env env, napi_callback_info info);
 napi_value notify_send(napi_env env, napi_callback_info info);
 /* The ids a COMMAND drops to (--user/--group), read from a spec's uid, gid and groups. */
 typedef struct { bool set; uid_t uid; gid_t gid; gid_t *groups; int ngroups; } ids_t;
-/* Where a forked child failed, reported with the errno (errno | step << 16). */
-enum { S_EXEC = 0, S_SETGROUPS, S_SETGID, S_SETUID, S_VERIFY, S_CHDIR };
+/* Where a forked child failed, reported with the errno: errno | step << 16 | index << 24 (index:
+ * which --limit, for S_SETRLIMIT). umask(2) cannot fail, so it has no step. */
+enum { S_EXEC = 0, S_SETGROUPS, S_SETGID, S_SETUID, S_VERIFY, S_CHDIR, S_SETSID, S_FDS, S_SETRLIMIT, S_NICE, S_COUNT };
 bool read_ids(napi_env env, napi_value obj, ids_t *ids);
 int drop_ids(const ids_t *ids);
 

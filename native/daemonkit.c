@@ -119,8 +119,17 @@ static napi_value pidfd_wait_js(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2], promise, name; uint32_t n;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2 || napi_get_array_length(env, argv[0], &n) != napi_ok || n == 0 || n > 64) return (napi_throw_type_error(env, NULL, "pidfdWait(fds, timeoutMs)"), NULL);
-  wait_req *r = calloc(1, sizeof *r); r->n = (int)n;
-  for (uint32_t i = 0; i < n; i++) { napi_value v; napi_get_element(env, argv[0], i, &v); get_int(env, v, &r->fds[i]); }
+  wait_req *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, ENOMEM, "pidfdWait");
+  r->n = (int)n;
+  for (uint32_t i = 0; i < n; i++) {
+    /* A bad entry is refused: left at 0 it would poll stdin instead of a process. */
+    napi_value v;
+    if (napi_get_element(env, argv[0], i, &v) != napi_ok || get_int(env, v, &r->fds[i]) || r->fds[i] < 0) {
+      free(r);
+      return (napi_throw_type_error(env, NULL, "pidfdWait(fds, timeoutMs)"), NULL);
+    }
+  }
   if (get_int(env, argv[1], &r->timeout)) r->timeout = -1;
   CHECK(napi_create_promise(env, &r->deferred, &promise));
   napi_create_string_utf8(env, "daemonkit.pidfdWait", NAPI_AUTO_LENGTH, &name);
@@ -139,7 +148,7 @@ static napi_value pidfd_wait_sync_js(napi_env env, napi_callback_info info) {
     return (napi_throw_type_error(env, NULL, "pidfdWaitSync(fds, timeoutMs)"), NULL);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v; napi_get_element(env, argv[0], i, &v);
-    if (get_int(env, v, &fds[i])) return (napi_throw_type_error(env, NULL, "pidfdWaitSync(fds, timeoutMs)"), NULL);
+    if (get_int(env, v, &fds[i]) || fds[i] < 0) return (napi_throw_type_error(env, NULL, "pidfdWaitSync(fds, timeoutMs)"), NULL);
   }
   int result = poll_exited(fds, (int)n, timeout, &err);
   if (err) return throw_errno(env, err, "poll(pidfd)");
@@ -147,7 +156,6 @@ static napi_value pidfd_wait_sync_js(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* setCloexec(fd): an inherited fd must not reach the programs we start next. */
 /* killStatus(pid, signal) -> 0, or the errno (ESRCH: no such process or group). */
 static napi_value kill_status(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2], out; int32_t pid, sig;
@@ -157,6 +165,7 @@ static napi_value kill_status(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* setCloexec(fd): an inherited fd must not reach the programs we start next. */
 static napi_value set_cloexec(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1]; int32_t fd;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -246,6 +255,15 @@ static napi_value init(napi_env env, napi_value exports) {
     { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  /* limits.h as the module was built with it: a test checks src/sys/limits.ts says the same. */
+  napi_value limits, v;
+  napi_create_object(env, &limits);
+  const struct { const char *name; int value; } sizes[] = {
+    { "PATH_MAX", DK_PATH_MAX }, { "MAX_LIMITS", DK_MAX_LIMITS }, { "MAX_FDS", DK_MAX_FDS },
+    { "MAX_GROUPS", DK_MAX_GROUPS }, { "MAX_ARG_STRLEN", DK_MAX_ARG_STRLEN },
+  };
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) { napi_create_int32(env, sizes[i].value, &v); napi_set_named_property(env, limits, sizes[i].name, v); }
+  napi_set_named_property(env, exports, "limits", limits);
   io_init(env, exports);
   return exports;
 }

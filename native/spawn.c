@@ -7,7 +7,9 @@
  *   waitChild(pid)                 reap one child of ours that libuv does not know of.
  * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid, limits?, nice?, uid?, gid?, groups? }.
  * With uid, the child drops to uid/gid/groups (setgroups, setgid, setuid) after the limits and
- * nice value and before chdir and exec; a failing step is reported as errno | step << 16.
+ * nice value and before chdir and exec. Each step before exec that fails is reported by its name
+ * (STEP_NAMES) with its errno, not as an exec failure. Sizes come from limits.h, which the
+ * TypeScript side checks first; a spec beyond them is refused (TypeError naming the field), never cut.
  * Only async-signal-safe calls run in a forked child.
  */
 #include "common.h"
@@ -18,23 +20,26 @@ typedef struct {
 } limit_t;
 
 typedef struct {
-  char file[4096];
-  char cwd[4096];
+  char file[DK_PATH_MAX];
+  char cwd[DK_PATH_MAX];
   char **argv;
   char **envp;
-  int fds[64];
+  int fds[DK_MAX_FDS];
   int nfds;
   int umask;
   bool setsid;
   bool supervisor; /* the daemon is our supervisor: a child subreaper before its COMMAND is forked */
-  limit_t limits[8];
+  limit_t limits[DK_MAX_LIMITS];
   int nlimits;
   bool has_nice;
   int32_t nice;
   ids_t ids;   /* --user/--group (user.c) */
 } spec_t;
 
-static const char *const STEP_NAMES[] = { "execve", "setgroups", "setgid", "setuid", "verify", "chdir" };
+static const char *const STEP_NAMES[S_COUNT] = {
+  [S_EXEC] = "execve", [S_SETGROUPS] = "setgroups", [S_SETGID] = "setgid", [S_SETUID] = "setuid", [S_VERIFY] = "verify",
+  [S_CHDIR] = "chdir", [S_SETSID] = "setsid", [S_FDS] = "fds", [S_SETRLIMIT] = "setrlimit", [S_NICE] = "nice",
+};
 
 /* Resource names the CLI accepts (--limit NAME=SOFT[:HARD]), mapped here so the numbers are
  * always the platform's. */
@@ -53,11 +58,11 @@ static int resource_of(const char *name) {
 /* limits: [[name, soft, hard], …] with -1 meaning unlimited. */
 static bool read_limits(napi_env env, napi_value arr, spec_t *s) {
   uint32_t n;
-  if (napi_get_array_length(env, arr, &n) != napi_ok || n > 8) return false;
+  if (napi_get_array_length(env, arr, &n) != napi_ok || n > DK_MAX_LIMITS) return false;
   for (uint32_t i = 0; i < n; i++) {
     napi_value item, v; char name[32]; size_t len; double soft, hard;
-    napi_get_element(env, arr, i, &item);
-    if (napi_get_element(env, item, 0, &v) != napi_ok || napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) return false;
+    if (napi_get_element(env, arr, i, &item) != napi_ok) return false;
+    if (napi_get_element(env, item, 0, &v) != napi_ok || napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok || len >= sizeof name - 1) return false;
     if (napi_get_element(env, item, 1, &v) != napi_ok || napi_get_value_double(env, v, &soft) != napi_ok) return false;
     if (napi_get_element(env, item, 2, &v) != napi_ok || napi_get_value_double(env, v, &hard) != napi_ok) return false;
     int res = resource_of(name);
@@ -73,32 +78,43 @@ static bool read_limits(napi_env env, napi_value arr, spec_t *s) {
 /* Records on the report pipe: 8 bytes each (< PIPE_BUF, so writes from several processes never mix). */
 enum { R_DAEMON_PID = 1, R_COMMAND_PID, R_DAEMON_ERR, R_COMMAND_ERR, R_FORK_ERR };
 
+static void free_strings(char **s) { if (!s) return; for (char **p = s; *p; p++) free(*p); free(s); }
+static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); free(s->ids.groups); memset(s, 0, sizeof *s); }
+
+/* A list of strings, NULL-terminated; NULL when it is not one (an element not a string, one
+ * longer than the kernel takes) or memory ran out: never a list cut short. */
 static char **get_strings(napi_env env, napi_value arr) {
   uint32_t n; bool is_arr;
   if (napi_is_array(env, arr, &is_arr) != napi_ok || !is_arr || napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
-  char **out = calloc(n + 1, sizeof(char *));
+  char **out = calloc((size_t)n + 1, sizeof(char *));
+  if (!out) return NULL;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v; size_t len;
-    napi_get_element(env, arr, i, &v);
-    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) break;
-    out[i] = malloc(len + 1);
+    if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok
+        || len >= DK_MAX_ARG_STRLEN || !(out[i] = malloc(len + 1))) { free_strings(out); return NULL; }
     napi_get_value_string_utf8(env, v, out[i], len + 1, &len);
   }
   return out;
 }
 
-static void free_strings(char **s) { if (!s) return; for (char **p = s; *p; p++) free(*p); free(s); }
-static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); free(s->ids.groups); }
+/* A path into a fixed buffer: false when it is not a string or does not fit (never cut short). */
+static bool get_path(napi_env env, napi_value v, char *buf, size_t size) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len >= size) return false;
+  return napi_get_value_string_utf8(env, v, buf, size, &len) == napi_ok;
+}
 
-static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
-  napi_value v; size_t len; uint32_t n; int32_t mask = -1; bool setsid_flag = false;
+/* Read a spec into *s (zeroed first, so free_spec is always safe). Returns NULL, or the name of
+ * the field that is not usable. */
+static const char *read_spec(napi_env env, napi_value obj, spec_t *s) {
+  napi_value v; uint32_t n; int32_t mask = -1; bool setsid_flag = false;
   memset(s, 0, sizeof *s);
-  if (napi_get_named_property(env, obj, "file", &v) != napi_ok || napi_get_value_string_utf8(env, v, s->file, sizeof s->file, &len) != napi_ok) return false;
-  if (napi_get_named_property(env, obj, "cwd", &v) != napi_ok || napi_get_value_string_utf8(env, v, s->cwd, sizeof s->cwd, &len) != napi_ok) return false;
-  if (napi_get_named_property(env, obj, "argv", &v) != napi_ok || !(s->argv = get_strings(env, v))) return false;
-  if (napi_get_named_property(env, obj, "envp", &v) != napi_ok || !(s->envp = get_strings(env, v))) return false;
-  if (napi_get_named_property(env, obj, "fds", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > 64) return false;
-  for (uint32_t i = 0; i < n; i++) { napi_value e; napi_get_element(env, v, i, &e); if (get_int(env, e, &s->fds[i])) return false; }
+  if (napi_get_named_property(env, obj, "file", &v) != napi_ok || !get_path(env, v, s->file, sizeof s->file)) return "file";
+  if (napi_get_named_property(env, obj, "cwd", &v) != napi_ok || !get_path(env, v, s->cwd, sizeof s->cwd)) return "cwd";
+  if (napi_get_named_property(env, obj, "argv", &v) != napi_ok || !(s->argv = get_strings(env, v))) return "argv";
+  if (napi_get_named_property(env, obj, "envp", &v) != napi_ok || !(s->envp = get_strings(env, v))) return "envp";
+  if (napi_get_named_property(env, obj, "fds", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > DK_MAX_FDS) return "fds";
+  for (uint32_t i = 0; i < n; i++) { napi_value e; if (napi_get_element(env, v, i, &e) != napi_ok || get_int(env, e, &s->fds[i])) return "fds"; }
   s->nfds = (int)n;
   if (napi_get_named_property(env, obj, "umask", &v) == napi_ok) get_int(env, v, &mask);
   s->umask = mask;
@@ -108,12 +124,20 @@ static bool read_spec(napi_env env, napi_value obj, spec_t *s) {
   if (napi_get_named_property(env, obj, "supervisor", &v) == napi_ok) napi_get_value_bool(env, v, &sup_flag);
   s->supervisor = sup_flag;
   napi_valuetype t = napi_undefined;
-  if (napi_get_named_property(env, obj, "limits", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_object && !read_limits(env, v, s)) return false;
+  if (napi_get_named_property(env, obj, "limits", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_object && !read_limits(env, v, s)) return "limits";
   if (napi_get_named_property(env, obj, "nice", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_number) {
     s->has_nice = true;
-    get_int(env, v, &s->nice);
+    if (get_int(env, v, &s->nice)) return "nice";
   }
-  return read_ids(env, obj, &s->ids);
+  return read_ids(env, obj, &s->ids) ? NULL : "uid/gid/groups";
+}
+
+/* Throw a TypeError for a spec read_spec refused: "spawnDaemon: bad command spec (limits)". */
+static napi_value throw_bad_spec(napi_env env, const char *what, const char *field) {
+  char text[128];
+  snprintf(text, sizeof text, "%s (%s)", what, field ? field : "missing");
+  napi_throw_type_error(env, NULL, text);
+  return NULL;
 }
 
 static void write_all(int fd, const void *buf, size_t len) {
@@ -136,7 +160,7 @@ static void reset_signal_state(void) {
 
 /* In a forked child: a clean context (daemon(7) steps 1-3 and 10-11), then exec. Never returns. */
 static void exec_child(int report, int err_tag, const spec_t *s) {
-  int step = S_EXEC;
+  int step = S_SETSID;
   reset_signal_state();
   /* The daemon is node, which blocks SIGUSR1 early in its start-up (its inspector's handler takes
    * a pending one later; the supervisor closes an inspector that opens) and then resets the
@@ -144,11 +168,12 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
    * would kill it: ignored until node takes over. A COMMAND gets every signal at its default. */
   if (err_tag == R_DAEMON_ERR) { struct sigaction ign; memset(&ign, 0, sizeof ign); ign.sa_handler = SIG_IGN; sigaction(SIGUSR1, &ign, NULL); }
   if (s->setsid && setsid() < 0) goto fail;
+  step = S_FDS;
   /* The report pipe goes high first, so no dup2 below can land on it. */
   int moved = fcntl(report, F_DUPFD_CLOEXEC, 64);
   if (moved < 0) goto fail;
   report = moved;
-  int high[64];
+  int high[DK_MAX_FDS];
   for (int i = 0; i < s->nfds; i++) if (s->fds[i] >= 0 && (high[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
   /* fds[i] < 0: a gap (say, between stderr and a readiness fd N), closed in the child. */
   for (int i = 0; i < s->nfds; i++) if (s->fds[i] >= 0 ? dup2(high[i], i) < 0 : (close(i), false)) goto fail;
@@ -158,8 +183,8 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
     for (long fd = s->nfds; fd < max; fd++) if (fd != report) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
   }
   if (s->umask >= 0) umask((mode_t)s->umask);
-  for (int i = 0; i < s->nlimits; i++) if (setrlimit(s->limits[i].resource, &s->limits[i].value) != 0) goto fail;
-  if (s->has_nice && setpriority(PRIO_PROCESS, 0, s->nice) != 0) goto fail;
+  for (int i = 0; i < s->nlimits; i++) if (setrlimit(s->limits[i].resource, &s->limits[i].value) != 0) { step = S_SETRLIMIT | i << 8; goto fail; }
+  step = S_NICE; if (s->has_nice && setpriority(PRIO_PROCESS, 0, s->nice) != 0) goto fail;
   /* Limits and nice first (raising them needs root), then the drop; chdir and exec as the user. */
   if (s->ids.set && (step = drop_ids(&s->ids)) != 0) goto fail;
   step = S_CHDIR; if (chdir(s->cwd) != 0) goto fail;
@@ -170,13 +195,15 @@ fail:
   _exit(127);
 }
 
-/* Throw a forked child's failure: the errno, with `step` naming where it failed (unless at exec). */
+/* Throw a forked child's failure: the errno, with `step` naming where it failed (unless at exec)
+ * and, for setrlimit, `index`: which of the spec's limits. */
 static napi_value throw_child_error(napi_env env, int value, const char *syscall) {
-  int err = value & 0xffff, step = value >> 16;
-  if (step <= S_EXEC || step > S_CHDIR) return throw_errno(env, err, syscall);
+  int err = value & 0xffff, step = (value >> 16) & 0xff, index = (value >> 24) & 0x7f;
+  if (step <= S_EXEC || step >= S_COUNT) return throw_errno(env, err, syscall);
   napi_value error = errno_error(env, err, STEP_NAMES[step]), v;
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, error, "syscall", v);
   napi_create_string_utf8(env, STEP_NAMES[step], NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, error, "step", v);
+  if (step == S_SETRLIMIT) { napi_create_int32(env, index, &v); napi_set_named_property(env, error, "index", v); }
   napi_throw(env, error);
   return NULL;
 }
@@ -211,11 +238,12 @@ static napi_value result(napi_env env, pid_t daemon, pid_t command) {
 napi_value spawn_daemon(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2]; napi_valuetype t2 = napi_undefined;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  spec_t d, c; bool has_cmd = false;
+  spec_t d, c; bool has_cmd = false; const char *bad = NULL;
+  memset(&d, 0, sizeof d); memset(&c, 0, sizeof c);
   if (argc > 1) napi_typeof(env, argv[1], &t2);
   has_cmd = t2 == napi_object;
-  if (argc < 1 || !read_spec(env, argv[0], &d)) { free_spec(&d); return (napi_throw_type_error(env, NULL, "spawnDaemon(daemonSpec, commandSpec?)"), NULL); }
-  if (has_cmd && !read_spec(env, argv[1], &c)) { free_spec(&d); free_spec(&c); return (napi_throw_type_error(env, NULL, "spawnDaemon: bad command spec"), NULL); }
+  if (argc < 1 || (bad = read_spec(env, argv[0], &d))) { free_spec(&d); return throw_bad_spec(env, "spawnDaemon: bad daemon spec", argc < 1 ? NULL : bad); }
+  if (has_cmd && (bad = read_spec(env, argv[1], &c))) { free_spec(&d); free_spec(&c); return throw_bad_spec(env, "spawnDaemon: bad command spec", bad); }
 
   int rep[2];
   if (pipe2(rep, O_CLOEXEC) != 0) { free_spec(&d); if (has_cmd) free_spec(&c); return throw_errno(env, errno, "pipe2"); }
@@ -223,7 +251,7 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
   pid_t mid = fork();
   if (mid == 0) {
     close(rep[0]);
-    if (setsid() < 0) { record(rep[1], R_FORK_ERR, errno); _exit(1); }
+    if (setsid() < 0) { record(rep[1], R_FORK_ERR, errno | S_SETSID << 16); _exit(1); }
     pid_t daemon = fork();
     if (daemon < 0) { record(rep[1], R_FORK_ERR, errno); _exit(1); }
     if (daemon == 0) {
@@ -261,7 +289,7 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
     }
   }
   close(rep[0]);
-  if (fork_fail) return throw_errno(env, fork_fail, "fork");
+  if (fork_fail) return throw_child_error(env, fork_fail, "fork");
   if (command_err) return throw_child_error(env, command_err, "execve(command)");
   if (daemon_err) {
     if (command > 0) kill(command, SIGKILL); /* never leave the COMMAND without its supervisor */
@@ -272,9 +300,10 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
 }
 
 napi_value spawn_process(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; spec_t s;
+  size_t argc = 1; napi_value argv[1], out; spec_t s; const char *bad = NULL;
+  memset(&s, 0, sizeof s);
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || !read_spec(env, argv[0], &s)) { free_spec(&s); return (napi_throw_type_error(env, NULL, "spawnProcess(spec)"), NULL); }
+  if (argc < 1 || (bad = read_spec(env, argv[0], &s))) { free_spec(&s); return throw_bad_spec(env, "spawnProcess: bad spec", argc < 1 ? NULL : bad); }
   sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid = fork_exec(&s);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

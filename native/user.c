@@ -120,7 +120,7 @@ bool read_ids(napi_env env, napi_value obj, ids_t *ids) {
   ids->uid = (uid_t)id;
   if (napi_get_named_property(env, obj, "gid", &v) != napi_ok || napi_get_value_uint32(env, v, &id) != napi_ok) return false;
   ids->gid = (gid_t)id;
-  if (napi_get_named_property(env, obj, "groups", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > 65536) return false;
+  if (napi_get_named_property(env, obj, "groups", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > DK_MAX_GROUPS) return false;
   ids->groups = calloc(n + 1, sizeof(gid_t));
   if (!ids->groups) return false;
   for (uint32_t i = 0; i < n; i++) {

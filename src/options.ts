@@ -4,7 +4,7 @@
  */
 import { checkName, printable } from './paths.js';
 import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
-import { DEFAULT_POLICY, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
+import { DEFAULT_POLICY, MAX_RESTARTS_LIMIT, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './logs/policy.js';
 import { validateLogs } from './logs/options.js';
 import { validateUser } from './user-options.js';
@@ -22,6 +22,7 @@ export interface RestartOptions {
   restartDelay?: string;     // durations: 100ms, 2s, 1m; bare numbers are seconds
   restartMaxDelay?: string;
   minUptime?: string;
+  /** 0 to 1000000, or `'infinity'` / `Infinity`: never give up. */
   maxRestarts?: string | number;
   restartWindow?: string;
 }
@@ -141,14 +142,7 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   }
   const out: ValidStart = {
     restart: validateRestart(opts, problems),
-    limits: (opts.limit ?? []).flatMap((text) => {
-      const parsed = parseLimit(text);
-      if (typeof parsed === 'string') {
-        problems.add(`invalid --limit '${printable(text)}': ${parsed}`);
-        return [];
-      }
-      return [parsed];
-    }),
+    limits: validateLimits(opts.limit ?? [], problems),
     chdir: path(opts.chdir, 'chdir', problems) ?? '/',
     umask,
     stdin: path(opts.stdin, 'stdin', problems) ?? '/dev/null',
@@ -187,6 +181,25 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
 
 const LIMITS = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'];
 
+/** Every --limit, each name once: a second one is refused, not a silent override. (How many the
+ *  native side takes is checked where the spec is built: resolve.ts.) */
+function validateLimits(texts: readonly string[], problems: Problems): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  const seen = new Map<string, string>();
+  for (const text of texts) {
+    const parsed = parseLimit(text);
+    if (typeof parsed === 'string') {
+      problems.add(`invalid --limit '${printable(text)}': ${parsed}`);
+      continue;
+    }
+    const before = seen.get(parsed[0]);
+    if (before !== undefined) problems.add(`invalid --limit '${printable(text)}': ${parsed[0]} is already set by --limit '${printable(before)}' (give each limit once)`);
+    else out.push(parsed);
+    seen.set(parsed[0], text);
+  }
+  return out;
+}
+
 /** `nofile=1024`, `core=0`, `nproc=100:200`, `stack=unlimited` → [name, soft, hard] (-1 = unlimited); else why not. */
 export function parseLimit(text: string): [string, number, number] | string {
   const m = /^([a-z]+)=([^:]+)(?::(.+))?$/.exec(text);
@@ -199,6 +212,13 @@ export function parseLimit(text: string): [string, number, number] | string {
   if (soft === null || hard === null) return 'limits are whole numbers or "unlimited"';
   if (hard !== -1 && (soft === -1 || soft > hard)) return 'the soft limit is above the hard one';
   return [name, soft, hard];
+}
+
+/** `--max-restarts`: 0 to MAX_RESTARTS_LIMIT, or `infinity` (also Infinity from the library): null. */
+function parseMaxRestarts(value: string | number): number | null | undefined {
+  if (value === Infinity || value === 'infinity') return null;
+  const text = String(value);
+  return /^[0-9]{1,7}$/.test(text) && Number(text) <= MAX_RESTARTS_LIMIT ? Number(text) : undefined;
 }
 
 const MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
@@ -222,9 +242,9 @@ export function validateRestart(opts: RestartOptions, problems: Problems): Resta
     else policy[field] = ms;
   }
   if (opts.maxRestarts !== undefined) {
-    const text = String(opts.maxRestarts);
-    if (/^[0-9]{1,6}$/.test(text)) policy.maxRestarts = Number(text);
-    else problems.add(`invalid --max-restarts '${printable(text)}': a whole number, 0 or more`);
+    const max = parseMaxRestarts(opts.maxRestarts);
+    if (max === undefined) problems.add(`invalid --max-restarts '${printable(String(opts.maxRestarts))}': a whole number from 0 to ${MAX_RESTARTS_LIMIT}, or infinity (never give up)`);
+    else policy.maxRestarts = max;
   }
   if (policy.restart !== 'no' && policy.delayMs === 0) problems.add('invalid --restart-delay 0: restarts need a delay of at least 1ms');
   if (policy.windowMs === 0) problems.add('invalid --restart-window 0: the window must be longer than 0');

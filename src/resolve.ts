@@ -13,6 +13,7 @@ import type { CommandSpec } from './spec.js';
 import { resolveRunAs, userEnv } from './user.js';
 import { transformsLogs } from './logs/policy.js';
 import { notALog } from './logs/open.js';
+import { MAX_ARG_STRLEN, MAX_LIMITS, PATH_MAX } from './sys/limits.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -97,6 +98,30 @@ function readEnvFile(file: string): [string, string][] {
   return vars;
 }
 
+/** A long value in a message: its start, and how long it is. */
+const cut = (text: string): string => (text.length > 64 ? `${printable(text.slice(0, 60))}… (${Buffer.byteLength(text)} bytes)` : printable(text));
+
+/**
+ * What the native side could not take (native/limits.h, shared through src/sys/limits.ts): said
+ * here, one line each, instead of a start that fails half-way or a path cut short.
+ */
+function sizeProblems(file: string | null, args: readonly string[], env: Record<string, string>, chdir: string, limits: readonly unknown[]): DaemonError[] {
+  const problems: DaemonError[] = [];
+  const tooLong = (what: string, text: string, max: number): void => {
+    if (Buffer.byteLength(text) >= max) problems.push(new DaemonError('BAD_OPTION', `${what} ${cut(text)} is too long: at most ${max - 1} bytes`, { path: text }));
+  };
+  if (file !== null) tooLong('the COMMAND', file, PATH_MAX);
+  tooLong('--chdir', chdir, PATH_MAX);
+  args.forEach((arg, i) => tooLong(`argument ${i + 1} of the COMMAND,`, arg, MAX_ARG_STRLEN));
+  for (const [k, v] of Object.entries(env)) {
+    if (Buffer.byteLength(k) + 1 + Buffer.byteLength(v) >= MAX_ARG_STRLEN) {
+      problems.push(new DaemonError('BAD_OPTION', `the environment variable ${cut(k)} is too long: at most ${MAX_ARG_STRLEN - 1} bytes with its name`, { name: k }));
+    }
+  }
+  if (limits.length > MAX_LIMITS) problems.push(new DaemonError('BAD_OPTION', `too many --limit values (${limits.length}): at most ${MAX_LIMITS}`));
+  return problems;
+}
+
 /** Which problem's exit code a start with several gets: its arguments first, then the rest. */
 const PRIORITY: DaemonError['code'][] = ['BAD_OPTION', 'COMMAND_NOT_FOUND', 'NO_PERMISSION'];
 
@@ -136,7 +161,7 @@ export function buildCommandSpec(
     env[item.slice(0, eq)] = item.slice(eq + 1);
   }
   const chdir = resolve(cwd, opts.chdir);
-  if (!isDirectory(chdir)) problems.push(new DaemonError('BAD_OPTION', `${named('--chdir', chdir)} is not a directory`, { path: chdir }));
+  if (Buffer.byteLength(chdir) < PATH_MAX && !isDirectory(chdir)) problems.push(new DaemonError('BAD_OPTION', `${named('--chdir', chdir)} is not a directory`, { path: chdir }));
 
   const file = command[0] ? resolveExecutable(command[0], env.PATH, cwd) : null;
   if (!file && command[0]) {
@@ -144,6 +169,7 @@ export function buildCommandSpec(
       ? `COMMAND ${printable(command[0])} does not exist or is not executable`
       : `COMMAND ${printable(command[0])} not found on PATH`, { path: command[0] }));
   }
+  problems.push(...sizeProblems(file, command.slice(1), env, chdir, opts.limits));
   try {
     accessSync(resolve(cwd, opts.stdin), C.R_OK);
   } catch {

@@ -2,6 +2,8 @@
  * Pure: what is wrong with a spec.json read back (a hand edit, a disk error, another version),
  * so `restart` says so naming the field instead of starting something half-read.
  */
+import { MAX_RESTARTS_LIMIT } from './supervisor/policy.js';
+
 const isInt = (v: unknown, min: number, max: number): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isMs = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
@@ -22,7 +24,7 @@ const REQUIRED: Check[] = [
 
 const OPTIONAL: Check[] = [
   ['restart', (v) => isObject(v) && ['no', 'on-failure', 'always'].includes(v.restart as string)
-    && ['delayMs', 'maxDelayMs', 'minUptimeMs', 'windowMs'].every((k) => isMs(v[k])) && isInt(v.maxRestarts, 0, Number.MAX_SAFE_INTEGER), 'a restart policy'],
+    && ['delayMs', 'maxDelayMs', 'minUptimeMs', 'windowMs'].every((k) => isMs(v[k])) && (v.maxRestarts === null || isInt(v.maxRestarts, 0, MAX_RESTARTS_LIMIT)), 'a restart policy'],
   ['limits', (v) => Array.isArray(v) && v.every((l) => Array.isArray(l) && l.length === 3 && typeof l[0] === 'string' && isInt(l[1], -1, Number.MAX_SAFE_INTEGER) && isInt(l[2], -1, Number.MAX_SAFE_INTEGER)), 'a list of [name, soft, hard]'],
   ['nice', (v) => isInt(v, -20, 19), 'an integer -20 to 19'],
   ['envFile', (v) => typeof v === 'string', 'a path'],

@@ -1,61 +1,10 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs'] as const;
-export type CommandName = (typeof COMMANDS)[number];
+import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, type CommandName } from './flags.js';
 
-interface FlagSpec {
-  takesValue: boolean;
-  repeatable?: boolean;
-  commands: readonly CommandName[] | 'all';
-}
+export { COMMANDS, FLAGS, type CommandName } from './flags.js';
 
-const START: CommandName[] = ['start', 'run', 'restart', 'export'];
-const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'export', 'reopen', 'logs'];
-const STOP: CommandName[] = ['stop', 'restart', 'export'];
-
-export const FLAGS: Record<string, FlagSpec> = {
-  name: { takesValue: true, commands: SERVICE },
-  pidfile: { takesValue: true, commands: SERVICE },
-  quiet: { takesValue: false, commands: 'all' },
-  chdir: { takesValue: true, commands: START },
-  umask: { takesValue: true, commands: START },
-  stdin: { takesValue: true, commands: START },
-  stdout: { takesValue: true, commands: START },
-  stderr: { takesValue: true, commands: START },
-  env: { takesValue: true, repeatable: true, commands: START },
-  grace: { takesValue: true, commands: START },
-  restart: { takesValue: true, commands: START },
-  limit: { takesValue: true, repeatable: true, commands: START },
-  nice: { takesValue: true, commands: START },
-  'env-file': { takesValue: true, commands: START },
-  'clear-env': { takesValue: false, commands: START },
-  'restart-delay': { takesValue: true, commands: START },
-  'restart-max-delay': { takesValue: true, commands: START },
-  'min-uptime': { takesValue: true, commands: START },
-  'max-restarts': { takesValue: true, commands: START },
-  'restart-window': { takesValue: true, commands: START },
-  ready: { takesValue: true, commands: START },
-  'ready-timeout': { takesValue: true, commands: START },
-  'log-timestamps': { takesValue: false, commands: START },
-  'log-max-size': { takesValue: true, commands: START },
-  'log-keep': { takesValue: true, commands: START },
-  'log-compress': { takesValue: false, commands: START },
-  timeout: { takesValue: true, commands: STOP },
-  retry: { takesValue: true, commands: STOP },
-  json: { takesValue: false, commands: ['status', 'list'] },
-  verbose: { takesValue: false, commands: ['status'] },
-  signal: { takesValue: true, commands: ['reload'] },
-  lines: { takesValue: true, commands: ['logs'] },
-  follow: { takesValue: false, commands: ['logs'] },
-  // In `export`, a bare --user (followed by --, another option or nothing) asks for a user unit
-  // (flags['user-unit']); --user NAME and --user=NAME are the COMMAND's user there too.
-  user: { takesValue: true, commands: START },
-  group: { takesValue: true, commands: START },
-};
-
-const SHORT: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };
-/** `logs -n N -f`, as tail has it: there -n is the line count, not the name. */
-const LOGS_SHORT: Readonly<Record<string, string>> = { ...SHORT, n: 'lines', f: 'follow' };
+const START: readonly CommandName[] = ['start', 'run', 'restart', 'export'];
 
 export interface ParsedArgs {
   command: CommandName;

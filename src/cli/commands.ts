@@ -59,15 +59,9 @@ function startOptions(args: ParsedArgs): StartOptions {
   return o;
 }
 
-export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
+/** A command's options, validated (pure): every problem is added to `problems`. */
+export function validateArgs(args: ParsedArgs, problems: Problems) {
   const f = args.flags;
-  const problems = new Problems();
-  for (const p of parseProblems) problems.add(p); // reported together with the options' own
-  if (args.command === 'list') {
-    for (const p of problems.list) warn(p);
-    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json));
-  }
-  const quiet = Boolean(f.quiet);
   // export names the unit after the COMMAND when no --name is given.
   const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
   const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
@@ -78,6 +72,19 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
   const lines = args.command === 'logs' ? validateLineCount(f.lines?.[0], problems) : null;
+  return { identity, start, schedule, signal, lines };
+}
+
+export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
+  const f = args.flags;
+  const problems = new Problems();
+  for (const p of parseProblems) problems.add(p); // reported together with the options' own
+  if (args.command === 'list') {
+    for (const p of problems.list) warn(p);
+    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet));
+  }
+  const quiet = Boolean(f.quiet);
+  const { identity, start, schedule, signal, lines } = validateArgs(args, problems);
   if ((args.command === 'start' || args.command === 'run' || args.command === 'export') && (args.rest === null || args.rest.length === 0)) {
     problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
   }
@@ -176,7 +183,8 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   }
 }
 
-async function list(json: boolean): Promise<number> {
+async function list(json: boolean, quiet: boolean): Promise<number> {
+  if (quiet) return EXIT.OK; // -q: nothing to say (as for every command)
   const { listServices } = await import('../list.js');
   const { daemonkitHome } = await import('../paths.js');
   const rows = listServices(daemonkitHome());

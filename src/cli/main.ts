@@ -21,7 +21,8 @@ const USAGE = `usage:
   daemonkit logs    [options] [-n N] [-f]
   daemonkit list    [--json]                          (alias: ls)
   daemonkit export systemd [--name NAME] [--user] [options] -- COMMAND [ARG...]
-identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
+identity: --name NAME | --pidfile PATH
+COMMAND --help lists its options; docs/cli.md has every option and exit code`;
 
 // Before the first lazy bundle loads (the commands): see compile-cache.ts.
 // DAEMONKIT_DISABLE_COMPILE_CACHE=1 goes without (as NODE_DISABLE_COMPILE_CACHE does for node's).
@@ -30,7 +31,8 @@ installLazyLoader(lazyDir, process.env.DAEMONKIT_DISABLE_COMPILE_CACHE ? null : 
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    out(`${USAGE}\n`);
+    const help = argv[0] === 'help' && argv[1] !== undefined ? (await import('./help.js')).commandHelp(argv[1]) : null; // help COMMAND
+    out(help ?? `${USAGE}\n`);
     return argv.length === 0 ? EXIT.BAD_ARGS : EXIT.OK;
   }
   if (argv[0] === '--version') {
@@ -39,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const beforeCommand = argv.indexOf('--') < 0 ? argv : argv.slice(0, argv.indexOf('--'));
   if (beforeCommand.includes('--help') || beforeCommand.includes('-h')) {
-    out(`${USAGE}\n`);
+    const { commandHelp } = await import('./help.js'); // COMMAND --help: its own options
+    out(commandHelp(argv[0]) ?? `${USAGE}\n`);
     return EXIT.OK;
   }
   const { args, problems } = parseArgs(argv);

@@ -36,7 +36,11 @@ export function systemdUnit({ name, spec, env, schedule, userUnit, user, group }
   const r = spec.restart;
   const unit = [`Description=${name} (daemonkit)`];
   if (!userUnit) unit.push('After=network.target');
-  if (r && r.restart !== 'no') unit.push(`StartLimitIntervalSec=${seconds(r.windowMs)}`, `StartLimitBurst=${r.maxRestarts + 1}`);
+  if (r && r.restart !== 'no') {
+    // Never give up: systemd's StartLimitIntervalSec=0 turns its start rate limit off.
+    if (r.maxRestarts === null) unit.push('StartLimitIntervalSec=0');
+    else unit.push(`StartLimitIntervalSec=${seconds(r.windowMs)}`, `StartLimitBurst=${r.maxRestarts + 1}`);
+  }
 
   // --ready notify: the COMMAND speaks sd_notify, so systemd can wait for it itself (Type=notify).
   // tcp: and fd: readiness have no systemd equivalent: Type=exec, and the unit says so.

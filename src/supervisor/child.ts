@@ -61,7 +61,10 @@ export function spawnCommand(spec: CommandSpec, output: number[]): Child {
   try {
     return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));
   } catch (error) {
-    throw execFailure(error, spec.command[0]!, { cwd: spec.chdir, ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}) });
+    throw execFailure(error, spec.command[0]!, {
+      cwd: spec.chdir, ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}),
+      ...(spec.nice !== undefined ? { nice: spec.nice } : {}), ...(spec.limits ? { limits: spec.limits } : {}),
+    });
   } finally {
     closeSync(stdin);
   }

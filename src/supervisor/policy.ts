@@ -10,7 +10,9 @@ export interface RestartPolicy {
   delayMs: number;       // first restart after this (--restart-delay, 100ms)
   maxDelayMs: number;    // doubling stops here (--restart-max-delay, 30s)
   minUptimeMs: number;   // up this long: the next delay starts over (--min-uptime, 10s)
-  maxRestarts: number;   // more restarts than this within the window: give up (--max-restarts, 10)
+  /** More restarts than this within the window: give up (--max-restarts, 10). null: never give
+   *  up (`--max-restarts infinity`; null, not Infinity, because the policy travels as JSON). */
+  maxRestarts: number | null;
   windowMs: number;      // (--restart-window, 60s)
 }
 
@@ -48,9 +50,15 @@ export function nextDelay(previousMs: number | null, exit: ExitFacts, policy: Re
   return Math.min(previousMs * 2, policy.maxDelayMs);
 }
 
+/** The most --max-restarts takes: the restart times in the window are kept (at most this many
+ *  + 1, 8 MB at the most); never giving up is `infinity`, which keeps none. */
+export const MAX_RESTARTS_LIMIT = 1_000_000;
+
 /** Restart times still inside the window, with `now` added; `giveUp` when there are too many. */
 export function countRestart(times: readonly number[], now: number, policy: RestartPolicy): { times: number[]; giveUp: boolean } {
-  // Only the last maxRestarts+1 matter: the list stays bounded however long the service lives.
-  const recent = [...times.filter((t) => now - t < policy.windowMs), now].slice(-(policy.maxRestarts + 1));
-  return { times: recent, giveUp: recent.length > policy.maxRestarts };
+  const max = policy.maxRestarts;
+  if (max === null) return { times: [], giveUp: false }; // never gives up: nothing to count
+  // Only the last max+1 matter: the list stays bounded however long the service lives.
+  const recent = [...times.filter((t) => now - t < policy.windowMs), now].slice(-(max + 1));
+  return { times: recent, giveUp: recent.length > max };
 }

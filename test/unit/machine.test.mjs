@@ -44,6 +44,24 @@ describe('countRestart: more than --max-restarts within --restart-window gives u
   test('one more gives up', () => assert.equal(countRestart([10, 20, 30], 40, policy).giveUp, true));
   test('old restarts leave the window', () => assert.deepEqual(countRestart([10, 20, 30], 1015, policy), { times: [20, 30, 1015], giveUp: false }));
   test('max 0: the first restart already gives up', () => assert.equal(countRestart([], 5, { ...policy, maxRestarts: 0 }).giveUp, true));
+  test('max 1000000 (the most): the 1000001st restart in the window gives up, the list stays at 1000001', () => {
+    const big = { ...policy, maxRestarts: 1_000_000, windowMs: 60_000_000 };
+    const times = Array.from({ length: 1_000_000 }, (_, i) => i);
+    const r = countRestart(times, 1_000_000, big);
+    assert.equal(r.giveUp, true);
+    assert.equal(r.times.length, 1_000_001);
+    assert.equal(countRestart(times.slice(1), 1_000_000, big).giveUp, false);
+  });
+  test('never (null, --max-restarts infinity): never gives up, and keeps no times', () => {
+    const never = { ...policy, maxRestarts: null };
+    let times = [];
+    for (let now = 0; now < 10_000; now++) {
+      const r = countRestart(times, now, never);
+      assert.equal(r.giveUp, false);
+      times = r.times;
+    }
+    assert.deepEqual(times, []);
+  });
 });
 
 /** Run events through the machine; returns the phases and effect types seen. */
@@ -97,6 +115,16 @@ describe('transition', () => {
     assert.deepEqual(trace.at(-1), ['failed', ['finish']]);
     assert.equal(state.restarts, 2);
     assert.match(state.failure, /^crash loop: more than 2 restarts within 60s; last exited with code 9$/);
+  });
+  test('--max-restarts infinity (null): a crash loop goes on restarting, however many and however fast', () => {
+    const events = [started];
+    let now = 0;
+    for (let i = 0; i < 1000; i++) events.push([{ type: 'exited', exit: exit(1, null, 1) }, (now += 1)], [{ type: 'timer' }, (now += 1)]);
+    const { state, trace } = drive(events, { ...P, restart: 'always', maxRestarts: null, delayMs: 1, maxDelayMs: 1 });
+    assert.equal(state.phase, 'starting');
+    assert.equal(state.restarts, 1000);
+    assert.deepEqual(state.restartTimes, []);
+    assert.ok(trace.every(([phase]) => phase !== 'failed'));
   });
   test('stop while running: stopping, then stopped on exit, no restart', () => {
     assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'exited', exit: exit(null, 'SIGTERM') }, 6]], { ...P, restart: 'always' }).trace.slice(1),

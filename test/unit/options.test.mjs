@@ -12,6 +12,8 @@ import {
   parseLimit,
 } from '../../dist/options.js';
 import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
+import { MAX_RESTARTS_LIMIT } from '../../dist/supervisor/policy.js';
+import { MAX_LIMITS } from '../../dist/sys/limits.js';
 
 const NAME_RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
 const UMASK_RULE = 'use an octal mask such as 022 or 0077';
@@ -408,10 +410,41 @@ describe('parseLimit and --nice', () => {
     assert.deepEqual(result.limits, [['core', 0, 0]]);
     assert.deepEqual(list, [`invalid --limit 'nofile=x': limits are whole numbers or "unlimited"`, "invalid --nice '20': a nice value from -20 to 19"]);
   });
+  test('the same --limit name twice is refused, naming both (never a silent override)', () => {
+    const { result, list } = run(validateStart, { limit: ['nofile=10', 'core=0', 'nofile=20'] });
+    assert.deepEqual(result.limits, [['nofile', 10, 10], ['core', 0, 0]]);
+    assert.deepEqual(list, ["invalid --limit 'nofile=20': nofile is already set by --limit 'nofile=10' (give each limit once)"]);
+  });
+  test('every limit name once is fine (no more than the native side takes: MAX_LIMITS)', () => {
+    const all = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'].map((n) => `${n}=unlimited`);
+    const { result, list } = run(validateStart, { limit: all });
+    assert.deepEqual(list, []);
+    assert.ok(result.limits.length <= MAX_LIMITS, `${result.limits.length} limit names, but native/limits.h takes ${MAX_LIMITS}`);
+  });
   test('--nice -20..19', () => {
     assert.equal(run(validateStart, { nice: '-20' }).result.nice, -20);
     assert.equal(run(validateStart, { nice: 19 }).result.nice, 19);
   });
+});
+
+describe('--max-restarts: 0 to 1000000, or infinity', () => {
+  const RULE = 'a whole number from 0 to 1000000, or infinity (never give up)';
+  const valid = [['0', 0], ['10', 10], ['999999', 999999], ['1000000', 1000000], [1000000, 1000000], ['infinity', null], [Infinity, null]];
+  for (const [input, want] of valid) {
+    test(`${typeof input} ${String(input)} -> ${want}`, () => {
+      const { result, list } = run(validateStart, { maxRestarts: input });
+      assert.deepEqual(list, []);
+      assert.equal(result.restart.maxRestarts, want);
+    });
+  }
+  for (const input of ['1000001', '-1', '1.5', 'Infinity', 'unlimited', '', ' 10', 1e7, -1]) {
+    test(`invalid ${typeof input} ${JSON.stringify(input)}: the error says the limit`, () => {
+      const { result, list } = run(validateStart, { maxRestarts: input });
+      assert.deepEqual(list, [`invalid --max-restarts '${String(input)}': ${RULE}`]);
+      assert.equal(result.restart.maxRestarts, 10);
+    });
+  }
+  test('the limit is the one the policy exports', () => assert.equal(MAX_RESTARTS_LIMIT, 1000000));
 });
 
 describe('readiness options', () => {

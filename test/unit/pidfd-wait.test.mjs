@@ -39,3 +39,12 @@ describe('pidfdWaitSync', () => {
     assert.throws(() => pidfdWaitSync(new Array(65).fill(0), 1), TypeError);
   });
 });
+
+describe('a bad entry is refused, never taken as fd 0 (stdin)', () => {
+  for (const bad of ['x', null, -1]) {
+    test(`pidfdWait([${JSON.stringify(bad)}]) and pidfdWaitSync throw a TypeError`, () => {
+      assert.throws(() => pidfdWait([bad], 10), TypeError);
+      assert.throws(() => pidfdWaitSync([bad], 10), TypeError);
+    });
+  }
+});

@@ -44,6 +44,11 @@ describe('systemdUnit', () => {
     }
     assert.doesNotMatch(unit, /After=network.target/);
   });
+  test('--max-restarts infinity: StartLimitIntervalSec=0 (systemd never stops restarting), no StartLimitBurst', () => {
+    const unit = systemdUnit({ name: 'app', spec: { ...spec, restart: { restart: 'always', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: null, windowMs: 60000 } }, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false });
+    assert.ok(unit.split('\n').includes('StartLimitIntervalSec=0'), unit);
+    assert.doesNotMatch(unit, /StartLimitBurst|StartLimitIntervalSec=60/);
+  });
   test('--user and --group: User= and Group=, as given (systemd looks them up where the unit runs)', () => {
     const unit = systemdUnit({ name: 'app', spec, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false, user: 'svc', group: '1234' }).split('\n');
     assert.ok(unit.includes('User=svc') && unit.includes('Group=1234'), unit.join('\n'));
