@@ -42,6 +42,8 @@ static inline napi_value errno_error(napi_env env, int err, const char *syscall)
     case ENOSPC: name = "ENOSPC"; break; case EROFS: name = "EROFS"; break;
     case EEXIST: name = "EEXIST"; break; case ENOTEMPTY: name = "ENOTEMPTY"; break;
     case EXDEV: name = "EXDEV"; break; case ELOOP: name = "ELOOP"; break;
+    case ENXIO: name = "ENXIO"; break; case EDQUOT: name = "EDQUOT"; break;
+    case EIO: name = "EIO"; break; case EBUSY: name = "EBUSY"; break;
   }
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_error(env, code, msg, &error);
@@ -82,5 +84,7 @@ napi_value get_group_list(napi_env env, napi_callback_info info);
 
 /* io.c: replaceFile, pipeBytes, readerGone, added to the exports. */
 void io_init(napi_env env, napi_value exports);
+/* at.c: openAt, renameAt, unlinkAt, inodeAt, listAt (calls relative to a directory fd). */
+void at_init(napi_env env, napi_value exports);
 
 #endif

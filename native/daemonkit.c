@@ -10,6 +10,7 @@
  *   killStatus              kill(2) that returns the errno: "is the group gone?" is asked on
  *                           every stop, and a thrown ESRCH costs ~0.3 ms
  *   replaceFile, pipeBytes, readerGone  file and pipe calls Node has no cheap form of (io.c)
+ *   openAt, renameAt, unlinkAt, inodeAt, listAt   calls relative to a directory fd (at.c)
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   stampLines              prefix whole lines with a timestamp (the log pump's hot loop)
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
@@ -265,6 +266,7 @@ static napi_value init(napi_env env, napi_value exports) {
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) { napi_create_int32(env, sizes[i].value, &v); napi_set_named_property(env, limits, sizes[i].name, v); }
   napi_set_named_property(env, exports, "limits", limits);
   io_init(env, exports);
+  at_init(env, exports);
   return exports;
 }
 

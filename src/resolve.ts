@@ -14,6 +14,8 @@ import { resolveRunAs, userEnv } from './user.js';
 import { transformsLogs } from './logs/policy.js';
 import { notALog } from './logs/open.js';
 import { MAX_ARG_STRLEN, MAX_LIMITS, PATH_MAX } from './sys/limits.js';
+import { logDirProblem } from './logs/ancestors.js';
+import { ourTrust } from './logs/trust.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -189,6 +191,11 @@ export function buildCommandSpec(
   for (const [flag, target] of logFiles) {
     const kind = target === null ? null : unusableLogKind(target);
     if (kind) problems.push(new DaemonError('BAD_OPTION', `${named(flag, target!)} is a ${kind}, not a file`, { path: target }));
+    // A directory above the log's that another user could redirect (logrotate's "insecure
+    // permissions"): root would write wherever they pointed it. The log's own directory may be theirs.
+    const insecure = target === null ? null : logDirProblem(dirname(target), ourTrust());
+    const label = flag === '--stdout' && opts.stdout === undefined ? `the log file ${printable(target ?? '')}` : named(flag, target ?? '');
+    if (insecure) problems.push(new DaemonError('NO_PERMISSION', `cannot use ${label}: ${insecure}`, { path: target }));
   }
   const unwritable = new Set<string>(); // each directory said once, for the first file it blocks
   for (const target of new Set([paths.pidfile, paths.statefile, stdout, stderr])) {

@@ -111,7 +111,8 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     }
     // The supervisor owns the log files; the COMMAND writes into pipes that it reads. Open the
     // files here once anyway, so an unwritable one is this start's error, said on its stderr.
-    for (const file of new Set([spec.stdout!, spec.stderr!])) closeSync(openAppend(file, { createDir: true }));
+    const serviceUid = spec.runAs?.uid;
+    for (const file of new Set([spec.stdout!, spec.stderr!])) closeSync(openAppend(file, { createDir: true, ...(serviceUid !== undefined ? { serviceUid } : {}) }));
     const stdin = openStdin(spec);
     owned.push(stdin);
     const pipes = createPipes(spec);
@@ -136,6 +137,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       stdout: '/dev/null',
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
       stderr: spec.stderr ?? '/dev/null',
+      ...(serviceUid !== undefined ? { serviceUid } : {}),
       extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...readyExtra],
       command: execSpecFor(commandSpec, [stdin, outWrite, errWrite, ...readyFds]),
       onSpawned({ pid, commandPid }) {

@@ -3,13 +3,14 @@
  * on a pipe and wait for its report. Resolves only once the daemon says it is ready, or with
  * the reason it is not (daemon(7) steps 14-15).
  */
-import { makeDirs } from '../sys/mkdirs.js';
 import { closeSync, constants as C, openSync, read, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { DaemonError, errnoCode, execFailure } from '../errors.js';
 import { makePipe, spawnDaemon, type ExecSpec } from '../sys/native.js';
 import { MARKER, type ReportMessage } from './channel.js';
 import { openLog } from '../logs/open.js';
+import { InsecureLogDir } from '../logs/ancestors.js';
+import { makeLogDir } from '../logs/log-dir.js';
 
 export interface Spawned {
   pid: number;
@@ -29,6 +30,8 @@ export interface LaunchSpec {
   extraFds?: number[];
   /** The daemon is daemonkit's supervisor (see ExecSpec.supervisor). */
   supervisor?: boolean;
+  /** The COMMAND's user (--user): its files may be the logs in its own log directory. */
+  serviceUid?: number;
   /** A COMMAND the daemon forks and execs as its first act, before node boots. */
   command?: ExecSpec;
   /** Bookkeeping right after the fork (pidfile, state), before the daemon hears from us. */
@@ -42,20 +45,23 @@ export type LaunchOutcome =
   | { kind: 'spawned'; pid: number; childPid?: number }
   | { kind: 'running' };
 
-export function openAppend(path: string, options: { createDir?: boolean } = {}): number {
+export function openAppend(path: string, options: { createDir?: boolean; serviceUid?: number } = {}): number {
   if (options.createDir) {
     try {
-      makeDirs(dirname(path));
+      makeLogDir(dirname(resolve(path)));
     } catch (error) {
+      // A directory above it that another user could redirect: refused, as logrotate does.
+      if (error instanceof InsecureLogDir) throw new DaemonError('NO_PERMISSION', `cannot use ${path}: ${error.message}`, { path });
       // The log directory cannot be made here: "not writable", as LSB's exit 4 has it.
       throw new DaemonError('NO_PERMISSION', `cannot create the directory for ${path}: ${inWords(error)}`, { path });
     }
   }
   try {
-    return openLog(path).fd;
+    return openLog(path, options.serviceUid !== undefined ? { serviceUid: options.serviceUid } : {}).fd;
   } catch (error) {
     const code = errnoCode(error);
-    const privilege = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+    // EINSECURE, EUNSAFE: a path or a file another user could have planted (log-dir.ts).
+    const privilege = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EINSECURE' || code === 'EUNSAFE';
     throw new DaemonError(privilege ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${inWords(error)}`, { path });
   }
 }
@@ -86,8 +92,9 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
   let reportRead = -1;
   try {
     const stdin = own(openStdin(spec.stdin));
-    const stdout = own(openAppend(spec.stdout));
-    const stderr = spec.stderr === spec.stdout ? stdout : own(openAppend(spec.stderr));
+    const logOptions = spec.serviceUid !== undefined ? { serviceUid: spec.serviceUid } : {};
+    const stdout = own(openAppend(spec.stdout, logOptions));
+    const stderr = spec.stderr === spec.stdout ? stdout : own(openAppend(spec.stderr, logOptions));
     const [rRead, rWrite] = makePipe();
     reportRead = rRead;
     own(rWrite);

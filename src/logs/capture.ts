@@ -54,7 +54,7 @@ export class LogCapture {
       let file = files.get(target);
       if (!file) {
         const mirror = options.ownStderr && target === spec.stderr ? 2 : undefined;
-        file = this.own(new LogFile(target, policy, (message) => this.report(`${key}-background`, message), mirror));
+        file = this.own(new LogFile(target, policy, (message) => this.report(`${key}-background`, message), mirror, spec.runAs?.uid));
         files.set(target, file);
       }
       return file;

@@ -3,13 +3,16 @@
  * rotated by size between lines, reopened on request. Writes are synchronous on purpose: while
  * a write waits for the disk we read no more from the pipe, so a COMMAND faster than the disk
  * blocks on its full pipe instead of growing our memory (back-pressure, not buffering).
+ * Everything in its directory goes through the directory's fd (log-dir.ts), which is opened
+ * again only at `reopen` (or when the directory was removed).
  */
-import { makeDirs } from '../sys/mkdirs.js';
-import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, constants as C } from 'node:fs';
-import { openLog } from './open.js';
-import { dirname } from 'node:path';
+import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { logDirProblem } from './ancestors.js';
+import { LogDir } from './log-dir.js';
 import type { LogPolicy } from './policy.js';
-import { Compressor, shiftRotated } from './rotate.js';
+import { Compressor, shiftRotatedIn } from './rotate.js';
+import { ourTrust } from './trust.js';
 import { replaceFd } from '../sys/native.js';
 
 const NEWLINE = 0x0a;
@@ -34,6 +37,9 @@ export class LogFile implements LogSink {
   private rotatable = true;
   error: string | null = null;
   private readonly compressor: Compressor | null;
+  /** The log's directory, held open; null until opened (or after a reopen that failed). */
+  private dir: LogDir | null = null;
+  private readonly name: string;
 
   constructor(
     readonly path: string,
@@ -43,9 +49,12 @@ export class LogFile implements LogSink {
     /** Also point this fd (our own stderr, 2) at the file after every open, so the
      *  supervisor's own complaints follow rotation and reopen instead of pinning an old file. */
     private readonly mirrorTo?: number,
+    /** The service user (--user): its files may be written in its own log directory. */
+    private readonly serviceUid?: number,
   ) {
+    this.name = basename(path);
     this.compressor = policy.compress && policy.maxSize !== null
-      ? new Compressor(path, policy.keep, () => this.rotations, onBackgroundError)
+      ? new Compressor(this.name, path, policy.keep, () => this.rotations, onBackgroundError)
       : null;
     this.tryOpen();
   }
@@ -55,16 +64,36 @@ export class LogFile implements LogSink {
     this.size = fstatSync(fd).size;
   }
 
+  /** Open the directory by its path (again): its ancestors are checked each time. */
+  private openDir(): LogDir {
+    this.dir?.release();
+    this.dir = null;
+    this.dir = LogDir.open(dirname(this.path), { create: true, ...(this.serviceUid !== undefined ? { serviceUid: this.serviceUid } : {}) });
+    this.compressor?.begin(this.dir);
+    return this.dir;
+  }
+
+  private openFile(): { fd: number; rotatable: boolean } {
+    if (!this.dir) return this.openDir().openLog(this.name);
+    try {
+      return this.dir.openLog(this.name);
+    } catch (error) {
+      // The directory was removed under us (nothing can be made in it): make it again, as a
+      // path-based open would have.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return this.openDir().openLog(this.name);
+    }
+  }
+
   private tryOpen(): boolean {
     try {
-      makeDirs(dirname(this.path));
-      const { fd, rotatable } = openLog(this.path);
+      const { fd, rotatable } = this.openFile();
       this.adopt(fd);
       this.rotatable = rotatable;
       if (!rotatable && this.policy.maxSize !== null) {
         this.onBackgroundError(`not rotating ${this.path}: it is not a regular file (a device or a symbolic link); writing goes on in it`);
       }
-      if (this.size > 0 && !endsWithNewline(this.path, this.size)) {
+      if (this.size > 0 && !endsWithNewline(this.dir!, this.name, this.fd, this.size)) {
         // A line cut short (a full disk when the last supervisor stopped): end it, so the next
         // line does not join it.
         this.size += this.writeAll(Buffer.from('\n'));
@@ -137,8 +166,9 @@ export class LogFile implements LogSink {
       this.fd = -1;
       return this.tryOpen();
     }
+    const ino = fstatSync(this.fd).ino;
     try {
-      shiftRotated(this.path, this.policy.keep);
+      shiftRotatedIn(this.dir!, this.name, this.policy.keep);
     } catch (error) {
       // Cannot move it (permissions changed, an immutable directory): keep appending rather than
       // lose lines, and try again a little later; the error stands until a rotation works.
@@ -148,18 +178,20 @@ export class LogFile implements LogSink {
       return true;
     }
     this.rotationRetryAt = 0;
-    this.onBackgroundError(null);
+    // Rotation works through the directory's fd whatever happened above it since; but a
+    // directory above that is no longer ours would refuse the next reopen: say so now.
+    this.onBackgroundError(logDirProblem(dirname(this.path), ourTrust()));
     this.rotations++;
     closeSync(this.fd);
     this.fd = -1;
-    if (this.policy.keep > 0) this.compressor?.add(this.rotations);
+    if (this.policy.keep > 0) this.compressor?.add(this.dir!, this.rotations, ino);
     return this.tryOpen();
   }
 
-  /** Our fd is still the file at `path`. */
+  /** Our fd is still the file at our name in our directory. */
   private stillAtPath(): boolean {
     try {
-      return statSync(this.path).ino === fstatSync(this.fd).ino;
+      return this.dir !== null && this.dir.inode(this.name) === fstatSync(this.fd).ino;
     } catch {
       return false;
     }
@@ -169,12 +201,17 @@ export class LogFile implements LogSink {
     this.rotationRetryAt = 0; // a fresh file: rotate it when due
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    // The directory too (logrotate may have made a new one): by its path, ancestors checked again.
+    this.dir?.release();
+    this.dir = null;
     if (this.tryOpen()) this.error = null;
   }
 
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    this.dir?.release(); // a compression in flight keeps its own reference
+    this.dir = null;
   }
 
   whenCompressed(): Promise<void> {
@@ -202,10 +239,14 @@ export class FdSink implements LogSink {
   close(): void {}
 }
 
-function endsWithNewline(path: string, size: number): boolean {
+/** The file `written` (open for writing only) ends with a newline. Read through a second open
+ *  of its name, used only if it is the same file (a FIFO swapped in meanwhile must not hang us). */
+function endsWithNewline(dir: LogDir, name: string, written: number, size: number): boolean {
   let fd = -1;
   try {
-    fd = openSync(path, C.O_RDONLY | C.O_NOCTTY);
+    fd = dir.openRead(name);
+    const [a, b] = [fstatSync(fd), fstatSync(written)];
+    if (a.ino !== b.ino || a.dev !== b.dev) return true; // not the file we write: leave it
     const last = Buffer.alloc(1);
     return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === NEWLINE;
   } catch {

@@ -1,30 +1,20 @@
-import { closeSync, fstatSync, lstatSync, openSync, constants as C, type Stats } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { LogDir, type LogDirOptions } from './log-dir.js';
 
-/** What makes an existing file no place for a log: a FIFO or a socket (a directory cannot be
- *  opened for writing anyway). Null for a file, a terminal or a device. */
-export function notALog(st: Stats): 'FIFO' | 'socket' | null {
-  return st.isFIFO() ? 'FIFO' : st.isSocket() ? 'socket' : null;
-}
+export { notALog } from './log-dir.js';
 
 /**
- * Open a log for appending. O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of hanging
- * the open; a FIFO or a socket is refused (a log is a file, a terminal, or a device like
- * /dev/null). `rotatable`: a regular file reached by no symbolic link — only those are rotated
- * (a rotation renames and deletes: never a device, never a link instead of its file).
+ * Open a log for appending, once (a launcher's stdio): through its directory's fd, with
+ * LogDir's rules (ancestors ours; in a directory others can write, no link followed and only a
+ * file of ours or the service user's). Throws InsecureLogDir (code EINSECURE), EUNSAFE, ENOTFILE
+ * or the open's errno.
  */
-export function openLog(path: string): { fd: number; rotatable: boolean } {
-  const fd = openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOCTTY | C.O_NONBLOCK, 0o644);
-  const st = fstatSync(fd);
-  const kind = notALog(st);
-  if (kind) {
-    closeSync(fd);
-    throw Object.assign(new Error(`it is a ${kind}, not a file`), { code: 'ENOTFILE' });
-  }
-  let rotatable = st.isFile();
+export function openLog(path: string, options: LogDirOptions = {}): { fd: number; rotatable: boolean } {
+  const abs = resolve(path);
+  const dir = LogDir.open(dirname(abs), options);
   try {
-    if (rotatable) rotatable = !lstatSync(path).isSymbolicLink();
-  } catch {
-    rotatable = false;
+    return dir.openLog(basename(abs));
+  } finally {
+    dir.release();
   }
-  return { fd, rotatable };
 }

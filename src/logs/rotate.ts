@@ -1,10 +1,12 @@
 /**
  * Size rotation's file moves: NAME.log → NAME.log.1 → … → NAME.log.N, the oldest deleted, and
- * (with compression) rotated files gzipped in the background to NAME.log.K.gz.
+ * (with compression) rotated files gzipped in the background to NAME.log.K.gz. All of it within
+ * the log directory's fd (log-dir.ts): renames and removals of names there, never by path.
  */
-import { closeSync, createReadStream, type ReadStream, createWriteStream, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, constants as C } from 'node:fs';
+import { closeSync, createReadStream, type ReadStream, createWriteStream, type WriteStream, fstatSync, futimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { LogDir } from './log-dir.js';
 
 const load = createRequire(import.meta.url);
 
@@ -20,41 +22,59 @@ function quietly(fn: () => void): void {
   }
 }
 
-/**
- * Shift the rotated files up by one and move `base` to `.1`. With keep 0 the current file is
- * simply deleted. Both plain and .gz names shift: a file may still wait for compression. One
- * readdir, then a rename per file that exists (not per index up to --log-keep).
- * Throws only if `base` itself cannot be moved.
- */
-export function shiftRotated(base: string, keep: number): void {
-  const name = basename(base);
+/** The rotated files of `name` in `dir`: [index, gzipped], from one readdir. */
+function rotatedFiles(dir: LogDir, name: string): [number, boolean][] {
   const found: [number, boolean][] = [];
-  for (const entry of readdirSync(dirname(base))) {
+  for (const entry of dir.list()) {
     const m = entry.startsWith(`${name}.`) ? /^(\d+)(\.gz)?$/.exec(entry.slice(name.length + 1)) : null;
     if (m) found.push([Number(m[1]), m[2] !== undefined]);
   }
-  found.sort((a, b) => b[0] - a[0]);
+  return found;
+}
+
+/**
+ * Shift the rotated files up by one and move `name` to `.1`. With keep 0 the current file is
+ * simply deleted. Both plain and .gz names shift: a file may still wait for compression. One
+ * readdir, then a rename per file that exists (not per index up to --log-keep). A name someone
+ * else put there (a link) is only renamed or removed itself: nothing outside is touched.
+ * Throws only if `name` itself cannot be moved.
+ */
+export function shiftRotatedIn(dir: LogDir, name: string, keep: number): void {
+  const found = rotatedFiles(dir, name).sort((a, b) => b[0] - a[0]);
   for (const [index, gz] of found) {
-    if (index >= keep) quietly(() => unlinkSync(rotatedPath(base, index, gz)));
-    else quietly(() => renameSync(rotatedPath(base, index, gz), rotatedPath(base, index + 1, gz)));
+    if (index >= keep) quietly(() => dir.unlink(rotatedPath(name, index, gz)));
+    else quietly(() => dir.rename(rotatedPath(name, index, gz), rotatedPath(name, index + 1, gz)));
   }
-  if (keep === 0) unlinkSync(base);
-  else renameSync(base, rotatedPath(base, 1));
+  if (keep === 0) dir.unlink(name);
+  else dir.rename(name, rotatedPath(name, 1));
+}
+
+/** shiftRotatedIn for a path: its directory opened for the one shift (tests, tools). */
+export function shiftRotated(base: string, keep: number): void {
+  const dir = LogDir.open(dirname(resolve(base)));
+  try {
+    shiftRotatedIn(dir, basename(base), keep);
+  } finally {
+    dir.release();
+  }
 }
 
 interface Job {
   ino: number;
   /** The rotation count when the file became `.1`: its index now is rotations − generation + 1. */
   generation: number;
+  /** The directory it was rotated in (retained until the job is done or dropped). */
+  dir: LogDir;
 }
 
 /**
  * gzip rotated files one at a time, off the writing path (zlib works in the thread pool). A
- * queued job holds no fd, only the file's inode: a file rotated past --log-keep before its turn
- * is simply gone (its disk space with it). At its turn the job opens the file where it is now
- * (checked by inode); when done, if the file is still kept, it puts the .gz beside it and
- * removes the plain one. The job at work is dropped too once its file is rotated past --log-keep
- * (a flood outran compression): its fd would hold the deleted file's space until it finished.
+ * queued job holds no file's fd, only the file's inode (and its directory's fd): a file rotated
+ * past --log-keep before its turn is simply gone (its disk space with it). At its turn the job
+ * opens the file where it is now (checked by inode, no link followed); when done, if the file is
+ * still kept, it puts the .gz beside it (same mode and times, as gzip(1) does) and removes the
+ * plain one. The job at work is dropped too once its file is rotated past --log-keep (a flood
+ * outran compression): its fd would hold the deleted file's space until it finished.
  */
 export class Compressor {
   private readonly queue: Job[] = [];
@@ -63,21 +83,34 @@ export class Compressor {
   private settle: (() => void) | null = null;
   /** The job being compressed, and how to call it off. */
   private current: { job: Job; abort: AbortController } | null = null;
-
+  private begun = false;
+  /** One job at a time, so one temporary name, made afresh (O_EXCL) for each job. */
   private readonly tmp: string;
 
   constructor(
-    private readonly base: string,
+    /** The log's name in its directory, and its path (for messages). */
+    private readonly name: string,
+    private readonly path: string,
     private readonly keep: number,
     private readonly rotations: () => number,
     private readonly onError: (message: string) => void,
   ) {
-    // One job at a time, so one temporary name; a supervisor that died mid-job left it behind.
-    this.tmp = join(dirname(base), `.${basename(base)}.gz.tmp`);
-    quietly(() => unlinkSync(this.tmp));
-    // Rotated files an earlier supervisor did not get to compress: theirs to finish now.
-    for (let index = 1; index <= keep; index++) {
-      if (existsSync(rotatedPath(base, index)) && !existsSync(rotatedPath(base, index, true))) this.add(1 - index, index);
+    this.tmp = `.${name}.gz.tmp`;
+  }
+
+  /** Once the directory is open: what an earlier supervisor left — its temporary file (it died
+   *  mid-job), rotated files it did not get to compress (theirs to finish now). */
+  begin(dir: LogDir): void {
+    if (this.begun) return;
+    this.begun = true;
+    quietly(() => dir.unlink(this.tmp, true));
+    const gzipped = new Set<number>();
+    const plain: number[] = [];
+    for (const [index, gz] of rotatedFiles(dir, this.name)) (gz ? gzipped.add(index) : plain.push(index));
+    for (const index of plain.sort((a, b) => a - b)) {
+      if (index > this.keep || gzipped.has(index)) continue;
+      const ino = dir.inode(rotatedPath(this.name, index));
+      if (ino !== null) this.add(dir, 1 - index, ino);
     }
   }
 
@@ -85,18 +118,14 @@ export class Compressor {
     return this.rotations() - job.generation + 1;
   }
 
-  /** Queue `.index` (default `.1`, which the rotation number `generation` just made). */
-  add(generation: number, index = 1): void {
+  /** Queue the file `ino` of `dir`, rotated to `.1` by the rotation number `generation`. */
+  add(dir: LogDir, generation: number, ino: number): void {
     // Jobs for files rotated beyond --log-keep meanwhile are dropped: their files are gone.
+    const dropped = this.queue.filter((j) => this.indexOf(j) > this.keep);
     this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => this.indexOf(j) <= this.keep));
+    for (const job of dropped) job.dir.release();
     if (this.current && this.indexOf(this.current.job) > this.keep) this.current.abort.abort();
-    let ino: number;
-    try {
-      ino = statSync(rotatedPath(this.base, index)).ino;
-    } catch {
-      return;
-    }
-    this.queue.push({ ino, generation });
+    this.queue.push({ ino, generation, dir: dir.retain() });
     if (!this.running) {
       this.running = true;
       this.idle = new Promise((resolve) => (this.settle = resolve));
@@ -114,7 +143,9 @@ export class Compressor {
       try {
         await this.compress(job);
       } catch (error) {
-        this.onError(`cannot compress a rotated log of ${this.base}: ${(error as Error).message}`);
+        this.onError(`cannot compress a rotated log of ${this.path}: ${(error as Error).message}`);
+      } finally {
+        job.dir.release();
       }
     }
     this.running = false;
@@ -122,56 +153,58 @@ export class Compressor {
   }
 
   private async compress(job: Job): Promise<void> {
+    const { dir } = job;
     const index = (): number => this.indexOf(job);
     if (index() > this.keep) return; // rotated away before its turn came
     let fd: number;
     try {
-      fd = openSync(rotatedPath(this.base, index()), C.O_RDONLY | C.O_NOFOLLOW);
+      fd = dir.openFileRead(rotatedPath(this.name, index()));
     } catch {
-      return; // removed meanwhile
+      return; // removed meanwhile (or a link put in its place)
     }
-    const tmp = this.tmp;
+    let out = -1;
     let input: ReadStream | null = null;
+    let output: WriteStream | null = null;
     try {
-      if (fstatSync(fd).ino !== job.ino) return; // not ours (moved by hand)
+      const st = fstatSync(fd);
+      if (st.ino !== job.ino) return; // not ours (moved by hand)
+      // A file found at start (no rotation of ours made it) could be a hard link to another.
+      const why = dir.unsafeFile(st);
+      if (why) throw new Error(`not compressing ${rotatedPath(this.name, index())}: ${why}`);
       // Loaded on the first compression: a supervisor that never compresses never pays for zlib.
       // require, not import(): in the supervisor's CommonJS bundle import() would boot node's ESM loader.
       const { pipeline } = load('node:stream/promises') as typeof import('node:stream/promises');
       const { createGzip } = load('node:zlib') as typeof import('node:zlib');
+      out = dir.createTemp(this.tmp, st.mode);
       this.current = { job, abort: new AbortController() };
       input = createReadStream('', { fd, autoClose: false, start: 0 });
-      await pipeline(input, createGzip(), createWriteStream(tmp, { mode: 0o644 }),
-        { signal: this.current.abort.signal });
+      output = createWriteStream('', { fd: out, autoClose: false });
+      await pipeline(input, createGzip(), output, { signal: this.current.abort.signal });
+      // The .gz keeps the file's times, as gzip(1) does: `logs -f` tells older files from newer
+      // by their last write (follow.ts). Through the fd: the name is in a directory others may write.
+      futimesSync(out, st.atimeMs / 1000, st.mtimeMs / 1000);
     } catch (error) {
-      quietly(() => unlinkSync(tmp)); // a full disk must not keep a half-written .gz
+      if (out >= 0) quietly(() => dir.unlink(this.tmp, true)); // a full disk must not keep a half-written .gz
       if (this.current?.abort.signal.aborted) return; // rotated away: nothing to keep
       throw error;
     } finally {
       this.current = null;
-      // A stream that was destroyed (called off, or an error) closes the fd itself, once its read
-      // in the thread pool has landed; else it is ours to close.
-      if (input?.destroyed) {
-        if (!input.closed) await new Promise<void>((resolve) => input!.once('close', () => resolve()));
-      } else closeSync(fd);
+      // A stream that was destroyed (called off, or an error) closes its fd itself, once its
+      // work in the thread pool has landed; else it is ours to close.
+      await closeStreamFd(input, fd);
+      if (out >= 0) await closeStreamFd(output, out);
     }
-    const at = rotatedPath(this.base, index());
-    let same = false;
-    try {
-      same = index() <= this.keep && statSync(at).ino === job.ino;
-    } catch {
-      same = false;
-    }
-    if (!same) {
-      unlinkSync(tmp);
+    if (!(index() <= this.keep && dir.inode(rotatedPath(this.name, index())) === job.ino)) {
+      dir.unlink(this.tmp, true);
       return;
     }
-    // The .gz keeps the file's times, as gzip(1) does: `logs -f` tells older files from newer
-    // by their last write (follow.ts).
-    quietly(() => {
-      const st = statSync(at);
-      utimesSync(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
-    });
-    renameSync(tmp, rotatedPath(this.base, index(), true));
-    unlinkSync(at);
+    dir.rename(this.tmp, rotatedPath(this.name, index(), true));
+    dir.unlink(rotatedPath(this.name, index()));
   }
+}
+
+async function closeStreamFd(stream: ReadStream | WriteStream | null, fd: number): Promise<void> {
+  if (stream?.destroyed) {
+    if (!stream.closed) await new Promise<void>((resolve) => (stream as NodeJS.EventEmitter).once('close', () => resolve()));
+  } else closeSync(fd);
 }

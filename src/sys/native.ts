@@ -69,6 +69,11 @@ interface NativeBinding {
   getUser(key: string | number): UserEntry | null;
   getGroup(key: string | number): GroupEntry | null;
   getGroupList(user: string, gid: number): number[];
+  openAt(dirfd: number, name: string, flags: number, mode: number): number;
+  renameAt(dirfd: number, from: string, to: string): void;
+  unlinkAt(dirfd: number, name: string): void;
+  inodeAt(dirfd: number, name: string): number | null;
+  listAt(dirfd: number): string[];
 }
 
 const load = createRequire(import.meta.url);
@@ -142,3 +147,16 @@ export const getUser = (key: string | number): UserEntry | null => native.getUse
 export const getGroup = (key: string | number): GroupEntry | null => native.getGroup(key);
 /** The groups initgroups(user, gid) would set: gid and every group listing the user as a member. */
 export const getGroupList = (user: string, gid: number): number[] => native.getGroupList(user, gid);
+
+// Calls relative to a directory fd (native/at.c). `name` is always one component (no '/'): the
+// directory is the fd's, whatever its path names now. Errors are Node-like (code, errno, syscall).
+/** openat(2), close-on-exec. */
+export const openAt = (dirfd: number, name: string, flags: number, mode = 0o644): number => native.openAt(dirfd, name, flags, mode);
+/** renameat(2), both names in the one directory. */
+export const renameAt = (dirfd: number, from: string, to: string): void => native.renameAt(dirfd, from, to);
+/** unlinkat(2): removes the entry (a symbolic link itself, never its target). */
+export const unlinkAt = (dirfd: number, name: string): void => native.unlinkAt(dirfd, name);
+/** The entry's own inode number (a symbolic link is not followed), or null when there is none. */
+export const inodeAt = (dirfd: number, name: string): number | null => native.inodeAt(dirfd, name);
+/** The directory's entries, without . and .. */
+export const listAt = (dirfd: number): string[] => native.listAt(dirfd);

@@ -1,0 +1,75 @@
+/**
+ * The directories above a log directory must be ours: whoever can rename an entry on the way
+ * (a directory of theirs, one they can write) can swap the log directory for a link to /etc
+ * between our check and our open, and every later open by path. So the path is resolved here
+ * component by component, as the kernel would, checking each directory a name is looked up in
+ * (the log directory's parent included; the log directory itself may be the service user's:
+ * log-dir.ts works in it through its fd). logrotate's rule, for a whole path.
+ */
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { replaceableEntry, type Trust } from './trust.js';
+
+/** Symbolic links followed before giving up, as the kernel's limit (ELOOP). */
+const MAX_LINKS = 40;
+
+export class InsecureLogDir extends Error {
+  readonly code = 'EINSECURE';
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null; // not there (we make it), or not reachable: the open that follows says why
+  }
+}
+
+/**
+ * The real path of log directory `dir` (absolute), and whether some of it is still to be made.
+ * Throws InsecureLogDir naming the directory at fault. A part that does not exist counts as ours
+ * (we make it, 0755): call again once it is made, to judge what is there then.
+ */
+export function checkLogDirPath(dir: string, trust: Trust): { real: string; missing: boolean } {
+  const todo = dir.split('/').filter(Boolean);
+  let at = '/';
+  let links = 0;
+  let missing = false;
+  while (todo.length > 0) {
+    const name = todo.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      at = dirname(at); // `at` is real (links resolved): its parent is the parent
+      continue;
+    }
+    const next = join(at, name);
+    if (missing) {
+      at = next;
+      continue;
+    }
+    const here = lstatOrNull(at);
+    const entry = lstatOrNull(next);
+    const why = here && replaceableEntry(here, name, entry?.uid ?? null, trust);
+    if (why) throw new InsecureLogDir(`insecure permissions on ${at}, above the log directory ${dir}: ${why}`);
+    if (entry?.isSymbolicLink()) {
+      if (++links > MAX_LINKS) throw Object.assign(new Error(`too many symbolic links in ${dir}`), { code: 'ELOOP' });
+      const target = readlinkSync(next);
+      if (target.startsWith('/')) at = '/';
+      todo.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    if (!entry) missing = true;
+    at = next;
+  }
+  return { real: at, missing };
+}
+
+/** What is wrong with the directories above `dir` now, in words, or null. */
+export function logDirProblem(dir: string, trust: Trust): string | null {
+  try {
+    checkLogDirPath(dir, trust);
+    return null;
+  } catch (error) {
+    return error instanceof InsecureLogDir ? error.message : null; // other errors: the open says them
+  }
+}
