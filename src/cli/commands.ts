@@ -2,10 +2,12 @@
 import { DaemonError, isDaemonError } from '../errors.js';
 import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
 import { Problems, validateIdentity, validateLineCount, validateSignal, validateStart, validateStop, type StartOptions } from '../options.js';
-import { servicePaths, type ServicePaths } from '../paths.js';
+import { printable, servicePaths, type ServicePaths } from '../paths.js';
 import type { StopSchedule } from '../schedule.js';
 import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
+import { FLAGS } from './flags.js';
+import { quoted, shellWord, strandedArgs } from './relative-args.js';
 import { formatExit, listTable, statusLine } from '../format.js';
 import { err, out } from './print.js';
 
@@ -28,10 +30,20 @@ function problemLines(error: DaemonError): string[] {
   return Array.isArray(list) && list.length > 0 && list.every((p) => typeof p === 'string') ? list : [error.message];
 }
 
+/** A COMMAND that ended within its grace, started without --chdir from a directory where an
+ *  argument names a file that / lacks (`node server.js`): most likely it wanted to run here. */
+function chdirHint(error: unknown, command: readonly string[], chdir: string): string | null {
+  if (!isDaemonError(error) || error.code !== 'START_FAILED' || error.details.exit === undefined) return null;
+  const stranded = strandedArgs(command, process.cwd(), chdir);
+  if (stranded.length === 0) return null;
+  return `hint: the COMMAND runs in ${chdir}, where ${quoted(stranded)} ${stranded.length > 1 ? 'do' : 'does'} not exist: did you mean --chdir ${printable(shellWord(process.cwd()))}?`;
+}
+
 function startOptions(args: ParsedArgs): StartOptions {
   const f = args.flags;
   const o: StartOptions = {};
   if (f.chdir) o.chdir = f.chdir[0]!;
+  else if (args.command === 'run') o.chdir = '.'; // in the foreground: where it is run (docs/cli.md#run)
   if (f.umask) o.umask = f.umask[0]!;
   if (f.stdin) o.stdin = f.stdin[0]!;
   if (f.stdout) o.stdout = f.stdout[0]!;
@@ -85,8 +97,14 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   }
   const quiet = Boolean(f.quiet);
   const { identity, start, schedule, signal, lines } = validateArgs(args, problems);
-  if ((args.command === 'start' || args.command === 'run' || args.command === 'export') && (args.rest === null || args.rest.length === 0)) {
+  if ((args.command === 'start' || args.command === 'run') && (args.rest === null || args.rest.length === 0)) {
     problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
+  }
+  if (args.command === 'export' && (args.rest === null || args.rest.length === 0)) {
+    if (!f.name && !f.pidfile) problems.add(`'export systemd' needs a COMMAND after --, e.g. daemonkit export systemd --name web -- node server.js, or the --name of a service started before`);
+    // Without a COMMAND the service exports as recorded: options of the start cannot change that.
+    const changes = Object.keys(f).filter((k) => Object.hasOwn(FLAGS, k) && FLAGS[k]!.commands !== 'all' && FLAGS[k]!.commands.includes('start') && k !== 'name' && k !== 'pidfile');
+    if (changes.length > 0) problems.add(`'export systemd' without a COMMAND exports the service as recorded at its last start: ${changes.map((k) => `--${k}`).join(', ')} cannot change it (give the COMMAND after -- to export other options)`);
   }
   if (args.rest !== null && !['start', 'run', 'restart', 'export'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
   if (f['user-unit'] && f.user) problems.add(`a user unit (--user) runs as its user's own manager: it cannot also have --user ${f.user[0]!}`);
@@ -139,7 +157,15 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
           return EXIT.OK;
         }
         spec ??= buildCommandSpec(args.rest!, start!, paths); // the lock went meanwhile: say why we cannot
-        const result = await startService(paths, spec);
+        let result;
+        try {
+          result = await startService(paths, spec);
+        } catch (error) {
+          const code = report(action, error);
+          const hint = f.chdir ? null : chdirHint(error, args.rest!, spec.chdir);
+          if (hint) warn(hint); // after the stderr tail: the last line read
+          return code;
+        }
         if (result.started && result.logError) warn(`${paths.display}: ${result.logError}; output waits in the pipe until it can be written`);
         if (!quiet) {
           say(result.started
@@ -161,17 +187,8 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
         return await showLogs(paths, lines!, Boolean(f.follow));
       }
       case 'export': {
-        const { buildCommandSpec } = await import('../resolve.js');
-        const { systemdUnit } = await import('../export/systemd.js');
-        // User=/Group= as given: systemd looks them up where the unit runs, so we do not here.
-        const { user, group, ...rest } = start!;
-        const spec = buildCommandSpec(args.rest!, rest, paths, { foreground: true });
-        const env = start!.env.map((item): [string, string] => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]);
-        out(systemdUnit({
-          name: paths.display, spec, env, schedule: schedule!, userUnit: Boolean(f['user-unit']),
-          ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}),
-        }));
-        return EXIT.OK;
+        const { exportSystemd } = await import('./export.js');
+        return exportSystemd(paths, args, start!, schedule!);
       }
       case 'run': {
         const { runForeground } = await import('./run.js');

@@ -32,7 +32,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   name: { takesValue: true, commands: SERVICE, value: 'NAME', help: 'the service\'s name: its files live in $DAEMONKIT_HOME/NAME/' },
   pidfile: { takesValue: true, commands: SERVICE, value: 'PATH', help: 'the pidfile (instead of $DAEMONKIT_HOME/NAME/pid); alone, it names the service' },
   quiet: { takesValue: false, commands: 'all', help: 'print nothing on success (errors still go to stderr)' },
-  chdir: { takesValue: true, commands: START, value: 'DIR', default: '/', help: 'the COMMAND\'s working directory' },
+  chdir: { takesValue: true, commands: START, value: 'DIR', defaultText: '/; run: the current directory', help: 'the COMMAND\'s working directory' },
   umask: { takesValue: true, commands: START, value: 'OCTAL', default: '022', help: 'the COMMAND\'s umask' },
   stdin: { takesValue: true, commands: START, value: 'FILE', default: '/dev/null', help: 'the COMMAND\'s standard input' },
   stdout: { takesValue: true, commands: START, value: 'FILE', defaultText: '$DAEMONKIT_HOME/NAME/NAME.log; run: its own stdout', help: 'the log file for the COMMAND\'s stdout (appended to)' },

@@ -9,7 +9,7 @@ const ABOUT: Record<CommandName, [usage: string, what: string]> = {
   reload: ['reload [options]', 'Send SIGHUP (or --signal) to the COMMAND, verified first.'],
   run: ['run [options] -- COMMAND [ARG...]', 'The supervisor in the foreground (systemd, Docker, Kubernetes): exits with the COMMAND\'s code.'],
   list: ['list [options]                 (alias: ls)', 'One row per service under $DAEMONKIT_HOME.'],
-  export: ['export systemd [options] -- COMMAND [ARG...]', 'Print the same service as a systemd unit (a bare --user: a user unit).'],
+  export: ['export systemd [options] [-- COMMAND [ARG...]]', 'Print the same service as a systemd unit (a bare --user: a user unit); without a COMMAND, the service as recorded at its last start. What the unit cannot carry is said on stderr.'],
   reopen: ['reopen [options]', 'Make the supervisor close and reopen its log files (for logrotate\'s postrotate).'],
   logs: ['logs [options]', 'Print the last lines of the service\'s log; with -f, follow it.'],
 };

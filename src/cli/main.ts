@@ -20,7 +20,7 @@ const USAGE = `usage:
   daemonkit reopen  [options]                         (close and reopen the log files)
   daemonkit logs    [options] [-n N] [-f]
   daemonkit list    [--json]                          (alias: ls)
-  daemonkit export systemd [--name NAME] [--user] [options] -- COMMAND [ARG...]
+  daemonkit export systemd [--name NAME] [--user] [options] [-- COMMAND [ARG...]]
 identity: --name NAME | --pidfile PATH
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
 

@@ -1,7 +1,8 @@
 // systemd unit export (pure): quoting and the keys each option becomes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { quoteWord, systemdUnit } from '../../dist/export/systemd.js';
+import { quoteWord, SYSTEMD, systemdUnit, unitNotes } from '../../dist/export/systemd.js';
+import { flagsOf } from '../../dist/cli/flags.js';
 import { parseSchedule } from '../../dist/schedule.js';
 
 describe('quoteWord', () => {
@@ -55,4 +56,72 @@ describe('systemdUnit', () => {
     assert.ok(unit.indexOf('User=svc') < unit.indexOf('[Install]'));
     assert.ok(!systemdUnit({ name: 'app', spec, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false, user: '0' }).includes('Group='));
   });
+});
+
+// Issue 21.9: every option `export` takes is carried into the unit or said not to be, from ONE
+// table keyed by the option; the doubling restart delay; the stop schedule's second signal.
+describe('the systemd table: every option export takes, mapped or said to be lost', () => {
+  const spec = { command: ['/usr/bin/node', '/srv/app/server.js'], chdir: '/srv/app', umask: 0o022, stdin: '/dev/null', stdout: null, stderr: null, env: {}, envOverrides: [], graceMs: 500 };
+  const policy = { restart: 'always', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: 10, windowMs: 60000 };
+  const unit = (over = {}, schedule = 'TERM/10/KILL/5', extra = {}) => {
+    const u = { name: 'app', spec: { ...spec, ...over }, env: [], schedule: parseSchedule(schedule), userUnit: false, ...extra };
+    return { lines: systemdUnit(u).split('\n'), notes: unitNotes(u) };
+  };
+  test('the table names exactly the options export takes, each with a directive or a reason it is lost', () => {
+    assert.deepEqual(Object.keys(SYSTEMD).sort(), flagsOf('export').sort());
+    for (const [name, m] of Object.entries(SYSTEMD)) assert.ok(m.unit !== '' || m.lost || name === 'quiet', `--${name}: neither a directive nor a reason`);
+  });
+  test('nothing to say of a plain unit', () => assert.deepEqual(unit().notes, []));
+  test('--restart-max-delay: RestartSteps= as many as daemonkit doublings, RestartMaxDelaySec=; --min-uptime said lost', () => {
+    const { lines, notes } = unit({ restart: policy });
+    assert.ok(lines.includes('RestartSec=0.1s') && lines.includes('RestartSteps=9') && lines.includes('RestartMaxDelaySec=30s'), lines.join('\n'));
+    assert.deepEqual(notes.map((n) => n.split(' ')[0]), ['--min-uptime']);
+    // 1s doubling to 8s: 3 steps, as 1, 2, 4, 8.
+    assert.ok(unit({ restart: { ...policy, delayMs: 1000, maxDelayMs: 8000 } }).lines.includes('RestartSteps=3'));
+    // No growth (no delay, or the delay is the maximum): neither, and nothing lost.
+    for (const r of [{ ...policy, delayMs: 0 }, { ...policy, delayMs: 30000 }]) {
+      const u = unit({ restart: r });
+      assert.ok(!u.lines.some((l) => /^RestartSteps=|^RestartMaxDelaySec=/.test(l)), u.lines.join('\n'));
+      assert.deepEqual(u.notes, []);
+    }
+  });
+  test('log options: each named on its own line, with the reason where the output goes', () => {
+    const logs = { timestamps: true, maxSize: 1 << 20, keep: 3, compress: true };
+    const journal = unit({ logs }).notes;
+    assert.deepEqual(journal.map((n) => n.split(' ')[0]), ['--log-timestamps', '--log-max-size', '--log-keep', '--log-compress']);
+    assert.match(journal[1], /^--log-max-size is not carried over: the journal rotates by its own limits/);
+    const file = unit({ logs, stdout: '/var/log/app.log', stderr: '/var/log/app.log' });
+    assert.match(file.notes[1], /^--log-max-size is not carried over: systemd never rotates an append: file/);
+    // stderr with stdout: StandardError= inherits it (one file), not a second append: of it.
+    assert.ok(file.lines.includes('StandardOutput=append:/var/log/app.log') && !file.lines.some((l) => l.startsWith('StandardError=')), file.lines.join('\n'));
+  });
+  test('--grace: said lost when not the default; --ready tcp and its timeout too', () => {
+    assert.deepEqual(unit({ graceMs: 2000 }).notes.map((n) => n.split(' ')[0]), ['--grace']);
+    assert.deepEqual(unit({ graceMs: 0 }).notes, [], 'grace 0 is Type=exec exactly');
+    const tcp = unit({ ready: { kind: 'tcp', host: 'localhost', port: 80 }, readyTimeoutMs: 5000, graceMs: 2000 }).notes;
+    assert.deepEqual(tcp.map((n) => n.split(' ')[0]), ['--ready', '--ready-timeout']);
+    assert.deepEqual(unit({ ready: { kind: 'notify' }, readyTimeoutMs: 5000 }).notes, []);
+  });
+  test('stop schedules: the second signal is FinalKillSignal=, none is SendSIGKILL=no, more is said lost', () => {
+    assert.ok(unit({}, 'INT/30/QUIT/5').lines.includes('FinalKillSignal=SIGQUIT'));
+    const one = unit({}, 'TERM/20');
+    assert.ok(one.lines.includes('SendSIGKILL=no') && one.lines.includes('TimeoutStopSec=20s'), one.lines.join('\n'));
+    assert.deepEqual(one.notes, []);
+    const three = unit({}, 'TERM/5/INT/5/KILL/5');
+    assert.deepEqual(three.notes, ['--retry is not carried over: systemd sends one signal, waits, and sends one more: TERM/5/INT/5/KILL/5 is cut to TERM/5/INT']);
+    const forever = unit({}, 'TERM/5/forever/KILL/5');
+    assert.ok(forever.lines.includes('TimeoutStopSec=5s'), 'never TimeoutStopSec=Infinitys');
+    assert.equal(forever.notes.length, 1);
+  });
+  test('--pidfile: a unit has none, said so', () => {
+    assert.deepEqual(unit({}, 'TERM/10/KILL/5', { pidfile: '/run/app.pid' }).notes.map((n) => n.split(' ')[0]), ['--pidfile']);
+  });
+});
+
+test('docs/cli.md\'s export systemd table names every option of the table', async () => {
+  const { readFileSync } = await import('node:fs');
+  const text = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
+  const section = text.slice(text.indexOf('## export systemd\n'), text.indexOf('\n## ', text.indexOf('## export systemd\n') + 1));
+  const rows = section.split('\n').filter((l) => l.startsWith('| `--')).join('\n');
+  for (const name of Object.keys(SYSTEMD).filter((n) => n !== 'quiet')) assert.match(rows, new RegExp(`\`--${name}[\` ]`), `--${name}`);
 });
