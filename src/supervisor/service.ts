@@ -3,7 +3,7 @@
  * runner of the state machine (machine.ts). It holds the lock, keeps the pidfile and the state
  * file true, performs the machine's effects (spawn, timers, stops) and feeds it events.
  */
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
@@ -22,7 +22,7 @@ import { NotifyHub, openNotifyListener } from './notify-hub.js';
 import { NotifyListener } from '../notify/listener.js';
 import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
-import { takeReopenRequest, takeStopRequest } from './requests.js';
+import { requestPending, takeReopenRequest, takeStopRequest } from './requests.js';
 import { collectGarbageSoon } from './gc.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
@@ -291,12 +291,7 @@ export function runService(
       save({ handlesSignals: true });
       // Requests left for us while node booted (their senders do not signal until we say so).
       if (takeReopenRequest(paths.reopenRequest)) this.reopenLogs();
-      try {
-        readFileSync(paths.stopRequest);
-      } catch {
-        return;
-      }
-      this.requestStop();
+      if (requestPending(paths.stopRequest)) this.requestStop();
     },
     reopenLogs() {
       this.takeReopenRequest();
