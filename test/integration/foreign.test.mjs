@@ -180,4 +180,22 @@ describe('the other files that say whom to signal must be the caller\'s or root\
     assert.equal((await h.dk(['status', '--name', 'foreign-restart'])).code, 0, 'the service was not touched');
     assert.equal((await h.dk(['stop', '--name', 'foreign-restart'])).code, 0);
   });
+
+  it('a spec file of another user (what restart runs, where logs reads): restart and logs exit 4 naming it', async () => {
+    const dir = h.dir('foreign-spec');
+    const r = await h.dk(['start', '--name', 'foreign-spec', '--grace', '0', '--', '/bin/sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const { pid } = startedPids(r.stdout);
+    const specfile = join(dir, 'spec.json');
+    chownSync(specfile, NOBODY, NOBODY);
+    const named = new RegExp(`spec file ${specfile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`);
+    for (const args of [['restart'], ['logs']]) {
+      const res = await h.dk([args[0], '--name', 'foreign-spec', ...args.slice(1)]);
+      assert.equal(res.code, 4, `${args[0]}: ${res.stdout}${res.stderr}`);
+      saysOnce(res, named);
+    }
+    assert.equal(isAlive(pid), true, 'the service was not restarted');
+    chownSync(specfile, 0, 0);
+    assert.equal((await h.dk(['stop', '--name', 'foreign-spec'])).code, 0);
+  });
 });
