@@ -40,22 +40,22 @@ export interface Inspection {
 }
 
 /**
- * Scan /proc for the processes holding the lock (used when no file names one): those with a write
- * lock, as a daemon holds it. Any holder — a read lock too, which anyone who may read the file
- * can take — that runs as another user than the lock file's owner is refused (UNSAFE_PIDFILE).
+ * Scan /proc for the processes holding the lock (used when no file names one): `holders` hold a
+ * write lock, as a daemon does; `all` are every process with a lock on the file, a read lock too
+ * (anyone who may read the file can take one), for the caller to refuse those of another user.
  */
-export function findLockHolders(probe: LockProbe, lockfile: string): number[] {
+export function findLockHolders(probe: LockProbe): { holders: number[]; all: number[] } {
   const holders: number[] = [];
-  if (probe.dev === undefined || probe.ino === undefined) return holders;
+  const all: number[] = [];
+  if (probe.dev === undefined || probe.ino === undefined) return { holders, all };
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
     const kind = lockHeld(pid, probe.dev, probe.ino);
-    if (kind !== 'WRITE' && kind !== 'READ') continue;
-    if (probe.uid !== undefined) refuseForeignProcess(pid, probe.uid, lockfile, 'its lock is held by');
     if (kind === 'WRITE') holders.push(pid);
+    if (kind === 'WRITE' || kind === 'READ') all.push(pid);
   }
-  return holders;
+  return { holders, all };
 }
 
 /** The daemon named by a file: it must run as the lock file's owner (see owner.ts). */
@@ -117,14 +117,19 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) {
     return { ...stale, pid: named(state.pid, probe, paths, `state file ${paths.statefile} names`) };
   }
-  const holders = findLockHolders(probe, paths.lockfile);
+  const { holders, all } = findLockHolders(probe);
   // A start launching: its daemon may hold the lock too by now, but is not named yet (it may
-  // still be booting, deaf to signals). Nothing is to be signalled until it is.
+  // still be booting, deaf to signals). Nothing is to be signalled until it is. (A write lock is
+  // held by one open file: every holder then has the launcher's, its own forks — a --user
+  // COMMAND too, between its setuid and its exec, which closes it.)
   const launcher = holders.find((pid) => hasLaunchMarker(paths, pid));
   if (launcher !== undefined) return { ...stale, pid: null, holder: launcher, launching: true };
   // No marker: but a start may have finished while we scanned (it names its daemon, then drops
   // its marker), and what we read of the files is older than the scan. Look once more.
   if (!rescan) return inspectOnce(paths, true);
+  // Held, and by a process of another user (a read lock on our 0644 file; a setuid program):
+  // never taken for the daemon, nor left to pass for it.
+  if (probe.uid !== undefined) for (const pid of all) refuseForeignProcess(pid, probe.uid, paths.lockfile, 'its lock is held by');
   // Nothing names the daemon (its pidfile and state were deleted): the lock's holder is it.
   return { ...stale, pid: holders[0] ?? null };
 }
