@@ -148,7 +148,9 @@ describe('the other files that say whom to signal must be the caller\'s or root\
   it('a launch marker of another user is refused, not believed', async () => {
     const r = await h.dk(['start', '--name', 'foreign-marker', '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(r.code, 0, r.stderr);
-    const { pid } = startedPids(r.stdout);
+    const { pid, childPid } = startedPids(r.stdout);
+    h.track(pid); // killed at the end even if this fails with its state file away
+    h.track(childPid);
     await waitFor(() => readJson(join(h.dir('foreign-marker'), 'state.json'))?.handlesSignals, 5000, 'the supervisor up');
     // The pidfile and the state gone: only a scan finds the holder, and a marker would make it a
     // launching start's.
