@@ -148,23 +148,25 @@ describe('the other files that say whom to signal must be the caller\'s or root\
   it('a launch marker of another user is refused, not believed', async () => {
     const r = await h.dk(['start', '--name', 'foreign-marker', '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(r.code, 0, r.stderr);
-    const { pid, childPid } = startedPids(r.stdout);
-    h.track(pid); // killed at the end even if this fails with its state file away
-    h.track(childPid);
-    await waitFor(() => readJson(join(h.dir('foreign-marker'), 'state.json'))?.handlesSignals, 5000, 'the supervisor up');
+    const { pid } = startedPids(r.stdout);
+    const statefile = join(h.dir('foreign-marker'), 'state.json');
+    await waitFor(() => readJson(statefile)?.handlesSignals, 5000, 'the supervisor up');
     // The pidfile and the state gone: only a scan finds the holder, and a marker would make it a
     // launching start's.
     rmSync(join(h.dir('foreign-marker'), 'pid'));
-    const state = readJson(join(h.dir('foreign-marker'), 'state.json'));
-    rmSync(join(h.dir('foreign-marker'), 'state.json'));
+    const state = readJson(statefile);
+    rmSync(statefile);
     const marker = join(h.dir('foreign-marker'), `launching.${pid}`);
-    writeFileSync(marker, '');
-    chownSync(marker, NOBODY, NOBODY);
-    const s = await h.dk(['status', '--name', 'foreign-marker']);
-    assert.equal(s.code, 4, s.stdout + s.stderr);
-    saysOnce(s, new RegExp(`launch marker ${marker.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`));
-    rmSync(marker);
-    writeFileSync(join(h.dir('foreign-marker'), 'state.json'), JSON.stringify(state));
+    try {
+      writeFileSync(marker, '');
+      chownSync(marker, NOBODY, NOBODY);
+      const s = await h.dk(['status', '--name', 'foreign-marker']);
+      assert.equal(s.code, 4, s.stdout + s.stderr);
+      saysOnce(s, new RegExp(`launch marker ${marker.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`));
+    } finally {
+      rmSync(marker, { force: true });
+      writeFileSync(statefile, JSON.stringify(state)); // so the cleanup finds the service, whatever happened
+    }
     assert.equal((await h.dk(['stop', '--name', 'foreign-marker'])).code, 0);
   });
 
