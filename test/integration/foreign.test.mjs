@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive, makeHome, procStatus, readJson, startedPids, waitFor } from '../helpers.mjs';
@@ -25,13 +25,8 @@ before(() => {
   chmodSync(sticky, 0o1777); // like /tmp: anyone may create files, no one may replace another's
 });
 after(async () => {
-  for (const pid of planted) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  // Through the ChildProcess: it signals only a child not yet reaped (never a recycled pid).
+  for (const child of planted) child.kill('SIGKILL');
   await h.cleanup();
   rmSync(sticky, { recursive: true, force: true });
 });
@@ -41,7 +36,12 @@ after(async () => {
  * read lock, which needs only read access), and exec a long sleep that keeps it. Resolves with
  * the pid once the kernel lists the lock in its fdinfo.
  */
-async function lockAsNobody(path, { create = true, write = true } = {}) {
+async function lockAsNobody(path, options) {
+  return lockAs(NOBODY, path, options);
+}
+
+/** The same as `uid` (null: as ourselves, root). */
+async function lockAs(uid, path, { create = true, write = true } = {}) {
   const py = `
 import fcntl, os, struct, sys
 fd = os.open(sys.argv[1], (os.O_RDWR | os.O_CREAT) if ${create ? 'True' : 'False'} else os.O_RDONLY, 0o644)
@@ -49,8 +49,10 @@ fcntl.fcntl(fd, 37, struct.pack("hhqqi4x", fcntl.${write ? 'F_WRLCK' : 'F_RDLCK'
 os.set_inheritable(fd, True)
 os.execv("/bin/sleep", ["sleep", "1000"])
 `;
-  const child = spawn(SETPRIV, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', PYTHON, '-c', py, path], { stdio: 'ignore' });
-  planted.add(child.pid);
+  const as = uid === null ? [] : [SETPRIV, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
+  const [file, ...args] = [...as, PYTHON, '-c', py, path];
+  const child = spawn(file, args, { stdio: 'ignore' });
+  planted.add(child);
   const kind = write ? 'WRITE' : 'READ';
   const locked = () => readdirSync(`/proc/${child.pid}/fdinfo`).some((fd) => new RegExp(`^lock:.*\\b${kind}\\b`, 'm').test(readFileSync(`/proc/${child.pid}/fdinfo/${fd}`, 'utf8')));
   await waitFor(() => {
@@ -59,7 +61,7 @@ os.execv("/bin/sleep", ["sleep", "1000"])
     } catch {
       return false;
     }
-  }, 10000, `nobody's ${kind} lock on ${path}`);
+  }, 10000, `a ${kind} lock on ${path}`);
   return child.pid;
 }
 
@@ -122,7 +124,7 @@ describe('a read lock another user takes on root\'s own lock file', { skip }, ()
 describe('the other files that say whom to signal must be the caller\'s or root\'s', { skip }, () => {
   it('a state file of another user: status, stop and start exit 4 naming it, and the process group it names is left alone', async () => {
     const victim = spawn(SETPRIV, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sleep', '1000'], { stdio: 'ignore', detached: true });
-    planted.add(victim.pid);
+    planted.add(victim);
     await waitFor(() => procStatus(victim.pid)?.Name === 'sleep', 5000, 'the victim');
     const stat = readFileSync(`/proc/${victim.pid}/stat`, 'utf8');
     const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
@@ -146,28 +148,20 @@ describe('the other files that say whom to signal must be the caller\'s or root\
   });
 
   it('a launch marker of another user is refused, not believed', async () => {
-    const r = await h.dk(['start', '--name', 'foreign-marker', '--grace', '0', '--', '/bin/sleep', '1000']);
-    assert.equal(r.code, 0, r.stderr);
-    const { pid } = startedPids(r.stdout);
-    const statefile = join(h.dir('foreign-marker'), 'state.json');
-    await waitFor(() => readJson(statefile)?.handlesSignals, 5000, 'the supervisor up');
-    // The pidfile and the state gone: only a scan finds the holder, and a marker would make it a
-    // launching start's.
-    rmSync(join(h.dir('foreign-marker'), 'pid'));
-    const state = readJson(statefile);
-    rmSync(statefile);
-    const marker = join(h.dir('foreign-marker'), `launching.${pid}`);
-    try {
-      writeFileSync(marker, '');
-      chownSync(marker, NOBODY, NOBODY);
-      const s = await h.dk(['status', '--name', 'foreign-marker']);
-      assert.equal(s.code, 4, s.stdout + s.stderr);
-      saysOnce(s, new RegExp(`launch marker ${marker.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`));
-    } finally {
-      rmSync(marker, { force: true });
-      writeFileSync(statefile, JSON.stringify(state)); // so the cleanup finds the service, whatever happened
-    }
-    assert.equal((await h.dk(['stop', '--name', 'foreign-marker'])).code, 0);
+    // A holder of root's lock that no file names (as a `start` is while it launches), and a
+    // marker, made by another user, that would make it a launching start's.
+    const dir = h.dir('foreign-marker');
+    mkdirSync(dir, { recursive: true });
+    const holder = await lockAs(null, join(dir, 'pid.lock'));
+    const marker = join(dir, `launching.${holder}`);
+    writeFileSync(marker, '');
+    chownSync(marker, NOBODY, NOBODY);
+    const s = await h.dk(['status', '--name', 'foreign-marker']);
+    assert.equal(s.code, 4, s.stdout + s.stderr);
+    saysOnce(s, new RegExp(`launch marker ${marker.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`));
+    rmSync(marker);
+    const after = await h.dk(['status', '--name', 'foreign-marker']);
+    assert.equal(after.code, 0, 'without it, the holder is what holds the lock');
   });
 
   it('a restart lock of another user: restart exits 4 naming it, without waiting for it', async () => {
