@@ -2,6 +2,32 @@
 import type { ServiceStatus } from './status.js';
 import type { ExitRecord } from './state.js';
 
+/**
+ * What a terminal must never be handed raw: C0 controls (ESC starts colour, clear-screen and
+ * title sequences, CR overwrites a line, LF forges one), DEL, C1 controls (U+0080–U+009F: 0x9B is
+ * an 8-bit CSI to some terminals), the line and paragraph separators, bidirectional overrides
+ * (they reorder what is shown), and lone UTF-16 surrogates (text that was not valid UTF-8).
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const hex = (c: string, digits: number): string => c.charCodeAt(0).toString(16).padStart(digits, '0');
+
+/**
+ * Text that may have come from a service (its STATUS=, its stderr, its command line, a reason it
+ * gave, a file name), made safe to print: every character above as an escape — `\n`, `\r`,
+ * `\t`, `\x1b`, `\x7f`, `\u009b`, `\u2028`, `\ud800` — the rest as it is. The one function
+ * every CLI line goes through. (Bytes that were not valid UTF-8 were decoded as U+FFFD.)
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x80 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`));
+}
+
+/** JSON for a terminal: JSON.stringify (which escapes C0 controls and lone surrogates), with DEL,
+ *  C1 controls, U+2028/2029 and bidirectional overrides escaped too (`\u009b`): the same value. */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${hex(c, 4)}`);
+}
+
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -63,7 +89,7 @@ export function statusLine(s: ServiceStatus): string {
 export function listTable(rows: readonly ServiceStatus[]): string {
   const head = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU'];
   const cells = rows.map((s) => [
-    s.name, s.state, s.pid === null ? '-' : String(s.pid), s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs),
+    terminalSafe(s.name), terminalSafe(s.state), s.pid === null ? '-' : String(s.pid), s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs),
     String(s.restarts), s.rssBytes === null ? '-' : formatBytes(s.rssBytes), s.cpuMs === null ? '-' : `${(s.cpuMs / 1000).toFixed(2)}s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));

@@ -2,13 +2,15 @@
  * What is true of a service right now, from the kernel: is its lock held, and by which pid.
  * Read-only: never deletes, never signals, never takes the lock.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DaemonError, isDaemonError } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
 import { lookUntil } from './sys/watch.js';
+import { lockHeld } from './sys/proc.js';
+import { refuseForeignFile, refuseForeignProcess } from './owner.js';
 
 export interface Inspection {
   paths: ServicePaths;
@@ -37,14 +39,42 @@ export interface Inspection {
   state: ServiceState | null;
 }
 
-/** Scan /proc for the processes holding the lock (used when no file names one). */
-export function findLockHolders(probe: LockProbe): number[] {
+/**
+ * Scan /proc for the processes holding the lock (used when no file names one): `holders` hold a
+ * write lock, as a daemon does; `all` are every process with a lock on the file, a read lock too
+ * (anyone who may read the file can take one), for the caller to refuse those of another user.
+ */
+export function findLockHolders(probe: LockProbe): { holders: number[]; all: number[] } {
   const holders: number[] = [];
+  const all: number[] = [];
+  if (probe.dev === undefined || probe.ino === undefined) return { holders, all };
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidHoldsLock(pid, probe) === true) holders.push(pid);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    const kind = lockHeld(pid, probe.dev, probe.ino);
+    if (kind === 'WRITE') holders.push(pid);
+    if (kind === 'WRITE' || kind === 'READ') all.push(pid);
   }
-  return holders;
+  return { holders, all };
+}
+
+/** The daemon named by a file: it must run as the lock file's owner (see owner.ts). */
+function named(pid: number, probe: LockProbe, paths: ServicePaths, by: string): number {
+  if (probe.uid !== undefined) refuseForeignProcess(pid, probe.uid, paths.lockfile, by);
+  return pid;
+}
+
+/** Does a launch marker for `pid` exist? One another user made is refused, not believed. */
+function hasLaunchMarker(paths: ServicePaths, pid: number): boolean {
+  const marker = launchMarker(paths, pid);
+  let st;
+  try {
+    st = lstatSync(marker);
+  } catch {
+    return false;
+  }
+  refuseForeignFile('launch marker', marker, st.uid);
+  return true;
 }
 
 /** Sleep without an event loop: only for the short settle wait below. */
@@ -79,21 +109,39 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   const base = { paths, probe, unverified: false, pidfileNamesHolder: false, launching: false, holder: null, pidfileProblem, state };
   if (!probe.held) return { ...base, running: false, pid: null, stalePid: pidfilePid };
   const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
-  if (holds === 'unknown') return { ...base, running: true, pid: pidfilePid, unverified: true, pidfileNamesHolder: true, stalePid: null };
-  if (holds) return { ...base, running: true, pid: pidfilePid, pidfileNamesHolder: true, stalePid: null };
+  const byPidfile = `pidfile ${paths.pidfile} names`;
+  if (holds === 'unknown') return { ...base, running: true, pid: named(pidfilePid!, probe, paths, byPidfile), unverified: true, pidfileNamesHolder: true, stalePid: null };
+  if (holds) return { ...base, running: true, pid: named(pidfilePid!, probe, paths, byPidfile), pidfileNamesHolder: true, stalePid: null };
   const stale = { ...base, running: true, stalePid: pidfilePid };
   // The pidfile was removed (or not yet written): the state's pid is as good a name, once proven.
-  if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) return { ...stale, pid: state.pid };
-  const holders = findLockHolders(probe);
+  if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) {
+    return { ...stale, pid: named(state.pid, probe, paths, `state file ${paths.statefile} names`) };
+  }
+  const { holders, all } = findLockHolders(probe);
   // A start launching: its daemon may hold the lock too by now, but is not named yet (it may
-  // still be booting, deaf to signals). Nothing is to be signalled until it is.
-  const launcher = holders.find((pid) => existsSync(launchMarker(paths, pid)));
+  // still be booting, deaf to signals). Nothing is to be signalled until it is. (A write lock is
+  // held by one open file: every holder then has the launcher's, its own forks — a --user
+  // COMMAND too, between its setuid and its exec, which closes it.)
+  const launcher = holders.find((pid) => hasLaunchMarker(paths, pid));
   if (launcher !== undefined) return { ...stale, pid: null, holder: launcher, launching: true };
   // No marker: but a start may have finished while we scanned (it names its daemon, then drops
   // its marker), and what we read of the files is older than the scan. Look once more.
   if (!rescan) return inspectOnce(paths, true);
+  // Held, and by a process of another user (a read lock on our 0644 file; a setuid program):
+  // never taken for the daemon, nor left to pass for it.
+  if (probe.uid !== undefined) for (const pid of all) refuseForeignProcess(pid, probe.uid, paths.lockfile, 'its lock is held by');
   // Nothing names the daemon (its pidfile and state were deleted): the lock's holder is it.
   return { ...stale, pid: holders[0] ?? null };
+}
+
+/**
+ * Is `pid` the daemon of this inspection, still? It holds the lock and runs as the lock file's
+ * owner. For a check made again with a pidfd open (the pid cannot be recycled under it).
+ */
+export function isDaemon(pid: number, insp: Inspection): boolean {
+  if (pidHoldsLock(pid, insp.probe) !== true) return false;
+  if (insp.probe.uid !== undefined) refuseForeignProcess(pid, insp.probe.uid, insp.paths.lockfile, 'its lock is held by');
+  return true;
 }
 
 export const LAUNCH_MARKER_PREFIX = 'launching.';

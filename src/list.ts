@@ -3,7 +3,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkName, servicePaths } from './paths.js';
 import { readState } from './state.js';
-import { serviceStatus, type ServiceStatus } from './status.js';
+import { isDaemonError } from './errors.js';
+import { serviceStatus, untrustedStatus, type ServiceStatus } from './status.js';
 
 export function listServices(home: string): ServiceStatus[] {
   let entries: string[];
@@ -23,8 +24,16 @@ export function listServices(home: string): ServiceStatus[] {
         // none
       }
       for (const hash of hashes) {
-        const pidfile = readState(join(home, name, hash, 'state.json'))?.pidfile;
-        if (pidfile) out.push(serviceStatus(servicePaths({ pidfile }, home)));
+        const statefile = join(home, name, hash, 'state.json');
+        let pidfile: string | undefined;
+        try {
+          pidfile = readState(statefile)?.pidfile;
+        } catch (error) {
+          // Another user's state file: its pidfile path is not believed either.
+          if (!isDaemonError(error)) throw error;
+          out.push(untrustedStatus(statefile, '-', error.message));
+        }
+        if (typeof pidfile === 'string') out.push(serviceStatus(servicePaths({ pidfile }, home)));
       }
     } else if (checkName(name) === null) {
       out.push(serviceStatus(servicePaths({ name }, home)));

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
 import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from './sys/native.js';
 import { holdsLock } from './sys/proc.js';
+import { refuseForeignFile } from './owner.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max
 
@@ -55,6 +56,14 @@ function openLockFile(lockfile: string, create: boolean): number | null {
   if (!st.isFile()) {
     closeSync(fd);
     throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, { path: lockfile });
+  }
+  // Checked on what we opened, not on the name: whoever holds a lock on another user's file
+  // (planted in a sticky world-writable directory) is not ours to report or signal.
+  try {
+    refuseForeignFile('lock file', lockfile, st.uid);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
   // Ours and new (a caller's umask 077 made it 0600): 0644, so other users' `status` can probe it.
   if (create && (st.mode & 0o777) !== 0o644 && st.uid === process.geteuid?.() && st.size === 0) fchmodSync(fd, 0o644);
@@ -108,6 +117,8 @@ export interface LockProbe {
   held: boolean;
   dev?: bigint;
   ino?: bigint;
+  /** The lock file's owner (the caller or root): its daemon runs as this uid. */
+  uid?: number;
 }
 
 /** Is the lock held by some process? A query only: it never takes the lock. */
@@ -116,7 +127,7 @@ export function probeLock(lockfile: string): LockProbe {
   if (fd === null) return { held: false };
   try {
     const st = fstatSync(fd, { bigint: true });
-    return { held: isLockedElsewhere(fd), dev: st.dev, ino: st.ino };
+    return { held: isLockedElsewhere(fd), dev: st.dev, ino: st.ino, uid: Number(st.uid) };
   } finally {
     closeSync(fd);
   }
@@ -224,8 +235,10 @@ export function readPidfile(pidfile: string, allowOwnPid = false): number | null
   const buf = Buffer.alloc(64);
   let n: number;
   try {
+    refuseForeignFile('pidfile', pidfile, fstatSync(fd).uid);
     n = readSync(fd, buf, 0, buf.length, 0);
   } catch (error) {
+    if (error instanceof DaemonError) throw error;
     throw new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${pidfile}: ${(error as Error).message}`, { path: pidfile });
   } finally {
     closeSync(fd);

@@ -2,7 +2,8 @@
  * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
  * Mode 0600: --env values may be secrets. The full environment is never recorded.
  */
-import { closeSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
+import { refuseForeignFile } from './owner.js';
 import { DaemonError, errnoCode } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import type { CommandSpec } from './spec.js';
@@ -60,11 +61,20 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
   }
 }
 
+/** The recorded spec: what `restart` runs (as root, for root) and where `logs` reads. Like every
+ *  file that says whom to act on, it must be the caller's or root's (owner.ts). */
 export function readSpec(paths: ServicePaths): RecordedSpec | null {
   let text: string;
   try {
-    text = readFileSync(paths.specfile, 'utf8');
+    const fd = openSync(paths.specfile, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    try {
+      refuseForeignFile('spec file', paths.specfile, fstatSync(fd).uid);
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
+    if (error instanceof DaemonError) throw error;
     const code = errnoCode(error);
     if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, { path: paths.specfile });
     if (code === 'ENOENT') return null;

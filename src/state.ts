@@ -2,9 +2,10 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import { closeSync, fchmodSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { replaceFile } from './sys/native.js';
 import { DaemonError } from './errors.js';
+import { refuseForeignFile } from './owner.js';
 
 export type RunState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
 
@@ -78,12 +79,28 @@ export function writeState(path: string, state: ServiceState): void {
   }
 }
 
-/** The last state written, or null when there is none or it is unreadable. */
+/**
+ * The last state written, or null when there is none or it is unreadable. It names pids and a
+ * process group to stop: one owned by another user than the caller or root is refused
+ * (UNSAFE_PIDFILE), and a symbolic link is not followed.
+ */
 export function readState(path: string): ServiceState | null {
+  let fd: number;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as ServiceState;
-    return parsed && parsed.version === 1 ? parsed : null;
+    fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
   } catch {
     return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    refuseForeignFile('state file', path, st.uid);
+    const parsed = JSON.parse(readFileSync(fd, 'utf8')) as ServiceState;
+    return parsed && parsed.version === 1 ? parsed : null;
+  } catch (error) {
+    if (error instanceof DaemonError) throw error;
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }

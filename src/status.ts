@@ -1,4 +1,5 @@
 /** `status`: one record of what a service is doing, with its LSB status code. */
+import { isDaemonError } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import { inspectService, type Inspection } from './inspect.js';
 import { describeOrphan, findOrphan } from './orphan.js';
@@ -49,7 +50,7 @@ function cpuOf(pid: number | null): number | null {
 /** Pure: LSB status code and words from an inspection. */
 export function classify(insp: Inspection): { code: StatusCode; state: ServiceStatus['state']; reason: string | null } {
   const { state, pidfileProblem } = insp;
-  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
+  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE' || pidfileProblem?.code === 'UNSAFE_PIDFILE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
   if (insp.running) {
     if (insp.launching) return { code: 0, state: 'starting', reason: null };
     const live = state?.state;
@@ -68,8 +69,22 @@ export function classify(insp: Inspection): { code: StatusCode; state: ServiceSt
   return { code: 1, state: 'dead', reason: 'the daemon died without cleaning up (killed?)' };
 }
 
+/** Status unknown (exit 4): a file of the service, or the lock's holder, is another user's. */
+export function untrustedStatus(name: string, pidfile: string, reason: string): ServiceStatus {
+  return {
+    name, code: 4, state: 'unknown', running: false, pid: null, childPid: null, uptimeMs: null, rssBytes: null, cpuMs: null,
+    lastExit: null, restarts: 0, exits: [], pidfile, reason, logError: null, logLost: null, statusText: null,
+  };
+}
+
 export function serviceStatus(paths: ServicePaths): ServiceStatus {
-  const insp = inspectService(paths);
+  let insp: Inspection;
+  try {
+    insp = inspectService(paths);
+  } catch (error) {
+    if (isDaemonError(error) && error.code === 'UNSAFE_PIDFILE') return untrustedStatus(paths.display, paths.pidfile, error.message);
+    throw error;
+  }
   const orphan = insp.running ? null : findOrphan(insp.state);
   const { code, state, reason } = orphan ? { code: 1 as const, state: 'dead' as const, reason: describeOrphan(orphan) } : classify(insp);
   const st = insp.state;

@@ -6,9 +6,9 @@
 import { closeSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from './errors.js';
-import { awaitDaemonPid, inspectService } from './inspect.js';
+import { awaitDaemonPid, inspectService, isDaemon } from './inspect.js';
 import type { ServicePaths } from './paths.js';
-import { acquirePidLock, pidHoldsLock, refuseUnsafePidfile } from './pidfile.js';
+import { acquirePidLock, refuseUnsafePidfile } from './pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } from './schedule.js';
 import { readState } from './state.js';
@@ -86,7 +86,7 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
   }
   try {
     // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
-    if (pidHoldsLock(pid, insp.probe) !== true) return { wasRunning: false, pid, notes };
+    if (!isDaemon(pid, insp)) return { wasRunning: false, pid, notes };
     const gone = insp.state?.kind === 'supervisor' && insp.state.pid === pid
       ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
       : await runSchedule(schedule, {

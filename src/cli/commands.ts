@@ -8,18 +8,20 @@ import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
 import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
-import { formatExit, listTable, statusLine } from '../format.js';
+import { formatExit, listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
 import { err, out } from './print.js';
 
-const say = (text: string): void => out(`${text}\n`);
-const warn = (text: string): void => err(`daemonkit: ${text}\n`);
+// Every line may carry a service's words (its STATUS=, an exit reason, a path it chose): made
+// printable here, once, for every command.
+const say = (text: string): void => out(`${terminalSafe(text)}\n`);
+const warn = (text: string): void => err(`daemonkit: ${terminalSafe(text)}\n`);
 
 function report(action: Action, error: unknown): number {
   if (!isDaemonError(error)) throw error;
   for (const line of problemLines(error)) warn(line);
   const tail = error.details.stderrTail;
   if (Array.isArray(tail) && tail.length > 0) {
-    err(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${String(l)}`).join('\n')}\n`);
+    err(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${terminalSafe(String(l))}`).join('\n')}\n`);
   }
   return exitCodeFor(action, error.code);
 }
@@ -205,9 +207,9 @@ async function list(json: boolean, quiet: boolean): Promise<number> {
   const { listServices } = await import('../list.js');
   const { daemonkitHome } = await import('../paths.js');
   const rows = listServices(daemonkitHome());
-  if (json) say(JSON.stringify(rows));
+  if (json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
-  else say(listTable(rows));
+  else out(`${listTable(rows)}\n`); // its cells made printable, its lines kept
   return EXIT.OK;
 }
 
@@ -215,7 +217,7 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean, quie
   const { serviceStatus } = await import('../status.js');
   const s = serviceStatus(paths);
   if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
-  if (json) say(JSON.stringify(s));
+  if (json) out(`${terminalJson(s)}\n`);
   else {
     say(statusLine(s));
     if (verbose) {

@@ -4,6 +4,7 @@
  * to ours (stdout's lines first, then stderr's).
  */
 import { EXIT } from '../exit-codes.js';
+import { terminalSafe } from '../format.js';
 import { follow, printLast, type Following, type Write } from '../logs/follow.js';
 import { closeAll, highestIndex, type Source } from '../logs/chain.js';
 import type { ServicePaths } from '../paths.js';
@@ -63,13 +64,13 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   const files: [string, NodeJS.WriteStream][] = [[stdout, process.stdout]];
   if (stderr !== stdout) files.push([stderr, process.stderr]);
   if (!following && !files.some(([path]) => existsSync(path) || highestIndex(path) > 0)) {
-    process.stderr.write(`daemonkit: ${paths.display}: no log file at ${stdout}\n`);
+    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`);
     return EXIT.GENERIC;
   }
   const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
   // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
   const warn = (message: string): void => {
-    if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${paths.display}: ${message}\n`);
+    if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
   };
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
@@ -101,7 +102,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   await Promise.all(outputs.map((o) => o.flush()));
   const failed = outputs.find((o) => o.error);
   if (failed) {
-    process.stderr.write(`daemonkit: ${paths.display}: ${failed.error}\n`);
+    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${failed.error}`)}\n`);
     return EXIT.GENERIC;
   }
   return code;

@@ -9,6 +9,7 @@ import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache
 import { parseArgs, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
 import { err, out } from './print.js';
+import { terminalSafe } from '../format.js';
 
 const USAGE = `usage:
   daemonkit start   [options] -- COMMAND [ARG...]
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { args, problems } = parseArgs(argv);
   if (!args) {
-    for (const p of problems) err(`daemonkit: ${p}\n`);
+    for (const p of problems) err(`daemonkit: ${terminalSafe(p)}\n`);
     return EXIT.BAD_ARGS;
   }
   // The options are validated too, so that every problem is reported at once.
@@ -64,7 +65,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // Never a stack trace for the user: one line, and a generic failure code.
-    err(`daemonkit: ${(error as Error)?.message ?? String(error)}\n`);
+    err(`daemonkit: ${terminalSafe((error as Error)?.message ?? String(error))}\n`);
     process.exit(EXIT.GENERIC);
   },
 );

@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:os';
 import { exitCodeFor, EXIT } from '../exit-codes.js';
+import { terminalSafe } from '../format.js';
 import type { ValidStart } from '../options.js';
 import type { ServicePaths } from '../paths.js';
 import { buildCommandSpec } from '../resolve.js';
@@ -28,7 +29,7 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     if (event.type === 'start-failed') {
       // A COMMAND that simply ran and exited 0 (a one-shot) needs no word: its code says it.
       const exit = event.error.details.exit as { code?: number | null; signal?: string | null } | undefined;
-      if (!(exit && exit.code === 0 && !exit.signal)) process.stderr.write(`daemonkit: ${event.error.message}\n`);
+      if (!(exit && exit.code === 0 && !exit.signal)) process.stderr.write(`daemonkit: ${terminalSafe(event.error.message)}\n`);
       failure = exitCodeFor('run', event.error.code);
     }
   }, undefined, { subreaper: true, forwardNotify: (text) => manager.relay(text) });
@@ -58,9 +59,9 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   try {
     const exit = await service.done;
     const lost = service.logLost();
-    if (lost) process.stderr.write(`daemonkit: ${paths.display}: ${lost}\n`);
+    if (lost) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${lost}`)}\n`);
     if (already) {
-      process.stderr.write(`daemonkit: ${paths.display} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`);
+      process.stderr.write(`daemonkit: ${terminalSafe(paths.display)} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`);
       return EXIT.GENERIC;
     }
     if (!exit) return failure || EXIT.GENERIC;

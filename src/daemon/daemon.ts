@@ -9,7 +9,7 @@ import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { inspectService } from '../inspect.js';
 import { Problems, validateStop } from '../options.js';
 import { serviceStatus, type ServiceStatus } from '../status.js';
-import { statusLine } from '../format.js';
+import { statusLine, terminalSafe } from '../format.js';
 import { stopService, type StopResult } from '../stop.js';
 import type { StopSchedule } from '../schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
@@ -178,9 +178,9 @@ export abstract class Daemon {
     const action = worker ? 'worker' : channel ? 'daemon' : argv[0];
     const code = await this.dispatch(action, channel, say).catch((error: unknown) => {
       if (!isDaemonError(error)) throw error;
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${terminalSafe(error.message)}\n`);
       const tail = error.details.stderrTail;
-      if (Array.isArray(tail)) for (const line of tail) process.stderr.write(`  | ${String(line)}\n`);
+      if (Array.isArray(tail)) for (const line of tail) process.stderr.write(`  | ${terminalSafe(String(line))}\n`);
       return exitCodeFor(action === 'status' ? 'status' : 'start', error.code);
     });
     process.exitCode = code;
@@ -223,7 +223,7 @@ export abstract class Daemon {
       }
       case 'status': {
         const s = this.status();
-        process.stdout.write(`${statusLine(s)}\n`); // the CLI's line: pid, uptime, memory, or why not
+        process.stdout.write(`${terminalSafe(statusLine(s))}\n`); // the CLI's line: pid, uptime, memory, or why not
         return s.code;
       }
       case 'run':

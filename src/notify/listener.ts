@@ -54,6 +54,14 @@ export interface NotifyListenerOptions {
 
 /** sun_path holds 108 bytes, one of them the final NUL. */
 const MAX_PATH = 107;
+/**
+ * A sender in a loop is read at most BUDGET datagrams per WINDOW_MS (1,000 a second): beyond
+ * that the next receive waits for the window's end, and the sender blocks on the full socket
+ * queue, as sd_notify's senders do. Unbounded, a flood of ~20,000 a second cost a supervisor
+ * 15-30 % of a core; a service's few messages a second are never held back.
+ */
+const BUDGET = 100;
+const WINDOW_MS = 100;
 
 // Close what is left open at exit: the socket files go, and a pending receive is woken (libuv
 // joins its pool threads at exit, and would wait for it forever).
@@ -74,6 +82,7 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
   private inflight: Promise<unknown> | null = null;
   private fdsOpen = true;
   private tail: Promise<unknown> = Promise.resolve();
+  private window = { start: 0, count: 0 };
 
   private constructor(dir: string, path: string, fds: { fd: number; wake: number }) {
     this.dir = dir;
@@ -165,6 +174,7 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
 
   private async receiveNow(): Promise<NotifyEvent[] | null> {
     for (;;) {
+      await this.withinBudget();
       if (this.isClosed) return null;
       const pending = notifyReceive(this.fd, this.wake);
       this.inflight = pending;
@@ -178,8 +188,19 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
         if (this.isClosed) this.closeFds();
       }
       if (batch === null) return null;
+      this.window.count += batch.length;
       const events = batch.filter((d) => !d.truncated).map(toEvent);
       if (events.length > 0) return events;
+    }
+  }
+
+  /** Wait, if this window's datagrams are read, for the next window. */
+  private async withinBudget(): Promise<void> {
+    const now = Date.now();
+    if (now - this.window.start >= WINDOW_MS) this.window = { start: now, count: 0 };
+    else if (this.window.count >= BUDGET) {
+      await new Promise((resolve) => setTimeout(resolve, this.window.start + WINDOW_MS - now));
+      this.window = { start: Date.now(), count: 0 };
     }
   }
 

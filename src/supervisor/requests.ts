@@ -2,17 +2,46 @@
  * Requests left in the service's directory by `daemonkit stop` and `daemonkit reopen` before
  * they signal: a signal says "now", the file says what (a stop's schedule) and that it is meant.
  */
-import { readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, unlinkSync, constants as C } from 'node:fs';
+import { trustedOwner } from '../owner.js';
 import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.js';
 
 /** Requests older than this are leftovers (a requester that died before signalling). */
 const FRESH_MS = 60_000;
 
+/**
+ * The request's text, if there is one we may believe: a regular file (not followed if a symbolic
+ * link) of our own user or root's. Another user's is not a request: it is left as it is.
+ */
+function readRequest(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() && trustedOwner(st.uid) ? readFileSync(fd, 'utf8') : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Is a request we may believe waiting (left while we booted)? */
+export function requestPending(path: string): boolean {
+  return readRequest(path) !== null;
+}
+
 /** Read and consume a request file: its fields, and whether it is fresh. null when there is
  *  none, or it cannot be read or parsed (then it is left as it is). */
 function takeRequest(path: string): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
   try {
-    const req = JSON.parse(readFileSync(path, 'utf8')) as { at?: unknown; schedule?: unknown; restart?: unknown } | null;
+    const text = readRequest(path);
+    if (text === null) return null;
+    const req = JSON.parse(text) as { at?: unknown; schedule?: unknown; restart?: unknown } | null;
     if (typeof req !== 'object' || req === null) return null;
     unlinkSync(path);
     return { req, fresh: typeof req.at === 'number' && Date.now() - req.at < FRESH_MS };

@@ -3,7 +3,7 @@
  * runner of the state machine (machine.ts). It holds the lock, keeps the pidfile and the state
  * file true, performs the machine's effects (spawn, timers, stops) and feeds it events.
  */
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
@@ -22,7 +22,7 @@ import { NotifyHub, openNotifyListener } from './notify-hub.js';
 import { NotifyListener } from '../notify/listener.js';
 import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
-import { takeReopenRequest, takeStopRequest } from './requests.js';
+import { requestPending, takeReopenRequest, takeStopRequest } from './requests.js';
 import { collectGarbageSoon } from './gc.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
@@ -45,6 +45,11 @@ export interface ServiceRun {
 
 /** How many exits the state file keeps. */
 const EXIT_HISTORY = 10;
+/** STATUS= is kept up to this many characters (a status line, not a document). */
+const STATUS_MAX = 512;
+/** A STATUS= alone is written this long after it came, with any that follow (a COMMAND can send
+ *  thousands a second); changes of state are written at once, and take it with them. */
+const STATUS_WRITE_MS = 250;
 
 export function runService(
   paths: ServicePaths,
@@ -78,8 +83,11 @@ export function runService(
   // Only the process holding the lock may write the service's files: a refused second instance
   // must not touch the state (or a stop request) of the one that runs.
   let owner = false;
+  let statusWrite: NodeJS.Timeout | null = null; // a STATUS= not yet written
   const save = (patch: Partial<ServiceState>): void => {
     if (!owner) return;
+    if (statusWrite) clearTimeout(statusWrite); // this write takes it along
+    statusWrite = null;
     Object.assign(state, patch, { state: machine.phase, restarts: machine.restarts });
     if (machine.failure) state.error = machine.failure;
     try {
@@ -89,6 +97,12 @@ export function runService(
     }
   };
   const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
+  const saveStatus = (text: string): void => {
+    state.notifyStatus = text.length > STATUS_MAX ? `${text.slice(0, STATUS_MAX - 3)}...` : text;
+    if (!owner || statusWrite) return;
+    statusWrite = setTimeout(() => save({}), STATUS_WRITE_MS);
+    statusWrite.unref(); // never what keeps us up
+  };
 
   const dispatch = (event: MachineEvent): void => {
     const next = transition(machine, event, policy, Date.now());
@@ -246,7 +260,7 @@ export function runService(
         const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined);
         if (inherited?.notify) for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
         hub = new NotifyHub(listener, {
-          status: (text) => save({ notifyStatus: text }),
+          status: saveStatus,
           extend: (ms) => extendReady(ms),
           ...(options.forwardNotify ? { forward: options.forwardNotify } : {}),
         }, spec.runAs?.drop ? spec.runAs.uid : process.getuid!());
@@ -266,7 +280,7 @@ export function runService(
       // still failing at the end (a full disk) could not take is counted in the state.
       const lost = capture?.close() ?? null;
       hub?.close();
-      if (lost) save({ logLost: lost });
+      if (lost || statusWrite) save(lost ? { logLost: lost } : {}); // while we still hold the lock
       cleanup();
     }
   })();
@@ -291,12 +305,7 @@ export function runService(
       save({ handlesSignals: true });
       // Requests left for us while node booted (their senders do not signal until we say so).
       if (takeReopenRequest(paths.reopenRequest)) this.reopenLogs();
-      try {
-        readFileSync(paths.stopRequest);
-      } catch {
-        return;
-      }
-      this.requestStop();
+      if (requestPending(paths.stopRequest)) this.requestStop();
     },
     reopenLogs() {
       this.takeReopenRequest();

@@ -54,27 +54,41 @@ export function readProcStatus(pid: number): Record<string, string> | null {
 }
 
 /**
- * Does process `pid` hold a write lock on the file with this device and inode? Having the file
+ * Which lock process `pid` holds on the file with this device and inode: 'WRITE' (a daemon's),
+ * 'READ' (never a daemon's: anyone who may read the file can take one), or null. Having the file
  * open is not enough: the kernel lists a lock in /proc/PID/fdinfo/FD only for the open file
  * description that holds it. 'unknown' when /proc/PID/fd is not ours to read (another user).
  */
-export function holdsLock(pid: number, dev: bigint, ino: bigint): boolean | 'unknown' {
+export function lockHeld(pid: number, dev: bigint, ino: bigint): 'WRITE' | 'READ' | null | 'unknown' {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unknown' : false;
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unknown' : null;
   }
   for (const fd of fds) {
     try {
       const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
       if (st.ino !== ino || st.dev !== dev) continue;
-      if (/^lock:.*\bWRITE\b/m.test(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))) return true;
+      const kind = /^lock:.*\b(WRITE|READ)\b/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (kind) return kind as 'WRITE' | 'READ';
     } catch {
       // closed meanwhile
     }
   }
-  return false;
+  return null;
+}
+
+/** Does process `pid` hold a write lock on that file? See lockHeld. */
+export function holdsLock(pid: number, dev: bigint, ino: bigint): boolean | 'unknown' {
+  const kind = lockHeld(pid, dev, ino);
+  return kind === 'unknown' ? 'unknown' : kind === 'WRITE';
+}
+
+/** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
+export function processUids(pid: number): { real: number; effective: number } | null {
+  const ids = readProcStatus(pid)?.Uid?.split(/\s+/).map(Number);
+  return ids && ids.length >= 2 && ids.every(Number.isInteger) ? { real: ids[0]!, effective: ids[1]! } : null;
 }
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */

@@ -1,7 +1,7 @@
 // Unit tests for src/format.ts (durations, sizes, exits, status lines).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatDuration, formatExit, statusLine } from '../../dist/format.js';
+import { formatBytes, formatDuration, formatExit, listTable, statusLine, terminalJson, terminalSafe } from '../../dist/format.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -124,4 +124,45 @@ describe('statusLine', () => {
   for (const [title, s, expected] of cases) {
     test(title, () => assert.equal(statusLine(s), expected));
   }
+});
+
+describe('terminalSafe: a service\'s text made printable', () => {
+  const cases = [
+    ['plain text stays', 'serving 42 requests/s', 'serving 42 requests/s'],
+    ['non-ASCII letters stay', 'prêt — 準備完了 🚀', 'prêt — 準備完了 🚀'],
+    ['ESC, BEL and CR of a clear-screen, colour and title attack', 'ok \x1b[2J\x1b[31mPWNED\x1b]0;title\x07\r', 'ok \\x1b[2J\\x1b[31mPWNED\\x1b]0;title\\x07\\r'],
+    ['newline and tab by name', 'a\nb\tc', 'a\\nb\\tc'],
+    ['NUL and DEL', '\0x\x7f', '\\x00x\\x7f'],
+    ['C1 controls (0x9b: an 8-bit CSI)', '\u0080\u009b2J\u009f', '\\u0080\\u009b2J\\u009f'],
+    ['the line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
+    ['bidirectional overrides and isolates', '\u202egnp.exe\u2066x\u2069\u200f', '\\u202egnp.exe\\u2066x\\u2069\\u200f'],
+    ['a lone surrogate (not UTF-8)', 'a\ud800b\udc00', 'a\\ud800b\\udc00'],
+    ['U+FFFD (how invalid UTF-8 was decoded) stays', 'bad \ufffd byte', 'bad \ufffd byte'],
+    ['a backslash stays as it is', 'C:\\x1b', 'C:\\x1b'],
+  ];
+  for (const [what, input, expected] of cases) {
+    test(what, () => {
+      assert.equal(terminalSafe(input), expected);
+      assert.doesNotMatch(terminalSafe(input), /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+      assert.equal(terminalSafe(terminalSafe(input)), terminalSafe(input), 'twice is once');
+    });
+  }
+});
+
+describe('terminalJson: JSON with nothing raw a terminal acts on', () => {
+  const value = { statusText: 'ok \x1b[2J\x07\r\u009b\u2028\u202e\x7f\ud800 fin', n: 1 };
+  test('the same value back', () => assert.deepEqual(JSON.parse(terminalJson(value)), value));
+  test('no control, separator or override character in the text', () => {
+    assert.doesNotMatch(terminalJson(value), /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\ud800-\udfff]/);
+    assert.match(terminalJson(value), /\\u009b\\u2028\\u202e\\u007f\\ud800/);
+  });
+});
+
+describe('listTable escapes its cells', () => {
+  test('a name from a state file cannot forge a row', () => {
+    const row = { name: '/tmp/x\n\x1b[2Jevil.pid', state: 'running', pid: 1, uptimeMs: 0, restarts: 0, rssBytes: null, cpuMs: null };
+    const table = listTable([row]);
+    assert.equal(table.split('\n').length, 2);
+    assert.match(table, /\/tmp\/x\\n\\x1b\[2Jevil\.pid/);
+  });
 });

@@ -3,10 +3,10 @@
 // (over a minute old: its sender died before signalling) does not count as that sender's.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { takeReopenRequest, takeStopRequest } from '../../dist/supervisor/requests.js';
+import { requestPending, takeReopenRequest, takeStopRequest } from '../../dist/supervisor/requests.js';
 import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-requests-'));
@@ -58,4 +58,29 @@ describe('takeReopenRequest', () => {
       assert.equal(existsSync(path), content !== undefined && !consumed);
     });
   }
+});
+
+describe("another user's request is no request (it could have been planted): left as it is", () => {
+  test('a stop request owned by nobody: not taken, not pending', { skip: process.geteuid() !== 0 && 'needs root to chown' }, () => {
+    const path = request({ schedule: 'KILL/1', at: now() });
+    chownSync(path, 65534, 65534);
+    assert.equal(requestPending(path), false);
+    assert.equal(takeStopRequest(path), null);
+    assert.equal(takeReopenRequest(path), false);
+    assert.equal(existsSync(path), true);
+  });
+
+  test('a symbolic link is not followed', () => {
+    const target = request({ schedule: 'KILL/1', at: now() });
+    const path = join(dir, `link-${n++}.json`);
+    symlinkSync(target, path);
+    assert.equal(requestPending(path), false);
+    assert.equal(takeStopRequest(path), null);
+    assert.equal(existsSync(target), true);
+  });
+
+  test('our own request is pending', () => {
+    assert.equal(requestPending(request({ at: now() })), true);
+    assert.equal(requestPending(request(undefined)), false);
+  });
 });
