@@ -6,7 +6,7 @@
  * never recursively, never by a path someone else could swap.
  */
 import { closeSync, constants as C, fstatSync, lstatSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ENV_RECORD } from './env-record.js';
 import { DaemonError, errnoCode } from './errors.js';
 import { inspectService, launchMarker } from './inspect.js';
@@ -32,12 +32,22 @@ const refuse = (text: string): DaemonError => new DaemonError('NOT_REMOVABLE', t
 const inFd = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
 
 /** Why root (or anyone) should not act by name in this directory: another user could swap its entries. */
-function unsafeDir(st: Stats, path: string, parent: boolean): string | null {
+function unsafeDir(st: Stats, path: string, parent: boolean): DaemonError | null {
   const me = process.geteuid?.() ?? 0;
-  if (st.uid !== me && !(parent && st.uid === 0)) return `${path} belongs to uid ${st.uid}, not to the user acting (uid ${me}): remove it as that user`;
-  if ((st.mode & 0o022) !== 0 && !(parent && (st.mode & 0o1000) !== 0)) return `${path} is writable by other users: not removing anything in it`;
+  const unsafe = (why: string): DaemonError => new DaemonError('UNSAFE_PIDFILE', why, { path });
+  if (st.uid !== me && !(parent && st.uid === 0)) return unsafe(`${path} belongs to uid ${st.uid}, not to the user acting (uid ${me}): remove it as that user`);
+  if ((st.mode & 0o022) !== 0 && !(parent && (st.mode & 0o1000) !== 0)) return unsafe(`${path} is writable by other users: not removing anything in it`);
   return null;
 }
+
+const present = (path: string): boolean => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function openDir(path: string, nofollow: boolean): number {
   try {
@@ -70,17 +80,21 @@ export function removeService(paths: ServicePaths): RemoveResult {
     owned.push(dirFd);
     const dirSt = fstatSync(dirFd);
     const unsafe = unsafeDir(fstatSync(parentFd), dirname(paths.dir), true) ?? unsafeDir(dirSt, paths.dir, false);
-    if (unsafe) throw refuse(unsafe);
-    const restartLock = acquirePidLock(paths.restartLock);
-    if (!restartLock) throw refuse(`${paths.display} is being restarted: not removed`);
-    owned.push(restartLock.fd);
+    if (unsafe) throw unsafe;
+    // A restart holds its lock from its stop to its start (none there: no restart ever ran).
+    if (present(paths.restartLock)) {
+      const restartLock = acquirePidLock(paths.restartLock);
+      if (!restartLock) throw refuse(`${paths.display} is being restarted: not removed`);
+      owned.push(restartLock.fd);
+    }
     // As a start does: the lock holder a marker names is not the daemon (never signalled).
     writeFileSync(marker, '');
     markerMade = true;
     const lock = acquirePidLock(paths.lockfile);
     if (!lock) {
       const insp = inspectService(paths);
-      throw refuse(`${paths.display} is ${insp.launching ? 'starting' : `running${insp.pid ? ` (pid ${insp.pid})` : ''}`}: stop it first`);
+      const starting = insp.launching || insp.state?.state === 'starting';
+      throw refuse(`${paths.display} is ${starting ? 'starting' : 'running'}${insp.pid ? ` (pid ${insp.pid})` : ''}: stop it first`);
     }
     owned.push(lock.fd);
     const orphan = findOrphan(readState(paths.statefile));
@@ -100,22 +114,43 @@ export function removeService(paths: ServicePaths): RemoveResult {
     renameSync(inFd(parentFd, base), inFd(parentFd, aside));
     markerMade = false; // it went with the directory
     try {
-      for (const entry of entries) removeEntry(dirFd, entry, madeByDaemonkit(entry, logName)!);
-      rmdirSync(inFd(parentFd, aside));
-    } catch (error) {
-      try {
-        renameSync(inFd(parentFd, aside), inFd(parentFd, base)); // put back what is left, under its name
-      } catch {
-        // a start made a fresh one meanwhile: leave ours aside
+      // Listed again: a start's marker may have come in before the rename. Nothing comes in by
+      // its old name after it.
+      const now = readdirSync(inFd(dirFd, '.'));
+      for (const entry of now) {
+        const kind = madeByDaemonkit(entry, logName);
+        if (kind) removeEntry(dirFd, entry, kind);
       }
+      rmdirSync(inFd(parentFd, aside));
+      return { dir: paths.dir, removed: now };
+    } catch (error) {
+      const left = join(dirname(paths.dir), putBack(parentFd, aside, base));
       const code = errnoCode(error);
-      throw new DaemonError(code === 'EACCES' || code === 'EPERM' ? 'NO_PERMISSION' : 'NOT_REMOVABLE', `cannot remove all of ${paths.dir}: ${(error as Error).message}`, { path: paths.dir });
+      const why = code === 'ENOTEMPTY' ? 'files came into it meanwhile' : code ?? (error as Error).message;
+      throw new DaemonError(code === 'EACCES' || code === 'EPERM' ? 'NO_PERMISSION' : 'NOT_REMOVABLE',
+        `cannot remove all of ${paths.dir} (${why}); what is left is in ${left}`, { path: left });
     }
-    return { dir: paths.dir, removed: entries };
   } finally {
     if (markerMade) rmSync(marker, { force: true });
-    for (const fd of owned.reverse()) closeSync(fd); // the locks go last
+    for (const fd of owned.reverse()) closeSync(fd); // the locks with them
   }
+}
+
+/** What is left goes back under its name, unless a start made a fresh directory there meanwhile. */
+function putBack(parentFd: number, aside: string, base: string): string {
+  try {
+    lstatSync(inFd(parentFd, base));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') {
+      try {
+        renameSync(inFd(parentFd, aside), inFd(parentFd, base));
+        return base;
+      } catch {
+        // leave it aside
+      }
+    }
+  }
+  return aside;
 }
 
 /** One entry, by the directory's fd. A notify socket's directory is emptied of its one socket, then removed. */

@@ -6,7 +6,7 @@
 import { closeSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
-import { DaemonError } from './errors.js';
+import { DaemonError, errnoCode } from './errors.js';
 import { awaitDaemonPid, inspectService, launchMarker, LAUNCH_MARKER_PREFIX } from './inspect.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { defaultSchedule } from './schedule.js';
@@ -90,7 +90,14 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
   // We are about to hold the lock without being the daemon: say so first (a marker made after
   // taking the lock would leave a moment in which a stop could take us for the daemon).
   const marker = launchMarker(paths, process.pid);
-  writeFileSync(marker, '');
+  try {
+    writeFileSync(marker, '');
+  } catch (error) {
+    // `daemonkit rm` took the directory away just now: make a fresh one (once).
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    ensureDir(paths.statefile);
+    writeFileSync(marker, '');
+  }
   let lock;
   try {
     lock = acquirePidLock(paths.lockfile);
