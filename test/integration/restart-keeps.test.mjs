@@ -28,51 +28,60 @@ const logText = (name) => {
 const fromEmptyEnv = (args) => run('env', ['-i', `PATH=${process.env.PATH}`, `DAEMONKIT_HOME=${h.home}`, NODE, '--', CLI, ...args]);
 
 describe('restart changes exactly the options given', () => {
-  it('keeps the restart policy, the log rotation, chdir and --env when one option changes; validates the merged whole', async () => {
-    const dir = join(work, 'app');
-    mkdirSync(dir);
-    const r = await h.dk(['start', '--name', 'web', '--grace', '0', '--restart', 'always', '--restart-delay', '20ms', '--log-max-size', '8K', '--log-keep', '3',
+  const dir = join(work, 'app');
+  mkdirSync(dir);
+  const startWeb = async (name) => {
+    const r = await h.dk(['start', '--name', name, '--grace', '0', '--restart', 'always', '--restart-delay', '20ms', '--log-max-size', '8K', '--log-keep', '3',
       '--chdir', dir, '--env', 'A=1', '--', 'sh', '-c', 'echo "old A=$A in $(pwd)"; exec sleep 1000']);
     assert.equal(r.code, 0, r.stderr);
+    return startedPids(r.stdout);
+  };
 
-    // One restart option: the mode stays "always" (it recorded "no" before, and the next crash left the service dead).
-    const a = await h.dk(['restart', '--name', 'web', '--restart-delay', '30ms']);
+  it('one restart option keeps the restart mode: the next crash is restarted', async () => {
+    await startWeb('web1');
+    const a = await h.dk(['restart', '--name', 'web1', '--restart-delay', '30ms']);
     assert.equal(a.code, 0, a.stderr);
-    assert.deepEqual([spec('web').restart.restart, spec('web').restart.delayMs], ['always', 30]);
-    const { childPid } = await waitFor(() => (state('web')?.state === 'running' && state('web').childPid ? state('web') : null), 5000, 'running');
+    assert.deepEqual([spec('web1').restart.restart, spec('web1').restart.delayMs], ['always', 30]);
+    const { childPid } = await waitFor(() => (state('web1')?.state === 'running' && state('web1').childPid ? state('web1') : null), 5000, 'running');
     process.kill(childPid, 'SIGKILL');
-    await waitFor(() => state('web')?.restarts === 1 && state('web').state === 'running', 5000, 'restarted by the policy after a crash');
+    await waitFor(() => state('web1')?.restarts === 1 && state('web1').state === 'running', 5000, 'restarted by the policy after a crash');
+    assert.equal((await h.dk(['stop', 'web1'])).code, 0);
+  });
 
-    // One log option: rotation stays.
-    const b = await h.dk(['restart', '--name', 'web', '--log-timestamps']);
+  it('one log option keeps the rotation; --log-keep alone is judged with the recorded --log-max-size', async () => {
+    await startWeb('web2');
+    const b = await h.dk(['restart', '--name', 'web2', '--log-timestamps']);
     assert.equal(b.code, 0, b.stderr);
-    assert.deepEqual(spec('web').logs, { timestamps: true, maxSize: 8192, keep: 3, compress: false });
-
-    // --log-keep alone is judged with the recorded --log-max-size.
-    const c = await h.dk(['restart', '--name', 'web', '--log-keep', '2']);
+    assert.deepEqual(spec('web2').logs, { timestamps: true, maxSize: 8192, keep: 3, compress: false });
+    const c = await h.dk(['restart', '--name', 'web2', '--log-keep', '2']);
     assert.equal(c.code, 0, c.stderr);
-    assert.deepEqual(spec('web').logs, { timestamps: true, maxSize: 8192, keep: 2, compress: false });
+    assert.deepEqual(spec('web2').logs, { timestamps: true, maxSize: 8192, keep: 2, compress: false });
+    assert.equal((await h.dk(['stop', 'web2'])).code, 0);
+  });
 
-    // --no-X puts one back to its default; its dependents go with it.
-    const d = await h.dk(['restart', 'web', '--no-log-timestamps', '--no-log-max-size']);
-    assert.equal(d.code, 0, d.stderr);
-    assert.equal(spec('web').logs, undefined, 'plain lines, no rotation');
-
-    // The merged whole is validated: a value given now that does not fit is exit 2, nothing stopped.
-    const pid = startedPids(d.stdout).pid;
-    const e = await h.dk(['restart', '--name', 'web', '--log-compress']);
-    assert.equal(e.code, 2);
-    assert.equal(e.stderr, 'daemonkit: --log-compress needs --log-max-size (it compresses rotated files)\n');
-    assert.equal(isAlive(pid), true);
-
-    // A new COMMAND replaces the COMMAND only: chdir, --env and the policy stay.
-    const f = await h.dk(['restart', '--name', 'web', '--', 'sh', '-c', 'echo "new A=$A in $(pwd)"; exec sleep 1000']);
+  it('a new COMMAND replaces the COMMAND only: chdir, --env, the policy and the rotation stay', async () => {
+    await startWeb('web3');
+    const f = await h.dk(['restart', '--name', 'web3', '--', 'sh', '-c', 'echo "new A=$A in $(pwd)"; exec sleep 1000']);
     assert.equal(f.code, 0, f.stderr);
-    await waitFor(() => logText('web').includes('new A='), 5000, 'the new COMMAND\'s line');
-    assert.match(logText('web'), new RegExp(`^new A=1 in ${dir}$`, 'm'));
-    assert.equal(spec('web').restart.restart, 'always');
-    assert.equal(spec('web').chdir, dir);
-    assert.equal((await h.dk(['stop', '--name', 'web'])).code, 0);
+    await waitFor(() => logText('web3').includes('new A='), 5000, 'the new COMMAND\'s line');
+    assert.match(logText('web3'), new RegExp(`^new A=1 in ${dir}$`, 'm'));
+    assert.deepEqual([spec('web3').restart.restart, spec('web3').logs.maxSize, spec('web3').chdir], ['always', 8192, dir]);
+    assert.equal((await h.dk(['stop', 'web3'])).code, 0);
+  });
+
+  it('--no-X puts one option back to its default (its dependents with it); the merged whole is validated', async () => {
+    await startWeb('web4');
+    const d = await h.dk(['restart', 'web4', '--log-timestamps']);
+    assert.equal(d.code, 0, d.stderr);
+    const e = await h.dk(['restart', 'web4', '--no-log-timestamps', '--no-log-max-size']);
+    assert.equal(e.code, 0, e.stderr);
+    assert.equal(spec('web4').logs, undefined, 'plain lines, no rotation');
+    const { pid } = startedPids(e.stdout);
+    const g = await h.dk(['restart', '--name', 'web4', '--log-compress']);
+    assert.equal(g.code, 2);
+    assert.equal(g.stderr, 'daemonkit: --log-compress needs --log-max-size (it compresses rotated files)\n');
+    assert.equal(isAlive(pid), true, 'nothing stopped');
+    assert.equal((await h.dk(['stop', 'web4'])).code, 0);
   });
 });
 
@@ -80,16 +89,15 @@ describe('the environment is decided at start', () => {
   it('a restart from an emptied environment keeps the one the service was started with; --update-env takes the caller\'s', async () => {
     const r = await h.dk(['start', '--name', 'envy', '--grace', '0', '--', 'sh', '-c', 'echo "FEATURE_X=$FEATURE_X HOME=$HOME"; exec sleep 1000'], { env: { FEATURE_X: 'on' } });
     assert.equal(r.code, 0, r.stderr);
+    const a = await fromEmptyEnv(['restart', '--name', 'envy']);
+    assert.equal(a.code, 0, a.stderr);
+    await waitFor(() => logText('envy').split('\n').filter((l) => l.startsWith('FEATURE_X=')).length === 2, 5000, 'second start\'s line');
+    assert.deepEqual(logText('envy').trim().split('\n'), [`FEATURE_X=on HOME=${process.env.HOME}`, `FEATURE_X=on HOME=${process.env.HOME}`]);
     const record = join(h.dir('envy'), 'env.json');
     assert.equal(statSync(record).mode & 0o777, 0o600, 'env.json is private');
     assert.equal(readJson(record).env.FEATURE_X, 'on');
 
-    const a = await fromEmptyEnv(['restart', 'envy']);
-    assert.equal(a.code, 0, a.stderr);
-    await waitFor(() => logText('envy').split('\n').filter((l) => l.startsWith('FEATURE_X=')).length === 2, 5000, 'second start\'s line');
-    assert.deepEqual(logText('envy').trim().split('\n'), [`FEATURE_X=on HOME=${process.env.HOME}`, `FEATURE_X=on HOME=${process.env.HOME}`]);
-
-    const b = await fromEmptyEnv(['restart', 'envy', '--update-env']);
+    const b = await fromEmptyEnv(['restart', '--name', 'envy', '--update-env']);
     assert.equal(b.code, 0, b.stderr);
     await waitFor(() => logText('envy').split('\n').filter((l) => l.startsWith('FEATURE_X=')).length === 3, 5000, 'third start\'s line');
     assert.equal(logText('envy').trim().split('\n')[2], 'FEATURE_X= HOME=');

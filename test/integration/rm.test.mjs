@@ -134,14 +134,30 @@ describe('no such service', () => {
 });
 
 describe('the name as a word, and durations with units', () => {
-  it('`status web`, `stop web --timeout 2s`; --grace takes a unit (a bare number stays ms)', async () => {
-    const r = await h.dk(['start', '--name', 'words', '--grace', '0.2s', '--', '/bin/sleep', '1000']);
+  it('--grace takes a unit (a bare number stays milliseconds)', async () => {
+    const r = await h.dk(['start', '--name', 'gr', '--grace', '0.2s', '--', '/bin/sleep', '1000']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(readJson(join(h.dir('words'), 'spec.json')).graceMs, 200);
+    assert.equal(readJson(join(h.dir('gr'), 'spec.json')).graceMs, 200);
+    assert.equal((await h.dk(['stop', '--name', 'gr'])).code, 0);
+  });
+
+  it('--timeout takes a unit like every other duration (a bare number stays seconds)', async () => {
+    // A COMMAND that ignores SIGTERM: the timeout is what ends its wait (then KILL).
+    const r = await h.dk(['start', '--name', 'to', '--grace', '0', '--', 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done']);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(() => readFileSync(join(h.dir('to'), 'to.log'), 'utf8').includes('ready'), 5000, 'trap set');
+    const t = await h.dk(['stop', '--name', 'to', '--timeout', '300ms']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(t.stdout, 'to: stopped\n');
+    assert.equal(readJson(join(h.dir('to'), 'state.json')).lastExit.signal, 'SIGKILL', 'TERM ignored, KILL after the timeout');
+  });
+
+  it('`status web`, `stop web`: the name as a word where no COMMAND is given; refused before a COMMAND', async () => {
+    assert.equal((await h.dk(['start', '--name', 'words', '--grace', '0', '--', '/bin/sleep', '1000'])).code, 0);
     const s = await h.dk(['status', 'words']);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /^words: running, pid \d+/);
-    const t = await h.dk(['stop', 'words', '--timeout', '2s']);
+    const t = await h.dk(['stop', 'words']);
     assert.equal(t.code, 0, t.stderr);
     assert.equal(t.stdout, 'words: stopped\n');
     const u = await h.dk(['start', 'words', '--', '/bin/sleep', '1000']);
