@@ -164,7 +164,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         writePidfile(paths.pidfile, pid);
       },
       payload: ({ commandPid }): SupervisorPayload => ({
-        paths, spec,
+        paths, spec: { ...spec, baseEnv: undefined }, // recorded in env.json; the supervisor has no use for it
         inherited: {
           lockFd: LOCK_FD, adopted: { pid: commandPid! },
           pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },

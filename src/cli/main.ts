@@ -20,8 +20,10 @@ const USAGE = `usage:
   daemonkit reopen  [options]                         (close and reopen the log files)
   daemonkit logs    [options] [-n N] [-f]
   daemonkit list    [--json]                          (alias: ls)
+  daemonkit rm      [options]                         (remove a stopped service's files)
   daemonkit export systemd [--name NAME] [--user] [options] -- COMMAND [ARG...]
-identity: --name NAME | --pidfile PATH      see docs/cli.md for every option and exit code`;
+identity: --name NAME | --pidfile PATH (or the NAME alone where no COMMAND is given)
+see docs/cli.md for every option and exit code`;
 
 // Before the first lazy bundle loads (the commands): see compile-cache.ts.
 // DAEMONKIT_DISABLE_COMPILE_CACHE=1 goes without (as NODE_DISABLE_COMPILE_CACHE does for node's).
