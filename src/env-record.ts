@@ -51,7 +51,7 @@ export function readEnvRecord(paths: ServicePaths): Record<string, string> | nul
     const code = errnoCode(error);
     if (code === 'ENOENT') return null;
     if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${file}: permission denied`, { path: file });
-    throw new DaemonError('BAD_SPEC', `${file} cannot be read (${code ?? (error as Error).message}): give --update-env to restart with the current environment`, { path: file });
+    throw new DaemonError('BAD_SPEC', `${file} cannot be read (${code ?? (error as Error).message}): restart with --update-env (the library: updateEnv: true) to start from the current environment`, { path: file });
   }
   let value: unknown;
   try {
@@ -61,7 +61,7 @@ export function readEnvRecord(paths: ServicePaths): Record<string, string> | nul
   }
   const env = (value as { env?: unknown } | null)?.env;
   if (typeof env !== 'object' || env === null || Array.isArray(env) || !Object.values(env).every((v) => typeof v === 'string')) {
-    throw new DaemonError('BAD_SPEC', `${file} is damaged (want {"env": {NAME: "value", …}}): give --update-env to restart with the current environment`, { path: file });
+    throw new DaemonError('BAD_SPEC', `${file} is damaged (want {"env": {NAME: "value", …}}): restart with --update-env (the library: updateEnv: true) to start from the current environment`, { path: file });
   }
   return env as Record<string, string>;
 }

@@ -3,7 +3,7 @@
 // start unless --update-env. The library's Daemon restarts the same way.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, NODE, ROOT, isAlive, makeHome, readJson, run, startedPids, waitFor } from '../helpers.mjs';
@@ -16,6 +16,7 @@ after(async () => {
 });
 
 const spec = (name) => readJson(join(h.dir(name), 'spec.json'));
+const lines = (text) => text.split('\n').filter(Boolean);
 const state = (name) => readJson(join(h.dir(name), 'state.json'));
 const logText = (name) => {
   try {
@@ -102,6 +103,15 @@ describe('the environment is decided at start', () => {
     await waitFor(() => logText('envy').split('\n').filter((l) => l.startsWith('FEATURE_X=')).length === 3, 5000, 'third start\'s line');
     assert.equal(logText('envy').trim().split('\n')[2], 'FEATURE_X= HOME=');
     assert.equal(readJson(record).env.FEATURE_X, undefined, 'and it is what is recorded now');
+    // A damaged record is exit 6, one line naming it, the service untouched; --update-env does not read it.
+    writeFileSync(record, '{"env": 5}');
+    const { pid } = startedPids(b.stdout);
+    const c = await h.dk(['restart', '--name', 'envy']);
+    assert.equal(c.code, 6);
+    assert.equal(lines(c.stderr).length, 1, c.stderr);
+    assert.ok(c.stderr.includes(record), c.stderr);
+    assert.equal(isAlive(pid), true);
+    assert.equal((await h.dk(['restart', '--name', 'envy', '--update-env'])).code, 0);
     assert.equal((await h.dk(['stop', '--name', 'envy'])).code, 0);
   });
 });
