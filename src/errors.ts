@@ -19,6 +19,8 @@ export type DaemonErrorCode =
   | 'LOG_FAILED'          // the log files could not be (re)opened or written
   | 'NOTIFY_FAILED'       // an sd_notify socket could not be made, read or sent to
   | 'BAD_SPEC'            // the recorded spec.json cannot be used (restart without a COMMAND)
+  | 'NO_SUCH_SERVICE'     // no service of that name (or pidfile) exists: nothing was ever started
+  | 'NOT_REMOVABLE'       // `rm`: the service runs, is starting or restarting, or its directory holds others' files
   | 'UNSUPPORTED';        // the action does not apply to this kind of service
 
 const BRAND = Symbol.for('daemonkit.DaemonError');

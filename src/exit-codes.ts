@@ -4,7 +4,7 @@
  */
 import type { DaemonErrorCode } from './errors.js';
 
-export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list' | 'export' | 'reopen' | 'logs';
+export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list' | 'export' | 'reopen' | 'logs' | 'rm';
 
 export const EXIT = {
   OK: 0,
@@ -36,12 +36,17 @@ const ACTION_TABLE: Record<DaemonErrorCode, number> = {
   LOG_FAILED: EXIT.GENERIC,
   NOTIFY_FAILED: EXIT.GENERIC,
   BAD_SPEC: EXIT.NOT_CONFIGURED,
+  NO_SUCH_SERVICE: EXIT.NOT_INSTALLED,
+  NOT_REMOVABLE: EXIT.GENERIC,
   UNSUPPORTED: EXIT.UNIMPLEMENTED,
 };
 
 /** Exit code for an error raised while performing `action`. */
 export function exitCodeFor(action: Action, code: DaemonErrorCode | undefined): number {
   if (code === undefined) return action === 'status' ? EXIT.STATUS_UNKNOWN : EXIT.GENERIC;
-  if (action === 'status') return code === 'BAD_OPTION' ? EXIT.BAD_ARGS : EXIT.STATUS_UNKNOWN;
+  if (action === 'status') return code === 'BAD_OPTION' ? EXIT.BAD_ARGS : code === 'NO_SUCH_SERVICE' ? EXIT.STATUS_STOPPED : EXIT.STATUS_UNKNOWN;
+  // No such service: stop has nothing to do (LSB: success), logs has no log, rm nothing to remove.
+  if (code === 'NO_SUCH_SERVICE' && action === 'stop') return EXIT.OK;
+  if (code === 'NO_SUCH_SERVICE' && (action === 'logs' || action === 'rm')) return EXIT.GENERIC;
   return ACTION_TABLE[code];
 }

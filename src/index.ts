@@ -12,3 +12,7 @@ export { serviceStatus, type ServiceStatus } from './status.js';
 export { reloadService } from './reload.js';
 export { buildCommandSpec } from './resolve.js';
 export { validateStart, validateStop, validateIdentity, Problems } from './options.js';
+export { removeService, type RemoveResult } from './remove.js';
+export { mergeOptions, optionsFromRecord } from './restart-merge.js';
+export { readSpec, type RecordedSpec } from './spec-file.js';
+export { readEnvRecord } from './env-record.js';

@@ -125,9 +125,11 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   }
   let graceMs = DEFAULT_GRACE_MS;
   if (opts.graceMs !== undefined) {
+    // Milliseconds, as its name says; with a unit (`2s`) any duration.
     const text = String(opts.graceMs);
-    if (/^[0-9]{1,9}$/.test(text)) graceMs = Number(text);
-    else problems.add(`invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more`);
+    const ms = /^[0-9]{1,9}$/.test(text) ? Number(text) : /^[0-9.]+(?:ms|s|m|h)$/.test(text) ? parseDuration(text) : null;
+    if (ms !== null && ms <= 999_999_999) graceMs = ms;
+    else problems.add(`invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more (or a duration such as 2s)`);
   }
   const env: string[] = [];
   const entries: [string, string][] = Array.isArray(opts.env)
@@ -251,7 +253,7 @@ export function validateRestart(opts: RestartOptions, problems: Problems): Resta
   return policy;
 }
 
-/** --timeout SECONDS and --retry SCHEDULE → one schedule (default TERM/10/KILL/5). */
+/** --timeout DURATION and --retry SCHEDULE → one schedule (default TERM/10/KILL/5). */
 export function validateStop(opts: { timeout?: string; retry?: string }, problems: Problems): StopSchedule {
   // Each value is checked even when both are given, so every problem is said at once.
   const before = problems.list.length;
@@ -265,8 +267,10 @@ export function validateStop(opts: { timeout?: string; retry?: string }, problem
     }
   }
   if (opts.timeout !== undefined) {
-    if (!/^(?:[0-9]+(?:\.[0-9]+)?)$/.test(opts.timeout)) problems.add(`invalid --timeout '${printable(opts.timeout)}': a number of seconds`);
-    else schedule ??= defaultSchedule(Number(opts.timeout));
+    // A duration like every other (`2s`, `500ms`); a bare number is seconds.
+    const ms = parseDuration(opts.timeout);
+    if (ms === null || opts.timeout.trim() !== opts.timeout) problems.add(`invalid --timeout '${printable(opts.timeout)}': a duration such as 10s, 500ms or 1m (a bare number is seconds)`);
+    else schedule ??= defaultSchedule(ms / 1000);
   }
   return problems.list.length > before ? defaultSchedule() : schedule ?? defaultSchedule();
 }

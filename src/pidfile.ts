@@ -102,15 +102,28 @@ export function acquirePidLock(lockfile: string): PidLock | null {
  * after the other instead of stopping each other's fresh starts. Close the fd to release it.
  */
 export function waitForRestartLock(path: string): number {
-  ensureDir(path);
-  const fd = openLockFile(path, true)!;
-  try {
-    lockExclusiveWaiting(fd);
-  } catch (error) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    ensureDir(path);
+    const fd = openLockFile(path, true)!;
+    try {
+      lockExclusiveWaiting(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw fileError(error, path, 'lock');
+    }
+    // `rm` removes the file while it holds the lock: a waiter woken on the removed file would
+    // not exclude one that opened the new file. The path must still name the file we locked.
+    const held = fstatSync(fd, { bigint: true });
+    let current;
+    try {
+      current = lstatSync(path, { bigint: true });
+    } catch {
+      current = null;
+    }
+    if (current && current.ino === held.ino && current.dev === held.dev) return fd;
     closeSync(fd);
-    throw fileError(error, path, 'lock');
   }
-  return fd;
+  throw new DaemonError('LOCK_FAILED', `lock file ${path} keeps being replaced`, { path });
 }
 
 export interface LockProbe {

@@ -154,6 +154,7 @@ export function buildCommandSpec(
   const env: Record<string, string> = {};
   if (opts.clearEnv) env.PATH = baseEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   else for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+  const base = { ...env }; // what `start` records for `restart` (env.json)
   // USER, LOGNAME, HOME, SHELL of --user (as systemd's User= sets them); the env file and --env win.
   if (runAs) Object.assign(env, userEnv(runAs));
   const envFile = opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile);
@@ -221,6 +222,7 @@ export function buildCommandSpec(
     stderr,
     env,
     envOverrides: opts.env,
+    baseEnv: base,
     graceMs: opts.graceMs,
     restart: opts.restart,
     ...(envFile !== undefined ? { envFile } : {}),

@@ -1,6 +1,6 @@
 /**
  * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
- * Mode 0600: --env values may be secrets. The full environment is never recorded.
+ * Mode 0600: --env values may be secrets. The environment it started from is in env.json.
  */
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
 import { refuseForeignFile } from './owner.js';
@@ -11,6 +11,7 @@ import type { RestartPolicy } from './supervisor/policy.js';
 import type { LogPolicy } from './logs/policy.js';
 import type { ReadySpec } from './supervisor/ready-spec.js';
 import { recordedSpecProblems } from './spec-check.js';
+import { writeEnvRecord } from './env-record.js';
 
 export interface RecordedSpec {
   command: string[];
@@ -35,6 +36,8 @@ export interface RecordedSpec {
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
+  // The environment it starts from, beside it (env.json): a restart starts from it again.
+  if (spec.baseEnv) writeEnvRecord(paths, spec.baseEnv);
   const record: RecordedSpec = {
     command: spec.command, chdir: spec.chdir, umask: spec.umask, stdin: spec.stdin,
     stdout: spec.stdout, stderr: spec.stderr, envOverrides: spec.envOverrides, graceMs: spec.graceMs,

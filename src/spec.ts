@@ -27,6 +27,9 @@ export interface CommandSpec {
   stdout: string | null;
   stderr: string | null;
   env: Record<string, string>;  // the COMMAND's whole environment
+  /** The environment it was built from (the caller's; with clearEnv its PATH only), before
+   *  --user, --env-file and --env: recorded at start (env.json) for `restart`. */
+  baseEnv?: Record<string, string>;
   envOverrides: string[];       // the --env KEY=VALUE given, kept for `restart`
   graceMs: number;
   /** What to do when the COMMAND ends (absent: never restart). */

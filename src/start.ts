@@ -6,7 +6,7 @@
 import { closeSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchDaemon } from './detach/launch.js';
-import { DaemonError } from './errors.js';
+import { DaemonError, errnoCode } from './errors.js';
 import { awaitDaemonPid, inspectService, launchMarker, LAUNCH_MARKER_PREFIX } from './inspect.js';
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { defaultSchedule } from './schedule.js';
@@ -91,7 +91,14 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
   // We are about to hold the lock without being the daemon: say so first (a marker made after
   // taking the lock would leave a moment in which a stop could take us for the daemon).
   const marker = launchMarker(paths, process.pid);
-  writeFileSync(marker, '');
+  try {
+    writeFileSync(marker, '');
+  } catch (error) {
+    // `daemonkit rm` took the directory away just now: make a fresh one (once).
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    ensureDir(paths.statefile);
+    writeFileSync(marker, '');
+  }
   let lock;
   try {
     lock = acquirePidLock(paths.lockfile);
@@ -160,7 +167,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         writePidfile(paths.pidfile, pid);
       },
       payload: ({ commandPid }): SupervisorPayload => ({
-        paths, spec,
+        paths, spec: { ...spec, baseEnv: undefined }, // recorded in env.json; the supervisor has no use for it
         inherited: {
           lockFd: LOCK_FD, adopted: { pid: commandPid! },
           pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },

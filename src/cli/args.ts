@@ -1,6 +1,6 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, type CommandName } from './flags.js';
+import { COMMANDS, FLAGS, LOGS_SHORT, SERVICE, SHORT, type CommandName, type FlagSpec } from './flags.js';
 
 export { COMMANDS, FLAGS, type CommandName } from './flags.js';
 
@@ -28,6 +28,9 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
     if (tail[0] !== 'systemd') return { problems: [`'export' needs a format: daemonkit export systemd [options] -- COMMAND`] };
     tail.shift();
   }
+  const dashes = tail.indexOf('--');
+  const commandGiven = dashes >= 0 && dashes < tail.length - 1;
+  let positional = false;
   for (let i = 0; i < tail.length; i++) {
     const arg = tail[i]!;
     if (arg === '--') {
@@ -42,11 +45,15 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       if (eq >= 0) value = arg.slice(eq + 1);
     } else if (/^-[A-Za-z]$/.test(arg) && Object.hasOwn(cmd === 'logs' ? LOGS_SHORT : SHORT, arg[1]!)) {
       name = (cmd === 'logs' ? LOGS_SHORT : SHORT)[arg[1]!]!;
+    } else if (!positional && !arg.startsWith('-') && takesPositionalName(cmd, commandGiven)) {
+      positional = true; // `daemonkit status web`: the name, as --name web
+      name = 'name';
+      value = arg;
     } else {
-      problems.push(`unexpected argument '${arg}'${START.includes(cmd) ? ' (put the COMMAND after --)' : ''}`);
+      problems.push(unexpected(arg, cmd, commandGiven));
       continue;
     }
-    const spec = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
+    const spec = Object.hasOwn(FLAGS, name) ? FLAGS[name] : negatedFlag(name);
     if (!spec) {
       problems.push(`unknown option --${name}`);
       continue;
@@ -79,4 +86,29 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
     list.push(value ?? '');
   }
   return { args: { command: cmd, flags, rest }, problems };
+}
+
+/**
+ * The service's name as a word (`daemonkit status web`): only where it cannot be a piece of a
+ * COMMAND — for commands that take none, and for `restart` given none.
+ */
+function takesPositionalName(cmd: CommandName, commandGiven: boolean): boolean {
+  return SERVICE.includes(cmd) && !['start', 'run', 'export'].includes(cmd) && !(cmd === 'restart' && commandGiven);
+}
+
+function unexpected(arg: string, cmd: CommandName, commandGiven: boolean): string {
+  if (commandGiven && !arg.startsWith('-') && SERVICE.includes(cmd)) {
+    return `unexpected argument '${arg}': with a COMMAND, name the service with --name (daemonkit ${cmd} --name NAME -- COMMAND)`;
+  }
+  return `unexpected argument '${arg}'${START.includes(cmd) ? ' (put the COMMAND after --)' : ''}`;
+}
+
+/**
+ * `--no-X` for a start option X, on `restart` only: X goes back to its default instead of keeping
+ * the value recorded at the last start (`--no-log-timestamps`, `--no-ready`, `--no-env`).
+ */
+function negatedFlag(name: string): FlagSpec | undefined {
+  const base = name.startsWith('no-') && Object.hasOwn(FLAGS, name.slice(3)) ? FLAGS[name.slice(3)] : undefined;
+  const startOption = base !== undefined && base.commands !== 'all' && base.commands.includes('start') && !base.commands.includes('stop');
+  return startOption ? { takesValue: false, commands: ['restart'], help: `clear --${name.slice(3)}: back to its default` } : undefined;
 }

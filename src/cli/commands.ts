@@ -1,13 +1,14 @@
 /** The CLI's commands: validate, call the library, print, return the exit code. */
 import { DaemonError, isDaemonError } from '../errors.js';
 import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
-import { Problems, validateIdentity, validateLineCount, validateSignal, validateStart, validateStop, type StartOptions } from '../options.js';
+import { Problems, validateIdentity, validateLineCount, validateSignal, validateStart, validateStop, type StartOptions, type ValidStart } from '../options.js';
 import { printable, servicePaths, type ServicePaths } from '../paths.js';
+import { noSuchService } from '../known.js';
 import type { StopSchedule } from '../schedule.js';
-import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
 import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
+import { planRestart, restartSpec, type RestartPlan } from './restart.js';
 import { formatExit, listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
 import { err, out } from './print.js';
 
@@ -79,14 +80,19 @@ export function validateArgs(args: ParsedArgs, problems: Problems) {
   // export names the unit after the COMMAND when no --name is given.
   const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
   const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
+  const identityProblems = problems.list.length;
   validateIdentity(identity, problems);
-  const start = ['start', 'run', 'restart', 'export'].includes(args.command) ? validateStart(startOptions(args), problems) : null;
+  // restart: the recorded options with the given ones laid over them, validated as a whole.
+  const plan = args.command === 'restart'
+    ? planRestart(args, startOptions(args), problems.list.length === identityProblems ? servicePaths(identity) : null)
+    : null;
+  const start = ['start', 'run', 'restart', 'export'].includes(args.command) ? validateStart(plan?.options ?? startOptions(args), problems) : null;
   const schedule: StopSchedule | null = ['stop', 'restart', 'export'].includes(args.command)
     ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
   const lines = args.command === 'logs' ? validateLineCount(f.lines?.[0], problems) : null;
-  return { identity, start, schedule, signal, lines };
+  return { identity, plan, start, schedule, signal, lines };
 }
 
 export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
@@ -98,7 +104,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
     return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet));
   }
   const quiet = Boolean(f.quiet);
-  const { identity, start, schedule, signal, lines } = validateArgs(args, problems);
+  const { identity, plan, start, schedule, signal, lines } = validateArgs(args, problems);
   if ((args.command === 'start' || args.command === 'run') && (args.rest === null || args.rest.length === 0)) {
     problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
   }
@@ -113,13 +119,14 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   if (problems.list.length > 0) {
     // The checks of the files and the COMMAND too (invalid values stand at their defaults), so
     // that one run names every problem; they only read.
-    if (start && args.rest && args.rest.length > 0) {
+    const command = args.rest && args.rest.length > 0 ? args.rest : plan?.recorded?.command;
+    if (start && command) {
       try {
         const { buildCommandSpec } = await import('../resolve.js');
         // export names --user for systemd to look up where the unit runs: not looked up here.
         const { user: _user, group: _group, ...notUser } = start;
         const opts = args.command === 'export' ? notUser : start;
-        buildCommandSpec(args.rest, opts, servicePaths(identity), { foreground: args.command === 'run' || args.command === 'export' });
+        buildCommandSpec(command, opts, servicePaths(identity), { foreground: args.command === 'run' || args.command === 'export', ...(plan ? { recorded: plan.fromRecord } : {}) });
       } catch (error) {
         if (isDaemonError(error)) for (const line of problemLines(error)) problems.add(line);
       }
@@ -130,6 +137,11 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   const paths = servicePaths(identity);
   const action = args.command;
   try {
+    // A mistyped name: said so, with the exit code the action gives for "nothing there".
+    if (action === 'stop' || action === 'status' || action === 'logs') {
+      const missing = noSuchService(paths);
+      if (missing) return await noSuch(paths, action, missing, Boolean(f.json), quiet);
+    }
     switch (action) {
       case 'status':
         return await status(paths, Boolean(f.json), Boolean(f.verbose), quiet);
@@ -177,7 +189,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
         return EXIT.OK;
       }
       case 'restart':
-        return await restart(paths, args, start!, schedule!, quiet);
+        return await restart(paths, args, start!, plan!, schedule!, quiet);
       case 'reopen': {
         const { reopenLogs } = await import('../reopen.js');
         const { pid } = await reopenLogs(paths);
@@ -196,10 +208,26 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
         const { runForeground } = await import('./run.js');
         return await runForeground(paths, args.rest!, start!);
       }
+      case 'rm': {
+        const { removeService } = await import('../remove.js');
+        const { dir, removed } = removeService(paths);
+        if (!quiet) say(`${paths.display}: removed ${dir} (${removed.length} file${removed.length === 1 ? '' : 's'})`);
+        return EXIT.OK;
+      }
     }
   } catch (error) {
     return report(action, error);
   }
+}
+
+/** No such service: one line on stderr (not with -q); `status --json` still prints its record. */
+async function noSuch(paths: ServicePaths, action: 'stop' | 'status' | 'logs', missing: DaemonError, json: boolean, quiet: boolean): Promise<number> {
+  if (!quiet) warn(missing.message);
+  if (action === 'status' && json && !quiet) {
+    const { serviceStatus } = await import('../status.js');
+    out(`${terminalJson(serviceStatus(paths))}\n`);
+  }
+  return exitCodeFor(action, missing.code);
 }
 
 async function list(json: boolean, quiet: boolean): Promise<number> {
@@ -238,52 +266,9 @@ async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean,
   return EXIT.OK;
 }
 
-const LOG_FLAGS = ['log-timestamps', 'log-max-size', 'log-keep', 'log-compress'];
-const RESTART_FLAGS = ['restart', 'restart-delay', 'restart-max-delay', 'min-uptime', 'max-restarts', 'restart-window'];
-
-const pickUser = (o: { user?: string; group?: string }): { user?: string; group?: string } =>
-  o.user === undefined ? {} : { user: o.user, ...(o.group !== undefined ? { group: o.group } : {}) };
-
-async function restart(paths: ServicePaths, args: ParsedArgs, given: ReturnType<typeof validateStart>, schedule: StopSchedule, quiet: boolean): Promise<number> {
-  const { buildCommandSpec } = await import('../resolve.js');
+async function restart(paths: ServicePaths, args: ParsedArgs, start: ValidStart, plan: RestartPlan, schedule: StopSchedule, quiet: boolean): Promise<number> {
   const { startService } = await import('../start.js');
-  let command = args.rest;
-  let opts = given;
-  const fromRecord = new Set<string>();
-  if (command === null || command.length === 0) {
-    const recorded = readSpec(paths); // a damaged one is an error naming what is wrong (exit 6)
-    if (!recorded) throw new DaemonError('BAD_OPTION', `${paths.display}: no COMMAND given and none recorded from an earlier start`);
-    command = recorded.command;
-    // Options given now win; the rest come from the recorded start. The environment is the
-    // current one plus the recorded --env values: never a frozen copy.
-    const f = args.flags;
-    opts = {
-      chdir: f.chdir ? given.chdir : recorded.chdir,
-      umask: f.umask ? given.umask : recorded.umask,
-      stdin: f.stdin ? given.stdin : recorded.stdin,
-      env: [...recorded.envOverrides, ...given.env],
-      graceMs: f.grace ? given.graceMs : recorded.graceMs,
-      // The restart policy as recorded, unless any restart option is given now.
-      restart: RESTART_FLAGS.some((k) => f[k]) || !recorded.restart ? given.restart : recorded.restart,
-      limits: f.limit ? given.limits : recorded.limits ?? [],
-      // The log options as recorded, unless any log option is given now.
-      logs: LOG_FLAGS.some((k) => f[k]) || !recorded.logs ? given.logs : recorded.logs,
-      // Readiness as recorded, unless given now.
-      ...(f.ready ? { ready: given.ready! } : recorded.ready ? { ready: recorded.ready } : {}),
-      readyTimeoutMs: f['ready-timeout'] || !recorded.readyTimeoutMs ? given.readyTimeoutMs : recorded.readyTimeoutMs,
-      // The env file is read again now: an edited file takes effect on restart.
-      clearEnv: f['clear-env'] ? true : recorded.clearEnv ?? false,
-      ...(f['env-file'] ? { envFile: given.envFile! } : recorded.envFile ? { envFile: recorded.envFile } : {}),
-      ...(f.nice ? { nice: given.nice! } : recorded.nice !== undefined ? { nice: recorded.nice } : {}),
-      ...(f.stdout ? { stdout: given.stdout! } : recorded.stdout ? { stdout: recorded.stdout } : {}),
-      // A stderr that went with stdout goes with it again (and a fault of that file is said once).
-      ...(f.stderr ? { stderr: given.stderr! } : recorded.stderr && recorded.stderr !== recorded.stdout ? { stderr: recorded.stderr } : {}),
-      // --user/--group given now replace the recorded pair; else the recorded one is looked up again.
-      ...(f.user || f.group ? pickUser(given) : pickUser(recorded)),
-    };
-    for (const flag of ['chdir', 'stdin', 'stdout', 'stderr']) if (!f[flag]) fromRecord.add(`--${flag}`);
-  }
-  const spec = buildCommandSpec(command, opts, paths, { recorded: fromRecord });
+  const spec = await restartSpec(paths, args, start, plan);
   // Restarts take turns (systemd queues them too): overlapping ones would stop each other's fresh
   // starts. The lock goes with this process; a plain `stop` does not wait for it.
   const { waitForRestartLock } = await import('../pidfile.js');

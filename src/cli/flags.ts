@@ -5,7 +5,7 @@
  * (The seed of issue 15's one option table: validation, spec.json and the systemd export are
  * still written out in their own modules.)
  */
-export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs'] as const;
+export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs', 'rm'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface FlagSpec {
@@ -25,7 +25,7 @@ export interface FlagSpec {
 }
 
 const START: CommandName[] = ['start', 'run', 'restart', 'export'];
-const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'export', 'reopen', 'logs'];
+export const SERVICE: CommandName[] = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'export', 'reopen', 'logs', 'rm'];
 const STOP: CommandName[] = ['stop', 'restart', 'export'];
 
 export const FLAGS: Record<string, FlagSpec> = {
@@ -44,7 +44,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   env: { takesValue: true, repeatable: true, commands: START, value: 'KEY=VALUE', help: 'set a variable for the COMMAND; repeatable' },
   'env-file': { takesValue: true, commands: START, value: 'FILE', help: 'variables from a dotenv file, read at every start; --env wins' },
   'clear-env': { takesValue: false, commands: START, help: 'start from an empty environment (PATH, --env-file and --env only)' },
-  grace: { takesValue: true, commands: START, value: 'MS', default: '500', help: 'how long the COMMAND must stay up for the start to count, in ms' },
+  grace: { takesValue: true, commands: START, value: 'MS', default: '500', help: 'how long the COMMAND must stay up for the start to count: ms, or with a unit (2s)' },
   ready: { takesValue: true, commands: START, value: 'MODE', help: 'the start counts once the COMMAND is ready: notify, tcp:[HOST:]PORT or fd:N' },
   'ready-timeout': { takesValue: true, commands: START, value: 'DURATION', default: '60s', needs: 'ready', help: 'not ready by then: the start fails' },
   limit: { takesValue: true, repeatable: true, commands: START, value: 'NAME=N', help: 'a resource limit (NAME=SOFT:HARD, unlimited): nofile, core, nproc, memlock, stack, as, fsize, cpu; each name once' },
@@ -57,8 +57,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   'min-uptime': { takesValue: true, commands: START, value: 'DURATION', default: '10s', help: 'a run this long resets the delay to --restart-delay' },
   'max-restarts': { takesValue: true, commands: START, value: 'N', default: '10', help: 'more restarts within --restart-window: give up; 0 to 1000000, or infinity' },
   'restart-window': { takesValue: true, commands: START, value: 'DURATION', default: '60s', help: 'the window for --max-restarts' },
-  timeout: { takesValue: true, commands: STOP, value: 'SECONDS', default: '10', help: 'shorthand for --retry TERM/SECONDS/KILL/5' },
+  timeout: { takesValue: true, commands: STOP, value: 'DURATION', default: '10', help: 'shorthand for --retry TERM/SECONDS/KILL/5: seconds, or with a unit (2s)' },
   retry: { takesValue: true, commands: STOP, value: 'SCHEDULE', default: 'TERM/10/KILL/5', help: 'the stop schedule: signals and waits (start-stop-daemon\'s)' },
+  'update-env': { takesValue: false, commands: ['restart'], help: 'take the caller\'s environment instead of the one recorded at start' },
   json: { takesValue: false, commands: ['status', 'list'], help: 'print JSON' },
   verbose: { takesValue: false, commands: ['status'], help: 'add the pidfile path and the exit history' },
   signal: { takesValue: true, commands: ['reload'], value: 'NAME', default: 'HUP', help: 'the signal to send the COMMAND' },

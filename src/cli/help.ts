@@ -4,7 +4,7 @@ import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, flagsOf, type CommandName } from '.
 const ABOUT: Record<CommandName, [usage: string, what: string]> = {
   start: ['start [options] -- COMMAND [ARG...]', 'Start COMMAND under a supervisor, as a daemon; returns once it has stayed up --grace ms (or is --ready).'],
   stop: ['stop [options]', 'Stop the service by its stop schedule, its whole process group; not running is success.'],
-  restart: ['restart [options] [-- COMMAND [ARG...]]', 'Stop, then start; without a COMMAND, the one recorded at the last start with its options (options given now win).'],
+  restart: ['restart [options] [-- COMMAND [ARG...]]', 'Stop, then start; without a COMMAND, the one recorded at the last start. Options given change only themselves (--no-OPTION clears one); the environment is the one recorded (--update-env: the caller\'s).'],
   status: ['status [options]', 'Say whether the service runs (exit 0) and how it last ended (1 dead, 3 not running).'],
   reload: ['reload [options]', 'Send SIGHUP (or --signal) to the COMMAND, verified first.'],
   run: ['run [options] -- COMMAND [ARG...]', 'The supervisor in the foreground (systemd, Docker, Kubernetes): exits with the COMMAND\'s code.'],
@@ -12,6 +12,7 @@ const ABOUT: Record<CommandName, [usage: string, what: string]> = {
   export: ['export systemd [options] [-- COMMAND [ARG...]]', 'Print the same service as a systemd unit (a bare --user: a user unit); without a COMMAND, the service as recorded at its last start. What the unit cannot carry is said on stderr.'],
   reopen: ['reopen [options]', 'Make the supervisor close and reopen its log files (for logrotate\'s postrotate).'],
   logs: ['logs [options]', 'Print the last lines of the service\'s log; with -f, follow it.'],
+  rm: ['rm [options]', 'Remove a stopped service\'s files (its directory under $DAEMONKIT_HOME); refused while it runs.'],
 };
 
 /** `-n, --name NAME`: the option as it is written, with its short alias for this command. */

@@ -21,8 +21,9 @@ const USAGE = `usage:
   daemonkit reopen  [options]                         (close and reopen the log files)
   daemonkit logs    [options] [-n N] [-f]
   daemonkit list    [--json]                          (alias: ls)
+  daemonkit rm      [options]                         (remove a stopped service's files)
   daemonkit export systemd [--name NAME] [--user] [options] [-- COMMAND [ARG...]]
-identity: --name NAME | --pidfile PATH
+identity: --name NAME | --pidfile PATH (or the NAME alone where no COMMAND is given)
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
 
 // Before the first lazy bundle loads (the commands): see compile-cache.ts.

@@ -8,6 +8,7 @@ import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
 import { writeState, type ServiceState } from '../state.js';
 import { readProcStat } from '../sys/proc.js';
+import { writeEnvRecord } from '../env-record.js';
 import { linkServiceManager } from './systemd.js';
 
 export interface DaemonContext {
@@ -33,7 +34,9 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   const lock: PidLock | null = acquirePidLock(paths.lockfile);
   if (!lock) return null;
   ensureDir(paths.statefile);
-  const manager = linkServiceManager();
+  const manager = linkServiceManager(); // takes NOTIFY_SOCKET & co out of process.env
+  // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit start` records it).
+  writeEnvRecord(paths, process.env);
   const controller = new AbortController();
   const self = readProcStat(process.pid);
   const state: ServiceState = {

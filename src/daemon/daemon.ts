@@ -5,7 +5,9 @@
  */
 import { attachDaemon, type DaemonChannel } from '../detach/attach.js';
 import { DaemonError, isDaemonError } from '../errors.js';
-import { exitCodeFor, EXIT } from '../exit-codes.js';
+import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
+import { readEnvRecord } from '../env-record.js';
+import { reloadService } from '../reload.js';
 import { inspectService } from '../inspect.js';
 import { Problems, validateStop } from '../options.js';
 import { serviceStatus, type ServiceStatus } from '../status.js';
@@ -14,7 +16,7 @@ import { stopService, type StopResult } from '../stop.js';
 import type { StopSchedule } from '../schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
 import { runningPid } from '../start.js';
-import { becomeDaemon, detaches, launchSelf, preparePidfile, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
+import { becomeDaemon, detaches, launchSelf, libraryOptionError, preparePidfile, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
 import { checkStatus } from './systemd.js';
 
@@ -25,6 +27,9 @@ export interface DaemonOptions extends DaemonizeOptions {
   retry?: string;
 }
 
+/** The actions main() takes from argv, each with the CLI's exit codes for it. */
+const ACTIONS: readonly Action[] = ['start', 'stop', 'restart', 'status', 'reload', 'run'];
+
 export abstract class Daemon {
   protected readonly options: DaemonOptions;
   private ctx: DaemonContext | null = null;
@@ -33,7 +38,7 @@ export abstract class Daemon {
   constructor(options: DaemonOptions) {
     const problems = new Problems();
     this.schedule = validateStop(options.retry !== undefined ? { retry: options.retry } : {}, problems);
-    if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '));
+    if (problems.list.length > 0) throw libraryOptionError(problems.list);
     resolveDaemonOptions(options); // every other problem, now rather than at start()
     this.options = options;
   }
@@ -80,7 +85,20 @@ export abstract class Daemon {
       await this.runAsDaemon(channel);
       return { started: true, pid: process.pid };
     }
-    return detaches(this.options) ? launchSelf(this.options) : this.startInForeground();
+    return this.launch(process.env);
+  }
+
+  /** Launcher side: detach a copy of this program with this environment, or (new-style) be the daemon. */
+  private launch(env: NodeJS.ProcessEnv): Promise<{ started: boolean; pid: number | null }> {
+    return detaches(this.options) ? launchSelf(this.options, env) : this.startInForeground();
+  }
+
+  /**
+   * The environment for a restart: the one the daemon was started with (recorded in env.json, as
+   * `daemonkit start` records it), unless `updateEnv` asks for this process's own.
+   */
+  private restartEnv(updateEnv: boolean): NodeJS.ProcessEnv {
+    return updateEnv ? process.env : readEnvRecord(this.paths) ?? process.env;
   }
 
   /** New-style start: this process is the daemon, as with `run`, restart policy included. */
@@ -147,9 +165,11 @@ export abstract class Daemon {
     return stopService(this.paths, this.schedule);
   }
 
-  async restart(): Promise<{ started: boolean; pid: number | null }> {
+  /** Stop, then start again with the environment recorded at start (`updateEnv`: this process's). */
+  async restart(options: { updateEnv?: boolean } = {}): Promise<{ started: boolean; pid: number | null }> {
+    const env = this.restartEnv(options.updateEnv === true); // a damaged record is said before anything stops
     await this.stop();
-    return this.start();
+    return this.launch(env);
   }
 
   status(): ServiceStatus {
@@ -176,31 +196,31 @@ export abstract class Daemon {
     const worker = takeWorkerMarker();
     const channel = worker ? null : attachDaemon();
     const action = worker ? 'worker' : channel ? 'daemon' : argv[0];
-    const code = await this.dispatch(action, channel, say).catch((error: unknown) => {
+    const code = await this.dispatch(action, channel, say, argv.slice(1)).catch((error: unknown) => {
       if (!isDaemonError(error)) throw error;
       process.stderr.write(`${terminalSafe(error.message)}\n`);
       const tail = error.details.stderrTail;
       if (Array.isArray(tail)) for (const line of tail) process.stderr.write(`  | ${terminalSafe(String(line))}\n`);
-      return exitCodeFor(action === 'status' ? 'status' : 'start', error.code);
+      return exitCodeFor(ACTIONS.includes(action as Action) ? (action as Action) : 'start', error.code);
     });
     process.exitCode = code;
     return code;
   }
 
   /** `start` from the command line: detach and report, or (new-style) be the daemon, silently. */
-  private async startAction(say: (t: string) => void): Promise<number> {
+  private async startAction(say: (t: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     if (!detaches(this.options)) {
       const r = await this.startInForeground();
       if (!r.started) say(`Already running, pid ${r.pid ?? 'unknown'}`);
       return EXIT.OK;
     }
     say('Starting…');
-    const r = await launchSelf(this.options);
+    const r = await launchSelf(this.options, env);
     say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
     return EXIT.OK;
   }
 
-  private async dispatch(action: string | undefined, channel: DaemonChannel | null, say: (t: string) => void): Promise<number> {
+  private async dispatch(action: string | undefined, channel: DaemonChannel | null, say: (t: string) => void, argv: readonly string[] = []): Promise<number> {
     switch (action) {
       case 'daemon':
         await this.runAsDaemon(channel);
@@ -217,9 +237,16 @@ export abstract class Daemon {
         return EXIT.OK;
       }
       case 'restart': {
+        const env = this.restartEnv(argv.includes('--update-env'));
         say('Stopping…');
         await this.stop();
-        return this.startAction(say);
+        return this.startAction(say, env);
+      }
+      case 'reload': {
+        // As `daemonkit reload`: SIGHUP to the daemon (verified first), which runs onReload().
+        const { pid } = reloadService(this.paths, 'SIGHUP');
+        say(`Sent SIGHUP to pid ${pid}`);
+        return EXIT.OK;
       }
       case 'status': {
         const s = this.status();
@@ -230,7 +257,7 @@ export abstract class Daemon {
         await this.runForeground();
         return EXIT.OK;
       default:
-        process.stderr.write(`usage: ${process.argv[1] ?? 'program'} start|stop|restart|status|run\n`);
+        process.stderr.write(`usage: ${process.argv[1] ?? 'program'} start|stop|restart [--update-env]|status|reload|run\n`);
         return EXIT.BAD_ARGS;
     }
   }

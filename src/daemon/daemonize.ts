@@ -17,6 +17,18 @@ import { runningPid } from '../start.js';
 import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
 import { shouldDetach, type DetachOption } from './detect.js';
 import { transformsLogs } from '../logs/policy.js';
+import { inLibraryWords } from './option-names.js';
+
+/** The options a Daemon takes, by the names its errors use. */
+const OPTION_NAMES: ReadonlySet<string> = new Set(['name', 'pidfile', 'chdir', 'umask', 'stdin', 'stdout', 'stderr', 'env', 'envFile',
+  'clearEnv', 'graceMs', 'limit', 'nice', 'restart', 'restartDelay', 'restartMaxDelay', 'minUptime', 'maxRestarts', 'restartWindow',
+  'logTimestamps', 'logMaxSize', 'logKeep', 'logCompress', 'ready', 'readyTimeout', 'user', 'group', 'retry', 'detach', 'waitForReady']);
+
+/** One BAD_OPTION error for every problem, each in the library's words (`restartDelay`, not `--restart-delay`). */
+export function libraryOptionError(list: readonly string[]): DaemonError {
+  const problems = list.map((p) => inLibraryWords(p, OPTION_NAMES));
+  return new DaemonError('BAD_OPTION', problems.join('; '), { problems });
+}
 
 export interface DaemonizeOptions extends StartOptions {
   /** Wait for an explicit ready() instead of declaring readiness as soon as the daemon runs. */
@@ -53,7 +65,7 @@ export function resolveDaemonOptions(options: DaemonizeOptions): { paths: Servic
   if (detach !== 'auto' && detach !== true && detach !== false) problems.add(`invalid detach '${String(detach)}': use 'auto', true or false`);
   // A Daemon is the program itself, and the launcher's copy of it: there is no COMMAND to drop.
   if (options.user !== undefined || options.group !== undefined) problems.add('user and group are for a service\'s COMMAND (buildCommandSpec, startService), not for a Daemon: run the program with `daemonkit start --user`');
-  if (problems.list.length > 0) throw new DaemonError('BAD_OPTION', problems.list.join('; '), { problems: problems.list });
+  if (problems.list.length > 0) throw libraryOptionError(problems.list);
   const paths = servicePaths({ ...(options.name ? { name: options.name } : {}), ...(options.pidfile ? { pidfile: options.pidfile } : {}) });
   return { paths, start, detach };
 }
@@ -71,7 +83,7 @@ export function preparePidfile(paths: ServicePaths): void {
 }
 
 /** Launcher side: start a copy of this program as the daemon and wait for it to be ready. */
-export async function launchSelf(options: DaemonizeOptions): Promise<{ started: boolean; pid: number | null }> {
+export async function launchSelf(options: DaemonizeOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ started: boolean; pid: number | null }> {
   const { paths, start } = resolveDaemonOptions(options);
   if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
   preparePidfile(paths);
@@ -80,7 +92,7 @@ export async function launchSelf(options: DaemonizeOptions): Promise<{ started: 
   const payload: DaemonPayload = { paths, chdir: start.chdir, umask: start.umask };
   const outcome: LaunchOutcome = await launchDaemon({
     nodeArgs: [...process.execArgv, '--', ...process.argv.slice(1)], // `--`: the program's arguments are its own
-    env: process.env,
+    env, // the daemon records it once it holds the lock (env.json): a restart starts from it again
     stdin: start.stdin,
     stdout,
     stderr: start.stderr ?? stdout,

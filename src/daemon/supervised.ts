@@ -15,6 +15,7 @@ import { reportTo, runService } from '../supervisor/service.js';
 import type { DaemonPayload } from './daemonize.js';
 import { linkServiceManager } from './systemd.js';
 import { transformsLogs } from '../logs/policy.js';
+import { writeEnvRecord } from '../env-record.js';
 
 export const WORKER_MARKER = 'DAEMONKIT_WORKER';
 
@@ -46,6 +47,8 @@ export async function superviseWorker(channel: DaemonChannel | null, valid: Vali
   const outcome: { failure: DaemonError | null; already: boolean } = { failure: null, already: false };
   const service = runService(paths, spec, (event) => {
     tell?.(event);
+    // The lock is ours: the environment we were started with, for `restart()` (env.json).
+    if (event.type === 'running') writeEnvRecord(paths, process.env);
     if (event.type === 'running') manager.ready();
     else if (event.type === 'start-failed') outcome.failure = event.error;
     else if (event.type === 'already-running') outcome.already = true;

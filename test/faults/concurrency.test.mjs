@@ -130,7 +130,7 @@ describe('stop racing start', () => {
 });
 
 describe('many start/stop cycles', () => {
-  it('200 sequential start/stop cycles (--grace 0, /bin/sleep 1000): every command exits 0, nothing is left, and the state dir holds only pid.lock, spec.json, state.json and the log (no *.tmp)', guarded(h, async () => {
+  it('200 sequential start/stop cycles (--grace 0, /bin/sleep 1000): every command exits 0, nothing is left, and the state dir holds only pid.lock, spec.json, env.json, state.json and the log (no *.tmp)', guarded(h, async () => {
     const dir = h.dir('cycle');
     const seen = new Set();
     for (let i = 0; i < 200; i++) {
@@ -148,7 +148,7 @@ describe('many start/stop cycles', () => {
       assert.deepEqual(groupPids(childPid), [], `cycle ${i}: COMMAND group ${childPid} still has members`);
     }
     await assertNothingLeft(h);
-    assert.deepEqual(readdirSync(dir).sort(), ['cycle.log', 'pid.lock', 'spec.json', 'state.json']);
+    assert.deepEqual(readdirSync(dir).sort(), ['cycle.log', 'env.json', 'pid.lock', 'spec.json', 'state.json']);
     const state = readJson(join(dir, 'state.json'));
     assert.equal(state.state, 'stopped');
     assert.equal(state.lastExit.byStop, true);

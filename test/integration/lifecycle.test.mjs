@@ -193,10 +193,13 @@ describe('stop', () => {
     assert.equal(k.code, 0, k.stderr);
   });
 
-  it('says "not running" and exits 0 when nothing runs', async () => {
+  it('says "not running" and exits 0 when nothing runs; "no such service" (on stderr, still 0) for a name never used', async () => {
+    execFileSync('mkdir', ['-p', h.dir('never')]);
     const s = await h.dk(['stop', '--name', 'never']);
     assert.equal(s.code, 0);
     assert.match(s.stdout, /never: not running/);
+    const t = await h.dk(['stop', '--name', 'nevermore']);
+    assert.deepEqual([t.code, t.stdout, t.stderr], [0, '', `daemonkit: no such service nevermore (nothing at ${h.dir('nevermore')})\n`]);
   });
 });
 
@@ -215,10 +218,13 @@ describe('status', () => {
     assert.ok(j.rssBytes > 0);
   });
 
-  it('exit 3 for a service never started', async () => {
+  it('exit 3 for a service never started, and for no such service', async () => {
+    execFileSync('mkdir', ['-p', h.dir('ghost')]);
     const s = await h.dk(['status', '--name', 'ghost']);
     assert.equal(s.code, 3);
     assert.equal(s.stdout, 'ghost: not running (never started)\n');
+    const t = await h.dk(['status', '--name', 'ghosts']);
+    assert.deepEqual([t.code, t.stdout, t.stderr], [3, '', `daemonkit: no such service ghosts (nothing at ${h.dir('ghosts')})\n`]);
   });
 
   it('exit 1 for a COMMAND that crashed after starting, with its last exit', async () => {

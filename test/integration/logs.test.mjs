@@ -285,10 +285,14 @@ describe('logs', () => {
     assert.equal((await h.dk(['stop', '--name', 'tail'])).code, 0);
   });
 
-  it('a service with no log file: exit 1 and one line', async () => {
+  it('a service with no log file: exit 1 and one line (no such service: that said)', async () => {
+    mkdirSync(h.dir('never'), { recursive: true });
     const r = await h.dk(['logs', '--name', 'never']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^daemonkit: never: no log file at .*never\.log\n$/);
+    const s = await h.dk(['logs', '--name', 'nevermore']);
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, /^daemonkit: no such service nevermore \(nothing at .*nevermore\)\n$/);
   });
 });
 

@@ -3,17 +3,17 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 
-const ALL = 'start, stop, restart, status, reload, run, list, export, reopen, logs';
+const ALL = 'start, stop, restart, status, reload, run, list, export, reopen, logs, rm';
 
 describe('COMMANDS and FLAGS', () => {
   test('commands', () => {
-    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs']);
+    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs', 'rm']);
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
       'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'group', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
       'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'ready', 'ready-timeout', 'restart', 'restart-delay',
-      'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'user', 'verbose',
+      'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'update-env', 'user', 'verbose',
     ]);
   });
 });
@@ -85,22 +85,62 @@ describe('parseArgs: valid', () => {
   }
 });
 
+describe('parseArgs: the name as a word', () => {
+  const cases = [
+    [['status', 'web'], { name: ['web'] }, null],
+    [['stop', '-q', 'web'], { quiet: [''], name: ['web'] }, null],
+    [['reload', 'web', '--signal', 'USR2'], { name: ['web'], signal: ['USR2'] }, null],
+    [['logs', 'web', '-n', '5'], { name: ['web'], lines: ['5'] }, null],
+    [['rm', 'web'], { name: ['web'] }, null],
+    [['reopen', 'web'], { name: ['web'] }, null],
+    [['restart', 'web', '--restart-delay', '2s'], { name: ['web'], 'restart-delay': ['2s'] }, null],
+    [['restart', 'web', '--'], { name: ['web'] }, []],
+    [['status', 'web', '--pidfile', '/run/w.pid'], { name: ['web'], pidfile: ['/run/w.pid'] }, null],
+  ];
+  for (const [argv, flags, rest] of cases) {
+    test(argv.join(' '), () => {
+      assert.deepEqual(parseArgs(argv), { args: { command: argv[0], flags, rest }, problems: [] });
+    });
+  }
+});
+
+describe('parseArgs: --no-X and --update-env on restart', () => {
+  test('a start option cleared, with or without a new value; the caller\'s environment', () => {
+    assert.deepEqual(parseArgs(['restart', 'web', '--no-log-timestamps', '--no-env', '--env', 'A=1', '--no-ready', '--update-env']), {
+      args: { command: 'restart', flags: { name: ['web'], 'no-log-timestamps': [''], 'no-env': [''], env: ['A=1'], 'no-ready': [''], 'update-env': [''] }, rest: null },
+      problems: [],
+    });
+  });
+});
+
 describe('parseArgs: problems', () => {
   const cases = [
     // unknown options
     [['status', '--foo'], ['unknown option --foo'], {}, null],
     [['status', '--foo=bar'], ['unknown option --foo'], {}, null],
-    [['status', '--Name', 'x'], ['unknown option --Name', "unexpected argument 'x'"], {}, null],
+    [['status', '--Name', 'x'], ['unknown option --Name'], { name: ['x'] }, null],
+    [['list', '--Name', 'x'], ['unknown option --Name', "unexpected argument 'x'"], {}, null],
     [['status', '--'], [], {}, []],
     // unknown short options and positional arguments
     [['status', '-x'], ["unexpected argument '-x'"], {}, null],
     [['status', '-qv'], ["unexpected argument '-qv'"], {}, null],
-    [['status', 'web'], ["unexpected argument 'web'"], {}, null],
-    [['stop', 'web'], ["unexpected argument 'web'"], {}, null],
-    [['reload', 'web'], ["unexpected argument 'web'"], {}, null],
+    [['status', 'web', 'api'], ["unexpected argument 'api'"], { name: ['web'] }, null],
+    [['list', 'web'], ["unexpected argument 'web'"], {}, null],
+    [['status', 'web', '--name', 'api'], ['option --name given more than once'], { name: ['web'] }, null],
     [['start', 'sleep', '10'], ["unexpected argument 'sleep' (put the COMMAND after --)", "unexpected argument '10' (put the COMMAND after --)"], {}, null],
     [['run', '-n', 'x', 'sleep'], ["unexpected argument 'sleep' (put the COMMAND after --)"], { name: ['x'] }, null],
-    [['restart', 'sleep'], ["unexpected argument 'sleep' (put the COMMAND after --)"], {}, null],
+    [['restart', 'sleep', 'x'], ["unexpected argument 'x' (put the COMMAND after --)"], { name: ['sleep'] }, null],
+    // with a COMMAND, a word before -- is never the name (it could be a piece of the COMMAND)
+    [['start', 'web', '--', 'sleep', '1'], ["unexpected argument 'web': with a COMMAND, name the service with --name (daemonkit start --name NAME -- COMMAND)"], {}, ['sleep', '1']],
+    [['restart', 'web', '--', 'sleep', '1'], ["unexpected argument 'web': with a COMMAND, name the service with --name (daemonkit restart --name NAME -- COMMAND)"], {}, ['sleep', '1']],
+    [['run', 'web', '--'], ["unexpected argument 'web' (put the COMMAND after --)"], {}, []],
+    // --no-X: a start option back to its default, on restart only; never for identity or stop options
+    [['start', '--no-log-timestamps', '--', 'x'], ["option --no-log-timestamps does not apply to 'start'"], {}, ['x']],
+    [['restart', '--no-name'], ['unknown option --no-name'], {}, null],
+    [['restart', '--no-timeout'], ['unknown option --no-timeout'], {}, null],
+    [['restart', '--no-ready=1'], ['option --no-ready takes no value'], {}, null],
+    [['restart', '--no-bogus'], ['unknown option --no-bogus'], {}, null],
+    [['stop', '--update-env'], ["option --update-env does not apply to 'stop'"], {}, null],
     [['status', '-'], ["unexpected argument '-'"], {}, null],
     // an option that does not apply to the command; its value is skipped too
     [['stop', '--env', 'A=1', '-n', 'w'], ["option --env does not apply to 'stop'"], { name: ['w'] }, null],

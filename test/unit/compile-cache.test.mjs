@@ -54,6 +54,7 @@ describe('the CLI makes and uses its cache', () => {
     const pkg = join(dir, 'pkg');
     for (const part of ['binding.gyp', 'build/Release/daemonkit.node', 'dist/cli']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     const home = join(dir, 'home');
+    mkdirSync(join(home, 'cc'), { recursive: true }); // a service that exists (never started): its status loads status.cjs
     const cacheDir = join(pkg, '.compile-cache');
     const env = { ...process.env, DAEMONKIT_HOME: home };
     const run = (extra = {}) => spawnSync(process.execPath, [join(pkg, 'dist/cli/main.cjs'), 'status', '--name', 'cc'], { env: { ...env, ...extra }, encoding: 'utf8' });

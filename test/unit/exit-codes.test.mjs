@@ -22,6 +22,7 @@ const ACTION_EXPECTED = {
   NOTIFY_FAILED: 1,
   LOG_FAILED: 1,
   BAD_SPEC: 6,
+  NOT_REMOVABLE: 1,
   UNSUPPORTED: 3,
 };
 const CODES = Object.keys(ACTION_EXPECTED);
@@ -50,7 +51,7 @@ describe('exitCodeFor: actions', () => {
 
 describe('exitCodeFor: status', () => {
   for (const code of CODES) {
-    const expected = code === 'BAD_OPTION' ? 2 : 4;
+    const expected = code === 'BAD_OPTION' ? 2 : code === 'NO_SUCH_SERVICE' ? 3 : 4;
     test(`status ${code} -> ${expected}`, () => {
       assert.equal(exitCodeFor('status', code), expected);
     });
@@ -70,6 +71,15 @@ describe('exitCodeFor: named LSB cases', () => {
     ['stop', 'STOP_TIMEOUT', EXIT.GENERIC],
     ['status', 'NOT_RUNNING', EXIT.STATUS_UNKNOWN],
     ['status', 'BAD_OPTION', EXIT.BAD_ARGS],
+    // no such service: status "not running", stop has nothing to do (success), logs/rm fail, the rest "not installed"
+    ['status', 'NO_SUCH_SERVICE', EXIT.STATUS_STOPPED],
+    ['stop', 'NO_SUCH_SERVICE', EXIT.OK],
+    ['logs', 'NO_SUCH_SERVICE', EXIT.GENERIC],
+    ['rm', 'NO_SUCH_SERVICE', EXIT.GENERIC],
+    ['restart', 'NO_SUCH_SERVICE', EXIT.NOT_INSTALLED],
+    ['reload', 'NO_SUCH_SERVICE', EXIT.NOT_INSTALLED],
+    ['rm', 'NOT_REMOVABLE', EXIT.GENERIC],
+    ['rm', 'NO_PERMISSION', EXIT.NO_PRIVILEGE],
   ];
   for (const [action, code, expected] of cases) {
     test(`${action} ${code}`, () => assert.equal(exitCodeFor(action, code), expected));

@@ -17,7 +17,8 @@ import { MAX_LIMITS } from '../../dist/sys/limits.js';
 
 const NAME_RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
 const UMASK_RULE = 'use an octal mask such as 022 or 0077';
-const GRACE_RULE = 'a whole number of milliseconds, 0 or more';
+const GRACE_RULE = 'a whole number of milliseconds, 0 or more (or a duration such as 2s)';
+const TIMEOUT_RULE = 'a duration such as 10s, 500ms or 1m (a bare number is seconds)';
 const ENV_RULE = "use KEY=VALUE with KEY made of letters, digits and '_'";
 
 function run(fn, ...args) {
@@ -121,7 +122,9 @@ describe('validateStart', () => {
   });
 
   describe('grace', () => {
-    const valid = [['0', 0], ['500', 500], ['1500', 1500], ['007', 7], ['999999999', 999999999], [0, 0], [250, 250]];
+    // A bare number is milliseconds (as the name says); with a unit, any duration.
+    const valid = [['0', 0], ['500', 500], ['1500', 1500], ['007', 7], ['999999999', 999999999], [0, 0], [250, 250],
+      ['2s', 2000], ['1.5s', 1500], ['100ms', 100], ['0s', 0], ['1m', 60000], ['1h', 3600000]];
     for (const [input, expected] of valid) {
       test(`${typeof input} ${JSON.stringify(input)} -> ${expected}`, () => {
         const { result, list } = run(validateStart, { graceMs: input });
@@ -137,6 +140,12 @@ describe('validateStart', () => {
       ['1e3', '1e3'],
       ['1000000000', '1000000000'],
       [' 5', ' 5'],
+      ['2 s', '2 s'],
+      ['2S', '2S'],
+      ['-1s', '-1s'],
+      ['s', 's'],
+      ['1d', '1d'],
+      ['300h', '300h'],
       [-1, '-1'],
       [1.5, '1.5'],
       [Number.NaN, 'NaN'],
@@ -303,7 +312,7 @@ describe('validateStart', () => {
     assert.deepEqual(problems.list, [
       `invalid --name 'a b': ${NAME_RULE}`,
       `invalid --umask 'x': ${UMASK_RULE}`,
-      "invalid --timeout 'y': a number of seconds",
+      `invalid --timeout 'y': ${TIMEOUT_RULE}`,
       "invalid --signal 'NOPE': use a signal name such as HUP or USR2",
     ]);
   });
@@ -320,6 +329,10 @@ describe('validateStop', () => {
     [{ timeout: '5' }, defaultSchedule(5)],
     [{ timeout: '0' }, defaultSchedule(0)],
     [{ timeout: '2.5' }, defaultSchedule(2.5)],
+    // a duration like every other: a unit, or a bare number of seconds
+    [{ timeout: '5s' }, defaultSchedule(5)],
+    [{ timeout: '500ms' }, defaultSchedule(0.5)],
+    [{ timeout: '1m' }, defaultSchedule(60)],
     [{ retry: '7' }, defaultSchedule(7)],
     [{ retry: 'TERM/5/KILL/2' }, parseSchedule('TERM/5/KILL/2')],
     [{ retry: '-INT/3/forever/KILL/1' }, parseSchedule('-INT/3/forever/KILL/1')],
@@ -334,12 +347,13 @@ describe('validateStop', () => {
   const invalid = [
     [{ timeout: '5', retry: 'TERM/5/KILL/2' }, 'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)'],
     [{ timeout: 'x', retry: 'y' }, ['give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)',
-      "invalid --retry: 'y' is neither a number of seconds nor a schedule like TERM/10/KILL/5", "invalid --timeout 'x': a number of seconds"]],
-    [{ timeout: 'x' }, "invalid --timeout 'x': a number of seconds"],
-    [{ timeout: '-1' }, "invalid --timeout '-1': a number of seconds"],
-    [{ timeout: '' }, "invalid --timeout '': a number of seconds"],
-    [{ timeout: '5s' }, "invalid --timeout '5s': a number of seconds"],
-    [{ timeout: '1e3' }, "invalid --timeout '1e3': a number of seconds"],
+      "invalid --retry: 'y' is neither a number of seconds nor a schedule like TERM/10/KILL/5", `invalid --timeout 'x': ${TIMEOUT_RULE}`]],
+    [{ timeout: 'x' }, `invalid --timeout 'x': ${TIMEOUT_RULE}`],
+    [{ timeout: '-1' }, `invalid --timeout '-1': ${TIMEOUT_RULE}`],
+    [{ timeout: '' }, `invalid --timeout '': ${TIMEOUT_RULE}`],
+    [{ timeout: '5x' }, `invalid --timeout '5x': ${TIMEOUT_RULE}`],
+    [{ timeout: ' 5s' }, `invalid --timeout ' 5s': ${TIMEOUT_RULE}`],
+    [{ timeout: '1e3' }, `invalid --timeout '1e3': ${TIMEOUT_RULE}`],
     [{ retry: 'TERM' }, "invalid --retry: 'TERM' is neither a number of seconds nor a schedule like TERM/10/KILL/5"],
     [{ retry: 'TERM/5/FOO/1' }, "invalid --retry: unknown signal 'FOO' in schedule 'TERM/5/FOO/1'"],
     [{ retry: 'TERM/5/KILL' }, "invalid --retry: schedule 'TERM/5/KILL' must end with a number of seconds to wait"],
