@@ -82,7 +82,7 @@ export function optionsFromRecord(rec: RecordedSpec): StartOptions {
     const p = rec.restart;
     Object.assign(o, {
       restart: p.restart, restartDelay: ms(p.delayMs), restartMaxDelay: ms(p.maxDelayMs),
-      minUptime: ms(p.minUptimeMs), maxRestarts: p.maxRestarts, restartWindow: ms(p.windowMs),
+      minUptime: ms(p.minUptimeMs), maxRestarts: p.maxRestarts ?? 'infinity', restartWindow: ms(p.windowMs), // null: never give up
     });
   }
   if (rec.limits && rec.limits.length > 0) o.limit = rec.limits.map(limitText);

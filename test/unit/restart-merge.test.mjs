@@ -29,6 +29,7 @@ describe('optionsFromRecord: validating them gives back what was recorded', () =
   const records = [
     record(),
     record({ restart: { restart: 'always', delayMs: 2000, maxDelayMs: 60000, minUptimeMs: 1500, maxRestarts: 3, windowMs: 120000 } }),
+    record({ restart: { restart: 'always', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: null, windowMs: 60000 } }), // --max-restarts infinity
     record({ logs: { timestamps: true, maxSize: 1048576, keep: 2, compress: true } }),
     record({ logs: { ...LOGS, timestamps: true } }),
     record({ logs: { timestamps: false, maxSize: 4096, keep: 0, compress: false } }),
