@@ -37,7 +37,7 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
  * code for each restart path would otherwise grow RssAnon by ~1-2 MiB over the first restarts,
  * for code that runs once per exit (Sparkplug's baseline code stays; see docs/decisions.md).
  */
-const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
   // SIGUSR1 is ours (log reopening), never node's inspector (Node ≥ 22.14 has the flag).
   ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : [])];
 /**

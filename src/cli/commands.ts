@@ -6,18 +6,22 @@ import { servicePaths, type ServicePaths } from '../paths.js';
 import type { StopSchedule } from '../schedule.js';
 import { readSpec } from '../spec-file.js';
 import type { ParsedArgs } from './args.js';
-import { formatExit, listTable, statusLine } from '../format.js';
+import { listTable, statusLine } from '../format.js';
+import { commandLine, failedStartReport, statusDetails } from '../format-details.js';
 import { err, out } from './print.js';
 
 const say = (text: string): void => out(`${text}\n`);
 const warn = (text: string): void => err(`daemonkit: ${text}\n`);
 
-function report(action: Action, error: unknown): number {
+function report(action: Action, error: unknown, paths?: ServicePaths): number {
   if (!isDaemonError(error)) throw error;
   for (const line of problemLines(error)) warn(line);
   const tail = error.details.stderrTail;
-  if (Array.isArray(tail) && tail.length > 0) {
-    err(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${String(l)}`).join('\n')}\n`);
+  if (Array.isArray(tail) && paths) {
+    // A failed start: the lines that hold its error, then where the whole log is.
+    const identity = paths.name !== undefined ? `--name ${paths.name}` : `--pidfile ${commandLine([paths.pidfile])}`;
+    const logFile = typeof error.details.logFile === 'string' ? error.details.logFile : null;
+    err(`${failedStartReport(paths.display, identity, tail.map(String), logFile).join('\n')}\n`);
   }
   return exitCodeFor(action, error.code);
 }
@@ -172,7 +176,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
       }
     }
   } catch (error) {
-    return report(action, error);
+    return report(action, error, paths);
   }
 }
 
@@ -193,11 +197,7 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean, quie
   if (json) say(JSON.stringify(s));
   else {
     say(statusLine(s));
-    if (verbose) {
-      say(`  pidfile: ${s.pidfile}`);
-      if (s.exits.length > 0) say(`  exits (oldest first):`);
-      for (const exit of s.exits) say(`    ${formatExit(exit)}`);
-    }
+    if (verbose) for (const line of statusDetails(s)) say(line);
   }
   return s.code;
 }
