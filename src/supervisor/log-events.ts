@@ -65,8 +65,8 @@ function exited(before: MachineState, exit: Parameters<typeof exitInShort>[0], a
     case 'failed':
       if (!before.announced) return `${how}; the start failed${before.failure !== null ? `: ${before.failure}` : ''}`;
       if (after.failure?.startsWith('crash loop')) return `${how}; giving up: ${after.failure.replace(/; last .*$/, '')}`;
-      return `${how}; not restarted (--restart ${ctx.policy.restart})`;
+      return ctx.policy.restart !== 'no' ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
     default: // exited: a clean exit not restarted (or a one-shot under `run`)
-      return before.announced ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
+      return before.announced && ctx.policy.restart !== 'no' ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
   }
 }
