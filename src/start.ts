@@ -15,6 +15,7 @@ import { acquirePidLock, ensureDir, refuseOddPidfile, refuseUnsafePidfile, write
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
+import { serviceFacts } from './service-facts.js';
 import { execSpecFor, openStdin } from './supervisor/child.js';
 import { openAppend } from './detach/launch.js';
 import { createPipes } from './logs/capture.js';
@@ -149,7 +150,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         const cmd = commandPid ? readProcStat(commandPid) : null;
         writeState(paths.statefile, {
           version: 1, kind: 'supervisor', state: spec.graceMs === 0 && !spec.ready ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
-          command: spec.command, pidfile: paths.pidfile,
+          command: spec.command, pidfile: paths.pidfile, ...serviceFacts(spec),
           ...(sup ? { pidStartTime: sup.startTime } : {}),
           ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
           ...(cmd ? { childStartTime: cmd.startTime } : {}),
