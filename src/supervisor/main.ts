@@ -66,7 +66,7 @@ if (!channel) {
   process.exitCode = 2;
 } else {
   const { paths, spec, inherited } = channel.payload as SupervisorPayload;
-  // `ps` names the service (libuv rewrites our argv area: up to its length, ~150 bytes here).
+  // `ps` names the service (libuv rewrites our argv area: up to its length, ~130 bytes).
   process.title = `daemonkit: ${paths.display}`;
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
   const service = runService(paths, spec, reportTo(channel), inherited, { subreaper: true, ownStderr: true });

@@ -24,7 +24,7 @@ import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { takeReopenRequest, takeStopRequest } from './requests.js';
 import { collectGarbageSoon } from './gc.js';
-import { eventLine, startedLine, type EventContext } from './log-events.js';
+import { EVENT_PREFIX, eventLine, startedLine, type EventContext } from './log-events.js';
 import { serviceFacts } from '../service-facts.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
@@ -198,7 +198,7 @@ export function runService(
         return;
       }
       // A restart that cannot exec counts as a failed run, like a shell's 127.
-      capture?.event(`daemonkit: cannot start ${spec.command[0]}: ${err.message}`);
+      capture?.event(`${EVENT_PREFIX}cannot start ${spec.command[0]}: ${err.message}`);
       setImmediate(() => dispatch({ type: 'exited', exit: { code: 127, signal: null, uptimeMs: 0, byStop: false } }));
       return;
     }
