@@ -198,7 +198,7 @@ export function runService(
         return;
       }
       // A restart that cannot exec counts as a failed run, like a shell's 127.
-      capture?.event(`${EVENT_PREFIX}cannot start ${spec.command[0]}: ${err.message}`);
+      capture?.event(`${EVENT_PREFIX}${err.message}`); // "cannot execute …: no such file"
       setImmediate(() => dispatch({ type: 'exited', exit: { code: 127, signal: null, uptimeMs: 0, byStop: false } }));
       return;
     }
