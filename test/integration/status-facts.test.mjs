@@ -229,15 +229,21 @@ describe('the supervisor\'s own lines in the log (point 7)', () => {
   });
 
   it('a stop while the COMMAND\'s line is unfinished: the supervisor\'s line comes whole, before it, not inside it; timestamped like the rest', async () => {
-    // "half" waits unfinished (the start returns once it was written: --ready fd:3); the COMMAND
-    // ends the line on SIGTERM.
-    const r = await h.dk(['start', '--name', 'half', '--log-timestamps', '--ready', 'fd:3', '--',
-      'sh', '-c', 'trap \'echo " end"; exit 0\' TERM; printf half; echo >&3; while :; do sleep 0.01; done']);
+    // "half" waits unfinished (the start returns once it was written: --ready fd:3). On SIGTERM the
+    // COMMAND ends the line once the supervisor's "stopping" line is in the log (it looks there).
+    const half = file('half.js', `const { readFileSync, writeSync } = require('fs');
+      process.on('SIGTERM', () => setInterval(() => {
+        if (!readFileSync(process.argv[2], 'utf8').includes('stopping')) return;
+        writeSync(1, ' end\\n');
+        process.exit(0);
+      }, 5));
+      writeSync(1, 'half'); writeSync(3, '\\n'); setInterval(() => {}, 1e9);`);
+    const r = await h.dk(['start', '--name', 'half', '--log-timestamps', '--ready', 'fd:3', '--', NODE, half, logOf('half')]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await h.dk(['stop', '--name', 'half'])).code, 0);
     const got = lines(readText(logOf('half')));
     const expected = [
-      /^daemonkit: started \S*sh -c .*, pid \d+$/, /^daemonkit: ready \(--ready fd:3\)$/, /^daemonkit: stopping, asked by daemonkit stop$/,
+      /^daemonkit: started \S*node \S*half\.js \S+, pid \d+$/, /^daemonkit: ready \(--ready fd:3\)$/, /^daemonkit: stopping, asked by daemonkit stop$/,
       /^half end$/, /^daemonkit: stopped by daemonkit stop \(exited with code 0 after \S+\)$/,
     ];
     assert.equal(got.length, expected.length, got.join('\n'));
