@@ -14,6 +14,7 @@ import {
   ENV, ROOT, TMP, checkInterrupted, cleanupHooks, dkStart, dkStop, f1, median, msBetween, native, now, pause, when,
 } from './bench.mjs';
 import { cpuTicks, fdCount, fdRange, installPm2, readState, rssAnon, sleepFor } from './supervision.mjs';
+import { SUPERVISOR_NODE_FLAGS } from '../dist/start.js';
 
 const RUNS = Math.max(5, Number(process.env.BENCH_LOG_RUNS) || 5);
 const TRIG_RUNS = Math.max(9, Number(process.env.BENCH_LOG_TRIG_RUNS) || 9); // cheap: a few tenths of a second each
@@ -198,7 +199,7 @@ async function floodDaemonkit() {
   const { svc, fd } = await dkTriggered(FLOOD_MB, ['--stdout', file, ...ROTATE], dir);
   try {
     await sleepFor(2000 - msBetween(svc.r.t1, now())); // idle: 2 s after start, as in the supervision part
-    noteArgs(svc.sup);
+    noteArgs();
     const rss0 = rssAnon(svc.sup);
     const fds0 = await fdRange(svc.sup);
     const ticks0 = cpuTicks(svc.sup);
@@ -258,10 +259,11 @@ const fmtRate = (x) => `${x.toFixed(0)} MiB/s`;
 const mib = (kb) => `${(kb / 1024).toFixed(2)} MiB`;
 const signedKb = (kb) => `${kb >= 0 ? '+' : '−'}${Math.abs(Math.round(kb))} kB`;
 const verdict = (ok, what) => `${what}: ${ok ? 'met' : 'NOT met'}`;
-/** The supervisor's node flags, as it runs (its /proc/PID/cmdline, the script left out). */
+/** The supervisor's node flags, as the launcher gives them (its /proc/PID/cmdline is its title,
+ *  `daemonkit: NAME`, once it runs). */
 let supervisorArgs = null;
-const noteArgs = (pid) => {
-  try { supervisorArgs ??= fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1, -1).join(' '); } catch { /* gone */ }
+const noteArgs = () => {
+  supervisorArgs ??= SUPERVISOR_NODE_FLAGS.join(' ');
 };
 
 /** Run the log measurements; returns { head, rows, notes, method } for bench.mjs to print and record. */

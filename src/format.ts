@@ -29,6 +29,9 @@ export function terminalJson(value: unknown): string {
 }
 
 export function formatDuration(ms: number): string {
+  // Short runs to a tenth of a second (a crash after 885 ms is "0.9s", not "0s"), the shortest in ms.
+  if (ms < 100) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -57,15 +60,26 @@ export function formatExit(exit: ExitRecord): string {
   return `${how}${exit.byStop ? ' (stopped)' : ''} at ${when} after ${formatDuration(exit.uptimeMs)}`;
 }
 
-/** The one-line status: name, pid, uptime, memory; or why it is not running. */
-export function statusLine(s: ServiceStatus): string {
+/** How an exit went and how long the run lasted, without its date: "exited with code 2 after 0.9s". */
+export function exitInShort(exit: { code: number | null; signal: string | null; uptimeMs: number }): string {
+  return `${exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`} after ${formatDuration(exit.uptimeMs)}`;
+}
+
+/** The one-line status: name, pids, the COMMAND's uptime, memory and CPU; or why it is not running. */
+export function statusLine(s: ServiceStatus, now = Date.now()): string {
   if (s.running && s.state !== 'unknown') {
     // No pid while a start is still launching (its daemon not named yet).
     const parts = [`${s.name}: ${s.state}`, ...(s.pid !== null ? [`pid ${s.pid}`] : [])];
     if (s.childPid) parts.push(`command pid ${s.childPid}`);
-    if (s.state === 'backoff' && s.lastExit) parts.push(`restarting after it ${formatExit(s.lastExit).replace(/ at .*/, '')}`);
-    if (s.uptimeMs !== null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
-    if (s.rssBytes !== null) parts.push(`memory ${formatBytes(s.rssBytes)}`);
+    if (s.state === 'backoff') {
+      const due = s.nextRestartAt != null ? ` in ${formatDuration(Math.max(0, s.nextRestartAt - now))}` : '';
+      parts.push(`restarting${due}${s.lastExit ? ` (${exitInShort(s.lastExit)})` : ''}`);
+    }
+    // The COMMAND's uptime; the service's (the supervisor's) too once they differ: after a restart.
+    if (s.uptimeMs != null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
+    if (s.serviceUptimeMs != null && (s.uptimeMs == null || s.restarts > 0)) parts.push(`service up ${formatDuration(s.serviceUptimeMs)}`);
+    if (s.rssBytes != null) parts.push(`memory ${formatBytes(s.rssBytes)}${s.processes != null && s.processes > 1 ? ` in ${s.processes} processes` : ''}`);
+    if (s.cpuMs != null) parts.push(`cpu ${formatCpu(s.cpuMs)}`);
     if (s.restarts > 0) parts.push(`${s.restarts} restart${s.restarts === 1 ? '' : 's'}`);
     if (s.statusText) parts.push(`status: ${s.statusText}`);
     return parts.join(', ') + (s.logError ? `; log error: ${s.logError}` : '');
@@ -85,12 +99,16 @@ export function statusLine(s: ServiceStatus): string {
   return line;
 }
 
-/** `list` as a table: one row per service, columns padded to fit. */
+const formatCpu = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
+
+/** `list` as a table: one row per service, columns padded to fit. PID is the supervisor's, CMD PID
+ *  the COMMAND's; a COMMAND whose supervisor died is `orphaned`, with its own figures. */
 export function listTable(rows: readonly ServiceStatus[]): string {
-  const head = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU'];
+  const head = ['NAME', 'STATE', 'PID', 'CMD PID', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU'];
   const cells = rows.map((s) => [
-    terminalSafe(s.name), terminalSafe(s.state), s.pid === null ? '-' : String(s.pid), s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs),
-    String(s.restarts), s.rssBytes === null ? '-' : formatBytes(s.rssBytes), s.cpuMs === null ? '-' : `${(s.cpuMs / 1000).toFixed(2)}s`,
+    terminalSafe(s.name), s.orphan ? 'orphaned' : terminalSafe(s.state), s.pid === null ? '-' : String(s.pid), s.childPid == null ? '-' : String(s.childPid),
+    s.uptimeMs == null ? '-' : formatDuration(s.uptimeMs),
+    String(s.restarts), s.rssBytes == null ? '-' : formatBytes(s.rssBytes), s.cpuMs == null ? '-' : formatCpu(s.cpuMs),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   return [head, ...cells].map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');

@@ -15,6 +15,7 @@ import { acquirePidLock, ensureDir, refuseOddPidfile, refuseUnsafePidfile, write
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
+import { serviceFacts } from './service-facts.js';
 import { execSpecFor, openStdin } from './supervisor/child.js';
 import { openAppend } from './detach/launch.js';
 import { createPipes } from './logs/capture.js';
@@ -38,7 +39,7 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
  * code for each restart path would otherwise grow RssAnon by ~1-2 MiB over the first restarts,
  * for code that runs once per exit (Sparkplug's baseline code stays; see docs/decisions.md).
  */
-const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
   // SIGUSR1 is ours (log reopening), never node's inspector (Node ≥ 22.14 has the flag).
   ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : [])];
 /**
@@ -159,7 +160,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         const cmd = commandPid ? readProcStat(commandPid) : null;
         writeState(paths.statefile, {
           version: 1, kind: 'supervisor', state: spec.graceMs === 0 && !spec.ready ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
-          command: spec.command, pidfile: paths.pidfile,
+          command: spec.command, pidfile: paths.pidfile, ...serviceFacts(spec),
           ...(sup ? { pidStartTime: sup.startTime } : {}),
           ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
           ...(cmd ? { childStartTime: cmd.startTime } : {}),

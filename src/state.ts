@@ -6,6 +6,7 @@ import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, unlinkSync, w
 import { replaceFile } from './sys/native.js';
 import { DaemonError } from './errors.js';
 import { refuseForeignFile } from './owner.js';
+import type { ServiceFacts } from './service-facts.js';
 
 export type RunState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
 
@@ -17,7 +18,7 @@ export interface ExitRecord {
   byStop: boolean;     // caused by `stop`: not a failure
 }
 
-export interface ServiceState {
+export interface ServiceState extends Partial<ServiceFacts> {
   version: 1;
   kind: 'supervisor' | 'library';
   state: RunState;
@@ -52,6 +53,8 @@ export interface ServiceState {
   logsReopenedAt?: number;
   /** The last stop whose schedule ran out with the COMMAND still running (it goes on running). */
   stopRanOut?: { schedule: string; at: number };
+  /** In a backoff wait: when the next restart is due, ms since the epoch. */
+  nextRestartAt?: number;
 }
 
 export function writeState(path: string, state: ServiceState): void {

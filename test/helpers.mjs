@@ -215,3 +215,11 @@ export function logsFollower(home, name, args = []) {
     },
   };
 }
+
+/** A line the supervisor wrote into a service's log itself (`daemonkit: …`, stamped or not). */
+export const OWN_LINE = /^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z )?daemonkit: /;
+
+/** A log's text without the supervisor's own lines: what the COMMAND wrote. */
+export function commandText(text) {
+  return text.split('\n').filter((line) => !OWN_LINE.test(line)).join('\n');
+}

@@ -9,7 +9,8 @@ import type { ParsedArgs } from './args.js';
 import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
 import { planRestart, restartSpec, type RestartPlan } from './restart.js';
-import { formatExit, listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
+import { listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
+import { commandLine, failedStartReport, statusDetails } from '../format-details.js';
 import { err, out } from './print.js';
 
 // Every line may carry a service's words (its STATUS=, an exit reason, a path it chose): made
@@ -17,12 +18,15 @@ import { err, out } from './print.js';
 const say = (text: string): void => out(`${terminalSafe(text)}\n`);
 const warn = (text: string): void => err(`daemonkit: ${terminalSafe(text)}\n`);
 
-function report(action: Action, error: unknown): number {
+function report(action: Action, error: unknown, paths?: ServicePaths): number {
   if (!isDaemonError(error)) throw error;
   for (const line of problemLines(error)) warn(line);
   const tail = error.details.stderrTail;
-  if (Array.isArray(tail) && tail.length > 0) {
-    err(`daemonkit: last lines of its stderr:\n${tail.map((l) => `  | ${terminalSafe(String(l))}`).join('\n')}\n`);
+  if (Array.isArray(tail) && paths) {
+    // A failed start: the lines that hold its error, then where the whole log is.
+    const identity = paths.name !== undefined ? `--name ${paths.name}` : `--pidfile ${commandLine([paths.pidfile])}`;
+    const logFile = typeof error.details.logFile === 'string' ? error.details.logFile : null;
+    err(`${failedStartReport(paths.display, identity, tail.map(String), logFile).join('\n')}\n`);
   }
   return exitCodeFor(action, error.code);
 }
@@ -175,7 +179,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
         try {
           result = await startService(paths, spec);
         } catch (error) {
-          const code = report(action, error);
+          const code = report(action, error, paths);
           const hint = f.chdir ? null : chdirHint(error, args.rest!, spec.chdir);
           if (hint) warn(hint); // after the stderr tail: the last line read
           return code;
@@ -216,7 +220,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
       }
     }
   } catch (error) {
-    return report(action, error);
+    return report(action, error, paths);
   }
 }
 
@@ -248,11 +252,7 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean, quie
   if (json) out(`${terminalJson(s)}\n`);
   else {
     say(statusLine(s));
-    if (verbose) {
-      say(`  pidfile: ${s.pidfile}`);
-      if (s.exits.length > 0) say(`  exits (oldest first):`);
-      for (const exit of s.exits) say(`    ${formatExit(exit)}`);
-    }
+    if (verbose) for (const line of statusDetails(s)) say(line);
   }
   return s.code;
 }

@@ -61,7 +61,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   retry: { takesValue: true, commands: STOP, value: 'SCHEDULE', default: 'TERM/10/KILL/5', help: 'the stop schedule: signals and waits (start-stop-daemon\'s)' },
   'update-env': { takesValue: false, commands: ['restart'], help: 'take the caller\'s environment instead of the one recorded at start' },
   json: { takesValue: false, commands: ['status', 'list'], help: 'print JSON' },
-  verbose: { takesValue: false, commands: ['status'], help: 'add the pidfile path and the exit history' },
+  verbose: { takesValue: false, commands: ['status'], help: 'add how it runs (COMMAND, cwd, user, policy, logs), the pidfile path and the exit history' },
   signal: { takesValue: true, commands: ['reload'], value: 'NAME', default: 'HUP', help: 'the signal to send the COMMAND' },
   lines: { takesValue: true, commands: ['logs'], value: 'N', default: '50', help: 'how many lines to print first' },
   follow: { takesValue: false, commands: ['logs'], help: 'then follow the log, as tail -F, until Ctrl-C' },

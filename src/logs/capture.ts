@@ -3,12 +3,13 @@
  * COMMAND, so a restarted one writes into the same pumps; each pipe's lines go to a log file
  * (one shared file by default) or, in the foreground, to our own stdout/stderr.
  */
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import type { CommandSpec } from '../spec.js';
 import { makePipe, setCloexec } from '../sys/native.js';
 import { FdSink, LogFile, type LogSink } from './file.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './policy.js';
 import { READ_SIZE, StreamPump } from './pump.js';
+import { errorTail, MAX as TAIL_MAX } from './tail.js';
 
 /** Read and write ends, per stream; null: the COMMAND writes straight to our own fd. */
 export interface CapturePipes {
@@ -37,6 +38,9 @@ export class LogCapture {
   private readonly pumps: { stdout: StreamPump | null; stderr: StreamPump | null };
   private readonly sinks: LogSink[] = [];
   private readonly errors = new Map<string, string>();
+  /** Our own stderr is a terminal or a journal (not a log file of ours): events go there too. */
+  private readonly echo: boolean;
+  private readonly stderrToFile: boolean;
 
   /** `onError`: the current problem with the logs (null once writing works again). */
   constructor(
@@ -64,6 +68,8 @@ export class LogCapture {
         timestamps: policy.timestamps, keepTail: key === 'stderr', onError: (message) => this.report(key, message),
       });
     this.pumps = { stdout: pump(pipes.stdout, spec.stdout, 1, 'stdout'), stderr: pump(pipes.stderr, spec.stderr, 2, 'stderr') };
+    this.echo = !options.ownStderr;
+    this.stderrToFile = spec.stderr !== null;
     for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
   }
 
@@ -103,8 +109,31 @@ export class LogCapture {
     this.pumps.stderr?.drain();
   }
 
-  stderrTail(lines = 10): string[] {
-    return this.pumps.stderr?.lastLines(lines) ?? [];
+  /** The COMMAND's last stderr lines, as many as it takes to show its error (see tail.ts). */
+  stderrTail(): string[] {
+    return errorTail(this.pumps.stderr?.lastLines(TAIL_MAX) ?? []);
+  }
+
+  /**
+   * One of the supervisor's own events (`daemonkit: exited with code 2; restarting in 200ms`):
+   * into the stderr log (the combined one by default) as a whole line among the COMMAND's
+   * (StreamPump.inject), and, when not detached, on our own stderr too (`run`'s terminal or
+   * journal), unless that is where the line just went. `flush`: first take in what the COMMAND
+   * wrote before it (its lines then come before ours).
+   */
+  event(line: string, flush = true): void {
+    const pump = this.pumps.stderr;
+    if (pump) {
+      if (flush) this.takeWaiting();
+      pump.inject(line);
+    }
+    if (this.echo && (!pump || this.stderrToFile)) {
+      try {
+        writeSync(2, `${line}\n`);
+      } catch {
+        // our stderr is gone or full: the log has it (or nothing could)
+      }
+    }
   }
 
   /** Close and reopen the files (logrotate's `create` + postrotate). */

@@ -5,8 +5,10 @@
  * then blocks on its full pipe — and try again later: nothing is dropped, nothing spins.
  *
  * One buffer per stream, reused for every read (no garbage per read, so memory stays flat in a
- * flood): an unfinished line is kept at its start and the next read lands right after it, so
- * lines are written straight from the buffer, without concatenating.
+ * flood): every read lands at the same place, and an unfinished line is kept just before it, so
+ * lines are written straight from the buffer, without concatenating. The place is fixed because
+ * node's socket asks where its next read goes right after each read of its own: a read of ours in
+ * between (drain() when the COMMAND exits) must not move it.
  */
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -14,12 +16,13 @@ import type { LogSink } from './file.js';
 import { pipeBytes, stampLines } from '../sys/native.js';
 
 const NEWLINE = 0x0a;
+const LF = Buffer.from('\n');
 /** A line longer than this is cut (as journald does): our memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
 /** One read: as much as the log pipe holds (capture.ts sizes it so). */
 export const READ_SIZE = 256 * 1024;
-/** How much of the stream's end to keep for a failed start's report. */
-const TAIL_BYTES = 8192;
+/** How much of the stream's end to keep for a failed start's report (~100 lines of a stack trace). */
+const TAIL_BYTES = 16384;
 /** Retry after a failed write: soon for a busy terminal, slowly for a full disk. */
 const RETRY_MS = 1000;
 /** A full non-blocking pipe: retry soon, then less often while it stays full. */
@@ -30,13 +33,17 @@ const DRAIN_READS = 4;
 
 export class StreamPump {
   private readonly socket: Socket;
-  /** [unfinished line (carry bytes) | the next read]; made at the first read. */
+  /** [… unfinished line (its last `carry` bytes end at MAX_LINE) | the read area]; made at the first read. */
   private buf: Buffer | null = null;
+  /** The read area, buf[MAX_LINE …]: where every read lands. */
+  private area: Buffer | null = null;
   private carry = 0;
   /** Lines the sink did not take yet: only while it is failing (then we read no more). */
   private pending: Buffer | null = null;
   private retry: NodeJS.Timeout | null = null;
   private tail = Buffer.alloc(0);
+  /** The tail was cut to TAIL_BYTES: its first line may be the end of a longer one. */
+  private tailCut = false;
   private stampBuf: Buffer | null = null;
   private failing = false;
   private busyRetryMs = BUSY_RETRY_MS;
@@ -49,7 +56,7 @@ export class StreamPump {
   ) {
     this.socket = new Socket({
       fd, readable: true, writable: false,
-      // Reads go into our buffer, after the carried line; returning false pauses the socket.
+      // Reads go into our buffer's read area, after the carried line; returning false pauses the socket.
       onread: { buffer: () => this.space(), callback: (n: number) => this.onRead(n) },
     } as ConstructorParameters<typeof Socket>[0]);
     this.socket.on('error', () => undefined);
@@ -58,7 +65,8 @@ export class StreamPump {
 
   private space(): Buffer {
     this.buf ??= Buffer.allocUnsafe(MAX_LINE + READ_SIZE);
-    return this.buf.subarray(this.carry, this.carry + READ_SIZE);
+    this.area ??= this.buf.subarray(MAX_LINE);
+    return this.area;
   }
 
   /** A read from the socket. False pauses it: a failing sink, or a turn to take (below). */
@@ -78,15 +86,19 @@ export class StreamPump {
   /** `n` new bytes after the carried ones: write the whole lines, carry the rest. False: pause. */
   private ingest(n: number): boolean {
     const buf = this.buf!;
-    const end = this.carry + n;
-    const last = buf.lastIndexOf(NEWLINE, end - 1);
-    if (last < 0) {
-      this.carry = end;
-      if (this.carry >= MAX_LINE) this.endLine(); // too long: cut here
+    const start = MAX_LINE - this.carry;
+    const end = MAX_LINE + n;
+    const found = this.area!.lastIndexOf(NEWLINE, n - 1); // the carried bytes hold none
+    const rest = found < 0 ? start : MAX_LINE + found + 1; // the unfinished line's start
+    if (found >= 0) this.emit(buf.subarray(start, rest));
+    const left = end - rest;
+    if (left >= MAX_LINE) {
+      // Too long: more than MAX_LINE of it read without its end. Cut here.
+      this.carry = 0;
+      this.emit(Buffer.concat([buf.subarray(rest, end), LF]));
     } else {
-      this.emit(buf.subarray(0, last + 1));
-      buf.copyWithin(0, last + 1, end);
-      this.carry = end - last - 1;
+      buf.copyWithin(MAX_LINE - left, rest, end); // kept just before the read area
+      this.carry = left;
     }
     return this.pending === null;
   }
@@ -124,14 +136,26 @@ export class StreamPump {
   /** The last `lines` lines that went through (only with keepTail). */
   lastLines(lines: number): string[] {
     const text = this.tail.toString('utf8').replace(/\n$/, '');
-    return text === '' ? [] : text.split('\n').slice(-lines);
+    const all = text === '' ? [] : text.split('\n');
+    if (this.tailCut) all.shift(); // a piece of a line (maybe cut inside a character)
+    return all.slice(-lines);
+  }
+
+  /**
+   * Write a line of our own (the supervisor's events) among the COMMAND's: as a whole line between
+   * two of its lines, never inside one it has not finished (that stays carried), timestamped as
+   * they are, behind any lines a failing file holds back. Not part of the stderr tail.
+   */
+  inject(line: string): void {
+    if (this.closed) return;
+    this.emit(Buffer.from(`${line}\n`), false);
   }
 
   /** The writer is gone (the COMMAND exited), or the line is too long: what is carried is a line
    *  of its own, not the start of the next run's first one. */
   endLine(): void {
     if (this.carry === 0 || this.closed) return;
-    const line = Buffer.concat([this.buf!.subarray(0, this.carry), Buffer.from('\n')]);
+    const line = Buffer.concat([this.buf!.subarray(MAX_LINE - this.carry, MAX_LINE), LF]);
     this.carry = 0;
     this.emit(line);
   }
@@ -159,7 +183,8 @@ export class StreamPump {
   }
 
   /** Whole lines, maybe a view of the read buffer: written now, copied only if they must wait. */
-  private emit(lines: Buffer): void {
+  private emit(lines: Buffer, tail = true): void {
+    if (this.options.keepTail && tail) this.keepTail(lines); // as the COMMAND wrote them: unstamped
     if (!this.options.timestamps) return this.hand(lines);
     const prefix = Buffer.from(`${new Date().toISOString()} `);
     this.stampBuf ??= Buffer.allocUnsafe(READ_SIZE);
@@ -178,7 +203,6 @@ export class StreamPump {
   }
 
   private hand(out: Buffer): void {
-    if (this.options.keepTail) this.keepTail(out);
     if (this.pending) {
       this.pending = Buffer.concat([this.pending, out]);
       return;
@@ -215,7 +239,8 @@ export class StreamPump {
   }
 
   private keepTail(out: Buffer): void {
-    const recent = out.length >= TAIL_BYTES ? out.subarray(-TAIL_BYTES) : Buffer.concat([this.tail, out]).subarray(-TAIL_BYTES);
-    this.tail = Buffer.from(recent);
+    const whole = out.length >= TAIL_BYTES ? out : Buffer.concat([this.tail, out]);
+    if (whole.length > TAIL_BYTES) this.tailCut = true;
+    this.tail = Buffer.from(whole.subarray(-TAIL_BYTES));
   }
 }

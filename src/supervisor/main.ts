@@ -66,6 +66,8 @@ if (!channel) {
   process.exitCode = 2;
 } else {
   const { paths, spec, inherited } = channel.payload as SupervisorPayload;
+  // `ps` names the service (libuv rewrites our argv area: up to its length, ~130 bytes).
+  process.title = `daemonkit: ${paths.display}`;
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
   const service = runService(paths, spec, reportTo(channel), inherited, { subreaper: true, ownStderr: true });
   // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when

@@ -24,14 +24,17 @@ import { describeReady } from './ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { requestPending, takeReopenRequest, takeStopRequest } from './requests.js';
 import { collectGarbageSoon } from './gc.js';
+import { EVENT_PREFIX, eventLine, startedLine, type EventContext } from './log-events.js';
+import { serviceFacts } from '../service-facts.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
 
 export interface ServiceRun {
   /** Resolves with the COMMAND's last exit, or null when it never ran (lock lost, spawn failed). */
   done: Promise<ExitRecord | null>;
-  /** Ask for a stop: the schedule from a fresh stop request, else `fallback` (default schedule). */
-  requestStop(fallback?: StopSchedule): void;
+  /** Ask for a stop: the schedule from a fresh stop request, else `fallback` (default schedule).
+   *  `by`: who asks, for the log (`SIGTERM`); a stop request names its own command. */
+  requestStop(fallback?: StopSchedule, by?: string): void;
   /** Our signal handlers are in place: say so, and act on a stop request left while we booted. */
   handlingSignals(): void;
   /** Close and reopen the log files (SIGUSR1, `daemonkit reopen`). */
@@ -65,6 +68,8 @@ export function runService(
   let schedule: StopSchedule = defaultSchedule();
   let stopsRunning = 0; // stop schedules at work on the current COMMAND (see runStop)
   let stoppedForRestart = false; // the stop request came from a `restart` (see announce-stopped)
+  // What the log's event lines need to know (see log-events.ts).
+  const events: EventContext = { policy, stopBy: 'a signal to daemonkit', ready: spec.ready ? describeReady(spec.ready) : null };
   let lastExit: ExitRecord | null = null;
   let capture: LogCapture | null = null;
   let hub: NotifyHub | null = null;
@@ -79,6 +84,7 @@ export function runService(
     version: 1, kind: 'supervisor', state: machine.phase, pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
     command: spec.command, pidfile: paths.pidfile, startedAt: Date.now(), updatedAt: Date.now(), restarts: 0, exits: [],
+    ...serviceFacts(spec),
   };
   // Only the process holding the lock may write the service's files: a refused second instance
   // must not touch the state (or a stop request) of the one that runs.
@@ -105,8 +111,10 @@ export function runService(
   };
 
   const dispatch = (event: MachineEvent): void => {
+    const before = machine;
     const next = transition(machine, event, policy, Date.now());
     machine = next.state;
+    noteRestartDue(state, machine.phase, next.effects);
     // Signals first: the COMMAND's shutdown then runs while we write the state. Then the state,
     // before the other effects: whoever hears of an announced start finds the state saying so.
     // Once is enough: the effects that change what the state says (spawn, announce-failed) save
@@ -114,6 +122,8 @@ export function runService(
     const signals = (e: Effect): boolean => e.type === 'stop-group' || e.type === 'kill-command';
     for (const effect of next.effects) if (signals(effect)) perform(effect);
     save({});
+    const line = eventLine(before, event, machine, next.effects, events);
+    if (line !== null) capture?.event(line);
     for (const effect of next.effects) if (!signals(effect)) perform(effect);
   };
 
@@ -130,7 +140,7 @@ export function runService(
         const message = effect.whole ? `${spec.command[0]}: ${effect.reason}`
           : `${spec.command[0]} ${effect.reason} ${spec.ready ? 'before it was ready' : `within the ${spec.graceMs} ms grace period`}`;
         const error = new DaemonError('START_FAILED', message, {
-          stderrTail: capture?.stderrTail() ?? [], exit: lastExit,
+          stderrTail: capture?.stderrTail() ?? [], exit: lastExit, logFile: spec.stderr,
         });
         save({});
         cleanup(); // before the launcher hears of it: a failed start leaves no pidfile
@@ -202,11 +212,14 @@ export function runService(
         return;
       }
       // A restart that cannot exec counts as a failed run, like a shell's 127.
+      capture?.event(`${EVENT_PREFIX}${err.message}`); // "cannot execute …: no such file"
       setImmediate(() => dispatch({ type: 'exited', exit: { code: 127, signal: null, uptimeMs: 0, byStop: false } }));
       return;
     }
     sup = current;
     save({ childPid: current.child.pid, childPgid: current.group.pgid, childStartTime: current.group.leaderStartTime, childStartedAt: current.startedAt });
+    // Before anything the COMMAND wrote is read (the pipe is read on a later turn): its lines follow.
+    capture?.event(startedLine(spec.command, current.child.pid, machine.restarts), false);
     readiness.spawned();
     const watch = readiness.watch ?? hub?.watch(current.child.pid) ?? null;
     if (watch) {
@@ -287,7 +300,7 @@ export function runService(
 
   return {
     done,
-    requestStop(fallback = defaultSchedule()) {
+    requestStop(fallback = defaultSchedule(), by?: string) {
       if (!owner) return;
       const requested = takeStopRequest(paths.stopRequest);
       // A bare signal while a stop is under way adds nothing (the stopper also signals after
@@ -295,6 +308,9 @@ export function runService(
       if (!requested && machine.phase === 'stopping') return;
       schedule = requested?.schedule ?? fallback;
       if (requested?.forRestart) stoppedForRestart = true;
+      if (machine.phase !== 'stopping') {
+        events.stopBy = requested ? `daemonkit ${requested.forRestart ? 'restart' : 'stop'}` : by ?? 'a signal to daemonkit';
+      }
       if (!sup) return; // never launched: nothing to stop (runService has finished already)
       // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
       if (machine.phase === 'stopping') runStop(schedule);
@@ -319,4 +335,11 @@ export function runService(
     supervision: () => sup,
     logLost: () => state.logLost ?? null,
   };
+}
+
+/** In a backoff wait, when the next restart is due (`status` shows it); gone once it is not waiting. */
+function noteRestartDue(state: ServiceState, phase: string, effects: readonly Effect[]): void {
+  const timer = effects.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer');
+  if (phase === 'backoff' && timer) state.nextRestartAt = Date.now() + timer.ms;
+  else if (phase !== 'backoff') delete state.nextRestartAt;
 }

@@ -12,6 +12,8 @@ export interface ProcStat {
   startTime: number;  // clock ticks after boot: with the pid, a process's identity
   rssPages: number;
   cpuTicks: number;   // user + system time, clock ticks
+  /** user + system time of its children that it has waited for (they ended), clock ticks */
+  childCpuTicks: number;
 }
 
 /** /proc/PID/stat parsed, or null when the process does not exist. */
@@ -29,7 +31,7 @@ export function readProcStat(pid: number): ProcStat | null {
   const num = (i: number): number => Number(f[i]);
   return {
     pid, comm, state: f[0] ?? '?', ppid: num(1), pgrp: num(2), session: num(3), ttyNr: num(4),
-    startTime: num(19), rssPages: num(21), cpuTicks: num(11) + num(12),
+    startTime: num(19), rssPages: num(21), cpuTicks: num(11) + num(12), childCpuTicks: num(13) + num(14),
   };
 }
 
@@ -108,7 +110,12 @@ export const USER_HZ = 100;
 
 /** Boot-relative start time of a process, in ms since the epoch. */
 export function startTimeMs(stat: ProcStat): number {
+  return bootTicksToMs(stat.startTime);
+}
+
+/** A start time in clock ticks after boot (/proc/PID/stat's), in ms since the epoch. */
+export function bootTicksToMs(ticks: number): number {
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   const bootMs = Date.now() - uptime * 1000;
-  return Math.round(bootMs + (stat.startTime / USER_HZ) * 1000);
+  return Math.round(bootMs + (ticks / USER_HZ) * 1000);
 }

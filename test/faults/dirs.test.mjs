@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, NODE, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, commandText, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
 import { IS_ROOT, NOBODY, NO_NOBODY, assertNothingLeft, assertOneLine, faultHome, guarded, runT, signalState, snapshot, waitJson } from './helpers.mjs';
 
 const h = faultHome();
@@ -103,7 +103,7 @@ describe('missing directories', () => {
     const r = await h.dkT(['start', '--name', 'so-missing', '--stdout', out, '--grace', '0', '--', 'sh', '-c', 'echo hello; exec /bin/sleep 1000']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const d of [join(work, 'no'), join(work, 'no', 'such'), join(work, 'no', 'such', 'dir')]) assert.equal(statSync(d).mode & 0o777, 0o755, d);
-    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8') === 'hello\n', 5000, 'the line in the new log file');
+    await waitFor(() => existsSync(out) && commandText(readFileSync(out, 'utf8')) === 'hello\n', 5000, 'the line in the new log file');
     const s = await h.dkT(['stop', '--name', 'so-missing']);
     assert.equal(s.code, 0, s.stderr);
     await assertNothingLeft(h);

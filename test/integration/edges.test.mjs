@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, NODE, fdTargets, isAlive, makeHome, readJson, startedPids, waitFor, readText } from '../helpers.mjs';
+import { CLI, NODE, commandText, fdTargets, isAlive, makeHome, readJson, startedPids, waitFor, readText } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
 const LINES = join(import.meta.dirname, '..', 'fixtures', 'lines.mjs');
-const read = readText;
+const read = (path) => commandText(readText(path)); // the COMMAND's lines, not the supervisor's own
 const numbered = (text) => text.split('\n').filter(Boolean);
 const state = (name) => readJson(join(h.dir(name), 'state.json'));
 
@@ -71,7 +71,15 @@ describe('unfinished last lines', () => {
     assert.equal(s.code, 0, s.stderr);
     await waitFor(() => (state('noeol2')?.restarts ?? 0) >= 3, 10000, 'restarts');
     assert.equal((await h.dk(['stop', '--name', 'noeol2'])).code, 0);
-    for (const line of numbered(read(join(h.dir('noeol2'), 'noeol2.log')))) assert.match(line, /^part-\d+$/);
+    // Each run's unfinished line once, whole: a restarted COMMAND's first bytes neither lost nor
+    // replaced by the last run's (the pipe's reader once read them to where the last line had ended).
+    const log = readText(join(h.dir('noeol2'), 'noeol2.log'));
+    const lines = numbered(commandText(log));
+    for (const line of lines) assert.match(line, /^part-\d+$/);
+    assert.equal(new Set(lines).size, lines.length, `a run's line twice: ${log}`);
+    const started = [...log.matchAll(/^daemonkit: (?:restart \d+: )?started .*, pid (\d+)$/gm)].map((m) => `part-${m[1]}`);
+    assert.deepEqual(lines, started.slice(0, lines.length), log);
+    assert.ok(lines.length >= 3 && lines.length >= started.length - 1, log); // the last run may be stopped before it wrote
   });
 });
 

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE, ROOT, isAlive, makeHome, run, startedPids, waitFor } from '../helpers.mjs';
+import { NODE, ROOT, commandText, isAlive, makeHome, run, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -23,7 +23,8 @@ describe('README quick start (examples/ticker.js)', () => {
     const stop = await h.dk(['stop', '--name', 'demo']);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(stop.stdout, 'demo: stopped\n');
-    assert.match(readFileSync(log, 'utf8'), /ticker: got SIGTERM, bye\n$/);
+    assert.match(commandText(readFileSync(log, 'utf8')), /ticker: got SIGTERM, bye\n$/);
+    assert.match(readFileSync(log, 'utf8'), /\ndaemonkit: stopped by daemonkit stop \(exited with code 0 after [0-9.]+m?s\)\n$/);
     assert.equal(isAlive(pid), false);
     assert.equal(isAlive(childPid), false);
   });

@@ -33,7 +33,7 @@ describe('Daemon subclass (examples/worker.mjs)', () => {
     assert.match(again.stdout, new RegExp(`Already running, pid ${pid}`));
     const status = await worker(['status'], env);
     assert.equal(status.code, 0);
-    assert.match(status.stdout, new RegExp(`^w1: running, pid ${pid}, up \\d+s, memory [0-9.]+ (KiB|MiB)\\n$`), 'the CLI\'s status line');
+    assert.match(status.stdout, new RegExp(`^w1: running, pid ${pid}, up (\\d+ms|[0-9.]+s), memory [0-9.]+ (KiB|MiB), cpu [0-9.]+s\\n$`), 'the CLI\'s status line');
     process.kill(pid, 'SIGHUP');
     const log = join(h.dir('w1'), 'w1.log');
     await waitFor(() => readFileSync(log, 'utf8').includes('worker: reloading configuration'), 5000, 'reload');

@@ -209,7 +209,7 @@ describe('status', () => {
     const { pid, childPid } = startedPids(r.stdout);
     const s = await h.dk(['status', '--name', 'st']);
     assert.equal(s.code, 0);
-    assert.match(s.stdout, new RegExp(`^st: running, pid ${pid}, command pid ${childPid}, up \\d+s, memory [0-9.]+ (KiB|MiB)\\n$`));
+    assert.match(s.stdout, new RegExp(`^st: running, pid ${pid}, command pid ${childPid}, up (\\d+ms|[0-9.]+s), memory [0-9.]+ (KiB|MiB), cpu [0-9.]+s\\n$`));
     const j = JSON.parse((await h.dk(['status', '--name', 'st', '--json'])).stdout);
     assert.equal(j.pid, pid);
     assert.equal(j.childPid, childPid);

@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CLI, NODE, logsFollower, makeHome, startedPids, waitFor, readText } from '../helpers.mjs';
+import { CLI, NODE, OWN_LINE, commandText, logsFollower, makeHome, startedPids, waitFor, readText } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -37,7 +37,7 @@ describe('logs -f', () => {
     it(`100,000 lines at ~100k lines/s rotated every 4 KiB (--log-keep 50${compress ? ', --log-compress' : ''}), stopped now and then: every line exactly once, in order, nothing on stderr`, async () => {
       const name = compress ? 'fastgz' : 'fast';
       const { childPid } = await start(name, ['--log-max-size', '4K', '--log-keep', '50', ...(compress ? ['--log-compress'] : []), '--', NODE, LINES, 'paced', '100000', '100000']);
-      await waitFor(() => readText(logOf(name)) === 'ready\n', 10000, 'the writer ready');
+      await waitFor(() => commandText(readText(logOf(name))) === 'ready\n', 10000, 'the writer ready');
       const f = follower(name, ['-n', '1']);
       await f.until('ready\n', 'the follower');
       process.kill(childPid, 'SIGUSR2');
@@ -64,13 +64,15 @@ describe('logs -f', () => {
       w('x'.repeat(70000)); setTimeout(() => { w('y'.repeat(134800) + '\\n'); w('after\\n'); }, 50); });
       setInterval(() => {}, 1e9); require('fs').writeSync(1, 'ready\\n');`;
     const { childPid } = await start('long', ['--', NODE, '-e', script]);
-    await waitFor(() => readText(logOf('long')) === 'ready\n', 10000, 'ready');
+    await waitFor(() => commandText(readText(logOf('long'))) === 'ready\n', 10000, 'ready');
     const f = follower('long', ['-n', '1']);
     await f.until('ready\n', 'the follower');
     process.kill(childPid, 'SIGUSR2');
     await f.until('after\n', 'the last line');
     await f.stop();
-    const file = readFileSync(logOf('long'));
+    const whole = readFileSync(logOf('long'));
+    const file = whole.subarray(whole.indexOf('\n') + 1); // after the supervisor's line (-n 1 began at ready)
+    assert.match(whole.toString('latin1', 0, whole.indexOf('\n')), OWN_LINE);
     assert.ok(file.length > 200 * 1024);
     assert.ok(f.bytes().equals(file), `follower: ${f.bytes().length} bytes, file: ${file.length}`);
     const last = await h.dk(['logs', '--name', 'long', '-n', '3']);
@@ -118,7 +120,8 @@ describe('logs -n', () => {
         assert.equal(r.stdout, execFileSync('tail', ['-n', String(n), join(h.dir(name), 'all')]).toString(), `-n ${n}`);
       }
       const r = await h.dk(['logs', '--name', name, '-n', '5000']);
-      assert.equal(numbered(r.stdout)[0], line(15000));
+      const own = numbered(r.stdout).filter((l) => OWN_LINE.test(l)).length; // the stop's
+      assert.equal(numbered(r.stdout)[0], line(15000 + own));
     });
   }
 });
@@ -170,9 +173,9 @@ describe('logs: its output, and files that are not logs', () => {
 
   it('logs -f | head -1 on a log that has gone quiet: ends once head has, without another line to write', async () => {
     await start('quiet', ['--', '/bin/sh', '-c', 'seq 1 5; exec sleep 1000']);
-    await waitFor(() => readText(logOf('quiet')) === '1\n2\n3\n4\n5\n', 5000, 'the lines');
+    await waitFor(() => commandText(readText(logOf('quiet'))) === '1\n2\n3\n4\n5\n', 5000, 'the lines');
     const r = await new Promise((resolve) => {
-      const sh = spawn('sh', ['-c', '"$0" -- "$1" logs --name quiet -f | head -1', NODE, CLI], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const sh = spawn('sh', ['-c', '"$0" -- "$1" logs --name quiet -n 5 -f | head -1', NODE, CLI], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       h.track(-sh.pid);
       let out = '';
       sh.stdout.on('data', (d) => (out += d));

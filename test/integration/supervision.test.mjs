@@ -70,7 +70,7 @@ describe('restart policy', () => {
     await waitFor(() => state('waiting')?.state === 'backoff', 5000, 'backoff');
     const st = await h.dk(['status', '--name', 'waiting']);
     assert.equal(st.code, 0);
-    assert.match(st.stdout, /^waiting: backoff, pid \d+, restarting after it killed by SIGKILL/);
+    assert.match(st.stdout, /^waiting: backoff, pid \d+, restarting in \d+s \(killed by SIGKILL after (\d+ms|[0-9.]+s)\), service up /);
     const stop = await h.dk(['stop', '--name', 'waiting']);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(isAlive(pid), false);
@@ -138,8 +138,8 @@ describe('list', () => {
     const table = await h.dk(['ls']);
     assert.equal(table.code, 0);
     const lines = table.stdout.trimEnd().split('\n');
-    assert.match(lines[0], /^NAME +STATE +PID +UPTIME +RESTARTS +MEMORY +CPU$/);
-    assert.match(table.stdout, /\nlisted +running +\d+ +\d+s +0 +[0-9.]+ (KiB|MiB) +[0-9.]+s\n/);
+    assert.match(lines[0], /^NAME +STATE +PID +CMD PID +UPTIME +RESTARTS +MEMORY +CPU$/);
+    assert.match(table.stdout, /\nlisted +running +\d+ +\d+ +(\d+ms|[0-9.]+s) +0 +[0-9.]+ (KiB|MiB) +[0-9.]+s\n/);
     const rows = JSON.parse((await h.dk(['list', '--json'])).stdout);
     const row = rows.find((r) => r.name === 'listed');
     assert.equal(row.state, 'running');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE, fdTargets, makeHome, procStat, procStatus, readJson, run, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, commandText, fdTargets, makeHome, procStat, procStatus, readJson, run, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-tty-'));
@@ -37,12 +37,12 @@ describe('--stdout and --stderr', () => {
     assert.equal(r.code, 0, r.stderr);
     await waitFor(() => readFileSync(out, 'utf8').includes('to-out') && existsSync(err) && readFileSync(err, 'utf8').includes('to-err'), 5000, 'output');
     assert.equal(readFileSync(out, 'utf8'), 'earlier\nto-out\n');
-    assert.equal(readFileSync(err, 'utf8'), 'to-err\n');
+    assert.equal(commandText(readFileSync(err, 'utf8')), 'to-err\n'); // the supervisor's own lines go to the stderr file
     const both = join(work, 'both.log');
     const s = await h.dk(['start', '--name', 'joined', '--stdout', both, '--', 'sh', '-c', 'echo a; echo b >&2; exec sleep 1000']);
     assert.equal(s.code, 0, s.stderr);
-    await waitFor(() => existsSync(both) && readFileSync(both, 'utf8').split('\n').length === 3, 5000, 'joined output');
-    assert.deepEqual(readFileSync(both, 'utf8').split('\n').sort(), ['', 'a', 'b']);
+    await waitFor(() => existsSync(both) && commandText(readFileSync(both, 'utf8')).split('\n').length === 3, 5000, 'joined output');
+    assert.deepEqual(commandText(readFileSync(both, 'utf8')).split('\n').sort(), ['', 'a', 'b']);
   });
 });
 

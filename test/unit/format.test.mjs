@@ -10,9 +10,17 @@ const DAY = 24 * HOUR;
 
 describe('formatDuration', () => {
   const cases = [
-    [0, '0s'],
-    [999, '0s'],
-    [1000, '1s'],
+    // Short runs to a tenth of a second, the shortest in ms (a crash after 885 ms is not "0s").
+    [0, '0ms'],
+    [45, '45ms'],
+    [99, '99ms'],
+    [100, '0.1s'],
+    [885, '0.9s'],
+    [999, '1.0s'],
+    [1000, '1.0s'],
+    [9940, '9.9s'],
+    [9999, '10.0s'],
+    [10_000, '10s'],
     [59 * SEC + 999, '59s'],
     [MIN, '1m00s'],
     [MIN + 5 * SEC, '1m05s'],
@@ -61,11 +69,12 @@ const AT_TEXT = '2024-01-02 03:04:05Z';
 describe('formatExit', () => {
   const cases = [
     [{ code: 0, signal: null, at: AT, uptimeMs: 65 * SEC, byStop: false }, `exited with code 0 at ${AT_TEXT} after 1m05s`],
-    [{ code: 3, signal: null, at: AT, uptimeMs: 500, byStop: false }, `exited with code 3 at ${AT_TEXT} after 0s`],
+    [{ code: 3, signal: null, at: AT, uptimeMs: 500, byStop: false }, `exited with code 3 at ${AT_TEXT} after 0.5s`],
+    [{ code: 1, signal: null, at: AT, uptimeMs: 885, byStop: false }, `exited with code 1 at ${AT_TEXT} after 0.9s`],
     [{ code: null, signal: 'SIGKILL', at: AT, uptimeMs: 2 * HOUR, byStop: false }, `killed by SIGKILL at ${AT_TEXT} after 2h00m`],
     [{ code: null, signal: 'SIGTERM', at: AT, uptimeMs: DAY, byStop: true }, `killed by SIGTERM (stopped) at ${AT_TEXT} after 1d00h`],
-    [{ code: 0, signal: null, at: AT, uptimeMs: 0, byStop: true }, `exited with code 0 (stopped) at ${AT_TEXT} after 0s`],
-    [{ code: 0, signal: null, at: Date.UTC(2024, 0, 2, 3, 4, 5, 0), uptimeMs: 0, byStop: false }, `exited with code 0 at ${AT_TEXT} after 0s`],
+    [{ code: 0, signal: null, at: AT, uptimeMs: 0, byStop: true }, `exited with code 0 (stopped) at ${AT_TEXT} after 0ms`],
+    [{ code: 0, signal: null, at: Date.UTC(2024, 0, 2, 3, 4, 5, 0), uptimeMs: 0, byStop: false }, `exited with code 0 at ${AT_TEXT} after 0ms`],
   ];
   for (const [exit, expected] of cases) {
     test(expected, () => assert.equal(formatExit(exit), expected));
@@ -87,12 +96,22 @@ describe('statusLine', () => {
       'web: running, pid 123, command pid 456, up 1m05s, memory 1.5 MiB'],
     ['running, library daemon (no child)',
       status({ code: 0, state: 'running', running: true, pid: 123, uptimeMs: 5 * SEC, rssBytes: 2048 }),
-      'web: running, pid 123, up 5s, memory 2.0 KiB'],
+      'web: running, pid 123, up 5.0s, memory 2.0 KiB'],
+    ['running: the COMMAND\'s uptime, memory and CPU of its process group; the service\'s uptime once it was restarted',
+      status({ code: 0, state: 'running', running: true, pid: 123, childPid: 456, uptimeMs: 6200, serviceUptimeMs: 22 * SEC, rssBytes: 90 * 1024 ** 2, processes: 3, cpuMs: 1520, restarts: 1 }),
+      'web: running, pid 123, command pid 456, up 6.2s, service up 22s, memory 90.0 MiB in 3 processes, cpu 1.52s, 1 restart'],
+    ['running, never restarted: one uptime (the service\'s would say the same)',
+      status({ code: 0, state: 'running', running: true, pid: 123, childPid: 456, uptimeMs: 65 * SEC, serviceUptimeMs: 65 * SEC, rssBytes: 2048, processes: 1, cpuMs: 0 }),
+      'web: running, pid 123, command pid 456, up 1m05s, memory 2.0 KiB, cpu 0.00s'],
+    ['backoff: when the next restart is due, and how the last run ended; the service\'s uptime (no COMMAND runs)',
+      status({ code: 0, state: 'backoff', running: true, pid: 123, serviceUptimeMs: 22 * SEC, restarts: 3, nextRestartAt: AT + 1200,
+        lastExit: { code: 2, signal: null, at: AT, uptimeMs: 885, byStop: false } }),
+      'web: backoff, pid 123, restarting in 1.2s (exited with code 2 after 0.9s), service up 22s, 3 restarts', AT],
     ['running, nothing known', status({ code: 0, state: 'running', running: true }), 'web: running'],
     ['a start still launching: no pid yet', status({ code: 0, state: 'starting', running: true }), 'web: starting'],
     ['locked but the pidfile unreadable: unknown, with the reason', status({ code: 4, state: 'unknown', running: true, reason: 'cannot read pidfile /run/x.pid: permission denied' }),
       'web: status unknown; cannot read pidfile /run/x.pid: permission denied'],
-    ['running, zero uptime shown', status({ code: 0, state: 'running', running: true, pid: 7, uptimeMs: 0 }), 'web: running, pid 7, up 0s'],
+    ['running, zero uptime shown', status({ code: 0, state: 'running', running: true, pid: 7, uptimeMs: 0 }), 'web: running, pid 7, up 0ms'],
     ['starting', status({ code: 0, state: 'starting', running: true, pid: 9 }), 'web: starting, pid 9'],
     ['running with a notify status', status({ code: 0, state: 'running', running: true, pid: 9, statusText: 'serving 3 clients' }), 'web: running, pid 9, status: serving 3 clients'],
     ['running with a log error', status({ code: 0, state: 'running', running: true, pid: 9, logError: 'cannot write /l: ENOSPC' }), 'web: running, pid 9; log error: cannot write /l: ENOSPC'],
@@ -121,8 +140,8 @@ describe('statusLine', () => {
       'web: status unknown; pidfile /run/x.pid is a directory, not a file'],
     ['pidfile-identified service', status({ name: '/run/app.pid', state: 'never-started' }), '/run/app.pid: not running (never started)'],
   ];
-  for (const [title, s, expected] of cases) {
-    test(title, () => assert.equal(statusLine(s), expected));
+  for (const [title, s, expected, now] of cases) {
+    test(title, () => assert.equal(statusLine(s, now), expected));
   }
 });
 

@@ -1,0 +1,72 @@
+/**
+ * The supervisor's own lines in the service's log (pure, table-tested), as journald keeps
+ * systemd's beside a unit's output: each start, exit, restart, stop and giving up, marked
+ * `daemonkit: `. From a transition of the machine (machine.ts) and what caused it.
+ */
+import { exitInShort, formatDuration } from '../format.js';
+import { commandLine } from '../format-details.js';
+import type { Effect, MachineEvent, MachineState } from './machine.js';
+import type { RestartPolicy } from './policy.js';
+
+/** What marks a line as the supervisor's, not the COMMAND's. */
+export const EVENT_PREFIX = 'daemonkit: ';
+
+export interface EventContext {
+  policy: RestartPolicy;
+  /** Who asked for the stop under way: `daemonkit stop`, `daemonkit restart`, a signal. */
+  stopBy: string;
+  /** --ready as given (`tcp:3000`), if the start waits for readiness. */
+  ready: string | null;
+}
+
+/** A restart delay as given: `200ms`, `1.5s`, `30s`. */
+const delay = (ms: number): string => (ms < 1000 ? `${ms}ms` : formatDuration(ms));
+
+/** The line for a COMMAND just spawned (its `restart`-th restart; 0: the first start). */
+export function startedLine(argv: readonly string[], pid: number, restart: number): string {
+  return `${EVENT_PREFIX}${restart > 0 ? `restart ${restart}: ` : ''}started ${commandLine(argv)}, pid ${pid}`;
+}
+
+/** The line a transition puts in the log, or null when it says nothing worth a line. */
+export function eventLine(before: MachineState, event: MachineEvent, after: MachineState, effects: readonly Effect[], ctx: EventContext): string | null {
+  const text = describe(before, event, after, effects, ctx);
+  return text === null ? null : `${EVENT_PREFIX}${text}`;
+}
+
+function describe(before: MachineState, event: MachineEvent, after: MachineState, effects: readonly Effect[], ctx: EventContext): string | null {
+  if (before.phase === after.phase && event.type !== 'not-ready') return null; // nothing happened
+  switch (event.type) {
+    case 'started':
+      return ctx.ready !== null ? `ready (--ready ${ctx.ready})` : null; // else: its start line said it
+    case 'not-ready':
+      if (after.phase === 'stopping') return `not ready: ${event.reason}; stopping it`;
+      return effects.some((e) => e.type === 'kill-command') ? `not ready: ${event.reason}; ending it` : null;
+    case 'stop':
+      if (after.phase === 'stopped') return `stopped by ${ctx.stopBy} (while waiting to restart)`;
+      return `stopping, asked by ${ctx.stopBy}`;
+    case 'stop-ran-out':
+      return 'the stop\'s schedule ran out; the COMMAND goes on running';
+    case 'timer':
+      return null; // the spawn says it (startedLine)
+    case 'exited':
+      return exited(before, event.exit, after, effects, ctx);
+  }
+}
+
+function exited(before: MachineState, exit: Parameters<typeof exitInShort>[0], after: MachineState, effects: readonly Effect[], ctx: EventContext): string {
+  const how = exitInShort(exit);
+  switch (after.phase) {
+    case 'backoff': {
+      const timer = effects.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer');
+      return `${how}; restarting in ${delay(timer?.ms ?? 0)}`;
+    }
+    case 'stopped':
+      return `stopped by ${ctx.stopBy} (${how})`;
+    case 'failed':
+      if (!before.announced) return `${how}; the start failed${before.failure !== null ? `: ${before.failure}` : ''}`;
+      if (after.failure?.startsWith('crash loop')) return `${how}; giving up: ${after.failure.replace(/; last .*$/, '')}`;
+      return ctx.policy.restart !== 'no' ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
+    default: // exited: a clean exit not restarted (or a one-shot under `run`)
+      return before.announced && ctx.policy.restart !== 'no' ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
+  }
+}
