@@ -10,6 +10,8 @@ import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
 import { formatExit, listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
 import { err, out } from './print.js';
+import { colorFor, paintListRow, paintStatusLine } from './color.js';
+import { validateInterval } from './top/interval.js';
 
 // Every line may carry a service's words (its STATUS=, an exit reason, a path it chose): made
 // printable here, once, for every command.
@@ -79,14 +81,15 @@ export function validateArgs(args: ParsedArgs, problems: Problems) {
   // export names the unit after the COMMAND when no --name is given.
   const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
   const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
-  validateIdentity(identity, problems);
+  if (!['list', 'top', 'completion'].includes(args.command)) validateIdentity(identity, problems); // these act on every service, or none
   const start = ['start', 'run', 'restart', 'export'].includes(args.command) ? validateStart(startOptions(args), problems) : null;
   const schedule: StopSchedule | null = ['stop', 'restart', 'export'].includes(args.command)
     ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
   const lines = args.command === 'logs' ? validateLineCount(f.lines?.[0], problems) : null;
-  return { identity, start, schedule, signal, lines };
+  const interval = args.command === 'top' ? validateInterval(f.interval?.[0], problems) : null;
+  return { identity, start, schedule, signal, lines, interval };
 }
 
 export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
@@ -95,7 +98,19 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   for (const p of parseProblems) problems.add(p); // reported together with the options' own
   if (args.command === 'list') {
     for (const p of problems.list) warn(p);
-    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet));
+    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet), colorFor(1, f));
+  }
+  if (args.command === 'top' || args.command === 'completion') {
+    const { interval } = validateArgs(args, problems);
+    for (const p of problems.list) warn(p);
+    if (problems.list.length > 0) return EXIT.BAD_ARGS;
+    if (args.command === 'completion') {
+      const { completionScript } = await import('./completion.js');
+      out(completionScript(f.shell![0] as 'bash' | 'zsh' | 'fish'));
+      return EXIT.OK;
+    }
+    const { runTop } = await import('./top/main.js');
+    return runTop({ intervalMs: interval!, color: colorFor(1, f) });
   }
   const quiet = Boolean(f.quiet);
   const { identity, start, schedule, signal, lines } = validateArgs(args, problems);
@@ -132,7 +147,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   try {
     switch (action) {
       case 'status':
-        return await status(paths, Boolean(f.json), Boolean(f.verbose), quiet);
+        return await status(paths, Boolean(f.json), Boolean(f.verbose), quiet, colorFor(1, f));
       case 'stop':
         return await stop(paths, schedule!, quiet);
       case 'reload': {
@@ -186,7 +201,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
       }
       case 'logs': {
         const { showLogs } = await import('./logs.js');
-        return await showLogs(paths, lines!, Boolean(f.follow));
+        return await showLogs(paths, lines!, Boolean(f.follow), { stdout: colorFor(1, f), stderr: colorFor(2, f) });
       }
       case 'export': {
         const { exportSystemd } = await import('./export.js');
@@ -202,24 +217,28 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   }
 }
 
-async function list(json: boolean, quiet: boolean): Promise<number> {
+async function list(json: boolean, quiet: boolean, color: boolean): Promise<number> {
   if (quiet) return EXIT.OK; // -q: nothing to say (as for every command)
   const { listServices } = await import('../list.js');
   const { daemonkitHome } = await import('../paths.js');
   const rows = listServices(daemonkitHome());
   if (json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
-  else out(`${listTable(rows)}\n`); // its cells made printable, its lines kept
+  else {
+    // its cells made printable, its lines kept: one per row after the heading
+    const lines = listTable(rows).split('\n');
+    out(`${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`);
+  }
   return EXIT.OK;
 }
 
-async function status(paths: ServicePaths, json: boolean, verbose: boolean, quiet: boolean): Promise<number> {
+async function status(paths: ServicePaths, json: boolean, verbose: boolean, quiet: boolean, color: boolean): Promise<number> {
   const { serviceStatus } = await import('../status.js');
   const s = serviceStatus(paths);
   if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
   if (json) out(`${terminalJson(s)}\n`);
   else {
-    say(statusLine(s));
+    out(`${paintStatusLine(terminalSafe(statusLine(s)), terminalSafe(s.name), s.state, color)}\n`);
     if (verbose) {
       say(`  pidfile: ${s.pidfile}`);
       if (s.exits.length > 0) say(`  exits (oldest first):`);

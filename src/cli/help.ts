@@ -1,7 +1,7 @@
 /** `daemonkit COMMAND --help`: the command's usage and every option it takes, from the option table. */
 import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, flagsOf, type CommandName } from './flags.js';
 
-const ABOUT: Record<CommandName, [usage: string, what: string]> = {
+export const ABOUT: Readonly<Record<CommandName, [usage: string, what: string]>> = {
   start: ['start [options] -- COMMAND [ARG...]', 'Start COMMAND under a supervisor, as a daemon; returns once it has stayed up --grace ms (or is --ready).'],
   stop: ['stop [options]', 'Stop the service by its stop schedule, its whole process group; not running is success.'],
   restart: ['restart [options] [-- COMMAND [ARG...]]', 'Stop, then start; without a COMMAND, the one recorded at the last start with its options (options given now win).'],
@@ -12,6 +12,8 @@ const ABOUT: Record<CommandName, [usage: string, what: string]> = {
   export: ['export systemd [options] [-- COMMAND [ARG...]]', 'Print the same service as a systemd unit (a bare --user: a user unit); without a COMMAND, the service as recorded at its last start. What the unit cannot carry is said on stderr.'],
   reopen: ['reopen [options]', 'Make the supervisor close and reopen its log files (for logrotate\'s postrotate).'],
   logs: ['logs [options]', 'Print the last lines of the service\'s log; with -f, follow it.'],
+  top: ['top [options]', 'A live full-screen view of every service under $DAEMONKIT_HOME, on a terminal (keys: arrows or j/k, r restart, s stop/start, l log, q quit).'],
+  completion: ['completion bash|zsh|fish', 'Print a completion script for the shell: commands, options, and service names for --name. Bash: source <(daemonkit completion bash)'],
 };
 
 /** `-n, --name NAME`: the option as it is written, with its short alias for this command. */

@@ -22,6 +22,8 @@ const USAGE = `usage:
   daemonkit logs    [options] [-n N] [-f]
   daemonkit list    [--json]                          (alias: ls)
   daemonkit export systemd [--name NAME] [--user] [options] [-- COMMAND [ARG...]]
+  daemonkit top     [--interval DURATION]             (a live view of every service)
+  daemonkit completion bash|zsh|fish                  (a completion script)
 identity: --name NAME | --pidfile PATH
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
 
