@@ -81,7 +81,11 @@ export function validateArgs(args: ParsedArgs, problems: Problems) {
   // export names the unit after the COMMAND when no --name is given.
   const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
   const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
-  if (!['list', 'top', 'completion'].includes(args.command)) validateIdentity(identity, problems); // these act on every service, or none
+  // list and top act on every service, completion on none; top's keys run commands under its home.
+  if (!['list', 'top', 'completion'].includes(args.command)) validateIdentity(identity, problems);
+  else if (args.command === 'top' && process.env.DAEMONKIT_HOME !== undefined && !process.env.DAEMONKIT_HOME.startsWith('/')) {
+    problems.add(`invalid DAEMONKIT_HOME '${printable(process.env.DAEMONKIT_HOME)}': it must be an absolute path`);
+  }
   const start = ['start', 'run', 'restart', 'export'].includes(args.command) ? validateStart(startOptions(args), problems) : null;
   const schedule: StopSchedule | null = ['stop', 'restart', 'export'].includes(args.command)
     ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)

@@ -211,11 +211,12 @@ describe('daemonkit top in tmux (80x24)', () => {
   });
 
   it('bad arguments: every problem at once, exit 2', async () => {
-    const r = await h.dk(['top', '--interval', '0', '--name', 'x', '--intervall', '1s']);
+    const r = await h.dk(['top', '--interval', '0', '--name', 'x', '--intervall', '1s'], { env: { DAEMONKIT_HOME: 'rel' } });
     assert.equal(r.code, 2);
     assert.deepEqual(r.stderr.trim().split('\n'), [
       "daemonkit: option --name does not apply to 'top'",
       'daemonkit: unknown option --intervall: did you mean --interval?',
+      "daemonkit: invalid DAEMONKIT_HOME 'rel': it must be an absolute path",
       "daemonkit: invalid --interval '0': a duration from 100ms to 1h, such as 500ms or 2s (a bare number is seconds)",
     ]);
   });
