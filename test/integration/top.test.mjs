@@ -13,10 +13,10 @@ import { CLI, NODE, makeHome, readJson, waitFor } from '../helpers.mjs';
 const exec = promisify(execFile);
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-top-'));
-// A tmux server of our own (-L): its sessions, its environment, nobody else's.
-const SOCKET = `dk-top-${process.pid}`;
+// A tmux server of our own (its socket in our temp directory): its sessions, its environment, nobody else's.
+const SOCKET = join(work, 'tmux.sock');
 const SESSION = 'top';
-const tmux = async (...args) => (await exec('tmux', ['-L', SOCKET, ...args])).stdout;
+const tmux = async (...args) => (await exec('tmux', ['-S', SOCKET, ...args])).stdout;
 // (capture-pane ends each line at its last non-blank, and the screen with a newline)
 const screen = async () => (await tmux('capture-pane', '-p', '-t', SESSION)).replace(/\n$/, '');
 const flags = async () => (await tmux('display', '-p', '-t', SESSION, '#{alternate_on} #{cursor_flag}')).trim();
@@ -68,7 +68,7 @@ before(async () => {
 });
 after(async () => {
   await tmux('kill-session', '-t', SESSION).catch(() => undefined);
-  await tmux('kill-server').catch(() => undefined); // our own server (-L), nobody else's
+  await tmux('kill-server').catch(() => undefined); // our own server (-S), nobody else's
   await h.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
