@@ -137,6 +137,16 @@ describe('daemonkit top in tmux (80x24)', () => {
     await until(/^ {2}NAME +STATE +PID UPTIME +RST +CPU% +MEM CPU 1m +MEM 1m$/m);
   });
 
+  it('Ctrl-Z gives the terminal back while it is stopped; fg takes it again', async () => {
+    await key('C-z');
+    await until(/Stopped/);
+    assert.equal(await flags(), '0 1');
+    await type('fg');
+    await enter();
+    await until(/^> alpha/m);
+    assert.equal(await flags(), '1 0');
+  });
+
   it('q quits (exit 0): the normal screen back, the cursor shown, the terminal out of raw mode', async () => {
     await key('q');
     await until(/^\$$/m);
