@@ -5,6 +5,7 @@
  */
 import { EXIT } from '../exit-codes.js';
 import { terminalSafe } from '../format.js';
+import { StampPainter } from './color.js';
 import { follow, printLast, type Following, type Write } from '../logs/follow.js';
 import { closeAll, highestIndex, type Source } from '../logs/chain.js';
 import type { ServicePaths } from '../paths.js';
@@ -57,7 +58,7 @@ class Output {
   }
 }
 
-export async function showLogs(paths: ServicePaths, lines: number, following: boolean): Promise<number> {
+export async function showLogs(paths: ServicePaths, lines: number, following: boolean, color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false }): Promise<number> {
   const spec = readSpec(paths);
   const stdout = spec?.stdout ?? paths.logfile;
   const stderr = spec?.stderr ?? stdout;
@@ -68,6 +69,12 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     return EXIT.GENERIC;
   }
   const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
+  const writers: Write[] = outputs.map((o, i) => {
+    if (!spec?.logs?.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
+    const painter = new StampPainter();
+    return (chunk) => o.write(painter.paint(chunk));
+  });
   // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
   const warn = (message: string): void => {
     if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
@@ -75,7 +82,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
-    for (const [i, [path]] of files.entries()) starts.push(await printLast(path, lines, outputs[i]!.write, { warn }));
+    for (const [i, [path]] of files.entries()) starts.push(await printLast(path, lines, writers[i]!, { warn }));
   } catch (error) {
     starts.forEach((s) => closeAll(s));
     if (!(error instanceof OutputEnded)) {
@@ -84,7 +91,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     }
   }
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
-    const followers: Following[] = files.map(([path], i) => follow(path, starts[i]!, outputs[i]!.write, { warn }));
+    const followers: Following[] = files.map(([path], i) => follow(path, starts[i]!, writers[i]!, { warn }));
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearInterval(reader);

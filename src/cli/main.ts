@@ -23,6 +23,8 @@ const USAGE = `usage:
   daemonkit list    [--json]                          (alias: ls)
   daemonkit rm      [options]                         (remove a stopped service's files)
   daemonkit export systemd [--name NAME] [--user] [options] [-- COMMAND [ARG...]]
+  daemonkit top     [--interval DURATION]             (a live view of every service)
+  daemonkit completion bash|zsh|fish                  (a completion script)
 identity: --name NAME | --pidfile PATH (or the NAME alone where no COMMAND is given)
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
 
