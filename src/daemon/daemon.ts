@@ -25,6 +25,16 @@ export interface DaemonOptions extends DaemonizeOptions {
   retry?: string;
 }
 
+/**
+ * While run() is pending the daemon lives, whatever else holds the event loop: a run() that only
+ * awaits its abort signal (the README's idiom) holds nothing, and node would exit at once. A
+ * ref'd timer that fires every ~24.8 days (the longest node allows) costs no CPU meanwhile.
+ */
+function holdEventLoop(): () => void {
+  const timer = setInterval(() => undefined, 2 ** 31 - 1);
+  return () => clearInterval(timer);
+}
+
 export abstract class Daemon {
   protected readonly options: DaemonOptions;
   private ctx: DaemonContext | null = null;
@@ -106,6 +116,7 @@ export abstract class Daemon {
     }
     if (!ctx) return false; // another instance won the lock
     this.ctx = ctx;
+    const letGo = holdEventLoop();
     try {
       const running = Promise.resolve().then(() => this.run(ctx.signal));
       if (!this.options.waitForReady) {
@@ -121,6 +132,8 @@ export abstract class Daemon {
       ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
       if (channel) reportFailure(channel, error);
       throw error;
+    } finally {
+      letGo();
     }
   }
 
@@ -131,9 +144,11 @@ export abstract class Daemon {
     const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
     process.on('SIGTERM', abort).on('SIGINT', abort).on('SIGHUP', reload);
     this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, setStatus() {}, release() {} };
+    const letGo = holdEventLoop();
     try {
       await this.run(controller.signal);
     } finally {
+      letGo();
       process.off('SIGTERM', abort).off('SIGINT', abort).off('SIGHUP', reload);
     }
   }
