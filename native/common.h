@@ -80,5 +80,7 @@ napi_value get_group_list(napi_env env, napi_callback_info info);
 
 /* io.c: replaceFile, pipeBytes, readerGone, added to the exports. */
 void io_init(napi_env env, napi_value exports);
+/* signals.c: signalsDefault, signalsRestore. */
+void signals_init(napi_env env, napi_value exports);
 
 #endif

@@ -247,6 +247,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   io_init(env, exports);
+  signals_init(env, exports);
   return exports;
 }
 

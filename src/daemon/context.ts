@@ -9,6 +9,7 @@ import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } 
 import { writeState, type ServiceState } from '../state.js';
 import { readProcStat } from '../sys/proc.js';
 import { linkServiceManager } from './systemd.js';
+import { routeSignals } from '../sys/signals.js';
 
 export interface DaemonContext {
   /** Aborted on SIGTERM or SIGINT: the daemon should finish and return. */
@@ -30,11 +31,24 @@ export interface ContextHooks {
 
 /** Take the lock and set up the daemon's life. null when another instance holds the lock. */
 export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): DaemonContext | null {
-  const lock: PidLock | null = acquirePidLock(paths.lockfile);
-  if (!lock) return null;
-  ensureDir(paths.statefile);
-  const manager = linkServiceManager();
+  // Routed before the lock is taken and the pidfile written (sys/signals.ts): from the moment
+  // this process is the daemon, SIGTERM is a stop and never leaves a stale pidfile behind.
   const controller = new AbortController();
+  let manager: ReturnType<typeof linkServiceManager> | null = null;
+  const onTerm = (): void => {
+    manager?.stopping();
+    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
+  };
+  const onHup = (): void => void (manager ? manager.reload(() => hooks.onReload?.()) : Promise.resolve(hooks.onReload?.())).catch(() => undefined);
+  const unroute = routeSignals({ SIGTERM: onTerm, SIGINT: onTerm, SIGHUP: onHup });
+  const lock: PidLock | null = acquirePidLock(paths.lockfile);
+  if (!lock) {
+    unroute();
+    return null;
+  }
+  ensureDir(paths.statefile);
+  const link = linkServiceManager();
+  manager = link;
   const self = readProcStat(process.pid);
   const state: ServiceState = {
     version: 1, kind: 'library', state: 'starting', pid: process.pid,
@@ -53,16 +67,11 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   writePidfile(paths.pidfile, process.pid); // after the state: readers of the pidfile find it
   let isReady = false;
   let released = false;
-  const onTerm = (): void => {
-    manager.stopping();
-    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
-  };
-  const onHup = (): void => void manager.reload(() => hooks.onReload?.()).catch(() => undefined);
   const release = (outcome: { failed?: boolean; error?: string } = {}): void => {
     if (released) return;
     released = true;
-    manager.stopping();
-    manager.close();
+    link.stopping();
+    link.close();
     const byStop = controller.signal.aborted;
     const failed = outcome.failed === true && !byStop;
     save({
@@ -71,12 +80,13 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
       ...(outcome.error ? { error: outcome.error } : {}),
     });
     removePidfile(paths.pidfile, process.pid);
-    process.off('SIGTERM', onTerm).off('SIGINT', onTerm).off('SIGHUP', onHup).off('exit', onExit);
+    unroute();
+    process.off('exit', onExit);
     // The lock goes last; the kernel would release it at exit anyway.
     void lock;
   };
   const onExit = (code: number): void => release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });
-  process.on('SIGTERM', onTerm).on('SIGINT', onTerm).on('SIGHUP', onHup).on('exit', onExit);
+  process.on('exit', onExit);
   return {
     signal: controller.signal,
     get alive() {
@@ -87,10 +97,10 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
       if (isReady) return;
       isReady = true;
       save({ state: 'running' });
-      manager.ready();
+      link.ready();
       hooks.onReady?.();
     },
-    setStatus: (text) => manager.status(text),
+    setStatus: (text) => link.status(text),
     release,
   };
 }

@@ -17,6 +17,7 @@ import { runningPid } from '../start.js';
 import { becomeDaemon, detaches, launchSelf, preparePidfile, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
 import { checkStatus } from './systemd.js';
+import { routeSignals } from '../sys/signals.js';
 
 export interface DaemonOptions extends DaemonizeOptions {
   /** 0: silent (default); 1: "Starting…/Started/Stopping…/Stopped", printed by main() only. */
@@ -142,14 +143,14 @@ export abstract class Daemon {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
-    process.on('SIGTERM', abort).on('SIGINT', abort).on('SIGHUP', reload);
+    const unroute = routeSignals({ SIGTERM: abort, SIGINT: abort, SIGHUP: reload });
     this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, setStatus() {}, release() {} };
     const letGo = holdEventLoop();
     try {
       await this.run(controller.signal);
     } finally {
       letGo();
-      process.off('SIGTERM', abort).off('SIGINT', abort).off('SIGHUP', reload);
+      unroute();
     }
   }
 

@@ -45,7 +45,7 @@ interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean, wait?: boolean): boolean;
   ofdTest(fd: number): boolean;
   pipe(size?: number): [number, number];
-  spawnDaemon(daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number };
+  spawnDaemon(daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number };
   spawnProcess(spec: ExecSpec): number;
   waitChild(pid: number): { code: number | null; signal: number | null } | null;
   pidfdOpen(pid: number): number;
@@ -69,6 +69,8 @@ interface NativeBinding {
   getUser(key: string | number): UserEntry | null;
   getGroup(key: string | number): GroupEntry | null;
   getGroupList(user: string, gid: number): number[];
+  signalsDefault(signals: number[]): void;
+  signalsRestore(): void;
 }
 
 const load = createRequire(import.meta.url);
@@ -85,10 +87,13 @@ export const isLockedElsewhere = (fd: number): boolean => native.ofdTest(fd);
 export const makePipe = (size?: number): [number, number] => native.pipe(size);
 /**
  * fork, setsid, fork, clean signals and fds, exec the daemon. With a command, the daemon first
- * forks and execs it as its own child. Returns once everything has exec'd (or throws the errno).
+ * forks and execs it as its own child; with `guardFd` (a pipe's read end), it then forks the
+ * COMMAND's guard, which stops the COMMAND's group if every write end of the pipe closes before a
+ * byte comes (the supervisor died while node booted). Returns once everything has exec'd (or
+ * throws the errno).
  */
-export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number } =>
-  command ? native.spawnDaemon(daemon, command) : native.spawnDaemon(daemon);
+export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number } =>
+  command ? (guardFd !== undefined ? native.spawnDaemon(daemon, command, guardFd) : native.spawnDaemon(daemon, command)) : native.spawnDaemon(daemon);
 /** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. */
 export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec);
 /** Reap a child of ours by pid: null while it still runs. */
@@ -142,3 +147,6 @@ export const getUser = (key: string | number): UserEntry | null => native.getUse
 export const getGroup = (key: string | number): GroupEntry | null => native.getGroup(key);
 /** The groups initgroups(user, gid) would set: gid and every group listing the user as a member. */
 export const getGroupList = (user: string, gid: number): number[] => native.getGroupList(user, gid);
+/** Set these signals to SIG_DFL, keeping their actions, until signalsRestore() (see native/signals.c). */
+export const signalsDefault = (signals: number[]): void => native.signalsDefault(signals);
+export const signalsRestore = (): void => native.signalsRestore();
