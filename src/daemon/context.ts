@@ -39,7 +39,7 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     manager?.stopping();
     controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
   };
-  const onHup = (): void => void (manager ? manager.reload(() => hooks.onReload?.()) : Promise.resolve(hooks.onReload?.())).catch(() => undefined);
+  const onHup = (): void => void (manager ? manager.reload(() => hooks.onReload?.()) : Promise.resolve().then(() => hooks.onReload?.())).catch(() => undefined);
   const unroute = routeSignals({ SIGTERM: onTerm, SIGINT: onTerm, SIGHUP: onHup });
   const lock: PidLock | null = acquirePidLock(paths.lockfile);
   if (!lock) {

@@ -6,16 +6,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, ROOT, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
 import { describeProcs, faultHome, sleep } from './helpers.mjs';
 
 const ROUNDS = 20;
 /** Rounds at once: each has its own home; more would only queue behind the busy loops. */
 const AT_ONCE = 4;
 const number = (sig) => constants.signals[sig];
+const IDLE = join(ROOT, 'test', 'fixtures', 'idle.mjs');
 
 // Two busy loops for the whole file, stopped by pid at its end.
 const busy = [];
@@ -246,6 +247,25 @@ describe('signals at random moments, under CPU load', () => {
       const gone = await waitFor(() => !isAlive(pid) && h.leftovers().length === 0, 15000).catch(() => false);
       if (!gone) return `${sig}: ${isAlive(pid) ? 'the supervisor still runs' : 'the supervisor is gone'}; left: ${describeProcs(h.leftovers())}`;
       return null;
+    });
+  });
+
+  it(`a library Daemon in the foreground (run), with and without a restart policy: TERM or INT (${ROUNDS} rounds) stops it, exit 0, or ends it before it started anything; never a worker left`, async () => {
+    await rounds(ROUNDS, async (h, i, delay) => {
+      const sig = i % 2 ? 'SIGINT' : 'SIGTERM';
+      const env = { ...process.env, ...h.env, IDLE_NAME: 'lib', ...(i % 4 < 2 ? { IDLE_RESTART: 'always' } : {}) };
+      const daemon = spawn(NODE, [IDLE, 'run'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      daemon.stderr.on('data', (d) => (err += d));
+      const exit = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
+      await sleep(delay);
+      daemon.kill(sig);
+      const how = await within(exit, 15000);
+      if (!how) return `${sig}: it did not end`;
+      if (how.code === 0 && how.signal === null) return null; // stopped
+      // Ended by it: only before it was the daemon (no pidfile written, no worker started).
+      if (how.signal === sig && !existsSync(join(h.dir('lib'), 'pid'))) return null;
+      return `${sig}: it ended with ${JSON.stringify(how)}: ${err}`;
     });
   });
 });
