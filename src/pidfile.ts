@@ -7,6 +7,7 @@ import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, r
 import { dirname } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
 import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from './sys/native.js';
+import { defaultSignalsDuring } from './sys/blocking.js';
 import { holdsLock } from './sys/proc.js';
 import { refuseForeignFile } from './owner.js';
 
@@ -106,7 +107,7 @@ export function waitForRestartLock(path: string): number {
     ensureDir(path);
     const fd = openLockFile(path, true)!;
     try {
-      lockExclusiveWaiting(fd);
+      defaultSignalsDuring(() => lockExclusiveWaiting(fd)); // a Ctrl-C meanwhile ends us at once
     } catch (error) {
       closeSync(fd);
       throw fileError(error, path, 'lock');

@@ -11,6 +11,7 @@ import { closeAll, highestIndex, type Source } from '../logs/chain.js';
 import type { ServicePaths } from '../paths.js';
 import { readSpec } from '../spec-file.js';
 import { readerGone } from '../sys/native.js';
+import { routeSignals } from '../sys/signals.js';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 
@@ -25,6 +26,9 @@ class OutputEnded extends Error {}
 class Output {
   gone = false;
   error: string | null = null;
+  /** Ctrl-C (or SIGTERM, SIGHUP) under -f: no more is written, what was is flushed. */
+  private halted = false;
+  private onHalt: (() => void) | null = null;
 
   constructor(private readonly out: NodeJS.WriteStream, private readonly fd: number, private readonly name: string) {
     out.on('error', (e: NodeJS.ErrnoException) => {
@@ -35,15 +39,28 @@ class Output {
   }
 
   get ended(): boolean {
-    return this.gone || this.error !== null;
+    return this.gone || this.error !== null || this.halted;
+  }
+
+  halt(): void {
+    this.halted = true;
+    this.onHalt?.();
   }
 
   readonly write: Write = (chunk) => {
     if (this.ended) throw new OutputEnded();
     if (this.out.write(chunk)) return undefined;
-    return once(this.out, 'drain').catch(() => {
-      throw new OutputEnded();
-    });
+    // A slow reader: wait for it, unless we are told to end meanwhile.
+    const halted = new Promise<void>((resolve) => (this.onHalt = resolve));
+    return Promise.race([once(this.out, 'drain'), halted]).then(
+      () => {
+        this.onHalt = null;
+        if (this.halted) throw new OutputEnded();
+      },
+      () => {
+        throw new OutputEnded();
+      },
+    );
   };
 
   /** Gone though nothing was written lately (`logs -f | head` on a quiet log): asked of the fd. */
@@ -54,7 +71,7 @@ class Output {
 
   /** Until what was written has reached the kernel: an exit sooner drops what libuv still queues. */
   flush(): Promise<void> {
-    return this.ended ? Promise.resolve() : new Promise((resolve) => this.out.write('', () => resolve()));
+    return this.gone || this.error !== null ? Promise.resolve() : new Promise((resolve) => this.out.write('', () => resolve()));
   }
 }
 
@@ -69,6 +86,13 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     return EXIT.GENERIC;
   }
   const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
+  // last lines (main.ts caught these signals from its first moment; this is their route).
+  let interrupt = (): void => outputs.forEach((o) => o.halt());
+  if (following) {
+    const end = (): void => interrupt();
+    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
+  }
   // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
   const writers: Write[] = outputs.map((o, i) => {
     if (!spec?.logs?.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
@@ -97,7 +121,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
         clearInterval(reader);
         resolve();
       };
-      process.once('SIGINT', done).once('SIGTERM', done).once('SIGHUP', done);
+      interrupt = done;
       for (const [, out] of files) out.once('error', done);
       // The reader may leave while the log is quiet, when there is nothing to write to notice it.
       const reader = setInterval(() => {

@@ -5,6 +5,7 @@
  * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
  * validates once, and loads only the module the command needs (start-up is paid by every call).
  */
+import { actOnCaughtSignals, catchSignals } from '../sys/signals.js';
 import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
@@ -27,6 +28,14 @@ const USAGE = `usage:
   daemonkit completion bash|zsh|fish                  (a completion script)
 identity: --name NAME | --pidfile PATH (or the NAME alone where no COMMAND is given)
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
+
+// First thing: every signal a command documents is caught from here on and acted on from the
+// event loop — by the command's route once it has one (run, logs -f), else by ending us with it
+// (sys/signals.ts). So no command is cut between two steps that belong together (fork and hand
+// over, a stop request and its signal), and none ever starts anything unguarded: node's own boot,
+// before this line, is the one moment a signal takes its default action, and nothing has been
+// started then.
+catchSignals();
 
 // Before the first lazy bundle loads (the commands): see compile-cache.ts.
 // DAEMONKIT_DISABLE_COMPILE_CACHE=1 goes without (as NODE_DISABLE_COMPILE_CACHE does for node's).
@@ -61,8 +70,10 @@ async function main(argv: string[]): Promise<number> {
 
 // Exit as soon as the command is done (our writes are synchronous: print.ts): scripts that call
 // us in a loop should not wait for the event loop to wind down.
+// A signal caught while the command ran is acted on before we exit (unrouted, it ends us by it).
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
+    await actOnCaughtSignals();
     saveCompileCache();
     process.exit(code);
   },

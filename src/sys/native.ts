@@ -45,7 +45,7 @@ interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean, wait?: boolean): boolean;
   ofdTest(fd: number): boolean;
   pipe(size?: number): [number, number];
-  spawnDaemon(daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number };
+  spawnDaemon(daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number };
   spawnProcess(spec: ExecSpec): number;
   waitChild(pid: number): { code: number | null; signal: number | null } | null;
   pidfdOpen(pid: number): number;
@@ -74,6 +74,8 @@ interface NativeBinding {
   unlinkAt(dirfd: number, name: string): void;
   inodeAt(dirfd: number, name: string): number | null;
   listAt(dirfd: number): string[];
+  signalsDefault(signals: number[]): void;
+  signalsRestore(): void;
 }
 
 const load = createRequire(import.meta.url);
@@ -90,10 +92,13 @@ export const isLockedElsewhere = (fd: number): boolean => native.ofdTest(fd);
 export const makePipe = (size?: number): [number, number] => native.pipe(size);
 /**
  * fork, setsid, fork, clean signals and fds, exec the daemon. With a command, the daemon first
- * forks and execs it as its own child. Returns once everything has exec'd (or throws the errno).
+ * forks and execs it as its own child; with `guardFd` (a pipe's read end), it then forks the
+ * COMMAND's guard, which stops the COMMAND's group if every write end of the pipe closes before a
+ * byte comes (the supervisor died while node booted). Returns once everything has exec'd (or
+ * throws the errno).
  */
-export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number } =>
-  command ? native.spawnDaemon(daemon, command) : native.spawnDaemon(daemon);
+export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number } =>
+  command ? (guardFd !== undefined ? native.spawnDaemon(daemon, command, guardFd) : native.spawnDaemon(daemon, command)) : native.spawnDaemon(daemon);
 /** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. */
 export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec);
 /** Reap a child of ours by pid: null while it still runs. */
@@ -160,3 +165,6 @@ export const unlinkAt = (dirfd: number, name: string): void => native.unlinkAt(d
 export const inodeAt = (dirfd: number, name: string): number | null => native.inodeAt(dirfd, name);
 /** The directory's entries, without . and .. */
 export const listAt = (dirfd: number): string[] => native.listAt(dirfd);
+/** Set these signals to SIG_DFL, keeping their actions, until signalsRestore() (see native/signals.c). */
+export const signalsDefault = (signals: number[]): void => native.signalsDefault(signals);
+export const signalsRestore = (): void => native.signalsRestore();
