@@ -183,6 +183,8 @@ describe('status -v, list and ps (point 6)', () => {
     assert.equal(r.code, 0, r.stderr);
     const { pid, childPid } = startedPids(r.stdout);
     await waitFor(() => groupPids(childPid).length === 2, 5000, 'the COMMAND and its child');
+    // Once it is up: a supervisor killed while node still boots takes its COMMAND with it (its guard).
+    await waitFor(() => readJson(join(h.dir('orph'), 'state.json'))?.handlesSignals, 5000, 'the supervisor up');
     process.kill(pid, 'SIGKILL');
     await waitFor(() => !isAlive(pid), 5000, 'the supervisor gone');
     const row = JSON.parse((await h.dk(['list', '--json'])).stdout).find((s) => s.name === 'orph');
