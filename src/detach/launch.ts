@@ -3,7 +3,8 @@
  * on a pipe and wait for its report. Resolves only once the daemon says it is ready, or with
  * the reason it is not (daemon(7) steps 14-15).
  */
-import { closeSync, constants as C, openSync, read, writeSync } from 'node:fs';
+import { closeSync, read, writeSync } from 'node:fs';
+import { openInputFile } from '../input-file.js';
 import { dirname, resolve } from 'node:path';
 import { DaemonError, errnoCode, execFailure } from '../errors.js';
 import { makePipe, spawnDaemon, type ExecSpec } from '../sys/native.js';
@@ -87,12 +88,9 @@ function inWords(error: unknown): string {
   return code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
 }
 
+/** The daemon's own stdin: the safe open of input-file.ts (a daemon's --stdin is read as the caller). */
 function openStdin(path: string): number {
-  try {
-    return openSync(path, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
-  } catch (error) {
-    throw new DaemonError('BAD_OPTION', `cannot open --stdin ${path}: ${(error as Error).message}`, { path });
-  }
+  return openInputFile({ flag: '--stdin', path: resolve(path), devices: true });
 }
 
 export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
