@@ -3,6 +3,7 @@
 // prebuilds/, check each with readelf, and record what they were made from in
 // prebuilds/manifest.json. (Not `npm run prebuild`: npm would run that before every `npm run build`.)
 //   --verify  build into a scratch directory and compare with the committed files, byte for byte
+//   --smoke   run the committed files where this machine can (scripts/prebuild/smoke.mjs)
 //   --check   only check the committed files (readelf, and that native/ has not changed since)
 // Needs Debian's gcc and gcc-aarch64-linux-gnu, binutils, dpkg-deb and apt-get; the Debian 11
 // packages of the sysroots are fetched once into .cache/prebuild. See docs/decisions.md.
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkPrebuild, exportedNames } from './prebuild/check.mjs';
 import { compile } from './prebuild/compile.mjs';
+import { smoke } from './prebuild/smoke.mjs';
 import { sysroot } from './prebuild/sysroot.mjs';
 import { MANIFEST, prebuildPath, sourcesHash, SYSROOT_PACKAGES, TARGETS } from './prebuild/targets.mjs';
 
@@ -55,15 +57,23 @@ function buildAll(outDir) {
   if (!existsSync(join(root, 'node_modules', 'node-api-headers'))) fail('node-api-headers is not installed: npm ci');
   const files = {};
   for (const t of TARGETS) {
-    const sr = sysroot(cache, t.libc, t.arch);
+    const sr = sysroot(cache, t.libc, t.arch, SYSROOT_PACKAGES[t.libc]);
     const out = join(outDir, prebuildPath(t));
     compile(root, t, sr, out);
     const libc = t.libc === 'musl' ? exportedNames(join(sr, 'lib', t.triplet, 'libc.so')) : null;
     const problems = checkPrebuild(out, t, libc);
     if (problems.length) fail(`${prebuildPath(t)}: ${problems.join('; ')}`);
     files[prebuildPath(t)] = sha256(out);
+    smokeOrFail(t, out);
   }
   return files;
+}
+
+/** Run the prebuild where this machine can (smoke.mjs), and say how; a failed run ends the build. */
+function smokeOrFail(t, file) {
+  const r = smoke(cache, t, file);
+  if (r.ok === false) fail(`${prebuildPath(t)} does not run: ${r.text}`);
+  process.stdout.write(`${prebuildPath(t)}: readelf ok; ${r.ok ? 'ran with ' : ''}${r.text}\n`);
 }
 
 function readManifest() {
@@ -85,7 +95,7 @@ if (mode === 'build') {
   const napiHeaders = JSON.parse(readFileSync(join(root, 'node_modules/node-api-headers/package.json'), 'utf8')).version;
   const manifest = { sources: sourcesHash(root), napiHeaders, toolchain: toolchain(), sysroot: SYSROOT_PACKAGES, files };
   writeFileSync(join(root, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  for (const [rel, hash] of Object.entries(files)) process.stdout.write(`${rel}  ${hash.slice(0, 16)}  ok\n`);
+  process.stdout.write(`prebuilds: ${Object.keys(files).length} files written, ${MANIFEST} updated\n`);
 } else if (mode === '--verify') {
   const manifest = readManifest();
   const scratch = mkdtempSync(join(tmpdir(), 'dk-prebuilds-'));
@@ -94,6 +104,13 @@ if (mode === 'build') {
   const differ = Object.keys(files).filter((rel) => !existsSync(join(root, rel)) || sha256(join(root, rel)) !== files[rel]);
   if (differ.length) fail(`a fresh build differs from the committed ${differ.join(', ')} (toolchain then: ${JSON.stringify(manifest.toolchain)}, now: ${JSON.stringify(toolchain())})`);
   process.stdout.write(`prebuilds: a fresh build is byte for byte the committed one (${Object.keys(files).length} files)\n`);
+} else if (mode === '--smoke') {
+  requireTools([['gcc', 'gcc'], ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'], ['readelf', 'binutils'], ['dpkg-deb', 'dpkg'], ['apt-get', 'apt']]);
+  for (const t of TARGETS) {
+    const problems = checkPrebuild(join(root, prebuildPath(t)), t);
+    if (problems.length) fail(`${prebuildPath(t)}: ${problems.join('; ')}`);
+    smokeOrFail(t, join(root, prebuildPath(t)));
+  }
 } else if (mode === '--check') {
   const manifest = readManifest();
   if (manifest.sources !== sourcesHash(root)) fail('native/ changed since the prebuilds were made: npm run prebuilds');
@@ -106,5 +123,5 @@ if (mode === 'build') {
   }
   process.stdout.write(`prebuilds: ${TARGETS.length} prebuilds checked\n`);
 } else {
-  fail(`unknown option ${mode} (none, --verify or --check)`);
+  fail(`unknown option ${mode} (none, --verify, --smoke or --check)`);
 }

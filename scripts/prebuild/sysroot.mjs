@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { DEBIAN_SUITE, SYSROOT_PACKAGES } from './targets.mjs';
+import { debFile, DEBIAN_SUITE, RUNTIME_PACKAGES, SYSROOT_PACKAGES } from './targets.mjs';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
@@ -40,20 +40,22 @@ function aptArgs(dir) {
   ];
 }
 
-/** The .deb files of every sysroot package, downloaded once into `cache`/debs. */
+/** Every package version any sysroot uses, per architecture: [{ spec, file }]. */
+function allDebs() {
+  const out = new Map();
+  for (const arch of ['amd64', 'arm64']) {
+    for (const pkgs of [...Object.values(SYSROOT_PACKAGES), RUNTIME_PACKAGES[arch]]) {
+      for (const [name, version] of Object.entries(pkgs)) out.set(debFile(name, version, arch), `${name}:${arch}=${version}`);
+    }
+  }
+  return [...out].map(([file, spec]) => ({ file, spec }));
+}
+
+/** Download (once, into `cache`/debs) every package a sysroot needs; returns that directory. */
 function fetchDebs(cache) {
   const apt = join(cache, 'apt');
   const debs = join(cache, 'debs');
-  const wanted = [];
-  for (const arch of ['amd64', 'arm64']) {
-    for (const pkgs of Object.values(SYSROOT_PACKAGES)) {
-      for (const [name, version] of Object.entries(pkgs)) {
-        const file = `${name}_${version.replace(/^\d+:/, '')}_${arch}.deb`;
-        if (!wanted.some((w) => w.file === file)) wanted.push({ spec: `${name}:${arch}=${version}`, file });
-      }
-    }
-  }
-  const missing = wanted.filter((w) => !existsSync(join(debs, w.file)));
+  const missing = allDebs().filter((w) => !existsSync(join(debs, w.file)));
   if (missing.length) {
     const source = `deb [arch=amd64,arm64 signed-by=${KEYRING}] ${debianMirror()} ${DEBIAN_SUITE} main\n`;
     for (const p of ['etc/sources.list.d', 'etc/preferences.d', 'lists/partial', 'cache/archives/partial']) mkdirSync(join(apt, p), { recursive: true });
@@ -64,20 +66,18 @@ function fetchDebs(cache) {
     execFileSync('apt-get', [...args, 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
     execFileSync('apt-get', [...args, 'download', ...missing.map((w) => w.spec)], { cwd: debs, stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  return { debs, wanted };
+  return debs;
 }
 
-/** Extract each libc's sysroot for `arch` (once); returns its directory. */
-export function sysroot(cache, libc, arch) {
-  const dir = join(cache, 'sysroot', `${libc}-${arch}`);
+/** The sysroot `name` for `arch`: these packages extracted into one directory (once). */
+export function sysroot(cache, name, arch, packages) {
+  const dir = join(cache, 'sysroot', `${name}-${arch}`);
   if (existsSync(join(dir, '.complete'))) return dir;
-  const { debs } = fetchDebs(cache);
+  const debs = fetchDebs(cache);
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  for (const [name, version] of Object.entries(SYSROOT_PACKAGES[libc])) {
-    execFileSync('dpkg-deb', ['-x', join(debs, `${name}_${version}_${arch}.deb`), tmp]);
-  }
+  for (const [pkg, version] of Object.entries(packages)) execFileSync('dpkg-deb', ['-x', join(debs, debFile(pkg, version, arch)), tmp]);
   relinkAbsolute(tmp, tmp);
   writeFileSync(join(tmp, '.complete'), '');
   rmSync(dir, { recursive: true, force: true });
