@@ -136,6 +136,9 @@ describe('a missing or unloadable native module: one line naming the fix', () =>
       assert.equal(r.stdout, '');
       assert.match(r.stderr, new RegExp(`^daemonkit: no native module for linux-${process.arch} \\(glibc\\) in ${pkg()}: .*; build it from source: cd ${pkg()} && npm run build:native \\(needs a C compiler, make and python3\\)\\n$`));
       assert.equal(existsSync(h.dir('broken')), false, 'nothing started');
+      const status = await exec(join(prefix, 'bin', 'daemonkit'), ['status', '--name', 'broken']);
+      assert.equal(status.code, 4, 'status: unknown (LSB), not 1, which says "dead"');
+      assert.match(status.stderr, /^daemonkit: no native module for [^\n]*\n$/);
     } finally {
       renameSync(`${dir}.away`, dir);
     }
