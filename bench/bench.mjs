@@ -28,7 +28,7 @@ import { top } from './top.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
-export const native = createRequire(import.meta.url)('../build/Release/daemonkit.node');
+export const native = createRequire(import.meta.url)('node-gyp-build')(ROOT); // build/Release, else the prebuild
 const ROUNDS = Math.max(7, Number(process.env.BENCH_ROUNDS) || 21);
 const SSD = '/usr/sbin/start-stop-daemon';
 const HAVE_SSD = fs.existsSync(SSD);

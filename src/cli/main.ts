@@ -78,8 +78,9 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   (error: unknown) => {
-    // Never a stack trace for the user: one line, and a generic failure code.
+    // Never a stack trace for the user: one line, and a generic failure code — for status
+    // "unknown" (LSB), since its 1 says "dead" (e.g. the native module is missing: native-load.ts).
     err(`daemonkit: ${terminalSafe((error as Error)?.message ?? String(error))}\n`);
-    process.exit(EXIT.GENERIC);
+    process.exit(process.argv[2] === 'status' ? EXIT.STATUS_UNKNOWN : EXIT.GENERIC);
   },
 );

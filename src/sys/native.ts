@@ -1,9 +1,9 @@
 /**
  * The one door to the native module (native/daemonkit.c): kernel calls Node lacks.
- * Nothing else imports the .node file.
+ * Nothing else imports the .node file. Which file: node-gyp-build picks build/Release (built from
+ * source) if there is one, else the package's prebuild for this platform, arch and libc.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { loadNative } from './native-load.js';
 import { PACKAGE_ROOT } from './root.js';
 
 /** What to exec, and with what: fds are placed at 0..n-1, every other fd is closed. */
@@ -78,8 +78,9 @@ interface NativeBinding {
   signalsRestore(): void;
 }
 
-const load = createRequire(import.meta.url);
-const native = load(join(PACKAGE_ROOT, 'build', 'Release', 'daemonkit.node')) as NativeBinding;
+// Loaded once, as this module is: a missing or unloadable module fails every command at once, in
+// one line, rather than the first call deep inside one (where a best-effort caller could swallow it).
+const native = loadNative(PACKAGE_ROOT) as NativeBinding;
 
 /** Take an exclusive open-file-description lock without blocking; false if already held elsewhere. */
 export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);
