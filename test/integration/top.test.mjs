@@ -78,12 +78,12 @@ describe('daemonkit top in tmux (80x24)', () => {
     await shell('clear');
     await type(TOP);
     await enter();
-    const text = await until(/^> alpha +running +\d+ +\d+s +0 +\d+\.\d +[\d.]+[KMG] /m);
+    const text = await until(/^> alpha +running +\d+ +(?:\d+ms|\d+(?:\.\d)?s|\d+m\d\ds) +0 +\d+\.\d +[\d.]+[KMG] /m);
     const lines = text.split('\n');
     assert.match(lines[0], /^daemonkit top: 3 services, 2 running, 1 failed/);
     assert.match(lines[1], /^ {2}NAME +STATE +PID UPTIME +RST +CPU% +MEM CPU 1m +MEM 1m$/);
     const pid = readJson(join(h.dir('beta'), 'state.json')).pid;
-    assert.match(text, new RegExp(`^ {2}beta +running +${pid} +\\d+s +0 `, 'm'));
+    assert.match(text, new RegExp(`^ {2}beta +running +${pid} +(?:\\d+ms|\\d+(?:\\.\\d)?s|\\d+m\\d\\ds) +0 `, 'm')); // uptime: tenths below 10 s
     assert.match(text, /^ {2}gamma +failed +- +- +0 +- +-$/m);
     assert.match(lines[20], /^alpha: running, pid \d+, command pid \d+/);
     assert.match(lines[23], /^ ↑\/↓ j\/k select {2}r restart {2}s stop\/start {2}l log {2}q quit/);
