@@ -128,7 +128,10 @@ describe('a log directory the service user fills with names', { skip }, () => {
       for (let i = 0; i < 150000; i++) fs.linkSync(d + '/.seed' + (i % 4), d + '/junk' + i + pad);`;
     const made = await asUserRun(NODE, ['-e', fill, dir], { timeoutMs: 120000 });
     assert.equal(made.code, 0, made.stderr);
-    const st = await waitJson(stateOf('names'), (x) => /too many names/.test(x.logError ?? '') || !x.supervisorPid, 20000);
+    const alive = () => !['Z', 'X', undefined].includes(procStatus(pid)?.State?.[0]);
+    await waitFor(() => /too many names/.test(readJson(stateOf('names'))?.logError ?? '') || !alive(), 20000, 'a log error, or the supervisor\'s end');
+    assert.ok(alive(), `the supervisor ${pid} died (its log: ${readText(log).split('\n').filter((l) => !/^\d+$/.test(l)).slice(-3).join(' | ')})`);
+    const st = readJson(stateOf('names'));
     assert.match(st.logError ?? '', /cannot rotate .*app\.log \(too many names: its directory holds more than 100000 names, in a directory owned by uid \d+\): writing goes on/, JSON.stringify(st));
     const s = await h.dkT(['status', '--name', 'names']);
     assert.equal(s.code, 0, s.stdout + s.stderr);
