@@ -14,7 +14,8 @@
 // which uses the helpers exported here, and the logs part (bench/logs.mjs: log throughput, the
 // supervisor's CPU per GiB and memory during a 1 GiB flood, PM2); all parts go into one report.
 // BENCH_ONLY=logs runs the logs part alone and prints it, BENCH_ONLY=latency the latency table
-// alone (docs/benchmarks.md is left as it is by both).
+// alone, BENCH_ONLY=top the top part (bench/top.mjs: top's CPU per refresh with 200 services)
+// alone (docs/benchmarks.md is left as it is by each).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,10 +24,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { supervision } from './supervision.mjs';
 import { logs } from './logs.mjs';
+import { top } from './top.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
-export const native = createRequire(import.meta.url)('../build/Release/daemonkit.node');
+export const native = createRequire(import.meta.url)('node-gyp-build')(ROOT); // build/Release, else the prebuild
 const ROUNDS = Math.max(7, Number(process.env.BENCH_ROUNDS) || 21);
 const SSD = '/usr/sbin/start-stop-daemon';
 const HAVE_SSD = fs.existsSync(SSD);
@@ -357,6 +359,12 @@ async function main() {
     console.log(`\n${textTable(lg.rows, lg.head)}\n\n${lg.notes.join('\n')}`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'top') {
+    console.log('top (bench/top.mjs) only; docs/benchmarks.md is not written:');
+    const tp = await top();
+    console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'latency') {
     console.log('latency only; docs/benchmarks.md is not written:');
     await latency();
@@ -371,6 +379,10 @@ async function main() {
   console.log('\nlogs (bench/logs.mjs):');
   const lg = await logs();
   console.log(`\n${textTable(lg.rows, lg.head)}\n\n${lg.notes.join('\n')}`);
+
+  console.log('\ntop (bench/top.mjs):');
+  const tp = await top();
+  console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), `# Benchmarks
@@ -424,6 +436,16 @@ ${lg.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(lg.rows, lg.head)}
 
 - ${lg.notes.join('\n- ')}
+
+## top
+
+Measured by bench/top.mjs in the same run, after the logs part.
+
+${tp.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(tp.rows, tp.head)}
+
+- ${tp.notes.join('\n- ')}
 `);
   console.log('\nwrote docs/benchmarks.md');
 }

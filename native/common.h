@@ -86,5 +86,7 @@ napi_value get_group_list(napi_env env, napi_callback_info info);
 void io_init(napi_env env, napi_value exports);
 /* at.c: openAt, renameAt, unlinkAt, inodeAt, listAt (calls relative to a directory fd). */
 void at_init(napi_env env, napi_value exports);
+/* signals.c: signalsDefault, signalsRestore. */
+void signals_init(napi_env env, napi_value exports);
 
 #endif

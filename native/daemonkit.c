@@ -267,6 +267,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "limits", limits);
   io_init(env, exports);
   at_init(env, exports);
+  signals_init(env, exports);
   return exports;
 }
 

@@ -1,8 +1,10 @@
 /*
  * Process creation, in C because Node cannot run code between fork() and exec():
- *   spawnDaemon(daemon, command?)  daemon(7) steps 1-8: fork, setsid, fork, clean context, exec.
+ *   spawnDaemon(daemon, command?, guardFd?)
+ *                                  daemon(7) steps 1-8: fork, setsid, fork, clean context, exec.
  *                                  With a command, the daemon's first act (before exec'ing node)
- *                                  is to fork and exec it, so a start does not wait for node to boot.
+ *                                  is to fork and exec it, so a start does not wait for node to boot;
+ *                                  with guardFd, it then forks the COMMAND's guard (guard_command).
  *   spawnProcess(command)          fork, setsid, clean context, exec: a COMMAND the supervisor runs.
  *   waitChild(pid)                 reap one child of ours that libuv does not know of.
  * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid, limits?, nice?, uid?, gid?, groups? }.
@@ -227,6 +229,42 @@ static pid_t fork_exec(const spec_t *s) {
   return pid;
 }
 
+/* How long the guard waits for the COMMAND after its TERM before it KILLs the group: the default
+ * stop schedule's wait (TERM/10/KILL). */
+#define GUARD_WAIT_MS 10000
+
+/*
+ * The COMMAND's guard through the supervisor's boot, in a child of the daemon forked before it
+ * execs node. Node takes SIGTERM, SIGINT, SIGHUP… at their default action until the supervisor's
+ * handlers are in place (it resets dispositions and the signal mask as it boots, so nothing set
+ * here could hold them), and the COMMAND already runs: a `kill` of the supervisor then would leave
+ * it unsupervised. The supervisor writes a byte on the guard pipe once its handlers are in place;
+ * the guard then ends. If instead every write end closes first (the supervisor died; the launcher
+ * closes its copy once it has handed over), the guard stops the COMMAND's process group as a stop
+ * would: TERM and CONT, then KILL if its leader is still there after GUARD_WAIT_MS.
+ * The leader is pinned by a pidfd while it is still our sibling, unreaped; its group id cannot be
+ * given to another process while any member of the group lives. Never returns.
+ */
+static void guard_command(int fd, pid_t cmd) {
+  reset_signal_state(); /* the launcher's handlers are no code of ours here: a signal ends the guard */
+  int pidfd = (int)syscall(SYS_pidfd_open, cmd, 0);
+  /* Nothing but the pipe and the pidfd: the lock, the log pipes, the report pipe are not ours. */
+  if (dup2(fd, 0) < 0 || (pidfd >= 0 && dup2(pidfd, 1) < 0)) _exit(1);
+  if (syscall(SYS_close_range, 2U, ~0U, 0) != 0) {
+    struct rlimit rl; long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 65536;
+    for (long i = 2; i < max; i++) close((int)i);
+  }
+  char b; ssize_t n;
+  do n = read(0, &b, 1); while (n < 0 && errno == EINTR);
+  if (n == 1 || pidfd < 0) _exit(0);
+  kill(-cmd, SIGTERM);
+  kill(-cmd, SIGCONT);
+  struct pollfd p = { .fd = 1, .events = POLLIN, .revents = 0 };
+  int rc; do rc = poll(&p, 1, GUARD_WAIT_MS); while (rc < 0 && errno == EINTR);
+  kill(-cmd, SIGKILL);
+  _exit(0);
+}
+
 static napi_value result(napi_env env, pid_t daemon, pid_t command) {
   napi_value out, v;
   napi_create_object(env, &out);
@@ -236,12 +274,13 @@ static napi_value result(napi_env env, pid_t daemon, pid_t command) {
 }
 
 napi_value spawn_daemon(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; napi_valuetype t2 = napi_undefined;
+  size_t argc = 3; napi_value argv[3]; napi_valuetype t2 = napi_undefined;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  spec_t d, c; bool has_cmd = false; const char *bad = NULL;
+  spec_t d, c; bool has_cmd = false; const char *bad = NULL; int32_t guard = -1;
   memset(&d, 0, sizeof d); memset(&c, 0, sizeof c);
   if (argc > 1) napi_typeof(env, argv[1], &t2);
   has_cmd = t2 == napi_object;
+  if (argc > 2 && get_int(env, argv[2], &guard)) guard = -1;
   if (argc < 1 || (bad = read_spec(env, argv[0], &d))) { free_spec(&d); return throw_bad_spec(env, "spawnDaemon: bad daemon spec", argc < 1 ? NULL : bad); }
   if (has_cmd && (bad = read_spec(env, argv[1], &c))) { free_spec(&d); free_spec(&c); return throw_bad_spec(env, "spawnDaemon: bad command spec", bad); }
 
@@ -263,6 +302,8 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
         cmd = fork_exec(&c);
         if (cmd < 0) { record(rep[1], R_COMMAND_ERR, -cmd); _exit(127); }
         record(rep[1], R_COMMAND_PID, cmd);
+        /* No guard if it cannot be forked: the launcher's own checks remain (start.ts). */
+        if (guard >= 0 && fork() == 0) guard_command(guard, cmd);
       }
       exec_child(rep[1], R_DAEMON_ERR, &d);
     }

@@ -2,14 +2,14 @@
  * What is true of a service right now, from the kernel: is its lock held, and by which pid.
  * Read-only: never deletes, never signals, never takes the lock.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DaemonError, isDaemonError } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
 import { lookUntil } from './sys/watch.js';
-import { lockHeld } from './sys/proc.js';
+import { lockHolders } from './sys/proc.js';
 import { refuseForeignFile, refuseForeignProcess } from './owner.js';
 
 export interface Inspection {
@@ -45,17 +45,9 @@ export interface Inspection {
  * (anyone who may read the file can take one), for the caller to refuse those of another user.
  */
 export function findLockHolders(probe: LockProbe): { holders: number[]; all: number[] } {
-  const holders: number[] = [];
-  const all: number[] = [];
-  if (probe.dev === undefined || probe.ino === undefined) return { holders, all };
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    const kind = lockHeld(pid, probe.dev, probe.ino);
-    if (kind === 'WRITE') holders.push(pid);
-    if (kind === 'WRITE' || kind === 'READ') all.push(pid);
-  }
-  return { holders, all };
+  if (probe.dev === undefined || probe.ino === undefined) return { holders: [], all: [] };
+  const found = lockHolders(probe.dev, probe.ino);
+  return { holders: found.filter((h) => h.kind === 'WRITE').map((h) => h.pid), all: found.map((h) => h.pid) };
 }
 
 /** The daemon named by a file: it must run as the lock file's owner (see owner.ts). */

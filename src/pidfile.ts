@@ -3,11 +3,14 @@
  * the kernel when its holder dies); the pidfile is metadata, written atomically by the holder.
  */
 import { makeDirs } from './sys/mkdirs.js';
-import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { checkLogDirPath, InsecureLogDir } from './logs/ancestors.js';
+import { ourTrust, replaceableEntry } from './logs/trust.js';
 import { DaemonError, errnoCode } from './errors.js';
 import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from './sys/native.js';
-import { holdsLock } from './sys/proc.js';
+import { defaultSignalsDuring } from './sys/blocking.js';
+import { holdsLock, lockHolders, lockListed, processUids } from './sys/proc.js';
 import { refuseForeignFile } from './owner.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max
@@ -43,13 +46,24 @@ export function ensureDir(path: string): void {
   }
 }
 
-function openLockFile(lockfile: string, create: boolean): number | null {
+/**
+ * Lock files are 0600: whoever may open one may take a read lock on it, which holds a restart
+ * waiting or keeps a start from its lock for as long as they like. Nobody else needs to: a
+ * `status` that may not open it asks /proc/locks (probeLock).
+ */
+const LOCK_MODE = 0o600;
+
+/** Open the lock file; null when `create` is false and it is not there. 'denied': we may not open it. */
+function openLockFile(lockfile: string, create: boolean): number | null;
+function openLockFile(lockfile: string, create: false, orDenied: true): number | null | 'denied';
+function openLockFile(lockfile: string, create: boolean, orDenied = false): number | null | 'denied' {
   const flags = (create ? C.O_RDWR | C.O_CREAT : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
   let fd: number;
   try {
-    fd = openSync(lockfile, flags, 0o644);
+    fd = openSync(lockfile, flags, LOCK_MODE);
   } catch (error) {
     if (!create && errnoCode(error) === 'ENOENT') return null;
+    if (orDenied && errnoCode(error) === 'EACCES') return 'denied';
     throw fileError(error, lockfile, create ? 'create lock file' : 'open lock file');
   }
   const st = fstatSync(fd);
@@ -65,8 +79,9 @@ function openLockFile(lockfile: string, create: boolean): number | null {
     closeSync(fd);
     throw error;
   }
-  // Ours and new (a caller's umask 077 made it 0600): 0644, so other users' `status` can probe it.
-  if (create && (st.mode & 0o777) !== 0o644 && st.uid === process.geteuid?.() && st.size === 0) fchmodSync(fd, 0o644);
+  // Ours, and left 0644 by an older daemonkit: closed to others from now on (an fd opened
+  // before stays open: see waitForRestartLock and docs/decisions.md).
+  if (create && (st.mode & 0o777) !== LOCK_MODE && st.uid === process.geteuid?.()) fchmodSync(fd, LOCK_MODE);
   return fd;
 }
 
@@ -106,10 +121,13 @@ export function waitForRestartLock(path: string): number {
     ensureDir(path);
     const fd = openLockFile(path, true)!;
     try {
-      lockExclusiveWaiting(fd);
+      if (!lockExclusive(fd)) {
+        refuseForeignHolders(fd, path);
+        defaultSignalsDuring(() => lockExclusiveWaiting(fd)); // a Ctrl-C meanwhile ends us at once
+      }
     } catch (error) {
       closeSync(fd);
-      throw fileError(error, path, 'lock');
+      throw error instanceof DaemonError ? error : fileError(error, path, 'lock');
     }
     // `rm` removes the file while it holds the lock: a waiter woken on the removed file would
     // not exclude one that opened the new file. The path must still name the file we locked.
@@ -126,6 +144,23 @@ export function waitForRestartLock(path: string): number {
   throw new DaemonError('LOCK_FAILED', `lock file ${path} keeps being replaced`, { path });
 }
 
+/**
+ * A lock on `path` held by a process of another uid than the file's owner (a read lock through an
+ * fd opened while the file was 0644) is never waited for: exit 4 naming the holder. Only
+ * restarts of the owner's (or root) wait on each other. Holders we may not see (another user's
+ * /proc entries, when we are not root) cannot have opened our 0600 file since.
+ */
+function refuseForeignHolders(fd: number, path: string): void {
+  const st = fstatSync(fd, { bigint: true });
+  const owner = Number(st.uid);
+  for (const { pid, kind } of lockHolders(st.dev, st.ino)) {
+    const ids = processUids(pid);
+    if (!ids || (ids.real === owner && ids.effective === owner) || (ids.real === 0 && ids.effective === 0)) continue;
+    const uid = ids.real === ids.effective ? `uid ${ids.real}` : `uid ${ids.real} (effective uid ${ids.effective})`;
+    throw new DaemonError('UNSAFE_PIDFILE', `lock file ${path} is held by pid ${pid} (a ${kind.toLowerCase()} lock), a process of ${uid}, not of uid ${owner} who owns it: another user's lock is never waited for; refusing to restart`, { path, pid });
+  }
+}
+
 export interface LockProbe {
   held: boolean;
   dev?: bigint;
@@ -134,16 +169,40 @@ export interface LockProbe {
   uid?: number;
 }
 
-/** Is the lock held by some process? A query only: it never takes the lock. */
+/**
+ * Is the lock held by some process? A query only: it never takes the lock. A caller who may not
+ * open the lock file (another user's 0600 one) asks /proc/locks about its device and inode.
+ */
 export function probeLock(lockfile: string): LockProbe {
-  const fd = openLockFile(lockfile, false);
+  const fd = openLockFile(lockfile, false, true);
   if (fd === null) return { held: false };
+  if (fd === 'denied') return probeListed(lockfile);
   try {
     const st = fstatSync(fd, { bigint: true });
     return { held: isLockedElsewhere(fd), dev: st.dev, ino: st.ino, uid: Number(st.uid) };
   } finally {
     closeSync(fd);
   }
+}
+
+/** probeLock without opening the file: lstat (the name, never a link followed), then /proc/locks. */
+function probeListed(lockfile: string): LockProbe {
+  let st;
+  try {
+    st = lstatSync(lockfile, { bigint: true });
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { held: false };
+    throw fileError(error, lockfile, 'open lock file');
+  }
+  if (!st.isFile()) throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, { path: lockfile });
+  refuseForeignFile('lock file', lockfile, Number(st.uid));
+  let held: boolean;
+  try {
+    held = lockListed(st.dev, st.ino);
+  } catch (error) {
+    throw fileError(error, lockfile, 'probe the lock of (through /proc/locks)');
+  }
+  return { held, dev: st.dev, ino: st.ino, uid: Number(st.uid) };
 }
 
 /**
@@ -186,18 +245,36 @@ export function writePidfile(pidfile: string, pid: number): void {
 
 /**
  * start-stop-daemon's rule: never act on a pidfile that someone else could have written — one
- * in a world-writable directory without the sticky bit, or one owned by another user.
+ * in a world-writable directory without the sticky bit, or one owned by another user. And
+ * logrotate's, for the directories: whoever can rename an entry on the way to the pidfile (a
+ * directory of theirs above it, or its own directory writable by them and not sticky) could
+ * swap in a link to a directory of root's, where root would then replace, lock and remove files
+ * of these names, or move root's lock file and pidfile away and have a second supervisor started.
+ * The check of src/logs/ancestors.ts, with the pidfile's directory judged as a log's parent is.
  */
 export function refuseUnsafePidfile(pidfile: string): void {
   const dir = dirname(pidfile);
+  const trust = ourTrust();
+  let real;
+  try {
+    real = checkLogDirPath(dir, trust, `the pidfile ${pidfile}`);
+  } catch (error) {
+    if (!(error instanceof InsecureLogDir)) throw fileError(error, pidfile, 'inspect pidfile');
+    throw new DaemonError('UNSAFE_PIDFILE', `${error.message}; refusing to use it`, { path: pidfile });
+  }
   let d;
   try {
-    d = statSync(dir);
+    d = lstatSync(real.real);
   } catch {
     return; // not there yet: we create it, with our own mode
   }
   if ((d.mode & 0o002) !== 0 && (d.mode & 0o1000) === 0) {
     throw new DaemonError('UNSAFE_PIDFILE', `pidfile directory ${dir} is world-writable without the sticky bit: anyone could replace ${pidfile}; refusing to use it`, { path: dir });
+  }
+  // Sticky and root's (as /tmp): nobody else may rename our entries; else nobody else may write it.
+  const writer = replaceableEntry(d, basename(pidfile), null, trust);
+  if (writer) {
+    throw new DaemonError('UNSAFE_PIDFILE', `pidfile directory ${dir} is ${writer}: they could replace ${pidfile} or its lock file; refusing to use it`, { path: dir });
   }
   let st;
   try {

@@ -3,7 +3,8 @@
  * directories and files it will use. Touches the filesystem (reads only); reports every
  * problem with the exit code its kind deserves.
  */
-import { accessSync, constants as C, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as C, statSync } from 'node:fs';
+import { openInputFile, readInputText, type InputFile } from './input-file.js';
 import { parseEnvFile } from './envfile.js';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { DaemonError } from './errors.js';
@@ -83,19 +84,12 @@ function existingAncestor(path: string): string {
   }
 }
 
-/** The variables of an env file; a missing file or a bad line is exit 2 naming it. */
-function readEnvFile(file: string): [string, string][] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DaemonError(code === 'EACCES' ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot read --env-file ${printable(file)}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path: file });
-  }
-  const { vars, problems } = parseEnvFile(text);
+/** The variables of an env file, read through one fd (input-file.ts); a bad line is exit 2 naming it. */
+function readEnvFile(input: InputFile): [string, string][] {
+  const { vars, problems } = parseEnvFile(readInputText(input));
   if (problems.length > 0) {
-    const lines = problems.map((p) => `--env-file ${printable(file)}: ${p}`);
-    throw new DaemonError('BAD_OPTION', lines.join('; '), { path: file, problems: lines });
+    const lines = problems.map((p) => `--env-file ${printable(input.path)}: ${p}`);
+    throw new DaemonError('BAD_OPTION', lines.join('; '), { path: input.path, problems: lines });
   }
   return vars;
 }
@@ -158,7 +152,9 @@ export function buildCommandSpec(
   // USER, LOGNAME, HOME, SHELL of --user (as systemd's User= sets them); the env file and --env win.
   if (runAs) Object.assign(env, userEnv(runAs));
   const envFile = opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile);
-  if (envFile !== undefined) for (const [k, v] of attempt(() => readEnvFile(envFile)) ?? []) env[k] = v;
+  const serviceUid = runAs ? { serviceUid: runAs.uid } : {};
+  const note = (flag: string): { note?: string } => (recorded.has(flag) ? { note: ' (recorded at the last start)' } : {});
+  if (envFile !== undefined) for (const [k, v] of attempt(() => readEnvFile({ flag: '--env-file', path: envFile, ...note('--env-file'), ...serviceUid })) ?? []) env[k] = v;
   for (const item of opts.env) {
     const eq = item.indexOf('=');
     env[item.slice(0, eq)] = item.slice(eq + 1);
@@ -173,11 +169,8 @@ export function buildCommandSpec(
       : `COMMAND ${printable(command[0])} not found on PATH`, { path: command[0] }));
   }
   problems.push(...sizeProblems(file, command.slice(1), env, chdir, opts.limits));
-  try {
-    accessSync(resolve(cwd, opts.stdin), C.R_OK);
-  } catch {
-    problems.push(new DaemonError('BAD_OPTION', `${named('--stdin', opts.stdin)} cannot be read`, { path: opts.stdin }));
-  }
+  // Opened as the supervisor will open it at each (re)start: a name another user may swap is not followed.
+  attempt(() => closeSync(openInputFile({ flag: '--stdin', path: resolve(cwd, opts.stdin), devices: true, ...note('--stdin'), ...serviceUid })));
   const out = (p: string | undefined): string | null => (p === undefined ? null : resolve(cwd, p));
   let stdout = out(opts.stdout);
   let stderr = out(opts.stderr);

@@ -59,5 +59,7 @@ export interface SupervisorPayload {
     readyFd?: number;
     /** The notify socket the launcher made (--ready notify). */
     notify?: { fd: number; wake: number; path: string; dir: string };
+    /** The write end of the COMMAND's guard pipe: a byte on it once our handlers are in place. */
+    guardFd?: number;
   };
 }

@@ -148,6 +148,8 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       ...(serviceUid !== undefined ? { serviceUid } : {}),
       extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...readyExtra],
       command: execSpecFor(commandSpec, [stdin, outWrite, errWrite, ...readyFds]),
+      // Until the supervisor's handlers are in place (node boots first), a guard watches the COMMAND.
+      guardCommand: true,
       onSpawned({ pid, commandPid }) {
         spawned = true;
         supervisorPid = pid;
@@ -167,10 +169,11 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         });
         writePidfile(paths.pidfile, pid);
       },
-      payload: ({ commandPid }): SupervisorPayload => ({
+      payload: ({ commandPid, guardFd }): SupervisorPayload => ({
         paths, spec: { ...spec, baseEnv: undefined }, // recorded in env.json; the supervisor has no use for it
         inherited: {
           lockFd: LOCK_FD, adopted: { pid: commandPid! },
+          ...(guardFd !== undefined ? { guardFd } : {}),
           pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },
           ...(readyPipe ? { readyFd: LOCK_FD + 5 } : {}),
           ...(notifyHandle ? { notify: { ...notifyHandle, fd: LOCK_FD + 5, wake: LOCK_FD + 6 } } : {}),

@@ -14,6 +14,7 @@ import { formatSchedule, runSchedule, scheduleDurationMs, type StopSchedule } fr
 import { readState } from './state.js';
 import { lookUntil } from './sys/watch.js';
 import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from './sys/native.js';
+import { defaultSignalsDuring } from './sys/blocking.js';
 import { needsContinue, signalNumber } from './supervisor/group.js';
 
 export interface StopResult {
@@ -77,7 +78,9 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
   }
   if (pid === null) throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the lock is held but no process holding it could be found`);
 
-  const waitExit = options.block ? async (fds: number[], ms: number) => pidfdWaitSync(fds, ms) : pidfdWait;
+  // Blocking, a signal that would end us anyway takes its default action meanwhile (a Ctrl-C
+  // ends our waiting at once; the stop, asked for already, goes on in the supervisor).
+  const waitExit = options.block ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms)) : pidfdWait;
   let pidfd: number;
   try {
     pidfd = pidfdOpen(pid);

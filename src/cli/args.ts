@@ -1,10 +1,12 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-import { COMMANDS, FLAGS, LOGS_SHORT, SERVICE, SHORT, type CommandName, type FlagSpec } from './flags.js';
+import { COMMANDS, FLAGS, LOGS_SHORT, SERVICE, SHORT, flagsOf, type CommandName, type FlagSpec } from './flags.js';
+import { closest } from './suggest.js';
 
 export { COMMANDS, FLAGS, type CommandName } from './flags.js';
 
 const START: readonly CommandName[] = ['start', 'run', 'restart', 'export'];
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 export interface ParsedArgs {
   command: CommandName;
@@ -19,7 +21,10 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
   const [given, ...tail] = argv;
   const command = given === 'ls' ? 'list' : given; // the alias
   if (!command) return { problems: [`missing command: one of ${COMMANDS.join(', ')}`] };
-  if (!(COMMANDS as readonly string[]).includes(command)) return { problems: [`unknown command '${command}': use one of ${COMMANDS.join(', ')}`] };
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    const guess = closest(command, [...COMMANDS, 'help']);
+    return { problems: [`unknown command '${command}': ${guess ? `did you mean '${guess}'?` : `use one of ${COMMANDS.join(', ')}`}`] };
+  }
   const cmd = command as CommandName;
   const flags: Record<string, string[]> = {};
   let rest: string[] | null = null;
@@ -27,6 +32,14 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
     // `export FORMAT …`: systemd is the one format there is.
     if (tail[0] !== 'systemd') return { problems: [`'export' needs a format: daemonkit export systemd [options] -- COMMAND`] };
     tail.shift();
+  }
+  if (cmd === 'completion') {
+    // `completion SHELL`: the script for that shell.
+    if (!(SHELLS as readonly string[]).includes(tail[0] ?? '')) {
+      const guess = tail[0] && !tail[0].startsWith('-') ? closest(tail[0], SHELLS) : null;
+      return { problems: [`'completion' needs a shell: daemonkit completion bash|zsh|fish${guess ? ` (did you mean '${guess}'?)` : ''}`] };
+    }
+    flags.shell = [tail.shift()!];
   }
   const dashes = tail.indexOf('--');
   const commandGiven = dashes >= 0 && dashes < tail.length - 1;
@@ -55,7 +68,12 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
     }
     const spec = Object.hasOwn(FLAGS, name) ? FLAGS[name] : negatedFlag(name);
     if (!spec) {
-      problems.push(`unknown option --${name}`);
+      // The closest option of this command (or --help): a typo's likely meaning.
+      const guess = closest(name, [...flagsOf(cmd), 'help']);
+      problems.push(`unknown option --${name}${guess ? `: did you mean --${guess}?` : ''}`);
+      // Its value goes with it, as the option meant would have taken it (not a second problem).
+      const next = tail[i + 1];
+      if (guess && FLAGS[guess]?.takesValue && value === undefined && next !== undefined && next !== '--' && !next.startsWith('-')) i++;
       continue;
     }
     if (spec.commands !== 'all' && !spec.commands.includes(cmd)) {

@@ -12,6 +12,8 @@ import { planRestart, restartSpec, type RestartPlan } from './restart.js';
 import { listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
 import { commandLine, failedStartReport, statusDetails } from '../format-details.js';
 import { err, out } from './print.js';
+import { colorFor, paintListRow, paintStatusLine } from './color.js';
+import { validateInterval } from './top/interval.js';
 
 // Every line may carry a service's words (its STATUS=, an exit reason, a path it chose): made
 // printable here, once, for every command.
@@ -85,7 +87,11 @@ export function validateArgs(args: ParsedArgs, problems: Problems) {
   const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
   const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
   const identityProblems = problems.list.length;
-  validateIdentity(identity, problems);
+  // list and top act on every service, completion on none; top's keys run commands under its home.
+  if (!['list', 'top', 'completion'].includes(args.command)) validateIdentity(identity, problems);
+  else if (args.command === 'top' && process.env.DAEMONKIT_HOME !== undefined && !process.env.DAEMONKIT_HOME.startsWith('/')) {
+    problems.add(`invalid DAEMONKIT_HOME '${printable(process.env.DAEMONKIT_HOME)}': it must be an absolute path`);
+  }
   // restart: the recorded options with the given ones laid over them, validated as a whole.
   const plan = args.command === 'restart'
     ? planRestart(args, startOptions(args), problems.list.length === identityProblems ? servicePaths(identity) : null)
@@ -96,7 +102,8 @@ export function validateArgs(args: ParsedArgs, problems: Problems) {
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
   const lines = args.command === 'logs' ? validateLineCount(f.lines?.[0], problems) : null;
-  return { identity, plan, start, schedule, signal, lines };
+  const interval = args.command === 'top' ? validateInterval(f.interval?.[0], problems) : null;
+  return { identity, plan, start, schedule, signal, lines, interval };
 }
 
 export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
@@ -105,7 +112,19 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   for (const p of parseProblems) problems.add(p); // reported together with the options' own
   if (args.command === 'list') {
     for (const p of problems.list) warn(p);
-    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet));
+    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet), colorFor(1, f));
+  }
+  if (args.command === 'top' || args.command === 'completion') {
+    const { interval } = validateArgs(args, problems);
+    for (const p of problems.list) warn(p);
+    if (problems.list.length > 0) return EXIT.BAD_ARGS;
+    if (args.command === 'completion') {
+      const { completionScript } = await import('./completion.js');
+      out(completionScript(f.shell![0] as 'bash' | 'zsh' | 'fish'));
+      return EXIT.OK;
+    }
+    const { runTop } = await import('./top/main.js');
+    return runTop({ intervalMs: interval!, color: colorFor(1, f) });
   }
   const quiet = Boolean(f.quiet);
   const { identity, plan, start, schedule, signal, lines } = validateArgs(args, problems);
@@ -148,7 +167,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
     }
     switch (action) {
       case 'status':
-        return await status(paths, Boolean(f.json), Boolean(f.verbose), quiet);
+        return await status(paths, Boolean(f.json), Boolean(f.verbose), quiet, colorFor(1, f));
       case 'stop':
         return await stop(paths, schedule!, quiet);
       case 'reload': {
@@ -202,7 +221,7 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
       }
       case 'logs': {
         const { showLogs } = await import('./logs.js');
-        return await showLogs(paths, lines!, Boolean(f.follow));
+        return await showLogs(paths, lines!, Boolean(f.follow), { stdout: colorFor(1, f), stderr: colorFor(2, f) });
       }
       case 'export': {
         const { exportSystemd } = await import('./export.js');
@@ -234,24 +253,28 @@ async function noSuch(paths: ServicePaths, action: 'stop' | 'status' | 'logs', m
   return exitCodeFor(action, missing.code);
 }
 
-async function list(json: boolean, quiet: boolean): Promise<number> {
+async function list(json: boolean, quiet: boolean, color: boolean): Promise<number> {
   if (quiet) return EXIT.OK; // -q: nothing to say (as for every command)
   const { listServices } = await import('../list.js');
   const { daemonkitHome } = await import('../paths.js');
   const rows = listServices(daemonkitHome());
   if (json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
-  else out(`${listTable(rows)}\n`); // its cells made printable, its lines kept
+  else {
+    // its cells made printable, its lines kept: one per row after the heading
+    const lines = listTable(rows).split('\n');
+    out(`${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`);
+  }
   return EXIT.OK;
 }
 
-async function status(paths: ServicePaths, json: boolean, verbose: boolean, quiet: boolean): Promise<number> {
+async function status(paths: ServicePaths, json: boolean, verbose: boolean, quiet: boolean, color: boolean): Promise<number> {
   const { serviceStatus } = await import('../status.js');
   const s = serviceStatus(paths);
   if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
   if (json) out(`${terminalJson(s)}\n`);
   else {
-    say(statusLine(s));
+    out(`${paintStatusLine(terminalSafe(statusLine(s)), terminalSafe(s.name), s.state, color)}\n`);
     if (verbose) for (const line of statusDetails(s)) say(line);
   }
   return s.code;

@@ -5,7 +5,7 @@
  * (The seed of issue 15's one option table: validation, spec.json and the systemd export are
  * still written out in their own modules.)
  */
-export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs', 'rm'] as const;
+export const COMMANDS = ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs', 'rm', 'top', 'completion'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface FlagSpec {
@@ -65,6 +65,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   signal: { takesValue: true, commands: ['reload'], value: 'NAME', default: 'HUP', help: 'the signal to send the COMMAND' },
   lines: { takesValue: true, commands: ['logs'], value: 'N', default: '50', help: 'how many lines to print first' },
   follow: { takesValue: false, commands: ['logs'], help: 'then follow the log, as tail -F, until Ctrl-C' },
+  'no-color': { takesValue: false, commands: ['status', 'list', 'logs', 'top'], help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
+  interval: { takesValue: true, commands: ['top'], value: 'DURATION', default: '1s', help: 'how often to refresh: 100ms to 1h (a bare number is seconds)' },
 };
 
 export const SHORT: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', n: 'name', p: 'pidfile' };

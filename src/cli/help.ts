@@ -1,7 +1,7 @@
 /** `daemonkit COMMAND --help`: the command's usage and every option it takes, from the option table. */
 import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, flagsOf, type CommandName } from './flags.js';
 
-const ABOUT: Record<CommandName, [usage: string, what: string]> = {
+export const ABOUT: Readonly<Record<CommandName, [usage: string, what: string]>> = {
   start: ['start [options] -- COMMAND [ARG...]', 'Start COMMAND under a supervisor, as a daemon; returns once it has stayed up --grace ms (or is --ready).'],
   stop: ['stop [options]', 'Stop the service by its stop schedule, its whole process group; not running is success.'],
   restart: ['restart [options] [-- COMMAND [ARG...]]', 'Stop, then start; without a COMMAND, the one recorded at the last start. Options given change only themselves (--no-OPTION clears one); the environment is the one recorded (--update-env: the caller\'s).'],
@@ -13,6 +13,8 @@ const ABOUT: Record<CommandName, [usage: string, what: string]> = {
   reopen: ['reopen [options]', 'Make the supervisor close and reopen its log files (for logrotate\'s postrotate).'],
   logs: ['logs [options]', 'Print the last lines of the service\'s log; with -f, follow it.'],
   rm: ['rm [options]', 'Remove a stopped service\'s files (its directory under $DAEMONKIT_HOME); refused while it runs.'],
+  top: ['top [options]', 'A live full-screen view of every service under $DAEMONKIT_HOME, on a terminal (keys: arrows or j/k, r restart, s stop/start, l log, q quit).'],
+  completion: ['completion bash|zsh|fish', 'Print a completion script for the shell: commands, options, and service names for --name. Bash: source <(daemonkit completion bash)'],
 };
 
 /** `-n, --name NAME`: the option as it is written, with its short alias for this command. */

@@ -5,11 +5,13 @@
  */
 import { EXIT } from '../exit-codes.js';
 import { terminalSafe } from '../format.js';
+import { StampPainter } from './color.js';
 import { follow, printLast, type Following, type Write } from '../logs/follow.js';
 import { closeAll, highestIndex, LogNames, type Source } from '../logs/chain.js';
 import type { ServicePaths } from '../paths.js';
 import { readSpec } from '../spec-file.js';
 import { getUser, readerGone } from '../sys/native.js';
+import { routeSignals } from '../sys/signals.js';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 
@@ -24,6 +26,9 @@ class OutputEnded extends Error {}
 class Output {
   gone = false;
   error: string | null = null;
+  /** Ctrl-C (or SIGTERM, SIGHUP) under -f: no more is written, what was is flushed. */
+  private halted = false;
+  private onHalt: (() => void) | null = null;
 
   constructor(private readonly out: NodeJS.WriteStream, private readonly fd: number, private readonly name: string) {
     out.on('error', (e: NodeJS.ErrnoException) => {
@@ -34,15 +39,28 @@ class Output {
   }
 
   get ended(): boolean {
-    return this.gone || this.error !== null;
+    return this.gone || this.error !== null || this.halted;
+  }
+
+  halt(): void {
+    this.halted = true;
+    this.onHalt?.();
   }
 
   readonly write: Write = (chunk) => {
     if (this.ended) throw new OutputEnded();
     if (this.out.write(chunk)) return undefined;
-    return once(this.out, 'drain').catch(() => {
-      throw new OutputEnded();
-    });
+    // A slow reader: wait for it, unless we are told to end meanwhile.
+    const halted = new Promise<void>((resolve) => (this.onHalt = resolve));
+    return Promise.race([once(this.out, 'drain'), halted]).then(
+      () => {
+        this.onHalt = null;
+        if (this.halted) throw new OutputEnded();
+      },
+      () => {
+        throw new OutputEnded();
+      },
+    );
   };
 
   /** Gone though nothing was written lately (`logs -f | head` on a quiet log): asked of the fd. */
@@ -53,17 +71,30 @@ class Output {
 
   /** Until what was written has reached the kernel: an exit sooner drops what libuv still queues. */
   flush(): Promise<void> {
-    return this.ended ? Promise.resolve() : new Promise((resolve) => this.out.write('', () => resolve()));
+    return this.gone || this.error !== null ? Promise.resolve() : new Promise((resolve) => this.out.write('', () => resolve()));
   }
 }
 
-export async function showLogs(paths: ServicePaths, lines: number, following: boolean): Promise<number> {
+export async function showLogs(paths: ServicePaths, lines: number, following: boolean, color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false }): Promise<number> {
   const spec = readSpec(paths);
   const stdout = spec?.stdout ?? paths.logfile;
   const stderr = spec?.stderr ?? stdout;
   const files: [string, NodeJS.WriteStream][] = [[stdout, process.stdout]];
   if (stderr !== stdout) files.push([stderr, process.stderr]);
   const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
+  // last lines (main.ts caught these signals from its first moment; this is their route).
+  let interrupt = (): void => outputs.forEach((o) => o.halt());
+  if (following) {
+    const end = (): void => interrupt();
+    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
+  }
+  // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
+  const writers: Write[] = outputs.map((o, i) => {
+    if (!spec?.logs?.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
+    const painter = new StampPainter();
+    return (chunk) => o.write(painter.paint(chunk));
+  });
   // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
   const warn = (message: string): void => {
     if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
@@ -85,7 +116,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
-    for (const [i, log] of logs.entries()) starts.push(await printLast(log, lines, outputs[i]!.write, { warn }));
+    for (const [i, log] of logs.entries()) starts.push(await printLast(log, lines, writers[i]!, { warn }));
   } catch (error) {
     starts.forEach((s) => closeAll(s));
     if (!(error instanceof OutputEnded)) {
@@ -94,13 +125,13 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     }
   }
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
-    const followers: Following[] = logs.map((log, i) => follow(log, starts[i]!, outputs[i]!.write, { warn }));
+    const followers: Following[] = logs.map((log, i) => follow(log, starts[i]!, writers[i]!, { warn }));
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearInterval(reader);
         resolve();
       };
-      process.once('SIGINT', done).once('SIGTERM', done).once('SIGHUP', done);
+      interrupt = done;
       for (const [, out] of files) out.once('error', done);
       // The reader may leave while the log is quiet, when there is nothing to write to notice it.
       const reader = setInterval(() => {

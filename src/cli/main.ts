@@ -5,6 +5,7 @@
  * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
  * validates once, and loads only the module the command needs (start-up is paid by every call).
  */
+import { actOnCaughtSignals, catchSignals } from '../sys/signals.js';
 import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
@@ -23,8 +24,18 @@ const USAGE = `usage:
   daemonkit list    [--json]                          (alias: ls)
   daemonkit rm      [options]                         (remove a stopped service's files)
   daemonkit export systemd [--name NAME] [--user] [options] [-- COMMAND [ARG...]]
+  daemonkit top     [--interval DURATION]             (a live view of every service)
+  daemonkit completion bash|zsh|fish                  (a completion script)
 identity: --name NAME | --pidfile PATH (or the NAME alone where no COMMAND is given)
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
+
+// First thing: every signal a command documents is caught from here on and acted on from the
+// event loop — by the command's route once it has one (run, logs -f), else by ending us with it
+// (sys/signals.ts). So no command is cut between two steps that belong together (fork and hand
+// over, a stop request and its signal), and none ever starts anything unguarded: node's own boot,
+// before this line, is the one moment a signal takes its default action, and nothing has been
+// started then.
+catchSignals();
 
 // Before the first lazy bundle loads (the commands): see compile-cache.ts.
 // DAEMONKIT_DISABLE_COMPILE_CACHE=1 goes without (as NODE_DISABLE_COMPILE_CACHE does for node's).
@@ -59,14 +70,17 @@ async function main(argv: string[]): Promise<number> {
 
 // Exit as soon as the command is done (our writes are synchronous: print.ts): scripts that call
 // us in a loop should not wait for the event loop to wind down.
+// A signal caught while the command ran is acted on before we exit (unrouted, it ends us by it).
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
+    await actOnCaughtSignals();
     saveCompileCache();
     process.exit(code);
   },
   (error: unknown) => {
-    // Never a stack trace for the user: one line, and a generic failure code.
+    // Never a stack trace for the user: one line, and a generic failure code — for status
+    // "unknown" (LSB), since its 1 says "dead" (e.g. the native module is missing: native-load.ts).
     err(`daemonkit: ${terminalSafe((error as Error)?.message ?? String(error))}\n`);
-    process.exit(EXIT.GENERIC);
+    process.exit(process.argv[2] === 'status' ? EXIT.STATUS_UNKNOWN : EXIT.GENERIC);
   },
 );

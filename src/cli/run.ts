@@ -10,7 +10,9 @@ import type { ValidStart } from '../options.js';
 import type { ServicePaths } from '../paths.js';
 import { buildCommandSpec } from '../resolve.js';
 import { runningPid } from '../start.js';
-import { runService } from '../supervisor/service.js';
+import { runService, type ServiceRun } from '../supervisor/service.js';
+import { routeSignals } from '../sys/signals.js';
+import { closeInspector } from '../sys/inspector.js';
 import { startReaper } from '../supervisor/reaper.js';
 import { setChildSubreaper } from '../sys/native.js';
 import { defaultSchedule } from '../schedule.js';
@@ -23,7 +25,34 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   const spec = buildCommandSpec(command, opts, paths, { foreground: true });
   let failure = 0;
   let already = false;
-  const service = runService(paths, spec, (event) => {
+  // Routed before the COMMAND is started (main.ts catches them from its first moment): a signal
+  // that came meanwhile is acted on from the event loop, when the service below exists. Kept until
+  // we exit: a signal after the COMMAND's end changes nothing (the service is done).
+  let service: ServiceRun | null = null;
+  // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit stop`
+  // left its own schedule).
+  const onStop = (signal: NodeJS.Signals): void => {
+    manager.stopping();
+    service?.requestStop(defaultSchedule(10, signal));
+  };
+  const forward = (signal: NodeJS.Signals) => (): void => {
+    const pid = service?.supervision()?.child.pid;
+    if (pid) process.kill(pid, signal);
+  };
+  routeSignals({
+    SIGTERM: onStop, SIGINT: onStop, SIGQUIT: onStop,
+    // A reload: RELOADING=1 … READY=1 around it, unless the COMMAND speaks sd_notify itself.
+    SIGHUP: spec.ready?.kind === 'notify' ? forward('SIGHUP') : () => void manager.reload(forward('SIGHUP')),
+    SIGUSR2: forward('SIGUSR2'),
+    // SIGUSR1 is the COMMAND's, unless `daemonkit reopen` left its request first.
+    SIGUSR1: () => (service?.takeReopenRequest() ? service.reopenLogs() : forward('SIGUSR1')()),
+  });
+  // A SIGUSR1 in node's own boot, before main.ts caught it, opened node's inspector: close it.
+  closeInspector();
+  // As PID 1 of a container we adopt every orphan in it, elsewhere (as a subreaper) those of the
+  // COMMAND's tree, from before it exists: reap them, or they stay zombies; a stop reaches them too.
+  if (process.pid !== 1) setChildSubreaper();
+  const running = runService(paths, spec, (event) => {
     if (event.type === 'running') manager.ready();
     if (event.type === 'already-running') already = true;
     if (event.type === 'start-failed') {
@@ -33,32 +62,12 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
       failure = exitCodeFor('run', event.error.code);
     }
   }, undefined, { subreaper: true, forwardNotify: (text) => manager.relay(text) });
-  // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit stop`
-  // left its own schedule).
-  const onStop = (signal: NodeJS.Signals) => (): void => {
-    manager.stopping();
-    service.requestStop(defaultSchedule(10, signal));
-  };
-  const forward = (signal: NodeJS.Signals) => (): void => {
-    const pid = service.supervision()?.child.pid;
-    if (pid) process.kill(pid, signal);
-  };
-  const handlers: [NodeJS.Signals, () => void][] = [
-    ['SIGTERM', onStop('SIGTERM')], ['SIGINT', onStop('SIGINT')], ['SIGQUIT', onStop('SIGQUIT')],
-    // A reload: RELOADING=1 … READY=1 around it, unless the COMMAND speaks sd_notify itself.
-    ['SIGHUP', spec.ready?.kind === 'notify' ? forward('SIGHUP') : () => void manager.reload(forward('SIGHUP'))], ['SIGUSR2', forward('SIGUSR2')],
-    // SIGUSR1 is the COMMAND's, unless `daemonkit reopen` left its request first.
-    ['SIGUSR1', () => (service.takeReopenRequest() ? service.reopenLogs() : forward('SIGUSR1')())],
-  ];
-  for (const [s, h] of handlers) process.on(s, h);
-  service.handlingSignals();
-  // As PID 1 of a container we adopt every orphan in it, elsewhere (as a subreaper) those of the
-  // COMMAND's tree: reap them, or they stay zombies; a stop reaches them too.
-  if (process.pid !== 1) setChildSubreaper();
-  const stopReaper = startReaper((pid) => pid === service.supervision()?.child.pid);
+  service = running;
+  running.handlingSignals();
+  const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
   try {
-    const exit = await service.done;
-    const lost = service.logLost();
+    const exit = await running.done;
+    const lost = running.logLost();
     if (lost) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${lost}`)}\n`);
     if (already) {
       process.stderr.write(`daemonkit: ${terminalSafe(paths.display)} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`);
@@ -68,7 +77,6 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     if (exit.signal) return 128 + ((constants.signals as Record<string, number>)[exit.signal] ?? 0);
     return exit.code ?? EXIT.GENERIC;
   } finally {
-    for (const [s, h] of handlers) process.off(s, h);
     stopReaper();
     manager.stopping();
     manager.close();

@@ -10,6 +10,7 @@ import { writeState, type ServiceState } from '../state.js';
 import { readProcStat } from '../sys/proc.js';
 import { writeEnvRecord } from '../env-record.js';
 import { linkServiceManager } from './systemd.js';
+import { routeSignals } from '../sys/signals.js';
 
 export interface DaemonContext {
   /** Aborted on SIGTERM or SIGINT: the daemon should finish and return. */
@@ -31,13 +32,26 @@ export interface ContextHooks {
 
 /** Take the lock and set up the daemon's life. null when another instance holds the lock. */
 export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): DaemonContext | null {
+  // Routed before the lock is taken and the pidfile written (sys/signals.ts): from the moment
+  // this process is the daemon, SIGTERM is a stop and never leaves a stale pidfile behind.
+  const controller = new AbortController();
+  let manager: ReturnType<typeof linkServiceManager> | null = null;
+  const onTerm = (): void => {
+    manager?.stopping();
+    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
+  };
+  const onHup = (): void => void (manager ? manager.reload(() => hooks.onReload?.()) : Promise.resolve().then(() => hooks.onReload?.())).catch(() => undefined);
+  const unroute = routeSignals({ SIGTERM: onTerm, SIGINT: onTerm, SIGHUP: onHup });
   const lock: PidLock | null = acquirePidLock(paths.lockfile);
-  if (!lock) return null;
+  if (!lock) {
+    unroute();
+    return null;
+  }
   ensureDir(paths.statefile);
-  const manager = linkServiceManager(); // takes NOTIFY_SOCKET & co out of process.env
+  const link = linkServiceManager(); // takes NOTIFY_SOCKET & co out of process.env
+  manager = link;
   // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit start` records it).
   writeEnvRecord(paths, process.env);
-  const controller = new AbortController();
   const self = readProcStat(process.pid);
   const state: ServiceState = {
     version: 1, kind: 'library', state: 'starting', pid: process.pid,
@@ -56,16 +70,11 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   writePidfile(paths.pidfile, process.pid); // after the state: readers of the pidfile find it
   let isReady = false;
   let released = false;
-  const onTerm = (): void => {
-    manager.stopping();
-    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
-  };
-  const onHup = (): void => void manager.reload(() => hooks.onReload?.()).catch(() => undefined);
   const release = (outcome: { failed?: boolean; error?: string } = {}): void => {
     if (released) return;
     released = true;
-    manager.stopping();
-    manager.close();
+    link.stopping();
+    link.close();
     const byStop = controller.signal.aborted;
     const failed = outcome.failed === true && !byStop;
     save({
@@ -74,12 +83,13 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
       ...(outcome.error ? { error: outcome.error } : {}),
     });
     removePidfile(paths.pidfile, process.pid);
-    process.off('SIGTERM', onTerm).off('SIGINT', onTerm).off('SIGHUP', onHup).off('exit', onExit);
+    unroute();
+    process.off('exit', onExit);
     // The lock goes last; the kernel would release it at exit anyway.
     void lock;
   };
   const onExit = (code: number): void => release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });
-  process.on('SIGTERM', onTerm).on('SIGINT', onTerm).on('SIGHUP', onHup).on('exit', onExit);
+  process.on('exit', onExit);
   return {
     signal: controller.signal,
     get alive() {
@@ -90,10 +100,10 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
       if (isReady) return;
       isReady = true;
       save({ state: 'running' });
-      manager.ready();
+      link.ready();
       hooks.onReady?.();
     },
-    setStatus: (text) => manager.status(text),
+    setStatus: (text) => link.status(text),
     release,
   };
 }

@@ -19,6 +19,7 @@ import { runningPid } from '../start.js';
 import { becomeDaemon, detaches, launchSelf, libraryOptionError, preparePidfile, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
 import { checkStatus } from './systemd.js';
+import { routeSignals } from '../sys/signals.js';
 
 export interface DaemonOptions extends DaemonizeOptions {
   /** 0: silent (default); 1: "Starting…/Started/Stopping…/Stopped", printed by main() only. */
@@ -29,6 +30,16 @@ export interface DaemonOptions extends DaemonizeOptions {
 
 /** The actions main() takes from argv, each with the CLI's exit codes for it. */
 const ACTIONS: readonly Action[] = ['start', 'stop', 'restart', 'status', 'reload', 'run'];
+
+/**
+ * While run() is pending the daemon lives, whatever else holds the event loop: a run() that only
+ * awaits its abort signal (the README's idiom) holds nothing, and node would exit at once. A
+ * ref'd timer that fires every ~24.8 days (the longest node allows) costs no CPU meanwhile.
+ */
+function holdEventLoop(): () => void {
+  const timer = setInterval(() => undefined, 2 ** 31 - 1);
+  return () => clearInterval(timer);
+}
 
 export abstract class Daemon {
   protected readonly options: DaemonOptions;
@@ -124,6 +135,7 @@ export abstract class Daemon {
     }
     if (!ctx) return false; // another instance won the lock
     this.ctx = ctx;
+    const letGo = holdEventLoop();
     try {
       const running = Promise.resolve().then(() => this.run(ctx.signal));
       if (!this.options.waitForReady) {
@@ -139,6 +151,8 @@ export abstract class Daemon {
       ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
       if (channel) reportFailure(channel, error);
       throw error;
+    } finally {
+      letGo();
     }
   }
 
@@ -147,12 +161,14 @@ export abstract class Daemon {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
-    process.on('SIGTERM', abort).on('SIGINT', abort).on('SIGHUP', reload);
+    const unroute = routeSignals({ SIGTERM: abort, SIGINT: abort, SIGHUP: reload });
     this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, setStatus() {}, release() {} };
+    const letGo = holdEventLoop();
     try {
       await this.run(controller.signal);
     } finally {
-      process.off('SIGTERM', abort).off('SIGINT', abort).off('SIGHUP', reload);
+      letGo();
+      unroute();
     }
   }
 

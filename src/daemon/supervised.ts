@@ -11,7 +11,8 @@ import type { DaemonError } from '../errors.js';
 import type { ValidStart } from '../options.js';
 import type { ServicePaths } from '../paths.js';
 import type { CommandSpec } from '../spec.js';
-import { reportTo, runService } from '../supervisor/service.js';
+import { reportTo, runService, type ServiceRun } from '../supervisor/service.js';
+import { routeSignals } from '../sys/signals.js';
 import type { DaemonPayload } from './daemonize.js';
 import { linkServiceManager } from './systemd.js';
 import { transformsLogs } from '../logs/policy.js';
@@ -45,7 +46,22 @@ export async function superviseWorker(channel: DaemonChannel | null, valid: Vali
   };
   const tell = channel ? reportTo(channel) : null;
   const outcome: { failure: DaemonError | null; already: boolean } = { failure: null, already: false };
-  const service = runService(paths, spec, (event) => {
+  // Routed before the worker is started: a signal is acted on from the event loop, once the
+  // service below exists (sys/signals.ts), so none finds the worker running and us without a handler.
+  let service: ServiceRun | null = null;
+  let stopEarly = false;
+  const stop = (): void => {
+    manager.stopping();
+    if (service) service.requestStop();
+    else stopEarly = true;
+  };
+  const reload = (): void =>
+    void manager.reload(() => {
+      const pid = service?.supervision()?.child.pid;
+      if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
+    }).catch(() => undefined);
+  const unroute = routeSignals({ SIGTERM: stop, SIGINT: stop, SIGQUIT: stop, SIGHUP: reload, SIGUSR1: () => service?.reopenLogs() });
+  const running = runService(paths, spec, (event) => {
     tell?.(event);
     // The lock is ours: the environment we were started with, for `restart()` (env.json).
     if (event.type === 'running') writeEnvRecord(paths, process.env);
@@ -53,22 +69,13 @@ export async function superviseWorker(channel: DaemonChannel | null, valid: Vali
     else if (event.type === 'start-failed') outcome.failure = event.error;
     else if (event.type === 'already-running') outcome.already = true;
   }, undefined, { ownStderr: Boolean(channel) });
-  const stop = (): void => {
-    manager.stopping();
-    service.requestStop();
-  };
-  const reload = (): void =>
-    void manager.reload(() => {
-      const pid = service.supervision()?.child.pid;
-      if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
-    }).catch(() => undefined);
-  const reopen = (): void => service.reopenLogs();
-  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGQUIT', stop).on('SIGHUP', reload).on('SIGUSR1', reopen);
-  service.handlingSignals();
+  service = running;
+  running.handlingSignals();
+  if (stopEarly) running.requestStop();
   try {
-    await service.done;
+    await running.done;
   } finally {
-    process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGQUIT', stop).off('SIGHUP', reload).off('SIGUSR1', reopen);
+    unroute();
     manager.stopping();
     manager.close();
   }

@@ -3,10 +3,12 @@
  * on a pipe and wait for its report. Resolves only once the daemon says it is ready, or with
  * the reason it is not (daemon(7) steps 14-15).
  */
-import { closeSync, constants as C, openSync, read, writeSync } from 'node:fs';
+import { closeSync, read, writeSync } from 'node:fs';
+import { openInputFile } from '../input-file.js';
 import { dirname, resolve } from 'node:path';
 import { DaemonError, errnoCode, execFailure } from '../errors.js';
 import { makePipe, spawnDaemon, type ExecSpec } from '../sys/native.js';
+import { catchSignals } from '../sys/signals.js';
 import { MARKER, type ReportMessage } from './channel.js';
 import { openLog } from '../logs/open.js';
 import { InsecureLogDir } from '../logs/ancestors.js';
@@ -15,6 +17,8 @@ import { makeLogDir } from '../logs/log-dir.js';
 export interface Spawned {
   pid: number;
   commandPid?: number;
+  /** The daemon's fd for the write end of the COMMAND's guard pipe (see guardCommand). */
+  guardFd?: number;
 }
 
 export interface LaunchSpec {
@@ -34,6 +38,12 @@ export interface LaunchSpec {
   serviceUid?: number;
   /** A COMMAND the daemon forks and execs as its first act, before node boots. */
   command?: ExecSpec;
+  /**
+   * Guard that COMMAND through the daemon's boot: the daemon gets a pipe's write end (its fd in
+   * Spawned.guardFd) and writes a byte on it once its signal handlers are in place; should it die
+   * first (a signal while node boots takes its default action), the guard stops the COMMAND.
+   */
+  guardCommand?: boolean;
   /** Bookkeeping right after the fork (pidfile, state), before the daemon hears from us. */
   onSpawned?(spawned: Spawned): void;
   /** false: return as soon as everything has exec'd, without waiting for the daemon's report. */
@@ -78,12 +88,9 @@ function inWords(error: unknown): string {
   return code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
 }
 
+/** The daemon's own stdin: the safe open of input-file.ts (a daemon's --stdin is read as the caller). */
 function openStdin(path: string): number {
-  try {
-    return openSync(path, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
-  } catch (error) {
-    throw new DaemonError('BAD_OPTION', `cannot open --stdin ${path}: ${(error as Error).message}`, { path });
-  }
+  return openInputFile({ flag: '--stdin', path: resolve(path), devices: true });
 }
 
 export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
@@ -104,44 +111,45 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
     // Only its presence counts (attach.ts); node:crypto for a random value cost every start ~3 ms.
     const env = { ...spec.env, [MARKER]: String(process.pid) };
     const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    // The guard's pipe: its write end goes to the daemon last, its read end to the guard.
+    const guard = spec.command && spec.guardCommand ? makePipe() : null;
+    if (guard) owned.push(...guard);
+    const extraFds = [...(spec.extraFds ?? []), ...(guard ? [guard[1]] : [])];
+    const guardFd = guard ? 5 + extraFds.length - 1 : undefined;
     // From the fork until the daemon has its payload, a SIGTERM/SIGINT/SIGHUP to us must not
-    // leave it half-launched: hold such a signal, and re-raise it once the handover is done.
-    const held: NodeJS.Signals[] = [];
-    const hold = (signal: NodeJS.Signals): void => void held.push(signal);
-    process.on('SIGTERM', hold).on('SIGINT', hold).on('SIGHUP', hold);
+    // leave it half-launched: caught from here on (sys/signals.ts), such a signal is acted on
+    // from the event loop, once this synchronous handover is done — unrouted, it then ends us.
+    catchSignals(['SIGTERM', 'SIGINT', 'SIGHUP']);
     let spawned: Spawned;
     try {
-      try {
-        const daemon: ExecSpec = {
-          file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
-          fds: [stdin, stdout, stderr, rWrite, pRead, ...(spec.extraFds ?? [])], cwd: '/',
-          ...(spec.supervisor ? { supervisor: true } : {}),
-        };
-        spawned = spawnDaemon(daemon, spec.command);
-      } catch (error) {
-        if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file, spec.command);
-        throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
-      }
-      try {
-        spec.onSpawned?.(spawned);
-      } catch (error) {
-        // Our bookkeeping failed: the daemon never gets its payload, and nothing may outlive us.
-        killQuietly(spawned.pid);
-        if (spawned.commandPid) killQuietly(-spawned.commandPid);
-        throw error;
-      }
-      // The daemon reads the payload first thing; a payload over the pipe buffer waits for that.
-      const payload = Buffer.from(JSON.stringify(spec.payload(spawned)));
-      for (const fd of owned.splice(0)) if (fd !== pWrite) closeSync(fd);
-      try {
-        writeSync(pWrite, payload);
-      } finally {
-        closeSync(pWrite);
-      }
-      await new Promise((resolve) => setImmediate(resolve)); // let a held signal arrive
+      const daemon: ExecSpec = {
+        file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
+        fds: [stdin, stdout, stderr, rWrite, pRead, ...extraFds], cwd: '/',
+        ...(spec.supervisor ? { supervisor: true } : {}),
+      };
+      spawned = { ...spawnDaemon(daemon, spec.command, guard?.[0]), ...(guardFd !== undefined ? { guardFd } : {}) };
+    } catch (error) {
+      if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file, spec.command);
+      throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
+    }
+    try {
+      spec.onSpawned?.(spawned);
+    } catch (error) {
+      // Our bookkeeping failed: the daemon never gets its payload, and nothing may outlive us.
+      killQuietly(spawned.pid);
+      if (spawned.commandPid) killQuietly(-spawned.commandPid);
+      throw error;
+    }
+    // The daemon reads the payload first thing; a payload over the pipe buffer waits for that.
+    const payload = Buffer.from(JSON.stringify(spec.payload(spawned)));
+    for (const fd of owned.splice(0)) if (fd !== pWrite) closeSync(fd);
+    try {
+      writeSync(pWrite, payload);
+    } catch (error) {
+      // EPIPE: it died before it read its payload (killed by a signal while node booted).
+      throw new DaemonError('START_FAILED', `the daemon exited before it was ready (before it read its payload: ${(error as Error).message})`, {}, { cause: error });
     } finally {
-      process.off('SIGTERM', hold).off('SIGINT', hold).off('SIGHUP', hold);
-      if (held.length > 0) process.kill(process.pid, held[0]);
+      closeSync(pWrite);
     }
     if (spec.awaitReport === false) {
       return { kind: 'spawned', pid: spawned.pid, ...(spawned.commandPid ? { childPid: spawned.commandPid } : {}) };

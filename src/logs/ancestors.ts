@@ -41,10 +41,10 @@ function directoryOrNull(path: string): Owned | null {
 
 /**
  * The real path of log directory `dir` (absolute), and whether some of it is still to be made.
- * Throws InsecureLogDir naming the directory at fault. A part that does not exist counts as ours
+ * Throws InsecureLogDir naming the directory at fault (and `what` lies below it). A part that does not exist counts as ours
  * (we make it, 0755): call again once it is made, to judge what is there then.
  */
-export function checkLogDirPath(dir: string, trust: Trust): { real: string; missing: boolean } {
+export function checkLogDirPath(dir: string, trust: Trust, what = `the log directory ${dir}`): { real: string; missing: boolean } {
   const todo = dir.split('/').filter(Boolean);
   let at = '/';
   let links = 0;
@@ -64,7 +64,7 @@ export function checkLogDirPath(dir: string, trust: Trust): { real: string; miss
     const here = directoryOrNull(at);
     const entry = lstatOrNull(next);
     const why = here && replaceableEntry(here, name, entry?.uid ?? null, trust);
-    if (why) throw new InsecureLogDir(`insecure permissions on ${at}, above the log directory ${dir}: ${why}`);
+    if (why) throw new InsecureLogDir(`insecure permissions on ${at}, above ${what}: ${why}`);
     if (entry?.isSymbolicLink()) {
       if (++links > MAX_LINKS) throw Object.assign(new Error(`too many symbolic links in ${dir}`), { code: 'ELOOP' });
       const target = readlinkSync(next);

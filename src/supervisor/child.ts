@@ -2,7 +2,8 @@
  * The COMMAND as a child process of ours, created natively (not by libuv): its exit is awaited
  * on a pidfd (one thread-pool poll, which also keeps the event loop alive) and then reaped.
  */
-import { closeSync, constants as C, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { openInputFile } from '../input-file.js';
 import { constants } from 'node:os';
 import { execFailure } from '../errors.js';
 import type { CommandSpec } from '../spec.js';
@@ -39,9 +40,10 @@ export function watchChild(pid: number): Child {
   return { pid, exited };
 }
 
-/** The COMMAND's stdin (its stdout and stderr are the log pipes, or ours in the foreground). */
+/** The COMMAND's stdin (its stdout and stderr are the log pipes, or ours in the foreground),
+ *  opened again at each (re)start, as root: never through a name the service user may swap. */
 export function openStdin(spec: CommandSpec): number {
-  return openSync(spec.stdin, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
+  return openInputFile({ flag: '--stdin', path: spec.stdin, devices: true, ...(spec.runAs ? { serviceUid: spec.runAs.uid } : {}) });
 }
 
 export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {

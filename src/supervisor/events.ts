@@ -37,4 +37,6 @@ export interface Inherited {
   readyFd?: number;
   /** The service's notify socket (--ready notify), made before the first COMMAND. */
   notify?: NotifyHandle;
+  /** The write end of the COMMAND's guard pipe (see LaunchSpec.guardCommand). */
+  guardFd?: number;
 }

@@ -1,9 +1,9 @@
 /**
  * The one door to the native module (native/daemonkit.c): kernel calls Node lacks.
- * Nothing else imports the .node file.
+ * Nothing else imports the .node file. Which file: node-gyp-build picks build/Release (built from
+ * source) if there is one, else the package's prebuild for this platform, arch and libc.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { loadNative } from './native-load.js';
 import { PACKAGE_ROOT } from './root.js';
 
 /** What to exec, and with what: fds are placed at 0..n-1, every other fd is closed. */
@@ -45,7 +45,7 @@ interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean, wait?: boolean): boolean;
   ofdTest(fd: number): boolean;
   pipe(size?: number): [number, number];
-  spawnDaemon(daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number };
+  spawnDaemon(daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number };
   spawnProcess(spec: ExecSpec): number;
   waitChild(pid: number): { code: number | null; signal: number | null } | null;
   pidfdOpen(pid: number): number;
@@ -76,10 +76,13 @@ interface NativeBinding {
   rotatedAt(dirfd: number, base: string, maxNames: number, maxFiles: number): number[] | -1 | -2;
   accessAcl(fdOrPath: number | string): Buffer | null;
   seekData(fd: number, pos: number, hole: boolean): number;
+  signalsDefault(signals: number[]): void;
+  signalsRestore(): void;
 }
 
-const load = createRequire(import.meta.url);
-const native = load(join(PACKAGE_ROOT, 'build', 'Release', 'daemonkit.node')) as NativeBinding;
+// Loaded once, as this module is: a missing or unloadable module fails every command at once, in
+// one line, rather than the first call deep inside one (where a best-effort caller could swallow it).
+const native = loadNative(PACKAGE_ROOT) as NativeBinding;
 
 /** Take an exclusive open-file-description lock without blocking; false if already held elsewhere. */
 export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);
@@ -92,10 +95,13 @@ export const isLockedElsewhere = (fd: number): boolean => native.ofdTest(fd);
 export const makePipe = (size?: number): [number, number] => native.pipe(size);
 /**
  * fork, setsid, fork, clean signals and fds, exec the daemon. With a command, the daemon first
- * forks and execs it as its own child. Returns once everything has exec'd (or throws the errno).
+ * forks and execs it as its own child; with `guardFd` (a pipe's read end), it then forks the
+ * COMMAND's guard, which stops the COMMAND's group if every write end of the pipe closes before a
+ * byte comes (the supervisor died while node booted). Returns once everything has exec'd (or
+ * throws the errno).
  */
-export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec): { pid: number; commandPid?: number } =>
-  command ? native.spawnDaemon(daemon, command) : native.spawnDaemon(daemon);
+export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number } =>
+  command ? (guardFd !== undefined ? native.spawnDaemon(daemon, command, guardFd) : native.spawnDaemon(daemon, command)) : native.spawnDaemon(daemon);
 /** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. */
 export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec);
 /** Reap a child of ours by pid: null while it still runs. */
@@ -176,3 +182,6 @@ export function rotatedAt(dirfd: number, base: string, maxNames: number, maxFile
 export const accessAcl = (fdOrPath: number | string): Buffer | null => native.accessAcl(fdOrPath);
 /** lseek SEEK_DATA (`hole` false) or SEEK_HOLE from `pos`: the offset, or -1 when there is none. */
 export const seekData = (fd: number, pos: number, hole = false): number => native.seekData(fd, pos, hole);
+/** Set these signals to SIG_DFL, keeping their actions, until signalsRestore() (see native/signals.c). */
+export const signalsDefault = (signals: number[]): void => native.signalsDefault(signals);
+export const signalsRestore = (): void => native.signalsRestore();

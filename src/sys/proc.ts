@@ -87,6 +87,38 @@ export function holdsLock(pid: number, dev: bigint, ino: bigint): boolean | 'unk
   return kind === 'unknown' ? 'unknown' : kind === 'WRITE';
 }
 
+/** Every process but us with a lock on that file, and which (a /proc scan: see lockHeld). */
+export function lockHolders(dev: bigint, ino: bigint): { pid: number; kind: 'WRITE' | 'READ' }[] {
+  const found: { pid: number; kind: 'WRITE' | 'READ' }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    const kind = lockHeld(pid, dev, ino);
+    if (kind === 'WRITE' || kind === 'READ') found.push({ pid, kind });
+  }
+  return found;
+}
+
+/** The major and minor numbers in a dev_t as glibc encodes it (what stat gives). */
+function devParts(dev: bigint): [bigint, bigint] {
+  return [((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn), (dev & 0xffn) | ((dev >> 12n) & ~0xffn)];
+}
+
+/**
+ * Is some lock held on the file with this device and inode? /proc/locks answers everyone (it
+ * lists OFD locks as "OFDLCK ADVISORY WRITE -1 MAJ:MIN:INODE 0 EOF", the numbers in hex, the
+ * inode in decimal), so a user who may not open a lock file (0600) can still ask. Waiters
+ * ("->" lines) hold nothing. Only locks of processes in our pid namespace are listed.
+ */
+export function lockListed(dev: bigint, ino: bigint): boolean {
+  const [major, minor] = devParts(dev);
+  for (const line of readFileSync('/proc/locks', 'latin1').split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+\S+\s+\S+\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (m && m[1] !== '->' && BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor && BigInt(m[4]!) === ino) return true;
+  }
+  return false;
+}
+
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
   const ids = readProcStatus(pid)?.Uid?.split(/\s+/).map(Number);

@@ -69,13 +69,14 @@ describe('missing directories', () => {
     await assertNothingLeft(h, 'processes left by a refused start', [env.DAEMONKIT_HOME]);
   }));
 
-  it('a caller with umask 077: the service directory is still 0755 and the pidfile, lock and state files 0644, so another user\'s status reads it (exit 0, not 4)', guarded(h, async () => {
+  it('a caller with umask 077: the service directory is still 0755, the pidfile and state files 0644 and the lock file 0600 (another user\'s status asks /proc/locks), so another user\'s status reads it (exit 0, not 4)', guarded(h, async () => {
     const home = join(h.work(), 'home077');
     const r = await runT('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', NODE, CLI, 'start', '--name', 'private', '--grace', '0', ...SLEEP], { env: { ...h.env, DAEMONKIT_HOME: home } });
     assert.equal(r.code, 0, r.stderr);
     const dir = join(home, 'private');
     for (const d of [home, dir]) assert.equal(statSync(d).mode & 0o777, 0o755, d);
-    for (const f of ['pid', 'pid.lock', 'state.json']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o644, f);
+    for (const f of ['pid', 'state.json']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o644, f);
+    assert.equal(statSync(join(dir, 'pid.lock')).mode & 0o777, 0o600, 'pid.lock');
     if (!NO_NOBODY) {
       const s = await h.asNobody(['status', '--name', 'private'], { env: { DAEMONKIT_HOME: home } });
       assert.equal(s.code, 0, s.stdout + s.stderr);

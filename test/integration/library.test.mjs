@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { NODE, ROOT, isAlive, makeHome, procStat, readJson, run, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-lib-'));
 const WORKER = join(ROOT, 'examples', 'worker.mjs');
+const IDLE = join(ROOT, 'test', 'fixtures', 'idle.mjs');
 const worker = (args, env = {}) => run(NODE, [WORKER, ...args], { env: { ...h.env, ...env } });
 after(async () => {
   await h.cleanup();
@@ -146,4 +148,52 @@ describe('Daemon with a restart policy', () => {
     assert.match(readFileSync(log, 'utf8'), /stopping after \d+ heartbeats \(alive=false\)/);
     assert.equal(state().state, 'stopped');
   });
+});
+
+describe('a run() that only awaits its abort signal (nothing else holds the event loop)', () => {
+  const idle = (args, env) => run(NODE, [IDLE, ...args], { env: { ...h.env, ...env } });
+  const state = (name) => readJson(join(h.dir(name), 'state.json'));
+  // Long enough for a daemon that ends at once (the old defect) to have ended for sure.
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+  it('detached: the daemon lives until it is stopped, and the stop is what ends it', async () => {
+    const env = { IDLE_NAME: 'idle1' };
+    const s = await idle(['start'], env);
+    assert.equal(s.code, 0, s.stderr);
+    const pid = Number(readFileSync(join(h.dir('idle1'), 'pid'), 'utf8'));
+    await settle();
+    assert.ok(isAlive(pid), `the daemon is alive: ${JSON.stringify(state('idle1'))}`);
+    assert.equal((await idle(['status'], env)).code, 0);
+    assert.equal((await idle(['stop'], env)).code, 0);
+    assert.equal(isAlive(pid), false);
+    assert.equal(state('idle1').state, 'stopped');
+    assert.equal(state('idle1').lastExit.byStop, true);
+  });
+
+  it('with a restart policy: the worker copy lives until it is stopped (never restarted, never exited)', async () => {
+    const env = { IDLE_NAME: 'idle2', IDLE_RESTART: 'always' };
+    assert.equal((await idle(['start'], env)).code, 0);
+    const first = await waitFor(() => (state('idle2')?.state === 'running' ? state('idle2') : null), 5000, 'running');
+    await settle();
+    const now = state('idle2');
+    assert.deepEqual([now.state, now.restarts, now.childPid, isAlive(first.childPid)], ['running', 0, first.childPid, true], JSON.stringify(now));
+    assert.equal((await idle(['stop'], env)).code, 0);
+    assert.equal(isAlive(first.childPid), false);
+    assert.equal(state('idle2').state, 'stopped');
+  });
+
+  for (const [how, args, env] of [['run', ['run'], {}], ['start with detach: false', ['start'], { IDLE_DETACH: '0' }]]) {
+    it(`in the foreground (${how}): it lives until SIGTERM, then exits 0, stopped`, async () => {
+      const name = `idle-${args[0]}`;
+      const child = spawn(NODE, [IDLE, ...args], { env: { ...process.env, ...h.env, IDLE_NAME: name, ...env }, stdio: 'ignore' });
+      h.track(child.pid);
+      const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      await waitFor(() => state(name)?.state === 'running' && state(name).pid === child.pid, 5000, 'running');
+      await settle();
+      assert.ok(isAlive(child.pid), `alive: ${JSON.stringify(state(name))}`);
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null });
+      assert.equal(state(name).state, 'stopped');
+    });
+  }
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE, ROOT, isAlive, makeHome, readJson, run, startedPids, waitFor } from '../helpers.mjs';
+import { CLI, NODE, ROOT, commandText, isAlive, makeHome, readJson, run, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-keep-'));
@@ -18,9 +18,10 @@ after(async () => {
 const spec = (name) => readJson(join(h.dir(name), 'spec.json'));
 const lines = (text) => text.split('\n').filter(Boolean);
 const state = (name) => readJson(join(h.dir(name), 'state.json'));
+/** What the COMMAND wrote to its log (the supervisor's own `daemonkit: ` lines left out). */
 const logText = (name) => {
   try {
-    return readFileSync(join(h.dir(name), `${name}.log`), 'utf8');
+    return commandText(readFileSync(join(h.dir(name), `${name}.log`), 'utf8'));
   } catch {
     return '';
   }

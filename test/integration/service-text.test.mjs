@@ -66,8 +66,8 @@ describe("a service's STATUS= in status", { skip }, () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.doesNotMatch(r.stderr, RAW, 'nothing raw on stderr');
     assert.ok(r.stderr.includes('bad\\x1b[2Jname'), r.stderr);
-    assert.ok(r.stderr.includes('  | boom \\x1b[2J\\x1b]0;t\\x07\\r\n'), r.stderr);
-    assert.ok(r.stderr.includes('  | \\u009bx \ufffd end\n'), r.stderr);
+    assert.ok(r.stderr.includes('hostile-tail | boom \\x1b[2J\\x1b]0;t\\x07\\r\n'), r.stderr);
+    assert.ok(r.stderr.includes('hostile-tail | \\u009bx \ufffd end\n'), r.stderr);
     const s = await h.dk(['status', '--name', 'hostile-tail']);
     assert.equal(s.code, 1);
     assert.doesNotMatch(s.stdout, RAW);

@@ -101,6 +101,8 @@ describe('when the supervisor itself dies', () => {
     assert.equal(r.code, 0, r.stderr);
     const { pid, childPid } = startedPids(r.stdout);
     await waitFor(() => groupPids(childPid).length === 2, 5000, 'COMMAND and its child');
+    // Killed once up: killed while node still boots, it would take its COMMAND with it (the guard).
+    await waitFor(() => readJson(join(h.dir('orphan'), 'state.json'))?.handlesSignals, 5000, 'the supervisor up');
     process.kill(pid, 'SIGKILL');
     await waitFor(() => !isAlive(pid), 5000, 'supervisor gone');
     const st = await h.dk(['status', '--name', 'orphan']);
@@ -121,6 +123,7 @@ describe('when the supervisor itself dies', () => {
     });
     assert.equal(sleepers.length, 2, `one COMMAND and its child: ${sleepers}`);
     // Now orphan the new one too, and let stop find it.
+    await waitFor(() => readJson(join(h.dir('orphan'), 'state.json'))?.handlesSignals, 5000, 'the second supervisor up');
     process.kill(second.pid, 'SIGKILL');
     await waitFor(() => !isAlive(second.pid), 5000, 'second supervisor gone');
     const stop = await h.dk(['stop', '--name', 'orphan']);

@@ -3,16 +3,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 
-const ALL = 'start, stop, restart, status, reload, run, list, export, reopen, logs, rm';
+const ALL = 'start, stop, restart, status, reload, run, list, export, reopen, logs, rm, top, completion';
 
 describe('COMMANDS and FLAGS', () => {
   test('commands', () => {
-    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs', 'rm']);
+    assert.deepEqual([...COMMANDS], ['start', 'stop', 'restart', 'status', 'reload', 'run', 'list', 'export', 'reopen', 'logs', 'rm', 'top', 'completion']);
   });
   test('flag names', () => {
     assert.deepEqual(Object.keys(FLAGS).sort(), [
-      'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'group', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
-      'max-restarts', 'min-uptime', 'name', 'nice', 'pidfile', 'quiet', 'ready', 'ready-timeout', 'restart', 'restart-delay',
+      'chdir', 'clear-env', 'env', 'env-file', 'follow', 'grace', 'group', 'interval', 'json', 'limit', 'lines', 'log-compress', 'log-keep', 'log-max-size', 'log-timestamps',
+      'max-restarts', 'min-uptime', 'name', 'nice', 'no-color', 'pidfile', 'quiet', 'ready', 'ready-timeout', 'restart', 'restart-delay',
       'restart-max-delay', 'restart-window', 'retry', 'signal', 'stderr', 'stdin', 'stdout', 'timeout', 'umask', 'update-env', 'user', 'verbose',
     ]);
   });
@@ -25,12 +25,18 @@ describe('parseArgs: commands', () => {
   test('empty command', () => {
     assert.deepEqual(parseArgs(['']), { problems: [`missing command: one of ${ALL}`] });
   });
-  for (const bad of ['foo', 'START', '--name', '-q', 'stat']) {
+  for (const bad of ['foo', '--name', '-q', 'xyzzy']) {
     test(`unknown command ${JSON.stringify(bad)}`, () => {
       assert.deepEqual(parseArgs([bad, 'x']), { problems: [`unknown command '${bad}': use one of ${ALL}`] });
     });
   }
-  for (const command of COMMANDS.filter((c) => c !== 'export')) {
+  // A typo of a command: the closest one is suggested (still one problem, no parse).
+  for (const [bad, meant] of [['stat', 'status'], ['START', 'start'], ['stats', 'status'], ['strat', 'start'], ['restrat', 'restart'], ['lsit', 'list'], ['tpo', 'top'], ['compl', 'completion'], ['hlep', 'help']]) {
+    test(`unknown command ${JSON.stringify(bad)}: did you mean '${meant}'?`, () => {
+      assert.deepEqual(parseArgs([bad, 'x']), { problems: [`unknown command '${bad}': did you mean '${meant}'?`] });
+    });
+  }
+  for (const command of COMMANDS.filter((c) => c !== 'export' && c !== 'completion')) {
     test(`bare ${command}`, () => {
       assert.deepEqual(parseArgs([command]), { args: { command, flags: {}, rest: null }, problems: [] });
     });
@@ -118,8 +124,20 @@ describe('parseArgs: problems', () => {
     // unknown options
     [['status', '--foo'], ['unknown option --foo'], {}, null],
     [['status', '--foo=bar'], ['unknown option --foo'], {}, null],
-    [['status', '--Name', 'x'], ['unknown option --Name'], { name: ['x'] }, null],
-    [['list', '--Name', 'x'], ['unknown option --Name', "unexpected argument 'x'"], {}, null],
+    // a typo of an option of this command: the closest one is suggested, and its value goes with it
+    [['status', '--Name', 'x'], ['unknown option --Name: did you mean --name?'], {}, null],
+    [['start', '--restart-dealy', '1s', '--', 'x'], ['unknown option --restart-dealy: did you mean --restart-delay?'], {}, ['x']],
+    [['start', '--restart-dealy=1s', '--', 'x'], ['unknown option --restart-dealy: did you mean --restart-delay?'], {}, ['x']],
+    [['logs', '--follw'], ['unknown option --follw: did you mean --follow?'], {}, null],
+    [['logs', '--foll'], ['unknown option --foll: did you mean --follow?'], {}, null],
+    [['status', '--jsn'], ['unknown option --jsn: did you mean --json?'], {}, null],
+    [['stop', '--timout', '5'], ['unknown option --timout: did you mean --timeout?'], {}, null],
+    [['status', '--hepl'], ['unknown option --hepl: did you mean --help?'], {}, null],
+    // a flag meant: the next word is not its value
+    [['status', '--jsn', 'x'], ['unknown option --jsn: did you mean --json?'], { name: ['x'] }, null], // x: the name, as a word
+    [['list', '--jsn', 'x'], ['unknown option --jsn: did you mean --json?', "unexpected argument 'x'"], {}, null],
+    // only this command's options are suggested (--timeout is stop's, not status')
+    [['status', '--timout'], ['unknown option --timout'], {}, null],
     [['status', '--'], [], {}, []],
     // unknown short options and positional arguments
     [['status', '-x'], ["unexpected argument '-x'"], {}, null],
@@ -137,7 +155,7 @@ describe('parseArgs: problems', () => {
     // --no-X: a start option back to its default, on restart only; never for identity or stop options
     [['start', '--no-log-timestamps', '--', 'x'], ["option --no-log-timestamps does not apply to 'start'"], {}, ['x']],
     [['restart', '--no-name'], ['unknown option --no-name'], {}, null],
-    [['restart', '--no-timeout'], ['unknown option --no-timeout'], {}, null],
+    [['restart', '--no-timeout'], ['unknown option --no-timeout: did you mean --timeout?'], {}, null], // a stop option has no --no-
     [['restart', '--no-ready=1'], ['option --no-ready takes no value'], {}, null],
     [['restart', '--no-bogus'], ['unknown option --no-bogus'], {}, null],
     [['stop', '--update-env'], ["option --update-env does not apply to 'stop'"], {}, null],
@@ -196,4 +214,20 @@ describe('parseArgs: problems', () => {
 describe('parseArgs: list', () => {
   test("'ls' is 'list'", () => assert.deepEqual(parseArgs(['ls', '--json']), { args: { command: 'list', flags: { json: [''] }, rest: null }, problems: [] }));
   test('list takes no identity', () => assert.deepEqual(parseArgs(['list', '--name', 'x']).problems, ["option --name does not apply to 'list'"]));
+});
+
+describe('parseArgs: completion', () => {
+  test('completion SHELL', () => {
+    for (const shell of ['bash', 'zsh', 'fish']) assert.deepEqual(parseArgs(['completion', shell]), { args: { command: 'completion', flags: { shell: [shell] }, rest: null }, problems: [] });
+  });
+  test('no shell, or another: one line naming the three (and the closest)', () => {
+    assert.deepEqual(parseArgs(['completion']).problems, ["'completion' needs a shell: daemonkit completion bash|zsh|fish"]);
+    assert.deepEqual(parseArgs(['completion', 'tcsh']).problems, ["'completion' needs a shell: daemonkit completion bash|zsh|fish"]);
+    assert.deepEqual(parseArgs(['completion', 'bsh']).problems, ["'completion' needs a shell: daemonkit completion bash|zsh|fish (did you mean 'bash'?)"]);
+  });
+  test('top takes --interval and --no-color, no identity', () => {
+    assert.deepEqual(parseArgs(['top', '--interval', '2s', '--no-color']), { args: { command: 'top', flags: { interval: ['2s'], 'no-color': [''] }, rest: null }, problems: [] });
+    assert.deepEqual(parseArgs(['top', '--name', 'x']).problems, ["option --name does not apply to 'top'"]);
+    assert.deepEqual(parseArgs(['top', '--intervl', '2s']).problems, ['unknown option --intervl: did you mean --interval?']);
+  });
 });

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { trustedCache } from '../../dist/cli/compile-cache.js';
 
@@ -52,7 +53,8 @@ describe('the CLI makes and uses its cache', () => {
     // A private copy of the CLI (its bundles, the native module, binding.gyp that marks the
     // package root), so its .compile-cache/ is this test's alone.
     const pkg = join(dir, 'pkg');
-    for (const part of ['binding.gyp', 'build/Release/daemonkit.node', 'dist/cli']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    const module = relative(ROOT, createRequire(import.meta.url)('node-gyp-build').resolve(ROOT)); // build/Release, else the prebuild
+    for (const part of ['binding.gyp', module, 'dist/cli']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     const home = join(dir, 'home');
     mkdirSync(join(home, 'cc'), { recursive: true }); // a service that exists (never started): its status loads status.cjs
     const cacheDir = join(pkg, '.compile-cache');

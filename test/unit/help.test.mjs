@@ -10,7 +10,9 @@ import { validateArgs } from '../../dist/cli/commands.js';
 import { Problems } from '../../dist/options.js';
 import { CLI, NODE, ROOT, run } from '../helpers.mjs';
 
-const lead = (command) => (command === 'export' ? ['export', 'systemd'] : [command]);
+const lead = (command) => (command === 'export' ? ['export', 'systemd'] : command === 'completion' ? ['completion', 'bash'] : [command]);
+/** Commands that take no --name: they act on every service, or on none. */
+const NO_IDENTITY = ['list', 'top', 'completion'];
 
 /** The options the parser takes for `command`, asked of the parser itself (not of a list). */
 function accepted(command) {
@@ -26,7 +28,7 @@ function shorts(command) {
   for (const letter of 'abcdefghijklmnopqrstuvwxyz') {
     const { args, problems } = parseArgs([...lead(command), `-${letter}`, 'x']);
     if (problems.some((p) => p.startsWith('unexpected argument \'-') || p.includes('does not apply'))) continue;
-    const name = Object.keys(args?.flags ?? {})[0];
+    const name = Object.keys(args?.flags ?? {}).find((k) => k !== 'shell'); // completion's SHELL
     if (name) out[letter] = name;
   }
   return out;
@@ -44,7 +46,7 @@ describe('COMMAND --help', () => {
       const r = await run(NODE, ['--', CLI, ...lead(command), '--help']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '');
-      assert.ok(r.stdout.startsWith(`usage: daemonkit ${lead(cmd).join(' ')} `), r.stdout);
+      assert.ok(r.stdout.startsWith(`usage: daemonkit ${cmd === 'completion' ? 'completion bash|zsh|fish' : lead(cmd).join(' ')}`), r.stdout);
       const lines = r.stdout.split('\n');
       const aliases = Object.entries(shorts(cmd));
       for (const name of accepted(cmd)) {
@@ -90,7 +92,9 @@ describe('the defaults the help shows are the real ones: giving one changes noth
         // An option valid only with another gets that one on both sides.
         const needed = FLAGS[name].needs ? [`--${FLAGS[name].needs}`, SAMPLE[FLAGS[name].needs]] : [];
         const validate = (extra) => {
-          const { args, problems } = parseArgs([...lead(command), '--name', 'x', ...needed, ...extra, '--', '/bin/true']);
+          const identity = NO_IDENTITY.includes(command) ? [] : ['--name', 'x'];
+          const command_ = ['start', 'run', 'restart', 'export'].includes(command) ? ['--', '/bin/true'] : [];
+          const { args, problems } = parseArgs([...lead(command), ...identity, ...needed, ...extra, ...command_]);
           assert.deepEqual(problems, []);
           const p = new Problems();
           // What the command would do, validated (restart's plan also keeps what was given).
@@ -142,6 +146,8 @@ const DOC_SECTIONS = {
   rm: ['Identity: which service'],
   logs: ['Identity: which service', 'Logs'],
   list: ['list'],
+  top: ['top'],
+  completion: ['completion'],
 };
 
 describe('docs/cli.md lists exactly the options each command takes', () => {

@@ -12,7 +12,8 @@ import { Problems, buildCommandSpec, servicePaths, validateStart } from '../../d
 import { spawnProcess } from '../../dist/sys/native.js';
 import { ROOT } from '../helpers.mjs';
 
-const native = createRequire(import.meta.url)(join(ROOT, 'build', 'Release', 'daemonkit.node'));
+// The module the package loads (src/sys/native-load.ts): build/Release if built, else the prebuild.
+const native = createRequire(import.meta.url)('node-gyp-build')(ROOT);
 
 describe('one source of truth', () => {
   test('src/sys/limits.ts is what scripts/gen-limits.mjs makes of native/limits.h now', () => {
