@@ -6,10 +6,13 @@
  *   renameAt(dirfd, from, to)         renameat(2) within the one directory
  *   unlinkAt(dirfd, name)             unlinkat(2): removes that entry only, never what it names
  *   inodeAt(dirfd, name)              the entry's own inode (not followed), or null if none
- *   listAt(dirfd)                     the directory's names (without . and ..)
+ *   rotatedAt(dirfd, base, maxNames, maxFiles)  base.K and base.K.gz there, as K*2+gz
+ *   accessAcl(fd | path)              the system.posix_acl_access xattr (a path: not followed)
+ *   seekData(fd, pos, hole)           lseek SEEK_DATA (or SEEK_HOLE): -1 when there is none
  */
 #include "common.h"
 #include <dirent.h>
+#include <sys/xattr.h>
 
 /* One path component: no '/', not empty, not . or .. (a name is never a path here). */
 static bool get_name(napi_env env, napi_value v, char *out, size_t size) {
@@ -62,27 +65,77 @@ static napi_value inode_at(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value list_at(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], arr, v; int32_t dirfd; uint32_t n = 0;
+/* The rotated files of `base`: base.K and base.K.gz (K 1 to 999999999, no leading zero), each as
+   K*2 (+1 for .gz). Filtered here, not in JS: the service user may fill the directory with
+   names, and an array of all of them would not fit the supervisor's heap. Bounded: -1 once more
+   than maxNames entries were read (0: no bound), -2 once more than maxFiles matched. */
+static napi_value rotated_at(napi_env env, napi_callback_info info) {
+  size_t argc = 4; napi_value argv[4], arr, v; int32_t dirfd, maxNames, maxFiles; char base[4096];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &dirfd)) return (napi_throw_type_error(env, NULL, "listAt(dirfd)"), NULL);
+  if (argc < 4 || get_int(env, argv[0], &dirfd) || !get_name(env, argv[1], base, sizeof base) ||
+      get_int(env, argv[2], &maxNames) || get_int(env, argv[3], &maxFiles))
+    return (napi_throw_type_error(env, NULL, "rotatedAt(dirfd, base, maxNames, maxFiles)"), NULL);
   /* fdopendir takes the fd it is given: a fresh one, so the caller's keeps its own offset. */
   int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "openat(.)");
   DIR *dir = fdopendir(fd);
   if (!dir) { int e = errno; close(fd); return throw_errno(env, e, "fdopendir"); }
   napi_create_array(env, &arr);
+  size_t blen = strlen(base); int64_t seen = 0; uint32_t n = 0; int over = 0;
   struct dirent *entry;
   errno = 0;
   while ((entry = readdir(dir)) != NULL) {
-    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
-    napi_create_string_utf8(env, entry->d_name, NAPI_AUTO_LENGTH, &v);
+    if (maxNames > 0 && ++seen > maxNames) { over = -1; break; }
+    const char *s = entry->d_name;
+    if (strncmp(s, base, blen) != 0 || s[blen] != '.' || s[blen + 1] < '1' || s[blen + 1] > '9') continue;
+    double k = 0; int digits = 0;
+    for (s += blen + 1; *s >= '0' && *s <= '9'; s++) k = k * 10 + (*s - '0'), digits++;
+    bool gz = strcmp(s, ".gz") == 0;
+    if (digits > 9 || (*s != '\0' && !gz)) continue;
+    if (n >= (uint32_t)maxFiles) { over = -2; break; }
+    napi_create_double(env, k * 2 + (gz ? 1 : 0), &v);
     napi_set_element(env, arr, n++, v);
   }
-  int e = errno;
+  int e = over ? 0 : errno;
   closedir(dir);
   if (e != 0) return throw_errno(env, e, "readdir");
+  if (over) napi_create_int32(env, over, &arr);
   return arr;
+}
+
+/* The access ACL (its raw xattr: a version, then tag/perm/id entries), or null when there is none
+   (or the filesystem has no ACLs). Mode bits alone hide who an ACL lets write: trust.ts reads it. */
+static napi_value access_acl(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1], out; napi_valuetype type; int32_t fd = -1; char path[4096];
+  static const char *name = "system.posix_acl_access";
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok) type = napi_undefined;
+  size_t len;
+  if (type == napi_number) get_int(env, argv[0], &fd);
+  else if (type != napi_string || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1)
+    return (napi_throw_type_error(env, NULL, "accessAcl(fd | path)"), NULL);
+  char buf[8192]; /* ext4 keeps an ACL within one 4 KiB block; more: ERANGE, said */
+  ssize_t size = fd >= 0 ? fgetxattr(fd, name, buf, sizeof buf) : lgetxattr(path, name, buf, sizeof buf);
+  if (size < 0 && (errno == ENODATA || errno == ENOTSUP)) return (napi_get_null(env, &out), out);
+  if (size < 0) return throw_errno(env, errno, fd >= 0 ? "fgetxattr" : "lgetxattr");
+  void *data;
+  napi_create_buffer_copy(env, (size_t)size, buf, &data, &out);
+  return out;
+}
+
+/* lseek(fd, pos, SEEK_DATA or SEEK_HOLE): where the next data (or hole) starts, -1 when none
+   (ENXIO: pos is past the end, or only a hole follows). A filesystem without holes reports the
+   whole file as data. For readers of a file another user may have made sparse. */
+static napi_value seek_data(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3], out; int32_t fd; double pos; bool hole;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || get_int(env, argv[0], &fd) || napi_get_value_double(env, argv[1], &pos) != napi_ok ||
+      napi_get_value_bool(env, argv[2], &hole) != napi_ok)
+    return (napi_throw_type_error(env, NULL, "seekData(fd, pos, hole)"), NULL);
+  off_t at = lseek(fd, (off_t)pos, hole ? SEEK_HOLE : SEEK_DATA);
+  if (at < 0 && errno != ENXIO) return throw_errno(env, errno, "lseek");
+  napi_create_double(env, at < 0 ? -1 : (double)at, &out);
+  return out;
 }
 
 void at_init(napi_env env, napi_value exports) {
@@ -91,7 +144,9 @@ void at_init(napi_env env, napi_value exports) {
     { "renameAt", NULL, rename_at, NULL, NULL, NULL, napi_default, NULL },
     { "unlinkAt", NULL, unlink_at, NULL, NULL, NULL, napi_default, NULL },
     { "inodeAt", NULL, inode_at, NULL, NULL, NULL, napi_default, NULL },
-    { "listAt", NULL, list_at, NULL, NULL, NULL, napi_default, NULL },
+    { "rotatedAt", NULL, rotated_at, NULL, NULL, NULL, napi_default, NULL },
+    { "accessAcl", NULL, access_acl, NULL, NULL, NULL, napi_default, NULL },
+    { "seekData", NULL, seek_data, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

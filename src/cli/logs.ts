@@ -7,10 +7,10 @@ import { EXIT } from '../exit-codes.js';
 import { terminalSafe } from '../format.js';
 import { StampPainter } from './color.js';
 import { follow, printLast, type Following, type Write } from '../logs/follow.js';
-import { closeAll, highestIndex, type Source } from '../logs/chain.js';
+import { closeAll, highestIndex, LogNames, type Source } from '../logs/chain.js';
 import type { ServicePaths } from '../paths.js';
 import { readSpec } from '../spec-file.js';
-import { readerGone } from '../sys/native.js';
+import { getUser, readerGone } from '../sys/native.js';
 import { routeSignals } from '../sys/signals.js';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
@@ -81,10 +81,6 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   const stderr = spec?.stderr ?? stdout;
   const files: [string, NodeJS.WriteStream][] = [[stdout, process.stdout]];
   if (stderr !== stdout) files.push([stderr, process.stderr]);
-  if (!following && !files.some(([path]) => existsSync(path) || highestIndex(path) > 0)) {
-    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`);
-    return EXIT.GENERIC;
-  }
   const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
   // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
   // last lines (main.ts caught these signals from its first moment; this is their route).
@@ -103,10 +99,24 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   const warn = (message: string): void => {
     if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
   };
+  // In a directory the service user can write, its files are read as the supervisor writes them.
+  const serviceUid = spec?.user === undefined ? undefined : /^[0-9]+$/.test(spec.user) ? Number(spec.user) : getUser(spec.user)?.uid;
+  const logs = files.map(([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }));
+  const anyRotated = (log: LogNames): boolean => {
+    try {
+      return highestIndex(log) > 0;
+    } catch {
+      return true; // cannot be listed: printLast says why
+    }
+  };
+  if (!following && !logs.some((log) => existsSync(log.path) || anyRotated(log))) {
+    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`);
+    return EXIT.GENERIC;
+  }
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
-    for (const [i, [path]] of files.entries()) starts.push(await printLast(path, lines, writers[i]!, { warn }));
+    for (const [i, log] of logs.entries()) starts.push(await printLast(log, lines, writers[i]!, { warn }));
   } catch (error) {
     starts.forEach((s) => closeAll(s));
     if (!(error instanceof OutputEnded)) {
@@ -115,7 +125,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     }
   }
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
-    const followers: Following[] = files.map(([path], i) => follow(path, starts[i]!, writers[i]!, { warn }));
+    const followers: Following[] = logs.map((log, i) => follow(log, starts[i]!, writers[i]!, { warn }));
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearInterval(reader);

@@ -8,7 +8,8 @@
  */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { replaceableEntry, type Trust } from './trust.js';
+import { accessAcl } from '../sys/native.js';
+import { replaceableEntry, type Owned, type Trust } from './trust.js';
 
 /** Symbolic links followed before giving up, as the kernel's limit (ELOOP). */
 const MAX_LINKS = 40;
@@ -23,6 +24,19 @@ function lstatOrNull(path: string): Stats | null {
   } catch {
     return null; // not there (we make it), or not reachable: the open that follows says why
   }
+}
+
+/** A directory on the way, with its access ACL (mode bits alone hide whom an ACL lets write). */
+function directoryOrNull(path: string): Owned | null {
+  const st = lstatOrNull(path);
+  if (!st) return null;
+  let acl: Buffer | null;
+  try {
+    acl = accessAcl(path);
+  } catch {
+    acl = null; // gone meanwhile, or not reachable: as lstat, the open that follows says why
+  }
+  return { uid: st.uid, gid: st.gid, mode: st.mode, acl };
 }
 
 /**
@@ -47,7 +61,7 @@ export function checkLogDirPath(dir: string, trust: Trust, what = `the log direc
       at = next;
       continue;
     }
-    const here = lstatOrNull(at);
+    const here = directoryOrNull(at);
     const entry = lstatOrNull(next);
     const why = here && replaceableEntry(here, name, entry?.uid ?? null, trust);
     if (why) throw new InsecureLogDir(`insecure permissions on ${at}, above ${what}: ${why}`);

@@ -9,9 +9,11 @@
  * open file stays readable however it is renamed, compressed or deleted afterwards.
  * (Reading them: blocks.ts.)
  */
-import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, constants as C } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { constants as zlib, gunzipSync } from 'node:zlib';
+import { LogNames, type Source } from './names.js';
+
+export { LogNames, type Source } from './names.js';
 
 /** Looks before settling for the last one (a directory that never holds still for two). */
 const MAX_LOOKS = 1000;
@@ -27,42 +29,14 @@ export interface Entry {
   mtime: bigint;
 }
 
-/** An open file of the log: `pos` is how far it has been read (plain files). */
-export interface Source {
-  fd: number;
-  ino: bigint;
-  gz: boolean;
-  path: string;
-  pos: number;
-  /** A .gz already read whole. */
-  done: boolean;
-}
-
 export const nameAt = (path: string, index: number, gz: boolean): string => (index === 0 ? path : `${path}.${index}${gz ? '.gz' : ''}`);
 
-/** The highest K of the NAME.log.K and NAME.log.K.gz there are now (0: none). */
-export function highestIndex(path: string): number {
-  const name = basename(path);
-  let max = 0;
-  try {
-    for (const entry of readdirSync(dirname(path))) {
-      const m = entry.startsWith(`${name}.`) ? /^([1-9][0-9]{0,8})(\.gz)?$/.exec(entry.slice(name.length + 1)) : null;
-      if (m) max = Math.max(max, Number(m[1]));
-    }
-  } catch {
-    // no directory (yet): no files
-  }
-  return max;
-}
+/** A log given by its path: read as names.ts says (skipped files named through `warn`). */
+export const logNames = (log: string | LogNames, warn?: (message: string) => void): LogNames =>
+  typeof log === 'string' ? new LogNames(log, warn ? { warn } : {}) : log;
 
-function statAt(path: string): { ino: bigint; mtime: bigint } | null {
-  try {
-    const st = statSync(path, { bigint: true });
-    return { ino: st.ino, mtime: st.mtimeNs };
-  } catch {
-    return null;
-  }
-}
+/** The highest K of the NAME.log.K and NAME.log.K.gz there are now (0: none). */
+export const highestIndex = (log: LogNames): number => log.highestIndex();
 
 /** The names of NAME.log.`from` … NAME.log.`upTo` (index 0: NAME.log itself), plain then .gz. */
 function slots(from: number, upTo: number): { index: number; gz: boolean }[] {
@@ -79,9 +53,10 @@ function slots(from: number, upTo: number): { index: number; gz: boolean }[] {
  * (NAME.log, .1, .1.gz, .2, …). A narrow range settles sooner: while the supervisor rotates
  * without pause (thousands of renames a second), two looks at hundreds of names seldom agree.
  */
-export function snapshot(path: string, upTo: number, from = 0): Entry[] {
-  const names = slots(from, upTo);
-  const look = (): ({ ino: bigint; mtime: bigint } | null)[] => names.map((n) => statAt(nameAt(path, n.index, n.gz)));
+export function snapshot(log: LogNames, upTo: number, from = 0): Entry[] {
+  const path = log.path;
+  const names = slots(from, Math.min(upTo, log.maxIndex));
+  const look = (): ({ ino: bigint; mtime: bigint } | null)[] => names.map((n) => log.look(nameAt(path, n.index, n.gz)));
   let prev = look();
   for (let i = 0; i < MAX_LOOKS; i++) {
     const next = look();
@@ -97,21 +72,22 @@ export function snapshot(path: string, upTo: number, from = 0): Entry[] {
 }
 
 /** All of the log's files at one instant (growing the range while files shift up into it). */
-export function snapshotAll(path: string): Entry[] {
-  for (let upTo = highestIndex(path) + 1; ; upTo *= 2) {
-    const entries = snapshot(path, upTo);
-    if (!entries.some((e) => e.index === upTo)) return entries;
+export function snapshotAll(log: LogNames): Entry[] {
+  for (let upTo = highestIndex(log) + 1; ; upTo *= 2) {
+    const entries = snapshot(log, upTo);
+    if (upTo >= log.maxIndex || !entries.some((e) => e.index === upTo)) return entries;
   }
 }
 
 /** The log's files newest first, each name looked at as the scan reaches it (not an instant). */
-export function* scanNow(path: string): Generator<Entry> {
+export function* scanNow(log: LogNames): Generator<Entry> {
   // The range is read once: a readdir per name would make a scan of thousands of files quadratic.
   // Files moving up past it meanwhile are found by the next look (extend() confirms in a snapshot).
-  const last = 2 * (highestIndex(path) + 1);
+  const path = log.path;
+  const last = 2 * (highestIndex(log) + 1);
   for (let i = 0; i <= last; i++) {
     const [index, gz] = [(i + 1) >> 1, i % 2 === 0 && i > 0];
-    const st = statAt(nameAt(path, index, gz));
+    const st = log.look(nameAt(path, index, gz));
     if (st) yield { path: nameAt(path, index, gz), index, gz, ...st };
   }
 }
@@ -119,9 +95,11 @@ export function* scanNow(path: string): Generator<Entry> {
 /** `gz` is the compressed copy of `plain`: the same size, and the same first bytes (what the
  *  first KiB of the .gz decompresses to; compression runs on whole files only). null: the name
  *  holds another file by now. */
-export function isCopyOf(plain: Source, gz: Entry): boolean | null {
-  const src = openEntry(gz);
+export function isCopyOf(log: LogNames, plain: Source, gz: Entry): boolean | null {
+  if (plain.skipped) return false;
+  const src = openEntry(log, gz);
   if (!src) return null;
+  if (src.skipped) return (closeSync(src.fd), false);
   try {
     const size = fstatSync(plain.fd).size;
     const gzSize = fstatSync(src.fd).size;
@@ -145,34 +123,17 @@ export function onePerIndex(entries: Entry[]): Entry[] {
 }
 
 /** Open an entry if its name still holds the same file; null if not (moved on meanwhile).
- *  Throws when it cannot be read (EACCES, …). */
-export function openEntry(e: Entry): Source | null {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a FIFO put where a log was must not hang us (it is refused just below).
-    fd = openSync(e.path, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw new Error(`cannot read ${e.path}: ${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message}`);
-  }
-  const st = fstatSync(fd, { bigint: true });
-  if (st.ino !== e.ino) {
-    closeSync(fd);
-    return null;
-  }
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw new Error(`cannot read ${e.path}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`);
-  }
-  return { fd, ino: e.ino, gz: e.gz, path: e.path, pos: 0, done: false };
+ *  Throws when it cannot be read (EACCES, …). In a shared directory it may come back skipped
+ *  (names.ts): held, but not read. */
+export function openEntry(log: LogNames, e: Entry): Source | null {
+  return log.open(e.path, e.ino, e.gz);
 }
 
 /** Open every entry, or none (closing what was opened) if one moved on meanwhile. */
-export function openAll(entries: Entry[]): Source[] | null {
+export function openAll(log: LogNames, entries: Entry[]): Source[] | null {
   const opened: Source[] = [];
   for (const e of entries) {
-    const src = openEntry(e);
+    const src = openEntry(log, e);
     if (!src) {
       closeAll(opened);
       return null;
@@ -185,11 +146,3 @@ export function openAll(entries: Entry[]): Source[] | null {
 export function closeAll(sources: Source[]): void {
   for (const s of sources.splice(0)) closeSync(s.fd);
 }
-
-export const inodeAt = (path: string): bigint | null => {
-  try {
-    return statSync(path, { bigint: true }).ino;
-  } catch {
-    return null;
-  }
-};

@@ -54,7 +54,7 @@ export class LogFile implements LogSink {
   ) {
     this.name = basename(path);
     this.compressor = policy.compress && policy.maxSize !== null
-      ? new Compressor(this.name, path, policy.keep, () => this.rotations, onBackgroundError)
+      ? new Compressor(this.name, path, policy.keep, policy.maxSize, () => this.rotations, onBackgroundError)
       : null;
     this.tryOpen();
   }

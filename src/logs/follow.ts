@@ -12,7 +12,7 @@
 import { closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { eachBlock, eachInflatedLine, type Write } from './blocks.js';
-import { closeAll, inodeAt, isCopyOf, onePerIndex, openAll, scanNow, snapshot, snapshotAll, type Entry, type Source } from './chain.js';
+import { closeAll, isCopyOf, logNames, onePerIndex, openAll, scanNow, snapshot, snapshotAll, type Entry, type LogNames, type Source } from './chain.js';
 
 export type { Write } from './blocks.js';
 export { printLast } from './last.js';
@@ -35,7 +35,9 @@ export interface Following {
  * Call `write` with everything added to the log after `from` (printLast's files), across
  * rotations, until closed. With `from` empty (there was no file), every file that appears is new.
  */
-export function follow(path: string, from: Source[], write: Write, options: FollowOptions): Following {
+export function follow(file: string | LogNames, from: Source[], write: Write, options: FollowOptions): Following {
+  const log = logNames(file, options.warn);
+  const path = log.path;
   const queue = [...from]; // oldest first; the last is the newest known
   let [closed, warned, lastError] = [false, false, ''];
 
@@ -48,12 +50,17 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
         // Damaged: said, and on to the next.
         await eachInflatedLine(head.fd, (chunk) => !closed && write(chunk), (error) => options.warn(`${head.path}: ${error.message}`));
       }
-      head.done = head.gz;
-      if (!head.gz && fstatSync(head.fd).size < head.pos) head.pos = 0; // copytruncate: from the start
+      head.done = head.gz || head.skipped === true;
       const out = (chunk: Buffer): unknown => !closed && write(chunk);
-      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, out);
-      if (queue.length === 1 || closed || !queue.slice(1).some((s) => s.gz || fstatSync(s.fd).size > 0)) return;
-      if (!head.gz) head.pos = await eachBlock(head.fd, head.pos, Infinity, out); // its very last lines
+      const readOn = async (): Promise<void> => {
+        const end = head.gz ? null : log.readableEnd(head); // null: skipped (a trap, names.ts)
+        if (end === null) return;
+        if (end < head.pos) head.pos = 0; // copytruncate: from the start
+        head.pos = await eachBlock(head.fd, head.pos, log.guarded ? end : Infinity, out);
+      };
+      await readOn();
+      if (queue.length === 1 || closed || !queue.slice(1).some((s) => s.gz || s.skipped || fstatSync(s.fd).size > 0)) return;
+      await readOn(); // its very last lines
       closeSync(queue.shift()!.fd);
     }
   };
@@ -64,11 +71,11 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
    *  confirms it in a snapshot. Given the entries of a snapshot, there. */
   const locate = (known: Source, entries?: Entry[]): { index: number; ino: bigint } | 'moved' | null => {
     let moved = false;
-    for (const e of entries ?? scanNow(path)) {
+    for (const e of entries ?? scanNow(log)) {
       if (e.ino === known.ino) return { index: e.index, ino: e.ino };
       // Compressed, once its own name is gone (which may happen during the scan).
       if (!e.gz || known.gz || fstatSync(known.fd).nlink > 0) continue;
-      const copy = isCopyOf(known, e);
+      const copy = isCopyOf(log, known, e);
       if (copy) return { index: e.index, ino: e.ino };
       moved ||= copy === null;
     }
@@ -103,10 +110,10 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
    *  oldest files — what a follower that fell behind resumes with, in a snapshot that settles
    *  under a flood — and only when they do not tell, in a snapshot of every name. */
   const lost = (known: Source | undefined): Entry[] | null => {
-    const oldest = oldestFiles(path, 2 * MAX_HELD);
+    const oldest = oldestFiles(log, 2 * MAX_HELD);
     if (!known) return oldest.entries; // extend() takes the oldest of them
     const newer = lostAmong(known, oldest.entries, oldest.from === 0);
-    return newer !== undefined ? newer : (lostAmong(known, snapshotAll(path), true) ?? null);
+    return newer !== undefined ? newer : (lostAmong(known, snapshotAll(log), true) ?? null);
   };
 
   /** Take (open) the files newer than the newest known one; false if there are none (yet). */
@@ -120,14 +127,14 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
       if (known && at && at !== 'moved') {
         // The next files only (at most MAX_HELD are taken at once): `known` and the names just
         // below it, at one instant.
-        const entries = snapshot(path, at.index, Math.max(0, at.index - MAX_HELD));
+        const entries = snapshot(log, at.index, Math.max(0, at.index - MAX_HELD));
         if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue; // moved on meanwhile
         newer = entries.filter((e) => e.index < at.index);
       } else if (at === 'moved') continue;
       else newer = lost(known);
       if (newer === null) continue;
       if (newer.length === 0) return false;
-      const opened = openAll(onePerIndex(newer).reverse().slice(0, MAX_HELD));
+      const opened = openAll(log, onePerIndex(newer).reverse().slice(0, MAX_HELD));
       if (!opened) continue; // moved on since the snapshot: look again
       queue.push(...opened);
       return true;
@@ -137,7 +144,7 @@ export function follow(path: string, from: Source[], write: Write, options: Foll
 
   const step = async (): Promise<void> => {
     await drain();
-    while (!closed && (queue.length === 0 || inodeAt(path) !== queue.at(-1)!.ino) && (await extend())) {
+    while (!closed && (queue.length === 0 || log.inode() !== queue.at(-1)!.ino) && (await extend())) {
       await drain();
       await new Promise(setImmediate); // a follower far behind catches up in turns: Ctrl-C is heard
     }

@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { BLOCK, eachBlock, eachInflatedLine, type Write } from './blocks.js';
-import { openEntry, type Source } from './chain.js';
+import { logNames, openEntry, type LogNames, type Source } from './chain.js';
 import { olderThan } from './walk.js';
 
 /** Snapshots to try while files move on before they are opened. */
@@ -69,7 +69,8 @@ async function writeInflated(src: Source, skip: number, write: Write): Promise<v
  * The files are taken newest first, one at a time, each the one just older than the last
  * (walk.ts), until they hold `n` lines and a non-empty one is among them.
  */
-export async function printLast(path: string, n: number, write: Write, options: LastOptions = { warn: () => undefined }): Promise<Source[]> {
+export async function printLast(path: string | LogNames, n: number, write: Write, options: LastOptions = { warn: () => undefined }): Promise<Source[]> {
+  const log = logNames(path, options.warn);
   const opened: Source[] = []; // newest first
   const ends: number[] = [];
   let need = n;
@@ -79,23 +80,24 @@ export async function printLast(path: string, n: number, write: Write, options: 
   let nonEmpty = -1;
   for (let seen = 0, tries = 0; need > 0 || nonEmpty < 0;) {
     const held = opened.at(-1) ?? null;
-    const next = olderThan(path, held, seen);
-    const src = next && next !== 'end' ? openEntry(next) : null;
+    const next = olderThan(log, held, seen);
+    const src = next && next !== 'end' ? openEntry(log, next) : null;
     if (next === 'end') break;
     if (!src) {
       // The names moved on before we opened it: look again, from the same file.
       if (++tries < MAX_TRIES) continue;
-      options.warn(`files of ${path} kept moving while they were read: older lines are left out`);
+      options.warn(`files of ${log.path} kept moving while they were read: older lines are left out`);
       break;
     }
     [tries, seen] = [0, next!.index];
     const i = opened.push(src) - 1;
-    const end = src.gz ? 0 : fstatSync(src.fd).size;
+    // A skipped file (a trap in a shared directory, names.ts) is held but counts as empty.
+    const end = src.gz || src.skipped ? 0 : fstatSync(src.fd).size;
     ends.push(end);
     if (need <= 0) {
-      if (src.gz || end > 0) nonEmpty = i;
+      if (!src.skipped && (src.gz || end > 0)) nonEmpty = i;
     } else {
-      const r = await countBack(src, end, need, atEnd, options);
+      const r = src.skipped ? { newlines: 0, start: null, empty: true } : await countBack(src, end, need, atEnd, options);
       if (!r.empty) [atEnd, nonEmpty] = [false, nonEmpty < 0 ? i : nonEmpty];
       [startFile, start, need] = r.start === null ? [i, 0, need - r.newlines] : [i, r.start, 0];
     }
@@ -103,10 +105,11 @@ export async function printLast(path: string, n: number, write: Write, options: 
   }
   for (let i = startFile; i >= 0; i--) {
     const from = i === startFile ? start : 0;
+    if (opened[i]!.skipped) continue;
     if (opened[i]!.gz) await writeInflated(opened[i]!, from, write);
     else await eachBlock(opened[i]!.fd, from, ends[i]!, write);
   }
-  opened.forEach((src, i) => Object.assign(src, { pos: ends[i], done: src.gz }));
+  opened.forEach((src, i) => Object.assign(src, { pos: ends[i], done: src.gz || src.skipped === true }));
   for (const src of opened.splice(Math.max(0, nonEmpty) + 1)) closeSync(src.fd);
   return opened.reverse();
 }

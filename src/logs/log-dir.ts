@@ -10,7 +10,7 @@
  */
 import { closeSync, fchmodSync, fstatSync, openSync, constants as C, type Stats } from 'node:fs';
 import { makeDirs } from '../sys/mkdirs.js';
-import { inodeAt, listAt, openAt, renameAt, unlinkAt } from '../sys/native.js';
+import { accessAcl, inodeAt, openAt, renameAt, rotatedAt, unlinkAt } from '../sys/native.js';
 import { checkLogDirPath } from './ancestors.js';
 import { ourTrust, unsafeLogFile, untrustedWriter, type Trust } from './trust.js';
 
@@ -39,6 +39,11 @@ export function makeLogDir(dir: string, trust: Trust = ourTrust()): string {
   makeDirs(real);
   return checkLogDirPath(dir, trust).real; // judge what is there now, not what we meant to make
 }
+
+/** Entries read at most per listing in a shared directory (each rotation lists it once). */
+export const MAX_NAMES = 100_000;
+/** Rotated files listed at most: --log-keep is at most 9999, so 2 × 10,000 names and some. */
+export const MAX_ROTATED = 20_480;
 
 const unsafe = (message: string): Error => Object.assign(new Error(message), { code: 'EUNSAFE' });
 
@@ -75,7 +80,8 @@ export class LogDir {
   /** Who untrusted can write here (its owner, group or everyone), in words; null: nobody. Asked
    *  at every open: a chmod of the directory counts from the next one. */
   sharedBy(): string | null {
-    return untrustedWriter(fstatSync(this.fd), this.trust);
+    const st = fstatSync(this.fd);
+    return untrustedWriter({ uid: st.uid, gid: st.gid, mode: st.mode, acl: accessAcl(this.fd) }, this.trust);
   }
 
   /** Why root must not use `st`, found here under a name, or null. */
@@ -168,7 +174,17 @@ export class LogDir {
     return inodeAt(this.fd, name);
   }
 
-  list(): string[] {
-    return listAt(this.fd);
+  /**
+   * The rotated files of `name` here ([K, gz] for NAME.K, NAME.K.gz), or why they are not listed:
+   * in a shared directory, more than MAX_NAMES entries; anywhere, more than MAX_ROTATED of them.
+   * Memory and work stay bounded whatever the service user puts here (the list is filtered in C).
+   * `bounded` false: every entry is read (`logs`, which root asked to read them; memory stays flat).
+   */
+  rotated(name: string, bounded = true): [number, boolean][] | string {
+    const shared = this.sharedBy();
+    const found = rotatedAt(this.fd, name, shared === null || !bounded ? 0 : MAX_NAMES, MAX_ROTATED);
+    if (found === 'names') return `its directory holds more than ${MAX_NAMES} names, in a directory ${shared}`;
+    if (found === 'files') return `there are more than ${MAX_ROTATED} files named ${name}.N or ${name}.N.gz`;
+    return found;
   }
 }

@@ -22,13 +22,11 @@ function quietly(fn: () => void): void {
   }
 }
 
-/** The rotated files of `name` in `dir`: [index, gzipped], from one readdir. */
+/** The rotated files of `name` in `dir`: [index, gzipped], from one bounded readdir (log-dir.ts);
+ *  throws, saying why, when the directory holds too many names to list. */
 function rotatedFiles(dir: LogDir, name: string): [number, boolean][] {
-  const found: [number, boolean][] = [];
-  for (const entry of dir.list()) {
-    const m = entry.startsWith(`${name}.`) ? /^(\d+)(\.gz)?$/.exec(entry.slice(name.length + 1)) : null;
-    if (m) found.push([Number(m[1]), m[2] !== undefined]);
-  }
+  const found = dir.rotated(name);
+  if (typeof found === 'string') throw new Error(`too many names: ${found}`);
   return found;
 }
 
@@ -37,7 +35,8 @@ function rotatedFiles(dir: LogDir, name: string): [number, boolean][] {
  * simply deleted. Both plain and .gz names shift: a file may still wait for compression. One
  * readdir, then a rename per file that exists (not per index up to --log-keep). A name someone
  * else put there (a link) is only renamed or removed itself: nothing outside is touched.
- * Throws only if `name` itself cannot be moved.
+ * Throws if `name` itself cannot be moved, or the directory cannot be listed (too many names):
+ * then nothing was moved.
  */
 export function shiftRotatedIn(dir: LogDir, name: string, keep: number): void {
   const found = rotatedFiles(dir, name).sort((a, b) => b[0] - a[0]);
@@ -92,6 +91,8 @@ export class Compressor {
     private readonly name: string,
     private readonly path: string,
     private readonly keep: number,
+    /** --log-max-size: in a shared directory a rotated file much larger is not compressed. */
+    private readonly maxSize: number,
     private readonly rotations: () => number,
     private readonly onError: (message: string) => void,
   ) {
@@ -106,7 +107,9 @@ export class Compressor {
     quietly(() => dir.unlink(this.tmp, true));
     const gzipped = new Set<number>();
     const plain: number[] = [];
-    for (const [index, gz] of rotatedFiles(dir, this.name)) (gz ? gzipped.add(index) : plain.push(index));
+    const found = dir.rotated(this.name);
+    if (typeof found === 'string') return this.onError(`not compressing what an earlier supervisor left of ${this.path}: ${found}`);
+    for (const [index, gz] of found) (gz ? gzipped.add(index) : plain.push(index));
     for (const index of plain.sort((a, b) => a - b)) {
       if (index > this.keep || gzipped.has(index)) continue;
       const ino = dir.inode(rotatedPath(this.name, index));
@@ -169,7 +172,8 @@ export class Compressor {
       const st = fstatSync(fd);
       if (st.ino !== job.ino) return; // not ours (moved by hand)
       // A file found at start (no rotation of ours made it) could be a hard link to another.
-      const why = dir.unsafeFile(st);
+      const shared = dir.sharedBy();
+      const why = dir.unsafeFile(st, shared) ?? (shared !== null ? tooLarge(st.size, this.maxSize, shared) : null);
       if (why) throw new Error(`not compressing ${rotatedPath(this.name, index())}: ${why}`);
       // Loaded on the first compression: a supervisor that never compresses never pays for zlib.
       // require, not import(): in the supervisor's CommonJS bundle import() would boot node's ESM loader.
@@ -201,6 +205,16 @@ export class Compressor {
     dir.rename(this.tmp, rotatedPath(this.name, index(), true));
     dir.unlink(rotatedPath(this.name, index()));
   }
+}
+
+/** What a rotated file of ours can hold: --log-max-size, or one line past it (a line is cut at
+ *  320 KiB, pump.ts), or an older, larger limit's file. Twice the size and a MiB more is none of
+ *  ours: in a shared directory, a file the service user made (a sparse 20G one costs root minutes
+ *  of gzip) stays as it is. */
+export const COMPRESS_SLACK = 1 << 20;
+function tooLarge(size: number, maxSize: number, shared: string): string | null {
+  if (size <= 2 * maxSize + COMPRESS_SLACK) return null;
+  return `it holds ${size} bytes, more than twice --log-max-size (${maxSize}): not a file rotated here, in a directory ${shared}`;
 }
 
 async function closeStreamFd(stream: ReadStream | WriteStream | null, fd: number): Promise<void> {

@@ -27,16 +27,51 @@ export interface Owned {
   gid: number;
   mode: number;
   nlink?: number;
+  /** Its access ACL, raw (system.posix_acl_access); null or absent: none. */
+  acl?: Buffer | null;
 }
 
 const STICKY = 0o1000;
 const IFMT = 0o170000;
 const IFREG = 0o100000;
 
-/** Who besides the trusted may change the entries of directory `dir`, in words; null: nobody. */
+const [ACL_USER, ACL_GROUP_OBJ, ACL_GROUP, ACL_MASK] = [0x02, 0x04, 0x08, 0x10];
+const ACL_WRITE = 2;
+
+/**
+ * Whom an access ACL (the raw xattr: version 2, then 8-byte entries tag, perm, id, little-endian)
+ * lets write besides the owner and everyone: named users, the owning group `gid` and named
+ * groups, each as far as the mask allows. null: not an ACL we can read.
+ */
+export function aclWriters(acl: Buffer, gid: number): { uids: number[]; gids: number[] } | null {
+  if (acl.length < 4 || (acl.length - 4) % 8 !== 0 || acl.readUInt32LE(0) !== 2) return null;
+  const entries: { tag: number; perm: number; id: number }[] = [];
+  for (let at = 4; at < acl.length; at += 8) entries.push({ tag: acl.readUInt16LE(at), perm: acl.readUInt16LE(at + 2), id: acl.readUInt32LE(at + 4) });
+  const mask = entries.find((e) => e.tag === ACL_MASK)?.perm ?? 7;
+  const writes = (e: { perm: number }): boolean => (e.perm & mask & ACL_WRITE) !== 0;
+  return {
+    uids: entries.filter((e) => e.tag === ACL_USER && writes(e)).map((e) => e.id),
+    gids: entries.filter((e) => (e.tag === ACL_GROUP || e.tag === ACL_GROUP_OBJ) && writes(e)).map((e) => (e.tag === ACL_GROUP ? e.id : gid)),
+  };
+}
+
+/**
+ * Who besides the trusted may change the entries of directory `dir`, in words; null: nobody.
+ * With an access ACL the group bits of the mode are its mask, not the group's: the ACL decides.
+ * A default ACL grants nothing on the directory itself (only what is made in it later inherits
+ * it, and is judged by what it then has).
+ */
 export function untrustedWriter(dir: Owned, trust: Trust): string | null {
   if (!trust.uids.has(dir.uid)) return `owned by uid ${dir.uid}`;
   if (dir.mode & 0o002) return 'writable by everyone';
+  if (dir.acl) {
+    const writers = aclWriters(dir.acl, dir.gid);
+    if (!writers) return 'with an access ACL we cannot read';
+    const uid = writers.uids.find((id) => !trust.uids.has(id));
+    if (uid !== undefined) return `writable by uid ${uid} through an ACL`;
+    const gid = writers.gids.find((id) => !trust.gids.has(id));
+    return gid === undefined ? null : `writable by group ${gid}${gid === dir.gid ? '' : ' through an ACL'}`;
+  }
   if (dir.mode & 0o020 && !trust.gids.has(dir.gid)) return `writable by group ${dir.gid}`;
   return null;
 }

@@ -73,7 +73,9 @@ interface NativeBinding {
   renameAt(dirfd: number, from: string, to: string): void;
   unlinkAt(dirfd: number, name: string): void;
   inodeAt(dirfd: number, name: string): number | null;
-  listAt(dirfd: number): string[];
+  rotatedAt(dirfd: number, base: string, maxNames: number, maxFiles: number): number[] | -1 | -2;
+  accessAcl(fdOrPath: number | string): Buffer | null;
+  seekData(fd: number, pos: number, hole: boolean): number;
   signalsDefault(signals: number[]): void;
   signalsRestore(): void;
 }
@@ -164,8 +166,22 @@ export const renameAt = (dirfd: number, from: string, to: string): void => nativ
 export const unlinkAt = (dirfd: number, name: string): void => native.unlinkAt(dirfd, name);
 /** The entry's own inode number (a symbolic link is not followed), or null when there is none. */
 export const inodeAt = (dirfd: number, name: string): number | null => native.inodeAt(dirfd, name);
-/** The directory's entries, without . and .. */
-export const listAt = (dirfd: number): string[] => native.listAt(dirfd);
+/**
+ * The rotated files of `base` in the directory: [K, gz] for each `base.K` and `base.K.gz` (K 1 to
+ * 999999999, no leading zero), filtered in C so memory stays flat whatever else is there. 'names':
+ * the directory holds more than `maxNames` entries (0: no bound); 'files': more than `maxFiles` match.
+ */
+export function rotatedAt(dirfd: number, base: string, maxNames: number, maxFiles: number): [number, boolean][] | 'names' | 'files' {
+  const found = native.rotatedAt(dirfd, base, maxNames, maxFiles);
+  if (found === -1) return 'names';
+  if (found === -2) return 'files';
+  return found.map((k) => [Math.floor(k / 2), k % 2 === 1]);
+}
+/** The raw system.posix_acl_access xattr of an open file, or of a path (a symbolic link not
+ *  followed); null when there is none. Parsed by logs/trust.ts. */
+export const accessAcl = (fdOrPath: number | string): Buffer | null => native.accessAcl(fdOrPath);
+/** lseek SEEK_DATA (`hole` false) or SEEK_HOLE from `pos`: the offset, or -1 when there is none. */
+export const seekData = (fd: number, pos: number, hole = false): number => native.seekData(fd, pos, hole);
 /** Set these signals to SIG_DFL, keeping their actions, until signalsRestore() (see native/signals.c). */
 export const signalsDefault = (signals: number[]): void => native.signalsDefault(signals);
 export const signalsRestore = (): void => native.signalsRestore();

@@ -1,7 +1,7 @@
 // Who may change what root reaches through a log path (src/logs/trust.ts): pure rules, as a table.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { replaceableEntry, trustOf, unsafeLogFile, untrustedWriter } from '../../dist/logs/trust.js';
+import { aclWriters, replaceableEntry, trustOf, unsafeLogFile, untrustedWriter } from '../../dist/logs/trust.js';
 
 const ROOT = trustOf(0, 0);
 const ALICE = trustOf(1000, 1000);
@@ -20,6 +20,38 @@ describe('untrustedWriter: who besides root (and us) can change a directory', ()
     ['bob\'s, run by alice', ALICE, dir(1001, 1001, 0o755), 'owned by uid 1001'],
   ];
   for (const [what, trust, d, want] of cases) test(what, () => assert.equal(untrustedWriter(d, trust), want));
+});
+
+/** The system.posix_acl_access xattr as the kernel stores it: version 2, then tag, perm, id. */
+const acl = (...entries) => Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => {
+  const b = Buffer.alloc(8);
+  b.writeUInt16LE(tag, 0);
+  b.writeUInt16LE(perm, 2);
+  b.writeUInt32LE(id, 4);
+  return b;
+})]);
+const [UO, U, GO, G, M, O] = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20];
+const withAcl = (mode, ...entries) => ({ ...dir(0, 0, mode), acl: acl(...entries) });
+
+describe('untrustedWriter with a POSIX ACL: the group bits are its mask, the entries decide', () => {
+  const cases = [
+    ['root 0775 (mask rwx) with u:999:rwx (setfacl -m u:999:rwx)', withAcl(0o775, [UO, 7], [U, 7, 999], [GO, 5], [M, 7], [O, 5]), 'writable by uid 999 through an ACL'],
+    ['root 0755-looking, u:999:rwx but the mask r-x: 999 cannot write', withAcl(0o755, [UO, 7], [U, 7, 999], [GO, 5], [M, 5], [O, 5]), null],
+    ['u:999:r-x only (read access for a user)', withAcl(0o755, [UO, 7], [U, 5, 999], [GO, 5], [M, 5], [O, 5]), null],
+    ['u:0:rwx (root itself)', withAcl(0o775, [UO, 7], [U, 7, 0], [GO, 5], [M, 7], [O, 5]), null],
+    ['g:50:rwx (a named group)', withAcl(0o775, [UO, 7], [GO, 5], [G, 7, 50], [M, 7], [O, 5]), 'writable by group 50 through an ACL'],
+    ['g:0:rwx (root\'s group)', withAcl(0o775, [UO, 7], [GO, 5], [G, 7, 0], [M, 7], [O, 5]), null],
+    ['a group:adm:r-x entry (journald\'s kind): nobody else writes', withAcl(0o755, [UO, 7], [GO, 5], [G, 5, 4], [M, 5], [O, 5]), null],
+    ['an ACL that is not one (cut short): counted as others\'', { ...dir(0, 0, 0o755), acl: Buffer.from([2, 0, 0, 0, 1]) }, 'with an access ACL we cannot read'],
+    ['an unknown version', { ...dir(0, 0, 0o755), acl: Buffer.from([3, 0, 0, 0]) }, 'with an access ACL we cannot read'],
+  ];
+  for (const [what, d, want] of cases) test(what, () => assert.equal(untrustedWriter(d, ROOT), want));
+
+  test('the owning group\'s entry is judged as the group (the mode\'s group bits are the mask)', () => {
+    const d = { ...dir(0, 104, 0o775), acl: acl([UO, 7], [GO, 7], [U, 5, 999], [M, 7], [O, 5]) };
+    assert.equal(untrustedWriter(d, ROOT), 'writable by group 104');
+    assert.deepEqual(aclWriters(d.acl, 104), { uids: [], gids: [104] });
+  });
 });
 
 describe('replaceableEntry: can someone untrusted rename NAME in DIR (on the way to a log directory)', () => {
