@@ -96,6 +96,8 @@ describe('export systemd of a recorded service', () => {
     assert.ok(!unit.some((l) => l.startsWith('StandardError=')), 'stderr goes with stdout');
     assert.deepEqual(lines(r.stderr).map((l) => l.split(' ')[1]), ['--log-max-size', '--log-keep', '--min-uptime'], r.stderr);
     await verifyUnit(t, 'rec', r.stdout);
+    const word = await h.dk(['export', 'systemd', 'rec', '--timeout', '20']); // the name as a word, as for status
+    assert.deepEqual([word.code, word.stdout, word.stderr], [0, r.stdout, r.stderr]);
   });
 
   it('none recorded: exit 2 with an example that works', async () => {
