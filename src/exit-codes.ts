@@ -48,5 +48,7 @@ export function exitCodeFor(action: Action, code: DaemonErrorCode | undefined): 
   // No such service: stop has nothing to do (LSB: success), logs has no log, rm nothing to remove.
   if (code === 'NO_SUCH_SERVICE' && action === 'stop') return EXIT.OK;
   if (code === 'NO_SUCH_SERVICE' && (action === 'logs' || action === 'rm')) return EXIT.GENERIC;
+  // reload/reopen: nothing runs to act on (LSB 'not running'), as for one stopped.
+  if (code === 'NO_SUCH_SERVICE' && (action === 'reload' || action === 'reopen')) return EXIT.NOT_RUNNING;
   return ACTION_TABLE[code];
 }

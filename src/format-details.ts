@@ -18,7 +18,7 @@ export function describePolicy(p: RestartPolicy): string {
   if (p.restart === 'no') return 'no';
   const delay = (ms: number): string => (ms < 1000 ? `${ms}ms` : formatDuration(ms));
   return `${p.restart} (delay ${delay(p.delayMs)}, doubling up to ${delay(p.maxDelayMs)}, back to ${delay(p.delayMs)} after ${delay(p.minUptimeMs)} up; `
-    + `gives up after ${p.maxRestarts} restarts within ${delay(p.windowMs)})`;
+    + (p.maxRestarts === null ? 'never gives up)' : `gives up after ${p.maxRestarts} restarts within ${delay(p.windowMs)})`);
 }
 
 /** `status -v`: the lines under the status line. */

@@ -25,6 +25,8 @@ export function serviceKnown(paths: ServicePaths): boolean {
 /** The error to give for a service that does not exist; null when it does. */
 export function noSuchService(paths: ServicePaths): DaemonError | null {
   if (serviceKnown(paths)) return null;
-  const where = paths.name !== undefined ? ` (nothing at ${paths.dir})` : ` (no such pidfile, and nothing at ${paths.dir})`;
+  // `stop all` (as PM2 has it): the word is a name here, and said to be none.
+  const all = paths.name === 'all' ? "; daemonkit has no 'all': `daemonkit list` shows the services" : '';
+  const where = paths.name !== undefined ? ` (nothing at ${paths.dir}${all})` : ` (no such pidfile, and nothing at ${paths.dir})`;
   return new DaemonError('NO_SUCH_SERVICE', `no such service ${paths.display}${where}`, { path: paths.dir });
 }

@@ -21,7 +21,12 @@ export interface ServicePaths {
   reopenRequest: string;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+/**
+ * The name rule, as a pattern that means the same in JavaScript, POSIX ERE (bash/zsh `=~`) and
+ * PCRE (fish `string match -r`): the completion scripts are generated from it.
+ */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$';
+const NAME = new RegExp(NAME_PATTERN);
 
 /** null when valid, else why not. */
 export function checkName(name: string): string | null {

@@ -2,6 +2,7 @@
 import { closeSync } from 'node:fs';
 import { DaemonError } from './errors.js';
 import { inspectService } from './inspect.js';
+import { noSuchService } from './known.js';
 import { refuseUnsafePidfile } from './pidfile.js';
 import type { ServicePaths } from './paths.js';
 import { pidfdOpen, pidfdSignal } from './sys/native.js';
@@ -14,7 +15,8 @@ export function reloadService(paths: ServicePaths, signal: NodeJS.Signals = 'SIG
   const insp = inspectService(paths);
   // A start still launching has no COMMAND of a named daemon yet; its holder is not to be signalled.
   if (insp.launching) throw notRunning('is still starting (no daemon named yet): there is no COMMAND to signal');
-  if (!insp.running || insp.pid === null) throw notRunning();
+  // Never started (a mistyped name): said so, not "not running".
+  if (!insp.running || insp.pid === null) throw noSuchService(paths) ?? notRunning();
   if (insp.unverified) {
     throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);
   }

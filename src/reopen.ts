@@ -7,6 +7,7 @@ import { closeSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from './errors.js';
 import { awaitDaemonPid, inspectService } from './inspect.js';
+import { noSuchService } from './known.js';
 import type { ServicePaths } from './paths.js';
 import { refuseUnsafePidfile } from './pidfile.js';
 import { readState } from './state.js';
@@ -23,7 +24,8 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
     insp = inspectService(paths);
     if (insp.launching) throw new DaemonError('NOT_RUNNING', `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`);
   }
-  if (!insp.running || insp.pid === null) throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+  // Never started (a mistyped name): said so, not "not running".
+  if (!insp.running || insp.pid === null) throw noSuchService(paths) ?? new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
   if (insp.unverified) {
     throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);
   }

@@ -21,10 +21,7 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
   const [given, ...tail] = argv;
   const command = given === 'ls' ? 'list' : given; // the alias
   if (!command) return { problems: [`missing command: one of ${COMMANDS.join(', ')}`] };
-  if (!(COMMANDS as readonly string[]).includes(command)) {
-    const guess = closest(command, [...COMMANDS, 'help']);
-    return { problems: [`unknown command '${command}': ${guess ? `did you mean '${guess}'?` : `use one of ${COMMANDS.join(', ')}`}`] };
-  }
+  if (!(COMMANDS as readonly string[]).includes(command)) return { problems: [unknownCommand(command)] };
   const cmd = command as CommandName;
   const flags: Record<string, string[]> = {};
   let rest: string[] | null = null;
@@ -106,17 +103,28 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
   return { args: { command: cmd, flags, rest }, problems };
 }
 
+/** Words of other tools (PM2's, mostly) for a command daemonkit names otherwise: suggestions only. */
+const OTHER_WORDS: Readonly<Record<string, CommandName>> = {
+  delete: 'rm', del: 'rm', remove: 'rm', ps: 'list', monit: 'top', describe: 'status', info: 'status', show: 'status',
+};
+
+/** "unknown command 'X': did you mean 'Y'?" — a typo's likely meaning, or another tool's word's. */
+export function unknownCommand(given: string): string {
+  const guess = (Object.hasOwn(OTHER_WORDS, given) ? OTHER_WORDS[given] : undefined) ?? closest(given, [...COMMANDS, 'help']);
+  return `unknown command '${given}': ${guess ? `did you mean '${guess}'?` : `use one of ${COMMANDS.join(', ')}`}`;
+}
+
 /**
  * The service's name as a word (`daemonkit status web`): only where it cannot be a piece of a
- * COMMAND — for commands that take none, and for `restart` given none.
+ * COMMAND — for commands that take none, and for `restart` and `export` given none.
  */
 function takesPositionalName(cmd: CommandName, commandGiven: boolean): boolean {
-  return SERVICE.includes(cmd) && !['start', 'run', 'export'].includes(cmd) && !(cmd === 'restart' && commandGiven);
+  return SERVICE.includes(cmd) && !['start', 'run'].includes(cmd) && !((cmd === 'restart' || cmd === 'export') && commandGiven);
 }
 
 function unexpected(arg: string, cmd: CommandName, commandGiven: boolean): string {
   if (commandGiven && !arg.startsWith('-') && SERVICE.includes(cmd)) {
-    return `unexpected argument '${arg}': with a COMMAND, name the service with --name (daemonkit ${cmd} --name NAME -- COMMAND)`;
+    return `unexpected argument '${arg}': with a COMMAND, name the service with --name (daemonkit ${cmd === 'export' ? 'export systemd' : cmd} --name NAME -- COMMAND)`;
   }
   return `unexpected argument '${arg}'${START.includes(cmd) ? ' (put the COMMAND after --)' : ''}`;
 }

@@ -6,6 +6,7 @@
  */
 import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, flagsOf, type CommandName } from './flags.js';
 import { ABOUT } from './help.js';
+import { NAME_PATTERN } from '../paths.js';
 
 /** What an option's value is completed with; an option not here takes a value of its own making. */
 const VALUES: Readonly<Record<string, 'names' | 'files' | 'dirs' | 'users' | 'groups' | readonly string[]>> = {
@@ -34,14 +35,23 @@ const bashHome = `_daemonkit_home() {
   elif [[ $XDG_RUNTIME_DIR == /* ]]; then printf '%s\\n' "$XDG_RUNTIME_DIR/daemonkit"
   else printf '%s\\n' "$HOME/.local/state/daemonkit"; fi
 }
-# Service names: the directories under the home (a name is letters, digits and ._@+- only).
+# Service names: the directories under the home whose name keeps the name rule (paths.ts), and that
+# start with the word typed ($1), into COMPREPLY. A directory's name is anyone's text: it is matched
+# whole, and never expanded, split or globbed (no compgen -W, which expands each word).
 _daemonkit_names() {
-  local home d
+  local home d re='${NAME_PATTERN}' LC_ALL=C # the ranges as in JavaScript, whatever the locale
+  COMPREPLY=()
   home=$(_daemonkit_home)
   for d in "$home"/*/; do
     d=\${d%/}; d=\${d##*/}
-    [[ $d == [A-Za-z0-9]* ]] && printf '%s\\n' "$d"
+    [[ $d =~ $re && $d == "$1"* ]] && COMPREPLY+=("$d")
   done
+}
+# COMPREPLY from a command's output, one word a line: not split at spaces, not taken as a glob.
+_daemonkit_lines() {
+  local l
+  COMPREPLY=()
+  while IFS= read -r l; do COMPREPLY+=("$l"); done < <("$@")
 }`;
 
 function bashValueCases(): string {
@@ -52,14 +62,14 @@ function bashValueCases(): string {
     byKind.set(key, [...(byKind.get(key) ?? []), `--${name}`]);
   }
   const action: Record<string, string> = {
-    names: 'COMPREPLY=($(compgen -W "$(_daemonkit_names)" -- "$cur"))',
-    files: 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))',
-    dirs: 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur"))',
-    users: 'COMPREPLY=($(compgen -u -- "$cur"))',
-    groups: 'COMPREPLY=($(compgen -g -- "$cur"))',
+    names: '_daemonkit_names "$cur"',
+    files: 'compopt -o filenames 2>/dev/null; _daemonkit_lines compgen -f -- "$cur"',
+    dirs: 'compopt -o filenames 2>/dev/null; _daemonkit_lines compgen -d -- "$cur"',
+    users: '_daemonkit_lines compgen -u -- "$cur"',
+    groups: '_daemonkit_lines compgen -g -- "$cur"',
   };
   for (const [key, names] of byKind) {
-    const what = key.startsWith('words:') ? `COMPREPLY=($(compgen -W "${key.slice(6)}" -- "$cur"))` : action[key]!;
+    const what = key.startsWith('words:') ? `_daemonkit_lines compgen -W "${key.slice(6)}" -- "$cur"` : action[key]!;
     cases.push(`    ${names.join('|')}) ${what}; return ;;`);
   }
   const free = Object.keys(FLAGS).filter((n) => FLAGS[n]!.takesValue && !(n in VALUES)).map((n) => `--${n}`);
@@ -82,17 +92,17 @@ _daemonkit() {
       [[ $w == -* ]] || { cmd=$w; at=$i; }
     elif [[ $w == -- ]]; then
       # the COMMAND: a program, then its arguments (files)
-      if (( i + 1 == COMP_CWORD )); then COMPREPLY=($(compgen -c -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
+      if (( i + 1 == COMP_CWORD )); then _daemonkit_lines compgen -c -- "$cur"; else compopt -o filenames 2>/dev/null; _daemonkit_lines compgen -f -- "$cur"; fi
       return
     fi
   done
-  if [[ -z $cmd ]]; then COMPREPLY=($(compgen -W "${commandWords} --help --version" -- "$cur")); return; fi
+  if [[ -z $cmd ]]; then _daemonkit_lines compgen -W "${commandWords} --help --version" -- "$cur"; return; fi
   [[ $cmd == ls ]] && cmd=list
   if (( COMP_CWORD == at + 1 )); then
     case $cmd in
-      help) COMPREPLY=($(compgen -W "${commandWords}" -- "$cur")); return ;;
-      export) COMPREPLY=($(compgen -W "systemd" -- "$cur")); return ;;
-      completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
+      help) _daemonkit_lines compgen -W "${commandWords}" -- "$cur"; return ;;
+      export) _daemonkit_lines compgen -W "systemd" -- "$cur"; return ;;
+      completion) _daemonkit_lines compgen -W "bash zsh fish" -- "$cur"; return ;;
     esac
   fi
   [[ $cmd == help || $cmd == completion ]] && return
@@ -106,7 +116,7 @@ ${bashValueCases()}
   case $cmd in
 ${options.join('\n')}
   esac
-  COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+  _daemonkit_lines compgen -W "$opts" -- "$cur"
 }`;
 }
 
@@ -155,7 +165,8 @@ function fishScript(): string {
     `end`,
     `function __daemonkit_names`,
     `    for d in (__daemonkit_home)/*/`,
-    `        string match -r -- '[A-Za-z0-9][A-Za-z0-9._@+-]*(?=/$)' $d`,
+    // the whole last component, as the name rule says (\z: PCRE's $ would allow a final newline)
+    `        string match -r -g -- ${fishQuote(`/(${NAME_PATTERN.slice(1, -1)})/\\z`)} $d`,
     `    end`,
     `end`,
     `function __daemonkit_after_dashdash`,

@@ -7,7 +7,7 @@
  */
 import { actOnCaughtSignals, catchSignals } from '../sys/signals.js';
 import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
-import { parseArgs, type ParsedArgs } from './args.js';
+import { parseArgs, unknownCommand, type ParsedArgs } from './args.js';
 import { EXIT } from '../exit-codes.js';
 import { err, out } from './print.js';
 import { terminalSafe } from '../format.js';
@@ -42,9 +42,17 @@ catchSignals();
 const { lazyDir, dir } = cachePaths();
 installLazyLoader(lazyDir, process.env.DAEMONKIT_DISABLE_COMPILE_CACHE ? null : dir);
 
+/** An unknown command word, also where help for it was asked: one line, exit 2. */
+function unknown(word: string): number {
+  err(`daemonkit: ${terminalSafe(unknownCommand(word))}\n`);
+  return EXIT.BAD_ARGS;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    const help = argv[0] === 'help' && argv[1] !== undefined ? (await import('./help.js')).commandHelp(argv[1]) : null; // help COMMAND
+    const asked = argv[0] === 'help' && argv[1] !== 'help' ? argv[1] : undefined; // help COMMAND
+    const help = asked !== undefined ? (await import('./help.js')).commandHelp(asked) : null;
+    if (asked !== undefined && help === null) return unknown(asked);
     out(help ?? `${USAGE}\n`);
     return argv.length === 0 ? EXIT.BAD_ARGS : EXIT.OK;
   }
@@ -55,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
   const beforeCommand = argv.indexOf('--') < 0 ? argv : argv.slice(0, argv.indexOf('--'));
   if (beforeCommand.includes('--help') || beforeCommand.includes('-h')) {
     const { commandHelp } = await import('./help.js'); // COMMAND --help: its own options
-    out(commandHelp(argv[0]) ?? `${USAGE}\n`);
+    const help = commandHelp(argv[0]);
+    if (help === null && !argv[0]!.startsWith('-')) return unknown(argv[0]!); // `bogus --help`: as `bogus`
+    out(help ?? `${USAGE}\n`);
     return EXIT.OK;
   }
   const { args, problems } = parseArgs(argv);

@@ -6,8 +6,10 @@ import { describeReady } from '../supervisor/ready-spec.js';
 import type { StopSchedule } from '../schedule.js';
 import type { CommandSpec } from '../spec.js';
 import { restartSteps, stopMapping } from './systemd-options.js';
+import { quoteAssignment, quoteWord, specifierValue } from './systemd-quote.js';
 
 export { SYSTEMD, unitNotes } from './systemd-options.js';
+export { quoteAssignment, quoteWord, specifierValue } from './systemd-quote.js';
 
 export interface UnitOptions {
   name: string;
@@ -21,12 +23,6 @@ export interface UnitOptions {
   group?: string;
   /** --pidfile, when it names the service: a unit has none (said by unitNotes). */
   pidfile?: string;
-}
-
-/** One ExecStart= word: quoted when needed; `$`, `%`, `\` and `"` escaped (systemd.service(5)). */
-export function quoteWord(word: string): string {
-  const escaped = word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%').replace(/\n/g, '\\n');
-  return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(escaped) && escaped !== '' ? escaped : `"${escaped}"`;
 }
 
 const LIMIT_KEYS: Record<string, string> = {
@@ -53,15 +49,15 @@ export function systemdUnit({ name, spec, env, schedule, userUnit, user, group }
     `ExecStart=${spec.command.map(quoteWord).join(' ')}`, 'ExecReload=/bin/kill -HUP $MAINPID'];
   if (spec.ready && !notify) service.unshift(`# --ready ${describeReady(spec.ready)} has no systemd equivalent: systemd considers it started once exec'd`);
   if (notify && spec.readyTimeoutMs) service.push(`TimeoutStartSec=${spec.readyTimeoutMs / 1000}`);
-  if (user !== undefined) service.push(`User=${user}`);
-  if (group !== undefined) service.push(`Group=${group}`);
-  service.push(`WorkingDirectory=${spec.chdir}`, `UMask=${spec.umask.toString(8).padStart(4, '0')}`);
-  for (const [k, v] of env) service.push(`Environment=${quoteWord(`${k}=${v}`)}`);
-  if (spec.envFile) service.push(`EnvironmentFile=${spec.envFile}`);
-  if (spec.stdin !== '/dev/null') service.push(`StandardInput=file:${spec.stdin}`);
-  if (spec.stdout) service.push(`StandardOutput=append:${spec.stdout}`);
+  if (user !== undefined) service.push(`User=${specifierValue('--user', user)}`);
+  if (group !== undefined) service.push(`Group=${specifierValue('--group', group)}`);
+  service.push(`WorkingDirectory=${specifierValue('--chdir', spec.chdir)}`, `UMask=${spec.umask.toString(8).padStart(4, '0')}`);
+  for (const [k, v] of env) service.push(`Environment=${quoteAssignment(k, v)}`);
+  if (spec.envFile) service.push(`EnvironmentFile=${specifierValue('--env-file', spec.envFile)}`);
+  if (spec.stdin !== '/dev/null') service.push(`StandardInput=file:${specifierValue('--stdin', spec.stdin)}`);
+  if (spec.stdout) service.push(`StandardOutput=append:${specifierValue('--stdout', spec.stdout)}`);
   // Unset, StandardError= inherits StandardOutput= (one file, as daemonkit does).
-  if (spec.stderr && spec.stderr !== spec.stdout) service.push(`StandardError=append:${spec.stderr}`);
+  if (spec.stderr && spec.stderr !== spec.stdout) service.push(`StandardError=append:${specifierValue('--stderr', spec.stderr)}`);
   for (const [res, soft, hard] of spec.limits ?? []) {
     const v = (n: number): string => (n < 0 ? 'infinity' : String(n));
     service.push(`${LIMIT_KEYS[res]}=${soft === hard ? v(soft) : `${v(soft)}:${v(hard)}`}`);

@@ -5,7 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
@@ -15,7 +15,20 @@ import { CLI, NODE, run } from '../helpers.mjs';
 const home = mkdtempSync(join(tmpdir(), 'dk-compl-'));
 for (const name of ['web', 'worker', 'db.1', '.pidfile']) mkdirSync(join(home, name));
 writeFileSync(join(home, 'not-a-dir'), '');
-after(() => rmSync(home, { recursive: true, force: true }));
+// Directory names another user (or an unlucky tool) may leave under the home: none is a service name
+// (src/paths.ts' rule), so none is offered, and no shell runs or globs any part of one.
+const hostile = mkdtempSync(join(tmpdir(), 'dk-compl-hostile-'));
+const hostileNames = ['a$(touch PWNED)', 'a$(touch${IFS}PWN1)', 'b`touch PWN2`', 'c d', '*', 'e*', 'f?', '[a-z]', 'g\n$(touch PWN3)',
+  'web;touch PWN4', "h'$(touch PWN5)'", '-x', '.hidden', 'x'.repeat(65), 'é'];
+const validNames = ['web', 'a', 'v'.repeat(64)];
+for (const name of [...hostileNames, ...validNames]) mkdirSync(join(hostile, name));
+/** An empty directory for the shells to run in: a name's command would leave its file here. */
+const scratch = mkdtempSync(join(tmpdir(), 'dk-compl-cwd-'));
+writeFileSync(join(scratch, 'afile'), ''); // for a glob (`*`, `e*`, `[a-z]`) to expand to, were one expanded
+const created = () => readdirSync(scratch).filter((f) => f !== 'afile');
+after(() => {
+  for (const dir of [home, hostile, scratch]) rmSync(dir, { recursive: true, force: true });
+});
 
 const script = (shell) => execFileSync(NODE, ['--', CLI, 'completion', shell], { encoding: 'utf8' });
 const have = (shell) => {
@@ -31,7 +44,7 @@ const q = (word) => `'${word.replaceAll("'", "'\\''")}'`;
 /** bash: the completions of the last word of `words`, as a Tab there would offer them. */
 async function bash(words, env = { DAEMONKIT_HOME: home }) {
   const r = await run('bash', ['--norc', '--noprofile', '-c',
-    `source <(${q(NODE)} -- ${q(CLI)} completion bash); COMP_WORDS=(${words.map(q).join(' ')}); COMP_CWORD=${words.length - 1}; _daemonkit; printf '%s\\n' "\${COMPREPLY[@]}"`], { env });
+    `source <(${q(NODE)} -- ${q(CLI)} completion bash); COMP_WORDS=(${words.map(q).join(' ')}); COMP_CWORD=${words.length - 1}; _daemonkit; printf '%s\\n' "\${COMPREPLY[@]}"`], { env, cwd: scratch });
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   return r.stdout.split('\n').filter(Boolean);
@@ -83,6 +96,16 @@ describe('bash', () => {
       assert.deepEqual(offered.sort(), [...accepted(command).map((n) => `--${n}`), '--help'].sort());
     });
   }
+  test('hostile directory names: only valid names are offered, nothing in a name is run or globbed', async () => {
+    assert.deepEqual((await bash(['daemonkit', 'status', '--name', ''], { DAEMONKIT_HOME: hostile })).sort(), validNames.sort());
+    assert.deepEqual(await bash(['daemonkit', 'stop', '-n', 'a'], { DAEMONKIT_HOME: hostile }), ['a']);
+    assert.deepEqual(created(), []);
+  });
+  test('files with spaces and glob characters are offered whole', async () => {
+    assert.deepEqual((await bash(['daemonkit', 'start', '--stdout', `${hostile}/c`])), [`${hostile}/c d`]);
+    assert.deepEqual((await bash(['daemonkit', 'start', '--chdir', `${hostile}/e`])), [`${hostile}/e*`]);
+    assert.deepEqual(created(), []);
+  });
   test('no home: no names, no error', async () => {
     assert.deepEqual(await bash(['daemonkit', 'status', '--name', ''], { DAEMONKIT_HOME: join(home, 'none') }), []);
   });
@@ -116,11 +139,11 @@ describe('bash', () => {
 
 describe('zsh (its bashcompinit)', { skip: !have('zsh') && 'zsh is not installed' }, () => {
   /** The candidates _daemonkit hands zsh (zsh itself then matches them against the word). */
-  async function zsh(words) {
+  async function zsh(words, env = { DAEMONKIT_HOME: home }) {
     const r = await run('zsh', ['-f', '-c', `autoload -U compinit && compinit -u; source <(${q(NODE)} -- ${q(CLI)} completion zsh)
 print -r -- "registered: $_comps[daemonkit]"
 emulate -L sh; setopt kshglob noshglob braceexpand
-COMP_WORDS=(${words.map(q).join(' ')}); COMP_CWORD=${words.length - 1}; _daemonkit; printf '%s\\n' "\${COMPREPLY[@]}"`], { env: { DAEMONKIT_HOME: home } });
+COMP_WORDS=(${words.map(q).join(' ')}); COMP_CWORD=${words.length - 1}; _daemonkit; printf '%s\\n' "\${COMPREPLY[@]}"`], { env, cwd: scratch });
     assert.equal(r.stderr, '');
     const [registered, ...out] = r.stdout.split('\n').filter(Boolean);
     assert.equal(registered, 'registered: _bash_complete -F _daemonkit');
@@ -133,11 +156,15 @@ COMP_WORDS=(${words.map(q).join(' ')}); COMP_CWORD=${words.length - 1}; _daemonk
     assert.deepEqual((await zsh(['daemonkit', 'export', ''])), ['systemd']);
     assert.ok((await zsh(['daemonkit', 'start', '--rest'])).includes('--restart-delay'));
   });
+  test('hostile directory names: only valid names are offered, nothing in a name is run', async () => {
+    assert.deepEqual((await zsh(['daemonkit', 'status', '--name', ''], { DAEMONKIT_HOME: hostile })).sort(), validNames.sort());
+    assert.deepEqual(created(), []);
+  });
 });
 
 describe('fish', { skip: !have('fish') && 'fish is not installed' }, () => {
-  async function fish(line) {
-    const r = await run('fish', ['--no-config', '-c', `source (${q(NODE)} -- ${q(CLI)} completion fish | psub); complete -C ${q(line)}`], { env: { DAEMONKIT_HOME: home } });
+  async function fish(line, env = { DAEMONKIT_HOME: home }) {
+    const r = await run('fish', ['--no-config', '-c', `source (${q(NODE)} -- ${q(CLI)} completion fish | psub); complete -C ${q(line)}`], { env, cwd: scratch });
     assert.equal(r.stderr, '');
     return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
   }
@@ -152,4 +179,8 @@ describe('fish', { skip: !have('fish') && 'fish is not installed' }, () => {
     ['daemonkit top --', ['--interval', '--no-color', '--quiet']],
   ];
   for (const [line, want] of cases) test(line, async () => assert.deepEqual((await fish(line)).sort(), want.sort()));
+  test('hostile directory names: only valid names are offered, nothing in a name is run', async () => {
+    assert.deepEqual((await fish('daemonkit status --name ', { DAEMONKIT_HOME: hostile })).sort(), validNames.sort());
+    assert.deepEqual(created(), []);
+  });
 });

@@ -2,7 +2,7 @@
 // runs, and warns of a relative path that the unit (in /) would not find.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHome } from '../helpers.mjs';
@@ -53,6 +53,33 @@ describe('export systemd: nothing dropped without a word', () => {
   });
 });
 
+describe('export systemd: each value as systemd will read it', () => {
+  it('$ as it is in Environment= (no variables there), % doubled wherever specifiers are expanded; systemd-analyze verify is clean', async (t) => {
+    // %Z is no specifier: were a % left single, systemd-analyze would fail to resolve it.
+    const dir = join(work, 'p %Z q');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.env'), 'X=1\n');
+    writeFileSync(join(dir, 'in'), '');
+    const r = await h.dk(['export', 'systemd', '--name', 'pct', '--chdir', dir, '--env', 'PASS=a$b', '--env', 'PCT=100%Z', '--env', 'SAY=a "b" \\c',
+      '--env-file', join(dir, 'a.env'), '--stdin', join(dir, 'in'), '--stdout', join(dir, 'o.log'), '--stderr', join(dir, 'e.log'), '--', '/bin/echo', '$HOME', '5%Z']);
+    assert.equal(r.code, 0, r.stderr);
+    const got = lines(r.stdout).filter((l) => /^(ExecStart|WorkingDirectory|Environment|EnvironmentFile|Standard\w+)=/.test(l));
+    const d = `${work}/p %%Z q`;
+    assert.deepEqual(got, ['ExecStart=/bin/echo $$HOME 5%%Z', `WorkingDirectory=${d}`, 'Environment=PASS=a$b', 'Environment=PCT=100%%Z', 'Environment="SAY=a \\"b\\" \\\\c"',
+      `EnvironmentFile=${d}/a.env`, `StandardInput=file:${d}/in`, `StandardOutput=append:${d}/o.log`, `StandardError=append:${d}/e.log`]);
+    await verifyUnit(t, 'pct', r.stdout);
+  });
+
+  it('a path no unit line can hold: exit 2, one line naming it, no unit', async () => {
+    const dir = join(work, 'x\\'); // (a newline is refused sooner: not a usable path)
+    mkdirSync(dir);
+    const r = await h.dk(['export', 'systemd', '--name', 'nl', '--chdir', dir, '--', '/bin/true']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(lines(r.stderr), [`daemonkit: --chdir '${work}/x\\\\' cannot be written in a systemd unit: it ends in a backslash, which would join the next line`]);
+  });
+});
+
 describe('export systemd of a recorded service', () => {
   it('with no COMMAND: the service as its last start recorded it', async (t) => {
     const s = await h.dk(['start', '--name', 'rec', '--grace', '0', '--chdir', work, '--umask', '027', '--env', 'MODE=prod', '--restart', 'on-failure',
@@ -69,6 +96,8 @@ describe('export systemd of a recorded service', () => {
     assert.ok(!unit.some((l) => l.startsWith('StandardError=')), 'stderr goes with stdout');
     assert.deepEqual(lines(r.stderr).map((l) => l.split(' ')[1]), ['--log-max-size', '--log-keep', '--min-uptime'], r.stderr);
     await verifyUnit(t, 'rec', r.stdout);
+    const word = await h.dk(['export', 'systemd', 'rec', '--timeout', '20']); // the name as a word, as for status
+    assert.deepEqual([word.code, word.stdout, word.stderr], [0, r.stdout, r.stderr]);
   });
 
   it('none recorded: exit 2 with an example that works', async () => {

@@ -200,6 +200,9 @@ describe('stop', () => {
     assert.match(s.stdout, /never: not running/);
     const t = await h.dk(['stop', '--name', 'nevermore']);
     assert.deepEqual([t.code, t.stdout, t.stderr], [0, '', `daemonkit: no such service nevermore (nothing at ${h.dir('nevermore')})\n`]);
+    // PM2's `stop all`: 'all' is a name here; the one line says there is no such word
+    const all = await h.dk(['stop', 'all']);
+    assert.deepEqual([all.code, all.stdout, all.stderr], [0, '', `daemonkit: no such service all (nothing at ${h.dir('all')}; daemonkit has no 'all': \`daemonkit list\` shows the services)\n`]);
   });
 });
 
@@ -264,7 +267,7 @@ describe('reload and restart', () => {
     await waitReport(report, (x) => x.signals.includes('SIGUSR2'));
     assert.equal(isAlive(childPid), true);
     const c = await h.dk(['reload', '--name', 'nothing-here']);
-    assert.equal(c.code, 7);
+    assert.deepEqual([c.code, c.stderr], [7, `daemonkit: no such service nothing-here (nothing at ${h.dir('nothing-here')})\n`]); // as the other commands say it
     const d = await h.dk(['reload', '--name', 'rl', '--signal', 'NOPE']);
     assert.equal(d.code, 2);
   });

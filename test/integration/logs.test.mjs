@@ -207,10 +207,14 @@ describe('reopen', () => {
     assertSequence([`${log}.old`, `${log}.mid`, log].flatMap((f) => numbered(read(f))));
   });
 
-  it('reopen of a service that is not running is exit 7', async () => {
-    const r = await h.dk(['reopen', '--name', 'nothing-here']);
+  it('reopen of a service that is not running is exit 7; of no such service too, said so', async () => {
+    mkdirSync(h.dir('stopped-one'), { recursive: true });
+    const r = await h.dk(['reopen', '--name', 'stopped-one']);
     assert.equal(r.code, 7);
-    assert.equal(r.stderr, 'daemonkit: nothing-here is not running\n');
+    assert.equal(r.stderr, 'daemonkit: stopped-one is not running\n');
+    const n = await h.dk(['reopen', '--name', 'nothing-here']);
+    assert.equal(n.code, 7);
+    assert.equal(n.stderr, `daemonkit: no such service nothing-here (nothing at ${h.dir('nothing-here')})\n`);
   });
 });
 

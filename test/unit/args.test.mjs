@@ -31,7 +31,9 @@ describe('parseArgs: commands', () => {
     });
   }
   // A typo of a command: the closest one is suggested (still one problem, no parse).
-  for (const [bad, meant] of [['stat', 'status'], ['START', 'start'], ['stats', 'status'], ['strat', 'start'], ['restrat', 'restart'], ['lsit', 'list'], ['tpo', 'top'], ['compl', 'completion'], ['hlep', 'help']]) {
+  for (const [bad, meant] of [['stat', 'status'], ['START', 'start'], ['stats', 'status'], ['strat', 'start'], ['restrat', 'restart'], ['lsit', 'list'], ['tpo', 'top'], ['compl', 'completion'], ['hlep', 'help'],
+    // other tools' words (PM2's): the command daemonkit has for it
+    ['delete', 'rm'], ['del', 'rm'], ['remove', 'rm'], ['ps', 'list'], ['monit', 'top'], ['describe', 'status']]) {
     test(`unknown command ${JSON.stringify(bad)}: did you mean '${meant}'?`, () => {
       assert.deepEqual(parseArgs([bad, 'x']), { problems: [`unknown command '${bad}': did you mean '${meant}'?`] });
     });
@@ -101,6 +103,8 @@ describe('parseArgs: the name as a word', () => {
     [['reopen', 'web'], { name: ['web'] }, null],
     [['restart', 'web', '--restart-delay', '2s'], { name: ['web'], 'restart-delay': ['2s'] }, null],
     [['restart', 'web', '--'], { name: ['web'] }, []],
+    [['export', 'systemd', 'web'], { name: ['web'] }, null], // as recorded: no COMMAND
+    [['export', 'systemd', 'web', '--timeout', '20'], { name: ['web'], timeout: ['20'] }, null],
     [['status', 'web', '--pidfile', '/run/w.pid'], { name: ['web'], pidfile: ['/run/w.pid'] }, null],
   ];
   for (const [argv, flags, rest] of cases) {
@@ -151,6 +155,7 @@ describe('parseArgs: problems', () => {
     // with a COMMAND, a word before -- is never the name (it could be a piece of the COMMAND)
     [['start', 'web', '--', 'sleep', '1'], ["unexpected argument 'web': with a COMMAND, name the service with --name (daemonkit start --name NAME -- COMMAND)"], {}, ['sleep', '1']],
     [['restart', 'web', '--', 'sleep', '1'], ["unexpected argument 'web': with a COMMAND, name the service with --name (daemonkit restart --name NAME -- COMMAND)"], {}, ['sleep', '1']],
+    [['export', 'systemd', 'web', '--', 'sleep', '1'], ["unexpected argument 'web': with a COMMAND, name the service with --name (daemonkit export systemd --name NAME -- COMMAND)"], {}, ['sleep', '1']],
     [['run', 'web', '--'], ["unexpected argument 'web' (put the COMMAND after --)"], {}, []],
     // --no-X: a start option back to its default, on restart only; never for identity or stop options
     [['start', '--no-log-timestamps', '--', 'x'], ["option --no-log-timestamps does not apply to 'start'"], {}, ['x']],

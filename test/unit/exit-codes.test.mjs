@@ -71,13 +71,15 @@ describe('exitCodeFor: named LSB cases', () => {
     ['stop', 'STOP_TIMEOUT', EXIT.GENERIC],
     ['status', 'NOT_RUNNING', EXIT.STATUS_UNKNOWN],
     ['status', 'BAD_OPTION', EXIT.BAD_ARGS],
-    // no such service: status "not running", stop has nothing to do (success), logs/rm fail, the rest "not installed"
+    // no such service: status "not running", stop has nothing to do (success), logs/rm fail,
+    // reload/reopen "not running" (as they said before naming it), the rest "not installed"
     ['status', 'NO_SUCH_SERVICE', EXIT.STATUS_STOPPED],
     ['stop', 'NO_SUCH_SERVICE', EXIT.OK],
     ['logs', 'NO_SUCH_SERVICE', EXIT.GENERIC],
     ['rm', 'NO_SUCH_SERVICE', EXIT.GENERIC],
     ['restart', 'NO_SUCH_SERVICE', EXIT.NOT_INSTALLED],
-    ['reload', 'NO_SUCH_SERVICE', EXIT.NOT_INSTALLED],
+    ['reload', 'NO_SUCH_SERVICE', EXIT.NOT_RUNNING],
+    ['reopen', 'NO_SUCH_SERVICE', EXIT.NOT_RUNNING],
     ['rm', 'NOT_REMOVABLE', EXIT.GENERIC],
     ['rm', 'NO_PERMISSION', EXIT.NO_PRIVILEGE],
   ];

@@ -63,11 +63,25 @@ describe('COMMAND --help', () => {
       assert.deepEqual(listed, [...accepted(cmd), 'help'], 'nothing else is listed');
     });
   }
-  test('help COMMAND says the same; an unknown command or none: the general usage', async () => {
+  test('help COMMAND says the same; none (or help help): the general usage', async () => {
     assert.equal((await run(NODE, ['--', CLI, 'help', 'stop'])).stdout, (await run(NODE, ['--', CLI, 'stop', '-h'])).stdout);
     const general = await run(NODE, ['--', CLI, '--help']);
     assert.match(general.stdout, /^usage:\n {2}daemonkit start/);
-    assert.equal((await run(NODE, ['--', CLI, 'help', 'nope'])).stdout, general.stdout);
+    for (const argv of [['help'], ['help', 'help'], ['-h']]) {
+      const r = await run(NODE, ['--', CLI, ...argv]);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, general.stdout, ''], argv.join(' '));
+    }
+  });
+  test('help for an unknown command: said as for the command itself (did you mean …), exit 2', async () => {
+    const plain = await run(NODE, ['--', CLI, 'delete']);
+    assert.deepEqual([plain.code, plain.stdout, plain.stderr], [2, '', "daemonkit: unknown command 'delete': did you mean 'rm'?\n"]);
+    for (const argv of [['help', 'delete'], ['delete', '--help'], ['delete', '-h', 'web']]) {
+      const r = await run(NODE, ['--', CLI, ...argv]);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [2, '', plain.stderr], argv.join(' '));
+    }
+    const none = await run(NODE, ['--', CLI, 'help', 'nope']);
+    assert.deepEqual([none.code, none.stdout], [2, '']);
+    assert.match(none.stderr, /^daemonkit: unknown command 'nope': use one of start, /);
   });
   test('list -q does what its help says: prints nothing', async () => {
     const r = await run(NODE, ['--', CLI, 'list', '-q'], { env: { DAEMONKIT_HOME: '/nonexistent-dk-home' } });

@@ -119,6 +119,8 @@ describe('format-details', () => {
     assert.equal(describePolicy(DEFAULT_POLICY), 'no');
     assert.equal(describePolicy({ ...DEFAULT_POLICY, restart: 'always' }),
       'always (delay 100ms, doubling up to 30s, back to 100ms after 10s up; gives up after 10 restarts within 1m00s)');
+    assert.equal(describePolicy({ ...DEFAULT_POLICY, restart: 'always', maxRestarts: null }), // --max-restarts infinity
+      'always (delay 100ms, doubling up to 30s, back to 100ms after 10s up; never gives up)');
   });
   test('failedStartReport: each line marked with the name, then where the whole log is', () => {
     assert.deepEqual(failedStartReport('web2', '--name web2', ['Error: listen EADDRINUSE', '\x1b[2J'], '/run/daemonkit/web2/web2.log'),

@@ -1,7 +1,7 @@
 // systemd unit export (pure): quoting and the keys each option becomes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { quoteWord, SYSTEMD, systemdUnit, unitNotes } from '../../dist/export/systemd.js';
+import { quoteAssignment, quoteWord, specifierValue, SYSTEMD, systemdUnit, unitNotes } from '../../dist/export/systemd.js';
 import { flagsOf } from '../../dist/cli/flags.js';
 import { parseSchedule } from '../../dist/schedule.js';
 
@@ -10,6 +10,32 @@ describe('quoteWord', () => {
     ['/bin/sleep', '/bin/sleep'], ['a b', '"a b"'], ['$HOME', '$$HOME'], ['100%', '100%%'], ['say "hi"', '"say \\"hi\\""'],
     ['back\\slash', '"back\\\\slash"'], ['', '""'], ["it's", `"it's"`],
   ]) test(`${JSON.stringify(word)} -> ${want}`, () => assert.equal(quoteWord(word), want));
+});
+
+// systemd.exec(5): Environment= is unquoted with C escapes, then specifiers are expanded; "$" has
+// no special meaning there (it is not doubled, unlike on a command line).
+describe('quoteAssignment (Environment=)', () => {
+  for (const [key, value, want] of [
+    ['PASS', 'a$b', 'PASS=a$b'], ['HOME_', '${HOME}', '"HOME_=${HOME}"'], ['P', '100%', 'P=100%%'], ['P', '%h', 'P=%%h'],
+    ['A', 'x y', '"A=x y"'], ['Q', 'say "hi"', '"Q=say \\"hi\\""'], ['B', 'back\\slash', '"B=back\\\\slash"'],
+    ['N', 'a\nb\tc\x01', '"N=a\\nb\\tc\\x01"'], ['E', '', 'E='], ['S', "it's", `"S=it's"`], ['EQ', 'a=b', 'EQ=a=b'],
+  ]) test(`${key}=${JSON.stringify(value)} -> ${want}`, () => assert.equal(quoteAssignment(key, value), want));
+});
+
+// WorkingDirectory=, EnvironmentFile=, Standard*=, User=, Group=: the rest of the line, specifiers
+// expanded, no quoting (a quote would be part of the path).
+describe('specifierValue (paths, users)', () => {
+  for (const [value, want] of [['/srv/app', '/srv/app'], ['/srv/p %h', '/srv/p %%h'], ['/srv/a b', '/srv/a b'], ['/srv/$x', '/srv/$x'], ['/srv/"q"', '/srv/"q"'], ['/a\\b', '/a\\b']]) {
+    test(`${JSON.stringify(value)} -> ${want}`, () => assert.equal(specifierValue('--chdir', value), want));
+  }
+  for (const [value, why] of [['/srv/a\nExecStartPre=/bin/evil', 'line break'], ['/srv/a\rb', 'line break'], ['/srv/a\\', 'backslash'], ['/srv/a ', 'white space'], ['/srv/a\t', 'white space']]) {
+    test(`${JSON.stringify(value)}: refused (${why})`, () => assert.throws(() => specifierValue('--chdir', value), (e) => {
+      assert.equal(e.code, 'BAD_OPTION');
+      assert.match(e.message, new RegExp(`^--chdir '.*' cannot be written in a systemd unit: .*${why}`));
+      assert.doesNotMatch(e.message, /[\n\r]/, 'one line: the value is shown escaped');
+      return true;
+    }));
+  }
 });
 
 describe('systemdUnit', () => {
@@ -49,6 +75,22 @@ describe('systemdUnit', () => {
     const unit = systemdUnit({ name: 'app', spec: { ...spec, restart: { restart: 'always', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: null, windowMs: 60000 } }, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false });
     assert.ok(unit.split('\n').includes('StartLimitIntervalSec=0'), unit);
     assert.doesNotMatch(unit, /StartLimitBurst|StartLimitIntervalSec=60/);
+  });
+  test('each directive written its own way: $ as it is in Environment=, doubled in ExecStart=; % doubled everywhere', () => {
+    const unit = systemdUnit({
+      name: 'app', spec: { ...spec, command: ['/bin/echo', '$HOME', '50%'], chdir: '/srv/p %h', stdin: '/in %i', stdout: '/log/o %n.log', stderr: '/log/e%%.log', envFile: '/etc/a %H.env' },
+      env: [['PASS', 'a$b'], ['PCT', '100%'], ['SP', 'a "b" c']], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false, user: 'svc%u', group: 'g%g',
+    });
+    const service = unit.split('\n[Service]\n')[1].split('\n\n')[0].split('\n');
+    assert.deepEqual(service.filter((l) => /^(ExecStart|User|Group|WorkingDirectory|Environment|EnvironmentFile|Standard\w+)=/.test(l)), [
+      'ExecStart=/bin/echo $$HOME 50%%', 'User=svc%%u', 'Group=g%%g', 'WorkingDirectory=/srv/p %%h',
+      'Environment=PASS=a$b', 'Environment=PCT=100%%', 'Environment="SP=a \\"b\\" c"',
+      'EnvironmentFile=/etc/a %%H.env', 'StandardInput=file:/in %%i', 'StandardOutput=append:/log/o %%n.log', 'StandardError=append:/log/e%%%%.log',
+    ]);
+  });
+  test('a path no unit line can hold (a newline would start a directive of its own): BAD_OPTION, nothing written', () => {
+    assert.throws(() => systemdUnit({ name: 'app', spec: { ...spec, chdir: '/srv/x\nExecStartPre=/bin/evil' }, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false }),
+      (e) => e.code === 'BAD_OPTION' && /^--chdir '\/srv\/x\\nExecStartPre=\/bin\/evil' cannot be written/.test(e.message));
   });
   test('--user and --group: User= and Group=, as given (systemd looks them up where the unit runs)', () => {
     const unit = systemdUnit({ name: 'app', spec, env: [], schedule: parseSchedule('TERM/10/KILL/5'), userUnit: false, user: 'svc', group: '1234' }).split('\n');

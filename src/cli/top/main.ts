@@ -13,7 +13,7 @@ import { History } from './history.js';
 import { decodeKeys, moveSelection, type Key } from './keys.js';
 import { render, scrollFor, tableHeight, type View } from './layout.js';
 import { sample, type Service } from './sample.js';
-import { lastLines, logPath } from './tail.js';
+import { lastLines, logSource } from './tail.js';
 import { Terminal } from './terminal.js';
 
 export interface TopOptions {
@@ -139,7 +139,7 @@ class Top {
   private readLog(): void {
     const s = this.services[this.selected];
     try {
-      this.log = s?.paths ? lastLines(logPath(s.paths), this.pane ? this.term.lines : 1) : [];
+      this.log = s?.paths ? lastLines(logSource(s.paths), this.pane ? this.term.lines : 1) : [];
     } catch (error) {
       this.log = [`(${(error as Error).message})`];
     }
