@@ -43,7 +43,7 @@ async function refreshCost(home, runs, top) {
     const t = process.cpuUsage();
     const services = top.sample(home, history, Date.now() + i * 1000);
     const s = services[0];
-    const log = s?.paths ? top.lastLines(top.logPath(s.paths), 1) : [];
+    const log = s?.paths ? top.lastLines(top.logSource(s.paths), 1) : [];
     top.render({ cols: 80, lines: 24, color: true, rows: services.map((x) => x.row), selected: 0, scroll: 0, home, clock: 'every 1s  00:00:00', detail: '', log, pane: false, message: null, window: history.size });
     const d = process.cpuUsage(t);
     return { ms: (d.user + d.system) / 1000, n: services.length };

@@ -5,8 +5,14 @@ import { checkName, servicePaths } from './paths.js';
 import { readState } from './state.js';
 import { isDaemonError } from './errors.js';
 import { serviceStatus, untrustedStatus, type ServiceStatus } from './status.js';
+import { withOneProcScan } from './sys/proc.js';
 
+/** Every service's status, their process groups read from one scan of /proc. */
 export function listServices(home: string): ServiceStatus[] {
+  return withOneProcScan(() => listNow(home));
+}
+
+function listNow(home: string): ServiceStatus[] {
   let entries: string[];
   try {
     entries = readdirSync(home);

@@ -127,14 +127,40 @@ export function processUids(pid: number): { real: number; effective: number } | 
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */
 export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
+  if (snapshot) return [...(snapshot.members ??= groupsNow()).get(pgid) ?? []];
+  return groupsNow(pgid).get(pgid) ?? [];
+}
+
+/** The live processes of each process group (of `only`, when given), from one scan of /proc. */
+function groupsNow(only?: number): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const st = readProcStat(pid);
-    if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') members.push(pid);
+    if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only)) continue;
+    const list = groups.get(st.pgrp);
+    if (list) list.push(pid);
+    else groups.set(st.pgrp, [pid]);
   }
-  return members;
+  return groups;
+}
+
+let snapshot: { members?: Map<number, number[]> } | null = null;
+
+/**
+ * Run `fn` with one scan of /proc for every process group it asks about (taken at its first
+ * question): `list` and `top` ask about each service's group, and a scan per service made 200
+ * services cost 200 scans. Members found are still checked one by one (liveMembers).
+ */
+export function withOneProcScan<T>(fn: () => T): T {
+  if (snapshot) return fn();
+  snapshot = {};
+  try {
+    return fn();
+  } finally {
+    snapshot = null;
+  }
 }
 
 /** Clock ticks per second in /proc: USER_HZ is 100 on every Linux architecture Node supports. */
