@@ -5,6 +5,7 @@
  * directory, say) never names a process for us. And a process of another uid than the lock
  * file's owner is never taken for the daemon, whatever names it.
  */
+import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'node:fs';
 import { DaemonError } from './errors.js';
 import { processUids } from './sys/proc.js';
 
@@ -19,6 +20,33 @@ export function trustedOwner(uid: number): boolean {
 export function refuseForeignFile(what: string, path: string, uid: number): void {
   if (trustedOwner(uid)) return;
   throw new DaemonError('UNSAFE_PIDFILE', `${what} ${path} is owned by uid ${uid}, not by the user acting (uid ${me()}) or root: another user could have planted it; refusing to use it`, { path });
+}
+
+/**
+ * The text of the regular file at `path` if we may believe it: not followed if a symbolic link,
+ * not waited on if a FIFO. null when there is none, it is not a regular file or it cannot be read.
+ * Another user's file is refused as `refuseAs` (UNSAFE_PIDFILE) when that is given, and else
+ * ignored (null, the file left as it is).
+ */
+export function readOwnedFile(path: string, refuseAs?: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    if (refuseAs !== undefined) refuseForeignFile(refuseAs, path, st.uid);
+    else if (!trustedOwner(st.uid)) return null;
+    return readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof DaemonError) throw error;
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

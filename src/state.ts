@@ -2,10 +2,10 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fchmodSync, openSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { replaceFile } from './sys/native.js';
 import { DaemonError } from './errors.js';
-import { refuseForeignFile } from './owner.js';
+import { readOwnedFile } from './owner.js';
 import type { ServiceFacts } from './service-facts.js';
 
 export type RunState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
@@ -88,22 +88,12 @@ export function writeState(path: string, state: ServiceState): void {
  * (UNSAFE_PIDFILE), and a symbolic link is not followed.
  */
 export function readState(path: string): ServiceState | null {
-  let fd: number;
+  const text = readOwnedFile(path, 'state file');
+  if (text === null) return null;
   try {
-    fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    const parsed = JSON.parse(text) as ServiceState;
+    return parsed && parsed.version === 1 ? parsed : null;
   } catch {
     return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    refuseForeignFile('state file', path, st.uid);
-    const parsed = JSON.parse(readFileSync(fd, 'utf8')) as ServiceState;
-    return parsed && parsed.version === 1 ? parsed : null;
-  } catch (error) {
-    if (error instanceof DaemonError) throw error;
-    return null;
-  } finally {
-    closeSync(fd);
   }
 }

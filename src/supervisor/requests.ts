@@ -2,8 +2,8 @@
  * Requests left in the service's directory by `daemonkit stop` and `daemonkit reopen` before
  * they signal: a signal says "now", the file says what (a stop's schedule) and that it is meant.
  */
-import { closeSync, fstatSync, openSync, readFileSync, unlinkSync, constants as C } from 'node:fs';
-import { trustedOwner } from '../owner.js';
+import { unlinkSync } from 'node:fs';
+import { readOwnedFile } from '../owner.js';
 import { defaultSchedule, parseSchedule, type StopSchedule } from '../schedule.js';
 
 /** Requests older than this are leftovers (a requester that died before signalling). */
@@ -14,20 +14,7 @@ const FRESH_MS = 60_000;
  * link) of our own user or root's. Another user's is not a request: it is left as it is.
  */
 function readRequest(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() && trustedOwner(st.uid) ? readFileSync(fd, 'utf8') : null;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  return readOwnedFile(path);
 }
 
 /** Is a request we may believe waiting (left while we booted)? */

@@ -3,13 +3,14 @@
 // are recognised by the DAEMONKIT_HOME=<this test's home> entry in their environment, which
 // the launcher, the supervisor, the COMMAND and every descendant inherit.
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { CLI, NODE, groupPids, isAlive, makeHome, procStat, procStatus, readJson, waitFor } from '../helpers.mjs';
+import { userOrSkip } from '../service-user.mjs';
 
 export const FAULTS = dirname(fileURLToPath(import.meta.url));
 export const HUP_COUNTER = join(FAULTS, 'fixtures', 'hup-counter.mjs');
@@ -19,6 +20,42 @@ export const PERL = ['/usr/bin/perl', '/bin/perl'].find((p) => existsSync(p)) ??
 /** Why the "act as nobody" cases cannot run here, or false when they can. */
 export const NO_NOBODY = !IS_ROOT ? 'needs root (to act as nobody through setpriv)' : !SETPRIV ? 'needs setpriv (util-linux)' : false;
 export const NOBODY = 65534;
+
+/** The service user (test/service-user.mjs) for the security faults, which start a service --user
+ *  and act as that user through setpriv: its ids (u) and why they are skipped (skip). */
+export const serviceUser = () => userOrSkip(
+  !IS_ROOT && 'needs root (to start a service --user and act as that user)',
+  !SETPRIV && 'needs setpriv (util-linux)');
+
+/** The service user `u` runs `file` with `args`. */
+export const asUserRun = (u, file, args, options) => runT(SETPRIV, ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', file, ...args], options);
+
+/** The service user `u` runs a shell script (args as $1, $2, …). */
+export const asUserSh = (u, script, ...args) => asUserRun(u, '/bin/sh', ['-c', script, 'sh', ...args]);
+
+/** A root-only file with `text` in a root-only directory in `parent`: what the service user must
+ *  never read or change. */
+export function rootOnlyFile(parent, text, { dir = 'vault', file = 'secret' } = {}) {
+  const vault = join(parent, dir);
+  mkdirSync(vault, { mode: 0o700 });
+  const path = join(vault, file);
+  writeFileSync(path, text, { mode: 0o600 });
+  return path;
+}
+
+/** A directory `name` in `parent` the service user `u` owns, 0755. */
+export function userDir(u, parent, name) {
+  const dir = join(parent, name);
+  mkdirSync(dir, { mode: 0o755 });
+  chownSync(dir, u.uid, u.gid);
+  return dir;
+}
+
+/** What must not change about a file: content, size, mode, owner (not its link count). */
+export function fingerprint(path) {
+  const st = lstatSync(path);
+  return { sha1: createHash('sha1').update(readFileSync(path)).digest('hex'), size: st.size, mode: st.mode, uid: st.uid };
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export { sleep };

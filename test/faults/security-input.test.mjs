@@ -5,27 +5,16 @@
 // never hand it a root-only file, hang, or act in a directory the user chose.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, NODE, isAlive, procStatus, readText, startedPids, waitFor } from '../helpers.mjs';
-import { IS_ROOT, SETPRIV, assertNothingLeft, assertOneLine, faultHome, guarded, runT, snapshot } from './helpers.mjs';
+import { USER } from '../service-user.mjs';
+import { SETPRIV, asUserSh, assertNothingLeft, assertOneLine, faultHome, guarded, rootOnlyFile, runT, serviceUser, snapshot, userDir } from './helpers.mjs';
 
-const USER = 'daemonkit-test';
 const PYTHON = ['/usr/bin/python3', '/bin/python3'].find((p) => existsSync(p));
 
-function lookup() {
-  try {
-    const [, , uid, gid] = execFileSync('getent', ['passwd', USER], { encoding: 'utf8' }).trim().split(':');
-    return { uid: Number(uid), gid: Number(gid) };
-  } catch {
-    return null;
-  }
-}
-const u = IS_ROOT && SETPRIV ? lookup() : null;
-const skip = !IS_ROOT ? 'needs root (to start a service --user and act as that user)'
-  : !SETPRIV ? 'needs setpriv (util-linux)'
-  : !u ? `needs the user ${USER}: run .ci/run, or create it as it does` : false;
+const { u, skip } = serviceUser();
 
 const h = faultHome();
 const lockers = new Set();
@@ -42,20 +31,13 @@ const SECRET = 'ROOT-ONLY-SECRET-7f3a';
 const asU = [SETPRIV, '--reuid', String(u?.uid), '--regid', String(u?.gid), '--clear-groups'];
 
 /** The service user runs a shell script (args as $1, $2, …). */
-const asUser = (script, ...args) => runT(asU[0], [...asU.slice(1), '/bin/sh', '-c', script, 'sh', ...args]);
+const asUser = (script, ...args) => asUserSh(u, script, ...args);
 
 /** Root's scratch directory (0755) with a root-only file in a root-only directory, and a
  *  directory of the service user's in it. */
 function setup() {
   const work = h.work();
-  const vault = join(work, 'vault');
-  mkdirSync(vault, { mode: 0o700 });
-  const secret = join(vault, 'secret');
-  writeFileSync(secret, `DB_PASSWORD=${SECRET}\n`, { mode: 0o600 });
-  const ud = join(work, 'u');
-  mkdirSync(ud, { mode: 0o755 });
-  chownSync(ud, u.uid, u.gid);
-  return { work, secret, ud };
+  return { work, secret: rootOnlyFile(work, `DB_PASSWORD=${SECRET}\n`), ud: userDir(u, work, 'u') };
 }
 
 /** A file of the service user's with this text. */

@@ -8,58 +8,32 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, NODE, ROOT, procStatus, readJson, readText, startedPids, waitFor } from '../helpers.mjs';
-import { IS_ROOT, SETPRIV, assertNothingLeft, assertOneLine, faultHome, guarded, runT, waitJson } from './helpers.mjs';
+import { USER } from '../service-user.mjs';
+import { asUserRun as asUserRunOf, asUserSh, assertNothingLeft, assertOneLine, faultHome, fingerprint, guarded, rootOnlyFile, serviceUser, userDir as userDirOf, waitJson } from './helpers.mjs';
 
-const USER = 'daemonkit-test';
 const LINES = join(ROOT, 'test', 'fixtures', 'lines.mjs');
 const SETFACL = ['/usr/bin/setfacl', '/bin/setfacl'].find((p) => existsSync(p)) ?? null;
 
-function lookup() {
-  try {
-    const [, , uid, gid] = execFileSync('getent', ['passwd', USER], { encoding: 'utf8' }).trim().split(':');
-    return { uid: Number(uid), gid: Number(gid) };
-  } catch {
-    return null;
-  }
-}
-const u = IS_ROOT && SETPRIV ? lookup() : null;
-const skip = !IS_ROOT ? 'needs root (to start a service --user and act as that user)'
-  : !SETPRIV ? 'needs setpriv (util-linux)'
-  : !u ? `needs the user ${USER}: run .ci/run, or create it as it does` : false;
+const { u, skip } = serviceUser();
 
 const h = faultHome();
 after(() => h.cleanup());
 
 /** The service user runs `file` with `args`. */
-const asUserRun = (file, args, options) => runT(SETPRIV, ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', file, ...args], options);
+const asUserRun = (file, args, options) => asUserRunOf(u, file, args, options);
 /** The service user runs a shell script (args as $1, $2, …). */
-const asUser = (script, ...args) => asUserRun('/bin/sh', ['-c', script, 'sh', ...args]);
+const asUser = (script, ...args) => asUserSh(u, script, ...args);
 
 /** A scratch directory (root's, 0755) with a root-only file in a root-only directory. */
 function setup() {
   const work = h.work();
-  const vault = join(work, 'vault');
-  mkdirSync(vault, { mode: 0o700 });
-  const secret = join(vault, 'secret');
-  writeFileSync(secret, 'ROOT-ONLY-SECRET: the service user must never see or change this\n', { mode: 0o600 });
-  return { work, secret };
+  return { work, secret: rootOnlyFile(work, 'ROOT-ONLY-SECRET: the service user must never see or change this\n') };
 }
 
-function userDir(parent, name) {
-  const dir = join(parent, name);
-  mkdirSync(dir, { mode: 0o755 });
-  chownSync(dir, u.uid, u.gid);
-  return dir;
-}
-
-function fingerprint(path) {
-  const st = lstatSync(path);
-  return { sha1: createHash('sha1').update(readFileSync(path)).digest('hex'), size: st.size, mode: st.mode, uid: st.uid };
-}
+const userDir = (parent, name) => userDirOf(u, parent, name);
 
 const stateOf = (name) => join(h.dir(name), 'state.json');
 const numbered = (text) => text.split('\n').filter((l) => /^\d+$/.test(l));

@@ -9,19 +9,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLI, NODE, startedPids, waitFor } from '../helpers.mjs';
-import { FAULTS, NO_NOBODY, SETPRIV, assertNothingLeft, assertOneLine, faultHome, guarded, runT } from './helpers.mjs';
+import { USER } from '../service-user.mjs';
+import { FAULTS, SETPRIV, assertNothingLeft, assertOneLine, faultHome, guarded, rootOnlyFile, runT, serviceUser, userDir } from './helpers.mjs';
 
-const USER = 'daemonkit-test';
-function lookup() {
-  try {
-    const id = (flag) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    return null;
-  }
-}
-const u = NO_NOBODY ? null : lookup();
-const skip = NO_NOBODY || (u ? false : `needs the user ${USER} (run .ci/run, or create it as it does)`);
+const { u, skip } = serviceUser();
 const which = (name) => ['/usr/bin', '/bin', '/usr/local/bin'].map((d) => join(d, name)).find((p) => existsSync(p)) ?? null;
 const CC = which('cc');
 const STRACE = which('strace');
@@ -33,19 +24,13 @@ after(() => h.cleanup());
 function scratch() {
   const dir = join(h.work(), 'tmp');
   mkdirSync(dir, { mode: 0o755 });
-  const stage = join(dir, 'stage');
-  mkdirSync(stage, { mode: 0o755 });
-  chownSync(stage, u.uid, u.gid);
-  return { dir, stage };
+  return { dir, stage: userDir(u, dir, 'stage') };
 }
 
 /** A root-only file in a root-only directory: what U would like root to hand over or delete. */
 function secret() {
-  const dir = join(h.work(), 'secret');
-  mkdirSync(dir, { mode: 0o700 });
-  const file = join(dir, 'target');
-  writeFileSync(file, 'root only\n', { mode: 0o600 });
-  return { dir, file };
+  const file = rootOnlyFile(h.work(), 'root only\n', { dir: 'secret', file: 'target' });
+  return { dir: dirname(file), file };
 }
 
 const ownerOf = (path) => {

@@ -4,25 +4,13 @@
 // makes it act as that user through setpriv), for both `start` and `run`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, NODE, run } from '../helpers.mjs';
+import { userOrSkip } from '../service-user.mjs';
 
-const USER = 'daemonkit-test';
-
-function lookup() {
-  try {
-    const id = (flag) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    return null;
-  }
-}
-
-const u = process.geteuid() === 0 ? lookup() : null;
-const skip = process.geteuid() !== 0 ? 'needs root (to act as the test user through setpriv)' : u === null ? `needs the user ${USER}: run .ci/run, or create it as it does` : false;
+const { u, skip } = userOrSkip(process.geteuid() !== 0 && 'needs root (to act as the test user through setpriv)');
 
 /** The hard limit on open files we (and so the test user, through setpriv) have now. */
 function hardNofile() {
