@@ -72,24 +72,25 @@ function saysOnce(r, what) {
   assert.match(text, what);
 }
 
+/** status, stop (KILL: it must never be sent) and start each exit 4, saying `named` once. */
+async function refusedByEach(pidfile, named) {
+  for (const args of [['status'], ['stop', '--retry', 'KILL/5'], ['start', '--grace', '0', '--', '/bin/sleep', '1000']]) {
+    const r = await h.dk([args[0], '--pidfile', pidfile, ...args.slice(1)]);
+    assert.equal(r.code, 4, `${args[0]}: ${r.stdout}${r.stderr}`);
+    saysOnce(r, named);
+  }
+}
+
 describe('a lock file another user planted and holds (sticky world-writable directory)', { skip }, () => {
   it('status, stop and start all exit 4 naming the lock file; nobody\'s process is never signalled', async () => {
     const pidfile = join(sticky, 'app.pid');
     const lockfile = `${pidfile}.lock`;
     const victim = await lockAsNobody(lockfile);
     const named = new RegExp(`lock file ${lockfile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}, not by the user acting \\(uid 0\\) or root`);
-    const status = await h.dk(['status', '--pidfile', pidfile]);
-    assert.equal(status.code, 4, status.stdout + status.stderr);
-    saysOnce(status, named);
+    await refusedByEach(pidfile, named);
     const json = await h.dk(['status', '--pidfile', pidfile, '--json']);
     assert.equal(json.code, 4);
     assert.equal(JSON.parse(json.stdout).running, false);
-    const stop = await h.dk(['stop', '--pidfile', pidfile, '--retry', 'KILL/5']);
-    assert.equal(stop.code, 4, stop.stdout + stop.stderr);
-    saysOnce(stop, named);
-    const start = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
-    assert.equal(start.code, 4, start.stdout + start.stderr);
-    saysOnce(start, named);
     const restart = await h.dk(['restart', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(restart.code, 4, restart.stdout + restart.stderr);
     assert.equal(isAlive(victim), true, "nobody's process still lives");
@@ -109,15 +110,7 @@ describe('a read lock another user takes on root\'s own lock file', { skip }, ()
     chmodSync(`${pidfile}.lock`, 0o644);
     const victim = await lockAsNobody(`${pidfile}.lock`, { create: false, write: false });
     const named = new RegExp(`its lock is held by pid ${victim}, a process of uid ${NOBODY}, not of uid 0 who owns the lock file`);
-    const status = await h.dk(['status', '--pidfile', pidfile]);
-    assert.equal(status.code, 4, status.stdout + status.stderr);
-    saysOnce(status, named);
-    const stop = await h.dk(['stop', '--pidfile', pidfile, '--retry', 'KILL/5']);
-    assert.equal(stop.code, 4, stop.stdout + stop.stderr);
-    saysOnce(stop, named);
-    const start = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
-    assert.equal(start.code, 4, start.stdout + start.stderr);
-    saysOnce(start, named);
+    await refusedByEach(pidfile, named);
     assert.equal(isAlive(victim), true, "nobody's process still lives");
     assert.equal(procStatus(victim).SigPnd, '0000000000000000');
   });
