@@ -6,7 +6,8 @@
 // target has exec'd (/proc/PID/exe); for stop, the target has exited (its pidfd is readable). A
 // condition already true at return counts the return time; otherwise exec is polled at 1 ms and
 // exit awaited on the pidfd. Set-up and tear-down are untimed. One untimed warm-up round, then
-// ROUNDS rounds (env BENCH_ROUNDS, >= 7); each round runs every contender once, the order rotated by
+// ROUNDS rounds (env BENCH_ROUNDS, >= 7); each round runs every contender once, the order rotated
+// by
 // one each round. Figures are medians [min–max]; ratios are ratios of medians.
 // The bench is a child subreaper: the daemons it starts are re-parented to it, and it reaps them by
 // pid as soon as they exit (never waitpid(-1), never a pid that child_process spawned).
@@ -28,7 +29,8 @@ import { top } from './top.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
-export const native = createRequire(import.meta.url)('node-gyp-build')(ROOT); // build/Release, else the prebuild
+// build/Release, else the prebuild
+export const native = createRequire(import.meta.url)('node-gyp-build')(ROOT);
 const ROUNDS = Math.max(7, Number(process.env.BENCH_ROUNDS) || 21);
 const SSD = '/usr/sbin/start-stop-daemon';
 const HAVE_SSD = fs.existsSync(SSD);
@@ -40,12 +42,15 @@ export const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'daemonkit-bench-'));
 export const HOME = path.join(TMP, 'home');
 const TARGET_PY = path.join(TMP, 'term50.py');
 fs.mkdirSync(HOME);
-fs.writeFileSync(TARGET_PY, `import signal, sys, time
+fs.writeFileSync(
+  TARGET_PY,
+  `import signal, sys, time
 def on_term(*_):
     time.sleep(${TERM_DELAY_MS / 1000}); sys.exit(0)
 signal.signal(signal.SIGTERM, on_term)
 while True: time.sleep(1)
-`);
+`,
+);
 // Every contender, the floor included, runs without NODE_EXTRA_CA_CERTS: node reads and parses that
 // bundle at each start (~50 ms, and as noisy, where a system's bundle is set, as on the machines
 // here), a cost of node's set-up that is neither daemonkit's nor a peer's, and whose noise would
@@ -60,36 +65,90 @@ export const msBetween = (a, b) => Number(b - a) / 1e6;
 export const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- processes --------------------------------------------------------------------------------
-const spawned = new Set();    // pids child_process spawned that libuv has not reaped yet: never ours to reap
-export const dkServices = new Map(); // daemonkit name -> supervisor pid (null until known), until stopped
-const ssdTargets = new Map(); // start-stop-daemon pidfile -> { pid, fd } (null until known), until stopped
-let interrupted = null;       // SIGINT/SIGTERM: start nothing new, unwind, clean up
-export const checkInterrupted = () => { if (interrupted) throw new Error(`interrupted by ${interrupted}`); };
+// pids child_process spawned that libuv has not reaped yet: never ours to reap
+const spawned = new Set();
+// daemonkit name -> supervisor pid (null until known), until stopped
+export const dkServices = new Map();
+// start-stop-daemon pidfile -> { pid, fd } (null until known), until stopped
+const ssdTargets = new Map();
+let interrupted = null; // SIGINT/SIGTERM: start nothing new, unwind, clean up
+export const checkInterrupted = () => {
+  if (interrupted) throw new Error(`interrupted by ${interrupted}`);
+};
 
 /** Spawn and await exit: t0..t1 is spawn..'exit'; output is drained after t1 (untimed). */
-export function run(file, args, { capture = false, cleaning = false, env = ENV, timeoutMs = 20000 } = {}) {
+export function run(
+  file,
+  args,
+  { capture = false, cleaning = false, env = ENV, timeoutMs = 20000 } = {},
+) {
   if (!cleaning) checkInterrupted();
   return new Promise((resolve, reject) => {
     const t0 = now();
-    const child = spawn(file, args, { env, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'] });
-    spawned.add(child.pid);
-    let stdout = '', stderr = '', t1 = null, code = null;
-    child.stdout?.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${file} ${args.join(' ')}: timed out`)); }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (c, sig) => {
-      t1 = now(); code = c ?? 128 + os.constants.signals[sig]; spawned.delete(child.pid);
-      setTimeout(() => { child.stdout?.destroy(); child.stderr.destroy(); }, 2000).unref(); // in case a daemon kept the pipe
+    const child = spawn(file, args, {
+      env,
+      stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'],
     });
-    child.on('close', () => { clearTimeout(timer); if (t1 !== null) resolve({ code, t0, t1, stdout, stderr }); });
+    spawned.add(child.pid);
+    let stdout = '',
+      stderr = '',
+      t1 = null,
+      code = null;
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} ${args.join(' ')}: timed out`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (c, sig) => {
+      t1 = now();
+      code = c ?? 128 + os.constants.signals[sig];
+      spawned.delete(child.pid);
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr.destroy();
+      }, 2000).unref(); // in case a daemon kept the pipe
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      if (t1 !== null) resolve({ code, t0, t1, stdout, stderr });
+    });
   });
 }
-export const check = (r, what) => { if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim()}`); return r; };
+export const check = (r, what) => {
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim()}`);
+  return r;
+};
 
-export const exeIs = (pid, exe) => { try { return fs.readlinkSync(`/proc/${pid}/exe`) === exe; } catch { return false; } };
-const termHandled = (pid) => { // bit 14 (SIGTERM - 1) of SigCgt: the python handler is installed
-  try { return ((BigInt(`0x${/^SigCgt:\s*(\w+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]}`) >> 14n) & 1n) === 1n; } catch { return false; }
+export const exeIs = (pid, exe) => {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`) === exe;
+  } catch {
+    return false;
+  }
+};
+const termHandled = (pid) => {
+  // bit 14 (SIGTERM - 1) of SigCgt: the python handler is installed
+  try {
+    return (
+      ((BigInt(
+        `0x${/^SigCgt:\s*(\w+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]}`,
+      ) >>
+        14n) &
+        1n) ===
+      1n
+    );
+  } catch {
+    return false;
+  }
 };
 
 /** When cond() first holds: tReturn if it already does, else polled at 1 ms. */
@@ -102,54 +161,95 @@ export async function when(cond, tReturn, what) {
     await pause(1);
   }
 }
-/** When the process behind pidfd `fd` exited: tReturn if it already had, else when the pidfd fires. */
+/** When the process behind pidfd `fd` exited: tReturn if it already had, else when the pidfd
+ *  fires. */
 async function goneAt(fd, tReturn, what) {
   if ((await native.pidfdWait([fd], 0)) === 0) return tReturn;
-  if ((await native.pidfdWait([fd], 15000)) !== 0) throw new Error(`${what}: target still alive after 15 s`);
+  if ((await native.pidfdWait([fd], 15000)) !== 0)
+    throw new Error(`${what}: target still alive after 15 s`);
   return now();
 }
 /** Reap an adopted daemon (our child only by re-parenting) as soon as it exits. */
 export function reapOnExit(pid, limitMs = 30000) {
   let fd;
-  try { fd = native.pidfdOpen(pid); } catch { native.reap(pid); return Promise.resolve(); }
-  return native.pidfdWait([fd], limitMs).then(() => { native.reap(pid); }).finally(() => fs.closeSync(fd));
+  try {
+    fd = native.pidfdOpen(pid);
+  } catch {
+    native.reap(pid);
+    return Promise.resolve();
+  }
+  return native
+    .pidfdWait([fd], limitMs)
+    .then(() => {
+      native.reap(pid);
+    })
+    .finally(() => fs.closeSync(fd));
 }
 /** Our children (ppid == us, by /proc) that child_process did not spawn: [{ pid, state, args }]. */
 export function adoptedChildren() {
   const out = [];
-  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)) {
+  for (const pid of fs
+    .readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(ppid) !== process.pid || spawned.has(pid)) continue;
-      out.push({ pid, state, args: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
-    } catch { /* gone meanwhile */ }
+      out.push({
+        pid,
+        state,
+        args: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim(),
+      });
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return out;
 }
-export const sweepZombies = () => { for (const c of adoptedChildren()) if (c.state === 'Z') native.reap(c.pid); };
+export const sweepZombies = () => {
+  for (const c of adoptedChildren()) if (c.state === 'Z') native.reap(c.pid);
+};
 
 // ---- daemonkit and start-stop-daemon -----------------------------------------------------------
 let serial = 0;
 export async function dkStart(command, options = [], name = `bench-${++serial}`) {
   dkServices.set(name, null);
-  const r = check(await run(process.execPath, [CLI, 'start', '--name', name, '--grace', '0', ...options, '--', ...command], { capture: true }), `daemonkit start ${name}`);
+  const r = check(
+    await run(
+      process.execPath,
+      [CLI, 'start', '--name', name, '--grace', '0', ...options, '--', ...command],
+      { capture: true },
+    ),
+    `daemonkit start ${name}`,
+  );
   const m = /started, pid (\d+) \(command pid (\d+)\)/.exec(r.stdout);
   if (!m) throw new Error(`daemonkit start ${name}: unexpected output ${JSON.stringify(r.stdout)}`);
   dkServices.set(name, Number(m[1]));
   return { name, sup: Number(m[1]), child: Number(m[2]), r };
 }
-export async function dkStop(svc) { // the supervisor (adopted by us) is reaped as soon as it exits
+export async function dkStop(svc) {
+  // the supervisor (adopted by us) is reaped as soon as it exits
   const reaped = reapOnExit(svc.sup);
-  const r = check(await run(process.execPath, [CLI, 'stop', '--name', svc.name]), `daemonkit stop ${svc.name}`);
+  const r = check(
+    await run(process.execPath, [CLI, 'stop', '--name', svc.name]),
+    `daemonkit stop ${svc.name}`,
+  );
   dkServices.delete(svc.name);
   await reaped;
   return r;
 }
 /** Settled: the supervisor up (state.json: it handles signals) and idle a while, as a service is
- *  when someone stops it; fresh: right after start, when the stop may wait out the supervisor's boot. */
+ *  when someone stops it; fresh: right after start, when the stop may wait out the supervisor's
+    boot. */
 const SETTLE_MS = 200;
-const stateOf = (name) => { try { return JSON.parse(fs.readFileSync(path.join(HOME, name, 'state.json'), 'utf8')); } catch { return null; } };
+const stateOf = (name) => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(HOME, name, 'state.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+};
 async function dkTimedStop(command, ready, { settled = true } = {}) {
   const svc = await dkStart(command);
   await when(() => ready(svc.child), now(), 'daemonkit target ready');
@@ -161,24 +261,61 @@ async function dkTimedStop(command, ready, { settled = true } = {}) {
   try {
     const r = await dkStop(svc);
     return msBetween(r.t0, await goneAt(fd, r.t1, `daemonkit stop ${svc.name}`));
-  } finally { fs.closeSync(fd); }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 async function ssdStart(exe, args) {
   const pidfile = path.join(TMP, `ssd-${++serial}.pid`);
   ssdTargets.set(pidfile, null);
-  const r = check(await run(SSD, ['--start', '--background', '--make-pidfile', '--pidfile', pidfile, '--exec', exe, '--', ...args]), 'start-stop-daemon --start');
+  const r = check(
+    await run(SSD, [
+      '--start',
+      '--background',
+      '--make-pidfile',
+      '--pidfile',
+      pidfile,
+      '--exec',
+      exe,
+      '--',
+      ...args,
+    ]),
+    'start-stop-daemon --start',
+  );
   let pid = null;
-  const readPid = () => { try { pid = Number.parseInt(fs.readFileSync(pidfile, 'utf8'), 10) || null; } catch { pid = null; } return pid; };
+  const readPid = () => {
+    try {
+      pid = Number.parseInt(fs.readFileSync(pidfile, 'utf8'), 10) || null;
+    } catch {
+      pid = null;
+    }
+    return pid;
+  };
   const want = fs.realpathSync(exe);
-  const tExec = await when(() => readPid() !== null && exeIs(pid, want), r.t1, 'start-stop-daemon target exec');
+  const tExec = await when(
+    () => readPid() !== null && exeIs(pid, want),
+    r.t1,
+    'start-stop-daemon target exec',
+  );
   ssdTargets.set(pidfile, { pid, fd: native.pidfdOpen(pid) });
   return { pidfile, pid, r, tExec };
 }
 async function ssdStop(t) {
   const { fd } = ssdTargets.get(t.pidfile);
-  const reaped = reapOnExit(t.pid); // start-stop-daemon polls kill(pid, 0): a zombie would look alive
-  const r = check(await run(SSD, ['--stop', '--pidfile', t.pidfile, '--retry', 'TERM/5/KILL/5', '--remove-pidfile']), 'start-stop-daemon --stop');
+  // start-stop-daemon polls kill(pid, 0): a zombie would look alive
+  const reaped = reapOnExit(t.pid);
+  const r = check(
+    await run(SSD, [
+      '--stop',
+      '--pidfile',
+      t.pidfile,
+      '--retry',
+      'TERM/5/KILL/5',
+      '--remove-pidfile',
+    ]),
+    'start-stop-daemon --stop',
+  );
   const tGone = await goneAt(fd, r.t1, 'start-stop-daemon --stop');
   await reaped;
   fs.closeSync(fd);
@@ -189,7 +326,10 @@ async function ssdStop(t) {
 // ---- contenders: each runs once per round and returns { series: ms } ---------------------------
 const SLEEP = ['/bin/sleep', '100000'];
 const contenders = [
-  async () => { const r = check(await run(process.execPath, ['-e', '0']), 'node -e 0'); return { floor: msBetween(r.t0, r.t1) }; },
+  async () => {
+    const r = check(await run(process.execPath, ['-e', '0']), 'node -e 0');
+    return { floor: msBetween(r.t0, r.t1) };
+  },
   async () => {
     const svc = await dkStart(SLEEP);
     const t = await when(() => exeIs(svc.child, SLEEP_EXE), svc.r.t1, 'daemonkit target exec');
@@ -197,8 +337,16 @@ const contenders = [
     return { dkStart: msBetween(svc.r.t0, t) };
   },
   async () => ({ dkStopSleep: await dkTimedStop(SLEEP, (pid) => exeIs(pid, SLEEP_EXE)) }),
-  async () => ({ dkStopPy: await dkTimedStop([PY, TARGET_PY], (pid) => exeIs(pid, PY_EXE) && termHandled(pid)) }),
-  async () => ({ dkStopPyFresh: await dkTimedStop([PY, TARGET_PY], (pid) => exeIs(pid, PY_EXE) && termHandled(pid), { settled: false }) }),
+  async () => ({
+    dkStopPy: await dkTimedStop([PY, TARGET_PY], (pid) => exeIs(pid, PY_EXE) && termHandled(pid)),
+  }),
+  async () => ({
+    dkStopPyFresh: await dkTimedStop(
+      [PY, TARGET_PY],
+      (pid) => exeIs(pid, PY_EXE) && termHandled(pid),
+      { settled: false },
+    ),
+  }),
   async () => ({ pyOwn: await pyOwnShutdown() }),
 ];
 
@@ -208,14 +356,17 @@ async function pyOwnShutdown() {
   checkInterrupted();
   const child = spawn(PY, [TARGET_PY], { stdio: 'ignore' });
   spawned.add(child.pid);
-  const exited = new Promise((resolve) => child.on('exit', resolve)).then(() => spawned.delete(child.pid));
+  const exited = new Promise((resolve) => child.on('exit', resolve)).then(() =>
+    spawned.delete(child.pid),
+  );
   let fd = null;
   try {
     fd = native.pidfdOpen(child.pid);
     await when(() => termHandled(child.pid), now(), 'python handler');
     const t0 = now();
     native.pidfdSignal(fd, os.constants.signals.SIGTERM);
-    if ((await native.pidfdWait([fd], 15000)) !== 0) throw new Error('python target: still alive 15 s after TERM');
+    if ((await native.pidfdWait([fd], 15000)) !== 0)
+      throw new Error('python target: still alive 15 s after TERM');
     return msBetween(t0, now());
   } finally {
     if (fd !== null) fs.closeSync(fd);
@@ -239,43 +390,61 @@ if (HAVE_SSD) {
   );
 }
 
-// ---- clean-up: hooks, services by name, start-stop-daemon targets by pidfd, any other adoptee by pid
+// ---- clean-up: hooks, services by name, start-stop-daemon targets by pidfd, any other adoptee by
+// pid
 export const cleanupHooks = new Set(); // async functions (e.g. stop PM2), run first, each once
 let cleaning = null;
-const cleanup = () => (cleaning ??= (async () => {
-  for (const hook of cleanupHooks) {
-    cleanupHooks.delete(hook);
-    await hook().catch((e) => console.error(`cleanup: ${e.message}`));
-  }
-  for (const [name, sup] of dkServices) {
-    const reaped = sup ? reapOnExit(sup, 5000) : Promise.resolve();
-    await run(process.execPath, [CLI, 'stop', '--name', name], { cleaning: true })
-      .then((r) => { if (r.code !== 0) console.error(`cleanup: daemonkit stop ${name} exited ${r.code}: ${r.stderr.trim()}`); })
-      .catch((e) => console.error(`cleanup: ${e.message}`));
-    await reaped;
-  }
-  for (const [pidfile, target] of ssdTargets) { // a target not yet recorded is found by its pidfile
-    const pid = target?.pid ?? Number.parseInt(fs.existsSync(pidfile) ? fs.readFileSync(pidfile, 'utf8') : '', 10);
-    let fd = target?.fd;
-    try { fd ??= native.pidfdOpen(pid); } catch { continue; } // none, or gone
-    native.pidfdSignal(fd, 9);
-    await native.pidfdWait([fd], 5000);
-    native.reap(pid);
-    fs.closeSync(fd);
-  }
-  for (let i = 0; i < 20; i++) { // anything else adopted (e.g. a start cut short): kill it by pid, reap it
-    sweepZombies();
-    const left = adoptedChildren();
-    if (left.length === 0) break;
-    for (const c of left) {
-      console.error(`cleanup: killing leftover pid ${c.pid} (${c.args})`);
-      try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    for (const hook of cleanupHooks) {
+      cleanupHooks.delete(hook);
+      await hook().catch((e) => console.error(`cleanup: ${e.message}`));
     }
-    await pause(100);
-  }
-  fs.rmSync(TMP, { recursive: true, force: true });
-})());
-for (const sig of ['SIGINT', 'SIGTERM']) { // main() unwinds at its next step; the finally below cleans up
+    for (const [name, sup] of dkServices) {
+      const reaped = sup ? reapOnExit(sup, 5000) : Promise.resolve();
+      await run(process.execPath, [CLI, 'stop', '--name', name], { cleaning: true })
+        .then((r) => {
+          if (r.code !== 0)
+            console.error(`cleanup: daemonkit stop ${name} exited ${r.code}: ${r.stderr.trim()}`);
+        })
+        .catch((e) => console.error(`cleanup: ${e.message}`));
+      await reaped;
+    }
+    for (const [pidfile, target] of ssdTargets) {
+      // a target not yet recorded is found by its pidfile
+      const pid =
+        target?.pid ??
+        Number.parseInt(fs.existsSync(pidfile) ? fs.readFileSync(pidfile, 'utf8') : '', 10);
+      let fd = target?.fd;
+      try {
+        fd ??= native.pidfdOpen(pid);
+      } catch {
+        continue;
+      } // none, or gone
+      native.pidfdSignal(fd, 9);
+      await native.pidfdWait([fd], 5000);
+      native.reap(pid);
+      fs.closeSync(fd);
+    }
+    for (let i = 0; i < 20; i++) {
+      // anything else adopted (e.g. a start cut short): kill it by pid, reap it
+      sweepZombies();
+      const left = adoptedChildren();
+      if (left.length === 0) break;
+      for (const c of left) {
+        console.error(`cleanup: killing leftover pid ${c.pid} (${c.args})`);
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await pause(100);
+    }
+    fs.rmSync(TMP, { recursive: true, force: true });
+  })());
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  // main() unwinds at its next step; the finally below cleans up
   process.on(sig, () => {
     if (interrupted) return;
     interrupted = sig;
@@ -285,20 +454,43 @@ for (const sig of ['SIGINT', 'SIGTERM']) { // main() unwinds at its next step; t
 }
 
 // ---- report ------------------------------------------------------------------------------------
-export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 export const f1 = (x) => x.toFixed(1);
-const ROWS = [ // [label, series, ratio to the floor?, start-stop-daemon counterpart]
+const ROWS = [
+  // [label, series, ratio to the floor?, start-stop-daemon counterpart]
   ['node -e 0 (floor)', 'floor', true],
   ['daemonkit start (sleep, --grace 0)', 'dkStart', true, 'ssdStart'],
   ['start-stop-daemon start (sleep)', 'ssdStart', true],
   ['daemonkit stop (sleep; service settled)', 'dkStopSleep', true, 'ssdStopSleep'],
   ['start-stop-daemon stop (sleep)', 'ssdStopSleep', true],
-  [`daemonkit stop (python, exits ${TERM_DELAY_MS} ms after TERM; settled)`, 'dkStopPy', true, 'ssdStopPy'],
+  [
+    `daemonkit stop (python, exits ${TERM_DELAY_MS} ms after TERM; settled)`,
+    'dkStopPy',
+    true,
+    'ssdStopPy',
+  ],
   [`start-stop-daemon stop (python, ${TERM_DELAY_MS} ms)`, 'ssdStopPy', true],
   ['python target alone: TERM → exit (its own shutdown)', 'pyOwn', false],
-  ['daemonkit stop overhead (python stop − its own shutdown − floor): the budget', 'dkStopOverheadOwn', false],
-  [`  the same with ${TERM_DELAY_MS} ms for its shutdown (python stop − ${TERM_DELAY_MS} − floor)`, 'dkStopOverhead', false],
-  ['daemonkit stop (python) right after start (may wait out the supervisor\'s boot)', 'dkStopPyFresh', true, 'ssdStopPy'],
+  [
+    'daemonkit stop overhead (python stop − its own shutdown − floor): the budget',
+    'dkStopOverheadOwn',
+    false,
+  ],
+  [
+    `  the same with ${TERM_DELAY_MS} ms for its shutdown (python stop − ${TERM_DELAY_MS} − floor)`,
+    'dkStopOverhead',
+    false,
+  ],
+  [
+    "daemonkit stop (python) right after start (may wait out the supervisor's boot)",
+    'dkStopPyFresh',
+    true,
+    'ssdStopPy',
+  ],
   ['  its overhead (− its own shutdown − floor)', 'dkStopFreshOverheadOwn', false],
 ];
 const HEAD = ['contender', 'median ms', '[min–max] ms', '÷ node -e 0', '÷ start-stop-daemon'];
@@ -307,12 +499,18 @@ function buildRows(samples) {
   samples.dkStopOverhead = samples.dkStopPy.map((x) => x - TERM_DELAY_MS - med.floor);
   med.dkStopOverhead = median(samples.dkStopOverhead);
   samples.dkStopOverheadOwn = samples.dkStopPy.map((x, i) => x - samples.pyOwn[i] - med.floor); // same round's
-  samples.dkStopFreshOverheadOwn = samples.dkStopPyFresh.map((x, i) => x - samples.pyOwn[i] - med.floor);
+  samples.dkStopFreshOverheadOwn = samples.dkStopPyFresh.map(
+    (x, i) => x - samples.pyOwn[i] - med.floor,
+  );
   med.dkStopFreshOverheadOwn = median(samples.dkStopFreshOverheadOwn);
   med.dkStopOverheadOwn = median(samples.dkStopOverheadOwn);
   const rows = ROWS.filter(([, key]) => samples[key]).map(([label, key, vsFloor, vsSsd]) => [
-    label, f1(med[key]), `[${f1(Math.min(...samples[key]))}–${f1(Math.max(...samples[key]))}]`,
-    vsFloor ? `${(med[key] / med.floor).toFixed(2)}×` : '', med[vsSsd] ? `${(med[key] / med[vsSsd]).toFixed(2)}×` : '']);
+    label,
+    f1(med[key]),
+    `[${f1(Math.min(...samples[key]))}–${f1(Math.max(...samples[key]))}]`,
+    vsFloor ? `${(med[key] / med.floor).toFixed(2)}×` : '',
+    med[vsSsd] ? `${(med[key] / med[vsSsd]).toFixed(2)}×` : '',
+  ]);
   return { med, rows };
 }
 function textTable(rows, head = HEAD) {
@@ -320,17 +518,32 @@ function textTable(rows, head = HEAD) {
   const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
-const mdTable = (rows, head = HEAD) => [head, head.map((_, i) => (i === 0 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-const gitRev = () => { try { return execFileSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return '(no git)'; } };
+const mdTable = (rows, head = HEAD) =>
+  [head, head.map((_, i) => (i === 0 ? '---' : '---:')), ...rows]
+    .map((r) => `| ${r.join(' | ')} |`)
+    .join('\n');
+const gitRev = () => {
+  try {
+    return execFileSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return '(no git)';
+  }
+};
 
 // ---- main --------------------------------------------------------------------------------------
 /** The latency table: ROUNDS rounds of every contender, printed; returns { med, rows, budgets }. */
 async function latency() {
-  if (!HAVE_SSD) console.log(`start-stop-daemon is not installed (${SSD} missing): its rows are left out.`);
-  console.log(`daemonkit bench: ${ROUNDS} rounds + 1 warm-up, ${contenders.length} contenders per round`);
+  if (!HAVE_SSD)
+    console.log(`start-stop-daemon is not installed (${SSD} missing): its rows are left out.`);
+  console.log(
+    `daemonkit bench: ${ROUNDS} rounds + 1 warm-up, ${contenders.length} contenders per round`,
+  );
   const samples = {};
   const began = Date.now();
-  for (let round = -1; round < ROUNDS; round++) { // round -1: the warm-up, untimed
+  for (let round = -1; round < ROUNDS; round++) {
+    // round -1: the warm-up, untimed
     const k = (round + contenders.length) % contenders.length;
     for (const fn of [...contenders.slice(k), ...contenders.slice(0, k)]) {
       const got = await fn();
@@ -385,12 +598,14 @@ async function main() {
   console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), `# Benchmarks
+  fs.writeFileSync(
+    path.join(ROOT, 'docs/benchmarks.md'),
+    `# Benchmarks
 
 Generated by \`npm run bench\` (bench/bench.mjs) on ${new Date().toISOString()}.
 
 - daemonkit ${gitRev()} (dist/ as built), Node ${process.version}, kernel ${os.release()}, nproc ${os.availableParallelism()}${HAVE_SSD ? '' : ', start-stop-daemon not installed'}
-- Machine: shared 2-core VM; compare ratios, not absolute values.${CA_UNSET ? '\n- NODE_EXTRA_CA_CERTS was set here; every contender and the floor ran without it (node parses that bundle at each start, ~50 ms: node\'s set-up, not a contender\'s cost).' : ''}
+- Machine: shared 2-core VM; compare ratios, not absolute values.${CA_UNSET ? "\n- NODE_EXTRA_CA_CERTS was set here; every contender and the floor ran without it (node parses that bundle at each start, ~50 ms: node's set-up, not a contender's cost)." : ''}
 
 ## Method
 
@@ -446,7 +661,8 @@ ${tp.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(tp.rows, tp.head)}
 
 - ${tp.notes.join('\n- ')}
-`);
+`,
+  );
   console.log('\nwrote docs/benchmarks.md');
 }
 

@@ -13,7 +13,19 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI, ENV, HOME, cleanupHooks, dkServices, dkStart, f1, median, pause, reapOnExit, run } from './bench.mjs';
+import {
+  CLI,
+  ENV,
+  HOME,
+  cleanupHooks,
+  dkServices,
+  dkStart,
+  f1,
+  median,
+  pause,
+  reapOnExit,
+  run,
+} from './bench.mjs';
 import { cpuTicks } from './supervision.mjs';
 
 const N_SERVICES = 200;
@@ -27,14 +39,37 @@ function fakeService(name, i) {
   const dir = path.join(HOME, name);
   fs.mkdirSync(dir);
   const state = ['stopped', 'exited', 'failed'][i % 3];
-  const exit = { code: state === 'failed' ? 3 : state === 'exited' ? 0 : null, signal: state === 'stopped' ? 'SIGTERM' : null, at: Date.now() - 1000, uptimeMs: 5000, byStop: state === 'stopped' };
-  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({
-    version: 1, kind: 'supervisor', state, pid: 4_000_000 + i, pidStartTime: 1, command: ['/bin/sleep', '1000'], pidfile: path.join(dir, 'pid'),
-    startedAt: Date.now() - 10_000, updatedAt: Date.now(), restarts: i % 4, exits: [exit], lastExit: exit, handlesSignals: true,
-    ...(state === 'failed' ? { error: 'exited with code 3' } : {}),
-  }));
+  const exit = {
+    code: state === 'failed' ? 3 : state === 'exited' ? 0 : null,
+    signal: state === 'stopped' ? 'SIGTERM' : null,
+    at: Date.now() - 1000,
+    uptimeMs: 5000,
+    byStop: state === 'stopped',
+  };
+  fs.writeFileSync(
+    path.join(dir, 'state.json'),
+    JSON.stringify({
+      version: 1,
+      kind: 'supervisor',
+      state,
+      pid: 4_000_000 + i,
+      pidStartTime: 1,
+      command: ['/bin/sleep', '1000'],
+      pidfile: path.join(dir, 'pid'),
+      startedAt: Date.now() - 10_000,
+      updatedAt: Date.now(),
+      restarts: i % 4,
+      exits: [exit],
+      lastExit: exit,
+      handlesSignals: true,
+      ...(state === 'failed' ? { error: 'exited with code 3' } : {}),
+    }),
+  );
   fs.writeFileSync(path.join(dir, 'pid.lock'), '');
-  fs.writeFileSync(path.join(dir, `${name}.log`), Array.from({ length: 100 }, (_, k) => `line ${k} of ${name}\n`).join(''));
+  fs.writeFileSync(
+    path.join(dir, `${name}.log`),
+    Array.from({ length: 100 }, (_, k) => `line ${k} of ${name}\n`).join(''),
+  );
 }
 
 async function refreshCost(home, runs, top) {
@@ -44,7 +79,21 @@ async function refreshCost(home, runs, top) {
     const services = top.sample(home, history, Date.now() + i * 1000);
     const s = services[0];
     const log = s?.paths ? top.lastLines(top.logSource(s.paths), 1) : [];
-    top.render({ cols: 80, lines: 24, color: true, rows: services.map((x) => x.row), selected: 0, scroll: 0, home, clock: 'every 1s  00:00:00', detail: '', log, pane: false, message: null, window: history.size });
+    top.render({
+      cols: 80,
+      lines: 24,
+      color: true,
+      rows: services.map((x) => x.row),
+      selected: 0,
+      scroll: 0,
+      home,
+      clock: 'every 1s  00:00:00',
+      detail: '',
+      log,
+      pane: false,
+      message: null,
+      window: history.size,
+    });
     const d = process.cpuUsage(t);
     return { ms: (d.user + d.system) / 1000, n: services.length };
   };
@@ -76,15 +125,37 @@ async function scanCost(runs) {
 
 /** The real program on a pseudo-terminal: CPU ms per refresh at --interval 1s. */
 async function programCost() {
-  const child = spawn('script', ['-qfec', `exec ${process.execPath} -- ${CLI} top --interval 1s`, '/dev/null'], { env: { ...ENV, TERM: 'xterm' }, stdio: ['ignore', 'ignore', 'ignore'] });
-  const stop = async () => { try { process.kill(child.pid, 'SIGTERM'); } catch { /* gone */ } await exited; };
+  const child = spawn(
+    'script',
+    ['-qfec', `exec ${process.execPath} -- ${CLI} top --interval 1s`, '/dev/null'],
+    { env: { ...ENV, TERM: 'xterm' }, stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  const stop = async () => {
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    await exited;
+  };
   const exited = new Promise((resolve) => child.on('exit', resolve));
   cleanupHooks.add(stop);
   try {
     let top = null;
-    for (let i = 0; i < 200 && !top; i++) { // script's child: top itself (exec)
+    for (let i = 0; i < 200 && !top; i++) {
+      // script's child: top itself (exec)
       await pause(25);
-      try { top = Number(fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || null; } catch { /* not yet */ }
+      try {
+        top =
+          Number(
+            fs
+              .readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+              .trim()
+              .split(' ')[0],
+          ) || null;
+      } catch {
+        /* not yet */
+      }
     }
     if (!top) throw new Error('top did not start under script(1)');
     await pause(3000); // started, settled
@@ -100,16 +171,24 @@ async function programCost() {
 
 export async function top() {
   const top = {
-    ...(await import('../dist/cli/top/sample.js')), ...(await import('../dist/cli/top/history.js')),
-    ...(await import('../dist/cli/top/layout.js')), ...(await import('../dist/cli/top/tail.js')),
+    ...(await import('../dist/cli/top/sample.js')),
+    ...(await import('../dist/cli/top/history.js')),
+    ...(await import('../dist/cli/top/layout.js')),
+    ...(await import('../dist/cli/top/tail.js')),
   };
   const real = [];
-  for (let i = 0; i < REAL; i++) real.push(await dkStart(['sh', '-c', 'while :; do echo tick; sleep 1; done'], [], `top-real-${i}`));
+  for (let i = 0; i < REAL; i++)
+    real.push(
+      await dkStart(['sh', '-c', 'while :; do echo tick; sleep 1; done'], [], `top-real-${i}`),
+    );
   const fakes = [];
   const present = fs.readdirSync(HOME).length;
-  for (let i = 0; fakes.length < N_SERVICES - present; i++) fakes.push(`top-fake-${String(i).padStart(3, '0')}`);
-  fakes.forEach((name, i) => fakeService(name, i));
-  const removeFakes = async () => { for (const name of fakes) fs.rmSync(path.join(HOME, name), { recursive: true, force: true }); };
+  for (let i = 0; fakes.length < N_SERVICES - present; i++)
+    fakes.push(`top-fake-${String(i).padStart(3, '0')}`);
+  for (const [i, name] of fakes.entries()) fakeService(name, i);
+  const removeFakes = async () => {
+    for (const name of fakes) fs.rmSync(path.join(HOME, name), { recursive: true, force: true });
+  };
   cleanupHooks.add(removeFakes);
   try {
     const all = await refreshCost(HOME, RUNS, top);
@@ -126,11 +205,36 @@ export async function top() {
     const range = (xs) => `[${f1(Math.min(...xs))}–${f1(Math.max(...xs))}]`;
     const per = (xs, n) => `${(median(xs) / n).toFixed(3)} ms`;
     const rows = [
-      [`top refresh, ${all.n} services (${REAL} running, ${fakes.length} fake stopped/exited/failed): CPU ms`, f1(median(all.xs)), range(all.xs), per(all.xs, all.n)],
-      [`  the program (daemonkit top --interval 1s on a pty): CPU ms per refresh over ${PROGRAM_REFRESHES}`, f1(program), '', ''],
-      [`  of which one /proc scan for the process groups (${scan.procs} processes): CPU ms`, f1(median(scan.xs)), range(scan.xs), ''],
-      [`  the ${running.n} running services alone: CPU ms`, f1(median(running.xs)), range(running.xs), per(running.xs, running.n)],
-      [`  the ${stopped.n} stopped services alone: CPU ms`, f1(median(stopped.xs)), range(stopped.xs), per(stopped.xs, stopped.n)],
+      [
+        `top refresh, ${all.n} services (${REAL} running, ${fakes.length} fake stopped/exited/failed): CPU ms`,
+        f1(median(all.xs)),
+        range(all.xs),
+        per(all.xs, all.n),
+      ],
+      [
+        `  the program (daemonkit top --interval 1s on a pty): CPU ms per refresh over ${PROGRAM_REFRESHES}`,
+        f1(program),
+        '',
+        '',
+      ],
+      [
+        `  of which one /proc scan for the process groups (${scan.procs} processes): CPU ms`,
+        f1(median(scan.xs)),
+        range(scan.xs),
+        '',
+      ],
+      [
+        `  the ${running.n} running services alone: CPU ms`,
+        f1(median(running.xs)),
+        range(running.xs),
+        per(running.xs, running.n),
+      ],
+      [
+        `  the ${stopped.n} stopped services alone: CPU ms`,
+        f1(median(stopped.xs)),
+        range(stopped.xs),
+        per(stopped.xs, stopped.n),
+      ],
     ];
     // The scan is paid once per refresh, whatever the number of services.
     const perRunning = Math.max(0, median(running.xs) - median(scan.xs)) / running.n;
@@ -138,9 +242,16 @@ export async function top() {
     const notes = [
       `${REAL} real services and ${fakes.length} fake ones (state files): starting 200 daemons for this part would take ~8 GB of supervisors; say BENCH_TOP_REAL=200 for real ones.`,
       `Estimated for 200 running services (the scan + 200 × a running service's share, ${perRunning.toFixed(3)} ms): ${f1(median(scan.xs) + perRunning * 200)} ms of CPU per refresh, ${f1((median(scan.xs) + perRunning * 200) / 10)} % of a core at --interval 1s; 200 stopped ones: ${f1(perStopped * 200)} ms.`,
-      'Between refreshes top costs nothing: a timer, no polling (test/integration/top.test.mjs counts its threads\' context switches).',
+      "Between refreshes top costs nothing: a timer, no polling (test/integration/top.test.mjs counts its threads' context switches).",
     ];
-    return { head: HEAD, rows, notes, method: [`Each in-process figure is the median of ${RUNS} refreshes after 3 untimed ones, timed by process.cpuUsage() (user + system) around sample + the log line + render; the program figure is /proc utime + stime of the real top over ${PROGRAM_REFRESHES} refreshes at 1 s, terminal output included.`] };
+    return {
+      head: HEAD,
+      rows,
+      notes,
+      method: [
+        `Each in-process figure is the median of ${RUNS} refreshes after 3 untimed ones, timed by process.cpuUsage() (user + system) around sample + the log line + render; the program figure is /proc utime + stime of the real top over ${PROGRAM_REFRESHES} refreshes at 1 s, terminal output included.`,
+      ],
+    };
   } finally {
     for (const svc of real) {
       const reaped = reapOnExit(svc.sup);

@@ -24,18 +24,25 @@ const common = {
   logLevel: 'warning',
 };
 
-await build({ ...common, entryPoints: ['src/supervisor/main.ts'], outfile: 'dist/supervisor/main.cjs' });
+await build({
+  ...common,
+  entryPoints: ['src/supervisor/main.ts'],
+  outfile: 'dist/supervisor/main.cjs',
+});
 
 /** src/cli/logs.ts -> cli-logs: the lazy bundle's name, from the source's path under src/. */
-const lazyName = (source) => relative('src', source).replace(/\.[jt]s$/, '').replaceAll('/', '-');
+const lazyName = (source) =>
+  relative('src', source)
+    .replace(/\.[jt]s$/, '')
+    .replaceAll('/', '-');
 
 const cli = {
   ...common,
   // A lazy bundle is loaded by require(), not import(): import() would boot Node's ESM loader.
   supported: { 'dynamic-import': false },
 };
-const pending = [];          // sources still to bundle
-const lazy = new Set();      // every source given a lazy bundle
+const pending = []; // sources still to bundle
+const lazy = new Set(); // every source given a lazy bundle
 /** Each dynamic import() of our own code becomes a call of the CLI's lazy loader
  *  (src/cli/compile-cache.ts, installed by main.ts) for its own bundle: it reads and compiles
  *  dist/cli/lazy/NAME.cjs itself, with V8's code cache, and skips node's module resolution
@@ -43,9 +50,13 @@ const lazy = new Set();      // every source given a lazy bundle
 const splitDynamic = {
   name: 'split-dynamic-imports',
   setup(b) {
-    b.onResolve({ filter: /^\.\.?\// }, (args) => { // our own modules, not node:zlib and the like
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      // our own modules, not node:zlib and the like
       if (args.kind !== 'dynamic-import') return undefined;
-      const source = relative(process.cwd(), resolve(args.resolveDir, args.path)).replace(/\.js$/, '.ts');
+      const source = relative(process.cwd(), resolve(args.resolveDir, args.path)).replace(
+        /\.js$/,
+        '.ts',
+      );
       if (!lazy.has(source)) {
         lazy.add(source);
         pending.push(source);
@@ -59,8 +70,18 @@ const splitDynamic = {
   },
 };
 
-await build({ ...cli, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.cjs', plugins: [splitDynamic] });
+await build({
+  ...cli,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/cli/main.cjs',
+  plugins: [splitDynamic],
+});
 while (pending.length > 0) {
   const source = pending.shift();
-  await build({ ...cli, entryPoints: [source], outfile: `dist/cli/lazy/${lazyName(source)}.cjs`, plugins: [splitDynamic] });
+  await build({
+    ...cli,
+    entryPoints: [source],
+    outfile: `dist/cli/lazy/${lazyName(source)}.cjs`,
+    plugins: [splitDynamic],
+  });
 }

@@ -10,7 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** `#define DK_PATH_MAX 4096` -> ['PATH_MAX', 4096], each with the comment above it. */
 export function readLimits(text) {
   const out = [];
-  for (const m of text.matchAll(/^#define DK_([A-Z0-9_]+) ([0-9]+)$/gm)) out.push([m[1], Number(m[2])]);
+  for (const m of text.matchAll(/^#define DK_([A-Z0-9_]+) ([0-9]+)$/gm))
+    out.push([m[1], Number(m[2])]);
   return out;
 }
 

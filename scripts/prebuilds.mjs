@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run prebuilds`: build the four prebuilt native modules (linux x64/arm64 × glibc/musl) into
 // prebuilds/, check each with readelf, and record what they were made from in
-// prebuilds/manifest.json. (Not `npm run prebuild`: npm would run that before every `npm run build`.)
+// prebuilds/manifest.json. (Not `npm run prebuild`: npm would run that before every `npm run
+// build`.)
 //   --verify  build into a scratch directory and compare with the committed files, byte for byte
 //   --smoke   run the committed files where this machine can (scripts/prebuild/smoke.mjs)
 //   --check   only check the committed files (readelf, and that native/ has not changed since)
@@ -9,7 +10,15 @@
 // packages of the sysroots are fetched once into .cache/prebuild. See docs/decisions.md.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +26,13 @@ import { checkPrebuild, exportedNames } from './prebuild/check.mjs';
 import { compile } from './prebuild/compile.mjs';
 import { smoke } from './prebuild/smoke.mjs';
 import { sysroot } from './prebuild/sysroot.mjs';
-import { MANIFEST, prebuildPath, sourcesHash, SYSROOT_PACKAGES, TARGETS } from './prebuild/targets.mjs';
+import {
+  MANIFEST,
+  prebuildPath,
+  sourcesHash,
+  SYSROOT_PACKAGES,
+  TARGETS,
+} from './prebuild/targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, '.cache', 'prebuild');
@@ -44,17 +59,36 @@ function requireTools(tools) {
 function toolchain() {
   const pkgs = ['gcc-12', 'gcc-12-aarch64-linux-gnu', 'binutils', 'binutils-aarch64-linux-gnu'];
   try {
-    const text = execFileSync('dpkg-query', ['-W', '-f', '${Package} ${Version}\n', ...pkgs], { encoding: 'utf8' });
-    return Object.fromEntries(text.trim().split('\n').map((l) => l.split(' ')));
+    const text = execFileSync('dpkg-query', ['-W', '-f', '${Package} ${Version}\n', ...pkgs], {
+      encoding: 'utf8',
+    });
+    return Object.fromEntries(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')),
+    );
   } catch {
-    return Object.fromEntries(['gcc', 'aarch64-linux-gnu-gcc'].map((cc) => [cc, execFileSync(cc, ['-dumpfullversion'], { encoding: 'utf8' }).trim()]));
+    return Object.fromEntries(
+      ['gcc', 'aarch64-linux-gnu-gcc'].map((cc) => [
+        cc,
+        execFileSync(cc, ['-dumpfullversion'], { encoding: 'utf8' }).trim(),
+      ]),
+    );
   }
 }
 
 /** Build every target into `outDir`; returns { relative path: sha256 }. */
 function buildAll(outDir) {
-  requireTools([['gcc', 'gcc'], ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'], ['readelf', 'binutils'], ['dpkg-deb', 'dpkg'], ['apt-get', 'apt']]);
-  if (!existsSync(join(root, 'node_modules', 'node-api-headers'))) fail('node-api-headers is not installed: npm ci');
+  requireTools([
+    ['gcc', 'gcc'],
+    ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'],
+    ['readelf', 'binutils'],
+    ['dpkg-deb', 'dpkg'],
+    ['apt-get', 'apt'],
+  ]);
+  if (!existsSync(join(root, 'node_modules', 'node-api-headers')))
+    fail('node-api-headers is not installed: npm ci');
   const files = {};
   for (const t of TARGETS) {
     const sr = sysroot(cache, t.libc, t.arch, SYSROOT_PACKAGES[t.libc]);
@@ -69,7 +103,8 @@ function buildAll(outDir) {
   return files;
 }
 
-/** Run the prebuild where this machine can (smoke.mjs), and say how; a failed run ends the build. */
+/** Run the prebuild where this machine can (smoke.mjs), and say how; a failed run ends the
+ *  build. */
 function smokeOrFail(t, file) {
   const r = smoke(cache, t, file);
   if (r.ok === false) fail(`${prebuildPath(t)} does not run: ${r.text}`);
@@ -92,20 +127,43 @@ if (mode === 'build') {
     renameSync(join(scratch, rel), join(root, rel));
   }
   rmSync(scratch, { recursive: true, force: true });
-  const napiHeaders = JSON.parse(readFileSync(join(root, 'node_modules/node-api-headers/package.json'), 'utf8')).version;
-  const manifest = { sources: sourcesHash(root), napiHeaders, toolchain: toolchain(), sysroot: SYSROOT_PACKAGES, files };
+  const napiHeaders = JSON.parse(
+    readFileSync(join(root, 'node_modules/node-api-headers/package.json'), 'utf8'),
+  ).version;
+  const manifest = {
+    sources: sourcesHash(root),
+    napiHeaders,
+    toolchain: toolchain(),
+    sysroot: SYSROOT_PACKAGES,
+    files,
+  };
   writeFileSync(join(root, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  process.stdout.write(`prebuilds: ${Object.keys(files).length} files written, ${MANIFEST} updated\n`);
+  process.stdout.write(
+    `prebuilds: ${Object.keys(files).length} files written, ${MANIFEST} updated\n`,
+  );
 } else if (mode === '--verify') {
   const manifest = readManifest();
   const scratch = mkdtempSync(join(tmpdir(), 'dk-prebuilds-'));
   const files = buildAll(scratch);
   rmSync(scratch, { recursive: true, force: true });
-  const differ = Object.keys(files).filter((rel) => !existsSync(join(root, rel)) || sha256(join(root, rel)) !== files[rel]);
-  if (differ.length) fail(`a fresh build differs from the committed ${differ.join(', ')} (toolchain then: ${JSON.stringify(manifest.toolchain)}, now: ${JSON.stringify(toolchain())})`);
-  process.stdout.write(`prebuilds: a fresh build is byte for byte the committed one (${Object.keys(files).length} files)\n`);
+  const differ = Object.keys(files).filter(
+    (rel) => !existsSync(join(root, rel)) || sha256(join(root, rel)) !== files[rel],
+  );
+  if (differ.length)
+    fail(
+      `a fresh build differs from the committed ${differ.join(', ')} (toolchain then: ${JSON.stringify(manifest.toolchain)}, now: ${JSON.stringify(toolchain())})`,
+    );
+  process.stdout.write(
+    `prebuilds: a fresh build is byte for byte the committed one (${Object.keys(files).length} files)\n`,
+  );
 } else if (mode === '--smoke') {
-  requireTools([['gcc', 'gcc'], ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'], ['readelf', 'binutils'], ['dpkg-deb', 'dpkg'], ['apt-get', 'apt']]);
+  requireTools([
+    ['gcc', 'gcc'],
+    ['aarch64-linux-gnu-gcc', 'gcc-aarch64-linux-gnu'],
+    ['readelf', 'binutils'],
+    ['dpkg-deb', 'dpkg'],
+    ['apt-get', 'apt'],
+  ]);
   for (const t of TARGETS) {
     const problems = checkPrebuild(join(root, prebuildPath(t)), t);
     if (problems.length) fail(`${prebuildPath(t)}: ${problems.join('; ')}`);
@@ -113,13 +171,15 @@ if (mode === 'build') {
   }
 } else if (mode === '--check') {
   const manifest = readManifest();
-  if (manifest.sources !== sourcesHash(root)) fail('native/ changed since the prebuilds were made: npm run prebuilds');
+  if (manifest.sources !== sourcesHash(root))
+    fail('native/ changed since the prebuilds were made: npm run prebuilds');
   for (const t of TARGETS) {
     const file = join(root, prebuildPath(t));
     if (!existsSync(file)) fail(`${prebuildPath(t)} is missing: npm run prebuilds`);
     const problems = checkPrebuild(file, t);
     if (problems.length) fail(`${prebuildPath(t)}: ${problems.join('; ')}`);
-    if (sha256(file) !== manifest.files[prebuildPath(t)]) fail(`${prebuildPath(t)} is not the file ${MANIFEST} records`);
+    if (sha256(file) !== manifest.files[prebuildPath(t)])
+      fail(`${prebuildPath(t)} is not the file ${MANIFEST} records`);
   }
   process.stdout.write(`prebuilds: ${TARGETS.length} prebuilds checked\n`);
 } else {

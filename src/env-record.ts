@@ -4,7 +4,15 @@
  * Recorded is the caller's environment as the start took it (with --clear-env only its PATH),
  * before --user, --env-file and --env are applied: those are applied again at each restart.
  */
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  constants as C,
+} from 'node:fs';
 import { join } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
 import type { ServicePaths } from './paths.js';
@@ -41,7 +49,8 @@ export function writeEnvRecord(paths: ServicePaths, env: NodeJS.ProcessEnv): voi
   }
 }
 
-/** The recorded environment; null when none was recorded (a service started by an older version). */
+/** The recorded environment; null when none was recorded (a service started by an older
+ *  version). */
 export function readEnvRecord(paths: ServicePaths): Record<string, string> | null {
   const file = envRecordPath(paths);
   let text: string;
@@ -50,8 +59,15 @@ export function readEnvRecord(paths: ServicePaths): Record<string, string> | nul
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return null;
-    if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${file}: permission denied`, { path: file });
-    throw new DaemonError('BAD_SPEC', `${file} cannot be read (${code ?? (error as Error).message}): restart with --update-env (the library: updateEnv: true) to start from the current environment`, { path: file });
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DaemonError('NO_PERMISSION', `cannot read ${file}: permission denied`, {
+        path: file,
+      });
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${file} cannot be read (${code ?? (error as Error).message}): restart with --update-env (the library: updateEnv: true) to start from the current environment`,
+      { path: file },
+    );
   }
   let value: unknown;
   try {
@@ -60,8 +76,17 @@ export function readEnvRecord(paths: ServicePaths): Record<string, string> | nul
     value = null;
   }
   const env = (value as { env?: unknown } | null)?.env;
-  if (typeof env !== 'object' || env === null || Array.isArray(env) || !Object.values(env).every((v) => typeof v === 'string')) {
-    throw new DaemonError('BAD_SPEC', `${file} is damaged (want {"env": {NAME: "value", …}}): restart with --update-env (the library: updateEnv: true) to start from the current environment`, { path: file });
+  if (
+    typeof env !== 'object' ||
+    env === null ||
+    Array.isArray(env) ||
+    !Object.values(env).every((v) => typeof v === 'string')
+  ) {
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${file} is damaged (want {"env": {NAME: "value", …}}): restart with --update-env (the library: updateEnv: true) to start from the current environment`,
+      { path: file },
+    );
   }
   return env as Record<string, string>;
 }

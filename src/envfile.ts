@@ -9,20 +9,29 @@ const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '"': '"', '
 export function parseEnvFile(text: string): { vars: [string, string][]; problems: string[] } {
   const vars: [string, string][] = [];
   const problems: string[] = [];
-  text.split('\n').forEach((raw, index) => {
+  for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.replace(/\r$/, '').trim();
     const n = index + 1;
-    if (line === '' || line.startsWith('#')) return;
+    if (line === '' || line.startsWith('#')) continue;
     const body = line.startsWith('export ') ? line.slice(7).trimStart() : line;
     const eq = body.indexOf('=');
-    if (eq < 0) return void problems.push(`line ${n}: expected KEY=VALUE`);
+    if (eq < 0) {
+      problems.push(`line ${n}: expected KEY=VALUE`);
+      continue;
+    }
     const key = body.slice(0, eq).trim();
-    if (!KEY.test(key)) return void problems.push(`line ${n}: '${key}' is not a variable name`);
+    if (!KEY.test(key)) {
+      problems.push(`line ${n}: '${key}' is not a variable name`);
+      continue;
+    }
     const rest = body.slice(eq + 1).trimStart();
     const value = parseValue(rest);
-    if (typeof value !== 'string') return void problems.push(`line ${n}: ${value.error}`);
+    if (typeof value !== 'string') {
+      problems.push(`line ${n}: ${value.error}`);
+      continue;
+    }
     vars.push([key, value]);
-  });
+  }
   return { vars, problems };
 }
 
@@ -37,7 +46,8 @@ function parseValue(rest: string): string | { error: string } {
     const c = rest[i]!;
     if (c === quote) {
       const after = rest.slice(i + 1).trim();
-      if (after !== '' && !after.startsWith('#')) return { error: `unexpected text after the closing quote: ${after}` };
+      if (after !== '' && !after.startsWith('#'))
+        return { error: `unexpected text after the closing quote: ${after}` };
       return out;
     }
     if (quote === '"' && c === '\\' && i + 1 < rest.length) {

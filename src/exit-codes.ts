@@ -4,7 +4,18 @@
  */
 import type { DaemonErrorCode } from './errors.js';
 
-export type Action = 'start' | 'stop' | 'restart' | 'status' | 'reload' | 'run' | 'list' | 'export' | 'reopen' | 'logs' | 'rm';
+export type Action =
+  | 'start'
+  | 'stop'
+  | 'restart'
+  | 'status'
+  | 'reload'
+  | 'run'
+  | 'list'
+  | 'export'
+  | 'reopen'
+  | 'logs'
+  | 'rm';
 
 export const EXIT = {
   OK: 0,
@@ -44,11 +55,17 @@ const ACTION_TABLE: Record<DaemonErrorCode, number> = {
 /** Exit code for an error raised while performing `action`. */
 export function exitCodeFor(action: Action, code: DaemonErrorCode | undefined): number {
   if (code === undefined) return action === 'status' ? EXIT.STATUS_UNKNOWN : EXIT.GENERIC;
-  if (action === 'status') return code === 'BAD_OPTION' ? EXIT.BAD_ARGS : code === 'NO_SUCH_SERVICE' ? EXIT.STATUS_STOPPED : EXIT.STATUS_UNKNOWN;
+  if (action === 'status')
+    return code === 'BAD_OPTION'
+      ? EXIT.BAD_ARGS
+      : code === 'NO_SUCH_SERVICE'
+        ? EXIT.STATUS_STOPPED
+        : EXIT.STATUS_UNKNOWN;
   // No such service: stop has nothing to do (LSB: success), logs has no log, rm nothing to remove.
   if (code === 'NO_SUCH_SERVICE' && action === 'stop') return EXIT.OK;
   if (code === 'NO_SUCH_SERVICE' && (action === 'logs' || action === 'rm')) return EXIT.GENERIC;
   // reload/reopen: nothing runs to act on (LSB 'not running'), as for one stopped.
-  if (code === 'NO_SUCH_SERVICE' && (action === 'reload' || action === 'reopen')) return EXIT.NOT_RUNNING;
+  if (code === 'NO_SUCH_SERVICE' && (action === 'reload' || action === 'reopen'))
+    return EXIT.NOT_RUNNING;
   return ACTION_TABLE[code];
 }

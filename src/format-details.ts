@@ -10,15 +10,22 @@ const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** A COMMAND as a shell would read it back: words quoted where they need it. */
 export function commandLine(argv: readonly string[]): string {
-  return argv.map((word) => (PLAIN.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).map(terminalSafe).join(' ');
+  return argv
+    .map((word) => (PLAIN.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`))
+    .map(terminalSafe)
+    .join(' ');
 }
 
 /** A restart policy in words: "on-failure (delay 100ms, doubling up to 30s; …)". */
 export function describePolicy(p: RestartPolicy): string {
   if (p.restart === 'no') return 'no';
   const delay = (ms: number): string => (ms < 1000 ? `${ms}ms` : formatDuration(ms));
-  return `${p.restart} (delay ${delay(p.delayMs)}, doubling up to ${delay(p.maxDelayMs)}, back to ${delay(p.delayMs)} after ${delay(p.minUptimeMs)} up; `
-    + (p.maxRestarts === null ? 'never gives up)' : `gives up after ${p.maxRestarts} restarts within ${delay(p.windowMs)})`);
+  return (
+    `${p.restart} (delay ${delay(p.delayMs)}, doubling up to ${delay(p.maxDelayMs)}, back to ${delay(p.delayMs)} after ${delay(p.minUptimeMs)} up; ` +
+    (p.maxRestarts === null
+      ? 'never gives up)'
+      : `gives up after ${p.maxRestarts} restarts within ${delay(p.windowMs)})`)
+  );
 }
 
 /** `status -v`: the lines under the status line. */
@@ -29,15 +36,23 @@ export function statusDetails(s: ServiceStatus, now = Date.now()): string[] {
   if (s.user != null) lines.push(`user: ${terminalSafe(s.user)}`);
   if (s.restartPolicy) lines.push(`restart: ${describePolicy(s.restartPolicy)}`);
   if (s.nextRestartAt != null) {
-    lines.push(`next restart: in ${formatDuration(Math.max(0, s.nextRestartAt - now))}, at ${new Date(s.nextRestartAt).toISOString()}`);
+    lines.push(
+      `next restart: in ${formatDuration(Math.max(0, s.nextRestartAt - now))}, at ${new Date(s.nextRestartAt).toISOString()}`,
+    );
   }
   if (s.logFiles) {
-    const file = (path: string | null): string => (path === null ? 'the supervisor\'s own' : terminalSafe(path));
+    const file = (path: string | null): string =>
+      path === null ? "the supervisor's own" : terminalSafe(path);
     if (s.logFiles.stdout === s.logFiles.stderr) lines.push(`log: ${file(s.logFiles.stdout)}`);
-    else lines.push(`stdout log: ${file(s.logFiles.stdout)}`, `stderr log: ${file(s.logFiles.stderr)}`);
+    else
+      lines.push(
+        `stdout log: ${file(s.logFiles.stdout)}`,
+        `stderr log: ${file(s.logFiles.stderr)}`,
+      );
   }
   lines.push(`pidfile: ${terminalSafe(s.pidfile)}`);
-  if (s.exits.length > 0) lines.push('exits (oldest first):', ...s.exits.map((exit) => `  ${formatExit(exit)}`));
+  if (s.exits.length > 0)
+    lines.push('exits (oldest first):', ...s.exits.map((exit) => `  ${formatExit(exit)}`));
   return lines.map((line) => `  ${line}`);
 }
 
@@ -45,7 +60,12 @@ export function statusDetails(s: ServiceStatus, now = Date.now()): string[] {
  * A failed start's stderr tail, each line marked with the service's name (`web | …`), then where
  * the whole log is: `see: daemonkit logs --name web (/run/daemonkit/web/web.log)`.
  */
-export function failedStartReport(name: string, identity: string, tail: readonly string[], logFile: string | null): string[] {
+export function failedStartReport(
+  name: string,
+  identity: string,
+  tail: readonly string[],
+  logFile: string | null,
+): string[] {
   const lines = tail.map((line) => `${name} | ${terminalSafe(line)}`);
   const file = logFile !== null && logFile !== '/dev/null' ? ` (${terminalSafe(logFile)})` : '';
   lines.push(`see: daemonkit logs ${identity}${file}`);

@@ -1,4 +1,5 @@
-/** How daemonkit says things (pure): durations, sizes, exits, status lines — for the CLI and the library's main(). */
+/** How daemonkit says things (pure): durations, sizes, exits, status lines — for the CLI and the
+ *  library's main(). */
 import type { ServiceStatus } from './status.js';
 import type { ExitRecord } from './state.js';
 
@@ -8,9 +9,11 @@ import type { ExitRecord } from './state.js';
  * an 8-bit CSI to some terminals), the line and paragraph separators, bidirectional overrides
  * (they reorder what is shown), and lone UTF-16 surrogates (text that was not valid UTF-8).
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-const hex = (c: string, digits: number): string => c.charCodeAt(0).toString(16).padStart(digits, '0');
+const hex = (c: string, digits: number): string =>
+  c.charCodeAt(0).toString(16).padStart(digits, '0');
 
 /**
  * Text that may have come from a service (its STATUS=, its stderr, its command line, a reason it
@@ -19,17 +22,24 @@ const hex = (c: string, digits: number): string => c.charCodeAt(0).toString(16).
  * every CLI line goes through. (Bytes that were not valid UTF-8 were decoded as U+FFFD.)
  */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x80 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`));
+  return text.replace(
+    UNSAFE,
+    (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x80 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`),
+  );
 }
 
 /** JSON for a terminal: JSON.stringify (which escapes C0 controls and lone surrogates), with DEL,
  *  C1 controls, U+2028/2029 and bidirectional overrides escaped too (`\u009b`): the same value. */
 export function terminalJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${hex(c, 4)}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${hex(c, 4)}`,
+  );
 }
 
 export function formatDuration(ms: number): string {
-  // Short runs to a tenth of a second (a crash after 885 ms is "0.9s", not "0s"), the shortest in ms.
+  // Short runs to a tenth of a second (a crash after 885 ms is "0.9s", not "0s"), the shortest in
+  // ms.
   if (ms < 100) return `${Math.max(0, Math.round(ms))}ms`;
   if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
   const s = Math.floor(ms / 1000);
@@ -56,44 +66,67 @@ export function formatBytes(bytes: number): string {
 
 export function formatExit(exit: ExitRecord): string {
   const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  const when = new Date(exit.at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const when = new Date(exit.at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return `${how}${exit.byStop ? ' (stopped)' : ''} at ${when} after ${formatDuration(exit.uptimeMs)}`;
 }
 
-/** How an exit went and how long the run lasted, without its date: "exited with code 2 after 0.9s". */
-export function exitInShort(exit: { code: number | null; signal: string | null; uptimeMs: number }): string {
+/** How an exit went and how long the run lasted, without its date: "exited with code 2 after
+ *  0.9s". */
+export function exitInShort(exit: {
+  code: number | null;
+  signal: string | null;
+  uptimeMs: number;
+}): string {
   return `${exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`} after ${formatDuration(exit.uptimeMs)}`;
 }
 
-/** The one-line status: name, pids, the COMMAND's uptime, memory and CPU; or why it is not running. */
+/** The one-line status: name, pids, the COMMAND's uptime, memory and CPU; or why it is not
+ *  running. */
 export function statusLine(s: ServiceStatus, now = Date.now()): string {
   if (s.running && s.state !== 'unknown') {
     // No pid while a start is still launching (its daemon not named yet).
     const parts = [`${s.name}: ${s.state}`, ...(s.pid !== null ? [`pid ${s.pid}`] : [])];
     if (s.childPid) parts.push(`command pid ${s.childPid}`);
     if (s.state === 'backoff') {
-      const due = s.nextRestartAt != null ? ` in ${formatDuration(Math.max(0, s.nextRestartAt - now))}` : '';
+      const due =
+        s.nextRestartAt != null ? ` in ${formatDuration(Math.max(0, s.nextRestartAt - now))}` : '';
       parts.push(`restarting${due}${s.lastExit ? ` (${exitInShort(s.lastExit)})` : ''}`);
     }
     // The COMMAND's uptime; the service's (the supervisor's) too once they differ: after a restart.
     if (s.uptimeMs != null) parts.push(`up ${formatDuration(s.uptimeMs)}`);
-    if (s.serviceUptimeMs != null && (s.uptimeMs == null || s.restarts > 0)) parts.push(`service up ${formatDuration(s.serviceUptimeMs)}`);
-    if (s.rssBytes != null) parts.push(`memory ${formatBytes(s.rssBytes)}${s.processes != null && s.processes > 1 ? ` in ${s.processes} processes` : ''}`);
+    if (s.serviceUptimeMs != null && (s.uptimeMs == null || s.restarts > 0))
+      parts.push(`service up ${formatDuration(s.serviceUptimeMs)}`);
+    if (s.rssBytes != null)
+      parts.push(
+        `memory ${formatBytes(s.rssBytes)}${s.processes != null && s.processes > 1 ? ` in ${s.processes} processes` : ''}`,
+      );
     if (s.cpuMs != null) parts.push(`cpu ${formatCpu(s.cpuMs)}`);
     if (s.restarts > 0) parts.push(`${s.restarts} restart${s.restarts === 1 ? '' : 's'}`);
     if (s.statusText) parts.push(`status: ${s.statusText}`);
     return parts.join(', ') + (s.logError ? `; log error: ${s.logError}` : '');
   }
   const words: Record<string, string> = {
-    'never-started': 'not running (never started)', stopped: 'not running (stopped)', exited: 'not running (exited)',
-    failed: 'dead (failed)', dead: 'dead', unknown: 'status unknown',
+    'never-started': 'not running (never started)',
+    stopped: 'not running (stopped)',
+    exited: 'not running (exited)',
+    failed: 'dead (failed)',
+    dead: 'dead',
+    unknown: 'status unknown',
   };
   let line = `${s.name}: ${words[s.state] ?? s.state}`;
   if (s.restarts > 0) line += ` after ${s.restarts} restart${s.restarts === 1 ? '' : 's'}`;
   if (s.lastExit) line += `; last exit: ${formatExit(s.lastExit)}`;
   // The reason without what the last exit already said ("exited with code 3" twice).
   const said = s.lastExit ? formatExit(s.lastExit).replace(/ at .*/, '') : null;
-  const reason = said && s.reason ? (s.reason === said ? null : s.reason.replace(`; last ${said}`, '')) : s.reason;
+  const reason =
+    said && s.reason
+      ? s.reason === said
+        ? null
+        : s.reason.replace(`; last ${said}`, '')
+      : s.reason;
   if (reason) line += `; ${reason}`;
   if (s.logLost) line += `; log: ${s.logLost}`;
   return line;
@@ -106,10 +139,17 @@ const formatCpu = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
 export function listTable(rows: readonly ServiceStatus[]): string {
   const head = ['NAME', 'STATE', 'PID', 'CMD PID', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU'];
   const cells = rows.map((s) => [
-    terminalSafe(s.name), s.orphan ? 'orphaned' : terminalSafe(s.state), s.pid === null ? '-' : String(s.pid), s.childPid == null ? '-' : String(s.childPid),
+    terminalSafe(s.name),
+    s.orphan ? 'orphaned' : terminalSafe(s.state),
+    s.pid === null ? '-' : String(s.pid),
+    s.childPid == null ? '-' : String(s.childPid),
     s.uptimeMs == null ? '-' : formatDuration(s.uptimeMs),
-    String(s.restarts), s.rssBytes == null ? '-' : formatBytes(s.rssBytes), s.cpuMs == null ? '-' : formatCpu(s.cpuMs),
+    String(s.restarts),
+    s.rssBytes == null ? '-' : formatBytes(s.rssBytes),
+    s.cpuMs == null ? '-' : formatCpu(s.cpuMs),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [head, ...cells].map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return [head, ...cells]
+    .map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }

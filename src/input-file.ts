@@ -7,7 +7,15 @@
  * hand the COMMAND whatever file the link or hard link leads to. The directories above must be
  * root's or the caller's all the way up (the log directories' rule, src/logs/ancestors.ts).
  */
-import { closeSync, constants as C, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants as C,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DaemonError, errnoCode } from './errors.js';
 import { checkLogDirPath, InsecureLogDir } from './logs/ancestors.js';
@@ -26,7 +34,8 @@ export interface InputFile {
   note?: string;
   /** The COMMAND's user (--user): its files may be read for it. */
   serviceUid?: number;
-  /** A character device (/dev/null, a tty) or a FIFO may be read — only at a path of the admin's. */
+  /** A character device (/dev/null, a tty) or a FIFO may be read — only at a path of the
+   *  admin's. */
   devices?: boolean;
 }
 
@@ -42,7 +51,11 @@ function lstatOrNull(path: string): Stats | null {
 
 function refuse(input: InputFile, why: string, privilege: boolean): DaemonError {
   const code = privilege ? 'NO_PERMISSION' : 'BAD_OPTION';
-  return new DaemonError(code, `cannot use ${input.flag} ${printable(input.path)}${input.note ?? ''}: ${why}`, { path: input.path });
+  return new DaemonError(
+    code,
+    `cannot use ${input.flag} ${printable(input.path)}${input.note ?? ''}: ${why}`,
+    { path: input.path },
+  );
 }
 
 function openFailure(input: InputFile, error: unknown): DaemonError {
@@ -50,7 +63,8 @@ function openFailure(input: InputFile, error: unknown): DaemonError {
   if (code === 'ENOENT') return refuse(input, 'no such file', false);
   if (code === 'ENOTDIR') return refuse(input, 'a part of the path is not a directory', false);
   if (code === 'EACCES' || code === 'EPERM') return refuse(input, 'permission denied', true);
-  if (code === 'ENXIO') return refuse(input, 'it is a socket, or a device that is not there', false);
+  if (code === 'ENXIO')
+    return refuse(input, 'it is a socket, or a device that is not there', false);
   if (error instanceof InsecureLogDir) return refuse(input, error.message, true);
   return refuse(input, (error as Error).message, false);
 }
@@ -60,7 +74,9 @@ function oddAtAdminPath(st: Stats, devices: boolean): string | null {
   if (st.isFile()) return null;
   if (devices && (st.isCharacterDevice() || st.isFIFO())) return null;
   if (st.isDirectory()) return 'it is a directory';
-  return devices ? 'it is not a regular file, a character device or a FIFO' : 'it is not a regular file';
+  return devices
+    ? 'it is not a regular file, a character device or a FIFO'
+    : 'it is not a regular file';
 }
 
 /**
@@ -73,7 +89,11 @@ export function openInputFile(input: InputFile): number {
   const name = basename(input.path);
   let dir: string;
   try {
-    const checked = checkLogDirPath(dirname(input.path), trust, `${input.flag} ${printable(input.path)}`);
+    const checked = checkLogDirPath(
+      dirname(input.path),
+      trust,
+      `${input.flag} ${printable(input.path)}`,
+    );
     if (checked.missing) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
     dir = checked.real;
   } catch (error) {
@@ -86,7 +106,8 @@ export function openInputFile(input: InputFile): number {
     // The admin's name (a link of theirs is followed: every directory on its way is checked too).
     let fd: number;
     try {
-      if (entry?.isSymbolicLink()) checkLogDirPath(input.path, trust, `${input.flag} ${printable(input.path)}`);
+      if (entry?.isSymbolicLink())
+        checkLogDirPath(input.path, trust, `${input.flag} ${printable(input.path)}`);
       fd = openSync(join(dir, name), FLAGS);
     } catch (error) {
       throw openFailure(input, error);
@@ -100,12 +121,22 @@ export function openInputFile(input: InputFile): number {
   try {
     fd = openSync(join(dir, name), FLAGS | C.O_NOFOLLOW);
   } catch (error) {
-    if (errnoCode(error) === 'ELOOP') throw refuse(input, `it is a symbolic link in ${dir}, which is ${writer}: refusing to follow it`, true);
+    if (errnoCode(error) === 'ELOOP')
+      throw refuse(
+        input,
+        `it is a symbolic link in ${dir}, which is ${writer}: refusing to follow it`,
+        true,
+      );
     throw openFailure(input, error);
   }
-  const owners = new Set([0, process.geteuid?.() ?? 0, ...(input.serviceUid !== undefined ? [input.serviceUid] : [])]);
+  const owners = new Set([
+    0,
+    process.geteuid?.() ?? 0,
+    ...(input.serviceUid !== undefined ? [input.serviceUid] : []),
+  ]);
   const why = unsafeLogFile(fstatSync(fd), owners);
-  if (why) throw closing(fd, refuse(input, `it is in ${dir}, which is ${writer}, and ${why}`, true));
+  if (why)
+    throw closing(fd, refuse(input, `it is in ${dir}, which is ${writer}, and ${why}`, true));
   return fd;
 }
 
@@ -127,7 +158,8 @@ export function readInputText(input: InputFile): string {
         throw openFailure(input, error);
       }
     }
-    if (used > MAX_ENV_FILE) throw refuse(input, `it is larger than ${MAX_ENV_FILE / 1024 / 1024} MiB`, false);
+    if (used > MAX_ENV_FILE)
+      throw refuse(input, `it is larger than ${MAX_ENV_FILE / 1024 / 1024} MiB`, false);
     return buf.toString('utf8', 0, used);
   } finally {
     closeSync(fd);

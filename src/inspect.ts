@@ -2,9 +2,9 @@
  * What is true of a service right now, from the kernel: is its lock held, and by which pid.
  * Read-only: never deletes, never signals, never takes the lock.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DaemonError, isDaemonError } from './errors.js';
+import { type DaemonError, isDaemonError } from './errors.js';
 import type { ServicePaths } from './paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
@@ -47,7 +47,10 @@ export interface Inspection {
 export function findLockHolders(probe: LockProbe): { holders: number[]; all: number[] } {
   if (probe.dev === undefined || probe.ino === undefined) return { holders: [], all: [] };
   const found = lockHolders(probe.dev, probe.ino);
-  return { holders: found.filter((h) => h.kind === 'WRITE').map((h) => h.pid), all: found.map((h) => h.pid) };
+  return {
+    holders: found.filter((h) => h.kind === 'WRITE').map((h) => h.pid),
+    all: found.map((h) => h.pid),
+  };
 }
 
 /** The daemon named by a file: it must run as the lock file's owner (see owner.ts). */
@@ -59,7 +62,7 @@ function named(pid: number, probe: LockProbe, paths: ServicePaths, by: string): 
 /** Does a launch marker for `pid` exist? One another user made is refused, not believed. */
 function hasLaunchMarker(paths: ServicePaths, pid: number): boolean {
   const marker = launchMarker(paths, pid);
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(marker);
   } catch {
@@ -78,7 +81,11 @@ export function inspectService(paths: ServicePaths): Inspection {
   // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
   // kernel releases its lock. Held-but-nobody-holds-it settles within milliseconds: re-look.
   let insp = inspectOnce(paths);
-  for (let wait = 1; insp.running && insp.pid === null && insp.holder === null && !insp.unverified && wait <= 256; wait *= 2) {
+  for (
+    let wait = 1;
+    insp.running && insp.pid === null && insp.holder === null && !insp.unverified && wait <= 256;
+    wait *= 2
+  ) {
     pause(wait);
     insp = inspectOnce(paths);
   }
@@ -98,12 +105,36 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   // Read after the pidfile: whoever writes both writes the state first, so a pidfile naming a new
   // daemon comes with that daemon's state.
   const state = readState(paths.statefile);
-  const base = { paths, probe, unverified: false, pidfileNamesHolder: false, launching: false, holder: null, pidfileProblem, state };
+  const base = {
+    paths,
+    probe,
+    unverified: false,
+    pidfileNamesHolder: false,
+    launching: false,
+    holder: null,
+    pidfileProblem,
+    state,
+  };
   if (!probe.held) return { ...base, running: false, pid: null, stalePid: pidfilePid };
   const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
   const byPidfile = `pidfile ${paths.pidfile} names`;
-  if (holds === 'unknown') return { ...base, running: true, pid: named(pidfilePid!, probe, paths, byPidfile), unverified: true, pidfileNamesHolder: true, stalePid: null };
-  if (holds) return { ...base, running: true, pid: named(pidfilePid!, probe, paths, byPidfile), pidfileNamesHolder: true, stalePid: null };
+  if (holds === 'unknown')
+    return {
+      ...base,
+      running: true,
+      pid: named(pidfilePid!, probe, paths, byPidfile),
+      unverified: true,
+      pidfileNamesHolder: true,
+      stalePid: null,
+    };
+  if (holds)
+    return {
+      ...base,
+      running: true,
+      pid: named(pidfilePid!, probe, paths, byPidfile),
+      pidfileNamesHolder: true,
+      stalePid: null,
+    };
   const stale = { ...base, running: true, stalePid: pidfilePid };
   // The pidfile was removed (or not yet written): the state's pid is as good a name, once proven.
   if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) {
@@ -121,7 +152,9 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   if (!rescan) return inspectOnce(paths, true);
   // Held, and by a process of another user (a read lock on our 0644 file; a setuid program):
   // never taken for the daemon, nor left to pass for it.
-  if (probe.uid !== undefined) for (const pid of all) refuseForeignProcess(pid, probe.uid, paths.lockfile, 'its lock is held by');
+  if (probe.uid !== undefined)
+    for (const pid of all)
+      refuseForeignProcess(pid, probe.uid, paths.lockfile, 'its lock is held by');
   // Nothing names the daemon (its pidfile and state were deleted): the lock's holder is it.
   return { ...stale, pid: holders[0] ?? null };
 }
@@ -132,7 +165,8 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
  */
 export function isDaemon(pid: number, insp: Inspection): boolean {
   if (pidHoldsLock(pid, insp.probe) !== true) return false;
-  if (insp.probe.uid !== undefined) refuseForeignProcess(pid, insp.probe.uid, insp.paths.lockfile, 'its lock is held by');
+  if (insp.probe.uid !== undefined)
+    refuseForeignProcess(pid, insp.probe.uid, insp.paths.lockfile, 'its lock is held by');
   return true;
 }
 
@@ -152,12 +186,15 @@ export function launchMarker(paths: ServicePaths, pid: number): string {
  * change. Null when the lock is released meanwhile (the start failed, or a stop came), or when
  * nothing names a holder within `timeoutMs`.
  */
-export async function awaitDaemonPid(paths: ServicePaths, timeoutMs = 10_000): Promise<number | null> {
+export async function awaitDaemonPid(
+  paths: ServicePaths,
+  timeoutMs = 10_000,
+): Promise<number | null> {
   // The pidfile's directory (where it is written), and the state directory (where the launch
   // marker goes when a start gives up).
   const found = await lookUntil([dirname(paths.pidfile), paths.dir], timeoutMs, () => {
     const insp = inspectService(paths);
-    return !insp.running ? null : insp.pid ?? undefined;
+    return !insp.running ? null : (insp.pid ?? undefined);
   });
   return found ?? null;
 }

@@ -26,7 +26,13 @@ export function serviceKnown(paths: ServicePaths): boolean {
 export function noSuchService(paths: ServicePaths): DaemonError | null {
   if (serviceKnown(paths)) return null;
   // `stop all` (as PM2 has it): the word is a name here, and said to be none.
-  const all = paths.name === 'all' ? "; daemonkit has no 'all': `daemonkit list` shows the services" : '';
-  const where = paths.name !== undefined ? ` (nothing at ${paths.dir}${all})` : ` (no such pidfile, and nothing at ${paths.dir})`;
-  return new DaemonError('NO_SUCH_SERVICE', `no such service ${paths.display}${where}`, { path: paths.dir });
+  const all =
+    paths.name === 'all' ? "; daemonkit has no 'all': `daemonkit list` shows the services" : '';
+  const where =
+    paths.name !== undefined
+      ? ` (nothing at ${paths.dir}${all})`
+      : ` (no such pidfile, and nothing at ${paths.dir})`;
+  return new DaemonError('NO_SUCH_SERVICE', `no such service ${paths.display}${where}`, {
+    path: paths.dir,
+  });
 }

@@ -4,7 +4,13 @@
  */
 import { checkName, printable } from './paths.js';
 import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
-import { DEFAULT_POLICY, MAX_RESTARTS_LIMIT, parseDuration, type RestartMode, type RestartPolicy } from './supervisor/policy.js';
+import {
+  DEFAULT_POLICY,
+  MAX_RESTARTS_LIMIT,
+  parseDuration,
+  type RestartMode,
+  type RestartPolicy,
+} from './supervisor/policy.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './logs/policy.js';
 import { validateLogs } from './logs/options.js';
 import { validateUser } from './user-options.js';
@@ -18,8 +24,8 @@ export interface IdentityOptions {
 }
 
 export interface RestartOptions {
-  restart?: string;          // no | on-failure | always
-  restartDelay?: string;     // durations: 100ms, 2s, 1m; bare numbers are seconds
+  restart?: string; // no | on-failure | always
+  restartDelay?: string; // durations: 100ms, 2s, 1m; bare numbers are seconds
   restartMaxDelay?: string;
   minUptime?: string;
   /** 0 to 1000000, or `'infinity'` / `Infinity`: never give up. */
@@ -28,7 +34,8 @@ export interface RestartOptions {
 }
 
 export interface StartOptions extends IdentityOptions, RestartOptions {
-  /** `NAME=N` or `NAME=SOFT:HARD` (`unlimited` allowed): nofile, core, nproc, memlock, stack, as, fsize, cpu. */
+  /** `NAME=N` or `NAME=SOFT:HARD` (`unlimited` allowed): nofile, core, nproc, memlock, stack,
+   *  as, fsize, cpu. */
   limit?: string[];
   nice?: string | number;
   /** dotenv file read at every start and restart; --env values win over it. */
@@ -71,12 +78,12 @@ export interface ValidStart {
   stdin: string;
   stdout?: string;
   stderr?: string;
-  env: string[];       // KEY=VALUE
+  env: string[]; // KEY=VALUE
   graceMs: number;
   logs: LogPolicy;
   ready?: ReadySpec;
   readyTimeoutMs: number;
-  user?: string;       // a name or uid, checked for form only (looked up in src/user.ts)
+  user?: string; // a name or uid, checked for form only (looked up in src/user.ts)
   group?: string;
 }
 
@@ -91,11 +98,18 @@ export class Problems {
   }
 }
 
-export function validateIdentity(opts: IdentityOptions, problems: Problems, env: NodeJS.ProcessEnv = process.env): void {
+export function validateIdentity(
+  opts: IdentityOptions,
+  problems: Problems,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   if (env.DAEMONKIT_HOME !== undefined && !env.DAEMONKIT_HOME.startsWith('/')) {
-    problems.add(`invalid DAEMONKIT_HOME '${printable(env.DAEMONKIT_HOME)}': it must be an absolute path`);
+    problems.add(
+      `invalid DAEMONKIT_HOME '${printable(env.DAEMONKIT_HOME)}': it must be an absolute path`,
+    );
   }
-  if (opts.name === undefined && opts.pidfile === undefined) problems.add('a service needs --name NAME or --pidfile PATH');
+  if (opts.name === undefined && opts.pidfile === undefined)
+    problems.add('a service needs --name NAME or --pidfile PATH');
   if (opts.name !== undefined) {
     const why = checkName(opts.name);
     if (why) problems.add(why);
@@ -121,15 +135,25 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   if (opts.umask !== undefined) {
     const text = typeof opts.umask === 'number' ? opts.umask.toString(8) : opts.umask;
     if (/^0?[0-7]{1,3}$/.test(text)) umask = Number.parseInt(text, 8);
-    else problems.add(`invalid --umask '${printable(String(opts.umask))}': use an octal mask such as 022 or 0077`);
+    else
+      problems.add(
+        `invalid --umask '${printable(String(opts.umask))}': use an octal mask such as 022 or 0077`,
+      );
   }
   let graceMs = DEFAULT_GRACE_MS;
   if (opts.graceMs !== undefined) {
     // Milliseconds, as its name says; with a unit (`2s`) any duration.
     const text = String(opts.graceMs);
-    const ms = /^[0-9]{1,9}$/.test(text) ? Number(text) : /^[0-9.]+(?:ms|s|m|h)$/.test(text) ? parseDuration(text) : null;
+    const ms = /^[0-9]{1,9}$/.test(text)
+      ? Number(text)
+      : /^[0-9.]+(?:ms|s|m|h)$/.test(text)
+        ? parseDuration(text)
+        : null;
     if (ms !== null && ms <= 999_999_999) graceMs = ms;
-    else problems.add(`invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more (or a duration such as 2s)`);
+    else
+      problems.add(
+        `invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more (or a duration such as 2s)`,
+      );
   }
   const env: string[] = [];
   const entries: [string, string][] = Array.isArray(opts.env)
@@ -139,7 +163,10 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
       })
     : Object.entries(opts.env ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
   for (const [key, item] of entries) {
-    if (!ENV_KEY.test(key) || item.includes('\0')) problems.add(`invalid --env '${printable(item)}': use KEY=VALUE with KEY made of letters, digits and '_'`);
+    if (!ENV_KEY.test(key) || item.includes('\0'))
+      problems.add(
+        `invalid --env '${printable(item)}': use KEY=VALUE with KEY made of letters, digits and '_'`,
+      );
     else env.push(item);
   }
   const out: ValidStart = {
@@ -156,12 +183,16 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   };
   if (opts.ready !== undefined) {
     const ready = parseReady(opts.ready);
-    if (typeof ready === 'string') problems.add(`invalid --ready '${printable(opts.ready)}': ${ready}`);
+    if (typeof ready === 'string')
+      problems.add(`invalid --ready '${printable(opts.ready)}': ${ready}`);
     else out.ready = ready;
   }
   if (opts.readyTimeout !== undefined) {
     const ms = parseDuration(String(opts.readyTimeout));
-    if (ms === null || ms === 0) problems.add(`invalid --ready-timeout '${printable(String(opts.readyTimeout))}': a duration above 0 such as 30s or 2m (a bare number is seconds)`);
+    if (ms === null || ms === 0)
+      problems.add(
+        `invalid --ready-timeout '${printable(String(opts.readyTimeout))}': a duration above 0 such as 30s or 2m (a bare number is seconds)`,
+      );
     else out.readyTimeoutMs = ms;
     if (opts.ready === undefined) problems.add('--ready-timeout needs --ready');
   }
@@ -169,7 +200,8 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   if (envFile !== undefined) out.envFile = envFile;
   if (opts.nice !== undefined) {
     const text = String(opts.nice);
-    if (/^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19) out.nice = Number(text);
+    if (/^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19)
+      out.nice = Number(text);
     else problems.add(`invalid --nice '${printable(text)}': a nice value from -20 to 19`);
   }
   out.logs = validateLogs(opts, problems);
@@ -195,20 +227,25 @@ function validateLimits(texts: readonly string[], problems: Problems): [string, 
       continue;
     }
     const before = seen.get(parsed[0]);
-    if (before !== undefined) problems.add(`invalid --limit '${printable(text)}': ${parsed[0]} is already set by --limit '${printable(before)}' (give each limit once)`);
+    if (before !== undefined)
+      problems.add(
+        `invalid --limit '${printable(text)}': ${parsed[0]} is already set by --limit '${printable(before)}' (give each limit once)`,
+      );
     else out.push(parsed);
     seen.set(parsed[0], text);
   }
   return out;
 }
 
-/** `nofile=1024`, `core=0`, `nproc=100:200`, `stack=unlimited` → [name, soft, hard] (-1 = unlimited); else why not. */
+/** `nofile=1024`, `core=0`, `nproc=100:200`, `stack=unlimited` → [name, soft, hard] (-1 =
+ *  unlimited); else why not. */
 export function parseLimit(text: string): [string, number, number] | string {
   const m = /^([a-z]+)=([^:]+)(?::(.+))?$/.exec(text);
   if (!m) return 'use NAME=N or NAME=SOFT:HARD, e.g. nofile=65536 or core=0';
   const [, name, softText, hardText] = m as unknown as [string, string, string, string | undefined];
   if (!LIMITS.includes(name)) return `unknown limit '${name}': use one of ${LIMITS.join(', ')}`;
-  const value = (t: string): number | null => (t === 'unlimited' || t === 'infinity' ? -1 : /^[0-9]{1,15}$/.test(t) ? Number(t) : null);
+  const value = (t: string): number | null =>
+    t === 'unlimited' || t === 'infinity' ? -1 : /^[0-9]{1,15}$/.test(t) ? Number(t) : null;
   const soft = value(softText);
   const hard = hardText === undefined ? soft : value(hardText);
   if (soft === null || hard === null) return 'limits are whole numbers or "unlimited"';
@@ -216,7 +253,8 @@ export function parseLimit(text: string): [string, number, number] | string {
   return [name, soft, hard];
 }
 
-/** `--max-restarts`: 0 to MAX_RESTARTS_LIMIT, or `infinity` (also Infinity from the library): null. */
+/** `--max-restarts`: 0 to MAX_RESTARTS_LIMIT, or `infinity` (also Infinity from the library):
+ *  null. */
 function parseMaxRestarts(value: string | number): number | null | undefined {
   if (value === Infinity || value === 'infinity') return null;
   const text = String(value);
@@ -229,35 +267,55 @@ const MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
 export function validateRestart(opts: RestartOptions, problems: Problems): RestartPolicy {
   const policy: RestartPolicy = { ...DEFAULT_POLICY };
   if (opts.restart !== undefined) {
-    if ((MODES as readonly string[]).includes(opts.restart)) policy.restart = opts.restart as RestartMode;
-    else problems.add(`invalid --restart '${printable(opts.restart)}': use no, on-failure or always`);
+    if ((MODES as readonly string[]).includes(opts.restart))
+      policy.restart = opts.restart as RestartMode;
+    else
+      problems.add(`invalid --restart '${printable(opts.restart)}': use no, on-failure or always`);
   }
-  const durations: [keyof RestartOptions, string, 'delayMs' | 'maxDelayMs' | 'minUptimeMs' | 'windowMs'][] = [
-    ['restartDelay', 'restart-delay', 'delayMs'], ['restartMaxDelay', 'restart-max-delay', 'maxDelayMs'],
-    ['minUptime', 'min-uptime', 'minUptimeMs'], ['restartWindow', 'restart-window', 'windowMs'],
+  const durations: [
+    keyof RestartOptions,
+    string,
+    'delayMs' | 'maxDelayMs' | 'minUptimeMs' | 'windowMs',
+  ][] = [
+    ['restartDelay', 'restart-delay', 'delayMs'],
+    ['restartMaxDelay', 'restart-max-delay', 'maxDelayMs'],
+    ['minUptime', 'min-uptime', 'minUptimeMs'],
+    ['restartWindow', 'restart-window', 'windowMs'],
   ];
   for (const [key, flag, field] of durations) {
     const text = opts[key];
     if (text === undefined) continue;
     const ms = parseDuration(String(text));
-    if (ms === null) problems.add(`invalid --${flag} '${printable(String(text))}': a duration such as 100ms, 2s or 1m (a bare number is seconds)`);
+    if (ms === null)
+      problems.add(
+        `invalid --${flag} '${printable(String(text))}': a duration such as 100ms, 2s or 1m (a bare number is seconds)`,
+      );
     else policy[field] = ms;
   }
   if (opts.maxRestarts !== undefined) {
     const max = parseMaxRestarts(opts.maxRestarts);
-    if (max === undefined) problems.add(`invalid --max-restarts '${printable(String(opts.maxRestarts))}': a whole number from 0 to ${MAX_RESTARTS_LIMIT}, or infinity (never give up)`);
+    if (max === undefined)
+      problems.add(
+        `invalid --max-restarts '${printable(String(opts.maxRestarts))}': a whole number from 0 to ${MAX_RESTARTS_LIMIT}, or infinity (never give up)`,
+      );
     else policy.maxRestarts = max;
   }
-  if (policy.restart !== 'no' && policy.delayMs === 0) problems.add('invalid --restart-delay 0: restarts need a delay of at least 1ms');
-  if (policy.windowMs === 0) problems.add('invalid --restart-window 0: the window must be longer than 0');
+  if (policy.restart !== 'no' && policy.delayMs === 0)
+    problems.add('invalid --restart-delay 0: restarts need a delay of at least 1ms');
+  if (policy.windowMs === 0)
+    problems.add('invalid --restart-window 0: the window must be longer than 0');
   return policy;
 }
 
 /** --timeout DURATION and --retry SCHEDULE → one schedule (default TERM/10/KILL/5). */
-export function validateStop(opts: { timeout?: string; retry?: string }, problems: Problems): StopSchedule {
+export function validateStop(
+  opts: { timeout?: string; retry?: string },
+  problems: Problems,
+): StopSchedule {
   // Each value is checked even when both are given, so every problem is said at once.
   const before = problems.list.length;
-  if (opts.timeout !== undefined && opts.retry !== undefined) problems.add('give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)');
+  if (opts.timeout !== undefined && opts.retry !== undefined)
+    problems.add('give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)');
   let schedule: StopSchedule | null = null;
   if (opts.retry !== undefined) {
     try {
@@ -269,10 +327,13 @@ export function validateStop(opts: { timeout?: string; retry?: string }, problem
   if (opts.timeout !== undefined) {
     // A duration like every other (`2s`, `500ms`); a bare number is seconds.
     const ms = parseDuration(opts.timeout);
-    if (ms === null || opts.timeout.trim() !== opts.timeout) problems.add(`invalid --timeout '${printable(opts.timeout)}': a duration such as 10s, 500ms or 1m (a bare number is seconds)`);
+    if (ms === null || opts.timeout.trim() !== opts.timeout)
+      problems.add(
+        `invalid --timeout '${printable(opts.timeout)}': a duration such as 10s, 500ms or 1m (a bare number is seconds)`,
+      );
     else schedule ??= defaultSchedule(ms / 1000);
   }
-  return problems.list.length > before ? defaultSchedule() : schedule ?? defaultSchedule();
+  return problems.list.length > before ? defaultSchedule() : (schedule ?? defaultSchedule());
 }
 
 export function validateSignal(value: string | undefined, problems: Problems): NodeJS.Signals {
@@ -290,6 +351,8 @@ export function validateLineCount(value: string | undefined, problems: Problems)
   if (value === undefined) return 50;
   // 15 digits: every such number is exact in a double (as many lines as there can be).
   if (/^[0-9]{1,15}$/.test(value)) return Number(value);
-  problems.add(`invalid --lines '${printable(value)}': a whole number of lines, 0 to 999999999999999`);
+  problems.add(
+    `invalid --lines '${printable(value)}': a whole number of lines, 0 to 999999999999999`,
+  );
   return 50;
 }

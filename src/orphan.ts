@@ -26,13 +26,22 @@ export function findOrphan(st: ServiceState | null): Orphan | null {
 }
 
 /** Stop an orphaned group by the schedule; true once it is gone. Call with the lock held. */
-export async function stopOrphan(paths: ServicePaths, st: ServiceState, orphan: Orphan, schedule: StopSchedule): Promise<boolean> {
+export async function stopOrphan(
+  paths: ServicePaths,
+  st: ServiceState,
+  orphan: Orphan,
+  schedule: StopSchedule,
+): Promise<boolean> {
   const gone = await runSchedule(schedule, {
     send: (signal) => void signalGroup(orphan.group, signal, true),
     waitGone: (ms) => waitGroupGone(orphan.group, Promise.resolve(), () => true, ms),
   });
   if (gone) {
-    writeState(paths.statefile, { ...st, state: 'stopped', error: 'its supervisor had died; the orphaned COMMAND was stopped' });
+    writeState(paths.statefile, {
+      ...st,
+      state: 'stopped',
+      error: 'its supervisor had died; the orphaned COMMAND was stopped',
+    });
     removePidfile(paths.pidfile, st.pid); // the dead supervisor's: we hold the lock now
   }
   return gone;

@@ -19,7 +19,11 @@ export function trustedOwner(uid: number): boolean {
 /** Refuse (UNSAFE_PIDFILE, exit 4) a file owned by anyone but the caller or root. */
 export function refuseForeignFile(what: string, path: string, uid: number): void {
   if (trustedOwner(uid)) return;
-  throw new DaemonError('UNSAFE_PIDFILE', `${what} ${path} is owned by uid ${uid}, not by the user acting (uid ${me()}) or root: another user could have planted it; refusing to use it`, { path });
+  throw new DaemonError(
+    'UNSAFE_PIDFILE',
+    `${what} ${path} is owned by uid ${uid}, not by the user acting (uid ${me()}) or root: another user could have planted it; refusing to use it`,
+    { path },
+  );
 }
 
 /**
@@ -54,9 +58,21 @@ export function readOwnedFile(path: string, refuseAs?: string): string | null {
  * owner, by real or effective uid: another user's program (a setuid one too) is never our daemon.
  * A process already gone passes: there is nothing to take for anything.
  */
-export function refuseForeignProcess(pid: number, owner: number, lockfile: string, how: string): void {
+export function refuseForeignProcess(
+  pid: number,
+  owner: number,
+  lockfile: string,
+  how: string,
+): void {
   const ids = processUids(pid);
   if (!ids || (ids.real === owner && ids.effective === owner)) return;
-  const uid = ids.real === ids.effective ? `uid ${ids.real}` : `uid ${ids.real} (effective uid ${ids.effective})`;
-  throw new DaemonError('UNSAFE_PIDFILE', `${how} pid ${pid}, a process of ${uid}, not of uid ${owner} who owns the lock file ${lockfile}: a process of another user is never taken for the daemon; refusing to use it`, { path: lockfile, pid });
+  const uid =
+    ids.real === ids.effective
+      ? `uid ${ids.real}`
+      : `uid ${ids.real} (effective uid ${ids.effective})`;
+  throw new DaemonError(
+    'UNSAFE_PIDFILE',
+    `${how} pid ${pid}, a process of ${uid}, not of uid ${owner} who owns the lock file ${lockfile}: a process of another user is never taken for the daemon; refusing to use it`,
+    { path: lockfile, pid },
+  );
 }

@@ -9,15 +9,16 @@ export interface ServicePaths {
   /** What users see: the name, or the pidfile path for pidfile-identified services. */
   display: string;
   name?: string;
-  dir: string;        // state directory: state.json, logs, stop requests
+  dir: string; // state directory: state.json, logs, stop requests
   pidfile: string;
-  lockfile: string;   // pidfile + '.lock': the kernel lock that means "running"
+  lockfile: string; // pidfile + '.lock': the kernel lock that means "running"
   statefile: string;
-  specfile: string;   // how it was started (0600: --env values may be secrets)
+  specfile: string; // how it was started (0600: --env values may be secrets)
   logfile: string;
   stopRequest: string;
   restartLock: string; // held by a `restart` from its stop to its start: restarts take turns
-  /** Left by `daemonkit reopen` before its SIGUSR1: in the foreground, SIGUSR1 is otherwise the COMMAND's. */
+  /** Left by `daemonkit reopen` before its SIGUSR1: in the foreground, SIGUSR1 is otherwise the
+   *  COMMAND's. */
   reopenRequest: string;
 }
 
@@ -40,11 +41,16 @@ export function printable(text: string): string {
   return JSON.stringify(shown).slice(1, -1);
 }
 
-/** $DAEMONKIT_HOME, else /run/daemonkit for root, else $XDG_RUNTIME_DIR/daemonkit, else ~/.local/state/daemonkit. */
-export function daemonkitHome(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+/** $DAEMONKIT_HOME, else /run/daemonkit for root, else $XDG_RUNTIME_DIR/daemonkit, else
+ *  ~/.local/state/daemonkit. */
+export function daemonkitHome(
+  env: NodeJS.ProcessEnv = process.env,
+  uid = process.getuid?.() ?? 0,
+): string {
   if (env.DAEMONKIT_HOME) return env.DAEMONKIT_HOME;
   if (uid === 0) return '/run/daemonkit';
-  if (env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR)) return join(env.XDG_RUNTIME_DIR, 'daemonkit');
+  if (env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR))
+    return join(env.XDG_RUNTIME_DIR, 'daemonkit');
   return join(homedir(), '.local', 'state', 'daemonkit');
 }
 
@@ -52,7 +58,8 @@ export function daemonkitHome(env: NodeJS.ProcessEnv = process.env, uid = proces
  * would cost every command a few ms of start-up for this one hash). */
 export function fnv1a64(text: string): string {
   let h = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  for (const byte of Buffer.from(text))
+    h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
   return h.toString(16).padStart(16, '0');
 }
 

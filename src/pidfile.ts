@@ -3,7 +3,20 @@
  * the kernel when its holder dies); the pidfile is metadata, written atomically by the holder.
  */
 import { makeDirs } from './sys/mkdirs.js';
-import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import {
+  closeSync,
+  constants as C,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  fchmodSync,
+  type BigIntStats,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { checkLogDirPath, InsecureLogDir } from './logs/ancestors.js';
 import { ourTrust, replaceableEntry } from './logs/trust.js';
@@ -24,16 +37,49 @@ export interface PidLock {
 function fileError(error: unknown, path: string, what: string): DaemonError {
   const code = errnoCode(error);
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new DaemonError('NO_PERMISSION', `cannot ${what} ${path}: permission denied`, { path }, { cause: error });
+    return new DaemonError(
+      'NO_PERMISSION',
+      `cannot ${what} ${path}: permission denied`,
+      { path },
+      { cause: error },
+    );
   }
-  if (code === 'ELOOP') return new DaemonError('BAD_PIDFILE', `${path} is a symbolic link; refusing to follow it`, { path }, { cause: error });
-  if (code === 'EISDIR') return new DaemonError('BAD_PIDFILE', `${path} is a directory, not a file`, { path }, { cause: error });
+  if (code === 'ELOOP')
+    return new DaemonError(
+      'BAD_PIDFILE',
+      `${path} is a symbolic link; refusing to follow it`,
+      { path },
+      { cause: error },
+    );
+  if (code === 'EISDIR')
+    return new DaemonError(
+      'BAD_PIDFILE',
+      `${path} is a directory, not a file`,
+      { path },
+      { cause: error },
+    );
   // ENOENT while creating, with the parent there: a file system that takes no new files (/proc).
   if (code === 'ENOENT' && what.startsWith('create')) {
-    return new DaemonError('NO_PERMISSION', `cannot ${what} ${path}: its file system does not allow creating it`, { path }, { cause: error });
+    return new DaemonError(
+      'NO_PERMISSION',
+      `cannot ${what} ${path}: its file system does not allow creating it`,
+      { path },
+      { cause: error },
+    );
   }
-  if (code === 'ENOTDIR') return new DaemonError('BAD_PIDFILE', `a parent of ${path} is not a directory`, { path }, { cause: error });
-  return new DaemonError('LOCK_FAILED', `cannot ${what} ${path}: ${(error as Error).message}`, { path }, { cause: error });
+  if (code === 'ENOTDIR')
+    return new DaemonError(
+      'BAD_PIDFILE',
+      `a parent of ${path} is not a directory`,
+      { path },
+      { cause: error },
+    );
+  return new DaemonError(
+    'LOCK_FAILED',
+    `cannot ${what} ${path}: ${(error as Error).message}`,
+    { path },
+    { cause: error },
+  );
 }
 
 /** Create the directory holding `path` (0755), mapping failures to typed errors. */
@@ -53,10 +99,15 @@ export function ensureDir(path: string): void {
  */
 const LOCK_MODE = 0o600;
 
-/** Open the lock file; null when `create` is false and it is not there. 'denied': we may not open it. */
+/** Open the lock file; null when `create` is false and it is not there. 'denied': we may not
+ *  open it. */
 function openLockFile(lockfile: string, create: boolean): number | null;
 function openLockFile(lockfile: string, create: false, orDenied: true): number | null | 'denied';
-function openLockFile(lockfile: string, create: boolean, orDenied = false): number | null | 'denied' {
+function openLockFile(
+  lockfile: string,
+  create: boolean,
+  orDenied = false,
+): number | null | 'denied' {
   const flags = (create ? C.O_RDWR | C.O_CREAT : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
   let fd: number;
   try {
@@ -69,7 +120,9 @@ function openLockFile(lockfile: string, create: boolean, orDenied = false): numb
   const st = fstatSync(fd);
   if (!st.isFile()) {
     closeSync(fd);
-    throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, { path: lockfile });
+    throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, {
+      path: lockfile,
+    });
   }
   // Checked on what we opened, not on the name: whoever holds a lock on another user's file
   // (planted in a sticky world-writable directory) is not ours to report or signal.
@@ -81,7 +134,8 @@ function openLockFile(lockfile: string, create: boolean, orDenied = false): numb
   }
   // Ours, and left 0644 by an older daemonkit: closed to others from now on (an fd opened
   // before stays open: see waitForRestartLock and docs/decisions.md).
-  if (create && (st.mode & 0o777) !== LOCK_MODE && st.uid === process.geteuid?.()) fchmodSync(fd, LOCK_MODE);
+  if (create && (st.mode & 0o777) !== LOCK_MODE && st.uid === process.geteuid?.())
+    fchmodSync(fd, LOCK_MODE);
   return fd;
 }
 
@@ -99,16 +153,19 @@ export function acquirePidLock(lockfile: string): PidLock | null {
     }
     // The path must still name the file we locked (nobody replaced it in between).
     const held = fstatSync(fd, { bigint: true });
-    let current;
+    let current: BigIntStats | null;
     try {
       current = lstatSync(lockfile, { bigint: true });
     } catch {
       current = null;
     }
-    if (current && current.ino === held.ino && current.dev === held.dev) return { fd, dev: held.dev, ino: held.ino };
+    if (current && current.ino === held.ino && current.dev === held.dev)
+      return { fd, dev: held.dev, ino: held.ino };
     closeSync(fd);
   }
-  throw new DaemonError('LOCK_FAILED', `lock file ${lockfile} keeps being replaced`, { path: lockfile });
+  throw new DaemonError('LOCK_FAILED', `lock file ${lockfile} keeps being replaced`, {
+    path: lockfile,
+  });
 }
 
 /**
@@ -132,7 +189,7 @@ export function waitForRestartLock(path: string): number {
     // `rm` removes the file while it holds the lock: a waiter woken on the removed file would
     // not exclude one that opened the new file. The path must still name the file we locked.
     const held = fstatSync(fd, { bigint: true });
-    let current;
+    let current: BigIntStats | null;
     try {
       current = lstatSync(path, { bigint: true });
     } catch {
@@ -155,9 +212,21 @@ function refuseForeignHolders(fd: number, path: string): void {
   const owner = Number(st.uid);
   for (const { pid, kind } of lockHolders(st.dev, st.ino)) {
     const ids = processUids(pid);
-    if (!ids || (ids.real === owner && ids.effective === owner) || (ids.real === 0 && ids.effective === 0)) continue;
-    const uid = ids.real === ids.effective ? `uid ${ids.real}` : `uid ${ids.real} (effective uid ${ids.effective})`;
-    throw new DaemonError('UNSAFE_PIDFILE', `lock file ${path} is held by pid ${pid} (a ${kind.toLowerCase()} lock), a process of ${uid}, not of uid ${owner} who owns it: another user's lock is never waited for; refusing to restart`, { path, pid });
+    if (
+      !ids ||
+      (ids.real === owner && ids.effective === owner) ||
+      (ids.real === 0 && ids.effective === 0)
+    )
+      continue;
+    const uid =
+      ids.real === ids.effective
+        ? `uid ${ids.real}`
+        : `uid ${ids.real} (effective uid ${ids.effective})`;
+    throw new DaemonError(
+      'UNSAFE_PIDFILE',
+      `lock file ${path} is held by pid ${pid} (a ${kind.toLowerCase()} lock), a process of ${uid}, not of uid ${owner} who owns it: another user's lock is never waited for; refusing to restart`,
+      { path, pid },
+    );
   }
 }
 
@@ -185,16 +254,20 @@ export function probeLock(lockfile: string): LockProbe {
   }
 }
 
-/** probeLock without opening the file: lstat (the name, never a link followed), then /proc/locks. */
+/** probeLock without opening the file: lstat (the name, never a link followed), then
+ *  /proc/locks. */
 function probeListed(lockfile: string): LockProbe {
-  let st;
+  let st: BigIntStats;
   try {
     st = lstatSync(lockfile, { bigint: true });
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { held: false };
     throw fileError(error, lockfile, 'open lock file');
   }
-  if (!st.isFile()) throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, { path: lockfile });
+  if (!st.isFile())
+    throw new DaemonError('BAD_PIDFILE', `lock file ${lockfile} is not a regular file`, {
+      path: lockfile,
+    });
   refuseForeignFile('lock file', lockfile, Number(st.uid));
   let held: boolean;
   try {
@@ -210,7 +283,9 @@ function probeListed(lockfile: string): LockProbe {
  * process that merely has the file open. 'unknown' when its /proc entries are not ours to read.
  */
 export function pidHoldsLock(pid: number, probe: LockProbe): boolean | 'unknown' {
-  return probe.dev !== undefined && probe.ino !== undefined ? holdsLock(pid, probe.dev, probe.ino) : false;
+  return probe.dev !== undefined && probe.ino !== undefined
+    ? holdsLock(pid, probe.dev, probe.ino)
+    : false;
 }
 
 /** Write "PID\n" atomically (temp file + rename): readers never see it empty or partial. */
@@ -255,28 +330,38 @@ export function writePidfile(pidfile: string, pid: number): void {
 export function refuseUnsafePidfile(pidfile: string): void {
   const dir = dirname(pidfile);
   const trust = ourTrust();
-  let real;
+  let real: ReturnType<typeof checkLogDirPath>;
   try {
     real = checkLogDirPath(dir, trust, `the pidfile ${pidfile}`);
   } catch (error) {
     if (!(error instanceof InsecureLogDir)) throw fileError(error, pidfile, 'inspect pidfile');
-    throw new DaemonError('UNSAFE_PIDFILE', `${error.message}; refusing to use it`, { path: pidfile });
+    throw new DaemonError('UNSAFE_PIDFILE', `${error.message}; refusing to use it`, {
+      path: pidfile,
+    });
   }
-  let d;
+  let d: Stats;
   try {
     d = lstatSync(real.real);
   } catch {
     return; // not there yet: we create it, with our own mode
   }
   if ((d.mode & 0o002) !== 0 && (d.mode & 0o1000) === 0) {
-    throw new DaemonError('UNSAFE_PIDFILE', `pidfile directory ${dir} is world-writable without the sticky bit: anyone could replace ${pidfile}; refusing to use it`, { path: dir });
+    throw new DaemonError(
+      'UNSAFE_PIDFILE',
+      `pidfile directory ${dir} is world-writable without the sticky bit: anyone could replace ${pidfile}; refusing to use it`,
+      { path: dir },
+    );
   }
   // Sticky and root's (as /tmp): nobody else may rename our entries; else nobody else may write it.
   const writer = replaceableEntry(d, basename(pidfile), null, trust);
   if (writer) {
-    throw new DaemonError('UNSAFE_PIDFILE', `pidfile directory ${dir} is ${writer}: they could replace ${pidfile} or its lock file; refusing to use it`, { path: dir });
+    throw new DaemonError(
+      'UNSAFE_PIDFILE',
+      `pidfile directory ${dir} is ${writer}: they could replace ${pidfile} or its lock file; refusing to use it`,
+      { path: dir },
+    );
   }
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(pidfile);
   } catch {
@@ -284,22 +369,37 @@ export function refuseUnsafePidfile(pidfile: string): void {
   }
   const me = process.geteuid?.() ?? 0;
   if (st.uid !== me) {
-    throw new DaemonError('UNSAFE_PIDFILE', `pidfile ${pidfile} is owned by uid ${st.uid}, not by the user acting (uid ${me}); refusing to use it`, { path: pidfile });
+    throw new DaemonError(
+      'UNSAFE_PIDFILE',
+      `pidfile ${pidfile} is owned by uid ${st.uid}, not by the user acting (uid ${me}); refusing to use it`,
+      { path: pidfile },
+    );
   }
 }
 
 /** A pidfile path that is a symlink, a directory or any non-regular file is refused, untouched. */
 export function refuseOddPidfile(pidfile: string): void {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(pidfile);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return;
     throw fileError(error, pidfile, 'inspect pidfile');
   }
-  if (st.isSymbolicLink()) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is a symbolic link; refusing to use it`, { path: pidfile });
-  if (st.isDirectory()) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is a directory, not a file`, { path: pidfile });
-  if (!st.isFile()) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is not a regular file`, { path: pidfile });
+  if (st.isSymbolicLink())
+    throw new DaemonError(
+      'BAD_PIDFILE',
+      `pidfile ${pidfile} is a symbolic link; refusing to use it`,
+      { path: pidfile },
+    );
+  if (st.isDirectory())
+    throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is a directory, not a file`, {
+      path: pidfile,
+    });
+  if (!st.isFile())
+    throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is not a regular file`, {
+      path: pidfile,
+    });
 }
 
 /**
@@ -310,7 +410,8 @@ export function readPidfile(pidfile: string, allowOwnPid = false): number | null
   try {
     refuseOddPidfile(pidfile);
   } catch (error) {
-    if (error instanceof DaemonError && error.code === 'NO_PERMISSION') throw new DaemonError('PIDFILE_UNREADABLE', error.message, error.details);
+    if (error instanceof DaemonError && error.code === 'NO_PERMISSION')
+      throw new DaemonError('PIDFILE_UNREADABLE', error.message, error.details);
     throw error;
   }
   let fd: number;
@@ -319,7 +420,12 @@ export function readPidfile(pidfile: string, allowOwnPid = false): number | null
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT') return null;
-    if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${pidfile}: permission denied`, { path: pidfile });
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DaemonError(
+        'PIDFILE_UNREADABLE',
+        `cannot read pidfile ${pidfile}: permission denied`,
+        { path: pidfile },
+      );
     throw fileError(error, pidfile, 'read pidfile');
   }
   const buf = Buffer.alloc(64);
@@ -329,17 +435,35 @@ export function readPidfile(pidfile: string, allowOwnPid = false): number | null
     n = readSync(fd, buf, 0, buf.length, 0);
   } catch (error) {
     if (error instanceof DaemonError) throw error;
-    throw new DaemonError('PIDFILE_UNREADABLE', `cannot read pidfile ${pidfile}: ${(error as Error).message}`, { path: pidfile });
+    throw new DaemonError(
+      'PIDFILE_UNREADABLE',
+      `cannot read pidfile ${pidfile}: ${(error as Error).message}`,
+      { path: pidfile },
+    );
   } finally {
     closeSync(fd);
   }
   const text = buf.subarray(0, n).toString('latin1');
   const shown = JSON.stringify(text.length > 20 ? `${text.slice(0, 20)}...` : text);
-  if (n === 0) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is empty`, { path: pidfile });
-  if (!/^[0-9]{1,10}\n?$/.test(text)) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${shown}, not a pid`, { path: pidfile });
+  if (n === 0)
+    throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} is empty`, { path: pidfile });
+  if (!/^[0-9]{1,10}\n?$/.test(text))
+    throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${shown}, not a pid`, {
+      path: pidfile,
+    });
   const pid = Number.parseInt(text, 10);
-  if (pid < 2 || pid > PID_MAX) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${pid}, which cannot be a daemon's pid`, { path: pidfile });
-  if (pid === process.pid && !allowOwnPid) throw new DaemonError('BAD_PIDFILE', `pidfile ${pidfile} holds ${pid}, the pid of this very command`, { path: pidfile });
+  if (pid < 2 || pid > PID_MAX)
+    throw new DaemonError(
+      'BAD_PIDFILE',
+      `pidfile ${pidfile} holds ${pid}, which cannot be a daemon's pid`,
+      { path: pidfile },
+    );
+  if (pid === process.pid && !allowOwnPid)
+    throw new DaemonError(
+      'BAD_PIDFILE',
+      `pidfile ${pidfile} holds ${pid}, the pid of this very command`,
+      { path: pidfile },
+    );
   return pid;
 }
 

@@ -9,16 +9,25 @@ import { pidfdOpen, pidfdSignal } from './sys/native.js';
 import { readProcStat } from './sys/proc.js';
 import { signalNumber } from './supervisor/group.js';
 
-export function reloadService(paths: ServicePaths, signal: NodeJS.Signals = 'SIGHUP'): { pid: number } {
-  const notRunning = (what = 'is not running'): DaemonError => new DaemonError('NOT_RUNNING', `${paths.display} ${what}`);
+export function reloadService(
+  paths: ServicePaths,
+  signal: NodeJS.Signals = 'SIGHUP',
+): { pid: number } {
+  const notRunning = (what = 'is not running'): DaemonError =>
+    new DaemonError('NOT_RUNNING', `${paths.display} ${what}`);
   refuseUnsafePidfile(paths.pidfile);
   const insp = inspectService(paths);
-  // A start still launching has no COMMAND of a named daemon yet; its holder is not to be signalled.
-  if (insp.launching) throw notRunning('is still starting (no daemon named yet): there is no COMMAND to signal');
+  // A start still launching has no COMMAND of a named daemon yet; its holder is not to be
+  // signalled.
+  if (insp.launching)
+    throw notRunning('is still starting (no daemon named yet): there is no COMMAND to signal');
   // Never started (a mistyped name): said so, not "not running".
   if (!insp.running || insp.pid === null) throw noSuchService(paths) ?? notRunning();
   if (insp.unverified) {
-    throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
+    );
   }
   const st = insp.state;
   const supervised = st?.kind === 'supervisor' && st.pid === insp.pid;
@@ -34,7 +43,13 @@ export function reloadService(paths: ServicePaths, signal: NodeJS.Signals = 'SIG
     // Checked with the pidfd open, so the pid cannot be recycled under us: the COMMAND is the
     // supervisor's child with the start time the supervisor recorded.
     const proc = readProcStat(target);
-    if (supervised && (!proc || proc.ppid !== insp.pid || proc.startTime !== st.childStartTime || proc.state === 'Z')) {
+    if (
+      supervised &&
+      (!proc ||
+        proc.ppid !== insp.pid ||
+        proc.startTime !== st.childStartTime ||
+        proc.state === 'Z')
+    ) {
       throw notRunning('has no running command');
     }
     if (!pidfdSignal(fd, signalNumber(signal))) throw notRunning();

@@ -5,7 +5,20 @@
  * now makes a fresh one) and emptied through /proc/self/fd — only of the names daemonkit makes,
  * never recursively, never by a path someone else could swap.
  */
-import { closeSync, constants as C, fstatSync, lstatSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants as C,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ENV_RECORD } from './env-record.js';
 import { DaemonError, errnoCode } from './errors.js';
@@ -16,27 +29,43 @@ import { printable, type ServicePaths } from './paths.js';
 import { acquirePidLock, refuseOddPidfile, refuseUnsafePidfile } from './pidfile.js';
 import { readState } from './state.js';
 
-const FIXED = ['pid', 'pid.lock', 'state.json', 'spec.json', ENV_RECORD, 'stop.json', 'reopen.json', 'restart.lock'];
+const FIXED = [
+  'pid',
+  'pid.lock',
+  'state.json',
+  'spec.json',
+  ENV_RECORD,
+  'stop.json',
+  'reopen.json',
+  'restart.lock',
+];
 const TEMP = /^(?:pid|state\.json|spec\.json|env\.json|stop\.json)\.[0-9]+\.tmp$/;
 const NOTIFY_DIR = /^dk-notify-[A-Za-z0-9]{6}$/;
 
-/** Pure: is this entry of the service directory one daemonkit makes? 'dir' for a notify socket's. */
+/** Pure: is this entry of the service directory one daemonkit makes? 'dir' for a notify
+ *  socket's. */
 export function madeByDaemonkit(entry: string, logName: string): 'file' | 'dir' | null {
   if (FIXED.includes(entry) || TEMP.test(entry) || /^launching\.[0-9]+$/.test(entry)) return 'file';
   if (entry === logName || entry === `.${logName}.gz.tmp`) return 'file';
-  if (entry.startsWith(`${logName}.`) && /^[0-9]+(?:\.gz)?$/.test(entry.slice(logName.length + 1))) return 'file';
+  if (entry.startsWith(`${logName}.`) && /^[0-9]+(?:\.gz)?$/.test(entry.slice(logName.length + 1)))
+    return 'file';
   return NOTIFY_DIR.test(entry) ? 'dir' : null;
 }
 
 const refuse = (text: string): DaemonError => new DaemonError('NOT_REMOVABLE', text);
 const inFd = (fd: number, name: string): string => `/proc/self/fd/${fd}/${name}`;
 
-/** Why root (or anyone) should not act by name in this directory: another user could swap its entries. */
+/** Why root (or anyone) should not act by name in this directory: another user could swap its
+ *  entries. */
 function unsafeDir(st: Stats, path: string, parent: boolean): DaemonError | null {
   const me = process.geteuid?.() ?? 0;
   const unsafe = (why: string): DaemonError => new DaemonError('UNSAFE_PIDFILE', why, { path });
-  if (st.uid !== me && !(parent && st.uid === 0)) return unsafe(`${path} belongs to uid ${st.uid}, not to the user acting (uid ${me}): remove it as that user`);
-  if ((st.mode & 0o022) !== 0 && !(parent && (st.mode & 0o1000) !== 0)) return unsafe(`${path} is writable by other users: not removing anything in it`);
+  if (st.uid !== me && !(parent && st.uid === 0))
+    return unsafe(
+      `${path} belongs to uid ${st.uid}, not to the user acting (uid ${me}): remove it as that user`,
+    );
+  if ((st.mode & 0o022) !== 0 && !(parent && (st.mode & 0o1000) !== 0))
+    return unsafe(`${path} is writable by other users: not removing anything in it`);
   return null;
 }
 
@@ -54,8 +83,10 @@ function openDir(path: string, nofollow: boolean): number {
     return openSync(path, C.O_RDONLY | C.O_DIRECTORY | (nofollow ? C.O_NOFOLLOW : 0));
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot open ${path}: permission denied`, { path });
-    if (code === 'ELOOP' || code === 'ENOTDIR') throw refuse(`${path} is not a directory (a symbolic link?): not removing it`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DaemonError('NO_PERMISSION', `cannot open ${path}: permission denied`, { path });
+    if (code === 'ELOOP' || code === 'ENOTDIR')
+      throw refuse(`${path} is not a directory (a symbolic link?): not removing it`);
     throw error;
   }
 }
@@ -79,7 +110,9 @@ export function removeService(paths: ServicePaths): RemoveResult {
     const dirFd = openDir(paths.dir, true);
     owned.push(dirFd);
     const dirSt = fstatSync(dirFd);
-    const unsafe = unsafeDir(fstatSync(parentFd), dirname(paths.dir), true) ?? unsafeDir(dirSt, paths.dir, false);
+    const unsafe =
+      unsafeDir(fstatSync(parentFd), dirname(paths.dir), true) ??
+      unsafeDir(dirSt, paths.dir, false);
     if (unsafe) throw unsafe;
     // A restart holds its lock from its stop to its start (none there: no restart ever ran).
     if (present(paths.restartLock)) {
@@ -94,7 +127,9 @@ export function removeService(paths: ServicePaths): RemoveResult {
     if (!lock) {
       const insp = inspectService(paths);
       const starting = insp.launching || insp.state?.state === 'starting';
-      throw refuse(`${paths.display} is ${starting ? 'starting' : 'running'}${insp.pid ? ` (pid ${insp.pid})` : ''}: stop it first`);
+      throw refuse(
+        `${paths.display} is ${starting ? 'starting' : 'running'}${insp.pid ? ` (pid ${insp.pid})` : ''}: stop it first`,
+      );
     }
     owned.push(lock.fd);
     const orphan = findOrphan(readState(paths.statefile));
@@ -103,14 +138,19 @@ export function removeService(paths: ServicePaths): RemoveResult {
     const entries = readdirSync(inFd(dirFd, '.'));
     const strange = entries.filter((e) => madeByDaemonkit(e, logName) === null);
     if (strange.length > 0) {
-      const shown = strange.slice(0, 3).map((e) => `'${printable(e)}'`).join(', ') + (strange.length > 3 ? ` and ${strange.length - 3} more` : '');
+      const shown =
+        strange
+          .slice(0, 3)
+          .map((e) => `'${printable(e)}'`)
+          .join(', ') + (strange.length > 3 ? ` and ${strange.length - 3} more` : '');
       throw refuse(`${paths.dir} holds files daemonkit did not make (${shown}): nothing removed`);
     }
     // Out of the way first: from here on, a start makes a fresh directory and never sees this one.
     const base = basename(paths.dir);
     const aside = `.${base}.rm-${process.pid}`;
     const before = lstatSync(inFd(parentFd, base));
-    if (before.ino !== dirSt.ino || before.dev !== dirSt.dev) throw refuse(`${paths.dir} was replaced while it was being removed: not removed`);
+    if (before.ino !== dirSt.ino || before.dev !== dirSt.dev)
+      throw refuse(`${paths.dir} was replaced while it was being removed: not removed`);
     renameSync(inFd(parentFd, base), inFd(parentFd, aside));
     markerMade = false; // it went with the directory
     try {
@@ -126,9 +166,13 @@ export function removeService(paths: ServicePaths): RemoveResult {
     } catch (error) {
       const left = join(dirname(paths.dir), putBack(parentFd, aside, base));
       const code = errnoCode(error);
-      const why = code === 'ENOTEMPTY' ? 'files came into it meanwhile' : code ?? (error as Error).message;
-      throw new DaemonError(code === 'EACCES' || code === 'EPERM' ? 'NO_PERMISSION' : 'NOT_REMOVABLE',
-        `cannot remove all of ${paths.dir} (${why}); what is left is in ${left}`, { path: left });
+      const why =
+        code === 'ENOTEMPTY' ? 'files came into it meanwhile' : (code ?? (error as Error).message);
+      throw new DaemonError(
+        code === 'EACCES' || code === 'EPERM' ? 'NO_PERMISSION' : 'NOT_REMOVABLE',
+        `cannot remove all of ${paths.dir} (${why}); what is left is in ${left}`,
+        { path: left },
+      );
     }
   } finally {
     if (markerMade) rmSync(marker, { force: true });
@@ -153,7 +197,8 @@ function putBack(parentFd: number, aside: string, base: string): string {
   return aside;
 }
 
-/** One entry, by the directory's fd. A notify socket's directory is emptied of its one socket, then removed. */
+/** One entry, by the directory's fd. A notify socket's directory is emptied of its one socket,
+ *  then removed. */
 function removeEntry(dirFd: number, entry: string, kind: 'file' | 'dir'): void {
   if (kind === 'file') {
     try {
@@ -165,7 +210,8 @@ function removeEntry(dirFd: number, entry: string, kind: 'file' | 'dir'): void {
   }
   const fd = openSync(inFd(dirFd, entry), C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
   try {
-    if (fstatSync(fd).uid !== (process.geteuid?.() ?? 0)) throw new Error(`${entry} belongs to another user`);
+    if (fstatSync(fd).uid !== (process.geteuid?.() ?? 0))
+      throw new Error(`${entry} belongs to another user`);
     try {
       unlinkSync(inFd(fd, 'notify'));
     } catch (error) {

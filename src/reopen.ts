@@ -22,16 +22,27 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
   if (insp.launching) {
     await awaitDaemonPid(paths, timeoutMs); // a start still launching: reopen its daemon's logs
     insp = inspectService(paths);
-    if (insp.launching) throw new DaemonError('NOT_RUNNING', `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`);
+    if (insp.launching)
+      throw new DaemonError(
+        'NOT_RUNNING',
+        `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`,
+      );
   }
   // Never started (a mistyped name): said so, not "not running".
-  if (!insp.running || insp.pid === null) throw noSuchService(paths) ?? new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+  if (!insp.running || insp.pid === null)
+    throw noSuchService(paths) ?? new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
   if (insp.unverified) {
-    throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`);
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
+    );
   }
   const st = insp.state;
   if (st?.kind !== 'supervisor' || st.pid !== insp.pid) {
-    throw new DaemonError('UNSUPPORTED', `${paths.display} is a library daemon without a supervisor: it writes its own output, there are no log files of ours to reopen`);
+    throw new DaemonError(
+      'UNSUPPORTED',
+      `${paths.display} is a library daemon without a supervisor: it writes its own output, there are no log files of ours to reopen`,
+    );
   }
   const sentAt = Date.now();
   writeFileSync(paths.reopenRequest, `${JSON.stringify({ at: sentAt })}\n`, { mode: 0o600 });
@@ -47,8 +58,13 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
   if (st.handlesSignals) {
     const fd = pidfdOpen(insp.pid);
     try {
-      const proc = readProcStat(insp.pid); // with the pidfd open the pid cannot be recycled under us
-      if (!proc || (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) || !pidfdSignal(fd, signalNumber('SIGUSR1'))) {
+      // with the pidfd open the pid cannot be recycled under us
+      const proc = readProcStat(insp.pid);
+      if (
+        !proc ||
+        (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) ||
+        !pidfdSignal(fd, signalNumber('SIGUSR1'))
+      ) {
         throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
       }
     } catch (error) {
@@ -62,13 +78,22 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
   const after = readState(paths.statefile);
   if ((after?.logsReopenedAt ?? 0) < sentAt) {
     withdraw(); // a request left behind would turn a later SIGUSR1 under `run` into a reopen
-    throw new DaemonError('LOG_FAILED', `${paths.display} did not confirm reopening its logs within ${timeoutMs / 1000} s`);
+    throw new DaemonError(
+      'LOG_FAILED',
+      `${paths.display} did not confirm reopening its logs within ${timeoutMs / 1000} s`,
+    );
   }
   if (after?.logError) throw new DaemonError('LOG_FAILED', `${paths.display}: ${after.logError}`);
   return { pid: insp.pid };
 }
 
 /** Wait (on directory events, bounded) until the state file satisfies `done`. */
-async function waitForState(paths: ServicePaths, done: (state: ReturnType<typeof readState>) => boolean, timeoutMs: number): Promise<void> {
-  await lookUntil(dirname(paths.statefile), timeoutMs, () => (done(readState(paths.statefile)) ? true : undefined));
+async function waitForState(
+  paths: ServicePaths,
+  done: (state: ReturnType<typeof readState>) => boolean,
+  timeoutMs: number,
+): Promise<void> {
+  await lookUntil(dirname(paths.statefile), timeoutMs, () =>
+    done(readState(paths.statefile)) ? true : undefined,
+  );
 }

@@ -26,7 +26,8 @@ const NEEDS: Partial<Record<OptionKey, OptionKey>> = {
   group: 'user',
 };
 
-/** Options replaced along with another one given now: a new --user does not keep the old user's group. */
+/** Options replaced along with another one given now: a new --user does not keep the old user's
+ *  group. */
 const REPLACED_WITH: Partial<Record<OptionKey, OptionKey[]>> = {
   user: ['group'],
 };
@@ -44,20 +45,30 @@ function mergeList(recorded: string[], given: string[], keyOf: (item: string) =>
  * to their defaults first (their dependents with them); a cleared option given again now
  * (`--no-env --env A=1`) starts from nothing.
  */
-export function mergeOptions(recorded: StartOptions, given: StartOptions, cleared: ReadonlySet<OptionKey> = new Set()): StartOptions {
+export function mergeOptions(
+  recorded: StartOptions,
+  given: StartOptions,
+  cleared: ReadonlySet<OptionKey> = new Set(),
+): StartOptions {
   const out: Record<string, unknown> = { ...recorded };
   const drop = (key: OptionKey): void => {
     delete out[key];
-    for (const [dependent, base] of Object.entries(NEEDS)) if (base === key && !(dependent in given)) delete out[dependent];
+    for (const [dependent, base] of Object.entries(NEEDS))
+      if (base === key && !(dependent in given)) delete out[dependent];
   };
   for (const key of cleared) drop(key);
   for (const key of Object.keys(given) as OptionKey[]) {
     if (given[key] === undefined) continue;
     for (const other of REPLACED_WITH[key] ?? []) if (!(other in given)) delete out[other];
     const keyOf = LISTS[key];
-    out[key] = keyOf && out[key] !== undefined
-      ? mergeList(asList(out[key] as StartOptions['env']), asList(given[key] as StartOptions['env']), keyOf)
-      : given[key];
+    out[key] =
+      keyOf && out[key] !== undefined
+        ? mergeList(
+            asList(out[key] as StartOptions['env']),
+            asList(given[key] as StartOptions['env']),
+            keyOf,
+          )
+        : given[key];
   }
   return out as StartOptions;
 }
@@ -74,15 +85,24 @@ const limitText = ([name, soft, hard]: [string, number, number]): string => {
  * out, so it goes with stdout again (to a new one given now, too).
  */
 export function optionsFromRecord(rec: RecordedSpec): StartOptions {
-  const o: StartOptions = { chdir: rec.chdir, umask: rec.umask, stdin: rec.stdin, graceMs: rec.graceMs };
+  const o: StartOptions = {
+    chdir: rec.chdir,
+    umask: rec.umask,
+    stdin: rec.stdin,
+    graceMs: rec.graceMs,
+  };
   if (rec.stdout !== null) o.stdout = rec.stdout;
   if (rec.stderr !== null && rec.stderr !== rec.stdout) o.stderr = rec.stderr;
   if (rec.envOverrides.length > 0) o.env = [...rec.envOverrides];
   if (rec.restart) {
     const p = rec.restart;
     Object.assign(o, {
-      restart: p.restart, restartDelay: ms(p.delayMs), restartMaxDelay: ms(p.maxDelayMs),
-      minUptime: ms(p.minUptimeMs), maxRestarts: p.maxRestarts ?? 'infinity', restartWindow: ms(p.windowMs), // null: never give up
+      restart: p.restart,
+      restartDelay: ms(p.delayMs),
+      restartMaxDelay: ms(p.maxDelayMs),
+      minUptime: ms(p.minUptimeMs),
+      maxRestarts: p.maxRestarts ?? 'infinity',
+      restartWindow: ms(p.windowMs), // null: never give up
     });
   }
   if (rec.limits && rec.limits.length > 0) o.limit = rec.limits.map(limitText);

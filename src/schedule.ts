@@ -37,14 +37,20 @@ const SECONDS = /^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
 
 /** The default: TERM, wait `timeoutSeconds`, KILL, wait 5 s. */
 export function defaultSchedule(timeoutSeconds = 10, signal = 'TERM'): StopSchedule {
-  return [signalStep(signal), { kind: 'wait', ms: Math.round(timeoutSeconds * 1000) }, signalStep('KILL'), { kind: 'wait', ms: 5000 }];
+  return [
+    signalStep(signal),
+    { kind: 'wait', ms: Math.round(timeoutSeconds * 1000) },
+    signalStep('KILL'),
+    { kind: 'wait', ms: 5000 },
+  ];
 }
 
 /** Parse a `--retry` value. Throws an Error whose message names the bad item. */
 export function parseSchedule(text: string): StopSchedule {
   if (SECONDS.test(text)) return defaultSchedule(Number(text));
   const items = text.split('/');
-  if (items.length < 2) throw new Error(`'${text}' is neither a number of seconds nor a schedule like TERM/10/KILL/5`);
+  if (items.length < 2)
+    throw new Error(`'${text}' is neither a number of seconds nor a schedule like TERM/10/KILL/5`);
   const steps: ScheduleStep[] = [];
   let repeatAt = -1;
   for (const item of items) {
@@ -62,10 +68,15 @@ export function parseSchedule(text: string): StopSchedule {
     if (!s) throw new Error(`unknown signal '${item}' in schedule '${text}'`);
     steps.push({ kind: 'signal', ...s });
   }
-  if (repeatAt === steps.length) throw new Error(`'forever' is last in '${text}': nothing to repeat`);
-  if (steps[steps.length - 1]?.kind !== 'wait') throw new Error(`schedule '${text}' must end with a number of seconds to wait`);
+  if (repeatAt === steps.length)
+    throw new Error(`'forever' is last in '${text}': nothing to repeat`);
+  if (steps[steps.length - 1]?.kind !== 'wait')
+    throw new Error(`schedule '${text}' must end with a number of seconds to wait`);
   // A bare number inside a schedule is a wait (start-stop-daemon's rule: -15 is the signal 15).
-  if (!steps.some((s) => s.kind === 'signal')) throw new Error(`schedule '${text}' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)`);
+  if (!steps.some((s) => s.kind === 'signal'))
+    throw new Error(
+      `schedule '${text}' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)`,
+    );
   if (repeatAt >= 0) steps.push({ kind: 'goto', index: repeatAt });
   return steps;
 }

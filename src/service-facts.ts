@@ -18,14 +18,19 @@ export interface ServiceFacts {
 
 export function serviceFacts(spec: CommandSpec): ServiceFacts {
   return {
-    cwd: spec.chdir, user: userOf(spec), restartPolicy: spec.restart ?? DEFAULT_POLICY,
+    cwd: spec.chdir,
+    user: userOf(spec),
+    restartPolicy: spec.restart ?? DEFAULT_POLICY,
     logFiles: { stdout: spec.stdout, stderr: spec.stderr },
   };
 }
 
 /** --user as resolved, else whoever we are (the COMMAND runs as the caller). */
 function userOf(spec: CommandSpec): string {
-  if (spec.runAs) return spec.runAs.group !== undefined ? `${spec.runAs.name}:${spec.runAs.group}` : spec.runAs.name;
+  if (spec.runAs)
+    return spec.runAs.group !== undefined
+      ? `${spec.runAs.name}:${spec.runAs.group}`
+      : spec.runAs.name;
   const uid = process.getuid?.() ?? 0;
   try {
     return getUser(uid)?.name ?? `uid ${uid}`;

@@ -2,7 +2,15 @@
  * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
  * Mode 0600: --env values may be secrets. The environment it started from is in env.json.
  */
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeSync, constants as C } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  constants as C,
+} from 'node:fs';
 import { refuseForeignFile } from './owner.js';
 import { DaemonError, errnoCode } from './errors.js';
 import type { ServicePaths } from './paths.js';
@@ -39,8 +47,14 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
   // The environment it starts from, beside it (env.json): a restart starts from it again.
   if (spec.baseEnv) writeEnvRecord(paths, spec.baseEnv);
   const record: RecordedSpec = {
-    command: spec.command, chdir: spec.chdir, umask: spec.umask, stdin: spec.stdin,
-    stdout: spec.stdout, stderr: spec.stderr, envOverrides: spec.envOverrides, graceMs: spec.graceMs,
+    command: spec.command,
+    chdir: spec.chdir,
+    umask: spec.umask,
+    stdin: spec.stdin,
+    stdout: spec.stdout,
+    stderr: spec.stderr,
+    envOverrides: spec.envOverrides,
+    graceMs: spec.graceMs,
     ...(spec.restart ? { restart: spec.restart } : {}),
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
@@ -48,7 +62,12 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.clearEnv ? { clearEnv: true } : {}),
     ...(spec.logs ? { logs: spec.logs } : {}),
     ...(spec.ready ? { ready: spec.ready, readyTimeoutMs: spec.readyTimeoutMs } : {}),
-    ...(spec.runAs ? { user: spec.runAs.user, ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}) } : {}),
+    ...(spec.runAs
+      ? {
+          user: spec.runAs.user,
+          ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}),
+        }
+      : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {
@@ -79,19 +98,34 @@ export function readSpec(paths: ServicePaths): RecordedSpec | null {
   } catch (error) {
     if (error instanceof DaemonError) throw error;
     const code = errnoCode(error);
-    if (code === 'EACCES' || code === 'EPERM') throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, { path: paths.specfile });
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, {
+        path: paths.specfile,
+      });
     if (code === 'ENOENT') return null;
-    throw new DaemonError('BAD_SPEC', `${paths.specfile} cannot be read (${code ?? (error as Error).message}): give the COMMAND again to restart`, { path: paths.specfile });
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${paths.specfile} cannot be read (${code ?? (error as Error).message}): give the COMMAND again to restart`,
+      { path: paths.specfile },
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new DaemonError('BAD_SPEC', `${paths.specfile} is damaged (not JSON): give the COMMAND again to restart`, { path: paths.specfile });
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${paths.specfile} is damaged (not JSON): give the COMMAND again to restart`,
+      { path: paths.specfile },
+    );
   }
   const problems = recordedSpecProblems(value);
   if (problems.length > 0) {
-    throw new DaemonError('BAD_SPEC', `${paths.specfile} is damaged (${problems.join('; ')}): give the COMMAND again to restart`, { path: paths.specfile, fields: problems });
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${paths.specfile} is damaged (${problems.join('; ')}): give the COMMAND again to restart`,
+      { path: paths.specfile, fields: problems },
+    );
   }
   return value as RecordedSpec;
 }

@@ -6,12 +6,12 @@ import type { ReadySpec } from './supervisor/ready-spec.js';
 
 /** --user/--group, resolved in the parent (src/user.ts). */
 export interface RunAs {
-  user: string;                 // as given: a name or a uid (recorded for `restart`)
-  group?: string;               // as given (--group, or USER:GROUP)
-  name: string;                 // the user's name in the user database
+  user: string; // as given: a name or a uid (recorded for `restart`)
+  group?: string; // as given (--group, or USER:GROUP)
+  name: string; // the user's name in the user database
   uid: number;
   gid: number;
-  groups: number[];             // supplementary groups, as initgroups(name, gid) sets them
+  groups: number[]; // supplementary groups, as initgroups(name, gid) sets them
   home: string;
   shell: string;
   /** false when a non-root caller runs the COMMAND as themselves: the ids are left alone. */
@@ -19,18 +19,18 @@ export interface RunAs {
 }
 
 export interface CommandSpec {
-  command: string[];            // [file, ...args], file resolved to an absolute path
+  command: string[]; // [file, ...args], file resolved to an absolute path
   chdir: string;
   umask: number;
   stdin: string;
   /** Paths, or null for the supervisor's own stdout/stderr (foreground `run`). */
   stdout: string | null;
   stderr: string | null;
-  env: Record<string, string>;  // the COMMAND's whole environment
+  env: Record<string, string>; // the COMMAND's whole environment
   /** The environment it was built from (the caller's; with clearEnv its PATH only), before
    *  --user, --env-file and --env: recorded at start (env.json) for `restart`. */
   baseEnv?: Record<string, string>;
-  envOverrides: string[];       // the --env KEY=VALUE given, kept for `restart`
+  envOverrides: string[]; // the --env KEY=VALUE given, kept for `restart`
   graceMs: number;
   /** What to do when the COMMAND ends (absent: never restart). */
   restart?: RestartPolicy;
@@ -54,7 +54,9 @@ export interface SupervisorPayload {
   spec: CommandSpec;
   /** Set when the launcher took the lock and the daemon started the COMMAND before node booted. */
   inherited?: {
-    lockFd: number; adopted: { pid: number }; pipes: { stdout: [number, number] | null; stderr: [number, number] | null };
+    lockFd: number;
+    adopted: { pid: number };
+    pipes: { stdout: [number, number] | null; stderr: [number, number] | null };
     /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
     readyFd?: number;
     /** The notify socket the launcher made (--ready notify). */

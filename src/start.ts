@@ -11,7 +11,14 @@ import { awaitDaemonPid, inspectService, launchMarker, LAUNCH_MARKER_PREFIX } fr
 import { describeOrphan, findOrphan, stopOrphan } from './orphan.js';
 import { defaultSchedule } from './schedule.js';
 import type { ServicePaths } from './paths.js';
-import { acquirePidLock, ensureDir, refuseOddPidfile, refuseUnsafePidfile, writePidfile } from './pidfile.js';
+import {
+  acquirePidLock,
+  type PidLock,
+  ensureDir,
+  refuseOddPidfile,
+  refuseUnsafePidfile,
+  writePidfile,
+} from './pidfile.js';
 import type { CommandSpec, SupervisorPayload } from './spec.js';
 import { readState, writeState } from './state.js';
 import { writeSpec } from './spec-file.js';
@@ -39,9 +46,14 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
  * code for each restart path would otherwise grow RssAnon by ~1-2 MiB over the first restarts,
  * for code that runs once per exit (Sparkplug's baseline code stays; see docs/decisions.md).
  */
-export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--expose-gc', '--no-opt',
+export const SUPERVISOR_NODE_FLAGS = [
+  '--max-semi-space-size=1',
+  '--max-old-space-size=16',
+  '--expose-gc',
+  '--no-opt',
   // SIGUSR1 is ours (log reopening), never node's inspector (Node ≥ 22.14 has the flag).
-  ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : [])];
+  ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : []),
+];
 /**
  * The supervisor's own environment (the COMMAND's is spec.env, made apart): ours, with one malloc
  * arena (its few threads do not need more, and each one costs memory), and without
@@ -68,7 +80,7 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 10_000): Promi
   const pid = await awaitDaemonPid(paths, timeoutMs);
   if (pid !== null) return pid;
   const insp = inspectService(paths);
-  return insp.running ? insp.pid ?? insp.holder : null;
+  return insp.running ? (insp.pid ?? insp.holder) : null;
 }
 
 /** How often a start that found the lock released under it tries again before giving up. */
@@ -77,13 +89,16 @@ const START_ATTEMPTS = 5;
 export async function startService(paths: ServicePaths, spec: CommandSpec): Promise<StartResult> {
   for (let attempt = 1; ; attempt++) {
     const result = await startOnce(paths, spec);
-    if (result !== 'lock-released' ) return result;
+    if (result !== 'lock-released') return result;
     if (attempt === START_ATTEMPTS) return { started: false, pid: null };
   }
 }
 
 /** One try: 'lock-released' when another start held the lock and then let go without a daemon. */
-async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartResult | 'lock-released'> {
+async function startOnce(
+  paths: ServicePaths,
+  spec: CommandSpec,
+): Promise<StartResult | 'lock-released'> {
   if (inspectService(paths).running) return alreadyRunning(paths);
   refuseOddPidfile(paths.pidfile); // before anything is created or spawned
   refuseUnsafePidfile(paths.pidfile);
@@ -100,7 +115,7 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     ensureDir(paths.statefile);
     writeFileSync(marker, '');
   }
-  let lock;
+  let lock: PidLock | null = null;
   try {
     lock = acquirePidLock(paths.lockfile);
   } finally {
@@ -115,12 +130,18 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     const recorded = readState(paths.statefile);
     const orphan = findOrphan(recorded);
     if (orphan && recorded && !(await stopOrphan(paths, recorded, orphan, defaultSchedule()))) {
-      throw new DaemonError('START_FAILED', `${paths.display}: ${describeOrphan(orphan)}, and it would not stop`);
+      throw new DaemonError(
+        'START_FAILED',
+        `${paths.display}: ${describeOrphan(orphan)}, and it would not stop`,
+      );
     }
     // The supervisor owns the log files; the COMMAND writes into pipes that it reads. Open the
     // files here once anyway, so an unwritable one is this start's error, said on its stderr.
     const serviceUid = spec.runAs?.uid;
-    for (const file of new Set([spec.stdout!, spec.stderr!])) closeSync(openAppend(file, { createDir: true, ...(serviceUid !== undefined ? { serviceUid } : {}) }));
+    for (const file of new Set([spec.stdout!, spec.stderr!]))
+      closeSync(
+        openAppend(file, { createDir: true, ...(serviceUid !== undefined ? { serviceUid } : {}) }),
+      );
     const stdin = openStdin(spec);
     owned.push(stdin);
     const pipes = createPipes(spec);
@@ -130,16 +151,27 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     // --ready fd:N: the first COMMAND gets a pipe's write end at N; the supervisor reads it.
     const readyPipe = spec.ready?.kind === 'fd' ? makePipe() : null;
     if (readyPipe) owned.push(...readyPipe);
-    const readyFds = readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
+    const readyFds =
+      readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
     // --ready notify: the socket exists before the first COMMAND runs; the supervisor adopts it.
-    notifyHandle = spec.ready?.kind === 'notify' ? openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined).handOver() : null;
+    notifyHandle =
+      spec.ready?.kind === 'notify'
+        ? openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined).handOver()
+        : null;
     if (notifyHandle) owned.push(notifyHandle.fd, notifyHandle.wake);
-    const commandSpec = notifyHandle ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: notifyHandle.path } } : spec;
-    const readyExtra = readyPipe ? [readyPipe[0]] : notifyHandle ? [notifyHandle.fd, notifyHandle.wake] : [];
+    const commandSpec = notifyHandle
+      ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: notifyHandle.path } }
+      : spec;
+    const readyExtra = readyPipe
+      ? [readyPipe[0]]
+      : notifyHandle
+        ? [notifyHandle.fd, notifyHandle.wake]
+        : [];
     let spawned = false;
     let supervisorPid = 0;
     const outcome = await launchDaemon({
-      nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR], supervisor: true,
+      nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],
+      supervisor: true,
       env: supervisorEnv(),
       stdin: '/dev/null',
       stdout: '/dev/null',
@@ -148,7 +180,8 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
       ...(serviceUid !== undefined ? { serviceUid } : {}),
       extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...readyExtra],
       command: execSpecFor(commandSpec, [stdin, outWrite, errWrite, ...readyFds]),
-      // Until the supervisor's handlers are in place (node boots first), a guard watches the COMMAND.
+      // Until the supervisor's handlers are in place (node boots first), a guard watches the
+      // COMMAND.
       guardCommand: true,
       onSpawned({ pid, commandPid }) {
         spawned = true;
@@ -161,8 +194,15 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         const sup = readProcStat(pid);
         const cmd = commandPid ? readProcStat(commandPid) : null;
         writeState(paths.statefile, {
-          version: 1, kind: 'supervisor', state: spec.graceMs === 0 && !spec.ready ? 'running' : 'starting', pid, startedAt: Date.now(), updatedAt: Date.now(),
-          command: spec.command, pidfile: paths.pidfile, ...serviceFacts(spec),
+          version: 1,
+          kind: 'supervisor',
+          state: spec.graceMs === 0 && !spec.ready ? 'running' : 'starting',
+          pid,
+          startedAt: Date.now(),
+          updatedAt: Date.now(),
+          command: spec.command,
+          pidfile: paths.pidfile,
+          ...serviceFacts(spec),
           ...(sup ? { pidStartTime: sup.startTime } : {}),
           ...(commandPid ? { childPid: commandPid, childPgid: commandPid } : {}),
           ...(cmd ? { childStartTime: cmd.startTime } : {}),
@@ -170,13 +210,18 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
         writePidfile(paths.pidfile, pid);
       },
       payload: ({ commandPid, guardFd }): SupervisorPayload => ({
-        paths, spec: { ...spec, baseEnv: undefined }, // recorded in env.json; the supervisor has no use for it
+        paths,
+        // recorded in env.json; the supervisor has no use for it
+        spec: { ...spec, baseEnv: undefined },
         inherited: {
-          lockFd: LOCK_FD, adopted: { pid: commandPid! },
+          lockFd: LOCK_FD,
+          adopted: { pid: commandPid! },
           ...(guardFd !== undefined ? { guardFd } : {}),
           pipes: { stdout: [LOCK_FD + 1, LOCK_FD + 2], stderr: [LOCK_FD + 3, LOCK_FD + 4] },
           ...(readyPipe ? { readyFd: LOCK_FD + 5 } : {}),
-          ...(notifyHandle ? { notify: { ...notifyHandle, fd: LOCK_FD + 5, wake: LOCK_FD + 6 } } : {}),
+          ...(notifyHandle
+            ? { notify: { ...notifyHandle, fd: LOCK_FD + 5, wake: LOCK_FD + 6 } }
+            : {}),
         },
       }),
       awaitReport: spec.graceMs > 0 || spec.ready !== undefined,
@@ -196,7 +241,12 @@ async function startOnce(paths: ServicePaths, spec: CommandSpec): Promise<StartR
     });
     if (outcome.kind === 'running') return alreadyRunning(paths);
     const logError = outcome.kind === 'ready' ? outcome.logError : undefined;
-    return { started: true, pid: outcome.pid, childPid: outcome.childPid ?? null, ...(logError ? { logError } : {}) };
+    return {
+      started: true,
+      pid: outcome.pid,
+      childPid: outcome.childPid ?? null,
+      ...(logError ? { logError } : {}),
+    };
   } finally {
     for (const fd of owned) closeSync(fd);
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
@@ -242,6 +292,7 @@ function clearLeftovers(paths: ServicePaths): void {
   for (const entry of entries) {
     if (entry.startsWith('dk-notify-')) removeLeftSocketDir(join(paths.dir, entry));
     // A launcher's marker left by one that was killed (ours is kept: we are launching).
-    if (entry.startsWith(LAUNCH_MARKER_PREFIX) && entry !== `${LAUNCH_MARKER_PREFIX}${process.pid}`) rmSync(join(paths.dir, entry), { force: true });
+    if (entry.startsWith(LAUNCH_MARKER_PREFIX) && entry !== `${LAUNCH_MARKER_PREFIX}${process.pid}`)
+      rmSync(join(paths.dir, entry), { force: true });
   }
 }

@@ -8,29 +8,36 @@ import { DaemonError } from './errors.js';
 import { readOwnedFile } from './owner.js';
 import type { ServiceFacts } from './service-facts.js';
 
-export type RunState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'failed';
+export type RunState =
+  | 'starting'
+  | 'running'
+  | 'backoff'
+  | 'stopping'
+  | 'stopped'
+  | 'exited'
+  | 'failed';
 
 export interface ExitRecord {
   code: number | null;
   signal: NodeJS.Signals | null;
-  at: number;          // ms since the epoch
+  at: number; // ms since the epoch
   uptimeMs: number;
-  byStop: boolean;     // caused by `stop`: not a failure
+  byStop: boolean; // caused by `stop`: not a failure
 }
 
 export interface ServiceState extends Partial<ServiceFacts> {
   version: 1;
   kind: 'supervisor' | 'library';
   state: RunState;
-  pid: number;                 // the daemon (supervisor) pid
-  pidStartTime?: number;       // its /proc start time (clock ticks): identity
+  pid: number; // the daemon (supervisor) pid
+  pidStartTime?: number; // its /proc start time (clock ticks): identity
   /** The supervisor handles its signals. Until then (node still booting) stop requests are
    *  left in stop.json for it to find, never sent as a signal that would kill it. */
   handlesSignals?: boolean;
-  childPid?: number;           // the COMMAND
+  childPid?: number; // the COMMAND
   childPgid?: number;
   childStartTime?: number;
-  childStartedAt?: number;     // ms since the epoch
+  childStartedAt?: number; // ms since the epoch
   restarts?: number;
   /** The last exits, oldest first (lastExit is the final one). */
   exits?: ExitRecord[];
@@ -78,7 +85,12 @@ export function writeState(path: string, state: ServiceState): void {
     } catch {
       // nothing left behind
     }
-    throw new DaemonError('STATE_WRITE_FAILED', `cannot write state file ${path}: ${(error as Error).message}`, { path }, { cause: error });
+    throw new DaemonError(
+      'STATE_WRITE_FAILED',
+      `cannot write state file ${path}: ${(error as Error).message}`,
+      { path },
+      { cause: error },
+    );
   }
 }
 

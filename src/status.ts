@@ -57,33 +57,68 @@ export interface ServiceStatus {
 }
 
 /** Pure: LSB status code and words from an inspection. */
-export function classify(insp: Inspection): { code: StatusCode; state: ServiceStatus['state']; reason: string | null } {
+export function classify(insp: Inspection): {
+  code: StatusCode;
+  state: ServiceStatus['state'];
+  reason: string | null;
+} {
   const { state, pidfileProblem } = insp;
-  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE' || pidfileProblem?.code === 'UNSAFE_PIDFILE') return { code: 4, state: 'unknown', reason: pidfileProblem.message };
+  if (pidfileProblem?.code === 'PIDFILE_UNREADABLE' || pidfileProblem?.code === 'UNSAFE_PIDFILE')
+    return { code: 4, state: 'unknown', reason: pidfileProblem.message };
   if (insp.running) {
     if (insp.launching) return { code: 0, state: 'starting', reason: null };
     const live = state?.state;
-    return { code: 0, state: live === 'stopping' || live === 'starting' || live === 'backoff' ? live : 'running', reason: null };
+    return {
+      code: 0,
+      state: live === 'stopping' || live === 'starting' || live === 'backoff' ? live : 'running',
+      reason: null,
+    };
   }
   if (pidfileProblem) {
     const odd = /symbolic link|directory|not a regular file/.test(pidfileProblem.message);
-    return odd ? { code: 4, state: 'unknown', reason: pidfileProblem.message } : { code: 1, state: 'dead', reason: `${pidfileProblem.message}; no daemon holds the lock` };
+    return odd
+      ? { code: 4, state: 'unknown', reason: pidfileProblem.message }
+      : { code: 1, state: 'dead', reason: `${pidfileProblem.message}; no daemon holds the lock` };
   }
   if (insp.stalePid !== null) {
-    return { code: 1, state: 'dead', reason: `stale pidfile ${insp.paths.pidfile}: pid ${insp.stalePid} is not the daemon (it died or the pid was reused)` };
+    return {
+      code: 1,
+      state: 'dead',
+      reason: `stale pidfile ${insp.paths.pidfile}: pid ${insp.stalePid} is not the daemon (it died or the pid was reused)`,
+    };
   }
   if (!state) return { code: 3, state: 'never-started', reason: null };
   if (state.state === 'failed') return { code: 1, state: 'failed', reason: state.error ?? null };
-  if (state.state === 'stopped' || state.state === 'exited') return { code: 3, state: state.state, reason: null };
+  if (state.state === 'stopped' || state.state === 'exited')
+    return { code: 3, state: state.state, reason: null };
   return { code: 1, state: 'dead', reason: 'the daemon died without cleaning up (killed?)' };
 }
 
 /** Status unknown (exit 4): a file of the service, or the lock's holder, is another user's. */
 export function untrustedStatus(name: string, pidfile: string, reason: string): ServiceStatus {
   return {
-    name, code: 4, state: 'unknown', running: false, pid: null, childPid: null, uptimeMs: null, serviceUptimeMs: null,
-    rssBytes: null, cpuMs: null, processes: null, lastExit: null, restarts: 0, exits: [], pidfile, reason, logError: null,
-    logLost: null, statusText: null, ...facts(null), nextRestartAt: null, orphan: null,
+    name,
+    code: 4,
+    state: 'unknown',
+    running: false,
+    pid: null,
+    childPid: null,
+    uptimeMs: null,
+    serviceUptimeMs: null,
+    rssBytes: null,
+    cpuMs: null,
+    processes: null,
+    lastExit: null,
+    restarts: 0,
+    exits: [],
+    pidfile,
+    reason,
+    logError: null,
+    logLost: null,
+    statusText: null,
+    ...facts(null),
+    nextRestartAt: null,
+    orphan: null,
   };
 }
 
@@ -92,16 +127,22 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
   try {
     insp = inspectService(paths);
   } catch (error) {
-    if (isDaemonError(error) && error.code === 'UNSAFE_PIDFILE') return untrustedStatus(paths.display, paths.pidfile, error.message);
+    if (isDaemonError(error) && error.code === 'UNSAFE_PIDFILE')
+      return untrustedStatus(paths.display, paths.pidfile, error.message);
     throw error;
   }
   const orphan = insp.running ? null : findOrphan(insp.state);
-  const { code, state, reason } = orphan ? { code: 1 as const, state: 'dead' as const, reason: describeOrphan(orphan) } : classify(insp);
+  const { code, state, reason } = orphan
+    ? { code: 1 as const, state: 'dead' as const, reason: describeOrphan(orphan) }
+    : classify(insp);
   const st = insp.state;
   const current = insp.running && st?.pid === insp.pid; // the state is the running daemon's own
   // In a backoff wait there is no COMMAND: the recorded one has exited.
-  const childPid = orphan ? orphanPid(orphan.group.pgid, orphan.members)
-    : insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff' ? st.childPid : null;
+  const childPid = orphan
+    ? orphanPid(orphan.group.pgid, orphan.members)
+    : insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff'
+      ? st.childPid
+      : null;
   const proc = insp.pid ? readProcStat(insp.pid) : null;
   const serviceUptimeMs = proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null;
   // The COMMAND's figures (a library daemon is its own COMMAND); none while in a backoff wait.
@@ -113,14 +154,22 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     uptimeMs = sinceTicks(st!.childStartTime);
   } else if (insp.running && st?.kind === 'supervisor' && childPid) {
     usage = groupUsage({ pgid: st.childPgid ?? childPid, leaderStartTime: st.childStartTime ?? 0 });
-    uptimeMs = sinceTicks(st.childStartTime) ?? (st.childStartedAt ? Math.max(0, Date.now() - st.childStartedAt) : null);
+    uptimeMs =
+      sinceTicks(st.childStartTime) ??
+      (st.childStartedAt ? Math.max(0, Date.now() - st.childStartedAt) : null);
   } else if (insp.running && st && st.kind !== 'supervisor' && insp.pid) {
     usage = usageOf([insp.pid]);
     uptimeMs = serviceUptimeMs;
   }
   return {
-    name: paths.display, code, state, running: insp.running, pid: insp.pid, childPid,
-    uptimeMs, serviceUptimeMs,
+    name: paths.display,
+    code,
+    state,
+    running: insp.running,
+    pid: insp.pid,
+    childPid,
+    uptimeMs,
+    serviceUptimeMs,
     rssBytes: usage?.rssBytes ?? null,
     cpuMs: usage?.cpuMs ?? null,
     processes: usage ? usage.pids.length : null,
@@ -129,20 +178,25 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     exits: st?.exits ?? (st?.lastExit ? [st.lastExit] : []),
     pidfile: paths.pidfile,
     reason,
-    logError: current ? st?.logError ?? null : null,
-    logLost: !insp.running ? st?.logLost ?? null : null,
-    statusText: current ? st?.notifyStatus ?? null : null,
+    logError: current ? (st?.logError ?? null) : null,
+    logLost: !insp.running ? (st?.logLost ?? null) : null,
+    statusText: current ? (st?.notifyStatus ?? null) : null,
     ...facts(st),
-    nextRestartAt: current && st?.state === 'backoff' ? st.nextRestartAt ?? null : null,
+    nextRestartAt: current && st?.state === 'backoff' ? (st.nextRestartAt ?? null) : null,
     orphan: orphan ? { pgid: orphan.group.pgid, pids: orphan.members } : null,
   };
 }
 
 /** How it was started, as the last start recorded it (also once it has ended). */
-function facts(st: ServiceState | null): Pick<ServiceStatus, 'command' | 'cwd' | 'user' | 'restartPolicy' | 'logFiles'> {
+function facts(
+  st: ServiceState | null,
+): Pick<ServiceStatus, 'command' | 'cwd' | 'user' | 'restartPolicy' | 'logFiles'> {
   return {
-    command: st?.command ?? null, cwd: st?.cwd ?? null, user: st?.user ?? null,
-    restartPolicy: st?.restartPolicy ?? null, logFiles: st?.logFiles ?? null,
+    command: st?.command ?? null,
+    cwd: st?.cwd ?? null,
+    user: st?.user ?? null,
+    restartPolicy: st?.restartPolicy ?? null,
+    logFiles: st?.logFiles ?? null,
   };
 }
 
@@ -153,5 +207,5 @@ function sinceTicks(ticks: number | undefined): number | null {
 
 /** An orphaned group's COMMAND: its leader while it lives, else the first member left. */
 function orphanPid(pgid: number, members: readonly number[]): number | null {
-  return members.includes(pgid) ? pgid : members[0] ?? null;
+  return members.includes(pgid) ? pgid : (members[0] ?? null);
 }

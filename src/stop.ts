@@ -37,10 +37,15 @@ export interface StopOptions {
 /** How long a stop waits for a launching start to name its daemon. */
 const LAUNCH_WAIT_MS = 10_000;
 
-/** Slack for the supervisor to say its schedule ran out (or to exit) after the schedule's length. */
+/** Slack for the supervisor to say its schedule ran out (or to exit) after the schedule's
+ *  length. */
 const SUPERVISOR_MARGIN_MS = 2000;
 
-export async function stopService(paths: ServicePaths, schedule: StopSchedule, options: StopOptions = {}): Promise<StopResult> {
+export async function stopService(
+  paths: ServicePaths,
+  schedule: StopSchedule,
+  options: StopOptions = {},
+): Promise<StopResult> {
   refuseUnsafePidfile(paths.pidfile);
   let insp = inspectService(paths);
   if (insp.launching) {
@@ -50,22 +55,31 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
     await awaitDaemonPid(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));
     insp = inspectService(paths);
     if (insp.launching) {
-      throw new DaemonError('STOP_TIMEOUT', `${paths.display}: its lock is held by pid ${insp.holder}, which neither the pidfile nor the state file names as the daemon (a start still launching?); it was not signalled`, { pid: insp.holder ?? undefined });
+      throw new DaemonError(
+        'STOP_TIMEOUT',
+        `${paths.display}: its lock is held by pid ${insp.holder}, which neither the pidfile nor the state file names as the daemon (a start still launching?); it was not signalled`,
+        { pid: insp.holder ?? undefined },
+      );
     }
   }
   const notes: string[] = [];
   if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
-  if (insp.stalePid !== null) notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
+  if (insp.stalePid !== null)
+    notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
   if (!insp.running) {
     const orphan = findOrphan(insp.state);
     if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
     // Hold the lock while we stop it, so no start slips in between.
     const lock = acquirePidLock(paths.lockfile);
-    if (!lock) return stopService(paths, schedule, options); // someone started it meanwhile: stop that
+    // someone started it meanwhile: stop that
+    if (!lock) return stopService(paths, schedule, options);
     try {
       notes.push(`${describeOrphan(orphan)}; stopping it`);
       if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
-        throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the orphaned COMMAND (process group ${orphan.group.pgid}) is still running after the stop schedule ${formatSchedule(schedule)}`);
+        throw new DaemonError(
+          'STOP_TIMEOUT',
+          `${paths.display}: the orphaned COMMAND (process group ${orphan.group.pgid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
+        );
       }
       return { wasRunning: true, pid: orphan.group.pgid, notes };
     } finally {
@@ -74,13 +88,23 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
   }
   const pid = insp.pid;
   if (insp.unverified) {
-    throw new DaemonError('NO_PERMISSION', `${paths.display} (pid ${pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`, { pid });
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `${paths.display} (pid ${pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
+      { pid },
+    );
   }
-  if (pid === null) throw new DaemonError('STOP_TIMEOUT', `${paths.display}: the lock is held but no process holding it could be found`);
+  if (pid === null)
+    throw new DaemonError(
+      'STOP_TIMEOUT',
+      `${paths.display}: the lock is held but no process holding it could be found`,
+    );
 
   // Blocking, a signal that would end us anyway takes its default action meanwhile (a Ctrl-C
   // ends our waiting at once; the stop, asked for already, goes on in the supervisor).
-  const waitExit = options.block ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms)) : pidfdWait;
+  const waitExit = options.block
+    ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms))
+    : pidfdWait;
   let pidfd: number;
   try {
     pidfd = pidfdOpen(pid);
@@ -90,17 +114,22 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
   try {
     // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
     if (!isDaemon(pid, insp)) return { wasRunning: false, pid, notes };
-    const gone = insp.state?.kind === 'supervisor' && insp.state.pid === pid
-      ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
-      : await runSchedule(schedule, {
-          send(signal) {
-            pidfdSignal(pidfd, signalNumber(signal));
-            if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
-          },
-          waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
-        });
+    const gone =
+      insp.state?.kind === 'supervisor' && insp.state.pid === pid
+        ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
+        : await runSchedule(schedule, {
+            send(signal) {
+              pidfdSignal(pidfd, signalNumber(signal));
+              if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
+            },
+            waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
+          });
     if (!gone) {
-      throw new DaemonError('STOP_TIMEOUT', `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`, { pid });
+      throw new DaemonError(
+        'STOP_TIMEOUT',
+        `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
+        { pid },
+      );
     }
     // The supervisor's last word: output it could not write (its log file failing to the end).
     const last = insp.state?.kind === 'supervisor' ? readState(paths.statefile) : null;
@@ -111,13 +140,32 @@ export async function stopService(paths: ServicePaths, schedule: StopSchedule, o
   }
 }
 
-async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: StopSchedule, waitExit: typeof pidfdWait, forRestart: boolean): Promise<boolean> {
+async function stopSupervisor(
+  paths: ServicePaths,
+  pidfd: number,
+  schedule: StopSchedule,
+  waitExit: typeof pidfdWait,
+  forRestart: boolean,
+): Promise<boolean> {
   const tmp = `${paths.stopRequest}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify({ schedule: formatSchedule(schedule), at: Date.now(), by: process.pid, ...(forRestart ? { restart: true } : {}) }), { mode: 0o600 });
+    writeFileSync(
+      tmp,
+      JSON.stringify({
+        schedule: formatSchedule(schedule),
+        at: Date.now(),
+        by: process.pid,
+        ...(forRestart ? { restart: true } : {}),
+      }),
+      { mode: 0o600 },
+    );
     renameSync(tmp, paths.stopRequest);
   } catch (error) {
-    throw new DaemonError('NO_PERMISSION', `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`, { path: paths.stopRequest });
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`,
+      { path: paths.stopRequest },
+    );
   }
   // A supervisor still booting (node not yet handling signals) would be killed by SIGTERM: it
   // finds the request itself once it is up. It writes handlesSignals before it looks, and we
@@ -132,7 +180,9 @@ async function stopSupervisor(paths: ServicePaths, pidfd: number, schedule: Stop
   const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
     if (pidfdWaitSync([pidfd], 0) === 0) return 'gone'; // its exit writes the state too
     const now = readState(paths.statefile);
-    return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt ? 'ran out' : undefined;
+    return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt
+      ? 'ran out'
+      : undefined;
   });
   return answer === 'gone';
 }

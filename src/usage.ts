@@ -32,7 +32,8 @@ export function usageOf(pids: readonly number[]): Usage | null {
   return counted.length > 0 ? { rssBytes, cpuMs: (ticks * 1000) / USER_HZ, pids: counted } : null;
 }
 
-/** The usage of a COMMAND's whole process group (the recorded one: a recycled id counts nothing). */
+/** The usage of a COMMAND's whole process group (the recorded one: a recycled id counts
+ *  nothing). */
 export function groupUsage(group: Group): Usage | null {
   return usageOf(liveMembers(group));
 }

@@ -1,6 +1,14 @@
 // Test helpers: run the CLI against a private DAEMONKIT_HOME, read /proc, clean up by pid.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
 import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +23,11 @@ export const NODE = process.execPath;
 /** Run a command; resolves with { code, signal, stdout, stderr }. */
 export function run(file, args, { env = {}, stdio, cwd } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: stdio ?? ['ignore', 'pipe', 'pipe'], cwd });
+    const child = spawn(file, args, {
+      env: { ...process.env, ...env },
+      stdio: stdio ?? ['ignore', 'pipe', 'pipe'],
+      cwd,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d) => (stdout += d));
@@ -34,7 +46,8 @@ export function makeHome() {
     home,
     env,
     // `node --`, as the CLI's own shebang does (Node 20 would take an --env-file for itself).
-    dk: (args, opts = {}) => run(NODE, ['--', CLI, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    dk: (args, opts = {}) =>
+      run(NODE, ['--', CLI, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     dir: (name) => join(home, name),
     track: (pid) => extraPids.add(pid),
     async cleanup() {
@@ -65,23 +78,37 @@ function safeKill(pid, sig) {
   }
 }
 
-/** Kill a service's supervisor and its COMMAND's group, only if they are still the recorded ones. */
+/** Kill a service's supervisor and its COMMAND's group, only if they are still the recorded
+ *  ones. */
 export async function killService(state) {
-  if (state.childPgid && procStat(state.childPgid)?.startTime === state.childStartTime) safeKill(-state.childPgid, 'SIGKILL');
+  if (state.childPgid && procStat(state.childPgid)?.startTime === state.childStartTime)
+    safeKill(-state.childPgid, 'SIGKILL');
   if (state.childPgid) {
     for (const pid of groupPids(state.childPgid)) {
       if (procStat(pid)?.session === state.childPgid) safeKill(pid, 'SIGKILL');
     }
   }
-  if (state.pid && procStat(state.pid)?.startTime === state.pidStartTime) safeKill(state.pid, 'SIGKILL');
-  await waitFor(() => !isAlive(state.pid) && (!state.childPgid || groupPids(state.childPgid).length === 0), 5000).catch(() => undefined);
+  if (state.pid && procStat(state.pid)?.startTime === state.pidStartTime)
+    safeKill(state.pid, 'SIGKILL');
+  await waitFor(
+    () => !isAlive(state.pid) && (!state.childPgid || groupPids(state.childPgid).length === 0),
+    5000,
+  ).catch(() => undefined);
 }
 
 export function procStat(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, state: f[0], ppid: +f[1], pgrp: +f[2], session: +f[3], ttyNr: +f[4], startTime: +f[19] };
+    return {
+      pid,
+      state: f[0],
+      ppid: +f[1],
+      pgrp: +f[2],
+      session: +f[3],
+      ttyNr: +f[4],
+      startTime: +f[19],
+    };
   } catch {
     return null;
   }
@@ -89,7 +116,12 @@ export function procStat(pid) {
 
 export function procStatus(pid) {
   try {
-    return Object.fromEntries(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+    return Object.fromEntries(
+      readFileSync(`/proc/${pid}/status`, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+    );
   } catch {
     return null;
   }
@@ -114,10 +146,13 @@ export function isAlive(pid) {
 
 /** Live members of a process group. */
 export function groupPids(pgid) {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
-    const st = procStat(pid);
-    return st && st.pgrp === pgid && st.state !== 'Z';
-  });
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => {
+      const st = procStat(pid);
+      return st && st.pgrp === pgid && st.state !== 'Z';
+    });
 }
 
 /** Wait until cond() is truthy (checked every 5 ms), or reject after `ms`. Returns its value. */
@@ -133,10 +168,14 @@ export async function waitFor(cond, ms = 5000, what = 'condition') {
 
 /** Wait for the reporter fixture's JSON report (optionally one matching a predicate). */
 export function waitReport(file, pred = () => true, ms = 5000) {
-  return waitFor(() => {
-    const r = existsSync(file) ? readJson(file) : null;
-    return r && pred(r) ? r : null;
-  }, ms, `report ${file}`);
+  return waitFor(
+    () => {
+      const r = existsSync(file) ? readJson(file) : null;
+      return r && pred(r) ? r : null;
+    },
+    ms,
+    `report ${file}`,
+  );
 }
 
 export function startedPids(stdout) {
@@ -145,17 +184,21 @@ export function startedPids(stdout) {
 }
 
 /**
- * A service manager's notify socket, independent of the code under test (fixtures/notify-listener.py
+ * A service manager's notify socket, independent of the code under test
+ * (fixtures/notify-listener.py
  * at `path`): `messages()` from anyone, with the sender's pid from the kernel; `waitFor(pred)`.
  */
 export async function pyListener(home, path) {
-  const child = spawn('python3', [join(here, 'fixtures', 'notify-listener.py'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('python3', [join(here, 'fixtures', 'notify-listener.py'), path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   home.track(child.pid);
   const lines = [];
   let buffer = '';
   child.stdout.on('data', (d) => {
     buffer += d;
-    for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1)) lines.push(JSON.parse(buffer.slice(0, nl)));
+    for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1))
+      lines.push(JSON.parse(buffer.slice(0, nl)));
   });
   await waitFor(() => lines.some((l) => l.listening), 10000, 'python listener');
   const messages = () => lines.filter((l) => l.text !== undefined);
@@ -168,7 +211,8 @@ export async function pyListener(home, path) {
   };
 }
 
-/** A file's text, or '' while it does not exist (a log between rotation's rename and its reopen). */
+/** A file's text, or '' while it does not exist (a log between rotation's rename and its
+ *  reopen). */
 export function readText(path) {
   try {
     return readFileSync(path, 'utf8');
@@ -194,13 +238,18 @@ export function logPaths(prefix) {
 /** A running `daemonkit logs --name NAME ARGS -f` under `home` (makeHome() or faultHome()), its
  *  output collected; stop() sends SIGINT and expects exit 0. */
 export function logsFollower(home, name, args = []) {
-  const child = spawn(NODE, ['--', CLI, 'logs', '--name', name, ...args, '-f'], { env: { ...process.env, ...home.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, ['--', CLI, 'logs', '--name', name, ...args, '-f'], {
+    env: { ...process.env, ...home.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   home.track(child.pid);
   const out = [];
   let err = '';
   child.stdout.on('data', (d) => out.push(d));
   child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const bytes = () => Buffer.concat(out);
   return {
     bytes,
@@ -211,7 +260,8 @@ export function logsFollower(home, name, args = []) {
     async stop() {
       child.kill('SIGINT');
       const how = await exited;
-      if (how.code !== 0 || how.signal !== null) throw new Error(`logs -f ended with ${JSON.stringify(how)}: ${err}`);
+      if (how.code !== 0 || how.signal !== null)
+        throw new Error(`logs -f ended with ${JSON.stringify(how)}: ${err}`);
     },
   };
 }
@@ -221,5 +271,8 @@ export const OWN_LINE = /^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z )?daemonkit:
 
 /** A log's text without the supervisor's own lines: what the COMMAND wrote. */
 export function commandText(text) {
-  return text.split('\n').filter((line) => !OWN_LINE.test(line)).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => !OWN_LINE.test(line))
+    .join('\n');
 }

@@ -7,7 +7,9 @@ export const USER = 'daemonkit-test';
 /** USER's uid and gid, or null when there is no such user. */
 export function lookupUser() {
   try {
-    const [, , uid, gid] = execFileSync('getent', ['passwd', USER], { encoding: 'utf8' }).trim().split(':');
+    const [, , uid, gid] = execFileSync('getent', ['passwd', USER], { encoding: 'utf8' })
+      .trim()
+      .split(':');
     return { uid: Number(uid), gid: Number(gid) };
   } catch {
     return null;
@@ -20,6 +22,7 @@ export function lookupUser() {
 export function userOrSkip(...needs) {
   const unmet = needs.find(Boolean);
   const u = unmet ? null : lookupUser();
-  const skip = unmet || (u ? false : `needs the user ${USER}: run .ci/run, or create it as it does`);
+  const skip =
+    unmet || (u ? false : `needs the user ${USER}: run .ci/run, or create it as it does`);
   return { u, skip };
 }

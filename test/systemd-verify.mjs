@@ -7,18 +7,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './helpers.mjs';
 
-const NEWER = /Unknown key '?(RestartSteps|RestartMaxDelaySec)'? in section '?\[?Service\]?'?, ignoring/;
+const NEWER =
+  /Unknown key '?(RestartSteps|RestartMaxDelaySec)'? in section '?\[?Service\]?'?, ignoring/;
 
 export async function verifyUnit(t, name, text) {
-  if ((await run('sh', ['-c', 'command -v systemd-analyze'])).code !== 0) return t.skip('systemd-analyze is not installed');
-  const version = Number(/systemd (\d+)/.exec((await run('systemd-analyze', ['--version'])).stdout)?.[1] ?? 0);
+  if ((await run('sh', ['-c', 'command -v systemd-analyze'])).code !== 0)
+    return t.skip('systemd-analyze is not installed');
+  const version = Number(
+    /systemd (\d+)/.exec((await run('systemd-analyze', ['--version'])).stdout)?.[1] ?? 0,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'dk-unit-'));
   try {
     writeFileSync(join(dir, `${name}.service`), text);
     const v = await run('systemd-analyze', ['verify', join(dir, `${name}.service`)]);
     assert.equal(v.code, 0, v.stderr);
     const said = v.stderr.split('\n').filter(Boolean);
-    assert.deepEqual(said.filter((l) => version >= 254 || !NEWER.test(l)), [], v.stderr);
+    assert.deepEqual(
+      said.filter((l) => version >= 254 || !NEWER.test(l)),
+      [],
+      v.stderr,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,15 @@
 /** Command-line parsing (pure): flags per command, `--` then the COMMAND. */
 
-import { COMMANDS, FLAGS, LOGS_SHORT, SERVICE, SHORT, flagsOf, type CommandName, type FlagSpec } from './flags.js';
+import {
+  COMMANDS,
+  FLAGS,
+  LOGS_SHORT,
+  SERVICE,
+  SHORT,
+  flagsOf,
+  type CommandName,
+  type FlagSpec,
+} from './flags.js';
 import { closest } from './suggest.js';
 
 export { COMMANDS, FLAGS, type CommandName } from './flags.js';
@@ -21,20 +30,28 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
   const [given, ...tail] = argv;
   const command = given === 'ls' ? 'list' : given; // the alias
   if (!command) return { problems: [`missing command: one of ${COMMANDS.join(', ')}`] };
-  if (!(COMMANDS as readonly string[]).includes(command)) return { problems: [unknownCommand(command)] };
+  if (!(COMMANDS as readonly string[]).includes(command))
+    return { problems: [unknownCommand(command)] };
   const cmd = command as CommandName;
   const flags: Record<string, string[]> = {};
   let rest: string[] | null = null;
   if (cmd === 'export') {
     // `export FORMAT …`: systemd is the one format there is.
-    if (tail[0] !== 'systemd') return { problems: [`'export' needs a format: daemonkit export systemd [options] -- COMMAND`] };
+    if (tail[0] !== 'systemd')
+      return {
+        problems: [`'export' needs a format: daemonkit export systemd [options] -- COMMAND`],
+      };
     tail.shift();
   }
   if (cmd === 'completion') {
     // `completion SHELL`: the script for that shell.
     if (!(SHELLS as readonly string[]).includes(tail[0] ?? '')) {
       const guess = tail[0] && !tail[0].startsWith('-') ? closest(tail[0], SHELLS) : null;
-      return { problems: [`'completion' needs a shell: daemonkit completion bash|zsh|fish${guess ? ` (did you mean '${guess}'?)` : ''}`] };
+      return {
+        problems: [
+          `'completion' needs a shell: daemonkit completion bash|zsh|fish${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        ],
+      };
     }
     flags.shell = [tail.shift()!];
   }
@@ -53,7 +70,10 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       const eq = arg.indexOf('=');
       name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       if (eq >= 0) value = arg.slice(eq + 1);
-    } else if (/^-[A-Za-z]$/.test(arg) && Object.hasOwn(cmd === 'logs' ? LOGS_SHORT : SHORT, arg[1]!)) {
+    } else if (
+      /^-[A-Za-z]$/.test(arg) &&
+      Object.hasOwn(cmd === 'logs' ? LOGS_SHORT : SHORT, arg[1]!)
+    ) {
       name = (cmd === 'logs' ? LOGS_SHORT : SHORT)[arg[1]!]!;
     } else if (!positional && !arg.startsWith('-') && takesPositionalName(cmd, commandGiven)) {
       positional = true; // `daemonkit status web`: the name, as --name web
@@ -70,15 +90,29 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       problems.push(`unknown option --${name}${guess ? `: did you mean --${guess}?` : ''}`);
       // Its value goes with it, as the option meant would have taken it (not a second problem).
       const next = tail[i + 1];
-      if (guess && FLAGS[guess]?.takesValue && value === undefined && next !== undefined && next !== '--' && !next.startsWith('-')) i++;
+      if (
+        guess &&
+        FLAGS[guess]?.takesValue &&
+        value === undefined &&
+        next !== undefined &&
+        next !== '--' &&
+        !next.startsWith('-')
+      )
+        i++;
       continue;
     }
     if (spec.commands !== 'all' && !spec.commands.includes(cmd)) {
       problems.push(`option --${name} does not apply to '${cmd}'`);
-      if (spec.takesValue && value === undefined && i + 1 < tail.length && tail[i + 1] !== '--') i++;
+      if (spec.takesValue && value === undefined && i + 1 < tail.length && tail[i + 1] !== '--')
+        i++;
       continue;
     }
-    if (name === 'user' && cmd === 'export' && value === undefined && (i + 1 >= tail.length || tail[i + 1]!.startsWith('-'))) {
+    if (
+      name === 'user' &&
+      cmd === 'export' &&
+      value === undefined &&
+      (i + 1 >= tail.length || tail[i + 1]!.startsWith('-'))
+    ) {
       (flags['user-unit'] ??= []).push('');
       continue;
     }
@@ -103,14 +137,24 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
   return { args: { command: cmd, flags, rest }, problems };
 }
 
-/** Words of other tools (PM2's, mostly) for a command daemonkit names otherwise: suggestions only. */
+/** Words of other tools (PM2's, mostly) for a command daemonkit names otherwise: suggestions
+ *  only. */
 const OTHER_WORDS: Readonly<Record<string, CommandName>> = {
-  delete: 'rm', del: 'rm', remove: 'rm', ps: 'list', monit: 'top', describe: 'status', info: 'status', show: 'status',
+  delete: 'rm',
+  del: 'rm',
+  remove: 'rm',
+  ps: 'list',
+  monit: 'top',
+  describe: 'status',
+  info: 'status',
+  show: 'status',
 };
 
 /** "unknown command 'X': did you mean 'Y'?" — a typo's likely meaning, or another tool's word's. */
 export function unknownCommand(given: string): string {
-  const guess = (Object.hasOwn(OTHER_WORDS, given) ? OTHER_WORDS[given] : undefined) ?? closest(given, [...COMMANDS, 'help']);
+  const guess =
+    (Object.hasOwn(OTHER_WORDS, given) ? OTHER_WORDS[given] : undefined) ??
+    closest(given, [...COMMANDS, 'help']);
   return `unknown command '${given}': ${guess ? `did you mean '${guess}'?` : `use one of ${COMMANDS.join(', ')}`}`;
 }
 
@@ -119,7 +163,11 @@ export function unknownCommand(given: string): string {
  * COMMAND — for commands that take none, and for `restart` and `export` given none.
  */
 function takesPositionalName(cmd: CommandName, commandGiven: boolean): boolean {
-  return SERVICE.includes(cmd) && !['start', 'run'].includes(cmd) && !((cmd === 'restart' || cmd === 'export') && commandGiven);
+  return (
+    SERVICE.includes(cmd) &&
+    !['start', 'run'].includes(cmd) &&
+    !((cmd === 'restart' || cmd === 'export') && commandGiven)
+  );
 }
 
 function unexpected(arg: string, cmd: CommandName, commandGiven: boolean): string {
@@ -134,7 +182,20 @@ function unexpected(arg: string, cmd: CommandName, commandGiven: boolean): strin
  * the value recorded at the last start (`--no-log-timestamps`, `--no-ready`, `--no-env`).
  */
 function negatedFlag(name: string): FlagSpec | undefined {
-  const base = name.startsWith('no-') && Object.hasOwn(FLAGS, name.slice(3)) ? FLAGS[name.slice(3)] : undefined;
-  const startOption = base !== undefined && base.commands !== 'all' && base.commands.includes('start') && !base.commands.includes('stop');
-  return startOption ? { takesValue: false, commands: ['restart'], help: `clear --${name.slice(3)}: back to its default` } : undefined;
+  const base =
+    name.startsWith('no-') && Object.hasOwn(FLAGS, name.slice(3))
+      ? FLAGS[name.slice(3)]
+      : undefined;
+  const startOption =
+    base !== undefined &&
+    base.commands !== 'all' &&
+    base.commands.includes('start') &&
+    !base.commands.includes('stop');
+  return startOption
+    ? {
+        takesValue: false,
+        commands: ['restart'],
+        help: `clear --${name.slice(3)}: back to its default`,
+      }
+    : undefined;
 }

@@ -33,13 +33,21 @@ export function isTerminal(fd: number): boolean {
 
 /** Colour for what goes to `fd`, given the command's flags. */
 export const colorFor = (fd: number, flags: Record<string, string[]>): boolean =>
-  !flags['no-color'] && colorWanted({ isTTY: isTerminal(fd), noColorFlag: false, env: process.env });
+  !flags['no-color'] &&
+  colorWanted({ isTTY: isTerminal(fd), noColorFlag: false, env: process.env });
 
 /** SGR parameters per state: running green, on its way yellow, failed red, not running dim. */
 const STATE_SGR: Readonly<Record<string, string>> = {
-  running: '32', starting: '33', stopping: '33', backoff: '33',
-  failed: '31', dead: '31', unknown: '35',
-  stopped: '2', exited: '2', 'never-started': '2',
+  running: '32',
+  starting: '33',
+  stopping: '33',
+  backoff: '33',
+  failed: '31',
+  dead: '31',
+  unknown: '35',
+  stopped: '2',
+  exited: '2',
+  'never-started': '2',
 };
 
 export const sgr = (params: string, text: string): string => `\x1b[${params}m${text}\x1b[0m`;
@@ -54,7 +62,12 @@ export function paintState(state: string, text: string, on: boolean): string {
  * A status line (already made printable) with its state words coloured: what follows `NAME: `
  * up to the first `,` or `;` ("running", "not running (stopped)", "dead after 3 restarts").
  */
-export function paintStatusLine(line: string, shownName: string, state: string, on: boolean): string {
+export function paintStatusLine(
+  line: string,
+  shownName: string,
+  state: string,
+  on: boolean,
+): string {
   const head = `${shownName}: `;
   if (!on || !line.startsWith(head)) return line;
   const rest = line.slice(head.length);
@@ -66,10 +79,13 @@ export function paintStatusLine(line: string, shownName: string, state: string, 
 /** A `list` table's row with its state cell coloured: the first `state` after the name cell. */
 export function paintListRow(row: string, shownName: string, state: string, on: boolean): string {
   const at = on ? row.indexOf(state, shownName.length) : -1;
-  return at < 0 ? row : row.slice(0, at) + paintState(state, state, true) + row.slice(at + state.length);
+  return at < 0
+    ? row
+    : row.slice(0, at) + paintState(state, state, true) + row.slice(at + state.length);
 }
 
-/** `--log-timestamps`' prefix: `2024-05-01T12:00:00.000Z ` (ISO-8601 UTC, milliseconds, a space). */
+/** `--log-timestamps`' prefix: `2024-05-01T12:00:00.000Z ` (ISO-8601 UTC, milliseconds, a
+ *  space). */
 const STAMP = 'dddd-dd-ddTdd:dd:dd.dddZ ';
 const DIM = Buffer.from('\x1b[2m');
 const UNDIM = Buffer.from('\x1b[22m');

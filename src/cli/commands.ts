@@ -1,7 +1,16 @@
 /** The CLI's commands: validate, call the library, print, return the exit code. */
-import { DaemonError, isDaemonError } from '../errors.js';
+import { type DaemonError, isDaemonError } from '../errors.js';
 import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
-import { Problems, validateIdentity, validateLineCount, validateSignal, validateStart, validateStop, type StartOptions, type ValidStart } from '../options.js';
+import {
+  Problems,
+  validateIdentity,
+  validateLineCount,
+  validateSignal,
+  validateStart,
+  validateStop,
+  type StartOptions,
+  type ValidStart,
+} from '../options.js';
 import { printable, servicePaths, type ServicePaths } from '../paths.js';
 import { noSuchService } from '../known.js';
 import type { StopSchedule } from '../schedule.js';
@@ -26,7 +35,10 @@ function report(action: Action, error: unknown, paths?: ServicePaths): number {
   const tail = error.details.stderrTail;
   if (Array.isArray(tail) && paths) {
     // A failed start: the lines that hold its error, then where the whole log is.
-    const identity = paths.name !== undefined ? `--name ${paths.name}` : `--pidfile ${commandLine([paths.pidfile])}`;
+    const identity =
+      paths.name !== undefined
+        ? `--name ${paths.name}`
+        : `--pidfile ${commandLine([paths.pidfile])}`;
     const logFile = typeof error.details.logFile === 'string' ? error.details.logFile : null;
     err(`${failedStartReport(paths.display, identity, tail.map(String), logFile).join('\n')}\n`);
   }
@@ -36,13 +48,16 @@ function report(action: Action, error: unknown, paths?: ServicePaths): number {
 /** An error's problems, one line each (a start with several names each), else its message. */
 function problemLines(error: DaemonError): string[] {
   const list = error.details.problems;
-  return Array.isArray(list) && list.length > 0 && list.every((p) => typeof p === 'string') ? list : [error.message];
+  return Array.isArray(list) && list.length > 0 && list.every((p) => typeof p === 'string')
+    ? list
+    : [error.message];
 }
 
 /** A COMMAND that ended within its grace, started without --chdir from a directory where an
  *  argument names a file that / lacks (`node server.js`): most likely it wanted to run here. */
 function chdirHint(error: unknown, command: readonly string[], chdir: string): string | null {
-  if (!isDaemonError(error) || error.code !== 'START_FAILED' || error.details.exit === undefined) return null;
+  if (!isDaemonError(error) || error.code !== 'START_FAILED' || error.details.exit === undefined)
+    return null;
   const stranded = strandedArgs(command, process.cwd(), chdir);
   if (stranded.length === 0) return null;
   return `hint: the COMMAND runs in ${chdir}, where ${quoted(stranded)} ${stranded.length > 1 ? 'do' : 'does'} not exist: did you mean --chdir ${printable(shellWord(process.cwd()))}?`;
@@ -52,7 +67,8 @@ function startOptions(args: ParsedArgs): StartOptions {
   const f = args.flags;
   const o: StartOptions = {};
   if (f.chdir) o.chdir = f.chdir[0]!;
-  else if (args.command === 'run') o.chdir = '.'; // in the foreground: where it is run (docs/cli.md#run)
+  // in the foreground: where it is run (docs/cli.md#run)
+  else if (args.command === 'run') o.chdir = '.';
   if (f.umask) o.umask = f.umask[0]!;
   if (f.stdin) o.stdin = f.stdin[0]!;
   if (f.stdout) o.stdout = f.stdout[0]!;
@@ -84,21 +100,46 @@ function startOptions(args: ParsedArgs): StartOptions {
 export function validateArgs(args: ParsedArgs, problems: Problems) {
   const f = args.flags;
   // export names the unit after the COMMAND when no --name is given.
-  const exportName = args.command === 'export' && !f.name && args.rest?.[0] ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-') : null;
-  const identity = { ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}) };
+  const exportName =
+    args.command === 'export' && !f.name && args.rest?.[0]
+      ? (args.rest[0].split('/').pop() ?? '').replace(/[^A-Za-z0-9._@+-]/g, '-')
+      : null;
+  const identity = {
+    ...(f.name ? { name: f.name[0]! } : exportName ? { name: exportName } : {}),
+    ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}),
+  };
   const identityProblems = problems.list.length;
   // list and top act on every service, completion on none; top's keys run commands under its home.
   if (!['list', 'top', 'completion'].includes(args.command)) validateIdentity(identity, problems);
-  else if (args.command === 'top' && process.env.DAEMONKIT_HOME !== undefined && !process.env.DAEMONKIT_HOME.startsWith('/')) {
-    problems.add(`invalid DAEMONKIT_HOME '${printable(process.env.DAEMONKIT_HOME)}': it must be an absolute path`);
+  else if (
+    args.command === 'top' &&
+    process.env.DAEMONKIT_HOME !== undefined &&
+    !process.env.DAEMONKIT_HOME.startsWith('/')
+  ) {
+    problems.add(
+      `invalid DAEMONKIT_HOME '${printable(process.env.DAEMONKIT_HOME)}': it must be an absolute path`,
+    );
   }
   // restart: the recorded options with the given ones laid over them, validated as a whole.
-  const plan = args.command === 'restart'
-    ? planRestart(args, startOptions(args), problems.list.length === identityProblems ? servicePaths(identity) : null)
+  const plan =
+    args.command === 'restart'
+      ? planRestart(
+          args,
+          startOptions(args),
+          problems.list.length === identityProblems ? servicePaths(identity) : null,
+        )
+      : null;
+  const start = ['start', 'run', 'restart', 'export'].includes(args.command)
+    ? validateStart(plan?.options ?? startOptions(args), problems)
     : null;
-  const start = ['start', 'run', 'restart', 'export'].includes(args.command) ? validateStart(plan?.options ?? startOptions(args), problems) : null;
   const schedule: StopSchedule | null = ['stop', 'restart', 'export'].includes(args.command)
-    ? validateStop({ ...(f.timeout ? { timeout: f.timeout[0]! } : {}), ...(f.retry ? { retry: f.retry[0]! } : {}) }, problems)
+    ? validateStop(
+        {
+          ...(f.timeout ? { timeout: f.timeout[0]! } : {}),
+          ...(f.retry ? { retry: f.retry[0]! } : {}),
+        },
+        problems,
+      )
     : null;
   const signal = args.command === 'reload' ? validateSignal(f.signal?.[0], problems) : null;
   const lines = args.command === 'logs' ? validateLineCount(f.lines?.[0], problems) : null;
@@ -106,13 +147,18 @@ export function validateArgs(args: ParsedArgs, problems: Problems) {
   return { identity, plan, start, schedule, signal, lines, interval };
 }
 
-export async function runCommand(args: ParsedArgs, parseProblems: readonly string[] = []): Promise<number> {
+export async function runCommand(
+  args: ParsedArgs,
+  parseProblems: readonly string[] = [],
+): Promise<number> {
   const f = args.flags;
   const problems = new Problems();
   for (const p of parseProblems) problems.add(p); // reported together with the options' own
   if (args.command === 'list') {
     for (const p of problems.list) warn(p);
-    return problems.list.length > 0 ? EXIT.BAD_ARGS : list(Boolean(f.json), Boolean(f.quiet), colorFor(1, f));
+    return problems.list.length > 0
+      ? EXIT.BAD_ARGS
+      : list(Boolean(f.json), Boolean(f.quiet), colorFor(1, f));
   }
   if (args.command === 'top' || args.command === 'completion') {
     const { interval } = validateArgs(args, problems);
@@ -128,17 +174,39 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
   }
   const quiet = Boolean(f.quiet);
   const { identity, plan, start, schedule, signal, lines } = validateArgs(args, problems);
-  if ((args.command === 'start' || args.command === 'run') && (args.rest === null || args.rest.length === 0)) {
-    problems.add(`'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`);
+  if (
+    (args.command === 'start' || args.command === 'run') &&
+    (args.rest === null || args.rest.length === 0)
+  ) {
+    problems.add(
+      `'${args.command}' needs a COMMAND after --, e.g. daemonkit ${args.command} --name web -- node server.js`,
+    );
   }
   if (args.command === 'export' && (args.rest === null || args.rest.length === 0)) {
-    if (!f.name && !f.pidfile) problems.add(`'export systemd' needs a COMMAND after --, e.g. daemonkit export systemd --name web -- node server.js, or the --name of a service started before`);
+    if (!f.name && !f.pidfile)
+      problems.add(
+        `'export systemd' needs a COMMAND after --, e.g. daemonkit export systemd --name web -- node server.js, or the --name of a service started before`,
+      );
     // Without a COMMAND the service exports as recorded: options of the start cannot change that.
-    const changes = Object.keys(f).filter((k) => Object.hasOwn(FLAGS, k) && FLAGS[k]!.commands !== 'all' && FLAGS[k]!.commands.includes('start') && k !== 'name' && k !== 'pidfile');
-    if (changes.length > 0) problems.add(`'export systemd' without a COMMAND exports the service as recorded at its last start: ${changes.map((k) => `--${k}`).join(', ')} cannot change it (give the COMMAND after -- to export other options)`);
+    const changes = Object.keys(f).filter(
+      (k) =>
+        Object.hasOwn(FLAGS, k) &&
+        FLAGS[k]!.commands !== 'all' &&
+        FLAGS[k]!.commands.includes('start') &&
+        k !== 'name' &&
+        k !== 'pidfile',
+    );
+    if (changes.length > 0)
+      problems.add(
+        `'export systemd' without a COMMAND exports the service as recorded at its last start: ${changes.map((k) => `--${k}`).join(', ')} cannot change it (give the COMMAND after -- to export other options)`,
+      );
   }
-  if (args.rest !== null && !['start', 'run', 'restart', 'export'].includes(args.command)) problems.add(`'${args.command}' takes no COMMAND`);
-  if (f['user-unit'] && f.user) problems.add(`a user unit (--user) runs as its user's own manager: it cannot also have --user ${f.user[0]!}`);
+  if (args.rest !== null && !['start', 'run', 'restart', 'export'].includes(args.command))
+    problems.add(`'${args.command}' takes no COMMAND`);
+  if (f['user-unit'] && f.user)
+    problems.add(
+      `a user unit (--user) runs as its user's own manager: it cannot also have --user ${f.user[0]!}`,
+    );
   if (problems.list.length > 0) {
     // The checks of the files and the COMMAND too (invalid values stand at their defaults), so
     // that one run names every problem; they only read.
@@ -149,7 +217,10 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
         // export names --user for systemd to look up where the unit runs: not looked up here.
         const { user: _user, group: _group, ...notUser } = start;
         const opts = args.command === 'export' ? notUser : start;
-        buildCommandSpec(command, opts, servicePaths(identity), { foreground: args.command === 'run' || args.command === 'export', ...(plan ? { recorded: plan.fromRecord } : {}) });
+        buildCommandSpec(command, opts, servicePaths(identity), {
+          foreground: args.command === 'run' || args.command === 'export',
+          ...(plan ? { recorded: plan.fromRecord } : {}),
+        });
       } catch (error) {
         if (isDaemonError(error)) for (const line of problemLines(error)) problems.add(line);
       }
@@ -182,19 +253,25 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
         const { inspectService } = await import('../inspect.js');
         // Bad arguments (a COMMAND not found, --stdout a directory) are an error even when the
         // service runs; already running is success (LSB) whatever this caller may not write.
-        let spec;
+        let spec: ReturnType<typeof buildCommandSpec> | undefined;
         try {
           spec = buildCommandSpec(args.rest!, start!, paths);
         } catch (error) {
-          if (!isDaemonError(error) || error.code !== 'NO_PERMISSION' || !inspectService(paths).running) throw error;
+          if (
+            !isDaemonError(error) ||
+            error.code !== 'NO_PERMISSION' ||
+            !inspectService(paths).running
+          )
+            throw error;
         }
         const runningNow = inspectService(paths).running ? await runningPid(paths) : null;
         if (runningNow !== null) {
           if (!quiet) say(`${paths.display}: already running, pid ${runningNow}`);
           return EXIT.OK;
         }
-        spec ??= buildCommandSpec(args.rest!, start!, paths); // the lock went meanwhile: say why we cannot
-        let result;
+        // the lock went meanwhile: say why we cannot
+        spec ??= buildCommandSpec(args.rest!, start!, paths);
+        let result: Awaited<ReturnType<typeof startService>>;
         try {
           result = await startService(paths, spec);
         } catch (error) {
@@ -203,11 +280,16 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
           if (hint) warn(hint); // after the stderr tail: the last line read
           return code;
         }
-        if (result.started && result.logError) warn(`${paths.display}: ${result.logError}; output waits in the pipe until it can be written`);
+        if (result.started && result.logError)
+          warn(
+            `${paths.display}: ${result.logError}; output waits in the pipe until it can be written`,
+          );
         if (!quiet) {
-          say(result.started
-            ? `${paths.display}: started, pid ${result.pid}${result.childPid ? ` (command pid ${result.childPid})` : ''}`
-            : `${paths.display}: already running, pid ${result.pid ?? 'unknown'}`);
+          say(
+            result.started
+              ? `${paths.display}: started, pid ${result.pid}${result.childPid ? ` (command pid ${result.childPid})` : ''}`
+              : `${paths.display}: already running, pid ${result.pid ?? 'unknown'}`,
+          );
         }
         return EXIT.OK;
       }
@@ -221,7 +303,10 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
       }
       case 'logs': {
         const { showLogs } = await import('./logs.js');
-        return await showLogs(paths, lines!, Boolean(f.follow), { stdout: colorFor(1, f), stderr: colorFor(2, f) });
+        return await showLogs(paths, lines!, Boolean(f.follow), {
+          stdout: colorFor(1, f),
+          stderr: colorFor(2, f),
+        });
       }
       case 'export': {
         const { exportSystemd } = await import('./export.js');
@@ -234,7 +319,10 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
       case 'rm': {
         const { removeService } = await import('../remove.js');
         const { dir, removed } = removeService(paths);
-        if (!quiet) say(`${paths.display}: removed ${dir} (${removed.length} file${removed.length === 1 ? '' : 's'})`);
+        if (!quiet)
+          say(
+            `${paths.display}: removed ${dir} (${removed.length} file${removed.length === 1 ? '' : 's'})`,
+          );
         return EXIT.OK;
       }
     }
@@ -244,7 +332,13 @@ export async function runCommand(args: ParsedArgs, parseProblems: readonly strin
 }
 
 /** No such service: one line on stderr (not with -q); `status --json` still prints its record. */
-async function noSuch(paths: ServicePaths, action: 'stop' | 'status' | 'logs', missing: DaemonError, json: boolean, quiet: boolean): Promise<number> {
+async function noSuch(
+  paths: ServicePaths,
+  action: 'stop' | 'status' | 'logs',
+  missing: DaemonError,
+  json: boolean,
+  quiet: boolean,
+): Promise<number> {
   if (!quiet) warn(missing.message);
   if (action === 'status' && json && !quiet) {
     const { serviceStatus } = await import('../status.js');
@@ -263,12 +357,20 @@ async function list(json: boolean, quiet: boolean, color: boolean): Promise<numb
   else {
     // its cells made printable, its lines kept: one per row after the heading
     const lines = listTable(rows).split('\n');
-    out(`${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`);
+    out(
+      `${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`,
+    );
   }
   return EXIT.OK;
 }
 
-async function status(paths: ServicePaths, json: boolean, verbose: boolean, quiet: boolean, color: boolean): Promise<number> {
+async function status(
+  paths: ServicePaths,
+  json: boolean,
+  verbose: boolean,
+  quiet: boolean,
+  color: boolean,
+): Promise<number> {
   const { serviceStatus } = await import('../status.js');
   const s = serviceStatus(paths);
   if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
@@ -280,16 +382,29 @@ async function status(paths: ServicePaths, json: boolean, verbose: boolean, quie
   return s.code;
 }
 
-async function stop(paths: ServicePaths, schedule: StopSchedule, quiet: boolean, forRestart = false): Promise<number> {
+async function stop(
+  paths: ServicePaths,
+  schedule: StopSchedule,
+  quiet: boolean,
+  forRestart = false,
+): Promise<number> {
   const { stopService } = await import('../stop.js');
   // Blocking: the CLI has nothing else to do while it waits (no thread pool to start for it).
   const result = await stopService(paths, schedule, { block: true, forRestart });
   for (const note of result.notes) warn(note);
-  if (!quiet) say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
+  if (!quiet)
+    say(result.wasRunning ? `${paths.display}: stopped` : `${paths.display}: not running`);
   return EXIT.OK;
 }
 
-async function restart(paths: ServicePaths, args: ParsedArgs, start: ValidStart, plan: RestartPlan, schedule: StopSchedule, quiet: boolean): Promise<number> {
+async function restart(
+  paths: ServicePaths,
+  args: ParsedArgs,
+  start: ValidStart,
+  plan: RestartPlan,
+  schedule: StopSchedule,
+  quiet: boolean,
+): Promise<number> {
   const { startService } = await import('../start.js');
   const spec = await restartSpec(paths, args, start, plan);
   // Restarts take turns (systemd queues them too): overlapping ones would stop each other's fresh
@@ -298,6 +413,9 @@ async function restart(paths: ServicePaths, args: ParsedArgs, start: ValidStart,
   waitForRestartLock(paths.restartLock);
   await stop(paths, schedule, true, true);
   const result = await startService(paths, spec);
-  if (!quiet) say(`${paths.display}: ${result.started ? 'restarted' : 'already running'}, pid ${result.pid ?? 'unknown'}`);
+  if (!quiet)
+    say(
+      `${paths.display}: ${result.started ? 'restarted' : 'already running'}, pid ${result.pid ?? 'unknown'}`,
+    );
   return EXIT.OK;
 }

@@ -13,7 +13,18 @@
  * rejects a cache made by another V8 or with other flags (then the code compiles as usual and the
  * cache is made anew). Nothing here may fail a command for want of a cache.
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, constants as C } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  constants as C,
+} from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +43,22 @@ export function installLazyLoader(lazyDir: string, dir: string | null): void {
     const filename = join(lazyDir, `${name}.cjs`);
     const file = dir === null ? null : join(dir, `${name}.cjs.${process.versions.v8}.bin`);
     const cachedData = file === null ? undefined : trustedCache(file, filename);
-    const script = new Script(Module.wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
+    const script = new Script(Module.wrap(readFileSync(filename, 'utf8')), {
+      filename,
+      cachedData,
+    });
     if (file !== null && (!cachedData || script.cachedDataRejected)) toSave.push({ script, file });
     module = { exports: {} };
     loaded.set(name, module);
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
-    wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, lazyDir);
+    wrapper.call(
+      module.exports,
+      module.exports,
+      createRequire(filename),
+      module,
+      filename,
+      lazyDir,
+    );
     return module.exports;
   };
 }

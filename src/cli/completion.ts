@@ -9,9 +9,18 @@ import { ABOUT } from './help.js';
 import { NAME_PATTERN } from '../paths.js';
 
 /** What an option's value is completed with; an option not here takes a value of its own making. */
-const VALUES: Readonly<Record<string, 'names' | 'files' | 'dirs' | 'users' | 'groups' | readonly string[]>> = {
-  name: 'names', pidfile: 'files', stdin: 'files', stdout: 'files', stderr: 'files', 'env-file': 'files',
-  chdir: 'dirs', user: 'users', group: 'groups',
+const VALUES: Readonly<
+  Record<string, 'names' | 'files' | 'dirs' | 'users' | 'groups' | readonly string[]>
+> = {
+  name: 'names',
+  pidfile: 'files',
+  stdin: 'files',
+  stdout: 'files',
+  stderr: 'files',
+  'env-file': 'files',
+  chdir: 'dirs',
+  user: 'users',
+  group: 'groups',
   restart: ['no', 'on-failure', 'always'],
   ready: ['notify', 'tcp:', 'fd:'],
   signal: ['HUP', 'INT', 'QUIT', 'USR1', 'USR2', 'TERM', 'WINCH', 'CONT', 'STOP', 'KILL', 'ALRM'],
@@ -22,13 +31,18 @@ const words = (list: readonly string[]): string => list.join(' ');
 const commandWords = words([...COMMANDS, 'ls', 'help']);
 
 export function completionScript(shell: 'bash' | 'zsh' | 'fish'): string {
-  return shell === 'fish' ? fishScript() : shell === 'zsh' ? zshScript() : `${bashInstall}\n${bashFunctions()}\ncomplete -F _daemonkit daemonkit\n`;
+  return shell === 'fish'
+    ? fishScript()
+    : shell === 'zsh'
+      ? zshScript()
+      : `${bashInstall}\n${bashFunctions()}\ncomplete -F _daemonkit daemonkit\n`;
 }
 
 const bashInstall = `# daemonkit completion for bash. Install: add to ~/.bashrc
 #   source <(daemonkit completion bash)`;
 
-/** $DAEMONKIT_HOME, else /run/daemonkit for root, else $XDG_RUNTIME_DIR/daemonkit, else ~/.local/state/daemonkit. */
+/** $DAEMONKIT_HOME, else /run/daemonkit for root, else $XDG_RUNTIME_DIR/daemonkit, else
+ *  ~/.local/state/daemonkit. */
 const bashHome = `_daemonkit_home() {
   if [[ -n $DAEMONKIT_HOME ]]; then printf '%s\\n' "$DAEMONKIT_HOME"
   elif (( EUID == 0 )); then printf '%s\\n' /run/daemonkit
@@ -69,16 +83,23 @@ function bashValueCases(): string {
     groups: '_daemonkit_lines compgen -g -- "$cur"',
   };
   for (const [key, names] of byKind) {
-    const what = key.startsWith('words:') ? `_daemonkit_lines compgen -W "${key.slice(6)}" -- "$cur"` : action[key]!;
+    const what = key.startsWith('words:')
+      ? `_daemonkit_lines compgen -W "${key.slice(6)}" -- "$cur"`
+      : action[key]!;
     cases.push(`    ${names.join('|')}) ${what}; return ;;`);
   }
-  const free = Object.keys(FLAGS).filter((n) => FLAGS[n]!.takesValue && !(n in VALUES)).map((n) => `--${n}`);
+  const free = Object.keys(FLAGS)
+    .filter((n) => FLAGS[n]!.takesValue && !(n in VALUES))
+    .map((n) => `--${n}`);
   cases.push(`    ${free.join('|')}) return ;; # a value of the user's own`);
   return cases.join('\n');
 }
 
 function bashFunctions(): string {
-  const options = COMMANDS.map((c) => `    ${c}) opts="${words([...flagsOf(c).map((n) => `--${n}`), '--help', ...(TAKES_COMMAND.includes(c) ? ['--'] : [])])}" ;;`);
+  const options = COMMANDS.map(
+    (c) =>
+      `    ${c}) opts="${words([...flagsOf(c).map((n) => `--${n}`), '--help', ...(TAKES_COMMAND.includes(c) ? ['--'] : [])])}" ;;`,
+  );
   return `${bashHome}
 _daemonkit() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev= w i cmd= at=0 opts=
@@ -131,24 +152,34 @@ complete -F _daemonkit daemonkit
 `;
 }
 
-/** A command's help up to its first full stop, colon or semicolon: fish shows it beside the name. */
+/** A command's help up to its first full stop, colon or semicolon: fish shows it beside the
+ *  name. */
 const firstClause = (text: string): string => text.split(/[.:;] |[.:;]$|, on /)[0]!;
 
 /** A fish single-quoted string. */
-const fishQuote = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+const fishQuote = (text: string): string =>
+  `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 function fishOption(command: CommandName, name: string): string {
   const f = FLAGS[name]!;
   const shorts = command === 'logs' ? LOGS_SHORT : SHORT;
   const short = Object.keys(shorts).find((k) => shorts[k] === name);
   const kind = VALUES[name];
-  const value = !f.takesValue ? ''
-    : kind === 'files' ? ' -r -F'
-    : kind === 'names' ? " -x -a '(__daemonkit_names)'"
-    : kind === 'dirs' ? " -x -a '(__fish_complete_directories (commandline -ct))'"
-    : kind === 'users' ? " -x -a '(__fish_complete_users)'"
-    : kind === 'groups' ? " -x -a '(__fish_complete_groups)'"
-    : Array.isArray(kind) ? ` -x -a ${fishQuote(words(kind))}` : ' -x';
+  const value = !f.takesValue
+    ? ''
+    : kind === 'files'
+      ? ' -r -F'
+      : kind === 'names'
+        ? " -x -a '(__daemonkit_names)'"
+        : kind === 'dirs'
+          ? " -x -a '(__fish_complete_directories (commandline -ct))'"
+          : kind === 'users'
+            ? " -x -a '(__fish_complete_users)'"
+            : kind === 'groups'
+              ? " -x -a '(__fish_complete_groups)'"
+              : Array.isArray(kind)
+                ? ` -x -a ${fishQuote(words(kind))}`
+                : ' -x';
   const when = `__fish_seen_subcommand_from ${command === 'list' ? 'list ls' : command}; and not __daemonkit_after_dashdash`;
   return `complete -c daemonkit -n ${fishQuote(when)} -l ${name}${short ? ` -s ${short}` : ''}${value} -d ${fishQuote(f.help)}`;
 }
@@ -175,7 +206,10 @@ function fishScript(): string {
     `complete -c daemonkit -f`,
     `complete -c daemonkit -n __fish_use_subcommand -l help -d 'the usage'`,
     `complete -c daemonkit -n __fish_use_subcommand -l version -d 'the version'`,
-    ...[...COMMANDS, 'help'].map((c) => `complete -c daemonkit -n __fish_use_subcommand -a ${c} -d ${fishQuote(c === 'help' ? 'a command\'s options' : firstClause(ABOUT[c as CommandName][1]))}`),
+    ...[...COMMANDS, 'help'].map(
+      (c) =>
+        `complete -c daemonkit -n __fish_use_subcommand -a ${c} -d ${fishQuote(c === 'help' ? "a command's options" : firstClause(ABOUT[c as CommandName][1]))}`,
+    ),
     `complete -c daemonkit -n '__fish_seen_subcommand_from help' -a ${fishQuote(commandWords)}`,
     `complete -c daemonkit -n '__fish_seen_subcommand_from export; and not __fish_seen_subcommand_from systemd' -a systemd`,
     `complete -c daemonkit -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'`,

@@ -18,7 +18,10 @@ import type { ParsedArgs } from './args.js';
 import { err, out } from './print.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
 
-const pair = (item: string): [string, string] => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)];
+const pair = (item: string): [string, string] => [
+  item.slice(0, item.indexOf('=')),
+  item.slice(item.indexOf('=') + 1),
+];
 
 /** The unit for the COMMAND and options given. User=/Group= as given: systemd looks them up where
  *  the unit runs, so we do not here. */
@@ -26,8 +29,13 @@ function fromArgs(paths: ServicePaths, command: string[], start: ValidStart): Un
   const { user, group, ...rest } = start;
   const spec = buildCommandSpec(command, rest, paths, { foreground: true });
   return {
-    name: paths.display, spec, env: start.env.map(pair), schedule: [], userUnit: false,
-    ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}),
+    name: paths.display,
+    spec,
+    env: start.env.map(pair),
+    schedule: [],
+    userUnit: false,
+    ...(user !== undefined ? { user } : {}),
+    ...(group !== undefined ? { group } : {}),
   };
 }
 
@@ -36,35 +44,64 @@ function fromArgs(paths: ServicePaths, command: string[], start: ValidStart): Un
 function fromRecord(paths: ServicePaths): UnitOptions {
   const r = readSpec(paths); // a damaged one is an error naming what is wrong (exit 6)
   if (!r) {
-    throw new DaemonError('BAD_OPTION', `${paths.display}: no COMMAND given and none recorded from an earlier start: give it after --, e.g. daemonkit export systemd --name web -- node server.js`);
+    throw new DaemonError(
+      'BAD_OPTION',
+      `${paths.display}: no COMMAND given and none recorded from an earlier start: give it after --, e.g. daemonkit export systemd --name web -- node server.js`,
+    );
   }
   const spec: CommandSpec = {
-    command: r.command, chdir: r.chdir, umask: r.umask, stdin: r.stdin, stdout: r.stdout, stderr: r.stderr,
-    env: {}, envOverrides: r.envOverrides, graceMs: r.graceMs,
-    ...(r.restart ? { restart: r.restart } : {}), ...(r.limits ? { limits: r.limits } : {}),
-    ...(r.nice !== undefined ? { nice: r.nice } : {}), ...(r.envFile ? { envFile: r.envFile } : {}),
-    ...(r.clearEnv ? { clearEnv: true } : {}), ...(r.logs ? { logs: r.logs } : {}),
-    ...(r.ready ? { ready: r.ready, readyTimeoutMs: r.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS } : {}),
+    command: r.command,
+    chdir: r.chdir,
+    umask: r.umask,
+    stdin: r.stdin,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    env: {},
+    envOverrides: r.envOverrides,
+    graceMs: r.graceMs,
+    ...(r.restart ? { restart: r.restart } : {}),
+    ...(r.limits ? { limits: r.limits } : {}),
+    ...(r.nice !== undefined ? { nice: r.nice } : {}),
+    ...(r.envFile ? { envFile: r.envFile } : {}),
+    ...(r.clearEnv ? { clearEnv: true } : {}),
+    ...(r.logs ? { logs: r.logs } : {}),
+    ...(r.ready
+      ? { ready: r.ready, readyTimeoutMs: r.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS }
+      : {}),
   };
   return {
-    name: paths.display, spec, env: r.envOverrides.map(pair), schedule: [], userUnit: false,
-    ...(r.user !== undefined ? { user: r.user } : {}), ...(r.group !== undefined ? { group: r.group } : {}),
+    name: paths.display,
+    spec,
+    env: r.envOverrides.map(pair),
+    schedule: [],
+    userUnit: false,
+    ...(r.user !== undefined ? { user: r.user } : {}),
+    ...(r.group !== undefined ? { group: r.group } : {}),
   };
 }
 
-export function exportSystemd(paths: ServicePaths, args: ParsedArgs, start: ValidStart, schedule: StopSchedule): number {
+export function exportSystemd(
+  paths: ServicePaths,
+  args: ParsedArgs,
+  start: ValidStart,
+  schedule: StopSchedule,
+): number {
   const f = args.flags;
   const given = args.rest !== null && args.rest.length > 0;
   const u: UnitOptions = {
     ...(given ? fromArgs(paths, args.rest!, start) : fromRecord(paths)),
-    schedule, userUnit: Boolean(f['user-unit']), ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}),
+    schedule,
+    userUnit: Boolean(f['user-unit']),
+    ...(f.pidfile ? { pidfile: f.pidfile[0]! } : {}),
   };
   const text = systemdUnit(u);
   for (const note of unitNotes(u)) err(`daemonkit: ${note}\n`);
   // `node server.js` typed here runs in / without --chdir: the unit could not find server.js.
   const stranded = given && !f.chdir ? strandedArgs(args.rest!, process.cwd(), u.spec.chdir) : [];
   if (stranded.length > 0) {
-    err(`daemonkit: ${quoted(stranded)} ${stranded.length > 1 ? 'are relative paths' : 'is a relative path'} from here, but the unit runs in ${u.spec.chdir} (WorkingDirectory=): give --chdir ${printable(shellWord(process.cwd()))} or an absolute path\n`);
+    err(
+      `daemonkit: ${quoted(stranded)} ${stranded.length > 1 ? 'are relative paths' : 'is a relative path'} from here, but the unit runs in ${u.spec.chdir} (WorkingDirectory=): give --chdir ${printable(shellWord(process.cwd()))} or an absolute path\n`,
+    );
   }
   out(text);
   return EXIT.OK;

@@ -30,11 +30,16 @@ class Output {
   private halted = false;
   private onHalt: (() => void) | null = null;
 
-  constructor(private readonly out: NodeJS.WriteStream, private readonly fd: number, private readonly name: string) {
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly fd: number,
+    private readonly name: string,
+  ) {
     out.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') this.gone = true;
       // Node's own words, less its syscall: "ENOSPC: no space left on device, write".
-      else this.error ??= `cannot write to ${this.name}: ${e.message.replace(/^(\w+): (.*?)(, \w+)?$/, '$2 ($1)')}`;
+      else
+        this.error ??= `cannot write to ${this.name}: ${e.message.replace(/^(\w+): (.*?)(, \w+)?$/, '$2 ($1)')}`;
     });
   }
 
@@ -69,13 +74,21 @@ class Output {
     return this.gone;
   }
 
-  /** Until what was written has reached the kernel: an exit sooner drops what libuv still queues. */
+  /** Until what was written has reached the kernel: an exit sooner drops what libuv still
+   *  queues. */
   flush(): Promise<void> {
-    return this.gone || this.error !== null ? Promise.resolve() : new Promise((resolve) => this.out.write('', () => resolve()));
+    return this.gone || this.error !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => this.out.write('', () => resolve()));
   }
 }
 
-export async function showLogs(paths: ServicePaths, lines: number, following: boolean, color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false }): Promise<number> {
+export async function showLogs(
+  paths: ServicePaths,
+  lines: number,
+  following: boolean,
+  color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false },
+): Promise<number> {
   const spec = readSpec(paths);
   const stdout = spec?.stdout ?? paths.logfile;
   const stderr = spec?.stderr ?? stdout;
@@ -84,7 +97,9 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
   // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
   // last lines (main.ts caught these signals from its first moment; this is their route).
-  let interrupt = (): void => outputs.forEach((o) => o.halt());
+  let interrupt = (): void => {
+    for (const o of outputs) o.halt();
+  };
   if (following) {
     const end = (): void => interrupt();
     routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
@@ -97,11 +112,19 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
   });
   // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
   const warn = (message: string): void => {
-    if (!outputs.some((o) => o.ended)) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
+    if (!outputs.some((o) => o.ended))
+      process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
   };
   // In a directory the service user can write, its files are read as the supervisor writes them.
-  const serviceUid = spec?.user === undefined ? undefined : /^[0-9]+$/.test(spec.user) ? Number(spec.user) : getUser(spec.user)?.uid;
-  const logs = files.map(([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }));
+  const serviceUid =
+    spec?.user === undefined
+      ? undefined
+      : /^[0-9]+$/.test(spec.user)
+        ? Number(spec.user)
+        : getUser(spec.user)?.uid;
+  const logs = files.map(
+    ([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }),
+  );
   const anyRotated = (log: LogNames): boolean => {
     try {
       return highestIndex(log) > 0;
@@ -110,22 +133,27 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
     }
   };
   if (!following && !logs.some((log) => existsSync(log.path) || anyRotated(log))) {
-    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`);
+    process.stderr.write(
+      `daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`,
+    );
     return EXIT.GENERIC;
   }
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
-    for (const [i, log] of logs.entries()) starts.push(await printLast(log, lines, writers[i]!, { warn }));
+    for (const [i, log] of logs.entries())
+      starts.push(await printLast(log, lines, writers[i]!, { warn }));
   } catch (error) {
-    starts.forEach((s) => closeAll(s));
+    for (const s of starts) closeAll(s);
     if (!(error instanceof OutputEnded)) {
       warn((error as Error).message);
       code = EXIT.GENERIC;
     }
   }
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
-    const followers: Following[] = logs.map((log, i) => follow(log, starts[i]!, writers[i]!, { warn }));
+    const followers: Following[] = logs.map((log, i) =>
+      follow(log, starts[i]!, writers[i]!, { warn }),
+    );
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearInterval(reader);
@@ -139,7 +167,7 @@ export async function showLogs(paths: ServicePaths, lines: number, following: bo
       }, 500);
     });
     for (const f of followers) f.close();
-  } else starts.forEach((s) => closeAll(s)); // not following, or our output already ended
+  } else for (const s of starts) closeAll(s); // not following, or our output already ended
   await Promise.all(outputs.map((o) => o.flush()));
   const failed = outputs.find((o) => o.error);
   if (failed) {

@@ -11,12 +11,22 @@ import { printable } from '../paths.js';
  *  existing from `cwd` but not from `chdir`. */
 export function strandedArgs(command: readonly string[], cwd: string, chdir: string): string[] {
   if (resolve(cwd) === resolve(chdir)) return [];
-  return command.slice(1).filter((arg) => arg !== '' && !arg.startsWith('-') && !isAbsolute(arg)
-    && existsSync(resolve(cwd, arg)) && !existsSync(resolve(chdir, arg)));
+  return command
+    .slice(1)
+    .filter(
+      (arg) =>
+        arg !== '' &&
+        !arg.startsWith('-') &&
+        !isAbsolute(arg) &&
+        existsSync(resolve(cwd, arg)) &&
+        !existsSync(resolve(chdir, arg)),
+    );
 }
 
 /** `'server.js'`, `'a.js', 'b.js'`: as a message names them. */
-export const quoted = (args: readonly string[]): string => args.map((a) => `'${printable(a)}'`).join(', ');
+export const quoted = (args: readonly string[]): string =>
+  args.map((a) => `'${printable(a)}'`).join(', ');
 
 /** Shell-quoted, for a command line to copy: --chdir '/home/me/my app'. */
-export const shellWord = (text: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`);
+export const shellWord = (text: string): string =>
+  /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;

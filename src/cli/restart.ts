@@ -22,17 +22,34 @@ export interface RestartPlan {
 }
 
 /** `--grace` is `graceMs`; every other start option is its flag in camelCase. */
-const optionKey = (flag: string): OptionKey => (flag === 'grace' ? 'graceMs' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())) as OptionKey;
-const flagOf = (key: string): string => (key === 'graceMs' ? '--grace' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+const optionKey = (flag: string): OptionKey =>
+  (flag === 'grace'
+    ? 'graceMs'
+    : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())) as OptionKey;
+const flagOf = (key: string): string =>
+  key === 'graceMs' ? '--grace' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The options cleared by `--no-X` (back to their defaults). */
 export function clearedOptions(flags: ParsedArgs['flags']): Set<OptionKey> {
-  return new Set(Object.keys(flags).filter((f) => f.startsWith('no-')).map((f) => optionKey(f.slice(3))));
+  return new Set(
+    Object.keys(flags)
+      .filter((f) => f.startsWith('no-'))
+      .map((f) => optionKey(f.slice(3))),
+  );
 }
 
 /** paths null: the identity is invalid (said elsewhere); nothing is read. */
-export function planRestart(args: ParsedArgs, given: StartOptions, paths: ServicePaths | null): RestartPlan {
-  const plan: RestartPlan = { recorded: null, specError: null, options: given, fromRecord: new Set() };
+export function planRestart(
+  args: ParsedArgs,
+  given: StartOptions,
+  paths: ServicePaths | null,
+): RestartPlan {
+  const plan: RestartPlan = {
+    recorded: null,
+    specError: null,
+    options: given,
+    fromRecord: new Set(),
+  };
   if (!paths) return plan;
   try {
     plan.recorded = readSpec(paths);
@@ -47,20 +64,35 @@ export function planRestart(args: ParsedArgs, given: StartOptions, paths: Servic
 }
 
 /** What to start: the COMMAND given, else the recorded one; and the environment to start from. */
-export async function restartSpec(paths: ServicePaths, args: ParsedArgs, start: ValidStart, plan: RestartPlan) {
+export async function restartSpec(
+  paths: ServicePaths,
+  args: ParsedArgs,
+  start: ValidStart,
+  plan: RestartPlan,
+) {
   const { buildCommandSpec } = await import('../resolve.js');
   const { readEnvRecord } = await import('../env-record.js');
   let command = args.rest && args.rest.length > 0 ? args.rest : null;
   if (!command) {
-    if (plan.specError) throw plan.specError; // a damaged one is an error naming what is wrong (exit 6)
+    // a damaged one is an error naming what is wrong (exit 6)
+    if (plan.specError) throw plan.specError;
     if (!plan.recorded) {
       const { noSuchService } = await import('../known.js');
-      throw noSuchService(paths) ?? new DaemonError('BAD_OPTION', `${paths.display}: no COMMAND given and none recorded from an earlier start`);
+      throw (
+        noSuchService(paths) ??
+        new DaemonError(
+          'BAD_OPTION',
+          `${paths.display}: no COMMAND given and none recorded from an earlier start`,
+        )
+      );
     }
     command = plan.recorded.command;
   }
   // The environment decided at start, unless asked for ours; a fresh start (nothing recorded),
   // or a record from before env.json, starts from ours.
-  const baseEnv = args.flags['update-env'] || !plan.recorded ? process.env : readEnvRecord(paths) ?? process.env;
+  const baseEnv =
+    args.flags['update-env'] || !plan.recorded
+      ? process.env
+      : (readEnvRecord(paths) ?? process.env);
   return buildCommandSpec(command, start, paths, { recorded: plan.fromRecord, baseEnv });
 }

@@ -18,7 +18,11 @@ import { setChildSubreaper } from '../sys/native.js';
 import { defaultSchedule } from '../schedule.js';
 import { linkServiceManager } from '../daemon/systemd.js';
 
-export async function runForeground(paths: ServicePaths, command: string[], opts: ValidStart): Promise<number> {
+export async function runForeground(
+  paths: ServicePaths,
+  command: string[],
+  opts: ValidStart,
+): Promise<number> {
   // Under systemd (Type=notify) we are the main process: we say READY=1, STOPPING=1 and ping the
   // watchdog; the COMMAND does not inherit NOTIFY_SOCKET (with --ready notify it gets ours).
   const manager = linkServiceManager();
@@ -40,9 +44,14 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     if (pid) process.kill(pid, signal);
   };
   routeSignals({
-    SIGTERM: onStop, SIGINT: onStop, SIGQUIT: onStop,
+    SIGTERM: onStop,
+    SIGINT: onStop,
+    SIGQUIT: onStop,
     // A reload: RELOADING=1 … READY=1 around it, unless the COMMAND speaks sd_notify itself.
-    SIGHUP: spec.ready?.kind === 'notify' ? forward('SIGHUP') : () => void manager.reload(forward('SIGHUP')),
+    SIGHUP:
+      spec.ready?.kind === 'notify'
+        ? forward('SIGHUP')
+        : () => void manager.reload(forward('SIGHUP')),
     SIGUSR2: forward('SIGUSR2'),
     // SIGUSR1 is the COMMAND's, unless `daemonkit reopen` left its request first.
     SIGUSR1: () => (service?.takeReopenRequest() ? service.reopenLogs() : forward('SIGUSR1')()),
@@ -50,18 +59,28 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
   // A SIGUSR1 in node's own boot, before main.ts caught it, opened node's inspector: close it.
   closeInspector();
   // As PID 1 of a container we adopt every orphan in it, elsewhere (as a subreaper) those of the
-  // COMMAND's tree, from before it exists: reap them, or they stay zombies; a stop reaches them too.
+  // COMMAND's tree, from before it exists: reap them, or they stay zombies; a stop reaches them
+  // too.
   if (process.pid !== 1) setChildSubreaper();
-  const running = runService(paths, spec, (event) => {
-    if (event.type === 'running') manager.ready();
-    if (event.type === 'already-running') already = true;
-    if (event.type === 'start-failed') {
-      // A COMMAND that simply ran and exited 0 (a one-shot) needs no word: its code says it.
-      const exit = event.error.details.exit as { code?: number | null; signal?: string | null } | undefined;
-      if (!(exit && exit.code === 0 && !exit.signal)) process.stderr.write(`daemonkit: ${terminalSafe(event.error.message)}\n`);
-      failure = exitCodeFor('run', event.error.code);
-    }
-  }, undefined, { subreaper: true, forwardNotify: (text) => manager.relay(text) });
+  const running = runService(
+    paths,
+    spec,
+    (event) => {
+      if (event.type === 'running') manager.ready();
+      if (event.type === 'already-running') already = true;
+      if (event.type === 'start-failed') {
+        // A COMMAND that simply ran and exited 0 (a one-shot) needs no word: its code says it.
+        const exit = event.error.details.exit as
+          | { code?: number | null; signal?: string | null }
+          | undefined;
+        if (!(exit && exit.code === 0 && !exit.signal))
+          process.stderr.write(`daemonkit: ${terminalSafe(event.error.message)}\n`);
+        failure = exitCodeFor('run', event.error.code);
+      }
+    },
+    undefined,
+    { subreaper: true, forwardNotify: (text) => manager.relay(text) },
+  );
   service = running;
   running.handlingSignals();
   const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
@@ -70,7 +89,9 @@ export async function runForeground(paths: ServicePaths, command: string[], opts
     const lost = running.logLost();
     if (lost) process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${lost}`)}\n`);
     if (already) {
-      process.stderr.write(`daemonkit: ${terminalSafe(paths.display)} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`);
+      process.stderr.write(
+        `daemonkit: ${terminalSafe(paths.display)} is already running, pid ${(await runningPid(paths)) ?? 'unknown'}\n`,
+      );
       return EXIT.GENERIC;
     }
     if (!exit) return failure || EXIT.GENERIC;

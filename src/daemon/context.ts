@@ -5,7 +5,13 @@
  */
 import { DaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
-import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
+import {
+  acquirePidLock,
+  ensureDir,
+  removePidfile,
+  writePidfile,
+  type PidLock,
+} from '../pidfile.js';
 import { writeState, type ServiceState } from '../state.js';
 import { readProcStat } from '../sys/proc.js';
 import { writeEnvRecord } from '../env-record.js';
@@ -40,7 +46,12 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     manager?.stopping();
     controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
   };
-  const onHup = (): void => void (manager ? manager.reload(() => hooks.onReload?.()) : Promise.resolve().then(() => hooks.onReload?.())).catch(() => undefined);
+  const onHup = (): void =>
+    void (
+      manager
+        ? manager.reload(() => hooks.onReload?.())
+        : Promise.resolve().then(() => hooks.onReload?.())
+    ).catch(() => undefined);
   const unroute = routeSignals({ SIGTERM: onTerm, SIGINT: onTerm, SIGHUP: onHup });
   const lock: PidLock | null = acquirePidLock(paths.lockfile);
   if (!lock) {
@@ -50,13 +61,19 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   ensureDir(paths.statefile);
   const link = linkServiceManager(); // takes NOTIFY_SOCKET & co out of process.env
   manager = link;
-  // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit start` records it).
+  // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit
+  // start` records it).
   writeEnvRecord(paths, process.env);
   const self = readProcStat(process.pid);
   const state: ServiceState = {
-    version: 1, kind: 'library', state: 'starting', pid: process.pid,
+    version: 1,
+    kind: 'library',
+    state: 'starting',
+    pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
-    pidfile: paths.pidfile, startedAt: Date.now(), updatedAt: Date.now(),
+    pidfile: paths.pidfile,
+    startedAt: Date.now(),
+    updatedAt: Date.now(),
   };
   const save = (patch: Partial<ServiceState>): void => {
     Object.assign(state, patch);
@@ -79,7 +96,13 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     const failed = outcome.failed === true && !byStop;
     save({
       state: failed ? 'failed' : byStop ? 'stopped' : 'exited',
-      lastExit: { code: failed ? 1 : 0, signal: null, at: Date.now(), uptimeMs: Date.now() - state.startedAt, byStop },
+      lastExit: {
+        code: failed ? 1 : 0,
+        signal: null,
+        at: Date.now(),
+        uptimeMs: Date.now() - state.startedAt,
+        byStop,
+      },
       ...(outcome.error ? { error: outcome.error } : {}),
     });
     removePidfile(paths.pidfile, process.pid);
@@ -88,7 +111,8 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     // The lock goes last; the kernel would release it at exit anyway.
     void lock;
   };
-  const onExit = (code: number): void => release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });
+  const onExit = (code: number): void =>
+    release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });
   process.on('exit', onExit);
   return {
     signal: controller.signal,

@@ -16,7 +16,16 @@ import { stopService, type StopResult } from '../stop.js';
 import type { StopSchedule } from '../schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
 import { runningPid } from '../start.js';
-import { becomeDaemon, detaches, launchSelf, libraryOptionError, preparePidfile, reportFailure, resolveDaemonOptions, type DaemonizeOptions } from './daemonize.js';
+import {
+  becomeDaemon,
+  detaches,
+  launchSelf,
+  libraryOptionError,
+  preparePidfile,
+  reportFailure,
+  resolveDaemonOptions,
+  type DaemonizeOptions,
+} from './daemonize.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
 import { checkStatus } from './systemd.js';
 import { routeSignals } from '../sys/signals.js';
@@ -48,7 +57,10 @@ export abstract class Daemon {
 
   constructor(options: DaemonOptions) {
     const problems = new Problems();
-    this.schedule = validateStop(options.retry !== undefined ? { retry: options.retry } : {}, problems);
+    this.schedule = validateStop(
+      options.retry !== undefined ? { retry: options.retry } : {},
+      problems,
+    );
     if (problems.list.length > 0) throw libraryOptionError(problems.list);
     resolveDaemonOptions(options); // every other problem, now rather than at start()
     this.options = options;
@@ -65,7 +77,8 @@ export abstract class Daemon {
     return this.ctx?.alive ?? false;
   }
 
-  /** Declare readiness (with `waitForReady: true`, the launcher waits for it; READY=1 under systemd). */
+  /** Declare readiness (with `waitForReady: true`, the launcher waits for it; READY=1 under
+   *  systemd). */
   ready(): void {
     this.ctx?.ready();
   }
@@ -99,7 +112,8 @@ export abstract class Daemon {
     return this.launch(process.env);
   }
 
-  /** Launcher side: detach a copy of this program with this environment, or (new-style) be the daemon. */
+  /** Launcher side: detach a copy of this program with this environment, or (new-style) be the
+   *  daemon. */
   private launch(env: NodeJS.ProcessEnv): Promise<{ started: boolean; pid: number | null }> {
     return detaches(this.options) ? launchSelf(this.options, env) : this.startInForeground();
   }
@@ -109,7 +123,7 @@ export abstract class Daemon {
    * `daemonkit start` records it), unless `updateEnv` asks for this process's own.
    */
   private restartEnv(updateEnv: boolean): NodeJS.ProcessEnv {
-    return updateEnv ? process.env : readEnvRecord(this.paths) ?? process.env;
+    return updateEnv ? process.env : (readEnvRecord(this.paths) ?? process.env);
   }
 
   /** New-style start: this process is the daemon, as with `run`, restart policy included. */
@@ -120,7 +134,10 @@ export abstract class Daemon {
   }
 
   /** false: another instance holds the lock (with `foreground: 'run'`, that throws instead). */
-  private async runAsDaemon(channel: DaemonChannel | null, foreground: 'start' | 'run' = 'run'): Promise<boolean> {
+  private async runAsDaemon(
+    channel: DaemonChannel | null,
+    foreground: 'start' | 'run' = 'run',
+  ): Promise<boolean> {
     const valid = resolveDaemonOptions(this.options);
     if (valid.start.restart.restart !== 'no' && (channel || foreground === 'start')) {
       return (await superviseWorker(channel, valid.start, valid.paths)).started;
@@ -131,7 +148,8 @@ export abstract class Daemon {
       ctx = becomeDaemon(channel, { ...this.options, waitForReady: true }, hooks);
     } else {
       ctx = enterDaemon(this.paths, hooks); // foreground: same lock and pidfile, no detaching
-      if (!ctx && foreground === 'run') throw new DaemonError('START_FAILED', `${this.paths.display} is already running`);
+      if (!ctx && foreground === 'run')
+        throw new DaemonError('START_FAILED', `${this.paths.display} is already running`);
     }
     if (!ctx) return false; // another instance won the lock
     this.ctx = ctx;
@@ -162,7 +180,16 @@ export abstract class Daemon {
     const abort = (): void => controller.abort();
     const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
     const unroute = routeSignals({ SIGTERM: abort, SIGINT: abort, SIGHUP: reload });
-    this.ctx = { signal: controller.signal, get alive() { return !controller.signal.aborted; }, pid: process.pid, ready() {}, setStatus() {}, release() {} };
+    this.ctx = {
+      signal: controller.signal,
+      get alive() {
+        return !controller.signal.aborted;
+      },
+      pid: process.pid,
+      ready() {},
+      setStatus() {},
+      release() {},
+    };
     const letGo = holdEventLoop();
     try {
       await this.run(controller.signal);
@@ -181,9 +208,13 @@ export abstract class Daemon {
     return stopService(this.paths, this.schedule);
   }
 
-  /** Stop, then start again with the environment recorded at start (`updateEnv`: this process's). */
-  async restart(options: { updateEnv?: boolean } = {}): Promise<{ started: boolean; pid: number | null }> {
-    const env = this.restartEnv(options.updateEnv === true); // a damaged record is said before anything stops
+  /** Stop, then start again with the environment recorded at start (`updateEnv`: this
+   *  process's). */
+  async restart(
+    options: { updateEnv?: boolean } = {},
+  ): Promise<{ started: boolean; pid: number | null }> {
+    // a damaged record is said before anything stops
+    const env = this.restartEnv(options.updateEnv === true);
     await this.stop();
     return this.launch(env);
   }
@@ -212,19 +243,28 @@ export abstract class Daemon {
     const worker = takeWorkerMarker();
     const channel = worker ? null : attachDaemon();
     const action = worker ? 'worker' : channel ? 'daemon' : argv[0];
-    const code = await this.dispatch(action, channel, say, argv.slice(1)).catch((error: unknown) => {
-      if (!isDaemonError(error)) throw error;
-      process.stderr.write(`${terminalSafe(error.message)}\n`);
-      const tail = error.details.stderrTail;
-      if (Array.isArray(tail)) for (const line of tail) process.stderr.write(`  | ${terminalSafe(String(line))}\n`);
-      return exitCodeFor(ACTIONS.includes(action as Action) ? (action as Action) : 'start', error.code);
-    });
+    const code = await this.dispatch(action, channel, say, argv.slice(1)).catch(
+      (error: unknown) => {
+        if (!isDaemonError(error)) throw error;
+        process.stderr.write(`${terminalSafe(error.message)}\n`);
+        const tail = error.details.stderrTail;
+        if (Array.isArray(tail))
+          for (const line of tail) process.stderr.write(`  | ${terminalSafe(String(line))}\n`);
+        return exitCodeFor(
+          ACTIONS.includes(action as Action) ? (action as Action) : 'start',
+          error.code,
+        );
+      },
+    );
     process.exitCode = code;
     return code;
   }
 
   /** `start` from the command line: detach and report, or (new-style) be the daemon, silently. */
-  private async startAction(say: (t: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  private async startAction(
+    say: (t: string) => void,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<number> {
     if (!detaches(this.options)) {
       const r = await this.startInForeground();
       if (!r.started) say(`Already running, pid ${r.pid ?? 'unknown'}`);
@@ -236,7 +276,12 @@ export abstract class Daemon {
     return EXIT.OK;
   }
 
-  private async dispatch(action: string | undefined, channel: DaemonChannel | null, say: (t: string) => void, argv: readonly string[] = []): Promise<number> {
+  private async dispatch(
+    action: string | undefined,
+    channel: DaemonChannel | null,
+    say: (t: string) => void,
+    argv: readonly string[] = [],
+  ): Promise<number> {
     switch (action) {
       case 'daemon':
         await this.runAsDaemon(channel);
@@ -273,7 +318,9 @@ export abstract class Daemon {
         await this.runForeground();
         return EXIT.OK;
       default:
-        process.stderr.write(`usage: ${process.argv[1] ?? 'program'} start|stop|restart [--update-env]|status|reload|run\n`);
+        process.stderr.write(
+          `usage: ${process.argv[1] ?? 'program'} start|stop|restart [--update-env]|status|reload|run\n`,
+        );
         return EXIT.BAD_ARGS;
     }
   }

@@ -20,11 +20,41 @@ import { transformsLogs } from '../logs/policy.js';
 import { inLibraryWords } from './option-names.js';
 
 /** The options a Daemon takes, by the names its errors use. */
-const OPTION_NAMES: ReadonlySet<string> = new Set(['name', 'pidfile', 'chdir', 'umask', 'stdin', 'stdout', 'stderr', 'env', 'envFile',
-  'clearEnv', 'graceMs', 'limit', 'nice', 'restart', 'restartDelay', 'restartMaxDelay', 'minUptime', 'maxRestarts', 'restartWindow',
-  'logTimestamps', 'logMaxSize', 'logKeep', 'logCompress', 'ready', 'readyTimeout', 'user', 'group', 'retry', 'detach', 'waitForReady']);
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'name',
+  'pidfile',
+  'chdir',
+  'umask',
+  'stdin',
+  'stdout',
+  'stderr',
+  'env',
+  'envFile',
+  'clearEnv',
+  'graceMs',
+  'limit',
+  'nice',
+  'restart',
+  'restartDelay',
+  'restartMaxDelay',
+  'minUptime',
+  'maxRestarts',
+  'restartWindow',
+  'logTimestamps',
+  'logMaxSize',
+  'logKeep',
+  'logCompress',
+  'ready',
+  'readyTimeout',
+  'user',
+  'group',
+  'retry',
+  'detach',
+  'waitForReady',
+]);
 
-/** One BAD_OPTION error for every problem, each in the library's words (`restartDelay`, not `--restart-delay`). */
+/** One BAD_OPTION error for every problem, each in the library's words (`restartDelay`, not
+ *  `--restart-delay`). */
 export function libraryOptionError(list: readonly string[]): DaemonError {
   const problems = list.map((p) => inLibraryWords(p, OPTION_NAMES));
   return new DaemonError('BAD_OPTION', problems.join('; '), { problems });
@@ -53,20 +83,33 @@ export interface DaemonPayload {
 }
 
 /** Validate once: every problem in one BAD_OPTION error. */
-export function resolveDaemonOptions(options: DaemonizeOptions): { paths: ServicePaths; start: ReturnType<typeof validateStart>; detach: DetachOption } {
+export function resolveDaemonOptions(options: DaemonizeOptions): {
+  paths: ServicePaths;
+  start: ReturnType<typeof validateStart>;
+  detach: DetachOption;
+} {
   const problems = new Problems();
   validateIdentity(options, problems);
   const start = validateStart(options, problems);
   if (transformsLogs(start.logs) && start.restart.restart === 'no') {
     // Without a restart policy there is no supervisor: the daemon writes its own stdout.
-    problems.add('logTimestamps and logMaxSize need a restart policy (a supervising daemon owns the log files); without one, the daemon writes its own output');
+    problems.add(
+      'logTimestamps and logMaxSize need a restart policy (a supervising daemon owns the log files); without one, the daemon writes its own output',
+    );
   }
   const detach = options.detach ?? 'auto';
-  if (detach !== 'auto' && detach !== true && detach !== false) problems.add(`invalid detach '${String(detach)}': use 'auto', true or false`);
+  if (detach !== 'auto' && detach !== true && detach !== false)
+    problems.add(`invalid detach '${String(detach)}': use 'auto', true or false`);
   // A Daemon is the program itself, and the launcher's copy of it: there is no COMMAND to drop.
-  if (options.user !== undefined || options.group !== undefined) problems.add('user and group are for a service\'s COMMAND (buildCommandSpec, startService), not for a Daemon: run the program with `daemonkit start --user`');
+  if (options.user !== undefined || options.group !== undefined)
+    problems.add(
+      "user and group are for a service's COMMAND (buildCommandSpec, startService), not for a Daemon: run the program with `daemonkit start --user`",
+    );
   if (problems.list.length > 0) throw libraryOptionError(problems.list);
-  const paths = servicePaths({ ...(options.name ? { name: options.name } : {}), ...(options.pidfile ? { pidfile: options.pidfile } : {}) });
+  const paths = servicePaths({
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.pidfile ? { pidfile: options.pidfile } : {}),
+  });
   return { paths, start, detach };
 }
 
@@ -75,7 +118,8 @@ export function detaches(options: DaemonizeOptions): boolean {
   return shouldDetach(resolveDaemonOptions(options).detach);
 }
 
-/** Refuse a pidfile that is not a regular file or that others could have written; make its directory. */
+/** Refuse a pidfile that is not a regular file or that others could have written; make its
+ *  directory. */
 export function preparePidfile(paths: ServicePaths): void {
   refuseOddPidfile(paths.pidfile);
   refuseUnsafePidfile(paths.pidfile);
@@ -83,7 +127,10 @@ export function preparePidfile(paths: ServicePaths): void {
 }
 
 /** Launcher side: start a copy of this program as the daemon and wait for it to be ready. */
-export async function launchSelf(options: DaemonizeOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ started: boolean; pid: number | null }> {
+export async function launchSelf(
+  options: DaemonizeOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ started: boolean; pid: number | null }> {
   const { paths, start } = resolveDaemonOptions(options);
   if (inspectService(paths).running) return { started: false, pid: await runningPid(paths) };
   preparePidfile(paths);
@@ -107,7 +154,11 @@ export async function launchSelf(options: DaemonizeOptions, env: NodeJS.ProcessE
  * the daemon's context; `ready()` on it tells the launcher. null: lost the lock race (the
  * launcher has been told; this copy should end).
  */
-export function becomeDaemon(channel: DaemonChannel, options: DaemonizeOptions, hooks: ContextHooks = {}): DaemonContext | null {
+export function becomeDaemon(
+  channel: DaemonChannel,
+  options: DaemonizeOptions,
+  hooks: ContextHooks = {},
+): DaemonContext | null {
   const payload = channel.payload as DaemonPayload;
   process.chdir(payload.chdir);
   process.umask(payload.umask);
@@ -122,7 +173,9 @@ export function becomeDaemon(channel: DaemonChannel, options: DaemonizeOptions, 
       },
     });
   } catch (error) {
-    const err = isDaemonError(error) ? error : new DaemonError('LOCK_FAILED', (error as Error).message);
+    const err = isDaemonError(error)
+      ? error
+      : new DaemonError('LOCK_FAILED', (error as Error).message);
     channel.report({ type: 'error', code: err.code, message: err.message });
     channel.close();
     throw err;
@@ -139,12 +192,20 @@ export function becomeDaemon(channel: DaemonChannel, options: DaemonizeOptions, 
 
 /** Report a failure of the daemon before it was ready: the launcher fails the start with it. */
 export function reportFailure(channel: DaemonChannel, error: unknown): void {
-  const err = isDaemonError(error) ? error : new DaemonError('START_FAILED', `the daemon failed before it was ready: ${(error as Error)?.message ?? String(error)}`);
+  const err = isDaemonError(error)
+    ? error
+    : new DaemonError(
+        'START_FAILED',
+        `the daemon failed before it was ready: ${(error as Error)?.message ?? String(error)}`,
+      );
   channel.report({ type: 'error', code: err.code, message: err.message, details: err.details });
   channel.close();
 }
 
-export function daemonize(options: DaemonizeOptions, hooks: ContextHooks = {}): Promise<DaemonContext> {
+export function daemonize(
+  options: DaemonizeOptions,
+  hooks: ContextHooks = {},
+): Promise<DaemonContext> {
   const channel = attachDaemon();
   if (channel) {
     const ctx = becomeDaemon(channel, options, hooks);
@@ -169,8 +230,12 @@ export function daemonize(options: DaemonizeOptions, hooks: ContextHooks = {}): 
   );
 }
 
-/** New-style: this process is the daemon, no fork. A context, or how it went when it runs already. */
-async function stayInForeground(options: DaemonizeOptions, hooks: ContextHooks): Promise<DaemonContext | { started: false; pid: number | null }> {
+/** New-style: this process is the daemon, no fork. A context, or how it went when it runs
+ *  already. */
+async function stayInForeground(
+  options: DaemonizeOptions,
+  hooks: ContextHooks,
+): Promise<DaemonContext | { started: false; pid: number | null }> {
   const { paths } = resolveDaemonOptions(options);
   preparePidfile(paths);
   const ctx = enterDaemon(paths, hooks);

@@ -21,11 +21,11 @@ export type DetachOption = 'auto' | boolean;
 export type DetachReason = 'option' | 'notify-socket' | 'service-manager' | 'container' | 'default';
 
 export interface DetachFacts {
-  notifySocket: boolean;        // NOTIFY_SOCKET set and not empty
-  invocationId: boolean;        // INVOCATION_ID set and not empty
+  notifySocket: boolean; // NOTIFY_SOCKET set and not empty
+  invocationId: boolean; // INVOCATION_ID set and not empty
   pid: number;
-  ppid: number;                 // 0 when the parent is outside our PID namespace
-  parentComm: string | null;    // /proc/PPID/comm
+  ppid: number; // 0 when the parent is outside our PID namespace
+  parentComm: string | null; // /proc/PPID/comm
   /** Our PID namespace is the kernel's initial one; null when /proc cannot tell. */
   initialPidNamespace: boolean | null;
 }
@@ -33,11 +33,16 @@ export interface DetachFacts {
 /** The initial PID namespace's inode number is fixed by the kernel (PROC_PID_INIT_INO). */
 const PROC_PID_INIT_INO = 0xeffffffc;
 
-export function decideDetach(option: DetachOption, facts: DetachFacts): { detach: boolean; reason: DetachReason } {
+export function decideDetach(
+  option: DetachOption,
+  facts: DetachFacts,
+): { detach: boolean; reason: DetachReason } {
   if (option !== 'auto') return { detach: option, reason: 'option' };
   if (facts.notifySocket) return { detach: false, reason: 'notify-socket' };
-  if (facts.invocationId && (facts.ppid === 1 || facts.parentComm === 'systemd')) return { detach: false, reason: 'service-manager' };
-  if (facts.initialPidNamespace === false && (facts.pid === 1 || facts.ppid === 1)) return { detach: false, reason: 'container' };
+  if (facts.invocationId && (facts.ppid === 1 || facts.parentComm === 'systemd'))
+    return { detach: false, reason: 'service-manager' };
+  if (facts.initialPidNamespace === false && (facts.pid === 1 || facts.ppid === 1))
+    return { detach: false, reason: 'container' };
   return { detach: true, reason: 'default' };
 }
 

@@ -5,7 +5,9 @@
 
 /** The library's name of a CLI flag: camelCase, and `--grace` is `graceMs`. */
 export function libraryOptionName(flag: string): string {
-  return flag === 'grace' ? 'graceMs' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return flag === 'grace'
+    ? 'graceMs'
+    : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /**
@@ -14,8 +16,16 @@ export function libraryOptionName(flag: string): string {
  */
 export function inLibraryWords(problem: string, known: ReadonlySet<string>): string {
   // Split on quoted values: the odd pieces are quotes ('…'), never rewritten.
-  return problem.split(/('[^']*')/).map((piece, i) => (i % 2 === 1 ? piece : piece.replace(
-    /(^|[\s(])--([a-z][a-z-]*)(?: [A-Z]+\b)?/g,
-    (whole, before: string, flag: string) => (known.has(libraryOptionName(flag)) ? `${before}${libraryOptionName(flag)}` : whole),
-  ))).join('');
+  return problem
+    .split(/('[^']*')/)
+    .map((piece, i) =>
+      i % 2 === 1
+        ? piece
+        : piece.replace(
+            /(^|[\s(])--([a-z][a-z-]*)(?: [A-Z]+\b)?/g,
+            (whole, before: string, flag: string) =>
+              known.has(libraryOptionName(flag)) ? `${before}${libraryOptionName(flag)}` : whole,
+          ),
+    )
+    .join('');
 }

@@ -28,26 +28,43 @@ export function takeWorkerMarker(env: NodeJS.ProcessEnv = process.env): boolean 
 }
 
 /** Resolves once the service has ended; `started: false` when another instance held the lock. */
-export async function superviseWorker(channel: DaemonChannel | null, valid: ValidStart, paths: ServicePaths): Promise<{ started: boolean }> {
-  const payload = channel ? (channel.payload as DaemonPayload) : { chdir: process.cwd(), umask: currentUmask() };
+export async function superviseWorker(
+  channel: DaemonChannel | null,
+  valid: ValidStart,
+  paths: ServicePaths,
+): Promise<{ started: boolean }> {
+  const payload = channel
+    ? (channel.payload as DaemonPayload)
+    : { chdir: process.cwd(), umask: currentUmask() };
   const manager = linkServiceManager(); // before the worker's environment is copied from ours
   // In the foreground the worker writes where we do (the journal), as under `run`.
-  const stdout = channel ? valid.stdout ?? paths.logfile : null;
+  const stdout = channel ? (valid.stdout ?? paths.logfile) : null;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   env[WORKER_MARKER] = '1';
   const spec: CommandSpec = {
     command: [process.execPath, ...process.execArgv, '--', ...process.argv.slice(1)],
-    chdir: payload.chdir, umask: payload.umask, stdin: valid.stdin, stdout, stderr: channel ? valid.stderr ?? stdout : null,
-    env, envOverrides: [], graceMs: valid.graceMs, restart: valid.restart,
+    chdir: payload.chdir,
+    umask: payload.umask,
+    stdin: valid.stdin,
+    stdout,
+    stderr: channel ? (valid.stderr ?? stdout) : null,
+    env,
+    envOverrides: [],
+    graceMs: valid.graceMs,
+    restart: valid.restart,
     ...(valid.limits.length ? { limits: valid.limits } : {}),
     ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
     ...(transformsLogs(valid.logs) ? { logs: valid.logs } : {}),
   };
   const tell = channel ? reportTo(channel) : null;
-  const outcome: { failure: DaemonError | null; already: boolean } = { failure: null, already: false };
+  const outcome: { failure: DaemonError | null; already: boolean } = {
+    failure: null,
+    already: false,
+  };
   // Routed before the worker is started: a signal is acted on from the event loop, once the
-  // service below exists (sys/signals.ts), so none finds the worker running and us without a handler.
+  // service below exists (sys/signals.ts), so none finds the worker running and us without a
+  // handler.
   let service: ServiceRun | null = null;
   let stopEarly = false;
   const stop = (): void => {
@@ -56,19 +73,33 @@ export async function superviseWorker(channel: DaemonChannel | null, valid: Vali
     else stopEarly = true;
   };
   const reload = (): void =>
-    void manager.reload(() => {
-      const pid = service?.supervision()?.child.pid;
-      if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
-    }).catch(() => undefined);
-  const unroute = routeSignals({ SIGTERM: stop, SIGINT: stop, SIGQUIT: stop, SIGHUP: reload, SIGUSR1: () => service?.reopenLogs() });
-  const running = runService(paths, spec, (event) => {
-    tell?.(event);
-    // The lock is ours: the environment we were started with, for `restart()` (env.json).
-    if (event.type === 'running') writeEnvRecord(paths, process.env);
-    if (event.type === 'running') manager.ready();
-    else if (event.type === 'start-failed') outcome.failure = event.error;
-    else if (event.type === 'already-running') outcome.already = true;
-  }, undefined, { ownStderr: Boolean(channel) });
+    void manager
+      .reload(() => {
+        const pid = service?.supervision()?.child.pid;
+        if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
+      })
+      .catch(() => undefined);
+  const unroute = routeSignals({
+    SIGTERM: stop,
+    SIGINT: stop,
+    SIGQUIT: stop,
+    SIGHUP: reload,
+    SIGUSR1: () => service?.reopenLogs(),
+  });
+  const running = runService(
+    paths,
+    spec,
+    (event) => {
+      tell?.(event);
+      // The lock is ours: the environment we were started with, for `restart()` (env.json).
+      if (event.type === 'running') writeEnvRecord(paths, process.env);
+      if (event.type === 'running') manager.ready();
+      else if (event.type === 'start-failed') outcome.failure = event.error;
+      else if (event.type === 'already-running') outcome.already = true;
+    },
+    undefined,
+    { ownStderr: Boolean(channel) },
+  );
   service = running;
   running.handlingSignals();
   if (stopEarly) running.requestStop();
@@ -79,7 +110,8 @@ export async function superviseWorker(channel: DaemonChannel | null, valid: Vali
     manager.stopping();
     manager.close();
   }
-  if (outcome.failure && !channel) throw outcome.failure; // the launcher was told; in the foreground, our caller is
+  // the launcher was told; in the foreground, our caller is
+  if (outcome.failure && !channel) throw outcome.failure;
   return { started: !outcome.already };
 }
 

@@ -26,10 +26,12 @@ export interface ServiceManagerLink {
    * ready, and not while it stops (else `reload` only). Reloads run one after another.
    */
   reload(reload: () => unknown): Promise<void>;
-  /** STATUS=text. Throws BAD_OPTION for a newline or NUL (the protocol's separators), active or not. */
+  /** STATUS=text. Throws BAD_OPTION for a newline or NUL (the protocol's separators), active or
+   *  not. */
   status(text: string): void;
   /** Pass on a supervised COMMAND's own message (`run --ready notify`), without READY and
-   *  MAINPID: readiness is ours to say (after the grace period or its READY=1), and the main pid is us. */
+   *  MAINPID: readiness is ours to say (after the grace period or its READY=1), and the main pid
+      is us. */
   relay(text: string): void;
   /** Stop the watchdog pings (at release). */
   close(): void;
@@ -38,7 +40,10 @@ export interface ServiceManagerLink {
 /** A status line as STATUS= can carry it: a string without newline or NUL; else BAD_OPTION. */
 export function checkStatus(text: unknown): string {
   if (typeof text !== 'string' || /[\n\0]/.test(text)) {
-    throw new DaemonError('BAD_OPTION', 'invalid status: a string without newlines or NUL characters');
+    throw new DaemonError(
+      'BAD_OPTION',
+      'invalid status: a string without newlines or NUL characters',
+    );
   }
   return text;
 }
@@ -49,7 +54,10 @@ export function checkStatus(text: unknown): string {
  * the event loop: it never keeps the process alive, and a blocked loop sends no pings — which
  * is what the watchdog is there to notice.
  */
-export function linkServiceManager(env: NodeJS.ProcessEnv = process.env, pid: number = process.pid): ServiceManagerLink {
+export function linkServiceManager(
+  env: NodeJS.ProcessEnv = process.env,
+  pid: number = process.pid,
+): ServiceManagerLink {
   const { socket, watchdogUsec } = takeNotifyEnv(env, pid);
   const send = (fields: NotifyFields): void => {
     if (!socket) return;
@@ -95,7 +103,9 @@ export function linkServiceManager(env: NodeJS.ProcessEnv = process.env, pid: nu
       send({ STATUS: checkStatus(text) });
     },
     relay(text) {
-      const lines = text.split('\n').filter((line) => line !== '' && !/^(READY|MAINPID)=/.test(line));
+      const lines = text
+        .split('\n')
+        .filter((line) => line !== '' && !/^(READY|MAINPID)=/.test(line));
       if (socket && lines.length > 0) {
         try {
           notifySendRaw(socket, lines.join('\n'));

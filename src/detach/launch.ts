@@ -55,47 +55,76 @@ export type LaunchOutcome =
   | { kind: 'spawned'; pid: number; childPid?: number }
   | { kind: 'running' };
 
-export function openAppend(path: string, options: { createDir?: boolean; serviceUid?: number } = {}): number {
+export function openAppend(
+  path: string,
+  options: { createDir?: boolean; serviceUid?: number } = {},
+): number {
   if (options.createDir) {
     try {
       makeLogDir(dirname(resolve(path)));
     } catch (error) {
       // A directory above it that another user could redirect: refused, as logrotate does.
-      if (error instanceof InsecureLogDir) throw new DaemonError('NO_PERMISSION', `cannot use ${path}: ${error.message}`, { path });
+      if (error instanceof InsecureLogDir)
+        throw new DaemonError('NO_PERMISSION', `cannot use ${path}: ${error.message}`, { path });
       // The log directory cannot be made here: "not writable", as LSB's exit 4 has it.
-      throw new DaemonError('NO_PERMISSION', `cannot create the directory for ${path}: ${inWords(error)}`, { path });
+      throw new DaemonError(
+        'NO_PERMISSION',
+        `cannot create the directory for ${path}: ${inWords(error)}`,
+        { path },
+      );
     }
   }
   try {
-    return openLog(path, options.serviceUid !== undefined ? { serviceUid: options.serviceUid } : {}).fd;
+    return openLog(path, options.serviceUid !== undefined ? { serviceUid: options.serviceUid } : {})
+      .fd;
   } catch (error) {
     const code = errnoCode(error);
     // EINSECURE, EUNSAFE: a path or a file another user could have planted (log-dir.ts).
-    const privilege = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EINSECURE' || code === 'EUNSAFE';
-    throw new DaemonError(privilege ? 'NO_PERMISSION' : 'BAD_OPTION', `cannot open ${path} for writing: ${inWords(error)}`, { path });
+    const privilege =
+      code === 'EACCES' ||
+      code === 'EPERM' ||
+      code === 'EROFS' ||
+      code === 'EINSECURE' ||
+      code === 'EUNSAFE';
+    throw new DaemonError(
+      privilege ? 'NO_PERMISSION' : 'BAD_OPTION',
+      `cannot open ${path} for writing: ${inWords(error)}`,
+      { path },
+    );
   }
 }
 
 /** Why a log file cannot be opened, in words (exit 4 for the first three, else 2). */
 const OPEN_FAILURES: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system',
-  EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a directory', ENOENT: 'no such directory',
-  ENOSPC: 'no space left on the device', ENXIO: 'a FIFO with no reader, or a device that is not there',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'no such directory',
+  ENOSPC: 'no space left on the device',
+  ENXIO: 'a FIFO with no reader, or a device that is not there',
 };
 
 function inWords(error: unknown): string {
   const code = errnoCode(error);
-  return code !== undefined && Object.hasOwn(OPEN_FAILURES, code) ? OPEN_FAILURES[code]! : (error as Error).message;
+  return code !== undefined && Object.hasOwn(OPEN_FAILURES, code)
+    ? OPEN_FAILURES[code]!
+    : (error as Error).message;
 }
 
-/** The daemon's own stdin: the safe open of input-file.ts (a daemon's --stdin is read as the caller). */
+/** The daemon's own stdin: the safe open of input-file.ts (a daemon's --stdin is read as the
+ *  caller). */
 function openStdin(path: string): number {
   return openInputFile({ flag: '--stdin', path: resolve(path), devices: true });
 }
 
 export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
   const owned: number[] = [];
-  const own = (fd: number): number => (owned.push(fd), fd);
+  const own = (fd: number): number => {
+    owned.push(fd);
+    return fd;
+  };
   let reportRead = -1;
   try {
     const stdin = own(openStdin(spec.stdin));
@@ -110,7 +139,9 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
     own(pWrite);
     // Only its presence counts (attach.ts); node:crypto for a random value cost every start ~3 ms.
     const env = { ...spec.env, [MARKER]: String(process.pid) };
-    const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    const envp = Object.entries(env)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`);
     // The guard's pipe: its write end goes to the daemon last, its read end to the guard.
     const guard = spec.command && spec.guardCommand ? makePipe() : null;
     if (guard) owned.push(...guard);
@@ -123,14 +154,26 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
     let spawned: Spawned;
     try {
       const daemon: ExecSpec = {
-        file: process.execPath, argv: [process.execPath, ...spec.nodeArgs], envp,
-        fds: [stdin, stdout, stderr, rWrite, pRead, ...extraFds], cwd: '/',
+        file: process.execPath,
+        argv: [process.execPath, ...spec.nodeArgs],
+        envp,
+        fds: [stdin, stdout, stderr, rWrite, pRead, ...extraFds],
+        cwd: '/',
         ...(spec.supervisor ? { supervisor: true } : {}),
       };
-      spawned = { ...spawnDaemon(daemon, spec.command, guard?.[0]), ...(guardFd !== undefined ? { guardFd } : {}) };
+      spawned = {
+        ...spawnDaemon(daemon, spec.command, guard?.[0]),
+        ...(guardFd !== undefined ? { guardFd } : {}),
+      };
     } catch (error) {
-      if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command) throw execFailure(error, spec.command.file, spec.command);
-      throw new DaemonError('SPAWN_FAILED', `cannot start the daemon: ${(error as Error).message}`, {}, { cause: error });
+      if ((error as { syscall?: string }).syscall === 'execve(command)' && spec.command)
+        throw execFailure(error, spec.command.file, spec.command);
+      throw new DaemonError(
+        'SPAWN_FAILED',
+        `cannot start the daemon: ${(error as Error).message}`,
+        {},
+        { cause: error },
+      );
     }
     try {
       spec.onSpawned?.(spawned);
@@ -147,12 +190,21 @@ export async function launchDaemon(spec: LaunchSpec): Promise<LaunchOutcome> {
       writeSync(pWrite, payload);
     } catch (error) {
       // EPIPE: it died before it read its payload (killed by a signal while node booted).
-      throw new DaemonError('START_FAILED', `the daemon exited before it was ready (before it read its payload: ${(error as Error).message})`, {}, { cause: error });
+      throw new DaemonError(
+        'START_FAILED',
+        `the daemon exited before it was ready (before it read its payload: ${(error as Error).message})`,
+        {},
+        { cause: error },
+      );
     } finally {
       closeSync(pWrite);
     }
     if (spec.awaitReport === false) {
-      return { kind: 'spawned', pid: spawned.pid, ...(spawned.commandPid ? { childPid: spawned.commandPid } : {}) };
+      return {
+        kind: 'spawned',
+        pid: spawned.pid,
+        ...(spawned.commandPid ? { childPid: spawned.commandPid } : {}),
+      };
     }
     const reading = readReport(reportRead);
     reportRead = -1; // owned by the reader now, which closes it
@@ -184,25 +236,42 @@ function readReport(fd: number): Promise<LaunchOutcome> {
       closeSync(fd);
       fn();
     };
-    const next = (): void => read(fd, chunk, 0, chunk.length, null, (error, n) => {
-      if (error || n === 0) return finish(() => reject(new DaemonError('START_FAILED', 'the daemon exited before it was ready')));
-      buffer = Buffer.concat([buffer, chunk.subarray(0, n)]);
-      let nl: number;
-      while ((nl = buffer.indexOf(0x0a)) >= 0) {
-        const line = buffer.toString('utf8', 0, nl);
-        buffer = buffer.subarray(nl + 1);
-        let msg: ReportMessage;
-        try {
-          msg = JSON.parse(line) as ReportMessage;
-        } catch {
-          continue;
+    const next = (): void =>
+      read(fd, chunk, 0, chunk.length, null, (error, n) => {
+        if (error || n === 0)
+          return finish(() =>
+            reject(new DaemonError('START_FAILED', 'the daemon exited before it was ready')),
+          );
+        buffer = Buffer.concat([buffer, chunk.subarray(0, n)]);
+        let nl: number;
+        while ((nl = buffer.indexOf(0x0a)) >= 0) {
+          const line = buffer.toString('utf8', 0, nl);
+          buffer = buffer.subarray(nl + 1);
+          let msg: ReportMessage;
+          try {
+            msg = JSON.parse(line) as ReportMessage;
+          } catch {
+            continue;
+          }
+          if (msg.type === 'ready')
+            return finish(() =>
+              resolve({
+                kind: 'ready',
+                pid: msg.pid,
+                ...(msg.childPid ? { childPid: msg.childPid } : {}),
+                ...(msg.logError ? { logError: msg.logError } : {}),
+              }),
+            );
+          if (msg.type === 'running') return finish(() => resolve({ kind: 'running' }));
+          if (msg.type === 'error')
+            return finish(() =>
+              reject(
+                new DaemonError(msg.code as DaemonError['code'], msg.message, msg.details ?? {}),
+              ),
+            );
         }
-        if (msg.type === 'ready') return finish(() => resolve({ kind: 'ready', pid: msg.pid, ...(msg.childPid ? { childPid: msg.childPid } : {}), ...(msg.logError ? { logError: msg.logError } : {}) }));
-        if (msg.type === 'running') return finish(() => resolve({ kind: 'running' }));
-        if (msg.type === 'error') return finish(() => reject(new DaemonError(msg.code as DaemonError['code'], msg.message, msg.details ?? {})));
-      }
-      next();
-    });
+        next();
+      });
     next();
   });
 }

@@ -8,8 +8,19 @@ import { DaemonError } from '../errors.js';
 import { printable } from '../paths.js';
 
 /** C escapes systemd's unquoting knows (systemd.syntax(7)); another control character as \xNN. */
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\v': '\\v' };
-const escape = (c: string): string => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+const ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '"': '\\"',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\v': '\\v',
+};
+const escapeChar = (c: string): string =>
+  ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 const CONTROL = /[\\"\x00-\x1f\x7f]/g;
 
 /**
@@ -17,7 +28,7 @@ const CONTROL = /[\\"\x00-\x1f\x7f]/g;
  * (specifiers), `\`, `"` and control characters escaped; double-quoted when needed.
  */
 export function quoteWord(word: string): string {
-  const escaped = word.replace(CONTROL, escape).replace(/\$/g, '$$$$').replace(/%/g, '%%');
+  const escaped = word.replace(CONTROL, escapeChar).replace(/\$/g, '$$$$').replace(/%/g, '%%');
   return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(escaped) ? escaped : `"${escaped}"`;
 }
 
@@ -28,7 +39,7 @@ export function quoteWord(word: string): string {
  * assignment is double-quoted when it holds anything but plain characters (a space, say).
  */
 export function quoteAssignment(key: string, value: string): string {
-  const escaped = `${key}=${value}`.replace(CONTROL, escape).replace(/%/g, '%%');
+  const escaped = `${key}=${value}`.replace(CONTROL, escapeChar).replace(/%/g, '%%');
   return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(escaped) ? escaped : `"${escaped}"`;
 }
 
@@ -36,16 +47,24 @@ export function quoteAssignment(key: string, value: string): string {
  * A value systemd takes as the rest of the line, expanding only specifiers: WorkingDirectory=,
  * EnvironmentFile=, StandardInput=file:, StandardOutput=/StandardError=append:, User=, Group=.
  * `%` is doubled; spaces inside need no quoting there (a quote would be part of the path). No
- * escape exists for what the line itself is made of, so a value is refused when it holds a line
+ * escapeChar exists for what the line itself is made of, so a value is refused when it holds a line
  * break (the rest would be a directive of its own), ends in a backslash (which joins the next line)
  * or begins or ends with white space (stripped). `option`: the daemonkit option it came from.
  */
 export function specifierValue(option: string, text: string): string {
-  const why = /[\n\r\0]/.test(text) ? 'it holds a line break'
-    : /\\$/.test(text) ? 'it ends in a backslash, which would join the next line'
-      : /^[ \t]|[ \t]$/.test(text) ? 'it begins or ends with white space, which systemd strips' : null;
+  const why = /[\n\r\0]/.test(text)
+    ? 'it holds a line break'
+    : /\\$/.test(text)
+      ? 'it ends in a backslash, which would join the next line'
+      : /^[ \t]|[ \t]$/.test(text)
+        ? 'it begins or ends with white space, which systemd strips'
+        : null;
   if (why !== null) {
-    throw new DaemonError('BAD_OPTION', `${option} '${printable(text)}' cannot be written in a systemd unit: ${why}`, { option, value: text });
+    throw new DaemonError(
+      'BAD_OPTION',
+      `${option} '${printable(text)}' cannot be written in a systemd unit: ${why}`,
+      { option, value: text },
+    );
   }
   return text.replace(/%/g, '%%');
 }

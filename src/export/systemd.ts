@@ -26,38 +26,68 @@ export interface UnitOptions {
 }
 
 const LIMIT_KEYS: Record<string, string> = {
-  nofile: 'LimitNOFILE', core: 'LimitCORE', nproc: 'LimitNPROC', memlock: 'LimitMEMLOCK',
-  stack: 'LimitSTACK', as: 'LimitAS', fsize: 'LimitFSIZE', cpu: 'LimitCPU',
+  nofile: 'LimitNOFILE',
+  core: 'LimitCORE',
+  nproc: 'LimitNPROC',
+  memlock: 'LimitMEMLOCK',
+  stack: 'LimitSTACK',
+  as: 'LimitAS',
+  fsize: 'LimitFSIZE',
+  cpu: 'LimitCPU',
 };
 
 const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
-export function systemdUnit({ name, spec, env, schedule, userUnit, user, group }: UnitOptions): string {
+export function systemdUnit({
+  name,
+  spec,
+  env,
+  schedule,
+  userUnit,
+  user,
+  group,
+}: UnitOptions): string {
   const r = spec.restart;
   const unit = [`Description=${name} (daemonkit)`];
   if (!userUnit) unit.push('After=network.target');
   if (r && r.restart !== 'no') {
     // Never give up: systemd's StartLimitIntervalSec=0 turns its start rate limit off.
     if (r.maxRestarts === null) unit.push('StartLimitIntervalSec=0');
-    else unit.push(`StartLimitIntervalSec=${seconds(r.windowMs)}`, `StartLimitBurst=${r.maxRestarts + 1}`);
+    else
+      unit.push(
+        `StartLimitIntervalSec=${seconds(r.windowMs)}`,
+        `StartLimitBurst=${r.maxRestarts + 1}`,
+      );
   }
 
   // --ready notify: the COMMAND speaks sd_notify, so systemd can wait for it itself (Type=notify).
   // tcp: and fd: readiness have no systemd equivalent: Type=exec, and the unit says so.
   const notify = spec.ready?.kind === 'notify';
-  const service = [notify ? 'Type=notify' : 'Type=exec', ...(notify ? ['NotifyAccess=all'] : []),
-    `ExecStart=${spec.command.map(quoteWord).join(' ')}`, 'ExecReload=/bin/kill -HUP $MAINPID'];
-  if (spec.ready && !notify) service.unshift(`# --ready ${describeReady(spec.ready)} has no systemd equivalent: systemd considers it started once exec'd`);
+  const service = [
+    notify ? 'Type=notify' : 'Type=exec',
+    ...(notify ? ['NotifyAccess=all'] : []),
+    `ExecStart=${spec.command.map(quoteWord).join(' ')}`,
+    'ExecReload=/bin/kill -HUP $MAINPID',
+  ];
+  if (spec.ready && !notify)
+    service.unshift(
+      `# --ready ${describeReady(spec.ready)} has no systemd equivalent: systemd considers it started once exec'd`,
+    );
   if (notify && spec.readyTimeoutMs) service.push(`TimeoutStartSec=${spec.readyTimeoutMs / 1000}`);
   if (user !== undefined) service.push(`User=${specifierValue('--user', user)}`);
   if (group !== undefined) service.push(`Group=${specifierValue('--group', group)}`);
-  service.push(`WorkingDirectory=${specifierValue('--chdir', spec.chdir)}`, `UMask=${spec.umask.toString(8).padStart(4, '0')}`);
+  service.push(
+    `WorkingDirectory=${specifierValue('--chdir', spec.chdir)}`,
+    `UMask=${spec.umask.toString(8).padStart(4, '0')}`,
+  );
   for (const [k, v] of env) service.push(`Environment=${quoteAssignment(k, v)}`);
   if (spec.envFile) service.push(`EnvironmentFile=${specifierValue('--env-file', spec.envFile)}`);
-  if (spec.stdin !== '/dev/null') service.push(`StandardInput=file:${specifierValue('--stdin', spec.stdin)}`);
+  if (spec.stdin !== '/dev/null')
+    service.push(`StandardInput=file:${specifierValue('--stdin', spec.stdin)}`);
   if (spec.stdout) service.push(`StandardOutput=append:${specifierValue('--stdout', spec.stdout)}`);
   // Unset, StandardError= inherits StandardOutput= (one file, as daemonkit does).
-  if (spec.stderr && spec.stderr !== spec.stdout) service.push(`StandardError=append:${specifierValue('--stderr', spec.stderr)}`);
+  if (spec.stderr && spec.stderr !== spec.stdout)
+    service.push(`StandardError=append:${specifierValue('--stderr', spec.stderr)}`);
   for (const [res, soft, hard] of spec.limits ?? []) {
     const v = (n: number): string => (n < 0 ? 'infinity' : String(n));
     service.push(`${LIMIT_KEYS[res]}=${soft === hard ? v(soft) : `${v(soft)}:${v(hard)}`}`);
@@ -68,11 +98,16 @@ export function systemdUnit({ name, spec, env, schedule, userUnit, user, group }
     service.push(`RestartSec=${seconds(r.delayMs)}`);
     // The doubling delay (systemd ≥ 254; older versions warn and keep RestartSec=).
     const steps = restartSteps(r.delayMs, r.maxDelayMs);
-    if (steps !== null) service.push(`RestartSteps=${steps}`, `RestartMaxDelaySec=${seconds(r.maxDelayMs)}`);
+    if (steps !== null)
+      service.push(`RestartSteps=${steps}`, `RestartMaxDelaySec=${seconds(r.maxDelayMs)}`);
   }
   // systemd sends KillSignal=, waits TimeoutStopSec=, then FinalKillSignal= (SIGKILL unless told).
   const stop = stopMapping(schedule);
-  service.push('KillMode=control-group', `KillSignal=${stop.first}`, `TimeoutStopSec=${seconds(stop.waitMs)}`);
+  service.push(
+    'KillMode=control-group',
+    `KillSignal=${stop.first}`,
+    `TimeoutStopSec=${seconds(stop.waitMs)}`,
+  );
   if (stop.second === null) service.push('SendSIGKILL=no');
   else if (stop.second !== 'SIGKILL') service.push(`FinalKillSignal=${stop.second}`);
 

@@ -41,10 +41,15 @@ function directoryOrNull(path: string): Owned | null {
 
 /**
  * The real path of log directory `dir` (absolute), and whether some of it is still to be made.
- * Throws InsecureLogDir naming the directory at fault (and `what` lies below it). A part that does not exist counts as ours
+ * Throws InsecureLogDir naming the directory at fault (and `what` lies below it). A part that does
+ * not exist counts as ours
  * (we make it, 0755): call again once it is made, to judge what is there then.
  */
-export function checkLogDirPath(dir: string, trust: Trust, what = `the log directory ${dir}`): { real: string; missing: boolean } {
+export function checkLogDirPath(
+  dir: string,
+  trust: Trust,
+  what = `the log directory ${dir}`,
+): { real: string; missing: boolean } {
   const todo = dir.split('/').filter(Boolean);
   let at = '/';
   let links = 0;
@@ -66,7 +71,8 @@ export function checkLogDirPath(dir: string, trust: Trust, what = `the log direc
     const why = here && replaceableEntry(here, name, entry?.uid ?? null, trust);
     if (why) throw new InsecureLogDir(`insecure permissions on ${at}, above ${what}: ${why}`);
     if (entry?.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw Object.assign(new Error(`too many symbolic links in ${dir}`), { code: 'ELOOP' });
+      if (++links > MAX_LINKS)
+        throw Object.assign(new Error(`too many symbolic links in ${dir}`), { code: 'ELOOP' });
       const target = readlinkSync(next);
       if (target.startsWith('/')) at = '/';
       todo.unshift(...target.split('/').filter(Boolean));
@@ -84,6 +90,7 @@ export function logDirProblem(dir: string, trust: Trust): string | null {
     checkLogDirPath(dir, trust);
     return null;
   } catch (error) {
-    return error instanceof InsecureLogDir ? error.message : null; // other errors: the open says them
+    // other errors: the open says them
+    return error instanceof InsecureLogDir ? error.message : null;
   }
 }

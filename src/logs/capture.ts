@@ -58,16 +58,35 @@ export class LogCapture {
       let file = files.get(target);
       if (!file) {
         const mirror = options.ownStderr && target === spec.stderr ? 2 : undefined;
-        file = this.own(new LogFile(target, policy, (message) => this.report(`${key}-background`, message), mirror, spec.runAs?.uid));
+        file = this.own(
+          new LogFile(
+            target,
+            policy,
+            (message) => this.report(`${key}-background`, message),
+            mirror,
+            spec.runAs?.uid,
+          ),
+        );
         files.set(target, file);
       }
       return file;
     };
-    const pump = (pair: [number, number] | null, target: string | null, ownFd: number, key: string): StreamPump | null =>
-      pair && new StreamPump(pair[0], sinkFor(target, ownFd, key), {
-        timestamps: policy.timestamps, keepTail: key === 'stderr', onError: (message) => this.report(key, message),
+    const pump = (
+      pair: [number, number] | null,
+      target: string | null,
+      ownFd: number,
+      key: string,
+    ): StreamPump | null =>
+      pair &&
+      new StreamPump(pair[0], sinkFor(target, ownFd, key), {
+        timestamps: policy.timestamps,
+        keepTail: key === 'stderr',
+        onError: (message) => this.report(key, message),
       });
-    this.pumps = { stdout: pump(pipes.stdout, spec.stdout, 1, 'stdout'), stderr: pump(pipes.stderr, spec.stderr, 2, 'stderr') };
+    this.pumps = {
+      stdout: pump(pipes.stdout, spec.stdout, 1, 'stdout'),
+      stderr: pump(pipes.stderr, spec.stderr, 2, 'stderr'),
+    };
     this.echo = !options.ownStderr;
     this.stderrToFile = spec.stderr !== null;
     for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
@@ -140,7 +159,8 @@ export class LogCapture {
   reopen(): void {
     this.errors.delete('open');
     // A rotation or compression that failed is retried on the fresh files: forget it now.
-    for (const key of [...this.errors.keys()]) if (key.endsWith('-background')) this.errors.delete(key);
+    for (const key of [...this.errors.keys()])
+      if (key.endsWith('-background')) this.errors.delete(key);
     for (const sink of this.sinks) {
       sink.reopen();
       if (sink.error) this.report('open', sink.error);
@@ -160,11 +180,15 @@ export class LogCapture {
     for (const pair of [this.pipes.stdout, this.pipes.stderr]) {
       if (pair) closeSync(pair[1]); // the read ends went with their pumps
     }
-    return lost > 0 ? `${lost} bytes of the COMMAND's last output could not be written${why ? ` (${why})` : ''}` : null;
+    return lost > 0
+      ? `${lost} bytes of the COMMAND's last output could not be written${why ? ` (${why})` : ''}`
+      : null;
   }
 
   /** Pending background compression (for tests and an orderly exit). */
   async settled(): Promise<void> {
-    await Promise.all(this.sinks.map((sink) => (sink instanceof LogFile ? sink.whenCompressed() : undefined)));
+    await Promise.all(
+      this.sinks.map((sink) => (sink instanceof LogFile ? sink.whenCompressed() : undefined)),
+    );
   }
 }

@@ -29,7 +29,8 @@ export interface Entry {
   mtime: bigint;
 }
 
-export const nameAt = (path: string, index: number, gz: boolean): string => (index === 0 ? path : `${path}.${index}${gz ? '.gz' : ''}`);
+export const nameAt = (path: string, index: number, gz: boolean): string =>
+  index === 0 ? path : `${path}.${index}${gz ? '.gz' : ''}`;
 
 /** A log given by its path: read as names.ts says (skipped files named through `warn`). */
 export const logNames = (log: string | LogNames, warn?: (message: string) => void): LogNames =>
@@ -56,7 +57,8 @@ function slots(from: number, upTo: number): { index: number; gz: boolean }[] {
 export function snapshot(log: LogNames, upTo: number, from = 0): Entry[] {
   const path = log.path;
   const names = slots(from, Math.min(upTo, log.maxIndex));
-  const look = (): ({ ino: bigint; mtime: bigint } | null)[] => names.map((n) => log.look(nameAt(path, n.index, n.gz)));
+  const look = (): ({ ino: bigint; mtime: bigint } | null)[] =>
+    names.map((n) => log.look(nameAt(path, n.index, n.gz)));
   let prev = look();
   for (let i = 0; i < MAX_LOOKS; i++) {
     const next = look();
@@ -99,17 +101,29 @@ export function isCopyOf(log: LogNames, plain: Source, gz: Entry): boolean | nul
   if (plain.skipped) return false;
   const src = openEntry(log, gz);
   if (!src) return null;
-  if (src.skipped) return (closeSync(src.fd), false);
+  if (src.skipped) {
+    closeSync(src.fd);
+    return false;
+  }
   try {
     const size = fstatSync(plain.fd).size;
     const gzSize = fstatSync(src.fd).size;
     const head = Buffer.alloc(Math.min(1024, gzSize));
-    if (gzSize < 20 || readSync(src.fd, head, 0, 4, gzSize - 4) !== 4 || head.readUInt32LE(0) !== size % 2 ** 32) return false;
+    if (
+      gzSize < 20 ||
+      readSync(src.fd, head, 0, 4, gzSize - 4) !== 4 ||
+      head.readUInt32LE(0) !== size % 2 ** 32
+    )
+      return false;
     readSync(src.fd, head, 0, head.length, 0);
     const start = gunzipSync(head, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 2 << 20 });
     const n = Math.min(start.length, size);
     const mine = Buffer.alloc(n);
-    return (n > 0 || size === 0) && readSync(plain.fd, mine, 0, n, 0) === n && mine.equals(start.subarray(0, n));
+    return (
+      (n > 0 || size === 0) &&
+      readSync(plain.fd, mine, 0, n, 0) === n &&
+      mine.equals(start.subarray(0, n))
+    );
   } catch {
     return false; // not a readable .gz: not a copy
   } finally {
@@ -117,7 +131,8 @@ export function isCopyOf(log: LogNames, plain: Source, gz: Entry): boolean | nul
   }
 }
 
-/** One file per index: a plain file and its .gz side by side (compression finishing) are the same. */
+/** One file per index: a plain file and its .gz side by side (compression finishing) are the
+ *  same. */
 export function onePerIndex(entries: Entry[]): Entry[] {
   return entries.filter((e, i) => i === 0 || entries[i - 1]!.index !== e.index);
 }

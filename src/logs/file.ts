@@ -53,9 +53,17 @@ export class LogFile implements LogSink {
     private readonly serviceUid?: number,
   ) {
     this.name = basename(path);
-    this.compressor = policy.compress && policy.maxSize !== null
-      ? new Compressor(this.name, path, policy.keep, policy.maxSize, () => this.rotations, onBackgroundError)
-      : null;
+    this.compressor =
+      policy.compress && policy.maxSize !== null
+        ? new Compressor(
+            this.name,
+            path,
+            policy.keep,
+            policy.maxSize,
+            () => this.rotations,
+            onBackgroundError,
+          )
+        : null;
     this.tryOpen();
   }
 
@@ -68,7 +76,10 @@ export class LogFile implements LogSink {
   private openDir(): LogDir {
     this.dir?.release();
     this.dir = null;
-    this.dir = LogDir.open(dirname(this.path), { create: true, ...(this.serviceUid !== undefined ? { serviceUid: this.serviceUid } : {}) });
+    this.dir = LogDir.open(dirname(this.path), {
+      create: true,
+      ...(this.serviceUid !== undefined ? { serviceUid: this.serviceUid } : {}),
+    });
     this.compressor?.begin(this.dir);
     return this.dir;
   }
@@ -91,7 +102,9 @@ export class LogFile implements LogSink {
       this.adopt(fd);
       this.rotatable = rotatable;
       if (!rotatable && this.policy.maxSize !== null) {
-        this.onBackgroundError(`not rotating ${this.path}: it is not a regular file (a device or a symbolic link); writing goes on in it`);
+        this.onBackgroundError(
+          `not rotating ${this.path}: it is not a regular file (a device or a symbolic link); writing goes on in it`,
+        );
       }
       if (this.size > 0 && !endsWithNewline(this.dir!, this.name, this.fd, this.size)) {
         // A line cut short (a full disk when the last supervisor stopped): end it, so the next
@@ -116,7 +129,8 @@ export class LogFile implements LogSink {
 
   write(data: Buffer): number {
     if (this.fd < 0 && !this.tryOpen()) return 0;
-    if (this.rotationLimit() !== null) this.size = fstatSync(this.fd).size; // copytruncate may have emptied it
+    // copytruncate may have emptied it
+    if (this.rotationLimit() !== null) this.size = fstatSync(this.fd).size;
     let done = 0;
     while (done < data.length) {
       const max = this.rotationLimit();
@@ -173,7 +187,9 @@ export class LogFile implements LogSink {
       // Cannot move it (permissions changed, an immutable directory): keep appending rather than
       // lose lines, and try again a little later; the error stands until a rotation works.
       const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.onBackgroundError(`cannot rotate ${this.path} (${why}): writing goes on in it; trying again every ${ROTATION_RETRY_MS / 1000} s`);
+      this.onBackgroundError(
+        `cannot rotate ${this.path} (${why}): writing goes on in it; trying again every ${ROTATION_RETRY_MS / 1000} s`,
+      );
       this.rotationRetryAt = Date.now() + ROTATION_RETRY_MS;
       return true;
     }

@@ -12,7 +12,19 @@
 import { closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { eachBlock, eachInflatedLine, type Write } from './blocks.js';
-import { closeAll, isCopyOf, logNames, onePerIndex, openAll, scanNow, snapshot, snapshotAll, type Entry, type LogNames, type Source } from './chain.js';
+import {
+  closeAll,
+  isCopyOf,
+  logNames,
+  onePerIndex,
+  openAll,
+  scanNow,
+  snapshot,
+  snapshotAll,
+  type Entry,
+  type LogNames,
+  type Source,
+} from './chain.js';
 
 export type { Write } from './blocks.js';
 export { printLast } from './last.js';
@@ -35,7 +47,12 @@ export interface Following {
  * Call `write` with everything added to the log after `from` (printLast's files), across
  * rotations, until closed. With `from` empty (there was no file), every file that appears is new.
  */
-export function follow(file: string | LogNames, from: Source[], write: Write, options: FollowOptions): Following {
+export function follow(
+  file: string | LogNames,
+  from: Source[],
+  write: Write,
+  options: FollowOptions,
+): Following {
   const log = logNames(file, options.warn);
   const path = log.path;
   const queue = [...from]; // oldest first; the last is the newest known
@@ -48,7 +65,11 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
       const head = queue[0]!;
       if (head.gz && !head.done) {
         // Damaged: said, and on to the next.
-        await eachInflatedLine(head.fd, (chunk) => !closed && write(chunk), (error) => options.warn(`${head.path}: ${error.message}`));
+        await eachInflatedLine(
+          head.fd,
+          (chunk) => !closed && write(chunk),
+          (error) => options.warn(`${head.path}: ${error.message}`),
+        );
       }
       head.done = head.gz || head.skipped === true;
       const out = (chunk: Buffer): unknown => !closed && write(chunk);
@@ -59,7 +80,12 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
         head.pos = await eachBlock(head.fd, head.pos, log.guarded ? end : Infinity, out);
       };
       await readOn();
-      if (queue.length === 1 || closed || !queue.slice(1).some((s) => s.gz || s.skipped || fstatSync(s.fd).size > 0)) return;
+      if (
+        queue.length === 1 ||
+        closed ||
+        !queue.slice(1).some((s) => s.gz || s.skipped || fstatSync(s.fd).size > 0)
+      )
+        return;
       await readOn(); // its very last lines
       closeSync(queue.shift()!.fd);
     }
@@ -69,7 +95,10 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
    *  when a .gz moved on before it could be compared. A quick scan while files move (up, never
    *  down: nothing is passed over), each name looked at just before it is checked; extend()
    *  confirms it in a snapshot. Given the entries of a snapshot, there. */
-  const locate = (known: Source, entries?: Entry[]): { index: number; ino: bigint } | 'moved' | null => {
+  const locate = (
+    known: Source,
+    entries?: Entry[],
+  ): { index: number; ino: bigint } | 'moved' | null => {
     let moved = false;
     for (const e of entries ?? scanNow(log)) {
       if (e.ino === known.ino) return { index: e.index, ino: e.ino };
@@ -89,9 +118,11 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
     const at = locate(known, entries);
     if (at === 'moved') return null;
     if (at) return entries.filter((e) => e.index < at.index);
-    // Not among the oldest files: below them (or elsewhere), or deleted before one of them was written.
+    // Not among the oldest files: below them (or elsewhere), or deleted before one of them was
+    // written.
     if (!all && (st.nlink > 0n || !entries.some((e) => e.mtime >= st.mtimeNs))) return undefined;
-    if (st.nlink > 0n) return entries.filter((e) => e.index === 0); // moved elsewhere (dateext, olddir)
+    // moved elsewhere (dateext, olddir)
+    if (st.nlink > 0n) return entries.filter((e) => e.index === 0);
     // Deleted: rotated past --log-keep, or removed by hand. A log's files are written one after
     // the other, so those written to after ours are the newer ones (a tie — one clock tick — is
     // taken as newer: a line twice rather than lines lost). Not ctime: logrotate deletes the
@@ -101,7 +132,9 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
       // Even the oldest rotated file is newer than ours: ours went past --log-keep before we were
       // done with the names, and files after it may have gone the same way unread.
       warned = true;
-      options.warn(`logs -f fell behind: files of ${path} were rotated past --log-keep while it read; lines may be missing here`);
+      options.warn(
+        `logs -f fell behind: files of ${path} were rotated past --log-keep while it read; lines may be missing here`,
+      );
     }
     return newer;
   };
@@ -128,7 +161,8 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
         // The next files only (at most MAX_HELD are taken at once): `known` and the names just
         // below it, at one instant.
         const entries = snapshot(log, at.index, Math.max(0, at.index - MAX_HELD));
-        if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue; // moved on meanwhile
+        // moved on meanwhile
+        if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue;
         newer = entries.filter((e) => e.index < at.index);
       } else if (at === 'moved') continue;
       else newer = lost(known);
@@ -144,7 +178,11 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
 
   const step = async (): Promise<void> => {
     await drain();
-    while (!closed && (queue.length === 0 || log.inode() !== queue.at(-1)!.ino) && (await extend())) {
+    while (
+      !closed &&
+      (queue.length === 0 || log.inode() !== queue.at(-1)!.ino) &&
+      (await extend())
+    ) {
       await drain();
       await new Promise(setImmediate); // a follower far behind catches up in turns: Ctrl-C is heard
     }
@@ -156,17 +194,19 @@ export function follow(file: string | LogNames, from: Source[], write: Write, op
   const wake = (): void => {
     if (closed || scheduled) return;
     scheduled = true;
-    turns = turns.then(() => new Promise(setImmediate)).then(async () => {
-      scheduled = false;
-      try {
-        if (!closed) await step();
-      } catch (error) {
-        const said = (error as Error).message;
-        const message = said.startsWith('cannot read ') ? said : `cannot follow ${path}: ${said}`;
-        if (!closed && message !== lastError) options.warn(message); // once, not at every event
-        lastError = message;
-      }
-    });
+    turns = turns
+      .then(() => new Promise(setImmediate))
+      .then(async () => {
+        scheduled = false;
+        try {
+          if (!closed) await step();
+        } catch (error) {
+          const said = (error as Error).message;
+          const message = said.startsWith('cannot read ') ? said : `cannot follow ${path}: ${said}`;
+          if (!closed && message !== lastError) options.warn(message); // once, not at every event
+          lastError = message;
+        }
+      });
   };
 
   let watcher: FSWatcher | null = null;

@@ -14,7 +14,8 @@ const [FHCRC, FEXTRA, FNAME, FCOMMENT] = [2, 4, 8, 16];
 /** zlib.crc32 is Node ≥ 20.15: without it only the length is checked. */
 const { crc32 } = zlibModule as { crc32?: (data: Buffer, value?: number) => number };
 
-/** A .gz that could be read only so far (code: like zlib's own errors, see blocks.ts isZlibError). */
+/** A .gz that could be read only so far (code: like zlib's own errors, see blocks.ts
+ *  isZlibError). */
 export class DamagedGzip extends Error {
   readonly code = 'Z_DAMAGED';
 }
@@ -27,7 +28,8 @@ const read = (fd: number, at: number, length: number): Buffer => {
 /** The length of the member header at `at`; throws if there is none. */
 function headerLength(fd: number, at: number): number {
   const h = read(fd, at, INPUT);
-  if (h.length < 10 || h[0] !== 0x1f || h[1] !== 0x8b || h[2] !== 8) throw new DamagedGzip('not in gzip format');
+  if (h.length < 10 || h[0] !== 0x1f || h[1] !== 0x8b || h[2] !== 8)
+    throw new DamagedGzip('not in gzip format');
   const flags = h[3]!;
   let n = 10;
   if (flags & FEXTRA) n += 2 + (h.length >= 12 ? h.readUInt16LE(10) : INPUT);
@@ -39,15 +41,24 @@ function headerLength(fd: number, at: number): number {
 
 /** Call `fn` with each block of the content of a gzip file (all its members), until it returns
  *  false; throws a DamagedGzip after all that could be read was given. */
-export async function eachGunzipped(fd: number, size: number, fn: (chunk: Buffer) => unknown): Promise<void> {
+export async function eachGunzipped(
+  fd: number,
+  size: number,
+  fn: (chunk: Buffer) => unknown,
+): Promise<void> {
   for (let at = 0; at < size; ) {
     const start = at + headerLength(fd, at);
     // Z_SYNC_FLUSH at the end: a file cut short gives all it holds, not an error in its place.
     const inflate = createInflateRaw({ finishFlush: zlib.Z_SYNC_FLUSH });
     let [length, crc] = [0, 0];
     const feed = (async () => {
-      for (let pos = start; pos < size && !inflate.destroyed && !inflate.writableEnded; pos += INPUT) {
-        if (!inflate.write(read(fd, pos, Math.min(INPUT, size - pos)))) await new Promise((resolve) => inflate.once('drain', resolve).once('close', resolve));
+      for (
+        let pos = start;
+        pos < size && !inflate.destroyed && !inflate.writableEnded;
+        pos += INPUT
+      ) {
+        if (!inflate.write(read(fd, pos, Math.min(INPUT, size - pos))))
+          await new Promise((resolve) => inflate.once('drain', resolve).once('close', resolve));
       }
       if (!inflate.writableEnded) inflate.end();
     })();
@@ -67,7 +78,10 @@ export async function eachGunzipped(fd: number, size: number, fn: (chunk: Buffer
     const end = start + inflate.bytesWritten;
     const trailer = read(fd, end, 8);
     if (trailer.length < 8) throw new DamagedGzip('unexpected end of file (it is cut short)');
-    if ((crc32 && trailer.readUInt32LE(0) !== crc >>> 0) || trailer.readUInt32LE(4) !== length % 2 ** 32) {
+    if (
+      (crc32 && trailer.readUInt32LE(0) !== crc >>> 0) ||
+      trailer.readUInt32LE(4) !== length % 2 ** 32
+    ) {
       throw new DamagedGzip('CRC error (its content is damaged)');
     }
     at = end + 8;

@@ -17,8 +17,15 @@ export interface LastOptions {
   warn(message: string): void;
 }
 
-/** The newlines in `src` (before `end`), from its end back to the `need`th: where the lines after it start. */
-async function countBack(src: Source, end: number, need: number, atEnd: boolean, options: LastOptions): Promise<{ newlines: number; start: number | null; empty: boolean }> {
+/** The newlines in `src` (before `end`), from its end back to the `need`th: where the lines
+ *  after it start. */
+async function countBack(
+  src: Source,
+  end: number,
+  need: number,
+  atEnd: boolean,
+  options: LastOptions,
+): Promise<{ newlines: number; start: number | null; empty: boolean }> {
   if (src.gz) {
     let newlines = 0;
     let last = -1;
@@ -43,12 +50,15 @@ async function countBack(src: Source, end: number, need: number, atEnd: boolean,
     const size = Math.min(BLOCK, from);
     from -= size;
     readSync(src.fd, buf, 0, size, from);
-    for (let i = size - 1; i >= 0; i--) if (buf[i] === NEWLINE && ++newlines === need) return { newlines, start: from + i + 1, empty: false };
+    for (let i = size - 1; i >= 0; i--)
+      if (buf[i] === NEWLINE && ++newlines === need)
+        return { newlines, start: from + i + 1, empty: false };
   }
   return { newlines, start: null, empty: end === 0 };
 }
 
-/** Write a .gz's content after its first `skip` newlines (a damaged one: as far as it goes, said by countBack). */
+/** Write a .gz's content after its first `skip` newlines (a damaged one: as far as it goes, said
+ *  by countBack). */
 async function writeInflated(src: Source, skip: number, write: Write): Promise<void> {
   const skipping = async (chunk: Buffer): Promise<void> => {
     let from = 0;
@@ -69,7 +79,12 @@ async function writeInflated(src: Source, skip: number, write: Write): Promise<v
  * The files are taken newest first, one at a time, each the one just older than the last
  * (walk.ts), until they hold `n` lines and a non-empty one is among them.
  */
-export async function printLast(path: string | LogNames, n: number, write: Write, options: LastOptions = { warn: () => undefined }): Promise<Source[]> {
+export async function printLast(
+  path: string | LogNames,
+  n: number,
+  write: Write,
+  options: LastOptions = { warn: () => undefined },
+): Promise<Source[]> {
   const log = logNames(path, options.warn);
   const opened: Source[] = []; // newest first
   const ends: number[] = [];
@@ -78,7 +93,7 @@ export async function printLast(path: string | LogNames, n: number, write: Write
   let start = 0;
   let atEnd = true;
   let nonEmpty = -1;
-  for (let seen = 0, tries = 0; need > 0 || nonEmpty < 0;) {
+  for (let seen = 0, tries = 0; need > 0 || nonEmpty < 0; ) {
     const held = opened.at(-1) ?? null;
     const next = olderThan(log, held, seen);
     const src = next && next !== 'end' ? openEntry(log, next) : null;
@@ -86,7 +101,9 @@ export async function printLast(path: string | LogNames, n: number, write: Write
     if (!src) {
       // The names moved on before we opened it: look again, from the same file.
       if (++tries < MAX_TRIES) continue;
-      options.warn(`files of ${log.path} kept moving while they were read: older lines are left out`);
+      options.warn(
+        `files of ${log.path} kept moving while they were read: older lines are left out`,
+      );
       break;
     }
     [tries, seen] = [0, next!.index];
@@ -97,7 +114,9 @@ export async function printLast(path: string | LogNames, n: number, write: Write
     if (need <= 0) {
       if (!src.skipped && (src.gz || end > 0)) nonEmpty = i;
     } else {
-      const r = src.skipped ? { newlines: 0, start: null, empty: true } : await countBack(src, end, need, atEnd, options);
+      const r = src.skipped
+        ? { newlines: 0, start: null, empty: true }
+        : await countBack(src, end, need, atEnd, options);
       if (!r.empty) [atEnd, nonEmpty] = [false, nonEmpty < 0 ? i : nonEmpty];
       [startFile, start, need] = r.start === null ? [i, 0, need - r.newlines] : [i, r.start, 0];
     }
@@ -109,7 +128,8 @@ export async function printLast(path: string | LogNames, n: number, write: Write
     if (opened[i]!.gz) await writeInflated(opened[i]!, from, write);
     else await eachBlock(opened[i]!.fd, from, ends[i]!, write);
   }
-  opened.forEach((src, i) => Object.assign(src, { pos: ends[i], done: src.gz || src.skipped === true }));
+  for (const [i, src] of opened.entries())
+    Object.assign(src, { pos: ends[i], done: src.gz || src.skipped === true });
   for (const src of opened.splice(Math.max(0, nonEmpty) + 1)) closeSync(src.fd);
   return opened.reverse();
 }

@@ -81,14 +81,21 @@ export class LogDir {
    *  at every open: a chmod of the directory counts from the next one. */
   sharedBy(): string | null {
     const st = fstatSync(this.fd);
-    return untrustedWriter({ uid: st.uid, gid: st.gid, mode: st.mode, acl: accessAcl(this.fd) }, this.trust);
+    return untrustedWriter(
+      { uid: st.uid, gid: st.gid, mode: st.mode, acl: accessAcl(this.fd) },
+      this.trust,
+    );
   }
 
   /** Why root must not use `st`, found here under a name, or null. */
   unsafeFile(st: Stats, shared = this.sharedBy()): string | null {
     if (shared === null) return null;
     const dirUid = fstatSync(this.fd).uid;
-    const owners = new Set([...this.trust.uids, dirUid, ...(this.serviceUid === undefined ? [] : [this.serviceUid])]);
+    const owners = new Set([
+      ...this.trust.uids,
+      dirUid,
+      ...(this.serviceUid === undefined ? [] : [this.serviceUid]),
+    ]);
     const why = unsafeLogFile(st, owners);
     return why && `${why}, in a directory ${shared}`;
   }
@@ -97,7 +104,12 @@ export class LogDir {
    * Open `name` with `flags`; a symbolic link is followed only here where only we write (then
    * `viaLink`), and in a shared directory it is refused (EUNSAFE).
    */
-  private openFollowing(name: string, flags: number, mode: number, shared: string | null): { fd: number; viaLink: boolean } {
+  private openFollowing(
+    name: string,
+    flags: number,
+    mode: number,
+    shared: string | null,
+  ): { fd: number; viaLink: boolean } {
     if (name === '') throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
     try {
       return { fd: openAt(this.fd, name, flags | C.O_NOFOLLOW, mode), viaLink: false };
@@ -178,13 +190,21 @@ export class LogDir {
    * The rotated files of `name` here ([K, gz] for NAME.K, NAME.K.gz), or why they are not listed:
    * in a shared directory, more than MAX_NAMES entries; anywhere, more than MAX_ROTATED of them.
    * Memory and work stay bounded whatever the service user puts here (the list is filtered in C).
-   * `bounded` false: every entry is read (`logs`, which root asked to read them; memory stays flat).
+   * `bounded` false: every entry is read (`logs`, which root asked to read them; memory stays
+   * flat).
    */
   rotated(name: string, bounded = true): [number, boolean][] | string {
     const shared = this.sharedBy();
-    const found = rotatedAt(this.fd, name, shared === null || !bounded ? 0 : MAX_NAMES, MAX_ROTATED);
-    if (found === 'names') return `its directory holds more than ${MAX_NAMES} names, in a directory ${shared}`;
-    if (found === 'files') return `there are more than ${MAX_ROTATED} files named ${name}.N or ${name}.N.gz`;
+    const found = rotatedAt(
+      this.fd,
+      name,
+      shared === null || !bounded ? 0 : MAX_NAMES,
+      MAX_ROTATED,
+    );
+    if (found === 'names')
+      return `its directory holds more than ${MAX_NAMES} names, in a directory ${shared}`;
+    if (found === 'files')
+      return `there are more than ${MAX_ROTATED} files named ${name}.N or ${name}.N.gz`;
     return found;
   }
 }

@@ -43,7 +43,8 @@ const MAX_INDEX = 10_000;
 export interface LogNamesOptions {
   /** Where a skipped file is named (once each). */
   warn?: (message: string) => void;
-  /** The service user (--user): its files are read in its directory, as the supervisor writes them. */
+  /** The service user (--user): its files are read in its directory, as the supervisor writes
+   *  them. */
   serviceUid?: number;
 }
 
@@ -52,7 +53,10 @@ export class LogNames {
   private shared = false;
   private readonly said = new Set<string>();
 
-  constructor(readonly path: string, private readonly options: LogNamesOptions = {}) {
+  constructor(
+    readonly path: string,
+    private readonly options: LogNamesOptions = {},
+  ) {
     try {
       this.withDir((dir) => void (this.shared = dir.sharedBy() !== null));
     } catch {
@@ -87,7 +91,10 @@ export class LogNames {
         this.shared = dir.sharedBy() !== null;
         const found = dir.rotated(basename(this.path), false);
         if (typeof found === 'string') throw new Error(`cannot read ${this.path}: ${found}`);
-        return found.reduce((max, [index]) => (index <= this.maxIndex ? Math.max(max, index) : max), 0);
+        return found.reduce(
+          (max, [index]) => (index <= this.maxIndex ? Math.max(max, index) : max),
+          0,
+        );
       });
     } catch (error) {
       if ((error as Error).message.startsWith('cannot read ')) throw error;
@@ -96,21 +103,24 @@ export class LogNames {
   }
 
   /** Open `path` (one of the log's names) if it still holds inode `ino`; null if not (moved on
-   *  meanwhile). Throws when it cannot be read (EACCES, a directory, a directory above not ours). */
+   *  meanwhile). Throws when it cannot be read (EACCES, a directory, a directory above not
+      ours). */
   open(path: string, ino: bigint, gz: boolean): Source | null {
     let result: Source | null = null;
     try {
       this.withDir((dir) => {
         const shared = dir.sharedBy();
         this.shared = shared !== null;
-        result = shared === null ? openByPath(path, ino, gz) : this.openShared(dir, shared, path, ino, gz);
+        result =
+          shared === null ? openByPath(path, ino, gz) : this.openShared(dir, shared, path, ino, gz);
       });
     } catch (error) {
       if (error instanceof InsecureLogDir) throw new Error(`cannot read ${path}: ${error.message}`);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
       // A directory we may search but not list (not root): our own permissions are the bound.
-      if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'open') return openByPath(path, ino, gz);
+      if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'open')
+        return openByPath(path, ino, gz);
       throw error;
     }
     return result;
@@ -128,13 +138,20 @@ export class LogNames {
     const size = fstatSync(src.fd).size;
     if (!this.shared || src.gz || size <= src.pos) return size;
     if (seekData(src.fd, src.pos, true) >= size) return size;
-    this.skip(src.path, 'it has holes (a sparse file: the supervisor only appends; it is not read)', '');
+    this.skip(
+      src.path,
+      'it has holes (a sparse file: the supervisor only appends; it is not read)',
+      '',
+    );
     src.skipped = true;
     return null;
   }
 
   private withDir<T>(fn: (dir: LogDir) => T): T {
-    const dir = LogDir.open(dirname(this.path), this.options.serviceUid !== undefined ? { serviceUid: this.options.serviceUid } : {});
+    const dir = LogDir.open(
+      dirname(this.path),
+      this.options.serviceUid !== undefined ? { serviceUid: this.options.serviceUid } : {},
+    );
     try {
       return fn(dir);
     } finally {
@@ -142,7 +159,13 @@ export class LogNames {
     }
   }
 
-  private openShared(dir: LogDir, shared: string, path: string, ino: bigint, gz: boolean): Source | null {
+  private openShared(
+    dir: LogDir,
+    shared: string,
+    path: string,
+    ino: bigint,
+    gz: boolean,
+  ): Source | null {
     const name = basename(path);
     let fd: number;
     try {
@@ -152,21 +175,51 @@ export class LogNames {
       if (code === 'ENOENT') return null;
       if (code !== 'ELOOP') throw cannotRead(path, error);
       // A symbolic link: held by its own inode (so the walk knows where it is), never read.
-      return this.skipped(openAt(dir.fd, name, O_PATH | C.O_NOFOLLOW, 0), path, ino, gz, 'it is a symbolic link', shared);
+      return this.skipped(
+        openAt(dir.fd, name, O_PATH | C.O_NOFOLLOW, 0),
+        path,
+        ino,
+        gz,
+        'it is a symbolic link',
+        shared,
+      );
     }
     const st = fstatSync(fd);
-    if (BigInt(st.ino) !== ino) return (closeSync(fd), null);
-    if (st.isDirectory()) throw (closeSync(fd), new Error(`cannot read ${path}: it is a directory`));
+    if (BigInt(st.ino) !== ino) {
+      closeSync(fd);
+      return null;
+    }
+    if (st.isDirectory()) {
+      closeSync(fd);
+      throw new Error(`cannot read ${path}: it is a directory`);
+    }
     const why = dir.unsafeFile(st, shared);
     if (why) return this.skipped(fd, path, ino, gz, why, '');
     if (!gz && st.size > 0 && seekData(fd, 0, true) < st.size) {
-      return this.skipped(fd, path, ino, gz, 'it has holes (a sparse file: the supervisor only appends; it is not read)', '');
+      return this.skipped(
+        fd,
+        path,
+        ino,
+        gz,
+        'it has holes (a sparse file: the supervisor only appends; it is not read)',
+        '',
+      );
     }
     return { fd, ino, gz, path, pos: 0, done: false };
   }
 
-  private skipped(fd: number, path: string, ino: bigint, gz: boolean, why: string, shared: string): Source | null {
-    if (BigInt(fstatSync(fd).ino) !== ino) return (closeSync(fd), null);
+  private skipped(
+    fd: number,
+    path: string,
+    ino: bigint,
+    gz: boolean,
+    why: string,
+    shared: string,
+  ): Source | null {
+    if (BigInt(fstatSync(fd).ino) !== ino) {
+      closeSync(fd);
+      return null;
+    }
     this.skip(path, why, shared);
     return { fd, ino, gz, path, pos: 0, done: true, skipped: true };
   }
@@ -181,7 +234,9 @@ export class LogNames {
 
 function cannotRead(path: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  return new Error(`cannot read ${path}: ${code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message}`);
+  return new Error(
+    `cannot read ${path}: ${code === 'EACCES' ? 'permission denied' : (code ?? (error as Error).message)}`,
+  );
 }
 
 /** In a directory only we can write: by path, links followed (the administrator's). */
@@ -201,7 +256,9 @@ function openByPath(path: string, ino: bigint, gz: boolean): Source | null {
   }
   if (!st.isFile()) {
     closeSync(fd);
-    throw new Error(`cannot read ${path}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`);
+    throw new Error(
+      `cannot read ${path}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`,
+    );
   }
   return { fd, ino, gz, path, pos: 0, done: false };
 }

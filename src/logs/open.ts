@@ -9,7 +9,10 @@ export { notALog } from './log-dir.js';
  * file of ours or the service user's). Throws InsecureLogDir (code EINSECURE), EUNSAFE, ENOTFILE
  * or the open's errno.
  */
-export function openLog(path: string, options: LogDirOptions = {}): { fd: number; rotatable: boolean } {
+export function openLog(
+  path: string,
+  options: LogDirOptions = {},
+): { fd: number; rotatable: boolean } {
   const abs = resolve(path);
   const dir = LogDir.open(dirname(abs), options);
   try {

@@ -10,7 +10,12 @@ export interface LogPolicy {
   compress: boolean;
 }
 
-export const DEFAULT_LOG_POLICY: LogPolicy = { timestamps: false, maxSize: null, keep: 5, compress: false };
+export const DEFAULT_LOG_POLICY: LogPolicy = {
+  timestamps: false,
+  maxSize: null,
+  keep: 5,
+  compress: false,
+};
 
 /** Anything beyond plain lines into a file that grows: what a spec must carry, and what only a
  *  supervisor (which owns the files) can do. */

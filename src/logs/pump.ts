@@ -21,7 +21,8 @@ const LF = Buffer.from('\n');
 export const MAX_LINE = 64 * 1024;
 /** One read: as much as the log pipe holds (capture.ts sizes it so). */
 export const READ_SIZE = 256 * 1024;
-/** How much of the stream's end to keep for a failed start's report (~100 lines of a stack trace). */
+/** How much of the stream's end to keep for a failed start's report (~100 lines of a stack
+ *  trace). */
 const TAIL_BYTES = 16384;
 /** Retry after a failed write: soon for a busy terminal, slowly for a full disk. */
 const RETRY_MS = 1000;
@@ -33,7 +34,8 @@ const DRAIN_READS = 4;
 
 export class StreamPump {
   private readonly socket: Socket;
-  /** [… unfinished line (its last `carry` bytes end at MAX_LINE) | the read area]; made at the first read. */
+  /** [… unfinished line (its last `carry` bytes end at MAX_LINE) | the read area]; made at the
+   *  first read. */
   private buf: Buffer | null = null;
   /** The read area, buf[MAX_LINE …]: where every read lands. */
   private area: Buffer | null = null;
@@ -52,11 +54,18 @@ export class StreamPump {
   constructor(
     private readonly fd: number,
     private readonly sink: LogSink,
-    private readonly options: { timestamps: boolean; keepTail: boolean; onError(message: string | null): void },
+    private readonly options: {
+      timestamps: boolean;
+      keepTail: boolean;
+      onError(message: string | null): void;
+    },
   ) {
     this.socket = new Socket({
-      fd, readable: true, writable: false,
-      // Reads go into our buffer's read area, after the carried line; returning false pauses the socket.
+      fd,
+      readable: true,
+      writable: false,
+      // Reads go into our buffer's read area, after the carried line; returning false pauses the
+      // socket.
       onread: { buffer: () => this.space(), callback: (n: number) => this.onRead(n) },
     } as ConstructorParameters<typeof Socket>[0]);
     this.socket.on('error', () => undefined);
@@ -161,7 +170,8 @@ export class StreamPump {
   }
 
   /** Drain, write out a last unfinished line, and stop reading. Returns how many bytes could
-   *  not be written (the sink still failing at the end: a full disk): counted, not silently gone. */
+   *  not be written (the sink still failing at the end: a full disk): counted, not silently
+      gone. */
   close(): number {
     if (this.closed) return 0;
     if (this.drain()) this.endLine();
@@ -185,10 +195,13 @@ export class StreamPump {
   /** Whole lines, maybe a view of the read buffer: written now, copied only if they must wait. */
   private emit(lines: Buffer, tail = true): void {
     if (this.options.keepTail && tail) this.keepTail(lines); // as the COMMAND wrote them: unstamped
-    if (!this.options.timestamps) return this.hand(lines);
+    if (!this.options.timestamps) {
+      this.hand(lines);
+      return;
+    }
     const prefix = Buffer.from(`${new Date().toISOString()} `);
     this.stampBuf ??= Buffer.allocUnsafe(READ_SIZE);
-    for (let start = 0; start < lines.length;) {
+    for (let start = 0; start < lines.length; ) {
       const [consumed, written] = stampLines(lines.subarray(start), prefix, this.stampBuf);
       if (consumed === 0) {
         // One line longer than the stamp buffer: on its own.
@@ -232,10 +245,13 @@ export class StreamPump {
     if (!busy) this.options.onError(this.sink.error ?? 'cannot write the log');
     if (this.closed) return;
     this.socket.pause();
-    this.retry ??= setTimeout(() => {
-      this.retry = null;
-      this.flushPending();
-    }, busy ? (this.busyRetryMs = Math.min(MAX_BUSY_RETRY_MS, this.busyRetryMs * 2)) : RETRY_MS);
+    this.retry ??= setTimeout(
+      () => {
+        this.retry = null;
+        this.flushPending();
+      },
+      busy ? (this.busyRetryMs = Math.min(MAX_BUSY_RETRY_MS, this.busyRetryMs * 2)) : RETRY_MS,
+    );
   }
 
   private keepTail(out: Buffer): void {

@@ -3,7 +3,15 @@
  * (with compression) rotated files gzipped in the background to NAME.log.K.gz. All of it within
  * the log directory's fd (log-dir.ts): renames and removals of names there, never by path.
  */
-import { closeSync, createReadStream, type ReadStream, createWriteStream, type WriteStream, fstatSync, futimesSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  type ReadStream,
+  createWriteStream,
+  type WriteStream,
+  fstatSync,
+  futimesSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { LogDir } from './log-dir.js';
@@ -108,8 +116,11 @@ export class Compressor {
     const gzipped = new Set<number>();
     const plain: number[] = [];
     const found = dir.rotated(this.name);
-    if (typeof found === 'string') return this.onError(`not compressing what an earlier supervisor left of ${this.path}: ${found}`);
-    for (const [index, gz] of found) (gz ? gzipped.add(index) : plain.push(index));
+    if (typeof found === 'string') {
+      this.onError(`not compressing what an earlier supervisor left of ${this.path}: ${found}`);
+      return;
+    }
+    for (const [index, gz] of found) gz ? gzipped.add(index) : plain.push(index);
     for (const index of plain.sort((a, b) => a - b)) {
       if (index > this.keep || gzipped.has(index)) continue;
       const ino = dir.inode(rotatedPath(this.name, index));
@@ -125,7 +136,11 @@ export class Compressor {
   add(dir: LogDir, generation: number, ino: number): void {
     // Jobs for files rotated beyond --log-keep meanwhile are dropped: their files are gone.
     const dropped = this.queue.filter((j) => this.indexOf(j) > this.keep);
-    this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => this.indexOf(j) <= this.keep));
+    this.queue.splice(
+      0,
+      this.queue.length,
+      ...this.queue.filter((j) => this.indexOf(j) <= this.keep),
+    );
     for (const job of dropped) job.dir.release();
     if (this.current && this.indexOf(this.current.job) > this.keep) this.current.abort.abort();
     this.queue.push({ ino, generation, dir: dir.retain() });
@@ -173,10 +188,13 @@ export class Compressor {
       if (st.ino !== job.ino) return; // not ours (moved by hand)
       // A file found at start (no rotation of ours made it) could be a hard link to another.
       const shared = dir.sharedBy();
-      const why = dir.unsafeFile(st, shared) ?? (shared !== null ? tooLarge(st.size, this.maxSize, shared) : null);
+      const why =
+        dir.unsafeFile(st, shared) ??
+        (shared !== null ? tooLarge(st.size, this.maxSize, shared) : null);
       if (why) throw new Error(`not compressing ${rotatedPath(this.name, index())}: ${why}`);
       // Loaded on the first compression: a supervisor that never compresses never pays for zlib.
-      // require, not import(): in the supervisor's CommonJS bundle import() would boot node's ESM loader.
+      // require, not import(): in the supervisor's CommonJS bundle import() would boot node's ESM
+      // loader.
       const { pipeline } = load('node:stream/promises') as typeof import('node:stream/promises');
       const { createGzip } = load('node:zlib') as typeof import('node:zlib');
       out = dir.createTemp(this.tmp, st.mode);
@@ -185,10 +203,12 @@ export class Compressor {
       output = createWriteStream('', { fd: out, autoClose: false });
       await pipeline(input, createGzip(), output, { signal: this.current.abort.signal });
       // The .gz keeps the file's times, as gzip(1) does: `logs -f` tells older files from newer
-      // by their last write (follow.ts). Through the fd: the name is in a directory others may write.
+      // by their last write (follow.ts). Through the fd: the name is in a directory others may
+      // write.
       futimesSync(out, st.atimeMs / 1000, st.mtimeMs / 1000);
     } catch (error) {
-      if (out >= 0) quietly(() => dir.unlink(this.tmp, true)); // a full disk must not keep a half-written .gz
+      // a full disk must not keep a half-written .gz
+      if (out >= 0) quietly(() => dir.unlink(this.tmp, true));
       if (this.current?.abort.signal.aborted) return; // rotated away: nothing to keep
       throw error;
     } finally {
@@ -219,6 +239,9 @@ function tooLarge(size: number, maxSize: number, shared: string): string | null 
 
 async function closeStreamFd(stream: ReadStream | WriteStream | null, fd: number): Promise<void> {
   if (stream?.destroyed) {
-    if (!stream.closed) await new Promise<void>((resolve) => (stream as NodeJS.EventEmitter).once('close', () => resolve()));
+    if (!stream.closed)
+      await new Promise<void>((resolve) =>
+        (stream as NodeJS.EventEmitter).once('close', () => resolve()),
+      );
   } else closeSync(fd);
 }

@@ -11,8 +11,10 @@ export const SHOWN = 40;
 /** Lines shown at most, to reach the start of an error. */
 export const MAX = 100;
 
-/** The first line of an error report: `Error: …`, `SyntaxError [ERR_X]: …`, `Traceback …`, `panic: …`. */
-const ERROR_START = /^(?:Uncaught )?(?:[A-Z]\w*)?(?:Error|Exception)\b|^Traceback \(most recent call last\)|^(?:panic|fatal error|FATAL|ERROR)\b/;
+/** The first line of an error report: `Error: …`, `SyntaxError [ERR_X]: …`, `Traceback …`,
+ *  `panic: …`. */
+const ERROR_START =
+  /^(?:Uncaught )?(?:[A-Z]\w*)?(?:Error|Exception)\b|^Traceback \(most recent call last\)|^(?:panic|fatal error|FATAL|ERROR)\b/;
 /** What node and V8 print above it: where it was thrown (`/srv/app.js:3`, `node:events:502`). */
 const LOCATION = /^\S+:\d+$/;
 /** How far above the message the location may be (source line, caret, blank line). */

@@ -46,12 +46,19 @@ const ACL_WRITE = 2;
 export function aclWriters(acl: Buffer, gid: number): { uids: number[]; gids: number[] } | null {
   if (acl.length < 4 || (acl.length - 4) % 8 !== 0 || acl.readUInt32LE(0) !== 2) return null;
   const entries: { tag: number; perm: number; id: number }[] = [];
-  for (let at = 4; at < acl.length; at += 8) entries.push({ tag: acl.readUInt16LE(at), perm: acl.readUInt16LE(at + 2), id: acl.readUInt32LE(at + 4) });
+  for (let at = 4; at < acl.length; at += 8)
+    entries.push({
+      tag: acl.readUInt16LE(at),
+      perm: acl.readUInt16LE(at + 2),
+      id: acl.readUInt32LE(at + 4),
+    });
   const mask = entries.find((e) => e.tag === ACL_MASK)?.perm ?? 7;
   const writes = (e: { perm: number }): boolean => (e.perm & mask & ACL_WRITE) !== 0;
   return {
     uids: entries.filter((e) => e.tag === ACL_USER && writes(e)).map((e) => e.id),
-    gids: entries.filter((e) => (e.tag === ACL_GROUP || e.tag === ACL_GROUP_OBJ) && writes(e)).map((e) => (e.tag === ACL_GROUP ? e.id : gid)),
+    gids: entries
+      .filter((e) => (e.tag === ACL_GROUP || e.tag === ACL_GROUP_OBJ) && writes(e))
+      .map((e) => (e.tag === ACL_GROUP ? e.id : gid)),
   };
 }
 
@@ -70,7 +77,9 @@ export function untrustedWriter(dir: Owned, trust: Trust): string | null {
     const uid = writers.uids.find((id) => !trust.uids.has(id));
     if (uid !== undefined) return `writable by uid ${uid} through an ACL`;
     const gid = writers.gids.find((id) => !trust.gids.has(id));
-    return gid === undefined ? null : `writable by group ${gid}${gid === dir.gid ? '' : ' through an ACL'}`;
+    return gid === undefined
+      ? null
+      : `writable by group ${gid}${gid === dir.gid ? '' : ' through an ACL'}`;
   }
   if (dir.mode & 0o020 && !trust.gids.has(dir.gid)) return `writable by group ${dir.gid}`;
   return null;
@@ -83,7 +92,12 @@ export function untrustedWriter(dir: Owned, trust: Trust): string | null {
  * A sticky directory of root's (/tmp) lets only an entry's owner rename or remove it: safe for
  * an entry of ours, not for one of another user's.
  */
-export function replaceableEntry(dir: Owned, name: string, entryUid: number | null, trust: Trust): string | null {
+export function replaceableEntry(
+  dir: Owned,
+  name: string,
+  entryUid: number | null,
+  trust: Trust,
+): string | null {
   const writer = untrustedWriter(dir, trust);
   if (writer === null) return null;
   if (!(dir.mode & STICKY) || !trust.uids.has(dir.uid)) return writer;
@@ -98,7 +112,8 @@ export function replaceableEntry(dir: Owned, name: string, entryUid: number | nu
  */
 export function unsafeLogFile(file: Owned, owners: ReadonlySet<number>): string | null {
   if ((file.mode & IFMT) !== IFREG) return 'it is not a regular file';
-  if ((file.nlink ?? 1) > 1) return `it has ${file.nlink} hard links (another may be outside the directory)`;
+  if ((file.nlink ?? 1) > 1)
+    return `it has ${file.nlink} hard links (another may be outside the directory)`;
   if (!owners.has(file.uid)) return `it is owned by uid ${file.uid}`;
   return null;
 }

@@ -7,7 +7,14 @@
  * instant (chain.ts snapshot()). Each step opens one file: nothing is skipped, nothing taken twice.
  */
 import { fstatSync } from 'node:fs';
-import { highestIndex, isCopyOf, snapshot, type Entry, type LogNames, type Source } from './chain.js';
+import {
+  highestIndex,
+  isCopyOf,
+  snapshot,
+  type Entry,
+  type LogNames,
+  type Source,
+} from './chain.js';
 
 /** Names looked at in one step (indices; each has a plain and a .gz name). */
 const WINDOW = 32;
@@ -32,12 +39,14 @@ function findIn(log: LogNames, entries: Entry[], held: Source): number | 'moved'
  * older one before it); null: the names moved on while we looked, look again.
  */
 export function olderThan(log: LogNames, held: Source | null, seen: number): Entry | 'end' | null {
-  for (let from = held ? seen : 0, width = WINDOW; ;) {
+  for (let from = held ? seen : 0, width = WINDOW; ; ) {
     const entries = snapshot(log, from + width, from);
     const at = held ? findIn(log, entries, held) : -1;
     if (at === 'moved') return null;
     const lost = held !== null && at < 0; // not here at that instant: further up, or gone
-    const older = lost ? undefined : entries.find((e) => e.index > (at >= 0 ? entries[at]!.index : -1));
+    const older = lost
+      ? undefined
+      : entries.find((e) => e.index > (at >= 0 ? entries[at]!.index : -1));
     if (older) return older;
     // Looked at after the snapshot, the highest index bounds where files were then (they only
     // move up); only now, not at each step: a readdir of thousands of names costs.

@@ -18,13 +18,17 @@ export interface NotifyEnv {
  * Read NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (pure: nothing is changed). Like
  * sd_watchdog_enabled(3), a WATCHDOG_PID naming another process means the watchdog is not ours.
  */
-export function readNotifyEnv(env: NodeJS.ProcessEnv = process.env, pid: number = process.pid): NotifyEnv {
+export function readNotifyEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  pid: number = process.pid,
+): NotifyEnv {
   const socket = env.NOTIFY_SOCKET ? env.NOTIFY_SOCKET : null;
   let watchdogUsec: number | null = null;
   const usec = env.WATCHDOG_USEC;
   const owner = env.WATCHDOG_PID;
   if (usec !== undefined && /^[0-9]{1,15}$/.test(usec) && Number(usec) > 0) {
-    if (owner === undefined || owner === '' || (/^[0-9]+$/.test(owner) && Number(owner) === pid)) watchdogUsec = Number(usec);
+    if (owner === undefined || owner === '' || (/^[0-9]+$/.test(owner) && Number(owner) === pid))
+      watchdogUsec = Number(usec);
   }
   return { socket, watchdogUsec };
 }
@@ -34,7 +38,10 @@ export function readNotifyEnv(env: NodeJS.ProcessEnv = process.env, pid: number 
  * what this process starts next — a worker copy, a child — neither pings our watchdog nor
  * speaks for us.
  */
-export function takeNotifyEnv(env: NodeJS.ProcessEnv = process.env, pid: number = process.pid): NotifyEnv {
+export function takeNotifyEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  pid: number = process.pid,
+): NotifyEnv {
   const found = readNotifyEnv(env, pid);
   delete env.NOTIFY_SOCKET;
   delete env.WATCHDOG_USEC;
@@ -49,12 +56,21 @@ export function takeNotifyEnv(env: NodeJS.ProcessEnv = process.env, pid: number 
 export function sendNotify(socket: string, fields: NotifyFields): void {
   const text = formatNotify(fields);
   if (!socket.startsWith('/') && !socket.startsWith('@')) {
-    throw new DaemonError('NOTIFY_FAILED', `unsupported notify socket address '${socket}': only /path and @abstract AF_UNIX addresses`, { socket });
+    throw new DaemonError(
+      'NOTIFY_FAILED',
+      `unsupported notify socket address '${socket}': only /path and @abstract AF_UNIX addresses`,
+      { socket },
+    );
   }
   try {
     notifySend(socket, text);
   } catch (error) {
-    throw new DaemonError('NOTIFY_FAILED', `cannot notify ${socket}: ${(error as Error).message}`, { socket }, { cause: error });
+    throw new DaemonError(
+      'NOTIFY_FAILED',
+      `cannot notify ${socket}: ${(error as Error).message}`,
+      { socket },
+      { cause: error },
+    );
   }
 }
 

@@ -19,7 +19,13 @@ import { closeSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
-import { notifyListen, notifyReceive, notifyReceiveNow, notifyWake, type NotifyDatagram } from '../sys/native.js';
+import {
+  notifyListen,
+  notifyReceive,
+  notifyReceiveNow,
+  notifyWake,
+  type NotifyDatagram,
+} from '../sys/native.js';
 import { parseNotify, type NotifyMessage } from './protocol.js';
 import { openToSender, removeSocketDir, senderParent, type Sender } from './socket-dir.js';
 
@@ -42,7 +48,8 @@ export interface NotifyHandle {
 }
 
 export interface NotifyListenerOptions {
-  /** Where the private directory is made (default: the OS temp dir). The socket's whole path must fit in 107 bytes. */
+  /** Where the private directory is made (default: the OS temp dir). The socket's whole path
+   *  must fit in 107 bytes. */
   parent?: string;
   /**
    * Another user who must send to it (root running a COMMAND as that user): the socket becomes
@@ -91,23 +98,37 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
     this.wake = fds.wake;
   }
 
-  /** Make the private directory and bind the socket in it. Throws NOTIFY_FAILED (NO_PERMISSION: a `sender` and an unsafe parent). */
+  /** Make the private directory and bind the socket in it. Throws NOTIFY_FAILED (NO_PERMISSION:
+   *  a `sender` and an unsafe parent). */
   static open(options: NotifyListenerOptions = {}): NotifyListener {
-    const parent = options.sender ? senderParent(options.parent ?? tmpdir()) : options.parent ?? tmpdir();
+    const parent = options.sender
+      ? senderParent(options.parent ?? tmpdir())
+      : (options.parent ?? tmpdir());
     let dir: string;
     try {
       dir = mkdtempSync(join(parent, 'dk-notify-')); // mode 0700
     } catch (error) {
-      throw new DaemonError('NOTIFY_FAILED', `cannot make a directory for the notify socket: ${(error as Error).message}`, {}, { cause: error });
+      throw new DaemonError(
+        'NOTIFY_FAILED',
+        `cannot make a directory for the notify socket: ${(error as Error).message}`,
+        {},
+        { cause: error },
+      );
     }
     const path = join(dir, 'notify');
     let listener: NotifyListener;
     try {
-      if (Buffer.byteLength(path) > MAX_PATH) throw new Error(`the path ${path} is longer than ${MAX_PATH} bytes`);
+      if (Buffer.byteLength(path) > MAX_PATH)
+        throw new Error(`the path ${path} is longer than ${MAX_PATH} bytes`);
       listener = new NotifyListener(dir, path, notifyListen(path));
     } catch (error) {
       removeSocketDir(path, dir);
-      throw new DaemonError('NOTIFY_FAILED', `cannot listen for notifications: ${(error as Error).message}`, { path }, { cause: error });
+      throw new DaemonError(
+        'NOTIFY_FAILED',
+        `cannot listen for notifications: ${(error as Error).message}`,
+        { path },
+        { cause: error },
+      );
     }
     open.add(listener);
     if (!exitHook) process.on('exit', closeAllAtExit);
@@ -117,7 +138,12 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
         openToSender(dir, path, options.sender);
       } catch (error) {
         listener.close();
-        throw new DaemonError('NOTIFY_FAILED', `cannot let uid ${options.sender.uid} send to ${path}: ${(error as Error).message}`, { path }, { cause: error });
+        throw new DaemonError(
+          'NOTIFY_FAILED',
+          `cannot let uid ${options.sender.uid} send to ${path}: ${(error as Error).message}`,
+          { path },
+          { cause: error },
+        );
       }
     }
     return listener;
@@ -128,7 +154,10 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
    * lives. We remove the socket when we close it.
    */
   static adopt(handle: NotifyHandle): NotifyListener {
-    const listener = new NotifyListener(handle.dir, handle.path, { fd: handle.fd, wake: handle.wake });
+    const listener = new NotifyListener(handle.dir, handle.path, {
+      fd: handle.fd,
+      wake: handle.wake,
+    });
     open.add(listener);
     if (!exitHook) process.on('exit', closeAllAtExit);
     exitHook = true;
@@ -140,7 +169,11 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
    * closes its copies; this object forgets them and no longer removes the socket at our exit.
    */
   handOver(): NotifyHandle {
-    if (this.isClosed || this.inflight) throw new DaemonError('NOTIFY_FAILED', `the notify socket ${this.path} is closed or in use: it cannot be handed over`);
+    if (this.isClosed || this.inflight)
+      throw new DaemonError(
+        'NOTIFY_FAILED',
+        `the notify socket ${this.path} is closed or in use: it cannot be handed over`,
+      );
     this.isClosed = true;
     this.fdsOpen = false;
     open.delete(this);
@@ -166,7 +199,9 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
   takeQueued(): NotifyEvent[] {
     if (this.isClosed) return [];
     try {
-      return notifyReceiveNow(this.fd).filter((d) => !d.truncated).map(toEvent);
+      return notifyReceiveNow(this.fd)
+        .filter((d) => !d.truncated)
+        .map(toEvent);
     } catch {
       return [];
     }
@@ -182,7 +217,12 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
       try {
         batch = await pending;
       } catch (error) {
-        throw new DaemonError('NOTIFY_FAILED', `cannot receive notifications on ${this.path}: ${(error as Error).message}`, { path: this.path }, { cause: error });
+        throw new DaemonError(
+          'NOTIFY_FAILED',
+          `cannot receive notifications on ${this.path}: ${(error as Error).message}`,
+          { path: this.path },
+          { cause: error },
+        );
       } finally {
         this.inflight = null;
         if (this.isClosed) this.closeFds();

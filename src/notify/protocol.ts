@@ -8,16 +8,16 @@
 import { DaemonError } from '../errors.js';
 
 export interface NotifyMessage {
-  ready: boolean;              // READY=1
-  stopping: boolean;           // STOPPING=1
-  reloading: boolean;          // RELOADING=1
-  status?: string;             // STATUS=… ('' clears the status)
-  errno?: number;              // ERRNO=N (N ≥ 0)
-  mainPid?: number;            // MAINPID=N (N > 0)
-  extendTimeoutUsec?: number;  // EXTEND_TIMEOUT_USEC=N (above 2^53: Infinity)
-  monotonicUsec?: number;      // MONOTONIC_USEC=N (CLOCK_MONOTONIC, sent with RELOADING=1)
+  ready: boolean; // READY=1
+  stopping: boolean; // STOPPING=1
+  reloading: boolean; // RELOADING=1
+  status?: string; // STATUS=… ('' clears the status)
+  errno?: number; // ERRNO=N (N ≥ 0)
+  mainPid?: number; // MAINPID=N (N > 0)
+  extendTimeoutUsec?: number; // EXTEND_TIMEOUT_USEC=N (above 2^53: Infinity)
+  monotonicUsec?: number; // MONOTONIC_USEC=N (CLOCK_MONOTONIC, sent with RELOADING=1)
   watchdog?: 'ping' | 'trigger'; // WATCHDOG=1 | WATCHDOG=trigger
-  watchdogUsec?: number;       // WATCHDOG_USEC=N (a new watchdog timeout; above 2^53: Infinity)
+  watchdogUsec?: number; // WATCHDOG_USEC=N (a new watchdog timeout; above 2^53: Infinity)
   /** Every well-formed KEY=VALUE line, first occurrence of each key. */
   fields: Map<string, string>;
   /** Keys of known fields whose value could not be understood (e.g. ERRNO=abc). */
@@ -39,7 +39,10 @@ function whole(text: string, max: number, huge: 'infinity' | 'invalid' = 'invali
 }
 
 export function parseNotify(input: string | Uint8Array): NotifyMessage {
-  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  const text =
+    typeof input === 'string'
+      ? input
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   const lines = text.split('\n');
   const fields = new Map<string, string>();
   for (const line of lines) {
@@ -91,10 +94,19 @@ export function formatNotify(fields: NotifyFields): string {
   const problems: string[] = [];
   const lines: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
-    if (!KEY.test(key)) problems.push(`invalid notify field name '${key}': use upper-case letters, digits and '_'`);
+    if (!KEY.test(key))
+      problems.push(`invalid notify field name '${key}': use upper-case letters, digits and '_'`);
     const text = typeof value === 'string' ? value : String(value);
-    if (typeof value === 'string' ? /[\n\0]/.test(value) : typeof value === 'number' ? !Number.isSafeInteger(value) || value < 0 : value < 0n) {
-      problems.push(`invalid value for notify field ${key}: ${typeof value === 'string' ? 'no newlines or NUL characters' : 'a whole number, 0 or more'}`);
+    if (
+      typeof value === 'string'
+        ? /[\n\0]/.test(value)
+        : typeof value === 'number'
+          ? !Number.isSafeInteger(value) || value < 0
+          : value < 0n
+    ) {
+      problems.push(
+        `invalid value for notify field ${key}: ${typeof value === 'string' ? 'no newlines or NUL characters' : 'a whole number, 0 or more'}`,
+      );
     }
     lines.push(`${key}=${text}`);
   }

@@ -25,7 +25,8 @@ export function unsafeParent(parent: string): string | null {
   for (let dir = parent; ; dir = dirname(dir)) {
     const st = lstatSync(dir);
     if (st.uid !== me && st.uid !== 0) return `${dir} is owned by uid ${st.uid}`;
-    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return `${dir} is writable by others and not sticky`;
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)
+      return `${dir} is writable by others and not sticky`;
     if (dir === dirname(dir)) return null;
   }
 }
@@ -39,10 +40,20 @@ export function senderParent(parent: string): string {
   try {
     real = realpathSync(parent);
   } catch (error) {
-    throw new DaemonError('NOTIFY_FAILED', `cannot use ${parent} for the notify socket: ${(error as Error).message}`, { path: parent }, { cause: error });
+    throw new DaemonError(
+      'NOTIFY_FAILED',
+      `cannot use ${parent} for the notify socket: ${(error as Error).message}`,
+      { path: parent },
+      { cause: error },
+    );
   }
   const why = unsafeParent(real);
-  if (why) throw new DaemonError('NO_PERMISSION', `cannot make the notify socket for another user in ${parent}: ${why} (set TMPDIR to a directory only root can write)`, { path: parent });
+  if (why)
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `cannot make the notify socket for another user in ${parent}: ${why} (set TMPDIR to a directory only root can write)`,
+      { path: parent },
+    );
   return real;
 }
 
@@ -57,7 +68,8 @@ export function openToSender(dir: string, path: string, sender: Sender): void {
   chmodSync(dir, 0o711);
 }
 
-/** Remove the socket and its directory, each quietly (gone already; or not empty: left as it is). */
+/** Remove the socket and its directory, each quietly (gone already; or not empty: left as it
+ *  is). */
 export function removeSocketDir(path: string, dir: string): void {
   for (const remove of [() => unlinkSync(path), () => rmdirSync(dir)]) {
     try {
@@ -68,7 +80,8 @@ export function removeSocketDir(path: string, dir: string): void {
   }
 }
 
-/** A `dk-notify-*` directory an earlier supervisor left in `serviceDir`'s place: its two names, only if it is a directory. */
+/** A `dk-notify-*` directory an earlier supervisor left in `serviceDir`'s place: its two names,
+ *  only if it is a directory. */
 export function removeLeftSocketDir(dir: string): void {
   try {
     if (!lstatSync(dir).isDirectory()) return;

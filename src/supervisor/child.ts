@@ -19,7 +19,9 @@ export interface Child {
   exited: Promise<ChildExit>;
 }
 
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map(
+  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
+);
 
 /** Watch a child of ours (spawned by us, or by the daemon's first act before node booted). */
 export function watchChild(pid: number): Child {
@@ -35,7 +37,10 @@ export function watchChild(pid: number): Child {
     }
     const status = waitChild(pid);
     if (!status) return { code: null, signal: null };
-    return { code: status.code, signal: status.signal === null ? null : SIGNAL_NAMES.get(status.signal) ?? null };
+    return {
+      code: status.code,
+      signal: status.signal === null ? null : (SIGNAL_NAMES.get(status.signal) ?? null),
+    };
   })();
   return { pid, exited };
 }
@@ -43,17 +48,34 @@ export function watchChild(pid: number): Child {
 /** The COMMAND's stdin (its stdout and stderr are the log pipes, or ours in the foreground),
  *  opened again at each (re)start, as root: never through a name the service user may swap. */
 export function openStdin(spec: CommandSpec): number {
-  return openInputFile({ flag: '--stdin', path: spec.stdin, devices: true, ...(spec.runAs ? { serviceUid: spec.runAs.uid } : {}) });
+  return openInputFile({
+    flag: '--stdin',
+    path: spec.stdin,
+    devices: true,
+    ...(spec.runAs ? { serviceUid: spec.runAs.uid } : {}),
+  });
 }
 
 export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
   const [file, ...args] = spec.command as [string, ...string[]];
   return {
-    file, argv: [file, ...args], fds, cwd: spec.chdir, umask: spec.umask, setsid: true,
+    file,
+    argv: [file, ...args],
+    fds,
+    cwd: spec.chdir,
+    umask: spec.umask,
+    setsid: true,
     envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.limits?.length ? { limits: spec.limits } : {}),
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
-    ...(spec.runAs?.drop ? { uid: spec.runAs.uid, gid: spec.runAs.gid, groups: spec.runAs.groups, user: spec.runAs.name } : {}),
+    ...(spec.runAs?.drop
+      ? {
+          uid: spec.runAs.uid,
+          gid: spec.runAs.gid,
+          groups: spec.runAs.groups,
+          user: spec.runAs.name,
+        }
+      : {}),
   };
 }
 
@@ -64,8 +86,10 @@ export function spawnCommand(spec: CommandSpec, output: number[]): Child {
     return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));
   } catch (error) {
     throw execFailure(error, spec.command[0]!, {
-      cwd: spec.chdir, ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}),
-      ...(spec.nice !== undefined ? { nice: spec.nice } : {}), ...(spec.limits ? { limits: spec.limits } : {}),
+      cwd: spec.chdir,
+      ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}),
+      ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+      ...(spec.limits ? { limits: spec.limits } : {}),
     });
   } finally {
     closeSync(stdin);

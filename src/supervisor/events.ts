@@ -18,8 +18,20 @@ export type ServiceEvent =
 export function reportTo(channel: DaemonChannel): (event: ServiceEvent) => void {
   return (event) => {
     if (event.type === 'already-running') channel.report({ type: 'running' });
-    else if (event.type === 'start-failed') channel.report({ type: 'error', code: event.error.code, message: event.error.message, details: event.error.details });
-    else if (event.type === 'running') channel.report({ type: 'ready', pid: process.pid, childPid: event.childPid, ...(event.logError ? { logError: event.logError } : {}) });
+    else if (event.type === 'start-failed')
+      channel.report({
+        type: 'error',
+        code: event.error.code,
+        message: event.error.message,
+        details: event.error.details,
+      });
+    else if (event.type === 'running')
+      channel.report({
+        type: 'ready',
+        pid: process.pid,
+        childPid: event.childPid,
+        ...(event.logError ? { logError: event.logError } : {}),
+      });
     if (event.type !== 'locked') channel.close();
   };
 }

@@ -63,7 +63,8 @@ export function signalGroup(group: Group, signal: NodeJS.Signals, leaderReaped: 
   group.lastSignal = signal;
   // The group first: it is one syscall, the adopted need a scan of /proc (and a stop's latency
   // starts when the COMMAND gets its signal).
-  const sent = leaderReaped && liveMembers(group).length === 0 ? false : signalPid(-group.pgid, signal);
+  const sent =
+    leaderReaped && liveMembers(group).length === 0 ? false : signalPid(-group.pgid, signal);
   for (const pid of group.adopted?.() ?? []) signalPid(pid, signal);
   return sent;
 }
@@ -73,7 +74,12 @@ export function signalGroup(group: Group, signal: NodeJS.Signals, leaderReaped: 
  * resolves when our own child (the leader) has been reaped; until then its exit event is
  * the cheapest thing to wait on. Leftover members are waited on through pidfds.
  */
-export async function waitGroupGone(group: Group, leaderExit: Promise<unknown>, leaderDone: () => boolean, ms: number): Promise<boolean> {
+export async function waitGroupGone(
+  group: Group,
+  leaderExit: Promise<unknown>,
+  leaderDone: () => boolean,
+  ms: number,
+): Promise<boolean> {
   const deadline = Date.now() + ms;
   const seen = new Set<number>();
   for (;;) {
@@ -114,4 +120,5 @@ export async function waitGroupGone(group: Group, leaderExit: Promise<unknown>, 
   }
 }
 
-export const signalNumber = (signal: NodeJS.Signals): number => (constants.signals as Record<string, number>)[signal] ?? 0;
+export const signalNumber = (signal: NodeJS.Signals): number =>
+  (constants.signals as Record<string, number>)[signal] ?? 0;

@@ -28,24 +28,39 @@ export function startedLine(argv: readonly string[], pid: number, restart: numbe
 }
 
 /** The line a transition puts in the log, or null when it says nothing worth a line. */
-export function eventLine(before: MachineState, event: MachineEvent, after: MachineState, effects: readonly Effect[], ctx: EventContext): string | null {
+export function eventLine(
+  before: MachineState,
+  event: MachineEvent,
+  after: MachineState,
+  effects: readonly Effect[],
+  ctx: EventContext,
+): string | null {
   const text = describe(before, event, after, effects, ctx);
   return text === null ? null : `${EVENT_PREFIX}${text}`;
 }
 
-function describe(before: MachineState, event: MachineEvent, after: MachineState, effects: readonly Effect[], ctx: EventContext): string | null {
+function describe(
+  before: MachineState,
+  event: MachineEvent,
+  after: MachineState,
+  effects: readonly Effect[],
+  ctx: EventContext,
+): string | null {
   if (before.phase === after.phase && event.type !== 'not-ready') return null; // nothing happened
   switch (event.type) {
     case 'started':
-      return ctx.ready !== null ? `ready (--ready ${ctx.ready})` : null; // else: its start line said it
+      // else: its start line said it
+      return ctx.ready !== null ? `ready (--ready ${ctx.ready})` : null;
     case 'not-ready':
       if (after.phase === 'stopping') return `not ready: ${event.reason}; stopping it`;
-      return effects.some((e) => e.type === 'kill-command') ? `not ready: ${event.reason}; ending it` : null;
+      return effects.some((e) => e.type === 'kill-command')
+        ? `not ready: ${event.reason}; ending it`
+        : null;
     case 'stop':
       if (after.phase === 'stopped') return `stopped by ${ctx.stopBy} (while waiting to restart)`;
       return `stopping, asked by ${ctx.stopBy}`;
     case 'stop-ran-out':
-      return 'the stop\'s schedule ran out; the COMMAND goes on running';
+      return "the stop's schedule ran out; the COMMAND goes on running";
     case 'timer':
       return null; // the spawn says it (startedLine)
     case 'exited':
@@ -53,20 +68,34 @@ function describe(before: MachineState, event: MachineEvent, after: MachineState
   }
 }
 
-function exited(before: MachineState, exit: Parameters<typeof exitInShort>[0], after: MachineState, effects: readonly Effect[], ctx: EventContext): string {
+function exited(
+  before: MachineState,
+  exit: Parameters<typeof exitInShort>[0],
+  after: MachineState,
+  effects: readonly Effect[],
+  ctx: EventContext,
+): string {
   const how = exitInShort(exit);
   switch (after.phase) {
     case 'backoff': {
-      const timer = effects.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer');
+      const timer = effects.find(
+        (e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer',
+      );
       return `${how}; restarting in ${delay(timer?.ms ?? 0)}`;
     }
     case 'stopped':
       return `stopped by ${ctx.stopBy} (${how})`;
     case 'failed':
-      if (!before.announced) return `${how}; the start failed${before.failure !== null ? `: ${before.failure}` : ''}`;
-      if (after.failure?.startsWith('crash loop')) return `${how}; giving up: ${after.failure.replace(/; last .*$/, '')}`;
-      return ctx.policy.restart !== 'no' ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
+      if (!before.announced)
+        return `${how}; the start failed${before.failure !== null ? `: ${before.failure}` : ''}`;
+      if (after.failure?.startsWith('crash loop'))
+        return `${how}; giving up: ${after.failure.replace(/; last .*$/, '')}`;
+      return ctx.policy.restart !== 'no'
+        ? `${how}; not restarted (--restart ${ctx.policy.restart})`
+        : how;
     default: // exited: a clean exit not restarted (or a one-shot under `run`)
-      return before.announced && ctx.policy.restart !== 'no' ? `${how}; not restarted (--restart ${ctx.policy.restart})` : how;
+      return before.announced && ctx.policy.restart !== 'no'
+        ? `${how}; not restarted (--restart ${ctx.policy.restart})`
+        : how;
   }
 }

@@ -22,10 +22,13 @@ const forward = (signal: NodeJS.Signals): void => {
 };
 const stop = (): void => (service ? service.requestStop() : void (stopEarly = true));
 routeSignals({
-  SIGTERM: stop, SIGINT: stop, SIGQUIT: stop,
+  SIGTERM: stop,
+  SIGINT: stop,
+  SIGQUIT: stop,
   // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 reopens our log files
   // (logrotate's postrotate, `daemonkit reopen`).
-  SIGHUP: forward, SIGUSR2: forward,
+  SIGHUP: forward,
+  SIGUSR2: forward,
   SIGUSR1: () => service?.reopenLogs(),
 });
 
@@ -45,7 +48,9 @@ try {
   process.exit(1);
 }
 if (!channel) {
-  process.stderr.write('daemonkit supervisor: this program is started by `daemonkit start`, not by hand\n');
+  process.stderr.write(
+    'daemonkit supervisor: this program is started by `daemonkit start`, not by hand\n',
+  );
   process.exitCode = 2;
 } else {
   const { paths, spec, inherited } = channel.payload as SupervisorPayload;
@@ -53,11 +58,15 @@ if (!channel) {
   // `ps` names the service (libuv rewrites our argv area: up to its length, ~130 bytes).
   process.title = `daemonkit: ${paths.display}`;
   process.umask(0o022); // our own files (pidfile, state) get their documented modes
-  const running = runService(paths, spec, reportTo(channel), inherited, { subreaper: true, ownStderr: true });
+  const running = runService(paths, spec, reportTo(channel), inherited, {
+    subreaper: true,
+    ownStderr: true,
+  });
   service = running;
   // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when
   // their parent dies (we are a child subreaper since before the COMMAND was forked: spawnDaemon's
-  // `supervisor`): we reap them (the COMMAND's guard too, once it has ended), and a stop reaches them.
+  // `supervisor`): we reap them (the COMMAND's guard too, once it has ended), and a stop reaches
+  // them.
   const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
   closeInspector(inherited?.notify?.fd);
   running.handlingSignals();

@@ -28,7 +28,11 @@ export class NotifyHub {
   private commandPid = 0;
   private waiting: Waiting | null = null;
 
-  constructor(private readonly listener: NotifyListener, private readonly hooks: HubHooks, private readonly commandUid: number) {
+  constructor(
+    private readonly listener: NotifyListener,
+    private readonly hooks: HubHooks,
+    private readonly commandUid: number,
+  ) {
     void this.loop();
   }
 
@@ -92,10 +96,15 @@ export class NotifyHub {
 
   private handle({ message, text }: NotifyEvent): void {
     if (message.status !== undefined) this.hooks.status(message.status);
-    if (message.extendTimeoutUsec !== undefined) this.hooks.extend(Math.min(2 ** 31 - 1, Math.ceil(message.extendTimeoutUsec / 1000)));
+    if (message.extendTimeoutUsec !== undefined)
+      this.hooks.extend(Math.min(2 ** 31 - 1, Math.ceil(message.extendTimeoutUsec / 1000)));
     const waiting = this.waiting;
     if (waiting && waiting.outcome === undefined) {
-      if (message.errno !== undefined) this.settle(waiting, `reported ERRNO=${message.errno} (${ERRNO_NAMES.get(message.errno) ?? 'unknown error'})`);
+      if (message.errno !== undefined)
+        this.settle(
+          waiting,
+          `reported ERRNO=${message.errno} (${ERRNO_NAMES.get(message.errno) ?? 'unknown error'})`,
+        );
       else if (message.ready) this.settle(waiting, null);
     }
     this.hooks.forward?.(text);
@@ -113,7 +122,10 @@ export class NotifyHub {
  * in the temp directory (the service directory's parents may not let the user in), the socket
  * is that user's and the directory stays root's (NotifyListenerOptions.sender).
  */
-export function openNotifyListener(serviceDir: string, owner?: { uid: number; gid: number }): NotifyListener {
+export function openNotifyListener(
+  serviceDir: string,
+  owner?: { uid: number; gid: number },
+): NotifyListener {
   if (owner) return NotifyListener.open({ sender: { uid: owner.uid, gid: owner.gid } });
   const fits = Buffer.byteLength(serviceDir) + '/dk-notify-XXXXXX/notify'.length <= 107;
   return NotifyListener.open(fits ? { parent: serviceDir } : {});

@@ -7,17 +7,22 @@ export type RestartMode = 'no' | 'on-failure' | 'always';
 
 export interface RestartPolicy {
   restart: RestartMode;
-  delayMs: number;       // first restart after this (--restart-delay, 100ms)
-  maxDelayMs: number;    // doubling stops here (--restart-max-delay, 30s)
-  minUptimeMs: number;   // up this long: the next delay starts over (--min-uptime, 10s)
+  delayMs: number; // first restart after this (--restart-delay, 100ms)
+  maxDelayMs: number; // doubling stops here (--restart-max-delay, 30s)
+  minUptimeMs: number; // up this long: the next delay starts over (--min-uptime, 10s)
   /** More restarts than this within the window: give up (--max-restarts, 10). null: never give
    *  up (`--max-restarts infinity`; null, not Infinity, because the policy travels as JSON). */
   maxRestarts: number | null;
-  windowMs: number;      // (--restart-window, 60s)
+  windowMs: number; // (--restart-window, 60s)
 }
 
 export const DEFAULT_POLICY: RestartPolicy = {
-  restart: 'no', delayMs: 100, maxDelayMs: 30_000, minUptimeMs: 10_000, maxRestarts: 10, windowMs: 60_000,
+  restart: 'no',
+  delayMs: 100,
+  maxDelayMs: 30_000,
+  minUptimeMs: 10_000,
+  maxRestarts: 10,
+  windowMs: 60_000,
 };
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -45,8 +50,13 @@ export function wantsRestart(mode: RestartMode, exit: ExitFacts): boolean {
 }
 
 /** The delay before the next restart, given the one before (null: none yet). */
-export function nextDelay(previousMs: number | null, exit: ExitFacts, policy: RestartPolicy): number {
-  if (previousMs === null || exit.uptimeMs >= policy.minUptimeMs) return Math.min(policy.delayMs, policy.maxDelayMs);
+export function nextDelay(
+  previousMs: number | null,
+  exit: ExitFacts,
+  policy: RestartPolicy,
+): number {
+  if (previousMs === null || exit.uptimeMs >= policy.minUptimeMs)
+    return Math.min(policy.delayMs, policy.maxDelayMs);
   return Math.min(previousMs * 2, policy.maxDelayMs);
 }
 
@@ -55,7 +65,11 @@ export function nextDelay(previousMs: number | null, exit: ExitFacts, policy: Re
 export const MAX_RESTARTS_LIMIT = 1_000_000;
 
 /** Restart times still inside the window, with `now` added; `giveUp` when there are too many. */
-export function countRestart(times: readonly number[], now: number, policy: RestartPolicy): { times: number[]; giveUp: boolean } {
+export function countRestart(
+  times: readonly number[],
+  now: number,
+  policy: RestartPolicy,
+): { times: number[]; giveUp: boolean } {
   const max = policy.maxRestarts;
   if (max === null) return { times: [], giveUp: false }; // never gives up: nothing to count
   // Only the last max+1 matter: the list stays bounded however long the service lives.

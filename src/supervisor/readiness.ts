@@ -29,7 +29,12 @@ export function prepareReadiness(spec: CommandSpec, inheritedRead?: number): Rea
     return { fds: [], spawned: () => undefined, watch: null, cancel: () => undefined };
   }
   if (ready.kind === 'tcp') {
-    const readiness: Readiness = { fds: [], spawned: () => (readiness.watch = watchTcp(ready.host, ready.port)), watch: null, cancel: () => readiness.watch?.cancel() };
+    const readiness: Readiness = {
+      fds: [],
+      spawned: () => (readiness.watch = watchTcp(ready.host, ready.port)),
+      watch: null,
+      cancel: () => readiness.watch?.cancel(),
+    };
     return readiness;
   }
   let read: number;
@@ -90,7 +95,12 @@ export interface ReadinessOutcomes {
 }
 
 /** Act on a COMMAND's readiness watch within `timeoutMs`; returns the deadline's extender. */
-export function followReadiness(watch: ReadyWatch, timeoutMs: number, ended: Promise<unknown>, on: ReadinessOutcomes): (ms: number) => void {
+export function followReadiness(
+  watch: ReadyWatch,
+  timeoutMs: number,
+  ended: Promise<unknown>,
+  on: ReadinessOutcomes,
+): (ms: number) => void {
   const deadline = readyDeadline(timeoutMs, on.timedOut);
   void watch.result.then((failure) => {
     deadline.stop();

@@ -9,15 +9,21 @@
  */
 import { MAX_FDS } from '../sys/limits.js';
 
-export type ReadySpec = { kind: 'notify' } | { kind: 'tcp'; host: string; port: number } | { kind: 'fd'; fd: number };
+export type ReadySpec =
+  | { kind: 'notify' }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'fd'; fd: number };
 
-/** `notify`, `tcp:8080`, `tcp:127.0.0.1:8080`, `tcp:[::1]:8080`, `fd:3` (3 to MAX_FDS-1: the child's fds are 0..MAX_FDS-1); else why not. */
+/** `notify`, `tcp:8080`, `tcp:127.0.0.1:8080`, `tcp:[::1]:8080`, `fd:3` (3 to MAX_FDS-1: the
+ *  child's fds are 0..MAX_FDS-1); else why not. */
 export function parseReady(text: string): ReadySpec | string {
   if (text === 'notify') return { kind: 'notify' };
   const fd = /^fd:([0-9]{1,2})$/.exec(text);
   if (fd) {
     const n = Number(fd[1]);
-    return n >= 3 && n < MAX_FDS ? { kind: 'fd', fd: n } : `the fd must be 3 to ${MAX_FDS - 1} (0-2 are stdin, stdout, stderr)`;
+    return n >= 3 && n < MAX_FDS
+      ? { kind: 'fd', fd: n }
+      : `the fd must be 3 to ${MAX_FDS - 1} (0-2 are stdin, stdout, stderr)`;
   }
   const tcp = /^tcp:(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?([0-9]{1,5})$/.exec(text);
   if (tcp) {
@@ -29,6 +35,9 @@ export function parseReady(text: string): ReadySpec | string {
 }
 
 export function describeReady(ready: ReadySpec): string {
-  return ready.kind === 'notify' ? 'notify' : ready.kind === 'fd' ? `fd:${ready.fd}` : `tcp:${ready.host.includes(':') ? `[${ready.host}]` : ready.host}:${ready.port}`;
+  return ready.kind === 'notify'
+    ? 'notify'
+    : ready.kind === 'fd'
+      ? `fd:${ready.fd}`
+      : `tcp:${ready.host.includes(':') ? `[${ready.host}]` : ready.host}:${ready.port}`;
 }
-

@@ -7,7 +7,8 @@ import { connect } from 'node:net';
 import { Socket } from 'node:net';
 
 export interface ReadyWatch {
-  /** null: ready; a string: it reported that it failed (notify's ERRNO=). Never settles if neither. */
+  /** null: ready; a string: it reported that it failed (notify's ERRNO=). Never settles if
+   *  neither. */
   result: Promise<string | null>;
   cancel(): void;
   /** The COMMAND has exited: did it become ready before that? (Both can be pending when the

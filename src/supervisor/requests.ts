@@ -24,7 +24,9 @@ export function requestPending(path: string): boolean {
 
 /** Read and consume a request file: its fields, and whether it is fresh. null when there is
  *  none, or it cannot be read or parsed (then it is left as it is). */
-function takeRequest(path: string): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
+function takeRequest(
+  path: string,
+): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
   try {
     const text = readRequest(path);
     if (text === null) return null;
@@ -49,7 +51,8 @@ export function takeStopRequest(path: string): StopRequest | null {
   const taken = takeRequest(path);
   if (!taken) return null;
   const forRestart = taken.fresh && taken.req.restart === true;
-  if (!taken.fresh || typeof taken.req.schedule !== 'string') return { schedule: defaultSchedule(), forRestart };
+  if (!taken.fresh || typeof taken.req.schedule !== 'string')
+    return { schedule: defaultSchedule(), forRestart };
   try {
     return { schedule: parseSchedule(taken.req.schedule), forRestart };
   } catch {

@@ -59,7 +59,11 @@ export function runService(
   spec: CommandSpec,
   notify: (event: ServiceEvent) => void,
   inherited?: Inherited,
-  options: { subreaper?: boolean; ownStderr?: boolean; forwardNotify?: (text: string) => void } = {},
+  options: {
+    subreaper?: boolean;
+    ownStderr?: boolean;
+    forwardNotify?: (text: string) => void;
+  } = {},
 ): ServiceRun {
   const policy: RestartPolicy = spec.restart ?? DEFAULT_POLICY;
   let machine = initialState();
@@ -69,7 +73,11 @@ export function runService(
   let stopsRunning = 0; // stop schedules at work on the current COMMAND (see runStop)
   let stoppedForRestart = false; // the stop request came from a `restart` (see announce-stopped)
   // What the log's event lines need to know (see log-events.ts).
-  const events: EventContext = { policy, stopBy: 'a signal to daemonkit', ready: spec.ready ? describeReady(spec.ready) : null };
+  const events: EventContext = {
+    policy,
+    stopBy: 'a signal to daemonkit',
+    ready: spec.ready ? describeReady(spec.ready) : null,
+  };
   let lastExit: ExitRecord | null = null;
   let capture: LogCapture | null = null;
   let hub: NotifyHub | null = null;
@@ -78,12 +86,21 @@ export function runService(
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
-  if (inherited && spec.graceMs === 0 && !spec.ready) machine = { ...machine, phase: 'running', announced: true };
+  if (inherited && spec.graceMs === 0 && !spec.ready)
+    machine = { ...machine, phase: 'running', announced: true };
   const self = readProcStat(process.pid);
   const state: ServiceState = {
-    version: 1, kind: 'supervisor', state: machine.phase, pid: process.pid,
+    version: 1,
+    kind: 'supervisor',
+    state: machine.phase,
+    pid: process.pid,
     ...(self ? { pidStartTime: self.startTime } : {}),
-    command: spec.command, pidfile: paths.pidfile, startedAt: Date.now(), updatedAt: Date.now(), restarts: 0, exits: [],
+    command: spec.command,
+    pidfile: paths.pidfile,
+    startedAt: Date.now(),
+    updatedAt: Date.now(),
+    restarts: 0,
+    exits: [],
     ...serviceFacts(spec),
   };
   // Only the process holding the lock may write the service's files: a refused second instance
@@ -134,13 +151,20 @@ export function runService(
         break;
       case 'announce-started':
         capture?.takeWaiting();
-        notify({ type: 'running', childPid: sup!.child.pid, ...(capture?.error ? { logError: capture.error } : {}) });
+        notify({
+          type: 'running',
+          childPid: sup!.child.pid,
+          ...(capture?.error ? { logError: capture.error } : {}),
+        });
         break;
       case 'announce-failed': {
-        const message = effect.whole ? `${spec.command[0]}: ${effect.reason}`
+        const message = effect.whole
+          ? `${spec.command[0]}: ${effect.reason}`
           : `${spec.command[0]} ${effect.reason} ${spec.ready ? 'before it was ready' : `within the ${spec.graceMs} ms grace period`}`;
         const error = new DaemonError('START_FAILED', message, {
-          stderrTail: capture?.stderrTail() ?? [], exit: lastExit, logFile: spec.stderr,
+          stderrTail: capture?.stderrTail() ?? [],
+          exit: lastExit,
+          logFile: spec.stderr,
         });
         save({});
         cleanup(); // before the launcher hears of it: a failed start leaves no pidfile
@@ -149,7 +173,14 @@ export function runService(
       }
       case 'announce-stopped':
         cleanup(); // as a failed start: the launcher hears of it with no pidfile left
-        notify({ type: 'start-failed', error: new DaemonError('START_FAILED', `${paths.display} was stopped (by a ${stoppedForRestart ? 'restart' : 'stop'}) before its start completed`, { stoppedBy: stoppedForRestart ? 'restart' : 'stop' }) });
+        notify({
+          type: 'start-failed',
+          error: new DaemonError(
+            'START_FAILED',
+            `${paths.display} was stopped (by a ${stoppedForRestart ? 'restart' : 'stop'}) before its start completed`,
+            { stoppedBy: stoppedForRestart ? 'restart' : 'stop' },
+          ),
+        });
         break;
       case 'set-timer':
         timer = setTimeout(() => {
@@ -186,7 +217,8 @@ export function runService(
       // Back from stopping only when no other request's schedule is still at work, and not when
       // the leader is gone with members left: that exit is being seen through (they are stopped,
       // then it is recorded), so the service is not running again.
-      if (stopsRunning === 0 && machine.phase === 'stopping' && !target.leaderExited()) dispatch({ type: 'stop-ran-out' });
+      if (stopsRunning === 0 && machine.phase === 'stopping' && !target.leaderExited())
+        dispatch({ type: 'stop-ran-out' });
       else save({});
     });
   };
@@ -197,9 +229,15 @@ export function runService(
     try {
       const output = capture!;
       readiness = prepareReadiness(spec, adopted ? inherited?.readyFd : undefined);
-      // Every COMMAND of the service gets the same NOTIFY_SOCKET (the first got it from the launcher).
+      // Every COMMAND of the service gets the same NOTIFY_SOCKET (the first got it from the
+      // launcher).
       const commandSpec = hub ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: hub.path } } : spec;
-      current = startCommand(commandSpec, { fds: [...output.commandFds(), ...readiness.fds], drain: () => output.drain() }, adopted, options);
+      current = startCommand(
+        commandSpec,
+        { fds: [...output.commandFds(), ...readiness.fds], drain: () => output.drain() },
+        adopted,
+        options,
+      );
     } catch (error) {
       readiness?.cancel();
       const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', String(error));
@@ -213,12 +251,20 @@ export function runService(
       }
       // A restart that cannot exec counts as a failed run, like a shell's 127.
       capture?.event(`${EVENT_PREFIX}${err.message}`); // "cannot execute …: no such file"
-      setImmediate(() => dispatch({ type: 'exited', exit: { code: 127, signal: null, uptimeMs: 0, byStop: false } }));
+      setImmediate(() =>
+        dispatch({ type: 'exited', exit: { code: 127, signal: null, uptimeMs: 0, byStop: false } }),
+      );
       return;
     }
     sup = current;
-    save({ childPid: current.child.pid, childPgid: current.group.pgid, childStartTime: current.group.leaderStartTime, childStartedAt: current.startedAt });
-    // Before anything the COMMAND wrote is read (the pipe is read on a later turn): its lines follow.
+    save({
+      childPid: current.child.pid,
+      childPgid: current.group.pgid,
+      childStartTime: current.group.leaderStartTime,
+      childStartedAt: current.startedAt,
+    });
+    // Before anything the COMMAND wrote is read (the pipe is read on a later turn): its lines
+    // follow.
     capture?.event(startedLine(spec.command, current.child.pid, machine.restarts), false);
     readiness.spawned();
     const watch = readiness.watch ?? hub?.watch(current.child.pid) ?? null;
@@ -229,9 +275,15 @@ export function runService(
       extendReady = followReadiness(watch, timeoutMs, current.child.exited, {
         ready: () => isCurrent() && dispatch({ type: 'started' }),
         notReady: (reason) => isCurrent() && dispatch({ type: 'not-ready', reason }),
-        timedOut: () => isCurrent() && dispatch({ type: 'not-ready', reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})` }),
+        timedOut: () =>
+          isCurrent() &&
+          dispatch({
+            type: 'not-ready',
+            reason: `not ready within ${timeoutMs / 1000} s (--ready ${describeReady(spec.ready!)})`,
+          }),
         // Ready, then exited, both before we looked: the start worked, the exit is a crash.
-        readyAtExit: () => isCurrent() && machine.phase === 'starting' && dispatch({ type: 'started' }),
+        readyAtExit: () =>
+          isCurrent() && machine.phase === 'starting' && dispatch({ type: 'started' }),
       });
     } else {
       void current.started.then((ok) => {
@@ -267,23 +319,37 @@ export function runService(
           // none
         }
       }
-      capture = new LogCapture(spec, inherited?.pipes ?? createPipes(spec), (message) => save({ logError: message ?? undefined }), { ownStderr: options.ownStderr ?? false });
+      capture = new LogCapture(
+        spec,
+        inherited?.pipes ?? createPipes(spec),
+        (message) => save({ logError: message ?? undefined }),
+        { ownStderr: options.ownStderr ?? false },
+      );
       if (capture.error) save({ logError: capture.error });
       if (spec.ready?.kind === 'notify') {
-        const listener = inherited?.notify ? NotifyListener.adopt(inherited.notify) : openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined);
-        if (inherited?.notify) for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
-        hub = new NotifyHub(listener, {
-          status: saveStatus,
-          extend: (ms) => extendReady(ms),
-          ...(options.forwardNotify ? { forward: options.forwardNotify } : {}),
-        }, spec.runAs?.drop ? spec.runAs.uid : process.getuid!());
+        const listener = inherited?.notify
+          ? NotifyListener.adopt(inherited.notify)
+          : openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined);
+        if (inherited?.notify)
+          for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
+        hub = new NotifyHub(
+          listener,
+          {
+            status: saveStatus,
+            extend: (ms) => extendReady(ms),
+            ...(options.forwardNotify ? { forward: options.forwardNotify } : {}),
+          },
+          spec.runAs?.drop ? spec.runAs.uid : process.getuid!(),
+        );
       }
       notify({ type: 'locked' });
       launch(inherited?.adopted);
       await finished;
       return lastExit;
     } catch (error) {
-      const err = isDaemonError(error) ? error : new DaemonError('SPAWN_FAILED', (error as Error).message);
+      const err = isDaemonError(error)
+        ? error
+        : new DaemonError('SPAWN_FAILED', (error as Error).message);
       cleanup();
       notify({ type: 'start-failed', error: err });
       return null;
@@ -309,7 +375,9 @@ export function runService(
       schedule = requested?.schedule ?? fallback;
       if (requested?.forRestart) stoppedForRestart = true;
       if (machine.phase !== 'stopping') {
-        events.stopBy = requested ? `daemonkit ${requested.forRestart ? 'restart' : 'stop'}` : by ?? 'a signal to daemonkit';
+        events.stopBy = requested
+          ? `daemonkit ${requested.forRestart ? 'restart' : 'stop'}`
+          : (by ?? 'a signal to daemonkit');
       }
       if (!sup) return; // never launched: nothing to stop (runService has finished already)
       // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
@@ -337,9 +405,12 @@ export function runService(
   };
 }
 
-/** In a backoff wait, when the next restart is due (`status` shows it); gone once it is not waiting. */
+/** In a backoff wait, when the next restart is due (`status` shows it); gone once it is not
+ *  waiting. */
 function noteRestartDue(state: ServiceState, phase: string, effects: readonly Effect[]): void {
-  const timer = effects.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer');
+  const timer = effects.find(
+    (e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer',
+  );
   if (phase === 'backoff' && timer) state.nextRestartAt = Date.now() + timer.ms;
   else if (phase !== 'backoff') delete state.nextRestartAt;
 }

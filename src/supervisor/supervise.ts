@@ -41,7 +41,12 @@ export interface CommandOutput {
   drain(): void;
 }
 
-export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?: Adopted, options: { subreaper?: boolean } = {}): Supervision {
+export function startCommand(
+  spec: CommandSpec,
+  output: CommandOutput,
+  adopted?: Adopted,
+  options: { subreaper?: boolean } = {},
+): Supervision {
   const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
   const proc = readProcStat(child.pid);
   const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
@@ -54,7 +59,13 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
   const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {
     exited = true;
     output.drain();
-    return { code, signal, at: Date.now(), uptimeMs: Date.now() - startedAt, byStop: stopRequested };
+    return {
+      code,
+      signal,
+      at: Date.now(),
+      uptimeMs: Date.now() - startedAt,
+      byStop: stopRequested,
+    };
   });
 
   const started = new Promise<boolean>((resolve) => {
@@ -76,7 +87,10 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
     const deadline = Date.now() + ms;
     if (!exited) {
       let timer: NodeJS.Timeout | undefined;
-      const gone = await Promise.race([goneAtExit, new Promise<null>((resolve) => (timer = setTimeout(resolve, ms, null)))]);
+      const gone = await Promise.race([
+        goneAtExit,
+        new Promise<null>((resolve) => (timer = setTimeout(resolve, ms, null))),
+      ]);
       clearTimeout(timer);
       if (gone !== false) return gone === true; // null: the time ran out first
     }
@@ -85,8 +99,12 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
 
   // Every request runs its own schedule: a second `stop --retry KILL/5` after a first one ran
   // out must still act. Schedules running side by side only repeat idempotent signals.
-  const stop = (schedule: StopSchedule = defaultSchedule(), options: { asStop?: boolean } = {}): Promise<boolean> => {
-    if (options.asStop !== false) stopRequested = true; // not for a COMMAND ended for not becoming ready
+  const stop = (
+    schedule: StopSchedule = defaultSchedule(),
+    options: { asStop?: boolean } = {},
+  ): Promise<boolean> => {
+    // not for a COMMAND ended for not becoming ready
+    if (options.asStop !== false) stopRequested = true;
     return runSchedule(schedule, {
       send: (signal) => void signalGroup(group, signal, exited),
       waitGone,
@@ -101,7 +119,12 @@ export function startCommand(spec: CommandSpec, output: CommandOutput, adopted?:
   });
 
   return {
-    child, group, startedAt, started, ended, stop,
+    child,
+    group,
+    startedAt,
+    started,
+    ended,
+    stop,
     stopping: () => stopRequested,
     leaderExited: () => exited,
   };

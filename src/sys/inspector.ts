@@ -16,7 +16,9 @@ export function closeInspector(ours?: number): void {
   if (process.execArgv.includes('--disable-sigusr1')) return;
   const close = (): void => {
     if (!hasSocket(ours)) return;
-    const inspector = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+    const inspector = createRequire(import.meta.url)(
+      'node:inspector',
+    ) as typeof import('node:inspector');
     if (inspector.url()) inspector.close();
   };
   setImmediate(close);

@@ -1,6 +1,7 @@
 /**
  * mkdir -p, one level at a time, each new directory getting `mode` exactly (not masked by the
- * umask: a caller's umask 077 must not make a service's directory unreadable to `status`). Node 20's `mkdirSync(…, { recursive: true })` loops forever on
+ * umask: a caller's umask 077 must not make a service's directory unreadable to `status`). Node
+ * 20's `mkdirSync(…, { recursive: true })` loops forever on
  * a path under /proc (mkdir keeps failing with ENOENT there): never use it on a path a user gave.
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';

@@ -10,31 +10,40 @@ const buildHint = (root: string): string =>
   `build it from source: cd ${root} && npm run build:native (needs a C compiler, make and python3)`;
 
 /** The libc node-gyp-build takes this system to have (its rule: $LIBC, else musl on Alpine). */
-const assumedLibc = (): string => process.env.LIBC || (existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
+const assumedLibc = (): string =>
+  process.env.LIBC || (existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
 
 /** The libc this node really runs on: its report names a glibc version only when there is one. */
 function runningLibc(): string {
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  const report = process.report?.getReport() as
+    | { header?: { glibcVersionRuntime?: string } }
+    | undefined;
   return report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
 }
 
-/** What dlopen said, first line, without the file's name when it leads (we name the file already). */
+/** What dlopen said, first line, without the file's name when it leads (we name the file
+ *  already). */
 function reason(file: string, error: unknown): string {
-  const line = String((error as Error)?.message ?? error).split('\n')[0]!.trim();
+  const line = String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .trim();
   return line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line;
 }
 
 /** Why a file that exists would not load, and the way out. */
 function loadHint(file: string, error: unknown, root: string): string {
   const message = String((error as Error)?.message ?? error);
-  if (/GLIBC_[\d.]+'? not found/.test(message)) return `this system's glibc is older than the prebuild's (2.31, Debian 11); ${buildHint(root)}`;
+  if (/GLIBC_[\d.]+'? not found/.test(message))
+    return `this system's glibc is older than the prebuild's (2.31, Debian 11); ${buildHint(root)}`;
   const libc = /\.(glibc|musl)\.node$/.exec(file)?.[1];
   const running = libc ? runningLibc() : null;
-  if (libc && running !== libc) return `this node runs on ${running}, not ${libc}: set LIBC=${running}`;
+  if (libc && running !== libc)
+    return `this node runs on ${running}, not ${libc}: set LIBC=${running}`;
   return `reinstall daemonkit, or ${buildHint(root)}`;
 }
 
-/** The native module of the package at `root`: its exports, or an Error whose message is one line. */
+/** The native module of the package at `root`: its exports, or an Error whose message is one
+ *  line. */
 export function loadNative(root: string): unknown {
   let file: string;
   try {
@@ -42,12 +51,20 @@ export function loadNative(root: string): unknown {
   } catch (error) {
     const target = `${process.platform}-${process.arch} (${assumedLibc()})`;
     // node-gyp-build looks in $DAEMONKIT_PREBUILD instead of the package when it is set.
-    const where = process.env.DAEMONKIT_PREBUILD ? `${process.env.DAEMONKIT_PREBUILD} (DAEMONKIT_PREBUILD)` : root;
-    throw new Error(`no native module for ${target} in ${where}: prebuilt ones are for linux-x64 and linux-arm64, glibc 2.31+ or musl; ${buildHint(root)}`, { cause: error });
+    const where = process.env.DAEMONKIT_PREBUILD
+      ? `${process.env.DAEMONKIT_PREBUILD} (DAEMONKIT_PREBUILD)`
+      : root;
+    throw new Error(
+      `no native module for ${target} in ${where}: prebuilt ones are for linux-x64 and linux-arm64, glibc 2.31+ or musl; ${buildHint(root)}`,
+      { cause: error },
+    );
   }
   try {
     return createRequire(import.meta.url)(file);
   } catch (error) {
-    throw new Error(`cannot load the native module ${file}: ${reason(file, error)}; ${loadHint(file, error, root)}`, { cause: error });
+    throw new Error(
+      `cannot load the native module ${file}: ${reason(file, error)}; ${loadHint(file, error, root)}`,
+      { cause: error },
+    );
   }
 }

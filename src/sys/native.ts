@@ -8,18 +8,18 @@ import { PACKAGE_ROOT } from './root.js';
 
 /** What to exec, and with what: fds are placed at 0..n-1, every other fd is closed. */
 export interface ExecSpec {
-  file: string;        // absolute path
+  file: string; // absolute path
   argv: string[];
-  envp: string[];      // KEY=VALUE
+  envp: string[]; // KEY=VALUE
   fds: number[];
   cwd: string;
-  umask?: number;      // unset: inherited
-  setsid?: boolean;    // own session and process group
+  umask?: number; // unset: inherited
+  setsid?: boolean; // own session and process group
   /** The daemon is our supervisor (spawnDaemon): a child subreaper (kept across exec) before its
    *  COMMAND is forked, so what the COMMAND orphans while node still boots comes to it. */
   supervisor?: boolean;
-  limits?: [string, number, number][];  // setrlimit: [name, soft, hard], -1 = unlimited
-  nice?: number;       // setpriority(PRIO_PROCESS): absolute nice value
+  limits?: [string, number, number][]; // setrlimit: [name, soft, hard], -1 = unlimited
+  nice?: number; // setpriority(PRIO_PROCESS): absolute nice value
   /** Drop to these ids before chdir and exec (setgroups, setgid, setuid): all three or none. */
   uid?: number;
   gid?: number;
@@ -30,22 +30,35 @@ export interface ExecSpec {
 
 /** One datagram received on a notify socket, with the sender's credentials from the kernel. */
 export interface NotifyDatagram {
-  pid: number;         // 0 when the sender is outside our PID namespace
+  pid: number; // 0 when the sender is outside our PID namespace
   uid: number;
   gid: number;
   data: Buffer;
-  truncated: boolean;  // longer than 4096 bytes (systemd's limit): cut short
+  truncated: boolean; // longer than 4096 bytes (systemd's limit): cut short
 }
 /** A user database entry (getpwnam_r / getpwuid_r). */
-export interface UserEntry { name: string; uid: number; gid: number; home: string; shell: string }
+export interface UserEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
 /** A group database entry (getgrnam_r / getgrgid_r). */
-export interface GroupEntry { name: string; gid: number }
+export interface GroupEntry {
+  name: string;
+  gid: number;
+}
 
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean, wait?: boolean): boolean;
   ofdTest(fd: number): boolean;
   pipe(size?: number): [number, number];
-  spawnDaemon(daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number };
+  spawnDaemon(
+    daemon: ExecSpec,
+    command?: ExecSpec,
+    guardFd?: number,
+  ): { pid: number; commandPid?: number };
   spawnProcess(spec: ExecSpec): number;
   waitChild(pid: number): { code: number | null; signal: number | null } | null;
   pidfdOpen(pid: number): number;
@@ -81,10 +94,12 @@ interface NativeBinding {
 }
 
 // Loaded once, as this module is: a missing or unloadable module fails every command at once, in
-// one line, rather than the first call deep inside one (where a best-effort caller could swallow it).
+// one line, rather than the first call deep inside one (where a best-effort caller could swallow
+// it).
 const native = loadNative(PACKAGE_ROOT) as NativeBinding;
 
-/** Take an exclusive open-file-description lock without blocking; false if already held elsewhere. */
+/** Take an exclusive open-file-description lock without blocking; false if already held
+ *  elsewhere. */
 export const lockExclusive = (fd: number): boolean => native.ofdLock(fd, true);
 /** Take an exclusive open-file-description lock, waiting (blocking the thread) until it is free. */
 export const lockExclusiveWaiting = (fd: number): void => void native.ofdLock(fd, true, true);
@@ -100,22 +115,37 @@ export const makePipe = (size?: number): [number, number] => native.pipe(size);
  * byte comes (the supervisor died while node booted). Returns once everything has exec'd (or
  * throws the errno).
  */
-export const spawnDaemon = (daemon: ExecSpec, command?: ExecSpec, guardFd?: number): { pid: number; commandPid?: number } =>
-  command ? (guardFd !== undefined ? native.spawnDaemon(daemon, command, guardFd) : native.spawnDaemon(daemon, command)) : native.spawnDaemon(daemon);
+export const spawnDaemon = (
+  daemon: ExecSpec,
+  command?: ExecSpec,
+  guardFd?: number,
+): { pid: number; commandPid?: number } =>
+  command
+    ? guardFd !== undefined
+      ? native.spawnDaemon(daemon, command, guardFd)
+      : native.spawnDaemon(daemon, command)
+    : native.spawnDaemon(daemon);
 /** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. */
 export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec);
 /** Reap a child of ours by pid: null while it still runs. */
-export const waitChild = (pid: number): { code: number | null; signal: number | null } | null => native.waitChild(pid);
+export const waitChild = (pid: number): { code: number | null; signal: number | null } | null =>
+  native.waitChild(pid);
 export const pidfdOpen = (pid: number): number => native.pidfdOpen(pid);
-export const pidfdSignal = (pidfd: number, signal: number): boolean => native.pidfdSignal(pidfd, signal);
+export const pidfdSignal = (pidfd: number, signal: number): boolean =>
+  native.pidfdSignal(pidfd, signal);
 /** poll()'s timeout: ms as an int32, -1 (none) for Infinity. */
-const pollTimeout = (ms: number): number => (Number.isFinite(ms) ? Math.max(0, Math.min(Math.round(ms), 2 ** 31 - 1)) : -1);
-/** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first (Infinity: no limit). */
-export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> => native.pidfdWait(pidfds, pollTimeout(timeoutMs));
+const pollTimeout = (ms: number): number =>
+  Number.isFinite(ms) ? Math.max(0, Math.min(Math.round(ms), 2 ** 31 - 1)) : -1;
+/** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first
+ *  (Infinity: no limit). */
+export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> =>
+  native.pidfdWait(pidfds, pollTimeout(timeoutMs));
 /** pidfdWait on the calling thread: blocks the event loop, so only for a caller with nothing else
  *  to do meanwhile (the CLI), which is spared the thread pool's start and round trip. */
-export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number => native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
-/** rename(tmp, path) for a file rewritten often: on ext4 without the flush a replacing rename costs (see native). */
+export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number =>
+  native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
+/** rename(tmp, path) for a file rewritten often: on ext4 without the flush a replacing rename
+ *  costs (see native). */
 export const replaceFile = (tmp: string, path: string): void => native.replaceFile(tmp, path);
 /** kill(pid, signal) without an exception: 0, or the errno. */
 export const killStatus = (pid: number, signal: number): number => native.killStatus(pid, signal);
@@ -127,8 +157,10 @@ export const readerGone = (fd: number): boolean => native.readerGone(fd);
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** dup2(from, to): make `to` refer to what `from` does. */
 export const replaceFd = (from: number, to: number): void => native.replaceFd(from, to);
-/** Copy whole lines of `src` into `dst`, each after `prefix`, as many as fit: [consumed, written]. */
-export const stampLines = (src: Buffer, prefix: Buffer, dst: Buffer): [number, number] => native.stampLines(src, prefix, dst);
+/** Copy whole lines of `src` into `dst`, each after `prefix`, as many as fit: [consumed,
+ *  written]. */
+export const stampLines = (src: Buffer, prefix: Buffer, dst: Buffer): [number, number] =>
+  native.stampLines(src, prefix, dst);
 /** Become a child subreaper: orphaned descendants are re-parented to this process. */
 export const setChildSubreaper = (): void => native.setChildSubreaper();
 /** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */
@@ -137,17 +169,21 @@ export const reap = (pid: number): boolean => native.reap(pid);
  * An AF_UNIX datagram socket bound to `path` ("/…", or "@name" in the abstract namespace), with
  * SO_PASSCRED so every datagram carries its sender's pid; and `wake`, an eventfd that ends waits.
  */
-export const notifyListen = (path: string): { fd: number; wake: number } => native.notifyListen(path);
+export const notifyListen = (path: string): { fd: number; wake: number } =>
+  native.notifyListen(path);
 /**
  * Wait (poll() in the thread pool, no timer) for datagrams, then resolve with every one queued.
  * Resolves null once `wake` was signalled: the caller may then close both fds.
  */
-export const notifyReceive = (fd: number, wake: number): Promise<NotifyDatagram[] | null> => native.notifyReceive(fd, wake);
-/** The datagrams queued right now, without waiting (a pending notifyReceive then finds none: it, too, takes the queue on the main thread). */
+export const notifyReceive = (fd: number, wake: number): Promise<NotifyDatagram[] | null> =>
+  native.notifyReceive(fd, wake);
+/** The datagrams queued right now, without waiting (a pending notifyReceive then finds none: it,
+ *  too, takes the queue on the main thread). */
 export const notifyReceiveNow = (fd: number): NotifyDatagram[] => native.notifyReceiveNow(fd);
 /** Signal `wake`: a pending notifyReceive, and every later one, resolves null. */
 export const notifyWake = (wake: number): void => native.notifyWake(wake);
-/** Send one datagram to "/path" or "@abstract", as sd_notify(3) does (blocks only on a full queue). */
+/** Send one datagram to "/path" or "@abstract", as sd_notify(3) does (blocks only on a full
+ *  queue). */
 export const notifySend = (address: string, text: string): void => native.notifySend(address, text);
 /** The user with this name (a string) or uid (a number), through NSS; null when there is none. */
 export const getUser = (key: string | number): UserEntry | null => native.getUser(key);
@@ -159,9 +195,11 @@ export const getGroupList = (user: string, gid: number): number[] => native.getG
 // Calls relative to a directory fd (native/at.c). `name` is always one component (no '/'): the
 // directory is the fd's, whatever its path names now. Errors are Node-like (code, errno, syscall).
 /** openat(2), close-on-exec. */
-export const openAt = (dirfd: number, name: string, flags: number, mode = 0o644): number => native.openAt(dirfd, name, flags, mode);
+export const openAt = (dirfd: number, name: string, flags: number, mode = 0o644): number =>
+  native.openAt(dirfd, name, flags, mode);
 /** renameat(2), both names in the one directory. */
-export const renameAt = (dirfd: number, from: string, to: string): void => native.renameAt(dirfd, from, to);
+export const renameAt = (dirfd: number, from: string, to: string): void =>
+  native.renameAt(dirfd, from, to);
 /** unlinkat(2): removes the entry (a symbolic link itself, never its target). */
 export const unlinkAt = (dirfd: number, name: string): void => native.unlinkAt(dirfd, name);
 /** The entry's own inode number (a symbolic link is not followed), or null when there is none. */
@@ -169,9 +207,15 @@ export const inodeAt = (dirfd: number, name: string): number | null => native.in
 /**
  * The rotated files of `base` in the directory: [K, gz] for each `base.K` and `base.K.gz` (K 1 to
  * 999999999, no leading zero), filtered in C so memory stays flat whatever else is there. 'names':
- * the directory holds more than `maxNames` entries (0: no bound); 'files': more than `maxFiles` match.
+ * the directory holds more than `maxNames` entries (0: no bound); 'files': more than `maxFiles`
+ * match.
  */
-export function rotatedAt(dirfd: number, base: string, maxNames: number, maxFiles: number): [number, boolean][] | 'names' | 'files' {
+export function rotatedAt(
+  dirfd: number,
+  base: string,
+  maxNames: number,
+  maxFiles: number,
+): [number, boolean][] | 'names' | 'files' {
   const found = native.rotatedAt(dirfd, base, maxNames, maxFiles);
   if (found === -1) return 'names';
   if (found === -2) return 'files';
@@ -181,7 +225,9 @@ export function rotatedAt(dirfd: number, base: string, maxNames: number, maxFile
  *  followed); null when there is none. Parsed by logs/trust.ts. */
 export const accessAcl = (fdOrPath: number | string): Buffer | null => native.accessAcl(fdOrPath);
 /** lseek SEEK_DATA (`hole` false) or SEEK_HOLE from `pos`: the offset, or -1 when there is none. */
-export const seekData = (fd: number, pos: number, hole = false): number => native.seekData(fd, pos, hole);
-/** Set these signals to SIG_DFL, keeping their actions, until signalsRestore() (see native/signals.c). */
+export const seekData = (fd: number, pos: number, hole = false): number =>
+  native.seekData(fd, pos, hole);
+/** Set these signals to SIG_DFL, keeping their actions, until signalsRestore() (see
+ *  native/signals.c). */
 export const signalsDefault = (signals: number[]): void => native.signalsDefault(signals);
 export const signalsRestore = (): void => native.signalsRestore();

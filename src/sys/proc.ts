@@ -4,14 +4,14 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 export interface ProcStat {
   pid: number;
   comm: string;
-  state: string;      // R, S, D, Z (zombie), T, …
+  state: string; // R, S, D, Z (zombie), T, …
   ppid: number;
   pgrp: number;
   session: number;
-  ttyNr: number;      // 0: no controlling terminal
-  startTime: number;  // clock ticks after boot: with the pid, a process's identity
+  ttyNr: number; // 0: no controlling terminal
+  startTime: number; // clock ticks after boot: with the pid, a process's identity
   rssPages: number;
-  cpuTicks: number;   // user + system time, clock ticks
+  cpuTicks: number; // user + system time, clock ticks
   /** user + system time of its children that it has waited for (they ended), clock ticks */
   childCpuTicks: number;
 }
@@ -30,8 +30,17 @@ export function readProcStat(pid: number): ProcStat | null {
   const f = text.slice(close + 2).split(' ');
   const num = (i: number): number => Number(f[i]);
   return {
-    pid, comm, state: f[0] ?? '?', ppid: num(1), pgrp: num(2), session: num(3), ttyNr: num(4),
-    startTime: num(19), rssPages: num(21), cpuTicks: num(11) + num(12), childCpuTicks: num(13) + num(14),
+    pid,
+    comm,
+    state: f[0] ?? '?',
+    ppid: num(1),
+    pgrp: num(2),
+    session: num(3),
+    ttyNr: num(4),
+    startTime: num(19),
+    rssPages: num(21),
+    cpuTicks: num(11) + num(12),
+    childCpuTicks: num(13) + num(14),
   };
 }
 
@@ -61,7 +70,11 @@ export function readProcStatus(pid: number): Record<string, string> | null {
  * open is not enough: the kernel lists a lock in /proc/PID/fdinfo/FD only for the open file
  * description that holds it. 'unknown' when /proc/PID/fd is not ours to read (another user).
  */
-export function lockHeld(pid: number, dev: bigint, ino: bigint): 'WRITE' | 'READ' | null | 'unknown' {
+export function lockHeld(
+  pid: number,
+  dev: bigint,
+  ino: bigint,
+): 'WRITE' | 'READ' | null | 'unknown' {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
@@ -72,7 +85,9 @@ export function lockHeld(pid: number, dev: bigint, ino: bigint): 'WRITE' | 'READ
     try {
       const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
       if (st.ino !== ino || st.dev !== dev) continue;
-      const kind = /^lock:.*\b(WRITE|READ)\b/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+      const kind = /^lock:.*\b(WRITE|READ)\b/m.exec(
+        readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'),
+      )?.[1];
       if (kind) return kind as 'WRITE' | 'READ';
     } catch {
       // closed meanwhile
@@ -101,7 +116,10 @@ export function lockHolders(dev: bigint, ino: bigint): { pid: number; kind: 'WRI
 
 /** The major and minor numbers in a dev_t as glibc encodes it (what stat gives). */
 function devParts(dev: bigint): [bigint, bigint] {
-  return [((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn), (dev & 0xffn) | ((dev >> 12n) & ~0xffn)];
+  return [
+    ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn),
+    (dev & 0xffn) | ((dev >> 12n) & ~0xffn),
+  ];
 }
 
 /**
@@ -114,7 +132,14 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
   const [major, minor] = devParts(dev);
   for (const line of readFileSync('/proc/locks', 'latin1').split('\n')) {
     const m = /^\d+:\s+(\S+)\s+\S+\s+\S+\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
-    if (m && m[1] !== '->' && BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor && BigInt(m[4]!) === ino) return true;
+    if (
+      m &&
+      m[1] !== '->' &&
+      BigInt(`0x${m[2]}`) === major &&
+      BigInt(`0x${m[3]}`) === minor &&
+      BigInt(m[4]!) === ino
+    )
+      return true;
   }
   return false;
 }
@@ -122,12 +147,14 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
   const ids = readProcStatus(pid)?.Uid?.split(/\s+/).map(Number);
-  return ids && ids.length >= 2 && ids.every(Number.isInteger) ? { real: ids[0]!, effective: ids[1]! } : null;
+  return ids && ids.length >= 2 && ids.every(Number.isInteger)
+    ? { real: ids[0]!, effective: ids[1]! }
+    : null;
 }
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */
 export function groupMembers(pgid: number): number[] {
-  if (snapshot) return [...(snapshot.members ??= groupsNow()).get(pgid) ?? []];
+  if (snapshot) return [...((snapshot.members ??= groupsNow()).get(pgid) ?? [])];
   return groupsNow(pgid).get(pgid) ?? [];
 }
 
@@ -138,7 +165,8 @@ function groupsNow(only?: number): Map<number, number[]> {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const st = readProcStat(pid);
-    if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only)) continue;
+    if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
+      continue;
     const list = groups.get(st.pgrp);
     if (list) list.push(pid);
     else groups.set(st.pgrp, [pid]);

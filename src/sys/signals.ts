@@ -18,7 +18,14 @@
 export type Route = (signal: NodeJS.Signals) => void;
 
 /** The signals a command or daemon of ours documents. */
-export const OUR_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+export const OUR_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGUSR1',
+  'SIGUSR2',
+];
 
 interface Router {
   routes: Map<NodeJS.Signals, Route[]>;
@@ -46,7 +53,8 @@ function router(): Router {
 /** Catch these signals from now on (idempotent); until routed, each ends the process by itself. */
 export function catchSignals(signals: readonly NodeJS.Signals[] = OUR_SIGNALS): void {
   const { listener } = router();
-  for (const signal of signals) if (!process.listeners(signal).includes(listener)) process.on(signal, listener);
+  for (const signal of signals)
+    if (!process.listeners(signal).includes(listener)) process.on(signal, listener);
 }
 
 /** Route signals to handlers until the returned function is called (the latest route wins). */
@@ -56,14 +64,22 @@ export function routeSignals(handlers: Partial<Record<NodeJS.Signals, Route>>): 
   catchSignals(entries.map(([signal]) => signal));
   for (const [signal, route] of entries) routes.set(signal, [...(routes.get(signal) ?? []), route]);
   return () => {
-    for (const [signal, route] of entries) routes.set(signal, (routes.get(signal) ?? []).filter((r) => r !== route));
+    for (const [signal, route] of entries)
+      routes.set(
+        signal,
+        (routes.get(signal) ?? []).filter((r) => r !== route),
+      );
   };
 }
 
 /** Whether only our listener (and no route) is there for `signal`: then we end by it. */
 export function endsUs(signal: NodeJS.Signals): boolean {
   const { routes, listener } = router();
-  return !routes.get(signal)?.length && process.listenerCount(signal) === 1 && process.listeners(signal)[0] === listener;
+  return (
+    !routes.get(signal)?.length &&
+    process.listenerCount(signal) === 1 &&
+    process.listeners(signal)[0] === listener
+  );
 }
 
 /**

@@ -8,7 +8,8 @@ import { arch } from 'node:process';
 export interface GroupUsage {
   /** Live members (zombies are not: they have exited). */
   members: number;
-  /** utime + stime of the live members, plus cutime + cstime (their reaped children's), in clock ticks. */
+  /** utime + stime of the live members, plus cutime + cstime (their reaped children's), in clock
+   *  ticks. */
   ticks: number;
   /** Resident memory of the live members, summed (shared pages count once per member, as in ps). */
   rssBytes: number;
@@ -22,7 +23,8 @@ function pageSize(): number {
     const step = wide ? 16 : 8;
     for (let at = 0; at + step <= auxv.length; at += step) {
       const type = wide ? Number(auxv.readBigUInt64LE(at)) : auxv.readUInt32LE(at);
-      if (type === 6) return wide ? Number(auxv.readBigUInt64LE(at + 8)) : auxv.readUInt32LE(at + 4);
+      if (type === 6)
+        return wide ? Number(auxv.readBigUInt64LE(at + 8)) : auxv.readUInt32LE(at + 4);
       if (type === 0) break;
     }
   } catch {
@@ -37,7 +39,10 @@ let page: number | null = null;
  * process in `pids` that is alive: so a caller that knows a pid, not its group, learns both in
  * the one scan.
  */
-export function scanGroups(pgids: ReadonlySet<number>, pids: ReadonlySet<number> = new Set()): { groups: Map<number, GroupUsage>; groupOf: Map<number, number> } {
+export function scanGroups(
+  pgids: ReadonlySet<number>,
+  pids: ReadonlySet<number> = new Set(),
+): { groups: Map<number, GroupUsage>; groupOf: Map<number, number> } {
   page ??= pageSize();
   const groups = new Map<number, GroupUsage>();
   const groupOf = new Map<number, number>();
@@ -60,12 +65,20 @@ export function scanGroups(pgids: ReadonlySet<number>, pids: ReadonlySet<number>
       groupOf.set(pid, pgrp);
       wanted.add(pgrp);
     }
-    found.push({ pgrp, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]), rss: Number(f[21]) * page });
+    found.push({
+      pgrp,
+      ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
+      rss: Number(f[21]) * page,
+    });
   }
   for (const p of found) {
     if (!wanted.has(p.pgrp)) continue;
     const g = groups.get(p.pgrp) ?? { members: 0, ticks: 0, rssBytes: 0 };
-    groups.set(p.pgrp, { members: g.members + 1, ticks: g.ticks + p.ticks, rssBytes: g.rssBytes + p.rss });
+    groups.set(p.pgrp, {
+      members: g.members + 1,
+      ticks: g.ticks + p.ticks,
+      rssBytes: g.rssBytes + p.rss,
+    });
   }
   return { groups, groupOf };
 }

@@ -7,7 +7,11 @@ import { watch, type FSWatcher } from 'node:fs';
  * change that lands while `look` runs is never missed. Where one cannot be watched, it looks every
  * 100 ms.
  */
-export async function lookUntil<T>(dirs: string | string[], ms: number, look: () => T | undefined): Promise<T | undefined> {
+export async function lookUntil<T>(
+  dirs: string | string[],
+  ms: number,
+  look: () => T | undefined,
+): Promise<T | undefined> {
   const deadline = Date.now() + Math.max(0, ms);
   let changed = false;
   let wake: (() => void) | null = null;

@@ -3,13 +3,38 @@
 // are recognised by the DAEMONKIT_HOME=<this test's home> entry in their environment, which
 // the launcher, the supervisor, the COMMAND and every descendant inherit.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { CLI, NODE, groupPids, isAlive, makeHome, procStat, procStatus, readJson, waitFor } from '../helpers.mjs';
+import {
+  CLI,
+  NODE,
+  groupPids,
+  isAlive,
+  makeHome,
+  procStat,
+  procStatus,
+  readJson,
+  waitFor,
+} from '../helpers.mjs';
 import { userOrSkip } from '../service-user.mjs';
 
 export const FAULTS = dirname(fileURLToPath(import.meta.url));
@@ -18,20 +43,32 @@ export const IS_ROOT = process.getuid?.() === 0;
 export const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
 export const PERL = ['/usr/bin/perl', '/bin/perl'].find((p) => existsSync(p)) ?? null;
 /** Why the "act as nobody" cases cannot run here, or false when they can. */
-export const NO_NOBODY = !IS_ROOT ? 'needs root (to act as nobody through setpriv)' : !SETPRIV ? 'needs setpriv (util-linux)' : false;
+export const NO_NOBODY = !IS_ROOT
+  ? 'needs root (to act as nobody through setpriv)'
+  : !SETPRIV
+    ? 'needs setpriv (util-linux)'
+    : false;
 export const NOBODY = 65534;
 
 /** The service user (test/service-user.mjs) for the security faults, which start a service --user
  *  and act as that user through setpriv: its ids (u) and why they are skipped (skip). */
-export const serviceUser = () => userOrSkip(
-  !IS_ROOT && 'needs root (to start a service --user and act as that user)',
-  !SETPRIV && 'needs setpriv (util-linux)');
+export const serviceUser = () =>
+  userOrSkip(
+    !IS_ROOT && 'needs root (to start a service --user and act as that user)',
+    !SETPRIV && 'needs setpriv (util-linux)',
+  );
 
 /** The service user `u` runs `file` with `args`. */
-export const asUserRun = (u, file, args, options) => runT(SETPRIV, ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', file, ...args], options);
+export const asUserRun = (u, file, args, options) =>
+  runT(
+    SETPRIV,
+    ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', file, ...args],
+    options,
+  );
 
 /** The service user `u` runs a shell script (args as $1, $2, …). */
-export const asUserSh = (u, script, ...args) => asUserRun(u, '/bin/sh', ['-c', script, 'sh', ...args]);
+export const asUserSh = (u, script, ...args) =>
+  asUserRun(u, '/bin/sh', ['-c', script, 'sh', ...args]);
 
 /** A root-only file with `text` in a root-only directory in `parent`: what the service user must
  *  never read or change. */
@@ -54,14 +91,21 @@ export function userDir(u, parent, name) {
 /** What must not change about a file: content, size, mode, owner (not its link count). */
 export function fingerprint(path) {
   const st = lstatSync(path);
-  return { sha1: createHash('sha1').update(readFileSync(path)).digest('hex'), size: st.size, mode: st.mode, uid: st.uid };
+  return {
+    sha1: createHash('sha1').update(readFileSync(path)).digest('hex'),
+    size: st.size,
+    mode: st.mode,
+    uid: st.uid,
+  };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export { sleep };
 
 function allPids() {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
 }
 
 function environOf(pid) {
@@ -80,14 +124,15 @@ export function argsOf(pid) {
   }
 }
 
-/** Live (non-zombie) processes whose environment says DAEMONKIT_HOME=home: [{ pid, args, stat }]. */
+/** Live (non-zombie) processes whose environment says DAEMONKIT_HOME=home: [{ pid, args, stat
+ *  }]. */
 export function homeProcs(home) {
   const marker = `DAEMONKIT_HOME=${home}`;
   const out = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
     const env = environOf(pid);
-    if (!env || !env.includes(marker)) continue;
+    if (!env?.includes(marker)) continue;
     const stat = procStat(pid);
     if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
     out.push({ pid, args: argsOf(pid), stat });
@@ -96,7 +141,11 @@ export function homeProcs(home) {
 }
 
 export function describeProcs(list) {
-  return list.map((p) => `${p.pid} (ppid ${p.stat.ppid}, pgrp ${p.stat.pgrp}, sid ${p.stat.session}) ${p.args}`).join('\n');
+  return list
+    .map(
+      (p) => `${p.pid} (ppid ${p.stat.ppid}, pgrp ${p.stat.pgrp}, sid ${p.stat.session}) ${p.args}`,
+    )
+    .join('\n');
 }
 
 /** Pids of processes that have `path` open (compared by device and inode, through /proc/PID/fd). */
@@ -134,12 +183,27 @@ export function fdHolders(path) {
 export function signalState(pid) {
   const s = procStatus(pid);
   if (!s) return null;
-  return { state: s.State, sigPnd: BigInt(`0x${s.SigPnd}`), shdPnd: BigInt(`0x${s.ShdPnd}`), sigBlk: BigInt(`0x${s.SigBlk}`) };
+  return {
+    state: s.State,
+    sigPnd: BigInt(`0x${s.SigPnd}`),
+    shdPnd: BigInt(`0x${s.ShdPnd}`),
+    sigBlk: BigInt(`0x${s.SigBlk}`),
+  };
 }
 
 /** Names of the signals in a pending mask (bit N-1 is signal N). */
 export function maskSignals(mask) {
-  const names = { 1: 'HUP', 2: 'INT', 3: 'QUIT', 9: 'KILL', 10: 'USR1', 12: 'USR2', 15: 'TERM', 18: 'CONT', 19: 'STOP' };
+  const names = {
+    1: 'HUP',
+    2: 'INT',
+    3: 'QUIT',
+    9: 'KILL',
+    10: 'USR1',
+    12: 'USR2',
+    15: 'TERM',
+    18: 'CONT',
+    19: 'STOP',
+  };
   const out = [];
   for (let n = 1; n <= 64; n++) if (mask & (1n << BigInt(n - 1))) out.push(names[n] ?? String(n));
   return out;
@@ -154,7 +218,11 @@ export function assertUntouched(pid, what = 'bystander') {
   const s = signalState(pid);
   assert.ok(s, `${what} ${pid} has disappeared`);
   assert.ok(!/^[ZX]/.test(s.state), `${what} ${pid} is dead (${s.state})`);
-  assert.equal(s.sigPnd | s.shdPnd, 0n, `${what} ${pid} was signalled: pending ${maskSignals(s.sigPnd | s.shdPnd).join(',')}`);
+  assert.equal(
+    s.sigPnd | s.shdPnd,
+    0n,
+    `${what} ${pid} was signalled: pending ${maskSignals(s.sigPnd | s.shdPnd).join(',')}`,
+  );
 }
 
 /**
@@ -170,7 +238,14 @@ export async function bystander(h, { stdin } = {}) {
   let child;
   try {
     child = PERL
-      ? spawn(PERL, ['-e', 'use POSIX; my $s = POSIX::SigSet->new(); $s->fillset; sigprocmask(SIG_BLOCK, $s) or die; exec "/bin/sleep", "1000" or die'], { stdio })
+      ? spawn(
+          PERL,
+          [
+            '-e',
+            'use POSIX; my $s = POSIX::SigSet->new(); $s->fillset; sigprocmask(SIG_BLOCK, $s) or die; exec "/bin/sleep", "1000" or die',
+          ],
+          { stdio },
+        )
       : spawn('/bin/sleep', ['1000'], { stdio });
   } finally {
     if (fd !== null) closeSync(fd);
@@ -182,10 +257,15 @@ export async function bystander(h, { stdin } = {}) {
   return child.pid;
 }
 
-/** Run a command with a time limit: SIGKILLed (by its pid) when it runs longer; { timedOut } says so. */
+/** Run a command with a time limit: SIGKILLed (by its pid) when it runs longer; { timedOut }
+ *  says so. */
 export function runT(file, args, { env = {}, cwd, timeoutMs = 20000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      env: { ...process.env, ...env },
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -223,8 +303,14 @@ export function faultHome() {
   chmodSync(h.home, 0o755); // so that nobody can traverse into it where a case needs that
   const dirs = [];
   h.bystanders = new Set();
-  h.dkT = (args, opts = {}) => runT(NODE, [CLI, ...args], { ...opts, env: { ...h.env, ...(opts.env ?? {}) } });
-  h.asNobody = (args, opts = {}) => runT(SETPRIV, ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', NODE, CLI, ...args], { ...opts, env: { ...h.env, ...(opts.env ?? {}) } });
+  h.dkT = (args, opts = {}) =>
+    runT(NODE, [CLI, ...args], { ...opts, env: { ...h.env, ...(opts.env ?? {}) } });
+  h.asNobody = (args, opts = {}) =>
+    runT(
+      SETPRIV,
+      ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', NODE, CLI, ...args],
+      { ...opts, env: { ...h.env, ...(opts.env ?? {}) } },
+    );
   h.work = () => {
     const d = mkdtempSync(join(tmpdir(), 'dk-faults-work-'));
     chmodSync(d, 0o755);
@@ -251,8 +337,11 @@ export function faultHome() {
     if (existsSync(pidfileDir)) {
       for (const hash of readdirSync(pidfileDir)) {
         const state = readJson(join(pidfileDir, hash, 'state.json'));
-        if (state?.childPgid) for (const pid of groupPids(state.childPgid)) if (procStat(pid)?.session === state.childPgid) safeKill(pid);
-        if (state?.pid && procStat(state.pid)?.startTime === state.pidStartTime) safeKill(state.pid);
+        if (state?.childPgid)
+          for (const pid of groupPids(state.childPgid))
+            if (procStat(pid)?.session === state.childPgid) safeKill(pid);
+        if (state?.pid && procStat(state.pid)?.startTime === state.pidStartTime)
+          safeKill(state.pid);
       }
     }
     await h.reap();
@@ -296,7 +385,8 @@ export function assertOneLine(stderr, ...mentions) {
   const lines = stderr.replace(/\n$/, '').split('\n');
   assert.equal(lines.length, 1, `expected one line on stderr, got ${lines.length}:\n${stderr}`);
   assert.match(lines[0], /^daemonkit: \S/, stderr);
-  for (const m of mentions) assert.ok(lines[0].includes(m), `stderr should name ${JSON.stringify(m)}: ${stderr}`);
+  for (const m of mentions)
+    assert.ok(lines[0].includes(m), `stderr should name ${JSON.stringify(m)}: ${stderr}`);
 }
 
 /**
@@ -322,10 +412,24 @@ export function snapshot(root) {
       } catch {
         continue;
       }
-      const type = st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFIFO() ? 'fifo' : st.isFile() ? 'file' : 'other';
-      const entry = { type, mode: (st.mode & 0o7777).toString(8), size: type === 'dir' ? 0 : st.size, mtimeMs: st.mtimeMs };
+      const type = st.isSymbolicLink()
+        ? 'link'
+        : st.isDirectory()
+          ? 'dir'
+          : st.isFIFO()
+            ? 'fifo'
+            : st.isFile()
+              ? 'file'
+              : 'other';
+      const entry = {
+        type,
+        mode: (st.mode & 0o7777).toString(8),
+        size: type === 'dir' ? 0 : st.size,
+        mtimeMs: st.mtimeMs,
+      };
       if (type === 'link') entry.target = readlinkSync(path);
-      if (type === 'file' && st.size <= 1 << 20) entry.sha1 = createHash('sha1').update(readFileSync(path)).digest('hex');
+      if (type === 'file' && st.size <= 1 << 20)
+        entry.sha1 = createHash('sha1').update(readFileSync(path)).digest('hex');
       out[key] = entry;
       if (type === 'dir') walk(path, key);
     }
@@ -336,10 +440,14 @@ export function snapshot(root) {
 
 /** Wait until a JSON file exists and satisfies pred; returns its content. */
 export function waitJson(file, pred = () => true, ms = 5000) {
-  return waitFor(() => {
-    const v = readJson(file);
-    return v && pred(v) ? v : null;
-  }, ms, `${file}`);
+  return waitFor(
+    () => {
+      const v = readJson(file);
+      return v && pred(v) ? v : null;
+    },
+    ms,
+    `${file}`,
+  );
 }
 
 /**

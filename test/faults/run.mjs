@@ -15,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const files = readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(here, f));
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.test.mjs'))
+  .sort()
+  .map((f) => join(here, f));
 const only = process.argv.slice(2); // optional: names of test files (or parts of them) to run
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 
@@ -23,14 +26,16 @@ const runDir = mkdtempSync(join(tmpdir(), 'dk-faults-'));
 chmodSync(runDir, 0o755); // cases acting as nobody must traverse it
 const MARK = `DK_FAULTS_RUN=${runDir}`;
 
-const child = spawn(process.execPath, [
-  '--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=240000', ...selected,
-], {
-  cwd: root,
-  env: { ...process.env, TMPDIR: runDir, DK_FAULTS_RUN: runDir },
-  stdio: ['ignore', 'pipe', 'inherit'],
-  detached: true, // its own process group, so a stuck run can be ended as one
-});
+const child = spawn(
+  process.execPath,
+  ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=240000', ...selected],
+  {
+    cwd: root,
+    env: { ...process.env, TMPDIR: runDir, DK_FAULTS_RUN: runDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true, // its own process group, so a stuck run can be ended as one
+  },
+);
 
 const LIMIT_MS = 15 * 60 * 1000;
 const limit = setTimeout(() => {
@@ -44,10 +49,11 @@ function killGroup() {
     // gone
   }
 }
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
-  killGroup();
-  process.exit(130);
-});
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    killGroup();
+    process.exit(130);
+  });
 
 // ---- TAP parsing ----
 const summary = {};
@@ -131,16 +137,22 @@ function onLine(raw) {
       lastFailed = { name, details: '' };
       failures.push(lastFailed);
     }
-    process.stdout.write(`${pad}${mark === 'ok' ? '✔' : mark === 'FAILED' ? '✖' : '•'} ${name}${mark === 'ok' || mark === 'FAILED' ? '' : `  ${mark}`}\n`);
+    process.stdout.write(
+      `${pad}${mark === 'ok' ? '✔' : mark === 'FAILED' ? '✖' : '•'} ${name}${mark === 'ok' || mark === 'FAILED' ? '' : `  ${mark}`}\n`,
+    );
     return;
   }
-  const count = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/.exec(line);
+  const count = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/.exec(
+    line,
+  );
   if (count && indent === 0) {
     summary[count[1]] = Number(count[2]);
     return;
   }
-  if (line.startsWith('# ') && indent > 0) process.stdout.write(`${'  '.repeat(Math.floor(indent / 4))}  ${line}\n`); // diagnostics
-  else if (!/^(TAP version|1\.\.\d+$)/.test(line) && line !== '' && !line.startsWith('#')) process.stdout.write(`${raw}\n`); // anything odd
+  if (line.startsWith('# ') && indent > 0)
+    process.stdout.write(`${'  '.repeat(Math.floor(indent / 4))}  ${line}\n`); // diagnostics
+  else if (!/^(TAP version|1\.\.\d+$)/.test(line) && line !== '' && !line.startsWith('#'))
+    process.stdout.write(`${raw}\n`); // anything odd
 }
 
 child.stdout.setEncoding('utf8');
@@ -153,7 +165,9 @@ child.stdout.on('data', (chunk) => {
   }
 });
 
-const exit = await new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+const exit = await new Promise((resolve) =>
+  child.on('close', (code, signal) => resolve({ code, signal })),
+);
 if (buffer) onLine(buffer);
 clearTimeout(limit);
 
@@ -167,7 +181,10 @@ function leftovers() {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
       if (state === 'Z' || state === 'X') continue;
-      out.push({ pid: Number(entry), args: readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim() });
+      out.push({
+        pid: Number(entry),
+        args: readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim(),
+      });
     } catch {
       // gone, or not ours to read
     }
@@ -177,7 +194,9 @@ function leftovers() {
 await new Promise((r) => setTimeout(r, 200));
 const left = leftovers();
 if (left.length > 0) {
-  process.stdout.write(`✖ processes left behind by the suite (now killed):\n${left.map((p) => `    ${p.pid} ${p.args}`).join('\n')}\n`);
+  process.stdout.write(
+    `✖ processes left behind by the suite (now killed):\n${left.map((p) => `    ${p.pid} ${p.args}`).join('\n')}\n`,
+  );
   for (const p of left) {
     try {
       process.kill(p.pid, 'SIGKILL');
@@ -189,7 +208,9 @@ if (left.length > 0) {
 try {
   rmSync(runDir, { recursive: true, force: true });
 } catch (error) {
-  process.stdout.write(`test:faults: could not remove ${relative(process.cwd(), runDir) || runDir}: ${error.message}\n`);
+  process.stdout.write(
+    `test:faults: could not remove ${relative(process.cwd(), runDir) || runDir}: ${error.message}\n`,
+  );
 }
 
 if (failures.length > 0) {
@@ -204,5 +225,7 @@ let failed = have ? summary.fail + (summary.cancelled ?? 0) : seen.fail;
 const skipped = have ? (summary.skipped ?? 0) + (summary.todo ?? 0) : seen.skip + seen.todo;
 if (left.length > 0) failed += 1; // the leftover check counts as one failed case
 if (failed === 0 && (exit.code !== 0 || exit.signal)) failed = 1; // the runner itself failed
-process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.stdout.write(
+  `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

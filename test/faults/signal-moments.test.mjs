@@ -30,11 +30,16 @@ after(() => {
 /** A CLI process, its output collected; `exit` resolves with { code, signal } (not waiting for
  *  its pipes, which a COMMAND may hold). */
 function cli(h, args) {
-  const child = spawn(NODE, ['--', CLI, ...args], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, ['--', CLI, ...args], {
+    env: { ...process.env, ...h.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const got = { out: Buffer.alloc(0), err: '' };
   child.stdout.on('data', (d) => (got.out = Buffer.concat([got.out, d])));
   child.stderr.on('data', (d) => (got.err += d));
-  const exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, got, exit };
 }
 
@@ -43,7 +48,8 @@ const within = (exit, ms) => Promise.race([exit, sleep(ms).then(() => null)]);
 
 const bySignal = (how, sig) => how.signal === sig || how.code === 128 + number(sig);
 
-/** Run `count` rounds, AT_ONCE at a time, each in a fresh home; fail with every round that went wrong. */
+/** Run `count` rounds, AT_ONCE at a time, each in a fresh home; fail with every round that went
+ *  wrong. */
 async function rounds(count, round, { random = true } = {}) {
   const failures = [];
   let next = 0;
@@ -69,17 +75,19 @@ async function rounds(count, round, { random = true } = {}) {
   assert.deepEqual(failures, []);
 }
 
-/** Processes of the home still alive a little after the round (a stop's last members go at once). */
+/** Processes of the home still alive a little after the round (a stop's last members go at
+ *  once). */
 async function leftAfter(h) {
   await waitFor(() => h.leftovers().length === 0, 5000).catch(() => undefined);
   const left = h.leftovers();
   return left.length ? describeProcs(left) : null;
 }
 
-/** Wait for the service to settle (not starting or stopping), then stop it if it runs. null, or what is wrong. */
+/** Wait for the service to settle (not starting or stopping), then stop it if it runs. null, or
+ *  what is wrong. */
 async function settle(h, name) {
   let status;
-  for (const deadline = Date.now() + 20000; ;) {
+  for (const deadline = Date.now() + 20000; ; ) {
     status = await h.dkT(['status', '--name', name, '--json']);
     const state = JSON.parse(status.stdout || '{}').state;
     if (!['starting', 'stopping'].includes(state) || Date.now() > deadline) break;
@@ -88,7 +96,8 @@ async function settle(h, name) {
   if (status.code === 0) {
     const stop = await h.dkT(['stop', '--name', name]);
     if (stop.code !== 0) return `stop after the round: exit ${stop.code}: ${stop.stderr}`;
-  } else if (status.code !== 3) return `status after the round: exit ${status.code}: ${status.stdout}${status.stderr}`;
+  } else if (status.code !== 3)
+    return `status after the round: exit ${status.code}: ${status.stdout}${status.stderr}`;
   return null;
 }
 
@@ -99,36 +108,82 @@ const TRAPS_ALL = "trap 'exit 42' TERM INT QUIT HUP USR1 USR2; sleep 1000 & wait
 const SLOW_STOP = "trap 'sleep 0.3; exit 0' TERM; sleep 1000 & wait";
 
 describe('a COMMAND that signals its parent the moment it starts (deterministic: its signal lands between the spawn and whatever follows it)', () => {
-  it('run: TERM, INT and HUP from the COMMAND are handled — passed on, and run exits with the COMMAND\'s 42 — never the death of run with its COMMAND left running (12 rounds)', async () => {
-    await rounds(12, async (h, i) => {
-      const sig = ['TERM', 'INT', 'HUP'][i % 3];
-      const run = cli(h, ['run', '--name', 'r', '--', 'sh', '-c', `trap 'exit 42' ${sig}; kill -${sig} $PPID; sleep 1000 & wait`]);
-      const how = await within(run.exit, 15000);
-      return how?.code === 42 ? null : `SIG${sig}: run ended with ${JSON.stringify(how)}: ${run.got.err}`;
-    }, { random: false });
+  it("run: TERM, INT and HUP from the COMMAND are handled — passed on, and run exits with the COMMAND's 42 — never the death of run with its COMMAND left running (12 rounds)", async () => {
+    await rounds(
+      12,
+      async (h, i) => {
+        const sig = ['TERM', 'INT', 'HUP'][i % 3];
+        const run = cli(h, [
+          'run',
+          '--name',
+          'r',
+          '--',
+          'sh',
+          '-c',
+          `trap 'exit 42' ${sig}; kill -${sig} $PPID; sleep 1000 & wait`,
+        ]);
+        const how = await within(run.exit, 15000);
+        return how?.code === 42
+          ? null
+          : `SIG${sig}: run ended with ${JSON.stringify(how)}: ${run.got.err}`;
+      },
+      { random: false },
+    );
   });
 
-  it('start: a Ctrl-C that lands in the launch\'s handover (the COMMAND sends it to its launcher, named by the launch marker, as it starts) ends the launcher by SIGINT; the daemon goes on and runs (12 rounds)', async () => {
-    await rounds(12, async (h) => {
-      const start = cli(h, ['start', '--name', 's', '--grace', '1000', '--', 'sh', '-c', `for f in "${h.dir('s')}"/launching.*; do kill -INT "\${f##*.}"; done; sleep 1000`]);
-      const how = await within(start.exit, 15000);
-      if (!how || !bySignal(how, 'SIGINT')) return `the launcher ended with ${JSON.stringify(how)}: ${start.got.out}${start.got.err}`;
-      return settle(h, 's');
-    }, { random: false });
+  it("start: a Ctrl-C that lands in the launch's handover (the COMMAND sends it to its launcher, named by the launch marker, as it starts) ends the launcher by SIGINT; the daemon goes on and runs (12 rounds)", async () => {
+    await rounds(
+      12,
+      async (h) => {
+        const start = cli(h, [
+          'start',
+          '--name',
+          's',
+          '--grace',
+          '1000',
+          '--',
+          'sh',
+          '-c',
+          `for f in "${h.dir('s')}"/launching.*; do kill -INT "\${f##*.}"; done; sleep 1000`,
+        ]);
+        const how = await within(start.exit, 15000);
+        if (!how || !bySignal(how, 'SIGINT'))
+          return `the launcher ended with ${JSON.stringify(how)}: ${start.got.out}${start.got.err}`;
+        return settle(h, 's');
+      },
+      { random: false },
+    );
   });
 
   it('the supervisor: a TERM while its node boots ends it (node takes its default action then), and its COMMAND is stopped with it, never left running (12 rounds)', async () => {
-    await rounds(12, async (h, i) => {
-      // Now and then a little later, so that the launcher has handed over first.
-      const r = await h.dkT(['start', '--name', 'z', '--grace', '0', '--', 'sh', '-c', `trap 'exit 42' TERM; sleep 0.0${(i % 4) * 2}; kill -TERM $PPID; sleep 1000 & wait`]);
-      // Started (the handover came first), or failed: the supervisor died before it read its payload.
-      if (!(r.code === 0 || (r.code === 1 && /exited before it was ready/.test(r.stderr)))) return `start: ${r.code} ${r.stderr}`;
-      const gone = await waitFor(() => h.leftovers().length === 0, 15000).catch(() => false);
-      if (!gone) return `left: ${describeProcs(h.leftovers())}`;
-      // Killed before it could act on a signal: "dead" (a stale pidfile) or, stopped by the start, "not running".
-      const status = await h.dkT(['status', '--name', 'z']);
-      return [1, 3].includes(status.code) ? null : `status: ${status.code} ${status.stdout}`;
-    }, { random: false });
+    await rounds(
+      12,
+      async (h, i) => {
+        // Now and then a little later, so that the launcher has handed over first.
+        const r = await h.dkT([
+          'start',
+          '--name',
+          'z',
+          '--grace',
+          '0',
+          '--',
+          'sh',
+          '-c',
+          `trap 'exit 42' TERM; sleep 0.0${(i % 4) * 2}; kill -TERM $PPID; sleep 1000 & wait`,
+        ]);
+        // Started (the handover came first), or failed: the supervisor died before it read its
+        // payload.
+        if (!(r.code === 0 || (r.code === 1 && /exited before it was ready/.test(r.stderr))))
+          return `start: ${r.code} ${r.stderr}`;
+        const gone = await waitFor(() => h.leftovers().length === 0, 15000).catch(() => false);
+        if (!gone) return `left: ${describeProcs(h.leftovers())}`;
+        // Killed before it could act on a signal: "dead" (a stale pidfile) or, stopped by the
+        // start, "not running".
+        const status = await h.dkT(['status', '--name', 'z']);
+        return [1, 3].includes(status.code) ? null : `status: ${status.code} ${status.stdout}`;
+      },
+      { random: false },
+    );
   });
 });
 
@@ -148,7 +203,8 @@ describe('signals at random moments, under CPU load', () => {
         // and the deterministic cases above stand for those moments.)
         run.child.kill('SIGTERM');
         how = await within(run.exit, 15000);
-        if (!how || !(how.code === 42 || how.code === 143 || how.signal === 'SIGTERM')) return `${sig} taken by node's boot, then SIGTERM: ${JSON.stringify(how)}`;
+        if (!how || !(how.code === 42 || how.code === 143 || how.signal === 'SIGTERM'))
+          return `${sig} taken by node's boot, then SIGTERM: ${JSON.stringify(how)}`;
         return null;
       }
       if (!how) return `${sig}: run did not end (the signal was lost): ${run.got.err}`;
@@ -160,12 +216,23 @@ describe('signals at random moments, under CPU load', () => {
   it(`start: INT or TERM to the launcher (${ROUNDS} rounds, --grace 1000) ends it by that signal; what it launched goes on starting and runs, or nothing was started`, async () => {
     await rounds(ROUNDS, async (h, i, delay) => {
       const sig = i % 2 ? 'SIGINT' : 'SIGTERM';
-      const start = cli(h, ['start', '--name', 's', '--grace', '1000', '--', 'sh', '-c', TRAPS_ALL]);
+      const start = cli(h, [
+        'start',
+        '--name',
+        's',
+        '--grace',
+        '1000',
+        '--',
+        'sh',
+        '-c',
+        TRAPS_ALL,
+      ]);
       await sleep(delay);
       start.child.kill(sig);
       const how = await within(start.exit, 15000);
       // It cannot have finished: its grace alone outlasts the delay.
-      if (!how || !bySignal(how, sig)) return `${sig}: the launcher ended with ${JSON.stringify(how)}: ${start.got.out}${start.got.err}`;
+      if (!how || !bySignal(how, sig))
+        return `${sig}: the launcher ended with ${JSON.stringify(how)}: ${start.got.out}${start.got.err}`;
       return settle(h, 's');
     });
   });
@@ -177,7 +244,12 @@ describe('signals at random moments, under CPU load', () => {
       if (r.code !== 0) return `start: ${r.code} ${r.stderr}`;
       const { childPid } = startedPids(r.stdout);
       // Half the rounds stop a settled service, half one whose supervisor may still boot.
-      if (i % 4 < 2) await waitFor(() => readJson(join(h.dir('x'), 'state.json'))?.handlesSignals, 10000, 'the supervisor up');
+      if (i % 4 < 2)
+        await waitFor(
+          () => readJson(join(h.dir('x'), 'state.json'))?.handlesSignals,
+          10000,
+          'the supervisor up',
+        );
       const stop = cli(h, ['stop', '--name', 'x']);
       await sleep(delay);
       stop.child.kill(sig);
@@ -185,7 +257,8 @@ describe('signals at random moments, under CPU load', () => {
       const waiting = isAlive(childPid);
       const how = await within(stop.exit, 20000);
       if (!how) return `${sig}: stop did not end`;
-      if (!bySignal(how, sig) && (waiting || how.code !== 0)) return `${sig}: stop ended with ${JSON.stringify(how)} (the COMMAND ${waiting ? 'still ran' : 'was gone'} when it was sent): ${stop.got.err}`;
+      if (!bySignal(how, sig) && (waiting || how.code !== 0))
+        return `${sig}: stop ended with ${JSON.stringify(how)} (the COMMAND ${waiting ? 'still ran' : 'was gone'} when it was sent): ${stop.got.err}`;
       return settle(h, 'x');
     });
   });
@@ -200,7 +273,8 @@ describe('signals at random moments, under CPU load', () => {
       restart.child.kill(sig);
       const how = await within(restart.exit, 20000);
       // Its stop (~0.3 s) and the start's grace outlast the delay: it cannot have finished.
-      if (!how || !bySignal(how, sig)) return `${sig}: restart ended with ${JSON.stringify(how)}: ${restart.got.err}`;
+      if (!how || !bySignal(how, sig))
+        return `${sig}: restart ended with ${JSON.stringify(how)}: ${restart.got.err}`;
       return settle(h, 'y');
     });
   });
@@ -210,12 +284,16 @@ describe('signals at random moments, under CPU load', () => {
     await rounds(ROUNDS, async (h, i, delay) => {
       const sig = ['SIGINT', 'SIGTERM', 'SIGHUP'][i % 3];
       mkdirSync(h.dir('l'));
-      writeFileSync(join(h.dir('l'), 'l.log'), lines); // no service: logs reads the file by its name
+      // no service: logs reads the file by its name
+      writeFileSync(join(h.dir('l'), 'l.log'), lines);
       const logs = cli(h, ['logs', '--name', 'l', '-n', '100000', '-f']);
       // A reader that stops after a while (a paused terminal, a slow pipe): the last lines wait
       // for it, so the signal may come while they are still being printed, or later, following.
       let stalling = true;
-      logs.child.stdout.on('data', () => stalling && logs.got.out.length > 100000 && logs.child.stdout.pause());
+      logs.child.stdout.on(
+        'data',
+        () => stalling && logs.got.out.length > 100000 && logs.child.stdout.pause(),
+      );
       await sleep(delay * 2);
       logs.child.kill(sig);
       const printed = logs.got.out.length; // read by us, so written by it: it was past node's boot
@@ -240,12 +318,16 @@ describe('signals at random moments, under CPU load', () => {
       process.kill(pid, sig);
       if (sig === 'SIGUSR1') {
         await sleep(300);
-        if (!isAlive(pid) || !isAlive(childPid)) return `${sig}: ${isAlive(pid) ? '' : 'the supervisor'} ${isAlive(childPid) ? '' : 'the COMMAND'} ended`;
+        if (!isAlive(pid) || !isAlive(childPid))
+          return `${sig}: ${isAlive(pid) ? '' : 'the supervisor'} ${isAlive(childPid) ? '' : 'the COMMAND'} ended`;
         return settle(h, 'z');
       }
       // Every other signal ends the service: the supervisor and its COMMAND's whole group.
-      const gone = await waitFor(() => !isAlive(pid) && h.leftovers().length === 0, 15000).catch(() => false);
-      if (!gone) return `${sig}: ${isAlive(pid) ? 'the supervisor still runs' : 'the supervisor is gone'}; left: ${describeProcs(h.leftovers())}`;
+      const gone = await waitFor(() => !isAlive(pid) && h.leftovers().length === 0, 15000).catch(
+        () => false,
+      );
+      if (!gone)
+        return `${sig}: ${isAlive(pid) ? 'the supervisor still runs' : 'the supervisor is gone'}; left: ${describeProcs(h.leftovers())}`;
       return null;
     });
   });
@@ -253,11 +335,18 @@ describe('signals at random moments, under CPU load', () => {
   it(`a library Daemon in the foreground (run), with and without a restart policy: TERM or INT (${ROUNDS} rounds) stops it, exit 0, or ends it before it started anything; never a worker left`, async () => {
     await rounds(ROUNDS, async (h, i, delay) => {
       const sig = i % 2 ? 'SIGINT' : 'SIGTERM';
-      const env = { ...process.env, ...h.env, IDLE_NAME: 'lib', ...(i % 4 < 2 ? { IDLE_RESTART: 'always' } : {}) };
+      const env = {
+        ...process.env,
+        ...h.env,
+        IDLE_NAME: 'lib',
+        ...(i % 4 < 2 ? { IDLE_RESTART: 'always' } : {}),
+      };
       const daemon = spawn(NODE, [IDLE, 'run'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       daemon.stderr.on('data', (d) => (err += d));
-      const exit = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
+      const exit = new Promise((resolve) =>
+        daemon.on('exit', (code, signal) => resolve({ code, signal })),
+      );
       await sleep(delay);
       daemon.kill(sig);
       const how = await within(exit, 15000);

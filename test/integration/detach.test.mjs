@@ -1,10 +1,30 @@
 // daemon(7)'s SysV steps, checked from /proc on real daemons started by the CLI.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE, REPORTER, fdTargets, makeHome, procStat, procStatus, readJson, run, startedPids, waitReport } from '../helpers.mjs';
+import {
+  CLI,
+  NODE,
+  REPORTER,
+  fdTargets,
+  makeHome,
+  procStat,
+  procStatus,
+  readJson,
+  run,
+  startedPids,
+  waitReport,
+} from '../helpers.mjs';
 
 describe('detaching (daemon(7) SysV steps)', () => {
   const h = makeHome();
@@ -22,7 +42,27 @@ describe('detaching (daemon(7) SysV steps)', () => {
     // and blocks nothing Node could not undo: none of it may reach the daemon or the COMMAND.
     const script = `exec 42>>'${leak}'; trap '' HUP USR1 40; exec "$@"`;
     const start = (name, command, extra = []) =>
-      run('bash', ['-c', script, 'bash', NODE, CLI, 'start', '--name', name, '--chdir', work, '--umask', '027', ...extra, '--', ...command], { env: { ...h.env, REPORT_FILE: report, MARK: 'kept' } });
+      run(
+        'bash',
+        [
+          '-c',
+          script,
+          'bash',
+          NODE,
+          CLI,
+          'start',
+          '--name',
+          name,
+          '--chdir',
+          work,
+          '--umask',
+          '027',
+          ...extra,
+          '--',
+          ...command,
+        ],
+        { env: { ...h.env, REPORT_FILE: report, MARK: 'kept' } },
+      );
     const r = await start('reporter', [NODE, REPORTER]);
     assert.equal(r.code, 0, r.stderr);
     ({ pid: sup, childPid: cmd } = startedPids(r.stdout));
@@ -73,14 +113,23 @@ describe('detaching (daemon(7) SysV steps)', () => {
     assert.match(fds[2], /^pipe:\[\d+\]$/);
     assert.notEqual(fds[1], fds[2], 'stdout and stderr are separate pipes (lines never mix)');
     const supervisorFds = Object.values(fdTargets(sleepSup));
-    assert.ok(supervisorFds.includes(fds[1]) && supervisorFds.includes(fds[2]), 'the supervisor holds both pipes');
-    assert.ok(statSync(join(h.dir('sleeper'), 'sleeper.log')).isFile(), 'the log file, which the supervisor owns');
+    assert.ok(
+      supervisorFds.includes(fds[1]) && supervisorFds.includes(fds[2]),
+      'the supervisor holds both pipes',
+    );
+    assert.ok(
+      statSync(join(h.dir('sleeper'), 'sleeper.log')).isFile(),
+      'the log file, which the supervisor owns',
+    );
   });
 
   it('lets no fd of the caller reach the supervisor', () => {
     for (const pid of [sup, sleepSup]) {
       const targets = Object.values(fdTargets(pid));
-      assert.ok(!targets.includes(leak), `supervisor ${pid} holds the caller's fd 42: ${targets.join(', ')}`);
+      assert.ok(
+        !targets.includes(leak),
+        `supervisor ${pid} holds the caller's fd 42: ${targets.join(', ')}`,
+      );
     }
     assert.ok(!Object.values(fdTargets(sleepPid)).includes(leak));
   });
@@ -100,7 +149,8 @@ describe('detaching (daemon(7) SysV steps)', () => {
     const r = await waitReport(report);
     assert.equal(r.env.DAEMONKIT_DAEMON, null);
     assert.equal(r.env.MARK, 'kept');
-    // The supervisor's own /proc/PID/environ still shows its exec-time block; what it passes on must not.
+    // The supervisor's own /proc/PID/environ still shows its exec-time block; what it passes on
+    // must not.
     assert.ok(!readFileSync(`/proc/${sleepPid}/environ`, 'utf8').includes('DAEMONKIT_DAEMON='));
     assert.ok(readFileSync(`/proc/${sleepPid}/environ`, 'utf8').includes('MARK=kept'));
   });
@@ -118,17 +168,48 @@ describe('limits and nice', () => {
   const h = makeHome();
   after(() => h.cleanup());
   it('--limit sets soft and hard limits, --nice the nice value, of the COMMAND only', async () => {
-    const r = await h.dk(['start', '--name', 'lim', '--grace', '0', '--limit', 'nofile=1000:2000', '--limit', 'core=0', '--nice', '5', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'lim',
+      '--grace',
+      '0',
+      '--limit',
+      'nofile=1000:2000',
+      '--limit',
+      'core=0',
+      '--nice',
+      '5',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid, childPid } = startedPids(r.stdout);
     const limits = readFileSync(`/proc/${childPid}/limits`, 'utf8');
     assert.match(limits, /^Max open files\s+1000\s+2000\s+files/m);
     assert.match(limits, /^Max core file size\s+0\s+0\s+bytes/m);
-    const nice = (p) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').slice(readFileSync(`/proc/${p}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ')[16]);
+    const nice = (p) =>
+      Number(
+        readFileSync(`/proc/${p}/stat`, 'utf8')
+          .slice(readFileSync(`/proc/${p}/stat`, 'utf8').lastIndexOf(')') + 2)
+          .split(' ')[16],
+      );
     assert.equal(nice(childPid), 5);
     assert.equal(nice(pid), 0, 'the supervisor keeps its own');
     assert.doesNotMatch(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+1000\s/m);
-    const bad = await h.dk(['start', '--name', 'lim2', '--limit', 'files=3', '--nice', '40', '--', '/bin/sleep', '1000']);
+    const bad = await h.dk([
+      'start',
+      '--name',
+      'lim2',
+      '--limit',
+      'files=3',
+      '--nice',
+      '40',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--limit 'files=3'/);
     assert.match(bad.stderr, /--nice '40'/);

@@ -3,7 +3,16 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE, ROOT, commandText, isAlive, makeHome, run, startedPids, waitFor } from '../helpers.mjs';
+import {
+  NODE,
+  ROOT,
+  commandText,
+  isAlive,
+  makeHome,
+  run,
+  startedPids,
+  waitFor,
+} from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -11,7 +20,16 @@ after(() => h.cleanup());
 describe('README quick start (examples/ticker.js)', () => {
   it('start, status, stop', async () => {
     // npx daemonkit start --name demo --chdir "$PWD" -- node examples/ticker.js
-    const s = await h.dk(['start', '--name', 'demo', '--chdir', ROOT, '--', 'node', 'examples/ticker.js']);
+    const s = await h.dk([
+      'start',
+      '--name',
+      'demo',
+      '--chdir',
+      ROOT,
+      '--',
+      'node',
+      'examples/ticker.js',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /^demo: started, pid \d+ \(command pid \d+\)\n$/);
     const { pid, childPid } = startedPids(s.stdout);
@@ -24,7 +42,10 @@ describe('README quick start (examples/ticker.js)', () => {
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(stop.stdout, 'demo: stopped\n');
     assert.match(commandText(readFileSync(log, 'utf8')), /ticker: got SIGTERM, bye\n$/);
-    assert.match(readFileSync(log, 'utf8'), /\ndaemonkit: stopped by daemonkit stop \(exited with code 0 after [0-9.]+m?s\)\n$/);
+    assert.match(
+      readFileSync(log, 'utf8'),
+      /\ndaemonkit: stopped by daemonkit stop \(exited with code 0 after [0-9.]+m?s\)\n$/,
+    );
     assert.equal(isAlive(pid), false);
     assert.equal(isAlive(childPid), false);
   });
@@ -38,9 +59,14 @@ describe('Daemon query methods', () => {
       const w = new W({ name: 'query' });
       const s = w.status();
       console.log(JSON.stringify({ pid: w.getPid(), running: w.isRunning(), code: s.code, statusPid: s.pid }));`;
-    const query = async () => JSON.parse((await run(NODE, ['--input-type=module', '-e', probe], { env: h.env, cwd: ROOT })).stdout);
+    const query = async () =>
+      JSON.parse(
+        (await run(NODE, ['--input-type=module', '-e', probe], { env: h.env, cwd: ROOT })).stdout,
+      );
     assert.deepEqual(await query(), { pid: null, running: false, code: 3, statusPid: null });
-    const w = await run(NODE, [join(ROOT, 'examples', 'worker.mjs'), 'start'], { env: { ...h.env, WORKER_NAME: 'query' } });
+    const w = await run(NODE, [join(ROOT, 'examples', 'worker.mjs'), 'start'], {
+      env: { ...h.env, WORKER_NAME: 'query' },
+    });
     assert.equal(w.code, 0, w.stderr);
     const pid = Number(readFileSync(join(h.dir('query'), 'pid'), 'utf8'));
     assert.deepEqual(await query(), { pid, running: true, code: 0, statusPid: pid });

@@ -22,23 +22,72 @@ const lines = (text) => text.split('\n').filter(Boolean);
 
 describe('export systemd: nothing dropped without a word', () => {
   it('each option the unit cannot carry is named on stderr, one line each, with its reason', async (t) => {
-    const r = await h.dk(['export', 'systemd', '--name', 'web', '--chdir', work, '--log-max-size', '1M', '--log-keep', '3', '--log-compress', '--log-timestamps',
-      '--grace', '2000', '--restart', 'on-failure', '--min-uptime', '1m', '--restart-max-delay', '10s', '--retry', 'TERM/5/INT/5/KILL/5', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'export',
+      'systemd',
+      '--name',
+      'web',
+      '--chdir',
+      work,
+      '--log-max-size',
+      '1M',
+      '--log-keep',
+      '3',
+      '--log-compress',
+      '--log-timestamps',
+      '--grace',
+      '2000',
+      '--restart',
+      'on-failure',
+      '--min-uptime',
+      '1m',
+      '--restart-max-delay',
+      '10s',
+      '--retry',
+      'TERM/5/INT/5/KILL/5',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const said = lines(r.stderr);
-    assert.deepEqual(said.map((l) => l.split(' ')[1]), ['--log-timestamps', '--log-max-size', '--log-keep', '--log-compress', '--grace', '--min-uptime', '--retry'], r.stderr);
+    assert.deepEqual(
+      said.map((l) => l.split(' ')[1]),
+      [
+        '--log-timestamps',
+        '--log-max-size',
+        '--log-keep',
+        '--log-compress',
+        '--grace',
+        '--min-uptime',
+        '--retry',
+      ],
+      r.stderr,
+    );
     for (const l of said) assert.match(l, /^daemonkit: --[a-z-]+ is not carried over: \S/);
     const unit = lines(r.stdout);
-    for (const l of ['RestartSec=0.1s', 'RestartSteps=7', 'RestartMaxDelaySec=10s', 'KillSignal=SIGTERM', 'TimeoutStopSec=5s', 'FinalKillSignal=SIGINT', `WorkingDirectory=${work}`]) {
+    for (const l of [
+      'RestartSec=0.1s',
+      'RestartSteps=7',
+      'RestartMaxDelaySec=10s',
+      'KillSignal=SIGTERM',
+      'TimeoutStopSec=5s',
+      'FinalKillSignal=SIGINT',
+      `WorkingDirectory=${work}`,
+    ]) {
       assert.ok(unit.includes(l), `${l} in:\n${r.stdout}`);
     }
     await verifyUnit(t, 'web', r.stdout);
   });
 
   it('a relative path argument without --chdir: one line saying the unit runs in /', async () => {
-    const r = await h.dk(['export', 'systemd', '--name', 'rel', '--', 'node', 'server.js'], { cwd: work });
+    const r = await h.dk(['export', 'systemd', '--name', 'rel', '--', 'node', 'server.js'], {
+      cwd: work,
+    });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(lines(r.stderr), [`daemonkit: 'server.js' is a relative path from here, but the unit runs in / (WorkingDirectory=): give --chdir ${work} or an absolute path`]);
+    assert.deepEqual(lines(r.stderr), [
+      `daemonkit: 'server.js' is a relative path from here, but the unit runs in / (WorkingDirectory=): give --chdir ${work} or an absolute path`,
+    ]);
     assert.match(r.stdout, /^WorkingDirectory=\/$/m);
     const quiet = [
       [work, ['--chdir', work, '--', 'node', 'server.js']],
@@ -60,13 +109,48 @@ describe('export systemd: each value as systemd will read it', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'a.env'), 'X=1\n');
     writeFileSync(join(dir, 'in'), '');
-    const r = await h.dk(['export', 'systemd', '--name', 'pct', '--chdir', dir, '--env', 'PASS=a$b', '--env', 'PCT=100%Z', '--env', 'SAY=a "b" \\c',
-      '--env-file', join(dir, 'a.env'), '--stdin', join(dir, 'in'), '--stdout', join(dir, 'o.log'), '--stderr', join(dir, 'e.log'), '--', '/bin/echo', '$HOME', '5%Z']);
+    const r = await h.dk([
+      'export',
+      'systemd',
+      '--name',
+      'pct',
+      '--chdir',
+      dir,
+      '--env',
+      'PASS=a$b',
+      '--env',
+      'PCT=100%Z',
+      '--env',
+      'SAY=a "b" \\c',
+      '--env-file',
+      join(dir, 'a.env'),
+      '--stdin',
+      join(dir, 'in'),
+      '--stdout',
+      join(dir, 'o.log'),
+      '--stderr',
+      join(dir, 'e.log'),
+      '--',
+      '/bin/echo',
+      '$HOME',
+      '5%Z',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    const got = lines(r.stdout).filter((l) => /^(ExecStart|WorkingDirectory|Environment|EnvironmentFile|Standard\w+)=/.test(l));
+    const got = lines(r.stdout).filter((l) =>
+      /^(ExecStart|WorkingDirectory|Environment|EnvironmentFile|Standard\w+)=/.test(l),
+    );
     const d = `${work}/p %%Z q`;
-    assert.deepEqual(got, ['ExecStart=/bin/echo $$HOME 5%%Z', `WorkingDirectory=${d}`, 'Environment=PASS=a$b', 'Environment=PCT=100%%Z', 'Environment="SAY=a \\"b\\" \\\\c"',
-      `EnvironmentFile=${d}/a.env`, `StandardInput=file:${d}/in`, `StandardOutput=append:${d}/o.log`, `StandardError=append:${d}/e.log`]);
+    assert.deepEqual(got, [
+      'ExecStart=/bin/echo $$HOME 5%%Z',
+      `WorkingDirectory=${d}`,
+      'Environment=PASS=a$b',
+      'Environment=PCT=100%%Z',
+      'Environment="SAY=a \\"b\\" \\\\c"',
+      `EnvironmentFile=${d}/a.env`,
+      `StandardInput=file:${d}/in`,
+      `StandardOutput=append:${d}/o.log`,
+      `StandardError=append:${d}/e.log`,
+    ]);
     await verifyUnit(t, 'pct', r.stdout);
   });
 
@@ -76,27 +160,60 @@ describe('export systemd: each value as systemd will read it', () => {
     const r = await h.dk(['export', 'systemd', '--name', 'nl', '--chdir', dir, '--', '/bin/true']);
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stdout, '');
-    assert.deepEqual(lines(r.stderr), [`daemonkit: --chdir '${work}/x\\\\' cannot be written in a systemd unit: it ends in a backslash, which would join the next line`]);
+    assert.deepEqual(lines(r.stderr), [
+      `daemonkit: --chdir '${work}/x\\\\' cannot be written in a systemd unit: it ends in a backslash, which would join the next line`,
+    ]);
   });
 });
 
 describe('export systemd of a recorded service', () => {
   it('with no COMMAND: the service as its last start recorded it', async (t) => {
-    const s = await h.dk(['start', '--name', 'rec', '--grace', '0', '--chdir', work, '--umask', '027', '--env', 'MODE=prod', '--restart', 'on-failure',
-      '--log-max-size', '1M', '--', '/bin/sleep', '1000']);
+    const s = await h.dk([
+      'start',
+      '--name',
+      'rec',
+      '--grace',
+      '0',
+      '--chdir',
+      work,
+      '--umask',
+      '027',
+      '--env',
+      'MODE=prod',
+      '--restart',
+      'on-failure',
+      '--log-max-size',
+      '1M',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     assert.equal((await h.dk(['stop', '--name', 'rec'])).code, 0);
     const r = await h.dk(['export', 'systemd', '--name', 'rec', '--timeout', '20']);
     assert.equal(r.code, 0, r.stderr);
     const unit = lines(r.stdout);
-    for (const l of ['Description=rec (daemonkit)', 'ExecStart=/bin/sleep 1000', `WorkingDirectory=${work}`, 'UMask=0027', 'Environment=MODE=prod',
-      `StandardOutput=append:${join(h.home, 'rec', 'rec.log')}`, 'Restart=on-failure', 'TimeoutStopSec=20s']) {
+    for (const l of [
+      'Description=rec (daemonkit)',
+      'ExecStart=/bin/sleep 1000',
+      `WorkingDirectory=${work}`,
+      'UMask=0027',
+      'Environment=MODE=prod',
+      `StandardOutput=append:${join(h.home, 'rec', 'rec.log')}`,
+      'Restart=on-failure',
+      'TimeoutStopSec=20s',
+    ]) {
       assert.ok(unit.includes(l), `${l} in:\n${r.stdout}`);
     }
     assert.ok(!unit.some((l) => l.startsWith('StandardError=')), 'stderr goes with stdout');
-    assert.deepEqual(lines(r.stderr).map((l) => l.split(' ')[1]), ['--log-max-size', '--log-keep', '--min-uptime'], r.stderr);
+    assert.deepEqual(
+      lines(r.stderr).map((l) => l.split(' ')[1]),
+      ['--log-max-size', '--log-keep', '--min-uptime'],
+      r.stderr,
+    );
     await verifyUnit(t, 'rec', r.stdout);
-    const word = await h.dk(['export', 'systemd', 'rec', '--timeout', '20']); // the name as a word, as for status
+    // the name as a word, as for status
+    const word = await h.dk(['export', 'systemd', 'rec', '--timeout', '20']);
     assert.deepEqual([word.code, word.stdout, word.stderr], [0, r.stdout, r.stderr]);
   });
 
@@ -110,8 +227,19 @@ describe('export systemd of a recorded service', () => {
   });
 
   it('options of a start with no COMMAND: exit 2 naming them (they cannot change the record)', async () => {
-    const r = await h.dk(['export', 'systemd', '--name', 'rec', '--restart', 'always', '--env', 'A=b']);
+    const r = await h.dk([
+      'export',
+      'systemd',
+      '--name',
+      'rec',
+      '--restart',
+      'always',
+      '--env',
+      'A=b',
+    ]);
     assert.equal(r.code, 2);
-    assert.deepEqual(lines(r.stderr), ['daemonkit: \'export systemd\' without a COMMAND exports the service as recorded at its last start: --restart, --env cannot change it (give the COMMAND after -- to export other options)']);
+    assert.deepEqual(lines(r.stderr), [
+      "daemonkit: 'export systemd' without a COMMAND exports the service as recorded at its last start: --restart, --env cannot change it (give the COMMAND after -- to export other options)",
+    ]);
   });
 });

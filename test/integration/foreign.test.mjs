@@ -5,7 +5,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive, makeHome, procStatus, readJson, startedPids, waitFor } from '../helpers.mjs';
@@ -14,8 +24,14 @@ const NOBODY = 65534;
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 // A python3 nobody may run (not a shim under root's home).
 const PYTHON = ['/usr/bin/python3', '/bin/python3'].find((p) => existsSync(p));
-const skip = process.geteuid() !== 0 ? 'needs root (to act as nobody through setpriv, and to chown)'
-  : !SETPRIV ? 'needs setpriv (util-linux)' : !PYTHON ? 'needs /usr/bin/python3' : false;
+const skip =
+  process.geteuid() !== 0
+    ? 'needs root (to act as nobody through setpriv, and to chown)'
+    : !SETPRIV
+      ? 'needs setpriv (util-linux)'
+      : !PYTHON
+        ? 'needs /usr/bin/python3'
+        : false;
 
 const h = makeHome();
 let sticky;
@@ -54,14 +70,23 @@ os.execv("/bin/sleep", ["sleep", "1000"])
   const child = spawn(file, args, { stdio: 'ignore' });
   planted.add(child);
   const kind = write ? 'WRITE' : 'READ';
-  const locked = () => readdirSync(`/proc/${child.pid}/fdinfo`).some((fd) => new RegExp(`^lock:.*\\b${kind}\\b`, 'm').test(readFileSync(`/proc/${child.pid}/fdinfo/${fd}`, 'utf8')));
-  await waitFor(() => {
-    try {
-      return procStatus(child.pid)?.Name === 'sleep' && locked();
-    } catch {
-      return false;
-    }
-  }, 10000, `a ${kind} lock on ${path}`);
+  const locked = () =>
+    readdirSync(`/proc/${child.pid}/fdinfo`).some((fd) =>
+      new RegExp(`^lock:.*\\b${kind}\\b`, 'm').test(
+        readFileSync(`/proc/${child.pid}/fdinfo/${fd}`, 'utf8'),
+      ),
+    );
+  await waitFor(
+    () => {
+      try {
+        return procStatus(child.pid)?.Name === 'sleep' && locked();
+      } catch {
+        return false;
+      }
+    },
+    10000,
+    `a ${kind} lock on ${path}`,
+  );
   return child.pid;
 }
 
@@ -74,24 +99,41 @@ function saysOnce(r, what) {
 
 /** status, stop (KILL: it must never be sent) and start each exit 4, saying `named` once. */
 async function refusedByEach(pidfile, named) {
-  for (const args of [['status'], ['stop', '--retry', 'KILL/5'], ['start', '--grace', '0', '--', '/bin/sleep', '1000']]) {
+  for (const args of [
+    ['status'],
+    ['stop', '--retry', 'KILL/5'],
+    ['start', '--grace', '0', '--', '/bin/sleep', '1000'],
+  ]) {
     const r = await h.dk([args[0], '--pidfile', pidfile, ...args.slice(1)]);
     assert.equal(r.code, 4, `${args[0]}: ${r.stdout}${r.stderr}`);
     saysOnce(r, named);
   }
 }
 
-describe('a lock file another user planted and holds (sticky world-writable directory)', { skip }, () => {
-  it('status, stop and start all exit 4 naming the lock file; nobody\'s process is never signalled', async () => {
+describe('a lock file another user planted and holds (sticky world-writable directory)', {
+  skip,
+}, () => {
+  it("status, stop and start all exit 4 naming the lock file; nobody's process is never signalled", async () => {
     const pidfile = join(sticky, 'app.pid');
     const lockfile = `${pidfile}.lock`;
     const victim = await lockAsNobody(lockfile);
-    const named = new RegExp(`lock file ${lockfile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}, not by the user acting \\(uid 0\\) or root`);
+    const named = new RegExp(
+      `lock file ${lockfile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}, not by the user acting \\(uid 0\\) or root`,
+    );
     await refusedByEach(pidfile, named);
     const json = await h.dk(['status', '--pidfile', pidfile, '--json']);
     assert.equal(json.code, 4);
     assert.equal(JSON.parse(json.stdout).running, false);
-    const restart = await h.dk(['restart', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const restart = await h.dk([
+      'restart',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(restart.code, 4, restart.stdout + restart.stderr);
     assert.equal(isAlive(victim), true, "nobody's process still lives");
     assert.equal(procStatus(victim).SigPnd, '0000000000000000');
@@ -99,41 +141,77 @@ describe('a lock file another user planted and holds (sticky world-writable dire
   });
 });
 
-describe('a read lock another user takes on root\'s own lock file', { skip }, () => {
+describe("a read lock another user takes on root's own lock file", { skip }, () => {
   it('is never taken for the daemon: status, stop and start exit 4 naming its pid and uid', async () => {
     const pidfile = join(sticky, 'own.pid');
-    const first = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const first = await h.dk([
+      'start',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal((await h.dk(['stop', '--pidfile', pidfile])).code, 0);
     // root's lock file is 0600 now; one left 0644 by an older daemonkit may be read, so read-locked
     // by nobody through an fd opened before root closed it again.
     chmodSync(`${pidfile}.lock`, 0o644);
     const victim = await lockAsNobody(`${pidfile}.lock`, { create: false, write: false });
-    const named = new RegExp(`its lock is held by pid ${victim}, a process of uid ${NOBODY}, not of uid 0 who owns the lock file`);
+    const named = new RegExp(
+      `its lock is held by pid ${victim}, a process of uid ${NOBODY}, not of uid 0 who owns the lock file`,
+    );
     await refusedByEach(pidfile, named);
     assert.equal(isAlive(victim), true, "nobody's process still lives");
     assert.equal(procStatus(victim).SigPnd, '0000000000000000');
   });
 });
 
-describe('the other files that say whom to signal must be the caller\'s or root\'s', { skip }, () => {
+describe("the other files that say whom to signal must be the caller's or root's", { skip }, () => {
   it('a state file of another user: status, stop and start exit 4 naming it, and the process group it names is left alone', async () => {
-    const victim = spawn(SETPRIV, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sleep', '1000'], { stdio: 'ignore', detached: true });
+    const victim = spawn(
+      SETPRIV,
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/bin/sleep', '1000'],
+      { stdio: 'ignore', detached: true },
+    );
     planted.add(victim);
     await waitFor(() => procStatus(victim.pid)?.Name === 'sleep', 5000, 'the victim');
     const stat = readFileSync(`/proc/${victim.pid}/stat`, 'utf8');
     const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
     // What a dead supervisor's state says of an orphaned COMMAND: its group and start time.
     const dir = h.dir('foreign-state');
-    const r = await h.dk(['start', '--name', 'foreign-state', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'foreign-state',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await h.dk(['stop', '--name', 'foreign-state'])).code, 0);
     const statefile = join(dir, 'state.json');
-    const forged = { ...readJson(statefile), state: 'running', childPid: victim.pid, childPgid: victim.pid, childStartTime: startTime };
+    const forged = {
+      ...readJson(statefile),
+      state: 'running',
+      childPid: victim.pid,
+      childPgid: victim.pid,
+      childStartTime: startTime,
+    };
     writeFileSync(statefile, JSON.stringify(forged));
     chownSync(statefile, NOBODY, NOBODY);
-    const named = new RegExp(`state file ${statefile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`);
-    for (const args of [['status'], ['stop'], ['start', '--grace', '0', '--', '/bin/sleep', '1000']]) {
+    const named = new RegExp(
+      `state file ${statefile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`,
+    );
+    for (const args of [
+      ['status'],
+      ['stop'],
+      ['start', '--grace', '0', '--', '/bin/sleep', '1000'],
+    ]) {
       const res = await h.dk([args[0], '--name', 'foreign-state', ...args.slice(1)]);
       assert.equal(res.code, 4, `${args[0]}: ${res.stdout}${res.stderr}`);
       saysOnce(res, named);
@@ -153,7 +231,10 @@ describe('the other files that say whom to signal must be the caller\'s or root\
     chownSync(marker, NOBODY, NOBODY);
     const s = await h.dk(['status', '--name', 'foreign-marker']);
     assert.equal(s.code, 4, s.stdout + s.stderr);
-    saysOnce(s, new RegExp(`launch marker ${marker.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`));
+    saysOnce(
+      s,
+      new RegExp(`launch marker ${marker.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`),
+    );
     rmSync(marker);
     const after = await h.dk(['status', '--name', 'foreign-marker']);
     assert.equal(after.code, 0, 'without it, the holder is what holds the lock');
@@ -161,7 +242,16 @@ describe('the other files that say whom to signal must be the caller\'s or root\
 
   it('a restart lock of another user: restart exits 4 naming it, without waiting for it', async () => {
     const dir = h.dir('foreign-restart');
-    const r = await h.dk(['start', '--name', 'foreign-restart', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'foreign-restart',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const lock = join(dir, 'restart.lock');
     // Held by nobody, it would hold every restart back for as long as nobody likes.
@@ -170,18 +260,33 @@ describe('the other files that say whom to signal must be the caller\'s or root\
     const res = await h.dk(['restart', '--name', 'foreign-restart']);
     assert.equal(res.code, 4, res.stdout + res.stderr);
     saysOnce(res, new RegExp(`lock file ${lock.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`));
-    assert.equal((await h.dk(['status', '--name', 'foreign-restart'])).code, 0, 'the service was not touched');
+    assert.equal(
+      (await h.dk(['status', '--name', 'foreign-restart'])).code,
+      0,
+      'the service was not touched',
+    );
     assert.equal((await h.dk(['stop', '--name', 'foreign-restart'])).code, 0);
   });
 
   it('a spec file of another user (what restart runs, where logs reads): restart and logs exit 4 naming it', async () => {
     const dir = h.dir('foreign-spec');
-    const r = await h.dk(['start', '--name', 'foreign-spec', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'foreign-spec',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
     const specfile = join(dir, 'spec.json');
     chownSync(specfile, NOBODY, NOBODY);
-    const named = new RegExp(`spec file ${specfile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`);
+    const named = new RegExp(
+      `spec file ${specfile.replace(/[.]/g, '\\.')} is owned by uid ${NOBODY}`,
+    );
     for (const args of [['restart'], ['logs']]) {
       const res = await h.dk([args[0], '--name', 'foreign-spec', ...args.slice(1)]);
       assert.equal(res.code, 4, `${args[0]}: ${res.stdout}${res.stderr}`);

@@ -35,10 +35,20 @@ describe('Daemon subclass (examples/worker.mjs)', () => {
     assert.match(again.stdout, new RegExp(`Already running, pid ${pid}`));
     const status = await worker(['status'], env);
     assert.equal(status.code, 0);
-    assert.match(status.stdout, new RegExp(`^w1: running, pid ${pid}, up (\\d+ms|[0-9.]+s), memory [0-9.]+ (KiB|MiB), cpu [0-9.]+s\\n$`), 'the CLI\'s status line');
+    assert.match(
+      status.stdout,
+      new RegExp(
+        `^w1: running, pid ${pid}, up (\\d+ms|[0-9.]+s), memory [0-9.]+ (KiB|MiB), cpu [0-9.]+s\\n$`,
+      ),
+      "the CLI's status line",
+    );
     process.kill(pid, 'SIGHUP');
     const log = join(h.dir('w1'), 'w1.log');
-    await waitFor(() => readFileSync(log, 'utf8').includes('worker: reloading configuration'), 5000, 'reload');
+    await waitFor(
+      () => readFileSync(log, 'utf8').includes('worker: reloading configuration'),
+      5000,
+      'reload',
+    );
     const stop = await worker(['stop'], env);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(stop.stdout, 'Stopping…\nStopped\n');
@@ -76,12 +86,17 @@ describe('Daemon subclass (examples/worker.mjs)', () => {
     assert.equal((await worker(['stop'], env)).code, 0);
   });
 
-  for (const [way, state] of [['return', 'exited'], ['after-ready', 'failed'], ['uncaught', 'failed']]) {
+  for (const [way, state] of [
+    ['return', 'exited'],
+    ['after-ready', 'failed'],
+    ['uncaught', 'failed'],
+  ]) {
     it(`releases the pidfile and lock when run() ends by ${way}`, async () => {
       const env = { WORKER_NAME: `out-${way}`, WORKER_FAIL: way };
       const s = await worker(['start'], env);
       assert.equal(s.code, 0, s.stderr);
-      const pid = readJson(join(h.dir(`out-${way}`), 'state.json')).pid; // the pidfile may be gone already
+      // the pidfile may be gone already
+      const pid = readJson(join(h.dir(`out-${way}`), 'state.json')).pid;
       await waitFor(() => !isAlive(pid), 5000, 'daemon exit');
       assert.equal(existsSync(join(h.dir(`out-${way}`), 'pid')), false);
       assert.equal(readJson(join(h.dir(`out-${way}`), 'state.json')).state, state);
@@ -109,7 +124,9 @@ describe('Daemon subclass (examples/worker.mjs)', () => {
 describe('daemonize()', () => {
   it('never resolves in the launcher, which exits 0 once the daemon is up; resolves in the daemon', async () => {
     const out = join(work, 'low.json');
-    const r = await run(NODE, [join(ROOT, 'test', 'fixtures', 'daemonized.mjs')], { env: { ...h.env, FIXTURE_NAME: 'low', FIXTURE_OUT: out } });
+    const r = await run(NODE, [join(ROOT, 'test', 'fixtures', 'daemonized.mjs')], {
+      env: { ...h.env, FIXTURE_NAME: 'low', FIXTURE_OUT: out },
+    });
     assert.equal(r.code, 0, r.stderr);
     const launched = JSON.parse(r.stdout);
     assert.equal(launched.ok, true);
@@ -129,18 +146,44 @@ describe('Daemon with a restart policy', () => {
     const s = await worker(['start'], env);
     assert.equal(s.code, 0, s.stderr);
     const state = () => readJson(join(h.dir('sup'), 'state.json'));
-    const first = await waitFor(() => (state()?.state === 'running' ? state() : null), 5000, 'running');
+    const first = await waitFor(
+      () => (state()?.state === 'running' ? state() : null),
+      5000,
+      'running',
+    );
     assert.equal(first.kind, 'supervisor');
-    assert.equal(procStat(first.childPid).ppid, first.pid, 'the worker is the daemon\'s child');
+    assert.equal(procStat(first.childPid).ppid, first.pid, "the worker is the daemon's child");
     const log = join(h.dir('sup'), 'sup.log');
-    await waitFor(() => readFileSync(log, 'utf8').includes(`worker ${first.childPid}: up`), 5000, 'worker up');
+    await waitFor(
+      () => readFileSync(log, 'utf8').includes(`worker ${first.childPid}: up`),
+      5000,
+      'worker up',
+    );
     process.kill(first.childPid, 'SIGKILL');
-    const second = await waitFor(() => (state()?.restarts === 1 && state().state === 'running' && state().childPid !== first.childPid ? state() : null), 5000, 'a new worker');
+    const second = await waitFor(
+      () =>
+        state()?.restarts === 1 &&
+        state().state === 'running' &&
+        state().childPid !== first.childPid
+          ? state()
+          : null,
+      5000,
+      'a new worker',
+    );
     assert.equal(second.pid, first.pid);
-    // Its SIGHUP handler is in place once it says it is up (the grace period may pass first on a loaded machine).
-    await waitFor(() => readFileSync(log, 'utf8').includes(`worker ${second.childPid}: up`), 5000, 'the new worker up');
+    // Its SIGHUP handler is in place once it says it is up (the grace period may pass first on a
+    // loaded machine).
+    await waitFor(
+      () => readFileSync(log, 'utf8').includes(`worker ${second.childPid}: up`),
+      5000,
+      'the new worker up',
+    );
     process.kill(second.pid, 'SIGHUP');
-    await waitFor(() => readFileSync(log, 'utf8').includes('worker: reloading configuration'), 5000, 'reload in the worker');
+    await waitFor(
+      () => readFileSync(log, 'utf8').includes('worker: reloading configuration'),
+      5000,
+      'reload in the worker',
+    );
     const stop = await worker(['stop'], env);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(isAlive(second.pid), false);
@@ -173,22 +216,42 @@ describe('a run() that only awaits its abort signal (nothing else holds the even
   it('with a restart policy: the worker copy lives until it is stopped (never restarted, never exited)', async () => {
     const env = { IDLE_NAME: 'idle2', IDLE_RESTART: 'always' };
     assert.equal((await idle(['start'], env)).code, 0);
-    const first = await waitFor(() => (state('idle2')?.state === 'running' ? state('idle2') : null), 5000, 'running');
+    const first = await waitFor(
+      () => (state('idle2')?.state === 'running' ? state('idle2') : null),
+      5000,
+      'running',
+    );
     await settle();
     const now = state('idle2');
-    assert.deepEqual([now.state, now.restarts, now.childPid, isAlive(first.childPid)], ['running', 0, first.childPid, true], JSON.stringify(now));
+    assert.deepEqual(
+      [now.state, now.restarts, now.childPid, isAlive(first.childPid)],
+      ['running', 0, first.childPid, true],
+      JSON.stringify(now),
+    );
     assert.equal((await idle(['stop'], env)).code, 0);
     assert.equal(isAlive(first.childPid), false);
     assert.equal(state('idle2').state, 'stopped');
   });
 
-  for (const [how, args, env] of [['run', ['run'], {}], ['start with detach: false', ['start'], { IDLE_DETACH: '0' }]]) {
+  for (const [how, args, env] of [
+    ['run', ['run'], {}],
+    ['start with detach: false', ['start'], { IDLE_DETACH: '0' }],
+  ]) {
     it(`in the foreground (${how}): it lives until SIGTERM, then exits 0, stopped`, async () => {
       const name = `idle-${args[0]}`;
-      const child = spawn(NODE, [IDLE, ...args], { env: { ...process.env, ...h.env, IDLE_NAME: name, ...env }, stdio: 'ignore' });
+      const child = spawn(NODE, [IDLE, ...args], {
+        env: { ...process.env, ...h.env, IDLE_NAME: name, ...env },
+        stdio: 'ignore',
+      });
       h.track(child.pid);
-      const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-      await waitFor(() => state(name)?.state === 'running' && state(name).pid === child.pid, 5000, 'running');
+      const exited = new Promise((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
+      await waitFor(
+        () => state(name)?.state === 'running' && state(name).pid === child.pid,
+        5000,
+        'running',
+      );
       await settle();
       assert.ok(isAlive(child.pid), `alive: ${JSON.stringify(state(name))}`);
       child.kill('SIGTERM');

@@ -5,7 +5,19 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE, REPORTER, groupPids, isAlive, makeHome, procStat, readJson, startedPids, waitFor, waitReport } from '../helpers.mjs';
+import {
+  CLI,
+  NODE,
+  REPORTER,
+  groupPids,
+  isAlive,
+  makeHome,
+  procStat,
+  readJson,
+  startedPids,
+  waitFor,
+  waitReport,
+} from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-life-'));
@@ -25,7 +37,15 @@ describe('start', () => {
   });
 
   it('fails with exit 1, the stderr tail and no pidfile when the COMMAND dies in the grace period', async () => {
-    const r = await h.dk(['start', '--name', 'dies', '--', 'sh', '-c', 'echo first >&2; echo "config is broken" >&2; exit 3']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'dies',
+      '--',
+      'sh',
+      '-c',
+      'echo first >&2; echo "config is broken" >&2; exit 3',
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /exited with code 3 within the 500 ms grace period/);
     assert.match(r.stderr, /\| config is broken/);
@@ -38,7 +58,10 @@ describe('start', () => {
   it('exit 5 for a COMMAND that is missing or not executable', async () => {
     const missing = await h.dk(['start', '--name', 'nf', '--', 'no-such-command-xyz']);
     assert.equal(missing.code, 5);
-    assert.match(missing.stderr, /no-such-command-xyz' not found on PATH|no-such-command-xyz not found on PATH/);
+    assert.match(
+      missing.stderr,
+      /no-such-command-xyz' not found on PATH|no-such-command-xyz not found on PATH/,
+    );
     const file = join(work, 'not-exec.sh');
     writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
     const noexec = await h.dk(['start', '--name', 'nf', '--', file]);
@@ -48,13 +71,32 @@ describe('start', () => {
   });
 
   it('exit 2 for bad arguments, naming every bad value at once, and no stack trace', async () => {
-    const r = await h.dk(['start', '--name', 'bad', '--umask', '999', '--grace', '-1', '--env', '1X=2', '--', 'true']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'bad',
+      '--umask',
+      '999',
+      '--grace',
+      '-1',
+      '--env',
+      '1X=2',
+      '--',
+      'true',
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--umask '999'/);
     assert.match(r.stderr, /--grace '-1'/);
     assert.match(r.stderr, /--env '1X=2'/);
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
-    for (const args of [['start', '--name', 'x'], ['start', '--', 'true'], ['bogus'], ['start', '--name', '../x', '--', 'true'], ['stop', '--name', 'x', '--retry', 'TERM/x'], ['start', '--name', 'x', '--frobnicate', '--', 'true']]) {
+    for (const args of [
+      ['start', '--name', 'x'],
+      ['start', '--', 'true'],
+      ['bogus'],
+      ['start', '--name', '../x', '--', 'true'],
+      ['stop', '--name', 'x', '--retry', 'TERM/x'],
+      ['start', '--name', 'x', '--frobnicate', '--', 'true'],
+    ]) {
       const bad = await h.dk(args);
       assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
       assert.match(bad.stderr, /^daemonkit: /);
@@ -72,21 +114,31 @@ describe('an interrupted start', () => {
   it('Ctrl-C during the grace ends only the waiting: the launcher exits by SIGINT, the daemon goes on and is running', async () => {
     // A long grace: the supervisor's state appears after its node has booted, which on a loaded
     // machine can take much of a short one (CI once saw the start complete first).
-    const launcher = spawn(NODE, [CLI, 'start', '--name', 'interrupted', '--grace', '4000', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const launcher = spawn(
+      NODE,
+      [CLI, 'start', '--name', 'interrupted', '--grace', '4000', '--', '/bin/sleep', '1000'],
+      { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     h.track(launcher.pid);
     let out = '';
     launcher.stdout.on('data', (d) => (out += d));
     launcher.stderr.on('data', (d) => (out += d));
-    const exited = new Promise((resolve) => launcher.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise((resolve) =>
+      launcher.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     // Launched: the supervisor has written its state (the COMMAND is in its grace).
-    const st = await waitFor(() => readJson(join(h.dir('interrupted'), 'state.json')), 10000, 'the daemon launched');
+    const st = await waitFor(
+      () => readJson(join(h.dir('interrupted'), 'state.json')),
+      10000,
+      'the daemon launched',
+    );
     launcher.kill('SIGINT');
     const how = await exited;
     assert.ok(how.signal === 'SIGINT' || how.code === 130, JSON.stringify(how));
     assert.equal(out, '');
     // Past its grace, it is running (status says `starting` until then).
     let status;
-    for (const deadline = Date.now() + 20000; Date.now() < deadline;) {
+    for (const deadline = Date.now() + 20000; Date.now() < deadline; ) {
       status = await h.dk(['status', '--name', 'interrupted']);
       if (/: running/.test(status.stdout)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -98,10 +150,27 @@ describe('an interrupted start', () => {
 
 describe('bad arguments', () => {
   it('every problem at once: unknown options, stray arguments and invalid values are all reported (one line each), exit 2', async () => {
-    const r = await h.dk(['start', '--name', 'args', '--bogus', 'stray', '--umask', '999', '--grace', '-1', '--', '/bin/sleep', '1']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'args',
+      '--bogus',
+      'stray',
+      '--umask',
+      '999',
+      '--grace',
+      '-1',
+      '--',
+      '/bin/sleep',
+      '1',
+    ]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const lines = r.stderr.trim().split('\n');
-    for (const part of ['--bogus', "'stray'", '--umask', '--grace']) assert.ok(lines.some((l) => l.includes(part)), `${part} in:\n${r.stderr}`);
+    for (const part of ['--bogus', "'stray'", '--umask', '--grace'])
+      assert.ok(
+        lines.some((l) => l.includes(part)),
+        `${part} in:\n${r.stderr}`,
+      );
     assert.equal(lines.length, 4, r.stderr);
   });
 
@@ -118,21 +187,50 @@ describe('bad arguments', () => {
         [['--', ''], 2, ['no COMMAND']],
         [['--', 'dk-no-such-command-here'], 5, ['not found on PATH']],
         // several problems: one line each, the arguments' exit code
-        [['--chdir', join(dir, 'none'), '--stdout', dir, '--stderr', dir, '--', 'dk-no-such-command-here'], 2,
-          ['--chdir', 'not found on PATH', '--stdout', '--stderr']],
-        [['--umask', '999', '--stdout', dir, '--', 'dk-no-such-command-here'], 2, ['--umask', '--stdout', 'not found on PATH']],
+        [
+          [
+            '--chdir',
+            join(dir, 'none'),
+            '--stdout',
+            dir,
+            '--stderr',
+            dir,
+            '--',
+            'dk-no-such-command-here',
+          ],
+          2,
+          ['--chdir', 'not found on PATH', '--stdout', '--stderr'],
+        ],
+        [
+          ['--umask', '999', '--stdout', dir, '--', 'dk-no-such-command-here'],
+          2,
+          ['--umask', '--stdout', 'not found on PATH'],
+        ],
       ];
       for (const [args, code, texts] of cases) {
         const s = await h.dk(['start', '--name', 'args2', ...args]);
         assert.equal(s.code, code, `${args.join(' ')}: ${s.stdout}${s.stderr}`);
         const lines = s.stderr.trim().split('\n');
         assert.equal(lines.length, texts.length, s.stderr);
-        for (const text of texts) assert.ok(lines.some((l) => l.includes(text)), `${text} in:\n${s.stderr}`);
+        for (const text of texts)
+          assert.ok(
+            lines.some((l) => l.includes(text)),
+            `${text} in:\n${s.stderr}`,
+          );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const again = await h.dk(['start', '--name', 'args2', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const again = await h.dk([
+      'start',
+      '--name',
+      'args2',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /already running/);
     assert.equal((await h.dk(['stop', '--name', 'args2'])).code, 0);
@@ -147,7 +245,17 @@ describe('bad arguments', () => {
 
 describe('stop', () => {
   it('stops the whole process group, grandchildren included, and exits 0', async () => {
-    const r = await h.dk(['start', '--name', 'tree', '--grace', '0', '--', 'sh', '-c', 'sleep 1000 & sleep 1000 & wait']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'tree',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'sleep 1000 & sleep 1000 & wait',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid, childPid } = startedPids(r.stdout);
     await waitFor(() => groupPids(childPid).length === 3, 5000, 'two grandchildren');
@@ -163,7 +271,17 @@ describe('stop', () => {
   });
 
   it('escalates to KILL for a COMMAND that ignores TERM', async () => {
-    const r = await h.dk(['start', '--name', 'stubborn', '--grace', '0', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'stubborn',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      "trap '' TERM; while :; do sleep 1; done",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { childPid } = startedPids(r.stdout);
     const s = await h.dk(['stop', '--name', 'stubborn', '--retry', 'TERM/0.3/KILL/5']);
@@ -175,7 +293,17 @@ describe('stop', () => {
   });
 
   it('exits 1 when the schedule runs out with the service still running; the supervisor says so and goes back to running (status: running, not stopping)', async () => {
-    const r = await h.dk(['start', '--name', 'immortal', '--grace', '0', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done"]);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'immortal',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      "trap '' TERM; while :; do sleep 1; done",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid, childPid } = startedPids(r.stdout);
     await waitReport(join(h.dir('immortal'), 'state.json'), (st) => st.handlesSignals);
@@ -199,10 +327,20 @@ describe('stop', () => {
     assert.equal(s.code, 0);
     assert.match(s.stdout, /never: not running/);
     const t = await h.dk(['stop', '--name', 'nevermore']);
-    assert.deepEqual([t.code, t.stdout, t.stderr], [0, '', `daemonkit: no such service nevermore (nothing at ${h.dir('nevermore')})\n`]);
+    assert.deepEqual(
+      [t.code, t.stdout, t.stderr],
+      [0, '', `daemonkit: no such service nevermore (nothing at ${h.dir('nevermore')})\n`],
+    );
     // PM2's `stop all`: 'all' is a name here; the one line says there is no such word
     const all = await h.dk(['stop', 'all']);
-    assert.deepEqual([all.code, all.stdout, all.stderr], [0, '', `daemonkit: no such service all (nothing at ${h.dir('all')}; daemonkit has no 'all': \`daemonkit list\` shows the services)\n`]);
+    assert.deepEqual(
+      [all.code, all.stdout, all.stderr],
+      [
+        0,
+        '',
+        `daemonkit: no such service all (nothing at ${h.dir('all')}; daemonkit has no 'all': \`daemonkit list\` shows the services)\n`,
+      ],
+    );
   });
 });
 
@@ -212,7 +350,12 @@ describe('status', () => {
     const { pid, childPid } = startedPids(r.stdout);
     const s = await h.dk(['status', '--name', 'st']);
     assert.equal(s.code, 0);
-    assert.match(s.stdout, new RegExp(`^st: running, pid ${pid}, command pid ${childPid}, up (\\d+ms|[0-9.]+s), memory [0-9.]+ (KiB|MiB), cpu [0-9.]+s\\n$`));
+    assert.match(
+      s.stdout,
+      new RegExp(
+        `^st: running, pid ${pid}, command pid ${childPid}, up (\\d+ms|[0-9.]+s), memory [0-9.]+ (KiB|MiB), cpu [0-9.]+s\\n$`,
+      ),
+    );
     const j = JSON.parse((await h.dk(['status', '--name', 'st', '--json'])).stdout);
     assert.equal(j.pid, pid);
     assert.equal(j.childPid, childPid);
@@ -227,11 +370,24 @@ describe('status', () => {
     assert.equal(s.code, 3);
     assert.equal(s.stdout, 'ghost: not running (never started)\n');
     const t = await h.dk(['status', '--name', 'ghosts']);
-    assert.deepEqual([t.code, t.stdout, t.stderr], [3, '', `daemonkit: no such service ghosts (nothing at ${h.dir('ghosts')})\n`]);
+    assert.deepEqual(
+      [t.code, t.stdout, t.stderr],
+      [3, '', `daemonkit: no such service ghosts (nothing at ${h.dir('ghosts')})\n`],
+    );
   });
 
   it('exit 1 for a COMMAND that crashed after starting, with its last exit', async () => {
-    const r = await h.dk(['start', '--name', 'crash', '--grace', '0', '--', 'sh', '-c', 'read x </dev/null; sleep 0.2; exit 9']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'crash',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'read x </dev/null; sleep 0.2; exit 9',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
     await waitFor(() => !isAlive(pid), 5000, 'supervisor exit');
@@ -243,7 +399,17 @@ describe('status', () => {
   });
 
   it('exit 3 for a COMMAND that exited 0 by itself', async () => {
-    const r = await h.dk(['start', '--name', 'done', '--grace', '0', '--', 'sh', '-c', 'sleep 0.2']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'done',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'sleep 0.2',
+    ]);
     const { pid } = startedPids(r.stdout);
     await waitFor(() => !isAlive(pid), 5000, 'supervisor exit');
     const s = await h.dk(['status', '--name', 'done']);
@@ -255,7 +421,9 @@ describe('status', () => {
 describe('reload and restart', () => {
   it('reload sends SIGHUP (or --signal) to the COMMAND; exit 7 when not running', async () => {
     const report = join(work, 'reload.json');
-    const r = await h.dk(['start', '--name', 'rl', '--', NODE, REPORTER], { env: { REPORT_FILE: report } });
+    const r = await h.dk(['start', '--name', 'rl', '--', NODE, REPORTER], {
+      env: { REPORT_FILE: report },
+    });
     assert.equal(r.code, 0, r.stderr);
     const { childPid } = startedPids(r.stdout);
     const a = await h.dk(['reload', '--name', 'rl']);
@@ -267,13 +435,28 @@ describe('reload and restart', () => {
     await waitReport(report, (x) => x.signals.includes('SIGUSR2'));
     assert.equal(isAlive(childPid), true);
     const c = await h.dk(['reload', '--name', 'nothing-here']);
-    assert.deepEqual([c.code, c.stderr], [7, `daemonkit: no such service nothing-here (nothing at ${h.dir('nothing-here')})\n`]); // as the other commands say it
+    assert.deepEqual(
+      [c.code, c.stderr],
+      [7, `daemonkit: no such service nothing-here (nothing at ${h.dir('nothing-here')})\n`],
+    ); // as the other commands say it
     const d = await h.dk(['reload', '--name', 'rl', '--signal', 'NOPE']);
     assert.equal(d.code, 2);
   });
 
   it('restart without a COMMAND starts the recorded one again, with a new pid', async () => {
-    const r = await h.dk(['start', '--name', 'rs', '--grace', '0', '--env', 'GREETING=hi', '--', 'sh', '-c', 'echo "$GREETING $$"; exec sleep 1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'rs',
+      '--grace',
+      '0',
+      '--env',
+      'GREETING=hi',
+      '--',
+      'sh',
+      '-c',
+      'echo "$GREETING $$"; exec sleep 1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const first = startedPids(r.stdout);
     const s = await h.dk(['restart', '--name', 'rs']);
@@ -283,15 +466,34 @@ describe('reload and restart', () => {
     assert.equal(isAlive(first.pid), false);
     const state = readJson(join(h.dir('rs'), 'state.json'));
     assert.equal(state.state, 'running');
-    await waitFor(() => readFileSync(join(h.dir('rs'), 'rs.log'), 'utf8').split('\n').filter((l) => l.startsWith('hi ')).length === 2, 5000, 'two greetings');
+    await waitFor(
+      () =>
+        readFileSync(join(h.dir('rs'), 'rs.log'), 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('hi ')).length === 2,
+      5000,
+      'two greetings',
+    );
   });
 
   it('restart without a COMMAND and a damaged spec.json: exit 6 with one line naming the file and the bad fields, the service untouched; with a COMMAND it restarts', async () => {
-    const r = await h.dk(['start', '--name', 'damaged', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'damaged',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
     const specfile = join(h.dir('damaged'), 'spec.json');
-    for (const [content, mention] of [['{"command":["/bin/sleep",', 'not JSON'], [JSON.stringify({ ...readJson(specfile), envOverrides: 5 }), 'envOverrides']]) {
+    for (const [content, mention] of [
+      ['{"command":["/bin/sleep",', 'not JSON'],
+      [JSON.stringify({ ...readJson(specfile), envOverrides: 5 }), 'envOverrides'],
+    ]) {
       writeFileSync(specfile, content);
       const s = await h.dk(['restart', '--name', 'damaged']);
       assert.equal(s.code, 6, s.stdout + s.stderr);
@@ -299,7 +501,16 @@ describe('reload and restart', () => {
       assert.ok(s.stderr.includes(specfile) && s.stderr.includes(mention), s.stderr);
       assert.equal(isAlive(pid), true, 'not stopped');
     }
-    const s = await h.dk(['restart', '--name', 'damaged', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const s = await h.dk([
+      'restart',
+      '--name',
+      'damaged',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     assert.equal(isAlive(pid), false);
     assert.equal((await h.dk(['stop', '--name', 'damaged'])).code, 0);
@@ -309,7 +520,20 @@ describe('reload and restart', () => {
     const dir = join(work, 'gone-cwd');
     const out = join(work, 'gone.out');
     execFileSync('mkdir', ['-p', dir]);
-    const r = await h.dk(['start', '--name', 'gone', '--grace', '0', '--chdir', dir, '--stdout', out, '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'gone',
+      '--grace',
+      '0',
+      '--chdir',
+      dir,
+      '--stdout',
+      out,
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
     rmSync(dir, { recursive: true });
@@ -317,17 +541,32 @@ describe('reload and restart', () => {
     execFileSync('mkdir', [out]);
     const s = await h.dk(['restart', '--name', 'gone']);
     assert.equal(s.code, 2, s.stdout + s.stderr);
-    assert.equal(s.stderr, `daemonkit: --chdir ${dir} (recorded at the last start) is not a directory\n`
-      + `daemonkit: --stdout ${out} (recorded at the last start) is a directory, not a file\n`);
+    assert.equal(
+      s.stderr,
+      `daemonkit: --chdir ${dir} (recorded at the last start) is not a directory\n` +
+        `daemonkit: --stdout ${out} (recorded at the last start) is a directory, not a file\n`,
+    );
     assert.equal(isAlive(pid), true, 'not stopped');
     // Given now, a value is the caller's, not the record's.
     const t = await h.dk(['restart', '--name', 'gone', '--stdout', out]);
-    assert.match(t.stderr, new RegExp(`^daemonkit: --stdout ${out} is a directory, not a file$`, 'm'));
+    assert.match(
+      t.stderr,
+      new RegExp(`^daemonkit: --stdout ${out} is a directory, not a file$`, 'm'),
+    );
     assert.equal((await h.dk(['stop', '--name', 'gone'])).code, 0);
   });
 
   it('restart of a stopped service starts it (LSB)', async () => {
-    const s = await h.dk(['restart', '--name', 'fresh', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const s = await h.dk([
+      'restart',
+      '--name',
+      'fresh',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /fresh: restarted, pid \d+/);
   });
@@ -335,10 +574,30 @@ describe('reload and restart', () => {
 
 describe('run (foreground)', () => {
   it("exits with the COMMAND's exit code, or 128+N for a death by signal N", async () => {
-    const a = await h.dk(['run', '--name', 'fg', '--grace', '0', '--', 'sh', '-c', 'echo out; exit 7']);
+    const a = await h.dk([
+      'run',
+      '--name',
+      'fg',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'echo out; exit 7',
+    ]);
     assert.equal(a.code, 7);
     assert.equal(a.stdout, 'out\n');
-    const b = await h.dk(['run', '--name', 'fg', '--grace', '0', '--', 'sh', '-c', 'kill -USR1 $$']);
+    const b = await h.dk([
+      'run',
+      '--name',
+      'fg',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'kill -USR1 $$',
+    ]);
     assert.equal(b.code, 128 + 10);
     assert.equal(existsSync(join(h.dir('fg'), 'pid')), false);
   });
@@ -352,10 +611,18 @@ describe('run (foreground)', () => {
   });
 
   it('stops its COMMAND on SIGTERM and holds the pidfile while running', async () => {
-    const child = spawn(NODE, [CLI, 'run', '--name', 'fgterm', '--grace', '0', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: 'ignore' });
+    const child = spawn(
+      NODE,
+      [CLI, 'run', '--name', 'fgterm', '--grace', '0', '--', '/bin/sleep', '1000'],
+      { env: { ...process.env, ...h.env }, stdio: 'ignore' },
+    );
     h.track(child.pid);
     const pidfile = join(h.dir('fgterm'), 'pid');
-    await waitFor(() => existsSync(pidfile) && readJson(join(h.dir('fgterm'), 'state.json'))?.childPid, 5000, 'run started');
+    await waitFor(
+      () => existsSync(pidfile) && readJson(join(h.dir('fgterm'), 'state.json'))?.childPid,
+      5000,
+      'run started',
+    );
     assert.equal(readFileSync(pidfile, 'utf8'), `${child.pid}\n`);
     const childPid = readJson(join(h.dir('fgterm'), 'state.json')).childPid;
     const code = await new Promise((resolve) => {
@@ -368,7 +635,7 @@ describe('run (foreground)', () => {
 });
 
 describe('a refused second instance', () => {
-  it('does not touch the running service\'s state or pidfile', async () => {
+  it("does not touch the running service's state or pidfile", async () => {
     const r = await h.dk(['start', '--name', 'kept', '--grace', '0', '--', '/bin/sleep', '1000']);
     const { pid, childPid } = startedPids(r.stdout);
     const before = readFileSync(join(h.dir('kept'), 'state.json'), 'utf8');
@@ -388,10 +655,37 @@ describe('environment', () => {
     const probe = join(work, 'env.out');
     writeFileSync(file, '# settings\nGREETING="hello there"\nexport LEVEL=1\n');
     const script = `env > ${probe}; exec sleep 1000`;
-    const r = await h.dk(['start', '--name', 'envy', '--grace', '0', '--clear-env', '--env-file', file, '--env', 'LEVEL=2', '--', 'sh', '-c', script], { env: { SECRET: 'not for the COMMAND' } });
+    const r = await h.dk(
+      [
+        'start',
+        '--name',
+        'envy',
+        '--grace',
+        '0',
+        '--clear-env',
+        '--env-file',
+        file,
+        '--env',
+        'LEVEL=2',
+        '--',
+        'sh',
+        '-c',
+        script,
+      ],
+      { env: { SECRET: 'not for the COMMAND' } },
+    );
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(() => existsSync(probe) && readFileSync(probe, 'utf8').includes('LEVEL='), 5000, 'env dump');
-    const vars = Object.fromEntries(readFileSync(probe, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    await waitFor(
+      () => existsSync(probe) && readFileSync(probe, 'utf8').includes('LEVEL='),
+      5000,
+      'env dump',
+    );
+    const vars = Object.fromEntries(
+      readFileSync(probe, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     assert.equal(vars.GREETING, 'hello there');
     assert.equal(vars.LEVEL, '2', '--env wins over the file');
     assert.equal(vars.SECRET, undefined, '--clear-env: nothing of the caller but PATH');
@@ -399,13 +693,25 @@ describe('environment', () => {
     rmSync(probe);
     writeFileSync(file, 'GREETING=changed\n');
     assert.equal((await h.dk(['restart', '--name', 'envy'])).code, 0);
-    await waitFor(() => existsSync(probe) && readFileSync(probe, 'utf8').includes('GREETING='), 5000, 'env dump after restart');
+    await waitFor(
+      () => existsSync(probe) && readFileSync(probe, 'utf8').includes('GREETING='),
+      5000,
+      'env dump after restart',
+    );
     assert.match(readFileSync(probe, 'utf8'), /^GREETING=changed$/m);
     writeFileSync(file, 'A=1\nthis is wrong\n');
     const bad = await h.dk(['start', '--name', 'envbad', '--env-file', file, '--', 'true']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, `daemonkit: --env-file ${file}: line 2: expected KEY=VALUE\n`);
-    const missing = await h.dk(['start', '--name', 'envbad', '--env-file', join(work, 'nope.env'), '--', 'true']);
+    const missing = await h.dk([
+      'start',
+      '--name',
+      'envbad',
+      '--env-file',
+      join(work, 'nope.env'),
+      '--',
+      'true',
+    ]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nope\.env: no such file/);
   });

@@ -4,10 +4,28 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CLI, NODE, OWN_LINE, commandText, logsFollower, makeHome, startedPids, waitFor, readText } from '../helpers.mjs';
+import {
+  CLI,
+  NODE,
+  OWN_LINE,
+  commandText,
+  logsFollower,
+  makeHome,
+  startedPids,
+  waitFor,
+  readText,
+} from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -27,17 +45,41 @@ const follower = (name, args) => logsFollower(h, name, args);
 /** NAME.log.K(.gz) … NAME.log.1, NAME.log: their content concatenated, oldest first. */
 function concatenated(name) {
   const dir = h.dir(name);
-  const rotated = readdirSync(dir).map((f) => /^[^.]+\.log\.(\d+)(\.gz)?$/.exec(f)).filter(Boolean).sort((a, b) => b[1] - a[1]);
+  const rotated = readdirSync(dir)
+    .map((f) => /^[^.]+\.log\.(\d+)(\.gz)?$/.exec(f))
+    .filter(Boolean)
+    .sort((a, b) => b[1] - a[1]);
   const files = [...rotated.map((m) => join(dir, m[0])), logOf(name)];
-  return execFileSync('sh', ['-c', 'for f; do case $f in *.gz) zcat "$f";; *) cat "$f";; esac; done', 'sh', ...files]);
+  return execFileSync('sh', [
+    '-c',
+    'for f; do case $f in *.gz) zcat "$f";; *) cat "$f";; esac; done',
+    'sh',
+    ...files,
+  ]);
 }
 
 describe('logs -f', () => {
   for (const compress of [false, true]) {
     it(`100,000 lines at ~100k lines/s rotated every 4 KiB (--log-keep 50${compress ? ', --log-compress' : ''}), stopped now and then: every line exactly once, in order, nothing on stderr`, async () => {
       const name = compress ? 'fastgz' : 'fast';
-      const { childPid } = await start(name, ['--log-max-size', '4K', '--log-keep', '50', ...(compress ? ['--log-compress'] : []), '--', NODE, LINES, 'paced', '100000', '100000']);
-      await waitFor(() => commandText(readText(logOf(name))) === 'ready\n', 10000, 'the writer ready');
+      const { childPid } = await start(name, [
+        '--log-max-size',
+        '4K',
+        '--log-keep',
+        '50',
+        ...(compress ? ['--log-compress'] : []),
+        '--',
+        NODE,
+        LINES,
+        'paced',
+        '100000',
+        '100000',
+      ]);
+      await waitFor(
+        () => commandText(readText(logOf(name))) === 'ready\n',
+        10000,
+        'the writer ready',
+      );
       const f = follower(name, ['-n', '1']);
       await f.until('ready\n', 'the follower');
       process.kill(childPid, 'SIGUSR2');
@@ -52,9 +94,13 @@ describe('logs -f', () => {
       assert.equal(f.stderr(), '');
       const lines = numbered(f.text());
       assert.equal(lines.shift(), 'ready');
-      for (let i = 0; i < lines.length; i++) if (lines[i] !== line(i)) assert.fail(`line ${i} is ${lines[i]}`);
+      for (let i = 0; i < lines.length; i++)
+        if (lines[i] !== line(i)) assert.fail(`line ${i} is ${lines[i]}`);
       assert.equal(lines.length, 100000);
-      assert.ok(readdirSync(h.dir(name)).filter((f) => f.startsWith(`${name}.log.`)).length >= 40, 'it did rotate, many times');
+      assert.ok(
+        readdirSync(h.dir(name)).filter((f) => f.startsWith(`${name}.log.`)).length >= 40,
+        'it did rotate, many times',
+      );
       assert.equal((await h.dk(['stop', '--name', name])).code, 0);
     });
   }
@@ -76,7 +122,11 @@ describe('logs -f', () => {
     assert.ok(file.length > 200 * 1024);
     assert.ok(f.bytes().equals(file), `follower: ${f.bytes().length} bytes, file: ${file.length}`);
     const last = await h.dk(['logs', '--name', 'long', '-n', '3']);
-    assert.equal(last.stdout, file.toString().split('\n').slice(-4).join('\n'), 'logs -n: the same lines');
+    assert.equal(
+      last.stdout,
+      file.toString().split('\n').slice(-4).join('\n'),
+      'logs -n: the same lines',
+    );
     assert.equal((await h.dk(['stop', '--name', 'long'])).code, 0);
   });
 
@@ -89,10 +139,15 @@ describe('logs -f', () => {
     renameSync(log, `${log}.1`);
     writeFileSync(log, ''); // logrotate's create; the supervisor still writes the renamed file
     const before = numbered(readText(`${log}.1`)).length;
-    await waitFor(() => numbered(readText(`${log}.1`)).length > before + 30, 5000, 'lines into the renamed file');
+    await waitFor(
+      () => numbered(readText(`${log}.1`)).length > before + 30,
+      5000,
+      'lines into the renamed file',
+    );
     assert.equal((await h.dk(['reopen', '--name', 'lr'])).code, 0);
     await waitFor(() => numbered(readText(log)).length > 20, 5000, 'lines in the new file');
-    // The service goes on writing: caught up once the follower has printed this line, whatever follows it.
+    // The service goes on writing: caught up once the follower has printed this line, whatever
+    // follows it.
     const last = numbered(readText(log)).at(-1);
     await waitFor(() => f.text().includes(`\n${last}\n`), 30000, 'the follower to catch up');
     await f.stop();
@@ -106,10 +161,26 @@ describe('logs -n', () => {
   for (const compress of [false, true]) {
     it(`reaches into rotated files${compress ? ' (gzipped)' : ''}, oldest first: what tail -n prints of them concatenated`, async () => {
       const name = compress ? 'ngz' : 'nplain';
-      await start(name, ['--log-max-size', '4K', '--log-keep', '50', ...(compress ? ['--log-compress'] : []), '--', NODE, LINES, 'count', '20000']);
-      await waitFor(() => readText(logOf(name)).endsWith(`${line(19999)}\n`), 20000, 'the last line');
+      await start(name, [
+        '--log-max-size',
+        '4K',
+        '--log-keep',
+        '50',
+        ...(compress ? ['--log-compress'] : []),
+        '--',
+        NODE,
+        LINES,
+        'count',
+        '20000',
+      ]);
+      await waitFor(
+        () => readText(logOf(name)).endsWith(`${line(19999)}\n`),
+        20000,
+        'the last line',
+      );
       const rotated = () => readdirSync(h.dir(name)).filter((f) => f.startsWith(`${name}.log.`));
-      if (compress) await waitFor(() => rotated().every((f) => f.endsWith('.gz')), 10000, 'compression');
+      if (compress)
+        await waitFor(() => rotated().every((f) => f.endsWith('.gz')), 10000, 'compression');
       assert.equal((await h.dk(['stop', '--name', name])).code, 0);
       assert.ok(rotated().length >= 30, `${rotated().length} rotated files`);
       const all = concatenated(name);
@@ -117,7 +188,11 @@ describe('logs -n', () => {
       for (const n of [1, 600, 5000, 19999, 20000, 30000]) {
         const r = await h.dk(['logs', '--name', name, '-n', String(n)]);
         assert.equal(r.code, 0, r.stderr);
-        assert.equal(r.stdout, execFileSync('tail', ['-n', String(n), join(h.dir(name), 'all')]).toString(), `-n ${n}`);
+        assert.equal(
+          r.stdout,
+          execFileSync('tail', ['-n', String(n), join(h.dir(name), 'all')]).toString(),
+          `-n ${n}`,
+        );
       }
       const r = await h.dk(['logs', '--name', name, '-n', '5000']);
       const own = numbered(r.stdout).filter((l) => OWN_LINE.test(l)).length; // the stop's
@@ -130,31 +205,50 @@ describe('logs: its output, and files that are not logs', () => {
   /** A service directory with these files (no service: `logs` reads NAME.log where it would be). */
   function files(name, content) {
     mkdirSync(h.dir(name), { recursive: true });
-    for (const [file, data] of Object.entries(content)) writeFileSync(join(h.dir(name), file), data);
+    for (const [file, data] of Object.entries(content))
+      writeFileSync(join(h.dir(name), file), data);
   }
-  const run = (args, stdio) => new Promise((resolve) => {
-    const child = spawn(NODE, ['--', CLI, ...args], { env: { ...process.env, ...h.env }, stdio });
-    h.track(child.pid);
-    const out = [];
-    let err = '';
-    child.stdout?.on('data', (d) => out.push(d));
-    child.stderr?.on('data', (d) => (err += d));
-    child.stdout?.pause(); // a slow reader: the pipe fills
-    setTimeout(() => child.stdout?.resume(), 300);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
-  });
+  const run = (args, stdio) =>
+    new Promise((resolve) => {
+      const child = spawn(NODE, ['--', CLI, ...args], { env: { ...process.env, ...h.env }, stdio });
+      h.track(child.pid);
+      const out = [];
+      let err = '';
+      child.stdout?.on('data', (d) => out.push(d));
+      child.stderr?.on('data', (d) => (err += d));
+      child.stdout?.pause(); // a slow reader: the pipe fills
+      setTimeout(() => child.stdout?.resume(), 300);
+      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+    });
 
   it('into a pipe read slowly: every byte, however full the pipe was when it ended', async () => {
-    const numbers = (count) => Array.from({ length: count }, (_, i) => `${String(i).padStart(9, '0')}\n`).join('');
+    const numbers = (count) =>
+      Array.from({ length: count }, (_, i) => `${String(i).padStart(9, '0')}\n`).join('');
     // 64 KiB fill the pipe (its reader waits); the last 3 KB are left to node to write later, and
     // an exit before it has would drop them.
     // A real pipe (node's own 'pipe' is a socketpair, which holds far more).
-    const throughPipe = (name) => execFileSync('bash', ['-c', '"$0" -- "$1" logs --name "$2" -n 100000 | (sleep 0.3; wc -c); echo "logs exit ${PIPESTATUS[0]}"', NODE, CLI, name], { env: { ...process.env, ...h.env }, encoding: 'utf8' });
+    const throughPipe = (name) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          '"$0" -- "$1" logs --name "$2" -n 100000 | (sleep 0.3; wc -c); echo "logs exit ${PIPESTATUS[0]}"',
+          NODE,
+          CLI,
+          name,
+        ],
+        { env: { ...process.env, ...h.env }, encoding: 'utf8' },
+      );
     files('fits', { 'fits.log': numbers(6853) });
     assert.equal(throughPipe('fits').replace(/^ +/, ''), '68530\nlogs exit 0\n');
     const text = numbers(20000);
     files('slow', { 'slow.log': text });
-    for (let round = 0; round < 4; round++) assert.equal(throughPipe('slow').replace(/^ +/, ''), `${text.length}\nlogs exit 0\n`, `round ${round}`);
+    for (let round = 0; round < 4; round++)
+      assert.equal(
+        throughPipe('slow').replace(/^ +/, ''),
+        `${text.length}\nlogs exit 0\n`,
+        `round ${round}`,
+      );
   });
 
   it('to a full disk (/dev/full): exit 1 and one line saying so; to a reader that left: exit 0, quietly', async () => {
@@ -163,19 +257,39 @@ describe('logs: its output, and files that are not logs', () => {
     try {
       const r = await run(['logs', '--name', 'full'], ['ignore', full, 'pipe']);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr, 'daemonkit: full: cannot write to stdout: no space left on device (ENOSPC)\n');
+      assert.equal(
+        r.stderr,
+        'daemonkit: full: cannot write to stdout: no space left on device (ENOSPC)\n',
+      );
     } finally {
       closeSync(full);
     }
-    const head = execFileSync('bash', ['-c', '"$0" -- "$1" logs --name slow -n 100000 2>&1 | head -1; echo "logs exit ${PIPESTATUS[0]}"', NODE, CLI], { env: { ...process.env, ...h.env }, encoding: 'utf8' });
+    const head = execFileSync(
+      'bash',
+      [
+        '-c',
+        '"$0" -- "$1" logs --name slow -n 100000 2>&1 | head -1; echo "logs exit ${PIPESTATUS[0]}"',
+        NODE,
+        CLI,
+      ],
+      { env: { ...process.env, ...h.env }, encoding: 'utf8' },
+    );
     assert.equal(head, '000000000\nlogs exit 0\n');
   });
 
   it('logs -f | head -1 on a log that has gone quiet: ends once head has, without another line to write', async () => {
     await start('quiet', ['--', '/bin/sh', '-c', 'seq 1 5; exec sleep 1000']);
-    await waitFor(() => commandText(readText(logOf('quiet'))) === '1\n2\n3\n4\n5\n', 5000, 'the lines');
+    await waitFor(
+      () => commandText(readText(logOf('quiet'))) === '1\n2\n3\n4\n5\n',
+      5000,
+      'the lines',
+    );
     const r = await new Promise((resolve) => {
-      const sh = spawn('sh', ['-c', '"$0" -- "$1" logs --name quiet -n 5 -f | head -1', NODE, CLI], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const sh = spawn(
+        'sh',
+        ['-c', '"$0" -- "$1" logs --name quiet -n 5 -f | head -1', NODE, CLI],
+        { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
       h.track(-sh.pid);
       let out = '';
       sh.stdout.on('data', (d) => (out += d));
@@ -188,7 +302,11 @@ describe('logs: its output, and files that are not logs', () => {
   });
 
   it('a damaged .gz within reach of -n: named on stderr, what it holds skipped, the rest printed, exit 0', async () => {
-    files('dmg', { 'dmg.log.2.gz': gzipSync('a\nb\n'), 'dmg.log.1.gz': 'not gzip at all\n', 'dmg.log': 'last\n' });
+    files('dmg', {
+      'dmg.log.2.gz': gzipSync('a\nb\n'),
+      'dmg.log.1.gz': 'not gzip at all\n',
+      'dmg.log': 'last\n',
+    });
     const r = await h.dk(['logs', '--name', 'dmg', '-n', '5']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'a\nb\nlast\n');
@@ -206,6 +324,9 @@ describe('logs: its output, and files that are not logs', () => {
     execFileSync('mkfifo', [join(h.dir('fifo'), 'fifo.log')]);
     const r = await h.dk(['logs', '--name', 'fifo']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^daemonkit: fifo: cannot read .*fifo\.log: it is not a regular file\n$/);
+    assert.match(
+      r.stderr,
+      /^daemonkit: fifo: cannot read .*fifo\.log: it is not a regular file\n$/,
+    );
   });
 });

@@ -4,7 +4,16 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotifyListener } from '../../dist/notify/listener.js';
@@ -24,15 +33,19 @@ function python(code, args = []) {
   return run('python3', ['-c', code, ...args]);
 }
 
-const SEND_PY = 'import socket, sys\nfor text in sys.argv[2:]:\n    socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(text.encode(), sys.argv[1])';
+const SEND_PY =
+  'import socket, sys\nfor text in sys.argv[2:]:\n    socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(text.encode(), sys.argv[1])';
 
 describe('NotifyListener', () => {
-  it('receives a datagram from another program, with the sender\'s pid from the kernel', async () => {
+  it("receives a datagram from another program, with the sender's pid from the kernel", async () => {
     const listener = NotifyListener.open({ parent: work });
     try {
       assert.equal(statSync(listener.dir).mode & 0o777, 0o700, 'a private directory');
       assert.ok(statSync(listener.path).isSocket());
-      const sender = await python('import socket, sys\nsocket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1\\nSTATUS=hi", sys.argv[1])', [listener.path]);
+      const sender = await python(
+        'import socket, sys\nsocket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1\\nSTATUS=hi", sys.argv[1])',
+        [listener.path],
+      );
       assert.equal(sender.code, 0, sender.stderr);
       const [event, ...more] = await listener.receive();
       assert.deepEqual(more, []);
@@ -53,7 +66,10 @@ describe('NotifyListener', () => {
       const sender = await python(SEND_PY, [listener.path, ...texts]);
       assert.equal(sender.code, 0, sender.stderr);
       const batch = await listener.receive();
-      assert.deepEqual(batch.map((e) => e.text), ['STATUS=one', 'STATUS=two', 'READY=1']);
+      assert.deepEqual(
+        batch.map((e) => e.text),
+        ['STATUS=one', 'STATUS=two', 'READY=1'],
+      );
       assert.ok(batch.every((e) => e.pid === sender.pid));
     } finally {
       listener.close();
@@ -75,7 +91,13 @@ describe('NotifyListener', () => {
       assert.equal(sender.code, 0, sender.stderr);
       const [event] = await listener.receive();
       assert.equal(event.text, 'FDSTORE=1');
-      const ours = readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+      const ours = readdirSync('/proc/self/fd').map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      });
       assert.ok(!ours.includes(marker), 'the passed fd was closed');
     } finally {
       listener.close();
@@ -95,7 +117,10 @@ describe('NotifyListener', () => {
     assert.equal(listener.closed, true);
     assert.equal(existsSync(listener.dir), false);
     assert.equal(await listener.receive(), null);
-    assert.throws(() => sendNotify(listener.path, { READY: 1 }), (e) => e.code === 'NOTIFY_FAILED');
+    assert.throws(
+      () => sendNotify(listener.path, { READY: 1 }),
+      (e) => e.code === 'NOTIFY_FAILED',
+    );
   });
 
   it('close() ends a pending receive at once: it resolves null', async () => {
@@ -107,7 +132,10 @@ describe('NotifyListener', () => {
 
   for (const [how, ending] of [
     ['close() lets the process end by itself', 'setTimeout(() => listener.close(), 50);'],
-    ['process.exit() is not held up by a pending receive', 'setTimeout(() => process.exit(0), 50);'],
+    [
+      'process.exit() is not held up by a pending receive',
+      'setTimeout(() => process.exit(0), 50);',
+    ],
   ]) {
     it(how, { timeout: 30000 }, async () => {
       const code = [
@@ -117,7 +145,9 @@ describe('NotifyListener', () => {
         'listener.receive().then((r) => console.log(String(r)));',
         ending,
       ].join('\n');
-      const child = spawn(NODE, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(NODE, ['--input-type=module', '-e', code], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       started.add(child);
       let out = '';
       child.stdout.on('data', (d) => (out += d));
@@ -133,7 +163,10 @@ describe('NotifyListener', () => {
   it('refuses a socket path too long for sun_path, leaving nothing behind', () => {
     const deep = join(work, 'd'.repeat(100));
     mkdirSync(deep);
-    assert.throws(() => NotifyListener.open({ parent: deep }), (e) => e.code === 'NOTIFY_FAILED' && /longer than 107 bytes/.test(e.message));
+    assert.throws(
+      () => NotifyListener.open({ parent: deep }),
+      (e) => e.code === 'NOTIFY_FAILED' && /longer than 107 bytes/.test(e.message),
+    );
     assert.deepEqual(readdirSync(deep), []);
   });
 });
@@ -141,7 +174,9 @@ describe('NotifyListener', () => {
 describe('sendNotify', () => {
   it('reaches a listener in the abstract namespace (@name), which sees our pid', async () => {
     const name = `@dk-test-${process.pid}-${Date.now()}`;
-    const listener = spawn('python3', [LISTENER_PY, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const listener = spawn('python3', [LISTENER_PY, name], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     started.add(listener);
     const lines = [];
     let buffer = '';
@@ -162,9 +197,21 @@ describe('sendNotify', () => {
   });
 
   it('refuses addresses sd_notify does not speak (relative, vsock:) and a missing socket', () => {
-    assert.throws(() => sendNotify('relative/path', { READY: 1 }), (e) => e.code === 'NOTIFY_FAILED' && /unsupported/.test(e.message));
-    assert.throws(() => sendNotify('vsock:2:1234', { READY: 1 }), (e) => e.code === 'NOTIFY_FAILED');
-    assert.throws(() => sendNotify(join(work, 'nobody-here'), { READY: 1 }), (e) => e.code === 'NOTIFY_FAILED' && /ENOENT|No such file/.test(e.message));
-    assert.throws(() => sendNotify('/s', { READY: 'a\nb' }), (e) => e.code === 'BAD_OPTION');
+    assert.throws(
+      () => sendNotify('relative/path', { READY: 1 }),
+      (e) => e.code === 'NOTIFY_FAILED' && /unsupported/.test(e.message),
+    );
+    assert.throws(
+      () => sendNotify('vsock:2:1234', { READY: 1 }),
+      (e) => e.code === 'NOTIFY_FAILED',
+    );
+    assert.throws(
+      () => sendNotify(join(work, 'nobody-here'), { READY: 1 }),
+      (e) => e.code === 'NOTIFY_FAILED' && /ENOENT|No such file/.test(e.message),
+    );
+    assert.throws(
+      () => sendNotify('/s', { READY: 'a\nb' }),
+      (e) => e.code === 'BAD_OPTION',
+    );
   });
 });

@@ -2,7 +2,21 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +38,16 @@ function bystander() {
 
 describe('single instance', () => {
   it('50 concurrent starts give exactly one daemon; the others say already running with its pid', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, () => h.dk(['start', '--name', 'race', '--grace', '0', '--', '/bin/sleep', '1000'])));
-    assert.deepEqual(results.map((r) => r.code), Array(50).fill(0), results.map((r) => r.stderr).join(''));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        h.dk(['start', '--name', 'race', '--grace', '0', '--', '/bin/sleep', '1000']),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.code),
+      Array(50).fill(0),
+      results.map((r) => r.stderr).join(''),
+    );
     const started = results.filter((r) => /started, pid/.test(r.stdout));
     assert.equal(started.length, 1, results.map((r) => r.stdout).join(''));
     const { pid } = startedPids(started[0].stdout);
@@ -35,10 +57,19 @@ describe('single instance', () => {
     // Exactly one sleep runs for this service: count supervisors holding this service's lock.
     const state = readJson(join(h.dir('race'), 'state.json'));
     assert.equal(state.pid, pid);
-    const sleepers = execFileSync('ps', ['-eo', 'ppid=,args=']).toString().split('\n').filter((l) => /\/bin\/sleep 1000$/.test(l.trim()) && Number(l.trim().split(' ')[0]) === pid);
+    const sleepers = execFileSync('ps', ['-eo', 'ppid=,args='])
+      .toString()
+      .split('\n')
+      .filter((l) => /\/bin\/sleep 1000$/.test(l.trim()) && Number(l.trim().split(' ')[0]) === pid);
     assert.equal(sleepers.length, 1);
-    const stops = await Promise.all(Array.from({ length: 50 }, () => h.dk(['stop', '--name', 'race'])));
-    assert.deepEqual(stops.map((r) => r.code), Array(50).fill(0), stops.map((r) => r.stderr).join(''));
+    const stops = await Promise.all(
+      Array.from({ length: 50 }, () => h.dk(['stop', '--name', 'race'])),
+    );
+    assert.deepEqual(
+      stops.map((r) => r.code),
+      Array(50).fill(0),
+      stops.map((r) => r.stderr).join(''),
+    );
     assert.equal(isAlive(pid), false);
     assert.equal(isAlive(state.childPid), false);
   });
@@ -55,7 +86,16 @@ describe('stale pidfiles and PID reuse', () => {
     const s = await h.dk(['status', '--name', 'killed']);
     assert.equal(s.code, 1);
     assert.match(s.stdout, /dead.*stale pidfile/);
-    const again = await h.dk(['start', '--name', 'killed', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const again = await h.dk([
+      'start',
+      '--name',
+      'killed',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /started/);
     assert.notEqual(startedPids(again.stdout).pid, pid);
@@ -77,7 +117,16 @@ describe('stale pidfiles and PID reuse', () => {
     assert.equal(reload.code, 7);
     assert.equal(procStat(victim).state !== 'Z', true);
     assert.equal(isAlive(victim), true, 'the bystander is untouched');
-    const start = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const start = await h.dk([
+      'start',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(start.code, 0, start.stderr);
     assert.equal(readFileSync(pidfile, 'utf8'), `${startedPids(start.stdout).pid}\n`);
     assert.equal(isAlive(victim), true);
@@ -88,8 +137,14 @@ describe('stale pidfiles and PID reuse', () => {
 
 describe('hostile pidfile input', () => {
   const cases = [
-    ['empty', ''], ['garbage', 'hello\n'], ['negative', '-42\n'], ['zero', '0\n'], ['init', '1\n'],
-    ['huge', '99999999999\n'], ['nul bytes', '12\0 34\n'], ['two numbers', '12 34\n'],
+    ['empty', ''],
+    ['garbage', 'hello\n'],
+    ['negative', '-42\n'],
+    ['zero', '0\n'],
+    ['init', '1\n'],
+    ['huge', '99999999999\n'],
+    ['nul bytes', '12\0 34\n'],
+    ['two numbers', '12 34\n'],
   ];
   for (const [label, content] of cases) {
     it(`${label}: status 1 naming the file, stop 0, start replaces it`, async () => {
@@ -102,7 +157,16 @@ describe('hostile pidfile input', () => {
       const stop = await h.dk(['stop', '--pidfile', pidfile]);
       assert.equal(stop.code, 0);
       assert.ok(stop.stderr.includes(pidfile), stop.stderr);
-      const start = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+      const start = await h.dk([
+        'start',
+        '--pidfile',
+        pidfile,
+        '--grace',
+        '0',
+        '--',
+        '/bin/sleep',
+        '1000',
+      ]);
       assert.equal(start.code, 0, start.stderr);
       assert.match(readFileSync(pidfile, 'utf8'), /^\d+\n$/);
       assert.equal((await h.dk(['stop', '--pidfile', pidfile])).code, 0);
@@ -116,7 +180,16 @@ describe('hostile pidfile input', () => {
     const s = await h.dk(['status', '--pidfile', pidfile]);
     assert.equal(s.code, 4);
     assert.match(s.stdout, /is a directory/);
-    const start = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const start = await h.dk([
+      'start',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(start.code, 2, start.stdout + start.stderr);
     assert.match(start.stderr, /is-a-dir\.pid is a directory/);
     assert.equal(start.stderr.trim().split('\n').length, 1);
@@ -131,7 +204,16 @@ describe('hostile pidfile input', () => {
     const s = await h.dk(['status', '--pidfile', pidfile]);
     assert.equal(s.code, 4);
     assert.match(s.stdout, /symbolic link/);
-    const start = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const start = await h.dk([
+      'start',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(start.code, 2, start.stdout + start.stderr);
     assert.match(start.stderr, /link\.pid is a symbolic link/);
     assert.equal(readFileSync(target, 'utf8'), 'do not touch\n');
@@ -169,25 +251,52 @@ describe("start-stop-daemon's rule: pidfiles others could write", () => {
     mkdirSync(open);
     chmodSync(open, 0o777);
     const pidfile = join(open, 'app.pid');
-    const r = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const r = await h.dk([
+      'start',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.match(r.stderr, /open-dir is world-writable without the sticky bit/);
     assert.deepEqual(readdirSync(open), []);
     chmodSync(open, 0o1777); // with the sticky bit (like /tmp) it is fine
-    const ok = await h.dk(['start', '--pidfile', pidfile, '--grace', '0', '--', '/bin/sleep', '1000']);
+    const ok = await h.dk([
+      'start',
+      '--pidfile',
+      pidfile,
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal((await h.dk(['stop', '--pidfile', pidfile])).code, 0);
   });
 
-  it('refuses a pidfile owned by another user for start, stop and reload (exit 4); never signals its pid', { skip: process.getuid() !== 0 && 'needs root to chown' }, async () => {
+  it('refuses a pidfile owned by another user for start, stop and reload (exit 4); never signals its pid', {
+    skip: process.getuid() !== 0 && 'needs root to chown',
+  }, async () => {
     const victim = bystander();
     const pidfile = join(work, 'foreign.pid');
     writeFileSync(pidfile, `${victim}\n`);
     chownSync(pidfile, 65534, 65534);
-    for (const args of [['stop'], ['reload'], ['start', '--grace', '0', '--', '/bin/sleep', '1000']]) {
+    for (const args of [
+      ['stop'],
+      ['reload'],
+      ['start', '--grace', '0', '--', '/bin/sleep', '1000'],
+    ]) {
       const r = await h.dk([args[0], '--pidfile', pidfile, ...args.slice(1)]);
       assert.equal(r.code, 4, `${args[0]}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stderr, /owned by uid 65534, not by the user acting \(uid 0\); refusing to use it/);
+      assert.match(
+        r.stderr,
+        /owned by uid 65534, not by the user acting \(uid 0\); refusing to use it/,
+      );
     }
     assert.equal(isAlive(victim), true);
     assert.equal(readFileSync(pidfile, 'utf8'), `${victim}\n`);

@@ -2,11 +2,31 @@
 // and the library's main() (reload, its own option names).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { CLI, NODE, ROOT, isAlive, makeHome, readJson, run, startedPids, waitFor } from '../helpers.mjs';
+import {
+  CLI,
+  NODE,
+  ROOT,
+  isAlive,
+  makeHome,
+  readJson,
+  run,
+  startedPids,
+  waitFor,
+} from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-rm-'));
@@ -18,11 +38,27 @@ after(async () => {
 const state = (name) => readJson(join(h.dir(name), 'state.json'));
 const lines = (text) => text.split('\n').filter(Boolean);
 /** Its COMMAND exited and its supervisor is gone (with its pidfile and lock). */
-const exited = (name) => state(name)?.state === 'exited' && !isAlive(state(name).pid) && !existsSync(join(h.dir(name), 'pid'));
+const exited = (name) =>
+  state(name)?.state === 'exited' &&
+  !isAlive(state(name).pid) &&
+  !existsSync(join(h.dir(name), 'pid'));
 
 describe('rm', () => {
-  it('refuses a running service (exit 1, one line, nothing removed); removes a stopped one\'s files and directory', async () => {
-    const r = await h.dk(['start', '--name', 'gone', '--grace', '0', '--log-max-size', '4K', '--log-compress', '--', 'sh', '-c', 'echo hi; exec sleep 1000']);
+  it("refuses a running service (exit 1, one line, nothing removed); removes a stopped one's files and directory", async () => {
+    const r = await h.dk([
+      'start',
+      '--name',
+      'gone',
+      '--grace',
+      '0',
+      '--log-max-size',
+      '4K',
+      '--log-compress',
+      '--',
+      'sh',
+      '-c',
+      'echo hi; exec sleep 1000',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
     const before = readdirSync(h.dir('gone')).sort();
@@ -46,10 +82,31 @@ describe('rm', () => {
 
   it('refuses a service that is starting', async () => {
     // Readiness on a port nobody listens on: it stays `starting` until we stop it.
-    const start = spawn(NODE, ['--', CLI, 'start', '--name', 'slow', '--ready', 'tcp:127.0.0.1:9', '--ready-timeout', '60s', '--', '/bin/sleep', '1000'], { env: { ...process.env, ...h.env }, stdio: 'ignore' });
+    const start = spawn(
+      NODE,
+      [
+        '--',
+        CLI,
+        'start',
+        '--name',
+        'slow',
+        '--ready',
+        'tcp:127.0.0.1:9',
+        '--ready-timeout',
+        '60s',
+        '--',
+        '/bin/sleep',
+        '1000',
+      ],
+      { env: { ...process.env, ...h.env }, stdio: 'ignore' },
+    );
     h.track(start.pid);
     const ended = new Promise((resolve) => start.on('exit', resolve));
-    await waitFor(() => state('slow')?.state === 'starting' && existsSync(join(h.dir('slow'), 'pid')), 10000, 'starting');
+    await waitFor(
+      () => state('slow')?.state === 'starting' && existsSync(join(h.dir('slow'), 'pid')),
+      10000,
+      'starting',
+    );
     const a = await h.dk(['rm', 'slow']);
     assert.equal(a.code, 1);
     assert.match(a.stderr, /^daemonkit: slow is starting \(pid \d+\): stop it first\n$/);
@@ -65,7 +122,10 @@ describe('rm', () => {
     const before = readdirSync(h.dir('mixed')).sort();
     const a = await h.dk(['rm', 'mixed']);
     assert.equal(a.code, 1);
-    assert.equal(a.stderr, `daemonkit: ${h.dir('mixed')} holds files daemonkit did not make ('notes.txt'): nothing removed\n`);
+    assert.equal(
+      a.stderr,
+      `daemonkit: ${h.dir('mixed')} holds files daemonkit did not make ('notes.txt'): nothing removed\n`,
+    );
     assert.deepEqual(readdirSync(h.dir('mixed')).sort(), before);
   });
 
@@ -75,11 +135,17 @@ describe('rm', () => {
     chmodSync(h.dir('open'), 0o775);
     const a = await h.dk(['rm', 'open']);
     assert.equal(a.code, 4);
-    assert.equal(a.stderr, `daemonkit: ${h.dir('open')} is writable by other users: not removing anything in it\n`);
+    assert.equal(
+      a.stderr,
+      `daemonkit: ${h.dir('open')} is writable by other users: not removing anything in it\n`,
+    );
     chmodSync(h.dir('open'), 0o777); // start-stop-daemon's rule for the pidfile's directory says it first
     const a2 = await h.dk(['rm', 'open']);
     assert.equal(a2.code, 4);
-    assert.match(a2.stderr, /^daemonkit: pidfile directory .* is world-writable without the sticky bit/);
+    assert.match(
+      a2.stderr,
+      /^daemonkit: pidfile directory .* is world-writable without the sticky bit/,
+    );
     assert.ok(existsSync(join(h.dir('open'), 'state.json')));
     const target = join(work, 'elsewhere');
     mkdirSync(target);
@@ -87,7 +153,10 @@ describe('rm', () => {
     symlinkSync(target, h.dir('linked'));
     const b = await h.dk(['rm', 'linked']);
     assert.equal(b.code, 1, b.stderr);
-    assert.match(b.stderr, /^daemonkit: .*linked is not a directory \(a symbolic link\?\): not removing it\n$/);
+    assert.match(
+      b.stderr,
+      /^daemonkit: .*linked is not a directory \(a symbolic link\?\): not removing it\n$/,
+    );
     assert.deepEqual(readdirSync(target), ['state.json']);
     rmSync(h.dir('linked'));
   });
@@ -97,21 +166,29 @@ describe('rm', () => {
       const name = `race${round}`;
       assert.equal((await h.dk(['start', '--name', name, '--grace', '0', '--', 'true'])).code, 0);
       await waitFor(() => exited(name), 5000, 'exited');
-      const [rm, start] = await Promise.all([h.dk(['rm', name]), h.dk(['start', '--name', name, '--grace', '0', '--', '/bin/sleep', '1000'])]);
+      const [rm, start] = await Promise.all([
+        h.dk(['rm', name]),
+        h.dk(['start', '--name', name, '--grace', '0', '--', '/bin/sleep', '1000']),
+      ]);
       assert.equal(start.code, 0, start.stderr);
       assert.ok(rm.code === 0 || rm.code === 1, rm.stderr);
       assert.equal(lines(rm.stderr).length, rm.code === 0 ? 0 : 1, rm.stderr);
       const s = await h.dk(['status', name]);
       assert.equal(s.code, 0, `${s.stdout}${s.stderr} (rm: ${rm.stdout}${rm.stderr})`);
-      for (const file of ['pid', 'state.json', 'spec.json', 'env.json']) assert.ok(existsSync(join(h.dir(name), file)), `${file} (rm: ${rm.stdout}${rm.stderr})`);
+      for (const file of ['pid', 'state.json', 'spec.json', 'env.json'])
+        assert.ok(existsSync(join(h.dir(name), file)), `${file} (rm: ${rm.stdout}${rm.stderr})`);
       assert.equal((await h.dk(['stop', name])).code, 0);
     }
-    assert.deepEqual(readdirSync(h.home).filter((e) => e.startsWith('.')), [], 'nothing left aside');
+    assert.deepEqual(
+      readdirSync(h.home).filter((e) => e.startsWith('.')),
+      [],
+      'nothing left aside',
+    );
   });
 });
 
 describe('no such service', () => {
-  it('a mistyped name is said to be no service, with each action\'s exit code', async () => {
+  it("a mistyped name is said to be no service, with each action's exit code", async () => {
     const where = `no such service nosuch (nothing at ${h.dir('nosuch')})`;
     const stop = await h.dk(['stop', '--name', 'nosuch']);
     assert.deepEqual([stop.code, stop.stdout, stop.stderr], [0, '', `daemonkit: ${where}\n`]);
@@ -143,17 +220,38 @@ describe('the name as a word, and durations with units', () => {
 
   it('--timeout takes a unit like every other duration (a bare number stays seconds)', async () => {
     // A COMMAND that ignores SIGTERM: the timeout is what ends its wait (then KILL).
-    const r = await h.dk(['start', '--name', 'to', '--grace', '0', '--', 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done']);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'to',
+      '--grace',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'trap "" TERM; echo ready; while :; do sleep 1; done',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(() => readFileSync(join(h.dir('to'), 'to.log'), 'utf8').includes('ready'), 5000, 'trap set');
+    await waitFor(
+      () => readFileSync(join(h.dir('to'), 'to.log'), 'utf8').includes('ready'),
+      5000,
+      'trap set',
+    );
     const t = await h.dk(['stop', '--name', 'to', '--timeout', '300ms']);
     assert.equal(t.code, 0, t.stderr);
     assert.equal(t.stdout, 'to: stopped\n');
-    assert.equal(readJson(join(h.dir('to'), 'state.json')).lastExit.signal, 'SIGKILL', 'TERM ignored, KILL after the timeout');
+    assert.equal(
+      readJson(join(h.dir('to'), 'state.json')).lastExit.signal,
+      'SIGKILL',
+      'TERM ignored, KILL after the timeout',
+    );
   });
 
   it('`status web`, `stop web`: the name as a word where no COMMAND is given; refused before a COMMAND', async () => {
-    assert.equal((await h.dk(['start', '--name', 'words', '--grace', '0', '--', '/bin/sleep', '1000'])).code, 0);
+    assert.equal(
+      (await h.dk(['start', '--name', 'words', '--grace', '0', '--', '/bin/sleep', '1000'])).code,
+      0,
+    );
     const s = await h.dk(['status', 'words']);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /^words: running, pid \d+/);
@@ -162,11 +260,14 @@ describe('the name as a word, and durations with units', () => {
     assert.equal(t.stdout, 'words: stopped\n');
     const u = await h.dk(['start', 'words', '--', '/bin/sleep', '1000']);
     assert.equal(u.code, 2);
-    assert.match(u.stderr, /unexpected argument 'words': with a COMMAND, name the service with --name/);
+    assert.match(
+      u.stderr,
+      /unexpected argument 'words': with a COMMAND, name the service with --name/,
+    );
   });
 });
 
-describe('the library\'s main()', () => {
+describe("the library's main()", () => {
   const FIXTURE = join(ROOT, 'test', 'fixtures', 'env-daemon.mjs');
   it('reload sends SIGHUP to the daemon (as `daemonkit reload`); not running: exit 7', async () => {
     const s = await run(NODE, [FIXTURE, 'libreload', 'start'], { env: h.env });
@@ -174,28 +275,39 @@ describe('the library\'s main()', () => {
     const pid = Number(readFileSync(join(h.dir('libreload'), 'pid'), 'utf8'));
     const r = await run(NODE, [FIXTURE, 'libreload', 'reload'], { env: h.env });
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(() => readFileSync(join(h.dir('libreload'), 'libreload.log'), 'utf8').includes(`reload ${pid}`), 5000, 'onReload()');
+    await waitFor(
+      () =>
+        readFileSync(join(h.dir('libreload'), 'libreload.log'), 'utf8').includes(`reload ${pid}`),
+      5000,
+      'onReload()',
+    );
     assert.equal((await run(NODE, [FIXTURE, 'libreload', 'stop'], { env: h.env })).code, 0);
     const n = await run(NODE, [FIXTURE, 'libreload', 'reload'], { env: h.env });
     assert.equal(n.code, 7);
     assert.equal(n.stderr, 'libreload is not running\n');
   });
 
-  it('option errors name the library\'s options, not the CLI\'s flags', async () => {
+  it("option errors name the library's options, not the CLI's flags", async () => {
     const { Daemon } = await import(join(ROOT, 'dist', 'index.js'));
     class D extends Daemon {
       run() {}
     }
-    assert.throws(() => new D({ name: 'x', restartDelay: '5x', graceMs: 'soon', logKeep: 2 }), (error) => {
-      assert.equal(error.code, 'BAD_OPTION');
-      assert.deepEqual(error.details.problems, [
-        "invalid graceMs 'soon': a whole number of milliseconds, 0 or more (or a duration such as 2s)",
-        "invalid restartDelay '5x': a duration such as 100ms, 2s or 1m (a bare number is seconds)",
-        'logKeep needs logMaxSize (rotation by size)',
-      ]);
-      return true;
-    });
-    assert.throws(() => new D({ name: 'x', retry: 'TERM' }), /^DaemonError: invalid retry: 'TERM' is neither/);
+    assert.throws(
+      () => new D({ name: 'x', restartDelay: '5x', graceMs: 'soon', logKeep: 2 }),
+      (error) => {
+        assert.equal(error.code, 'BAD_OPTION');
+        assert.deepEqual(error.details.problems, [
+          "invalid graceMs 'soon': a whole number of milliseconds, 0 or more (or a duration such as 2s)",
+          "invalid restartDelay '5x': a duration such as 100ms, 2s or 1m (a bare number is seconds)",
+          'logKeep needs logMaxSize (rotation by size)',
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => new D({ name: 'x', retry: 'TERM' }),
+      /^DaemonError: invalid retry: 'TERM' is neither/,
+    );
     assert.throws(() => new D({}), /^DaemonError: a service needs name or pidfile$/);
   });
 });

@@ -3,14 +3,27 @@
 // (--user) where that matters; skipped otherwise.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
 
 // A python3 nobody may run (not a shim under root's home).
 const PYTHON = ['/usr/bin/python3', '/bin/python3'].find((p) => existsSync(p));
-const skip = process.geteuid() !== 0 ? 'needs root (the COMMAND runs as nobody)' : !PYTHON ? 'needs /usr/bin/python3' : false;
+const skip =
+  process.geteuid() !== 0
+    ? 'needs root (the COMMAND runs as nobody)'
+    : !PYTHON
+      ? 'needs /usr/bin/python3'
+      : false;
 
 const h = makeHome();
 let work;
@@ -24,22 +37,40 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** What a terminal acts on: C0 controls but the line ends, DEL, C1, the separators, bidi overrides. */
+/** What a terminal acts on: C0 controls but the line ends, DEL, C1, the separators, bidi
+ *  overrides. */
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
 /** The issue's STATUS: clear screen, red, window title, BEL, CR; with a C1 CSI and U+2028 too. */
 const HOSTILE = 'ok \x1b[2J\x1b[31mPWNED\x1b]0;title\x07\r \u009b2J \u2028 end';
 const SHOWN = 'ok \\x1b[2J\\x1b[31mPWNED\\x1b]0;title\\x07\\r \\u009b2J \\u2028 end';
 
 /** Python source sending one datagram `text` (a JS string: sent as its UTF-8) to NOTIFY_SOCKET. */
-const pySend = (text) => `s.sendto(bytes.fromhex("${Buffer.from(text).toString('hex')}"), os.environ["NOTIFY_SOCKET"])`;
+const pySend = (text) =>
+  `s.sendto(bytes.fromhex("${Buffer.from(text).toString('hex')}"), os.environ["NOTIFY_SOCKET"])`;
 const PY_HEAD = 'import os, socket, time\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n';
 
 describe("a service's STATUS= in status", { skip }, () => {
   it('status, status -v and a failed start show it escaped; --json is valid JSON with nothing raw', async () => {
     const py = `${PY_HEAD}${pySend(`READY=1\nSTATUS=${HOSTILE}`)}\nwhile True: time.sleep(1)`;
-    const r = await h.dk(['start', '--name', 'hostile', '--user', 'nobody', '--ready', 'notify', '--', PYTHON, '-c', py]);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'hostile',
+      '--user',
+      'nobody',
+      '--ready',
+      'notify',
+      '--',
+      PYTHON,
+      '-c',
+      py,
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(() => readJson(join(h.dir('hostile'), 'state.json'))?.notifyStatus === HOSTILE, 5000, 'the status recorded');
+    await waitFor(
+      () => readJson(join(h.dir('hostile'), 'state.json'))?.notifyStatus === HOSTILE,
+      5000,
+      'the status recorded',
+    );
     for (const args of [[], ['-v']]) {
       const s = await h.dk(['status', '--name', 'hostile', ...args]);
       assert.equal(s.code, 0, s.stderr);
@@ -50,17 +81,24 @@ describe("a service's STATUS= in status", { skip }, () => {
     assert.equal(j.code, 0, j.stderr);
     assert.doesNotMatch(j.stdout, RAW, 'nothing raw in the JSON');
     assert.equal(j.stdout.trimEnd().split('\n').length, 1);
-    assert.equal(JSON.parse(j.stdout).statusText, HOSTILE, 'the same value, escaped as JSON escapes it');
+    assert.equal(
+      JSON.parse(j.stdout).statusText,
+      HOSTILE,
+      'the same value, escaped as JSON escapes it',
+    );
     const list = await h.dk(['list', '--json']);
     assert.doesNotMatch(list.stdout, RAW);
     assert.equal(JSON.parse(list.stdout).find((s) => s.name === 'hostile').statusText, HOSTILE);
     assert.equal((await h.dk(['stop', '--name', 'hostile'])).code, 0);
   });
 
-  it('a failed start shows the stderr tail and the COMMAND\'s name escaped', async () => {
+  it("a failed start shows the stderr tail and the COMMAND's name escaped", async () => {
     // A COMMAND whose very name carries an escape sequence, and whose stderr is hostile.
     const script = join(work, 'bad\x1b[2Jname');
-    writeFileSync(script, "#!/bin/sh\nprintf 'boom \\033[2J\\033]0;t\\007\\r\\n\\302\\233x \\377 end\\n' >&2\nexit 3\n");
+    writeFileSync(
+      script,
+      "#!/bin/sh\nprintf 'boom \\033[2J\\033]0;t\\007\\r\\n\\302\\233x \\377 end\\n' >&2\nexit 3\n",
+    );
     chmodSync(script, 0o755);
     const r = await h.dk(['start', '--name', 'hostile-tail', '--user', 'nobody', '--', script]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -84,7 +122,19 @@ function cpuTicks(pid) {
 describe('a COMMAND that sends STATUS= in a loop', { skip }, () => {
   it('has state.json written a few times a second (the last status still shown) and the supervisor at a bounded CPU', async () => {
     const py = `${PY_HEAD}${pySend('READY=1')}\ni = 0\nwhile True:\n    i += 1\n    s.sendto(b"STATUS=flood \\x1b[2J %d" % i, os.environ["NOTIFY_SOCKET"])`;
-    const r = await h.dk(['start', '--name', 'flood', '--user', 'nobody', '--ready', 'notify', '--', PYTHON, '-c', py]);
+    const r = await h.dk([
+      'start',
+      '--name',
+      'flood',
+      '--user',
+      'nobody',
+      '--ready',
+      'notify',
+      '--',
+      PYTHON,
+      '-c',
+      py,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
     const dir = h.dir('flood');
@@ -96,14 +146,26 @@ describe('a COMMAND that sends STATUS= in a loop', { skip }, () => {
       if (name === 'state.json') events++;
     });
     const WINDOW_MS = 2000;
-    const before = { ticks: cpuTicks(pid), at: process.hrtime.bigint(), status: readJson(join(dir, 'state.json')).notifyStatus };
+    const before = {
+      ticks: cpuTicks(pid),
+      at: process.hrtime.bigint(),
+      status: readJson(join(dir, 'state.json')).notifyStatus,
+    };
     await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
-    const after = { ticks: cpuTicks(pid), at: process.hrtime.bigint(), status: readJson(join(dir, 'state.json')).notifyStatus };
+    const after = {
+      ticks: cpuTicks(pid),
+      at: process.hrtime.bigint(),
+      status: readJson(join(dir, 'state.json')).notifyStatus,
+    };
     watcher.close();
     const seconds = Number(after.at - before.at) / 1e9;
     const cpu = (after.ticks - before.ticks) / 100 / seconds;
-    // A write is a rename (two events, or more): at most 4 a second leaves this far below the bound.
-    assert.ok(events <= 40, `state.json was replaced ${events} times (events) in ${seconds.toFixed(1)} s`);
+    // A write is a rename (two events, or more): at most 4 a second leaves this far below the
+    // bound.
+    assert.ok(
+      events <= 40,
+      `state.json was replaced ${events} times (events) in ${seconds.toFixed(1)} s`,
+    );
     assert.ok(cpu < 0.3, `the supervisor used ${(cpu * 100).toFixed(0)}% of a core`);
     assert.notEqual(after.status, before.status, 'later statuses are still written');
     assert.match(after.status, /^flood \x1b\[2J \d+$/);

@@ -10,11 +10,15 @@ import { join } from 'node:path';
 import { CLI, NODE, run } from '../helpers.mjs';
 import { userOrSkip } from '../service-user.mjs';
 
-const { u, skip } = userOrSkip(process.geteuid() !== 0 && 'needs root (to act as the test user through setpriv)');
+const { u, skip } = userOrSkip(
+  process.geteuid() !== 0 && 'needs root (to act as the test user through setpriv)',
+);
 
 /** The hard limit on open files we (and so the test user, through setpriv) have now. */
 function hardNofile() {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   return Number(line.trim().split(/\s+/)[4]);
 }
 const nrOpen = () => Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
@@ -30,10 +34,17 @@ after(() => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-const asUser = (args) => run('setpriv', [`--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', NODE, '--', CLI, ...args], { env: { DAEMONKIT_HOME: home } });
-const oneLine = (r) => assert.equal(r.stderr.trim().split('\n').length, 1, `one line:\n${r.stderr}`);
+const asUser = (args) =>
+  run(
+    'setpriv',
+    [`--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', NODE, '--', CLI, ...args],
+    { env: { DAEMONKIT_HOME: home } },
+  );
+const oneLine = (r) =>
+  assert.equal(r.stderr.trim().split('\n').length, 1, `one line:\n${r.stderr}`);
 
-/** Nothing was left behind: no pidfile, nothing running (status: never started, or the failed run). */
+/** Nothing was left behind: no pidfile, nothing running (status: never started, or the failed
+ *  run). */
 async function nothingLeft(name) {
   assert.equal(existsSync(join(home, name, 'pid')), false, 'no pidfile');
   const s = await asUser(['status', '--name', name]);
@@ -45,28 +56,74 @@ for (const verb of ['start', 'run']) {
   describe(`${verb} as an unprivileged user: a step before exec fails`, { skip }, () => {
     it('--nice -5: exit 4, naming --nice and its value and what it needs', async () => {
       const name = `nice${++n}`;
-      const r = await asUser([verb, '--name', name, '--grace', '0', '--nice', '-5', '--', '/bin/sleep', '100']);
+      const r = await asUser([
+        verb,
+        '--name',
+        name,
+        '--grace',
+        '0',
+        '--nice',
+        '-5',
+        '--',
+        '/bin/sleep',
+        '100',
+      ]);
       assert.equal(r.code, 4, r.stderr);
-      assert.equal(r.stderr, 'daemonkit: cannot set --nice -5: permission denied (needs root or CAP_SYS_NICE)\n');
+      assert.equal(
+        r.stderr,
+        'daemonkit: cannot set --nice -5: permission denied (needs root or CAP_SYS_NICE)\n',
+      );
       await nothingLeft(name);
     });
 
     it('--limit above the hard limit: exit 4, naming the --limit that failed (not the one before it)', async (t) => {
       const hard = hardNofile();
-      if (!(hard < nrOpen())) return t.skip('the hard nofile limit is already the system\'s most');
+      if (!(hard < nrOpen())) return t.skip("the hard nofile limit is already the system's most");
       const name = `limit${++n}`;
-      const r = await asUser([verb, '--name', name, '--grace', '0', '--limit', 'core=0', '--limit', `nofile=${hard + 1}`, '--', '/bin/sleep', '100']);
+      const r = await asUser([
+        verb,
+        '--name',
+        name,
+        '--grace',
+        '0',
+        '--limit',
+        'core=0',
+        '--limit',
+        `nofile=${hard + 1}`,
+        '--',
+        '/bin/sleep',
+        '100',
+      ]);
       assert.equal(r.code, 4, r.stderr);
-      assert.equal(r.stderr, `daemonkit: cannot set --limit nofile=${hard + 1}: permission denied (raising a hard limit needs root or CAP_SYS_RESOURCE)\n`);
+      assert.equal(
+        r.stderr,
+        `daemonkit: cannot set --limit nofile=${hard + 1}: permission denied (raising a hard limit needs root or CAP_SYS_RESOURCE)\n`,
+      );
       await nothingLeft(name);
     });
 
     it('--limit nofile=99999999 (above fs.nr_open, refused even to root): exit 2, saying the most', async () => {
       const name = `nropen${++n}`;
-      const r = await asUser([verb, '--name', name, '--grace', '0', '--limit', 'nofile=99999999', '--', '/bin/sleep', '100']);
+      const r = await asUser([
+        verb,
+        '--name',
+        name,
+        '--grace',
+        '0',
+        '--limit',
+        'nofile=99999999',
+        '--',
+        '/bin/sleep',
+        '100',
+      ]);
       assert.equal(r.code, 2, r.stderr);
       oneLine(r);
-      assert.match(r.stderr, new RegExp(`^daemonkit: cannot set --limit nofile=99999999: above the system's most, ${nrOpen()} \\(/proc/sys/fs/nr_open\\)\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^daemonkit: cannot set --limit nofile=99999999: above the system's most, ${nrOpen()} \\(/proc/sys/fs/nr_open\\)\\n$`,
+        ),
+      );
       await nothingLeft(name);
     });
 
@@ -79,7 +136,10 @@ for (const verb of ['start', 'run']) {
   });
 }
 
-const hasCap = (bit) => (BigInt(`0x${readFileSync('/proc/self/status', 'utf8').match(/^CapEff:\s*([0-9a-f]+)/m)[1]}`) >> BigInt(bit)) & 1n;
+const hasCap = (bit) =>
+  (BigInt(`0x${readFileSync('/proc/self/status', 'utf8').match(/^CapEff:\s*([0-9a-f]+)/m)[1]}`) >>
+    BigInt(bit)) &
+  1n;
 const CAP_SYS_NICE = 23;
 
 describe('root', { skip }, () => {
@@ -87,16 +147,62 @@ describe('root', { skip }, () => {
   before(() => (rootHome = mkdtempSync(join(tmpdir(), 'dk-steps-root-'))));
   after(() => rmSync(rootHome, { recursive: true, force: true }));
 
-  it('run --nice -5 --limit nofile=N: the COMMAND gets them', { skip: !hasCap(CAP_SYS_NICE) && 'this root lacks CAP_SYS_NICE' }, async () => {
+  it('run --nice -5 --limit nofile=N: the COMMAND gets them', {
+    skip: !hasCap(CAP_SYS_NICE) && 'this root lacks CAP_SYS_NICE',
+  }, async () => {
     const hard = hardNofile() - 1; // lowering needs no privilege (raising needs CAP_SYS_RESOURCE, which a container's root may lack)
-    const r = await run(NODE, ['--', CLI, 'run', '--name', 'root-ok', '--grace', '0', '--nice', '-5', '--limit', `nofile=${hard}`, '--', '/bin/sh', '-c', 'echo "$(ulimit -Hn) $(cut -d" " -f19 /proc/self/stat)"'], { env: { DAEMONKIT_HOME: rootHome } });
+    const r = await run(
+      NODE,
+      [
+        '--',
+        CLI,
+        'run',
+        '--name',
+        'root-ok',
+        '--grace',
+        '0',
+        '--nice',
+        '-5',
+        '--limit',
+        `nofile=${hard}`,
+        '--',
+        '/bin/sh',
+        '-c',
+        'echo "$(ulimit -Hn) $(cut -d" " -f19 /proc/self/stat)"',
+      ],
+      { env: { DAEMONKIT_HOME: rootHome } },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${hard} -5\n`);
   });
 
-  it('a root without CAP_SYS_NICE (a container\'s): --nice -5 is exit 4, saying the capability is missing', async () => {
-    const r = await run('setpriv', ['--bounding-set', '-sys_nice', '--inh-caps', '-sys_nice', NODE, '--', CLI, 'run', '--name', 'root-nocap', '--grace', '0', '--nice', '-5', '--', '/bin/true'], { env: { DAEMONKIT_HOME: rootHome } });
+  it("a root without CAP_SYS_NICE (a container's): --nice -5 is exit 4, saying the capability is missing", async () => {
+    const r = await run(
+      'setpriv',
+      [
+        '--bounding-set',
+        '-sys_nice',
+        '--inh-caps',
+        '-sys_nice',
+        NODE,
+        '--',
+        CLI,
+        'run',
+        '--name',
+        'root-nocap',
+        '--grace',
+        '0',
+        '--nice',
+        '-5',
+        '--',
+        '/bin/true',
+      ],
+      { env: { DAEMONKIT_HOME: rootHome } },
+    );
     assert.equal(r.code, 4, r.stderr);
-    assert.equal(r.stderr, 'daemonkit: cannot set --nice -5: permission denied (needs CAP_SYS_NICE, which this root process lacks)\n');
+    assert.equal(
+      r.stderr,
+      'daemonkit: cannot set --nice -5: permission denied (needs CAP_SYS_NICE, which this root process lacks)\n',
+    );
   });
 });

@@ -13,14 +13,17 @@ import { CLI, NODE, makeHome, readJson, waitFor } from '../helpers.mjs';
 const exec = promisify(execFile);
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-top-'));
-// A tmux server of our own (its socket in our temp directory): its sessions, its environment, nobody else's.
+// A tmux server of our own (its socket in our temp directory): its sessions, its environment,
+// nobody else's.
 const SOCKET = join(work, 'tmux.sock');
 const SESSION = 'top';
 const tmux = async (...args) => (await exec('tmux', ['-S', SOCKET, ...args])).stdout;
 // (capture-pane ends each line at its last non-blank, and the screen with a newline)
 const screen = async () => (await tmux('capture-pane', '-p', '-t', SESSION)).replace(/\n$/, '');
-const flags = async () => (await tmux('display', '-p', '-t', SESSION, '#{alternate_on} #{cursor_flag}')).trim();
-const paneShell = async () => Number((await tmux('display', '-p', '-t', SESSION, '#{pane_pid}')).trim());
+const flags = async () =>
+  (await tmux('display', '-p', '-t', SESSION, '#{alternate_on} #{cursor_flag}')).trim();
+const paneShell = async () =>
+  Number((await tmux('display', '-p', '-t', SESSION, '#{pane_pid}')).trim());
 /** The process the pane's shell runs now (top), by /proc: never by name. */
 function shellChild(shell) {
   for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
@@ -57,12 +60,34 @@ const TOP = `${NODE} -- ${CLI} top`;
 
 before(async () => {
   const loop = ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.2; done'];
-  for (const [name, cmd] of [['alpha', loop], ['beta', ['/bin/sleep', '1000']], ['gamma', ['sh', '-c', 'exit 3']]]) {
+  for (const [name, cmd] of [
+    ['alpha', loop],
+    ['beta', ['/bin/sleep', '1000']],
+    ['gamma', ['sh', '-c', 'exit 3']],
+  ]) {
     const r = await h.dk(['start', '--name', name, '--grace', '0', '--', ...cmd]);
     assert.equal(r.code, 0, r.stderr);
   }
-  await waitFor(() => readJson(join(h.dir('gamma'), 'state.json'))?.state === 'failed', 10000, 'gamma failed');
-  await tmux('-f', '/dev/null', 'new-session', '-d', '-s', SESSION, '-x', '80', '-y', '24', '-e', `DAEMONKIT_HOME=${h.home}`, 'bash --norc --noprofile');
+  await waitFor(
+    () => readJson(join(h.dir('gamma'), 'state.json'))?.state === 'failed',
+    10000,
+    'gamma failed',
+  );
+  await tmux(
+    '-f',
+    '/dev/null',
+    'new-session',
+    '-d',
+    '-s',
+    SESSION,
+    '-x',
+    '80',
+    '-y',
+    '24',
+    '-e',
+    `DAEMONKIT_HOME=${h.home}`,
+    'bash --norc --noprofile',
+  );
   await tmux('set-option', '-t', SESSION, 'window-size', 'manual');
   await shell("PS1='$ '");
 });
@@ -74,16 +99,21 @@ after(async () => {
 });
 
 describe('daemonkit top in tmux (80x24)', () => {
-  it('shows every service: its state, pid, restarts, CPU and memory of the COMMAND\'s group; the key help last', async () => {
+  it("shows every service: its state, pid, restarts, CPU and memory of the COMMAND's group; the key help last", async () => {
     await shell('clear');
     await type(TOP);
     await enter();
-    const text = await until(/^> alpha +running +\d+ +(?:\d+ms|\d+(?:\.\d)?s|\d+m\d\ds) +0 +\d+\.\d +[\d.]+[KMG] /m);
+    const text = await until(
+      /^> alpha +running +\d+ +(?:\d+ms|\d+(?:\.\d)?s|\d+m\d\ds) +0 +\d+\.\d +[\d.]+[KMG] /m,
+    );
     const lines = text.split('\n');
     assert.match(lines[0], /^daemonkit top: 3 services, 2 running, 1 failed/);
     assert.match(lines[1], /^ {2}NAME +STATE +PID UPTIME +RST +CPU% +MEM CPU 1m +MEM 1m$/);
     const pid = readJson(join(h.dir('beta'), 'state.json')).pid;
-    assert.match(text, new RegExp(`^ {2}beta +running +${pid} +(?:\\d+ms|\\d+(?:\\.\\d)?s|\\d+m\\d\\ds) +0 `, 'm')); // uptime: tenths below 10 s
+    assert.match(
+      text,
+      new RegExp(`^ {2}beta +running +${pid} +(?:\\d+ms|\\d+(?:\\.\\d)?s|\\d+m\\d\\ds) +0 `, 'm'),
+    ); // uptime: tenths below 10 s
     assert.match(text, /^ {2}gamma +failed +- +- +0 +- +-$/m);
     assert.match(lines[20], /^alpha: running, pid \d+, command pid \d+/);
     assert.match(lines[23], /^ ↑\/↓ j\/k select {2}r restart {2}s stop\/start {2}l log {2}q quit/);
@@ -131,7 +161,9 @@ describe('daemonkit top in tmux (80x24)', () => {
   it('redraws on a resize (SIGWINCH)', async () => {
     await tmux('resize-window', '-t', SESSION, '-x', '100', '-y', '30');
     // the header reaches the new right edge, the key help the new last line
-    const text = await until((t) => t.split('\n')[0].length === 100 && /^ ↑\/↓ j\/k select/.test(t.split('\n')[29] ?? ''));
+    const text = await until(
+      (t) => t.split('\n')[0].length === 100 && /^ ↑\/↓ j\/k select/.test(t.split('\n')[29] ?? ''),
+    );
     const lines = text.split('\n');
     assert.match(lines[0], /^daemonkit top: 3 services, .* every 1s {2}\d\d:\d\d:\d\d$/);
     assert.match(lines[1], /^ {2}NAME +STATE +PID UPTIME +RST +CPU% +MEM CPU 1m {15}MEM 1m$/);
@@ -154,7 +186,9 @@ describe('daemonkit top in tmux (80x24)', () => {
     await key('q');
     await until(/^\$$/m);
     assert.equal(await flags(), '0 1');
-    await shell('echo "rc=$?"; stty -a | tr " " "\\n" | grep -E "^-?(icanon|echo|isig)$" | tr "\\n" " "; echo');
+    await shell(
+      'echo "rc=$?"; stty -a | tr " " "\\n" | grep -E "^-?(icanon|echo|isig)$" | tr "\\n" " "; echo',
+    );
     const text = await screen();
     assert.match(text, /^rc=0$/m);
     assert.match(text, /^isig icanon echo$/m);
@@ -170,7 +204,9 @@ describe('daemonkit top in tmux (80x24)', () => {
     process.kill(top, 'SIGTERM');
     await until(/^\$$/m);
     assert.equal(await flags(), '0 1');
-    await shell('echo "rc=$?"; stty -a | tr " " "\\n" | grep -E "^-?(icanon|echo)$" | tr "\\n" " "; echo');
+    await shell(
+      'echo "rc=$?"; stty -a | tr " " "\\n" | grep -E "^-?(icanon|echo)$" | tr "\\n" " "; echo',
+    );
     const text = await screen();
     assert.match(text, /^rc=143$/m);
     assert.match(text, /^icanon echo$/m);
@@ -197,10 +233,15 @@ describe('daemonkit top in tmux (80x24)', () => {
       await enter();
       await until(/^> alpha/m);
       const top = shellChild(await paneShell());
-      const switches = () => readdirSync(`/proc/${top}/task`).reduce((sum, t) => {
-        const status = readFileSync(`/proc/${top}/task/${t}/status`, 'utf8');
-        return sum + Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]);
-      }, 0);
+      const switches = () =>
+        readdirSync(`/proc/${top}/task`).reduce((sum, t) => {
+          const status = readFileSync(`/proc/${top}/task/${t}/status`, 'utf8');
+          return (
+            sum +
+            Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]) +
+            Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1])
+          );
+        }, 0);
       await new Promise((r) => setTimeout(r, 500));
       const first = switches();
       await new Promise((r) => setTimeout(r, 2000));
@@ -211,7 +252,8 @@ describe('daemonkit top in tmux (80x24)', () => {
     };
     // The measure sees wake-ups: refreshing every 100 ms, ~20 in 2 s.
     assert.ok((await wakeups('100ms')) >= 10);
-    // Every 30 s: none in 2 s (one or two allowed for V8's own delayed tasks, e.g. its memory reducer).
+    // Every 30 s: none in 2 s (one or two allowed for V8's own delayed tasks, e.g. its memory
+    // reducer).
     const idle = await wakeups('30s');
     assert.ok(idle <= 2, `${idle} wake-ups in 2 s between refreshes`);
   });
@@ -220,11 +262,16 @@ describe('daemonkit top in tmux (80x24)', () => {
     const r = await h.dk(['top']);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, "daemonkit: top needs a terminal (its stdin and stdout); for scripts use 'daemonkit list' (--json)\n");
+    assert.equal(
+      r.stderr,
+      "daemonkit: top needs a terminal (its stdin and stdout); for scripts use 'daemonkit list' (--json)\n",
+    );
   });
 
   it('bad arguments: every problem at once, exit 2', async () => {
-    const r = await h.dk(['top', '--interval', '0', '--name', 'x', '--intervall', '1s'], { env: { DAEMONKIT_HOME: 'rel' } });
+    const r = await h.dk(['top', '--interval', '0', '--name', 'x', '--intervall', '1s'], {
+      env: { DAEMONKIT_HOME: 'rel' },
+    });
     assert.equal(r.code, 2);
     assert.deepEqual(r.stderr.trim().split('\n'), [
       "daemonkit: option --name does not apply to 'top'",

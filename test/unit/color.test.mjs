@@ -1,7 +1,14 @@
-// Colour (src/cli/color.ts): when, and where in a line; the timestamp painter over every cut of its input.
+// Colour (src/cli/color.ts): when, and where in a line; the timestamp painter over every cut of its
+// input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StampPainter, colorWanted, paintListRow, paintState, paintStatusLine } from '../../dist/cli/color.js';
+import {
+  StampPainter,
+  colorWanted,
+  paintListRow,
+  paintState,
+  paintStatusLine,
+} from '../../dist/cli/color.js';
 
 describe('colour or not', () => {
   const cases = [
@@ -16,7 +23,8 @@ describe('colour or not', () => {
     [true, false, { TERM: 'xterm-256color' }, true],
   ];
   for (const [isTTY, noColorFlag, env, want] of cases) {
-    test(`tty ${isTTY}, --no-color ${noColorFlag}, ${JSON.stringify(env)}: ${want}`, () => assert.equal(colorWanted({ isTTY, noColorFlag, env }), want));
+    test(`tty ${isTTY}, --no-color ${noColorFlag}, ${JSON.stringify(env)}: ${want}`, () =>
+      assert.equal(colorWanted({ isTTY, noColorFlag, env }), want));
   }
 });
 
@@ -29,14 +37,29 @@ describe('where the colour goes', () => {
   });
   const lines = [
     ['web: running, pid 1, up 3s', 'web', 'running', 'web: \x1b[32mrunning\x1b[0m, pid 1, up 3s'],
-    ['web: not running (stopped); last exit: …', 'web', 'stopped', 'web: \x1b[2mnot running (stopped)\x1b[0m; last exit: …'],
+    [
+      'web: not running (stopped); last exit: …',
+      'web',
+      'stopped',
+      'web: \x1b[2mnot running (stopped)\x1b[0m; last exit: …',
+    ],
     ['web: dead (failed)', 'web', 'failed', 'web: \x1b[31mdead (failed)\x1b[0m'],
-    ['/a: b.pid: running, pid 1', '/a: b.pid', 'running', '/a: b.pid: \x1b[32mrunning\x1b[0m, pid 1'],
+    [
+      '/a: b.pid: running, pid 1',
+      '/a: b.pid',
+      'running',
+      '/a: b.pid: \x1b[32mrunning\x1b[0m, pid 1',
+    ],
   ];
-  for (const [line, name, state, want] of lines) test(`status: ${line}`, () => assert.equal(paintStatusLine(line, name, state, true), want));
-  test('status without colour: unchanged', () => assert.equal(paintStatusLine('web: running', 'web', 'running', false), 'web: running'));
+  for (const [line, name, state, want] of lines)
+    test(`status: ${line}`, () => assert.equal(paintStatusLine(line, name, state, true), want));
+  test('status without colour: unchanged', () =>
+    assert.equal(paintStatusLine('web: running', 'web', 'running', false), 'web: running'));
   test('list: the state cell, not a name that looks like one', () => {
-    assert.equal(paintListRow('running  running  12', 'running', 'running', true), 'running  \x1b[32mrunning\x1b[0m  12');
+    assert.equal(
+      paintListRow('running  running  12', 'running', 'running', true),
+      'running  \x1b[32mrunning\x1b[0m  12',
+    );
     assert.equal(paintListRow('web  failed  -', 'web', 'failed', false), 'web  failed  -');
   });
 });
@@ -61,9 +84,16 @@ describe('StampPainter: --log-timestamps prefixes dimmed, the bytes kept', () =>
       // cut anywhere, the same output; the bytes without the SGR sequences: the input
       for (let cut = 0; cut <= input.length; cut++) {
         const p = new StampPainter();
-        const out = Buffer.concat([p.paint(Buffer.from(input.slice(0, cut))), p.paint(Buffer.from(input.slice(cut)))]).toString();
+        const out = Buffer.concat([
+          p.paint(Buffer.from(input.slice(0, cut))),
+          p.paint(Buffer.from(input.slice(cut))),
+        ]).toString();
         assert.equal(out.replaceAll(D, '').replaceAll(U, ''), input, `cut at ${cut}`);
-        assert.equal(out.replace(/\x1b\[22m\x1b\[2m/g, ''), want.replace(/\x1b\[22m\x1b\[2m/g, ''), `cut at ${cut}`);
+        assert.equal(
+          out.replace(/\x1b\[22m\x1b\[2m/g, ''),
+          want.replace(/\x1b\[22m\x1b\[2m/g, ''),
+          `cut at ${cut}`,
+        );
       }
     });
   }

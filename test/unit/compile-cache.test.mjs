@@ -2,7 +2,19 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
@@ -24,7 +36,7 @@ describe('trustedCache', () => {
     return file;
   };
 
-  test('a regular file of the bundle\'s owner, writable by no one else: used', () => {
+  test("a regular file of the bundle's owner, writable by no one else: used", () => {
     assert.equal(trustedCache(cache('ok.bin'), source)?.toString(), 'bytes');
   });
   test('writable by the group or by anyone: not used', () => {
@@ -38,13 +50,15 @@ describe('trustedCache', () => {
     assert.equal(trustedCache(join(dir, 'dir.bin'), source), undefined);
     assert.equal(trustedCache(join(dir, 'none.bin'), source), undefined);
   });
-  test('owned by another user (not root): not used', { skip: !isRoot && 'needs root to chown' }, () => {
+  test('owned by another user (not root): not used', {
+    skip: !isRoot && 'needs root to chown',
+  }, () => {
     const file = cache('other.bin');
     chownSync(file, 65534, 65534);
     assert.equal(trustedCache(file, source), undefined);
     chownSync(source, 65534, 65534); // a bundle of that user's: still fine with root's cache? root's, yes
     assert.equal(trustedCache(cache('root.bin'), source)?.toString(), 'bytes');
-    assert.equal(trustedCache(file, source)?.toString(), 'bytes', 'the bundle\'s owner\'s cache');
+    assert.equal(trustedCache(file, source)?.toString(), 'bytes', "the bundle's owner's cache");
   });
 });
 
@@ -53,23 +67,46 @@ describe('the CLI makes and uses its cache', () => {
     // A private copy of the CLI (its bundles, the native module, binding.gyp that marks the
     // package root), so its .compile-cache/ is this test's alone.
     const pkg = join(dir, 'pkg');
-    const module = relative(ROOT, createRequire(import.meta.url)('node-gyp-build').resolve(ROOT)); // build/Release, else the prebuild
-    for (const part of ['binding.gyp', module, 'dist/cli']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    // build/Release, else the prebuild
+    const module = relative(ROOT, createRequire(import.meta.url)('node-gyp-build').resolve(ROOT));
+    for (const part of ['binding.gyp', module, 'dist/cli'])
+      cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     const home = join(dir, 'home');
-    mkdirSync(join(home, 'cc'), { recursive: true }); // a service that exists (never started): its status loads status.cjs
+    // a service that exists (never started): its status loads status.cjs
+    mkdirSync(join(home, 'cc'), { recursive: true });
     const cacheDir = join(pkg, '.compile-cache');
     const env = { ...process.env, DAEMONKIT_HOME: home };
-    const run = (extra = {}) => spawnSync(process.execPath, [join(pkg, 'dist/cli/main.cjs'), 'status', '--name', 'cc'], { env: { ...env, ...extra }, encoding: 'utf8' });
+    const run = (extra = {}) =>
+      spawnSync(process.execPath, [join(pkg, 'dist/cli/main.cjs'), 'status', '--name', 'cc'], {
+        env: { ...env, ...extra },
+        encoding: 'utf8',
+      });
     const off = run({ DAEMONKIT_DISABLE_COMPILE_CACHE: '1' });
     assert.equal(existsSync(cacheDir), false, 'nothing made when disabled');
     const first = run();
     const made = readdirSync(cacheDir).filter((f) => f.endsWith(`.${process.versions.v8}.bin`));
-    assert.ok(made.some((f) => f.startsWith('status.cjs.')) && made.some((f) => f.startsWith('cli-commands.cjs.')), made.join(' '));
+    assert.ok(
+      made.some((f) => f.startsWith('status.cjs.')) &&
+        made.some((f) => f.startsWith('cli-commands.cjs.')),
+      made.join(' '),
+    );
     for (const f of made) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o644);
-    const stamp = () => made.map((f) => { const st = statSync(join(cacheDir, f)); return `${f} ${st.ino} ${st.mtimeMs}`; });
+    const stamp = () =>
+      made.map((f) => {
+        const st = statSync(join(cacheDir, f));
+        return `${f} ${st.ino} ${st.mtimeMs}`;
+      });
     const before = stamp();
     const second = run();
-    assert.deepEqual(stamp(), before, 'used, not made again (a cache V8 rejected, or one not trusted, is written anew)');
-    for (const r of [off, first, second]) assert.deepEqual([r.status, r.stdout, r.stderr], [3, 'cc: not running (never started)\n', '']);
+    assert.deepEqual(
+      stamp(),
+      before,
+      'used, not made again (a cache V8 rejected, or one not trusted, is written anew)',
+    );
+    for (const r of [off, first, second])
+      assert.deepEqual(
+        [r.status, r.stdout, r.stderr],
+        [3, 'cc: not running (never started)\n', ''],
+      );
   });
 });

@@ -29,10 +29,22 @@ const CODES = Object.keys(ACTION_EXPECTED);
 
 describe('EXIT constants', () => {
   test('values', () => {
-    assert.deepEqual({ ...EXIT }, {
-      OK: 0, GENERIC: 1, BAD_ARGS: 2, UNIMPLEMENTED: 3, NO_PRIVILEGE: 4, NOT_INSTALLED: 5, NOT_CONFIGURED: 6,
-      NOT_RUNNING: 7, STATUS_DEAD: 1, STATUS_STOPPED: 3, STATUS_UNKNOWN: 4,
-    });
+    assert.deepEqual(
+      { ...EXIT },
+      {
+        OK: 0,
+        GENERIC: 1,
+        BAD_ARGS: 2,
+        UNIMPLEMENTED: 3,
+        NO_PRIVILEGE: 4,
+        NOT_INSTALLED: 5,
+        NOT_CONFIGURED: 6,
+        NOT_RUNNING: 7,
+        STATUS_DEAD: 1,
+        STATUS_STOPPED: 3,
+        STATUS_UNKNOWN: 4,
+      },
+    );
   });
 });
 

@@ -3,7 +3,15 @@
 // loop, so the follower (in this process) cannot look in between: as if it had fallen behind.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants as zlib, gzipSync } from 'node:zlib';
 import { follow, printLast } from '../../dist/logs/follow.js';
 import { shiftRotated } from '../../dist/logs/rotate.js';
@@ -15,14 +23,25 @@ const fresh = logPaths('dk-follow-unit-');
 async function follower(path) {
   const out = [];
   const warnings = [];
-  const f = follow(path, await printLast(path, 0, () => undefined), (chunk) => void out.push(Buffer.from(chunk)), { warn: (m) => warnings.push(m) });
+  const f = follow(
+    path,
+    await printLast(path, 0, () => undefined),
+    (chunk) => void out.push(Buffer.from(chunk)),
+    { warn: (m) => warnings.push(m) },
+  );
   const text = () => Buffer.concat(out).toString();
-  return { text, warnings, close: () => f.close(), until: (s) => waitFor(() => text().endsWith(s), 5000, JSON.stringify(s)) };
+  return {
+    text,
+    warnings,
+    close: () => f.close(),
+    until: (s) => waitFor(() => text().endsWith(s), 5000, JSON.stringify(s)),
+  };
 }
 let next = 0;
 /** The next `count` numbered lines. */
 const lines = (count) => Array.from({ length: count }, () => `${next++}\n`).join('');
-const sequence = (from, to) => Array.from({ length: to - from }, (_, i) => `${from + i}\n`).join('');
+const sequence = (from, to) =>
+  Array.from({ length: to - from }, (_, i) => `${from + i}\n`).join('');
 /** Gzip NAME.log.K in place, as the supervisor's compressor does. */
 function gzip(path, k) {
   writeFileSync(`${path}.${k}.gz`, gzipSync(readFileSync(`${path}.${k}`)));
@@ -51,7 +70,8 @@ describe('follow', () => {
     next = 0;
     writeFileSync(path, lines(5));
     const f = await follower(path);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // it has looked: app.log is the file it knows
+    // it has looked: app.log is the file it knows
+    await new Promise((resolve) => setTimeout(resolve, 50));
     for (let i = 0; i < 6; i++) {
       appendFileSync(path, lines(50));
       shiftRotated(path, 50);
@@ -81,11 +101,18 @@ describe('follow', () => {
     }
     f.close();
     const got = f.text().split('\n').filter(Boolean).map(Number);
-    assert.deepEqual(got, [...got].sort((a, b) => a - b), 'in order');
+    assert.deepEqual(
+      got,
+      [...got].sort((a, b) => a - b),
+      'in order',
+    );
     assert.equal(new Set(got).size, got.length, 'nothing twice');
     assert.ok(got.length < next - 5, 'lines deleted unread are missing');
     assert.equal(f.warnings.length, 1, f.warnings.join('\n'));
-    assert.match(f.warnings[0], /fell behind: files of .*app\.log were rotated past --log-keep while it read; lines may be missing here/);
+    assert.match(
+      f.warnings[0],
+      /fell behind: files of .*app\.log were rotated past --log-keep while it read; lines may be missing here/,
+    );
   });
 
   test('logrotate deletes the oldest file after renaming the others: the files it kept are read, nothing missing', async () => {
@@ -101,7 +128,8 @@ describe('follow', () => {
       // `rotate 3` + `create`: .3 → .4, .2 → .3, .1 → .2, the log → .1, a new log; the postrotate
       // reopen; then the one past 3 is removed — after the others were renamed.
       pause();
-      for (let k = 3; k >= 1; k--) if (existsSync(`${path}.${k}`)) renameSync(`${path}.${k}`, `${path}.${k + 1}`);
+      for (let k = 3; k >= 1; k--)
+        if (existsSync(`${path}.${k}`)) renameSync(`${path}.${k}`, `${path}.${k + 1}`);
       renameSync(path, `${path}.1`);
       writeFileSync(path, '');
       pause();
@@ -168,7 +196,10 @@ describe('follow', () => {
     shiftRotated(path, 50);
     writeFileSync(path, 'lost\n');
     shiftRotated(path, 50);
-    writeFileSync(`${path}.1.gz`, Buffer.from('not gzip at all, and long enough to be looked at\n')); // damaged
+    writeFileSync(
+      `${path}.1.gz`,
+      Buffer.from('not gzip at all, and long enough to be looked at\n'),
+    ); // damaged
     unlinkSync(`${path}.1`);
     writeFileSync(path, 'c\n');
     await f.until('c\n');
@@ -178,7 +209,7 @@ describe('follow', () => {
     assert.match(f.warnings[0], /app\.log\.1\.gz: not in gzip format$/);
   });
 
-  test('a .gz cut short inside a line: what it holds, that line ended with a newline (not glued to the next file\'s first), said once', async () => {
+  test("a .gz cut short inside a line: what it holds, that line ended with a newline (not glued to the next file's first), said once", async () => {
     const path = fresh();
     writeFileSync(path, 'a\n');
     const f = await follower(path);
@@ -188,13 +219,19 @@ describe('follow', () => {
     writeFileSync(path, 'part of a li');
     shiftRotated(path, 50);
     // Cut: the deflate data flushed, never finished, no trailer.
-    writeFileSync(`${path}.1.gz`, gzipSync(readFileSync(`${path}.1`), { finishFlush: zlib.Z_SYNC_FLUSH }));
+    writeFileSync(
+      `${path}.1.gz`,
+      gzipSync(readFileSync(`${path}.1`), { finishFlush: zlib.Z_SYNC_FLUSH }),
+    );
     unlinkSync(`${path}.1`);
     writeFileSync(path, 'c\n');
     await f.until('c\n');
     f.close();
     assert.equal(f.text(), 'b\npart of a li\nc\n');
-    assert.deepEqual(f.warnings.map((w) => w.replace(/^.*app\.log/, 'app.log')), ['app.log.1.gz: unexpected end of file (it is cut short)']);
+    assert.deepEqual(
+      f.warnings.map((w) => w.replace(/^.*app\.log/, 'app.log')),
+      ['app.log.1.gz: unexpected end of file (it is cut short)'],
+    );
   });
 
   test('no file when it starts: everything that appears, rotated ones first', async () => {

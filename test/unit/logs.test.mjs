@@ -1,7 +1,16 @@
 // Unit tests for src/logs: sizes, timestamps, size rotation between lines, last lines.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { constants as zlib, gunzipSync, gzipSync } from 'node:zlib';
@@ -19,11 +28,25 @@ const fresh = logPaths('dk-logs-unit-');
 
 describe('parseSize', () => {
   const table = [
-    ['10M', 10 * 1024 ** 2], ['256K', 256 * 1024], ['1G', 1024 ** 3], ['512', 512], ['4096B', 4096],
-    ['1.5M', 1.5 * 1024 ** 2], ['2 MiB', 2 * 1024 ** 2], ['10mb', 10 * 1024 ** 2], ['0', 0],
-    ['', null], ['M', null], ['-1M', null], ['1.5', null], ['10X', null], ['1e6', null], ['10 M B', null],
+    ['10M', 10 * 1024 ** 2],
+    ['256K', 256 * 1024],
+    ['1G', 1024 ** 3],
+    ['512', 512],
+    ['4096B', 4096],
+    ['1.5M', 1.5 * 1024 ** 2],
+    ['2 MiB', 2 * 1024 ** 2],
+    ['10mb', 10 * 1024 ** 2],
+    ['0', 0],
+    ['', null],
+    ['M', null],
+    ['-1M', null],
+    ['1.5', null],
+    ['10X', null],
+    ['1e6', null],
+    ['10 M B', null],
   ];
-  for (const [text, bytes] of table) test(`${JSON.stringify(text)} → ${bytes}`, () => assert.equal(parseSize(text), bytes));
+  for (const [text, bytes] of table)
+    test(`${JSON.stringify(text)} → ${bytes}`, () => assert.equal(parseSize(text), bytes));
   test('formatSize', () => {
     assert.equal(formatSize(10 * 1024 ** 2), '10M');
     assert.equal(formatSize(1536), '1.5K');
@@ -38,11 +61,16 @@ describe('validateLogs', () => {
     return { logs, list: problems.list };
   };
   test('defaults: no timestamps, no rotation, keep 5', () => {
-    assert.deepEqual(check({}), { logs: { timestamps: false, maxSize: null, keep: 5, compress: false }, list: [] });
+    assert.deepEqual(check({}), {
+      logs: { timestamps: false, maxSize: null, keep: 5, compress: false },
+      list: [],
+    });
   });
   test('all set', () => {
-    assert.deepEqual(check({ logTimestamps: true, logMaxSize: '256K', logKeep: '3', logCompress: true }).logs,
-      { timestamps: true, maxSize: 262144, keep: 3, compress: true });
+    assert.deepEqual(
+      check({ logTimestamps: true, logMaxSize: '256K', logKeep: '3', logCompress: true }).logs,
+      { timestamps: true, maxSize: 262144, keep: 3, compress: true },
+    );
   });
   test('every problem at once, each naming its value', () => {
     assert.deepEqual(check({ logMaxSize: 'big', logKeep: '-1' }).list, [
@@ -52,7 +80,9 @@ describe('validateLogs', () => {
     ]);
   });
   test('--log-keep above 9999 says where the limit is', () => {
-    assert.deepEqual(check({ logMaxSize: '1M', logKeep: '10000' }).list, ["invalid --log-keep '10000': a whole number of rotated files, 0 to 9999"]);
+    assert.deepEqual(check({ logMaxSize: '1M', logKeep: '10000' }).list, [
+      "invalid --log-keep '10000': a whole number of rotated files, 0 to 9999",
+    ]);
   });
   test('too small a size, and compression without rotation', () => {
     assert.deepEqual(check({ logMaxSize: '100', logCompress: true }).list, [
@@ -77,15 +107,33 @@ describe('stampLines (native, the --log-timestamps loop)', () => {
 });
 
 describe('LogFile rotation', () => {
-  const policy = (maxSize, keep = 5, compress = false) => ({ timestamps: false, maxSize, keep, compress });
-  const lines = (from, to) => Buffer.from(Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(6, '0')}\n`).join(''));
+  const policy = (maxSize, keep = 5, compress = false) => ({
+    timestamps: false,
+    maxSize,
+    keep,
+    compress,
+  });
+  const lines = (from, to) =>
+    Buffer.from(
+      Array.from(
+        { length: to - from },
+        (_, i) => `line ${String(from + i).padStart(6, '0')}\n`,
+      ).join(''),
+    );
 
   test('rotates between lines, never above the size, keeping every line once in order', () => {
     const path = fresh();
     const file = new LogFile(path, policy(4096, 100));
-    for (let i = 0; i < 3000; i += 37) assert.equal(file.write(lines(i, Math.min(i + 37, 3000))), lines(i, Math.min(i + 37, 3000)).length);
+    for (let i = 0; i < 3000; i += 37)
+      assert.equal(
+        file.write(lines(i, Math.min(i + 37, 3000))),
+        lines(i, Math.min(i + 37, 3000)).length,
+      );
     file.close();
-    const rotated = readdirSync(join(path, '..')).filter((f) => /^app\.log\.\d+$/.test(f)).map((f) => Number(f.split('.').pop())).sort((a, b) => b - a);
+    const rotated = readdirSync(join(path, '..'))
+      .filter((f) => /^app\.log\.\d+$/.test(f))
+      .map((f) => Number(f.split('.').pop()))
+      .sort((a, b) => b - a);
     assert.ok(rotated.length >= 3, `rotated: ${rotated}`);
     let all = '';
     for (const i of rotated) {
@@ -105,7 +153,10 @@ describe('LogFile rotation', () => {
     file.close();
     const names = readdirSync(join(path, '..')).sort();
     assert.deepEqual(names, ['app.log', 'app.log.1', 'app.log.2']);
-    const tail = readFileSync(rotatedPath(path, 2), 'utf8') + readFileSync(rotatedPath(path, 1), 'utf8') + readFileSync(path, 'utf8');
+    const tail =
+      readFileSync(rotatedPath(path, 2), 'utf8') +
+      readFileSync(rotatedPath(path, 1), 'utf8') +
+      readFileSync(path, 'utf8');
     assert.ok(lines(0, 2000).toString().endsWith(tail), 'the newest lines, contiguous');
   });
 
@@ -138,7 +189,11 @@ describe('LogFile rotation', () => {
     file.write(lines(300, 600));
     file.close();
     assert.equal(existsSync(rotatedPath(path, 1)), false, 'no rotation: the file never reached 8K');
-    assert.equal(readFileSync(path, 'utf8'), lines(300, 600).toString(), 'O_APPEND: written from offset 0, no hole');
+    assert.equal(
+      readFileSync(path, 'utf8'),
+      lines(300, 600).toString(),
+      'O_APPEND: written from offset 0, no hole',
+    );
   });
 
   test('--log-compress gzips rotated files in the background, same content', async () => {
@@ -148,24 +203,47 @@ describe('LogFile rotation', () => {
     await file.whenCompressed();
     file.close();
     const names = readdirSync(join(path, '..'));
-    assert.ok(names.every((f) => f === 'app.log' || /^app\.log\.\d+\.gz$/.test(f)), names.join(' '));
-    const gz = names.filter((f) => f.endsWith('.gz')).map((f) => Number(f.split('.')[2])).sort((a, b) => b - a);
-    const all = gz.map((i) => gunzipSync(readFileSync(rotatedPath(path, i, true))).toString()).join('') + readFileSync(path, 'utf8');
+    assert.ok(
+      names.every((f) => f === 'app.log' || /^app\.log\.\d+\.gz$/.test(f)),
+      names.join(' '),
+    );
+    const gz = names
+      .filter((f) => f.endsWith('.gz'))
+      .map((f) => Number(f.split('.')[2]))
+      .sort((a, b) => b - a);
+    const all =
+      gz.map((i) => gunzipSync(readFileSync(rotatedPath(path, i, true))).toString()).join('') +
+      readFileSync(path, 'utf8');
     assert.equal(all, lines(0, 1500).toString());
   });
 
   test('a compression whose file is rotated past --log-keep while it runs is called off: no error, no .gz.tmp, no fd held on the deleted file', async () => {
     const path = fresh();
     const errors = [];
-    const file = new LogFile(path, policy(8 * 1024 * 1024, 1, true), (message) => { if (message) errors.push(message); });
+    const file = new LogFile(path, policy(8 * 1024 * 1024, 1, true), (message) => {
+      if (message) errors.push(message);
+    });
     // 8 MiB of random hex lines (8192 × 1 KiB): gzip works on them for a while (~300 ms here).
-    const block = () => Buffer.from(Array.from({ length: 8192 }, () => `${randomBytes(512).toString('hex').slice(0, 1023)}\n`).join(''));
+    const block = () =>
+      Buffer.from(
+        Array.from(
+          { length: 8192 },
+          () => `${randomBytes(512).toString('hex').slice(0, 1023)}\n`,
+        ).join(''),
+      );
     const [first, second] = [block(), block()];
     const tmp = join(path, '..', '.app.log.gz.tmp');
-    const tmpSize = () => { try { return statSync(tmp).size; } catch { return -1; } };
+    const tmpSize = () => {
+      try {
+        return statSync(tmp).size;
+      } catch {
+        return -1;
+      }
+    };
     const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
     file.write(first); // fills app.log to the limit: rotated to .1, queued for compression
-    for (const deadline = Date.now() + 10_000; tmpSize() <= 0 && Date.now() < deadline;) await tick();
+    for (const deadline = Date.now() + 10_000; tmpSize() <= 0 && Date.now() < deadline; )
+      await tick();
     assert.ok(tmpSize() > 0, 'the job is writing its .gz');
     file.write(second); // .1 is deleted (--log-keep 1), the new .1 queued
     file.write(Buffer.from('last\n'));
@@ -181,10 +259,24 @@ describe('LogFile rotation', () => {
     await file.whenCompressed();
     file.close();
     assert.deepEqual(errors, []);
-    assert.equal(readdirSync('/proc/self/fd').some((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).includes('(deleted)'); } catch { return false; } }), false, 'no deleted file held open');
+    assert.equal(
+      readdirSync('/proc/self/fd').some((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).includes('(deleted)');
+        } catch {
+          return false;
+        }
+      }),
+      false,
+      'no deleted file held open',
+    );
     const names = readdirSync(join(path, '..')).sort();
     assert.deepEqual(names, ['app.log', 'app.log.1.gz'], names.join(' '));
-    assert.equal(gunzipSync(readFileSync(rotatedPath(path, 1, true))).toString(), second.toString(), 'the file kept is compressed whole');
+    assert.equal(
+      gunzipSync(readFileSync(rotatedPath(path, 1, true))).toString(),
+      second.toString(),
+      'the file kept is compressed whole',
+    );
   });
 
   test('shiftRotated moves plain and .gz names alike, dropping the oldest', () => {
@@ -194,7 +286,11 @@ describe('LogFile rotation', () => {
     appendFileSync(join(path, '..', 'app.log.2.gz'), 'two');
     appendFileSync(join(path, '..', 'app.log.3'), 'three');
     shiftRotated(path, 3);
-    assert.deepEqual(readdirSync(join(path, '..')).sort(), ['app.log.1', 'app.log.2', 'app.log.3.gz']);
+    assert.deepEqual(readdirSync(join(path, '..')).sort(), [
+      'app.log.1',
+      'app.log.2',
+      'app.log.3.gz',
+    ]);
     assert.equal(readFileSync(rotatedPath(path, 1), 'utf8'), 'now');
   });
 
@@ -218,7 +314,7 @@ describe('printLast', () => {
   test('missing file: nothing', async () => assert.equal(await last(fresh(), 5), ''));
   test('the last N lines, across read blocks', async () => {
     const path = fresh();
-    const body = Array.from({ length: 20000 }, (_, i) => `${i}`).join('\n') + '\n';
+    const body = `${Array.from({ length: 20000 }, (_, i) => `${i}`).join('\n')}\n`;
     writeFileSync(path, body);
     assert.equal(await last(path, 3), '19997\n19998\n19999\n');
     assert.equal(await last(path, 15000), body.split('\n').slice(5000).join('\n'));
@@ -239,13 +335,17 @@ describe('printLast', () => {
   });
   test('reaches into rotated files, gzipped or not, oldest first: what tail -n prints of them concatenated', async () => {
     const path = fresh();
-    const lines = (from, to) => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('');
+    const lines = (from, to) =>
+      Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('');
     writeFileSync(`${path}.4.gz`, gzipSync(lines(0, 3000)));
     writeFileSync(`${path}.3`, lines(3000, 3010));
     writeFileSync(`${path}.2.gz`, gzipSync(`${lines(3010, 3020)}no newline at the end of .2`));
     writeFileSync(`${path}.1`, lines(3020, 3025));
     writeFileSync(path, lines(3025, 3028));
-    execFileSync('sh', ['-c', `{ zcat ${path}.4.gz; cat ${path}.3; zcat ${path}.2.gz; cat ${path}.1 ${path}; } > ${path}.all`]);
+    execFileSync('sh', [
+      '-c',
+      `{ zcat ${path}.4.gz; cat ${path}.3; zcat ${path}.2.gz; cat ${path}.1 ${path}; } > ${path}.all`,
+    ]);
     for (const n of [0, 1, 3, 4, 8, 9, 10, 19, 20, 25, 2999, 3029, 3030, 5000]) {
       const tail = execFileSync('tail', ['-n', String(n), `${path}.all`]).toString();
       assert.equal(await last(path, n), tail, `-n ${n}`);
@@ -254,36 +354,57 @@ describe('printLast', () => {
   /** `content` gzipped, then damaged as `how` says (a cut file: all it holds decompresses). */
   const damaged = (content, how) => {
     const gz = gzipSync(content);
-    if (how === 'cut') return gzipSync(content, { finishFlush: zlib.Z_SYNC_FLUSH }); // no end, no trailer
-    if (how === 'trailing garbage') return Buffer.concat([gz, Buffer.from('garbage after the end\n')]);
+    // no end, no trailer
+    if (how === 'cut') return gzipSync(content, { finishFlush: zlib.Z_SYNC_FLUSH });
+    if (how === 'trailing garbage')
+      return Buffer.concat([gz, Buffer.from('garbage after the end\n')]);
     const crc = Buffer.from(gz);
     crc.writeUInt32LE((crc.readUInt32LE(crc.length - 8) ^ 1) >>> 0, crc.length - 8);
     return crc;
   };
   const numbered = (count) => Array.from({ length: count }, (_, i) => `line ${i}\n`).join('');
-  for (const [how, said] of [['cut', /unexpected end of file \(it is cut short\)/], ['trailing garbage', /trailing garbage ignored/], ['bad CRC', /CRC error \(its content is damaged\)/]]) {
-    for (const [size, content] of [['small (read at once)', numbered(100)], ['large (streamed)', numbered(200000)]]) {
+  for (const [how, said] of [
+    ['cut', /unexpected end of file \(it is cut short\)/],
+    ['trailing garbage', /trailing garbage ignored/],
+    ['bad CRC', /CRC error \(its content is damaged\)/],
+  ]) {
+    for (const [size, content] of [
+      ['small (read at once)', numbered(100)],
+      ['large (streamed)', numbered(200000)],
+    ]) {
       test(`a damaged .gz (${how}, ${size}): all it holds, as zcat gives it, named once`, async () => {
         const path = fresh();
         writeFileSync(`${path}.1.gz`, damaged(content, how));
         writeFileSync(path, 'newest\n');
-        const zcat = execFileSync('sh', ['-c', `zcat ${path}.1.gz 2>/dev/null; true`], { maxBuffer: 1 << 26 }).toString();
+        const zcat = execFileSync('sh', ['-c', `zcat ${path}.1.gz 2>/dev/null; true`], {
+          maxBuffer: 1 << 26,
+        }).toString();
         assert.equal(zcat, content, 'zcat reads it whole');
         const chunks = [];
         const warnings = [];
-        closeAll(await printLast(path, 1e9, (chunk) => void chunks.push(Buffer.from(chunk)), { warn: (m) => warnings.push(m) }));
+        closeAll(
+          await printLast(path, 1e9, (chunk) => void chunks.push(Buffer.from(chunk)), {
+            warn: (m) => warnings.push(m),
+          }),
+        );
         assert.equal(Buffer.concat(chunks).toString(), `${content}newest\n`);
         assert.equal(warnings.length, 1, warnings.join('; '));
         assert.match(warnings[0], new RegExp(`app\\.log\\.1\\.gz: ${said.source}$`));
       });
     }
   }
-  test('a .gz cut inside a line: that line ends there (a newline added), not glued to the next file\'s first; -n counts it as a line', async () => {
+  test("a .gz cut inside a line: that line ends there (a newline added), not glued to the next file's first; -n counts it as a line", async () => {
     const path = fresh();
     writeFileSync(`${path}.2`, 'old\n');
     writeFileSync(`${path}.1.gz`, damaged('a\nb\npart of a li', 'cut'));
     writeFileSync(path, 'z\n');
-    for (const [n, out] of [[1, 'z\n'], [2, 'part of a li\nz\n'], [3, 'b\npart of a li\nz\n'], [5, 'old\na\nb\npart of a li\nz\n'], [50, 'old\na\nb\npart of a li\nz\n']]) {
+    for (const [n, out] of [
+      [1, 'z\n'],
+      [2, 'part of a li\nz\n'],
+      [3, 'b\npart of a li\nz\n'],
+      [5, 'old\na\nb\npart of a li\nz\n'],
+      [50, 'old\na\nb\npart of a li\nz\n'],
+    ]) {
       assert.equal(await last(path, n), out, `-n ${n}`);
     }
   });

@@ -1,14 +1,35 @@
 // The supervisor's restart policy and state machine, as tables.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY, countRestart, nextDelay, parseDuration, wantsRestart } from '../../dist/supervisor/policy.js';
+import {
+  DEFAULT_POLICY,
+  countRestart,
+  nextDelay,
+  parseDuration,
+  wantsRestart,
+} from '../../dist/supervisor/policy.js';
 import { initialState, isTerminal, transition } from '../../dist/supervisor/machine.js';
 
-const exit = (code, signal = null, uptimeMs = 1000, byStop = false) => ({ code, signal, uptimeMs, byStop });
+const exit = (code, signal = null, uptimeMs = 1000, byStop = false) => ({
+  code,
+  signal,
+  uptimeMs,
+  byStop,
+});
 const P = { ...DEFAULT_POLICY, restart: 'on-failure' };
 
 describe('parseDuration', () => {
-  for (const [text, ms] of [['100ms', 100], ['2s', 2000], ['1m', 60000], ['1h', 3600000], ['5', 5000], ['0.5', 500], ['1.5s', 1500], ['0', 0], [' 3s ', 3000]]) {
+  for (const [text, ms] of [
+    ['100ms', 100],
+    ['2s', 2000],
+    ['1m', 60000],
+    ['1h', 3600000],
+    ['5', 5000],
+    ['0.5', 500],
+    ['1.5s', 1500],
+    ['0', 0],
+    [' 3s ', 3000],
+  ]) {
     test(`${JSON.stringify(text)} -> ${ms}`, () => assert.equal(parseDuration(text), ms));
   }
   for (const bad of ['', 's', '-1s', '1d', '1 s', 'abc', '1e3', '10000000h', '.5s']) {
@@ -18,32 +39,56 @@ describe('parseDuration', () => {
 
 describe('wantsRestart', () => {
   const table = [
-    ['no', exit(1), false], ['no', exit(0), false],
-    ['on-failure', exit(0), false], ['on-failure', exit(1), true], ['on-failure', exit(null, 'SIGKILL'), true],
-    ['always', exit(0), true], ['always', exit(2), true],
-    ['always', exit(0, null, 1000, true), false], ['on-failure', exit(null, 'SIGTERM', 1000, true), false],
+    ['no', exit(1), false],
+    ['no', exit(0), false],
+    ['on-failure', exit(0), false],
+    ['on-failure', exit(1), true],
+    ['on-failure', exit(null, 'SIGKILL'), true],
+    ['always', exit(0), true],
+    ['always', exit(2), true],
+    ['always', exit(0, null, 1000, true), false],
+    ['on-failure', exit(null, 'SIGTERM', 1000, true), false],
   ];
   for (const [mode, e, want] of table) {
-    test(`${mode} ${JSON.stringify(e)} -> ${want}`, () => assert.equal(wantsRestart(mode, e), want));
+    test(`${mode} ${JSON.stringify(e)} -> ${want}`, () =>
+      assert.equal(wantsRestart(mode, e), want));
   }
 });
 
 describe('nextDelay: doubling from --restart-delay up to --restart-max-delay, reset after --min-uptime', () => {
   const policy = { ...P, delayMs: 100, maxDelayMs: 1000, minUptimeMs: 10000 };
   test('first restart', () => assert.equal(nextDelay(null, exit(1, null, 5), policy), 100));
-  test('doubles', () => assert.deepEqual([100, 200, 400].map((d) => nextDelay(d, exit(1, null, 5), policy)), [200, 400, 800]));
-  test('capped', () => assert.deepEqual([800, 1000].map((d) => nextDelay(d, exit(1, null, 5), policy)), [1000, 1000]));
-  test('resets after a long enough run', () => assert.equal(nextDelay(800, exit(1, null, 10000), policy), 100));
-  test('not reset just short of it', () => assert.equal(nextDelay(800, exit(1, null, 9999), policy), 1000));
+  test('doubles', () =>
+    assert.deepEqual(
+      [100, 200, 400].map((d) => nextDelay(d, exit(1, null, 5), policy)),
+      [200, 400, 800],
+    ));
+  test('capped', () =>
+    assert.deepEqual(
+      [800, 1000].map((d) => nextDelay(d, exit(1, null, 5), policy)),
+      [1000, 1000],
+    ));
+  test('resets after a long enough run', () =>
+    assert.equal(nextDelay(800, exit(1, null, 10000), policy), 100));
+  test('not reset just short of it', () =>
+    assert.equal(nextDelay(800, exit(1, null, 9999), policy), 1000));
 });
 
 describe('countRestart: more than --max-restarts within --restart-window gives up', () => {
   const policy = { ...P, maxRestarts: 3, windowMs: 1000 };
-  test('under the limit', () => assert.deepEqual(countRestart([10, 20], 30, policy), { times: [10, 20, 30], giveUp: false }));
-  test('at the limit is fine', () => assert.equal(countRestart([10, 20], 30, policy).times.length, 3));
-  test('one more gives up', () => assert.equal(countRestart([10, 20, 30], 40, policy).giveUp, true));
-  test('old restarts leave the window', () => assert.deepEqual(countRestart([10, 20, 30], 1015, policy), { times: [20, 30, 1015], giveUp: false }));
-  test('max 0: the first restart already gives up', () => assert.equal(countRestart([], 5, { ...policy, maxRestarts: 0 }).giveUp, true));
+  test('under the limit', () =>
+    assert.deepEqual(countRestart([10, 20], 30, policy), { times: [10, 20, 30], giveUp: false }));
+  test('at the limit is fine', () =>
+    assert.equal(countRestart([10, 20], 30, policy).times.length, 3));
+  test('one more gives up', () =>
+    assert.equal(countRestart([10, 20, 30], 40, policy).giveUp, true));
+  test('old restarts leave the window', () =>
+    assert.deepEqual(countRestart([10, 20, 30], 1015, policy), {
+      times: [20, 30, 1015],
+      giveUp: false,
+    }));
+  test('max 0: the first restart already gives up', () =>
+    assert.equal(countRestart([], 5, { ...policy, maxRestarts: 0 }).giveUp, true));
   test('max 1000000 (the most): the 1000001st restart in the window gives up, the list stays at 1000001', () => {
     const big = { ...policy, maxRestarts: 1_000_000, windowMs: 60_000_000 };
     const times = Array.from({ length: 1_000_000 }, (_, i) => i);
@@ -70,7 +115,10 @@ function drive(events, policy = P, state = initialState()) {
   for (const [event, now] of events) {
     const r = transition(state, event, policy, now);
     state = r.state;
-    trace.push([state.phase, r.effects.map((e) => (e.type === 'set-timer' ? `timer:${e.ms}` : e.type))]);
+    trace.push([
+      state.phase,
+      r.effects.map((e) => (e.type === 'set-timer' ? `timer:${e.ms}` : e.type)),
+    ]);
   }
   return { state, trace };
 }
@@ -81,103 +129,241 @@ describe('transition', () => {
     assert.deepEqual(drive([started]).trace, [['running', ['announce-started']]]);
   });
   test('a clean exit 0 within the grace period: the start is failed (the launcher is told), the state says exited, not failed', () => {
-    const { state, trace } = drive([[{ type: 'exited', exit: exit(0, null, 5) }, 5]], { ...P, restart: 'always' });
+    const { state, trace } = drive([[{ type: 'exited', exit: exit(0, null, 5) }, 5]], {
+      ...P,
+      restart: 'always',
+    });
     assert.deepEqual(trace, [['exited', ['announce-failed', 'finish']]]);
     assert.equal(state.failure, null);
   });
   test('death within the grace period fails the start, no restart even with always', () => {
-    const { state, trace } = drive([[{ type: 'exited', exit: exit(3, null, 10) }, 0]], { ...P, restart: 'always' });
+    const { state, trace } = drive([[{ type: 'exited', exit: exit(3, null, 10) }, 0]], {
+      ...P,
+      restart: 'always',
+    });
     assert.deepEqual(trace, [['failed', ['announce-failed', 'finish']]]);
     assert.equal(state.failure, 'exited with code 3 within the grace period');
   });
   test('no restart policy: a crash ends in failed, a clean exit in exited', () => {
-    assert.deepEqual(drive([started, [{ type: 'exited', exit: exit(1) }, 5]], { ...P, restart: 'no' }).trace.at(-1), ['failed', ['finish']]);
-    assert.deepEqual(drive([started, [{ type: 'exited', exit: exit(0) }, 5]], { ...P, restart: 'no' }).trace.at(-1), ['exited', ['finish']]);
+    assert.deepEqual(
+      drive([started, [{ type: 'exited', exit: exit(1) }, 5]], { ...P, restart: 'no' }).trace.at(
+        -1,
+      ),
+      ['failed', ['finish']],
+    );
+    assert.deepEqual(
+      drive([started, [{ type: 'exited', exit: exit(0) }, 5]], { ...P, restart: 'no' }).trace.at(
+        -1,
+      ),
+      ['exited', ['finish']],
+    );
   });
   test('on-failure: backoff, timer, respawn, running again', () => {
-    const { state, trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'timer' }, 105], [{ type: 'started' }, 700]]);
-    assert.deepEqual(trace.slice(1), [['backoff', ['timer:100']], ['starting', ['spawn']], ['running', []]]);
+    const { state, trace } = drive([
+      started,
+      [{ type: 'exited', exit: exit(1) }, 5],
+      [{ type: 'timer' }, 105],
+      [{ type: 'started' }, 700],
+    ]);
+    assert.deepEqual(trace.slice(1), [
+      ['backoff', ['timer:100']],
+      ['starting', ['spawn']],
+      ['running', []],
+    ]);
     assert.equal(state.restarts, 1);
   });
   test('delays double while it keeps crashing quickly', () => {
     const events = [started];
     let now = 0;
-    for (let i = 0; i < 4; i++) events.push([{ type: 'exited', exit: exit(1, null, 50) }, (now += 50)], [{ type: 'timer' }, (now += 10)]);
-    const timers = drive(events).trace.flatMap(([, effects]) => effects.filter((e) => e.startsWith('timer:')));
+    for (let i = 0; i < 4; i++)
+      events.push(
+        [{ type: 'exited', exit: exit(1, null, 50) }, (now += 50)],
+        [{ type: 'timer' }, (now += 10)],
+      );
+    const timers = drive(events).trace.flatMap(([, effects]) =>
+      effects.filter((e) => e.startsWith('timer:')),
+    );
     assert.deepEqual(timers, ['timer:100', 'timer:200', 'timer:400', 'timer:800']);
   });
   test('crash loop: the restart beyond --max-restarts within the window gives up', () => {
     const policy = { ...P, maxRestarts: 2 };
-    const { state, trace } = drive([started,
-      [{ type: 'exited', exit: exit(1, null, 5) }, 10], [{ type: 'timer' }, 20],
-      [{ type: 'exited', exit: exit(1, null, 5) }, 30], [{ type: 'timer' }, 40],
-      [{ type: 'exited', exit: exit(9, null, 5) }, 50]], policy);
+    const { state, trace } = drive(
+      [
+        started,
+        [{ type: 'exited', exit: exit(1, null, 5) }, 10],
+        [{ type: 'timer' }, 20],
+        [{ type: 'exited', exit: exit(1, null, 5) }, 30],
+        [{ type: 'timer' }, 40],
+        [{ type: 'exited', exit: exit(9, null, 5) }, 50],
+      ],
+      policy,
+    );
     assert.deepEqual(trace.at(-1), ['failed', ['finish']]);
     assert.equal(state.restarts, 2);
-    assert.match(state.failure, /^crash loop: more than 2 restarts within 60s; last exited with code 9$/);
+    assert.match(
+      state.failure,
+      /^crash loop: more than 2 restarts within 60s; last exited with code 9$/,
+    );
   });
   test('--max-restarts infinity (null): a crash loop goes on restarting, however many and however fast', () => {
     const events = [started];
     let now = 0;
-    for (let i = 0; i < 1000; i++) events.push([{ type: 'exited', exit: exit(1, null, 1) }, (now += 1)], [{ type: 'timer' }, (now += 1)]);
-    const { state, trace } = drive(events, { ...P, restart: 'always', maxRestarts: null, delayMs: 1, maxDelayMs: 1 });
+    for (let i = 0; i < 1000; i++)
+      events.push(
+        [{ type: 'exited', exit: exit(1, null, 1) }, (now += 1)],
+        [{ type: 'timer' }, (now += 1)],
+      );
+    const { state, trace } = drive(events, {
+      ...P,
+      restart: 'always',
+      maxRestarts: null,
+      delayMs: 1,
+      maxDelayMs: 1,
+    });
     assert.equal(state.phase, 'starting');
     assert.equal(state.restarts, 1000);
     assert.deepEqual(state.restartTimes, []);
     assert.ok(trace.every(([phase]) => phase !== 'failed'));
   });
   test('stop while running: stopping, then stopped on exit, no restart', () => {
-    assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'exited', exit: exit(null, 'SIGTERM') }, 6]], { ...P, restart: 'always' }).trace.slice(1),
-      [['stopping', ['stop-group']], ['stopped', ['finish']]]);
+    assert.deepEqual(
+      drive(
+        [started, [{ type: 'stop' }, 5], [{ type: 'exited', exit: exit(null, 'SIGTERM') }, 6]],
+        { ...P, restart: 'always' },
+      ).trace.slice(1),
+      [
+        ['stopping', ['stop-group']],
+        ['stopped', ['finish']],
+      ],
+    );
   });
   test('stop during a backoff wait stops at once and cancels the restart', () => {
-    const { trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'stop' }, 6], [{ type: 'timer' }, 105]]);
-    assert.deepEqual(trace.slice(2), [['stopped', ['cancel-timer', 'finish']], ['stopped', []]]);
+    const { trace } = drive([
+      started,
+      [{ type: 'exited', exit: exit(1) }, 5],
+      [{ type: 'stop' }, 6],
+      [{ type: 'timer' }, 105],
+    ]);
+    assert.deepEqual(trace.slice(2), [
+      ['stopped', ['cancel-timer', 'finish']],
+      ['stopped', []],
+    ]);
   });
   test('a stop whose schedule runs out: back to running, still supervised; its later exit is a stop, not a restart', () => {
-    const { trace } = drive([started, [{ type: 'stop' }, 5], [{ type: 'stop-ran-out' }, 205], [{ type: 'exited', exit: exit(null, 'SIGKILL', 300, true) }, 300]], { ...P, restart: 'always' });
-    assert.deepEqual(trace.slice(1), [['stopping', ['stop-group']], ['running', []], ['stopped', ['finish']]]);
+    const { trace } = drive(
+      [
+        started,
+        [{ type: 'stop' }, 5],
+        [{ type: 'stop-ran-out' }, 205],
+        [{ type: 'exited', exit: exit(null, 'SIGKILL', 300, true) }, 300],
+      ],
+      { ...P, restart: 'always' },
+    );
+    assert.deepEqual(trace.slice(1), [
+      ['stopping', ['stop-group']],
+      ['running', []],
+      ['stopped', ['finish']],
+    ]);
   });
   test('a stop that runs out during the first grace period: back to starting, the launcher still waits', () => {
-    assert.deepEqual(drive([[{ type: 'stop' }, 1], [{ type: 'stop-ran-out' }, 2]]).trace, [['stopping', ['stop-group']], ['starting', []]]);
+    assert.deepEqual(
+      drive([
+        [{ type: 'stop' }, 1],
+        [{ type: 'stop-ran-out' }, 2],
+      ]).trace,
+      [
+        ['stopping', ['stop-group']],
+        ['starting', []],
+      ],
+    );
   });
   test('stop-ran-out outside a stop, or while a not-ready COMMAND is being ended, changes nothing', () => {
     assert.deepEqual(drive([started, [{ type: 'stop-ran-out' }, 5]]).trace.at(-1), ['running', []]);
-    assert.deepEqual(drive([[{ type: 'not-ready', reason: 'x' }, 5], [{ type: 'stop-ran-out' }, 6]]).trace.at(-1), ['stopping', []]);
+    assert.deepEqual(
+      drive([
+        [{ type: 'not-ready', reason: 'x' }, 5],
+        [{ type: 'stop-ran-out' }, 6],
+      ]).trace.at(-1),
+      ['stopping', []],
+    );
   });
   test('a second stop while stopping does nothing more', () => {
-    assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'stop' }, 6]]).trace.at(-1), ['stopping', []]);
+    assert.deepEqual(drive([started, [{ type: 'stop' }, 5], [{ type: 'stop' }, 6]]).trace.at(-1), [
+      'stopping',
+      [],
+    ]);
   });
   test('stop during the first grace period: the waiting launcher is told it was stopped', () => {
-    assert.deepEqual(drive([[{ type: 'stop' }, 1], [{ type: 'exited', exit: exit(null, 'SIGTERM', 1) }, 2]]).trace,
-      [['stopping', ['stop-group']], ['stopped', ['announce-stopped', 'finish']]]);
+    assert.deepEqual(
+      drive([
+        [{ type: 'stop' }, 1],
+        [{ type: 'exited', exit: exit(null, 'SIGTERM', 1) }, 2],
+      ]).trace,
+      [
+        ['stopping', ['stop-group']],
+        ['stopped', ['announce-stopped', 'finish']],
+      ],
+    );
   });
   test('terminal states ignore everything', () => {
     for (const phase of ['stopped', 'exited', 'failed']) {
       assert.equal(isTerminal(phase), true);
-      for (const event of [{ type: 'started' }, { type: 'timer' }, { type: 'stop' }, { type: 'exited', exit: exit(1) }]) {
+      for (const event of [
+        { type: 'started' },
+        { type: 'timer' },
+        { type: 'stop' },
+        { type: 'exited', exit: exit(1) },
+      ]) {
         assert.deepEqual(transition({ ...initialState(), phase }, event, P, 0).effects, []);
       }
     }
-    for (const phase of ['starting', 'running', 'backoff', 'stopping']) assert.equal(isTerminal(phase), false);
+    for (const phase of ['starting', 'running', 'backoff', 'stopping'])
+      assert.equal(isTerminal(phase), false);
   });
   test('not ready on the first start: the COMMAND is stopped, then the start fails with the reason', () => {
-    const { state, trace } = drive([[{ type: 'not-ready', reason: 'not ready within 60s' }, 60000], [{ type: 'exited', exit: exit(null, 'SIGTERM', 60000, true) }, 60010]], { ...P, restart: 'always' });
-    assert.deepEqual(trace, [['stopping', ['stop-group']], ['failed', ['announce-failed', 'finish']]]);
+    const { state, trace } = drive(
+      [
+        [{ type: 'not-ready', reason: 'not ready within 60s' }, 60000],
+        [{ type: 'exited', exit: exit(null, 'SIGTERM', 60000, true) }, 60010],
+      ],
+      { ...P, restart: 'always' },
+    );
+    assert.deepEqual(trace, [
+      ['stopping', ['stop-group']],
+      ['failed', ['announce-failed', 'finish']],
+    ]);
     assert.equal(state.failure, 'not ready within 60s');
   });
   test('not ready after a restart: the COMMAND is killed and the restart policy decides', () => {
-    const { state, trace } = drive([started, [{ type: 'exited', exit: exit(1) }, 5], [{ type: 'timer' }, 105],
-      [{ type: 'not-ready', reason: 'not ready within 1s' }, 1105], [{ type: 'exited', exit: exit(null, 'SIGTERM', 1000) }, 1110]]);
-    assert.deepEqual(trace.slice(3), [['starting', ['kill-command']], ['backoff', ['timer:200']]]);
+    const { state, trace } = drive([
+      started,
+      [{ type: 'exited', exit: exit(1) }, 5],
+      [{ type: 'timer' }, 105],
+      [{ type: 'not-ready', reason: 'not ready within 1s' }, 1105],
+      [{ type: 'exited', exit: exit(null, 'SIGTERM', 1000) }, 1110],
+    ]);
+    assert.deepEqual(trace.slice(3), [
+      ['starting', ['kill-command']],
+      ['backoff', ['timer:200']],
+    ]);
     assert.equal(state.restarts, 2);
   });
   test('not-ready once running, stopping or in backoff is ignored; ready after not-ready too', () => {
-    assert.deepEqual(drive([started, [{ type: 'not-ready', reason: 'x' }, 5]]).trace.at(-1), ['running', []]);
-    assert.deepEqual(drive([[{ type: 'not-ready', reason: 'x' }, 5], started]).trace.at(-1), ['stopping', []]);
+    assert.deepEqual(drive([started, [{ type: 'not-ready', reason: 'x' }, 5]]).trace.at(-1), [
+      'running',
+      [],
+    ]);
+    assert.deepEqual(drive([[{ type: 'not-ready', reason: 'x' }, 5], started]).trace.at(-1), [
+      'stopping',
+      [],
+    ]);
   });
   test('a stop while a not-ready COMMAND is being stopped: still a failed start', () => {
-    const { trace } = drive([[{ type: 'not-ready', reason: 'x' }, 5], [{ type: 'stop' }, 6], [{ type: 'exited', exit: exit(null, 'SIGTERM', 6, true) }, 7]]);
+    const { trace } = drive([
+      [{ type: 'not-ready', reason: 'x' }, 5],
+      [{ type: 'stop' }, 6],
+      [{ type: 'exited', exit: exit(null, 'SIGTERM', 6, true) }, 7],
+    ]);
     assert.deepEqual(trace.at(-1), ['failed', ['announce-failed', 'finish']]);
   });
   test('a timer out of turn (not in backoff) is ignored', () => {

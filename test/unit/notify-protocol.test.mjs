@@ -11,13 +11,13 @@ const PARSE = [
   ['READY=1\n', { ready: true }],
   ['READY=0', {}],
   ['READY=1 ', {}],
-  ['READY=0\nREADY=1', { ready: true }],                       // any line READY=1 counts, as in systemd
+  ['READY=0\nREADY=1', { ready: true }], // any line READY=1 counts, as in systemd
   ['STOPPING=1', { stopping: true }],
   ['RELOADING=1\nMONOTONIC_USEC=123456789', { reloading: true, monotonicUsec: 123456789 }],
   ['READY=1\nSTATUS=hi', { ready: true, status: 'hi' }],
-  ['STATUS=', { status: '' }],                                   // an empty status clears it
-  ['STATUS=a=b c', { status: 'a=b c' }],                         // only the first '=' splits
-  ['STATUS=first\nSTATUS=second', { status: 'first' }],          // first occurrence wins
+  ['STATUS=', { status: '' }], // an empty status clears it
+  ['STATUS=a=b c', { status: 'a=b c' }], // only the first '=' splits
+  ['STATUS=first\nSTATUS=second', { status: 'first' }], // first occurrence wins
   ['STATUS=Zürich ✓', { status: 'Zürich ✓' }],
   ['ERRNO=2', { errno: 2 }],
   ['ERRNO=0', { errno: 0 }],
@@ -40,8 +40,11 @@ const PARSE = [
   ['\n\n', {}],
   ['garbage without equals', {}],
   ['=1', {}],
-  ['ready=1', {}],                                               // keys are upper case
-  ['READY=1\nSTOPPING=1\nSTATUS=bye\nERRNO=0\nMAINPID=7\nX_CUSTOM=yes', { ready: true, stopping: true, status: 'bye', errno: 0, mainPid: 7 }],
+  ['ready=1', {}], // keys are upper case
+  [
+    'READY=1\nSTOPPING=1\nSTATUS=bye\nERRNO=0\nMAINPID=7\nX_CUSTOM=yes',
+    { ready: true, stopping: true, status: 'bye', errno: 0, mainPid: 7 },
+  ],
 ];
 
 describe('parseNotify', () => {
@@ -60,7 +63,14 @@ describe('parseNotify', () => {
 
   test('fields keeps every well-formed line, first occurrence of each key', () => {
     const m = parseNotify('READY=1\nX_CUSTOM=a\nX_CUSTOM=b\nbad line\nlower=1\nSTATUS=s');
-    assert.deepEqual([...m.fields], [['READY', '1'], ['X_CUSTOM', 'a'], ['STATUS', 's']]);
+    assert.deepEqual(
+      [...m.fields],
+      [
+        ['READY', '1'],
+        ['X_CUSTOM', 'a'],
+        ['STATUS', 's'],
+      ],
+    );
   });
 
   test('bytes as received are decoded as UTF-8', () => {
@@ -95,11 +105,17 @@ describe('formatNotify', () => {
   ];
   for (const [fields, why] of BAD) {
     test(`refuses ${JSON.stringify(fields, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`, () => {
-      assert.throws(() => formatNotify(fields), (e) => e.code === 'BAD_OPTION' && why.test(e.message));
+      assert.throws(
+        () => formatNotify(fields),
+        (e) => e.code === 'BAD_OPTION' && why.test(e.message),
+      );
     });
   }
   test('every problem at once', () => {
-    assert.throws(() => formatNotify({ bad: 1, STATUS: 'a\nb' }), (e) => e.details.problems.length === 2);
+    assert.throws(
+      () => formatNotify({ bad: 1, STATUS: 'a\nb' }),
+      (e) => e.details.problems.length === 2,
+    );
   });
 });
 
@@ -108,13 +124,34 @@ describe('readNotifyEnv / takeNotifyEnv', () => {
   const TABLE = [
     [{}, { socket: null, watchdogUsec: null }],
     [{ NOTIFY_SOCKET: '' }, { socket: null, watchdogUsec: null }],
-    [{ NOTIFY_SOCKET: '/run/systemd/notify' }, { socket: '/run/systemd/notify', watchdogUsec: null }],
-    [{ NOTIFY_SOCKET: '@abstract', WATCHDOG_USEC: '30000000' }, { socket: '@abstract', watchdogUsec: 30000000 }],
-    [{ NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: String(ME) }, { socket: '/s', watchdogUsec: 1000 }],
-    [{ NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: '1' }, { socket: '/s', watchdogUsec: null }], // not ours
-    [{ NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '0' }, { socket: '/s', watchdogUsec: null }],
-    [{ NOTIFY_SOCKET: '/s', WATCHDOG_USEC: 'soon' }, { socket: '/s', watchdogUsec: null }],
-    [{ NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: 'x' }, { socket: '/s', watchdogUsec: null }],
+    [
+      { NOTIFY_SOCKET: '/run/systemd/notify' },
+      { socket: '/run/systemd/notify', watchdogUsec: null },
+    ],
+    [
+      { NOTIFY_SOCKET: '@abstract', WATCHDOG_USEC: '30000000' },
+      { socket: '@abstract', watchdogUsec: 30000000 },
+    ],
+    [
+      { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: String(ME) },
+      { socket: '/s', watchdogUsec: 1000 },
+    ],
+    [
+      { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: '1' },
+      { socket: '/s', watchdogUsec: null },
+    ], // not ours
+    [
+      { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '0' },
+      { socket: '/s', watchdogUsec: null },
+    ],
+    [
+      { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: 'soon' },
+      { socket: '/s', watchdogUsec: null },
+    ],
+    [
+      { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: 'x' },
+      { socket: '/s', watchdogUsec: null },
+    ],
   ];
   for (const [env, expected] of TABLE) {
     test(JSON.stringify(env), () => {
@@ -122,7 +159,13 @@ describe('readNotifyEnv / takeNotifyEnv', () => {
     });
   }
   test('take removes the three variables and nothing else', () => {
-    const env = { NOTIFY_SOCKET: '/s', WATCHDOG_USEC: '1000', WATCHDOG_PID: String(ME), INVOCATION_ID: 'abc', PATH: '/bin' };
+    const env = {
+      NOTIFY_SOCKET: '/s',
+      WATCHDOG_USEC: '1000',
+      WATCHDOG_PID: String(ME),
+      INVOCATION_ID: 'abc',
+      PATH: '/bin',
+    };
     assert.deepEqual(takeNotifyEnv(env, ME), { socket: '/s', watchdogUsec: 1000 });
     assert.deepEqual(env, { INVOCATION_ID: 'abc', PATH: '/bin' });
   });

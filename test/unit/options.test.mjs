@@ -15,7 +15,8 @@ import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
 import { MAX_RESTARTS_LIMIT } from '../../dist/supervisor/policy.js';
 import { MAX_LIMITS } from '../../dist/sys/limits.js';
 
-const NAME_RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
+const NAME_RULE =
+  "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
 const UMASK_RULE = 'use an octal mask such as 022 or 0077';
 const GRACE_RULE = 'a whole number of milliseconds, 0 or more (or a duration such as 2s)';
 const TIMEOUT_RULE = 'a duration such as 10s, 500ms or 1m (a bare number is seconds)';
@@ -50,7 +51,10 @@ describe('validateIdentity', () => {
     [{ pidfile: '' }, ["invalid --pidfile '': it must name a file"]],
     [{ pidfile: '/run/' }, ["invalid --pidfile '/run/': it must name a file"]],
     [{ pidfile: '/run/a\0b' }, ["invalid --pidfile '/run/a\\u0000b': it must name a file"]],
-    [{ name: 'a/b', pidfile: '/run/' }, [`invalid --name 'a/b': ${NAME_RULE}`, "invalid --pidfile '/run/': it must name a file"]],
+    [
+      { name: 'a/b', pidfile: '/run/' },
+      [`invalid --name 'a/b': ${NAME_RULE}`, "invalid --pidfile '/run/': it must name a file"],
+    ],
   ];
   for (const [opts, expected] of cases) {
     test(JSON.stringify(opts), () => {
@@ -61,8 +65,26 @@ describe('validateIdentity', () => {
 
 // The restart policy's defaults, written out (no / 100ms / 30s / 10s / 10 / 60s).
 const LOGS = Object.freeze({ timestamps: false, maxSize: null, keep: 5, compress: false });
-const POLICY = Object.freeze({ restart: 'no', delayMs: 100, maxDelayMs: 30000, minUptimeMs: 10000, maxRestarts: 10, windowMs: 60000 });
-const DEFAULTS = Object.freeze({ restart: POLICY, limits: [], chdir: '/', umask: 0o022, stdin: '/dev/null', env: [], graceMs: DEFAULT_GRACE_MS, clearEnv: false, logs: LOGS, readyTimeoutMs: 60000 });
+const POLICY = Object.freeze({
+  restart: 'no',
+  delayMs: 100,
+  maxDelayMs: 30000,
+  minUptimeMs: 10000,
+  maxRestarts: 10,
+  windowMs: 60000,
+});
+const DEFAULTS = Object.freeze({
+  restart: POLICY,
+  limits: [],
+  chdir: '/',
+  umask: 0o022,
+  stdin: '/dev/null',
+  env: [],
+  graceMs: DEFAULT_GRACE_MS,
+  clearEnv: false,
+  logs: LOGS,
+  readyTimeoutMs: 60000,
+});
 
 describe('validateStart', () => {
   test('DEFAULT_GRACE_MS is 500', () => assert.equal(DEFAULT_GRACE_MS, 500));
@@ -91,7 +113,7 @@ describe('validateStart', () => {
       [0o777, 0o777],
     ];
     for (const [input, expected] of valid) {
-      test(`${typeof input} ${typeof input === 'number' ? '0o' + input.toString(8) : JSON.stringify(input)} -> 0o${expected.toString(8)}`, () => {
+      test(`${typeof input} ${typeof input === 'number' ? `0o${input.toString(8)}` : JSON.stringify(input)} -> 0o${expected.toString(8)}`, () => {
         const { result, list } = run(validateStart, { umask: input });
         assert.deepEqual(list, []);
         assert.equal(result.umask, expected);
@@ -123,8 +145,21 @@ describe('validateStart', () => {
 
   describe('grace', () => {
     // A bare number is milliseconds (as the name says); with a unit, any duration.
-    const valid = [['0', 0], ['500', 500], ['1500', 1500], ['007', 7], ['999999999', 999999999], [0, 0], [250, 250],
-      ['2s', 2000], ['1.5s', 1500], ['100ms', 100], ['0s', 0], ['1m', 60000], ['1h', 3600000]];
+    const valid = [
+      ['0', 0],
+      ['500', 500],
+      ['1500', 1500],
+      ['007', 7],
+      ['999999999', 999999999],
+      [0, 0],
+      [250, 250],
+      ['2s', 2000],
+      ['1.5s', 1500],
+      ['100ms', 100],
+      ['0s', 0],
+      ['1m', 60000],
+      ['1h', 3600000],
+    ];
     for (const [input, expected] of valid) {
       test(`${typeof input} ${JSON.stringify(input)} -> ${expected}`, () => {
         const { result, list } = run(validateStart, { graceMs: input });
@@ -166,7 +201,10 @@ describe('validateStart', () => {
       [['A='], ['A=']],
       [['_x=1'], ['_x=1']],
       [['A_1=b=c'], ['A_1=b=c']],
-      [['PATH=/bin:/usr/bin', 'HOME=/root'], ['PATH=/bin:/usr/bin', 'HOME=/root']],
+      [
+        ['PATH=/bin:/usr/bin', 'HOME=/root'],
+        ['PATH=/bin:/usr/bin', 'HOME=/root'],
+      ],
       [['A=with space\nand newline'], ['A=with space\nand newline']],
       [{ A: '1', B: '' }, ['A=1', 'B=']],
       [{}, []],
@@ -228,9 +266,20 @@ describe('validateStart', () => {
       });
     }
     test('relative paths are kept as given', () => {
-      const { result, list } = run(validateStart, { chdir: 'work', stdout: 'out.log', stderr: 'err.log', stdin: 'in' });
+      const { result, list } = run(validateStart, {
+        chdir: 'work',
+        stdout: 'out.log',
+        stderr: 'err.log',
+        stdin: 'in',
+      });
       assert.deepEqual(list, []);
-      assert.deepEqual(result, { ...DEFAULTS, chdir: 'work', stdin: 'in', stdout: 'out.log', stderr: 'err.log' });
+      assert.deepEqual(result, {
+        ...DEFAULTS,
+        chdir: 'work',
+        stdin: 'in',
+        stdout: 'out.log',
+        stderr: 'err.log',
+      });
     });
   });
 
@@ -238,11 +287,20 @@ describe('validateStart', () => {
     const ok = [
       [{ user: 'www-data' }, { user: 'www-data' }],
       [{ user: 'svc:grp' }, { user: 'svc', group: 'grp' }],
-      [{ user: 'svc', group: 'grp' }, { user: 'svc', group: 'grp' }],
+      [
+        { user: 'svc', group: 'grp' },
+        { user: 'svc', group: 'grp' },
+      ],
       [{ user: '1000:1000' }, { user: '1000', group: '1000' }],
-      [{ user: 1000, group: 50 }, { user: '1000', group: '50' }],
+      [
+        { user: 1000, group: 50 },
+        { user: '1000', group: '50' },
+      ],
       [{ user: '0' }, { user: '0' }],
-      [{ user: 'svc', group: '4294967294' }, { user: 'svc', group: '4294967294' }],
+      [
+        { user: 'svc', group: '4294967294' },
+        { user: 'svc', group: '4294967294' },
+      ],
     ];
     for (const [input, expected] of ok) {
       test(`${JSON.stringify(input)} ok`, () => {
@@ -261,7 +319,10 @@ describe('validateStart', () => {
       [{ user: 'x\ny' }, "invalid --user 'x\\ny': use a name or a numeric id"],
       [{ user: '4294967295' }, "invalid --user '4294967295': ids go up to 4294967294"],
       [{ user: 'svc', group: '' }, "invalid --group '': it is empty"],
-      [{ user: 'svc:g', group: 'h' }, "--user 'svc:g' names a group, and so does --group: give it once"],
+      [
+        { user: 'svc:g', group: 'h' },
+        "--user 'svc:g' names a group, and so does --group: give it once",
+      ],
       [{ group: 'grp' }, "--group grp needs --user (the COMMAND would keep the caller's user)"],
     ];
     for (const [input, problem] of bad) {
@@ -275,19 +336,41 @@ describe('validateStart', () => {
 
   test('a fully valid set', () => {
     const { result, list } = run(validateStart, {
-      name: 'web', chdir: '/srv', umask: '0077', stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e',
-      env: ['A=1', 'B=2'], graceMs: '100',
+      name: 'web',
+      chdir: '/srv',
+      umask: '0077',
+      stdin: '/dev/zero',
+      stdout: '/var/log/o',
+      stderr: '/var/log/e',
+      env: ['A=1', 'B=2'],
+      graceMs: '100',
     });
     assert.deepEqual(list, []);
     assert.deepEqual(result, {
-      restart: POLICY, limits: [], chdir: '/srv', umask: 0o77, stdin: '/dev/zero', stdout: '/var/log/o', stderr: '/var/log/e', env: ['A=1', 'B=2'], graceMs: 100, clearEnv: false, logs: LOGS, readyTimeoutMs: 60000,
+      restart: POLICY,
+      limits: [],
+      chdir: '/srv',
+      umask: 0o77,
+      stdin: '/dev/zero',
+      stdout: '/var/log/o',
+      stderr: '/var/log/e',
+      env: ['A=1', 'B=2'],
+      graceMs: 100,
+      clearEnv: false,
+      logs: LOGS,
+      readyTimeoutMs: 60000,
     });
   });
 
   test('every problem is reported at once, each naming its value', () => {
     const { result, list } = run(validateStart, {
-      umask: '999', graceMs: 'soon', env: ['=x', 'GOOD=1', '1A=2', 'A'],
-      chdir: '', stdin: 'a\nb', stdout: 'c\0d', stderr: '',
+      umask: '999',
+      graceMs: 'soon',
+      env: ['=x', 'GOOD=1', '1A=2', 'A'],
+      chdir: '',
+      stdin: 'a\nb',
+      stdout: 'c\0d',
+      stderr: '',
     });
     assert.deepEqual(list, [
       `invalid --umask '999': ${UMASK_RULE}`,
@@ -345,20 +428,41 @@ describe('validateStop', () => {
     });
   }
   const invalid = [
-    [{ timeout: '5', retry: 'TERM/5/KILL/2' }, 'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)'],
-    [{ timeout: 'x', retry: 'y' }, ['give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)',
-      "invalid --retry: 'y' is neither a number of seconds nor a schedule like TERM/10/KILL/5", `invalid --timeout 'x': ${TIMEOUT_RULE}`]],
+    [
+      { timeout: '5', retry: 'TERM/5/KILL/2' },
+      'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)',
+    ],
+    [
+      { timeout: 'x', retry: 'y' },
+      [
+        'give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)',
+        "invalid --retry: 'y' is neither a number of seconds nor a schedule like TERM/10/KILL/5",
+        `invalid --timeout 'x': ${TIMEOUT_RULE}`,
+      ],
+    ],
     [{ timeout: 'x' }, `invalid --timeout 'x': ${TIMEOUT_RULE}`],
     [{ timeout: '-1' }, `invalid --timeout '-1': ${TIMEOUT_RULE}`],
     [{ timeout: '' }, `invalid --timeout '': ${TIMEOUT_RULE}`],
     [{ timeout: '5x' }, `invalid --timeout '5x': ${TIMEOUT_RULE}`],
     [{ timeout: ' 5s' }, `invalid --timeout ' 5s': ${TIMEOUT_RULE}`],
     [{ timeout: '1e3' }, `invalid --timeout '1e3': ${TIMEOUT_RULE}`],
-    [{ retry: 'TERM' }, "invalid --retry: 'TERM' is neither a number of seconds nor a schedule like TERM/10/KILL/5"],
+    [
+      { retry: 'TERM' },
+      "invalid --retry: 'TERM' is neither a number of seconds nor a schedule like TERM/10/KILL/5",
+    ],
     [{ retry: 'TERM/5/FOO/1' }, "invalid --retry: unknown signal 'FOO' in schedule 'TERM/5/FOO/1'"],
-    [{ retry: 'TERM/5/KILL' }, "invalid --retry: schedule 'TERM/5/KILL' must end with a number of seconds to wait"],
-    [{ retry: 'TERM/1/forever' }, "invalid --retry: 'forever' is last in 'TERM/1/forever': nothing to repeat"],
-    [{ retry: '' }, "invalid --retry: '' is neither a number of seconds nor a schedule like TERM/10/KILL/5"],
+    [
+      { retry: 'TERM/5/KILL' },
+      "invalid --retry: schedule 'TERM/5/KILL' must end with a number of seconds to wait",
+    ],
+    [
+      { retry: 'TERM/1/forever' },
+      "invalid --retry: 'forever' is last in 'TERM/1/forever': nothing to repeat",
+    ],
+    [
+      { retry: '' },
+      "invalid --retry: '' is neither a number of seconds nor a schedule like TERM/10/KILL/5",
+    ],
   ];
   for (const [opts, message] of invalid) {
     test(`invalid ${JSON.stringify(opts)}`, () => {
@@ -399,7 +503,9 @@ describe('validateSignal', () => {
   for (const [input, shown] of invalid) {
     test(`invalid ${JSON.stringify(input)}`, () => {
       const { result, list } = run(validateSignal, input);
-      assert.deepEqual(list, [`invalid --signal '${shown}': use a signal name such as HUP or USR2`]);
+      assert.deepEqual(list, [
+        `invalid --signal '${shown}': use a signal name such as HUP or USR2`,
+      ]);
       assert.equal(result, 'SIGHUP');
     });
   }
@@ -407,33 +513,53 @@ describe('validateSignal', () => {
 
 describe('parseLimit and --nice', () => {
   const valid = [
-    ['nofile=1024', ['nofile', 1024, 1024]], ['nofile=1024:4096', ['nofile', 1024, 4096]], ['core=0', ['core', 0, 0]],
-    ['stack=unlimited', ['stack', -1, -1]], ['nproc=10:infinity', ['nproc', 10, -1]],
+    ['nofile=1024', ['nofile', 1024, 1024]],
+    ['nofile=1024:4096', ['nofile', 1024, 4096]],
+    ['core=0', ['core', 0, 0]],
+    ['stack=unlimited', ['stack', -1, -1]],
+    ['nproc=10:infinity', ['nproc', 10, -1]],
   ];
   for (const [text, want] of valid) test(`${text}`, () => assert.deepEqual(parseLimit(text), want));
   const invalid = [
     ['nofile', 'use NAME=N or NAME=SOFT:HARD, e.g. nofile=65536 or core=0'],
-    ['files=10', "unknown limit 'files': use one of nofile, core, nproc, memlock, stack, as, fsize, cpu"],
+    [
+      'files=10',
+      "unknown limit 'files': use one of nofile, core, nproc, memlock, stack, as, fsize, cpu",
+    ],
     ['nofile=-1', 'limits are whole numbers or "unlimited"'],
     ['nofile=10:5', 'the soft limit is above the hard one'],
     ['nofile=unlimited:5', 'the soft limit is above the hard one'],
   ];
-  for (const [text, why] of invalid) test(`${text} is refused`, () => assert.equal(parseLimit(text), why));
+  for (const [text, why] of invalid)
+    test(`${text} is refused`, () => assert.equal(parseLimit(text), why));
   test('every bad --limit and --nice is reported, naming it', () => {
     const { result, list } = run(validateStart, { limit: ['nofile=x', 'core=0'], nice: '20' });
     assert.deepEqual(result.limits, [['core', 0, 0]]);
-    assert.deepEqual(list, [`invalid --limit 'nofile=x': limits are whole numbers or "unlimited"`, "invalid --nice '20': a nice value from -20 to 19"]);
+    assert.deepEqual(list, [
+      `invalid --limit 'nofile=x': limits are whole numbers or "unlimited"`,
+      "invalid --nice '20': a nice value from -20 to 19",
+    ]);
   });
   test('the same --limit name twice is refused, naming both (never a silent override)', () => {
     const { result, list } = run(validateStart, { limit: ['nofile=10', 'core=0', 'nofile=20'] });
-    assert.deepEqual(result.limits, [['nofile', 10, 10], ['core', 0, 0]]);
-    assert.deepEqual(list, ["invalid --limit 'nofile=20': nofile is already set by --limit 'nofile=10' (give each limit once)"]);
+    assert.deepEqual(result.limits, [
+      ['nofile', 10, 10],
+      ['core', 0, 0],
+    ]);
+    assert.deepEqual(list, [
+      "invalid --limit 'nofile=20': nofile is already set by --limit 'nofile=10' (give each limit once)",
+    ]);
   });
   test('every limit name once is fine (no more than the native side takes: MAX_LIMITS)', () => {
-    const all = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'].map((n) => `${n}=unlimited`);
+    const all = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'].map(
+      (n) => `${n}=unlimited`,
+    );
     const { result, list } = run(validateStart, { limit: all });
     assert.deepEqual(list, []);
-    assert.ok(result.limits.length <= MAX_LIMITS, `${result.limits.length} limit names, but native/limits.h takes ${MAX_LIMITS}`);
+    assert.ok(
+      result.limits.length <= MAX_LIMITS,
+      `${result.limits.length} limit names, but native/limits.h takes ${MAX_LIMITS}`,
+    );
   });
   test('--nice -20..19', () => {
     assert.equal(run(validateStart, { nice: '-20' }).result.nice, -20);
@@ -443,7 +569,15 @@ describe('parseLimit and --nice', () => {
 
 describe('--max-restarts: 0 to 1000000, or infinity', () => {
   const RULE = 'a whole number from 0 to 1000000, or infinity (never give up)';
-  const valid = [['0', 0], ['10', 10], ['999999', 999999], ['1000000', 1000000], [1000000, 1000000], ['infinity', null], [Infinity, null]];
+  const valid = [
+    ['0', 0],
+    ['10', 10],
+    ['999999', 999999],
+    ['1000000', 1000000],
+    [1000000, 1000000],
+    ['infinity', null],
+    [Infinity, null],
+  ];
   for (const [input, want] of valid) {
     test(`${typeof input} ${String(input)} -> ${want}`, () => {
       const { result, list } = run(validateStart, { maxRestarts: input });
@@ -464,21 +598,58 @@ describe('--max-restarts: 0 to 1000000, or infinity', () => {
 describe('readiness options', () => {
   const table = [
     [{ ready: 'notify' }, { ready: { kind: 'notify' }, readyTimeoutMs: 60000 }, []],
-    [{ ready: 'tcp:8080' }, { ready: { kind: 'tcp', host: 'localhost', port: 8080 }, readyTimeoutMs: 60000 }, []],
-    [{ ready: 'tcp:10.0.0.1:80', readyTimeout: '5s' }, { ready: { kind: 'tcp', host: '10.0.0.1', port: 80 }, readyTimeoutMs: 5000 }, []],
-    [{ ready: 'tcp:[::1]:443' }, { ready: { kind: 'tcp', host: '::1', port: 443 }, readyTimeoutMs: 60000 }, []],
-    [{ ready: 'fd:3', readyTimeout: '90' }, { ready: { kind: 'fd', fd: 3 }, readyTimeoutMs: 90000 }, []],
-    [{ ready: 'fd:64' }, { readyTimeoutMs: 60000 }, ["invalid --ready 'fd:64': the fd must be 3 to 63 (0-2 are stdin, stdout, stderr)"]],
-    [{ ready: 'tcp:0' }, { readyTimeoutMs: 60000 }, ["invalid --ready 'tcp:0': the port must be 1 to 65535"]],
-    [{ ready: 'tcp:host:' }, { readyTimeoutMs: 60000 }, ["invalid --ready 'tcp:host:': use notify, tcp:[HOST:]PORT or fd:N"]],
-    [{ ready: 'notify', readyTimeout: '0' }, { ready: { kind: 'notify' }, readyTimeoutMs: 60000 }, ["invalid --ready-timeout '0': a duration above 0 such as 30s or 2m (a bare number is seconds)"]],
+    [
+      { ready: 'tcp:8080' },
+      { ready: { kind: 'tcp', host: 'localhost', port: 8080 }, readyTimeoutMs: 60000 },
+      [],
+    ],
+    [
+      { ready: 'tcp:10.0.0.1:80', readyTimeout: '5s' },
+      { ready: { kind: 'tcp', host: '10.0.0.1', port: 80 }, readyTimeoutMs: 5000 },
+      [],
+    ],
+    [
+      { ready: 'tcp:[::1]:443' },
+      { ready: { kind: 'tcp', host: '::1', port: 443 }, readyTimeoutMs: 60000 },
+      [],
+    ],
+    [
+      { ready: 'fd:3', readyTimeout: '90' },
+      { ready: { kind: 'fd', fd: 3 }, readyTimeoutMs: 90000 },
+      [],
+    ],
+    [
+      { ready: 'fd:64' },
+      { readyTimeoutMs: 60000 },
+      ["invalid --ready 'fd:64': the fd must be 3 to 63 (0-2 are stdin, stdout, stderr)"],
+    ],
+    [
+      { ready: 'tcp:0' },
+      { readyTimeoutMs: 60000 },
+      ["invalid --ready 'tcp:0': the port must be 1 to 65535"],
+    ],
+    [
+      { ready: 'tcp:host:' },
+      { readyTimeoutMs: 60000 },
+      ["invalid --ready 'tcp:host:': use notify, tcp:[HOST:]PORT or fd:N"],
+    ],
+    [
+      { ready: 'notify', readyTimeout: '0' },
+      { ready: { kind: 'notify' }, readyTimeoutMs: 60000 },
+      [
+        "invalid --ready-timeout '0': a duration above 0 such as 30s or 2m (a bare number is seconds)",
+      ],
+    ],
     [{ readyTimeout: '5s' }, { readyTimeoutMs: 5000 }, ['--ready-timeout needs --ready']],
   ];
   for (const [opts, want, problems] of table) {
     test(JSON.stringify(opts), () => {
       const { result, list } = run(validateStart, opts);
       assert.deepEqual(list, problems);
-      assert.deepEqual({ ready: result.ready, readyTimeoutMs: result.readyTimeoutMs }, { ready: undefined, ...want });
+      assert.deepEqual(
+        { ready: result.ready, readyTimeoutMs: result.readyTimeoutMs },
+        { ready: undefined, ...want },
+      );
     });
   }
 });

@@ -8,7 +8,20 @@ import { checkName, daemonkitHome, fnv1a64, printable, servicePaths } from '../.
 const RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
 
 describe('checkName', () => {
-  const valid = ['web', 'a', '0', 'A', 'my-app.v2', 'svc@1', 'a+b', 'a_b', 'a..b', 'x-', 'a'.repeat(64), `9${'z'.repeat(63)}`];
+  const valid = [
+    'web',
+    'a',
+    '0',
+    'A',
+    'my-app.v2',
+    'svc@1',
+    'a+b',
+    'a_b',
+    'a..b',
+    'x-',
+    'a'.repeat(64),
+    `9${'z'.repeat(63)}`,
+  ];
   for (const name of valid) {
     test(`valid ${JSON.stringify(name)}`, () => assert.equal(checkName(name), null));
   }
@@ -51,16 +64,20 @@ describe('printable', () => {
     ['x'.repeat(81), `${'x'.repeat(77)}...`],
   ];
   for (const [input, expected] of cases) {
-    test(JSON.stringify(input.length > 20 ? `${input.slice(0, 5)}...(${input.length})` : input), () => {
-      assert.equal(printable(input), expected);
-    });
+    test(
+      JSON.stringify(input.length > 20 ? `${input.slice(0, 5)}...(${input.length})` : input),
+      () => {
+        assert.equal(printable(input), expected);
+      },
+    );
   }
 });
 
 // 64-bit FNV-1a, written out independently of src/paths.ts.
 const hash16 = (text) => {
   let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text, 'utf8')) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  for (const b of Buffer.from(text, 'utf8'))
+    h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
   return h.toString(16).padStart(16, '0');
 };
 
@@ -130,14 +147,18 @@ describe('servicePaths', () => {
       assert.equal(p.pidfile, resolved);
       assert.equal(p.lockfile, `${resolved}.lock`);
       assert.equal(p.display, resolved);
-      // the directory is keyed by the resolved path: the same file from anywhere is the same service
+      // the directory is keyed by the resolved path: the same file from anywhere is the same
+      // service
       assert.equal(p.dir, `/h/.pidfile/${hash16(resolved)}`);
       assert.deepEqual(p, servicePaths({ pidfile: resolved }, '/h', '/elsewhere'));
     });
   }
 
   test('different pidfiles get different directories', () => {
-    assert.notEqual(servicePaths({ pidfile: '/run/a.pid' }, '/h').dir, servicePaths({ pidfile: '/run/b.pid' }, '/h').dir);
+    assert.notEqual(
+      servicePaths({ pidfile: '/run/a.pid' }, '/h').dir,
+      servicePaths({ pidfile: '/run/b.pid' }, '/h').dir,
+    );
   });
 
   const logNames = [
@@ -155,7 +176,10 @@ describe('servicePaths', () => {
   }
 
   test('neither name nor pidfile throws', () => {
-    assert.throws(() => servicePaths({}, '/h', '/'), { name: 'Error', message: 'a service needs --name or --pidfile' });
+    assert.throws(() => servicePaths({}, '/h', '/'), {
+      name: 'Error',
+      message: 'a service needs --name or --pidfile',
+    });
   });
 });
 
@@ -163,11 +187,21 @@ describe('daemonkitHome', () => {
   const fallback = join(homedir(), '.local', 'state', 'daemonkit');
   const cases = [
     ['DAEMONKIT_HOME wins over root', { DAEMONKIT_HOME: '/custom' }, 0, '/custom'],
-    ['DAEMONKIT_HOME wins over XDG', { DAEMONKIT_HOME: '/custom', XDG_RUNTIME_DIR: '/run/user/1000' }, 1000, '/custom'],
+    [
+      'DAEMONKIT_HOME wins over XDG',
+      { DAEMONKIT_HOME: '/custom', XDG_RUNTIME_DIR: '/run/user/1000' },
+      1000,
+      '/custom',
+    ],
     ['empty DAEMONKIT_HOME is ignored', { DAEMONKIT_HOME: '' }, 0, '/run/daemonkit'],
     ['root', {}, 0, '/run/daemonkit'],
     ['root ignores XDG_RUNTIME_DIR', { XDG_RUNTIME_DIR: '/run/user/0' }, 0, '/run/daemonkit'],
-    ['user with XDG_RUNTIME_DIR', { XDG_RUNTIME_DIR: '/run/user/1000' }, 1000, '/run/user/1000/daemonkit'],
+    [
+      'user with XDG_RUNTIME_DIR',
+      { XDG_RUNTIME_DIR: '/run/user/1000' },
+      1000,
+      '/run/user/1000/daemonkit',
+    ],
     ['user with relative XDG_RUNTIME_DIR', { XDG_RUNTIME_DIR: 'run/user' }, 1000, fallback],
     ['user with empty XDG_RUNTIME_DIR', { XDG_RUNTIME_DIR: '' }, 1000, fallback],
     ['user, nothing set', {}, 1000, fallback],
@@ -179,7 +213,11 @@ describe('daemonkitHome', () => {
 
 describe('fnv1a64', () => {
   // Published FNV-1a 64-bit test vectors.
-  for (const [text, hex] of [['', 'cbf29ce484222325'], ['a', 'af63dc4c8601ec8c'], ['foobar', '85944171f73967e8']]) {
+  for (const [text, hex] of [
+    ['', 'cbf29ce484222325'],
+    ['a', 'af63dc4c8601ec8c'],
+    ['foobar', '85944171f73967e8'],
+  ]) {
     test(JSON.stringify(text), () => assert.equal(fnv1a64(text), hex));
   }
 });

@@ -3,7 +3,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +100,10 @@ describe('readPidfile: bad content', () => {
   for (const [content, pid] of outOfRange) {
     test(`${JSON.stringify(content)} cannot be a daemon's pid`, () => {
       const p = fileWith(content);
-      assert.throws(() => readPidfile(p), badPidfile(p, `pidfile ${p} holds ${pid}, which cannot be a daemon's pid`));
+      assert.throws(
+        () => readPidfile(p),
+        badPidfile(p, `pidfile ${p} holds ${pid}, which cannot be a daemon's pid`),
+      );
     });
   }
 
@@ -102,8 +114,14 @@ describe('readPidfile: bad content', () => {
 
   test('our own pid is refused', () => {
     const p = fileWith(`${process.pid}\n`);
-    assert.throws(() => readPidfile(p), badPidfile(p, `pidfile ${p} holds ${process.pid}, the pid of this very command`));
-    assert.throws(() => readPidfile(p, false), badPidfile(p, `pidfile ${p} holds ${process.pid}, the pid of this very command`));
+    assert.throws(
+      () => readPidfile(p),
+      badPidfile(p, `pidfile ${p} holds ${process.pid}, the pid of this very command`),
+    );
+    assert.throws(
+      () => readPidfile(p, false),
+      badPidfile(p, `pidfile ${p} holds ${process.pid}, the pid of this very command`),
+    );
   });
 
   test('our own pid is accepted with allowOwnPid', () => {
@@ -138,14 +156,20 @@ describe('readPidfile: odd paths', () => {
     writeFileSync(target, '123\n');
     const p = join(dir, 'link.pid');
     symlinkSync(target, p);
-    assert.throws(() => readPidfile(p), badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`));
+    assert.throws(
+      () => readPidfile(p),
+      badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`),
+    );
   });
 
   test('a dangling symlink', () => {
     const dir = freshDir();
     const p = join(dir, 'link.pid');
     symlinkSync(join(dir, 'missing'), p);
-    assert.throws(() => readPidfile(p), badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`));
+    assert.throws(
+      () => readPidfile(p),
+      badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`),
+    );
   });
 
   test('a FIFO is refused without blocking', () => {
@@ -156,7 +180,10 @@ describe('readPidfile: odd paths', () => {
   });
 
   test('/dev/null is refused', () => {
-    assert.throws(() => readPidfile('/dev/null'), badPidfile('/dev/null', 'pidfile /dev/null is not a regular file'));
+    assert.throws(
+      () => readPidfile('/dev/null'),
+      badPidfile('/dev/null', 'pidfile /dev/null is not a regular file'),
+    );
   });
 });
 
@@ -214,7 +241,10 @@ describe('writePidfile', () => {
     writeFileSync(target, 'precious\n', { mode: 0o600 });
     const p = join(dir, 'pid');
     symlinkSync(target, p);
-    assert.throws(() => writePidfile(p, 123), badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`));
+    assert.throws(
+      () => writePidfile(p, 123),
+      badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`),
+    );
     assert.equal(lstatSync(p).isSymbolicLink(), true);
     assert.equal(readlinkSync(p), target);
     assert.equal(readFileSync(target, 'utf8'), 'precious\n');
@@ -227,7 +257,10 @@ describe('writePidfile', () => {
     const target = join(dir, 'target');
     const p = join(dir, 'pid');
     symlinkSync(target, p);
-    assert.throws(() => writePidfile(p, 123), badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`));
+    assert.throws(
+      () => writePidfile(p, 123),
+      badPidfile(p, `pidfile ${p} is a symbolic link; refusing to use it`),
+    );
     assert.equal(readlinkSync(p), target);
     assert.deepEqual(readdirSync(dir), ['pid']);
   });
@@ -236,7 +269,10 @@ describe('writePidfile', () => {
     const dir = freshDir();
     const p = join(dir, 'pid');
     mkdirSync(p);
-    assert.throws(() => writePidfile(p, 123), badPidfile(p, `pidfile ${p} is a directory, not a file`));
+    assert.throws(
+      () => writePidfile(p, 123),
+      badPidfile(p, `pidfile ${p} is a directory, not a file`),
+    );
     assert.equal(statSync(p).isDirectory(), true);
     assert.deepEqual(readdirSync(p), []);
     assert.deepEqual(readdirSync(dir), ['pid']);
@@ -254,11 +290,14 @@ describe('writePidfile', () => {
   test('missing directory: a DaemonError, nothing created', () => {
     const dir = freshDir();
     const p = join(dir, 'missing', 'pid');
-    assert.throws(() => writePidfile(p, 123), (error) => {
-      assert.ok(error instanceof DaemonError);
-      assert.ok(error.message.startsWith(`cannot write pidfile ${p}: `), error.message);
-      return true;
-    });
+    assert.throws(
+      () => writePidfile(p, 123),
+      (error) => {
+        assert.ok(error instanceof DaemonError);
+        assert.ok(error.message.startsWith(`cannot write pidfile ${p}: `), error.message);
+        return true;
+      },
+    );
     assert.deepEqual(readdirSync(dir), []);
   });
 });

@@ -30,32 +30,60 @@ describe('prebuilds', () => {
   }
 
   it('were built from the native/ sources as they are now (else: npm run prebuilds)', () => {
-    assert.equal(manifest.sources, sourcesHash(ROOT), 'native/ changed since the prebuilds were made: run `npm run prebuilds` and commit prebuilds/');
+    assert.equal(
+      manifest.sources,
+      sourcesHash(ROOT),
+      'native/ changed since the prebuilds were made: run `npm run prebuilds` and commit prebuilds/',
+    );
     for (const t of TARGETS) {
-      const hash = createHash('sha256').update(readFileSync(join(ROOT, prebuildPath(t)))).digest('hex');
-      assert.equal(hash, manifest.files[prebuildPath(t)], `${prebuildPath(t)} is the file the manifest records`);
+      const hash = createHash('sha256')
+        .update(readFileSync(join(ROOT, prebuildPath(t))))
+        .digest('hex');
+      assert.equal(
+        hash,
+        manifest.files[prebuildPath(t)],
+        `${prebuildPath(t)} is the file the manifest records`,
+      );
     }
   });
 
   it('the check tells a wrong machine and a wrong libc', () => {
     const x64glibc = join(ROOT, prebuildPath(target('linux-x64', 'glibc')));
-    assert.match(checkPrebuild(x64glibc, target('linux-arm64', 'glibc')).join('\n'), /machine is Advanced Micro Devices X86-64, not AArch64/);
+    assert.match(
+      checkPrebuild(x64glibc, target('linux-arm64', 'glibc')).join('\n'),
+      /machine is Advanced Micro Devices X86-64, not AArch64/,
+    );
     const asMusl = checkPrebuild(x64glibc, target('linux-x64', 'musl')).join('\n');
     assert.match(asMusl, /needs .*libc\.so\.6/);
     assert.match(asMusl, /a musl build needs glibc versions/);
-    assert.match(checkPrebuild(join(ROOT, prebuildPath(target('linux-x64', 'musl'))), target('linux-x64', 'glibc')).join('\n'), /needs libc\.so \(glibc allows.*symbols not in glibc: /s);
+    assert.match(
+      checkPrebuild(
+        join(ROOT, prebuildPath(target('linux-x64', 'musl'))),
+        target('linux-x64', 'glibc'),
+      ).join('\n'),
+      /needs libc\.so \(glibc allows.*symbols not in glibc: /s,
+    );
   });
 
-  it('the check tells a module built against a glibc newer than 2.31 (this machine\'s own)', { skip: hasCc ? false : 'no cc' }, () => {
+  it("the check tells a module built against a glibc newer than 2.31 (this machine's own)", {
+    skip: hasCc ? false : 'no cc',
+  }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'dk-prebuild-'));
     try {
       // lstat is GLIBC_2.33 in a glibc ≥ 2.33 (before, a header wrapper of __lxstat64).
-      writeFileSync(join(dir, 'm.c'), '#include <sys/stat.h>\nint napi_register_module_v1(void) { struct stat st; return lstat("/", &st); }\n');
+      writeFileSync(
+        join(dir, 'm.c'),
+        '#include <sys/stat.h>\nint napi_register_module_v1(void) { struct stat st; return lstat("/", &st); }\n',
+      );
       execFileSync('cc', ['-shared', '-fPIC', '-o', join(dir, 'm.node'), join(dir, 'm.c')]);
       const glibc = execFileSync('ldd', ['--version'], { encoding: 'utf8' });
       const newer = /(\d+\.\d+)\s*$/m.exec(glibc.split('\n')[0])?.[1];
-      const problems = checkPrebuild(join(dir, 'm.node'), target(`linux-${process.arch}`, 'glibc')).join('\n');
-      if (newer && Number(newer.split('.')[1]) >= 33) assert.match(problems, /needs GLIBC_2\.33, newer than Debian 11's GLIBC_2\.31/);
+      const problems = checkPrebuild(
+        join(dir, 'm.node'),
+        target(`linux-${process.arch}`, 'glibc'),
+      ).join('\n');
+      if (newer && Number(newer.split('.')[1]) >= 33)
+        assert.match(problems, /needs GLIBC_2\.33, newer than Debian 11's GLIBC_2\.31/);
       else assert.equal(problems, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { chownSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestPending, takeReopenRequest, takeStopRequest } from '../../dist/supervisor/requests.js';
+import {
+  requestPending,
+  takeReopenRequest,
+  takeStopRequest,
+} from '../../dist/supervisor/requests.js';
 import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-requests-'));
@@ -15,7 +19,8 @@ let n = 0;
 /** A request file with this content (a string as is, anything else as JSON); its path. */
 function request(content) {
   const path = join(dir, `req-${n++}.json`);
-  if (content !== undefined) writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  if (content !== undefined)
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }
 const now = () => Date.now();
@@ -24,13 +29,43 @@ const stop = (schedule, forRestart = false) => ({ schedule, forRestart });
 describe('takeStopRequest', () => {
   const cases = [
     ['no file: a plain SIGTERM', undefined, null, false],
-    ['a fresh request: its schedule', { schedule: 'TERM/2/KILL/1', at: now() }, stop(parseSchedule('TERM/2/KILL/1')), true],
-    ['a fresh request from a restart says so', { schedule: 'TERM/2', at: now(), restart: true }, stop(parseSchedule('TERM/2'), true), true],
-    ['restart: only the value true counts', { schedule: 'TERM/2', at: now(), restart: 'yes' }, stop(parseSchedule('TERM/2')), true],
-    ['a stale request (2 minutes old): the default schedule, not a restart', { schedule: 'KILL/1', at: now() - 120_000, restart: true }, stop(defaultSchedule()), true],
+    [
+      'a fresh request: its schedule',
+      { schedule: 'TERM/2/KILL/1', at: now() },
+      stop(parseSchedule('TERM/2/KILL/1')),
+      true,
+    ],
+    [
+      'a fresh request from a restart says so',
+      { schedule: 'TERM/2', at: now(), restart: true },
+      stop(parseSchedule('TERM/2'), true),
+      true,
+    ],
+    [
+      'restart: only the value true counts',
+      { schedule: 'TERM/2', at: now(), restart: 'yes' },
+      stop(parseSchedule('TERM/2')),
+      true,
+    ],
+    [
+      'a stale request (2 minutes old): the default schedule, not a restart',
+      { schedule: 'KILL/1', at: now() - 120_000, restart: true },
+      stop(defaultSchedule()),
+      true,
+    ],
     ['no time: the default schedule', { schedule: 'KILL/1' }, stop(defaultSchedule()), true],
-    ['a schedule that does not parse: the default one', { schedule: 'NOPE/x', at: now() }, stop(defaultSchedule()), true],
-    ['a schedule that is not a string: the default one', { schedule: 5, at: now() }, stop(defaultSchedule()), true],
+    [
+      'a schedule that does not parse: the default one',
+      { schedule: 'NOPE/x', at: now() },
+      stop(defaultSchedule()),
+      true,
+    ],
+    [
+      'a schedule that is not a string: the default one',
+      { schedule: 5, at: now() },
+      stop(defaultSchedule()),
+      true,
+    ],
     ['not JSON: no request, the file left alone', 'garbage{', null, false],
     ['JSON null: no request, the file left alone', 'null', null, false],
   ];
@@ -38,7 +73,11 @@ describe('takeStopRequest', () => {
     test(what, () => {
       const path = request(content);
       assert.deepEqual(takeStopRequest(path), expected);
-      assert.equal(existsSync(path), content !== undefined && !consumed, consumed ? 'consumed' : 'left as it was');
+      assert.equal(
+        existsSync(path),
+        content !== undefined && !consumed,
+        consumed ? 'consumed' : 'left as it was',
+      );
     });
   }
 });
@@ -61,7 +100,9 @@ describe('takeReopenRequest', () => {
 });
 
 describe("another user's request is no request (it could have been planted): left as it is", () => {
-  test('a stop request owned by nobody: not taken, not pending', { skip: process.geteuid() !== 0 && 'needs root to chown' }, () => {
+  test('a stop request owned by nobody: not taken, not pending', {
+    skip: process.geteuid() !== 0 && 'needs root to chown',
+  }, () => {
     const path = request({ schedule: 'KILL/1', at: now() });
     chownSync(path, 65534, 65534);
     assert.equal(requestPending(path), false);

@@ -101,11 +101,15 @@ describe('parseSchedule: valid', () => {
     ['TERM/2.01/KILL/5', [TERM, wait(2010), KILL, wait(5000)]], // rounded to whole ms
     ['TERM/0.0004/KILL/1', [TERM, wait(0), KILL, wait(1000)]],
     ['TERM/.25/KILL/1', [TERM, wait(250), KILL, wait(1000)]],
-    ['TERM/5/9/1', [TERM, wait(5000), wait(9000), wait(1000)]], // a bare number is a wait, not a signal
+    // a bare number is a wait, not a signal
+    ['TERM/5/9/1', [TERM, wait(5000), wait(9000), wait(1000)]],
     // forever: a goto to the index of the first step after 'forever' is appended
     ['TERM/1/forever/KILL/2', [TERM, wait(1000), KILL, wait(2000), goto(2)]],
     ['forever/TERM/1', [TERM, wait(1000), goto(0)]],
-    ['TERM/5/KILL/1/forever/KILL/3', [TERM, wait(5000), KILL, wait(1000), KILL, wait(3000), goto(4)]],
+    [
+      'TERM/5/KILL/1/forever/KILL/3',
+      [TERM, wait(5000), KILL, wait(1000), KILL, wait(3000), goto(4)],
+    ],
     ['TERM/forever/5', [TERM, wait(5000), goto(1)]],
   ];
   for (const [input, expected] of cases) {
@@ -125,10 +129,22 @@ describe('parseSchedule: valid', () => {
 
 describe('parseSchedule: errors', () => {
   const cases = [
-    ['5/5', "schedule '5/5' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)"],
-    ['99/1', "schedule '99/1' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)"],
-    ['forever/1', "schedule 'forever/1' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)"],
-    ['TERM/1/forever/KILL/forever/1', "'forever' appears more than once in 'TERM/1/forever/KILL/forever/1'"],
+    [
+      '5/5',
+      "schedule '5/5' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)",
+    ],
+    [
+      '99/1',
+      "schedule '99/1' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)",
+    ],
+    [
+      'forever/1',
+      "schedule 'forever/1' sends no signal (a number is a wait; a signal is TERM, SIGTERM, -TERM or -15)",
+    ],
+    [
+      'TERM/1/forever/KILL/forever/1',
+      "'forever' appears more than once in 'TERM/1/forever/KILL/forever/1'",
+    ],
     ['forever/forever/TERM/1', "'forever' appears more than once in 'forever/forever/TERM/1'"],
     ['TERM/1/forever', "'forever' is last in 'TERM/1/forever': nothing to repeat"],
     ['TERM/1/KILL/2/forever', "'forever' is last in 'TERM/1/KILL/2/forever': nothing to repeat"],
@@ -153,7 +169,9 @@ describe('parseSchedule: errors', () => {
     });
   }
   test("'TERM/-5' ends with a signal (SIGTRAP), not a wait", () => {
-    assert.throws(() => parseSchedule('TERM/-5'), { message: "schedule 'TERM/-5' must end with a number of seconds to wait" });
+    assert.throws(() => parseSchedule('TERM/-5'), {
+      message: "schedule 'TERM/-5' must end with a number of seconds to wait",
+    });
   });
 });
 
@@ -189,7 +207,15 @@ describe('formatSchedule', () => {
   }
 
   // parse(format(parse(x))) must equal parse(x)
-  const roundTrips = ['5', '0.5', '1.5', 'TERM/5/KILL/2', '-INT/3/KILL/1', 'usr1/1/TERM/2/KILL/3', 'HUP/0'];
+  const roundTrips = [
+    '5',
+    '0.5',
+    '1.5',
+    'TERM/5/KILL/2',
+    '-INT/3/KILL/1',
+    'usr1/1/TERM/2/KILL/3',
+    'HUP/0',
+  ];
   for (const text of roundTrips) {
     test(`round trip ${JSON.stringify(text)}`, () => {
       const parsed = parseSchedule(text);
@@ -197,7 +223,11 @@ describe('formatSchedule', () => {
     });
   }
 
-  const foreverRoundTrips = ['TERM/1/forever/KILL/2', 'forever/TERM/1', 'TERM/5/KILL/1/forever/KILL/3'];
+  const foreverRoundTrips = [
+    'TERM/1/forever/KILL/2',
+    'forever/TERM/1',
+    'TERM/5/KILL/1/forever/KILL/3',
+  ];
   for (const text of foreverRoundTrips) {
     test(`round trip with forever ${JSON.stringify(text)}`, () => {
       const parsed = parseSchedule(text);
@@ -234,28 +264,45 @@ describe('runSchedule', () => {
       schedule: defaultSchedule(),
       goneAtWait: Infinity,
       result: false,
-      calls: [['send', 'SIGTERM'], ['wait', 10000], ['send', 'SIGKILL'], ['wait', 5000]],
+      calls: [
+        ['send', 'SIGTERM'],
+        ['wait', 10000],
+        ['send', 'SIGKILL'],
+        ['wait', 5000],
+      ],
     },
     {
       title: 'gone at the first wait: stops early, KILL never sent',
       schedule: defaultSchedule(),
       goneAtWait: 1,
       result: true,
-      calls: [['send', 'SIGTERM'], ['wait', 10000]],
+      calls: [
+        ['send', 'SIGTERM'],
+        ['wait', 10000],
+      ],
     },
     {
       title: 'gone at the second wait',
       schedule: parseSchedule('TERM/5/KILL/2'),
       goneAtWait: 2,
       result: true,
-      calls: [['send', 'SIGTERM'], ['wait', 5000], ['send', 'SIGKILL'], ['wait', 2000]],
+      calls: [
+        ['send', 'SIGTERM'],
+        ['wait', 5000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
+      ],
     },
     {
       title: 'consecutive signals are all sent before the wait',
       schedule: parseSchedule('HUP/INT/1'),
       goneAtWait: Infinity,
       result: false,
-      calls: [['send', 'SIGHUP'], ['send', 'SIGINT'], ['wait', 1000]],
+      calls: [
+        ['send', 'SIGHUP'],
+        ['send', 'SIGINT'],
+        ['wait', 1000],
+      ],
     },
     {
       title: 'empty schedule: nothing done, false',
@@ -270,10 +317,14 @@ describe('runSchedule', () => {
       goneAtWait: 4,
       result: true,
       calls: [
-        ['send', 'SIGTERM'], ['wait', 1000],
-        ['send', 'SIGKILL'], ['wait', 2000],
-        ['send', 'SIGKILL'], ['wait', 2000],
-        ['send', 'SIGKILL'], ['wait', 2000],
+        ['send', 'SIGTERM'],
+        ['wait', 1000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
       ],
     },
     {
@@ -282,8 +333,12 @@ describe('runSchedule', () => {
       goneAtWait: 3,
       result: true,
       calls: [
-        ['send', 'SIGTERM'], ['wait', 1000], ['send', 'SIGKILL'], ['wait', 2000],
-        ['send', 'SIGTERM'], ['wait', 1000],
+        ['send', 'SIGTERM'],
+        ['wait', 1000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
+        ['send', 'SIGTERM'],
+        ['wait', 1000],
       ],
     },
     {
@@ -292,9 +347,16 @@ describe('runSchedule', () => {
       goneAtWait: 5,
       result: true,
       calls: [
-        ['send', 'SIGTERM'], ['wait', 5000],
-        ['send', 'SIGHUP'], ['wait', 1000], ['send', 'SIGKILL'], ['wait', 2000],
-        ['send', 'SIGHUP'], ['wait', 1000], ['send', 'SIGKILL'], ['wait', 2000],
+        ['send', 'SIGTERM'],
+        ['wait', 5000],
+        ['send', 'SIGHUP'],
+        ['wait', 1000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
+        ['send', 'SIGHUP'],
+        ['wait', 1000],
+        ['send', 'SIGKILL'],
+        ['wait', 2000],
       ],
     },
   ];
@@ -316,7 +378,12 @@ describe('runSchedule', () => {
   });
 
   test('a rejecting waitGone propagates', async () => {
-    const ops = { send() {}, waitGone: async () => { throw new Error('pidfd failed'); } };
+    const ops = {
+      send() {},
+      waitGone: async () => {
+        throw new Error('pidfd failed');
+      },
+    };
     await assert.rejects(runSchedule(defaultSchedule(), ops), { message: 'pidfd failed' });
   });
 });

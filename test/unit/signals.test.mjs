@@ -10,10 +10,13 @@ const SIGNALS = join(ROOT, 'dist', 'sys', 'signals.js');
 const BLOCKING = join(ROOT, 'dist', 'sys', 'blocking.js');
 const NATIVE = join(ROOT, 'dist', 'sys', 'native.js');
 
-/** Run an ES module's text in a fresh node: { code, signal, out }. `poke(child)` once it prints "ready". */
+/** Run an ES module's text in a fresh node: { code, signal, out }. `poke(child)` once it prints
+ *  "ready". */
 function script(text, poke) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', text], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', text], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -68,7 +71,8 @@ describe('signal routing', () => {
 
 describe('defaultSignalsDuring', () => {
   test('a signal during a blocking wait ends the process at once (the wait would have lasted 20 s); routes and dispositions come back after', async () => {
-    const blocked = await script(`
+    const blocked = await script(
+      `
       import { catchSignals } from ${JSON.stringify(SIGNALS)};
       import { defaultSignalsDuring } from ${JSON.stringify(BLOCKING)};
       import { pidfdOpen, pidfdWaitSync } from ${JSON.stringify(NATIVE)};
@@ -77,7 +81,9 @@ describe('defaultSignalsDuring', () => {
       console.log('ready');
       defaultSignalsDuring(() => pidfdWaitSync([self], 20000));
       console.log('waited');
-    `, (child) => setTimeout(() => child.kill('SIGINT'), 100));
+    `,
+      (child) => setTimeout(() => child.kill('SIGINT'), 100),
+    );
     assert.deepEqual([blocked.signal, blocked.out], ['SIGINT', 'ready\n']);
 
     const after = await script(`

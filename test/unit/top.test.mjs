@@ -14,19 +14,34 @@ const visible = (line) => line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 describe('cells', () => {
   const cases = [
-    ['abc', 3], ['', 0], ['é', 1], ['e\u0301', 1], ['日本', 4], ['한국', 4], ['🙂', 2], ['ｆｕｌｌ', 8], ['a\u200bb', 2], ['\\x1b[2J', 7],
+    ['abc', 3],
+    ['', 0],
+    ['é', 1],
+    ['e\u0301', 1],
+    ['日本', 4],
+    ['한국', 4],
+    ['🙂', 2],
+    ['ｆｕｌｌ', 8],
+    ['a\u200bb', 2],
+    ['\\x1b[2J', 7],
   ];
-  for (const [text, width] of cases) test(`${JSON.stringify(text)} takes ${width}`, () => assert.equal(textWidth(text), width));
+  for (const [text, width] of cases)
+    test(`${JSON.stringify(text)} takes ${width}`, () => assert.equal(textWidth(text), width));
   test('a wide character is never cut in half', () => {
     assert.equal(fit('日本語', 4), '日… ');
     assert.equal(textWidth(fit('日本語', 4)), 4);
     assert.equal(fit('日本語', 5), '日本…');
   });
   const fits = [
-    ['web', 6, 'left', 'web   '], ['web', 6, 'right', '   web'], ['webserver', 6, 'left', 'webse…'], ['web', 3, 'left', 'web'],
-    ['web', 0, 'left', ''], ['12345', 4, 'right', '123…'],
+    ['web', 6, 'left', 'web   '],
+    ['web', 6, 'right', '   web'],
+    ['webserver', 6, 'left', 'webse…'],
+    ['web', 3, 'left', 'web'],
+    ['web', 0, 'left', ''],
+    ['12345', 4, 'right', '123…'],
   ];
-  for (const [text, cells, align, want] of fits) test(`fit(${text}, ${cells}, ${align})`, () => assert.equal(fit(text, cells, align), want));
+  for (const [text, cells, align, want] of fits)
+    test(`fit(${text}, ${cells}, ${align})`, () => assert.equal(fit(text, cells, align), want));
   test('charWidth of ASCII is 1', () => assert.equal(charWidth('x'), 1));
 });
 
@@ -48,17 +63,34 @@ describe('sparklines', () => {
     [[1000, 2000], 2, { window: 2, span: 0.1 }, '▁█'],
   ];
   for (const [values, width, scale, want] of cases) {
-    test(`${JSON.stringify(values)} in ${width}`, () => assert.equal(sparkline(values, width, scale), want));
+    test(`${JSON.stringify(values)} in ${width}`, () =>
+      assert.equal(sparkline(values, width, scale), want));
   }
 });
 
 describe('compact figures', () => {
-  const bytes = [[0, '0B'], [512, '512B'], [999, '999B'], [1000, '1.0K'], [9.5 * 1024, '9.5K'], [812 * 1024 ** 2, '812M'], [1.24 * 1024 ** 3, '1.2G'], [1023.9 * 1024 ** 2, '1.0G']];
-  for (const [n, want] of bytes) test(`${n} bytes: ${want}`, () => assert.equal(compactBytes(n), want));
+  const bytes = [
+    [0, '0B'],
+    [512, '512B'],
+    [999, '999B'],
+    [1000, '1.0K'],
+    [9.5 * 1024, '9.5K'],
+    [812 * 1024 ** 2, '812M'],
+    [1.24 * 1024 ** 3, '1.2G'],
+    [1023.9 * 1024 ** 2, '1.0G'],
+  ];
+  for (const [n, want] of bytes)
+    test(`${n} bytes: ${want}`, () => assert.equal(compactBytes(n), want));
   test('at most 6 cells up to a petabyte', () => {
     for (let n = 1; n < 2 ** 50; n *= 1.7) assert.ok(compactBytes(n).length <= 6, compactBytes(n));
   });
-  const pct = [[0, '0.0'], [12.34, '12.3'], [99.94, '99.9'], [99.96, '100'], [250.4, '250']];
+  const pct = [
+    [0, '0.0'],
+    [12.34, '12.3'],
+    [99.94, '99.9'],
+    [99.96, '100'],
+    [250.4, '250'],
+  ];
   for (const [n, want] of pct) test(`${n} %: ${want}`, () => assert.equal(compactPercent(n), want));
 });
 
@@ -92,13 +124,36 @@ describe('History: CPU % of a process group between refreshes', () => {
 });
 
 const row = (name, state, extra = {}) => ({
-  name, state, pid: 1234, uptimeMs: 61_000, restarts: 2, cpuPct: 12.5, memBytes: 42 * 1024 ** 2,
-  cpuHistory: [0, 50, 100], memHistory: [1, 2, 3], ...extra,
+  name,
+  state,
+  pid: 1234,
+  uptimeMs: 61_000,
+  restarts: 2,
+  cpuPct: 12.5,
+  memBytes: 42 * 1024 ** 2,
+  cpuHistory: [0, 50, 100],
+  memHistory: [1, 2, 3],
+  ...extra,
 });
 const view = (extra = {}) => ({
-  cols: 80, lines: 24, color: true, selected: 0, scroll: 0, home: '/run/daemonkit', clock: 'every 1s  12:00:00',
-  rows: [row('web', 'running'), row('worker', 'failed', { pid: null, cpuPct: null, memBytes: null }), row('never', 'never-started')],
-  detail: 'web: running, pid 1234', log: ['last line'], pane: false, message: null, window: 3, ...extra,
+  cols: 80,
+  lines: 24,
+  color: true,
+  selected: 0,
+  scroll: 0,
+  home: '/run/daemonkit',
+  clock: 'every 1s  12:00:00',
+  rows: [
+    row('web', 'running'),
+    row('worker', 'failed', { pid: null, cpuPct: null, memBytes: null }),
+    row('never', 'never-started'),
+  ],
+  detail: 'web: running, pid 1234',
+  log: ['last line'],
+  pane: false,
+  message: null,
+  window: 3,
+  ...extra,
 });
 
 describe('layout', () => {
@@ -108,19 +163,29 @@ describe('layout', () => {
     assert.deepEqual(columns(200), { name: 94, spark: 30 });
     assert.deepEqual(columns(60), { name: 16, spark: 0 });
   });
-  for (const [cols, lines] of [[80, 24], [50, 10], [132, 43], [200, 60], [81, 25]]) {
+  for (const [cols, lines] of [
+    [80, 24],
+    [50, 10],
+    [132, 43],
+    [200, 60],
+    [81, 25],
+  ]) {
     for (const pane of [false, true]) {
       test(`${cols}x${lines}${pane ? ', log pane open' : ''}: exactly ${lines} lines of exactly ${cols} cells`, () => {
         const out = render(view({ cols, lines, pane, log: ['a'.repeat(300), '日本'.repeat(100)] }));
         assert.equal(out.length, lines);
-        for (const line of out) assert.equal(textWidth(visible(line)), cols, JSON.stringify(visible(line)));
+        for (const line of out)
+          assert.equal(textWidth(visible(line)), cols, JSON.stringify(visible(line)));
       });
     }
   }
   test('80x24: the rows, the selected one marked, the detail and log lines, the key help last', () => {
     const out = render(view()).map(visible);
     // the home is cut to leave room for the clock
-    assert.match(out[0], /^daemonkit top: 3 services, 1 running, 1 failed {2}\/run\/daemonk… every 1s {2}12:00:00$/);
+    assert.match(
+      out[0],
+      /^daemonkit top: 3 services, 1 running, 1 failed {2}\/run\/daemonk… every 1s {2}12:00:00$/,
+    );
     assert.match(out[1], /^ {2}NAME +STATE +PID UPTIME +RST +CPU% +MEM CPU 1m +MEM 1m +$/);
     assert.match(out[2], /^> web +running +1234 +1m01s +2 +12\.5 +42M +▁▅█ +▁▅█$/);
     assert.match(out[3], /^ {2}worker +failed +- +1m01s +2 +- +-/);
@@ -129,7 +194,7 @@ describe('layout', () => {
     assert.equal(out[21], 'log: last line'.padEnd(80));
     assert.equal(out[23], ` ${HELP}`.padEnd(80));
   });
-  test('colour: the state cells only (not the selected row\'s, which is reversed); none with colour off', () => {
+  test("colour: the state cells only (not the selected row's, which is reversed); none with colour off", () => {
     const out = render(view({ selected: 2 }));
     assert.ok(out[2].includes('\x1b[32mrunning '), out[2]);
     assert.ok(out[3].includes('\x1b[31mfailed  '), out[3]);
@@ -139,7 +204,15 @@ describe('layout', () => {
     assert.ok(!plain.some((l) => /\x1b\[(3\d|2)m/.test(l)), 'no colour');
   });
   test('text from services is made printable before it is drawn', () => {
-    const out = render(view({ cols: 200, rows: [row('/run/x\x1b[2J.pid', 'running')], detail: 'x: status: \x1b]0;pwned\x07', log: ['\x1b[31mred\r'], message: { text: 'a\nb', error: false } }));
+    const out = render(
+      view({
+        cols: 200,
+        rows: [row('/run/x\x1b[2J.pid', 'running')],
+        detail: 'x: status: \x1b]0;pwned\x07',
+        log: ['\x1b[31mred\r'],
+        message: { text: 'a\nb', error: false },
+      }),
+    );
     for (const line of out) assert.ok(!/\x1b(?!\[(?:[0-9;]*m))/.test(line), JSON.stringify(line));
     assert.ok(out[2].includes('/run/x\\x1b[2J.pid'));
     assert.ok(out[21].includes('\\x1b[31mred\\r'));
@@ -162,10 +235,17 @@ describe('layout', () => {
   });
   const scrolls = [
     // selected, scroll, height, count -> first row shown
-    [0, 0, 18, 5, 0], [17, 0, 18, 200, 0], [18, 0, 18, 200, 1], [5, 10, 18, 200, 5], [199, 0, 18, 200, 182], [3, 50, 18, 20, 2], [0, 5, 18, 3, 0],
+    [0, 0, 18, 5, 0],
+    [17, 0, 18, 200, 0],
+    [18, 0, 18, 200, 1],
+    [5, 10, 18, 200, 5],
+    [199, 0, 18, 200, 182],
+    [3, 50, 18, 20, 2],
+    [0, 5, 18, 3, 0],
   ];
   for (const [selected, scroll, height, count, want] of scrolls) {
-    test(`scrollFor(${selected}, ${scroll}, ${height}, ${count}) = ${want}`, () => assert.equal(scrollFor(selected, scroll, height, count), want));
+    test(`scrollFor(${selected}, ${scroll}, ${height}, ${count}) = ${want}`, () =>
+      assert.equal(scrollFor(selected, scroll, height, count), want));
   }
   test('the table takes the rest of 24 lines, under half with the pane', () => {
     assert.equal(tableHeight({ lines: 24, pane: false, rows: [] }), 18);
@@ -176,22 +256,56 @@ describe('layout', () => {
 
 describe('keys', () => {
   const cases = [
-    ['j', ['down']], ['k', ['up']], ['\x1b[A', ['up']], ['\x1b[B', ['down']], ['\x1bOA', ['up']], ['\x1bOB', ['down']],
-    ['r', ['restart']], ['s', ['toggle']], ['l', ['log']], ['q', ['quit']], ['\x03', ['quit']], ['\x1a', ['suspend']], ['\x0c', ['redraw']],
-    ['\x1b[5~\x1b[6~', ['pageUp', 'pageDown']], ['gG', ['first', 'last']], ['jjk', ['down', 'down', 'up']],
+    ['j', ['down']],
+    ['k', ['up']],
+    ['\x1b[A', ['up']],
+    ['\x1b[B', ['down']],
+    ['\x1bOA', ['up']],
+    ['\x1bOB', ['down']],
+    ['r', ['restart']],
+    ['s', ['toggle']],
+    ['l', ['log']],
+    ['q', ['quit']],
+    ['\x03', ['quit']],
+    ['\x1a', ['suspend']],
+    ['\x0c', ['redraw']],
+    ['\x1b[5~\x1b[6~', ['pageUp', 'pageDown']],
+    ['gG', ['first', 'last']],
+    ['jjk', ['down', 'down', 'up']],
     // unknown sequences are skipped whole: the letters in them are not keys
-    ['\x1b[1;5C', []], ['\x1b[200~', []], ['\x1bOP', []], ['\x1b', []], ['\x1bq', []], ['x', []],
+    ['\x1b[1;5C', []],
+    ['\x1b[200~', []],
+    ['\x1bOP', []],
+    ['\x1b', []],
+    ['\x1bq', []],
+    ['x', []],
   ];
-  for (const [input, keys] of cases) test(JSON.stringify(input), () => assert.deepEqual(decodeKeys(input), keys));
+  for (const [input, keys] of cases)
+    test(JSON.stringify(input), () => assert.deepEqual(decodeKeys(input), keys));
   const moves = [
-    ['down', 0, 3, 10, 1], ['down', 2, 3, 10, 2], ['up', 0, 3, 10, 0], ['pageDown', 0, 100, 17, 17], ['pageUp', 5, 100, 17, 0],
-    ['last', 0, 100, 17, 99], ['first', 50, 100, 17, 0], ['down', 0, 0, 17, 0],
+    ['down', 0, 3, 10, 1],
+    ['down', 2, 3, 10, 2],
+    ['up', 0, 3, 10, 0],
+    ['pageDown', 0, 100, 17, 17],
+    ['pageUp', 5, 100, 17, 0],
+    ['last', 0, 100, 17, 99],
+    ['first', 50, 100, 17, 0],
+    ['down', 0, 0, 17, 0],
   ];
-  for (const [key, from, count, page, want] of moves) test(`${key} from ${from} of ${count}: ${want}`, () => assert.equal(moveSelection(key, from, count, page), want));
+  for (const [key, from, count, page, want] of moves)
+    test(`${key} from ${from} of ${count}: ${want}`, () =>
+      assert.equal(moveSelection(key, from, count, page), want));
 });
 
 describe('--interval', () => {
-  const ok = [[undefined, 1000], ['1s', 1000], ['250ms', 250], ['2', 2000], ['100ms', 100], ['1h', 3_600_000]];
+  const ok = [
+    [undefined, 1000],
+    ['1s', 1000],
+    ['250ms', 250],
+    ['2', 2000],
+    ['100ms', 100],
+    ['1h', 3_600_000],
+  ];
   for (const [text, ms] of ok) {
     test(`${text}: ${ms} ms`, () => {
       const p = new Problems();
@@ -203,7 +317,9 @@ describe('--interval', () => {
     test(`${JSON.stringify(text)}: refused`, () => {
       const p = new Problems();
       validateInterval(text, p);
-      assert.deepEqual(p.list, [`invalid --interval '${text}': a duration from 100ms to 1h, such as 500ms or 2s (a bare number is seconds)`]);
+      assert.deepEqual(p.list, [
+        `invalid --interval '${text}': a duration from 100ms to 1h, such as 500ms or 2s (a bare number is seconds)`,
+      ]);
     });
   }
 });

@@ -29,14 +29,24 @@ function lastLine(fd: number): string {
   const size = fstatSync(fd).size;
   const buf = Buffer.alloc(Math.min(size, 4096));
   readSync(fd, buf, 0, buf.length, size - buf.length);
-  return buf.toString('utf8').trim().split('\n').at(-1)?.replace(/^daemonkit: /, '') ?? '';
+  return (
+    buf
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .at(-1)
+      ?.replace(/^daemonkit: /, '') ?? ''
+  );
 }
 
 /** Run `daemonkit ARGS`; `done` gets its result. */
 export function runCli(args: readonly string[], done: (result: ActionResult) => void): void {
   const out = unnamedFile();
   const stdio = out === null ? 'ignore' : out;
-  const child = spawn(process.execPath, ['--', process.argv[1]!, ...args], { stdio: ['ignore', stdio, stdio], detached: true });
+  const child = spawn(process.execPath, ['--', process.argv[1]!, ...args], {
+    stdio: ['ignore', stdio, stdio],
+    detached: true,
+  });
   let finished = false;
   const finish = (code: number | null, signal: string | null, error?: Error): void => {
     if (finished) return;
@@ -51,7 +61,10 @@ export function runCli(args: readonly string[], done: (result: ActionResult) => 
       // the file could not be read: the exit code says enough
     }
     const ok = code === 0;
-    done({ ok, line: line || (ok ? 'done' : signal ? `killed by ${signal}` : `failed (exit ${code})`) });
+    done({
+      ok,
+      line: line || (ok ? 'done' : signal ? `killed by ${signal}` : `failed (exit ${code})`),
+    });
   };
   child.once('error', (error) => finish(null, null, error));
   child.once('exit', (code, signal) => finish(code, signal));

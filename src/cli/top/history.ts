@@ -27,11 +27,15 @@ export class History {
   /** Samples in a minute at this refresh interval. */
   readonly size: number;
 
-  constructor(intervalMs: number, private readonly ticksPerSecond = 100) {
+  constructor(
+    intervalMs: number,
+    private readonly ticksPerSecond = 100,
+  ) {
     this.size = Math.max(1, Math.round(WINDOW_MS / intervalMs));
   }
 
-  /** Record a refresh's sample of `name` taken at `at` (ms); returns its CPU % (null: not known yet). */
+  /** Record a refresh's sample of `name` taken at `at` (ms); returns its CPU % (null: not known
+   *  yet). */
   add(name: string, sample: GroupSample | null, at: number): number | null {
     let track = this.tracks.get(name);
     if (!track) this.tracks.set(name, (track = { cpu: [], mem: [], last: null }));
@@ -39,7 +43,9 @@ export class History {
     const last = track.last;
     if (sample?.pgid != null && last && last.pgid === sample.pgid && at > last.at) {
       // A member that left the group took its time with it: never below 0.
-      cpu = Math.max(0, ((sample.ticks - last.ticks) / this.ticksPerSecond) * 1000 / (at - last.at)) * 100;
+      cpu =
+        Math.max(0, (((sample.ticks - last.ticks) / this.ticksPerSecond) * 1000) / (at - last.at)) *
+        100;
     }
     track.last = sample?.pgid != null ? { pgid: sample.pgid, ticks: sample.ticks, at } : null;
     push(track.cpu, cpu, this.size);
@@ -67,7 +73,8 @@ function push<T>(list: T[], value: T, size: number): void {
 }
 
 export interface Scale {
-  /** Samples in the whole window: each cell covers a fixed share of it, so the line grows from the right. */
+  /** Samples in the whole window: each cell covers a fixed share of it, so the line grows from
+   *  the right. */
   window: number;
   /** CPU: 0 to this or the highest value (100 %: an idle service stays low). */
   floor?: number;
@@ -94,8 +101,12 @@ export function sparkline(values: readonly (number | null)[], width: number, sca
   const peak = Math.max(scale.floor ?? 0, ...known);
   const low = scale.span === undefined || known.length === 0 ? 0 : Math.min(...known);
   const high = scale.span === undefined ? peak : Math.max(peak, low + peak * scale.span);
-  const level = (v: number): number => (high > low ? Math.min(7, Math.round(((v - low) / (high - low)) * 7)) : 0);
-  return cells.map((v) => (v === null ? ' ' : BARS[level(v)]!)).join('').padStart(width);
+  const level = (v: number): number =>
+    high > low ? Math.min(7, Math.round(((v - low) / (high - low)) * 7)) : 0;
+  return cells
+    .map((v) => (v === null ? ' ' : BARS[level(v)]!))
+    .join('')
+    .padStart(width);
 }
 
 /** A size in at most 6 cells: 512B, 9.5K, 812M, 1.2G (binary units). */
@@ -111,4 +122,5 @@ export function compactBytes(bytes: number): string {
 }
 
 /** CPU % in at most 5 cells: 0.0 to 99.9, then whole numbers (several cores: 250). */
-export const compactPercent = (pct: number): string => (pct < 99.95 ? pct.toFixed(1) : String(Math.round(pct)));
+export const compactPercent = (pct: number): string =>
+  pct < 99.95 ? pct.toFixed(1) : String(Math.round(pct));

@@ -12,7 +12,9 @@ export function validateInterval(text: string | undefined, problems: Problems): 
   if (text === undefined) return DEFAULT_INTERVAL_MS;
   const ms = parseDuration(text);
   if (ms === null || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-    problems.add(`invalid --interval '${printable(text)}': a duration from 100ms to 1h, such as 500ms or 2s (a bare number is seconds)`);
+    problems.add(
+      `invalid --interval '${printable(text)}': a duration from 100ms to 1h, such as 500ms or 2s (a bare number is seconds)`,
+    );
     return DEFAULT_INTERVAL_MS;
   }
   return ms;

@@ -48,7 +48,14 @@ export const MIN_COLS = 50;
 export const MIN_LINES = 10;
 export const HELP = '↑/↓ j/k select  r restart  s stop/start  l log  q quit';
 /** Fixed columns: STATE, PID, UPTIME, RST, CPU%, MEM, after the name (with its 2-cell mark). */
-const FIXED: readonly [head: string, width: number][] = [['STATE', 8], ['PID', 7], ['UPTIME', 6], ['RST', 4], ['CPU%', 5], ['MEM', 6]];
+const FIXED: readonly [head: string, width: number][] = [
+  ['STATE', 8],
+  ['PID', 7],
+  ['UPTIME', 6],
+  ['RST', 4],
+  ['CPU%', 5],
+  ['MEM', 6],
+];
 const FIXED_CELLS = 2 + FIXED.reduce((sum, [, w]) => sum + 1 + w, 0);
 
 /** The name's and each sparkline's width for `cols` (sparklines go first when it is narrow). */
@@ -77,16 +84,31 @@ export function scrollFor(selected: number, scroll: number, height: number, coun
 const inverse = (text: string): string => `\x1b[7m${text}\x1b[27m`;
 const dash = (v: number | null, f: (n: number) => string): string => (v === null ? '-' : f(v));
 
-function rowLine(row: Row, selected: boolean, w: { name: number; spark: number }, color: boolean, window: number): string {
+function rowLine(
+  row: Row,
+  selected: boolean,
+  w: { name: number; spark: number },
+  color: boolean,
+  window: number,
+): string {
   const cells = [
     fit(`${selected ? '>' : ' '} ${terminalSafe(row.name)}`, w.name + 2),
-    paintState(row.state, fit(row.state === 'never-started' ? 'never' : row.state, 8), color && !selected),
+    paintState(
+      row.state,
+      fit(row.state === 'never-started' ? 'never' : row.state, 8),
+      color && !selected,
+    ),
     fit(dash(row.pid, String), 7, 'right'),
     fit(dash(row.uptimeMs, formatDuration), 6, 'right'),
     fit(String(row.restarts), 4, 'right'),
     fit(dash(row.cpuPct, compactPercent), 5, 'right'),
     fit(dash(row.memBytes, compactBytes), 6, 'right'),
-    ...(w.spark > 0 ? [sparkline(row.cpuHistory, w.spark, { window, floor: 100 }), sparkline(row.memHistory, w.spark, { window, span: 0.1 })] : []),
+    ...(w.spark > 0
+      ? [
+          sparkline(row.cpuHistory, w.spark, { window, floor: 100 }),
+          sparkline(row.memHistory, w.spark, { window, span: 0.1 }),
+        ]
+      : []),
   ];
   const line = cells.join(' ');
   return selected ? inverse(line) : line;
@@ -100,18 +122,27 @@ export function render(view: View): string[] {
     return out;
   }
   const w = columns(cols);
-  const running = view.rows.filter((r) => ['running', 'starting', 'stopping', 'backoff'].includes(r.state)).length;
+  const running = view.rows.filter((r) =>
+    ['running', 'starting', 'stopping', 'backoff'].includes(r.state),
+  ).length;
   const failed = view.rows.filter((r) => r.state === 'failed' || r.state === 'dead').length;
   const summary = `daemonkit top: ${view.rows.length} service${view.rows.length === 1 ? '' : 's'}, ${running} running${failed ? `, ${failed} failed` : ''}  ${terminalSafe(view.home)}`;
   const clockWidth = Math.min(view.clock.length, cols - 10);
-  const out = [fit(summary, cols - clockWidth - 1) + ' ' + fit(view.clock, clockWidth, 'right')];
-  const heading = [fit('  NAME', w.name + 2), ...FIXED.map(([h, width], i) => fit(h, width, i === 0 ? 'left' : 'right')),
-    ...(w.spark > 0 ? [fit('CPU 1m', w.spark), fit('MEM 1m', w.spark)] : [])].join(' ');
+  const out = [`${fit(summary, cols - clockWidth - 1)} ${fit(view.clock, clockWidth, 'right')}`];
+  const heading = [
+    fit('  NAME', w.name + 2),
+    ...FIXED.map(([h, width], i) => fit(h, width, i === 0 ? 'left' : 'right')),
+    ...(w.spark > 0 ? [fit('CPU 1m', w.spark), fit('MEM 1m', w.spark)] : []),
+  ].join(' ');
   out.push(inverse(fit(heading, cols)));
   const height = tableHeight(view);
   for (let i = 0; i < height; i++) {
     const row = view.rows[view.scroll + i];
-    out.push(row ? rowLine(row, view.scroll + i === view.selected, w, view.color, view.window) : ' '.repeat(cols));
+    out.push(
+      row
+        ? rowLine(row, view.scroll + i === view.selected, w, view.color, view.window)
+        : ' '.repeat(cols),
+    );
   }
   if (view.rows.length === 0) out[2] = fit(`  no services under ${terminalSafe(view.home)}`, cols);
   out.push(fit(terminalSafe(view.detail), cols));
@@ -126,7 +157,9 @@ export function render(view: View): string[] {
     out.push(fit(`log: ${safeLog.at(-1) ?? ''}`, cols));
   }
   const msg = view.message ? terminalSafe(view.message.text) : '';
-  out.push(view.message?.error && view.color ? `\x1b[31m${fit(msg, cols)}\x1b[39m` : fit(msg, cols));
+  out.push(
+    view.message?.error && view.color ? `\x1b[31m${fit(msg, cols)}\x1b[39m` : fit(msg, cols),
+  );
   out.push(inverse(fit(` ${HELP}`, cols)));
   return out;
 }

@@ -26,10 +26,14 @@ const SIGNALS = { SIGTERM: 15, SIGINT: 2, SIGHUP: 1 } as const;
 
 export async function runTop(options: TopOptions): Promise<number> {
   if (!isatty(0) || !isatty(1)) {
-    err('daemonkit: top needs a terminal (its stdin and stdout); for scripts use \'daemonkit list\' (--json)\n');
+    err(
+      "daemonkit: top needs a terminal (its stdin and stdout); for scripts use 'daemonkit list' (--json)\n",
+    );
     return EXIT.BAD_ARGS;
   }
-  return new Promise<number>((resolve, reject) => new Top(options, daemonkitHome(), resolve, reject).start());
+  return new Promise<number>((resolve, reject) =>
+    new Top(options, daemonkitHome(), resolve, reject).start(),
+  );
 }
 
 class Top {
@@ -94,40 +98,61 @@ class Top {
     }
   }
 
-  private readonly refresh = (): void => this.guarded(() => {
-    if (this.done) return; // an action that ends after q: nothing more to draw
-    const began = Date.now();
-    try {
-      this.services = sample(this.home, this.history, began);
-    } catch (error) {
-      this.message = { text: `cannot read the services: ${(error as Error).message}`, error: true };
-    }
-    const at = this.services.findIndex((s) => s.status.name === this.selectedName);
-    this.select(at >= 0 ? at : Math.min(this.selected, Math.max(0, this.services.length - 1)));
-    this.draw();
-    this.timer = setTimeout(this.refresh, Math.max(0, this.options.intervalMs - (Date.now() - began)));
-  });
+  private readonly refresh = (): void =>
+    this.guarded(() => {
+      if (this.done) return; // an action that ends after q: nothing more to draw
+      const began = Date.now();
+      try {
+        this.services = sample(this.home, this.history, began);
+      } catch (error) {
+        this.message = {
+          text: `cannot read the services: ${(error as Error).message}`,
+          error: true,
+        };
+      }
+      const at = this.services.findIndex((s) => s.status.name === this.selectedName);
+      this.select(at >= 0 ? at : Math.min(this.selected, Math.max(0, this.services.length - 1)));
+      this.draw();
+      this.timer = setTimeout(
+        this.refresh,
+        Math.max(0, this.options.intervalMs - (Date.now() - began)),
+      );
+    });
 
-  private readonly full = (): void => this.guarded(() => {
-    this.drawn = [];
-    this.term.write('\x1b[H\x1b[2J');
-    this.draw();
-  });
+  private readonly full = (): void =>
+    this.guarded(() => {
+      this.drawn = [];
+      this.term.write('\x1b[H\x1b[2J');
+      this.draw();
+    });
 
-  private readonly onData = (data: Buffer): void => this.guarded(() => {
-    for (const key of decodeKeys(data.toString('latin1'))) {
-      if (key === 'quit') return this.finish(EXIT.OK);
-      if (key === 'suspend') return this.term.suspend(this.full);
-      if (key === 'redraw') this.full();
-      else if (key === 'log') this.pane = !this.pane;
-      else if (key === 'restart' || key === 'toggle') this.act(key);
-      else this.select(moveSelection(key, this.selected, this.services.length, Math.max(1, this.tableHeight() - 1)));
-    }
-    this.draw();
-  });
+  private readonly onData = (data: Buffer): void =>
+    this.guarded(() => {
+      for (const key of decodeKeys(data.toString('latin1'))) {
+        if (key === 'quit') return this.finish(EXIT.OK);
+        if (key === 'suspend') return this.term.suspend(this.full);
+        if (key === 'redraw') this.full();
+        else if (key === 'log') this.pane = !this.pane;
+        else if (key === 'restart' || key === 'toggle') this.act(key);
+        else
+          this.select(
+            moveSelection(
+              key,
+              this.selected,
+              this.services.length,
+              Math.max(1, this.tableHeight() - 1),
+            ),
+          );
+      }
+      this.draw();
+    });
 
   private tableHeight(): number {
-    return tableHeight({ lines: this.term.lines, pane: this.pane, rows: this.services.map((s) => s.row) });
+    return tableHeight({
+      lines: this.term.lines,
+      pane: this.pane,
+      rows: this.services.map((s) => s.row),
+    });
   }
 
   private select(index: number): void {
@@ -150,12 +175,26 @@ class Top {
     const { intervalMs } = this.options;
     const selected = this.services[this.selected];
     const view: View = {
-      cols: this.term.cols, lines: this.term.lines, color: this.options.color, rows: this.services.map((s) => s.row),
-      selected: this.selected, scroll: this.scroll, home: this.home,
+      cols: this.term.cols,
+      lines: this.term.lines,
+      color: this.options.color,
+      rows: this.services.map((s) => s.row),
+      selected: this.selected,
+      scroll: this.scroll,
+      home: this.home,
       clock: `every ${intervalMs % 1000 === 0 ? `${intervalMs / 1000}s` : `${intervalMs}ms`}  ${new Date().toTimeString().slice(0, 8)}`,
-      detail: selected ? statusLine(selected.status) : '', log: this.log, pane: this.pane, message: this.message, window: this.history.size,
+      detail: selected ? statusLine(selected.status) : '',
+      log: this.log,
+      pane: this.pane,
+      message: this.message,
+      window: this.history.size,
     };
-    this.scroll = view.scroll = scrollFor(this.selected, this.scroll, tableHeight(view), this.services.length);
+    this.scroll = view.scroll = scrollFor(
+      this.selected,
+      this.scroll,
+      tableHeight(view),
+      this.services.length,
+    );
     const lines = render(view);
     let out = '';
     lines.forEach((line, i) => {
@@ -180,12 +219,17 @@ class Top {
     }
     const verb = key === 'restart' ? 'restart' : RUNNING.has(s.status.state) ? 'stop' : 'start';
     this.busy.add(name);
-    this.message = { text: `${name}: ${{ restart: 'restarting', stop: 'stopping', start: 'starting' }[verb]}…`, error: false };
-    runCli([verb === 'stop' ? 'stop' : 'restart', ...s.identity], ({ ok, line }) => this.guarded(() => {
-      this.busy.delete(name);
-      this.message = { text: line, error: !ok };
-      clearTimeout(this.timer);
-      this.refresh(); // at once: the new pid, the new state
-    }));
+    this.message = {
+      text: `${name}: ${{ restart: 'restarting', stop: 'stopping', start: 'starting' }[verb]}…`,
+      error: false,
+    };
+    runCli([verb === 'stop' ? 'stop' : 'restart', ...s.identity], ({ ok, line }) =>
+      this.guarded(() => {
+        this.busy.delete(name);
+        this.message = { text: line, error: !ok };
+        clearTimeout(this.timer);
+        this.refresh(); // at once: the new pid, the new state
+      }),
+    );
   }
 }

@@ -12,7 +12,8 @@ import type { Row } from './layout.js';
 
 export interface Service {
   status: ServiceStatus;
-  /** How a command names it (`--name web` or `--pidfile /run/x.pid`); null: it cannot be acted on. */
+  /** How a command names it (`--name web` or `--pidfile /run/x.pid`); null: it cannot be acted
+   *  on. */
   identity: ['--name' | '--pidfile', string] | null;
   paths: ServicePaths | null;
   row: Row;
@@ -20,31 +21,51 @@ export interface Service {
 
 /** The service's identity, from what listServices says of it. */
 export function identityOf(s: ServiceStatus, home: string): Service['identity'] {
-  if (checkName(s.name) === null && s.pidfile === join(home, s.name, 'pid')) return ['--name', s.name];
+  if (checkName(s.name) === null && s.pidfile === join(home, s.name, 'pid'))
+    return ['--name', s.name];
   if (s.pidfile.startsWith('/') && s.name === s.pidfile) return ['--pidfile', s.pidfile];
   return null; // a service whose files are another user's: untrusted, left alone
 }
 
-/** The COMMAND's pid: the supervisor's child, or a library daemon itself (it is its own COMMAND). */
-const commandPid = (s: ServiceStatus): number | null => s.childPid ?? (s.running && s.cpuMs !== null ? s.pid : null);
+/** The COMMAND's pid: the supervisor's child, or a library daemon itself (it is its own
+ *  COMMAND). */
+const commandPid = (s: ServiceStatus): number | null =>
+  s.childPid ?? (s.running && s.cpuMs !== null ? s.pid : null);
 
 export function sample(home: string, history: History, at = Date.now()): Service[] {
   const statuses = listServices(home);
   const pids = new Set(statuses.map(commandPid).filter((p): p is number => p !== null));
-  const { groups, groupOf } = pids.size > 0 ? scanGroups(new Set(), pids) : { groups: new Map(), groupOf: new Map() };
+  const { groups, groupOf } =
+    pids.size > 0 ? scanGroups(new Set(), pids) : { groups: new Map(), groupOf: new Map() };
   const services = statuses.map((status): Service => {
     const pid = commandPid(status);
     const pgid = pid === null ? undefined : groupOf.get(pid);
     const usage = pgid === undefined ? undefined : groups.get(pgid);
-    const cpuPct = history.add(status.name, usage ? { pgid: pgid!, ticks: usage.ticks, rssBytes: usage.rssBytes } : null, at);
+    const cpuPct = history.add(
+      status.name,
+      usage ? { pgid: pgid!, ticks: usage.ticks, rssBytes: usage.rssBytes } : null,
+      at,
+    );
     const identity = identityOf(status, home);
     return {
       status,
       identity,
-      paths: identity ? servicePaths(identity[0] === '--name' ? { name: identity[1] } : { pidfile: identity[1] }, home) : null,
+      paths: identity
+        ? servicePaths(
+            identity[0] === '--name' ? { name: identity[1] } : { pidfile: identity[1] },
+            home,
+          )
+        : null,
       row: {
-        name: status.name, state: status.state, pid: status.pid, uptimeMs: status.uptimeMs, restarts: status.restarts,
-        cpuPct, memBytes: usage?.rssBytes ?? null, cpuHistory: history.cpu(status.name), memHistory: history.mem(status.name),
+        name: status.name,
+        state: status.state,
+        pid: status.pid,
+        uptimeMs: status.uptimeMs,
+        restarts: status.restarts,
+        cpuPct,
+        memBytes: usage?.rssBytes ?? null,
+        cpuHistory: history.cpu(status.name),
+        memHistory: history.mem(status.name),
       },
     };
   });

@@ -33,7 +33,8 @@ function uidOf(user: string): number | undefined {
   try {
     return getUser(/^[0-9]+$/.test(user) ? Number(user) : user)?.uid;
   } catch {
-    return undefined; // the user database failed: their files are then not shown from their directory
+    // the user database failed: their files are then not shown from their directory
+    return undefined;
   }
 }
 
@@ -71,7 +72,8 @@ function failed(path: string, e: NodeJS.ErrnoException): null {
   throw new Error(`cannot read ${path}: ${e.code ?? e.message}`);
 }
 
-/** The last `n` lines of the log (a line cut by TAIL_BYTES is left out); [] when there is no file yet. */
+/** The last `n` lines of the log (a line cut by TAIL_BYTES is left out); [] when there is no
+ *  file yet. */
 export function lastLines(source: LogSource, n: number): string[] {
   const fd = openLog(source);
   if (fd === null) return [];

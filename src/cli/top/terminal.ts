@@ -66,7 +66,7 @@ export class Terminal {
 /** Write all of `text` to fd 1 now (the tty is blocking; EAGAIN only if someone made it not). */
 function writeAll(text: string): void {
   const data = Buffer.from(text);
-  for (let done = 0; done < data.length;) {
+  for (let done = 0; done < data.length; ) {
     try {
       done += writeSync(1, data, done);
     } catch (error) {
