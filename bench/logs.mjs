@@ -34,7 +34,7 @@ import {
   rssAnon,
   sleepFor,
 } from './supervision.mjs';
-import { SUPERVISOR_NODE_FLAGS } from '../dist/start.js';
+import { SUPERVISOR_NODE_FLAGS } from '../dist/ops/start.js';
 
 const RUNS = Math.max(5, Number(process.env.BENCH_LOG_RUNS) || 5);
 // cheap: a few tenths of a second each

@@ -1,6 +1,6 @@
 /** The CLI's commands: validate, call the library, print, return the exit code. */
-import { type DaemonError, isDaemonError } from '../errors.js';
-import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
+import { type DaemonError, isDaemonError } from '../errors/errors.js';
+import { exitCodeFor, EXIT, type Action } from '../errors/exit-codes.js';
 import {
   Problems,
   validateIdentity,
@@ -10,16 +10,16 @@ import {
   validateStop,
   type StartOptions,
   type ValidStart,
-} from '../options.js';
-import { printable, servicePaths, type ServicePaths } from '../paths.js';
-import { noSuchService } from '../known.js';
-import type { StopSchedule } from '../schedule.js';
+} from '../config/options.js';
+import { printable, servicePaths, type ServicePaths } from '../config/paths.js';
+import { noSuchService } from '../service/known.js';
+import type { StopSchedule } from '../config/schedule.js';
 import type { ParsedArgs } from './args.js';
 import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
 import { planRestart, restartSpec, type RestartPlan } from './restart.js';
-import { listTable, statusLine, terminalJson, terminalSafe } from '../format.js';
-import { commandLine, failedStartReport, statusDetails } from '../format-details.js';
+import { listTable, statusLine, terminalJson, terminalSafe } from '../service/format.js';
+import { commandLine, failedStartReport, statusDetails } from '../service/format-details.js';
 import { err, out } from './print.js';
 import { colorFor, paintListRow, paintStatusLine } from './color.js';
 import { validateInterval } from './top/interval.js';
@@ -213,7 +213,7 @@ export async function runCommand(
     const command = args.rest && args.rest.length > 0 ? args.rest : plan?.recorded?.command;
     if (start && command) {
       try {
-        const { buildCommandSpec } = await import('../resolve.js');
+        const { buildCommandSpec } = await import('../config/resolve.js');
         // export names --user for systemd to look up where the unit runs: not looked up here.
         const { user: _user, group: _group, ...notUser } = start;
         const opts = args.command === 'export' ? notUser : start;
@@ -242,15 +242,15 @@ export async function runCommand(
       case 'stop':
         return await stop(paths, schedule!, quiet);
       case 'reload': {
-        const { reloadService } = await import('../reload.js');
+        const { reloadService } = await import('../ops/reload.js');
         const { pid } = reloadService(paths, signal!);
         if (!quiet) say(`${paths.display}: sent ${signal} to pid ${pid}`);
         return EXIT.OK;
       }
       case 'start': {
-        const { buildCommandSpec } = await import('../resolve.js');
-        const { startService, runningPid } = await import('../start.js');
-        const { inspectService } = await import('../inspect.js');
+        const { buildCommandSpec } = await import('../config/resolve.js');
+        const { startService, runningPid } = await import('../ops/start.js');
+        const { inspectService } = await import('../service/inspect.js');
         // Bad arguments (a COMMAND not found, --stdout a directory) are an error even when the
         // service runs; already running is success (LSB) whatever this caller may not write.
         let spec: ReturnType<typeof buildCommandSpec> | undefined;
@@ -296,7 +296,7 @@ export async function runCommand(
       case 'restart':
         return await restart(paths, args, start!, plan!, schedule!, quiet);
       case 'reopen': {
-        const { reopenLogs } = await import('../reopen.js');
+        const { reopenLogs } = await import('../ops/reopen.js');
         const { pid } = await reopenLogs(paths);
         if (!quiet) say(`${paths.display}: log files reopened (pid ${pid})`);
         return EXIT.OK;
@@ -317,7 +317,7 @@ export async function runCommand(
         return await runForeground(paths, args.rest!, start!);
       }
       case 'rm': {
-        const { removeService } = await import('../remove.js');
+        const { removeService } = await import('../ops/remove.js');
         const { dir, removed } = removeService(paths);
         if (!quiet)
           say(
@@ -341,7 +341,7 @@ async function noSuch(
 ): Promise<number> {
   if (!quiet) warn(missing.message);
   if (action === 'status' && json && !quiet) {
-    const { serviceStatus } = await import('../status.js');
+    const { serviceStatus } = await import('../service/status.js');
     out(`${terminalJson(serviceStatus(paths))}\n`);
   }
   return exitCodeFor(action, missing.code);
@@ -349,8 +349,8 @@ async function noSuch(
 
 async function list(json: boolean, quiet: boolean, color: boolean): Promise<number> {
   if (quiet) return EXIT.OK; // -q: nothing to say (as for every command)
-  const { listServices } = await import('../list.js');
-  const { daemonkitHome } = await import('../paths.js');
+  const { listServices } = await import('../ops/list.js');
+  const { daemonkitHome } = await import('../config/paths.js');
   const rows = listServices(daemonkitHome());
   if (json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
@@ -371,7 +371,7 @@ async function status(
   quiet: boolean,
   color: boolean,
 ): Promise<number> {
-  const { serviceStatus } = await import('../status.js');
+  const { serviceStatus } = await import('../service/status.js');
   const s = serviceStatus(paths);
   if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
   if (json) out(`${terminalJson(s)}\n`);
@@ -388,7 +388,7 @@ async function stop(
   quiet: boolean,
   forRestart = false,
 ): Promise<number> {
-  const { stopService } = await import('../stop.js');
+  const { stopService } = await import('../ops/stop.js');
   // Blocking: the CLI has nothing else to do while it waits (no thread pool to start for it).
   const result = await stopService(paths, schedule, { block: true, forRestart });
   for (const note of result.notes) warn(note);
@@ -405,11 +405,11 @@ async function restart(
   schedule: StopSchedule,
   quiet: boolean,
 ): Promise<number> {
-  const { startService } = await import('../start.js');
+  const { startService } = await import('../ops/start.js');
   const spec = await restartSpec(paths, args, start, plan);
   // Restarts take turns (systemd queues them too): overlapping ones would stop each other's fresh
   // starts. The lock goes with this process; a plain `stop` does not wait for it.
-  const { waitForRestartLock } = await import('../pidfile.js');
+  const { waitForRestartLock } = await import('../service/pidfile.js');
   waitForRestartLock(paths.restartLock);
   await stop(paths, schedule, true, true);
   const result = await startService(paths, spec);

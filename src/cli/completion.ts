@@ -6,7 +6,7 @@
  */
 import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, flagsOf, type CommandName } from './flags.js';
 import { ABOUT } from './help.js';
-import { NAME_PATTERN } from '../paths.js';
+import { NAME_PATTERN } from '../config/paths.js';
 
 /** What an option's value is completed with; an option not here takes a value of its own making. */
 const VALUES: Readonly<

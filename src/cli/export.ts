@@ -4,15 +4,15 @@
  * options given; without one, the service as recorded at its last start (spec.json, as `restart`
  * reads it), so what runs exports as it runs.
  */
-import { DaemonError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
-import { DEFAULT_READY_TIMEOUT_MS, type ValidStart } from '../options.js';
-import type { ServicePaths } from '../paths.js';
-import { printable } from '../paths.js';
-import { buildCommandSpec } from '../resolve.js';
-import type { StopSchedule } from '../schedule.js';
-import { readSpec } from '../spec-file.js';
-import type { CommandSpec } from '../spec.js';
+import { DaemonError } from '../errors/errors.js';
+import { EXIT } from '../errors/exit-codes.js';
+import { DEFAULT_READY_TIMEOUT_MS, type ValidStart } from '../config/options.js';
+import type { ServicePaths } from '../config/paths.js';
+import { printable } from '../config/paths.js';
+import { buildCommandSpec } from '../config/resolve.js';
+import type { StopSchedule } from '../config/schedule.js';
+import { readSpec } from '../service/spec-file.js';
+import type { CommandSpec } from '../config/spec.js';
 import { systemdUnit, unitNotes, type UnitOptions } from '../export/systemd.js';
 import type { ParsedArgs } from './args.js';
 import { err, out } from './print.js';

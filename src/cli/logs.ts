@@ -3,13 +3,13 @@
  * and, with -f, what follows, until Ctrl-C. With separate --stdout and --stderr files, each goes
  * to ours (stdout's lines first, then stderr's).
  */
-import { EXIT } from '../exit-codes.js';
-import { terminalSafe } from '../format.js';
+import { EXIT } from '../errors/exit-codes.js';
+import { terminalSafe } from '../service/format.js';
 import { StampPainter } from './color.js';
-import { follow, printLast, type Following, type Write } from '../logs/follow.js';
-import { closeAll, highestIndex, LogNames, type Source } from '../logs/chain.js';
-import type { ServicePaths } from '../paths.js';
-import { readSpec } from '../spec-file.js';
+import { follow, printLast, type Following, type Write } from '../logs/read/follow.js';
+import { closeAll, highestIndex, LogNames, type Source } from '../logs/read/chain.js';
+import type { ServicePaths } from '../config/paths.js';
+import { readSpec } from '../service/spec-file.js';
 import { getUser, readerGone } from '../sys/native.js';
 import { routeSignals } from '../sys/signals.js';
 import { existsSync } from 'node:fs';

@@ -8,9 +8,9 @@
 import { actOnCaughtSignals, catchSignals } from '../sys/signals.js';
 import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
 import { parseArgs, unknownCommand, type ParsedArgs } from './args.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../errors/exit-codes.js';
 import { err, out } from './print.js';
-import { terminalSafe } from '../format.js';
+import { terminalSafe } from '../service/format.js';
 
 const USAGE = `usage:
   daemonkit start   [options] -- COMMAND [ARG...]

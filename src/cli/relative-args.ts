@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { printable } from '../paths.js';
+import { printable } from '../config/paths.js';
 
 /** The arguments (not the COMMAND itself, which is resolved already) that are relative paths
  *  existing from `cwd` but not from `chdir`. */

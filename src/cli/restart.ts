@@ -3,11 +3,11 @@
  * the COMMAND replaced only when one is given, and the environment recorded at `start` unless
  * --update-env asks for the caller's.
  */
-import { DaemonError } from '../errors.js';
-import type { StartOptions, ValidStart } from '../options.js';
-import type { ServicePaths } from '../paths.js';
-import { mergeOptions, optionsFromRecord, type OptionKey } from '../restart-merge.js';
-import { readSpec, type RecordedSpec } from '../spec-file.js';
+import { DaemonError } from '../errors/errors.js';
+import type { StartOptions, ValidStart } from '../config/options.js';
+import type { ServicePaths } from '../config/paths.js';
+import { mergeOptions, optionsFromRecord, type OptionKey } from '../ops/restart-merge.js';
+import { readSpec, type RecordedSpec } from '../service/spec-file.js';
 import type { ParsedArgs } from './args.js';
 
 export interface RestartPlan {
@@ -70,14 +70,14 @@ export async function restartSpec(
   start: ValidStart,
   plan: RestartPlan,
 ) {
-  const { buildCommandSpec } = await import('../resolve.js');
-  const { readEnvRecord } = await import('../env-record.js');
+  const { buildCommandSpec } = await import('../config/resolve.js');
+  const { readEnvRecord } = await import('../config/env-record.js');
   let command = args.rest && args.rest.length > 0 ? args.rest : null;
   if (!command) {
     // a damaged one is an error naming what is wrong (exit 6)
     if (plan.specError) throw plan.specError;
     if (!plan.recorded) {
-      const { noSuchService } = await import('../known.js');
+      const { noSuchService } = await import('../service/known.js');
       throw (
         noSuchService(paths) ??
         new DaemonError(

@@ -4,19 +4,19 @@
  * (128+N for a death by signal N), as a container's entry point should.
  */
 import { constants } from 'node:os';
-import { exitCodeFor, EXIT } from '../exit-codes.js';
-import { terminalSafe } from '../format.js';
-import type { ValidStart } from '../options.js';
-import type { ServicePaths } from '../paths.js';
-import { buildCommandSpec } from '../resolve.js';
-import { runningPid } from '../start.js';
+import { exitCodeFor, EXIT } from '../errors/exit-codes.js';
+import { terminalSafe } from '../service/format.js';
+import type { ValidStart } from '../config/options.js';
+import type { ServicePaths } from '../config/paths.js';
+import { buildCommandSpec } from '../config/resolve.js';
+import { runningPid } from '../ops/start.js';
 import { runService, type ServiceRun } from '../supervisor/service.js';
 import { routeSignals } from '../sys/signals.js';
 import { closeInspector } from '../sys/inspector.js';
 import { startReaper } from '../supervisor/reaper.js';
 import { setChildSubreaper } from '../sys/native.js';
-import { defaultSchedule } from '../schedule.js';
-import { linkServiceManager } from '../daemon/systemd.js';
+import { defaultSchedule } from '../config/schedule.js';
+import { linkServiceManager } from '../notify/systemd.js';
 
 export async function runForeground(
   paths: ServicePaths,

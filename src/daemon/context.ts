@@ -3,19 +3,19 @@
  * into an aborted signal and SIGHUP into a reload, tell a service manager (sd_notify) about each,
  * and release everything on every way out.
  */
-import { DaemonError } from '../errors.js';
-import type { ServicePaths } from '../paths.js';
+import { DaemonError } from '../errors/errors.js';
+import type { ServicePaths } from '../config/paths.js';
 import {
   acquirePidLock,
   ensureDir,
   removePidfile,
   writePidfile,
   type PidLock,
-} from '../pidfile.js';
-import { writeState, type ServiceState } from '../state.js';
+} from '../service/pidfile.js';
+import { writeState, type ServiceState } from '../service/state.js';
 import { readProcStat } from '../sys/proc.js';
-import { writeEnvRecord } from '../env-record.js';
-import { linkServiceManager } from './systemd.js';
+import { writeEnvRecord } from '../config/env-record.js';
+import { linkServiceManager } from '../notify/systemd.js';
 import { routeSignals } from '../sys/signals.js';
 
 export interface DaemonContext {

@@ -3,19 +3,19 @@
  *   class Worker extends Daemon { async run(signal) { … } }
  *   await new Worker({ name: 'worker' }).main();   // start|stop|restart|status|run from argv
  */
-import { attachDaemon, type DaemonChannel } from '../detach/attach.js';
-import { DaemonError, isDaemonError } from '../errors.js';
-import { exitCodeFor, EXIT, type Action } from '../exit-codes.js';
-import { readEnvRecord } from '../env-record.js';
-import { reloadService } from '../reload.js';
-import { inspectService } from '../inspect.js';
-import { Problems, validateStop } from '../options.js';
-import { serviceStatus, type ServiceStatus } from '../status.js';
-import { statusLine, terminalSafe } from '../format.js';
-import { stopService, type StopResult } from '../stop.js';
-import type { StopSchedule } from '../schedule.js';
+import { attachDaemon, type DaemonChannel } from '../spawn/attach.js';
+import { DaemonError, isDaemonError } from '../errors/errors.js';
+import { exitCodeFor, EXIT, type Action } from '../errors/exit-codes.js';
+import { readEnvRecord } from '../config/env-record.js';
+import { reloadService } from '../ops/reload.js';
+import { inspectService } from '../service/inspect.js';
+import { Problems, validateStop } from '../config/options.js';
+import { serviceStatus, type ServiceStatus } from '../service/status.js';
+import { statusLine, terminalSafe } from '../service/format.js';
+import { stopService, type StopResult } from '../ops/stop.js';
+import type { StopSchedule } from '../config/schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
-import { runningPid } from '../start.js';
+import { runningPid } from '../ops/start.js';
 import {
   becomeDaemon,
   detaches,
@@ -27,7 +27,7 @@ import {
   type DaemonizeOptions,
 } from './daemonize.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
-import { checkStatus } from './systemd.js';
+import { checkStatus } from '../notify/systemd.js';
 import { routeSignals } from '../sys/signals.js';
 
 export interface DaemonOptions extends DaemonizeOptions {

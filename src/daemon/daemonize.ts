@@ -5,18 +5,18 @@
  * daemon's context, once detached, locked and with its pidfile written. Under a service manager
  * or as a container's init (detect.ts) it does not detach: it resolves at once, in the foreground.
  */
-import { attachDaemon, type DaemonChannel } from '../detach/attach.js';
-import { launchDaemon, type LaunchOutcome } from '../detach/launch.js';
-import { DaemonError, isDaemonError } from '../errors.js';
-import { exitCodeFor } from '../exit-codes.js';
-import { inspectService } from '../inspect.js';
-import { Problems, validateIdentity, validateStart, type StartOptions } from '../options.js';
-import { servicePaths, type ServicePaths } from '../paths.js';
-import { ensureDir, refuseOddPidfile, refuseUnsafePidfile } from '../pidfile.js';
-import { runningPid } from '../start.js';
+import { attachDaemon, type DaemonChannel } from '../spawn/attach.js';
+import { launchDaemon, type LaunchOutcome } from '../spawn/launch.js';
+import { DaemonError, isDaemonError } from '../errors/errors.js';
+import { exitCodeFor } from '../errors/exit-codes.js';
+import { inspectService } from '../service/inspect.js';
+import { Problems, validateIdentity, validateStart, type StartOptions } from '../config/options.js';
+import { servicePaths, type ServicePaths } from '../config/paths.js';
+import { ensureDir, refuseOddPidfile, refuseUnsafePidfile } from '../service/pidfile.js';
+import { runningPid } from '../ops/start.js';
 import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js';
 import { shouldDetach, type DetachOption } from './detect.js';
-import { transformsLogs } from '../logs/policy.js';
+import { transformsLogs } from '../config/log-policy.js';
 import { inLibraryWords } from './option-names.js';
 
 /** The options a Daemon takes, by the names its errors use. */

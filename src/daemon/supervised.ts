@@ -6,17 +6,17 @@
  * A service manager hears from this process, the main one: READY=1 once the worker counts as
  * started, STOPPING=1, RELOADING=1/READY=1 around passing SIGHUP on, and the watchdog pings.
  */
-import type { DaemonChannel } from '../detach/attach.js';
-import type { DaemonError } from '../errors.js';
-import type { ValidStart } from '../options.js';
-import type { ServicePaths } from '../paths.js';
-import type { CommandSpec } from '../spec.js';
+import type { DaemonChannel } from '../spawn/attach.js';
+import type { DaemonError } from '../errors/errors.js';
+import type { ValidStart } from '../config/options.js';
+import type { ServicePaths } from '../config/paths.js';
+import type { CommandSpec } from '../config/spec.js';
 import { reportTo, runService, type ServiceRun } from '../supervisor/service.js';
 import { routeSignals } from '../sys/signals.js';
 import type { DaemonPayload } from './daemonize.js';
-import { linkServiceManager } from './systemd.js';
-import { transformsLogs } from '../logs/policy.js';
-import { writeEnvRecord } from '../env-record.js';
+import { linkServiceManager } from '../notify/systemd.js';
+import { transformsLogs } from '../config/log-policy.js';
+import { writeEnvRecord } from '../config/env-record.js';
 
 export const WORKER_MARKER = 'DAEMONKIT_WORKER';
 

@@ -4,9 +4,9 @@
  * CLI option (the systemd column of the option table, issue 15; src/cli/flags.ts has the rest).
  * A test checks it names exactly the options `export` takes, and docs/cli.md shows it.
  */
-import { DEFAULT_GRACE_MS, DEFAULT_READY_TIMEOUT_MS } from '../options.js';
-import { describeReady } from '../supervisor/ready-spec.js';
-import { formatSchedule, type StopSchedule } from '../schedule.js';
+import { DEFAULT_GRACE_MS, DEFAULT_READY_TIMEOUT_MS } from '../config/options.js';
+import { describeReady } from '../config/ready-spec.js';
+import { formatSchedule, type StopSchedule } from '../config/schedule.js';
 import type { UnitOptions } from './systemd.js';
 
 export interface SystemdMapping {

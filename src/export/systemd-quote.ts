@@ -4,8 +4,8 @@
  * "Specifiers", systemd.exec(5), systemd.service(5) "Command lines"). A value that cannot be
  * written so is refused (BAD_OPTION), never written changed.
  */
-import { DaemonError } from '../errors.js';
-import { printable } from '../paths.js';
+import { DaemonError } from '../errors/errors.js';
+import { printable } from '../config/paths.js';
 
 /** C escapes systemd's unquoting knows (systemd.syntax(7)); another control character as \xNN. */
 const ESCAPES: Record<string, string> = {

@@ -2,9 +2,9 @@
  * `daemonkit export systemd` (pure): the same service definition as a systemd unit, so what
  * runs under `daemonkit start` on a laptop runs under systemd on a server.
  */
-import { describeReady } from '../supervisor/ready-spec.js';
-import type { StopSchedule } from '../schedule.js';
-import type { CommandSpec } from '../spec.js';
+import { describeReady } from '../config/ready-spec.js';
+import type { StopSchedule } from '../config/schedule.js';
+import type { CommandSpec } from '../config/spec.js';
 import { restartSteps, stopMapping } from './systemd-options.js';
 import { quoteAssignment, quoteWord, specifierValue } from './systemd-quote.js';
 

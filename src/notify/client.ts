@@ -2,7 +2,7 @@
  * The sending side of sd_notify(3), for the library: tell the service manager (systemd, or a
  * daemonkit supervisor started with --ready notify) about readiness, status and liveness.
  */
-import { DaemonError } from '../errors.js';
+import { DaemonError } from '../errors/errors.js';
 import { notifySend } from '../sys/native.js';
 import { formatNotify, type NotifyFields } from './protocol.js';
 

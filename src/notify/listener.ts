@@ -18,7 +18,7 @@
 import { closeSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DaemonError } from '../errors.js';
+import { DaemonError } from '../errors/errors.js';
 import {
   notifyListen,
   notifyReceive,

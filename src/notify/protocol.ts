@@ -5,7 +5,7 @@
  * `invalid` and otherwise ignored; lines without '=' or with a key that is not upper-case
  * letters, digits and '_' are ignored.
  */
-import { DaemonError } from '../errors.js';
+import { DaemonError } from '../errors/errors.js';
 
 export interface NotifyMessage {
   ready: boolean; // READY=1

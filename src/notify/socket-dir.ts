@@ -8,7 +8,7 @@
  */
 import { chmodSync, lchownSync, lstatSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DaemonError } from '../errors.js';
+import { DaemonError } from '../errors/errors.js';
 
 export interface Sender {
   uid: number;

@@ -2,10 +2,10 @@
  * What a supervised service says to whoever started it (a launcher waiting on its report pipe,
  * or `run`), and what a launcher hands a detached supervisor.
  */
-import type { DaemonChannel } from '../detach/attach.js';
-import type { DaemonError } from '../errors.js';
+import type { DaemonChannel } from '../spawn/attach.js';
+import type { DaemonError } from '../errors/errors.js';
 import type { NotifyHandle } from '../notify/listener.js';
-import type { CapturePipes } from '../logs/capture.js';
+import type { CapturePipes } from '../logs/write/capture.js';
 import type { Adopted } from './supervise.js';
 
 export type ServiceEvent =

@@ -3,10 +3,10 @@
  * systemd's beside a unit's output: each start, exit, restart, stop and giving up, marked
  * `daemonkit: `. From a transition of the machine (machine.ts) and what caused it.
  */
-import { exitInShort, formatDuration } from '../format.js';
-import { commandLine } from '../format-details.js';
+import { exitInShort, formatDuration } from '../service/format.js';
+import { commandLine } from '../service/format-details.js';
 import type { Effect, MachineEvent, MachineState } from './machine.js';
-import type { RestartPolicy } from './policy.js';
+import type { RestartPolicy } from '../config/restart-policy.js';
 
 /** What marks a line as the supervisor's, not the COMMAND's. */
 export const EVENT_PREFIX = 'daemonkit: ';

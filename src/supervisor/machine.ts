@@ -13,13 +13,8 @@
  * stopped)
  *   starting --not-ready--> (COMMAND killed) --exited--> backoff … (a restart: the policy decides)
  */
-import {
-  countRestart,
-  nextDelay,
-  wantsRestart,
-  type ExitFacts,
-  type RestartPolicy,
-} from './policy.js';
+import { countRestart, nextDelay, wantsRestart, type ExitFacts } from './policy.js';
+import type { RestartPolicy } from '../config/restart-policy.js';
 
 export type Phase =
   | 'starting'

@@ -6,8 +6,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import { routeSignals } from '../sys/signals.js';
 import { closeInspector } from '../sys/inspector.js';
-import { attachDaemon } from '../detach/attach.js';
-import type { SupervisorPayload } from '../spec.js';
+import { attachDaemon } from '../spawn/attach.js';
+import type { SupervisorPayload } from '../config/spec.js';
 import { reportTo, runService, type ServiceRun } from './service.js';
 import { ownChildren, startReaper } from './reaper.js';
 

@@ -4,28 +4,28 @@
  * file true, performs the machine's effects (spawn, timers, stops) and feeds it events.
  */
 import { unlinkSync } from 'node:fs';
-import { DaemonError, isDaemonError } from '../errors.js';
-import type { ServicePaths } from '../paths.js';
-import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../pidfile.js';
-import { defaultSchedule, formatSchedule, type StopSchedule } from '../schedule.js';
-import type { CommandSpec } from '../spec.js';
-import { writeSpec } from '../spec-file.js';
-import { writeState, type ExitRecord, type ServiceState } from '../state.js';
+import { DaemonError, isDaemonError } from '../errors/errors.js';
+import type { ServicePaths } from '../config/paths.js';
+import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../service/pidfile.js';
+import { defaultSchedule, formatSchedule, type StopSchedule } from '../config/schedule.js';
+import type { CommandSpec } from '../config/spec.js';
+import { writeSpec } from '../service/spec-file.js';
+import { writeState, type ExitRecord, type ServiceState } from '../service/state.js';
 import { setCloexec } from '../sys/native.js';
 import { readProcStat } from '../sys/proc.js';
 import { initialState, transition, type Effect, type MachineEvent } from './machine.js';
-import { DEFAULT_POLICY, type RestartPolicy } from './policy.js';
+import { DEFAULT_POLICY, type RestartPolicy } from '../config/restart-policy.js';
 import { startCommand, type Adopted, type Supervision } from './supervise.js';
-import { createPipes, LogCapture } from '../logs/capture.js';
-import { followReadiness, prepareReadiness, type Readiness } from './readiness.js';
-import { NotifyHub, openNotifyListener } from './notify-hub.js';
+import { createPipes, LogCapture } from '../logs/write/capture.js';
+import { followReadiness, prepareReadiness, type Readiness } from '../notify/readiness.js';
+import { NotifyHub, openNotifyListener } from '../notify/hub.js';
 import { NotifyListener } from '../notify/listener.js';
-import { describeReady } from './ready-spec.js';
+import { describeReady } from '../config/ready-spec.js';
 import type { Inherited, ServiceEvent } from './events.js';
-import { requestPending, takeReopenRequest, takeStopRequest } from './requests.js';
+import { requestPending, takeReopenRequest, takeStopRequest } from '../service/requests.js';
 import { collectGarbageSoon } from './gc.js';
 import { EVENT_PREFIX, eventLine, startedLine, type EventContext } from './log-events.js';
-import { serviceFacts } from '../service-facts.js';
+import { serviceFacts } from '../service/service-facts.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
 

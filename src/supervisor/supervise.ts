@@ -4,13 +4,13 @@
  * record how it ended, and stop its whole group on request.
  * Used by the detached supervisor and by foreground `run` alike.
  */
-import { defaultSchedule, runSchedule, type StopSchedule } from '../schedule.js';
-import type { CommandSpec } from '../spec.js';
-import type { ExitRecord } from '../state.js';
+import { defaultSchedule, runSchedule, type StopSchedule } from '../config/schedule.js';
+import type { CommandSpec } from '../config/spec.js';
+import type { ExitRecord } from '../service/state.js';
 import { isAlive, readProcStat, startTimeMs } from '../sys/proc.js';
 import { ownChildren } from './reaper.js';
-import { spawnCommand, watchChild, type Child } from './child.js';
-import { signalGroup, waitGroupGone, type Group } from './group.js';
+import { spawnCommand, watchChild, type Child } from '../spawn/child.js';
+import { signalGroup, waitGroupGone, type Group } from '../sys/group.js';
 
 export interface Supervision {
   child: Child;

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
-import { daemonkitHome } from '../../dist/paths.js';
+import { daemonkitHome } from '../../dist/config/paths.js';
 import { CLI, NODE, run } from '../helpers.mjs';
 
 const home = mkdtempSync(join(tmpdir(), 'dk-compl-'));
@@ -17,7 +17,7 @@ for (const name of ['web', 'worker', 'db.1', '.pidfile']) mkdirSync(join(home, n
 writeFileSync(join(home, 'not-a-dir'), '');
 // Directory names another user (or an unlucky tool) may leave under the home: none is a service
 // name
-// (src/paths.ts' rule), so none is offered, and no shell runs or globs any part of one.
+// (src/config/paths.ts' rule), so none is offered, and no shell runs or globs any part of one.
 const hostile = mkdtempSync(join(tmpdir(), 'dk-compl-hostile-'));
 const hostileNames = [
   'a$(touch PWNED)',

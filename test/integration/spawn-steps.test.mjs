@@ -1,5 +1,5 @@
 // A forked child that fails before exec names its step and value (native/spawn.c reports each
-// step by name and errno; src/errors.ts maps it): an unprivileged --nice or --limit is exit 4
+// step by name and errno; src/errors/errors.ts maps it): an unprivileged --nice or --limit is exit 4
 // naming the option, not "cannot execute" (exit 5). Run as the test user daemonkit-test (root
 // makes it act as that user through setpriv), for both `start` and `run`.
 import { after, before, describe, it } from 'node:test';

@@ -72,7 +72,7 @@ describe('the CLI makes and uses its cache', () => {
     for (const part of ['binding.gyp', module, 'dist/cli'])
       cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     const home = join(dir, 'home');
-    // a service that exists (never started): its status loads status.cjs
+    // a service that exists (never started): its status loads service-status.cjs
     mkdirSync(join(home, 'cc'), { recursive: true });
     const cacheDir = join(pkg, '.compile-cache');
     const env = { ...process.env, DAEMONKIT_HOME: home };
@@ -86,7 +86,7 @@ describe('the CLI makes and uses its cache', () => {
     const first = run();
     const made = readdirSync(cacheDir).filter((f) => f.endsWith(`.${process.versions.v8}.bin`));
     assert.ok(
-      made.some((f) => f.startsWith('status.cjs.')) &&
+      made.some((f) => f.startsWith('service-status.cjs.')) &&
         made.some((f) => f.startsWith('cli-commands.cjs.')),
       made.join(' '),
     );

@@ -1,7 +1,7 @@
 // dotenv parsing: the values a COMMAND gets, and the line a mistake is on.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEnvFile } from '../../dist/envfile.js';
+import { parseEnvFile } from '../../dist/config/envfile.js';
 
 describe('parseEnvFile', () => {
   test('plain, exported, quoted, commented', () => {

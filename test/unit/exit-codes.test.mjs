@@ -1,7 +1,7 @@
-// Unit tests for src/exit-codes.ts (LSB init-script exit codes, LSB Core 3.1.1 §20.2).
+// Unit tests for src/errors/exit-codes.ts (LSB init-script exit codes, LSB Core 3.1.1 §20.2).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXIT, exitCodeFor } from '../../dist/exit-codes.js';
+import { EXIT, exitCodeFor } from '../../dist/errors/exit-codes.js';
 
 const ACTIONS = ['start', 'stop', 'restart', 'reload', 'run', 'reopen', 'logs'];
 

@@ -13,8 +13,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { constants as zlib, gzipSync } from 'node:zlib';
-import { follow, printLast } from '../../dist/logs/follow.js';
-import { shiftRotated } from '../../dist/logs/rotate.js';
+import { follow, printLast } from '../../dist/logs/read/follow.js';
+import { shiftRotated } from '../../dist/logs/write/rotate.js';
 import { logPaths, waitFor } from '../helpers.mjs';
 
 const fresh = logPaths('dk-follow-unit-');

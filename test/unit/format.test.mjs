@@ -1,4 +1,4 @@
-// Unit tests for src/format.ts (durations, sizes, exits, status lines).
+// Unit tests for src/service/format.ts (durations, sizes, exits, status lines).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -9,7 +9,7 @@ import {
   statusLine,
   terminalJson,
   terminalSafe,
-} from '../../dist/format.js';
+} from '../../dist/service/format.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;

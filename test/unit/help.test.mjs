@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 import { validateArgs } from '../../dist/cli/commands.js';
-import { Problems } from '../../dist/options.js';
+import { Problems } from '../../dist/config/options.js';
 import { CLI, NODE, ROOT, run } from '../helpers.mjs';
 
 const lead = (command) =>

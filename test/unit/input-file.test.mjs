@@ -1,4 +1,4 @@
-// --stdin and --env-file as root (or anyone) opens them (src/input-file.ts): what a path of the
+// --stdin and --env-file as root (or anyone) opens them (src/config/input-file.ts): what a path of the
 // caller's own may be, and the exit code each refusal gets. The service user's side (links,
 // FIFOs and hard links in a directory another user can write) is test/faults/security-input.
 import { after, describe, test } from 'node:test';
@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_ENV_FILE, openInputFile, readInputText } from '../../dist/input-file.js';
+import { MAX_ENV_FILE, openInputFile, readInputText } from '../../dist/config/input-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-input-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-// The rotated files of a log as rotation lists them (src/logs/log-dir.ts rotated(), native/at.c
+// The rotated files of a log as rotation lists them (src/files/log-dir.ts rotated(), native/at.c
 // rotatedAt): filtered in C to NAME.K and NAME.K.gz, and bounded, whatever else the directory
 // holds.
 import { after, describe, test } from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LogDir, MAX_ROTATED } from '../../dist/logs/log-dir.js';
+import { LogDir, MAX_ROTATED } from '../../dist/files/log-dir.js';
 
 const made = [];
 after(() => {

@@ -1,4 +1,4 @@
-// Who may change what root reaches through a log path (src/logs/trust.ts): pure rules, as a table.
+// Who may change what root reaches through a log path (src/files/trust.ts): pure rules, as a table.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -7,7 +7,7 @@ import {
   trustOf,
   unsafeLogFile,
   untrustedWriter,
-} from '../../dist/logs/trust.js';
+} from '../../dist/files/trust.js';
 
 const ROOT = trustOf(0, 0);
 const ALICE = trustOf(1000, 1000);

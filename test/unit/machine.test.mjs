@@ -1,13 +1,9 @@
 // The supervisor's restart policy and state machine, as tables.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_POLICY,
-  countRestart,
-  nextDelay,
-  parseDuration,
-  wantsRestart,
-} from '../../dist/supervisor/policy.js';
+import { DEFAULT_POLICY } from '../../dist/config/restart-policy.js';
+import { countRestart, nextDelay, wantsRestart } from '../../dist/supervisor/policy.js';
+import { parseDuration } from '../../dist/config/durations.js';
 import { initialState, isTerminal, transition } from '../../dist/supervisor/machine.js';
 
 const exit = (code, signal = null, uptimeMs = 1000, byStop = false) => ({

@@ -1,4 +1,4 @@
-// Unit tests for src/options.ts (option validation: every problem reported at once).
+// Unit tests for src/config/options.ts (option validation: every problem reported at once).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -10,9 +10,9 @@ import {
   validateStop,
   validateLineCount,
   parseLimit,
-} from '../../dist/options.js';
-import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
-import { MAX_RESTARTS_LIMIT } from '../../dist/supervisor/policy.js';
+} from '../../dist/config/options.js';
+import { defaultSchedule, parseSchedule } from '../../dist/config/schedule.js';
+import { MAX_RESTARTS_LIMIT } from '../../dist/config/restart-policy.js';
 import { MAX_LIMITS } from '../../dist/sys/limits.js';
 
 const NAME_RULE =

@@ -1,9 +1,15 @@
-// Unit tests for src/paths.ts (service names, file locations, the daemonkit home).
+// Unit tests for src/config/paths.ts (service names, file locations, the daemonkit home).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { checkName, daemonkitHome, fnv1a64, printable, servicePaths } from '../../dist/paths.js';
+import {
+  checkName,
+  daemonkitHome,
+  fnv1a64,
+  printable,
+  servicePaths,
+} from '../../dist/config/paths.js';
 
 const RULE = "use 1-64 letters, digits, '.', '_', '@', '+' or '-', starting with a letter or digit";
 
@@ -73,7 +79,7 @@ describe('printable', () => {
   }
 });
 
-// 64-bit FNV-1a, written out independently of src/paths.ts.
+// 64-bit FNV-1a, written out independently of src/config/paths.ts.
 const hash16 = (text) => {
   let h = 0xcbf29ce484222325n;
   for (const b of Buffer.from(text, 'utf8'))

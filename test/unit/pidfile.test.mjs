@@ -1,4 +1,4 @@
-// Unit tests for readPidfile / writePidfile in src/pidfile.ts, on real files in a fresh temp dir.
+// Unit tests for readPidfile / writePidfile in src/service/pidfile.ts, on real files in a fresh temp dir.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPidfile, writePidfile } from '../../dist/pidfile.js';
-import { DaemonError } from '../../dist/errors.js';
+import { readPidfile, writePidfile } from '../../dist/service/pidfile.js';
+import { DaemonError } from '../../dist/errors/errors.js';
 
 let root;
 let counter = 0;

@@ -1,7 +1,7 @@
-// Unit tests for src/remove.ts's rule of which names `rm` may remove: only those daemonkit makes.
+// Unit tests for src/ops/remove.ts's rule of which names `rm` may remove: only those daemonkit makes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { madeByDaemonkit } from '../../dist/remove.js';
+import { madeByDaemonkit } from '../../dist/ops/remove.js';
 
 describe('madeByDaemonkit', () => {
   const cases = [

@@ -1,4 +1,4 @@
-// Unit tests for src/supervisor/requests.ts: the request files `stop` and `reopen` leave for the
+// Unit tests for src/service/requests.ts: the request files `stop` and `reopen` leave for the
 // supervisor before they signal it. A request is consumed (removed) once read; a stale one
 // (over a minute old: its sender died before signalling) does not count as that sender's.
 import { describe, test } from 'node:test';
@@ -6,12 +6,8 @@ import assert from 'node:assert/strict';
 import { chownSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  requestPending,
-  takeReopenRequest,
-  takeStopRequest,
-} from '../../dist/supervisor/requests.js';
-import { defaultSchedule, parseSchedule } from '../../dist/schedule.js';
+import { requestPending, takeReopenRequest, takeStopRequest } from '../../dist/service/requests.js';
+import { defaultSchedule, parseSchedule } from '../../dist/config/schedule.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-requests-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

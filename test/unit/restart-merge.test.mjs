@@ -1,9 +1,9 @@
-// Unit tests for src/restart-merge.ts: `restart` changes exactly the options given; the merged
+// Unit tests for src/ops/restart-merge.ts: `restart` changes exactly the options given; the merged
 // whole is what gets validated.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeOptions, optionsFromRecord } from '../../dist/restart-merge.js';
-import { Problems, validateStart } from '../../dist/options.js';
+import { mergeOptions, optionsFromRecord } from '../../dist/ops/restart-merge.js';
+import { Problems, validateStart } from '../../dist/config/options.js';
 
 const POLICY = {
   restart: 'no',

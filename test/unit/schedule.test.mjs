@@ -1,4 +1,4 @@
-// Unit tests for src/schedule.ts (stop schedules in start-stop-daemon's --retry syntax).
+// Unit tests for src/config/schedule.ts (stop schedules in start-stop-daemon's --retry syntax).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -8,7 +8,7 @@ import {
   parseSignal,
   runSchedule,
   scheduleDurationMs,
-} from '../../dist/schedule.js';
+} from '../../dist/config/schedule.js';
 
 const sig = (signal, number) => ({ kind: 'signal', signal, number });
 const wait = (ms) => ({ kind: 'wait', ms });

@@ -1,7 +1,7 @@
-// Unit tests for src/spec-check.ts: what is wrong with a spec.json read back, field by field.
+// Unit tests for src/config/spec-check.ts: what is wrong with a spec.json read back, field by field.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordedSpecProblems } from '../../dist/spec-check.js';
+import { recordedSpecProblems } from '../../dist/config/spec-check.js';
 
 const good = {
   command: ['/bin/sleep', '1000'],

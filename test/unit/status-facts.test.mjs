@@ -1,21 +1,21 @@
 // Unit tests of the facts status, list and the logs show (issue 21, points 3-7): which stderr lines
-// a failed start shows (src/logs/tail.ts), the supervisor's own log lines
+// a failed start shows (src/logs/write/tail.ts), the supervisor's own log lines
 // (src/supervisor/log-events.ts),
-// `status -v` and a failed start's report (src/format-details.ts), `list`'s table (src/format.ts).
+// `status -v` and a failed start's report (src/service/format-details.ts), `list`'s table (src/service/format.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorTail, MAX, SHOWN } from '../../dist/logs/tail.js';
+import { errorTail, MAX, SHOWN } from '../../dist/logs/write/tail.js';
 import { eventLine, startedLine } from '../../dist/supervisor/log-events.js';
 import { initialState } from '../../dist/supervisor/machine.js';
-import { DEFAULT_POLICY } from '../../dist/supervisor/policy.js';
+import { DEFAULT_POLICY } from '../../dist/config/restart-policy.js';
 import {
   commandLine,
   describePolicy,
   failedStartReport,
   statusDetails,
-} from '../../dist/format-details.js';
-import { terminalSafe } from '../../dist/format.js';
-import { listTable } from '../../dist/format.js';
+} from '../../dist/service/format-details.js';
+import { terminalSafe } from '../../dist/service/format.js';
+import { listTable } from '../../dist/service/format.js';
 
 const numbered = (n, from = 0) => Array.from({ length: n }, (_, i) => `line ${from + i}`);
 

@@ -1,9 +1,9 @@
-// Unit tests for classify() in src/status.ts (LSB status code and words from an inspection).
+// Unit tests for classify() in src/service/status.ts (LSB status code and words from an inspection).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify } from '../../dist/status.js';
-import { DaemonError } from '../../dist/errors.js';
-import { servicePaths } from '../../dist/paths.js';
+import { classify } from '../../dist/service/status.js';
+import { DaemonError } from '../../dist/errors/errors.js';
+import { servicePaths } from '../../dist/config/paths.js';
 
 const paths = servicePaths({ name: 'web' }, '/run/daemonkit', '/');
 const PIDFILE = '/run/daemonkit/web/pid';

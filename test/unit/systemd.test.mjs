@@ -10,7 +10,7 @@ import {
   unitNotes,
 } from '../../dist/export/systemd.js';
 import { flagsOf } from '../../dist/cli/flags.js';
-import { parseSchedule } from '../../dist/schedule.js';
+import { parseSchedule } from '../../dist/config/schedule.js';
 
 describe('quoteWord', () => {
   for (const [word, want] of [

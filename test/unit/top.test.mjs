@@ -7,7 +7,7 @@ import { History, compactBytes, compactPercent, sparkline } from '../../dist/cli
 import { HELP, columns, render, scrollFor, tableHeight } from '../../dist/cli/top/layout.js';
 import { decodeKeys, moveSelection } from '../../dist/cli/top/keys.js';
 import { validateInterval } from '../../dist/cli/top/interval.js';
-import { Problems } from '../../dist/options.js';
+import { Problems } from '../../dist/config/options.js';
 
 /** What a terminal shows of a line: SGR sequences take no cells. */
 const visible = (line) => line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');

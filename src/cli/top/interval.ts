@@ -1,7 +1,7 @@
 /** `top --interval`: how often it refreshes (pure). */
-import type { Problems } from '../../options.js';
-import { printable } from '../../paths.js';
-import { parseDuration } from '../../supervisor/policy.js';
+import type { Problems } from '../../config/options.js';
+import { printable } from '../../config/paths.js';
+import { parseDuration } from '../../config/durations.js';
 
 export const DEFAULT_INTERVAL_MS = 1000;
 /** Faster would cost a core on 200 services (see docs/decisions.md); slower is not "live". */

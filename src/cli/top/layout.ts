@@ -5,7 +5,7 @@
  * measured and drawn. Colour only for states; the selected row is in reverse video and marked
  * `>` (so it shows without colour too).
  */
-import { formatDuration, terminalSafe } from '../../format.js';
+import { formatDuration, terminalSafe } from '../../service/format.js';
 import { paintState } from '../color.js';
 import { compactBytes, compactPercent, sparkline } from './history.js';
 import { fit } from './width.js';

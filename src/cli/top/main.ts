@@ -4,9 +4,9 @@
  * out (terminal.ts). Only changed lines are rewritten (cheap over ssh).
  */
 import { isatty } from 'node:tty';
-import { daemonkitHome } from '../../paths.js';
-import { statusLine } from '../../format.js';
-import { EXIT } from '../../exit-codes.js';
+import { daemonkitHome } from '../../config/paths.js';
+import { statusLine } from '../../service/format.js';
+import { EXIT } from '../../errors/exit-codes.js';
 import { err } from '../print.js';
 import { runCli } from './actions.js';
 import { History } from './history.js';

@@ -3,9 +3,9 @@
  * COMMAND's process group's CPU and memory from one scan of /proc.
  */
 import { join } from 'node:path';
-import { listServices } from '../../list.js';
-import { checkName, servicePaths, type ServicePaths } from '../../paths.js';
-import type { ServiceStatus } from '../../status.js';
+import { listServices } from '../../ops/list.js';
+import { checkName, servicePaths, type ServicePaths } from '../../config/paths.js';
+import type { ServiceStatus } from '../../service/status.js';
 import { scanGroups } from '../../sys/usage.js';
 import type { History } from './history.js';
 import type { Row } from './layout.js';

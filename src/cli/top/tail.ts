@@ -9,10 +9,10 @@
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { readSpec } from '../../spec-file.js';
-import { LogDir } from '../../logs/log-dir.js';
+import { readSpec } from '../../service/spec-file.js';
+import { LogDir } from '../../files/log-dir.js';
 import { getUser } from '../../sys/native.js';
-import type { ServicePaths } from '../../paths.js';
+import type { ServicePaths } from '../../config/paths.js';
 
 export const TAIL_BYTES = 64 * 1024;
 

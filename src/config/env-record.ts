@@ -1,0 +1,92 @@
+/**
+ * env.json: the environment a service was started from, recorded at `start` (mode 0600: it may
+ * hold secrets), so that a `restart` from cron, sudo or `env -i` starts it with the same one.
+ * Recorded is the caller's environment as the start took it (with --clear-env only its PATH),
+ * before --user, --env-file and --env are applied: those are applied again at each restart.
+ */
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  constants as C,
+} from 'node:fs';
+import { join } from 'node:path';
+import { DaemonError, errnoCode } from '../errors/errors.js';
+import type { ServicePaths } from './paths.js';
+
+export const ENV_RECORD = 'env.json';
+
+export const envRecordPath = (paths: ServicePaths): string => join(paths.dir, ENV_RECORD);
+
+/** Only the variables that are set: a record of strings. */
+export function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Written to a temp name and renamed; best effort (a restart then says none was recorded). */
+export function writeEnvRecord(paths: ServicePaths, env: NodeJS.ProcessEnv): void {
+  const file = envRecordPath(paths);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify({ env: envOf(env) }));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing left behind
+    }
+  }
+}
+
+/** The recorded environment; null when none was recorded (a service started by an older
+ *  version). */
+export function readEnvRecord(paths: ServicePaths): Record<string, string> | null {
+  const file = envRecordPath(paths);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return null;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DaemonError('NO_PERMISSION', `cannot read ${file}: permission denied`, {
+        path: file,
+      });
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${file} cannot be read (${code ?? (error as Error).message}): restart with --update-env (the library: updateEnv: true) to start from the current environment`,
+      { path: file },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = null;
+  }
+  const env = (value as { env?: unknown } | null)?.env;
+  if (
+    typeof env !== 'object' ||
+    env === null ||
+    Array.isArray(env) ||
+    !Object.values(env).every((v) => typeof v === 'string')
+  ) {
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${file} is damaged (want {"env": {NAME: "value", …}}): restart with --update-env (the library: updateEnv: true) to start from the current environment`,
+      { path: file },
+    );
+  }
+  return env as Record<string, string>;
+}

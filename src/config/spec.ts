@@ -1,0 +1,67 @@
+/** What a supervisor needs to run a COMMAND: validated, resolved, serialisable. */
+import type { ServicePaths } from './paths.js';
+import type { LogPolicy } from './log-policy.js';
+import type { RestartPolicy } from '../config/restart-policy.js';
+import type { ReadySpec } from './ready-spec.js';
+
+/** --user/--group, resolved in the parent (src/user.ts). */
+export interface RunAs {
+  user: string; // as given: a name or a uid (recorded for `restart`)
+  group?: string; // as given (--group, or USER:GROUP)
+  name: string; // the user's name in the user database
+  uid: number;
+  gid: number;
+  groups: number[]; // supplementary groups, as initgroups(name, gid) sets them
+  home: string;
+  shell: string;
+  /** false when a non-root caller runs the COMMAND as themselves: the ids are left alone. */
+  drop: boolean;
+}
+
+export interface CommandSpec {
+  command: string[]; // [file, ...args], file resolved to an absolute path
+  chdir: string;
+  umask: number;
+  stdin: string;
+  /** Paths, or null for the supervisor's own stdout/stderr (foreground `run`). */
+  stdout: string | null;
+  stderr: string | null;
+  env: Record<string, string>; // the COMMAND's whole environment
+  /** The environment it was built from (the caller's; with clearEnv its PATH only), before
+   *  --user, --env-file and --env: recorded at start (env.json) for `restart`. */
+  baseEnv?: Record<string, string>;
+  envOverrides: string[]; // the --env KEY=VALUE given, kept for `restart`
+  graceMs: number;
+  /** What to do when the COMMAND ends (absent: never restart). */
+  restart?: RestartPolicy;
+  /** setrlimit before exec: [name, soft, hard], -1 = unlimited. */
+  limits?: [string, number, number][];
+  nice?: number;
+  /** Readiness instead of the grace period (absent: started = alive after graceMs). */
+  ready?: ReadySpec;
+  readyTimeoutMs?: number;
+  /** Timestamps and rotation (absent: plain lines, no rotation). */
+  logs?: LogPolicy;
+  /** Recorded so `restart` reads the file again and starts from an empty environment again. */
+  envFile?: string;
+  clearEnv?: boolean;
+  /** Run the COMMAND as this user (the supervisor stays who it is). */
+  runAs?: RunAs;
+}
+
+export interface SupervisorPayload {
+  paths: ServicePaths;
+  spec: CommandSpec;
+  /** Set when the launcher took the lock and the daemon started the COMMAND before node booted. */
+  inherited?: {
+    lockFd: number;
+    adopted: { pid: number };
+    pipes: { stdout: [number, number] | null; stderr: [number, number] | null };
+    /** The read end of the first COMMAND's readiness pipe (--ready fd:N). */
+    readyFd?: number;
+    /** The notify socket the launcher made (--ready notify). */
+    notify?: { fd: number; wake: number; path: string; dir: string };
+    /** The write end of the COMMAND's guard pipe: a byte on it once our handlers are in place. */
+    guardFd?: number;
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * `reopen`: make the supervisor close and reopen its log files (logrotate's `create` +
+ * postrotate). Returns once the supervisor says it has done so, so a postrotate that compresses
+ * the old file next does not race lines still being written to it.
+ */
+import { closeSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DaemonError } from '../errors/errors.js';
+import { awaitDaemonPid, inspectService } from '../service/inspect.js';
+import { noSuchService } from '../service/known.js';
+import type { ServicePaths } from '../config/paths.js';
+import { refuseUnsafePidfile } from '../service/pidfile.js';
+import { readState } from '../service/state.js';
+import { pidfdOpen, pidfdSignal } from '../sys/native.js';
+import { readProcStat } from '../sys/proc.js';
+import { signalNumber } from '../sys/group.js';
+import { lookUntil } from '../sys/watch.js';
+
+export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise<{ pid: number }> {
+  refuseUnsafePidfile(paths.pidfile);
+  let insp = inspectService(paths);
+  if (insp.launching) {
+    await awaitDaemonPid(paths, timeoutMs); // a start still launching: reopen its daemon's logs
+    insp = inspectService(paths);
+    if (insp.launching)
+      throw new DaemonError(
+        'NOT_RUNNING',
+        `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`,
+      );
+  }
+  // Never started (a mistyped name): said so, not "not running".
+  if (!insp.running || insp.pid === null)
+    throw noSuchService(paths) ?? new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+  if (insp.unverified) {
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
+    );
+  }
+  const st = insp.state;
+  if (st?.kind !== 'supervisor' || st.pid !== insp.pid) {
+    throw new DaemonError(
+      'UNSUPPORTED',
+      `${paths.display} is a library daemon without a supervisor: it writes its own output, there are no log files of ours to reopen`,
+    );
+  }
+  const sentAt = Date.now();
+  writeFileSync(paths.reopenRequest, `${JSON.stringify({ at: sentAt })}\n`, { mode: 0o600 });
+  const withdraw = (): void => {
+    try {
+      unlinkSync(paths.reopenRequest);
+    } catch {
+      // taken already
+    }
+  };
+  // A supervisor still booting would take SIGUSR1 as node's "open the inspector": leave the
+  // request only; it acts on it once its handlers are in place (as with stop).
+  if (st.handlesSignals) {
+    const fd = pidfdOpen(insp.pid);
+    try {
+      // with the pidfd open the pid cannot be recycled under us
+      const proc = readProcStat(insp.pid);
+      if (
+        !proc ||
+        (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) ||
+        !pidfdSignal(fd, signalNumber('SIGUSR1'))
+      ) {
+        throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
+      }
+    } catch (error) {
+      withdraw();
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  await waitForState(paths, (s) => (s?.logsReopenedAt ?? 0) >= sentAt, timeoutMs);
+  const after = readState(paths.statefile);
+  if ((after?.logsReopenedAt ?? 0) < sentAt) {
+    withdraw(); // a request left behind would turn a later SIGUSR1 under `run` into a reopen
+    throw new DaemonError(
+      'LOG_FAILED',
+      `${paths.display} did not confirm reopening its logs within ${timeoutMs / 1000} s`,
+    );
+  }
+  if (after?.logError) throw new DaemonError('LOG_FAILED', `${paths.display}: ${after.logError}`);
+  return { pid: insp.pid };
+}
+
+/** Wait (on directory events, bounded) until the state file satisfies `done`. */
+async function waitForState(
+  paths: ServicePaths,
+  done: (state: ReturnType<typeof readState>) => boolean,
+  timeoutMs: number,
+): Promise<void> {
+  await lookUntil(dirname(paths.statefile), timeoutMs, () =>
+    done(readState(paths.statefile)) ? true : undefined,
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * `stop`: verify the daemon (it holds the lock), then stop it by its schedule and wait for it
+ * to be gone, on a pidfd: no polling, no PID-reuse race. A supervisor runs the schedule on its
+ * COMMAND's group itself; a library daemon is a single process, signalled here.
+ */
+import { closeSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DaemonError } from '../errors/errors.js';
+import { awaitDaemonPid, inspectService, isDaemon } from '../service/inspect.js';
+import type { ServicePaths } from '../config/paths.js';
+import { acquirePidLock, refuseUnsafePidfile } from '../service/pidfile.js';
+import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
+import {
+  formatSchedule,
+  runSchedule,
+  scheduleDurationMs,
+  type StopSchedule,
+} from '../config/schedule.js';
+import { readState } from '../service/state.js';
+import { lookUntil } from '../sys/watch.js';
+import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from '../sys/native.js';
+import { defaultSignalsDuring } from '../sys/blocking.js';
+import { needsContinue, signalNumber } from '../sys/group.js';
+
+export interface StopResult {
+  /** false when nothing was running (LSB: still success). */
+  wasRunning: boolean;
+  pid: number | null;
+  /** Anything odd seen on the way (a stale or garbage pidfile), for the caller to show. */
+  notes: string[];
+}
+
+export interface StopOptions {
+  /** Wait for the daemon's exit on the calling thread (a blocking poll() on its pidfd) instead of
+   *  the thread pool: for a caller with nothing else to do meanwhile, like the CLI. It stalls the
+   *  caller's event loop for as long as the stop takes (up to the whole schedule). */
+  block?: boolean;
+  /** Part of a `restart`: a start this stop cuts short says it was stopped by a restart. */
+  forRestart?: boolean;
+}
+
+/** How long a stop waits for a launching start to name its daemon. */
+const LAUNCH_WAIT_MS = 10_000;
+
+/** Slack for the supervisor to say its schedule ran out (or to exit) after the schedule's
+ *  length. */
+const SUPERVISOR_MARGIN_MS = 2000;
+
+export async function stopService(
+  paths: ServicePaths,
+  schedule: StopSchedule,
+  options: StopOptions = {},
+): Promise<StopResult> {
+  refuseUnsafePidfile(paths.pidfile);
+  let insp = inspectService(paths);
+  if (insp.launching) {
+    // A start holds the lock and has not named its daemon yet: the holder is that start's own
+    // process, which must not be signalled. Its daemon is named within moments (or the start
+    // fails and lets go); then stop that.
+    await awaitDaemonPid(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));
+    insp = inspectService(paths);
+    if (insp.launching) {
+      throw new DaemonError(
+        'STOP_TIMEOUT',
+        `${paths.display}: its lock is held by pid ${insp.holder}, which neither the pidfile nor the state file names as the daemon (a start still launching?); it was not signalled`,
+        { pid: insp.holder ?? undefined },
+      );
+    }
+  }
+  const notes: string[] = [];
+  if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
+  if (insp.stalePid !== null)
+    notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
+  if (!insp.running) {
+    const orphan = findOrphan(insp.state);
+    if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
+    // Hold the lock while we stop it, so no start slips in between.
+    const lock = acquirePidLock(paths.lockfile);
+    // someone started it meanwhile: stop that
+    if (!lock) return stopService(paths, schedule, options);
+    try {
+      notes.push(`${describeOrphan(orphan)}; stopping it`);
+      if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
+        throw new DaemonError(
+          'STOP_TIMEOUT',
+          `${paths.display}: the orphaned COMMAND (process group ${orphan.group.pgid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
+        );
+      }
+      return { wasRunning: true, pid: orphan.group.pgid, notes };
+    } finally {
+      closeSync(lock.fd);
+    }
+  }
+  const pid = insp.pid;
+  if (insp.unverified) {
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `${paths.display} (pid ${pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
+      { pid },
+    );
+  }
+  if (pid === null)
+    throw new DaemonError(
+      'STOP_TIMEOUT',
+      `${paths.display}: the lock is held but no process holding it could be found`,
+    );
+
+  // Blocking, a signal that would end us anyway takes its default action meanwhile (a Ctrl-C
+  // ends our waiting at once; the stop, asked for already, goes on in the supervisor).
+  const waitExit = options.block
+    ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms))
+    : pidfdWait;
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(pid);
+  } catch {
+    return { wasRunning: false, pid, notes }; // exited meanwhile
+  }
+  try {
+    // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
+    if (!isDaemon(pid, insp)) return { wasRunning: false, pid, notes };
+    const gone =
+      insp.state?.kind === 'supervisor' && insp.state.pid === pid
+        ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
+        : await runSchedule(schedule, {
+            send(signal) {
+              pidfdSignal(pidfd, signalNumber(signal));
+              if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
+            },
+            waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
+          });
+    if (!gone) {
+      throw new DaemonError(
+        'STOP_TIMEOUT',
+        `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
+        { pid },
+      );
+    }
+    // The supervisor's last word: output it could not write (its log file failing to the end).
+    const last = insp.state?.kind === 'supervisor' ? readState(paths.statefile) : null;
+    if (last?.pid === pid && last.logLost) notes.push(`${paths.display}: ${last.logLost}`);
+    return { wasRunning: true, pid, notes };
+  } finally {
+    closeSync(pidfd);
+  }
+}
+
+async function stopSupervisor(
+  paths: ServicePaths,
+  pidfd: number,
+  schedule: StopSchedule,
+  waitExit: typeof pidfdWait,
+  forRestart: boolean,
+): Promise<boolean> {
+  const tmp = `${paths.stopRequest}.${process.pid}.tmp`;
+  try {
+    writeFileSync(
+      tmp,
+      JSON.stringify({
+        schedule: formatSchedule(schedule),
+        at: Date.now(),
+        by: process.pid,
+        ...(forRestart ? { restart: true } : {}),
+      }),
+      { mode: 0o600 },
+    );
+    renameSync(tmp, paths.stopRequest);
+  } catch (error) {
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`,
+      { path: paths.stopRequest },
+    );
+  }
+  // A supervisor still booting (node not yet handling signals) would be killed by SIGTERM: it
+  // finds the request itself once it is up. It writes handlesSignals before it looks, and we
+  // read it after writing the request, so one of us always sees the other.
+  const requestedAt = Date.now();
+  const state = readState(paths.statefile);
+  if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
+  if ((await waitExit([pidfd], scheduleDurationMs(schedule))) === 0) return true;
+  // The supervisor runs the schedule itself, from a moment after our request: when it ends with
+  // the COMMAND still there, it says so in its state and goes on. Wait for that word (or its
+  // exit), not for a fixed time; the margin is for a supervisor that never answers.
+  const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
+    if (pidfdWaitSync([pidfd], 0) === 0) return 'gone'; // its exit writes the state too
+    const now = readState(paths.statefile);
+    return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt
+      ? 'ran out'
+      : undefined;
+  });
+  return answer === 'gone';
+}

@@ -1,0 +1,66 @@
+/**
+ * Requests left in the service's directory by `daemonkit stop` and `daemonkit reopen` before
+ * they signal: a signal says "now", the file says what (a stop's schedule) and that it is meant.
+ */
+import { unlinkSync } from 'node:fs';
+import { readOwnedFile } from '../files/owner.js';
+import { defaultSchedule, parseSchedule, type StopSchedule } from '../config/schedule.js';
+
+/** Requests older than this are leftovers (a requester that died before signalling). */
+const FRESH_MS = 60_000;
+
+/**
+ * The request's text, if there is one we may believe: a regular file (not followed if a symbolic
+ * link) of our own user or root's. Another user's is not a request: it is left as it is.
+ */
+function readRequest(path: string): string | null {
+  return readOwnedFile(path);
+}
+
+/** Is a request we may believe waiting (left while we booted)? */
+export function requestPending(path: string): boolean {
+  return readRequest(path) !== null;
+}
+
+/** Read and consume a request file: its fields, and whether it is fresh. null when there is
+ *  none, or it cannot be read or parsed (then it is left as it is). */
+function takeRequest(
+  path: string,
+): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
+  try {
+    const text = readRequest(path);
+    if (text === null) return null;
+    const req = JSON.parse(text) as { at?: unknown; schedule?: unknown; restart?: unknown } | null;
+    if (typeof req !== 'object' || req === null) return null;
+    unlinkSync(path);
+    return { req, fresh: typeof req.at === 'number' && Date.now() - req.at < FRESH_MS };
+  } catch {
+    return null;
+  }
+}
+
+export interface StopRequest {
+  schedule: StopSchedule;
+  /** Left by a `restart`: a start it cuts short says it was stopped by a restart. */
+  forRestart: boolean;
+}
+
+/** Read and consume the stop request left by `daemonkit stop` (its --retry schedule); null for
+ *  none (a plain SIGTERM). A stale or odd request still means "stop", by the default schedule. */
+export function takeStopRequest(path: string): StopRequest | null {
+  const taken = takeRequest(path);
+  if (!taken) return null;
+  const forRestart = taken.fresh && taken.req.restart === true;
+  if (!taken.fresh || typeof taken.req.schedule !== 'string')
+    return { schedule: defaultSchedule(), forRestart };
+  try {
+    return { schedule: parseSchedule(taken.req.schedule), forRestart };
+  } catch {
+    return { schedule: defaultSchedule(), forRestart };
+  }
+}
+
+/** Read and consume a reopen request; true if there was a fresh one. */
+export function takeReopenRequest(path: string): boolean {
+  return takeRequest(path)?.fresh ?? false;
+}

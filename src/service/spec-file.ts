@@ -1,0 +1,131 @@
+/**
+ * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
+ * Mode 0600: --env values may be secrets. The environment it started from is in env.json.
+ */
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  constants as C,
+} from 'node:fs';
+import { refuseForeignFile } from '../files/owner.js';
+import { DaemonError, errnoCode } from '../errors/errors.js';
+import type { ServicePaths } from '../config/paths.js';
+import type { CommandSpec } from '../config/spec.js';
+import type { RestartPolicy } from '../config/restart-policy.js';
+import type { LogPolicy } from '../config/log-policy.js';
+import type { ReadySpec } from '../config/ready-spec.js';
+import { recordedSpecProblems } from '../config/spec-check.js';
+import { writeEnvRecord } from '../config/env-record.js';
+
+export interface RecordedSpec {
+  command: string[];
+  chdir: string;
+  umask: number;
+  stdin: string;
+  stdout: string | null;
+  stderr: string | null;
+  envOverrides: string[];
+  graceMs: number;
+  restart?: RestartPolicy;
+  limits?: [string, number, number][];
+  nice?: number;
+  envFile?: string;
+  clearEnv?: boolean;
+  logs?: LogPolicy;
+  ready?: ReadySpec;
+  readyTimeoutMs?: number;
+  /** --user and --group as given: looked up again by each `daemonkit restart`. */
+  user?: string;
+  group?: string;
+}
+
+export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
+  // The environment it starts from, beside it (env.json): a restart starts from it again.
+  if (spec.baseEnv) writeEnvRecord(paths, spec.baseEnv);
+  const record: RecordedSpec = {
+    command: spec.command,
+    chdir: spec.chdir,
+    umask: spec.umask,
+    stdin: spec.stdin,
+    stdout: spec.stdout,
+    stderr: spec.stderr,
+    envOverrides: spec.envOverrides,
+    graceMs: spec.graceMs,
+    ...(spec.restart ? { restart: spec.restart } : {}),
+    ...(spec.limits ? { limits: spec.limits } : {}),
+    ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+    ...(spec.envFile ? { envFile: spec.envFile } : {}),
+    ...(spec.clearEnv ? { clearEnv: true } : {}),
+    ...(spec.logs ? { logs: spec.logs } : {}),
+    ...(spec.ready ? { ready: spec.ready, readyTimeoutMs: spec.readyTimeoutMs } : {}),
+    ...(spec.runAs
+      ? {
+          user: spec.runAs.user,
+          ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}),
+        }
+      : {}),
+  };
+  const tmp = `${paths.specfile}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(record));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, paths.specfile);
+  } catch {
+    // restart without a COMMAND will say nothing was recorded
+  }
+}
+
+/** The recorded spec: what `restart` runs (as root, for root) and where `logs` reads. Like every
+ *  file that says whom to act on, it must be the caller's or root's (owner.ts). */
+export function readSpec(paths: ServicePaths): RecordedSpec | null {
+  let text: string;
+  try {
+    const fd = openSync(paths.specfile, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    try {
+      refuseForeignFile('spec file', paths.specfile, fstatSync(fd).uid);
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if (error instanceof DaemonError) throw error;
+    const code = errnoCode(error);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DaemonError('NO_PERMISSION', `cannot read ${paths.specfile}: permission denied`, {
+        path: paths.specfile,
+      });
+    if (code === 'ENOENT') return null;
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${paths.specfile} cannot be read (${code ?? (error as Error).message}): give the COMMAND again to restart`,
+      { path: paths.specfile },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${paths.specfile} is damaged (not JSON): give the COMMAND again to restart`,
+      { path: paths.specfile },
+    );
+  }
+  const problems = recordedSpecProblems(value);
+  if (problems.length > 0) {
+    throw new DaemonError(
+      'BAD_SPEC',
+      `${paths.specfile} is damaged (${problems.join('; ')}): give the COMMAND again to restart`,
+      { path: paths.specfile, fields: problems },
+    );
+  }
+  return value as RecordedSpec;
+}

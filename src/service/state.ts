@@ -1,0 +1,111 @@
+/**
+ * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
+ * reader never sees half a record. Read-only commands only read it.
+ */
+import { closeSync, fchmodSync, openSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { replaceFile } from '../sys/native.js';
+import { DaemonError } from '../errors/errors.js';
+import { readOwnedFile } from '../files/owner.js';
+import type { ServiceFacts } from './service-facts.js';
+
+export type RunState =
+  | 'starting'
+  | 'running'
+  | 'backoff'
+  | 'stopping'
+  | 'stopped'
+  | 'exited'
+  | 'failed';
+
+export interface ExitRecord {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number; // ms since the epoch
+  uptimeMs: number;
+  byStop: boolean; // caused by `stop`: not a failure
+}
+
+export interface ServiceState extends Partial<ServiceFacts> {
+  version: 1;
+  kind: 'supervisor' | 'library';
+  state: RunState;
+  pid: number; // the daemon (supervisor) pid
+  pidStartTime?: number; // its /proc start time (clock ticks): identity
+  /** The supervisor handles its signals. Until then (node still booting) stop requests are
+   *  left in stop.json for it to find, never sent as a signal that would kill it. */
+  handlesSignals?: boolean;
+  childPid?: number; // the COMMAND
+  childPgid?: number;
+  childStartTime?: number;
+  childStartedAt?: number; // ms since the epoch
+  restarts?: number;
+  /** The last exits, oldest first (lastExit is the final one). */
+  exits?: ExitRecord[];
+  command?: string[];
+  /** The pidfile's path, so `list` can find services known by their pidfile alone. */
+  pidfile?: string;
+  startedAt: number;
+  updatedAt: number;
+  lastExit?: ExitRecord;
+  /** The options the service was started with, so `restart` can start it the same way. */
+  spec?: Record<string, unknown>;
+  error?: string;
+  /** The COMMAND's last STATUS= (sd_notify), with --ready notify. */
+  notifyStatus?: string;
+  /** What keeps the logs from being written right now (disk full, file unwritable). */
+  logError?: string;
+  /** Output the supervisor could not write when it ended (the log file still failing), in words. */
+  logLost?: string;
+  /** When the log files were last reopened (SIGUSR1 / `daemonkit reopen`), ms since the epoch. */
+  logsReopenedAt?: number;
+  /** The last stop whose schedule ran out with the COMMAND still running (it goes on running). */
+  stopRanOut?: { schedule: string; at: number };
+  /** In a backoff wait: when the next restart is due, ms since the epoch. */
+  nextRestartAt?: number;
+}
+
+export function writeState(path: string, state: ServiceState): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o644);
+    try {
+      fchmodSync(fd, 0o644); // as documented, whatever the writer's umask
+      const data = Buffer.from(`${JSON.stringify({ ...state, updatedAt: Date.now() })}\n`);
+      writeSync(fd, data);
+      // No fsync: the rename (an exchange of names, see replaceFile) already makes it
+      // all-or-nothing for readers, and the state describes processes, which a power cut ends
+      // too; an fsync would sit on the stop path for nothing.
+    } finally {
+      closeSync(fd);
+    }
+    replaceFile(tmp, path);
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing left behind
+    }
+    throw new DaemonError(
+      'STATE_WRITE_FAILED',
+      `cannot write state file ${path}: ${(error as Error).message}`,
+      { path },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The last state written, or null when there is none or it is unreadable. It names pids and a
+ * process group to stop: one owned by another user than the caller or root is refused
+ * (UNSAFE_PIDFILE), and a symbolic link is not followed.
+ */
+export function readState(path: string): ServiceState | null {
+  const text = readOwnedFile(path, 'state file');
+  if (text === null) return null;
+  try {
+    const parsed = JSON.parse(text) as ServiceState;
+    return parsed && parsed.version === 1 ? parsed : null;
+  } catch {
+    return null;
+  }
+}

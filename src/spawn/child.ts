@@ -1,0 +1,97 @@
+/**
+ * The COMMAND as a child process of ours, created natively (not by libuv): its exit is awaited
+ * on a pidfd (one thread-pool poll, which also keeps the event loop alive) and then reaped.
+ */
+import { closeSync } from 'node:fs';
+import { openInputFile } from '../config/input-file.js';
+import { constants } from 'node:os';
+import { execFailure } from '../errors/errors.js';
+import type { CommandSpec } from '../config/spec.js';
+import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Child {
+  pid: number;
+  exited: Promise<ChildExit>;
+}
+
+const SIGNAL_NAMES = new Map(
+  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
+);
+
+/** Watch a child of ours (spawned by us, or by the daemon's first act before node booted). */
+export function watchChild(pid: number): Child {
+  const exited = (async (): Promise<ChildExit> => {
+    let fd = -1;
+    try {
+      fd = pidfdOpen(pid);
+      await pidfdWait([fd], Infinity);
+    } catch {
+      // already reaped elsewhere, or pidfds unsupported: fall through to waitChild
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+    const status = waitChild(pid);
+    if (!status) return { code: null, signal: null };
+    return {
+      code: status.code,
+      signal: status.signal === null ? null : (SIGNAL_NAMES.get(status.signal) ?? null),
+    };
+  })();
+  return { pid, exited };
+}
+
+/** The COMMAND's stdin (its stdout and stderr are the log pipes, or ours in the foreground),
+ *  opened again at each (re)start, as root: never through a name the service user may swap. */
+export function openStdin(spec: CommandSpec): number {
+  return openInputFile({
+    flag: '--stdin',
+    path: spec.stdin,
+    devices: true,
+    ...(spec.runAs ? { serviceUid: spec.runAs.uid } : {}),
+  });
+}
+
+export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
+  const [file, ...args] = spec.command as [string, ...string[]];
+  return {
+    file,
+    argv: [file, ...args],
+    fds,
+    cwd: spec.chdir,
+    umask: spec.umask,
+    setsid: true,
+    envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.limits?.length ? { limits: spec.limits } : {}),
+    ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+    ...(spec.runAs?.drop
+      ? {
+          uid: spec.runAs.uid,
+          gid: spec.runAs.gid,
+          groups: spec.runAs.groups,
+          user: spec.runAs.name,
+        }
+      : {}),
+  };
+}
+
+/** Spawn the COMMAND in its own session and process group, with a clean context. */
+export function spawnCommand(spec: CommandSpec, output: number[]): Child {
+  const stdin = openStdin(spec);
+  try {
+    return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));
+  } catch (error) {
+    throw execFailure(error, spec.command[0]!, {
+      cwd: spec.chdir,
+      ...(spec.runAs?.drop ? { user: spec.runAs.name } : {}),
+      ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
+      ...(spec.limits ? { limits: spec.limits } : {}),
+    });
+  } finally {
+    closeSync(stdin);
+  }
+}
