@@ -2,6 +2,7 @@
 export { Daemon, type DaemonOptions } from './daemon/daemon.js';
 export { daemonize, type DaemonizeOptions, type LaunchResult } from './daemon/daemonize.js';
 export type { DaemonContext } from './daemon/context.js';
+export { listenFds, type ListenFd } from './daemon/listen-fds.js';
 export { DaemonError, isDaemonError, type DaemonErrorCode } from './errors.js';
 export { exitCodeFor, EXIT, type Action } from './exit-codes.js';
 export { servicePaths, daemonkitHome, type ServicePaths } from './paths.js';

@@ -2,6 +2,7 @@
  * What a supervised service says to whoever started it (a launcher waiting on its report pipe,
  * or `run`), and what a launcher hands a detached supervisor.
  */
+import type { Listener } from '../listen/bind.js';
 import type { DaemonChannel } from '../detach/attach.js';
 import type { DaemonError } from '../errors.js';
 import type { NotifyHandle } from '../notify/listener.js';
@@ -51,4 +52,6 @@ export interface Inherited {
   notify?: NotifyHandle;
   /** The write end of the COMMAND's guard pipe (see LaunchSpec.guardCommand). */
   guardFd?: number;
+  /** The --listen sockets the launcher bound (listen/bind.ts). */
+  listen?: Listener[];
 }
