@@ -132,7 +132,7 @@ export const SYSTEMD: Readonly<Record<string, SystemdMapping>> = {
     unit: 'a socket unit: ListenStream=, FileDescriptorName= (one unit per name), Service=; Sockets= in the service',
   },
   'listen-mode': { unit: 'SocketMode= (unix: sockets; SocketUser=, SocketGroup= with --user)' },
-  output: { unit: '' },
+  output: { unit: 'the files NAME.service (and the socket units) in DIR, not stdout' },
   restart: { unit: 'Restart=' },
   'restart-delay': { unit: 'RestartSec=' },
   'restart-max-delay': {
