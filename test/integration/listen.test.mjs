@@ -128,6 +128,41 @@ describe('--listen', () => {
     await home.dk(['stop', 'fds']);
   });
 
+  it('--ready fd:N comes after the sockets, and a restarted COMMAND gets the same layout', async () => {
+    const port = await freePort();
+    const r = await home.dk([
+      'start',
+      '--name',
+      'rfd',
+      '--listen',
+      `tcp:127.0.0.1:${port}`,
+      '--ready',
+      'fd:5',
+      '--restart',
+      'always',
+      '--',
+      'sh',
+      '-c',
+      'echo >&5; exec sleep 60',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const first = startedPids(r.stdout).childPid;
+    const layout = (pid) => Object.keys(fdTargets(pid)).sort();
+    assert.deepEqual(layout(first), ['0', '1', '2', '3', '5']); // 4: the gap, closed
+    process.kill(first, 'SIGKILL');
+    const second = await waitFor(
+      () => {
+        const s = state(home, 'rfd');
+        return s?.state === 'running' && s.childPid !== first && s.childPid;
+      },
+      10000,
+      'the restarted COMMAND',
+    );
+    assert.deepEqual(layout(second), ['0', '1', '2', '3', '5']);
+    assert.match(fdTargets(second)[3], /^socket:/);
+    await home.dk(['stop', 'rfd']);
+  });
+
   it('a port in use fails the start with exit 1 naming the address', async () => {
     const blocker = net.createServer();
     await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
