@@ -174,7 +174,7 @@ async function startOnce(
         : [];
     // --listen: bound here, as the caller (root, before the COMMAND drops to --user), for the
     // supervisor to hold for the service's life; the first COMMAND gets them at 3, 4, …
-    listeners = await openListeners(spec.listen ?? [], ownershipOf(spec));
+    listeners = openListeners(spec.listen ?? [], ownershipOf(spec));
     const listenFds = listeners.map((l) => l.fd);
     const listenAt = LOCK_FD + 5 + readyExtra.length; // where the supervisor finds them
     let spawned = false;

@@ -5,8 +5,15 @@
  * another user can write); a stale socket file of ours there (nothing accepts on it) is replaced;
  * the socket file is removed when the service ends, if it is still the one we made.
  */
-import { chmodSync, closeSync, lchownSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
-import { createConnection } from 'node:net';
+import {
+  chmodSync,
+  closeSync,
+  lchownSync,
+  lstatSync,
+  readFileSync,
+  unlinkSync,
+  type Stats,
+} from 'node:fs';
 import { DaemonError, errnoCode } from '../errors.js';
 import { printable } from '../paths.js';
 import { checkLogDirPath, InsecureLogDir } from '../logs/ancestors.js';
@@ -49,23 +56,30 @@ const reason = (error: unknown): string => {
   return message.slice(message.indexOf(': ') + 2).toLowerCase();
 };
 
-/** Does anything accept on the unix socket at `path`? (A refused connect: a stale file.) */
-function accepting(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', (error) => resolve(errnoCode(error) !== 'ECONNREFUSED'));
-  });
+/** SO_ACCEPTCON in /proc/net/unix's Flags: the socket listens. */
+const ACCEPTCON = 0x10000;
+
+/** Does a socket listen at `path`? The kernel's list of bound unix sockets says (synchronously,
+ *  so binding never yields to the event loop: a signal's stop finds the service as it left it).
+ *  A socket file no listener is bound to is stale. */
+function listening(path: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    return true; // cannot tell: never remove what may be in use
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/ +/);
+    // Num RefCount Protocol Flags Type St Inode Path (a path holds no blank here: ours never do)
+    if (f.length >= 8 && f.slice(7).join(' ') === path && Number.parseInt(f[3]!, 16) & ACCEPTCON)
+      return true;
+  }
+  return false;
 }
 
 /** Make room for a unix socket at its path, or say why not. */
-async function clearUnixPath(
-  addr: Extract<ListenAddr, { kind: 'unix' }>,
-  own: Ownership,
-): Promise<void> {
+function clearUnixPath(addr: Extract<ListenAddr, { kind: 'unix' }>, own: Ownership): void {
   try {
     checkLogDirPath(addr.path, ourTrust(), `the socket ${addr.path}`);
   } catch (error) {
@@ -87,20 +101,16 @@ async function clearUnixPath(
   const ours = ourTrust().uids.has(st.uid) || st.uid === own.uid;
   if (!st.isSocket() || !ours)
     throw failed(addr, `${printable(addr.path)} exists and is not a socket of ours`);
-  if (await accepting(addr.path))
-    throw failed(addr, 'address already in use (something accepts on it)');
+  if (listening(addr.path)) throw failed(addr, 'address already in use (something accepts on it)');
   unlinkSync(addr.path); // stale: a supervisor killed before it could remove it
 }
 
 /** Bind every address, in order; on a failure, what was bound is let go again. */
-export async function openListeners(
-  addrs: readonly ListenAddr[],
-  own: Ownership,
-): Promise<Listener[]> {
+export function openListeners(addrs: readonly ListenAddr[], own: Ownership): Listener[] {
   const out: Listener[] = [];
   try {
     for (const addr of addrs) {
-      if (addr.kind === 'unix') await clearUnixPath(addr, own);
+      if (addr.kind === 'unix') clearUnixPath(addr, own);
       let fd: number;
       try {
         fd =

@@ -327,7 +327,7 @@ export function runService(
       }
       // The launcher bound them (start.ts); foreground `run` binds them here, under the lock.
       if (inherited?.listen) for (const l of inherited.listen) setCloexec(l.fd);
-      listeners = inherited?.listen ?? (await openListeners(spec.listen ?? [], ownershipOf(spec)));
+      listeners = inherited?.listen ?? openListeners(spec.listen ?? [], ownershipOf(spec));
       capture = new LogCapture(
         spec,
         inherited?.pipes ?? createPipes(spec),
