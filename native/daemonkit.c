@@ -251,6 +251,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "notifyWake", NULL, notify_wake, NULL, NULL, NULL, napi_default, NULL },
     { "notifyReceiveNow", NULL, notify_receive_now, NULL, NULL, NULL, napi_default, NULL },
     { "notifySend", NULL, notify_send, NULL, NULL, NULL, napi_default, NULL },
+    { "listenSocket", NULL, listen_socket, NULL, NULL, NULL, napi_default, NULL },
     { "getUser", NULL, get_user, NULL, NULL, NULL, napi_default, NULL },
     { "getGroup", NULL, get_group, NULL, NULL, NULL, napi_default, NULL },
     { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },

@@ -191,6 +191,7 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
   if (s->ids.set && (step = drop_ids(&s->ids)) != 0) goto fail;
   step = S_CHDIR; if (chdir(s->cwd) != 0) goto fail;
   step = S_EXEC;
+  listen_pid_fill(s->envp);
   execve(s->file, s->argv, s->envp);
 fail:
   record(report, err_tag, errno | step << 16);

@@ -21,3 +21,4 @@ export { removeService, type RemoveResult } from './ops/remove.js';
 export { mergeOptions, optionsFromRecord } from './ops/restart-merge.js';
 export { readSpec, type RecordedSpec } from './service/spec-file.js';
 export { readEnvRecord } from './config/env-record.js';
+export { listenFds, type ListenFd } from './daemon/listen-fds.js';

@@ -10,7 +10,8 @@ import { run } from './helpers.mjs';
 const NEWER =
   /Unknown key '?(RestartSteps|RestartMaxDelaySec)'? in section '?\[?Service\]?'?, ignoring/;
 
-export async function verifyUnit(t, name, text) {
+/** `others`: more unit files beside it (file name → text), verified with it (its socket units). */
+export async function verifyUnit(t, name, text, others = {}) {
   if ((await run('sh', ['-c', 'command -v systemd-analyze'])).code !== 0)
     return t.skip('systemd-analyze is not installed');
   const version = Number(
@@ -19,7 +20,9 @@ export async function verifyUnit(t, name, text) {
   const dir = mkdtempSync(join(tmpdir(), 'dk-unit-'));
   try {
     writeFileSync(join(dir, `${name}.service`), text);
-    const v = await run('systemd-analyze', ['verify', join(dir, `${name}.service`)]);
+    for (const [file, body] of Object.entries(others)) writeFileSync(join(dir, file), body);
+    const files = [`${name}.service`, ...Object.keys(others)].map((f) => join(dir, f));
+    const v = await run('systemd-analyze', ['verify', ...files]);
     assert.equal(v.code, 0, v.stderr);
     const said = v.stderr.split('\n').filter(Boolean);
     assert.deepEqual(

@@ -93,6 +93,8 @@ function startOptions(args: ParsedArgs): StartOptions {
   if (f['ready-timeout']) o.readyTimeout = f['ready-timeout'][0]!;
   if (f.user) o.user = f.user[0]!;
   if (f.group) o.group = f.group[0]!;
+  if (f.listen) o.listen = f.listen;
+  if (f['listen-mode']) o.listenMode = f['listen-mode'][0]!;
   return o;
 }
 

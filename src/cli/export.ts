@@ -17,6 +17,9 @@ import { systemdUnit, unitNotes, type UnitOptions } from '../export/systemd.js';
 import type { ParsedArgs } from './args.js';
 import { err, out } from './print.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
+import { parseListen, type ListenAddr } from '../config/listen-addr.js';
+import { socketUnits } from '../export/systemd-socket.js';
+import { writeUnitFiles } from '../export/write-units.js';
 
 const pair = (item: string): [string, string] => [
   item.slice(0, item.indexOf('=')),
@@ -68,6 +71,12 @@ function fromRecord(paths: ServicePaths): UnitOptions {
     ...(r.ready
       ? { ready: r.ready, readyTimeoutMs: r.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS }
       : {}),
+    ...(r.listen?.length
+      ? {
+          listen: r.listen.map((a) => parseListen(a) as ListenAddr),
+          listenMode: r.listenMode ?? 0o666,
+        }
+      : {}),
   };
   return {
     name: paths.display,
@@ -103,6 +112,18 @@ export function exportSystemd(
       `daemonkit: ${quoted(stranded)} ${stranded.length > 1 ? 'are relative paths' : 'is a relative path'} from here, but the unit runs in ${u.spec.chdir} (WorkingDirectory=): give --chdir ${printable(shellWord(process.cwd()))} or an absolute path\n`,
     );
   }
-  out(text);
+  const sockets = socketUnits(u);
+  const dir = f.output?.[0];
+  if (dir === undefined) {
+    if (sockets.length > 0)
+      throw new DaemonError(
+        'BAD_OPTION',
+        `--listen makes ${sockets.length + 1} unit files (${paths.display}.service, ${sockets.map((s) => s.file).join(', ')}): give --output DIR to write them there`,
+      );
+    out(text);
+    return EXIT.OK;
+  }
+  const written = writeUnitFiles(dir, [{ file: `${u.name}.service`, text }, ...sockets]);
+  if (!f.quiet) for (const path of written) out(`${printable(path)}\n`);
   return EXIT.OK;
 }

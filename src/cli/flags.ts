@@ -200,6 +200,21 @@ export const FLAGS: Record<string, FlagSpec> = {
     needs: 'user',
     help: "the COMMAND's group",
   },
+  listen: {
+    takesValue: true,
+    repeatable: true,
+    commands: START,
+    value: 'ADDR',
+    help: 'a socket held for the service, given to the COMMAND as fd 3, 4, … (LISTEN_FDS): [NAME=]tcp:[HOST:]PORT or [NAME=]unix:PATH',
+  },
+  'listen-mode': {
+    takesValue: true,
+    commands: START,
+    value: 'OCTAL',
+    default: '0666',
+    needs: 'listen',
+    help: 'the mode of the unix: sockets',
+  },
   restart: {
     takesValue: true,
     commands: START,
@@ -260,6 +275,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     takesValue: false,
     commands: ['restart'],
     help: "take the caller's environment instead of the one recorded at start",
+  },
+  output: {
+    takesValue: true,
+    commands: ['export'],
+    value: 'DIR',
+    help: 'write NAME.service (and with --listen its .socket units) in DIR instead of printing it',
   },
   json: { takesValue: false, commands: ['status', 'list'], help: 'print JSON' },
   verbose: {

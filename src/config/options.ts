@@ -14,6 +14,8 @@ import { parseDuration } from '../config/durations.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './log-policy.js';
 import { validateLogs } from './log-options.js';
 import { validateUser } from './user-options.js';
+import { validateListen } from './listen-options.js';
+import { DEFAULT_LISTEN_MODE, type ListenAddr } from './listen-addr.js';
 
 export { validateLogs } from './log-options.js';
 import { parseReady, type ReadySpec } from './ready-spec.js';
@@ -65,6 +67,11 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
   user?: string | number;
   /** The COMMAND's group (a name or gid) instead of the user's primary group; needs `user`. */
   group?: string | number;
+  /** Sockets held for the service's life, given to each COMMAND as fds 3, 4, …:
+   *  `[NAME=]tcp:[HOST:]PORT`, `[NAME=]unix:PATH`. */
+  listen?: string[];
+  /** The mode of unix: sockets (octal, default 0666). */
+  listenMode?: string | number;
 }
 
 export interface ValidStart {
@@ -85,6 +92,8 @@ export interface ValidStart {
   readyTimeoutMs: number;
   user?: string; // a name or uid, checked for form only (looked up in src/user.ts)
   group?: string;
+  listen: ListenAddr[];
+  listenMode: number;
 }
 
 export const DEFAULT_GRACE_MS = 500;
@@ -180,6 +189,8 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     clearEnv: opts.clearEnv === true,
     logs: DEFAULT_LOG_POLICY,
     readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
+    listen: [],
+    listenMode: DEFAULT_LISTEN_MODE,
   };
   if (opts.ready !== undefined) {
     const ready = parseReady(opts.ready);
@@ -210,6 +221,7 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   if (stdout !== undefined) out.stdout = stdout;
   if (stderr !== undefined) out.stderr = stderr;
   validateUser(opts, out, problems);
+  validateListen(opts, out, problems);
   return out;
 }
 

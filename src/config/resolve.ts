@@ -17,6 +17,7 @@ import { notALog } from '../files/log-dir.js';
 import { MAX_ARG_STRLEN, MAX_LIMITS, PATH_MAX } from '../sys/limits.js';
 import { logDirProblem } from '../files/ancestors.js';
 import { ourTrust } from '../files/trust.js';
+import { socketPathProblem, type ListenAddr } from './listen-addr.js';
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -298,6 +299,13 @@ export function buildCommandSpec(
       );
     }
   }
+  const listen = opts.listen.map(
+    (a): ListenAddr => (a.kind === 'unix' ? { ...a, path: resolve(cwd, a.path) } : a),
+  );
+  for (const a of listen) {
+    const why = a.kind === 'unix' ? socketPathProblem(a.path) : null;
+    if (why) problems.push(new DaemonError('BAD_OPTION', `invalid --listen: ${why}`));
+  }
   if (problems.length > 0) {
     const first = [...problems].sort(
       (x, y) => PRIORITY.indexOf(x.code) - PRIORITY.indexOf(y.code),
@@ -326,5 +334,6 @@ export function buildCommandSpec(
     ...(transformsLogs(opts.logs) ? { logs: opts.logs } : {}),
     ...(opts.ready ? { ready: opts.ready, readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(runAs ? { runAs } : {}),
+    ...(listen.length > 0 ? { listen, listenMode: opts.listenMode } : {}),
   };
 }

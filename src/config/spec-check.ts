@@ -3,6 +3,7 @@
  * so `restart` says so naming the field instead of starting something half-read.
  */
 import { MAX_RESTARTS_LIMIT } from '../config/restart-policy.js';
+import { parseListen } from './listen-addr.js';
 
 const isInt = (v: unknown, min: number, max: number): boolean =>
   Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -78,6 +79,14 @@ const OPTIONAL: Check[] = [
   ['readyTimeoutMs', isMs, 'a number of milliseconds'],
   ['user', (v) => typeof v === 'string' && v !== '', 'a user name or id'],
   ['group', (v) => typeof v === 'string' && v !== '', 'a group name or id'],
+  [
+    'listen',
+    (v) =>
+      Array.isArray(v) &&
+      v.every((a) => typeof a === 'string' && typeof parseListen(a) !== 'string'),
+    'a list of listen addresses',
+  ],
+  ['listenMode', (v) => isInt(v, 0, 0o777), 'a mode'],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

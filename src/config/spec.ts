@@ -3,6 +3,7 @@ import type { ServicePaths } from './paths.js';
 import type { LogPolicy } from './log-policy.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 import type { ReadySpec } from './ready-spec.js';
+import type { ListenAddr } from './listen-addr.js';
 
 /** --user/--group, resolved in the parent (src/user.ts). */
 export interface RunAs {
@@ -47,6 +48,10 @@ export interface CommandSpec {
   clearEnv?: boolean;
   /** Run the COMMAND as this user (the supervisor stays who it is). */
   runAs?: RunAs;
+  /** --listen: sockets held by the supervisor, fds 3, 4, … of every COMMAND (unix: paths
+   *  absolute); listenMode: the unix: sockets' mode. */
+  listen?: ListenAddr[];
+  listenMode?: number;
 }
 
 export interface SupervisorPayload {
@@ -63,5 +68,7 @@ export interface SupervisorPayload {
     notify?: { fd: number; wake: number; path: string; dir: string };
     /** The write end of the COMMAND's guard pipe: a byte on it once our handlers are in place. */
     guardFd?: number;
+    /** The --listen sockets the launcher bound, in order (listen/bind.ts). */
+    listen?: { fd: number; path?: string; ino?: number }[];
   };
 }

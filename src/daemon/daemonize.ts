@@ -48,6 +48,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'readyTimeout',
   'user',
   'group',
+  'listen',
+  'listenMode',
   'retry',
   'detach',
   'waitForReady',
@@ -104,6 +106,10 @@ export function resolveDaemonOptions(options: DaemonizeOptions): {
   if (options.user !== undefined || options.group !== undefined)
     problems.add(
       "user and group are for a service's COMMAND (buildCommandSpec, startService), not for a Daemon: run the program with `daemonkit start --user`",
+    );
+  if (options.listen !== undefined || options.listenMode !== undefined)
+    problems.add(
+      "listen is for a service's COMMAND (`daemonkit start --listen`); a program takes its sockets with listenFds()",
     );
   if (problems.list.length > 0) throw libraryOptionError(problems.list);
   const paths = servicePaths({

@@ -128,6 +128,11 @@ export const SYSTEMD: Readonly<Record<string, SystemdMapping>> = {
   nice: { unit: 'Nice=' },
   user: { unit: 'User= (a bare --user: a user unit, WantedBy=default.target)' },
   group: { unit: 'Group=' },
+  listen: {
+    unit: 'a socket unit: ListenStream=, FileDescriptorName= (one unit per name), Service=; Sockets= in the service',
+  },
+  'listen-mode': { unit: 'SocketMode= (unix: sockets; SocketUser=, SocketGroup= with --user)' },
+  output: { unit: 'the files NAME.service (and the socket units) in DIR, not stdout' },
   restart: { unit: 'Restart=' },
   'restart-delay': { unit: 'RestartSec=' },
   'restart-max-delay': {

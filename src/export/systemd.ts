@@ -6,10 +6,12 @@ import { describeReady } from '../config/ready-spec.js';
 import type { StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { restartSteps, stopMapping } from './systemd-options.js';
+import { socketUnits } from './systemd-socket.js';
 import { quoteAssignment, quoteWord, specifierValue } from './systemd-quote.js';
 
 export { SYSTEMD, unitNotes } from './systemd-options.js';
 export { quoteAssignment, quoteWord, specifierValue } from './systemd-quote.js';
+export { socketUnits, type UnitFile } from './systemd-socket.js';
 
 export interface UnitOptions {
   name: string;
@@ -38,15 +40,8 @@ const LIMIT_KEYS: Record<string, string> = {
 
 const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
-export function systemdUnit({
-  name,
-  spec,
-  env,
-  schedule,
-  userUnit,
-  user,
-  group,
-}: UnitOptions): string {
+export function systemdUnit(u: UnitOptions): string {
+  const { name, spec, env, schedule, userUnit, user, group } = u;
   const r = spec.restart;
   const unit = [`Description=${name} (daemonkit)`];
   if (!userUnit) unit.push('After=network.target');
@@ -93,6 +88,9 @@ export function systemdUnit({
     service.push(`${LIMIT_KEYS[res]}=${soft === hard ? v(soft) : `${v(soft)}:${v(hard)}`}`);
   }
   if (spec.nice !== undefined) service.push(`Nice=${spec.nice}`);
+  // --listen: the socket units (systemd-socket.ts) pass their fds to the COMMAND, in their order.
+  const sockets = socketUnits(u);
+  if (sockets.length > 0) service.push(`Sockets=${sockets.map((s) => s.file).join(' ')}`);
   service.push(`Restart=${r?.restart ?? 'no'}`);
   if (r && r.restart !== 'no') {
     service.push(`RestartSec=${seconds(r.delayMs)}`);

@@ -16,10 +16,14 @@ export interface Readiness {
   cancel(): void;
 }
 
-/** The fd layout for `fd:N`: -1 for 3 … N-1, then `writeEnd`. */
-export function readyFdLayout(n: number, writeEnd: number): number[] {
-  return [...Array.from({ length: n - 3 }, () => -1), writeEnd];
+/** The fd layout for `fd:N` after the fds from 3 to `first`-1 (the --listen sockets): -1 for
+ *  `first` … N-1, then `writeEnd`. */
+export function readyFdLayout(n: number, writeEnd: number, first = 3): number[] {
+  return [...Array.from({ length: n - first }, () => -1), writeEnd];
 }
+
+/** The COMMAND's first fd after its --listen sockets (3, 4, …). */
+export const afterListen = (spec: CommandSpec): number => 3 + (spec.listen?.length ?? 0);
 
 /** `inheritedRead`: the read end the launcher made for the first COMMAND (fd:N). */
 export function prepareReadiness(spec: CommandSpec, inheritedRead?: number): Readiness {
@@ -46,7 +50,7 @@ export function prepareReadiness(spec: CommandSpec, inheritedRead?: number): Rea
     [read, write] = makePipe();
   }
   const readiness: Readiness = {
-    fds: write >= 0 ? readyFdLayout(ready.fd, write) : [],
+    fds: write >= 0 ? readyFdLayout(ready.fd, write, afterListen(spec)) : [],
     spawned() {
       if (write >= 0) closeSync(write); // only the COMMAND may hold it: EOF when it is gone
       write = -1;

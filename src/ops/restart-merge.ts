@@ -9,6 +9,7 @@
 import type { StartOptions } from '../config/options.js';
 import type { RecordedSpec } from '../service/spec-file.js';
 import { describeReady } from '../config/ready-spec.js';
+import { DEFAULT_LISTEN_MODE } from '../config/listen-addr.js';
 
 export type OptionKey = keyof StartOptions;
 
@@ -24,12 +25,14 @@ const NEEDS: Partial<Record<OptionKey, OptionKey>> = {
   logKeep: 'logMaxSize',
   logCompress: 'logMaxSize',
   group: 'user',
+  listenMode: 'listen',
 };
 
 /** Options replaced along with another one given now: a new --user does not keep the old user's
  *  group. */
 const REPLACED_WITH: Partial<Record<OptionKey, OptionKey[]>> = {
   user: ['group'],
+  listen: ['listenMode'],
 };
 
 const asList = (value: StartOptions['env'] | string[]): string[] =>
@@ -123,5 +126,10 @@ export function optionsFromRecord(rec: RecordedSpec): StartOptions {
   }
   if (rec.user !== undefined) o.user = rec.user;
   if (rec.group !== undefined) o.group = rec.group;
+  if (rec.listen?.length) {
+    o.listen = [...rec.listen];
+    if (rec.listenMode !== undefined && rec.listenMode !== DEFAULT_LISTEN_MODE)
+      o.listenMode = `0${rec.listenMode.toString(8)}`;
+  }
   return o;
 }

@@ -31,13 +31,14 @@ import { serviceFacts } from '../service/service-facts.js';
 import { execSpecFor, openStdin } from '../spawn/child.js';
 import { openAppend } from '../spawn/launch.js';
 import { createPipes } from '../logs/write/capture.js';
-import { readyFdLayout } from '../notify/readiness.js';
-import { openNotifyListener } from '../notify/hub.js';
-import type { NotifyHandle } from '../notify/listener.js';
 import { removeLeftSocketDir, removeSocketDir } from '../notify/socket-dir.js';
 import { makePipe, pidfdOpen, pidfdWait } from '../sys/native.js';
 import { readProcStat } from '../sys/proc.js';
 import { PACKAGE_ROOT } from '../sys/root.js';
+import { afterListen, readyFdLayout } from '../notify/readiness.js';
+import { closeListeners, openListeners, ownershipOf, type Listener } from '../spawn/listen.js';
+import { openNotifyListener } from '../notify/hub.js';
+import type { NotifyHandle } from '../notify/listener.js';
 
 export type StartResult =
   | { started: true; pid: number; childPid: number | null; logError?: string }
@@ -129,6 +130,8 @@ async function startOnce(
   if (!lock) return alreadyRunning(paths);
   const owned: number[] = [];
   let notifyHandle: NotifyHandle | null = null;
+  let listeners: Listener[] = [];
+  let launched = false; // the supervisor holds the sockets now: their files are its to remove
   try {
     clearLeftovers(paths); // under the lock: nobody else's
     // A COMMAND left running by a supervisor that was killed must not get a twin.
@@ -157,7 +160,9 @@ async function startOnce(
     const readyPipe = spec.ready?.kind === 'fd' ? makePipe() : null;
     if (readyPipe) owned.push(...readyPipe);
     const readyFds =
-      readyPipe && spec.ready?.kind === 'fd' ? readyFdLayout(spec.ready.fd, readyPipe[1]) : [];
+      readyPipe && spec.ready?.kind === 'fd'
+        ? readyFdLayout(spec.ready.fd, readyPipe[1], afterListen(spec))
+        : [];
     // --ready notify: the socket exists before the first COMMAND runs; the supervisor adopts it.
     notifyHandle =
       spec.ready?.kind === 'notify'
@@ -172,6 +177,11 @@ async function startOnce(
       : notifyHandle
         ? [notifyHandle.fd, notifyHandle.wake]
         : [];
+    // --listen: bound here, as the caller (root, before the COMMAND drops to --user), for the
+    // supervisor to hold for the service's life; the first COMMAND gets them at 3, 4, …
+    listeners = openListeners(spec.listen ?? [], ownershipOf(spec));
+    const listenFds = listeners.map((l) => l.fd);
+    const listenAt = LOCK_FD + 5 + readyExtra.length; // where the supervisor finds them
     let spawned = false;
     let supervisorPid = 0;
     const outcome = await launchDaemon({
@@ -183,8 +193,8 @@ async function startOnce(
       // The supervisor's own complaints, if it ever has any, land beside the COMMAND's.
       stderr: spec.stderr ?? '/dev/null',
       ...(serviceUid !== undefined ? { serviceUid } : {}),
-      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...readyExtra],
-      command: execSpecFor(commandSpec, [stdin, outWrite, errWrite, ...readyFds]),
+      extraFds: [lock.fd, outRead, outWrite, errRead, errWrite, ...readyExtra, ...listenFds],
+      command: execSpecFor(commandSpec, [stdin, outWrite, errWrite, ...listenFds, ...readyFds]),
       // Until the supervisor's handlers are in place (node boots first), a guard watches the
       // COMMAND.
       guardCommand: true,
@@ -227,6 +237,9 @@ async function startOnce(
           ...(notifyHandle
             ? { notify: { ...notifyHandle, fd: LOCK_FD + 5, wake: LOCK_FD + 6 } }
             : {}),
+          ...(listeners.length > 0
+            ? { listen: listeners.map((l, i) => ({ ...l, fd: listenAt + i })) }
+            : {}),
         },
       }),
       awaitReport: spec.graceMs > 0 || spec.ready !== undefined,
@@ -245,6 +258,7 @@ async function startOnce(
       throw error;
     });
     if (outcome.kind === 'running') return alreadyRunning(paths);
+    launched = true;
     const logError = outcome.kind === 'ready' ? outcome.logError : undefined;
     return {
       started: true,
@@ -254,6 +268,7 @@ async function startOnce(
     };
   } finally {
     for (const fd of owned) closeSync(fd);
+    closeListeners(listeners, { remove: !launched });
     closeSync(lock.fd); // the supervisor holds the lock through its own copy of the fd
     // The daemon is named by now, or the start failed and the lock is let go: only then may the
     // marker go (a holder without one, named by no file, is taken for the daemon).

@@ -20,6 +20,7 @@ import type { LogPolicy } from '../config/log-policy.js';
 import type { ReadySpec } from '../config/ready-spec.js';
 import { recordedSpecProblems } from '../config/spec-check.js';
 import { writeEnvRecord } from '../config/env-record.js';
+import { formatListen } from '../config/listen-addr.js';
 
 export interface RecordedSpec {
   command: string[];
@@ -41,6 +42,9 @@ export interface RecordedSpec {
   /** --user and --group as given: looked up again by each `daemonkit restart`. */
   user?: string;
   group?: string;
+  /** --listen as given (unix: paths absolute), and --listen-mode. */
+  listen?: string[];
+  listenMode?: number;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -67,6 +71,9 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
           user: spec.runAs.user,
           ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}),
         }
+      : {}),
+    ...(spec.listen?.length
+      ? { listen: spec.listen.map(formatListen), listenMode: spec.listenMode }
       : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;

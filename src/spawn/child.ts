@@ -7,6 +7,7 @@ import { openInputFile } from '../config/input-file.js';
 import { constants } from 'node:os';
 import { execFailure } from '../errors/errors.js';
 import type { CommandSpec } from '../config/spec.js';
+import { listenEnv } from '../config/listen-addr.js';
 import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';
 
 export interface ChildExit {
@@ -65,7 +66,10 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
     cwd: spec.chdir,
     umask: spec.umask,
     setsid: true,
-    envp: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    // --listen: sd_listen_fds(3)'s variables (LISTEN_PID filled in by the child: native/listen.c).
+    envp: Object.entries({ ...spec.env, ...listenEnv(spec.listen ?? []) }).map(
+      ([k, v]) => `${k}=${v}`,
+    ),
     ...(spec.limits?.length ? { limits: spec.limits } : {}),
     ...(spec.nice !== undefined ? { nice: spec.nice } : {}),
     ...(spec.runAs?.drop

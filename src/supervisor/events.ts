@@ -4,6 +4,7 @@
  */
 import type { DaemonChannel } from '../spawn/attach.js';
 import type { DaemonError } from '../errors/errors.js';
+import type { Listener } from '../spawn/listen.js';
 import type { NotifyHandle } from '../notify/listener.js';
 import type { CapturePipes } from '../logs/write/capture.js';
 import type { Adopted } from './supervise.js';
@@ -51,4 +52,6 @@ export interface Inherited {
   notify?: NotifyHandle;
   /** The write end of the COMMAND's guard pipe (see LaunchSpec.guardCommand). */
   guardFd?: number;
+  /** The --listen sockets the launcher bound (listen/bind.ts). */
+  listen?: Listener[];
 }

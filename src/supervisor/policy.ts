@@ -4,7 +4,6 @@
  */
 
 import type { RestartMode, RestartPolicy } from '../config/restart-policy.js';
-import { MAX_RESTARTS_LIMIT } from '../config/restart-policy.js';
 
 export interface ExitFacts {
   code: number | null;

@@ -26,6 +26,7 @@ import { requestPending, takeReopenRequest, takeStopRequest } from '../service/r
 import { collectGarbageSoon } from './gc.js';
 import { EVENT_PREFIX, eventLine, startedLine, type EventContext } from './log-events.js';
 import { serviceFacts } from '../service/service-facts.js';
+import { closeListeners, openListeners, ownershipOf, type Listener } from '../spawn/listen.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
 
@@ -81,6 +82,8 @@ export function runService(
   let lastExit: ExitRecord | null = null;
   let capture: LogCapture | null = null;
   let hub: NotifyHub | null = null;
+  // --listen: held from the start to the end of the service, whatever its COMMANDs do.
+  let listeners: readonly Listener[] = [];
   let extendReady: (ms: number) => void = () => undefined;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -234,7 +237,10 @@ export function runService(
       const commandSpec = hub ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: hub.path } } : spec;
       current = startCommand(
         commandSpec,
-        { fds: [...output.commandFds(), ...readiness.fds], drain: () => output.drain() },
+        {
+          fds: [...output.commandFds(), ...listeners.map((l) => l.fd), ...readiness.fds],
+          drain: () => output.drain(),
+        },
         adopted,
         options,
       );
@@ -319,6 +325,9 @@ export function runService(
           // none
         }
       }
+      // The launcher bound them (start.ts); foreground `run` binds them here, under the lock.
+      if (inherited?.listen) for (const l of inherited.listen) setCloexec(l.fd);
+      listeners = inherited?.listen ?? openListeners(spec.listen ?? [], ownershipOf(spec));
       capture = new LogCapture(
         spec,
         inherited?.pipes ?? createPipes(spec),
@@ -359,6 +368,7 @@ export function runService(
       // still failing at the end (a full disk) could not take is counted in the state.
       const lost = capture?.close() ?? null;
       hub?.close();
+      closeListeners(listeners); // and their unix: socket files
       if (lost || statusWrite) save(lost ? { logLost: lost } : {}); // while we still hold the lock
       cleanup();
     }

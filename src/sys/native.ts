@@ -79,6 +79,7 @@ interface NativeBinding {
   notifyWake(wake: number): void;
   notifyReceiveNow(fd: number): NotifyDatagram[];
   notifySend(address: string, text: string): void;
+  listenSocket(addr: { kind: 'tcp' | 'unix'; host?: string; port?: number; path?: string }): number;
   getUser(key: string | number): UserEntry | null;
   getGroup(key: string | number): GroupEntry | null;
   getGroupList(user: string, gid: number): number[];
@@ -153,6 +154,13 @@ export const killStatus = (pid: number, signal: number): number => native.killSt
 export const pipeBytes = (fd: number): number => native.pipeBytes(fd);
 /** The reader of our output pipe (or socket) has closed its end: known without writing. */
 export const readerGone = (fd: number): boolean => native.readerGone(fd);
+/** A bound, listening stream socket, close-on-exec (native/listen.c): --listen. */
+export const listenSocket = (addr: {
+  kind: 'tcp' | 'unix';
+  host?: string;
+  port?: number;
+  path?: string;
+}): number => native.listenSocket(addr);
 /** Mark an fd close-on-exec (fds we inherit are not, and would leak into every child). */
 export const setCloexec = (fd: number): void => native.setCloexec(fd);
 /** dup2(from, to): make `to` refer to what `from` does. */

@@ -142,7 +142,12 @@ describe('COMMAND --help', () => {
   });
 });
 
-const SAMPLE = { 'log-max-size': '1M', ready: 'notify', user: 'root' };
+const SAMPLE = {
+  'log-max-size': '1M',
+  ready: 'notify',
+  user: 'root',
+  listen: 'unix:/tmp/x.sock',
+};
 
 describe('the defaults the help shows are the real ones: giving one changes nothing', () => {
   test('each option another needs has a sample value here', () => {

@@ -84,6 +84,8 @@ const DEFAULTS = Object.freeze({
   clearEnv: false,
   logs: LOGS,
   readyTimeoutMs: 60000,
+  listen: [],
+  listenMode: 0o666,
 });
 
 describe('validateStart', () => {
@@ -344,6 +346,8 @@ describe('validateStart', () => {
       stderr: '/var/log/e',
       env: ['A=1', 'B=2'],
       graceMs: '100',
+      listen: ['web=tcp:80', 'unix:/run/w.sock'],
+      listenMode: '0600',
     });
     assert.deepEqual(list, []);
     assert.deepEqual(result, {
@@ -359,6 +363,11 @@ describe('validateStart', () => {
       clearEnv: false,
       logs: LOGS,
       readyTimeoutMs: 60000,
+      listen: [
+        { name: 'web', kind: 'tcp', host: null, port: 80 },
+        { name: null, kind: 'unix', path: '/run/w.sock' },
+      ],
+      listenMode: 0o600,
     });
   });
 

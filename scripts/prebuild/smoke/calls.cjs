@@ -1,9 +1,11 @@
 // Run by an old node on Debian 11's glibc (smoke.mjs): load a prebuild and make real calls —
 // the user database through NSS, a pipe, OFD locks, a fork+exec+wait. Prints one JSON line.
-const fs = require('node:fs');
+// biome-ignore lint/style/useNodejsImportProtocol: node 12 (arm64, under qemu) has no node: prefix
+const fs = require('fs');
 const [file, scratch] = process.argv.slice(2);
 const m = require(file);
-const out = { user0: m.getUser(0)?.name };
+// biome-ignore lint/complexity/useOptionalChain: node 12 (arm64, under qemu) has no ?.
+const out = { user0: (m.getUser(0) || {}).name };
 const [r, w] = m.pipe();
 fs.writeSync(w, 'hello');
 out.pipeBytes = m.pipeBytes(r);
