@@ -78,40 +78,57 @@ export const optionKeys = (command: CommandName = 'start'): string[] =>
     .map((r) => r.name);
 
 /**
+ * The items of a repeatable option, each checked by its row, a repeat of a `distinct` key refused
+ * (never a silent override): the values kept, and one problem per item refused.
+ */
+export function checkList(
+  row: OptionRow,
+  items: readonly Given[],
+): { values: unknown[]; whys: string[] } {
+  const values: unknown[] = [];
+  const whys: string[] = [];
+  const seen = new Map<string, Given>();
+  for (const item of items) {
+    const p = row.kind.parse(item);
+    if (!p.ok) {
+      whys.push(invalid(row, item, p.why));
+      continue;
+    }
+    const key = row.distinct?.(p.value);
+    const before = key === undefined ? undefined : seen.get(key);
+    if (before !== undefined)
+      whys.push(
+        invalid(
+          row,
+          item,
+          `${key} is already set by --${row.name} '${printable(String(before))}' (give each ${row.name} once)`,
+        ),
+      );
+    else values.push(p.value);
+    if (key !== undefined) seen.set(key, item);
+  }
+  return { values, whys };
+}
+
+/**
  * A service file's value (TOML: a string, number, boolean or array) for `row`, checked as the
  * command line's would be: the parsed value (a list for a repeatable row), or every problem.
  */
 export function parseOptionValue(row: OptionRow, value: unknown): Parsed<unknown> {
-  const one = (v: unknown): Parsed<unknown> => {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
-      return { ok: false, why: `--${row.name}: not a string, number or boolean` };
-    if (typeof v === 'boolean' && row.kind.value !== undefined)
-      return { ok: false, why: `--${row.name}: a value, not true or false` };
-    const parsed = row.kind.parse(v);
-    return parsed.ok ? parsed : { ok: false, why: invalid(row, v, parsed.why) };
-  };
-  if (!row.repeatable) return one(value);
-  const items = Array.isArray(value) ? value : [value];
-  const out: unknown[] = [];
-  const whys: string[] = [];
-  const seen = new Map<string, unknown>();
-  for (const item of items) {
-    const p = one(item);
-    if (!p.ok) whys.push(p.why);
-    else if (row.distinct && seen.has(row.distinct(p.value)))
-      whys.push(
-        invalid(
-          row,
-          item as Given,
-          `${row.distinct(p.value)} is already set by --${row.name} '${printable(String(seen.get(row.distinct(p.value))))}' (give each ${row.name} once)`,
-        ),
-      );
-    else {
-      if (row.distinct) seen.set(row.distinct(p.value), item);
-      out.push(p.value);
-    }
-  }
-  return whys.length > 0 ? { ok: false, why: whys.join('; ') } : { ok: true, value: out };
+  const items = row.repeatable && Array.isArray(value) ? value : [value];
+  const wrong = items.find(
+    (v) =>
+      !['string', 'number', 'boolean'].includes(typeof v) ||
+      (typeof v === 'boolean') !== (row.kind.value === undefined),
+  );
+  if (wrong !== undefined || items.length === 0)
+    return {
+      ok: false,
+      why: `--${row.name}: want ${row.kind.value === undefined ? 'true or false' : `a value (${row.kind.value})`}${row.repeatable ? ', or a list of them' : ''}`,
+    };
+  const { values, whys } = checkList(row, items as Given[]);
+  if (whys.length > 0) return { ok: false, why: whys.join('; ') };
+  return { ok: true, value: row.repeatable ? values : values[0] };
 }
 
 /** The JSON Schema of one service's options (a service file's `[services.NAME]`). */

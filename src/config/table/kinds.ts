@@ -179,7 +179,9 @@ export const ready = (): Kind<ReadySpec> => ({
       if (!isObject(v) || !['notify', 'tcp', 'fd'].includes(v.kind as string)) return false;
       try {
         const r = parseReady(describeReady(v as unknown as ReadySpec));
-        return typeof r !== 'string' && JSON.stringify(r) === JSON.stringify(v);
+        const same = (a: object, b: Record<string, unknown>): boolean =>
+          Object.entries(a).every(([k, x]) => b[k] === x);
+        return typeof r !== 'string' && same(r, v) && same(v, r as Record<string, unknown>);
       } catch {
         return false;
       }
