@@ -9,7 +9,14 @@ import { DEFAULT_LOG_POLICY, type LogPolicy } from './log-policy.js';
 import { validateLogs } from './log-options.js';
 import { validateUser } from './user-options.js';
 import type { ReadySpec } from './ready-spec.js';
-import { checkList, checkOption, invalid, optionRow, type Given, type Limit } from './table/index.js';
+import {
+  checkList,
+  checkOption,
+  invalid,
+  optionRow,
+  type Given,
+  type Limit,
+} from './table/index.js';
 
 export { validateLogs } from './log-options.js';
 export { parseLimit } from './table/index.js';
@@ -142,7 +149,14 @@ function validateEnv(env: StartOptions['env'], problems: Problems): string[] {
     const parsed = row.kind.parse(item);
     // A record's key must be the whole name: { 'A=B': 'c' } is not A set to B=c.
     if (parsed.ok && (key === null || item.slice(0, item.indexOf('=')) === key)) out.push(item);
-    else problems.add(invalid(row, item, parsed.ok ? "use KEY=VALUE with KEY made of letters, digits and '_'" : parsed.why));
+    else
+      problems.add(
+        invalid(
+          row,
+          item,
+          parsed.ok ? "use KEY=VALUE with KEY made of letters, digits and '_'" : parsed.why,
+        ),
+      );
   }
   return out;
 }
@@ -192,7 +206,11 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
 export function validateRestart(opts: RestartOptions, problems: Problems): RestartPolicy {
   const policy: RestartPolicy = { ...DEFAULT_POLICY };
   policy.restart = given<RestartMode>('restart', opts.restart, problems) ?? policy.restart;
-  const durations: [string, Given | undefined, 'delayMs' | 'maxDelayMs' | 'minUptimeMs' | 'windowMs'][] = [
+  const durations: [
+    string,
+    Given | undefined,
+    'delayMs' | 'maxDelayMs' | 'minUptimeMs' | 'windowMs',
+  ][] = [
     ['restart-delay', opts.restartDelay, 'delayMs'],
     ['restart-max-delay', opts.restartMaxDelay, 'maxDelayMs'],
     ['min-uptime', opts.minUptime, 'minUptimeMs'],

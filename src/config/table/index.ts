@@ -8,6 +8,8 @@ import { printable } from '../paths.js';
 import type { Given, Parsed } from './kinds.js';
 import type { CommandName, OptionRow } from './row.js';
 import { IDENTITY_ROWS, START_ROWS } from './rows-start.js';
+
+export { START_ROWS } from './rows-start.js';
 import { OTHER_ROWS, STOP_ROWS } from './rows-other.js';
 
 export { COMMANDS, SERVICE, START, STOP, type CommandName, type OptionRow } from './row.js';
