@@ -3,15 +3,14 @@
  * option here: its kind, help, default, systemd mapping and docs section; then its field in
  * options.ts' StartOptions/ValidStart (where validateStart assembles it).
  */
-import { MAX_RESTARTS_LIMIT } from '../restart-policy.js';
 import { MIN_LOG_SIZE } from '../size.js';
 import { count, duration, flag, millis, octal, oneOf, path, ready, size, text } from './kinds.js';
 import { group, keyValue, limit, userGroup, type Limit } from './kinds-items.js';
 import { SERVICE, START, type OptionRow } from './row.js';
+import { RESTART_ROWS } from './rows-restart.js';
 
 const ID = ['Identity: which service'];
 const DOC = ['start'];
-const DURATION_WHY = 'a duration such as 100ms, 2s or 1m (a bare number is seconds)';
 
 export const IDENTITY_ROWS: readonly OptionRow[] = [
   {
@@ -233,65 +232,5 @@ export const START_ROWS: readonly OptionRow[] = [
     systemd: 'Group=',
     doc: DOC,
   },
-  {
-    name: 'restart',
-    commands: START,
-    kind: oneOf(['no', 'on-failure', 'always'] as const, 'use no, on-failure or always'),
-    default: 'no',
-    help: 'when the COMMAND ends: no, on-failure or always restart it',
-    systemd: 'Restart=',
-    doc: DOC,
-  },
-  {
-    name: 'restart-delay',
-    commands: START,
-    kind: duration({ why: DURATION_WHY }),
-    default: '100ms',
-    help: 'the wait before the first restart; it doubles with each one',
-    systemd: 'RestartSec=',
-    doc: DOC,
-  },
-  {
-    name: 'restart-max-delay',
-    commands: START,
-    kind: duration({ why: DURATION_WHY }),
-    default: '30s',
-    help: '... up to this',
-    systemd:
-      'RestartSteps=, RestartMaxDelaySec= (systemd ≥ 254; older ones ignore both, with a warning, and wait RestartSec= each time)',
-    doc: DOC,
-  },
-  {
-    name: 'min-uptime',
-    commands: START,
-    kind: duration({ why: DURATION_WHY }),
-    default: '10s',
-    help: 'a run this long resets the delay to --restart-delay',
-    systemd: '',
-    doc: DOC,
-  },
-  {
-    name: 'max-restarts',
-    commands: START,
-    kind: count({
-      min: 0,
-      max: MAX_RESTARTS_LIMIT,
-      digits: 7,
-      infinite: true,
-      why: `a whole number from 0 to ${MAX_RESTARTS_LIMIT}, or infinity (never give up)`,
-    }),
-    default: '10',
-    help: 'more restarts within --restart-window: give up; 0 to 1000000, or infinity',
-    systemd: 'StartLimitBurst= (N+1 starts); infinity: StartLimitIntervalSec=0',
-    doc: DOC,
-  },
-  {
-    name: 'restart-window',
-    commands: START,
-    kind: duration({ why: DURATION_WHY }),
-    default: '60s',
-    help: 'the window for --max-restarts',
-    systemd: 'StartLimitIntervalSec=',
-    doc: DOC,
-  },
+  ...RESTART_ROWS,
 ];
