@@ -11,6 +11,8 @@ import {
   type FlagSpec,
 } from './flags.js';
 import { closest } from './suggest.js';
+import type { StartOptions } from '../config/options.js';
+import { START_ROWS, optionKey } from '../config/table/index.js';
 
 export { COMMANDS, FLAGS, type CommandName } from './flags.js';
 
@@ -198,4 +200,18 @@ function negatedFlag(name: string): FlagSpec | undefined {
         help: `clear --${name.slice(3)}: back to its default`,
       }
     : undefined;
+}
+
+/** The start options given (StartOptions, the library's names), each by its row: a switch is
+ *  true, a repeatable option its list, any other its value. */
+export function startOptions(args: ParsedArgs): StartOptions {
+  const o: Record<string, string | string[] | boolean> = {};
+  for (const row of START_ROWS) {
+    const given = args.flags[row.name];
+    if (!given) continue;
+    o[optionKey(row)] = row.kind.value === undefined ? true : row.repeatable ? given : given[0]!;
+  }
+  // in the foreground: where it is run (docs/cli.md#run)
+  if (!args.flags.chdir && args.command === 'run') o.chdir = '.';
+  return o as StartOptions;
 }

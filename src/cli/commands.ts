@@ -8,13 +8,12 @@ import {
   validateSignal,
   validateStart,
   validateStop,
-  type StartOptions,
   type ValidStart,
 } from '../config/options.js';
 import { printable, servicePaths, type ServicePaths } from '../config/paths.js';
 import { noSuchService } from '../service/known.js';
 import type { StopSchedule } from '../config/schedule.js';
-import type { ParsedArgs } from './args.js';
+import { startOptions, type ParsedArgs } from './args.js';
 import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
 import { planRestart, restartSpec, type RestartPlan } from './restart.js';
@@ -61,41 +60,6 @@ function chdirHint(error: unknown, command: readonly string[], chdir: string): s
   const stranded = strandedArgs(command, process.cwd(), chdir);
   if (stranded.length === 0) return null;
   return `hint: the COMMAND runs in ${chdir}, where ${quoted(stranded)} ${stranded.length > 1 ? 'do' : 'does'} not exist: did you mean --chdir ${printable(shellWord(process.cwd()))}?`;
-}
-
-function startOptions(args: ParsedArgs): StartOptions {
-  const f = args.flags;
-  const o: StartOptions = {};
-  if (f.chdir) o.chdir = f.chdir[0]!;
-  // in the foreground: where it is run (docs/cli.md#run)
-  else if (args.command === 'run') o.chdir = '.';
-  if (f.umask) o.umask = f.umask[0]!;
-  if (f.stdin) o.stdin = f.stdin[0]!;
-  if (f.stdout) o.stdout = f.stdout[0]!;
-  if (f.stderr) o.stderr = f.stderr[0]!;
-  if (f.env) o.env = f.env;
-  if (f.grace) o.graceMs = f.grace[0]!;
-  if (f.restart) o.restart = f.restart[0]!;
-  if (f.limit) o.limit = f.limit;
-  if (f.nice) o.nice = f.nice[0]!;
-  if (f['env-file']) o.envFile = f['env-file'][0]!;
-  if (f['clear-env']) o.clearEnv = true;
-  if (f['restart-delay']) o.restartDelay = f['restart-delay'][0]!;
-  if (f['restart-max-delay']) o.restartMaxDelay = f['restart-max-delay'][0]!;
-  if (f['min-uptime']) o.minUptime = f['min-uptime'][0]!;
-  if (f['max-restarts']) o.maxRestarts = f['max-restarts'][0]!;
-  if (f['restart-window']) o.restartWindow = f['restart-window'][0]!;
-  if (f['log-timestamps']) o.logTimestamps = true;
-  if (f['log-max-size']) o.logMaxSize = f['log-max-size'][0]!;
-  if (f['log-keep']) o.logKeep = f['log-keep'][0]!;
-  if (f['log-compress']) o.logCompress = true;
-  if (f.ready) o.ready = f.ready[0]!;
-  if (f['ready-timeout']) o.readyTimeout = f['ready-timeout'][0]!;
-  if (f.user) o.user = f.user[0]!;
-  if (f.group) o.group = f.group[0]!;
-  if (f.listen) o.listen = f.listen;
-  if (f['listen-mode']) o.listenMode = f['listen-mode'][0]!;
-  return o;
 }
 
 /** A command's options, validated (pure): every problem is added to `problems`. */

@@ -1,30 +1,22 @@
 /**
  * `daemonkit completion bash|zsh|fish`: a completion script, generated from the option table
- * (flags.ts), so it offers exactly what the parser takes. Service names for --name are read by
+ * (config/table/), so it offers exactly what the parser takes. Service names for --name are read by
  * the shell from $DAEMONKIT_HOME's directories when Tab is pressed (no node start per Tab);
  * its default is paths.ts' daemonkitHome(), written again in each shell's words.
  */
 import { COMMANDS, FLAGS, LOGS_SHORT, SHORT, flagsOf, type CommandName } from './flags.js';
 import { ABOUT } from './help.js';
 import { NAME_PATTERN } from '../config/paths.js';
+import { OPTIONS, type Completion } from '../config/table/index.js';
 
-/** What an option's value is completed with; an option not here takes a value of its own making. */
-const VALUES: Readonly<
-  Record<string, 'names' | 'files' | 'dirs' | 'users' | 'groups' | readonly string[]>
-> = {
-  name: 'names',
-  pidfile: 'files',
-  stdin: 'files',
-  stdout: 'files',
-  stderr: 'files',
-  'env-file': 'files',
-  chdir: 'dirs',
-  user: 'users',
-  group: 'groups',
-  restart: ['no', 'on-failure', 'always'],
-  ready: ['notify', 'tcp:', 'fd:'],
-  signal: ['HUP', 'INT', 'QUIT', 'USR1', 'USR2', 'TERM', 'WINCH', 'CONT', 'STOP', 'KILL', 'ALRM'],
-};
+/** What an option's value is completed with (its kind's, in the option table); an option not
+ *  here takes a value of its own making. */
+const VALUES: Readonly<Record<string, Completion>> = Object.fromEntries(
+  OPTIONS.filter((r) => r.kind.value !== undefined && r.kind.complete).map((r) => [
+    r.name,
+    r.kind.complete!,
+  ]),
+);
 /** Commands whose COMMAND comes after `--`. */
 const TAKES_COMMAND: readonly CommandName[] = ['start', 'run', 'restart', 'export'];
 const words = (list: readonly string[]): string => list.join(' ');

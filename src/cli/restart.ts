@@ -9,6 +9,7 @@ import type { ServicePaths } from '../config/paths.js';
 import { mergeOptions, optionsFromRecord, type OptionKey } from '../ops/restart-merge.js';
 import { readSpec, type RecordedSpec } from '../service/spec-file.js';
 import type { ParsedArgs } from './args.js';
+import { hasOption, optionKey, optionRow, rowOfKey } from '../config/table/index.js';
 
 export interface RestartPlan {
   /** The last start's record, when it can be used. */
@@ -21,20 +22,17 @@ export interface RestartPlan {
   fromRecord: Set<string>;
 }
 
-/** `--grace` is `graceMs`; every other start option is its flag in camelCase. */
-const optionKey = (flag: string): OptionKey =>
-  (flag === 'grace'
-    ? 'graceMs'
-    : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())) as OptionKey;
-const flagOf = (key: string): string =>
-  key === 'graceMs' ? '--grace' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** A start option's library name (`--grace` is `graceMs`), and back: its row's. */
+const optionKeyOf = (flag: string): OptionKey =>
+  (hasOption(flag) ? optionKey(optionRow(flag)) : flag) as OptionKey;
+const flagOf = (key: string): string => `--${rowOfKey(key)?.name ?? key}`;
 
 /** The options cleared by `--no-X` (back to their defaults). */
 export function clearedOptions(flags: ParsedArgs['flags']): Set<OptionKey> {
   return new Set(
     Object.keys(flags)
       .filter((f) => f.startsWith('no-'))
-      .map((f) => optionKey(f.slice(3))),
+      .map((f) => optionKeyOf(f.slice(3))),
   );
 }
 

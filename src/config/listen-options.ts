@@ -1,42 +1,18 @@
-/** --listen and --listen-mode, checked with the other start options (pure). */
-import { printable } from './paths.js';
+/** --listen and --listen-mode, checked with the other start options by their rows (pure). */
 import type { Problems, StartOptions, ValidStart } from './options.js';
 import { MAX_FDS } from '../sys/limits.js';
-import {
-  DEFAULT_LISTEN_MODE,
-  describeListen,
-  parseListen,
-  parseListenMode,
-} from './listen-addr.js';
+import { DEFAULT_LISTEN_MODE, type ListenAddr } from './listen-addr.js';
+import { checkList, checkOption, optionRow } from './table/index.js';
 
 export function validateListen(opts: StartOptions, out: ValidStart, problems: Problems): void {
-  out.listen = [];
+  const listen = checkList(optionRow('listen'), opts.listen ?? []);
+  for (const why of listen.whys) problems.add(why);
+  out.listen = listen.values as ListenAddr[];
   out.listenMode = DEFAULT_LISTEN_MODE;
-  const seen = new Map<string, string>();
-  for (const text of opts.listen ?? []) {
-    const addr = parseListen(text);
-    if (typeof addr === 'string') {
-      problems.add(`invalid --listen '${printable(text)}': ${addr}`);
-      continue;
-    }
-    const key = describeListen(addr);
-    const before = seen.get(key);
-    if (before !== undefined)
-      problems.add(
-        `invalid --listen '${printable(text)}': the same address as --listen '${printable(before)}'`,
-      );
-    seen.set(key, text);
-    out.listen.push(addr);
-  }
   if (out.listen.length > MAX_FDS - 3)
     problems.add(`too many --listen sockets (${out.listen.length}): at most ${MAX_FDS - 3}`);
   if (opts.listenMode !== undefined) {
-    const text =
-      typeof opts.listenMode === 'number' ? opts.listenMode.toString(8) : opts.listenMode;
-    const mode = parseListenMode(text);
-    if (typeof mode === 'string')
-      problems.add(`invalid --listen-mode '${printable(text)}': ${mode}`);
-    else out.listenMode = mode;
+    out.listenMode = checkOption<number>('listen-mode', opts.listenMode, problems) ?? out.listenMode;
     if (!out.listen.some((a) => a.kind === 'unix'))
       problems.add('--listen-mode needs a --listen unix:PATH');
   }

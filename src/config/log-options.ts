@@ -1,9 +1,8 @@
 /** --log-timestamps, --log-max-size, --log-keep, --log-compress: validated with the other start
- *  options. */
-import { printable } from './paths.js';
+ *  options, each value by its row of the option table. */
 import type { Problems, StartOptions } from './options.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './log-policy.js';
-import { MIN_LOG_SIZE, parseSize } from './size.js';
+import { checkOption } from './table/index.js';
 
 export function validateLogs(opts: StartOptions, problems: Problems): LogPolicy {
   const logs: LogPolicy = {
@@ -11,24 +10,10 @@ export function validateLogs(opts: StartOptions, problems: Problems): LogPolicy 
     timestamps: opts.logTimestamps === true,
     compress: opts.logCompress === true,
   };
-  if (opts.logMaxSize !== undefined) {
-    const size = parseSize(String(opts.logMaxSize));
-    if (size === null)
-      problems.add(
-        `invalid --log-max-size '${printable(String(opts.logMaxSize))}': a size such as 10M, 256K or 1G (a bare number is bytes)`,
-      );
-    else if (size < MIN_LOG_SIZE)
-      problems.add(`invalid --log-max-size '${printable(String(opts.logMaxSize))}': at least 4K`);
-    else logs.maxSize = size;
-  }
-  if (opts.logKeep !== undefined) {
-    const text = String(opts.logKeep);
-    if (/^[0-9]{1,4}$/.test(text)) logs.keep = Number(text);
-    else
-      problems.add(
-        `invalid --log-keep '${printable(text)}': a whole number of rotated files, 0 to 9999`,
-      );
-  }
+  if (opts.logMaxSize !== undefined)
+    logs.maxSize = checkOption<number>('log-max-size', opts.logMaxSize, problems) ?? logs.maxSize;
+  if (opts.logKeep !== undefined)
+    logs.keep = checkOption<number>('log-keep', opts.logKeep, problems) ?? logs.keep;
   if (logs.maxSize === null && opts.logKeep !== undefined)
     problems.add('--log-keep needs --log-max-size (rotation by size)');
   if (logs.maxSize === null && logs.compress)

@@ -3,22 +3,25 @@
  * naming the value at fault. Shared by the CLI and the library.
  */
 import { checkName, printable } from './paths.js';
-import { defaultSchedule, parseSchedule, parseSignal, type StopSchedule } from './schedule.js';
-import {
-  DEFAULT_POLICY,
-  MAX_RESTARTS_LIMIT,
-  type RestartMode,
-  type RestartPolicy,
-} from '../config/restart-policy.js';
-import { parseDuration } from '../config/durations.js';
+import { defaultSchedule, type StopSchedule } from './schedule.js';
+import { DEFAULT_POLICY, type RestartMode, type RestartPolicy } from './restart-policy.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from './log-policy.js';
 import { validateLogs } from './log-options.js';
 import { validateUser } from './user-options.js';
 import { validateListen } from './listen-options.js';
 import { DEFAULT_LISTEN_MODE, type ListenAddr } from './listen-addr.js';
+import type { ReadySpec } from './ready-spec.js';
+import {
+  checkList,
+  checkOption,
+  invalid,
+  optionRow,
+  type Given,
+  type Limit,
+} from './table/index.js';
 
 export { validateLogs } from './log-options.js';
-import { parseReady, type ReadySpec } from './ready-spec.js';
+export { parseLimit } from './table/index.js';
 
 export interface IdentityOptions {
   name?: string;
@@ -96,9 +99,18 @@ export interface ValidStart {
   listenMode: number;
 }
 
-export const DEFAULT_GRACE_MS = 500;
-export const DEFAULT_READY_TIMEOUT_MS = 60_000;
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A row's default, parsed by its own kind (a test checks every default parses). */
+function defaultOf<T>(name: string): T {
+  const row = optionRow(name);
+  const parsed = row.kind.parse(row.default ?? '');
+  if (!parsed.ok) throw new Error(`--${name}'s default does not parse: ${parsed.why}`);
+  return parsed.value as T;
+}
+
+export const DEFAULT_GRACE_MS = defaultOf<number>('grace');
+export const DEFAULT_READY_TIMEOUT_MS = defaultOf<number>('ready-timeout');
+const DEFAULT_UMASK = defaultOf<number>('umask');
+const DEFAULT_STDIN = defaultOf<string>('stdin');
 
 export class Problems {
   readonly list: string[] = [];
@@ -130,60 +142,48 @@ export function validateIdentity(
   }
 }
 
-function path(value: string | undefined, flag: string, problems: Problems): string | undefined {
-  if (value === undefined) return undefined;
-  if (value === '' || value.includes('\0') || value.includes('\n')) {
-    problems.add(`invalid --${flag} '${printable(value)}': not a usable path`);
-    return undefined;
+/** `--name`'s value, checked by its row when given: undefined when not given or refused. */
+function given<T>(name: string, value: Given | undefined, problems: Problems): T | undefined {
+  return value === undefined ? undefined : checkOption<T>(name, value, problems);
+}
+
+/** --env as a list of KEY=VALUE, or (library) a record: each checked by the row. */
+function validateEnv(env: StartOptions['env'], problems: Problems): string[] {
+  const out: string[] = [];
+  const row = optionRow('env');
+  const entries: [string | null, string][] = Array.isArray(env)
+    ? env.map((item) => [null, item])
+    : Object.entries(env ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
+  for (const [key, item] of entries) {
+    const parsed = row.kind.parse(item);
+    // A record's key must be the whole name: { 'A=B': 'c' } is not A set to B=c.
+    if (parsed.ok && (key === null || item.slice(0, item.indexOf('=')) === key)) out.push(item);
+    else
+      problems.add(
+        invalid(
+          row,
+          item,
+          parsed.ok ? "use KEY=VALUE with KEY made of letters, digits and '_'" : parsed.why,
+        ),
+      );
   }
-  return value;
+  return out;
 }
 
 export function validateStart(opts: StartOptions, problems: Problems): ValidStart {
-  let umask = 0o022;
-  if (opts.umask !== undefined) {
-    const text = typeof opts.umask === 'number' ? opts.umask.toString(8) : opts.umask;
-    if (/^0?[0-7]{1,3}$/.test(text)) umask = Number.parseInt(text, 8);
-    else
-      problems.add(
-        `invalid --umask '${printable(String(opts.umask))}': use an octal mask such as 022 or 0077`,
-      );
-  }
-  let graceMs = DEFAULT_GRACE_MS;
-  if (opts.graceMs !== undefined) {
-    // Milliseconds, as its name says; with a unit (`2s`) any duration.
-    const text = String(opts.graceMs);
-    const ms = /^[0-9]{1,9}$/.test(text)
-      ? Number(text)
-      : /^[0-9.]+(?:ms|s|m|h)$/.test(text)
-        ? parseDuration(text)
-        : null;
-    if (ms !== null && ms <= 999_999_999) graceMs = ms;
-    else
-      problems.add(
-        `invalid --grace '${printable(text)}': a whole number of milliseconds, 0 or more (or a duration such as 2s)`,
-      );
-  }
-  const env: string[] = [];
-  const entries: [string, string][] = Array.isArray(opts.env)
-    ? opts.env.map((item) => {
-        const eq = item.indexOf('=');
-        return [eq > 0 ? item.slice(0, eq) : '', item];
-      })
-    : Object.entries(opts.env ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
-  for (const [key, item] of entries) {
-    if (!ENV_KEY.test(key) || item.includes('\0'))
-      problems.add(
-        `invalid --env '${printable(item)}': use KEY=VALUE with KEY made of letters, digits and '_'`,
-      );
-    else env.push(item);
-  }
+  // The order of the checks is the order of the problems said.
+  const umask = given<number>('umask', opts.umask, problems) ?? DEFAULT_UMASK;
+  const graceMs = given<number>('grace', opts.graceMs, problems) ?? DEFAULT_GRACE_MS;
+  const env = validateEnv(opts.env, problems);
+  const restart = validateRestart(opts, problems);
+  const limits = checkList(optionRow('limit'), opts.limit ?? []);
+  for (const why of limits.whys) problems.add(why);
   const out: ValidStart = {
-    restart: validateRestart(opts, problems),
-    limits: validateLimits(opts.limit ?? [], problems),
-    chdir: path(opts.chdir, 'chdir', problems) ?? '/',
+    restart,
+    limits: limits.values as Limit[],
+    chdir: '/',
     umask,
-    stdin: path(opts.stdin, 'stdin', problems) ?? '/dev/null',
+    stdin: DEFAULT_STDIN,
     env,
     graceMs,
     clearEnv: opts.clearEnv === true,
@@ -192,32 +192,21 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
     listen: [],
     listenMode: DEFAULT_LISTEN_MODE,
   };
-  if (opts.ready !== undefined) {
-    const ready = parseReady(opts.ready);
-    if (typeof ready === 'string')
-      problems.add(`invalid --ready '${printable(opts.ready)}': ${ready}`);
-    else out.ready = ready;
-  }
-  if (opts.readyTimeout !== undefined) {
-    const ms = parseDuration(String(opts.readyTimeout));
-    if (ms === null || ms === 0)
-      problems.add(
-        `invalid --ready-timeout '${printable(String(opts.readyTimeout))}': a duration above 0 such as 30s or 2m (a bare number is seconds)`,
-      );
-    else out.readyTimeoutMs = ms;
-    if (opts.ready === undefined) problems.add('--ready-timeout needs --ready');
-  }
-  const envFile = path(opts.envFile, 'env-file', problems);
+  out.chdir = given<string>('chdir', opts.chdir, problems) ?? out.chdir;
+  out.stdin = given<string>('stdin', opts.stdin, problems) ?? out.stdin;
+  const ready = given<ReadySpec>('ready', opts.ready, problems);
+  if (ready !== undefined) out.ready = ready;
+  out.readyTimeoutMs =
+    given<number>('ready-timeout', opts.readyTimeout, problems) ?? out.readyTimeoutMs;
+  if (opts.readyTimeout !== undefined && opts.ready === undefined)
+    problems.add('--ready-timeout needs --ready');
+  const envFile = given<string>('env-file', opts.envFile, problems);
   if (envFile !== undefined) out.envFile = envFile;
-  if (opts.nice !== undefined) {
-    const text = String(opts.nice);
-    if (/^-?[0-9]{1,2}$/.test(text) && Number(text) >= -20 && Number(text) <= 19)
-      out.nice = Number(text);
-    else problems.add(`invalid --nice '${printable(text)}': a nice value from -20 to 19`);
-  }
+  const nice = given<number>('nice', opts.nice, problems);
+  if (nice !== undefined) out.nice = nice;
   out.logs = validateLogs(opts, problems);
-  const stdout = path(opts.stdout, 'stdout', problems);
-  const stderr = path(opts.stderr, 'stderr', problems);
+  const stdout = given<string>('stdout', opts.stdout, problems);
+  const stderr = given<string>('stderr', opts.stderr, problems);
   if (stdout !== undefined) out.stdout = stdout;
   if (stderr !== undefined) out.stderr = stderr;
   validateUser(opts, out, problems);
@@ -225,93 +214,24 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   return out;
 }
 
-const LIMITS = ['nofile', 'core', 'nproc', 'memlock', 'stack', 'as', 'fsize', 'cpu'];
-
-/** Every --limit, each name once: a second one is refused, not a silent override. (How many the
- *  native side takes is checked where the spec is built: resolve.ts.) */
-function validateLimits(texts: readonly string[], problems: Problems): [string, number, number][] {
-  const out: [string, number, number][] = [];
-  const seen = new Map<string, string>();
-  for (const text of texts) {
-    const parsed = parseLimit(text);
-    if (typeof parsed === 'string') {
-      problems.add(`invalid --limit '${printable(text)}': ${parsed}`);
-      continue;
-    }
-    const before = seen.get(parsed[0]);
-    if (before !== undefined)
-      problems.add(
-        `invalid --limit '${printable(text)}': ${parsed[0]} is already set by --limit '${printable(before)}' (give each limit once)`,
-      );
-    else out.push(parsed);
-    seen.set(parsed[0], text);
-  }
-  return out;
-}
-
-/** `nofile=1024`, `core=0`, `nproc=100:200`, `stack=unlimited` → [name, soft, hard] (-1 =
- *  unlimited); else why not. */
-export function parseLimit(text: string): [string, number, number] | string {
-  const m = /^([a-z]+)=([^:]+)(?::(.+))?$/.exec(text);
-  if (!m) return 'use NAME=N or NAME=SOFT:HARD, e.g. nofile=65536 or core=0';
-  const [, name, softText, hardText] = m as unknown as [string, string, string, string | undefined];
-  if (!LIMITS.includes(name)) return `unknown limit '${name}': use one of ${LIMITS.join(', ')}`;
-  const value = (t: string): number | null =>
-    t === 'unlimited' || t === 'infinity' ? -1 : /^[0-9]{1,15}$/.test(t) ? Number(t) : null;
-  const soft = value(softText);
-  const hard = hardText === undefined ? soft : value(hardText);
-  if (soft === null || hard === null) return 'limits are whole numbers or "unlimited"';
-  if (hard !== -1 && (soft === -1 || soft > hard)) return 'the soft limit is above the hard one';
-  return [name, soft, hard];
-}
-
-/** `--max-restarts`: 0 to MAX_RESTARTS_LIMIT, or `infinity` (also Infinity from the library):
- *  null. */
-function parseMaxRestarts(value: string | number): number | null | undefined {
-  if (value === Infinity || value === 'infinity') return null;
-  const text = String(value);
-  return /^[0-9]{1,7}$/.test(text) && Number(text) <= MAX_RESTARTS_LIMIT ? Number(text) : undefined;
-}
-
-const MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
-
 /** The restart policy from --restart and its tuning options. */
 export function validateRestart(opts: RestartOptions, problems: Problems): RestartPolicy {
   const policy: RestartPolicy = { ...DEFAULT_POLICY };
-  if (opts.restart !== undefined) {
-    if ((MODES as readonly string[]).includes(opts.restart))
-      policy.restart = opts.restart as RestartMode;
-    else
-      problems.add(`invalid --restart '${printable(opts.restart)}': use no, on-failure or always`);
-  }
+  policy.restart = given<RestartMode>('restart', opts.restart, problems) ?? policy.restart;
   const durations: [
-    keyof RestartOptions,
     string,
+    Given | undefined,
     'delayMs' | 'maxDelayMs' | 'minUptimeMs' | 'windowMs',
   ][] = [
-    ['restartDelay', 'restart-delay', 'delayMs'],
-    ['restartMaxDelay', 'restart-max-delay', 'maxDelayMs'],
-    ['minUptime', 'min-uptime', 'minUptimeMs'],
-    ['restartWindow', 'restart-window', 'windowMs'],
+    ['restart-delay', opts.restartDelay, 'delayMs'],
+    ['restart-max-delay', opts.restartMaxDelay, 'maxDelayMs'],
+    ['min-uptime', opts.minUptime, 'minUptimeMs'],
+    ['restart-window', opts.restartWindow, 'windowMs'],
   ];
-  for (const [key, flag, field] of durations) {
-    const text = opts[key];
-    if (text === undefined) continue;
-    const ms = parseDuration(String(text));
-    if (ms === null)
-      problems.add(
-        `invalid --${flag} '${printable(String(text))}': a duration such as 100ms, 2s or 1m (a bare number is seconds)`,
-      );
-    else policy[field] = ms;
-  }
-  if (opts.maxRestarts !== undefined) {
-    const max = parseMaxRestarts(opts.maxRestarts);
-    if (max === undefined)
-      problems.add(
-        `invalid --max-restarts '${printable(String(opts.maxRestarts))}': a whole number from 0 to ${MAX_RESTARTS_LIMIT}, or infinity (never give up)`,
-      );
-    else policy.maxRestarts = max;
-  }
+  for (const [name, value, field] of durations)
+    policy[field] = given<number>(name, value, problems) ?? policy[field];
+  const max = given<number | null>('max-restarts', opts.maxRestarts, problems);
+  if (max !== undefined) policy.maxRestarts = max;
   if (policy.restart !== 'no' && policy.delayMs === 0)
     problems.add('invalid --restart-delay 0: restarts need a delay of at least 1ms');
   if (policy.windowMs === 0)
@@ -330,41 +250,21 @@ export function validateStop(
     problems.add('give either --timeout or --retry, not both (--retry TERM/N/KILL/M says both)');
   let schedule: StopSchedule | null = null;
   if (opts.retry !== undefined) {
-    try {
-      schedule = parseSchedule(opts.retry);
-    } catch (error) {
-      problems.add(`invalid --retry: ${(error as Error).message}`);
-    }
+    const parsed = optionRow('retry').kind.parse(opts.retry);
+    if (parsed.ok) schedule = parsed.value as StopSchedule;
+    else problems.add(`invalid --retry: ${parsed.why}`);
   }
-  if (opts.timeout !== undefined) {
-    // A duration like every other (`2s`, `500ms`); a bare number is seconds.
-    const ms = parseDuration(opts.timeout);
-    if (ms === null || opts.timeout.trim() !== opts.timeout)
-      problems.add(
-        `invalid --timeout '${printable(opts.timeout)}': a duration such as 10s, 500ms or 1m (a bare number is seconds)`,
-      );
-    else schedule ??= defaultSchedule(ms / 1000);
-  }
+  const ms = given<number>('timeout', opts.timeout, problems);
+  if (ms !== undefined) schedule ??= defaultSchedule(ms / 1000);
   return problems.list.length > before ? defaultSchedule() : (schedule ?? defaultSchedule());
 }
 
 export function validateSignal(value: string | undefined, problems: Problems): NodeJS.Signals {
-  if (value === undefined) return 'SIGHUP';
-  const s = parseSignal(value);
-  if (!s || s.number === 0) {
-    problems.add(`invalid --signal '${printable(value)}': use a signal name such as HUP or USR2`);
-    return 'SIGHUP';
-  }
-  return s.signal;
+  return given<NodeJS.Signals>('signal', value, problems) ?? defaultOf<NodeJS.Signals>('signal');
 }
 
 /** `logs -n N`: how many lines to show first (default 50). */
 export function validateLineCount(value: string | undefined, problems: Problems): number {
-  if (value === undefined) return 50;
   // 15 digits: every such number is exact in a double (as many lines as there can be).
-  if (/^[0-9]{1,15}$/.test(value)) return Number(value);
-  problems.add(
-    `invalid --lines '${printable(value)}': a whole number of lines, 0 to 999999999999999`,
-  );
-  return 50;
+  return given<number>('lines', value, problems) ?? defaultOf<number>('lines');
 }

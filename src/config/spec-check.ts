@@ -1,92 +1,70 @@
 /**
  * Pure: what is wrong with a spec.json read back (a hand edit, a disk error, another version),
- * so `restart` says so naming the field instead of starting something half-read.
+ * so `restart` says so naming the field instead of starting something half-read. Each value is
+ * held to its option's row (the same ranges the command line has: config/table/).
  */
-import { MAX_RESTARTS_LIMIT } from '../config/restart-policy.js';
-import { parseListen } from './listen-addr.js';
+import { optionRow } from './table/index.js';
 
-const isInt = (v: unknown, min: number, max: number): boolean =>
-  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-const isMs = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isStrings = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A recorded value of `--name` as its row's kind would have made it. */
+const as =
+  (name: string) =>
+  (v: unknown): boolean =>
+    optionRow(name).kind.recorded.ok(v);
+const want = (name: string): string => optionRow(name).kind.recorded.want;
 
 type Check = [field: string, ok: (v: unknown) => boolean, want: string];
 
 const REQUIRED: Check[] = [
   ['command', (v) => isStrings(v) && v.length > 0 && v[0] !== '', 'a non-empty list of strings'],
   ['chdir', (v) => typeof v === 'string' && v.startsWith('/'), 'an absolute path'],
-  ['umask', (v) => isInt(v, 0, 0o777), 'an integer 0 to 0777'],
-  ['stdin', (v) => typeof v === 'string', 'a path'],
-  ['stdout', (v) => v === null || typeof v === 'string', 'a path or null'],
-  ['stderr', (v) => v === null || typeof v === 'string', 'a path or null'],
-  [
-    'envOverrides',
-    (v) => isStrings(v) && v.every((s) => s.indexOf('=') > 0),
-    'a list of KEY=VALUE strings',
-  ],
-  [
-    'graceMs',
-    (v) => isInt(v, 0, 999_999_999),
-    'a whole number of milliseconds up to 999999999 (as --grace takes)',
-  ],
+  ['umask', as('umask'), want('umask')],
+  ['stdin', as('stdin'), want('stdin')],
+  ['stdout', (v) => v === null || as('stdout')(v), 'a path or null'],
+  ['stderr', (v) => v === null || as('stderr')(v), 'a path or null'],
+  ['envOverrides', (v) => Array.isArray(v) && v.every(as('env')), 'a list of KEY=VALUE strings'],
+  ['graceMs', as('grace'), want('grace')],
+];
+
+/** The restart policy's fields, each its option's. */
+const POLICY: [field: string, option: string][] = [
+  ['restart', 'restart'],
+  ['delayMs', 'restart-delay'],
+  ['maxDelayMs', 'restart-max-delay'],
+  ['minUptimeMs', 'min-uptime'],
+  ['maxRestarts', 'max-restarts'],
+  ['windowMs', 'restart-window'],
 ];
 
 const OPTIONAL: Check[] = [
   [
     'restart',
-    (v) =>
-      isObject(v) &&
-      ['no', 'on-failure', 'always'].includes(v.restart as string) &&
-      ['delayMs', 'maxDelayMs', 'minUptimeMs', 'windowMs'].every((k) => isMs(v[k])) &&
-      (v.maxRestarts === null || isInt(v.maxRestarts, 0, MAX_RESTARTS_LIMIT)),
+    (v) => isObject(v) && POLICY.every(([field, option]) => as(option)(v[field])),
     'a restart policy',
   ],
-  [
-    'limits',
-    (v) =>
-      Array.isArray(v) &&
-      v.every(
-        (l) =>
-          Array.isArray(l) &&
-          l.length === 3 &&
-          typeof l[0] === 'string' &&
-          isInt(l[1], -1, Number.MAX_SAFE_INTEGER) &&
-          isInt(l[2], -1, Number.MAX_SAFE_INTEGER),
-      ),
-    'a list of [name, soft, hard]',
-  ],
-  ['nice', (v) => isInt(v, -20, 19), 'an integer -20 to 19'],
-  ['envFile', (v) => typeof v === 'string', 'a path'],
-  ['clearEnv', (v) => typeof v === 'boolean', 'true or false'],
+  ['limits', (v) => Array.isArray(v) && v.every(as('limit')), 'a list of [name, soft, hard]'],
+  ['nice', as('nice'), want('nice')],
+  ['envFile', as('env-file'), want('env-file')],
+  ['clearEnv', as('clear-env'), want('clear-env')],
   [
     'logs',
     (v) =>
       isObject(v) &&
-      typeof v.timestamps === 'boolean' &&
-      (v.maxSize === null || isInt(v.maxSize, 1, Number.MAX_SAFE_INTEGER)) &&
-      isInt(v.keep, 0, 9999) &&
-      typeof v.compress === 'boolean',
+      as('log-timestamps')(v.timestamps) &&
+      (v.maxSize === null || as('log-max-size')(v.maxSize)) &&
+      as('log-keep')(v.keep) &&
+      as('log-compress')(v.compress),
     'a log policy',
   ],
-  [
-    'ready',
-    (v) => isObject(v) && ['notify', 'tcp', 'fd'].includes(v.kind as string),
-    'a readiness check',
-  ],
-  ['readyTimeoutMs', isMs, 'a number of milliseconds'],
-  ['user', (v) => typeof v === 'string' && v !== '', 'a user name or id'],
-  ['group', (v) => typeof v === 'string' && v !== '', 'a group name or id'],
-  [
-    'listen',
-    (v) =>
-      Array.isArray(v) &&
-      v.every((a) => typeof a === 'string' && typeof parseListen(a) !== 'string'),
-    'a list of listen addresses',
-  ],
-  ['listenMode', (v) => isInt(v, 0, 0o777), 'a mode'],
+  ['ready', as('ready'), want('ready')],
+  ['readyTimeoutMs', as('ready-timeout'), want('ready-timeout')],
+  ['user', as('user'), want('user')],
+  ['group', as('group'), want('group')],
+  ['listen', (v) => Array.isArray(v) && v.every(as('listen')), 'a list of listen addresses'],
+  ['listenMode', as('listen-mode'), want('listen-mode')],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

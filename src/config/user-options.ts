@@ -1,18 +1,8 @@
 /** --user USER[:GROUP] and --group GROUP: their form, checked with the other start options
- *  (pure). */
+ *  (pure), each by its row of the option table; here, how the two go together. */
 import { printable } from './paths.js';
 import type { Problems, StartOptions, ValidStart } from './options.js';
-
-const MAX_ID = 4294967294; // (uid_t)-1 means "no change" to the kernel
-
-/** A user or group as given: a name (no ':', blanks or control characters) or a numeric id. */
-function checkId(text: string): string | null {
-  if (text === '') return 'it is empty';
-  if (/^[0-9]+$/.test(text)) return Number(text) <= MAX_ID ? null : `ids go up to ${MAX_ID}`;
-  if (text.length > 256 || text.startsWith('-') || /[:\s\p{Cc}]/u.test(text))
-    return 'use a name or a numeric id';
-  return null;
-}
+import { invalid, optionRow } from './table/index.js';
 
 /** --user USER[:GROUP] and --group GROUP: their form only (the user database is asked later). */
 export function validateUser(opts: StartOptions, out: ValidStart, problems: Problems): void {
@@ -23,31 +13,21 @@ export function validateUser(opts: StartOptions, out: ValidStart, problems: Prob
       );
     return;
   }
-  const given = String(opts.user);
-  const colon = given.indexOf(':');
-  const user = colon < 0 ? given : given.slice(0, colon);
-  const group =
-    colon < 0
-      ? opts.group === undefined
-        ? undefined
-        : String(opts.group)
-      : given.slice(colon + 1);
-  const userWhy = checkId(user);
-  const groupWhy = group === undefined ? null : checkId(group);
-  if (userWhy)
-    problems.add(
-      `invalid --user '${printable(given)}': ${colon < 0 ? userWhy : `the user part: ${userWhy}`}`,
-    );
-  const twice = colon >= 0 && opts.group !== undefined;
+  const userRow = optionRow('user');
+  const user = userRow.kind.parse(opts.user);
+  if (!user.ok) problems.add(invalid(userRow, opts.user, user.why));
+  const colon = String(opts.user).includes(':');
+  const twice = colon && opts.group !== undefined;
+  const groupRow = optionRow('group');
+  const group = opts.group === undefined || twice ? null : groupRow.kind.parse(opts.group);
   if (twice)
-    problems.add(`--user '${printable(given)}' names a group, and so does --group: give it once`);
-  else if (groupWhy)
     problems.add(
-      colon < 0
-        ? `invalid --group '${printable(group!)}': ${groupWhy}`
-        : `invalid --user '${printable(given)}': the group part: ${groupWhy}`,
+      `--user '${printable(String(opts.user))}' names a group, and so does --group: give it once`,
     );
-  if (userWhy || groupWhy || twice) return;
-  out.user = user;
-  if (group !== undefined) out.group = group;
+  else if (group && !group.ok) problems.add(invalid(groupRow, opts.group!, group.why));
+  if (!user.ok || twice || (group && !group.ok)) return;
+  const parsed = user.value as { user: string; group?: string };
+  out.user = parsed.user;
+  const g = parsed.group ?? (group?.ok ? (group.value as string) : undefined);
+  if (g !== undefined) out.group = g;
 }

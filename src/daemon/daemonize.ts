@@ -18,38 +18,14 @@ import { enterDaemon, type ContextHooks, type DaemonContext } from './context.js
 import { shouldDetach, type DetachOption } from './detect.js';
 import { transformsLogs } from '../config/log-policy.js';
 import { inLibraryWords } from './option-names.js';
+import { optionKey, optionsOf } from '../config/table/index.js';
 
-/** The options a Daemon takes, by the names its errors use. */
+/** The options a Daemon takes, by the names its errors use: its identity's and a start's (the
+ *  option table's), --retry, and its own two. */
 const OPTION_NAMES: ReadonlySet<string> = new Set([
-  'name',
-  'pidfile',
-  'chdir',
-  'umask',
-  'stdin',
-  'stdout',
-  'stderr',
-  'env',
-  'envFile',
-  'clearEnv',
-  'graceMs',
-  'limit',
-  'nice',
-  'restart',
-  'restartDelay',
-  'restartMaxDelay',
-  'minUptime',
-  'maxRestarts',
-  'restartWindow',
-  'logTimestamps',
-  'logMaxSize',
-  'logKeep',
-  'logCompress',
-  'ready',
-  'readyTimeout',
-  'user',
-  'group',
-  'listen',
-  'listenMode',
+  ...optionsOf('start')
+    .filter((r) => r.commands !== 'all')
+    .map(optionKey),
   'retry',
   'detach',
   'waitForReady',

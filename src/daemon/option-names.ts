@@ -2,11 +2,12 @@
  * The option checks are shared with the CLI and name its flags (`invalid --restart-delay 'x'`);
  * a program using the library gave `restartDelay`, so its errors say that (pure).
  */
+import { hasOption, optionKey, optionRow } from '../config/table/index.js';
 
-/** The library's name of a CLI flag: camelCase, and `--grace` is `graceMs`. */
+/** The library's name of a CLI flag: its row's (camelCase, and `--grace` is `graceMs`). */
 export function libraryOptionName(flag: string): string {
-  return flag === 'grace'
-    ? 'graceMs'
+  return hasOption(flag)
+    ? optionKey(optionRow(flag))
     : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 

@@ -5,6 +5,7 @@
 import { describeReady } from '../config/ready-spec.js';
 import type { StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
+import { LIMIT_DIRECTIVES } from '../config/table/index.js';
 import { restartSteps, stopMapping } from './systemd-options.js';
 import { socketUnits } from './systemd-socket.js';
 import { quoteAssignment, quoteWord, specifierValue } from './systemd-quote.js';
@@ -26,17 +27,6 @@ export interface UnitOptions {
   /** --pidfile, when it names the service: a unit has none (said by unitNotes). */
   pidfile?: string;
 }
-
-const LIMIT_KEYS: Record<string, string> = {
-  nofile: 'LimitNOFILE',
-  core: 'LimitCORE',
-  nproc: 'LimitNPROC',
-  memlock: 'LimitMEMLOCK',
-  stack: 'LimitSTACK',
-  as: 'LimitAS',
-  fsize: 'LimitFSIZE',
-  cpu: 'LimitCPU',
-};
 
 const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
@@ -85,7 +75,7 @@ export function systemdUnit(u: UnitOptions): string {
     service.push(`StandardError=append:${specifierValue('--stderr', spec.stderr)}`);
   for (const [res, soft, hard] of spec.limits ?? []) {
     const v = (n: number): string => (n < 0 ? 'infinity' : String(n));
-    service.push(`${LIMIT_KEYS[res]}=${soft === hard ? v(soft) : `${v(soft)}:${v(hard)}`}`);
+    service.push(`${LIMIT_DIRECTIVES[res]}=${soft === hard ? v(soft) : `${v(soft)}:${v(hard)}`}`);
   }
   if (spec.nice !== undefined) service.push(`Nice=${spec.nice}`);
   // --listen: the socket units (systemd-socket.ts) pass their fds to the COMMAND, in their order.

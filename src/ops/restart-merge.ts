@@ -3,30 +3,28 @@
  * (spec.json) is turned back into the options that make it, the given ones are laid over them
  * option by option, and the caller validates the result as a whole — so `--log-keep 2` is
  * judged with the recorded `--log-max-size`, and `--restart-delay 2s` keeps `--restart always`.
- * Options are handled generically (by key), with three small tables for the few that are lists
- * or depend on another.
+ * Options are handled generically (by key): which are lists, keyed how, and which need another
+ * come from the option table; one small table says which are replaced along with another.
  */
 import type { StartOptions } from '../config/options.js';
 import type { RecordedSpec } from '../service/spec-file.js';
 import { describeReady } from '../config/ready-spec.js';
+import { START_ROWS, optionKey, optionRow } from '../config/table/index.js';
 import { DEFAULT_LISTEN_MODE } from '../config/listen-addr.js';
 
 export type OptionKey = keyof StartOptions;
 
-/** Lists merged item by item, keyed: a given `--env A=2` replaces the recorded `A` only. */
-const LISTS: Partial<Record<OptionKey, (item: string) => string>> = {
-  env: (item) => item.slice(0, Math.max(0, item.indexOf('='))),
-  limit: (item) => item.slice(0, Math.max(0, item.indexOf('='))),
-};
+/** An item's key in a list merged item by item: a given `--env A=2` replaces the recorded `A`
+ *  only (the lists are the table's repeatable options, each item `KEY=…`). */
+const itemKey = (item: string): string => item.slice(0, Math.max(0, item.indexOf('=')));
+const LISTS: ReadonlySet<string> = new Set(
+  START_ROWS.filter((r) => r.repeatable && !r.wholeList).map((r) => optionKey(r)),
+);
 
 /** An option that goes when the one it needs is cleared (and is not given again now). */
-const NEEDS: Partial<Record<OptionKey, OptionKey>> = {
-  readyTimeout: 'ready',
-  logKeep: 'logMaxSize',
-  logCompress: 'logMaxSize',
-  group: 'user',
-  listenMode: 'listen',
-};
+const NEEDS: Readonly<Record<string, string>> = Object.fromEntries(
+  START_ROWS.filter((r) => r.needs).map((r) => [optionKey(r), optionKey(optionRow(r.needs!))]),
+);
 
 /** Options replaced along with another one given now: a new --user does not keep the old user's
  *  group. */
@@ -63,13 +61,12 @@ export function mergeOptions(
   for (const key of Object.keys(given) as OptionKey[]) {
     if (given[key] === undefined) continue;
     for (const other of REPLACED_WITH[key] ?? []) if (!(other in given)) delete out[other];
-    const keyOf = LISTS[key];
     out[key] =
-      keyOf && out[key] !== undefined
+      LISTS.has(key) && out[key] !== undefined
         ? mergeList(
             asList(out[key] as StartOptions['env']),
             asList(given[key] as StartOptions['env']),
-            keyOf,
+            itemKey,
           )
         : given[key];
   }

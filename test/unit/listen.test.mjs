@@ -53,7 +53,7 @@ describe('validateStart: --listen, --listen-mode', () => {
   };
   test('the same address twice is refused, naming both', () => {
     assert.deepEqual(check({ listen: ['tcp:80', 'web=tcp:80'] }).list, [
-      "invalid --listen 'web=tcp:80': the same address as --listen 'tcp:80'",
+      "invalid --listen 'web=tcp:80': tcp:80 is already set by --listen 'tcp:80' (give each listen once)",
     ]);
   });
   test('--listen-mode needs a unix: socket, and an octal mode', () => {
