@@ -14,5 +14,6 @@ export { buildCommandSpec } from './resolve.js';
 export { validateStart, validateStop, validateIdentity, Problems } from './options.js';
 export { removeService, type RemoveResult } from './remove.js';
 export { mergeOptions, optionsFromRecord } from './restart-merge.js';
+export { restartService, type RestartOptions, type RestartResult } from './restart.js';
 export { readSpec, type RecordedSpec } from './spec-file.js';
 export { readEnvRecord } from './env-record.js';
