@@ -33,7 +33,20 @@ async function restartService(name, options) {
 describe('restartService', () => {
   it('lays the given options over the recorded ones and starts again', async () => {
     const s = await h.dk(
-      ['start', '--name', 'lib1', '--grace', '0', '--restart', 'always', '--env', 'A=1', '--', 'sleep', '1000'],
+      [
+        'start',
+        '--name',
+        'lib1',
+        '--grace',
+        '0',
+        '--restart',
+        'always',
+        '--env',
+        'A=1',
+        '--',
+        'sleep',
+        '1000',
+      ],
       { env: { FROM_START: 'yes' } },
     );
     assert.equal(s.code, 0, s.stderr);
@@ -52,7 +65,7 @@ describe('restartService', () => {
     assert.equal(readJson(join(h.dir('lib1'), 'env.json')).env.FROM_CALLER, undefined);
   });
 
-  it('cleared options go back to their defaults; updateEnv takes the caller\'s environment', async () => {
+  it("cleared options go back to their defaults; updateEnv takes the caller's environment", async () => {
     const r = await restartService('lib1', { cleared: ['env'], updateEnv: true });
     assert.equal(r.started, true, JSON.stringify(r));
     assert.deepEqual(spec('lib1').envOverrides, []);
