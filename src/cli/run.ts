@@ -10,8 +10,8 @@ import type { ValidStart } from '../config/options.js';
 import type { ServicePaths } from '../config/paths.js';
 import { buildCommandSpec } from '../config/resolve.js';
 import { runningPid } from '../ops/start.js';
-import { runService, type ServiceRun } from '../supervisor/service.js';
-import { routeSignals } from '../sys/signals.js';
+import { runService } from '../supervisor/service.js';
+import { routeServiceSignals } from '../supervisor/service-signals.js';
 import { closeInspector } from '../sys/inspector.js';
 import { startReaper } from '../supervisor/reaper.js';
 import { setChildSubreaper } from '../sys/native.js';
@@ -29,32 +29,18 @@ export async function runForeground(
   const spec = buildCommandSpec(command, opts, paths, { foreground: true });
   let failure = 0;
   let already = false;
-  // Routed before the COMMAND is started (main.ts catches them from its first moment): a signal
-  // that came meanwhile is acted on from the event loop, when the service below exists. Kept until
-  // we exit: a signal after the COMMAND's end changes nothing (the service is done).
-  let service: ServiceRun | null = null;
-  // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit stop`
-  // left its own schedule).
-  const onStop = (signal: NodeJS.Signals): void => {
-    manager.stopping();
-    service?.requestStop(defaultSchedule(10, signal));
-  };
-  const forward = (signal: NodeJS.Signals) => (): void => {
-    const pid = service?.supervision()?.child.pid;
-    if (pid) process.kill(pid, signal);
-  };
-  routeSignals({
-    SIGTERM: onStop,
-    SIGINT: onStop,
-    SIGQUIT: onStop,
+  // Routed before the COMMAND is started (main.ts catches them from its first moment), and kept
+  // until we exit: a signal after the COMMAND's end changes nothing (the service is done).
+  const signals = routeServiceSignals({
+    // Ctrl-C or `docker stop`: that signal to the group, KILL 10 s later (unless `daemonkit
+    // stop` left its own schedule).
+    onStop: () => manager.stopping(),
+    stopSchedule: (signal) => defaultSchedule(10, signal),
     // A reload: RELOADING=1 … READY=1 around it, unless the COMMAND speaks sd_notify itself.
-    SIGHUP:
-      spec.ready?.kind === 'notify'
-        ? forward('SIGHUP')
-        : () => void manager.reload(forward('SIGHUP')),
-    SIGUSR2: forward('SIGUSR2'),
+    ...(spec.ready?.kind === 'notify' ? {} : { reload: (pass) => void manager.reload(pass) }),
+    usr2: true,
     // SIGUSR1 is the COMMAND's, unless `daemonkit reopen` left its request first.
-    SIGUSR1: () => (service?.takeReopenRequest() ? service.reopenLogs() : forward('SIGUSR1')()),
+    usr1ToCommand: true,
   });
   // A SIGUSR1 in node's own boot, before main.ts caught it, opened node's inspector: close it.
   closeInspector();
@@ -81,8 +67,7 @@ export async function runForeground(
     undefined,
     { subreaper: true, forwardNotify: (text) => manager.relay(text) },
   );
-  service = running;
-  running.handlingSignals();
+  signals.attach(running);
   const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
   try {
     const exit = await running.done;

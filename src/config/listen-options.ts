@@ -12,7 +12,8 @@ export function validateListen(opts: StartOptions, out: ValidStart, problems: Pr
   if (out.listen.length > MAX_FDS - 3)
     problems.add(`too many --listen sockets (${out.listen.length}): at most ${MAX_FDS - 3}`);
   if (opts.listenMode !== undefined) {
-    out.listenMode = checkOption<number>('listen-mode', opts.listenMode, problems) ?? out.listenMode;
+    out.listenMode =
+      checkOption<number>('listen-mode', opts.listenMode, problems) ?? out.listenMode;
     if (!out.listen.some((a) => a.kind === 'unix'))
       problems.add('--listen-mode needs a --listen unix:PATH');
   }

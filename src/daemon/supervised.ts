@@ -11,8 +11,8 @@ import type { DaemonError } from '../errors/errors.js';
 import type { ValidStart } from '../config/options.js';
 import type { ServicePaths } from '../config/paths.js';
 import type { CommandSpec } from '../config/spec.js';
-import { reportTo, runService, type ServiceRun } from '../supervisor/service.js';
-import { routeSignals } from '../sys/signals.js';
+import { reportTo, runService } from '../supervisor/service.js';
+import { routeServiceSignals } from '../supervisor/service-signals.js';
 import type { DaemonPayload } from './daemonize.js';
 import { linkServiceManager } from '../notify/systemd.js';
 import { transformsLogs } from '../config/log-policy.js';
@@ -64,27 +64,10 @@ export async function superviseWorker(
   };
   // Routed before the worker is started: a signal is acted on from the event loop, once the
   // service below exists (sys/signals.ts), so none finds the worker running and us without a
-  // handler.
-  let service: ServiceRun | null = null;
-  let stopEarly = false;
-  const stop = (): void => {
-    manager.stopping();
-    if (service) service.requestStop();
-    else stopEarly = true;
-  };
-  const reload = (): void =>
-    void manager
-      .reload(() => {
-        const pid = service?.supervision()?.child.pid;
-        if (pid) process.kill(pid, 'SIGHUP'); // onReload() runs in the worker
-      })
-      .catch(() => undefined);
-  const unroute = routeSignals({
-    SIGTERM: stop,
-    SIGINT: stop,
-    SIGQUIT: stop,
-    SIGHUP: reload,
-    SIGUSR1: () => service?.reopenLogs(),
+  // handler. SIGHUP reaches the worker (its onReload()) between RELOADING=1 and READY=1.
+  const signals = routeServiceSignals({
+    onStop: () => manager.stopping(),
+    reload: (pass) => void manager.reload(pass).catch(() => undefined),
   });
   const running = runService(
     paths,
@@ -100,13 +83,11 @@ export async function superviseWorker(
     undefined,
     { ownStderr: Boolean(channel) },
   );
-  service = running;
-  running.handlingSignals();
-  if (stopEarly) running.requestStop();
+  signals.attach(running);
   try {
     await running.done;
   } finally {
-    unroute();
+    signals.unroute();
     manager.stopping();
     manager.close();
   }

@@ -1,10 +1,8 @@
 /** `reload`: send a signal (default SIGHUP) to the service's COMMAND, verified first. */
 import { closeSync } from 'node:fs';
 import { DaemonError } from '../errors/errors.js';
-import { inspectService } from '../service/inspect.js';
-import { noSuchService } from '../service/known.js';
-import { refuseUnsafePidfile } from '../service/pidfile.js';
 import type { ServicePaths } from '../config/paths.js';
+import { inspectTarget, runningDaemon } from './signal-target.js';
 import { pidfdOpen, pidfdSignal } from '../sys/native.js';
 import { readProcStat } from '../sys/proc.js';
 import { signalNumber } from '../sys/group.js';
@@ -15,23 +13,15 @@ export function reloadService(
 ): { pid: number } {
   const notRunning = (what = 'is not running'): DaemonError =>
     new DaemonError('NOT_RUNNING', `${paths.display} ${what}`);
-  refuseUnsafePidfile(paths.pidfile);
-  const insp = inspectService(paths);
+  const insp = inspectTarget(paths);
   // A start still launching has no COMMAND of a named daemon yet; its holder is not to be
   // signalled.
   if (insp.launching)
     throw notRunning('is still starting (no daemon named yet): there is no COMMAND to signal');
-  // Never started (a mistyped name): said so, not "not running".
-  if (!insp.running || insp.pid === null) throw noSuchService(paths) ?? notRunning();
-  if (insp.unverified) {
-    throw new DaemonError(
-      'NO_PERMISSION',
-      `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
-    );
-  }
+  const pid = runningDaemon(paths, insp);
   const st = insp.state;
-  const supervised = st?.kind === 'supervisor' && st.pid === insp.pid;
-  const target = supervised ? st.childPid : insp.pid;
+  const supervised = st?.kind === 'supervisor' && st.pid === pid;
+  const target = supervised ? st.childPid : pid;
   if (!target) throw notRunning('has no running command');
   let fd: number;
   try {
@@ -45,10 +35,7 @@ export function reloadService(
     const proc = readProcStat(target);
     if (
       supervised &&
-      (!proc ||
-        proc.ppid !== insp.pid ||
-        proc.startTime !== st.childStartTime ||
-        proc.state === 'Z')
+      (!proc || proc.ppid !== pid || proc.startTime !== st.childStartTime || proc.state === 'Z')
     ) {
       throw notRunning('has no running command');
     }

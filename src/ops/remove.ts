@@ -39,7 +39,7 @@ const FIXED = [
   'reopen.json',
   'restart.lock',
 ];
-const TEMP = /^(?:pid|state\.json|spec\.json|env\.json|stop\.json)\.[0-9]+\.tmp$/;
+const TEMP = /^(?:pid|state\.json|spec\.json|env\.json|stop\.json|reopen\.json)\.[0-9]+\.tmp$/;
 const NOTIFY_DIR = /^dk-notify-[A-Za-z0-9]{6}$/;
 
 /** Pure: is this entry of the service directory one daemonkit makes? 'dir' for a notify

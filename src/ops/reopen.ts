@@ -3,63 +3,42 @@
  * postrotate). Returns once the supervisor says it has done so, so a postrotate that compresses
  * the old file next does not race lines still being written to it.
  */
-import { closeSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from '../errors/errors.js';
-import { awaitDaemonPid, inspectService } from '../service/inspect.js';
-import { noSuchService } from '../service/known.js';
 import type { ServicePaths } from '../config/paths.js';
-import { refuseUnsafePidfile } from '../service/pidfile.js';
+import { inspectLaunched, runningDaemon } from './signal-target.js';
 import { readState } from '../service/state.js';
 import { pidfdOpen, pidfdSignal } from '../sys/native.js';
 import { readProcStat } from '../sys/proc.js';
 import { signalNumber } from '../sys/group.js';
+import { withdrawRequest, writeRequest } from '../service/requests.js';
 import { lookUntil } from '../sys/watch.js';
 
 export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise<{ pid: number }> {
-  refuseUnsafePidfile(paths.pidfile);
-  let insp = inspectService(paths);
-  if (insp.launching) {
-    await awaitDaemonPid(paths, timeoutMs); // a start still launching: reopen its daemon's logs
-    insp = inspectService(paths);
-    if (insp.launching)
-      throw new DaemonError(
-        'NOT_RUNNING',
-        `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`,
-      );
-  }
-  // Never started (a mistyped name): said so, not "not running".
-  if (!insp.running || insp.pid === null)
-    throw noSuchService(paths) ?? new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
-  if (insp.unverified) {
+  const insp = await inspectLaunched(paths, timeoutMs); // a start still launching: its daemon's
+  if (insp.launching)
     throw new DaemonError(
-      'NO_PERMISSION',
-      `${paths.display} (pid ${insp.pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
+      'NOT_RUNNING',
+      `${paths.display} is still starting (no daemon named yet): no log files of its to reopen`,
     );
-  }
+  const pid = runningDaemon(paths, insp);
   const st = insp.state;
-  if (st?.kind !== 'supervisor' || st.pid !== insp.pid) {
+  if (st?.kind !== 'supervisor' || st.pid !== pid) {
     throw new DaemonError(
       'UNSUPPORTED',
       `${paths.display} is a library daemon without a supervisor: it writes its own output, there are no log files of ours to reopen`,
     );
   }
-  const sentAt = Date.now();
-  writeFileSync(paths.reopenRequest, `${JSON.stringify({ at: sentAt })}\n`, { mode: 0o600 });
-  const withdraw = (): void => {
-    try {
-      unlinkSync(paths.reopenRequest);
-    } catch {
-      // taken already
-    }
-  };
+  const sentAt = writeRequest(paths.reopenRequest, 'reopen');
+  const withdraw = (): void => withdrawRequest(paths.reopenRequest);
   // A supervisor still booting would take SIGUSR1 as node's "open the inspector": leave the
   // request only; it acts on it once its handlers are in place (as with stop).
   if (st.handlesSignals) {
-    const fd = pidfdOpen(insp.pid);
+    const fd = pidfdOpen(pid);
     try {
       // with the pidfd open the pid cannot be recycled under us
-      const proc = readProcStat(insp.pid);
+      const proc = readProcStat(pid);
       if (
         !proc ||
         (st.pidStartTime !== undefined && proc.startTime !== st.pidStartTime) ||
@@ -84,7 +63,7 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
     );
   }
   if (after?.logError) throw new DaemonError('LOG_FAILED', `${paths.display}: ${after.logError}`);
-  return { pid: insp.pid };
+  return { pid };
 }
 
 /** Wait (on directory events, bounded) until the state file satisfies `done`. */

@@ -3,12 +3,12 @@
  * to be gone, on a pidfd: no polling, no PID-reuse race. A supervisor runs the schedule on its
  * COMMAND's group itself; a library daemon is a single process, signalled here.
  */
-import { closeSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from '../errors/errors.js';
-import { awaitDaemonPid, inspectService, isDaemon } from '../service/inspect.js';
+import { isDaemon } from '../service/inspect.js';
 import type { ServicePaths } from '../config/paths.js';
-import { acquirePidLock, refuseUnsafePidfile } from '../service/pidfile.js';
+import { acquirePidLock } from '../service/pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
 import {
   formatSchedule,
@@ -21,6 +21,8 @@ import { lookUntil } from '../sys/watch.js';
 import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from '../sys/native.js';
 import { defaultSignalsDuring } from '../sys/blocking.js';
 import { needsContinue, signalNumber } from '../sys/group.js';
+import { writeRequest } from '../service/requests.js';
+import { inspectLaunched, refuseForeign } from './signal-target.js';
 
 export interface StopResult {
   /** false when nothing was running (LSB: still success). */
@@ -51,21 +53,14 @@ export async function stopService(
   schedule: StopSchedule,
   options: StopOptions = {},
 ): Promise<StopResult> {
-  refuseUnsafePidfile(paths.pidfile);
-  let insp = inspectService(paths);
+  // A start still launching names its daemon within moments (or fails and lets go): stop that.
+  const insp = await inspectLaunched(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));
   if (insp.launching) {
-    // A start holds the lock and has not named its daemon yet: the holder is that start's own
-    // process, which must not be signalled. Its daemon is named within moments (or the start
-    // fails and lets go); then stop that.
-    await awaitDaemonPid(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));
-    insp = inspectService(paths);
-    if (insp.launching) {
-      throw new DaemonError(
-        'STOP_TIMEOUT',
-        `${paths.display}: its lock is held by pid ${insp.holder}, which neither the pidfile nor the state file names as the daemon (a start still launching?); it was not signalled`,
-        { pid: insp.holder ?? undefined },
-      );
-    }
+    throw new DaemonError(
+      'STOP_TIMEOUT',
+      `${paths.display}: its lock is held by pid ${insp.holder}, which neither the pidfile nor the state file names as the daemon (a start still launching?); it was not signalled`,
+      { pid: insp.holder ?? undefined },
+    );
   }
   const notes: string[] = [];
   if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
@@ -91,14 +86,8 @@ export async function stopService(
       closeSync(lock.fd);
     }
   }
+  refuseForeign(paths, insp);
   const pid = insp.pid;
-  if (insp.unverified) {
-    throw new DaemonError(
-      'NO_PERMISSION',
-      `${paths.display} (pid ${pid}) belongs to another user: it cannot be verified or signalled from here: permission denied`,
-      { pid },
-    );
-  }
   if (pid === null)
     throw new DaemonError(
       'STOP_TIMEOUT',
@@ -152,26 +141,10 @@ async function stopSupervisor(
   waitExit: typeof pidfdWait,
   forRestart: boolean,
 ): Promise<boolean> {
-  const tmp = `${paths.stopRequest}.${process.pid}.tmp`;
-  try {
-    writeFileSync(
-      tmp,
-      JSON.stringify({
-        schedule: formatSchedule(schedule),
-        at: Date.now(),
-        by: process.pid,
-        ...(forRestart ? { restart: true } : {}),
-      }),
-      { mode: 0o600 },
-    );
-    renameSync(tmp, paths.stopRequest);
-  } catch (error) {
-    throw new DaemonError(
-      'NO_PERMISSION',
-      `cannot write the stop request ${paths.stopRequest}: ${(error as Error).message}`,
-      { path: paths.stopRequest },
-    );
-  }
+  writeRequest(paths.stopRequest, 'stop', {
+    schedule: formatSchedule(schedule),
+    ...(forRestart ? { restart: true } : {}),
+  });
   // A supervisor still booting (node not yet handling signals) would be killed by SIGTERM: it
   // finds the request itself once it is up. It writes handlesSignals before it looks, and we
   // read it after writing the request, so one of us always sees the other.

@@ -1,8 +1,10 @@
 /**
  * Requests left in the service's directory by `daemonkit stop` and `daemonkit reopen` before
  * they signal: a signal says "now", the file says what (a stop's schedule) and that it is meant.
+ * Written here and read here: the writers' side first, then the supervisor's.
  */
-import { unlinkSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { DaemonError } from '../errors/errors.js';
 import { readOwnedFile } from '../files/owner.js';
 import { defaultSchedule, parseSchedule, type StopSchedule } from '../config/schedule.js';
 
@@ -10,16 +12,42 @@ import { defaultSchedule, parseSchedule, type StopSchedule } from '../config/sch
 const FRESH_MS = 60_000;
 
 /**
- * The request's text, if there is one we may believe: a regular file (not followed if a symbolic
- * link) of our own user or root's. Another user's is not a request: it is left as it is.
+ * Leave a request: its fields, when (returned) and by whom. Written to a temp name and renamed,
+ * so the supervisor never reads half of one. NO_PERMISSION naming the file when it cannot be.
  */
-function readRequest(path: string): string | null {
-  return readOwnedFile(path);
+export function writeRequest(
+  path: string,
+  what: 'stop' | 'reopen',
+  fields: Record<string, unknown> = {},
+): number {
+  const at = Date.now();
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ ...fields, at, by: process.pid }), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (error) {
+    throw new DaemonError(
+      'NO_PERMISSION',
+      `cannot write the ${what} request ${path}: ${(error as Error).message}`,
+      { path },
+    );
+  }
+  return at;
 }
 
-/** Is a request we may believe waiting (left while we booted)? */
+/** Take back a request the supervisor has not taken (it would count later). */
+export function withdrawRequest(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // taken already
+  }
+}
+
+/** Is a request we may believe waiting (left while we booted)? Only a regular file (not followed
+ *  if a symbolic link) of our own user or root's: another user's is not a request. */
 export function requestPending(path: string): boolean {
-  return readRequest(path) !== null;
+  return readOwnedFile(path) !== null;
 }
 
 /** Read and consume a request file: its fields, and whether it is fresh. null when there is
@@ -28,7 +56,7 @@ function takeRequest(
   path: string,
 ): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
   try {
-    const text = readRequest(path);
+    const text = readOwnedFile(path); // another user's is left as it is
     if (text === null) return null;
     const req = JSON.parse(text) as { at?: unknown; schedule?: unknown; restart?: unknown } | null;
     if (typeof req !== 'object' || req === null) return null;

@@ -4,33 +4,19 @@
  * its pid is in the pidfile, and it runs the COMMAND as its child. Started only by the launcher.
  */
 import { closeSync, writeSync } from 'node:fs';
-import { routeSignals } from '../sys/signals.js';
 import { closeInspector } from '../sys/inspector.js';
 import { attachDaemon } from '../spawn/attach.js';
 import type { SupervisorPayload } from '../config/spec.js';
-import { reportTo, runService, type ServiceRun } from './service.js';
+import { reportTo, runService } from './service.js';
 import { ownChildren, startReaper } from './reaper.js';
+import { routeServiceSignals } from './service-signals.js';
 
 // First thing: our handlers. Until now (node's boot) a signal took its default action; the
 // COMMAND, already started, was watched by its guard (native/spawn.c), told below that we are
-// here. From now on a signal is acted on from the event loop, once the service below exists.
-let service: ServiceRun | null = null;
-let stopEarly = false;
-const forward = (signal: NodeJS.Signals): void => {
-  const pid = service?.supervision()?.child.pid;
-  if (pid) process.kill(pid, signal);
-};
-const stop = (): void => (service ? service.requestStop() : void (stopEarly = true));
-routeSignals({
-  SIGTERM: stop,
-  SIGINT: stop,
-  SIGQUIT: stop,
-  // A signal meant for the service reaches the COMMAND (reload); SIGUSR1 reopens our log files
-  // (logrotate's postrotate, `daemonkit reopen`).
-  SIGHUP: forward,
-  SIGUSR2: forward,
-  SIGUSR1: () => service?.reopenLogs(),
-});
+// here. From now on a signal is acted on from the event loop, once the service below exists: a
+// signal meant for the service reaches the COMMAND (reload); SIGUSR1 reopens our log files
+// (logrotate's postrotate, `daemonkit reopen`).
+const signals = routeServiceSignals({ usr2: true });
 
 let channel: ReturnType<typeof attachDaemon> = null;
 try {
@@ -62,15 +48,13 @@ if (!channel) {
     subreaper: true,
     ownStderr: true,
   });
-  service = running;
   // Descendants that leave the COMMAND's group (setsid, double fork) are re-parented to us when
   // their parent dies (we are a child subreaper since before the COMMAND was forked: spawnDaemon's
   // `supervisor`): we reap them (the COMMAND's guard too, once it has ended), and a stop reaches
   // them.
   const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
   closeInspector(inherited?.notify?.fd);
-  running.handlingSignals();
-  if (stopEarly) running.requestStop();
+  signals.attach(running);
   // net's Socket#_destroy compares the socket with process.stderr, and the first look builds that
   // stream (its module compiled from source: node's code cache does not fit our V8 flags). The
   // log pumps' sockets are destroyed on the exit path, which a `stop` waits on: build it now.

@@ -18,6 +18,7 @@ describe('madeByDaemonkit', () => {
     ['spec.json.17.tmp', 'file'],
     ['pid.99.tmp', 'file'],
     ['env.json.5.tmp', 'file'],
+    ['reopen.json.7.tmp', 'file'], // a reopen request is written to a temp name too
     ['web.log', 'file'],
     ['web.log.1', 'file'],
     ['web.log.12.gz', 'file'],

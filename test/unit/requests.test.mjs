@@ -1,12 +1,27 @@
-// Unit tests for src/service/requests.ts: the request files `stop` and `reopen` leave for the
+// Unit tests for src/supervisor/requests.ts: the request files `stop` and `reopen` leave for the
 // supervisor before they signal it. A request is consumed (removed) once read; a stale one
 // (over a minute old: its sender died before signalling) does not count as that sender's.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestPending, takeReopenRequest, takeStopRequest } from '../../dist/service/requests.js';
+import {
+  requestPending,
+  takeReopenRequest,
+  takeStopRequest,
+  withdrawRequest,
+  writeRequest,
+} from '../../dist/service/requests.js';
 import { defaultSchedule, parseSchedule } from '../../dist/config/schedule.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-requests-'));
@@ -119,5 +134,42 @@ describe("another user's request is no request (it could have been planted): lef
   test('our own request is pending', () => {
     assert.equal(requestPending(request({ at: now() })), true);
     assert.equal(requestPending(request(undefined)), false);
+  });
+});
+
+describe('writeRequest: the one writer of both requests', () => {
+  test('what it writes, the reader takes: a fresh stop with its schedule, a fresh reopen', () => {
+    const stopPath = request(undefined);
+    const at = writeRequest(stopPath, 'stop', { schedule: 'TERM/2', restart: true });
+    assert.ok(Math.abs(at - now()) < 60_000);
+    assert.equal(statSync(stopPath).mode & 0o777, 0o600, 'private');
+    assert.deepEqual(takeStopRequest(stopPath), stop(parseSchedule('TERM/2'), true));
+    const reopenPath = request(undefined);
+    writeRequest(reopenPath, 'reopen');
+    assert.equal(takeReopenRequest(reopenPath), true);
+    assert.equal(
+      readdirSync(dir).some((f) => f.endsWith('.tmp')),
+      false,
+      'written to a temp name, renamed',
+    );
+  });
+
+  test('a file it cannot write is NO_PERMISSION naming it (one line)', () => {
+    const path = join(dir, 'missing-dir', 'reopen.json');
+    assert.throws(
+      () => writeRequest(path, 'reopen'),
+      (e) =>
+        e.code === 'NO_PERMISSION' &&
+        e.message.startsWith(`cannot write the reopen request ${path}: `) &&
+        !e.message.includes('\n'),
+    );
+  });
+
+  test('withdrawRequest takes it back; one taken already is no error', () => {
+    const path = request(undefined);
+    writeRequest(path, 'reopen');
+    withdrawRequest(path);
+    assert.equal(existsSync(path), false);
+    withdrawRequest(path);
   });
 });

@@ -4,8 +4,16 @@
  * options.ts' StartOptions/ValidStart (where validateStart assembles it).
  */
 import { MIN_LOG_SIZE } from '../size.js';
-import { count, duration, flag, millis, octal, oneOf, path, ready, size, text } from './kinds.js';
-import { group, keyValue, limit, listenAddr, listenKey, userGroup, type Limit } from './kinds-items.js';
+import { count, duration, flag, millis, octal, path, ready, size, text } from './kinds.js';
+import {
+  group,
+  keyValue,
+  limit,
+  listenAddr,
+  listenKey,
+  userGroup,
+  type Limit,
+} from './kinds-items.js';
 import { SERVICE, START, type OptionRow } from './row.js';
 import { RESTART_ROWS } from './rows-restart.js';
 

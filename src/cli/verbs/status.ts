@@ -1,0 +1,62 @@
+/** `status`, `list`, and the word for a service that does not exist. */
+import type { DaemonError } from '../../errors/errors.js';
+import { exitCodeFor, EXIT } from '../../errors/exit-codes.js';
+import { listTable, statusLine, terminalJson, terminalSafe } from '../../service/format.js';
+import { statusDetails } from '../../service/format-details.js';
+import type { Problems } from '../../config/options.js';
+import type { ServicePaths } from '../../config/paths.js';
+import type { ParsedArgs } from '../args.js';
+import { colorFor, paintListRow, paintStatusLine } from '../color.js';
+import { out } from '../print.js';
+import { say, warn } from '../report.js';
+import type { VerbCall } from './verb.js';
+
+export async function status({ args, paths, quiet }: VerbCall): Promise<number> {
+  const { serviceStatus } = await import('../../service/status.js');
+  const s = serviceStatus(paths);
+  if (quiet) return s.code; // the exit code says it (as systemctl is-active --quiet)
+  if (args.flags.json) out(`${terminalJson(s)}\n`);
+  else {
+    const color = colorFor(1, args.flags);
+    out(`${paintStatusLine(terminalSafe(statusLine(s)), terminalSafe(s.name), s.state, color)}\n`);
+    if (args.flags.verbose) for (const line of statusDetails(s)) say(line);
+  }
+  return s.code;
+}
+
+/** No such service: one line on stderr (not with -q); `status --json` still prints its record. */
+export async function noSuch(
+  paths: ServicePaths,
+  action: 'stop' | 'status' | 'logs',
+  missing: DaemonError,
+  json: boolean,
+  quiet: boolean,
+): Promise<number> {
+  if (!quiet) warn(missing.message);
+  if (action === 'status' && json && !quiet) {
+    const { serviceStatus } = await import('../../service/status.js');
+    out(`${terminalJson(serviceStatus(paths))}\n`);
+  }
+  return exitCodeFor(action, missing.code);
+}
+
+/** `list`: it acts on every service, and takes the problems of its arguments as they are. */
+export async function list(args: ParsedArgs, problems: Problems): Promise<number> {
+  for (const p of problems.list) warn(p);
+  if (problems.list.length > 0) return EXIT.BAD_ARGS;
+  if (args.flags.quiet) return EXIT.OK; // -q: nothing to say (as for every command)
+  const { listServices } = await import('../../ops/list.js');
+  const { daemonkitHome } = await import('../../config/paths.js');
+  const rows = listServices(daemonkitHome());
+  if (args.flags.json) out(`${terminalJson(rows)}\n`);
+  else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
+  else {
+    // its cells made printable, its lines kept: one per row after the heading
+    const color = colorFor(1, args.flags);
+    const lines = listTable(rows).split('\n');
+    out(
+      `${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`,
+    );
+  }
+  return EXIT.OK;
+}
