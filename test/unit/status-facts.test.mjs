@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorTail, MAX, SHOWN } from '../../dist/logs/tail.js';
-import { eventLine, startedLine } from '../../dist/supervisor/log-events.js';
+import { eventLine, eventLines, startedLine } from '../../dist/supervisor/log-events.js';
 import { initialState } from '../../dist/supervisor/machine.js';
 import { DEFAULT_POLICY } from '../../dist/supervisor/policy.js';
 import {
@@ -233,6 +233,32 @@ describe("eventLine: the supervisor's lines in the log", () => {
       }),
       'daemonkit: ready (--ready tcp:3000)',
     );
+  });
+  test('a restart that cannot be started: why, then its exit (code 127) as any other', () => {
+    const starting = { ...running, phase: 'starting', restarts: 1 };
+    const event = { type: 'spawn-failed', reason: 'cannot execute /gone: no such file' };
+    assert.deepEqual(
+      eventLines(
+        starting,
+        event,
+        { ...starting, phase: 'backoff', restarts: 2 },
+        [{ type: 'set-timer', ms: 200 }],
+        ctx,
+      ),
+      [
+        'daemonkit: cannot execute /gone: no such file',
+        'daemonkit: exited with code 127 after 0ms; restarting in 200ms',
+      ],
+    );
+  });
+  test("a first COMMAND that cannot be started: no line (the launcher's to tell)", () => {
+    const event = { type: 'spawn-failed', reason: 'cannot execute /gone: no such file' };
+    const failed = { ...initialState(), phase: 'failed', failure: event.reason };
+    assert.deepEqual(eventLines(initialState(), event, failed, [], ctx), []);
+  });
+  test('the launcher already announced the start: no line', () => {
+    const after = { ...running };
+    assert.deepEqual(eventLines(initialState(), { type: 'announced' }, after, [], ctx), []);
   });
   test('started lines: the first, then numbered restarts; the COMMAND as a shell reads it', () => {
     assert.equal(
