@@ -68,7 +68,7 @@ export interface SupervisorPayload {
     notify?: { fd: number; wake: number; path: string; dir: string };
     /** The write end of the COMMAND's guard pipe: a byte on it once our handlers are in place. */
     guardFd?: number;
-    /** The --listen sockets the launcher bound, in order (listen/bind.ts). */
+    /** The --listen sockets the launcher bound, in order (spawn/listen.ts). */
     listen?: { fd: number; path?: string; ino?: number }[];
   };
 }

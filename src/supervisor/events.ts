@@ -52,6 +52,6 @@ export interface Inherited {
   notify?: NotifyHandle;
   /** The write end of the COMMAND's guard pipe (see LaunchSpec.guardCommand). */
   guardFd?: number;
-  /** The --listen sockets the launcher bound (listen/bind.ts). */
+  /** The --listen sockets the launcher bound (spawn/listen.ts). */
   listen?: Listener[];
 }

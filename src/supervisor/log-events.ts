@@ -6,6 +6,7 @@
 import { exitInShort, formatDuration } from '../service/format.js';
 import { commandLine } from '../service/format-details.js';
 import type { Effect, MachineEvent, MachineState } from './machine.js';
+import { NOT_EXECUTED } from './machine-exit.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 
 /** What marks a line as the supervisor's, not the COMMAND's. */
@@ -39,6 +40,21 @@ export function eventLine(
   return text === null ? null : `${EVENT_PREFIX}${text}`;
 }
 
+/** The lines a transition puts in the log: a restart that cannot exec says why (`cannot
+ *  execute …`), then its exit as any other; a first start's failure is the launcher's to tell. */
+export function eventLines(
+  before: MachineState,
+  event: MachineEvent,
+  after: MachineState,
+  effects: readonly Effect[],
+  ctx: EventContext,
+): string[] {
+  const line = eventLine(before, event, after, effects, ctx);
+  const why =
+    event.type === 'spawn-failed' && before.announced ? [EVENT_PREFIX + event.reason] : [];
+  return line === null ? why : [...why, line];
+}
+
 function describe(
   before: MachineState,
   event: MachineEvent,
@@ -63,6 +79,10 @@ function describe(
       return "the stop's schedule ran out; the COMMAND goes on running";
     case 'timer':
       return null; // the spawn says it (startedLine)
+    case 'announced':
+      return null; // the launcher's start line said it
+    case 'spawn-failed':
+      return before.announced ? exited(before, NOT_EXECUTED, after, effects, ctx) : null;
     case 'exited':
       return exited(before, event.exit, after, effects, ctx);
   }

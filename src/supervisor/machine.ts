@@ -1,19 +1,26 @@
 /**
  * The supervisor as a state machine (pure): transition(state, event, policy, now) returns the
- * next state and the effects for the runner (service.ts) to perform. No I/O, no clock reads.
+ * next state and the effects for the runner (runner.ts) to perform. No I/O, no clock reads.
+ * Every change of a service's state goes through it (the states and events: docs/decisions.md).
  *
  *   starting --started--> running --exited--> backoff --timer--> starting …
  *       |                    |          \--(no restart)--> exited | failed
  *       |                    |          \--(too many)----> failed (crash loop)
  *       +--exited--> failed (start failed: the launcher is told)
+ *       +--spawn-failed--> failed (first start) | as an exit with code 127 (a restart)
  *   any --stop--> stopping --exited--> stopped          backoff --stop--> stopped (at once)
- *   stopping --stop-ran-out--> running (or starting): the schedule ended, the COMMAND still runs
+ *   stopping --stop(request)--> stopping: one more schedule at work
+ *   stopping --stop-ran-out--> running (or starting): the last schedule at work ended, the
+ *     COMMAND still runs
  *   starting --not-ready--> stopping --exited--> failed (first start: the launcher is told)
  *   starting --stop--> stopping --exited--> stopped (first start: the launcher is told it was
- * stopped)
+ *     stopped, by a stop or by a restart)
  *   starting --not-ready--> (COMMAND killed) --exited--> backoff … (a restart: the policy decides)
+ *   starting --announced--> running (the launcher already announced it: --grace 0, adopted)
  */
-import { countRestart, nextDelay, wantsRestart, type ExitFacts } from './policy.js';
+import type { StopSchedule } from '../config/schedule.js';
+import { exited, NOT_EXECUTED } from './machine-exit.js';
+import type { ExitFacts } from './policy.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 
 export type Phase =
@@ -33,25 +40,48 @@ export interface MachineState {
   restartTimes: number[];
   delayMs: number | null;
   failure: string | null;
+  /** Stop schedules at work on the current COMMAND: each stop request runs its own. */
+  stopsRunning: number;
+  /** Who asked for the stop under way, for the log (`daemonkit stop`); null: a signal. */
+  stopBy: string | null;
+  /** A `restart` asked for a stop: a start it cuts short says so. */
+  forRestart: boolean;
 }
 
 export type MachineEvent =
   | { type: 'started' } // the COMMAND outlived the grace period, or said it is ready
+  | { type: 'announced' } // the launcher already said it started (adopted, --grace 0)
   | { type: 'not-ready'; reason: string } // --ready-timeout passed, or it reported an error (ERRNO=)
   | { type: 'exited'; exit: ExitFacts } // the COMMAND ended and its group is gone
+  | { type: 'spawn-failed'; reason: string } // the COMMAND could not be started
   | { type: 'timer' } // the backoff delay has passed
-  | { type: 'stop' } // a stop was asked for
-  | { type: 'stop-ran-out' }; // a stop's schedule ended with the COMMAND still running
+  | StopEvent // a stop was asked for
+  // A stop's schedule ended with the COMMAND still running (its leader already gone: members
+  // left, whose end is being seen through).
+  | { type: 'stop-ran-out'; leaderExited?: boolean };
+
+export interface StopEvent {
+  type: 'stop';
+  /** Who asks, for the log (`daemonkit restart`); none: a signal. */
+  by?: string;
+  /** A new request (a stop.json taken): during a stop it runs its own schedule, where a bare
+   *  signal adds nothing (a stopper signals after leaving its request, which we may have taken). */
+  request?: boolean;
+  forRestart?: boolean;
+  /** The schedule to run; none: the default. */
+  schedule?: StopSchedule;
+}
 
 export type Effect =
   | { type: 'spawn' }
   | { type: 'announce-started' }
   | { type: 'announce-failed'; reason: string; whole?: boolean } // whole: the reason is the full message
+  | { type: 'announce-spawn-failed' } // tell the launcher why the COMMAND could not be started
   | { type: 'kill-command' } // end a COMMAND that never became ready (not a stop)
   | { type: 'set-timer'; ms: number }
   | { type: 'cancel-timer' }
-  | { type: 'stop-group' }
-  | { type: 'announce-stopped' } // tell the launcher: stopped before the start completed
+  | { type: 'stop-group'; schedule?: StopSchedule }
+  | { type: 'announce-stopped'; by: 'stop' | 'restart' } // stopped before the start completed
   | { type: 'finish' }; // nothing left to supervise: release and exit
 
 export const initialState = (): MachineState => ({
@@ -61,22 +91,23 @@ export const initialState = (): MachineState => ({
   restartTimes: [],
   delayMs: null,
   failure: null,
+  stopsRunning: 0,
+  stopBy: null,
+  forRestart: false,
 });
 
 const TERMINAL: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'failed']);
 export const isTerminal = (phase: Phase): boolean => TERMINAL.has(phase);
 
-function describe(exit: ExitFacts): string {
-  return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-}
+export type Step = { state: MachineState; effects: Effect[] };
 
 export function transition(
   state: MachineState,
   event: MachineEvent,
   policy: RestartPolicy,
   now: number,
-): { state: MachineState; effects: Effect[] } {
-  const to = (patch: Partial<MachineState>, ...effects: Effect[]) => ({
+): Step {
+  const to = (patch: Partial<MachineState>, ...effects: Effect[]): Step => ({
     state: { ...state, ...patch },
     effects,
   });
@@ -88,81 +119,75 @@ export function transition(
         ? to({ phase: 'running' })
         : to({ phase: 'running', announced: true }, { type: 'announce-started' });
 
+    case 'announced':
+      if (state.phase !== 'starting' || state.announced) return to({});
+      return to({ phase: 'running', announced: true });
+
     case 'not-ready':
       if (state.phase !== 'starting') return to({});
       // The first start fails once the COMMAND is gone (nothing may be left running); a restarted
       // one is ended, and its exit goes through the restart policy like any failure.
       return state.announced
         ? to({}, { type: 'kill-command' })
-        : to({ phase: 'stopping', failure: event.reason }, { type: 'stop-group' });
+        : to(
+            { phase: 'stopping', failure: event.reason, stopsRunning: state.stopsRunning + 1 },
+            { type: 'stop-group' },
+          );
 
     case 'stop':
-      if (state.phase === 'backoff')
-        return to({ phase: 'stopped' }, { type: 'cancel-timer' }, { type: 'finish' });
-      if (state.phase === 'stopping') return to({});
-      return to({ phase: 'stopping' }, { type: 'stop-group' });
+      return stop(state, event);
 
-    case 'stop-ran-out':
-      // Back to what it was before the stop: it still runs, and is still supervised (its exit
-      // still counts as stopped). Not for a COMMAND being ended for not becoming ready.
-      if (state.phase !== 'stopping' || state.failure !== null) return to({});
-      return to({ phase: state.announced ? 'running' : 'starting' });
+    case 'stop-ran-out': {
+      // Back to what it was before the stop once no other request's schedule is at work: it still
+      // runs, and is still supervised (its exit still counts as stopped). Not for a COMMAND being
+      // ended for not becoming ready, nor for a leader gone with members left (being stopped).
+      const stopsRunning = Math.max(0, state.stopsRunning - 1);
+      if (state.phase !== 'stopping' || state.failure !== null) return to({ stopsRunning });
+      if (stopsRunning > 0 || event.leaderExited) return to({ stopsRunning });
+      return to({ phase: state.announced ? 'running' : 'starting', stopsRunning });
+    }
 
     case 'timer':
       if (state.phase !== 'backoff') return to({});
       return to({ phase: 'starting' }, { type: 'spawn' });
 
-    case 'exited': {
-      const exit = event.exit;
-      if (state.phase === 'stopping' && !state.announced && state.failure !== null) {
+    case 'spawn-failed':
+      if (state.phase !== 'starting') return to({});
+      if (!state.announced)
         return to(
-          { phase: 'failed' },
-          { type: 'announce-failed', reason: state.failure, whole: true },
+          { phase: 'failed', failure: event.reason },
+          { type: 'announce-spawn-failed' },
           { type: 'finish' },
         );
-      }
-      if (state.phase === 'stopping' || exit.byStop) {
-        // A stop that came before the first start was announced: its launcher is still waiting.
-        return state.announced
-          ? to({ phase: 'stopped' }, { type: 'finish' })
-          : to({ phase: 'stopped' }, { type: 'announce-stopped' }, { type: 'finish' });
-      }
-      if (!state.announced) {
-        // The start fails either way (the launcher is told); the state says how it ended: a
-        // clean exit 0 (a one-shot under `run`) is exited, not failed.
-        const reason = describe(exit);
-        const clean = exit.signal === null && exit.code === 0;
-        return to(
-          {
-            phase: clean ? 'exited' : 'failed',
-            failure: clean ? null : `${reason} within the grace period`,
-          },
-          { type: 'announce-failed', reason },
-          { type: 'finish' },
-        );
-      }
-      const failed = exit.signal !== null || exit.code !== 0;
-      if (!wantsRestart(policy.restart, exit))
-        return to(
-          { phase: failed ? 'failed' : 'exited', failure: failed ? describe(exit) : null },
-          { type: 'finish' },
-        );
-      const { times, giveUp } = countRestart(state.restartTimes, now, policy);
-      if (giveUp) {
-        return to(
-          {
-            phase: 'failed',
-            restartTimes: times,
-            failure: `crash loop: more than ${policy.maxRestarts} restarts within ${policy.windowMs / 1000}s; last ${describe(exit)}`,
-          },
-          { type: 'finish' },
-        );
-      }
-      const delayMs = nextDelay(state.delayMs, exit, policy);
-      return to(
-        { phase: 'backoff', restarts: state.restarts + 1, restartTimes: times, delayMs },
-        { type: 'set-timer', ms: delayMs },
-      );
-    }
+      return exited({ ...state, stopsRunning: 0 }, NOT_EXECUTED, policy, now);
+
+    case 'exited':
+      // Whatever schedules were at work, they were the ended COMMAND's.
+      return exited({ ...state, stopsRunning: 0 }, event.exit, policy, now);
   }
+}
+
+function stop(state: MachineState, event: StopEvent): Step {
+  const forRestart = state.forRestart || event.forRestart === true;
+  const group: Effect = event.schedule
+    ? { type: 'stop-group', schedule: event.schedule }
+    : { type: 'stop-group' };
+  if (state.phase === 'stopping') {
+    if (!event.request) return { state, effects: [] };
+    // A new request during a stop (say KILL after a TERM schedule ran out) runs its own schedule.
+    return {
+      state: { ...state, forRestart, stopsRunning: state.stopsRunning + 1 },
+      effects: [group],
+    };
+  }
+  const asked = { ...state, forRestart, stopBy: event.by ?? null };
+  if (state.phase === 'backoff')
+    return {
+      state: { ...asked, phase: 'stopped' },
+      effects: [{ type: 'cancel-timer' }, { type: 'finish' }],
+    };
+  return {
+    state: { ...asked, phase: 'stopping', stopsRunning: state.stopsRunning + 1 },
+    effects: [group],
+  };
 }

@@ -536,6 +536,9 @@ describe('reload and restart', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     const { pid } = startedPids(r.stdout);
+    // With --grace 0, start returns before the supervisor has opened its --stdout (O_CREAT):
+    // removed before that, the file would be made again under the mkdir below.
+    await waitReport(join(h.dir('gone'), 'state.json'), (st) => st.handlesSignals);
     rmSync(dir, { recursive: true });
     rmSync(out);
     execFileSync('mkdir', [out]);

@@ -1,7 +1,8 @@
 // Restart policies, backoff, crash loops and stop during a backoff, on real processes.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { groupPids, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
 import { verifyUnit } from '../systemd-verify.mjs';
@@ -128,6 +129,46 @@ describe('restart policy', () => {
     );
   });
 
+  it('a restart that cannot exec counts as a failed run (code 127): the log says why, the policy decides', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-vanish-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const script = join(dir, 'vanish.sh');
+    // Runs once: it removes itself, so the restart finds nothing to execute.
+    writeFileSync(script, '#!/bin/sh\nrm -f "$0"\nsleep 0.2\nexit 1\n', { mode: 0o755 });
+    const log = join(dir, 'vanish.log');
+    const r = await h.dk([
+      'start',
+      '--name',
+      'vanish',
+      '--restart',
+      'on-failure',
+      '--restart-delay',
+      '20ms',
+      '--max-restarts',
+      '2',
+      '--grace',
+      '100ms',
+      '--stdout',
+      log,
+      '--',
+      script,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await waitFor(() => (state('vanish')?.state === 'failed' ? state('vanish') : null));
+    assert.equal(s.restarts, 2);
+    assert.match(
+      s.error,
+      /^crash loop: more than 2 restarts within 60s; last exited with code 127$/,
+    );
+    const lines = readFileSync(log, 'utf8').trim().split('\n').slice(1);
+    assert.match(lines.shift(), /^daemonkit: exited with code 1 after .*; restarting in 20ms$/);
+    assert.deepEqual(lines, [
+      `daemonkit: cannot execute ${script}: no such file`,
+      'daemonkit: exited with code 127 after 0ms; restarting in 40ms',
+      `daemonkit: cannot execute ${script}: no such file`,
+      'daemonkit: exited with code 127 after 0ms; giving up: crash loop: more than 2 restarts within 60s',
+    ]);
+  });
   it('a stop during a backoff wait stops at once, and no restart follows', async () => {
     const r = await h.dk([
       'start',

@@ -365,4 +365,147 @@ describe('transition', () => {
   test('a timer out of turn (not in backoff) is ignored', () => {
     assert.deepEqual(drive([started, [{ type: 'timer' }, 5]]).trace.at(-1), ['running', []]);
   });
+  // What the runner once kept in flags (stopsRunning, stoppedForRestart) is the machine's now.
+  const request = (extra = {}) => ({ type: 'stop', request: true, ...extra });
+  const TERM2 = [
+    { kind: 'signal', signal: 'SIGTERM', number: 15 },
+    { kind: 'wait', ms: 2000 },
+  ];
+  const KILL1 = [
+    { kind: 'signal', signal: 'SIGKILL', number: 9 },
+    { kind: 'wait', ms: 1000 },
+  ];
+  test("a stop's schedule goes with its effect; who asked is kept for the log", () => {
+    const r = transition(
+      { ...initialState(), phase: 'running', announced: true },
+      request({ schedule: TERM2, by: 'daemonkit stop' }),
+      P,
+      0,
+    );
+    assert.deepEqual(r.effects, [{ type: 'stop-group', schedule: TERM2 }]);
+    assert.equal(r.state.stopBy, 'daemonkit stop');
+    assert.equal(r.state.stopsRunning, 1);
+  });
+  test('a new stop request while stopping runs its own schedule; a bare signal adds nothing; who asked stays the first', () => {
+    const { state, trace } = drive([
+      started,
+      [request({ schedule: TERM2, by: 'daemonkit stop' }), 5],
+      [{ type: 'stop', by: 'SIGTERM' }, 6],
+      [request({ schedule: KILL1, by: 'daemonkit restart', forRestart: true }), 7],
+    ]);
+    assert.deepEqual(trace.slice(1), [
+      ['stopping', ['stop-group']],
+      ['stopping', []],
+      ['stopping', ['stop-group']],
+    ]);
+    assert.equal(state.stopsRunning, 2);
+    assert.equal(state.stopBy, 'daemonkit stop');
+  });
+  test('while two schedules are at work, the first running out changes nothing; the last one running out goes back to running', () => {
+    const { state, trace } = drive([
+      started,
+      [request({ schedule: TERM2 }), 5],
+      [request({ schedule: KILL1 }), 6],
+      [{ type: 'stop-ran-out' }, 2005],
+      [{ type: 'stop-ran-out' }, 2006],
+    ]);
+    assert.deepEqual(trace.slice(3), [
+      ['stopping', []],
+      ['running', []],
+    ]);
+    assert.equal(state.stopsRunning, 0);
+  });
+  test('a schedule running out once the leader has exited (members of its group left): still stopping, its exit comes', () => {
+    const { trace } = drive(
+      [
+        started,
+        [{ type: 'stop' }, 5],
+        [{ type: 'stop-ran-out', leaderExited: true }, 205],
+        [{ type: 'exited', exit: exit(null, 'SIGTERM', 300, true) }, 300],
+      ],
+      { ...P, restart: 'always' },
+    );
+    assert.deepEqual(trace.slice(2), [
+      ['stopping', []],
+      ['stopped', ['finish']],
+    ]);
+  });
+  test("an exit ends the COMMAND's schedules with it", () => {
+    const { state } = drive([
+      started,
+      [{ type: 'stop' }, 5],
+      [{ type: 'stop-ran-out' }, 205],
+      [{ type: 'exited', exit: exit(1) }, 300],
+    ]);
+    assert.equal(state.phase, 'backoff');
+    assert.equal(state.stopsRunning, 0);
+  });
+  for (const [title, events, by] of [
+    ['a stop during the first start: the launcher hears "by a stop"', [request()], 'stop'],
+    [
+      'a restart during the first start: the launcher hears "by a restart"',
+      [request({ forRestart: true, by: 'daemonkit restart' })],
+      'restart',
+    ],
+    [
+      'a restart request while a stop is under way: "by a restart"',
+      [request(), request({ forRestart: true })],
+      'restart',
+    ],
+    [
+      'a stop request while a restart is under way: still "by a restart"',
+      [request({ forRestart: true }), request()],
+      'restart',
+    ],
+  ]) {
+    test(title, () => {
+      let state = initialState();
+      for (const event of events) state = transition(state, event, P, 1).state;
+      const r = transition(state, { type: 'exited', exit: exit(null, 'SIGTERM', 2, true) }, P, 2);
+      assert.equal(r.state.phase, 'stopped');
+      assert.deepEqual(r.effects, [{ type: 'announce-stopped', by }, { type: 'finish' }]);
+    });
+  }
+  test('a first COMMAND that cannot be started: the start fails with the reason, nothing is left to supervise', () => {
+    const { state, trace } = drive([[{ type: 'spawn-failed', reason: 'cannot execute /x' }, 0]], {
+      ...P,
+      restart: 'always',
+    });
+    assert.deepEqual(trace, [['failed', ['announce-spawn-failed', 'finish']]]);
+    assert.equal(state.failure, 'cannot execute /x');
+  });
+  test('a restart that cannot be started counts as a failed run (code 127): the policy decides', () => {
+    const crash = [{ type: 'exited', exit: exit(1) }, 5];
+    const cannot = [{ type: 'spawn-failed', reason: 'cannot execute /x' }, 105];
+    assert.deepEqual(drive([started, crash, [{ type: 'timer' }, 105], cannot]).trace.at(-1), [
+      'backoff',
+      ['timer:200'],
+    ]);
+    const { state, trace } = drive([started, crash, [{ type: 'timer' }, 105], cannot], {
+      ...P,
+      maxRestarts: 1,
+    });
+    assert.deepEqual(trace.at(-1), ['failed', ['finish']]);
+    assert.match(state.failure, /^crash loop: .*; last exited with code 127$/);
+  });
+  test('spawn-failed out of turn (not starting) is ignored', () => {
+    assert.deepEqual(drive([started, [{ type: 'spawn-failed', reason: 'x' }, 5]]).trace.at(-1), [
+      'running',
+      [],
+    ]);
+  });
+  test('announced (the launcher already said it started: --grace 0, adopted): running, nothing to announce; a stop then tells nobody', () => {
+    const { trace } = drive([
+      [{ type: 'announced' }, 0],
+      started,
+      [{ type: 'stop' }, 5],
+      [{ type: 'exited', exit: exit(null, 'SIGTERM', 5, true) }, 6],
+    ]);
+    assert.deepEqual(trace, [
+      ['running', []],
+      ['running', []],
+      ['stopping', ['stop-group']],
+      ['stopped', ['finish']],
+    ]);
+  });
 });

@@ -1,11 +1,11 @@
 // Unit tests of the facts status, list and the logs show (issue 21, points 3-7): which stderr lines
-// a failed start shows (src/logs/write/tail.ts), the supervisor's own log lines
+// a failed start shows (src/logs/tail.ts), the supervisor's own log lines
 // (src/supervisor/log-events.ts),
-// `status -v` and a failed start's report (src/service/format-details.ts), `list`'s table (src/service/format.ts).
+// `status -v` and a failed start's report (src/format-details.ts), `list`'s table (src/format.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorTail, MAX, SHOWN } from '../../dist/logs/write/tail.js';
-import { eventLine, startedLine } from '../../dist/supervisor/log-events.js';
+import { eventLine, eventLines, startedLine } from '../../dist/supervisor/log-events.js';
 import { initialState } from '../../dist/supervisor/machine.js';
 import { DEFAULT_POLICY } from '../../dist/config/restart-policy.js';
 import {
@@ -233,6 +233,32 @@ describe("eventLine: the supervisor's lines in the log", () => {
       }),
       'daemonkit: ready (--ready tcp:3000)',
     );
+  });
+  test('a restart that cannot be started: why, then its exit (code 127) as any other', () => {
+    const starting = { ...running, phase: 'starting', restarts: 1 };
+    const event = { type: 'spawn-failed', reason: 'cannot execute /gone: no such file' };
+    assert.deepEqual(
+      eventLines(
+        starting,
+        event,
+        { ...starting, phase: 'backoff', restarts: 2 },
+        [{ type: 'set-timer', ms: 200 }],
+        ctx,
+      ),
+      [
+        'daemonkit: cannot execute /gone: no such file',
+        'daemonkit: exited with code 127 after 0ms; restarting in 200ms',
+      ],
+    );
+  });
+  test("a first COMMAND that cannot be started: no line (the launcher's to tell)", () => {
+    const event = { type: 'spawn-failed', reason: 'cannot execute /gone: no such file' };
+    const failed = { ...initialState(), phase: 'failed', failure: event.reason };
+    assert.deepEqual(eventLines(initialState(), event, failed, [], ctx), []);
+  });
+  test('the launcher already announced the start: no line', () => {
+    const after = { ...running };
+    assert.deepEqual(eventLines(initialState(), { type: 'announced' }, after, [], ctx), []);
   });
   test('started lines: the first, then numbered restarts; the COMMAND as a shell reads it', () => {
     assert.equal(
