@@ -105,6 +105,8 @@ function sizeProblems(file: string | null, args: readonly string[], env: Record<
   const problems: DaemonError[] = [];
   const tooLong = (what: string, text: string, max: number): void => {
     if (Buffer.byteLength(text) >= max) problems.push(new DaemonError('BAD_OPTION', `${what} ${cut(text)} is too long: at most ${max - 1} bytes`, { path: text }));
+    // C would take a NUL for the string's end: another file, argument or value (spawn.c refuses it too).
+    else if (text.includes('\0')) problems.push(new DaemonError('BAD_OPTION', `${what} ${cut(text)} holds a NUL byte`, { path: text }));
   };
   if (file !== null) tooLong('the COMMAND', file, PATH_MAX);
   tooLong('--chdir', chdir, PATH_MAX);
@@ -112,6 +114,8 @@ function sizeProblems(file: string | null, args: readonly string[], env: Record<
   for (const [k, v] of Object.entries(env)) {
     if (Buffer.byteLength(k) + 1 + Buffer.byteLength(v) >= MAX_ARG_STRLEN) {
       problems.push(new DaemonError('BAD_OPTION', `the environment variable ${cut(k)} is too long: at most ${MAX_ARG_STRLEN - 1} bytes with its name`, { name: k }));
+    } else if (k.includes('\0') || v.includes('\0')) {
+      problems.push(new DaemonError('BAD_OPTION', `the environment variable ${cut(k)} holds a NUL byte`, { name: k }));
     }
   }
   if (limits.length > MAX_LIMITS) problems.push(new DaemonError('BAD_OPTION', `too many --limit values (${limits.length}): at most ${MAX_LIMITS}`));

@@ -3,6 +3,7 @@
  * into an aborted signal and SIGHUP into a reload, tell a service manager (sd_notify) about each,
  * and release everything on every way out.
  */
+import { closeSync } from 'node:fs';
 import { DaemonError } from '../errors.js';
 import type { ServicePaths } from '../paths.js';
 import { acquirePidLock, ensureDir, removePidfile, writePidfile, type PidLock } from '../pidfile.js';
@@ -85,8 +86,9 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     removePidfile(paths.pidfile, process.pid);
     unroute();
     process.off('exit', onExit);
-    // The lock goes last; the kernel would release it at exit anyway.
-    void lock;
+    // The lock goes last, once the state says how it ended and the pidfile is gone: a process
+    // that lives on after run() (a library's caller) no longer counts as the running service.
+    closeSync(lock.fd);
   };
   const onExit = (code: number): void => release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });
   process.on('exit', onExit);
