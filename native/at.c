@@ -14,55 +14,63 @@
 #include <dirent.h>
 #include <sys/xattr.h>
 
-/* One path component: no '/', not empty, not . or .. (a name is never a path here). */
-static bool get_name(napi_env env, napi_value v, char *out, size_t size) {
-  size_t len;
-  if (napi_get_value_string_utf8(env, v, out, size, &len) != napi_ok || len == 0 || len >= size - 1) return false;
-  return strchr(out, '/') == NULL && strcmp(out, ".") != 0 && strcmp(out, "..") != 0;
+/* One path component: no '/', not empty, not . or .. (a name is never a path here). 0, or
+ * EINVAL (not such a name), or ENAMETOOLONG (refused as the kernel would, never cut short). */
+static int get_name(napi_env env, napi_value v, char *out, size_t size) {
+  int bad = get_path_arg(env, v, out, size);
+  if (bad) return bad;
+  return out[0] != '\0' && strchr(out, '/') == NULL && strcmp(out, ".") != 0 && strcmp(out, "..") != 0 ? 0 : EINVAL;
 }
 
+/* Read argument `v` as a name into `buf`, or return the call's TypeError (`usage`) or ENAMETOOLONG (`sys`). */
+#define GET_NAME(v, buf, usage, sys) \
+  do { int bad_ = get_name(env, (v), (buf), sizeof (buf)); if (bad_) return bad_ == ENAMETOOLONG ? throw_errno(env, bad_, (sys)) : throw_type(env, (usage)); } while (0)
+
 static napi_value open_at(napi_env env, napi_callback_info info) {
-  size_t argc = 4; napi_value argv[4], out; int32_t dirfd, flags, mode; char name[4096];
+  static const char usage[] = "openAt(dirfd, name, flags, mode)";
+  size_t argc = 4; napi_value argv[4], out; int32_t dirfd, flags, mode; char name[DK_PATH_MAX];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4 || get_int(env, argv[0], &dirfd) || !get_name(env, argv[1], name, sizeof name) ||
-      get_int(env, argv[2], &flags) || get_int(env, argv[3], &mode))
-    return (napi_throw_type_error(env, NULL, "openAt(dirfd, name, flags, mode)"), NULL);
+  if (argc < 4 || get_int(env, argv[0], &dirfd) || get_int(env, argv[2], &flags) || get_int(env, argv[3], &mode)) return throw_type(env, usage);
+  GET_NAME(argv[1], name, usage, "openat");
   int fd;
   do fd = openat(dirfd, name, flags | O_CLOEXEC, (mode_t)mode); while (fd < 0 && errno == EINTR);
   if (fd < 0) return throw_errno(env, errno, "openat");
-  napi_create_int32(env, fd, &out);
+  if ((out = js_int(env, fd)) == NULL) close(fd);
   return out;
 }
 
 static napi_value rename_at(napi_env env, napi_callback_info info) {
-  size_t argc = 3; napi_value argv[3]; int32_t dirfd; char from[4096], to[4096];
+  static const char usage[] = "renameAt(dirfd, from, to)";
+  size_t argc = 3; napi_value argv[3]; int32_t dirfd; char from[DK_PATH_MAX], to[DK_PATH_MAX];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || get_int(env, argv[0], &dirfd) || !get_name(env, argv[1], from, sizeof from) || !get_name(env, argv[2], to, sizeof to))
-    return (napi_throw_type_error(env, NULL, "renameAt(dirfd, from, to)"), NULL);
+  if (argc < 3 || get_int(env, argv[0], &dirfd)) return throw_type(env, usage);
+  GET_NAME(argv[1], from, usage, "renameat");
+  GET_NAME(argv[2], to, usage, "renameat");
   if (renameat(dirfd, from, dirfd, to) != 0) return throw_errno(env, errno, "renameat");
   return NULL;
 }
 
 static napi_value unlink_at(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; int32_t dirfd; char name[4096];
+  static const char usage[] = "unlinkAt(dirfd, name)";
+  size_t argc = 2; napi_value argv[2]; int32_t dirfd; char name[DK_PATH_MAX];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || get_int(env, argv[0], &dirfd) || !get_name(env, argv[1], name, sizeof name))
-    return (napi_throw_type_error(env, NULL, "unlinkAt(dirfd, name)"), NULL);
+  if (argc < 2 || get_int(env, argv[0], &dirfd)) return throw_type(env, usage);
+  GET_NAME(argv[1], name, usage, "unlinkat");
   if (unlinkat(dirfd, name, 0) != 0) return throw_errno(env, errno, "unlinkat");
   return NULL;
 }
 
 static napi_value inode_at(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2], out; int32_t dirfd; char name[4096]; struct stat st;
+  static const char usage[] = "inodeAt(dirfd, name)";
+  size_t argc = 2; napi_value argv[2]; int32_t dirfd; char name[DK_PATH_MAX]; struct stat st;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || get_int(env, argv[0], &dirfd) || !get_name(env, argv[1], name, sizeof name))
-    return (napi_throw_type_error(env, NULL, "inodeAt(dirfd, name)"), NULL);
+  if (argc < 2 || get_int(env, argv[0], &dirfd)) return throw_type(env, usage);
+  GET_NAME(argv[1], name, usage, "fstatat");
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return (napi_get_null(env, &out), out);
+    if (errno == ENOENT) return js_null(env);
     return throw_errno(env, errno, "fstatat");
   }
-  napi_create_double(env, (double)st.st_ino, &out); /* as Node's Stats.ino: a number */
-  return out;
+  return js_double(env, (double)st.st_ino); /* as Node's Stats.ino: a number */
 }
 
 /* The rotated files of `base`: base.K and base.K.gz (K 1 to 999999999, no leading zero), each as
@@ -70,17 +78,17 @@ static napi_value inode_at(napi_env env, napi_callback_info info) {
    names, and an array of all of them would not fit the supervisor's heap. Bounded: -1 once more
    than maxNames entries were read (0: no bound), -2 once more than maxFiles matched. */
 static napi_value rotated_at(napi_env env, napi_callback_info info) {
-  size_t argc = 4; napi_value argv[4], arr, v; int32_t dirfd, maxNames, maxFiles; char base[4096];
+  static const char usage[] = "rotatedAt(dirfd, base, maxNames, maxFiles)";
+  size_t argc = 4; napi_value argv[4], arr, v; int32_t dirfd, maxNames, maxFiles; char base[DK_PATH_MAX];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4 || get_int(env, argv[0], &dirfd) || !get_name(env, argv[1], base, sizeof base) ||
-      get_int(env, argv[2], &maxNames) || get_int(env, argv[3], &maxFiles))
-    return (napi_throw_type_error(env, NULL, "rotatedAt(dirfd, base, maxNames, maxFiles)"), NULL);
+  if (argc < 4 || get_int(env, argv[0], &dirfd) || get_int(env, argv[2], &maxNames) || get_int(env, argv[3], &maxFiles)) return throw_type(env, usage);
+  GET_NAME(argv[1], base, usage, "openat");
   /* fdopendir takes the fd it is given: a fresh one, so the caller's keeps its own offset. */
   int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "openat(.)");
   DIR *dir = fdopendir(fd);
   if (!dir) { int e = errno; close(fd); return throw_errno(env, e, "fdopendir"); }
-  napi_create_array(env, &arr);
+  if (napi_create_array(env, &arr) != napi_ok) { closedir(dir); return napi_failed(env, "napi_create_array"); }
   size_t blen = strlen(base); int64_t seen = 0; uint32_t n = 0; int over = 0;
   struct dirent *entry;
   errno = 0;
@@ -93,33 +101,31 @@ static napi_value rotated_at(napi_env env, napi_callback_info info) {
     bool gz = strcmp(s, ".gz") == 0;
     if (digits > 9 || (*s != '\0' && !gz)) continue;
     if (n >= (uint32_t)maxFiles) { over = -2; break; }
-    napi_create_double(env, k * 2 + (gz ? 1 : 0), &v);
-    napi_set_element(env, arr, n++, v);
+    if (napi_create_double(env, k * 2 + (gz ? 1 : 0), &v) != napi_ok || napi_set_element(env, arr, n++, v) != napi_ok) {
+      closedir(dir);
+      return napi_failed(env, "rotatedAt: result");
+    }
   }
   int e = over ? 0 : errno;
   closedir(dir);
   if (e != 0) return throw_errno(env, e, "readdir");
-  if (over) napi_create_int32(env, over, &arr);
-  return arr;
+  return over ? js_int(env, over) : arr;
 }
 
 /* The access ACL (its raw xattr: a version, then tag/perm/id entries), or null when there is none
    (or the filesystem has no ACLs). Mode bits alone hide who an ACL lets write: trust.ts reads it. */
 static napi_value access_acl(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; napi_valuetype type; int32_t fd = -1; char path[4096];
+  size_t argc = 1; napi_value argv[1], out; napi_valuetype type = napi_undefined; int32_t fd = -1; char path[DK_PATH_MAX]; int bad = 0;
   static const char *name = "system.posix_acl_access";
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok) type = napi_undefined;
-  size_t len;
-  if (type == napi_number) get_int(env, argv[0], &fd);
-  else if (type != napi_string || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1)
-    return (napi_throw_type_error(env, NULL, "accessAcl(fd | path)"), NULL);
+  if (argc >= 1) CHECK(napi_typeof(env, argv[0], &type));
+  if (type == napi_number ? get_fd(env, argv[0], &fd) != 0 : type != napi_string || (bad = get_path_arg(env, argv[0], path, sizeof path)) != 0)
+    return bad == ENAMETOOLONG ? throw_errno(env, bad, "lgetxattr") : throw_type(env, "accessAcl(fd | path)");
   char buf[8192]; /* ext4 keeps an ACL within one 4 KiB block; more: ERANGE, said */
   ssize_t size = fd >= 0 ? fgetxattr(fd, name, buf, sizeof buf) : lgetxattr(path, name, buf, sizeof buf);
-  if (size < 0 && (errno == ENODATA || errno == ENOTSUP)) return (napi_get_null(env, &out), out);
+  if (size < 0 && (errno == ENODATA || errno == ENOTSUP)) return js_null(env);
   if (size < 0) return throw_errno(env, errno, fd >= 0 ? "fgetxattr" : "lgetxattr");
-  void *data;
-  napi_create_buffer_copy(env, (size_t)size, buf, &data, &out);
+  CHECK(napi_create_buffer_copy(env, (size_t)size, buf, NULL, &out));
   return out;
 }
 
@@ -127,18 +133,18 @@ static napi_value access_acl(napi_env env, napi_callback_info info) {
    (ENXIO: pos is past the end, or only a hole follows). A filesystem without holes reports the
    whole file as data. For readers of a file another user may have made sparse. */
 static napi_value seek_data(napi_env env, napi_callback_info info) {
-  size_t argc = 3; napi_value argv[3], out; int32_t fd; double pos; bool hole;
+  size_t argc = 3; napi_value argv[3]; int32_t fd; double pos; bool hole;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3 || get_int(env, argv[0], &fd) || napi_get_value_double(env, argv[1], &pos) != napi_ok ||
       napi_get_value_bool(env, argv[2], &hole) != napi_ok)
-    return (napi_throw_type_error(env, NULL, "seekData(fd, pos, hole)"), NULL);
+    return throw_type(env, "seekData(fd, pos, hole)");
+  if (!(pos >= 0 && pos < 9007199254740992.0)) return throw_range(env, "seekData(fd, pos, hole): pos from 0 to 2^53");
   off_t at = lseek(fd, (off_t)pos, hole ? SEEK_HOLE : SEEK_DATA);
   if (at < 0 && errno != ENXIO) return throw_errno(env, errno, "lseek");
-  napi_create_double(env, at < 0 ? -1 : (double)at, &out);
-  return out;
+  return js_double(env, at < 0 ? -1 : (double)at);
 }
 
-void at_init(napi_env env, napi_value exports) {
+bool at_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "openAt", NULL, open_at, NULL, NULL, NULL, napi_default, NULL },
     { "renameAt", NULL, rename_at, NULL, NULL, NULL, napi_default, NULL },
@@ -148,5 +154,5 @@ void at_init(napi_env env, napi_value exports) {
     { "accessAcl", NULL, access_acl, NULL, NULL, NULL, napi_default, NULL },
     { "seekData", NULL, seek_data, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

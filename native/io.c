@@ -12,16 +12,16 @@
 #include <poll.h>
 
 /* replaceFile(tmp, path): make `path` the file `tmp` is, atomically for readers, and remove `tmp`.
- * ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc): ~0.2 ms on
- * average, up to 2 ms, on every state write on the stop path. Exchanging the two names
+ * ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc), on every
+ * state write on the stop path (measured: docs/decisions.md). Exchanging the two names
  * (renameat2 RENAME_EXCHANGE) does not, and is as atomic; then the old file, now at `tmp`, goes.
  * A plain rename when there is no regular file at `path` yet, or the file system cannot exchange. */
 static napi_value replace_file(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; char tmp[4096], path[4096]; size_t len; struct stat st;
+  size_t argc = 2; napi_value argv[2]; char tmp[DK_PATH_MAX], path[DK_PATH_MAX]; struct stat st; int bad;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], tmp, sizeof tmp, &len) != napi_ok || len >= sizeof tmp - 1 ||
-      napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1)
-    return (napi_throw_type_error(env, NULL, "replaceFile(tmp, path)"), NULL);
+  if (argc < 2) return throw_type(env, "replaceFile(tmp, path)");
+  if ((bad = get_path_arg(env, argv[0], tmp, sizeof tmp)) != 0 || (bad = get_path_arg(env, argv[1], path, sizeof path)) != 0)
+    return bad == ENAMETOOLONG ? throw_errno(env, bad, "rename") : throw_type(env, "replaceFile(tmp, path)");
   if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
     (void)unlink(tmp);
     return NULL;
@@ -31,29 +31,27 @@ static napi_value replace_file(napi_env env, napi_callback_info info) {
 }
 
 static napi_value pipe_bytes(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; int32_t fd; int n = 0;
+  size_t argc = 1; napi_value argv[1]; int32_t fd; int n = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "pipeBytes(fd)"), NULL);
+  if (argc < 1 || get_int(env, argv[0], &fd)) return throw_type(env, "pipeBytes(fd)");
   if (ioctl(fd, FIONREAD, &n) != 0) return throw_errno(env, errno, "ioctl(FIONREAD)");
-  napi_create_int32(env, n, &out);
-  return out;
+  return js_int(env, n);
 }
 
 static napi_value reader_gone(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; int32_t fd;
+  size_t argc = 1; napi_value argv[1]; int32_t fd;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "readerGone(fd)"), NULL);
+  if (argc < 1 || get_int(env, argv[0], &fd)) return throw_type(env, "readerGone(fd)");
   struct pollfd p = { .fd = fd, .events = 0, .revents = 0 }; /* asked for nothing: only ERR/HUP come back */
   int n = poll(&p, 1, 0);
-  napi_get_boolean(env, n == 1 && (p.revents & (POLLERR | POLLHUP)) != 0, &out);
-  return out;
+  return js_bool(env, n == 1 && (p.revents & (POLLERR | POLLHUP)) != 0);
 }
 
-void io_init(napi_env env, napi_value exports) {
+bool io_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "replaceFile", NULL, replace_file, NULL, NULL, NULL, napi_default, NULL },
     { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
     { "readerGone", NULL, reader_gone, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

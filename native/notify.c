@@ -34,19 +34,22 @@ static int notify_address(const char *text, size_t len, struct sockaddr_un *sa, 
   return 0;
 }
 
-/* A JS string as a malloc'ed UTF-8 buffer (NULL if not a string); *len excludes the NUL. */
+/* A JS string as a malloc'ed UTF-8 buffer, NUL bytes and all (a datagram's text may hold them;
+ * an address may not: notify_address checks); *len excludes the NUL. NULL with errno EINVAL (not
+ * a string) or ENOMEM. */
 static char *get_string(napi_env env, napi_value v, size_t *len) {
-  if (napi_get_value_string_utf8(env, v, NULL, 0, len) != napi_ok) return NULL;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, len) != napi_ok) return (errno = EINVAL, NULL);
   char *s = malloc(*len + 1);
-  if (s && napi_get_value_string_utf8(env, v, s, *len + 1, len) != napi_ok) { free(s); return NULL; }
+  if (!s) return (errno = ENOMEM, NULL);
+  if (napi_get_value_string_utf8(env, v, s, *len + 1, len) != napi_ok) { free(s); return (errno = EINVAL, NULL); }
   return s;
 }
 
 napi_value notify_listen(napi_env env, napi_callback_info info) {
-  size_t argc = 1, len; napi_value argv[1], out, v; struct sockaddr_un sa; socklen_t salen; int one = 1;
+  size_t argc = 1, len; napi_value argv[1], out; struct sockaddr_un sa; socklen_t salen; int one = 1;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = argc < 1 ? NULL : get_string(env, argv[0], &len);
-  if (!path) return (napi_throw_type_error(env, NULL, "notifyListen(path)"), NULL);
+  if (!path) return errno == ENOMEM ? throw_errno(env, ENOMEM, "notifyListen") : throw_type(env, "notifyListen(path)");
   int rc = notify_address(path, len, &sa, &salen);
   free(path);
   if (rc != 0) return throw_errno(env, errno, "notifyListen: address");
@@ -56,9 +59,10 @@ napi_value notify_listen(napi_env env, napi_callback_info info) {
   if (bind(fd, (struct sockaddr *)&sa, salen) != 0) { int e = errno; close(fd); return throw_errno(env, e, "bind"); }
   int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) { int e = errno; close(fd); return throw_errno(env, e, "eventfd"); }
-  napi_create_object(env, &out);
-  napi_create_int32(env, fd, &v); napi_set_named_property(env, out, "fd", v);
-  napi_create_int32(env, wake, &v); napi_set_named_property(env, out, "wake", v);
+  if (napi_create_object(env, &out) != napi_ok || !set_int(env, out, "fd", fd) || !set_int(env, out, "wake", wake)) {
+    close(fd); close(wake);
+    return napi_failed(env, "notifyListen: result");
+  }
   return out;
 }
 
@@ -110,58 +114,50 @@ static void recv_execute(napi_env env, void *data) {
 
 static napi_value datagrams_to_js(napi_env env, const datagram *msgs, int n) {
   napi_value out, item, v;
-  napi_create_array_with_length(env, (size_t)n, &out);
+  /* NULL with an exception pending when a value cannot be made */
+  CHECK(napi_create_array_with_length(env, (size_t)n, &out));
   for (int i = 0; i < n; i++) {
     const datagram *d = &msgs[i];
-    napi_create_object(env, &item);
-    napi_create_int32(env, d->pid, &v); napi_set_named_property(env, item, "pid", v);
-    napi_create_uint32(env, d->uid, &v); napi_set_named_property(env, item, "uid", v);
-    napi_create_uint32(env, d->gid, &v); napi_set_named_property(env, item, "gid", v);
-    napi_create_buffer_copy(env, d->len, d->data, NULL, &v); napi_set_named_property(env, item, "data", v);
-    napi_get_boolean(env, d->truncated, &v); napi_set_named_property(env, item, "truncated", v);
-    napi_set_element(env, out, (uint32_t)i, item);
+    CHECK(napi_create_object(env, &item));
+    if (!set_int(env, item, "pid", d->pid) || !set_uint(env, item, "uid", d->uid) || !set_uint(env, item, "gid", d->gid)) return napi_failed(env, "notify: datagram");
+    CHECK(napi_create_buffer_copy(env, d->len, d->data, NULL, &v)); CHECK(napi_set_named_property(env, item, "data", v));
+    CHECK(napi_get_boolean(env, d->truncated, &v)); CHECK(napi_set_named_property(env, item, "truncated", v));
+    CHECK(napi_set_element(env, out, (uint32_t)i, item));
   }
   return out;
 }
 
 static void recv_complete(napi_env env, napi_status status, void *data) {
-  recv_req *r = data; napi_value out;
+  recv_req *r = data;
   /* may be none: notifyReceiveNow took them */
   if (status == napi_ok && r->err == 0 && !r->woken) r->n = drain_queue(r->fd, r->msgs, NOTIFY_BATCH, &r->err);
-  if (status != napi_ok || r->err != 0) {
-    napi_value msg;
-    napi_create_string_utf8(env, r->err ? strerror(r->err) : "notifyReceive cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &out);
-    napi_reject_deferred(env, r->deferred, out);
-  } else if (r->woken) {
-    napi_get_null(env, &out);
-    napi_resolve_deferred(env, r->deferred, out);
-  } else {
-    out = datagrams_to_js(env, r->msgs, r->n);
-    napi_resolve_deferred(env, r->deferred, out);
-  }
-  napi_delete_async_work(env, r->work);
+  if (status != napi_ok || r->err != 0) settle(env, r->deferred, true, errno_error(env, r->err ? r->err : ECANCELED, "notifyReceive"));
+  else settle(env, r->deferred, false, r->woken ? js_null(env) : datagrams_to_js(env, r->msgs, r->n));
+  (void)napi_delete_async_work(env, r->work); /* fails only for a bad handle */
   free(r);
 }
 
 napi_value notify_receive(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2], promise, name; int32_t fd, wake;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || get_int(env, argv[0], &fd) || get_int(env, argv[1], &wake)) return (napi_throw_type_error(env, NULL, "notifyReceive(fd, wake)"), NULL);
+  if (argc < 2 || get_fd(env, argv[0], &fd) || get_fd(env, argv[1], &wake)) return throw_type(env, "notifyReceive(fd, wake)");
   recv_req *r = calloc(1, sizeof *r);
   if (!r) return throw_errno(env, ENOMEM, "notifyReceive");
   r->fd = fd; r->wake = wake;
-  CHECK(napi_create_promise(env, &r->deferred, &promise));
-  napi_create_string_utf8(env, "daemonkit.notifyReceive", NAPI_AUTO_LENGTH, &name);
-  CHECK(napi_create_async_work(env, NULL, name, recv_execute, recv_complete, r, &r->work));
-  CHECK(napi_queue_async_work(env, r->work));
+  CHECK_OR(napi_create_promise(env, &r->deferred, &promise), fail);
+  CHECK_OR(napi_create_string_utf8(env, "daemonkit.notifyReceive", NAPI_AUTO_LENGTH, &name), fail);
+  CHECK_OR(napi_create_async_work(env, NULL, name, recv_execute, recv_complete, r, &r->work), fail);
+  if (napi_queue_async_work(env, r->work) != napi_ok) { napi_delete_async_work(env, r->work); napi_failed(env, "napi_queue_async_work"); goto fail; }
   return promise;
+fail:
+  free(r); /* a promise made is never settled: nobody has it, as this call throws */
+  return NULL;
 }
 
 napi_value notify_wake(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1]; int32_t wake; uint64_t one = 1;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &wake)) return (napi_throw_type_error(env, NULL, "notifyWake(wake)"), NULL);
+  if (argc < 1 || get_int(env, argv[0], &wake)) return throw_type(env, "notifyWake(wake)");
   if (write(wake, &one, sizeof one) < 0 && errno != EAGAIN) return throw_errno(env, errno, "write(eventfd)");
   return NULL;
 }
@@ -173,7 +169,7 @@ napi_value notify_send(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *address = argc < 2 ? NULL : get_string(env, argv[0], &alen);
   char *text = address ? get_string(env, argv[1], &mlen) : NULL;
-  if (!text) { free(address); return (napi_throw_type_error(env, NULL, "notifySend(address, text)"), NULL); }
+  if (!text) { int e = errno; free(address); return e == ENOMEM ? throw_errno(env, e, "notifySend") : throw_type(env, "notifySend(address, text)"); }
   int rc = notify_address(address, alen, &sa, &salen), err = errno;
   free(address);
   if (rc != 0) { free(text); return throw_errno(env, err, "notifySend: address"); }
@@ -193,7 +189,7 @@ napi_value notify_send(napi_env env, napi_callback_info info) {
 napi_value notify_receive_now(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1]; int32_t fd; int err = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &fd)) return (napi_throw_type_error(env, NULL, "notifyReceiveNow(fd)"), NULL);
+  if (argc < 1 || get_int(env, argv[0], &fd)) return throw_type(env, "notifyReceiveNow(fd)");
   datagram *msgs = malloc(sizeof(datagram) * NOTIFY_BATCH);
   if (!msgs) return throw_errno(env, ENOMEM, "notifyReceiveNow");
   int n = drain_queue(fd, msgs, NOTIFY_BATCH, &err);

@@ -16,12 +16,12 @@ static bool is_kept[NSIG];
 static napi_value signals_default(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value argv[1]; uint32_t n;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_array_length(env, argv[0], &n) != napi_ok) return (napi_throw_type_error(env, NULL, "signalsDefault(signals)"), NULL);
+  if (argc < 1 || napi_get_array_length(env, argv[0], &n) != napi_ok) return throw_type(env, "signalsDefault(signals)");
   struct sigaction dfl; memset(&dfl, 0, sizeof dfl); dfl.sa_handler = SIG_DFL; sigemptyset(&dfl.sa_mask);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v; int32_t s;
-    napi_get_element(env, argv[0], i, &v);
-    if (get_int(env, v, &s) || s <= 0 || s >= NSIG || s == SIGKILL || s == SIGSTOP) return (napi_throw_type_error(env, NULL, "signalsDefault: not a signal"), NULL);
+    CHECK(napi_get_element(env, argv[0], i, &v));
+    if (get_int(env, v, &s) || s <= 0 || s >= NSIG || s == SIGKILL || s == SIGSTOP) return throw_type(env, "signalsDefault: not a signal");
     if (is_kept[s]) continue;
     if (sigaction(s, &dfl, &kept[s]) != 0) return throw_errno(env, errno, "sigaction");
     is_kept[s] = true;
@@ -39,10 +39,10 @@ static napi_value signals_restore(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-void signals_init(napi_env env, napi_value exports) {
+bool signals_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "signalsDefault", NULL, signals_default, NULL, NULL, NULL, napi_default, NULL },
     { "signalsRestore", NULL, signals_restore, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

@@ -41,7 +41,17 @@ typedef struct {
 static const char *const STEP_NAMES[S_COUNT] = {
   [S_EXEC] = "execve", [S_SETGROUPS] = "setgroups", [S_SETGID] = "setgid", [S_SETUID] = "setuid", [S_VERIFY] = "verify",
   [S_CHDIR] = "chdir", [S_SETSID] = "setsid", [S_FDS] = "fds", [S_SETRLIMIT] = "setrlimit", [S_NICE] = "nice",
+  [S_PIPE] = "pipe", [S_FORK] = "fork", [S_SUBREAPER] = "subreaper",
 };
+
+/* childSteps: STEP_NAMES, indexed by the step's code (a test checks src/errors.ts maps each). */
+bool spawn_init(napi_env env, napi_value exports) {
+  napi_value arr, v;
+  if (napi_create_array_with_length(env, S_COUNT, &arr) != napi_ok) return false;
+  for (uint32_t i = 0; i < S_COUNT; i++)
+    if (napi_create_string_utf8(env, STEP_NAMES[i], NAPI_AUTO_LENGTH, &v) != napi_ok || napi_set_element(env, arr, i, v) != napi_ok) return false;
+  return napi_set_named_property(env, exports, "childSteps", arr) == napi_ok;
+}
 
 /* Resource names the CLI accepts (--limit NAME=SOFT[:HARD]), mapped here so the numbers are
  * always the platform's. */
@@ -57,16 +67,19 @@ static int resource_of(const char *name) {
   return -1;
 }
 
+/* A limit's value: -1 (unlimited) or a whole number below 2^63 (never NaN, 1.5 or 1e300 cast). */
+static bool rlim_ok(double d) { return d == -1 || (d >= 0 && d < 9223372036854775808.0 && d == (double)(int64_t)d); }
+
 /* limits: [[name, soft, hard], …] with -1 meaning unlimited. */
 static bool read_limits(napi_env env, napi_value arr, spec_t *s) {
   uint32_t n;
   if (napi_get_array_length(env, arr, &n) != napi_ok || n > DK_MAX_LIMITS) return false;
   for (uint32_t i = 0; i < n; i++) {
-    napi_value item, v; char name[32]; size_t len; double soft, hard;
+    napi_value item, v; char name[32]; double soft, hard;
     if (napi_get_element(env, arr, i, &item) != napi_ok) return false;
-    if (napi_get_element(env, item, 0, &v) != napi_ok || napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok || len >= sizeof name - 1) return false;
-    if (napi_get_element(env, item, 1, &v) != napi_ok || napi_get_value_double(env, v, &soft) != napi_ok) return false;
-    if (napi_get_element(env, item, 2, &v) != napi_ok || napi_get_value_double(env, v, &hard) != napi_ok) return false;
+    if (napi_get_element(env, item, 0, &v) != napi_ok || get_path_arg(env, v, name, sizeof name) != 0) return false;
+    if (napi_get_element(env, item, 1, &v) != napi_ok || napi_get_value_double(env, v, &soft) != napi_ok || !rlim_ok(soft)) return false;
+    if (napi_get_element(env, item, 2, &v) != napi_ok || napi_get_value_double(env, v, &hard) != napi_ok || !rlim_ok(hard)) return false;
     int res = resource_of(name);
     if (res < 0) return false;
     s->limits[i].resource = res;
@@ -84,62 +97,65 @@ static void free_strings(char **s) { if (!s) return; for (char **p = s; *p; p++)
 static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); free(s->ids.groups); memset(s, 0, sizeof *s); }
 
 /* A list of strings, NULL-terminated; NULL when it is not one (an element not a string, one
- * longer than the kernel takes) or memory ran out: never a list cut short. */
-static char **get_strings(napi_env env, napi_value arr) {
+ * longer than the kernel takes, one with a NUL byte inside) or memory ran out: never a list or a
+ * string cut short. */
+static char **get_strings(napi_env env, napi_value arr, bool *oom) {
   uint32_t n; bool is_arr;
   if (napi_is_array(env, arr, &is_arr) != napi_ok || !is_arr || napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
   char **out = calloc((size_t)n + 1, sizeof(char *));
-  if (!out) return NULL;
+  if (!out) return (*oom = true, NULL);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v; size_t len;
-    if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok
-        || len >= DK_MAX_ARG_STRLEN || !(out[i] = malloc(len + 1))) { free_strings(out); return NULL; }
-    napi_get_value_string_utf8(env, v, out[i], len + 1, &len);
+    bool ok = napi_get_element(env, arr, i, &v) == napi_ok && napi_get_value_string_utf8(env, v, NULL, 0, &len) == napi_ok && len < DK_MAX_ARG_STRLEN;
+    if (ok && !(out[i] = malloc(len + 1))) *oom = true;
+    if (!ok || !out[i] || get_path_arg(env, v, out[i], len + 1) != 0) { free_strings(out); return NULL; }
   }
   return out;
 }
 
+/* read_spec's answer when memory ran out (not the spec's fault): thrown as ENOMEM. */
+static const char OUT_OF_MEMORY[] = "out of memory";
+
 /* A path into a fixed buffer: false when it is not a string or does not fit (never cut short). */
-static bool get_path(napi_env env, napi_value v, char *buf, size_t size) {
-  size_t len;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len >= size) return false;
-  return napi_get_value_string_utf8(env, v, buf, size, &len) == napi_ok;
+static bool get_path(napi_env env, napi_value v, char *buf, size_t size) { return get_path_arg(env, v, buf, size) == 0; }
+
+/* An optional property: false when it is there but not of type `t` (never a silent default). */
+static bool optional(napi_env env, napi_value obj, const char *key, napi_valuetype t, napi_value *v, bool *present) {
+  napi_valuetype got;
+  if (napi_get_named_property(env, obj, key, v) != napi_ok || napi_typeof(env, *v, &got) != napi_ok) return false;
+  *present = got != napi_undefined;
+  return !*present || got == t;
 }
 
 /* Read a spec into *s (zeroed first, so free_spec is always safe). Returns NULL, or the name of
  * the field that is not usable. */
 static const char *read_spec(napi_env env, napi_value obj, spec_t *s) {
-  napi_value v; uint32_t n; int32_t mask = -1; bool setsid_flag = false;
+  napi_value v; uint32_t n; bool present;
   memset(s, 0, sizeof *s);
+  s->umask = -1;
   if (napi_get_named_property(env, obj, "file", &v) != napi_ok || !get_path(env, v, s->file, sizeof s->file)) return "file";
   if (napi_get_named_property(env, obj, "cwd", &v) != napi_ok || !get_path(env, v, s->cwd, sizeof s->cwd)) return "cwd";
-  if (napi_get_named_property(env, obj, "argv", &v) != napi_ok || !(s->argv = get_strings(env, v))) return "argv";
-  if (napi_get_named_property(env, obj, "envp", &v) != napi_ok || !(s->envp = get_strings(env, v))) return "envp";
+  bool oom = false;
+  if (napi_get_named_property(env, obj, "argv", &v) != napi_ok || !(s->argv = get_strings(env, v, &oom))) return oom ? OUT_OF_MEMORY : "argv";
+  if (napi_get_named_property(env, obj, "envp", &v) != napi_ok || !(s->envp = get_strings(env, v, &oom))) return oom ? OUT_OF_MEMORY : "envp";
   if (napi_get_named_property(env, obj, "fds", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > DK_MAX_FDS) return "fds";
   for (uint32_t i = 0; i < n; i++) { napi_value e; if (napi_get_element(env, v, i, &e) != napi_ok || get_int(env, e, &s->fds[i])) return "fds"; }
   s->nfds = (int)n;
-  if (napi_get_named_property(env, obj, "umask", &v) == napi_ok) get_int(env, v, &mask);
-  s->umask = mask;
-  if (napi_get_named_property(env, obj, "setsid", &v) == napi_ok) napi_get_value_bool(env, v, &setsid_flag);
-  s->setsid = setsid_flag;
-  bool sup_flag = false;
-  if (napi_get_named_property(env, obj, "supervisor", &v) == napi_ok) napi_get_value_bool(env, v, &sup_flag);
-  s->supervisor = sup_flag;
-  napi_valuetype t = napi_undefined;
-  if (napi_get_named_property(env, obj, "limits", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_object && !read_limits(env, v, s)) return "limits";
-  if (napi_get_named_property(env, obj, "nice", &v) == napi_ok && napi_typeof(env, v, &t) == napi_ok && t == napi_number) {
-    s->has_nice = true;
-    if (get_int(env, v, &s->nice)) return "nice";
-  }
-  return read_ids(env, obj, &s->ids) ? NULL : "uid/gid/groups";
+  if (!optional(env, obj, "umask", napi_number, &v, &present) || (present && (get_int(env, v, &s->umask) || s->umask < -1 || s->umask > 0777))) return "umask";
+  if (!optional(env, obj, "setsid", napi_boolean, &v, &present) || (present && napi_get_value_bool(env, v, &s->setsid) != napi_ok)) return "setsid";
+  if (!optional(env, obj, "supervisor", napi_boolean, &v, &present) || (present && napi_get_value_bool(env, v, &s->supervisor) != napi_ok)) return "supervisor";
+  if (!optional(env, obj, "limits", napi_object, &v, &present) || (present && !read_limits(env, v, s))) return "limits";
+  if (!optional(env, obj, "nice", napi_number, &v, &present) || (present && get_int(env, v, &s->nice))) return "nice";
+  s->has_nice = present;
+  return read_ids(env, obj, &s->ids, &oom) ? NULL : oom ? OUT_OF_MEMORY : "uid/gid/groups";
 }
 
 /* Throw a TypeError for a spec read_spec refused: "spawnDaemon: bad command spec (limits)". */
 static napi_value throw_bad_spec(napi_env env, const char *what, const char *field) {
-  char text[128];
+  if (field == OUT_OF_MEMORY) return throw_errno(env, ENOMEM, what);
+  char text[128]; /* what and field are short constants: it always fits */
   snprintf(text, sizeof text, "%s (%s)", what, field ? field : "missing");
-  napi_throw_type_error(env, NULL, text);
-  return NULL;
+  return throw_type(env, text);
 }
 
 static void write_all(int fd, const void *buf, size_t len) {
@@ -198,28 +214,27 @@ fail:
   _exit(127);
 }
 
-/* Throw a forked child's failure: the errno, with `step` naming where it failed (unless at exec)
- * and, for setrlimit, `index`: which of the spec's limits. */
+/* Throw a forked child's failure: the errno, with `step` naming where it failed ("execve" at
+ * exec, whose message keeps `syscall`: "execve(command): …") and, for setrlimit, `index`: which
+ * of the spec's limits. `syscall` says which child: "execve(command)" or the daemon's "execve". */
 static napi_value throw_child_error(napi_env env, int value, const char *syscall) {
   int err = value & 0xffff, step = (value >> 16) & 0xff, index = (value >> 24) & 0x7f;
-  if (step <= S_EXEC || step >= S_COUNT) return throw_errno(env, err, syscall);
-  napi_value error = errno_error(env, err, STEP_NAMES[step]), v;
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, error, "syscall", v);
-  napi_create_string_utf8(env, STEP_NAMES[step], NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, error, "step", v);
-  if (step == S_SETRLIMIT) { napi_create_int32(env, index, &v); napi_set_named_property(env, error, "index", v); }
-  napi_throw(env, error);
+  if (step >= S_COUNT) return throw_errno(env, err, syscall);
+  napi_value error = errno_error(env, err, step == S_EXEC ? syscall : STEP_NAMES[step]);
+  if (!error || !set_string(env, error, "syscall", syscall) || !set_string(env, error, "step", STEP_NAMES[step])
+      || (step == S_SETRLIMIT && !set_int(env, error, "index", index)) || napi_throw(env, error) != napi_ok) return napi_failed(env, "spawn: child error");
   return NULL;
 }
 
-/* Fork and exec a command; returns its pid once it has exec'd, or -errno. */
+/* Fork and exec a command; returns its pid once it has exec'd, or -(errno | step << 16 …). */
 static pid_t fork_exec(const spec_t *s) {
   int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return -errno;
+  if (pipe2(p, O_CLOEXEC) != 0) return -(errno | S_PIPE << 16);
   pid_t pid = fork();
   if (pid == 0) { close(p[0]); exec_child(p[1], R_COMMAND_ERR, s); }
   int err = errno;
   close(p[1]);
-  if (pid < 0) { close(p[0]); return -err; }
+  if (pid < 0) { close(p[0]); return -(err | S_FORK << 16); }
   int32_t r[2] = { 0, 0 }; ssize_t got;
   do got = read(p[0], r, sizeof r); while (got < 0 && errno == EINTR);
   close(p[0]);
@@ -267,10 +282,9 @@ static void guard_command(int fd, pid_t cmd) {
 }
 
 static napi_value result(napi_env env, pid_t daemon, pid_t command) {
-  napi_value out, v;
-  napi_create_object(env, &out);
-  napi_create_int32(env, daemon, &v); napi_set_named_property(env, out, "pid", v);
-  if (command > 0) { napi_create_int32(env, command, &v); napi_set_named_property(env, out, "commandPid", v); }
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  if (!set_int(env, out, "pid", daemon) || (command > 0 && !set_int(env, out, "commandPid", command))) return napi_failed(env, "spawnDaemon: result");
   return out;
 }
 
@@ -278,27 +292,29 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
   size_t argc = 3; napi_value argv[3]; napi_valuetype t2 = napi_undefined;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   spec_t d, c; bool has_cmd = false; const char *bad = NULL; int32_t guard = -1;
-  memset(&d, 0, sizeof d); memset(&c, 0, sizeof c);
-  if (argc > 1) napi_typeof(env, argv[1], &t2);
+  memset(&d, 0, sizeof d); memset(&c, 0, sizeof c); /* before any return: free_spec is safe on both */
+  if (argc > 1) CHECK(napi_typeof(env, argv[1], &t2));
   has_cmd = t2 == napi_object;
-  if (argc > 2 && get_int(env, argv[2], &guard)) guard = -1;
+  napi_valuetype t3 = napi_undefined;
+  if (argc > 2) CHECK(napi_typeof(env, argv[2], &t3));
+  if (t3 != napi_undefined && get_fd(env, argv[2], &guard) != 0) return throw_type(env, "spawnDaemon(daemon, command?, guardFd?)");
   if (argc < 1 || (bad = read_spec(env, argv[0], &d))) { free_spec(&d); return throw_bad_spec(env, "spawnDaemon: bad daemon spec", argc < 1 ? NULL : bad); }
   if (has_cmd && (bad = read_spec(env, argv[1], &c))) { free_spec(&d); free_spec(&c); return throw_bad_spec(env, "spawnDaemon: bad command spec", bad); }
 
   int rep[2];
-  if (pipe2(rep, O_CLOEXEC) != 0) { free_spec(&d); if (has_cmd) free_spec(&c); return throw_errno(env, errno, "pipe2"); }
+  if (pipe2(rep, O_CLOEXEC) != 0) { int e = errno; free_spec(&d); free_spec(&c); return throw_errno(env, e, "pipe2"); }
   sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old); /* no Node handler may run in a child */
   pid_t mid = fork();
   if (mid == 0) {
     close(rep[0]);
     if (setsid() < 0) { record(rep[1], R_FORK_ERR, errno | S_SETSID << 16); _exit(1); }
     pid_t daemon = fork();
-    if (daemon < 0) { record(rep[1], R_FORK_ERR, errno); _exit(1); }
+    if (daemon < 0) { record(rep[1], R_FORK_ERR, errno | S_FORK << 16); _exit(1); }
     if (daemon == 0) {
       pid_t cmd = 0;
       /* Before the COMMAND exists (and kept across exec): what it orphans comes to us, even a
        * double fork in its first milliseconds, while node still boots. */
-      if (d.supervisor) (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+      if (d.supervisor && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) { record(rep[1], R_DAEMON_ERR, errno | S_SUBREAPER << 16); _exit(127); }
       if (has_cmd) {
         cmd = fork_exec(&c);
         if (cmd < 0) { record(rep[1], R_COMMAND_ERR, -cmd); _exit(127); }
@@ -314,7 +330,7 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
   int fork_err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(rep[1]);
-  free_spec(&d); if (has_cmd) free_spec(&c);
+  free_spec(&d); free_spec(&c);
   if (mid < 0) { close(rep[0]); return throw_errno(env, fork_err, "fork"); }
   int st; while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {}
   pid_t daemon = 0, command = 0; int daemon_err = 0, command_err = 0, fork_fail = 0;
@@ -342,8 +358,8 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
 }
 
 napi_value spawn_process(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; spec_t s; const char *bad = NULL;
-  memset(&s, 0, sizeof s);
+  size_t argc = 1; napi_value argv[1]; spec_t s; const char *bad = NULL;
+  memset(&s, 0, sizeof s); /* before any return: free_spec is safe */
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || (bad = read_spec(env, argv[0], &s))) { free_spec(&s); return throw_bad_spec(env, "spawnProcess: bad spec", argc < 1 ? NULL : bad); }
   sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -351,22 +367,22 @@ napi_value spawn_process(napi_env env, napi_callback_info info) {
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   free_spec(&s);
   if (pid < 0) return throw_child_error(env, -pid, "execve(command)");
-  napi_create_int32(env, pid, &out);
-  return out;
+  return js_int(env, pid);
 }
 
 /* waitChild(pid) -> null while it runs, else { code, signal } (one of them null), reaped. */
 napi_value wait_child(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out, v; int32_t pid;
+  size_t argc = 1; napi_value argv[1], out, nul; int32_t pid;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || get_int(env, argv[0], &pid) || pid <= 0) return (napi_throw_type_error(env, NULL, "waitChild(pid)"), NULL);
+  if (argc < 1 || get_int(env, argv[0], &pid) || pid <= 0) return throw_type(env, "waitChild(pid)");
   siginfo_t si; memset(&si, 0, sizeof si);
   int rc; do rc = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG); while (rc < 0 && errno == EINTR);
   if (rc < 0) return throw_errno(env, errno, "waitid");
-  if (si.si_pid == 0) { napi_get_null(env, &out); return out; }
-  napi_create_object(env, &out);
-  napi_value nul; napi_get_null(env, &nul);
-  if (si.si_code == CLD_EXITED) { napi_create_int32(env, si.si_status, &v); napi_set_named_property(env, out, "code", v); napi_set_named_property(env, out, "signal", nul); }
-  else { napi_create_int32(env, si.si_status, &v); napi_set_named_property(env, out, "signal", v); napi_set_named_property(env, out, "code", nul); }
+  if (si.si_pid == 0) return js_null(env);
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_get_null(env, &nul));
+  bool exited = si.si_code == CLD_EXITED;
+  if (!set_int(env, out, exited ? "code" : "signal", si.si_status)) return napi_failed(env, "waitChild: result");
+  CHECK(napi_set_named_property(env, out, exited ? "signal" : "code", nul));
   return out;
 }

@@ -19,113 +19,123 @@
  * of these errnos on some NSS modules. */
 static bool not_found(int err) { return err == 0 || err == ENOENT || err == ESRCH || err == EBADF || err == EPERM; }
 
-/* The key: a string (by name) or a number (by id). Returns 1 for a name, 0 for an id, -1 bad. */
-static int read_key(napi_env env, napi_value v, char *name, size_t size, uint32_t *id) {
-  napi_valuetype t; size_t len;
+/* A uid or gid: a whole number from 0 to 2^32-2 ((uid_t)-1 means "unchanged" to the set*id calls);
+ * napi_get_value_uint32 alone would take -1 or 2^32+5 modulo 2^32, and 1.5 as 1. */
+static bool get_id(napi_env env, napi_value v, uint32_t *id) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d < UINT32_MAX) || d != (double)(uint32_t)d) return false;
+  *id = (uint32_t)d;
+  return true;
+}
+
+/* The key: a string (by name, *name malloc'ed at its length: free it) or a number (by id).
+ * Returns 1 for a name, 0 for an id, -1 bad (not a name: empty, a NUL inside), -2 out of memory. */
+static int read_key(napi_env env, napi_value v, char **name, uint32_t *id) {
+  napi_valuetype t;
+  *name = NULL;
   if (napi_typeof(env, v, &t) != napi_ok) return -1;
-  if (t == napi_number) return napi_get_value_uint32(env, v, id) == napi_ok ? 0 : -1;
-  if (t != napi_string || napi_get_value_string_utf8(env, v, name, size, &len) != napi_ok || len == 0 || len >= size - 1) return -1;
+  if (t == napi_number) return get_id(env, v, id) ? 0 : -1;
+  if (t != napi_string) return -1;
+  if (!(*name = get_cstr(env, v))) return errno == ENOMEM ? -2 : -1;
+  if (**name == '\0') { free(*name); *name = NULL; return -1; }
   return 1;
 }
 
 static long buffer_size(int which) { long n = sysconf(which); return n > 0 ? n : 16384; }
 
-static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
-  napi_value v; napi_create_string_utf8(env, value ? value : "", NAPI_AUTO_LENGTH, &v); napi_set_named_property(env, obj, key, v);
-}
-static void set_uint(napi_env env, napi_value obj, const char *key, uint32_t value) {
-  napi_value v; napi_create_uint32(env, value, &v); napi_set_named_property(env, obj, key, v);
-}
 
 napi_value get_user(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; char name[1024]; uint32_t uid = 0;
+  size_t argc = 1; napi_value argv[1], out; char *name = NULL; uint32_t uid = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int by_name = argc < 1 ? -1 : read_key(env, argv[0], name, sizeof name, &uid);
-  if (by_name < 0) return (napi_throw_type_error(env, NULL, "getUser(nameOrUid)"), NULL);
+  int by_name = argc < 1 ? -1 : read_key(env, argv[0], &name, &uid);
+  if (by_name == -2) return throw_errno(env, ENOMEM, "getUser");
+  if (by_name < 0) return throw_type(env, "getUser(nameOrUid): a name or a uid from 0 to 2^32-2");
   struct passwd pw, *found = NULL; long size = buffer_size(_SC_GETPW_R_SIZE_MAX); char *buf = NULL; int err;
   for (;;) {
     char *bigger = realloc(buf, (size_t)size);
-    if (!bigger) { free(buf); return throw_errno(env, ENOMEM, "getpwnam_r"); }
+    if (!bigger) { free(buf); free(name); return throw_errno(env, ENOMEM, "getpwnam_r"); }
     buf = bigger;
     err = by_name ? getpwnam_r(name, &pw, buf, (size_t)size, &found) : getpwuid_r((uid_t)uid, &pw, buf, (size_t)size, &found);
     if (err != ERANGE || size > (1L << 24)) break;
     size *= 2;
   }
+  free(name);
   if (!found) {
     free(buf);
-    if (not_found(err)) return (napi_get_null(env, &out), out);
+    if (not_found(err)) return js_null(env);
     return throw_errno(env, err, by_name ? "getpwnam_r" : "getpwuid_r");
   }
-  napi_create_object(env, &out);
-  set_string(env, out, "name", pw.pw_name); set_uint(env, out, "uid", pw.pw_uid); set_uint(env, out, "gid", pw.pw_gid);
-  set_string(env, out, "home", pw.pw_dir); set_string(env, out, "shell", pw.pw_shell);
+  bool ok = napi_create_object(env, &out) == napi_ok && set_string(env, out, "name", pw.pw_name) && set_uint(env, out, "uid", pw.pw_uid)
+    && set_uint(env, out, "gid", pw.pw_gid) && set_string(env, out, "home", pw.pw_dir) && set_string(env, out, "shell", pw.pw_shell);
   free(buf);
-  return out;
+  return ok ? out : napi_failed(env, "getUser: result");
 }
 
 napi_value get_group(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1], out; char name[1024]; uint32_t gid = 0;
+  size_t argc = 1; napi_value argv[1], out; char *name = NULL; uint32_t gid = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int by_name = argc < 1 ? -1 : read_key(env, argv[0], name, sizeof name, &gid);
-  if (by_name < 0) return (napi_throw_type_error(env, NULL, "getGroup(nameOrGid)"), NULL);
+  int by_name = argc < 1 ? -1 : read_key(env, argv[0], &name, &gid);
+  if (by_name == -2) return throw_errno(env, ENOMEM, "getGroup");
+  if (by_name < 0) return throw_type(env, "getGroup(nameOrGid): a name or a gid from 0 to 2^32-2");
   struct group gr, *found = NULL; long size = buffer_size(_SC_GETGR_R_SIZE_MAX); char *buf = NULL; int err;
   for (;;) {
     char *bigger = realloc(buf, (size_t)size);
-    if (!bigger) { free(buf); return throw_errno(env, ENOMEM, "getgrnam_r"); }
+    if (!bigger) { free(buf); free(name); return throw_errno(env, ENOMEM, "getgrnam_r"); }
     buf = bigger;
     err = by_name ? getgrnam_r(name, &gr, buf, (size_t)size, &found) : getgrgid_r((gid_t)gid, &gr, buf, (size_t)size, &found);
     if (err != ERANGE || size > (1L << 24)) break; /* a group with many members needs a big buffer */
     size *= 2;
   }
+  free(name);
   if (!found) {
     free(buf);
-    if (not_found(err)) return (napi_get_null(env, &out), out);
+    if (not_found(err)) return js_null(env);
     return throw_errno(env, err, by_name ? "getgrnam_r" : "getgrgid_r");
   }
-  napi_create_object(env, &out);
-  set_string(env, out, "name", gr.gr_name); set_uint(env, out, "gid", gr.gr_gid);
+  bool ok = napi_create_object(env, &out) == napi_ok && set_string(env, out, "name", gr.gr_name) && set_uint(env, out, "gid", gr.gr_gid);
   free(buf);
-  return out;
+  return ok ? out : napi_failed(env, "getGroup: result");
 }
 
 napi_value get_group_list(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2], out; char name[1024]; size_t len; uint32_t gid;
+  size_t argc = 2; napi_value argv[2], out; char *name = NULL, *none; uint32_t gid;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok || len == 0 || len >= sizeof name - 1
-      || napi_get_value_uint32(env, argv[1], &gid) != napi_ok)
-    return (napi_throw_type_error(env, NULL, "getGroupList(user, gid)"), NULL);
+  int by_name = argc < 2 ? -1 : read_key(env, argv[0], &name, &gid);
+  if (by_name == -2) return throw_errno(env, ENOMEM, "getGroupList");
+  if (by_name != 1 || read_key(env, argv[1], &none, &gid) != 0) { free(name); return throw_type(env, "getGroupList(user, gid)"); }
   int n = 64; gid_t *groups = NULL;
   for (int tries = 0; ; tries++) {
     gid_t *bigger = realloc(groups, (size_t)n * sizeof *groups);
-    if (!bigger) { free(groups); return throw_errno(env, ENOMEM, "getgrouplist"); }
+    if (!bigger) { free(groups); free(name); return throw_errno(env, ENOMEM, "getgrouplist"); }
     groups = bigger;
     int want = n;
     if (getgrouplist(name, (gid_t)gid, groups, &want) >= 0) { n = want; break; }
     /* -1: too small, and `want` says how many there are (glibc); grow and ask again. */
-    if (tries > 8) { free(groups); return throw_errno(env, ERANGE, "getgrouplist"); }
+    if (tries > 8) { free(groups); free(name); return throw_errno(env, ERANGE, "getgrouplist"); }
     n = want > n ? want : n * 2;
   }
-  napi_create_array_with_length(env, (size_t)n, &out);
-  for (int i = 0; i < n; i++) { napi_value v; napi_create_uint32(env, groups[i], &v); napi_set_element(env, out, (uint32_t)i, v); }
+  free(name);
+  bool ok = napi_create_array_with_length(env, (size_t)n, &out) == napi_ok;
+  for (int i = 0; ok && i < n; i++) { napi_value v; ok = napi_create_uint32(env, groups[i], &v) == napi_ok && napi_set_element(env, out, (uint32_t)i, v) == napi_ok; }
   free(groups);
-  return out;
+  return ok ? out : napi_failed(env, "getGroupList: result");
 }
 
 /* A spec's uid, gid and groups (all three, or none: then ids->set stays false). */
-bool read_ids(napi_env env, napi_value obj, ids_t *ids) {
+bool read_ids(napi_env env, napi_value obj, ids_t *ids, bool *oom) {
   napi_value v; napi_valuetype t = napi_undefined; uint32_t n, id;
   if (napi_get_named_property(env, obj, "uid", &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
   if (t == napi_undefined) return true;
-  if (napi_get_value_uint32(env, v, &id) != napi_ok) return false;
+  if (!get_id(env, v, &id)) return false;
   ids->uid = (uid_t)id;
-  if (napi_get_named_property(env, obj, "gid", &v) != napi_ok || napi_get_value_uint32(env, v, &id) != napi_ok) return false;
+  if (napi_get_named_property(env, obj, "gid", &v) != napi_ok || !get_id(env, v, &id)) return false;
   ids->gid = (gid_t)id;
   if (napi_get_named_property(env, obj, "groups", &v) != napi_ok || napi_get_array_length(env, v, &n) != napi_ok || n > DK_MAX_GROUPS) return false;
   ids->groups = calloc(n + 1, sizeof(gid_t));
-  if (!ids->groups) return false;
+  if (!ids->groups) return (*oom = true, false);
   for (uint32_t i = 0; i < n; i++) {
     napi_value e;
-    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_uint32(env, e, &id) != napi_ok) return false;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !get_id(env, e, &id)) return false;
     ids->groups[i] = (gid_t)id;
   }
   ids->ngroups = (int)n;

@@ -127,6 +127,11 @@ function sizeProblems(
           { path: text },
         ),
       );
+    // C would take a NUL for the string's end: another file, argument or value (spawn.c refuses it too).
+    else if (text.includes('\0'))
+      problems.push(
+        new DaemonError('BAD_OPTION', `${what} ${cut(text)} holds a NUL byte`, { path: text }),
+      );
   };
   if (file !== null) tooLong('the COMMAND', file, PATH_MAX);
   tooLong('--chdir', chdir, PATH_MAX);
@@ -140,6 +145,12 @@ function sizeProblems(
           `the environment variable ${cut(k)} is too long: at most ${MAX_ARG_STRLEN - 1} bytes with its name`,
           { name: k },
         ),
+      );
+    } else if (k.includes('\0') || v.includes('\0')) {
+      problems.push(
+        new DaemonError('BAD_OPTION', `the environment variable ${cut(k)} holds a NUL byte`, {
+          name: k,
+        }),
       );
     }
   }

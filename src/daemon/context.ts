@@ -3,6 +3,7 @@
  * into an aborted signal and SIGHUP into a reload, tell a service manager (sd_notify) about each,
  * and release everything on every way out.
  */
+import { closeSync } from 'node:fs';
 import { DaemonError } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
 import {
@@ -61,8 +62,7 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   ensureDir(paths.statefile);
   const link = linkServiceManager(); // takes NOTIFY_SOCKET & co out of process.env
   manager = link;
-  // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit
-  // start` records it).
+  // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit start` records it).
   writeEnvRecord(paths, process.env);
   const self = readProcStat(process.pid);
   const state: ServiceState = {
@@ -108,8 +108,9 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
     removePidfile(paths.pidfile, process.pid);
     unroute();
     process.off('exit', onExit);
-    // The lock goes last; the kernel would release it at exit anyway.
-    void lock;
+    // The lock goes last, once the state says how it ended and the pidfile is gone: a process
+    // that lives on after run() (a library's caller) no longer counts as the running service.
+    closeSync(lock.fd);
   };
   const onExit = (code: number): void =>
     release({ failed: code !== 0, error: code !== 0 ? `exited with code ${code}` : '' });

@@ -134,11 +134,14 @@ export const waitChild = (pid: number): { code: number | null; signal: number | 
 export const pidfdOpen = (pid: number): number => native.pidfdOpen(pid);
 export const pidfdSignal = (pidfd: number, signal: number): boolean =>
   native.pidfdSignal(pidfd, signal);
-/** poll()'s timeout: ms as an int32, -1 (none) for Infinity. */
+/** poll()'s timeout: ms as an int32, -1 (none) for Infinity; NaN is passed on, for the native side to refuse. */
 const pollTimeout = (ms: number): number =>
-  Number.isFinite(ms) ? Math.max(0, Math.min(Math.round(ms), 2 ** 31 - 1)) : -1;
-/** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first
- *  (Infinity: no limit). */
+  ms === Infinity
+    ? -1
+    : Number.isFinite(ms)
+      ? Math.max(0, Math.min(Math.round(ms), 2 ** 31 - 1))
+      : ms;
+/** Resolves with the index of a process that has exited, or -1 when timeoutMs passed first (Infinity: no limit). */
 export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> =>
   native.pidfdWait(pidfds, pollTimeout(timeoutMs));
 /** pidfdWait on the calling thread: blocks the event loop, so only for a caller with nothing else

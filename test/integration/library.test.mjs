@@ -260,3 +260,24 @@ describe('a run() that only awaits its abort signal (nothing else holds the even
     });
   }
 });
+
+describe('a process that lives on after run() has returned', () => {
+  it('no longer holds the lock (release() releases it): status says stopped, and the same daemon runs again in that process', async () => {
+    const script = `
+      import { Daemon } from 'daemonkit';
+      import { execFileSync } from 'node:child_process';
+      class Once extends Daemon { async run() {} }
+      const status = () => { try { return execFileSync(process.execPath, ['--', process.env.CLI, 'status', '--name', 'once'], { encoding: 'utf8' }); } catch (e) { return 'exit ' + e.status + ': ' + e.stdout; } };
+      await new Once({ name: 'once' }).runForeground();
+      console.log(status().trim());
+      await new Once({ name: 'once' }).runForeground();
+      console.log('ran again');`;
+    const r = await run(NODE, ['--input-type=module', '-e', script], {
+      env: { ...h.env, CLI: join(ROOT, 'dist', 'cli', 'main.cjs') },
+      cwd: ROOT,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^exit 3: once: not running \(exited\)/);
+    assert.match(r.stdout, /\nran again\n$/);
+  });
+});

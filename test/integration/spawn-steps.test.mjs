@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, NODE, run } from '../helpers.mjs';
-import { userOrSkip } from '../service-user.mjs';
+import { USER, userOrSkip } from '../service-user.mjs';
 
 const { u, skip } = userOrSkip(
   process.geteuid() !== 0 && 'needs root (to act as the test user through setpriv)',
@@ -127,6 +127,25 @@ for (const verb of ['start', 'run']) {
       await nothingLeft(name);
     });
 
+    it('--chdir a directory the user may not enter: exit 4, naming the directory (chdir)', async () => {
+      const name = `chdir${++n}`;
+      const r = await asUser([
+        verb,
+        '--name',
+        name,
+        '--grace',
+        '0',
+        '--chdir',
+        '/root',
+        '--',
+        '/bin/sleep',
+        '100',
+      ]);
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stderr, 'daemonkit: cannot enter --chdir /root: permission denied\n');
+      await nothingLeft(name);
+    });
+
     it('an exec failure keeps its code: a file that is not executable is exit 5', async () => {
       const name = `exec${++n}`;
       const r = await asUser([verb, '--name', name, '--grace', '0', '--', '/etc/hostname']);
@@ -175,6 +194,47 @@ describe('root', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${hard} -5\n`);
   });
+
+  // --user switches in the child: setgroups and setgid need CAP_SETGID, setuid CAP_SETUID.
+  for (const verb of ['run', 'start']) {
+    for (const [cap, step] of [
+      ['setgid', 'setgroups'],
+      ['setuid', 'setuid'],
+    ]) {
+      it(`${verb} --user as a root without CAP_${cap.toUpperCase()}: exit 4, naming the step (${step}), the user and the capability`, async () => {
+        const name = `root-no${cap}-${verb}`;
+        const r = await run(
+          'setpriv',
+          [
+            '--bounding-set',
+            `-${cap}`,
+            '--inh-caps',
+            `-${cap}`,
+            NODE,
+            '--',
+            CLI,
+            verb,
+            '--name',
+            name,
+            '--grace',
+            '0',
+            '--user',
+            USER,
+            '--',
+            '/bin/sleep',
+            '100',
+          ],
+          { env: { DAEMONKIT_HOME: rootHome } },
+        );
+        assert.equal(r.code, 4, r.stderr);
+        assert.equal(
+          r.stderr,
+          `daemonkit: cannot run /bin/sleep as user ${USER}: ${step}: permission denied (needs CAP_${cap.toUpperCase()}, which this root process lacks)\n`,
+        );
+        assert.equal(existsSync(join(rootHome, name, 'pid')), false, 'no pidfile');
+      });
+    }
+  }
 
   it("a root without CAP_SYS_NICE (a container's): --nice -5 is exit 4, saying the capability is missing", async () => {
     const r = await run(

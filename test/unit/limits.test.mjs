@@ -1,9 +1,18 @@
 // native/limits.h is the one source of the native side's sizes: src/sys/limits.ts is generated
 // from it (current), the built module says the same, and the TypeScript boundary refuses what C
 // could not take, one line each (BAD_OPTION, exit 2), where C itself refuses instead of cutting.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { limitsModule } from '../../scripts/gen-limits.mjs';
@@ -111,6 +120,105 @@ describe('spawn.c refuses a spec beyond its sizes (never cuts it short), naming 
     assert.throws(() => native.spawnDaemon(), {
       name: 'TypeError',
       message: 'spawnDaemon: bad daemon spec (missing)',
+    });
+  });
+});
+
+describe('a string C cannot take whole is refused, never cut (at the length or at a NUL byte)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-cut-'));
+  writeFileSync(join(dir, 'a'), '');
+  const dirfd = openSync(dir, 'r');
+  after(() => {
+    closeSync(dirfd);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const tooLong = (fn, syscall) =>
+    assert.throws(
+      fn,
+      (e) => e.code === 'ENAMETOOLONG' && e.syscall === syscall,
+      `ENAMETOOLONG from ${syscall}`,
+    );
+
+  test('a name with a NUL byte inside is a TypeError (was: "a\\0b" opened a)', () => {
+    assert.throws(() => native.openAt(dirfd, 'a\0b', constants.O_RDONLY, 0), TypeError);
+    assert.throws(() => native.inodeAt(dirfd, 'a\0b'), TypeError);
+  });
+  test('a name or path of PATH_MAX bytes or more: ENAMETOOLONG, as the kernel says it (was: a TypeError naming nothing)', () => {
+    const long = 'n'.repeat(limits.PATH_MAX);
+    tooLong(() => native.openAt(dirfd, long, constants.O_RDONLY, 0), 'openat');
+    tooLong(() => native.unlinkAt(dirfd, long), 'unlinkat');
+    tooLong(() => native.replaceFile(join(dir, long), join(dir, 'b')), 'rename');
+    tooLong(() => native.accessAcl(`/${long}`), 'lgetxattr');
+    // One byte less fits: the kernel answers (a component that long does not exist).
+    assert.throws(() => native.openAt(dirfd, long.slice(1), constants.O_RDONLY, 0), {
+      code: 'ENAMETOOLONG',
+      syscall: 'openat',
+    });
+  });
+  test('accessAcl(-1) is refused (was: lgetxattr of an unset buffer)', () => {
+    assert.throws(() => native.accessAcl(-1), TypeError);
+  });
+  test('an argument or environment entry with a NUL byte: refused by spawn.c and at the boundary (was: cut there)', () => {
+    const spec = { file: '/bin/true', argv: ['/bin/true', 'a\0b'], envp: [], fds: [], cwd: '/' };
+    assert.throws(() => spawnProcess(spec), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (argv)',
+    });
+    assert.throws(() => spawnProcess({ ...spec, argv: ['/bin/true'], envp: ['A=1\0B=2'] }), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (envp)',
+    });
+    refused(
+      () => build(['/bin/echo', 'a\0b'], valid()),
+      /^argument 1 of the COMMAND, a\\u0000b holds a NUL byte$/,
+    );
+    // --env refuses it already (validateStart); a hand-made ValidStart, as the library may pass, reaches the boundary.
+    refused(
+      () => build(['/bin/echo'], { ...valid(), env: ['A=1\0B'] }),
+      /^the environment variable A holds a NUL byte$/,
+    );
+  });
+  test('a user or group name of any length is looked up (was: a TypeError past 1022 bytes)', () => {
+    assert.equal(native.getUser('u'.repeat(5000)), null);
+    assert.equal(native.getGroup('g'.repeat(5000)), null);
+    assert.throws(() => native.getUser('root\0x'), TypeError);
+  });
+  test('an id out of range is refused, never taken modulo 2^32 (-1 would be "unchanged" to setuid)', () => {
+    assert.throws(() => native.getUser(-1), TypeError);
+    assert.throws(() => native.getUser(2 ** 32), TypeError);
+    assert.equal(native.getUser(0).name, 'root');
+    const spec = {
+      file: '/bin/true',
+      argv: ['/bin/true'],
+      envp: [],
+      fds: [],
+      cwd: '/',
+      uid: -1,
+      gid: 0,
+      groups: [],
+    };
+    assert.throws(() => spawnProcess(spec), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (uid/gid/groups)',
+    });
+  });
+  test('a spec field of the wrong type is refused, never defaulted', () => {
+    const spec = { file: '/bin/true', argv: ['/bin/true'], envp: [], fds: [], cwd: '/' };
+    assert.throws(() => spawnProcess({ ...spec, umask: '022' }), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (umask)',
+    });
+    assert.throws(() => spawnProcess({ ...spec, setsid: 1 }), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (setsid)',
+    });
+    assert.throws(() => spawnProcess({ ...spec, nice: '5' }), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (nice)',
+    });
+    assert.throws(() => spawnProcess({ ...spec, limits: [['core', 1.5, 2]] }), {
+      name: 'TypeError',
+      message: 'spawnProcess: bad spec (limits)',
     });
   });
 });

@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { ROOT } from '../helpers.mjs';
 import { pidfdOpen, pidfdWait, pidfdWaitSync } from '../../dist/sys/native.js';
 
 describe('pidfdWaitSync', () => {
@@ -34,17 +36,62 @@ describe('pidfdWaitSync', () => {
     }
   });
 
-  test('bad arguments are a TypeError', () => {
-    assert.throws(() => pidfdWaitSync([], 1), TypeError);
-    assert.throws(() => pidfdWaitSync(new Array(65).fill(0), 1), TypeError);
+  test('bad arguments: a TypeError for a wrong type, a RangeError for a count out of range', () => {
+    assert.throws(() => pidfdWaitSync([], 1), RangeError);
+    assert.throws(() => pidfdWaitSync(new Array(65).fill(0), 1), RangeError);
+    assert.throws(() => pidfdWaitSync('3', 1), TypeError);
   });
 });
 
-describe('a bad entry is refused, never taken as fd 0 (stdin)', () => {
-  for (const bad of ['x', null, -1]) {
-    test(`pidfdWait([${JSON.stringify(bad)}]) and pidfdWaitSync throw a TypeError`, () => {
-      assert.throws(() => pidfdWait([bad], 10), TypeError);
-      assert.throws(() => pidfdWaitSync([bad], 10), TypeError);
+// Through the native module itself (dist/sys/native.js turns Infinity into -1 first).
+const native = createRequire(import.meta.url)('node-gyp-build')(ROOT);
+
+describe('a bad entry is refused, never taken as fd 0 (stdin) nor cut to an int', () => {
+  const cases = [
+    ['x', TypeError],
+    [null, TypeError],
+    [undefined, TypeError],
+    [-1, RangeError],
+    [3.5, RangeError],
+    [NaN, RangeError],
+    [2 ** 32, RangeError],
+    [Infinity, RangeError],
+  ];
+  for (const [bad, kind] of cases) {
+    test(`pidfdWait([${String(bad)}]) and pidfdWaitSync: ${kind.name}`, () => {
+      assert.throws(() => native.pidfdWait([bad], 10), kind);
+      assert.throws(() => native.pidfdWaitSync([bad], 10), kind);
     });
   }
+});
+
+describe('a bad timeout is refused, never taken as "no limit" or cut to an int', () => {
+  const cases = [
+    ['10', TypeError],
+    [undefined, TypeError],
+    [NaN, RangeError],
+    [-2, RangeError],
+    [1.5, RangeError],
+    [2 ** 31, RangeError],
+    [Infinity, RangeError],
+  ];
+  for (const [bad, kind] of cases) {
+    test(`timeout ${String(bad)}: ${kind.name}`, () => {
+      const self = pidfdOpen(process.pid);
+      try {
+        assert.throws(() => native.pidfdWait([self], bad), kind);
+        assert.throws(() => native.pidfdWaitSync([self], bad), kind);
+      } finally {
+        closeSync(self);
+      }
+    });
+  }
+  test('the wrappers in dist/sys/native.js: NaN is refused (was: waited with no limit)', () => {
+    const self = pidfdOpen(process.pid);
+    try {
+      assert.throws(() => pidfdWaitSync([self], NaN), RangeError);
+    } finally {
+      closeSync(self);
+    }
+  });
 });
