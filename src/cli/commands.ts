@@ -1,4 +1,5 @@
 /** The CLI's commands: validate, call the library, print, return the exit code. */
+import { existsSync } from 'node:fs';
 import { type DaemonError, isDaemonError } from '../errors/errors.js';
 import { exitCodeFor, EXIT, type Action } from '../errors/exit-codes.js';
 import {
@@ -8,7 +9,6 @@ import {
   validateSignal,
   validateStart,
   validateStop,
-  type StartOptions,
   type ValidStart,
 } from '../config/options.js';
 import { printable, servicePaths, type ServicePaths } from '../config/paths.js';
@@ -19,10 +19,12 @@ import { FLAGS } from './flags.js';
 import { quoted, shellWord, strandedArgs } from './relative-args.js';
 import { planRestart, restartSpec, type RestartPlan } from './restart.js';
 import { listTable, statusLine, terminalJson, terminalSafe } from '../service/format.js';
+import type { ServiceStatus } from '../service/status.js';
 import { commandLine, failedStartReport, statusDetails } from '../service/format-details.js';
 import { err, out } from './print.js';
 import { colorFor, paintListRow, paintStatusLine } from './color.js';
 import { validateInterval } from './top/interval.js';
+import { startOptions } from './start-options.js';
 
 // Every line may carry a service's words (its STATUS=, an exit reason, a path it chose): made
 // printable here, once, for every command.
@@ -61,39 +63,6 @@ function chdirHint(error: unknown, command: readonly string[], chdir: string): s
   const stranded = strandedArgs(command, process.cwd(), chdir);
   if (stranded.length === 0) return null;
   return `hint: the COMMAND runs in ${chdir}, where ${quoted(stranded)} ${stranded.length > 1 ? 'do' : 'does'} not exist: did you mean --chdir ${printable(shellWord(process.cwd()))}?`;
-}
-
-function startOptions(args: ParsedArgs): StartOptions {
-  const f = args.flags;
-  const o: StartOptions = {};
-  if (f.chdir) o.chdir = f.chdir[0]!;
-  // in the foreground: where it is run (docs/cli.md#run)
-  else if (args.command === 'run') o.chdir = '.';
-  if (f.umask) o.umask = f.umask[0]!;
-  if (f.stdin) o.stdin = f.stdin[0]!;
-  if (f.stdout) o.stdout = f.stdout[0]!;
-  if (f.stderr) o.stderr = f.stderr[0]!;
-  if (f.env) o.env = f.env;
-  if (f.grace) o.graceMs = f.grace[0]!;
-  if (f.restart) o.restart = f.restart[0]!;
-  if (f.limit) o.limit = f.limit;
-  if (f.nice) o.nice = f.nice[0]!;
-  if (f['env-file']) o.envFile = f['env-file'][0]!;
-  if (f['clear-env']) o.clearEnv = true;
-  if (f['restart-delay']) o.restartDelay = f['restart-delay'][0]!;
-  if (f['restart-max-delay']) o.restartMaxDelay = f['restart-max-delay'][0]!;
-  if (f['min-uptime']) o.minUptime = f['min-uptime'][0]!;
-  if (f['max-restarts']) o.maxRestarts = f['max-restarts'][0]!;
-  if (f['restart-window']) o.restartWindow = f['restart-window'][0]!;
-  if (f['log-timestamps']) o.logTimestamps = true;
-  if (f['log-max-size']) o.logMaxSize = f['log-max-size'][0]!;
-  if (f['log-keep']) o.logKeep = f['log-keep'][0]!;
-  if (f['log-compress']) o.logCompress = true;
-  if (f.ready) o.ready = f.ready[0]!;
-  if (f['ready-timeout']) o.readyTimeout = f['ready-timeout'][0]!;
-  if (f.user) o.user = f.user[0]!;
-  if (f.group) o.group = f.group[0]!;
-  return o;
 }
 
 /** A command's options, validated (pure): every problem is added to `problems`. */
@@ -154,6 +123,14 @@ export async function runCommand(
   const f = args.flags;
   const problems = new Problems();
   for (const p of parseProblems) problems.add(p); // reported together with the options' own
+  if (args.command === 'up' || args.command === 'down')
+    return (await import('./project.js')).projectCommand(args, problems.list);
+  if (f.file && args.command === 'status' && !f.name && !f.pidfile && problems.list.length === 0)
+    return (await import('./project.js')).projectStatus(args);
+  // A service of a services file by its name there (`status web` → shop.web): with -f FILE, or
+  // inside its directory (docs/cli.md#short-names).
+  if (f.name && (f.file || !f.name[0]!.includes('.')) && (f.file || existsSync('daemonkit.toml')))
+    f.name = [(await import('./project.js')).fileName(f.name[0]!, f.file?.[0])];
   if (args.command === 'list') {
     for (const p of problems.list) warn(p);
     return problems.list.length > 0
@@ -351,15 +328,24 @@ async function list(json: boolean, quiet: boolean, color: boolean): Promise<numb
   if (quiet) return EXIT.OK; // -q: nothing to say (as for every command)
   const { listServices } = await import('../ops/list.js');
   const { daemonkitHome } = await import('../config/paths.js');
-  const rows = listServices(daemonkitHome());
+  // Grouped by project (`daemonkit up`): standalone services first, then each project's.
+  const group = (s: ServiceStatus): string => (s.project ? `1${s.project.project}` : '0');
+  const rows = listServices(daemonkitHome()).sort((a, b) =>
+    group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0,
+  );
   if (json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
   else {
     // its cells made printable, its lines kept: one per row after the heading
     const lines = listTable(rows).split('\n');
-    out(
-      `${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`,
-    );
+    const text: string[] = [lines[0]!];
+    rows.forEach((row, i) => {
+      const p = row.project;
+      if (p && p.project !== rows[i - 1]?.project?.project)
+        text.push(`${terminalSafe(`project ${p.project} (${p.file}):`)}`);
+      text.push(paintListRow(lines[i + 1]!, terminalSafe(row.name), row.state, color));
+    });
+    out(`${text.join('\n')}\n`);
   }
   return EXIT.OK;
 }

@@ -19,6 +19,8 @@ export const COMMANDS = [
   'rm',
   'top',
   'completion',
+  'up',
+  'down',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -52,6 +54,18 @@ export const SERVICE: CommandName[] = [
   'rm',
 ];
 const STOP: CommandName[] = ['stop', 'restart', 'export'];
+/** The commands that take a services file (docs/cli.md#services-file). */
+const FILE: CommandName[] = [
+  'up',
+  'down',
+  'status',
+  'stop',
+  'restart',
+  'reload',
+  'reopen',
+  'logs',
+  'rm',
+];
 
 export const FLAGS: Record<string, FlagSpec> = {
   name: {
@@ -65,6 +79,13 @@ export const FLAGS: Record<string, FlagSpec> = {
     commands: SERVICE,
     value: 'PATH',
     help: 'the pidfile (instead of $DAEMONKIT_HOME/NAME/pid); alone, it names the service',
+  },
+  file: {
+    takesValue: true,
+    commands: FILE,
+    value: 'FILE',
+    defaultText: 'daemonkit.toml in the current directory',
+    help: 'the services file: its services by their names in it (status -f FILE alone: all of them)',
   },
   quiet: {
     takesValue: false,
@@ -305,6 +326,7 @@ export const SHORT: Readonly<Record<string, string>> = {
   v: 'verbose',
   n: 'name',
   p: 'pidfile',
+  f: 'file',
 };
 /** `logs -n N -f`, as tail has it: there -n is the line count, not the name. */
 export const LOGS_SHORT: Readonly<Record<string, string>> = { ...SHORT, n: 'lines', f: 'follow' };

@@ -9,6 +9,7 @@ import type { ServicePaths } from '../config/paths.js';
 import { mergeOptions, optionsFromRecord, type OptionKey } from '../ops/restart-merge.js';
 import { readSpec, type RecordedSpec } from '../service/spec-file.js';
 import type { ParsedArgs } from './args.js';
+import { FLAGS } from './flags.js';
 
 export interface RestartPlan {
   /** The last start's record, when it can be used. */
@@ -94,5 +95,25 @@ export async function restartSpec(
     args.flags['update-env'] || !plan.recorded
       ? process.env
       : (readEnvRecord(paths) ?? process.env);
-  return buildCommandSpec(command, start, paths, { recorded: plan.fromRecord, baseEnv });
+  const spec = buildCommandSpec(command, start, paths, { recorded: plan.fromRecord, baseEnv });
+  // A service of a project stays one; changed here, it is no longer what its file defines
+  // (the next `up` restarts it as the file has it).
+  const project = plan.recorded?.project;
+  if (project) spec.project = changesStart(args) ? { ...project, definition: null } : project;
+  return spec;
+}
+
+/** A COMMAND, a start option or --no-X / --update-env given: the start is not the recorded one. */
+function changesStart(args: ParsedArgs): boolean {
+  if (args.rest && args.rest.length > 0) return true;
+  return Object.keys(args.flags).some(
+    (k) =>
+      k.startsWith('no-') ||
+      k === 'update-env' ||
+      (Object.hasOwn(FLAGS, k) &&
+        FLAGS[k]!.commands !== 'all' &&
+        FLAGS[k]!.commands.includes('start') &&
+        k !== 'name' &&
+        k !== 'pidfile'),
+  );
 }

@@ -78,6 +78,17 @@ const OPTIONAL: Check[] = [
   ['readyTimeoutMs', isMs, 'a number of milliseconds'],
   ['user', (v) => typeof v === 'string' && v !== '', 'a user name or id'],
   ['group', (v) => typeof v === 'string' && v !== '', 'a group name or id'],
+  [
+    'project',
+    (v) =>
+      isObject(v) &&
+      ['project', 'service', 'file'].every((k) => typeof v[k] === 'string') &&
+      (v.definition === undefined ||
+        v.definition === null ||
+        (isObject(v.definition) &&
+          Object.values(v.definition).every((d) => typeof d === 'string'))),
+    'a project record',
+  ],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

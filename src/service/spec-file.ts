@@ -14,7 +14,7 @@ import {
 import { refuseForeignFile } from '../files/owner.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
-import type { CommandSpec } from '../config/spec.js';
+import type { CommandSpec, ProjectTag } from '../config/spec.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 import type { LogPolicy } from '../config/log-policy.js';
 import type { ReadySpec } from '../config/ready-spec.js';
@@ -41,6 +41,8 @@ export interface RecordedSpec {
   /** --user and --group as given: looked up again by each `daemonkit restart`. */
   user?: string;
   group?: string;
+  /** Started by `daemonkit up`: its project, and what the file defined it as. */
+  project?: ProjectTag;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -68,6 +70,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
           ...(spec.runAs.group !== undefined ? { group: spec.runAs.group } : {}),
         }
       : {}),
+    ...(spec.project ? { project: spec.project } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {
