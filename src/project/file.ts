@@ -113,19 +113,28 @@ export function loadProject(file: string, checker: OptionChecker, shown = file):
       const service = loadService(short, value, { name, dir, found, checker, at });
       if (service) services.set(short, service);
     }
-  // Only the services that loaded: one at fault is said already, and is no cycle.
-  const graph = new Map(
-    [...services].map(([short, s]) => [short, s.after.filter((d) => services.has(d))]),
-  );
-  for (const [short, s] of services)
-    for (const dep of s.after)
-      if (isTable(table) && !Object.hasOwn(table, dep)) {
+  // Every service's `after` that is a list of names, whether the rest of it loaded or not.
+  const graph = new Map<string, string[]>();
+  if (isTable(table))
+    for (const [short, value] of Object.entries(table)) {
+      const after = isTable(value) ? value.after : undefined;
+      if (!Array.isArray(after) || !after.every((a) => typeof a === 'string')) continue;
+      const deps = [...new Set(after as string[])];
+      for (const dep of deps.filter((d) => !Object.hasOwn(table, d))) {
         const guess = closest(dep, Object.keys(table));
         at(
           ['services', short, 'after'],
           `services.${short}: after names no service '${printable(dep)}'${guess ? `: did you mean '${guess}'?` : ''}`,
         );
       }
+      graph.set(
+        short,
+        deps.filter((d) => Object.hasOwn(table, d)),
+      );
+    }
+  // Services without a usable `after` are roots: no cycle goes through them.
+  if (isTable(table))
+    for (const short of Object.keys(table)) if (!graph.has(short)) graph.set(short, []);
   const order = dependencyLevels(graph);
   if ('cycle' in order)
     at(
@@ -249,7 +258,10 @@ function syntaxError(error: TomlError): string {
   return `not valid TOML: ${first.replace(/^Invalid TOML document: /, '')}`;
 }
 
-function badFile(shown: string, problems: string[]): DaemonError {
+function badFile(shown: string, unsorted: string[]): DaemonError {
+  // In the file's order (a stable sort: a line's problems as found).
+  const lineNo = (p: string): number => Number(/^.*?:(\d+): /.exec(p.slice(shown.length))?.[1] ?? 0);
+  const problems = [...unsorted].sort((a, b) => lineNo(a) - lineNo(b));
   return new DaemonError('BAD_OPTION', problems[0] ?? `${shown}: not a services file`, {
     path: shown,
     problems,
