@@ -260,7 +260,8 @@ function syntaxError(error: TomlError): string {
 
 function badFile(shown: string, unsorted: string[]): DaemonError {
   // In the file's order (a stable sort: a line's problems as found).
-  const lineNo = (p: string): number => Number(/^.*?:(\d+): /.exec(p.slice(shown.length))?.[1] ?? 0);
+  const lineNo = (p: string): number =>
+    Number(/^.*?:(\d+): /.exec(p.slice(shown.length))?.[1] ?? 0);
   const problems = [...unsorted].sort((a, b) => lineNo(a) - lineNo(b));
   return new DaemonError('BAD_OPTION', problems[0] ?? `${shown}: not a services file`, {
     path: shown,

@@ -134,7 +134,8 @@ async function bringUp(
       };
     if (!inspectService(paths).running) {
       const result = await startService(paths, spec);
-      return { kind: 'started', pid: result.pid };
+      // Another start won the service's lock meanwhile (a `daemonkit start` of it): not ours.
+      return result.started ? { kind: 'started', pid: result.pid } : { kind: 'unchanged' };
     }
     const before = owner.recorded?.project?.definition;
     const changed =
