@@ -38,7 +38,7 @@ const service = {
   properties: {
     command: {
       description:
-        'The COMMAND: an array is exec\'d as given; a string runs under /bin/sh -c, as a Procfile line does',
+        "The COMMAND: an array is exec'd as given; a string runs under /bin/sh -c, as a Procfile line does",
       oneOf: [
         { type: 'string', minLength: 1 },
         { type: 'array', items: { type: 'string' }, minItems: 1 },
@@ -61,7 +61,8 @@ const schema = {
   additionalProperties: false,
   properties: {
     project: {
-      description: "The project's name; services are PROJECT.SERVICE (default: the file's directory name)",
+      description:
+        "The project's name; services are PROJECT.SERVICE (default: the file's directory name)",
       type: 'string',
       pattern: NAME_PATTERN,
     },

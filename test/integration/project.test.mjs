@@ -51,13 +51,19 @@ describe('daemonkit up / down / status -f', () => {
       'worker-ready',
     ]);
     const again = await dk(['up']);
-    assert.deepEqual([again.code, again.stdout, again.stderr], [0, 'shop: nothing changed (3 services running)\n', '']);
+    assert.deepEqual(
+      [again.code, again.stdout, again.stderr],
+      [0, 'shop: nothing changed (3 services running)\n', ''],
+    );
   });
 
   it('status -f: one line each, exit 0 when all run; short names; list by project', async () => {
     const s = await dk(['status', '-f', file]);
     assert.equal(s.code, 0, s.stderr);
-    assert.match(s.stdout, /^shop\.db: running.*\nshop\.web: running.*\nshop\.worker: running.*\n$/);
+    assert.match(
+      s.stdout,
+      /^shop\.db: running.*\nshop\.web: running.*\nshop\.worker: running.*\n$/,
+    );
     const short = await dk(['status', 'web']); // inside the file's directory
     assert.equal(short.code, 0, short.stderr);
     assert.match(short.stdout, /^shop\.web: running/);
@@ -93,7 +99,10 @@ describe('daemonkit up / down / status -f', () => {
     assert.equal(changed.code, 0, changed.stderr);
     const r = await dk(['up']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^shop\.web: restarted \(changed: \(changed by daemonkit restart\)\), pid \d+\n$/);
+    assert.match(
+      r.stdout,
+      /^shop\.web: restarted \(changed: \(changed by daemonkit restart\)\), pid \d+\n$/,
+    );
   });
 
   it('a service the file no longer has is stopped, and said so', async () => {
@@ -108,7 +117,11 @@ describe('daemonkit up / down / status -f', () => {
   });
 
   it('down: reverse order, exit 0 once nothing runs; status -f then exits 3', async () => {
-    write(service('db') + service('web', 'after = ["db"]\nenv = { A = "2" }') + service('worker', 'after = ["web"]'));
+    write(
+      service('db') +
+        service('web', 'after = ["db"]\nenv = { A = "2" }') +
+        service('worker', 'after = ["web"]'),
+    );
     assert.equal((await dk(['up'])).code, 0);
     writeFileSync(events, '');
     const pids = ['db', 'web', 'worker'].map(statePid);
@@ -138,7 +151,16 @@ describe('daemonkit up / down / status -f', () => {
   });
 
   it("a standalone service's name is refused by up and left alone by down", async () => {
-    const s = await h.dk(['start', '--name', 'shop.web', '--grace', '0', '--', '/bin/sleep', '1000']);
+    const s = await h.dk([
+      'start',
+      '--name',
+      'shop.web',
+      '--grace',
+      '0',
+      '--',
+      '/bin/sleep',
+      '1000',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     write(service('db') + service('web'));
     const r = await dk(['up']);
@@ -156,14 +178,29 @@ describe('daemonkit up / down / status -f', () => {
     write(service('db'));
     assert.equal((await dk(['up'])).code, 0);
     const db = statePid('db');
-    const services = () => readdirSync(h.home).filter((n) => !n.startsWith('.')).sort();
+    const services = () =>
+      readdirSync(h.home)
+        .filter((n) => !n.startsWith('.'))
+        .sort();
     const known = services();
     for (const [text, want] of [
-      ['[services.db]\ncomand = "x"\n', /^daemonkit: daemonkit\.toml:2: services\.db: no command: .*\ndaemonkit: daemonkit\.toml:3: services\.db: unknown key 'comand': did you mean 'command'\?\n$/],
-      ['[services.a]\ncommand = "x"\nafter = ["b"]\n[services.b]\ncommand = "y"\nafter = ["a"]\n', /daemonkit\.toml:4: a dependency cycle: a → b → a/],
+      [
+        '[services.db]\ncomand = "x"\n',
+        /^daemonkit: daemonkit\.toml:2: services\.db: no command: .*\ndaemonkit: daemonkit\.toml:3: services\.db: unknown key 'comand': did you mean 'command'\?\n$/,
+      ],
+      [
+        '[services.a]\ncommand = "x"\nafter = ["b"]\n[services.b]\ncommand = "y"\nafter = ["a"]\n',
+        /daemonkit\.toml:4: a dependency cycle: a → b → a/,
+      ],
       ['[services.a]\ncommand = [\n', /^daemonkit: daemonkit\.toml:\d+: not valid TOML/],
-      ['[services.new]\ncommand = "sleep 1"\nnice = 99\n', /daemonkit\.toml:4: services\.new: invalid nice '99'/],
-      ['[services.new]\ncommand = ["/no/such/program"]\n', /daemonkit\.toml:2: services\.new: COMMAND \/no\/such\/program does not exist/],
+      [
+        '[services.new]\ncommand = "sleep 1"\nnice = 99\n',
+        /daemonkit\.toml:4: services\.new: invalid nice '99'/,
+      ],
+      [
+        '[services.new]\ncommand = ["/no/such/program"]\n',
+        /daemonkit\.toml:2: services\.new: COMMAND \/no\/such\/program does not exist/,
+      ],
     ]) {
       write(text);
       const r = await dk(['up']);
@@ -175,7 +212,10 @@ describe('daemonkit up / down / status -f', () => {
       assert.ok(isAlive(db), 'nothing stopped');
     }
     const dirAsFile = await h.dk(['up', '-f', dir]);
-    assert.deepEqual([dirAsFile.code, dirAsFile.stderr], [2, `daemonkit: cannot use --file ${dir}: it is a directory\n`]);
+    assert.deepEqual(
+      [dirAsFile.code, dirAsFile.stderr],
+      [2, `daemonkit: cannot use --file ${dir}: it is a directory\n`],
+    );
     assert.equal(existsSync(join(h.home, 'shop.new')), false);
     write(service('db'));
     assert.equal((await dk(['down'])).code, 0);

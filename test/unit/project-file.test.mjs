@@ -56,7 +56,9 @@ describe('keyLines', () => {
     assert.equal(at('services', 'web', 'missing'), 6);
   });
   it('a table given twice', () => {
-    assert.deepEqual(keyLines('[a]\nx = 1\n[a]\n').duplicates, [{ path: ['a'], line: 3, first: 1 }]);
+    assert.deepEqual(keyLines('[a]\nx = 1\n[a]\n').duplicates, [
+      { path: ['a'], line: 3, first: 1 },
+    ]);
   });
 });
 
@@ -114,7 +116,7 @@ describe('loadProject', () => {
     assert.equal(r.code, 'BAD_OPTION');
     assert.deepEqual(r.problems, [
       "bad.toml:1: unknown key 'projet': did you mean 'project'?",
-      "bad.toml:4: a dependency cycle: db → web → db (each starts after the next)",
+      'bad.toml:4: a dependency cycle: db → web → db (each starts after the next)',
       "bad.toml:5: services.db: invalid umask '999': use an octal mask such as 022 or 0077",
       "bad.toml:6: services.db: unknown key 'restart-dealy': did you mean 'restart-delay'?",
       'bad.toml:7: services.web: no command: give command = "…" or command = ["file", "arg"]',
@@ -128,9 +130,10 @@ describe('loadProject', () => {
     assert.deepEqual(load('[services.a]\ncommand = \n').problems, [
       'daemonkit.toml:2: not valid TOML: invalid value',
     ]);
-    assert.deepEqual(load('[services.a]\ncommand = "x"\n\n[services.a]\ncommand = "y"\n').problems, [
-      'daemonkit.toml:4: services.a is given twice (first at line 1)',
-    ]);
+    assert.deepEqual(
+      load('[services.a]\ncommand = "x"\n\n[services.a]\ncommand = "y"\n').problems,
+      ['daemonkit.toml:4: services.a is given twice (first at line 1)'],
+    );
   });
   it('no services, a bad project name, a service name that is no name', () => {
     assert.deepEqual(load('project = "a b"\n').problems, [
@@ -143,7 +146,10 @@ describe('loadProject', () => {
   });
   it('peekProject: the names alone', () => {
     load('project = "p"\n[services.a]\n[services.b]\n', 'peek.toml');
-    assert.deepEqual(peekProject(join(work, 'shop', 'peek.toml')), { name: 'p', services: ['a', 'b'] });
+    assert.deepEqual(peekProject(join(work, 'shop', 'peek.toml')), {
+      name: 'p',
+      services: ['a', 'b'],
+    });
   });
 });
 

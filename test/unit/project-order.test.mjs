@@ -10,7 +10,11 @@ describe('dependencyLevels', () => {
   const table = [
     ['no services', {}, { levels: [] }],
     ['independent ones: one level, in the file order', { b: [], a: [] }, { levels: [['b', 'a']] }],
-    ['a chain', { web: ['db'], db: [], worker: ['web'] }, { levels: [['db'], ['web'], ['worker']] }],
+    [
+      'a chain',
+      { web: ['db'], db: [], worker: ['web'] },
+      { levels: [['db'], ['web'], ['worker']] },
+    ],
     [
       'a diamond: a level is one above the highest dependency',
       { db: [], cache: [], web: ['db', 'cache'], worker: ['db'], cron: ['web', 'worker'] },
@@ -31,7 +35,12 @@ describe('dependencyLevels', () => {
 describe('withDependencies and only', () => {
   const graph = g({ db: [], cache: [], web: ['db'], worker: ['web', 'cache'] });
   it('a service brings what it starts after, transitively', () => {
-    assert.deepEqual([...withDependencies(graph, ['worker'])].sort(), ['cache', 'db', 'web', 'worker']);
+    assert.deepEqual([...withDependencies(graph, ['worker'])].sort(), [
+      'cache',
+      'db',
+      'web',
+      'worker',
+    ]);
     assert.deepEqual([...withDependencies(graph, ['web'])].sort(), ['db', 'web']);
   });
   it('levels restricted to some services drop the empty ones', () => {
