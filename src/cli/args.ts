@@ -10,7 +10,7 @@ import {
   type CommandName,
   type FlagSpec,
 } from './flags.js';
-import { closest } from './suggest.js';
+import { closest } from '../config/suggest.js';
 import type { StartOptions } from '../config/options.js';
 import { START_ROWS, optionKey } from '../config/table/index.js';
 
@@ -77,6 +77,9 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       Object.hasOwn(cmd === 'logs' ? LOGS_SHORT : SHORT, arg[1]!)
     ) {
       name = (cmd === 'logs' ? LOGS_SHORT : SHORT)[arg[1]!]!;
+    } else if ((cmd === 'up' || cmd === 'down') && !arg.startsWith('-')) {
+      (flags.service ??= []).push(arg); // `up web worker`: services of the file, by name
+      continue;
     } else if (!positional && !arg.startsWith('-') && takesPositionalName(cmd, commandGiven)) {
       positional = true; // `daemonkit status web`: the name, as --name web
       name = 'name';

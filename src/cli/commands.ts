@@ -1,4 +1,5 @@
 /** The CLI's commands: validate, call the command's function (cli/verbs/), return the exit code. */
+import { existsSync } from 'node:fs';
 import { EXIT, type Action } from '../errors/exit-codes.js';
 import { noSuchService } from '../service/known.js';
 import { Problems } from '../config/options.js';
@@ -22,6 +23,15 @@ export async function runCommand(
 ): Promise<number> {
   const problems = new Problems();
   for (const p of parseProblems) problems.add(p); // reported together with the options' own
+  const f = args.flags;
+  if (args.command === 'up' || args.command === 'down')
+    return (await import('./project.js')).projectCommand(args, problems.list);
+  if (f.file && args.command === 'status' && !f.name && !f.pidfile && problems.list.length === 0)
+    return (await import('./project.js')).projectStatus(args);
+  // A service of a services file by its name there (`status web` → shop.web): with -f FILE, or
+  // inside its directory (docs/cli.md#short-names).
+  if (f.name && (f.file || !f.name[0]!.includes('.')) && (f.file || existsSync('daemonkit.toml')))
+    f.name = [(await import('./project.js')).fileName(f.name[0]!, f.file?.[0])];
   const other = OTHER_VERBS[args.command];
   if (other) return other(args, problems);
   const valid = validateArgs(args, problems);

@@ -45,6 +45,14 @@ export const ABOUT: Readonly<Record<CommandName, [usage: string, what: string]>>
     'top [options]',
     'A live full-screen view of every service under $DAEMONKIT_HOME, on a terminal (keys: arrows or j/k, r restart, s stop/start, l log, q quit).',
   ],
+  up: [
+    'up [options] [SERVICE...]',
+    'Bring the services of a services file (daemonkit.toml, or -f FILE) up: start what is not running in dependency order, restart what changed, stop what the file no longer has; returns once all are ready.',
+  ],
+  down: [
+    'down [options] [SERVICE...]',
+    "Stop the services of a services file in reverse dependency order (all of the project's without a SERVICE).",
+  ],
   completion: [
     'completion bash|zsh|fish',
     'Print a completion script for the shell: commands, options, and service names for --name. Bash: source <(daemonkit completion bash)',

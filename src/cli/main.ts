@@ -26,6 +26,8 @@ const USAGE = `usage:
   daemonkit export systemd [--name NAME] [--user] [options] [-- COMMAND [ARG...]]
   daemonkit top     [--interval DURATION]             (a live view of every service)
   daemonkit completion bash|zsh|fish                  (a completion script)
+  daemonkit up      [-f FILE] [SERVICE...]            (the services of daemonkit.toml)
+  daemonkit down    [-f FILE] [SERVICE...]
 identity: --name NAME | --pidfile PATH (or the NAME alone where no COMMAND is given)
 COMMAND --help lists its options; docs/cli.md has every option and exit code`;
 

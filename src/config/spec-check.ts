@@ -65,6 +65,17 @@ const OPTIONAL: Check[] = [
   ['group', as('group'), want('group')],
   ['listen', (v) => Array.isArray(v) && v.every(as('listen')), 'a list of listen addresses'],
   ['listenMode', as('listen-mode'), want('listen-mode')],
+  [
+    'project',
+    (v) =>
+      isObject(v) &&
+      ['project', 'service', 'file'].every((k) => typeof v[k] === 'string') &&
+      (v.definition === undefined ||
+        v.definition === null ||
+        (isObject(v.definition) &&
+          Object.values(v.definition).every((d) => typeof d === 'string'))),
+    'a project record',
+  ],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

@@ -19,6 +19,20 @@ export interface RunAs {
   drop: boolean;
 }
 
+/** The project a service belongs to (`daemonkit up`): recorded in spec.json, and without its
+ *  definition in state.json, so `up` finds its services and tells them from standalone ones. */
+export interface ProjectTag {
+  /** The project's name (the service is PROJECT.SERVICE). */
+  project: string;
+  /** Its name in the file. */
+  service: string;
+  /** The services file, absolute. */
+  file: string;
+  /** What the file defined it as, key by key (project/definition.ts); null: changed since by
+   *  `daemonkit restart` with options or a COMMAND, so no longer the file's. */
+  definition?: Record<string, string> | null;
+}
+
 export interface CommandSpec {
   command: string[]; // [file, ...args], file resolved to an absolute path
   chdir: string;
@@ -52,6 +66,8 @@ export interface CommandSpec {
    *  absolute); listenMode: the unix: sockets' mode. */
   listen?: ListenAddr[];
   listenMode?: number;
+  /** Started by `daemonkit up` from a services file. */
+  project?: ProjectTag;
 }
 
 export interface SupervisorPayload {

@@ -15,7 +15,9 @@ export type Action =
   | 'export'
   | 'reopen'
   | 'logs'
-  | 'rm';
+  | 'rm'
+  | 'up'
+  | 'down';
 
 export const EXIT = {
   OK: 0,

@@ -24,6 +24,8 @@ export interface RestartPlan {
   options: StartOptions;
   /** Flags whose value comes from the record (said so when at fault). */
   fromRecord: Set<string>;
+  /** A start option given or cleared now: the start is no longer the recorded one. */
+  changes: boolean;
 }
 
 /** A start option's flag, from its row (`graceMs` is `--grace`). */
@@ -41,6 +43,7 @@ export function planRestart(
     specError: null,
     options: given,
     fromRecord: new Set(),
+    changes: Object.keys(given).length > 0 || cleared.size > 0,
   };
   if (!paths) return plan;
   try {
@@ -85,7 +88,16 @@ export async function restartSpec(
   // The environment decided at start, unless asked for ours; a fresh start (nothing recorded),
   // or a record from before env.json, starts from ours.
   const baseEnv = updateEnv || !plan.recorded ? process.env : (readEnvRecord(paths) ?? process.env);
-  return buildCommandSpec(run, valid, paths, { recorded: plan.fromRecord, baseEnv });
+  const spec = buildCommandSpec(run, valid, paths, { recorded: plan.fromRecord, baseEnv });
+  // A service of a project stays one; changed here, it is no longer what its file defines (the
+  // next `up` restarts it as the file has it).
+  const project = plan.recorded?.project;
+  if (project)
+    spec.project =
+      (command && command.length > 0) || updateEnv || plan.changes
+        ? { ...project, definition: null }
+        : project;
+  return spec;
 }
 
 export interface RestartResult {

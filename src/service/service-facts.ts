@@ -3,7 +3,7 @@
  * policy and log files. Recorded in state.json (mode 0644, readable by anyone who may run
  * `status`), not read from spec.json (0600: it holds the --env values).
  */
-import type { CommandSpec } from '../config/spec.js';
+import type { CommandSpec, ProjectTag } from '../config/spec.js';
 import { DEFAULT_POLICY, type RestartPolicy } from '../config/restart-policy.js';
 import { getUser } from '../sys/native.js';
 
@@ -14,6 +14,8 @@ export interface ServiceFacts {
   restartPolicy: RestartPolicy;
   /** Where its stdout and stderr go (null: the supervisor's own, under `run`). */
   logFiles: { stdout: string | null; stderr: string | null };
+  /** The project it belongs to (`daemonkit up`), without its definition (spec.json has that). */
+  project?: Omit<ProjectTag, 'definition'>;
 }
 
 export function serviceFacts(spec: CommandSpec): ServiceFacts {
@@ -22,6 +24,15 @@ export function serviceFacts(spec: CommandSpec): ServiceFacts {
     user: userOf(spec),
     restartPolicy: spec.restart ?? DEFAULT_POLICY,
     logFiles: { stdout: spec.stdout, stderr: spec.stderr },
+    ...(spec.project
+      ? {
+          project: {
+            project: spec.project.project,
+            service: spec.project.service,
+            file: spec.project.file,
+          },
+        }
+      : {}),
   };
 }
 

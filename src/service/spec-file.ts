@@ -14,7 +14,7 @@ import {
 import { refuseForeignFile } from '../files/owner.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
-import type { CommandSpec } from '../config/spec.js';
+import type { CommandSpec, ProjectTag } from '../config/spec.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 import type { LogPolicy } from '../config/log-policy.js';
 import type { ReadySpec } from '../config/ready-spec.js';
@@ -45,6 +45,8 @@ export interface RecordedSpec {
   /** --listen as given (unix: paths absolute), and --listen-mode. */
   listen?: string[];
   listenMode?: number;
+  /** Started by `daemonkit up`: its project, and what the file defined it as. */
+  project?: ProjectTag;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -75,6 +77,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.listen?.length
       ? { listen: spec.listen.map(formatListen), listenMode: spec.listenMode }
       : {}),
+    ...(spec.project ? { project: spec.project } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

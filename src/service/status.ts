@@ -50,6 +50,8 @@ export interface ServiceStatus {
   user: string | null;
   restartPolicy: ServiceFacts['restartPolicy'] | null;
   logFiles: ServiceFacts['logFiles'] | null;
+  /** The project it belongs to (started by `daemonkit up`), else null. */
+  project: NonNullable<ServiceFacts['project']> | null;
   /** In a backoff wait: when the next restart is due (ms since the epoch). */
   nextRestartAt: number | null;
   /** A COMMAND still running after its supervisor died: its process group and live members. */
@@ -190,13 +192,14 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
 /** How it was started, as the last start recorded it (also once it has ended). */
 function facts(
   st: ServiceState | null,
-): Pick<ServiceStatus, 'command' | 'cwd' | 'user' | 'restartPolicy' | 'logFiles'> {
+): Pick<ServiceStatus, 'command' | 'cwd' | 'user' | 'restartPolicy' | 'logFiles' | 'project'> {
   return {
     command: st?.command ?? null,
     cwd: st?.cwd ?? null,
     user: st?.user ?? null,
     restartPolicy: st?.restartPolicy ?? null,
     logFiles: st?.logFiles ?? null,
+    project: st?.project ?? null,
   };
 }
 

@@ -312,6 +312,7 @@ describe('fish', { skip: !have('fish') && 'fish is not installed' }, () => {
         '-n',
         '-p',
         '-q',
+        '--file',
         '--follow',
         '--lines',
         '--name',

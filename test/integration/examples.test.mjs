@@ -1,7 +1,8 @@
 // The README's quick start, as written, and the library's query methods.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import {
   NODE,
@@ -74,5 +75,37 @@ describe('Daemon query methods', () => {
     const after = await query();
     assert.equal(after.running, false);
     assert.equal(after.code, 3);
+  });
+});
+
+describe('README quick start (examples/shop: daemonkit up)', () => {
+  const redis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
+  it('up, a request through web to Redis, status by short name, down', {
+    skip: !redis && 'no redis-server (.ci/run installs it)',
+    timeout: 60_000,
+  }, async () => {
+    const shop = join(ROOT, 'examples', 'shop');
+    const up = await h.dk(['up'], { cwd: shop });
+    assert.equal(up.code, 0, up.stderr);
+    assert.deepEqual(
+      up.stdout.split('\n').map((l) => l.replace(/, pid \d+$/, '')),
+      ['shop.redis: started', 'shop.web: started', 'shop.worker: started', ''],
+    );
+    const body = await new Promise((resolve, reject) =>
+      httpGet('http://127.0.0.1:8437/', (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(text));
+      }).on('error', reject),
+    );
+    assert.match(body, /^hits 1, worker ticks \d+\n$/);
+    const st = await h.dk(['status', 'web'], { cwd: shop });
+    assert.match(st.stdout, /^shop\.web: running/);
+    const down = await h.dk(['down'], { cwd: shop });
+    assert.equal(down.code, 0, down.stderr);
+    // web and worker are one level (both after redis): stopped in parallel, then redis.
+    const lines = down.stdout.split('\n');
+    assert.deepEqual(lines.slice(0, 2).sort(), ['shop.web: stopped', 'shop.worker: stopped']);
+    assert.deepEqual(lines.slice(2), ['shop.redis: stopped', '']);
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { COMMANDS, FLAGS, parseArgs } from '../../dist/cli/args.js';
 
 const ALL =
-  'start, stop, restart, status, reload, run, list, export, reopen, logs, rm, top, completion';
+  'start, stop, restart, status, reload, run, list, export, reopen, logs, rm, top, completion, up, down';
 
 describe('COMMANDS and FLAGS', () => {
   test('commands', () => {
@@ -24,6 +24,8 @@ describe('COMMANDS and FLAGS', () => {
         'rm',
         'top',
         'completion',
+        'up',
+        'down',
       ],
     );
   });
@@ -33,6 +35,7 @@ describe('COMMANDS and FLAGS', () => {
       'clear-env',
       'env',
       'env-file',
+      'file',
       'follow',
       'grace',
       'group',

@@ -218,17 +218,19 @@ function docOptions() {
 const DOC_SECTIONS = {
   start: ['Identity: which service', 'start'],
   run: ['Identity: which service', 'start'],
-  restart: ['Identity: which service', 'start', 'stop', 'restart'],
+  restart: ['Identity: which service', 'start', 'stop', 'restart', 'Services file'],
   export: ['Identity: which service', 'start', 'stop', 'export systemd'],
-  stop: ['Identity: which service', 'stop'],
-  status: ['Identity: which service', 'status'],
-  reload: ['Identity: which service', 'reload'],
-  reopen: ['Identity: which service'],
-  rm: ['Identity: which service'],
-  logs: ['Identity: which service', 'Logs'],
+  stop: ['Identity: which service', 'stop', 'Services file'],
+  status: ['Identity: which service', 'status', 'Services file'],
+  reload: ['Identity: which service', 'reload', 'Services file'],
+  reopen: ['Identity: which service', 'Services file'],
+  rm: ['Identity: which service', 'Services file'],
+  logs: ['Identity: which service', 'Logs', 'Services file'],
   list: ['list'],
   top: ['top'],
   completion: ['completion'],
+  up: ['up'],
+  down: ['down'],
 };
 
 describe('docs/cli.md lists exactly the options each command takes', () => {

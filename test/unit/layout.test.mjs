@@ -21,6 +21,7 @@ const LAYERS = [
   ['spawn'], // launching processes, the child's fd layout
   ['supervisor'], // the machine, its policy and the runner
   ['ops'], // start, stop, restart, reload, reopen, rm, list
+  ['project'], // a services file (daemonkit.toml): its model, up, down
   ['daemon', 'export'], // the library's Daemon; systemd export
   ['cli'], // the command line, on top
 ];

@@ -10,6 +10,7 @@ import { colorFor, paintListRow, paintStatusLine } from '../color.js';
 import { out } from '../print.js';
 import { say, warn } from '../report.js';
 import type { VerbCall } from './verb.js';
+import type { ServiceStatus } from '../../service/status.js';
 
 export async function status({ args, paths, quiet }: VerbCall): Promise<number> {
   const { serviceStatus } = await import('../../service/status.js');
@@ -47,16 +48,25 @@ export async function list(args: ParsedArgs, problems: Problems): Promise<number
   if (args.flags.quiet) return EXIT.OK; // -q: nothing to say (as for every command)
   const { listServices } = await import('../../ops/list.js');
   const { daemonkitHome } = await import('../../config/paths.js');
-  const rows = listServices(daemonkitHome());
+  // Grouped by project (`daemonkit up`): standalone services first, then each project's.
+  const group = (s: ServiceStatus): string => (s.project ? `1${s.project.project}` : '0');
+  const rows = listServices(daemonkitHome()).sort((a, b) =>
+    group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0,
+  );
   if (args.flags.json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
   else {
     // its cells made printable, its lines kept: one per row after the heading
     const color = colorFor(1, args.flags);
     const lines = listTable(rows).split('\n');
-    out(
-      `${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`,
-    );
+    const text: string[] = [lines[0]!];
+    for (const [i, row] of rows.entries()) {
+      const p = row.project;
+      if (p && p.project !== rows[i - 1]?.project?.project)
+        text.push(terminalSafe(`project ${p.project} (${p.file}):`));
+      text.push(paintListRow(lines[i + 1]!, terminalSafe(row.name), row.state, color));
+    }
+    out(`${text.join('\n')}\n`);
   }
   return EXIT.OK;
 }

@@ -15,6 +15,8 @@ export const COMMANDS = [
   'rm',
   'top',
   'completion',
+  'up',
+  'down',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -31,6 +33,19 @@ export const SERVICE: readonly CommandName[] = [
   'reload',
   'run',
   'export',
+  'reopen',
+  'logs',
+  'rm',
+];
+
+/** Commands that take a services file (docs/cli.md#services-file). */
+export const FILE: readonly CommandName[] = [
+  'up',
+  'down',
+  'status',
+  'stop',
+  'restart',
+  'reload',
   'reopen',
   'logs',
   'rm',

@@ -14,7 +14,7 @@ import {
   userGroup,
   type Limit,
 } from './kinds-items.js';
-import { SERVICE, START, type OptionRow } from './row.js';
+import { FILE, SERVICE, START, type OptionRow } from './row.js';
 import { RESTART_ROWS } from './rows-restart.js';
 
 const ID = ['Identity: which service'];
@@ -47,7 +47,16 @@ export const IDENTITY_ROWS: readonly OptionRow[] = [
     help: 'print nothing on success (errors still go to stderr)',
     systemd: '',
     noUnit: 'it is what daemonkit prints, not what the service does',
-    doc: [...ID, 'list', 'top', 'completion'],
+    doc: [...ID, 'list', 'top', 'completion', 'up', 'down'],
+  },
+  {
+    name: 'file',
+    short: 'f',
+    commands: FILE,
+    kind: { ...text('FILE'), complete: 'files' },
+    defaultText: 'daemonkit.toml in the current directory',
+    help: 'the services file: its services by their names in it (status -f FILE alone: all of them)',
+    doc: ['Services file', 'up', 'down'],
   },
 ];
 

@@ -1,0 +1,62 @@
+/**
+ * `down`: stop a project's services in reverse dependency order (a level once the one after it
+ * has stopped; a level's services in parallel). Only the project's own: a standalone service of
+ * the same name is left alone. The whole project's `down` also stops services of the project
+ * the file no longer has.
+ */
+import { defaultSchedule } from '../config/schedule.js';
+import type { ServicePaths } from '../config/paths.js';
+import { stopService } from '../ops/stop.js';
+import type { Project } from './file.js';
+import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
+import { only } from './order.js';
+
+export type DownOutcome =
+  | { kind: 'stopped' }
+  | { kind: 'not-running' }
+  | { kind: 'not-ours'; why: string }
+  | { kind: 'failed'; error: Error };
+
+export interface DownEvent {
+  service: string;
+  paths: ServicePaths;
+  outcome: DownOutcome;
+}
+
+export async function projectDown(
+  project: Project,
+  selected: readonly string[] | null,
+  onEvent: (event: DownEvent) => void,
+): Promise<DownEvent[]> {
+  const names = new Set(selected ?? project.services.keys());
+  const events: DownEvent[] = [];
+  const stop = async (service: string, paths: ServicePaths, check: boolean): Promise<void> => {
+    let outcome: DownOutcome;
+    try {
+      const owner = check ? ownerOf(paths, project.name) : null;
+      if (owner?.owner === 'other') outcome = { kind: 'not-ours', why: owner.why };
+      else {
+        const result = await stopService(paths, defaultSchedule());
+        outcome = { kind: result.wasRunning ? 'stopped' : 'not-running' };
+      }
+    } catch (error) {
+      outcome = { kind: 'failed', error: error as Error };
+    }
+    const event = { service, paths, outcome };
+    events.push(event);
+    onEvent(event);
+  };
+  const unlock = lockProject(project.name);
+  try {
+    if (selected === null) {
+      // Those the file lost first: nothing in the file comes after them any more.
+      const gone = [...projectMembers(project.name)].filter(([s]) => !project.services.has(s));
+      await Promise.all(gone.map(([service, paths]) => stop(service, paths, false)));
+    }
+    for (const level of only(project.levels, names).reverse())
+      await Promise.all(level.map((s) => stop(s, pathsOf(project.name, s), true)));
+  } finally {
+    unlock();
+  }
+  return events;
+}
