@@ -76,7 +76,9 @@ describe('run: the current directory unless --chdir', () => {
 
 describe("start: a file relative to the caller's directory gets a --chdir hint", () => {
   it('a COMMAND that fails in / for a file that is here: the last line says --chdir', async () => {
-    const r = await h.dk(['start', '--name', 'hinted', '--', NODE, 'server.js'], { cwd: work });
+    const r = await h.dk(['start', '--name', 'hinted', '--grace', '60s', '--', NODE, 'server.js'], {
+      cwd: work,
+    });
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stderr.trimEnd().split('\n');
     assert.match(r.stderr, /Cannot find module '\/server\.js'/);
@@ -85,21 +87,29 @@ describe("start: a file relative to the caller's directory gets a --chdir hint",
       `daemonkit: hint: the COMMAND runs in /, where 'server.js' does not exist: did you mean --chdir ${work}?`,
     );
   });
+  // A long grace: the COMMAND (node, its file missing) fails whenever its boot lets it, and the
+  // start waits for that exit, not for the grace (a loaded machine boots node slower than 500ms).
   it('no hint when no argument names a file here, or with --chdir', async () => {
-    const absolute = await h.dk(['start', '--name', 'abs', '--', NODE, join(work, 'missing.js')], {
-      cwd: work,
-    });
+    const absolute = await h.dk(
+      ['start', '--name', 'abs', '--grace', '60s', '--', NODE, join(work, 'missing.js')],
+      {
+        cwd: work,
+      },
+    );
     assert.equal(absolute.code, 1);
     assert.doesNotMatch(absolute.stderr, /hint/);
     const chdir = await h.dk(
-      ['start', '--name', 'chdir', '--chdir', '/', '--', NODE, 'server.js'],
+      ['start', '--name', 'chdir', '--grace', '60s', '--chdir', '/', '--', NODE, 'server.js'],
       { cwd: work },
     );
     assert.equal(chdir.code, 1);
     assert.doesNotMatch(chdir.stderr, /hint/);
-    const elsewhere = await h.dk(['start', '--name', 'elsewhere', '--', NODE, 'server.js'], {
-      cwd: empty,
-    });
+    const elsewhere = await h.dk(
+      ['start', '--name', 'elsewhere', '--grace', '60s', '--', NODE, 'server.js'],
+      {
+        cwd: empty,
+      },
+    );
     assert.equal(elsewhere.code, 1);
     assert.doesNotMatch(elsewhere.stderr, /hint/, 'server.js is not in that directory either');
   });
