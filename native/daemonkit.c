@@ -228,6 +228,8 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   return out;
 }
 
+void relay_init(napi_env env, napi_value exports); /* relay.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "ofdLock", NULL, ofd_lock, NULL, NULL, NULL, napi_default, NULL },
@@ -268,6 +270,7 @@ static napi_value init(napi_env env, napi_value exports) {
   io_init(env, exports);
   at_init(env, exports);
   signals_init(env, exports);
+  relay_init(env, exports);
   return exports;
 }
 

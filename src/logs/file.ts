@@ -157,6 +157,28 @@ export class LogFile implements LogSink {
     return off;
   }
 
+  /** For the native relay (relay.ts): the file to write now, opened if it is not (null when it
+   *  cannot be: `error` says why). `limit` -1: never rotated; none before `retryAt` (ms). */
+  relayTarget(): { fd: number; size: number; limit: number; retryAt: number } | null {
+    if (this.fd < 0 && !this.tryOpen()) return null;
+    const limit = this.rotatable ? this.policy.maxSize ?? -1 : -1;
+    return { fd: this.fd, size: fstatSync(this.fd).size, limit, retryAt: this.rotationRetryAt };
+  }
+
+  /** The relay filled the file: rotate it now (false, with `error`, if the next cannot be opened). */
+  rotateFull(): boolean {
+    return this.rotate();
+  }
+
+  /** The relay's write failed (`why`, as node words a write error); cleared by writing(). */
+  writeFailed(why: string): void {
+    this.error = `cannot write ${this.path}: ${why}`;
+  }
+
+  writing(): void {
+    this.error = null;
+  }
+
   /** Move the full file aside and go on in a fresh one. False (with `error`) if that failed. */
   private rotate(): boolean {
     if (!this.stillAtPath()) {
