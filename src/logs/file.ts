@@ -40,6 +40,8 @@ export class LogFile implements LogSink {
   /** The log's directory, held open; null until opened (or after a reopen that failed). */
   private dir: LogDir | null = null;
   private readonly name: string;
+  /** Files the last rotation removed, held (O_PATH) until releaseRemoved(): see rotate.ts. */
+  private readonly removed: number[] = [];
 
   constructor(
     readonly path: string,
@@ -170,6 +172,11 @@ export class LogFile implements LogSink {
     return this.rotate();
   }
 
+  /** Let the kernel free what the rotations removed (after the relay was resumed). */
+  releaseRemoved(): void {
+    for (const fd of this.removed.splice(0)) closeSync(fd);
+  }
+
   /** The relay's write failed (`why`, as node words a write error); cleared by writing(). */
   writeFailed(why: string): void {
     this.error = `cannot write ${this.path}: ${why}`;
@@ -181,6 +188,17 @@ export class LogFile implements LogSink {
 
   /** Move the full file aside and go on in a fresh one. False (with `error`) if that failed. */
   private rotate(): boolean {
+    try {
+      return this.rotateNow();
+    } finally {
+      if (!this.relayed) this.releaseRemoved();
+    }
+  }
+
+  /** Set by the relay (relay.ts), which releases the removed files once it writes again. */
+  relayed = false;
+
+  private rotateNow(): boolean {
     if (!this.stillAtPath()) {
       // Moved or removed behind our back (logrotate without `reopen`, a hand): shifting now would
       // rotate the history away for a file that is not ours. Start the file afresh instead.
@@ -190,7 +208,7 @@ export class LogFile implements LogSink {
     }
     const ino = fstatSync(this.fd).ino;
     try {
-      shiftRotatedIn(this.dir!, this.name, this.policy.keep);
+      shiftRotatedIn(this.dir!, this.name, this.policy.keep, this.removed);
     } catch (error) {
       // Cannot move it (permissions changed, an immutable directory): keep appending rather than
       // lose lines, and try again a little later; the error stands until a rotation works.
@@ -230,6 +248,7 @@ export class LogFile implements LogSink {
   }
 
   close(): void {
+    this.releaseRemoved();
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.dir?.release(); // a compression in flight keeps its own reference

@@ -58,6 +58,7 @@ export class FileRelay {
     timestamps: boolean,
     private readonly onError: (message: string | null) => void,
   ) {
+    file.relayed = true;
     this.streams = [0, 1].filter((i) => pipes[i]! >= 0);
     this.open = new Set(this.streams);
     this.handle = native.open(pipes, keepTail, timestamps, () => {
@@ -76,9 +77,12 @@ export class FileRelay {
   /** Act on what the relay said: rotate a full file (as often as it takes), report a failure.
    *  True when writing goes on. */
   private settle(status: number): boolean {
-    while (status === FULL) {
-      this.file.rotateFull();
-      status = this.resume();
+    if (status === FULL) {
+      while (status === FULL) {
+        this.file.rotateFull();
+        status = this.resume();
+      }
+      this.file.releaseRemoved(); // the relay writes again meanwhile
     }
     if (status === FAILED) {
       this.fail();

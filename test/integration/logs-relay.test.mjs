@@ -4,9 +4,9 @@
 // pieces kept whole; the last unfinished line ended when the COMMAND exits.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE, commandText, makeHome } from '../helpers.mjs';
+import { NODE, commandText, makeHome, readJson, readText, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -95,5 +95,19 @@ describe('log relay', () => {
     const long = lines.filter((l) => !/^e{99}$/.test(l));
     assert.equal(lines.length - long.length, 20 * 62, 'every stderr line, whole');
     assert.deepEqual(long, Array.from({ length: 20 }, (_, i) => String(i).padStart(4, '0') + 'L'.repeat(61436)));
+  });
+
+  it('rotating with --log-keep 1, 40 times: the files removed are let go (no deleted file held by the supervisor), 2 files left', async () => {
+    const script = `const { writeSync } = require('fs'); const b = Buffer.from(('z'.repeat(99) + '\\n').repeat(10486));
+      for (let i = 0; i < 40; i++) writeSync(1, b); writeSync(1, 'done\\n'); setInterval(() => {}, 1e9);`;
+    const r = await h.dk(['start', '--name', 'keep1', '--grace', '0', '--log-max-size', '1M', '--log-keep', '1', '--', NODE, '-e', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const dir = join(h.home, 'keep1');
+    await waitFor(() => /^done$/m.test(readText(join(dir, 'keep1.log'))), 20000, 'the flood written');
+    const sup = readJson(join(dir, 'state.json')).pid;
+    const held = readdirSync(`/proc/${sup}/fd`).map((fd) => { try { return readlinkSync(`/proc/${sup}/fd/${fd}`); } catch { return ''; } });
+    assert.deepEqual(held.filter((l) => l.includes('(deleted)')), [], 'no removed log held open');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('keep1.log')).sort(), ['keep1.log', 'keep1.log.1']);
+    assert.equal((await h.dk(['stop', '--name', 'keep1'])).code, 0);
   });
 });
