@@ -61,6 +61,7 @@ typedef struct {
   bool told;                    /* JavaScript was told of this wait */
   napi_threadsafe_function tsfn;
   bool freed;
+  int refs;                     /* the JS handle's and the threadsafe function's (see unref) */
 } relay_t;
 
 static double now_ms(void) {
@@ -295,12 +296,29 @@ static void free_relay(relay_t *r) {
   if (r->tsfn) { napi_release_threadsafe_function(r->tsfn, napi_tsfn_release); r->tsfn = NULL; }
 }
 
+/* The relay is freed once both its JS handle and its threadsafe function are finalized, in
+ * whichever order node does it (at an exit without relayFree, the function may go first). */
+static void unref(relay_t *r) {
+  if (--r->refs > 0) return;
+  pthread_mutex_destroy(&r->mu); pthread_cond_destroy(&r->cv);
+  free(r);
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   relay_t *r = data;
   free_relay(r);
-  pthread_mutex_destroy(&r->mu); pthread_cond_destroy(&r->cv);
-  free(r);
+  unref(r);
+}
+
+/* The threadsafe function is gone (released, or node's environment torn down): the thread must
+ * not call it any more. */
+static void tsfn_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  relay_t *r = data;
+  stop_thread(r);
+  r->tsfn = NULL;
+  unref(r);
 }
 
 /* ---- N-API ----------------------------------------------------------------------------------- */
@@ -325,7 +343,7 @@ static napi_value relay_open(napi_env env, napi_callback_info info) {
   relay_t *r = calloc(1, sizeof *r);
   if (!r) return throw_errno(env, ENOMEM, "relayOpen");
   pthread_mutex_init(&r->mu, NULL); pthread_cond_init(&r->cv, NULL);
-  r->log_fd = -1; r->limit = -1; r->timestamps = ts; r->wait = HELD; r->wake = -1;
+  r->refs = 1; r->log_fd = -1; r->limit = -1; r->timestamps = ts; r->wait = HELD; r->wake = -1;
   for (int i = 0; i < 2; i++) {
     napi_value v; int32_t fd = -1; bool tail = false;
     napi_get_element(env, argv[0], (uint32_t)i, &v); get_int(env, v, &fd);
@@ -336,12 +354,13 @@ static napi_value relay_open(napi_env env, napi_callback_info info) {
   }
   r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   napi_create_string_utf8(env, "daemonkit log relay", NAPI_AUTO_LENGTH, &name);
-  if (r->wake < 0 || napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &r->tsfn) != napi_ok) {
-    int e = r->wake < 0 ? errno : EINVAL; finalize(env, r, NULL); return throw_errno(env, e, "relayOpen");
+  if (r->wake < 0 || napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, r, tsfn_finalize, NULL, call_js, &r->tsfn) != napi_ok) {
+    int e = r->wake < 0 ? errno : EINVAL; r->tsfn = NULL; finalize(env, r, NULL); return throw_errno(env, e, "relayOpen");
   }
+  r->refs = 2;
   napi_unref_threadsafe_function(env, r->tsfn); /* the COMMAND's pidfd keeps us alive, not its pipes */
   int e = pthread_create(&r->thread, NULL, relay_thread, r);
-  if (e != 0) { finalize(env, r, NULL); return throw_errno(env, e, "pthread_create"); }
+  if (e != 0) { finalize(env, r, NULL); return throw_errno(env, e, "pthread_create"); } /* the function's finalizer frees r */
   r->running = true;
   if (napi_create_external(env, r, finalize, NULL, &out) != napi_ok) return NULL;
   return out;
