@@ -61,10 +61,21 @@ export class FileRelay {
     file.relayed = true;
     this.streams = [0, 1].filter((i) => pipes[i]! >= 0);
     this.open = new Set(this.streams);
+    // What the thread says is acted on at the next turn of the event loop, not inside node's
+    // dispatch of it: a thread that asks again at once (a rotation per 4 KiB of a log that keeps
+    // thousands of files) would be dispatched again and again before a signal (a stop) is heard.
+    let due = false;
     this.handle = native.open(pipes, keepTail, timestamps, () => {
-      if (!this.closed) this.settle(native.status(this.handle)[0]);
+      if (due) return;
+      due = true;
+      setImmediate(() => {
+        due = false;
+        if (!this.closed) this.settle(native.status(this.handle)[0]);
+      });
     });
-    this.settle(this.resume());
+    // Held until the first COMMAND's started line is written (LogCapture.commandFds and event):
+    // what it wrote while the supervisor's node booted follows that line.
+    this.held = true;
   }
 
   /** Give the relay the file as it is now, opened if it is not (FAILED: it cannot be). */
