@@ -187,5 +187,4 @@ export class FileRelay {
     native.free(this.handle);
     return lost;
   }
-
 }
