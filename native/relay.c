@@ -142,7 +142,7 @@ static int flush_pending(relay_t *r) {
 static void keep_tail(stream_t *s, const char *data, size_t len) {
   if (!s->tail && !(s->tail = malloc(TAIL_BYTES))) return;
   if (len >= TAIL_BYTES) {
-    if (len > TAIL_BYTES || s->tail_len > 0) s->tail_cut = true;
+    if (len > TAIL_BYTES) s->tail_cut = true; /* else it begins with a whole line (as pump.ts) */
     memcpy(s->tail, data + len - TAIL_BYTES, TAIL_BYTES); s->tail_len = TAIL_BYTES;
     return;
   }
