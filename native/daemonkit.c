@@ -252,6 +252,8 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   return js_bool(env, r == pid);
 }
 
+void relay_init(napi_env env, napi_value exports); /* relay.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "ofdLock", NULL, ofd_lock, NULL, NULL, NULL, napi_default, NULL },
@@ -291,6 +293,7 @@ static napi_value init(napi_env env, napi_value exports) {
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) if (!set_int(env, limits, sizes[i].name, sizes[i].value)) return napi_failed(env, "limits");
   CHECK(napi_set_named_property(env, exports, "limits", limits));
   if (!spawn_init(env, exports) || !io_init(env, exports) || !at_init(env, exports) || !signals_init(env, exports)) return napi_failed(env, "init");
+  relay_init(env, exports);
   return exports;
 }
 

@@ -50,6 +50,9 @@ export interface GroupEntry {
   gid: number;
 }
 
+/** A log relay of native/relay.c (an opaque external). */
+export type RelayHandle = { readonly __relay: unique symbol };
+
 interface NativeBinding {
   ofdLock(fd: number, exclusive: boolean, wait?: boolean): boolean;
   ofdTest(fd: number): boolean;
@@ -90,6 +93,22 @@ interface NativeBinding {
   rotatedAt(dirfd: number, base: string, maxNames: number, maxFiles: number): number[] | -1 | -2;
   accessAcl(fdOrPath: number | string): Buffer | null;
   seekData(fd: number, pos: number, hole: boolean): number;
+  relayOpen(
+    pipes: [number, number],
+    keepTail: [boolean, boolean],
+    timestamps: boolean,
+    onWait: () => void,
+  ): RelayHandle;
+  relayResume(relay: RelayHandle, fd: number, size: number, limit: number, retryAt: number): number;
+  relaySuspend(relay: RelayHandle): void;
+  relayDrain(relay: RelayHandle, stream: number, mode: number): number;
+  relayInject(relay: RelayHandle, stream: number, line: Buffer): number;
+  relayEndStream(relay: RelayHandle, stream: number): void;
+  relayStatus(relay: RelayHandle): [number, number];
+  relayTail(relay: RelayHandle, stream: number): [Buffer, boolean];
+  relayStop(relay: RelayHandle): void;
+  relayLost(relay: RelayHandle): number;
+  relayFree(relay: RelayHandle): void;
   signalsDefault(signals: number[]): void;
   signalsRestore(): void;
 }
@@ -242,3 +261,26 @@ export const seekData = (fd: number, pos: number, hole = false): number =>
  *  native/signals.c). */
 export const signalsDefault = (signals: number[]): void => native.signalsDefault(signals);
 export const signalsRestore = (): void => native.signalsRestore();
+
+/** The native log relay (native/relay.c; used by src/logs/relay.ts only): the calls as they are. */
+export const relay = {
+  open: (
+    pipes: [number, number],
+    keepTail: [boolean, boolean],
+    timestamps: boolean,
+    onWait: () => void,
+  ): RelayHandle => native.relayOpen(pipes, keepTail, timestamps, onWait),
+  resume: (h: RelayHandle, fd: number, size: number, limit: number, retryAt: number): number =>
+    native.relayResume(h, fd, size, limit, retryAt),
+  suspend: (h: RelayHandle): void => native.relaySuspend(h),
+  drain: (h: RelayHandle, stream: number, mode: number): number =>
+    native.relayDrain(h, stream, mode),
+  inject: (h: RelayHandle, stream: number, line: Buffer): number =>
+    native.relayInject(h, stream, line),
+  endStream: (h: RelayHandle, stream: number): void => native.relayEndStream(h, stream),
+  status: (h: RelayHandle): [number, number] => native.relayStatus(h),
+  tail: (h: RelayHandle, stream: number): [Buffer, boolean] => native.relayTail(h, stream),
+  stop: (h: RelayHandle): void => native.relayStop(h),
+  lost: (h: RelayHandle): number => native.relayLost(h),
+  free: (h: RelayHandle): void => native.relayFree(h),
+};

@@ -9,6 +9,7 @@ import { makePipe, setCloexec } from '../../sys/native.js';
 import { FdSink, LogFile, type LogSink } from './file.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from '../../config/log-policy.js';
 import { READ_SIZE, StreamPump } from './pump.js';
+import { FileRelay, type Pump } from './relay.js';
 import { errorTail, MAX as TAIL_MAX } from './tail.js';
 
 /** Read and write ends, per stream; null: the COMMAND writes straight to our own fd. */
@@ -35,7 +36,8 @@ export function closePipes(pipes: CapturePipes): void {
 }
 
 export class LogCapture {
-  private readonly pumps: { stdout: StreamPump | null; stderr: StreamPump | null };
+  private readonly pumps: { stdout: Pump | null; stderr: Pump | null };
+  private readonly relays = new Map<LogSink, FileRelay>();
   private readonly sinks: LogSink[] = [];
   private readonly errors = new Map<string, string>();
   /** Our own stderr is a terminal or a journal (not a log file of ours): events go there too. */
@@ -53,8 +55,7 @@ export class LogCapture {
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     const policy = logPolicy(spec);
     const files = new Map<string, LogFile>();
-    const sinkFor = (target: string | null, ownFd: number, key: string): LogSink => {
-      if (target === null) return this.own(new FdSink(ownFd));
+    const fileFor = (target: string, key: string): LogFile => {
       let file = files.get(target);
       if (!file) {
         const mirror = options.ownStderr && target === spec.stderr ? 2 : undefined;
@@ -71,22 +72,39 @@ export class LogCapture {
       }
       return file;
     };
-    const pump = (
-      pair: [number, number] | null,
-      target: string | null,
-      ownFd: number,
-      key: string,
-    ): StreamPump | null =>
-      pair &&
-      new StreamPump(pair[0], sinkFor(target, ownFd, key), {
+    // A stream into a file goes through that file's native relay (one per file: stdout and stderr
+    // sharing a file share it, so their lines never mix); into our own fd, through a pump.
+    const streams = [
+      [pipes.stdout, spec.stdout, 'stdout'],
+      [pipes.stderr, spec.stderr, 'stderr'],
+    ] as const;
+    const relayed = new Map<LogFile, { fds: [number, number]; key: string }>();
+    streams.forEach(([pair, target, key], i) => {
+      if (!pair || target === null) return;
+      const file = fileFor(target, key);
+      const entry = relayed.get(file) ?? { fds: [-1, -1], key };
+      entry.fds[i] = pair[0];
+      relayed.set(file, entry);
+    });
+    for (const [file, { fds, key }] of relayed) {
+      this.relays.set(
+        file,
+        new FileRelay(file, fds, [false, fds[1] >= 0], policy.timestamps, (message) =>
+          this.report(key, message),
+        ),
+      );
+    }
+    const pump = (i: 0 | 1, ownFd: number): Pump | null => {
+      const [pair, target, key] = streams[i];
+      if (!pair) return null;
+      if (target !== null) return this.relays.get(files.get(target)!)!.stream(i);
+      return new StreamPump(pair[0], this.own(new FdSink(ownFd)), {
         timestamps: policy.timestamps,
         keepTail: key === 'stderr',
         onError: (message) => this.report(key, message),
       });
-    this.pumps = {
-      stdout: pump(pipes.stdout, spec.stdout, 1, 'stdout'),
-      stderr: pump(pipes.stderr, spec.stderr, 2, 'stderr'),
     };
+    this.pumps = { stdout: pump(0, 1), stderr: pump(1, 2) };
     this.echo = !options.ownStderr;
     this.stderrToFile = spec.stderr !== null;
     for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
@@ -111,9 +129,15 @@ export class LogCapture {
     return this.errors.values().next().value ?? null;
   }
 
-  /** The COMMAND's stdout and stderr fds. */
+  /** The COMMAND's stdout and stderr fds, for a COMMAND about to start. The relays read nothing
+   *  more until the next event (the started line, or why it could not start): its lines follow it. */
   commandFds(): [number, number] {
+    for (const relay of this.relays.values()) relay.hold();
     return [this.pipes.stdout?.[1] ?? 1, this.pipes.stderr?.[1] ?? 2];
+  }
+
+  private release(): void {
+    for (const relay of this.relays.values()) relay.release();
   }
 
   /** Take in what the COMMAND wrote before it exited, its unfinished last lines included. */
@@ -142,10 +166,12 @@ export class LogCapture {
    */
   event(line: string, flush = true): void {
     const pump = this.pumps.stderr;
+    if (flush) this.release();
     if (pump) {
       if (flush) this.takeWaiting();
       pump.inject(line);
     }
+    this.release();
     if (this.echo && (!pump || this.stderrToFile)) {
       try {
         writeSync(2, `${line}\n`);
@@ -162,7 +188,9 @@ export class LogCapture {
     for (const key of [...this.errors.keys()])
       if (key.endsWith('-background')) this.errors.delete(key);
     for (const sink of this.sinks) {
-      sink.reopen();
+      const relay = this.relays.get(sink);
+      if (relay) relay.reopen();
+      else sink.reopen();
       if (sink.error) this.report('open', sink.error);
     }
     if (!this.errors.has('open')) this.report('open', null);

@@ -40,6 +40,8 @@ export class LogFile implements LogSink {
   /** The log's directory, held open; null until opened (or after a reopen that failed). */
   private dir: LogDir | null = null;
   private readonly name: string;
+  /** Files the last rotation removed, held (O_PATH) until releaseRemoved(): see rotate.ts. */
+  private readonly removed: number[] = [];
 
   constructor(
     readonly path: string,
@@ -171,8 +173,46 @@ export class LogFile implements LogSink {
     return off;
   }
 
+  /** For the native relay (relay.ts): the file to write now, opened if it is not (null when it
+   *  cannot be: `error` says why). `limit` -1: never rotated; none before `retryAt` (ms). */
+  relayTarget(): { fd: number; size: number; limit: number; retryAt: number } | null {
+    if (this.fd < 0 && !this.tryOpen()) return null;
+    const limit = this.rotatable ? (this.policy.maxSize ?? -1) : -1;
+    return { fd: this.fd, size: fstatSync(this.fd).size, limit, retryAt: this.rotationRetryAt };
+  }
+
+  /** The relay filled the file: rotate it now (false, with `error`, if the next cannot be opened). */
+  rotateFull(): boolean {
+    return this.rotate();
+  }
+
+  /** Let the kernel free what the rotations removed (after the relay was resumed). */
+  releaseRemoved(): void {
+    for (const fd of this.removed.splice(0)) closeSync(fd);
+  }
+
+  /** The relay's write failed (`why`, as node words a write error); cleared by writing(). */
+  writeFailed(why: string): void {
+    this.error = `cannot write ${this.path}: ${why}`;
+  }
+
+  writing(): void {
+    this.error = null;
+  }
+
   /** Move the full file aside and go on in a fresh one. False (with `error`) if that failed. */
   private rotate(): boolean {
+    try {
+      return this.rotateNow();
+    } finally {
+      if (!this.relayed) this.releaseRemoved();
+    }
+  }
+
+  /** Set by the relay (relay.ts), which releases the removed files once it writes again. */
+  relayed = false;
+
+  private rotateNow(): boolean {
     if (!this.stillAtPath()) {
       // Moved or removed behind our back (logrotate without `reopen`, a hand): shifting now would
       // rotate the history away for a file that is not ours. Start the file afresh instead.
@@ -182,7 +222,7 @@ export class LogFile implements LogSink {
     }
     const ino = fstatSync(this.fd).ino;
     try {
-      shiftRotatedIn(this.dir!, this.name, this.policy.keep);
+      shiftRotatedIn(this.dir!, this.name, this.policy.keep, this.removed);
     } catch (error) {
       // Cannot move it (permissions changed, an immutable directory): keep appending rather than
       // lose lines, and try again a little later; the error stands until a rotation works.
@@ -224,6 +264,7 @@ export class LogFile implements LogSink {
   }
 
   close(): void {
+    this.releaseRemoved();
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.dir?.release(); // a compression in flight keeps its own reference

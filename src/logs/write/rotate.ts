@@ -5,6 +5,7 @@
  */
 import {
   closeSync,
+  constants as C,
   createReadStream,
   type ReadStream,
   createWriteStream,
@@ -15,6 +16,7 @@ import {
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { LogDir } from '../../files/log-dir.js';
+import { openAt } from '../../sys/native.js';
 
 const load = createRequire(import.meta.url);
 
@@ -46,14 +48,35 @@ function rotatedFiles(dir: LogDir, name: string): [number, boolean][] {
  * Throws if `name` itself cannot be moved, or the directory cannot be listed (too many names):
  * then nothing was moved.
  */
-export function shiftRotatedIn(dir: LogDir, name: string, keep: number): void {
+export function shiftRotatedIn(dir: LogDir, name: string, keep: number, held?: number[]): void {
   const found = rotatedFiles(dir, name).sort((a, b) => b[0] - a[0]);
+  const remove = (file: string): void => {
+    if (held) holdRemoved(dir, file, held);
+    dir.unlink(file);
+  };
   for (const [index, gz] of found) {
-    if (index >= keep) quietly(() => dir.unlink(rotatedPath(name, index, gz)));
+    if (index >= keep) quietly(() => remove(rotatedPath(name, index, gz)));
     else quietly(() => dir.rename(rotatedPath(name, index, gz), rotatedPath(name, index + 1, gz)));
   }
-  if (keep === 0) dir.unlink(name);
+  if (keep === 0) remove(name);
   else dir.rename(name, rotatedPath(name, 1));
+}
+
+/** O_PATH: a reference to the inode only — nothing is opened (no device's open, no FIFO's wait). */
+const O_PATH = 0o10000000;
+
+/**
+ * Keep a reference (an O_PATH fd, into `held`) to a file about to be removed: the removal then
+ * only takes its name, and the kernel frees its pages (~6 ms for 64 MiB in the page cache) when
+ * the caller closes the fd — after the log relay writes again, not while it waits for the
+ * rotation. Best effort: a file that cannot be held is simply removed.
+ */
+function holdRemoved(dir: LogDir, file: string, held: number[]): void {
+  try {
+    held.push(openAt(dir.fd, file, O_PATH | C.O_NOFOLLOW, 0));
+  } catch {
+    // not there, or not ours to hold: removed as it is
+  }
 }
 
 /** shiftRotatedIn for a path: its directory opened for the one shift (tests, tools). */
