@@ -23,8 +23,8 @@ import { ourTrust, replaceableEntry } from '../files/trust.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from '../sys/native.js';
 import { defaultSignalsDuring } from '../sys/blocking.js';
-import { holdsLock, lockHolders, lockListed, processUids } from '../sys/proc.js';
-import { refuseForeignFile } from '../files/owner.js';
+import { holdsLock, lockHolders, lockListed } from '../sys/proc.js';
+import { foreignUid, refuseForeignFile } from '../files/owner.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max
 
@@ -211,17 +211,8 @@ function refuseForeignHolders(fd: number, path: string): void {
   const st = fstatSync(fd, { bigint: true });
   const owner = Number(st.uid);
   for (const { pid, kind } of lockHolders(st.dev, st.ino)) {
-    const ids = processUids(pid);
-    if (
-      !ids ||
-      (ids.real === owner && ids.effective === owner) ||
-      (ids.real === 0 && ids.effective === 0)
-    )
-      continue;
-    const uid =
-      ids.real === ids.effective
-        ? `uid ${ids.real}`
-        : `uid ${ids.real} (effective uid ${ids.effective})`;
+    const uid = foreignUid(pid, owner, true);
+    if (uid === null) continue;
     throw new DaemonError(
       'UNSAFE_PIDFILE',
       `lock file ${path} is held by pid ${pid} (a ${kind.toLowerCase()} lock), a process of ${uid}, not of uid ${owner} who owns it: another user's lock is never waited for; refusing to restart`,
