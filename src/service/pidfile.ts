@@ -139,6 +139,18 @@ function openLockFile(
   return fd;
 }
 
+/** The file open at `fd`, when `path` still names it (else null: removed or replaced). */
+function stillNamed(path: string, fd: number): BigIntStats | null {
+  const held = fstatSync(fd, { bigint: true });
+  let current: BigIntStats | null;
+  try {
+    current = lstatSync(path, { bigint: true });
+  } catch {
+    current = null;
+  }
+  return current && current.ino === held.ino && current.dev === held.dev ? held : null;
+}
+
 /**
  * Take the service's lock for this process's whole life. Returns null when another process
  * holds it (the service is running). The fd is close-on-exec: children never inherit it.
@@ -152,15 +164,8 @@ export function acquirePidLock(lockfile: string): PidLock | null {
       return null;
     }
     // The path must still name the file we locked (nobody replaced it in between).
-    const held = fstatSync(fd, { bigint: true });
-    let current: BigIntStats | null;
-    try {
-      current = lstatSync(lockfile, { bigint: true });
-    } catch {
-      current = null;
-    }
-    if (current && current.ino === held.ino && current.dev === held.dev)
-      return { fd, dev: held.dev, ino: held.ino };
+    const held = stillNamed(lockfile, fd);
+    if (held) return { fd, dev: held.dev, ino: held.ino };
     closeSync(fd);
   }
   throw new DaemonError('LOCK_FAILED', `lock file ${lockfile} keeps being replaced`, {
@@ -188,14 +193,7 @@ export function waitForRestartLock(path: string): number {
     }
     // `rm` removes the file while it holds the lock: a waiter woken on the removed file would
     // not exclude one that opened the new file. The path must still name the file we locked.
-    const held = fstatSync(fd, { bigint: true });
-    let current: BigIntStats | null;
-    try {
-      current = lstatSync(path, { bigint: true });
-    } catch {
-      current = null;
-    }
-    if (current && current.ino === held.ino && current.dev === held.dev) return fd;
+    if (stillNamed(path, fd)) return fd;
     closeSync(fd);
   }
   throw new DaemonError('LOCK_FAILED', `lock file ${path} keeps being replaced`, { path });
