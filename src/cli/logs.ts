@@ -3,128 +3,53 @@
  * and, with -f, what follows, until Ctrl-C. With separate --stdout and --stderr files, each goes
  * to ours (stdout's lines first, then stderr's).
  */
-import { EXIT } from '../errors/exit-codes.js';
-import { terminalSafe } from '../service/format.js';
-import { StampPainter } from './color.js';
-import { follow, printLast, type Following, type Write } from '../logs/read/follow.js';
-import { closeAll, highestIndex, LogNames, type Source } from '../logs/read/chain.js';
-import type { ServicePaths } from '../config/paths.js';
-import { readSpec } from '../service/spec-file.js';
-import { getUser, readerGone } from '../sys/native.js';
-import { routeSignals } from '../sys/signals.js';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
+import type { ServicePaths } from '../config/paths.js';
+import type { RecordedSpec } from '../service/spec-file.js';
+import { EXIT } from '../errors/exit-codes.js';
+import { closeAll, highestIndex, LogNames, type Source } from '../logs/read/chain.js';
+import { type Following, follow, printLast, type Write } from '../logs/read/follow.js';
+import { terminalSafe } from '../service/format.js';
+import { readSpec } from '../service/spec-file.js';
+import { getUser } from '../sys/native.js';
+import { routeSignals } from '../sys/signals.js';
+import { StampPainter } from './color.js';
+import { Output, OutputEnded } from './log-output.js';
 
-/** Our output ended early: its reader went away, or it could not be written. */
-class OutputEnded extends Error {}
+type Color = { stdout: boolean; stderr: boolean };
+type Warn = (message: string) => void;
 
-/**
- * One of our outputs, written with back-pressure (memory stays bounded). Its reader going away
- * (EPIPE: `logs | head`) is the end, quietly, exit 0; any other write error (a full disk) is said,
- * exit 1 — as `tail` does.
- */
-class Output {
-  gone = false;
-  error: string | null = null;
-  /** Ctrl-C (or SIGTERM, SIGHUP) under -f: no more is written, what was is flushed. */
-  private halted = false;
-  private onHalt: (() => void) | null = null;
-
-  constructor(
-    private readonly out: NodeJS.WriteStream,
-    private readonly fd: number,
-    private readonly name: string,
-  ) {
-    out.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') this.gone = true;
-      // Node's own words, less its syscall: "ENOSPC: no space left on device, write".
-      else
-        this.error ??= `cannot write to ${this.name}: ${e.message.replace(/^(\w+): (.*?)(, \w+)?$/, '$2 ($1)')}`;
-    });
-  }
-
-  get ended(): boolean {
-    return this.gone || this.error !== null || this.halted;
-  }
-
-  halt(): void {
-    this.halted = true;
-    this.onHalt?.();
-  }
-
-  readonly write: Write = (chunk) => {
-    if (this.ended) throw new OutputEnded();
-    if (this.out.write(chunk)) return undefined;
-    // A slow reader: wait for it, unless we are told to end meanwhile.
-    const halted = new Promise<void>((resolve) => (this.onHalt = resolve));
-    return Promise.race([once(this.out, 'drain'), halted]).then(
-      () => {
-        this.onHalt = null;
-        if (this.halted) throw new OutputEnded();
-      },
-      () => {
-        throw new OutputEnded();
-      },
-    );
-  };
-
-  /** Gone though nothing was written lately (`logs -f | head` on a quiet log): asked of the fd. */
-  readerLeft(): boolean {
-    if (!this.gone && readerGone(this.fd)) this.gone = true;
-    return this.gone;
-  }
-
-  /** Until what was written has reached the kernel: an exit sooner drops what libuv still
-   *  queues. */
-  flush(): Promise<void> {
-    return this.gone || this.error !== null
-      ? Promise.resolve()
-      : new Promise((resolve) => this.out.write('', () => resolve()));
-  }
+/** What ends the wait: Ctrl-C (SIGTERM, SIGHUP) halts the outputs, or, under -f, the follow. */
+interface Interrupt {
+  now(): void;
 }
 
-export async function showLogs(
-  paths: ServicePaths,
-  lines: number,
-  following: boolean,
-  color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false },
-): Promise<number> {
-  const spec = readSpec(paths);
+/** The log files to show and our output each goes to: one, or stdout's and stderr's apart. */
+function logFiles(paths: ServicePaths, spec: RecordedSpec | null): [string, NodeJS.WriteStream][] {
   const stdout = spec?.stdout ?? paths.logfile;
   const stderr = spec?.stderr ?? stdout;
   const files: [string, NodeJS.WriteStream][] = [[stdout, process.stdout]];
   if (stderr !== stdout) files.push([stderr, process.stderr]);
-  const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
-  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
-  // last lines (main.ts caught these signals from its first moment; this is their route).
-  let interrupt = (): void => {
-    for (const o of outputs) o.halt();
-  };
-  if (following) {
-    const end = (): void => interrupt();
-    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
-  }
-  // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
-  const writers: Write[] = outputs.map((o, i) => {
+  return files;
+}
+
+/** On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are). */
+function writersOf(outputs: Output[], spec: RecordedSpec | null, color: Color): Write[] {
+  return outputs.map((o, i) => {
     if (!spec?.logs?.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
     const painter = new StampPainter();
     return (chunk) => o.write(painter.paint(chunk));
   });
-  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
-  const warn = (message: string): void => {
-    if (!outputs.some((o) => o.ended))
-      process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
-  };
-  // In a directory the service user can write, its files are read as the supervisor writes them.
-  const serviceUid =
-    spec?.user === undefined
-      ? undefined
-      : /^[0-9]+$/.test(spec.user)
-        ? Number(spec.user)
-        : getUser(spec.user)?.uid;
-  const logs = files.map(
-    ([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }),
-  );
+}
+
+/** In a directory the service user can write, its files are read as the supervisor writes them. */
+function serviceUidOf(spec: RecordedSpec | null): number | undefined {
+  if (spec?.user === undefined) return undefined;
+  return /^[0-9]+$/.test(spec.user) ? Number(spec.user) : getUser(spec.user)?.uid;
+}
+
+/** Whether any of the logs has a file: NAME.log or a rotated one. */
+function anyLogThere(logs: LogNames[]): boolean {
   const anyRotated = (log: LogNames): boolean => {
     try {
       return highestIndex(log) > 0;
@@ -132,12 +57,11 @@ export async function showLogs(
       return true; // cannot be listed: printLast says why
     }
   };
-  if (!following && !logs.some((log) => existsSync(log.path) || anyRotated(log))) {
-    process.stderr.write(
-      `daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`,
-    );
-    return EXIT.GENERIC;
-  }
+  return logs.some((log) => existsSync(log.path) || anyRotated(log));
+}
+
+/** The last lines of each log; where each ended, for a follower to go on from. */
+async function printAll(logs: LogNames[], lines: number, writers: Write[], warn: Warn) {
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
@@ -150,28 +74,81 @@ export async function showLogs(
       code = EXIT.GENERIC;
     }
   }
+  return { code, starts };
+}
+
+/** Follow each log from where printAll ended until interrupted or our output's reader leaves. */
+async function followAll(
+  logs: LogNames[],
+  starts: Source[][],
+  writers: Write[],
+  outputs: Output[],
+  streams: NodeJS.WriteStream[],
+  interrupt: Interrupt,
+  warn: Warn,
+): Promise<void> {
+  const followers: Following[] = logs.map((log, i) =>
+    follow(log, starts[i]!, writers[i]!, { warn }),
+  );
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearInterval(reader);
+      resolve();
+    };
+    interrupt.now = done;
+    for (const out of streams) out.once('error', done);
+    // The reader may leave while the log is quiet, when there is nothing to write to notice it.
+    const reader = setInterval(() => {
+      if (outputs.some((o) => o.readerLeft())) done();
+    }, 500);
+  });
+  for (const f of followers) f.close();
+}
+
+export async function showLogs(
+  paths: ServicePaths,
+  lines: number,
+  following: boolean,
+  color: Color = { stdout: false, stderr: false },
+): Promise<number> {
+  const spec = readSpec(paths);
+  const files = logFiles(paths, spec);
+  const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
+  // last lines (main.ts caught these signals from its first moment; this is their route).
+  const interrupt: Interrupt = {
+    now: () => {
+      for (const o of outputs) o.halt();
+    },
+  };
+  if (following) {
+    const end = (): void => interrupt.now();
+    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
+  }
+  const say = (message: string): void =>
+    void process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
+  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
+  const warn = (message: string): void => {
+    if (!outputs.some((o) => o.ended)) say(message);
+  };
+  const serviceUid = serviceUidOf(spec);
+  const logs = files.map(
+    ([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }),
+  );
+  if (!following && !anyLogThere(logs)) {
+    say(`no log file at ${files[0]![0]}`);
+    return EXIT.GENERIC;
+  }
+  const writers = writersOf(outputs, spec, color);
+  const { code, starts } = await printAll(logs, lines, writers, warn);
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
-    const followers: Following[] = logs.map((log, i) =>
-      follow(log, starts[i]!, writers[i]!, { warn }),
-    );
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearInterval(reader);
-        resolve();
-      };
-      interrupt = done;
-      for (const [, out] of files) out.once('error', done);
-      // The reader may leave while the log is quiet, when there is nothing to write to notice it.
-      const reader = setInterval(() => {
-        if (outputs.some((o) => o.readerLeft())) done();
-      }, 500);
-    });
-    for (const f of followers) f.close();
+    const streams = files.map(([, out]) => out);
+    await followAll(logs, starts, writers, outputs, streams, interrupt, warn);
   } else for (const s of starts) closeAll(s); // not following, or our output already ended
   await Promise.all(outputs.map((o) => o.flush()));
   const failed = outputs.find((o) => o.error);
   if (failed) {
-    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${failed.error}`)}\n`);
+    say(failed.error!);
     return EXIT.GENERIC;
   }
   return code;

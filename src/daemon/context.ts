@@ -37,23 +37,80 @@ export interface ContextHooks {
   onReload?(): void | Promise<void>;
 }
 
+type Manager = ReturnType<typeof linkServiceManager>;
+type Outcome = { failed?: boolean; error?: string };
+
+/** SIGTERM and SIGINT abort `controller`, SIGHUP is a reload — each told to the service manager
+ *  once there is one. The function returned takes the routes away. */
+function routeStopAndReload(
+  controller: AbortController,
+  hooks: ContextHooks,
+  manager: () => Manager | null,
+): () => void {
+  const onTerm = (): void => {
+    manager()?.stopping();
+    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
+  };
+  const onHup = (): void => {
+    const link = manager();
+    void (
+      link
+        ? link.reload(() => hooks.onReload?.())
+        : Promise.resolve().then(() => hooks.onReload?.())
+    ).catch(() => undefined);
+  };
+  return routeSignals({ SIGTERM: onTerm, SIGINT: onTerm, SIGHUP: onHup });
+}
+
+function startingState(paths: ServicePaths): ServiceState {
+  const self = readProcStat(process.pid);
+  return {
+    version: 1,
+    kind: 'library',
+    state: 'starting',
+    pid: process.pid,
+    ...(self ? { pidStartTime: self.startTime } : {}),
+    pidfile: paths.pidfile,
+    startedAt: Date.now(),
+    updatedAt: Date.now(),
+  };
+}
+
+/** Apply a patch to `state` and write it: best effort, the daemon goes on. */
+const saver =
+  (paths: ServicePaths, state: ServiceState) =>
+  (patch: Partial<ServiceState>): void => {
+    Object.assign(state, patch);
+    try {
+      writeState(paths.statefile, state);
+    } catch {
+      // best effort
+    }
+  };
+
+/** The state's patch for how the daemon ended: stopped (by a signal), failed or exited. */
+function endedState(state: ServiceState, byStop: boolean, outcome: Outcome): Partial<ServiceState> {
+  const failed = outcome.failed === true && !byStop;
+  return {
+    state: failed ? 'failed' : byStop ? 'stopped' : 'exited',
+    lastExit: {
+      code: failed ? 1 : 0,
+      signal: null,
+      at: Date.now(),
+      uptimeMs: Date.now() - state.startedAt,
+      byStop,
+    },
+    ...(outcome.error ? { error: outcome.error } : {}),
+  };
+}
+
 /** Take the lock and set up the daemon's life. null when another instance holds the lock. */
 export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): DaemonContext | null {
   // Routed before the lock is taken and the pidfile written (sys/signals.ts): from the moment
   // this process is the daemon, SIGTERM is a stop and never leaves a stale pidfile behind.
   const controller = new AbortController();
-  let manager: ReturnType<typeof linkServiceManager> | null = null;
-  const onTerm = (): void => {
-    manager?.stopping();
-    controller.abort(new DaemonError('NOT_RUNNING', 'stop requested'));
-  };
-  const onHup = (): void =>
-    void (
-      manager
-        ? manager.reload(() => hooks.onReload?.())
-        : Promise.resolve().then(() => hooks.onReload?.())
-    ).catch(() => undefined);
-  const unroute = routeSignals({ SIGTERM: onTerm, SIGINT: onTerm, SIGHUP: onHup });
+  let manager: Manager | null = null;
+  const unroute = routeStopAndReload(controller, hooks, () => manager);
   const lock: PidLock | null = acquirePidLock(paths.lockfile);
   if (!lock) {
     unroute();
@@ -64,47 +121,18 @@ export function enterDaemon(paths: ServicePaths, hooks: ContextHooks = {}): Daem
   manager = link;
   // Under the lock: the environment this daemon was started with, for `restart()` (as `daemonkit start` records it).
   writeEnvRecord(paths, process.env);
-  const self = readProcStat(process.pid);
-  const state: ServiceState = {
-    version: 1,
-    kind: 'library',
-    state: 'starting',
-    pid: process.pid,
-    ...(self ? { pidStartTime: self.startTime } : {}),
-    pidfile: paths.pidfile,
-    startedAt: Date.now(),
-    updatedAt: Date.now(),
-  };
-  const save = (patch: Partial<ServiceState>): void => {
-    Object.assign(state, patch);
-    try {
-      writeState(paths.statefile, state);
-    } catch {
-      // best effort: the daemon goes on
-    }
-  };
+  const state = startingState(paths);
+  const save = saver(paths, state);
   save({});
   writePidfile(paths.pidfile, process.pid); // after the state: readers of the pidfile find it
   let isReady = false;
   let released = false;
-  const release = (outcome: { failed?: boolean; error?: string } = {}): void => {
+  const release = (outcome: Outcome = {}): void => {
     if (released) return;
     released = true;
     link.stopping();
     link.close();
-    const byStop = controller.signal.aborted;
-    const failed = outcome.failed === true && !byStop;
-    save({
-      state: failed ? 'failed' : byStop ? 'stopped' : 'exited',
-      lastExit: {
-        code: failed ? 1 : 0,
-        signal: null,
-        at: Date.now(),
-        uptimeMs: Date.now() - state.startedAt,
-        byStop,
-      },
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
+    save(endedState(state, controller.signal.aborted, outcome));
     removePidfile(paths.pidfile, process.pid);
     unroute();
     process.off('exit', onExit);

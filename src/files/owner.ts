@@ -54,6 +54,20 @@ export function readOwnedFile(path: string, refuseAs?: string): string | null {
 }
 
 /**
+ * How a message names the uid of process `pid` when it runs as another uid than `owner`, by real
+ * or effective uid ("uid R", or "uid R (effective uid E)"); null when it runs as `owner` (or as
+ * root, with `rootToo`), or is gone.
+ */
+export function foreignUid(pid: number, owner: number, rootToo = false): string | null {
+  const ids = processUids(pid);
+  if (!ids || (ids.real === owner && ids.effective === owner)) return null;
+  if (rootToo && ids.real === 0 && ids.effective === 0) return null;
+  return ids.real === ids.effective
+    ? `uid ${ids.real}`
+    : `uid ${ids.real} (effective uid ${ids.effective})`;
+}
+
+/**
  * Refuse a process that holds (or is named for) the lock but does not run as the lock file's
  * owner, by real or effective uid: another user's program (a setuid one too) is never our daemon.
  * A process already gone passes: there is nothing to take for anything.
@@ -64,12 +78,8 @@ export function refuseForeignProcess(
   lockfile: string,
   how: string,
 ): void {
-  const ids = processUids(pid);
-  if (!ids || (ids.real === owner && ids.effective === owner)) return;
-  const uid =
-    ids.real === ids.effective
-      ? `uid ${ids.real}`
-      : `uid ${ids.real} (effective uid ${ids.effective})`;
+  const uid = foreignUid(pid, owner);
+  if (uid === null) return;
   throw new DaemonError(
     'UNSAFE_PIDFILE',
     `${how} pid ${pid}, a process of ${uid}, not of uid ${owner} who owns the lock file ${lockfile}: a process of another user is never taken for the daemon; refusing to use it`,

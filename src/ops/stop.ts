@@ -6,7 +6,7 @@
 import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DaemonError } from '../errors/errors.js';
-import { isDaemon } from '../service/inspect.js';
+import { type Inspection, isDaemon } from '../service/inspect.js';
 import type { ServicePaths } from '../config/paths.js';
 import { acquirePidLock } from '../service/pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
@@ -48,6 +48,105 @@ const LAUNCH_WAIT_MS = 10_000;
  *  length. */
 const SUPERVISOR_MARGIN_MS = 2000;
 
+/** Anything odd the inspection saw, for the caller to show. */
+function notesOf(insp: Inspection): string[] {
+  const notes: string[] = [];
+  if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
+  if (insp.stalePid !== null)
+    notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
+  return notes;
+}
+
+/** Nothing holds the lock: stop a COMMAND its killed supervisor left running, if any, under the
+ *  lock so no start slips in between. */
+async function stopLeft(
+  paths: ServicePaths,
+  insp: Inspection,
+  schedule: StopSchedule,
+  options: StopOptions,
+  notes: string[],
+): Promise<StopResult> {
+  const orphan = findOrphan(insp.state);
+  if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
+  const lock = acquirePidLock(paths.lockfile);
+  // someone started it meanwhile: stop that
+  if (!lock) return stopService(paths, schedule, options);
+  try {
+    notes.push(`${describeOrphan(orphan)}; stopping it`);
+    if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
+      throw new DaemonError(
+        'STOP_TIMEOUT',
+        `${paths.display}: the orphaned COMMAND (process group ${orphan.group.pgid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
+      );
+    }
+    return { wasRunning: true, pid: orphan.group.pgid, notes };
+  } finally {
+    closeSync(lock.fd);
+  }
+}
+
+/** Blocking, a signal that would end us anyway takes its default action meanwhile (a Ctrl-C
+ *  ends our waiting at once; the stop, asked for already, goes on in the supervisor). */
+const waiterFor = (options: StopOptions): typeof pidfdWait =>
+  options.block
+    ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms))
+    : pidfdWait;
+
+/** Run the schedule on the daemon at `pidfd` (through its supervisor, for one): gone in time? */
+function stopByPidfd(
+  paths: ServicePaths,
+  insp: Inspection,
+  pid: number,
+  pidfd: number,
+  schedule: StopSchedule,
+  options: StopOptions,
+): Promise<boolean> {
+  const waitExit = waiterFor(options);
+  if (insp.state?.kind === 'supervisor' && insp.state.pid === pid)
+    return stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true);
+  return runSchedule(schedule, {
+    send(signal) {
+      pidfdSignal(pidfd, signalNumber(signal));
+      if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
+    },
+    waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
+  });
+}
+
+/** Stop the daemon that holds the lock, verified on a pidfd; wait for it to be gone. */
+async function stopHolder(
+  paths: ServicePaths,
+  insp: Inspection,
+  pid: number,
+  schedule: StopSchedule,
+  options: StopOptions,
+  notes: string[],
+): Promise<StopResult> {
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(pid);
+  } catch {
+    return { wasRunning: false, pid, notes }; // exited meanwhile
+  }
+  try {
+    // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
+    if (!isDaemon(pid, insp)) return { wasRunning: false, pid, notes };
+    if (!(await stopByPidfd(paths, insp, pid, pidfd, schedule, options))) {
+      throw new DaemonError(
+        'STOP_TIMEOUT',
+        `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
+        { pid },
+      );
+    }
+    // The supervisor's last word: output it could not write (its log file failing to the end).
+    const last = insp.state?.kind === 'supervisor' ? readState(paths.statefile) : null;
+    if (last?.pid === pid && last.logLost) notes.push(`${paths.display}: ${last.logLost}`);
+    return { wasRunning: true, pid, notes };
+  } finally {
+    closeSync(pidfd);
+  }
+}
+
 export async function stopService(
   paths: ServicePaths,
   schedule: StopSchedule,
@@ -62,30 +161,8 @@ export async function stopService(
       { pid: insp.holder ?? undefined },
     );
   }
-  const notes: string[] = [];
-  if (insp.pidfileProblem) notes.push(insp.pidfileProblem.message);
-  if (insp.stalePid !== null)
-    notes.push(`pidfile named pid ${insp.stalePid}, which is not the daemon; it was not signalled`);
-  if (!insp.running) {
-    const orphan = findOrphan(insp.state);
-    if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
-    // Hold the lock while we stop it, so no start slips in between.
-    const lock = acquirePidLock(paths.lockfile);
-    // someone started it meanwhile: stop that
-    if (!lock) return stopService(paths, schedule, options);
-    try {
-      notes.push(`${describeOrphan(orphan)}; stopping it`);
-      if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
-        throw new DaemonError(
-          'STOP_TIMEOUT',
-          `${paths.display}: the orphaned COMMAND (process group ${orphan.group.pgid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
-        );
-      }
-      return { wasRunning: true, pid: orphan.group.pgid, notes };
-    } finally {
-      closeSync(lock.fd);
-    }
-  }
+  const notes = notesOf(insp);
+  if (!insp.running) return stopLeft(paths, insp, schedule, options, notes);
   refuseForeign(paths, insp);
   const pid = insp.pid;
   if (pid === null)
@@ -93,45 +170,7 @@ export async function stopService(
       'STOP_TIMEOUT',
       `${paths.display}: the lock is held but no process holding it could be found`,
     );
-
-  // Blocking, a signal that would end us anyway takes its default action meanwhile (a Ctrl-C
-  // ends our waiting at once; the stop, asked for already, goes on in the supervisor).
-  const waitExit = options.block
-    ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms))
-    : pidfdWait;
-  let pidfd: number;
-  try {
-    pidfd = pidfdOpen(pid);
-  } catch {
-    return { wasRunning: false, pid, notes }; // exited meanwhile
-  }
-  try {
-    // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
-    if (!isDaemon(pid, insp)) return { wasRunning: false, pid, notes };
-    const gone =
-      insp.state?.kind === 'supervisor' && insp.state.pid === pid
-        ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
-        : await runSchedule(schedule, {
-            send(signal) {
-              pidfdSignal(pidfd, signalNumber(signal));
-              if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
-            },
-            waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
-          });
-    if (!gone) {
-      throw new DaemonError(
-        'STOP_TIMEOUT',
-        `${paths.display} (pid ${pid}) is still running after the stop schedule ${formatSchedule(schedule)}`,
-        { pid },
-      );
-    }
-    // The supervisor's last word: output it could not write (its log file failing to the end).
-    const last = insp.state?.kind === 'supervisor' ? readState(paths.statefile) : null;
-    if (last?.pid === pid && last.logLost) notes.push(`${paths.display}: ${last.logLost}`);
-    return { wasRunning: true, pid, notes };
-  } finally {
-    closeSync(pidfd);
-  }
+  return stopHolder(paths, insp, pid, schedule, options, notes);
 }
 
 async function stopSupervisor(

@@ -118,20 +118,12 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   if (!probe.held) return { ...base, running: false, pid: null, stalePid: pidfilePid };
   const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
   const byPidfile = `pidfile ${paths.pidfile} names`;
-  if (holds === 'unknown')
-    return {
-      ...base,
-      running: true,
-      pid: named(pidfilePid!, probe, paths, byPidfile),
-      unverified: true,
-      pidfileNamesHolder: true,
-      stalePid: null,
-    };
   if (holds)
     return {
       ...base,
       running: true,
       pid: named(pidfilePid!, probe, paths, byPidfile),
+      ...(holds === 'unknown' ? { unverified: true } : {}),
       pidfileNamesHolder: true,
       stalePid: null,
     };

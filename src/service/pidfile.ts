@@ -23,8 +23,8 @@ import { ourTrust, replaceableEntry } from '../files/trust.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from '../sys/native.js';
 import { defaultSignalsDuring } from '../sys/blocking.js';
-import { holdsLock, lockHolders, lockListed, processUids } from '../sys/proc.js';
-import { refuseForeignFile } from '../files/owner.js';
+import { holdsLock, lockHolders, lockListed } from '../sys/proc.js';
+import { foreignUid, refuseForeignFile } from '../files/owner.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max
 
@@ -139,6 +139,18 @@ function openLockFile(
   return fd;
 }
 
+/** The file open at `fd`, when `path` still names it (else null: removed or replaced). */
+function stillNamed(path: string, fd: number): BigIntStats | null {
+  const held = fstatSync(fd, { bigint: true });
+  let current: BigIntStats | null;
+  try {
+    current = lstatSync(path, { bigint: true });
+  } catch {
+    current = null;
+  }
+  return current && current.ino === held.ino && current.dev === held.dev ? held : null;
+}
+
 /**
  * Take the service's lock for this process's whole life. Returns null when another process
  * holds it (the service is running). The fd is close-on-exec: children never inherit it.
@@ -152,15 +164,8 @@ export function acquirePidLock(lockfile: string): PidLock | null {
       return null;
     }
     // The path must still name the file we locked (nobody replaced it in between).
-    const held = fstatSync(fd, { bigint: true });
-    let current: BigIntStats | null;
-    try {
-      current = lstatSync(lockfile, { bigint: true });
-    } catch {
-      current = null;
-    }
-    if (current && current.ino === held.ino && current.dev === held.dev)
-      return { fd, dev: held.dev, ino: held.ino };
+    const held = stillNamed(lockfile, fd);
+    if (held) return { fd, dev: held.dev, ino: held.ino };
     closeSync(fd);
   }
   throw new DaemonError('LOCK_FAILED', `lock file ${lockfile} keeps being replaced`, {
@@ -188,14 +193,7 @@ export function waitForRestartLock(path: string): number {
     }
     // `rm` removes the file while it holds the lock: a waiter woken on the removed file would
     // not exclude one that opened the new file. The path must still name the file we locked.
-    const held = fstatSync(fd, { bigint: true });
-    let current: BigIntStats | null;
-    try {
-      current = lstatSync(path, { bigint: true });
-    } catch {
-      current = null;
-    }
-    if (current && current.ino === held.ino && current.dev === held.dev) return fd;
+    if (stillNamed(path, fd)) return fd;
     closeSync(fd);
   }
   throw new DaemonError('LOCK_FAILED', `lock file ${path} keeps being replaced`, { path });
@@ -211,17 +209,8 @@ function refuseForeignHolders(fd: number, path: string): void {
   const st = fstatSync(fd, { bigint: true });
   const owner = Number(st.uid);
   for (const { pid, kind } of lockHolders(st.dev, st.ino)) {
-    const ids = processUids(pid);
-    if (
-      !ids ||
-      (ids.real === owner && ids.effective === owner) ||
-      (ids.real === 0 && ids.effective === 0)
-    )
-      continue;
-    const uid =
-      ids.real === ids.effective
-        ? `uid ${ids.real}`
-        : `uid ${ids.real} (effective uid ${ids.effective})`;
+    const uid = foreignUid(pid, owner, true);
+    if (uid === null) continue;
     throw new DaemonError(
       'UNSAFE_PIDFILE',
       `lock file ${path} is held by pid ${pid} (a ${kind.toLowerCase()} lock), a process of ${uid}, not of uid ${owner} who owns it: another user's lock is never waited for; refusing to restart`,

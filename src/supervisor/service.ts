@@ -6,27 +6,26 @@
  * are the caller's (supervisor/main.ts, cli/run.ts, daemon/supervised.ts), so one process may run
  * several services, each awaiting its own `done`.
  */
-import { unlinkSync } from 'node:fs';
-import { DaemonError, isDaemonError } from '../errors/errors.js';
-import { createPipes, LogCapture } from '../logs/write/capture.js';
-import { NotifyListener } from '../notify/listener.js';
 import type { ServicePaths } from '../config/paths.js';
-import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../service/pidfile.js';
 import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
-import { writeSpec } from '../service/spec-file.js';
+import { DaemonError, isDaemonError } from '../errors/errors.js';
+import { acquirePidLock, removePidfile } from '../service/pidfile.js';
+import { requestPending, takeReopenRequest, takeStopRequest } from '../service/requests.js';
 import type { ExitRecord } from '../service/state.js';
 import { setCloexec } from '../sys/native.js';
 import type { Inherited, ServiceEvent } from './events.js';
-import type { ServiceIO } from './launch.js';
-import { NotifyHub, openNotifyListener } from '../notify/hub.js';
-import { requestPending, takeReopenRequest, takeStopRequest } from '../service/requests.js';
 import { Runner } from './runner.js';
-import { closeListeners, openListeners, ownershipOf, type Listener } from '../spawn/listen.js';
-import type { StateRecord } from './state-record.js';
+import {
+  openServiceIO,
+  releaseService,
+  type ServiceLife,
+  type ServiceOptions,
+} from './service-files.js';
 import type { Supervision } from './supervise.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
+export type { ServiceOptions } from './service-files.js';
 
 export interface ServiceRun {
   /** Resolves with the COMMAND's last exit, or null when it never ran (lock lost, spawn failed). */
@@ -45,76 +44,51 @@ export interface ServiceRun {
   logLost(): string | null;
 }
 
-export interface ServiceOptions {
-  subreaper?: boolean;
-  ownStderr?: boolean;
-  forwardNotify?: (text: string) => void;
+/** Take the lock (or, launched, keep the one inherited); false: another instance holds it. */
+function takeLock(life: ServiceLife, notify: (event: ServiceEvent) => void): boolean {
+  if (life.inherited) {
+    setCloexec(life.inherited.lockFd); // ours for life, never the COMMAND's
+    return true;
+  }
+  if (acquirePidLock(life.paths.lockfile)) return true;
+  notify({ type: 'already-running' });
+  return false;
 }
 
-export function runService(
-  paths: ServicePaths,
-  spec: CommandSpec,
+/** The service's life under the lock: its files opened, its COMMANDs run until the runner is
+ *  done, everything released. */
+async function live(
+  life: ServiceLife,
   notify: (event: ServiceEvent) => void,
-  inherited?: Inherited,
-  options: ServiceOptions = {},
-): ServiceRun {
-  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
-  const runner = new Runner(paths, spec, { notify, cleanup });
+  cleanup: () => void,
+): Promise<ExitRecord | null> {
+  const { runner, inherited } = life;
+  if (!takeLock(life, notify)) return null;
+  runner.record.own();
+  try {
+    const io = openServiceIO(life);
+    notify({ type: 'locked' });
+    runner.start(io, inherited?.adopted, inherited?.readyFd);
+    await runner.finished;
+    return runner.record.lastExit();
+  } catch (error) {
+    const err = isDaemonError(error)
+      ? error
+      : new DaemonError('SPAWN_FAILED', (error as Error).message);
+    cleanup();
+    notify({ type: 'start-failed', error: err });
+    return null;
+  } finally {
+    releaseService(life);
+    cleanup();
+  }
+}
+
+/** What the caller's signal handlers and requests act through. */
+function controls(life: ServiceLife): Omit<ServiceRun, 'done'> {
+  const { paths, runner } = life;
   const record = runner.record;
-  // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
-  if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
-  let capture: LogCapture | null = null;
-  // --listen: held from the start to the end of the service, whatever its COMMANDs do.
-  let listeners: readonly Listener[] = [];
-
-  const done = (async (): Promise<ExitRecord | null> => {
-    if (inherited) {
-      setCloexec(inherited.lockFd); // ours for life, never the COMMAND's
-    } else if (!acquirePidLock(paths.lockfile)) {
-      notify({ type: 'already-running' });
-      return null;
-    }
-    record.own();
-    let hub: NotifyHub | null = null;
-    try {
-      prepareFiles(paths, spec, inherited);
-      capture = new LogCapture(
-        spec,
-        inherited?.pipes ?? createPipes(spec),
-        (message) => record.save({ logError: message ?? undefined }),
-        { ownStderr: options.ownStderr ?? false },
-      );
-      if (capture.error) record.save({ logError: capture.error });
-      hub = openHub(paths, spec, inherited, options, record, runner);
-      // The launcher bound them (ops/start.ts); foreground `run` binds them here, under the lock.
-      if (inherited?.listen) for (const l of inherited.listen) setCloexec(l.fd);
-      listeners = inherited?.listen ?? openListeners(spec.listen ?? [], ownershipOf(spec));
-      notify({ type: 'locked' });
-      const io: ServiceIO = { spec, capture, hub, listeners, options };
-      runner.start(io, inherited?.adopted, inherited?.readyFd);
-      await runner.finished;
-      return record.lastExit();
-    } catch (error) {
-      const err = isDaemonError(error)
-        ? error
-        : new DaemonError('SPAWN_FAILED', (error as Error).message);
-      cleanup();
-      notify({ type: 'start-failed', error: err });
-      return null;
-    } finally {
-      runner.close();
-      // Every line the COMMAND wrote is in the file before we say we are done; what a file
-      // still failing at the end (a full disk) could not take is counted in the state.
-      const lost = capture?.close() ?? null;
-      hub?.close();
-      closeListeners(listeners); // and their unix: socket files
-      record.close(lost); // while we still hold the lock
-      cleanup();
-    }
-  })();
-
   return {
-    done,
     requestStop(fallback = defaultSchedule(), by?: string) {
       if (!record.owns) return;
       const requested = takeStopRequest(paths.stopRequest);
@@ -135,6 +109,7 @@ export function runService(
     },
     reopenLogs() {
       this.takeReopenRequest();
+      const capture = life.capture;
       if (!record.owns || !capture) return;
       capture.reopen();
       record.save({ logsReopenedAt: Date.now(), logError: capture.error ?? undefined });
@@ -147,42 +122,26 @@ export function runService(
   };
 }
 
-/** The service's files, unless the launcher made them: the pidfile and the spec; a stop request
- *  from an earlier life does not apply. */
-function prepareFiles(paths: ServicePaths, spec: CommandSpec, inherited?: Inherited): void {
-  ensureDir(paths.statefile);
-  if (inherited) return;
-  writePidfile(paths.pidfile, process.pid);
-  writeSpec(paths, spec);
-  try {
-    unlinkSync(paths.stopRequest);
-  } catch {
-    // none
-  }
-}
-
-/** --ready notify: the service's sd_notify socket (the launcher's, if it made one). */
-function openHub(
+export function runService(
   paths: ServicePaths,
   spec: CommandSpec,
-  inherited: Inherited | undefined,
-  options: ServiceOptions,
-  record: StateRecord,
-  runner: Runner,
-): NotifyHub | null {
-  if (spec.ready?.kind !== 'notify') return null;
-  const listener = inherited?.notify
-    ? NotifyListener.adopt(inherited.notify)
-    : openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined);
-  if (inherited?.notify)
-    for (const fd of [inherited.notify.fd, inherited.notify.wake]) setCloexec(fd);
-  return new NotifyHub(
-    listener,
-    {
-      status: (text) => record.status(text),
-      extend: (ms) => runner.extendReady(ms),
-      ...(options.forwardNotify ? { forward: options.forwardNotify } : {}),
-    },
-    spec.runAs?.drop ? spec.runAs.uid : process.getuid!(),
-  );
+  notify: (event: ServiceEvent) => void,
+  inherited?: Inherited,
+  options: ServiceOptions = {},
+): ServiceRun {
+  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
+  const runner = new Runner(paths, spec, { notify, cleanup });
+  // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
+  if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
+  const life: ServiceLife = {
+    paths,
+    spec,
+    inherited,
+    options,
+    runner,
+    capture: null,
+    hub: null,
+    listeners: [],
+  };
+  return { done: live(life, notify, cleanup), ...controls(life) };
 }

@@ -41,51 +41,52 @@ export interface CommandOutput {
   drain(): void;
 }
 
-export function startCommand(
-  spec: CommandSpec,
-  output: CommandOutput,
-  adopted?: Adopted,
-  options: { subreaper?: boolean } = {},
-): Supervision {
-  const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
-  const proc = readProcStat(child.pid);
-  const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
-  if (options.subreaper) {
+/** What is known of the COMMAND as it runs. */
+interface Seen {
+  /** Its leader has exited. */
+  exited: boolean;
+  /** A stop was asked for (its exit is then recorded as caused by one). */
+  stopRequested: boolean;
+}
+
+/** The COMMAND's process group (with --subreaper, also the orphans it leaves to us). */
+function groupOf(child: Child, startTime: number, subreaper: boolean): Group {
+  const group: Group = { pgid: child.pid, leaderStartTime: startTime };
+  if (subreaper) {
     group.adopted = () => ownChildren().filter((pid) => pid !== child.pid && isAlive(pid));
   }
-  const startedAt = proc ? startTimeMs(proc) : Date.now();
-  let exited = false;
-  let stopRequested = false;
-  const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {
-    exited = true;
-    output.drain();
-    return {
-      code,
-      signal,
-      at: Date.now(),
-      uptimeMs: Date.now() - startedAt,
-      byStop: stopRequested,
-    };
-  });
+  return group;
+}
 
-  const started = new Promise<boolean>((resolve) => {
-    const left = spec.graceMs - (Date.now() - startedAt);
-    if (spec.graceMs === 0) return resolve(true);
-    const timer = setTimeout(() => resolve(!exited), Math.max(0, left));
+/** True after the grace period, false if the COMMAND ended first. */
+function afterGrace(
+  graceMs: number,
+  startedAt: number,
+  leaderExit: Promise<unknown>,
+  seen: Seen,
+): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const left = graceMs - (Date.now() - startedAt);
+    if (graceMs === 0) return resolve(true);
+    const timer = setTimeout(() => resolve(!seen.exited), Math.max(0, left));
     void leaderExit.then(() => {
       clearTimeout(timer);
       resolve(false);
     });
   });
+}
 
-  // Once the leader has exited, one look at what is left of its group: `ended` and a running
-  // schedule both need it, and a scan of /proc each would sit on a stop's path twice.
-  const goneAtExit = leaderExit.then(() => waitGroupGone(group, leaderExit, () => true, 0));
-
-  /** A schedule's wait: for the leader's exit and that look, then (members left) for them. */
-  const waitGone = async (ms: number): Promise<boolean> => {
+/** A schedule's wait: for the leader's exit and the look at its group then (`goneAtExit`), then
+ *  (members left) for them. */
+function waitGoneOf(
+  group: Group,
+  leaderExit: Promise<unknown>,
+  goneAtExit: Promise<boolean>,
+  seen: Seen,
+): (ms: number) => Promise<boolean> {
+  return async (ms) => {
     const deadline = Date.now() + ms;
-    if (!exited) {
+    if (!seen.exited) {
       let timer: NodeJS.Timeout | undefined;
       const gone = await Promise.race([
         goneAtExit,
@@ -94,8 +95,37 @@ export function startCommand(
       clearTimeout(timer);
       if (gone !== false) return gone === true; // null: the time ran out first
     }
-    return waitGroupGone(group, leaderExit, () => exited, Math.max(0, deadline - Date.now()));
+    return waitGroupGone(group, leaderExit, () => seen.exited, Math.max(0, deadline - Date.now()));
   };
+}
+
+export function startCommand(
+  spec: CommandSpec,
+  output: CommandOutput,
+  adopted?: Adopted,
+  options: { subreaper?: boolean } = {},
+): Supervision {
+  const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
+  const proc = readProcStat(child.pid);
+  const group = groupOf(child, proc?.startTime ?? 0, options.subreaper === true);
+  const startedAt = proc ? startTimeMs(proc) : Date.now();
+  const seen: Seen = { exited: false, stopRequested: false };
+  const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {
+    seen.exited = true;
+    output.drain();
+    return {
+      code,
+      signal,
+      at: Date.now(),
+      uptimeMs: Date.now() - startedAt,
+      byStop: seen.stopRequested,
+    };
+  });
+  const started = afterGrace(spec.graceMs, startedAt, leaderExit, seen);
+  // Once the leader has exited, one look at what is left of its group: `ended` and a running
+  // schedule both need it, and a scan of /proc each would sit on a stop's path twice.
+  const goneAtExit = leaderExit.then(() => waitGroupGone(group, leaderExit, () => true, 0));
+  const waitGone = waitGoneOf(group, leaderExit, goneAtExit, seen);
 
   // Every request runs its own schedule: a second `stop --retry KILL/5` after a first one ran
   // out must still act. Schedules running side by side only repeat idempotent signals.
@@ -104,9 +134,9 @@ export function startCommand(
     options: { asStop?: boolean } = {},
   ): Promise<boolean> => {
     // not for a COMMAND ended for not becoming ready
-    if (options.asStop !== false) stopRequested = true;
+    if (options.asStop !== false) seen.stopRequested = true;
     return runSchedule(schedule, {
-      send: (signal) => void signalGroup(group, signal, exited),
+      send: (signal) => void signalGroup(group, signal, seen.exited),
       waitGone,
     });
   };
@@ -125,7 +155,7 @@ export function startCommand(
     started,
     ended,
     stop,
-    stopping: () => stopRequested,
-    leaderExited: () => exited,
+    stopping: () => seen.stopRequested,
+    leaderExited: () => seen.exited,
   };
 }

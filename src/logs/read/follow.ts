@@ -9,30 +9,14 @@
  * it knows, it finds that one among the rotated files — by inode, or by content once compressed —
  * and takes every file newer than it, oldest first, in a snapshot of the names up to it.
  */
-import { closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, type FSWatcher, fstatSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { eachBlock, eachInflatedLine, type Write } from './blocks.js';
-import {
-  closeAll,
-  isCopyOf,
-  logNames,
-  onePerIndex,
-  openAll,
-  scanNow,
-  snapshot,
-  snapshotAll,
-  type Entry,
-  type LogNames,
-  type Source,
-} from './chain.js';
+import { closeAll, type LogNames, logNames, type Source } from './chain.js';
+import { extend, type Tail } from './newer.js';
 
 export type { Write } from './blocks.js';
 export { printLast } from './last.js';
-import { oldestFiles } from './walk.js';
-/** At most this many files are opened at once; more are taken in turns. */
-const MAX_HELD = 64;
-/** Snapshots to try while files move on before they are opened (then: at the next event). */
-const MAX_TRIES = 1000;
 
 export interface FollowOptions {
   /** Problems, for stderr — once: lines were rotated past --log-keep before they were read. */
@@ -43,172 +27,73 @@ export interface Following {
   close(): void;
 }
 
-/**
- * Call `write` with everything added to the log after `from` (printLast's files), across
- * rotations, until closed. With `from` empty (there was no file), every file that appears is new.
- */
-export function follow(
-  file: string | LogNames,
-  from: Source[],
-  write: Write,
-  options: FollowOptions,
-): Following {
-  const log = logNames(file, options.warn);
-  const path = log.path;
-  const queue = [...from]; // oldest first; the last is the newest known
-  let [closed, warned, lastError] = [false, false, ''];
+interface Follower extends Tail {
+  write: Write;
+  /** The last problem said (once, not at every event). */
+  lastError: string;
+}
 
-  /** Read the oldest file to its end; go on to the next once a newer one has data (until then
-   *  the writer may still be at it: logrotate renamed it, and the reopen is yet to come). */
-  const drain = async (): Promise<void> => {
-    while (queue.length > 0 && !closed) {
-      const head = queue[0]!;
-      if (head.gz && !head.done) {
-        // Damaged: said, and on to the next.
-        await eachInflatedLine(
-          head.fd,
-          (chunk) => !closed && write(chunk),
-          (error) => options.warn(`${head.path}: ${error.message}`),
-        );
-      }
-      head.done = head.gz || head.skipped === true;
-      const out = (chunk: Buffer): unknown => !closed && write(chunk);
-      const readOn = async (): Promise<void> => {
-        const end = head.gz ? null : log.readableEnd(head); // null: skipped (a trap, names.ts)
-        if (end === null) return;
-        if (end < head.pos) head.pos = 0; // copytruncate: from the start
-        head.pos = await eachBlock(head.fd, head.pos, log.guarded ? end : Infinity, out);
-      };
-      await readOn();
-      if (
-        queue.length === 1 ||
-        closed ||
-        !queue.slice(1).some((s) => s.gz || s.skipped || fstatSync(s.fd).size > 0)
-      )
-        return;
-      await readOn(); // its very last lines
-      closeSync(queue.shift()!.fd);
-    }
-  };
+/** Copy what `head` has gained since its position (from the start after a copytruncate). */
+async function readOn(f: Follower, head: Source): Promise<void> {
+  const end = head.gz ? null : f.log.readableEnd(head); // null: skipped (a trap, names.ts)
+  if (end === null) return;
+  if (end < head.pos) head.pos = 0; // copytruncate: from the start
+  const out = (chunk: Buffer): unknown => !f.closed && f.write(chunk);
+  head.pos = await eachBlock(head.fd, head.pos, f.log.guarded ? end : Infinity, out);
+}
 
-  /** Where `known` is now: its index and the inode there (its own, or its .gz copy's); 'moved'
-   *  when a .gz moved on before it could be compared. A quick scan while files move (up, never
-   *  down: nothing is passed over), each name looked at just before it is checked; extend()
-   *  confirms it in a snapshot. Given the entries of a snapshot, there. */
-  const locate = (
-    known: Source,
-    entries?: Entry[],
-  ): { index: number; ino: bigint } | 'moved' | null => {
-    let moved = false;
-    for (const e of entries ?? scanNow(log)) {
-      if (e.ino === known.ino) return { index: e.index, ino: e.ino };
-      // Compressed, once its own name is gone (which may happen during the scan).
-      if (!e.gz || known.gz || fstatSync(known.fd).nlink > 0) continue;
-      const copy = isCopyOf(log, known, e);
-      if (copy) return { index: e.index, ino: e.ino };
-      moved ||= copy === null;
-    }
-    return moved ? 'moved' : null;
-  };
+/** Whether a file newer than the oldest held has data (or is compressed or skipped). */
+const newerHasData = (f: Follower): boolean =>
+  f.queue.slice(1).some((s) => s.gz || s.skipped || fstatSync(s.fd).size > 0);
 
-  /** Not found by the quick scan: the entries newer than it among `entries` (`all`: every file
-   *  there is); null: look again; undefined: these do not tell. */
-  const lostAmong = (known: Source, entries: Entry[], all: boolean): Entry[] | null | undefined => {
-    const st = fstatSync(known.fd, { bigint: true });
-    const at = locate(known, entries);
-    if (at === 'moved') return null;
-    if (at) return entries.filter((e) => e.index < at.index);
-    // Not among the oldest files: below them (or elsewhere), or deleted before one of them was
-    // written.
-    if (!all && (st.nlink > 0n || !entries.some((e) => e.mtime >= st.mtimeNs))) return undefined;
-    // moved elsewhere (dateext, olddir)
-    if (st.nlink > 0n) return entries.filter((e) => e.index === 0);
-    // Deleted: rotated past --log-keep, or removed by hand. A log's files are written one after
-    // the other, so those written to after ours are the newer ones (a tie — one clock tick — is
-    // taken as newer: a line twice rather than lines lost). Not ctime: logrotate deletes the
-    // oldest file after renaming the others, so they would look older than it.
-    const newer = entries.filter((e) => e.mtime >= st.mtimeNs);
-    if (!warned && entries.some((e) => e.index > 0) && newer.length === entries.length) {
-      // Even the oldest rotated file is newer than ours: ours went past --log-keep before we were
-      // done with the names, and files after it may have gone the same way unread.
-      warned = true;
-      options.warn(
-        `logs -f fell behind: files of ${path} were rotated past --log-keep while it read; lines may be missing here`,
+/** Read the oldest file to its end; go on to the next once a newer one has data (until then
+ *  the writer may still be at it: logrotate renamed it, and the reopen is yet to come). */
+async function drain(f: Follower): Promise<void> {
+  while (f.queue.length > 0 && !f.closed) {
+    const head = f.queue[0]!;
+    if (head.gz && !head.done) {
+      // Damaged: said, and on to the next.
+      await eachInflatedLine(
+        head.fd,
+        (chunk) => !f.closed && f.write(chunk),
+        (error) => f.warn(`${head.path}: ${error.message}`),
       );
     }
-    return newer;
-  };
+    head.done = head.gz || head.skipped === true;
+    await readOn(f, head);
+    if (f.queue.length === 1 || f.closed || !newerHasData(f)) return;
+    await readOn(f, head); // its very last lines
+    closeSync(f.queue.shift()!.fd);
+  }
+}
 
-  /** The entries newer than `known` (null: look again), or all (no file known): found among the
-   *  oldest files — what a follower that fell behind resumes with, in a snapshot that settles
-   *  under a flood — and only when they do not tell, in a snapshot of every name. */
-  const lost = (known: Source | undefined): Entry[] | null => {
-    const oldest = oldestFiles(log, 2 * MAX_HELD);
-    if (!known) return oldest.entries; // extend() takes the oldest of them
-    const newer = lostAmong(known, oldest.entries, oldest.from === 0);
-    return newer !== undefined ? newer : (lostAmong(known, snapshotAll(log), true) ?? null);
-  };
+async function step(f: Follower): Promise<void> {
+  await drain(f);
+  while (
+    !f.closed &&
+    (f.queue.length === 0 || f.log.inode() !== f.queue.at(-1)!.ino) &&
+    (await extend(f))
+  ) {
+    await drain(f);
+    await new Promise(setImmediate); // a follower far behind catches up in turns: Ctrl-C is heard
+  }
+}
 
-  /** Take (open) the files newer than the newest known one; false if there are none (yet). */
-  const extend = async (): Promise<boolean> => {
-    const known = queue.at(-1);
-    for (let tries = 0; tries < MAX_TRIES && !closed; tries++) {
-      // Files moving on while we look: let a signal (Ctrl-C) or an event in between.
-      if (tries > 0) await new Promise(setImmediate);
-      let newer: Entry[] | null;
-      const at = known ? locate(known) : null;
-      if (known && at && at !== 'moved') {
-        // The next files only (at most MAX_HELD are taken at once): `known` and the names just
-        // below it, at one instant.
-        const entries = snapshot(log, at.index, Math.max(0, at.index - MAX_HELD));
-        // moved on meanwhile
-        if (!entries.some((e) => e.index === at.index && e.ino === at.ino)) continue;
-        newer = entries.filter((e) => e.index < at.index);
-      } else if (at === 'moved') continue;
-      else newer = lost(known);
-      if (newer === null) continue;
-      if (newer.length === 0) return false;
-      const opened = openAll(log, onePerIndex(newer).reverse().slice(0, MAX_HELD));
-      if (!opened) continue; // moved on since the snapshot: look again
-      queue.push(...opened);
-      return true;
-    }
-    return false;
-  };
+/** A step whose failure is said once (not at every event) and does not stop the follower. */
+async function stepSaying(f: Follower): Promise<void> {
+  try {
+    if (!f.closed) await step(f);
+  } catch (error) {
+    const said = (error as Error).message;
+    const message = said.startsWith('cannot read ') ? said : `cannot follow ${f.log.path}: ${said}`;
+    if (!f.closed && message !== f.lastError) f.warn(message);
+    f.lastError = message;
+  }
+}
 
-  const step = async (): Promise<void> => {
-    await drain();
-    while (
-      !closed &&
-      (queue.length === 0 || log.inode() !== queue.at(-1)!.ino) &&
-      (await extend())
-    ) {
-      await drain();
-      await new Promise(setImmediate); // a follower far behind catches up in turns: Ctrl-C is heard
-    }
-  };
-
-  let turns = Promise.resolve();
-  let scheduled = false;
-  /** An event: a look at the files, after the one under way, once the batch of events is in. */
-  const wake = (): void => {
-    if (closed || scheduled) return;
-    scheduled = true;
-    turns = turns
-      .then(() => new Promise(setImmediate))
-      .then(async () => {
-        scheduled = false;
-        try {
-          if (!closed) await step();
-        } catch (error) {
-          const said = (error as Error).message;
-          const message = said.startsWith('cannot read ') ? said : `cannot follow ${path}: ${said}`;
-          if (!closed && message !== lastError) options.warn(message); // once, not at every event
-          lastError = message;
-        }
-      });
-  };
-
+/** Call `wake` at each event of the log's directory, and at least once a second (watching
+ *  again once the directory is there). */
+function watchLog(path: string, wake: () => void): { close(): void } {
   let watcher: FSWatcher | null = null;
   const watchDir = (): void => {
     try {
@@ -225,13 +110,54 @@ export function follow(
     if (!watcher) watchDir();
     wake();
   }, 1000);
+  return {
+    close() {
+      watcher?.close();
+      clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * Call `write` with everything added to the log after `from` (printLast's files), across
+ * rotations, until closed. With `from` empty (there was no file), every file that appears is new.
+ */
+export function follow(
+  file: string | LogNames,
+  from: Source[],
+  write: Write,
+  options: FollowOptions,
+): Following {
+  const log = logNames(file, options.warn);
+  const f: Follower = {
+    log,
+    queue: [...from],
+    write,
+    warn: (message) => options.warn(message),
+    closed: false,
+    warned: false,
+    lastError: '',
+  };
+  let turns = Promise.resolve();
+  let scheduled = false;
+  /** An event: a look at the files, after the one under way, once the batch of events is in. */
+  const wake = (): void => {
+    if (f.closed || scheduled) return;
+    scheduled = true;
+    turns = turns
+      .then(() => new Promise(setImmediate))
+      .then(() => {
+        scheduled = false;
+        return stepSaying(f);
+      });
+  };
+  const watching = watchLog(log.path, wake);
   wake();
   return {
     close() {
-      closed = true;
-      watcher?.close();
-      clearInterval(timer);
-      void turns.then(() => closeAll(queue));
+      f.closed = true;
+      watching.close();
+      void turns.then(() => closeAll(f.queue));
     },
   };
 }
