@@ -77,8 +77,12 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       Object.hasOwn(cmd === 'logs' ? LOGS_SHORT : SHORT, arg[1]!)
     ) {
       name = (cmd === 'logs' ? LOGS_SHORT : SHORT)[arg[1]!]!;
-    } else if ((cmd === 'up' || cmd === 'down') && !arg.startsWith('-')) {
-      (flags.service ??= []).push(arg); // `up web worker`: services of the file, by name
+    } else if (
+      (cmd === 'up' || cmd === 'down' || (cmd === 'logs' && positional)) &&
+      !arg.startsWith('-')
+    ) {
+      // `up web worker`: services of the file, by name; `logs web worker`: the second name on
+      (flags.service ??= []).push(arg);
       continue;
     } else if (!positional && !arg.startsWith('-') && takesPositionalName(cmd, commandGiven)) {
       positional = true; // `daemonkit status web`: the name, as --name web

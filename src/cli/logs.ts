@@ -10,77 +10,49 @@ import { follow, printLast, type Following, type Write } from '../logs/read/foll
 import { closeAll, highestIndex, LogNames, type Source } from '../logs/read/chain.js';
 import type { ServicePaths } from '../config/paths.js';
 import { readSpec } from '../service/spec-file.js';
-import { getUser, readerGone } from '../sys/native.js';
+import { getUser } from '../sys/native.js';
+import { Output, OutputEnded } from './logs-output.js';
 import { routeSignals } from '../sys/signals.js';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
 
-/** Our output ended early: its reader went away, or it could not be written. */
-class OutputEnded extends Error {}
+/** A service's log files: stdout's (to our stdout) and, when apart, stderr's (to our stderr). */
+export interface ServiceLogs {
+  /** NAME.log or the recorded --stdout file. */
+  stdout: string;
+  files: { path: string; fd: 1 | 2; log: LogNames }[];
+  /** Started with --log-timestamps. */
+  timestamps: boolean;
+}
 
-/**
- * One of our outputs, written with back-pressure (memory stays bounded). Its reader going away
- * (EPIPE: `logs | head`) is the end, quietly, exit 0; any other write error (a full disk) is said,
- * exit 1 — as `tail` does.
- */
-class Output {
-  gone = false;
-  error: string | null = null;
-  /** Ctrl-C (or SIGTERM, SIGHUP) under -f: no more is written, what was is flushed. */
-  private halted = false;
-  private onHalt: (() => void) | null = null;
+/** The files recorded at the service's last start (else NAME.log), each as a LogNames. */
+export function serviceLogs(paths: ServicePaths, warn: (message: string) => void): ServiceLogs {
+  const spec = readSpec(paths);
+  const stdout = spec?.stdout ?? paths.logfile;
+  const stderr = spec?.stderr ?? stdout;
+  // In a directory the service user can write, its files are read as the supervisor writes them.
+  const serviceUid =
+    spec?.user === undefined
+      ? undefined
+      : /^[0-9]+$/.test(spec.user)
+        ? Number(spec.user)
+        : getUser(spec.user)?.uid;
+  const names = (path: string): LogNames =>
+    new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) });
+  const files: ServiceLogs['files'] = [{ path: stdout, fd: 1, log: names(stdout) }];
+  if (stderr !== stdout) files.push({ path: stderr, fd: 2, log: names(stderr) });
+  return { stdout, files, timestamps: spec?.logs?.timestamps === true };
+}
 
-  constructor(
-    private readonly out: NodeJS.WriteStream,
-    private readonly fd: number,
-    private readonly name: string,
-  ) {
-    out.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') this.gone = true;
-      // Node's own words, less its syscall: "ENOSPC: no space left on device, write".
-      else
-        this.error ??= `cannot write to ${this.name}: ${e.message.replace(/^(\w+): (.*?)(, \w+)?$/, '$2 ($1)')}`;
-    });
-  }
-
-  get ended(): boolean {
-    return this.gone || this.error !== null || this.halted;
-  }
-
-  halt(): void {
-    this.halted = true;
-    this.onHalt?.();
-  }
-
-  readonly write: Write = (chunk) => {
-    if (this.ended) throw new OutputEnded();
-    if (this.out.write(chunk)) return undefined;
-    // A slow reader: wait for it, unless we are told to end meanwhile.
-    const halted = new Promise<void>((resolve) => (this.onHalt = resolve));
-    return Promise.race([once(this.out, 'drain'), halted]).then(
-      () => {
-        this.onHalt = null;
-        if (this.halted) throw new OutputEnded();
-      },
-      () => {
-        throw new OutputEnded();
-      },
-    );
+/** Is there anything to print: NAME.log or a rotated file. */
+export function anyLog(logs: ServiceLogs): boolean {
+  const anyRotated = (log: LogNames): boolean => {
+    try {
+      return highestIndex(log) > 0;
+    } catch {
+      return true; // cannot be listed: printLast says why
+    }
   };
-
-  /** Gone though nothing was written lately (`logs -f | head` on a quiet log): asked of the fd. */
-  readerLeft(): boolean {
-    if (!this.gone && readerGone(this.fd)) this.gone = true;
-    return this.gone;
-  }
-
-  /** Until what was written has reached the kernel: an exit sooner drops what libuv still
-   *  queues. */
-  flush(): Promise<void> {
-    return this.gone || this.error !== null
-      ? Promise.resolve()
-      : new Promise((resolve) => this.out.write('', () => resolve()));
-  }
+  return logs.files.some(({ log }) => existsSync(log.path) || anyRotated(log));
 }
 
 export async function showLogs(
@@ -89,12 +61,16 @@ export async function showLogs(
   following: boolean,
   color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false },
 ): Promise<number> {
-  const spec = readSpec(paths);
-  const stdout = spec?.stdout ?? paths.logfile;
-  const stderr = spec?.stderr ?? stdout;
-  const files: [string, NodeJS.WriteStream][] = [[stdout, process.stdout]];
-  if (stderr !== stdout) files.push([stderr, process.stderr]);
-  const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  const outputs: Output[] = [];
+  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
+  const warn = (message: string): void => {
+    if (!outputs.some((o) => o.ended))
+      process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
+  };
+  const service = serviceLogs(paths, warn);
+  const files = service.files.map(({ fd }) => (fd === 1 ? process.stdout : process.stderr));
+  for (const [i, out] of files.entries())
+    outputs.push(new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
   // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
   // last lines (main.ts caught these signals from its first moment; this is their route).
   let interrupt = (): void => {
@@ -106,35 +82,14 @@ export async function showLogs(
   }
   // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
   const writers: Write[] = outputs.map((o, i) => {
-    if (!spec?.logs?.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
+    if (!service.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
     const painter = new StampPainter();
     return (chunk) => o.write(painter.paint(chunk));
   });
-  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
-  const warn = (message: string): void => {
-    if (!outputs.some((o) => o.ended))
-      process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
-  };
-  // In a directory the service user can write, its files are read as the supervisor writes them.
-  const serviceUid =
-    spec?.user === undefined
-      ? undefined
-      : /^[0-9]+$/.test(spec.user)
-        ? Number(spec.user)
-        : getUser(spec.user)?.uid;
-  const logs = files.map(
-    ([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }),
-  );
-  const anyRotated = (log: LogNames): boolean => {
-    try {
-      return highestIndex(log) > 0;
-    } catch {
-      return true; // cannot be listed: printLast says why
-    }
-  };
-  if (!following && !logs.some((log) => existsSync(log.path) || anyRotated(log))) {
+  const logs = service.files.map((f) => f.log);
+  if (!following && !anyLog(service)) {
     process.stderr.write(
-      `daemonkit: ${terminalSafe(`${paths.display}: no log file at ${stdout}`)}\n`,
+      `daemonkit: ${terminalSafe(`${paths.display}: no log file at ${service.stdout}`)}\n`,
     );
     return EXIT.GENERIC;
   }
@@ -160,7 +115,7 @@ export async function showLogs(
         resolve();
       };
       interrupt = done;
-      for (const [, out] of files) out.once('error', done);
+      for (const out of files) out.once('error', done);
       // The reader may leave while the log is quiet, when there is nothing to write to notice it.
       const reader = setInterval(() => {
         if (outputs.some((o) => o.readerLeft())) done();
