@@ -28,6 +28,14 @@ export async function runCommand(
     return (await import('./project.js')).projectCommand(args, problems.list);
   if (f.file && args.command === 'status' && !f.name && !f.pidfile && problems.list.length === 0)
     return (await import('./project.js')).projectStatus(args);
+  if (args.command === 'export' && f.file) {
+    const { exportProject } = await import('./export.js');
+    try {
+      return await exportProject(args, problems.list);
+    } catch (error) {
+      return report('export', error);
+    }
+  }
   // `logs web worker`, `logs --file FILE`: several services, interleaved (cli/logs-many.ts).
   if (args.command === 'logs' && (f.service || (f.file && !f.name && !f.pidfile)))
     return (await import('./logs-many.js')).manyLogsCommand(args, problems.list);
