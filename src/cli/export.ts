@@ -154,7 +154,11 @@ export async function exportProject(
         `'export systemd -f FILE' exports every service of the file: no ${k === 'service' ? 'SERVICE' : `--${k}`}`,
       );
   for (const k of Object.keys(f))
-    if (hasOption(k) && takes(optionRow(k), 'start') && !['file', 'quiet', 'name', 'pidfile'].includes(k))
+    if (
+      hasOption(k) &&
+      takes(optionRow(k), 'start') &&
+      !['file', 'quiet', 'name', 'pidfile'].includes(k)
+    )
       bad.push(
         `option --${k} does not apply to 'export systemd -f FILE': give it in the file, as a key of a service`,
       );

@@ -17,7 +17,7 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, NODE, makeHome, pyListener, run, waitFor } from '../helpers.mjs';
+import { CLI, NODE, makeHome, pyListener, run } from '../helpers.mjs';
 import { verifyUnit } from '../systemd-verify.mjs';
 
 const h = makeHome();
