@@ -1,36 +1,12 @@
 // The services file's JSON Schema (dist/daemonkit.schema.json), made at build time from the
-// option table that `start` parses (dist/cli/flags.js): a service's keys are start's long
-// options, so the schema can never list one that start lacks, or miss one it has. Editors that
-// read `#:schema` (Taplo, Even Better TOML) complete and check the file with it.
+// option table (dist/config/table/): a service's keys are its rows, checked by the same rows
+// (project/options.ts), so the schema can never list a key the file refuses, or miss one it
+// takes. Editors that read `#:schema` (Taplo, Even Better TOML) complete and check the file.
 import { writeFileSync } from 'node:fs';
-import { FLAGS, flagsOf } from '../dist/cli/flags.js';
 import { NAME_PATTERN } from '../dist/config/paths.js';
-import { startOptionChecker } from '../dist/cli/project-options.js';
+import { optionsJsonSchema } from '../dist/config/table/index.js';
 
-const described = (name) => {
-  const f = FLAGS[name];
-  const dflt = f.default ?? f.defaultText;
-  return `--${name}${f.value ? ` ${f.value}` : ''}: ${f.help}${dflt !== undefined ? ` (default: ${dflt})` : ''}`;
-};
-
-function option(name) {
-  const f = FLAGS[name];
-  const description = described(name);
-  if (!f.takesValue) return { type: 'boolean', description };
-  if (f.repeatable)
-    return {
-      description,
-      oneOf: [
-        { type: 'object', additionalProperties: { type: ['string', 'integer', 'boolean'] } },
-        { type: 'array', items: { type: 'string' } },
-      ],
-    };
-  return { type: ['string', 'integer'], description };
-}
-
-const keys = startOptionChecker.keys;
-if (keys.some((k) => !flagsOf('start').includes(k))) throw new Error('a key that start lacks');
-
+const options = optionsJsonSchema('start');
 const service = {
   type: 'object',
   required: ['command'],
@@ -49,7 +25,7 @@ const service = {
       type: 'array',
       items: { type: 'string' },
     },
-    ...Object.fromEntries(keys.map((k) => [k, option(k)])),
+    ...options.properties,
   },
 };
 

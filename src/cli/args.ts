@@ -73,8 +73,12 @@ export function parseArgs(argv: readonly string[]): { args?: ParsedArgs; problem
       rest = tail.slice(s.i + 1);
       break;
     }
-    if ((cmd === 'up' || cmd === 'down') && !arg.startsWith('-')) {
-      (flags.service ??= []).push(arg); // `up web worker`: services of the file, by name
+    if (
+      (cmd === 'up' || cmd === 'down' || (cmd === 'logs' && s.positional)) &&
+      !arg.startsWith('-')
+    ) {
+      // `up web worker`: services of the file, by name; `logs web worker`: the second name on
+      (flags.service ??= []).push(arg);
       continue;
     }
     const option = optionOf(s, arg);

@@ -28,6 +28,17 @@ export async function runCommand(
     return (await import('./project.js')).projectCommand(args, problems.list);
   if (f.file && args.command === 'status' && !f.name && !f.pidfile && problems.list.length === 0)
     return (await import('./project.js')).projectStatus(args);
+  if (args.command === 'export' && f.file) {
+    const { exportProject } = await import('./export.js');
+    try {
+      return await exportProject(args, problems.list);
+    } catch (error) {
+      return report('export', error);
+    }
+  }
+  // `logs web worker`, `logs --file FILE`: several services, interleaved (cli/logs-many.ts).
+  if (args.command === 'logs' && (f.service || (f.file && !f.name && !f.pidfile)))
+    return (await import('./logs-many.js')).manyLogsCommand(args, problems.list);
   // A service of a services file by its name there (`status web` → shop.web): with -f FILE, or
   // inside its directory (docs/cli.md#short-names).
   if (f.name && (f.file || !f.name[0]!.includes('.')) && (f.file || existsSync('daemonkit.toml')))

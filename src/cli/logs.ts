@@ -3,53 +3,48 @@
  * and, with -f, what follows, until Ctrl-C. With separate --stdout and --stderr files, each goes
  * to ours (stdout's lines first, then stderr's).
  */
-import { existsSync } from 'node:fs';
-import type { ServicePaths } from '../config/paths.js';
-import type { RecordedSpec } from '../service/spec-file.js';
 import { EXIT } from '../errors/exit-codes.js';
-import { closeAll, highestIndex, LogNames, type Source } from '../logs/read/chain.js';
-import { type Following, follow, printLast, type Write } from '../logs/read/follow.js';
 import { terminalSafe } from '../service/format.js';
+import { StampPainter } from './color.js';
+import { follow, printLast, type Following, type Write } from '../logs/read/follow.js';
+import { closeAll, highestIndex, LogNames, type Source } from '../logs/read/chain.js';
+import type { ServicePaths } from '../config/paths.js';
 import { readSpec } from '../service/spec-file.js';
 import { getUser } from '../sys/native.js';
+import { Output, OutputEnded } from './logs-output.js';
 import { routeSignals } from '../sys/signals.js';
-import { StampPainter } from './color.js';
-import { Output, OutputEnded } from './log-output.js';
+import { existsSync } from 'node:fs';
 
-type Color = { stdout: boolean; stderr: boolean };
-type Warn = (message: string) => void;
-
-/** What ends the wait: Ctrl-C (SIGTERM, SIGHUP) halts the outputs, or, under -f, the follow. */
-interface Interrupt {
-  now(): void;
+/** A service's log files: stdout's (to our stdout) and, when apart, stderr's (to our stderr). */
+export interface ServiceLogs {
+  /** NAME.log or the recorded --stdout file. */
+  stdout: string;
+  files: { path: string; fd: 1 | 2; log: LogNames }[];
+  /** Started with --log-timestamps. */
+  timestamps: boolean;
 }
 
-/** The log files to show and our output each goes to: one, or stdout's and stderr's apart. */
-function logFiles(paths: ServicePaths, spec: RecordedSpec | null): [string, NodeJS.WriteStream][] {
+/** The files recorded at the service's last start (else NAME.log), each as a LogNames. */
+export function serviceLogs(paths: ServicePaths, warn: (message: string) => void): ServiceLogs {
+  const spec = readSpec(paths);
   const stdout = spec?.stdout ?? paths.logfile;
   const stderr = spec?.stderr ?? stdout;
-  const files: [string, NodeJS.WriteStream][] = [[stdout, process.stdout]];
-  if (stderr !== stdout) files.push([stderr, process.stderr]);
-  return files;
+  // In a directory the service user can write, its files are read as the supervisor writes them.
+  const serviceUid =
+    spec?.user === undefined
+      ? undefined
+      : /^[0-9]+$/.test(spec.user)
+        ? Number(spec.user)
+        : getUser(spec.user)?.uid;
+  const names = (path: string): LogNames =>
+    new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) });
+  const files: ServiceLogs['files'] = [{ path: stdout, fd: 1, log: names(stdout) }];
+  if (stderr !== stdout) files.push({ path: stderr, fd: 2, log: names(stderr) });
+  return { stdout, files, timestamps: spec?.logs?.timestamps === true };
 }
 
-/** On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are). */
-function writersOf(outputs: Output[], spec: RecordedSpec | null, color: Color): Write[] {
-  return outputs.map((o, i) => {
-    if (!spec?.logs?.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
-    const painter = new StampPainter();
-    return (chunk) => o.write(painter.paint(chunk));
-  });
-}
-
-/** In a directory the service user can write, its files are read as the supervisor writes them. */
-function serviceUidOf(spec: RecordedSpec | null): number | undefined {
-  if (spec?.user === undefined) return undefined;
-  return /^[0-9]+$/.test(spec.user) ? Number(spec.user) : getUser(spec.user)?.uid;
-}
-
-/** Whether any of the logs has a file: NAME.log or a rotated one. */
-function anyLogThere(logs: LogNames[]): boolean {
+/** Is there anything to print: NAME.log or a rotated file. */
+export function anyLog(logs: ServiceLogs): boolean {
   const anyRotated = (log: LogNames): boolean => {
     try {
       return highestIndex(log) > 0;
@@ -57,11 +52,47 @@ function anyLogThere(logs: LogNames[]): boolean {
       return true; // cannot be listed: printLast says why
     }
   };
-  return logs.some((log) => existsSync(log.path) || anyRotated(log));
+  return logs.files.some(({ log }) => existsSync(log.path) || anyRotated(log));
 }
 
-/** The last lines of each log; where each ended, for a follower to go on from. */
-async function printAll(logs: LogNames[], lines: number, writers: Write[], warn: Warn) {
+export async function showLogs(
+  paths: ServicePaths,
+  lines: number,
+  following: boolean,
+  color: { stdout: boolean; stderr: boolean } = { stdout: false, stderr: false },
+): Promise<number> {
+  const outputs: Output[] = [];
+  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
+  const warn = (message: string): void => {
+    if (!outputs.some((o) => o.ended))
+      process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
+  };
+  const service = serviceLogs(paths, warn);
+  const files = service.files.map(({ fd }) => (fd === 1 ? process.stdout : process.stderr));
+  for (const [i, out] of files.entries())
+    outputs.push(new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
+  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
+  // last lines (main.ts caught these signals from its first moment; this is their route).
+  let interrupt = (): void => {
+    for (const o of outputs) o.halt();
+  };
+  if (following) {
+    const end = (): void => interrupt();
+    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
+  }
+  // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
+  const writers: Write[] = outputs.map((o, i) => {
+    if (!service.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
+    const painter = new StampPainter();
+    return (chunk) => o.write(painter.paint(chunk));
+  });
+  const logs = service.files.map((f) => f.log);
+  if (!following && !anyLog(service)) {
+    process.stderr.write(
+      `daemonkit: ${terminalSafe(`${paths.display}: no log file at ${service.stdout}`)}\n`,
+    );
+    return EXIT.GENERIC;
+  }
   let code: number = EXIT.OK;
   const starts: Source[][] = [];
   try {
@@ -74,81 +105,28 @@ async function printAll(logs: LogNames[], lines: number, writers: Write[], warn:
       code = EXIT.GENERIC;
     }
   }
-  return { code, starts };
-}
-
-/** Follow each log from where printAll ended until interrupted or our output's reader leaves. */
-async function followAll(
-  logs: LogNames[],
-  starts: Source[][],
-  writers: Write[],
-  outputs: Output[],
-  streams: NodeJS.WriteStream[],
-  interrupt: Interrupt,
-  warn: Warn,
-): Promise<void> {
-  const followers: Following[] = logs.map((log, i) =>
-    follow(log, starts[i]!, writers[i]!, { warn }),
-  );
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearInterval(reader);
-      resolve();
-    };
-    interrupt.now = done;
-    for (const out of streams) out.once('error', done);
-    // The reader may leave while the log is quiet, when there is nothing to write to notice it.
-    const reader = setInterval(() => {
-      if (outputs.some((o) => o.readerLeft())) done();
-    }, 500);
-  });
-  for (const f of followers) f.close();
-}
-
-export async function showLogs(
-  paths: ServicePaths,
-  lines: number,
-  following: boolean,
-  color: Color = { stdout: false, stderr: false },
-): Promise<number> {
-  const spec = readSpec(paths);
-  const files = logFiles(paths, spec);
-  const outputs = files.map(([, out], i) => new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
-  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
-  // last lines (main.ts caught these signals from its first moment; this is their route).
-  const interrupt: Interrupt = {
-    now: () => {
-      for (const o of outputs) o.halt();
-    },
-  };
-  if (following) {
-    const end = (): void => interrupt.now();
-    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
-  }
-  const say = (message: string): void =>
-    void process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${message}`)}\n`);
-  // Nothing more is said once our output has ended: that is said (or is the quiet end) below.
-  const warn = (message: string): void => {
-    if (!outputs.some((o) => o.ended)) say(message);
-  };
-  const serviceUid = serviceUidOf(spec);
-  const logs = files.map(
-    ([path]) => new LogNames(path, { warn, ...(serviceUid !== undefined ? { serviceUid } : {}) }),
-  );
-  if (!following && !anyLogThere(logs)) {
-    say(`no log file at ${files[0]![0]}`);
-    return EXIT.GENERIC;
-  }
-  const writers = writersOf(outputs, spec, color);
-  const { code, starts } = await printAll(logs, lines, writers, warn);
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
-    const streams = files.map(([, out]) => out);
-    await followAll(logs, starts, writers, outputs, streams, interrupt, warn);
+    const followers: Following[] = logs.map((log, i) =>
+      follow(log, starts[i]!, writers[i]!, { warn }),
+    );
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearInterval(reader);
+        resolve();
+      };
+      interrupt = done;
+      for (const out of files) out.once('error', done);
+      // The reader may leave while the log is quiet, when there is nothing to write to notice it.
+      const reader = setInterval(() => {
+        if (outputs.some((o) => o.readerLeft())) done();
+      }, 500);
+    });
+    for (const f of followers) f.close();
   } else for (const s of starts) closeAll(s); // not following, or our output already ended
   await Promise.all(outputs.map((o) => o.flush()));
   const failed = outputs.find((o) => o.error);
   if (failed) {
-    say(failed.error!);
+    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${failed.error}`)}\n`);
     return EXIT.GENERIC;
   }
   return code;

@@ -17,7 +17,7 @@ import { pathsOf } from '../project/members.js';
 import type { ParsedArgs } from './args.js';
 import { colorFor, paintStatusLine } from './color.js';
 import { err, out } from './print.js';
-import { startOptionChecker } from './project-options.js';
+import { serviceOptions } from '../project/options.js';
 import { closest } from '../config/suggest.js';
 
 const say = (text: string): void => out(`${terminalSafe(text)}\n`);
@@ -34,7 +34,7 @@ function load(args: ParsedArgs, action: 'up' | 'down' | 'status'): Project | num
   const given = args.flags.file?.[0];
   try {
     const file = projectFile(given);
-    return loadProject(file, startOptionChecker, given ?? DEFAULT_FILE);
+    return loadProject(file, serviceOptions, given ?? DEFAULT_FILE);
   } catch (error) {
     if (!isDaemonError(error)) throw error;
     for (const line of lines(error)) warn(line);

@@ -15,13 +15,13 @@ import { closest } from '../config/suggest.js';
 import { keyLines, lineOf, type KeyLines } from './toml-lines.js';
 import { dependencyLevels } from './order.js';
 import { definitionOf, type Definition } from './definition.js';
+import { serviceOptions } from './options.js';
 
 export const DEFAULT_FILE = 'daemonkit.toml';
 
 /**
- * Checks one service's start options (the keys are `start`'s long options). Given by the caller:
- * today the command line's own parser and validation (cli/project-options.ts); the one option
- * table (issue 15) can take its place.
+ * Checks one service's start options (the keys are `start`'s long options): the option table's
+ * rows (project/options.ts' serviceOptions, the default).
  */
 export interface OptionChecker {
   /** The option keys a service may have. */
@@ -80,7 +80,11 @@ export function projectFile(given: string | undefined, cwd = process.cwd()): str
 }
 
 /** Load and check `file` (absolute). Throws BAD_OPTION with details.problems, one line each. */
-export function loadProject(file: string, checker: OptionChecker, shown = file): Project {
+export function loadProject(
+  file: string,
+  checker: OptionChecker = serviceOptions,
+  shown = file,
+): Project {
   const text = readInputText({ flag: '--file', path: file });
   const found = keyLines(text);
   const problems: string[] = [];

@@ -39,6 +39,7 @@ describe('COMMANDS and FLAGS', () => {
       'follow',
       'grace',
       'group',
+      'install',
       'interval',
       'json',
       'limit',

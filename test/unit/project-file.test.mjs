@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { keyLines, lineOf } from '../../dist/project/toml-lines.js';
 import { loadProject, peekProject } from '../../dist/project/file.js';
-import { startOptionChecker } from '../../dist/cli/project-options.js';
+import { serviceOptions } from '../../dist/project/options.js';
 import { changedKeys } from '../../dist/project/definition.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dk-project-'));
@@ -19,7 +19,7 @@ function load(text, name = 'daemonkit.toml') {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, name), text);
   try {
-    return { project: loadProject(join(dir, name), startOptionChecker, name) };
+    return { project: loadProject(join(dir, name), serviceOptions, name) };
   } catch (error) {
     return { code: error.code, problems: error.details.problems };
   }
@@ -143,6 +143,43 @@ describe('loadProject', () => {
     assert.deepEqual(load('[services."a.b"]\ncommand = "x"\n').problems, [
       "daemonkit.toml:1: services.a.b: invalid service name: use letters, digits, '_', '@', '+' or '-', starting with a letter or digit",
     ]);
+  });
+  it("checked by the option table's rows, loaded without the CLI (the default checker)", () => {
+    const dir = join(work, 'lib');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'daemonkit.toml');
+    writeFileSync(
+      file,
+      '[services.a]\ncommand = "x"\nlimit = { nofile = 64 }\nlisten = "unix:/tmp/a.sock"\nlisten-mode = "0600"\nmax-restarts = "infinity"\n',
+    );
+    const a = loadProject(file).services.get('a');
+    assert.deepEqual(a.start.limits, [['nofile', 64, 64]]);
+    assert.equal(a.start.listenMode, 0o600);
+    assert.equal(a.start.restart.maxRestarts, null);
+    assert.deepEqual(serviceOptions.pathKeys, ['chdir', 'stdin', 'stdout', 'stderr', 'env-file']);
+  });
+  it('umask and listen-mode: a string of octal digits; a TOML number is refused (it is decimal)', () => {
+    const good = load('[services.a]\ncommand = "x"\numask = "022"\n');
+    assert.equal(good.project.services.get('a').start.umask, 0o22);
+    assert.deepEqual(
+      load('[services.a]\ncommand = "x"\numask = 77\nlisten-mode = 0o600\n').problems,
+      [
+        'daemonkit.toml:3: services.a: umask must be a string such as "022": a TOML number is decimal (umask = 77 is 0o115)',
+        'daemonkit.toml:4: services.a: listen-mode must be a string such as "022": a TOML number is decimal (listen-mode = 384 is 0o600)',
+      ],
+    );
+  });
+  it("the identity is the file's: pidfile and name are unknown keys; cross-key checks hold", () => {
+    assert.deepEqual(
+      load(
+        '[services.a]\ncommand = "x"\npidfile = "/tmp/p"\nready-timeout = "5s"\ngroup = "nogroup"\n',
+      ).problems,
+      [
+        "daemonkit.toml:3: services.a: unknown key 'pidfile'",
+        'daemonkit.toml:4: services.a: ready-timeout needs ready',
+        "daemonkit.toml:5: services.a: group nogroup needs user (the COMMAND would keep the caller's user)",
+      ],
+    );
   });
   it('peekProject: the names alone', () => {
     load('project = "p"\n[services.a]\n[services.b]\n', 'peek.toml');

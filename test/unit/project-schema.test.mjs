@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'smol-toml';
 import { flagsOf } from '../../dist/cli/flags.js';
-import { startOptionChecker } from '../../dist/cli/project-options.js';
+import { optionRow } from '../../dist/config/table/index.js';
+import { serviceOptions } from '../../dist/project/options.js';
 import { ROOT } from '../helpers.mjs';
 
 const schema = JSON.parse(readFileSync(join(ROOT, 'dist', 'daemonkit.schema.json'), 'utf8'));
@@ -20,10 +21,19 @@ describe('dist/daemonkit.schema.json', () => {
       Object.keys(service.properties).sort(),
       ['after', 'command', ...options].sort(),
     );
-    assert.deepEqual([...startOptionChecker.keys].sort(), options.sort());
+    assert.deepEqual([...serviceOptions.keys].sort(), options.sort());
     assert.equal(service.additionalProperties, false);
     assert.equal(service.properties['log-timestamps'].type, 'boolean');
     assert.ok(service.properties.env.oneOf);
+  });
+  it("each option's schema is its row's: the kind's schema, its help and default", () => {
+    // umask: a string of octal digits only (a TOML number is refused: docs/decisions.md)
+    assert.deepEqual(service.properties.umask.type, 'string');
+    assert.equal(service.properties.umask.pattern, optionRow('umask').kind.schema.pattern);
+    assert.deepEqual(service.properties.restart.enum, ['no', 'on-failure', 'always']);
+    assert.equal(service.properties.nice.maximum, 19);
+    assert.match(service.properties.grace.description, /^--grace MS: .*\(default: /);
+    assert.deepEqual(service.properties.limit.oneOf[0].items, optionRow('limit').kind.schema);
   });
   it('examples/shop/daemonkit.toml uses only keys the schema has', () => {
     const doc = parse(readFileSync(join(ROOT, 'examples', 'shop', 'daemonkit.toml'), 'utf8'));

@@ -149,6 +149,7 @@ describe('a service file: keys, values, schema', () => {
     const keys = optionKeys('restart');
     assert.ok(keys.includes('umask') && keys.includes('limit') && keys.includes('retry'));
     assert.ok(!keys.includes('name') && !keys.includes('quiet'));
+    assert.ok(!keys.includes('pidfile')); // the identity is the file's: PROJECT.SERVICE
     assert.ok(!optionKeys('start').includes('timeout'));
   });
   const cases = [
@@ -184,7 +185,7 @@ describe('a service file: keys, values, schema', () => {
     const schema = optionsJsonSchema('restart');
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(Object.keys(schema.properties), optionKeys('restart'));
-    assert.equal(schema.properties.env.type, 'array');
+    assert.equal(schema.properties.env.oneOf[0].type, 'array'); // or a table: env = { K = "v" }
     assert.deepEqual(schema.properties.restart.enum, ['no', 'on-failure', 'always']);
     assert.equal(schema.properties.nice.maximum, 19);
   });

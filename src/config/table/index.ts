@@ -73,10 +73,11 @@ export function checkOption<T>(
 }
 
 /** The keys a service file's `[services.NAME]` table takes: the options of a start and a stop,
- *  but the name (the table's own) and what only the caller's terminal sees. */
+ *  but its identity (the name is the table's own, the pidfile the project's to decide) and what
+ *  only the caller's terminal sees. */
 export const optionKeys = (command: CommandName = 'start'): string[] =>
   optionsOf(command)
-    .filter((r) => r.commands !== 'all' && r.name !== 'name')
+    .filter((r) => r.commands !== 'all' && !IDENTITY_ROWS.includes(r))
     .map((r) => r.name);
 
 /**
@@ -133,15 +134,23 @@ export function parseOptionValue(row: OptionRow, value: unknown): Parsed<unknown
   return { ok: true, value: row.repeatable ? values : values[0] };
 }
 
-/** The JSON Schema of one service's options (a service file's `[services.NAME]`). */
+/** The JSON Schema of one service's options (a service file's `[services.NAME]`): what
+ *  project/options.ts takes — a repeatable option as a list or a table of NAME = value. */
 export function optionsJsonSchema(command: CommandName = 'start'): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const name of optionKeys(command)) {
     const row = optionRow(name);
-    const schema = { description: row.help, ...row.kind.schema };
+    const dflt = row.default ?? row.defaultText;
+    const description = `--${name}${row.kind.value ? ` ${row.kind.value}` : ''}: ${row.help}${dflt !== undefined ? ` (default: ${dflt})` : ''}`;
     properties[name] = row.repeatable
-      ? { description: row.help, type: 'array', items: row.kind.schema }
-      : schema;
+      ? {
+          description,
+          oneOf: [
+            { type: 'array', items: row.kind.schema },
+            { type: 'object', additionalProperties: { type: ['string', 'integer', 'boolean'] } },
+          ],
+        }
+      : { description, ...row.kind.schema };
   }
   return { type: 'object', properties, additionalProperties: false };
 }

@@ -109,4 +109,12 @@ export const OTHER_ROWS: readonly OptionRow[] = [
     systemd: 'the files NAME.service (and the socket units) in DIR, not stdout',
     doc: ['export systemd'],
   },
+  {
+    name: 'install',
+    commands: ['export'],
+    kind: flag(),
+    help: 'with -f FILE: write the units into /etc/systemd/system (a bare --user: ~/.config/systemd/user)',
+    systemd: 'the files in /etc/systemd/system or ~/.config/systemd/user, not stdout',
+    doc: ['export systemd'],
+  },
 ];

@@ -56,7 +56,8 @@ export const IDENTITY_ROWS: readonly OptionRow[] = [
     kind: { ...text('FILE'), complete: 'files' },
     defaultText: 'daemonkit.toml in the current directory',
     help: 'the services file: its services by their names in it (status -f FILE alone: all of them)',
-    doc: ['Services file', 'up', 'down'],
+    systemd: 'export systemd -f FILE: a unit per service and PROJECT.target',
+    doc: ['Services file', 'up', 'down', 'export systemd'],
   },
 ];
 

@@ -1,4 +1,4 @@
-/** `logs`' outputs (our stdout and stderr): written with back-pressure, ended by their reader. */
+/** One of `logs`' outputs (stdout, stderr): written with back-pressure, its end told apart. */
 import { once } from 'node:events';
 import type { Write } from '../logs/read/follow.js';
 import { readerGone } from '../sys/native.js';
@@ -16,7 +16,8 @@ export class Output {
   error: string | null = null;
   /** Ctrl-C (or SIGTERM, SIGHUP) under -f: no more is written, what was is flushed. */
   private halted = false;
-  private onHalt: (() => void) | null = null;
+  /** Writers waiting for the reader (several: `logs` of several services). */
+  private onHalt: (() => void)[] = [];
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -37,17 +38,21 @@ export class Output {
 
   halt(): void {
     this.halted = true;
-    this.onHalt?.();
+    for (const resume of this.onHalt.splice(0)) resume();
   }
 
   readonly write: Write = (chunk) => {
     if (this.ended) throw new OutputEnded();
     if (this.out.write(chunk)) return undefined;
     // A slow reader: wait for it, unless we are told to end meanwhile.
-    const halted = new Promise<void>((resolve) => (this.onHalt = resolve));
+    let resume = (): void => undefined;
+    const halted = new Promise<void>((resolve) => {
+      resume = resolve;
+      this.onHalt.push(resolve);
+    });
     return Promise.race([once(this.out, 'drain'), halted]).then(
       () => {
-        this.onHalt = null;
+        this.onHalt = this.onHalt.filter((r) => r !== resume);
         if (this.halted) throw new OutputEnded();
       },
       () => {
