@@ -346,5 +346,6 @@ export function buildCommandSpec(
     ...(opts.ready ? { ready: opts.ready, readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(runAs ? { runAs } : {}),
     ...(listen.length > 0 ? { listen, listenMode: opts.listenMode } : {}),
+    ...(opts.instances !== undefined ? { instances: opts.instances } : {}),
   };
 }

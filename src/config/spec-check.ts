@@ -65,6 +65,7 @@ const OPTIONAL: Check[] = [
   ['group', as('group'), want('group')],
   ['listen', (v) => Array.isArray(v) && v.every(as('listen')), 'a list of listen addresses'],
   ['listenMode', as('listen-mode'), want('listen-mode')],
+  ['instances', as('instances'), want('instances')],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

@@ -52,6 +52,14 @@ export interface CommandSpec {
    *  absolute); listenMode: the unix: sockets' mode. */
   listen?: ListenAddr[];
   listenMode?: number;
+  /** --instances: this many copies of the COMMAND, each with DAEMONKIT_INSTANCE (absent: one,
+   *  without it). */
+  instances?: number;
+}
+
+/** The environment instance `n` of a service's COMMANDs gets beside the spec's. */
+export function instanceEnv(spec: CommandSpec, n: number): Record<string, string> {
+  return spec.instances === undefined ? {} : { DAEMONKIT_INSTANCE: String(n) };
 }
 
 export interface SupervisorPayload {

@@ -24,7 +24,7 @@ import {
   refuseUnsafePidfile,
   writePidfile,
 } from '../service/pidfile.js';
-import type { CommandSpec, SupervisorPayload } from '../config/spec.js';
+import { instanceEnv, type CommandSpec, type SupervisorPayload } from '../config/spec.js';
 import { readState, writeState } from '../service/state.js';
 import { writeSpec } from '../service/spec-file.js';
 import { serviceFacts } from '../service/service-facts.js';
@@ -169,9 +169,14 @@ async function startOnce(
         ? openNotifyListener(paths.dir, spec.runAs?.drop ? spec.runAs : undefined).handOver()
         : null;
     if (notifyHandle) owned.push(notifyHandle.fd, notifyHandle.wake);
-    const commandSpec = notifyHandle
-      ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: notifyHandle.path } }
-      : spec;
+    const commandSpec = {
+      ...spec,
+      env: {
+        ...spec.env,
+        ...(notifyHandle ? { NOTIFY_SOCKET: notifyHandle.path } : {}),
+        ...instanceEnv(spec, 0),
+      },
+    };
     const readyExtra = readyPipe
       ? [readyPipe[0]]
       : notifyHandle
@@ -302,7 +307,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
  * of a supervisor that was killed, the launch marker of a start that was killed.
  */
 function clearLeftovers(paths: ServicePaths): void {
-  for (const file of [paths.stopRequest, paths.reopenRequest]) rmSync(file, { force: true });
+  for (const file of [paths.stopRequest, paths.reopenRequest, paths.rollRequest]) rmSync(file, { force: true });
   let entries: string[] = [];
   try {
     entries = readdirSync(paths.dir);

@@ -45,6 +45,7 @@ export interface RecordedSpec {
   /** --listen as given (unix: paths absolute), and --listen-mode. */
   listen?: string[];
   listenMode?: number;
+  instances?: number;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -75,6 +76,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.listen?.length
       ? { listen: spec.listen.map(formatListen), listenMode: spec.listenMode }
       : {}),
+    ...(spec.instances !== undefined ? { instances: spec.instances } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

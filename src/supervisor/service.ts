@@ -20,8 +20,15 @@ import { setCloexec } from '../sys/native.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import type { ServiceIO } from './launch.js';
 import { NotifyHub, openNotifyListener } from '../notify/hub.js';
-import { requestPending, takeReopenRequest, takeStopRequest } from '../service/requests.js';
-import { Runner } from './runner.js';
+import {
+  requestPending,
+  takeReopenRequest,
+  takeRollRequest,
+  takeStopRequest,
+  type RollRequest,
+} from '../service/requests.js';
+import { instancePrefix } from '../logs/write/capture.js';
+import { Instances } from './instances.js';
 import { closeListeners, openListeners, ownershipOf, type Listener } from '../spawn/listen.js';
 import type { StateRecord } from './state-record.js';
 import type { Supervision } from './supervise.js';
@@ -41,6 +48,11 @@ export interface ServiceRun {
   /** `daemonkit reopen` asked (and the request is now taken): the SIGUSR1 is for us. */
   takeReopenRequest(): boolean;
   supervision(): Supervision | null;
+  /** Every COMMAND the service runs now (instances, a roll's two): the reaper leaves them be. */
+  commandPids(): number[];
+  /** A `restart --rolling` asked (its request is taken now, and acted on): the SIGUSR1 is for
+   *  it. */
+  rollIfAsked(): boolean;
   /** Once done: what the log files could not take at the end (see LogCapture.close), or null. */
   logLost(): string | null;
 }
@@ -59,7 +71,7 @@ export function runService(
   options: ServiceOptions = {},
 ): ServiceRun {
   const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
-  const runner = new Runner(paths, spec, { notify, cleanup });
+  const runner = new Instances(paths, spec, { notify, cleanup });
   const record = runner.record;
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
   if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
@@ -82,7 +94,10 @@ export function runService(
         spec,
         inherited?.pipes ?? createPipes(spec),
         (message) => record.save({ logError: message ?? undefined }),
-        { ownStderr: options.ownStderr ?? false },
+        {
+          ownStderr: options.ownStderr ?? false,
+          ...((spec.instances ?? 1) > 1 ? { linePrefix: instancePrefix(0) } : {}),
+        },
       );
       if (capture.error) record.save({ logError: capture.error });
       hub = openHub(paths, spec, inherited, options, record, runner);
@@ -90,7 +105,7 @@ export function runService(
       if (inherited?.listen) for (const l of inherited.listen) setCloexec(l.fd);
       listeners = inherited?.listen ?? openListeners(spec.listen ?? [], ownershipOf(spec));
       notify({ type: 'locked' });
-      const io: ServiceIO = { spec, capture, hub, listeners, options };
+      const io: ServiceIO & { capture: LogCapture } = { spec, capture, hub, listeners, options };
       runner.start(io, inherited?.adopted, inherited?.readyFd);
       await runner.finished;
       return record.lastExit();
@@ -132,7 +147,16 @@ export function runService(
       // Requests left for us while node booted (their senders do not signal until we say so).
       if (takeReopenRequest(paths.reopenRequest)) this.reopenLogs();
       if (requestPending(paths.stopRequest)) this.requestStop();
+      this.rollIfAsked();
     },
+    rollIfAsked() {
+      if (!record.owns) return false;
+      const request = takeRollRequest(paths.rollRequest);
+      if (!request) return false;
+      void rollService(paths, runner, request);
+      return true;
+    },
+    commandPids: () => runner.commandPids(),
     reopenLogs() {
       this.takeReopenRequest();
       if (!record.owns || !capture) return;
@@ -145,6 +169,36 @@ export function runService(
     supervision: () => runner.supervision(),
     logLost: () => record.logLost(),
   };
+}
+
+/** A rolling restart, its outcome in the state file (`restart --rolling` waits for it there);
+ *  the new spec recorded once every instance runs it. */
+async function rollService(
+  paths: ServicePaths,
+  instances: Instances,
+  request: RollRequest,
+): Promise<void> {
+  const { record } = instances;
+  record.save({ roll: { at: request.at, outcome: 'rolling' } });
+  const outcome = await instances.roll(request.spec, request.schedule);
+  if (outcome.ok) {
+    try {
+      writeSpec(paths, request.spec);
+    } catch {
+      // the service runs the new spec; a later `restart` without a COMMAND starts the last one
+    }
+    record.save({ roll: { at: request.at, outcome: 'done' } });
+    return;
+  }
+  const which = outcome.instance !== undefined ? `instance ${outcome.instance}: ` : '';
+  record.save({
+    roll: {
+      at: request.at,
+      outcome: 'failed',
+      error: `${which}${outcome.reason}`,
+      stderrTail: outcome.stderrTail,
+    },
+  });
 }
 
 /** The service's files, unless the launcher made them: the pidfile and the spec; a stop request
@@ -168,7 +222,7 @@ function openHub(
   inherited: Inherited | undefined,
   options: ServiceOptions,
   record: StateRecord,
-  runner: Runner,
+  runner: Instances,
 ): NotifyHub | null {
   if (spec.ready?.kind !== 'notify') return null;
   const listener = inherited?.notify

@@ -41,17 +41,35 @@ export interface CommandOutput {
   drain(): void;
 }
 
+export interface SuperviseOptions {
+  /** We are a subreaper: orphans re-parented to us are this COMMAND's to stop. */
+  subreaper?: boolean;
+  /** The service's other COMMANDs (their pids, which are their groups' ids). */
+  spare?: () => number[];
+}
+
 export function startCommand(
   spec: CommandSpec,
   output: CommandOutput,
   adopted?: Adopted,
-  options: { subreaper?: boolean } = {},
+  options: SuperviseOptions = {},
 ): Supervision {
   const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
   const proc = readProcStat(child.pid);
   const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
   if (options.subreaper) {
-    group.adopted = () => ownChildren().filter((pid) => pid !== child.pid && isAlive(pid));
+    // Orphans re-parented to us, not the service's other COMMANDs (instances, a roll's other
+    // one), nor what is still in their groups.
+    group.adopted = () => {
+      const spare = new Set(options.spare?.() ?? []);
+      return ownChildren().filter(
+        (pid) =>
+          pid !== child.pid &&
+          !spare.has(pid) &&
+          !spare.has(readProcStat(pid)?.pgrp ?? -1) &&
+          isAlive(pid),
+      );
+    };
   }
   const startedAt = proc ? startTimeMs(proc) : Date.now();
   let exited = false;
