@@ -307,7 +307,8 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
  * of a supervisor that was killed, the launch marker of a start that was killed.
  */
 function clearLeftovers(paths: ServicePaths): void {
-  for (const file of [paths.stopRequest, paths.reopenRequest, paths.rollRequest]) rmSync(file, { force: true });
+  for (const file of [paths.stopRequest, paths.reopenRequest, paths.rollRequest])
+    rmSync(file, { force: true });
   let entries: string[] = [];
   try {
     entries = readdirSync(paths.dir);

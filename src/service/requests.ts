@@ -105,7 +105,11 @@ export interface RollRequest {
 export function takeRollRequest(path: string): RollRequest | null {
   const taken = takeRequest(path);
   if (!taken?.fresh) return null;
-  const { at, spec, schedule } = taken.req as { at: number; spec?: CommandSpec; schedule?: unknown };
+  const { at, spec, schedule } = taken.req as {
+    at: number;
+    spec?: CommandSpec;
+    schedule?: unknown;
+  };
   if (
     typeof spec !== 'object' ||
     spec === null ||

@@ -15,6 +15,7 @@ import { acquirePidLock, ensureDir, removePidfile, writePidfile } from '../servi
 import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { writeSpec } from '../service/spec-file.js';
+import { serviceFacts } from '../service/service-facts.js';
 import type { ExitRecord } from '../service/state.js';
 import { setCloexec } from '../sys/native.js';
 import type { Inherited, ServiceEvent } from './events.js';
@@ -187,7 +188,11 @@ async function rollService(
     } catch {
       // the service runs the new spec; a later `restart` without a COMMAND starts the last one
     }
-    record.save({ roll: { at: request.at, outcome: 'done' } });
+    record.save({
+      roll: { at: request.at, outcome: 'done' },
+      command: request.spec.command,
+      ...serviceFacts(request.spec),
+    });
     return;
   }
   const which = outcome.instance !== undefined ? `instance ${outcome.instance}: ` : '';

@@ -1,7 +1,14 @@
 /** `status`, `list`, and the word for a service that does not exist. */
 import type { DaemonError } from '../../errors/errors.js';
 import { exitCodeFor, EXIT } from '../../errors/exit-codes.js';
-import { listTable, statusLine, terminalJson, terminalSafe } from '../../service/format.js';
+import {
+  commandLines,
+  listEntries,
+  listTable,
+  statusLine,
+  terminalJson,
+  terminalSafe,
+} from '../../service/format.js';
 import { statusDetails } from '../../service/format-details.js';
 import type { Problems } from '../../config/options.js';
 import type { ServicePaths } from '../../config/paths.js';
@@ -19,6 +26,7 @@ export async function status({ args, paths, quiet }: VerbCall): Promise<number> 
   else {
     const color = colorFor(1, args.flags);
     out(`${paintStatusLine(terminalSafe(statusLine(s)), terminalSafe(s.name), s.state, color)}\n`);
+    for (const line of commandLines(s)) say(line);
     if (args.flags.verbose) for (const line of statusDetails(s)) say(line);
   }
   return s.code;
@@ -54,8 +62,9 @@ export async function list(args: ParsedArgs, problems: Problems): Promise<number
     // its cells made printable, its lines kept: one per row after the heading
     const color = colorFor(1, args.flags);
     const lines = listTable(rows).split('\n');
+    const entries = listEntries(rows);
     out(
-      `${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(rows[i - 1]!.name), rows[i - 1]!.state, color))).join('\n')}\n`,
+      `${lines.map((line, i) => (i === 0 ? line : paintListRow(line, terminalSafe(entries[i - 1]!.name), entries[i - 1]!.state, color))).join('\n')}\n`,
     );
   }
   return EXIT.OK;
