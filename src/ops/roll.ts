@@ -24,6 +24,8 @@ import { stopAndStart, type RestartResult } from './restart.js';
 
 /** Slack beyond the new COMMANDs' readiness waits (spawns, state writes, a busy machine). */
 const MARGIN_MS = 10_000;
+/** How often the supervisor's life is looked at while waiting for the outcome. */
+const SUPERVISOR_LOOK_MS = 250;
 
 /** The options a running supervisor holds, by name, that `spec` changes from `recorded`. */
 export function heldChanges(recorded: RecordedSpec, spec: CommandSpec): string[] {
@@ -104,12 +106,19 @@ async function ask(
       withdrawRequest(paths.rollRequest);
       throw new DaemonError('NOT_RUNNING', `${paths.display} is not running`);
     }
-    const outcome = await lookUntil(dirname(paths.statefile), boundMs(spec, schedule), () => {
-      const roll = readState(paths.statefile)?.roll;
-      if (roll?.at === at && roll.outcome !== 'rolling') return roll;
-      if (pidfdWaitSync([fd], 0) === 0) return 'gone' as const;
-      return undefined;
-    });
+    // The outcome is written to the state file; a supervisor that dies writes nothing: its
+    // pidfd is looked at too, every SUPERVISOR_LOOK_MS.
+    const outcome = await lookUntil(
+      dirname(paths.statefile),
+      boundMs(spec, schedule),
+      () => {
+        const roll = readState(paths.statefile)?.roll;
+        if (roll?.at === at && roll.outcome !== 'rolling') return roll;
+        if (pidfdWaitSync([fd], 0) === 0) return 'gone' as const;
+        return undefined;
+      },
+      SUPERVISOR_LOOK_MS,
+    );
     return result(paths, outcome);
   } finally {
     closeSync(fd);
