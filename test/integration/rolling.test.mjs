@@ -107,6 +107,11 @@ describe('restart --rolling', () => {
     assert.ok(now.commands.every((c) => c.state === 'running' && isAlive(c.pid)));
     assert.equal((await home.dk(['stop', '--name', 'four'])).code, 0);
     for (const c of now.commands) assert.equal(isAlive(c.pid), false);
+    // Each line of the log says which instance wrote it (the supervisor's own lines too).
+    const log = readFileSync(join(home.dir('four'), 'four.log'), 'utf8').trim().split('\n');
+    for (const i of [0, 1, 2, 3])
+      assert.ok(log.some((l) => l.startsWith(`[${i}] daemonkit: rolling restart: started `)), `instance ${i}`);
+    assert.ok(log.every((l) => /^\[[0-3]\] /.test(l)), log.find((l) => !/^\[[0-3]\] /.test(l)));
   });
 
   it('a new version that fails: every request still succeeds, exit 1 with its stderr, the old one serves on', async () => {
