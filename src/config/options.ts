@@ -215,7 +215,7 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   validateUser(opts, out, problems);
   validateListen(opts, out, problems);
   const instances = given<number>('instances', opts.instances, problems);
-  if (instances !== undefined) out.instances = instances;
+  if (instances !== undefined && instances > 1) out.instances = instances; // 1: as not given
   return out;
 }
 

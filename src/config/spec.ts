@@ -52,8 +52,8 @@ export interface CommandSpec {
    *  absolute); listenMode: the unix: sockets' mode. */
   listen?: ListenAddr[];
   listenMode?: number;
-  /** --instances: this many copies of the COMMAND, each with DAEMONKIT_INSTANCE (absent: one,
-   *  without it). */
+  /** --instances: this many copies (2 or more) of the COMMAND, each with DAEMONKIT_INSTANCE
+   *  (absent: one, without it). */
   instances?: number;
 }
 

@@ -45,7 +45,16 @@ async function midRoll(name, extra = []) {
   assert.equal(r.code, 0, r.stderr);
   const n = Number(extra[extra.indexOf('--instances') + 1] || 1);
   const roll = h.dkT(
-    ['restart', '--rolling', '--name', name, '--', 'sh', '-c', `sleep 5; exec ${NODE} ${SERVER} v1`],
+    [
+      'restart',
+      '--rolling',
+      '--name',
+      name,
+      '--',
+      'sh',
+      '-c',
+      `sleep 5; exec ${NODE} ${SERVER} v1`,
+    ],
     { timeoutMs: 30000 },
   );
   const commands = await waitFor(

@@ -72,7 +72,11 @@ describe('restart --rolling', () => {
       assert.match(r.stdout, /restarted \(rolling\)/);
     }
     const result = await client.stop();
-    assert.deepEqual(result.failures, [], `${result.failures.length} of ${result.ok + result.failures.length} requests failed`);
+    assert.deepEqual(
+      result.failures,
+      [],
+      `${result.failures.length} of ${result.ok + result.failures.length} requests failed`,
+    );
     return result;
   }
 
@@ -81,7 +85,10 @@ describe('restart --rolling', () => {
     const pidBefore = state(home, 'one').pid;
     const result = await rollsUnderLoad('one', port, ROLLS);
     assert.ok(result.ok > ROLLS, `only ${result.ok} requests`);
-    assert.ok(result.versions.has('v0') && result.versions.has(`v${ROLLS}`), [...result.versions.keys()].join(' '));
+    assert.ok(
+      result.versions.has('v0') && result.versions.has(`v${ROLLS}`),
+      [...result.versions.keys()].join(' '),
+    );
     assert.ok(result.versions.size >= ROLLS / 2, `versions seen: ${[...result.versions.keys()]}`);
     const st = state(home, 'one');
     assert.equal(st.pid, pidBefore, 'the same supervisor did it all');
@@ -97,9 +104,12 @@ describe('restart --rolling', () => {
     const port = await startServer('four', ['--instances', '4']);
     const st = state(home, 'four');
     assert.equal(st.commands.length, 4);
-    assert.deepEqual(st.commands.map((c) => c.instance), [0, 1, 2, 3]);
+    assert.deepEqual(
+      st.commands.map((c) => c.instance),
+      [0, 1, 2, 3],
+    );
     const env = (pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    st.commands.forEach((c) => assert.ok(env(c.pid).includes(`DAEMONKIT_INSTANCE=${c.instance}`)));
+    for (const c of st.commands) assert.ok(env(c.pid).includes(`DAEMONKIT_INSTANCE=${c.instance}`));
     const result = await rollsUnderLoad('four', port, ROLLS);
     assert.ok(result.versions.has('v0') && result.versions.has(`v${ROLLS}`));
     const now = state(home, 'four');
@@ -108,10 +118,18 @@ describe('restart --rolling', () => {
     assert.equal((await home.dk(['stop', '--name', 'four'])).code, 0);
     for (const c of now.commands) assert.equal(isAlive(c.pid), false);
     // Each line of the log says which instance wrote it (the supervisor's own lines too).
-    const log = readFileSync(join(home.dir('four'), 'four.log'), 'utf8').trim().split('\n');
+    const log = readFileSync(join(home.dir('four'), 'four.log'), 'utf8')
+      .trim()
+      .split('\n');
     for (const i of [0, 1, 2, 3])
-      assert.ok(log.some((l) => l.startsWith(`[${i}] daemonkit: rolling restart: started `)), `instance ${i}`);
-    assert.ok(log.every((l) => /^\[[0-3]\] /.test(l)), log.find((l) => !/^\[[0-3]\] /.test(l)));
+      assert.ok(
+        log.some((l) => l.startsWith(`[${i}] daemonkit: rolling restart: started `)),
+        `instance ${i}`,
+      );
+    assert.ok(
+      log.every((l) => /^\[[0-3]\] /.test(l)),
+      log.find((l) => !/^\[[0-3]\] /.test(l)),
+    );
   });
 
   it('a new version that fails: every request still succeeds, exit 1 with its stderr, the old one serves on', async () => {
@@ -121,7 +139,10 @@ describe('restart --rolling', () => {
     const r = await roll('bad', 'fail');
     const result = await client.stop();
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /rolling restart failed: the new COMMAND exited with code 3 after [^,]+, before it was ready/);
+    assert.match(
+      r.stderr,
+      /rolling restart failed: the new COMMAND exited with code 3 after [^,]+, before it was ready/,
+    );
     assert.match(r.stderr, /cannot load its configuration \(version fail\)/);
     assert.deepEqual(result.failures, []);
     assert.deepEqual([...result.versions.keys()], ['v0']);
@@ -134,7 +155,16 @@ describe('restart --rolling', () => {
     await startServer('both');
     const old = state(home, 'both').childPid;
     // Ready 3 s after it starts: the two overlap that long.
-    const rolling = home.dk(['restart', '--rolling', '--name', 'both', '--', 'sh', '-c', `sleep 3; exec ${NODE} ${SERVER} v1`]);
+    const rolling = home.dk([
+      'restart',
+      '--rolling',
+      '--name',
+      'both',
+      '--',
+      'sh',
+      '-c',
+      `sleep 3; exec ${NODE} ${SERVER} v1`,
+    ]);
     const overlap = await waitFor(
       () => {
         const c = state(home, 'both')?.commands;
@@ -143,12 +173,18 @@ describe('restart --rolling', () => {
       10000,
       'the overlap',
     );
-    assert.deepEqual(overlap.map((c) => c.role), ['current', 'new']);
+    assert.deepEqual(
+      overlap.map((c) => c.role),
+      ['current', 'new'],
+    );
     assert.equal(overlap[0].pid, old);
     const s = await home.dk(['status', '--name', 'both']);
     assert.equal(s.code, 0);
     assert.match(s.stdout, new RegExp(`instance 0: running, command pid ${old}`));
-    assert.match(s.stdout, new RegExp(`instance 0 \\(new\\): starting, command pid ${overlap[1].pid}`));
+    assert.match(
+      s.stdout,
+      new RegExp(`instance 0 \\(new\\): starting, command pid ${overlap[1].pid}`),
+    );
     assert.equal((await rolling).code, 0);
     assert.equal(state(home, 'both').childPid, overlap[1].pid);
     assert.equal((await home.dk(['stop', '--name', 'both'])).code, 0);

@@ -562,11 +562,7 @@ describe('transition: a rolling restart (machine-roll.ts)', () => {
       [started, [{ type: 'exited', exit: exit(1) }, 5], roll],
       ['starting', ['cancel-timer', 'spawn']],
     ],
-    [
-      'a second roll during one does nothing',
-      [started, roll, roll],
-      ['rolling', []],
-    ],
+    ['a second roll during one does nothing', [started, roll, roll], ['rolling', []]],
     [
       'a next-started or next-failed out of a roll is ignored',
       [started, [{ type: 'next-started' }, 5], [{ type: 'next-failed', reason: 'x' }, 6]],

@@ -80,7 +80,7 @@ export class LogCapture implements CaptureChannel {
     private readonly onError: (message: string | null) => void = () => undefined,
     /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations.
      *  linePrefix: before each line (instance 0's prefix when there are several). */
-    private readonly options: { ownStderr?: boolean; linePrefix?: string } = {},
+    options: { ownStderr?: boolean; linePrefix?: string } = {},
   ) {
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     const policy = logPolicy(spec);
@@ -292,7 +292,10 @@ class InstanceChannel implements CaptureChannel {
 
   event(line: string, flush = true): void {
     const pump = this.pumps.stderr;
-    if (!pump) return this.main.event(line, flush);
+    if (!pump) {
+      this.main.event(line, flush);
+      return;
+    }
     if (flush) this.takeWaiting();
     pump.inject(line);
   }
