@@ -605,6 +605,10 @@ async function main() {
   const tp = await top();
   console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
 
+  console.log('\nrolling restarts (bench/rolling.mjs):');
+  const rl = await rolling();
+  console.log(`\n${textTable(rl.rows, rl.head)}\n\n${rl.notes.join('\n')}`);
+
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(
     path.join(ROOT, 'docs/benchmarks.md'),
@@ -669,6 +673,16 @@ ${tp.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(tp.rows, tp.head)}
 
 - ${tp.notes.join('\n- ')}
+
+## Rolling restarts
+
+Measured by bench/rolling.mjs in the same run, after the top part.
+
+${rl.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(rl.rows, rl.head)}
+
+- ${rl.notes.join('\n- ')}
 `,
   );
   console.log('\nwrote docs/benchmarks.md');

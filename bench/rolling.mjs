@@ -25,6 +25,12 @@ export const HEAD = [
   'max ms',
 ];
 
+const METHOD = [
+  'The same HTTP server file (bench/rolling-server.cjs, node `http`, one response per connection) as 2 instances: daemonkit `start --instances 2 --listen tcp:127.0.0.1:PORT --ready fd:4` (ready once it listens), replaced by `restart --rolling`; PM2 `start -i 2` (cluster mode), replaced by `pm2 reload` (its graceful reload: SIGINT to each old worker once its new one listens).',
+  `A client in the bench process keeps 4 requests in flight on loopback, one connection each (no keep-alive), timeout 10 s: first ${BASE_S} s with no restart (baseline), then ${ROLLS} restarts back to back, each command waited for.`,
+  'failed: refused, reset, timed out or not HTTP 200. Latency: from the request to the end of its response, percentiles over every request of the phase.',
+];
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -165,5 +171,5 @@ export async function rolling() {
   notes.push(
     `One restart took ${dk.during.rollMs.toFixed(0)} ms with daemonkit${pm ? `, ${pm.during.rollMs.toFixed(0)} ms with pm2 reload` : ''} (the command's wall time).`,
   );
-  return { head: HEAD, rows, notes };
+  return { head: HEAD, rows, notes, method: METHOD };
 }
