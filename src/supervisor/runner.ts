@@ -163,7 +163,10 @@ export class Runner {
     // Nothing changed, nothing to do, nothing to record: no write (a bare signal during a stop,
     // an event for a service already ended).
     if (!patch && next.effects.length === 0 && sameState(before, next.state)) return;
-    if (this.machine.phase !== 'backoff') this.nextRestartAt = null;
+    // In a backoff wait, when the next restart is due (`status` shows it): written with this step.
+    const timer = next.effects.find((e) => e.type === 'set-timer');
+    if (timer) this.nextRestartAt = Date.now() + timer.ms;
+    else if (this.machine.phase !== 'backoff') this.nextRestartAt = null;
     // Signals first: the COMMAND's shutdown then runs while we write the state. Then the state,
     // before the other effects: whoever hears of an announced start finds the state saying so.
     // Once is enough: the effects that change what the state says (spawn, announce-failed) save
@@ -200,7 +203,6 @@ export class Runner {
         this.tellFailed(stoppedBeforeStart(this.paths.display, effect.by));
         break;
       case 'set-timer':
-        this.nextRestartAt = Date.now() + effect.ms;
         this.timer = setTimeout(() => {
           this.timer = null;
           this.dispatch({ type: 'timer' });
