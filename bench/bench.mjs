@@ -16,7 +16,8 @@
 // supervisor's CPU per GiB and memory during a 1 GiB flood, PM2); all parts go into one report.
 // BENCH_ONLY=logs runs the logs part alone and prints it, BENCH_ONLY=latency the latency table
 // alone, BENCH_ONLY=top the top part (bench/top.mjs: top's CPU per refresh with 200 services)
-// alone (docs/benchmarks.md is left as it is by each).
+// alone, BENCH_ONLY=rolling the rolling restarts (bench/rolling.mjs: daemonkit --instances 2
+// against PM2's cluster mode) alone (docs/benchmarks.md is left as it is by each).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { supervision } from './supervision.mjs';
 import { logs } from './logs.mjs';
 import { top } from './top.mjs';
+import { rolling } from './rolling.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
@@ -578,6 +580,12 @@ async function main() {
     console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'rolling') {
+    console.log('rolling restarts (bench/rolling.mjs) only; docs/benchmarks.md is not written:');
+    const rl = await rolling();
+    console.log(`\n${textTable(rl.rows, rl.head)}\n\n${rl.notes.join('\n')}`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'latency') {
     console.log('latency only; docs/benchmarks.md is not written:');
     await latency();
@@ -596,6 +604,10 @@ async function main() {
   console.log('\ntop (bench/top.mjs):');
   const tp = await top();
   console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
+
+  console.log('\nrolling restarts (bench/rolling.mjs):');
+  const rl = await rolling();
+  console.log(`\n${textTable(rl.rows, rl.head)}\n\n${rl.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(
@@ -661,6 +673,16 @@ ${tp.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(tp.rows, tp.head)}
 
 - ${tp.notes.join('\n- ')}
+
+## Rolling restarts
+
+Measured by bench/rolling.mjs in the same run, after the top part.
+
+${rl.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(rl.rows, rl.head)}
+
+- ${rl.notes.join('\n- ')}
 `,
   );
   console.log('\nwrote docs/benchmarks.md');

@@ -20,10 +20,11 @@ const common = {
   define: { 'import.meta.url': '__daemonkit_url' },
   banner: { js: "const __daemonkit_url = require('node:url').pathToFileURL(__filename).href;" },
   target: 'node20',
-  // Whitespace and syntax only: names stay, so a stack trace still reads. It halves the bundles
-  // (the package stays under 1 MB, and V8 has less to parse at each call).
+  // Whitespace, syntax and local names (nothing here shows a user a stack trace; the library in
+  // dist/*/ stays as tsc wrote it): the package stays under 1 MB, and V8 parses less per call.
   minifyWhitespace: true,
   minifySyntax: true,
+  minifyIdentifiers: true,
   allowOverwrite: true,
   logLevel: 'warning',
 };

@@ -68,7 +68,7 @@ export async function runForeground(
     { subreaper: true, forwardNotify: (text) => manager.relay(text) },
   );
   signals.attach(running);
-  const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
+  const stopReaper = startReaper((pid) => running.commandPids().includes(pid));
   try {
     const exit = await running.done;
     const lost = running.logLost();

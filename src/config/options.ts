@@ -75,6 +75,8 @@ export interface StartOptions extends IdentityOptions, RestartOptions {
   listen?: string[];
   /** The mode of unix: sockets (octal, default 0666). */
   listenMode?: string | number;
+  /** Copies of the COMMAND under one supervisor, sharing the sockets (default 1). */
+  instances?: string | number;
 }
 
 export interface ValidStart {
@@ -97,6 +99,7 @@ export interface ValidStart {
   group?: string;
   listen: ListenAddr[];
   listenMode: number;
+  instances?: number;
 }
 
 /** A row's default, parsed by its own kind (a test checks every default parses). */
@@ -211,6 +214,8 @@ export function validateStart(opts: StartOptions, problems: Problems): ValidStar
   if (stderr !== undefined) out.stderr = stderr;
   validateUser(opts, out, problems);
   validateListen(opts, out, problems);
+  const instances = given<number>('instances', opts.instances, problems);
+  if (instances !== undefined && instances > 1) out.instances = instances; // 1: as not given
   return out;
 }
 

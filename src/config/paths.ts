@@ -20,6 +20,8 @@ export interface ServicePaths {
   /** Left by `daemonkit reopen` before its SIGUSR1: in the foreground, SIGUSR1 is otherwise the
    *  COMMAND's. */
   reopenRequest: string;
+  /** `restart --rolling`'s request: the new spec, for the running supervisor to start. */
+  rollRequest: string;
 }
 
 /**
@@ -96,6 +98,7 @@ export function servicePaths(
     logfile: join(dir, `${logName}.log`),
     stopRequest: join(dir, 'stop.json'),
     reopenRequest: join(dir, 'reopen.json'),
+    rollRequest: join(dir, 'roll.json'),
     restartLock: join(dir, 'restart.lock'),
   };
 }

@@ -128,6 +128,7 @@ function assemble(
     ...(opts.clearEnv ? { clearEnv: true } : {}),
     ...(opts.limits.length ? { limits: opts.limits } : {}),
     ...(opts.nice !== undefined ? { nice: opts.nice } : {}),
+    ...(opts.instances !== undefined ? { instances: opts.instances } : {}),
     ...(transformsLogs(opts.logs) ? { logs: opts.logs } : {}),
     ...(opts.ready ? { ready: opts.ready, readyTimeoutMs: opts.readyTimeoutMs } : {}),
     ...(runAs ? { runAs } : {}),

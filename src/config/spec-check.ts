@@ -76,6 +76,7 @@ const OPTIONAL: Check[] = [
           Object.values(v.definition).every((d) => typeof d === 'string'))),
     'a project record',
   ],
+  ['instances', as('instances'), want('instances')],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

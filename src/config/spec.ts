@@ -68,6 +68,14 @@ export interface CommandSpec {
   listenMode?: number;
   /** Started by `daemonkit up` from a services file. */
   project?: ProjectTag;
+  /** --instances: this many copies (2 or more) of the COMMAND, each with DAEMONKIT_INSTANCE
+   *  (absent: one, without it). */
+  instances?: number;
+}
+
+/** The environment instance `n` of a service's COMMANDs gets beside the spec's. */
+export function instanceEnv(spec: CommandSpec, n: number): Record<string, string> {
+  return spec.instances === undefined ? {} : { DAEMONKIT_INSTANCE: String(n) };
 }
 
 export interface SupervisorPayload {

@@ -98,6 +98,10 @@ const LOSSES: Readonly<Record<string, Loss>> = {
     restarts(u) && restartSteps(u.spec.restart!.delayMs, u.spec.restart!.maxDelayMs) !== null
       ? 'systemd resets its growing restart delay only when the unit is started by hand, never after a long run'
       : null,
+  instances: (u) =>
+    (u.spec.instances ?? 1) > 1
+      ? `a unit runs one COMMAND: run ${u.spec.instances} units of a template (name@.service, %i for DAEMONKIT_INSTANCE) sharing the .socket unit`
+      : null,
   retry: (u) => {
     const m = stopMapping(u.schedule);
     return m.exact

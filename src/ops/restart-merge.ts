@@ -128,5 +128,6 @@ export function optionsFromRecord(rec: RecordedSpec): StartOptions {
     if (rec.listenMode !== undefined && rec.listenMode !== DEFAULT_LISTEN_MODE)
       o.listenMode = `0${rec.listenMode.toString(8)}`;
   }
+  if (rec.instances !== undefined) o.instances = rec.instances;
   return o;
 }

@@ -15,7 +15,8 @@ import { readState } from '../service/state.js';
  * of a start that was killed.
  */
 export function clearLeftovers(paths: ServicePaths): void {
-  for (const file of [paths.stopRequest, paths.reopenRequest]) rmSync(file, { force: true });
+  for (const file of [paths.stopRequest, paths.reopenRequest, paths.rollRequest])
+    rmSync(file, { force: true });
   let entries: string[] = [];
   try {
     entries = readdirSync(paths.dir);

@@ -6,7 +6,7 @@ import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServicePaths } from '../config/paths.js';
 import { defaultSchedule } from '../config/schedule.js';
-import type { CommandSpec, SupervisorPayload } from '../config/spec.js';
+import { instanceEnv, type CommandSpec, type SupervisorPayload } from '../config/spec.js';
 import { removeSocketDir } from '../notify/socket-dir.js';
 import { findOrphan, stopOrphan } from '../service/orphan.js';
 import { writePidfile } from '../service/pidfile.js';
@@ -112,9 +112,14 @@ export async function launchSupervisor(
   fds: OpenFds,
 ): Promise<LaunchOutcome> {
   const serviceUid = spec.runAs?.uid;
-  const commandSpec = h.notify
-    ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: h.notify.path } }
-    : spec;
+  const commandSpec = {
+    ...spec,
+    env: {
+      ...spec.env,
+      ...(h.notify ? { NOTIFY_SOCKET: h.notify.path } : {}),
+      ...instanceEnv(spec, 0),
+    },
+  };
   let supervisorPid = 0; // 0: not spawned
   return launchDaemon({
     nodeArgs: [...SUPERVISOR_NODE_FLAGS, SUPERVISOR],

@@ -1,6 +1,6 @@
 /** How daemonkit says things (pure): durations, sizes, exits, status lines — for the CLI and the
  *  library's main(). */
-import type { ServiceStatus } from './status.js';
+import type { CommandStatus, ServiceStatus } from './status.js';
 import type { ExitRecord } from './state.js';
 
 /**
@@ -134,11 +134,60 @@ export function statusLine(s: ServiceStatus, now = Date.now()): string {
 
 const formatCpu = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
 
+/** A COMMAND of several, named: `instance 1`, and its part in a rolling restart. */
+function commandName(c: CommandStatus): string {
+  const role = c.role === 'new' ? ' (new)' : c.role === 'old' ? ' (old)' : '';
+  return `instance ${c.instance}${role}`;
+}
+
+/** `status`'s lines after the first when a service runs several COMMANDs (`--instances`, a
+ *  rolling restart's overlap): one each. */
+export function commandLines(s: ServiceStatus): string[] {
+  return (s.commands ?? []).map((c) => {
+    const parts = [`  ${commandName(c)}: ${c.state}`];
+    if (c.pid !== null) parts.push(`command pid ${c.pid}`);
+    if (c.uptimeMs !== null) parts.push(`up ${formatDuration(c.uptimeMs)}`);
+    if (c.role === 'current' && c.restarts > 0)
+      parts.push(`${c.restarts} restart${c.restarts === 1 ? '' : 's'}`);
+    return parts.join(', ');
+  });
+}
+
+/** `list`'s rows: each service, then each of its COMMANDs when it runs several (`web/1`). */
+export function listEntries(rows: readonly ServiceStatus[]): { name: string; state: string }[] {
+  return rows.flatMap((s) => [
+    { name: s.name, state: s.state },
+    ...(s.commands ?? []).map((c) => ({ name: s.name, state: c.state })),
+  ]);
+}
+
 /** `list` as a table: one row per service, columns padded to fit. PID is the supervisor's, CMD PID
- *  the COMMAND's; a COMMAND whose supervisor died is `orphaned`, with its own figures. */
+ *  the COMMAND's; a COMMAND whose supervisor died is `orphaned`, with its own figures. A service
+ *  with several COMMANDs has a row for each below its own (listEntries). */
 export function listTable(rows: readonly ServiceStatus[]): string {
   const head = ['NAME', 'STATE', 'PID', 'CMD PID', 'UPTIME', 'RESTARTS', 'MEMORY', 'CPU'];
-  const cells = rows.map((s) => [
+  const commandRow = (s: ServiceStatus, c: CommandStatus): string[] => [
+    terminalSafe(`  ${s.name}/${c.instance}${c.role === 'current' ? '' : ` (${c.role})`}`),
+    c.state,
+    '-',
+    c.pid === null ? '-' : String(c.pid),
+    c.uptimeMs === null ? '-' : formatDuration(c.uptimeMs),
+    String(c.restarts),
+    '-',
+    '-',
+  ];
+  const cells = rows.flatMap((s) => [
+    serviceRow(s),
+    ...(s.commands ?? []).map((c) => commandRow(s, c)),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells]
+    .map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+function serviceRow(s: ServiceStatus): string[] {
+  return [
     terminalSafe(s.name),
     s.orphan ? 'orphaned' : terminalSafe(s.state),
     s.pid === null ? '-' : String(s.pid),
@@ -147,9 +196,5 @@ export function listTable(rows: readonly ServiceStatus[]): string {
     String(s.restarts),
     s.rssBytes == null ? '-' : formatBytes(s.rssBytes),
     s.cpuMs == null ? '-' : formatCpu(s.cpuMs),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [head, ...cells]
-    .map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
-    .join('\n');
+  ];
 }

@@ -12,6 +12,8 @@ import { liveMembers, signalGroup, waitGroupGone, type Group } from '../sys/grou
 export interface Orphan {
   group: Group;
   members: number[];
+  /** The service's other COMMANDs' groups still alive (instances, a roll's two): stopped too. */
+  others: Group[];
 }
 
 /**
@@ -19,10 +21,19 @@ export interface Orphan {
  * the lock (the caller checks that, or holds the lock itself).
  */
 export function findOrphan(st: ServiceState | null): Orphan | null {
-  if (st?.kind !== 'supervisor' || !st.childPgid || st.childStartTime === undefined) return null;
-  const group: Group = { pgid: st.childPgid, leaderStartTime: st.childStartTime };
-  const members = liveMembers(group);
-  return members.length > 0 ? { group, members } : null;
+  if (st?.kind !== 'supervisor') return null;
+  const recorded: Group[] = [];
+  if (st.childPgid && st.childStartTime !== undefined)
+    recorded.push({ pgid: st.childPgid, leaderStartTime: st.childStartTime });
+  for (const c of st.commands ?? [])
+    if (c.pgid && c.startTime !== undefined && !recorded.some((g) => g.pgid === c.pgid))
+      recorded.push({ pgid: c.pgid, leaderStartTime: c.startTime });
+  const live = recorded
+    .map((group) => ({ group, members: liveMembers(group) }))
+    .filter((g) => g.members.length > 0);
+  if (live.length === 0) return null;
+  const [first, ...rest] = live;
+  return { ...first!, others: rest.map((g) => g.group) };
 }
 
 /** Stop an orphaned group by the schedule; true once it is gone. Call with the lock held. */
@@ -32,9 +43,25 @@ export async function stopOrphan(
   orphan: Orphan,
   schedule: StopSchedule,
 ): Promise<boolean> {
+  const groups = [orphan.group, ...orphan.others];
   const gone = await runSchedule(schedule, {
-    send: (signal) => void signalGroup(orphan.group, signal, true),
-    waitGone: (ms) => waitGroupGone(orphan.group, Promise.resolve(), () => true, ms),
+    send: (signal) => {
+      for (const g of groups) void signalGroup(g, signal, true);
+    },
+    waitGone: async (ms) => {
+      const deadline = Date.now() + ms;
+      for (const g of groups)
+        if (
+          !(await waitGroupGone(
+            g,
+            Promise.resolve(),
+            () => true,
+            Math.max(0, deadline - Date.now()),
+          ))
+        )
+          return false;
+      return true;
+    },
   });
   if (gone) {
     writeState(paths.statefile, {
@@ -48,5 +75,9 @@ export async function stopOrphan(
 }
 
 export function describeOrphan(orphan: Orphan): string {
-  return `its supervisor died, but its COMMAND still runs unsupervised (process group ${orphan.group.pgid}: pid ${orphan.members.join(', ')})`;
+  const more =
+    orphan.others.length > 0
+      ? `, and ${orphan.others.length} more COMMAND${orphan.others.length === 1 ? '' : 's'} (process group ${orphan.others.map((g) => g.pgid).join(', ')})`
+      : '';
+  return `its supervisor died, but its COMMAND still runs unsupervised (process group ${orphan.group.pgid}: pid ${orphan.members.join(', ')})${more}`;
 }

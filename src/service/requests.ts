@@ -7,6 +7,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { DaemonError } from '../errors/errors.js';
 import { readOwnedFile } from '../files/owner.js';
 import { defaultSchedule, parseSchedule, type StopSchedule } from '../config/schedule.js';
+import type { CommandSpec } from '../config/spec.js';
 
 /** Requests older than this are leftovers (a requester that died before signalling). */
 const FRESH_MS = 60_000;
@@ -17,7 +18,7 @@ const FRESH_MS = 60_000;
  */
 export function writeRequest(
   path: string,
-  what: 'stop' | 'reopen',
+  what: 'stop' | 'reopen' | 'rolling restart',
   fields: Record<string, unknown> = {},
 ): number {
   const at = Date.now();
@@ -52,13 +53,11 @@ export function requestPending(path: string): boolean {
 
 /** Read and consume a request file: its fields, and whether it is fresh. null when there is
  *  none, or it cannot be read or parsed (then it is left as it is). */
-function takeRequest(
-  path: string,
-): { req: { schedule?: unknown; restart?: unknown }; fresh: boolean } | null {
+function takeRequest(path: string): { req: Record<string, unknown>; fresh: boolean } | null {
   try {
     const text = readOwnedFile(path); // another user's is left as it is
     if (text === null) return null;
-    const req = JSON.parse(text) as { at?: unknown; schedule?: unknown; restart?: unknown } | null;
+    const req = JSON.parse(text) as Record<string, unknown> | null;
     if (typeof req !== 'object' || req === null) return null;
     unlinkSync(path);
     return { req, fresh: typeof req.at === 'number' && Date.now() - req.at < FRESH_MS };
@@ -91,4 +90,39 @@ export function takeStopRequest(path: string): StopRequest | null {
 /** Read and consume a reopen request; true if there was a fresh one. */
 export function takeReopenRequest(path: string): boolean {
   return takeRequest(path)?.fresh ?? false;
+}
+
+export interface RollRequest {
+  at: number;
+  /** The new COMMAND's spec, made by `restart --rolling` as a restart makes it. */
+  spec: CommandSpec;
+  /** The old COMMANDs' stop schedule. */
+  schedule: StopSchedule;
+}
+
+/** Read and consume a fresh `restart --rolling` request; null for none (or a stale or damaged
+ *  one: taken, and not acted on — its requester has given up on it, or will say it failed). */
+export function takeRollRequest(path: string): RollRequest | null {
+  const taken = takeRequest(path);
+  if (!taken?.fresh) return null;
+  const { at, spec, schedule } = taken.req as {
+    at: number;
+    spec?: CommandSpec;
+    schedule?: unknown;
+  };
+  if (
+    typeof spec !== 'object' ||
+    spec === null ||
+    !Array.isArray(spec.command) ||
+    spec.command.length === 0 ||
+    typeof spec.env !== 'object'
+  )
+    return null;
+  let steps = defaultSchedule();
+  try {
+    if (typeof schedule === 'string') steps = parseSchedule(schedule);
+  } catch {
+    // the default
+  }
+  return { at, spec, schedule: steps };
 }

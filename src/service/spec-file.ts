@@ -47,6 +47,7 @@ export interface RecordedSpec {
   listenMode?: number;
   /** Started by `daemonkit up`: its project, and what the file defined it as. */
   project?: ProjectTag;
+  instances?: number;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -78,6 +79,7 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
       ? { listen: spec.listen.map(formatListen), listenMode: spec.listenMode }
       : {}),
     ...(spec.project ? { project: spec.project } : {}),
+    ...(spec.instances !== undefined ? { instances: spec.instances } : {}),
   };
   const tmp = `${paths.specfile}.${process.pid}.tmp`;
   try {

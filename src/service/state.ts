@@ -25,6 +25,30 @@ export interface ExitRecord {
   byStop: boolean; // caused by `stop`: not a failure
 }
 
+/** One COMMAND of a service that has several at once (`--instances`, a rolling restart's
+ *  overlap): its instance, its part (`current`, the `new` one of a roll starting beside it, an
+ *  `old` one being stopped after a roll), its state; pid null while it waits to restart. */
+export interface CommandRecord {
+  instance: number;
+  role: 'current' | 'new' | 'old';
+  state: RunState;
+  pid: number | null;
+  pgid?: number;
+  startTime?: number; // the leader's /proc start time: identity (a stop after our death)
+  startedAt?: number;
+  restarts: number;
+}
+
+/** The last rolling restart asked for (`restart --rolling` waits for its outcome here). */
+export interface RollRecord {
+  /** The request's time: whose outcome this is. */
+  at: number;
+  outcome: 'rolling' | 'done' | 'failed';
+  error?: string;
+  /** The new COMMAND's last stderr lines, when it failed. */
+  stderrTail?: string[];
+}
+
 export interface ServiceState extends Partial<ServiceFacts> {
   version: 1;
   kind: 'supervisor' | 'library';
@@ -62,6 +86,9 @@ export interface ServiceState extends Partial<ServiceFacts> {
   stopRanOut?: { schedule: string; at: number };
   /** In a backoff wait: when the next restart is due, ms since the epoch. */
   nextRestartAt?: number;
+  /** Each COMMAND, when there are several (--instances, a rolling restart's overlap). */
+  commands?: CommandRecord[];
+  roll?: RollRecord;
 }
 
 export function writeState(path: string, state: ServiceState): void {

@@ -56,6 +56,18 @@ export interface ServiceStatus {
   nextRestartAt: number | null;
   /** A COMMAND still running after its supervisor died: its process group and live members. */
   orphan: { pgid: number; pids: number[] } | null;
+  /** Each COMMAND while there are several (`--instances`, a rolling restart's overlap). */
+  commands: CommandStatus[] | null;
+}
+
+export interface CommandStatus {
+  instance: number;
+  /** current; the `new` one of a rolling restart, starting beside it; an `old` one stopping. */
+  role: 'current' | 'new' | 'old';
+  state: RunState;
+  pid: number | null;
+  uptimeMs: number | null;
+  restarts: number;
 }
 
 /** Pure: LSB status code and words from an inspection. */
@@ -121,6 +133,7 @@ export function untrustedStatus(name: string, pidfile: string, reason: string): 
     ...facts(null),
     nextRestartAt: null,
     orphan: null,
+    commands: null,
   };
 }
 
@@ -186,7 +199,19 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
     ...facts(st),
     nextRestartAt: current && st?.state === 'backoff' ? (st.nextRestartAt ?? null) : null,
     orphan: orphan ? { pgid: orphan.group.pgid, pids: orphan.members } : null,
+    commands: current && st?.commands ? commandsNow(st) : null,
   };
+}
+
+function commandsNow(st: ServiceState): CommandStatus[] {
+  return (st.commands ?? []).map((c) => ({
+    instance: c.instance,
+    role: c.role,
+    state: c.state,
+    pid: c.pid,
+    uptimeMs: c.pid === null ? null : sinceTicks(c.startTime),
+    restarts: c.restarts,
+  }));
 }
 
 /** How it was started, as the last start recorded it (also once it has ended). */

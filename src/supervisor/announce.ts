@@ -3,7 +3,7 @@
  * shows why (the COMMAND's last stderr lines, its exit, its log file).
  */
 import { DaemonError } from '../errors/errors.js';
-import type { LogCapture } from '../logs/write/capture.js';
+import type { CaptureChannel } from '../logs/write/capture.js';
 import type { CommandSpec } from '../config/spec.js';
 import type { ExitRecord } from '../service/state.js';
 
@@ -13,7 +13,7 @@ export function startFailed(
   spec: CommandSpec,
   reason: string,
   whole: boolean,
-  capture: LogCapture | undefined,
+  capture: CaptureChannel | undefined,
   exit: ExitRecord | null,
 ): DaemonError {
   const message = whole

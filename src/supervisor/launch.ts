@@ -4,8 +4,8 @@
  * happens to it (ready, not ready, ended) turned into the machine's events.
  */
 import { DaemonError, isDaemonError } from '../errors/errors.js';
-import type { LogCapture } from '../logs/write/capture.js';
-import type { CommandSpec } from '../config/spec.js';
+import type { CaptureChannel } from '../logs/write/capture.js';
+import { instanceEnv, type CommandSpec } from '../config/spec.js';
 import type { ExitRecord } from '../service/state.js';
 import { startedLine } from './log-events.js';
 import type { MachineEvent } from './machine.js';
@@ -18,12 +18,15 @@ import type { Listener } from '../spawn/listen.js';
 /** What every COMMAND of a service runs with. */
 export interface ServiceIO {
   spec: CommandSpec;
-  capture: LogCapture;
+  /** Where this instance's COMMANDs write (their own pipes when there are several). */
+  capture: CaptureChannel;
   /** The service's sd_notify socket (--ready notify). */
   hub: NotifyHub | null;
   /** --listen: the sockets held for the service's life, fds 3, 4, … of every COMMAND. */
   listeners: readonly Listener[];
   options: { subreaper?: boolean };
+  /** Every COMMAND of the service now: one group's stop leaves the others alone. */
+  commandPids?: () => number[];
 }
 
 /** This launch: the launcher's COMMAND to adopt (with its readiness pipe), and its number. */
@@ -31,6 +34,9 @@ export interface LaunchOf {
   adopted?: Adopted;
   readyFd?: number;
   restarts: number;
+  /** Which instance (DAEMONKIT_INSTANCE); a roll's next COMMAND (its start line says so). */
+  instance: number;
+  rolling?: boolean;
 }
 
 /** What happens to a launched COMMAND. Each names it: the runner drops what concerns a COMMAND
@@ -53,8 +59,13 @@ export function launchCommand(io: ServiceIO, of: LaunchOf, hooks: LaunchHooks): 
   try {
     readiness = prepareReadiness(spec, of.adopted ? of.readyFd : undefined);
     // Every COMMAND of the service gets the same NOTIFY_SOCKET (the first got it from the
-    // launcher).
-    const commandSpec = hub ? { ...spec, env: { ...spec.env, NOTIFY_SOCKET: hub.path } } : spec;
+    // launcher), and its instance's number.
+    const env = {
+      ...spec.env,
+      ...(hub ? { NOTIFY_SOCKET: hub.path } : {}),
+      ...instanceEnv(spec, of.instance),
+    };
+    const commandSpec = { ...spec, env };
     current = startCommand(
       commandSpec,
       {
@@ -62,7 +73,10 @@ export function launchCommand(io: ServiceIO, of: LaunchOf, hooks: LaunchHooks): 
         drain: () => capture.drain(),
       },
       of.adopted,
-      io.options,
+      {
+        ...(io.options.subreaper ? { subreaper: true } : {}),
+        ...(io.commandPids ? { spare: io.commandPids } : {}),
+      },
     );
   } catch (error) {
     readiness?.cancel();
@@ -70,7 +84,7 @@ export function launchCommand(io: ServiceIO, of: LaunchOf, hooks: LaunchHooks): 
   }
   // Before anything the COMMAND wrote is read (the pipe is read on a later turn): its lines
   // follow.
-  capture.event(startedLine(spec.command, current.child.pid, of.restarts), false);
+  capture.event(startedLine(spec.command, current.child.pid, of.restarts, of.rolling), false);
   readiness.spawned();
   const extendReady = follow(io, current, readiness, hooks);
   void current.ended.then((exit) => hooks.ended(current, exit));

@@ -24,8 +24,14 @@ export interface EventContext {
 const delay = (ms: number): string => (ms < 1000 ? `${ms}ms` : formatDuration(ms));
 
 /** The line for a COMMAND just spawned (its `restart`-th restart; 0: the first start). */
-export function startedLine(argv: readonly string[], pid: number, restart: number): string {
-  return `${EVENT_PREFIX}${restart > 0 ? `restart ${restart}: ` : ''}started ${commandLine(argv)}, pid ${pid}`;
+export function startedLine(
+  argv: readonly string[],
+  pid: number,
+  restart: number,
+  rolling = false,
+): string {
+  const what = rolling ? 'rolling restart: ' : restart > 0 ? `restart ${restart}: ` : '';
+  return `${EVENT_PREFIX}${what}started ${commandLine(argv)}, pid ${pid}`;
 }
 
 /** The line a transition puts in the log, or null when it says nothing worth a line. */
@@ -62,8 +68,18 @@ function describe(
   effects: readonly Effect[],
   ctx: EventContext,
 ): string | null {
+  if (effects.some((e) => e.type === 'roll-failed') && event.type !== 'stop')
+    return `rolling restart failed: ${rollFailure(effects)}${before.phase === 'rolling' ? '; the old COMMAND goes on' : ''}`;
   if (before.phase === after.phase && event.type !== 'not-ready') return null; // nothing happened
   switch (event.type) {
+    case 'roll':
+      return after.phase === 'starting' && before.phase === 'starting'
+        ? 'rolling restart: once this COMMAND is ready'
+        : null; // the next COMMAND's start line says it
+    case 'next-started':
+      return 'rolling restart: the new COMMAND is ready; stopping the old one';
+    case 'next-failed':
+      return null; // said above
     case 'started':
       // else: its start line said it
       return ctx.ready !== null ? `ready (--ready ${ctx.ready})` : null;
@@ -84,8 +100,17 @@ function describe(
     case 'spawn-failed':
       return before.announced ? exited(before, NOT_EXECUTED, after, effects, ctx) : null;
     case 'exited':
+      if (before.phase === 'rolling')
+        return `the old COMMAND ${exitInShort(event.exit)} during the rolling restart; the new one takes over`;
       return exited(before, event.exit, after, effects, ctx);
   }
+}
+
+function rollFailure(effects: readonly Effect[]): string {
+  const failed = effects.find(
+    (e): e is Extract<Effect, { type: 'roll-failed' }> => e.type === 'roll-failed',
+  );
+  return failed?.reason ?? '';
 }
 
 function exited(

@@ -17,15 +17,23 @@
  *     stopped, by a stop or by a restart)
  *   starting --not-ready--> (COMMAND killed) --exited--> backoff … (a restart: the policy decides)
  *   starting --announced--> running (the launcher already announced it: --grace 0, adopted)
+ * A rolling restart (`restart --rolling`, machine-roll.ts) overlaps the old and the new COMMAND:
+ *   running --roll--> rolling: a next COMMAND starts beside the current one
+ *   rolling --next-started--> running: the old one retired (its stop schedule), the next current
+ *   rolling --next-failed--> running: the next ended, the old one kept; the roll failed
+ *   rolling --exited--> starting: the old one died; the next is the current one now
+ *   rolling --stop--> stopping: both stopped
  */
 import type { StopSchedule } from '../config/schedule.js';
 import { exited, NOT_EXECUTED } from './machine-exit.js';
+import { failingRoll, oldExitedInRoll, rollTransition, startedInRoll } from './machine-roll.js';
 import type { ExitFacts } from './policy.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 
 export type Phase =
   | 'starting'
   | 'running'
+  | 'rolling'
   | 'backoff'
   | 'stopping'
   | 'stopped'
@@ -46,7 +54,13 @@ export interface MachineState {
   stopBy: string | null;
   /** A `restart` asked for a stop: a start it cuts short says so. */
   forRestart: boolean;
+  /** A rolling restart's part in this COMMAND: asked while it was starting (`deferred`: the
+   *  overlap begins once it is ready), a next COMMAND starting beside it (`next`), or the current
+   *  COMMAND is the new one whose start completes the roll (`promoted`). null: no roll. */
+  roll: RollStage | null;
 }
+
+export type RollStage = 'deferred' | 'next' | 'promoted';
 
 export type MachineEvent =
   | { type: 'started' } // the COMMAND outlived the grace period, or said it is ready
@@ -58,7 +72,10 @@ export type MachineEvent =
   | StopEvent // a stop was asked for
   // A stop's schedule ended with the COMMAND still running (its leader already gone: members
   // left, whose end is being seen through).
-  | { type: 'stop-ran-out'; leaderExited?: boolean };
+  | { type: 'stop-ran-out'; leaderExited?: boolean }
+  | { type: 'roll' } // `restart --rolling`: replace the COMMAND, overlapping the two
+  | { type: 'next-started' } // the next COMMAND is ready (or alive after --grace)
+  | { type: 'next-failed'; reason: string }; // it was not: not ready, ended, or not executed
 
 export interface StopEvent {
   type: 'stop';
@@ -82,7 +99,13 @@ export type Effect =
   | { type: 'cancel-timer' }
   | { type: 'stop-group'; schedule?: StopSchedule }
   | { type: 'announce-stopped'; by: 'stop' | 'restart' } // stopped before the start completed
-  | { type: 'finish' }; // nothing left to supervise: release and exit
+  | { type: 'finish' } // nothing left to supervise: release and exit
+  | { type: 'spawn-next' } // start the next COMMAND beside the current one
+  | { type: 'retire' } // stop the current COMMAND by the roll's schedule; it is not current now
+  | { type: 'promote' } // the next COMMAND becomes the current one
+  | { type: 'end-next'; schedule?: StopSchedule } // stop the next COMMAND (not ready, or a stop)
+  | { type: 'roll-done' }
+  | { type: 'roll-failed'; reason: string };
 
 export const initialState = (): MachineState => ({
   phase: 'starting',
@@ -94,6 +117,7 @@ export const initialState = (): MachineState => ({
   stopsRunning: 0,
   stopBy: null,
   forRestart: false,
+  roll: null,
 });
 
 const TERMINAL: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'failed']);
@@ -111,10 +135,14 @@ export function transition(
     state: { ...state, ...patch },
     effects,
   });
-  if (isTerminal(state.phase)) return to({});
+  if (isTerminal(state.phase))
+    return event.type === 'roll'
+      ? to({}, { type: 'roll-failed', reason: `it has ${state.phase}` })
+      : to({});
   switch (event.type) {
     case 'started':
       if (state.phase !== 'starting') return to({});
+      if (state.roll !== null) return startedInRoll(state);
       return state.announced
         ? to({ phase: 'running' })
         : to({ phase: 'running', announced: true }, { type: 'announce-started' });
@@ -127,15 +155,19 @@ export function transition(
       if (state.phase !== 'starting') return to({});
       // The first start fails once the COMMAND is gone (nothing may be left running); a restarted
       // one is ended, and its exit goes through the restart policy like any failure.
-      return state.announced
-        ? to({}, { type: 'kill-command' })
-        : to(
-            { phase: 'stopping', failure: event.reason, stopsRunning: state.stopsRunning + 1 },
-            { type: 'stop-group' },
-          );
+      return failingRoll(
+        state,
+        state.announced
+          ? to({}, { type: 'kill-command' })
+          : to(
+              { phase: 'stopping', failure: event.reason, stopsRunning: state.stopsRunning + 1 },
+              { type: 'stop-group' },
+            ),
+        event.reason,
+      );
 
     case 'stop':
-      return stop(state, event);
+      return failingRoll(state, stop(state, event), 'stopped during the rolling restart');
 
     case 'stop-ran-out': {
       // Back to what it was before the stop once no other request's schedule is at work: it still
@@ -159,11 +191,25 @@ export function transition(
           { type: 'announce-spawn-failed' },
           { type: 'finish' },
         );
-      return exited({ ...state, stopsRunning: 0 }, NOT_EXECUTED, policy, now);
+      return failingRoll(
+        state,
+        exited({ ...state, stopsRunning: 0 }, NOT_EXECUTED, policy, now),
+        event.reason,
+      );
 
     case 'exited':
+      if (state.phase === 'rolling') return oldExitedInRoll(state);
       // Whatever schedules were at work, they were the ended COMMAND's.
-      return exited({ ...state, stopsRunning: 0 }, event.exit, policy, now);
+      return failingRoll(
+        state,
+        exited({ ...state, stopsRunning: 0 }, event.exit, policy, now),
+        `${event.exit.signal ? `killed by ${event.exit.signal}` : `exited with code ${event.exit.code}`} before it was ready`,
+      );
+
+    case 'roll':
+    case 'next-started':
+    case 'next-failed':
+      return rollTransition(state, event);
   }
 }
 
@@ -181,6 +227,11 @@ function stop(state: MachineState, event: StopEvent): Step {
     };
   }
   const asked = { ...state, forRestart, stopBy: event.by ?? null };
+  // During a roll's overlap both COMMANDs are stopped, by the same schedule.
+  const next: Effect[] =
+    state.phase === 'rolling'
+      ? [event.schedule ? { type: 'end-next', schedule: event.schedule } : { type: 'end-next' }]
+      : [];
   if (state.phase === 'backoff')
     return {
       state: { ...asked, phase: 'stopped' },
@@ -188,6 +239,6 @@ function stop(state: MachineState, event: StopEvent): Step {
     };
   return {
     state: { ...asked, phase: 'stopping', stopsRunning: state.stopsRunning + 1 },
-    effects: [group],
+    effects: [group, ...next],
   };
 }

@@ -52,7 +52,7 @@ if (!channel) {
   // their parent dies (we are a child subreaper since before the COMMAND was forked: spawnDaemon's
   // `supervisor`): we reap them (the COMMAND's guard too, once it has ended), and a stop reaches
   // them.
-  const stopReaper = startReaper((pid) => pid === running.supervision()?.child.pid);
+  const stopReaper = startReaper((pid) => running.commandPids().includes(pid));
   closeInspector(inherited?.notify?.fd);
   signals.attach(running);
   // net's Socket#_destroy compares the socket with process.stderr, and the first look builds that

@@ -1,8 +1,10 @@
 /**
  * The runner of one service's state machine (machine.ts): it feeds the machine events, one at a
  * time, and performs its effects (spawn, timers, stop schedules, telling the launcher). It keeps
- * no state of the service's own: that is the machine's. It owns only its service's COMMAND and
- * timer, so one process may run several.
+ * no state of the service's own: that is the machine's. It owns only its instance's COMMANDs and
+ * timer, so one process may run several (instances, services). During a rolling restart it holds
+ * two COMMANDs: the current one and the next one starting beside it; old ones being stopped after
+ * a roll are kept until they are gone.
  */
 import type { DaemonError } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
@@ -13,7 +15,7 @@ import { startFailed, stoppedBeforeStart } from './announce.js';
 import type { ServiceEvent } from './events.js';
 import { collectGarbageSoon } from './gc.js';
 import { launchCommand, type LaunchHooks, type ServiceIO } from './launch.js';
-import { eventLines, type EventContext } from './log-events.js';
+import { EVENT_PREFIX, eventLines, type EventContext } from './log-events.js';
 import {
   initialState,
   transition,
@@ -23,8 +25,9 @@ import {
 } from './machine.js';
 import { DEFAULT_POLICY } from '../config/restart-policy.js';
 import { describeReady } from '../config/ready-spec.js';
-import { StateRecord } from './state-record.js';
+import type { SlotView, StateRecord } from './state-record.js';
 import type { Adopted, Supervision } from './supervise.js';
+import { exitInShort } from '../service/format.js';
 
 /** What a runner reports to and through. */
 export interface RunnerHooks {
@@ -32,11 +35,33 @@ export interface RunnerHooks {
   notify(event: ServiceEvent): void;
   /** Our files go (the pidfile): before the launcher hears of a failed start. */
   cleanup(): void;
+  /** The service's state file, shared by its instances. */
+  record: StateRecord;
 }
+
+/** How a rolling restart of one instance ended. */
+export type RollOutcome =
+  | { ok: true; pid: number | null }
+  | { ok: false; reason: string; stderrTail: string[] };
 
 export class Runner {
   private machine: MachineState = initialState();
   private sup: Supervision | null = null;
+  /** A roll's: the next COMMAND starting beside the current one, and its readiness extender. */
+  private next: Supervision | null = null;
+  private nextExtend: (ms: number) => void = () => undefined;
+  /** Old COMMANDs being stopped (retired by a roll, or a next one ended): waited for at the end. */
+  private readonly retiring = new Set<Supervision>();
+  /** The roll under way: the spec it brings, the old COMMAND's stop schedule, who waits. */
+  private roll: {
+    spec: CommandSpec;
+    schedule: StopSchedule;
+    done: (outcome: RollOutcome) => void;
+    tailMark: number;
+  } | null = null;
+  private nextRestartAt: number | null = null;
+  /** The spec this instance's COMMANDs run: the last start's, or the last roll's that worked. */
+  private spec: CommandSpec;
   private timer: NodeJS.Timeout | null = null;
   private extend: (ms: number) => void = () => undefined;
   private spawnError: DaemonError | null = null; // why the last launch failed
@@ -56,8 +81,10 @@ export class Runner {
     private readonly paths: ServicePaths,
     spec: CommandSpec,
     private readonly hooks: RunnerHooks,
+    readonly instance = 0,
   ) {
-    this.record = new StateRecord(paths, spec, () => this.machine);
+    this.spec = spec;
+    this.record = hooks.record;
     this.context = {
       policy: spec.restart ?? DEFAULT_POLICY,
       stopBy: 'a signal to daemonkit',
@@ -67,6 +94,36 @@ export class Runner {
 
   supervision(): Supervision | null {
     return this.sup;
+  }
+
+  /** This instance's COMMANDs now: current, next, retiring. */
+  pids(): number[] {
+    return [this.sup, this.next, ...this.retiring].flatMap((s) => (s ? [s.child.pid] : []));
+  }
+
+  /** What the state file says of this instance. */
+  view(): SlotView {
+    return {
+      instance: this.instance,
+      machine: this.machine,
+      current: this.sup,
+      next: this.next,
+      retiring: [...this.retiring],
+      nextRestartAt: this.machine.phase === 'backoff' ? this.nextRestartAt : null,
+    };
+  }
+
+  get phase(): MachineState['phase'] {
+    return this.machine.phase;
+  }
+
+  /** `restart --rolling` of this instance: `spec`'s COMMAND started beside the current one, the
+   *  old one stopped by `schedule` once the new one is ready. One at a time (the caller's turn). */
+  rollTo(spec: CommandSpec, schedule: StopSchedule): Promise<RollOutcome> {
+    return new Promise((done) => {
+      this.roll = { spec, schedule, done, tailMark: this.io?.capture.stderrMark() ?? 0 };
+      this.dispatch({ type: 'roll' });
+    });
   }
 
   /** EXTEND_TIMEOUT_USEC from the current COMMAND. */
@@ -106,12 +163,16 @@ export class Runner {
     // Nothing changed, nothing to do, nothing to record: no write (a bare signal during a stop,
     // an event for a service already ended).
     if (!patch && next.effects.length === 0 && sameState(before, next.state)) return;
-    this.record.transitioned(next.effects);
+    // In a backoff wait, when the next restart is due (`status` shows it): written with this step.
+    const timer = next.effects.find((e) => e.type === 'set-timer');
+    if (timer) this.nextRestartAt = Date.now() + timer.ms;
+    else if (this.machine.phase !== 'backoff') this.nextRestartAt = null;
     // Signals first: the COMMAND's shutdown then runs while we write the state. Then the state,
     // before the other effects: whoever hears of an announced start finds the state saying so.
     // Once is enough: the effects that change what the state says (spawn, announce-failed) save
     // it themselves, and a second write here would sit on the stop and exit paths for nothing.
-    const signals = (e: Effect): boolean => e.type === 'stop-group' || e.type === 'kill-command';
+    // (A roll's swap of COMMANDs, too: the state then names the right ones.)
+    const signals = (e: Effect): boolean => EARLY.has(e.type);
     for (const effect of next.effects) if (signals(effect)) this.perform(effect);
     this.record.save(patch);
     const ctx = { ...this.context, stopBy: this.machine.stopBy ?? this.context.stopBy };
@@ -157,9 +218,62 @@ export class Runner {
         void this.sup?.stop(defaultSchedule(), { asStop: false });
         break;
       case 'finish':
-        this.finish();
+        // Old COMMANDs still being stopped (a roll's) are seen to the end first.
+        void Promise.all([...this.retiring].map((s) => s.ended)).then(() => this.finish());
+        break;
+      case 'spawn-next':
+        this.launchNext();
+        break;
+      case 'retire':
+        if (this.sup) this.retire(this.sup, this.roll?.schedule ?? defaultSchedule());
+        this.sup = null;
+        break;
+      case 'promote':
+        this.sup = this.next;
+        this.extend = this.nextExtend;
+        this.next = null;
+        break;
+      case 'end-next':
+        if (this.next) this.retire(this.next, effect.schedule ?? defaultSchedule());
+        this.next = null;
+        break;
+      case 'roll-done':
+        this.endRoll({ ok: true, pid: this.sup?.child.pid ?? null });
+        break;
+      case 'roll-failed':
+        this.endRoll({
+          ok: false,
+          reason: effect.reason,
+          stderrTail: this.io?.capture.stderrTail(this.roll?.tailMark) ?? [],
+        });
         break;
     }
+  }
+
+  /** Stop a COMMAND that is no longer the current one; kept in `retiring` until it is gone. */
+  private retire(sup: Supervision, schedule: StopSchedule): void {
+    this.retiring.add(sup);
+    void sup.stop(schedule);
+    void sup.ended.then((exit) => {
+      this.retiring.delete(sup);
+      this.io?.capture.event(
+        `${EVENT_PREFIX}rolling restart: the old COMMAND, pid ${sup.child.pid}, ${exitInShort(exit)}`,
+      );
+      this.record.save();
+    });
+  }
+
+  /** A roll ended: its spec is this instance's from now on if it worked. */
+  private endRoll(outcome: RollOutcome): void {
+    const roll = this.roll;
+    if (!roll) return;
+    this.roll = null;
+    if (outcome.ok) {
+      this.spec = roll.spec;
+      this.context.policy = roll.spec.restart ?? DEFAULT_POLICY;
+      this.context.ready = roll.spec.ready ? describeReady(roll.spec.ready) : null;
+    }
+    roll.done(outcome);
   }
 
   private announceStarted(): void {
@@ -190,10 +304,15 @@ export class Runner {
     });
   }
 
+  /** A roll under way starts its spec's COMMAND (a restart during it, too). */
+  private spawnSpec(): CommandSpec {
+    return this.roll && this.machine.roll !== null ? this.roll.spec : this.spec;
+  }
+
   private launch(adopted?: Adopted, readyFd?: number): void {
     const launched = launchCommand(
-      this.io!,
-      { adopted, readyFd, restarts: this.machine.restarts },
+      { ...this.io!, spec: this.spawnSpec() },
+      { adopted, readyFd, restarts: this.machine.restarts, instance: this.instance },
       this.launchHooks,
     );
     if ('error' in launched) {
@@ -203,12 +322,31 @@ export class Runner {
     }
     this.sup = launched.sup;
     this.extend = launched.extendReady;
-    this.record.launched(launched.sup);
+    this.record.save();
+  }
+
+  private launchNext(): void {
+    const launched = launchCommand(
+      { ...this.io!, spec: this.roll!.spec },
+      { restarts: this.machine.restarts, instance: this.instance, rolling: true },
+      this.launchHooks,
+    );
+    if ('error' in launched) {
+      this.dispatch({ type: 'next-failed', reason: launched.error.message });
+      return;
+    }
+    this.next = launched.sup;
+    this.nextExtend = launched.extendReady;
+    this.record.save();
   }
 
   private readonly launchHooks: LaunchHooks = {
     event: (current, event) => {
       if (this.sup === current) this.dispatch(event);
+      else if (this.next === current && event.type === 'started')
+        this.dispatch({ type: 'next-started' });
+      else if (this.next === current && event.type === 'not-ready')
+        this.dispatch({ type: 'next-failed', reason: event.reason });
     },
     readyAtExit: (current) => {
       if (this.sup === current && this.machine.phase === 'starting')
@@ -216,13 +354,27 @@ export class Runner {
     },
     ended: (current, exit) => {
       collectGarbageSoon();
-      const byStop = exit.byStop || this.machine.phase === 'stopping';
+      const byStop = exit.byStop || (this.sup === current && this.machine.phase === 'stopping');
       const record: ExitRecord = { ...exit, byStop };
       this.record.exited(record);
       if (this.sup === current) this.dispatch({ type: 'exited', exit: record });
+      else if (this.next === current)
+        this.dispatch({
+          type: 'next-failed',
+          reason: `the new COMMAND ${exitInShort(exit)}, ${this.roll?.spec.ready ? 'before it was ready' : 'within the --grace period'}`,
+        });
     },
   };
 }
+
+/** Effects performed before the state is written: signals, and a roll's swap of COMMANDs. */
+const EARLY: ReadonlySet<Effect['type']> = new Set([
+  'stop-group',
+  'kill-command',
+  'retire',
+  'promote',
+  'end-next',
+]);
 
 function sameState<T extends object>(a: T, b: T): boolean {
   return (Object.keys(a) as (keyof T)[]).every((key) => a[key] === b[key]);

@@ -5,7 +5,7 @@
 import { unlinkSync } from 'node:fs';
 import type { ServicePaths } from '../config/paths.js';
 import type { CommandSpec } from '../config/spec.js';
-import { createPipes, LogCapture } from '../logs/write/capture.js';
+import { createPipes, instancePrefix, LogCapture } from '../logs/write/capture.js';
 import { NotifyHub, openNotifyListener } from '../notify/hub.js';
 import { NotifyListener } from '../notify/listener.js';
 import { writePidfile, ensureDir } from '../service/pidfile.js';
@@ -14,7 +14,7 @@ import { closeListeners, type Listener, openListeners, ownershipOf } from '../sp
 import { setCloexec } from '../sys/native.js';
 import type { Inherited } from './events.js';
 import type { ServiceIO } from './launch.js';
-import type { Runner } from './runner.js';
+import type { Instances } from './instances.js';
 
 export interface ServiceOptions {
   subreaper?: boolean;
@@ -28,7 +28,7 @@ export interface ServiceLife {
   spec: CommandSpec;
   inherited: Inherited | undefined;
   options: ServiceOptions;
-  runner: Runner;
+  runner: Instances;
   capture: LogCapture | null;
   hub: NotifyHub | null;
   /** --listen: held from the start to the end of the service, whatever its COMMANDs do. */
@@ -71,7 +71,7 @@ function openHub(life: ServiceLife): NotifyHub | null {
 
 /** Open what the service holds for its life, under the lock; kept in `life` as it opens, so
  *  that release() closes what a failure half-way left open. */
-export function openServiceIO(life: ServiceLife): ServiceIO {
+export function openServiceIO(life: ServiceLife): ServiceIO & { capture: LogCapture } {
   const { paths, spec, inherited, options } = life;
   const record = life.runner.record;
   prepareFiles(paths, spec, inherited);
@@ -79,7 +79,10 @@ export function openServiceIO(life: ServiceLife): ServiceIO {
     spec,
     inherited?.pipes ?? createPipes(spec),
     (message) => record.save({ logError: message ?? undefined }),
-    { ownStderr: options.ownStderr ?? false },
+    {
+      ownStderr: options.ownStderr ?? false,
+      ...((spec.instances ?? 1) > 1 ? { linePrefix: instancePrefix(0) } : {}),
+    },
   );
   life.capture = capture;
   if (capture.error) record.save({ logError: capture.error });

@@ -34,9 +34,15 @@ export interface ServiceSignals {
 export function routeServiceSignals(wiring: SignalWiring = {}): ServiceSignals {
   let service: ServiceRun | null = null;
   let early: NodeJS.Signals | null = null;
+  // To every COMMAND of the service (its instances, both of a roll's overlap).
   const pass = (signal: NodeJS.Signals) => (): void => {
-    const pid = service?.supervision()?.child.pid;
-    if (pid) process.kill(pid, signal);
+    for (const pid of service?.commandPids() ?? []) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // it has just ended
+      }
+    }
   };
   const askStop = (running: ServiceRun, signal: NodeJS.Signals): void =>
     running.requestStop(wiring.stopSchedule?.(signal));
@@ -51,9 +57,16 @@ export function routeServiceSignals(wiring: SignalWiring = {}): ServiceSignals {
     SIGQUIT: stop,
     SIGHUP: () => (wiring.reload ? wiring.reload(pass('SIGHUP')) : pass('SIGHUP')()),
     ...(wiring.usr2 ? { SIGUSR2: pass('SIGUSR2') } : {}),
+    // `restart --rolling` signals as `reopen` does: its request says which it is.
     SIGUSR1: wiring.usr1ToCommand
-      ? () => (service?.takeReopenRequest() ? service.reopenLogs() : pass('SIGUSR1')())
-      : () => service?.reopenLogs(),
+      ? () => {
+          if (service?.rollIfAsked()) return;
+          if (service?.takeReopenRequest()) service.reopenLogs();
+          else pass('SIGUSR1')();
+        }
+      : () => {
+          if (!service?.rollIfAsked()) service?.reopenLogs();
+        },
   });
   return {
     attach(running) {

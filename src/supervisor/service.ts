@@ -11,11 +11,19 @@ import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { DaemonError, isDaemonError } from '../errors/errors.js';
 import { acquirePidLock, removePidfile } from '../service/pidfile.js';
-import { requestPending, takeReopenRequest, takeStopRequest } from '../service/requests.js';
+import {
+  requestPending,
+  takeReopenRequest,
+  takeRollRequest,
+  takeStopRequest,
+  type RollRequest,
+} from '../service/requests.js';
+import { serviceFacts } from '../service/service-facts.js';
+import { writeSpec } from '../service/spec-file.js';
 import type { ExitRecord } from '../service/state.js';
 import { setCloexec } from '../sys/native.js';
 import type { Inherited, ServiceEvent } from './events.js';
-import { Runner } from './runner.js';
+import { Instances } from './instances.js';
 import {
   openServiceIO,
   releaseService,
@@ -42,6 +50,11 @@ export interface ServiceRun {
   supervision(): Supervision | null;
   /** Once done: what the log files could not take at the end (see LogCapture.close), or null. */
   logLost(): string | null;
+  /** Every COMMAND the service runs now (instances, a roll's two): the reaper leaves them be. */
+  commandPids(): number[];
+  /** A `restart --rolling` asked (its request is taken now, and acted on): the SIGUSR1 is for
+   *  it. */
+  rollIfAsked(): boolean;
 }
 
 /** Take the lock (or, launched, keep the one inherited); false: another instance holds it. */
@@ -106,6 +119,7 @@ function controls(life: ServiceLife): Omit<ServiceRun, 'done'> {
       // Requests left for us while node booted (their senders do not signal until we say so).
       if (takeReopenRequest(paths.reopenRequest)) this.reopenLogs();
       if (requestPending(paths.stopRequest)) this.requestStop();
+      this.rollIfAsked();
     },
     reopenLogs() {
       this.takeReopenRequest();
@@ -117,9 +131,50 @@ function controls(life: ServiceLife): Omit<ServiceRun, 'done'> {
     takeReopenRequest() {
       return takeReopenRequest(paths.reopenRequest) && record.owns;
     },
+    rollIfAsked() {
+      if (!record.owns) return false;
+      const request = takeRollRequest(paths.rollRequest);
+      if (!request) return false;
+      void rollService(paths, runner, request);
+      return true;
+    },
+    commandPids: () => runner.commandPids(),
     supervision: () => runner.supervision(),
     logLost: () => record.logLost(),
   };
+}
+/** A rolling restart, its outcome in the state file (`restart --rolling` waits for it there);
+ *  the new spec recorded once every instance runs it. */
+async function rollService(
+  paths: ServicePaths,
+  instances: Instances,
+  request: RollRequest,
+): Promise<void> {
+  const { record } = instances;
+  record.save({ roll: { at: request.at, outcome: 'rolling' } });
+  const outcome = await instances.roll(request.spec, request.schedule);
+  if (outcome.ok) {
+    try {
+      writeSpec(paths, request.spec);
+    } catch {
+      // the service runs the new spec; a later `restart` without a COMMAND starts the last one
+    }
+    record.save({
+      roll: { at: request.at, outcome: 'done' },
+      command: request.spec.command,
+      ...serviceFacts(request.spec),
+    });
+    return;
+  }
+  const which = outcome.instance !== undefined ? `instance ${outcome.instance}: ` : '';
+  record.save({
+    roll: {
+      at: request.at,
+      outcome: 'failed',
+      error: `${which}${outcome.reason}`,
+      stderrTail: outcome.stderrTail,
+    },
+  });
 }
 
 export function runService(
@@ -130,7 +185,7 @@ export function runService(
   options: ServiceOptions = {},
 ): ServiceRun {
   const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
-  const runner = new Runner(paths, spec, { notify, cleanup });
+  const runner = new Instances(paths, spec, { notify, cleanup });
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
   if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
   const life: ServiceLife = {

@@ -9,8 +9,33 @@ import { serviceFacts } from '../service/service-facts.js';
 import type { CommandSpec } from '../config/spec.js';
 import { writeState, type ExitRecord, type ServiceState } from '../service/state.js';
 import { readProcStat } from '../sys/proc.js';
-import type { Effect, MachineState } from './machine.js';
+import { isTerminal, type MachineState, type Phase } from './machine.js';
 import type { Supervision } from './supervise.js';
+import type { CommandRecord, RunState } from '../service/state.js';
+
+/** What the record reads of each instance's runner when it writes. */
+export interface SlotView {
+  instance: number;
+  machine: MachineState;
+  /** The current COMMAND, a next one starting beside it (a roll), old ones being stopped. */
+  current: Supervision | null;
+  next: Supervision | null;
+  retiring: readonly Supervision[];
+  /** In a backoff wait: when the next restart is due. */
+  nextRestartAt: number | null;
+}
+
+/** The service's state from its instances': one instance's as it is (`rolling` is running: the
+ *  old COMMAND serves); several: stopping if any is, running if any is, else starting, backoff,
+ *  and once all have ended, failed if any failed. */
+export function servicePhase(phases: readonly Phase[]): RunState {
+  const shown = (p: Phase): RunState => (p === 'rolling' ? 'running' : p);
+  if (phases.length === 1) return shown(phases[0]!);
+  const order: Phase[] = ['stopping', 'running', 'rolling', 'starting', 'backoff'];
+  for (const p of order) if (phases.includes(p)) return shown(p);
+  for (const p of ['failed', 'exited'] as const) if (phases.includes(p)) return p;
+  return 'stopped';
+}
 
 /** How many exits the state file keeps. */
 const EXIT_HISTORY = 10;
@@ -27,17 +52,17 @@ export class StateRecord {
   private owner = false;
   private statusWrite: NodeJS.Timeout | null = null; // a STATUS= not yet written
 
-  /** `machine`: the machine's state now (each write says it). */
+  /** `slots`: each instance's runner now (each write says what they say). */
   constructor(
     private readonly paths: ServicePaths,
     spec: CommandSpec,
-    private readonly machine: () => MachineState,
+    private readonly slots: () => readonly SlotView[],
   ) {
     const self = readProcStat(process.pid);
     this.state = {
       version: 1,
       kind: 'supervisor',
-      state: machine().phase,
+      state: 'starting',
       pid: process.pid,
       ...(self ? { pidStartTime: self.startTime } : {}),
       command: spec.command,
@@ -63,9 +88,7 @@ export class StateRecord {
     if (!this.owner) return;
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along
     this.statusWrite = null;
-    const machine = this.machine();
-    Object.assign(this.state, patch, { state: machine.phase, restarts: machine.restarts });
-    if (machine.failure) this.state.error = machine.failure;
+    Object.assign(this.state, patch, this.fromSlots());
     try {
       writeState(this.paths.statefile, this.state);
     } catch {
@@ -82,24 +105,24 @@ export class StateRecord {
     this.statusWrite.unref(); // never what keeps us up
   }
 
-  /** After a transition: in a backoff wait, when the next restart is due (`status` shows it);
-   *  gone once it is not waiting. Written with the transition. */
-  transitioned(effects: readonly Effect[]): void {
-    const phase = this.machine().phase;
-    const timer = effects.find(
-      (e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer',
-    );
-    if (phase === 'backoff' && timer) this.state.nextRestartAt = Date.now() + timer.ms;
-    else if (phase !== 'backoff') delete this.state.nextRestartAt;
-  }
-
-  launched(sup: Supervision): void {
-    this.save({
-      childPid: sup.child.pid,
-      childPgid: sup.group.pgid,
-      childStartTime: sup.group.leaderStartTime,
-      childStartedAt: sup.startedAt,
-    });
+  /** What the instances say: the service's state, restarts and failure; the first instance's
+   *  COMMAND as the service's (childPid…); with several COMMANDs (instances, a roll's overlap)
+   *  each in `commands` (`status` shows them, and a `stop` after our death finds their groups). */
+  private fromSlots(): Partial<ServiceState> {
+    const slots = this.slots();
+    const out: Partial<ServiceState> = {
+      state: servicePhase(slots.map((s) => s.machine.phase)),
+      restarts: slots.reduce((n, s) => n + s.machine.restarts, 0),
+    };
+    const failure = slots.find((s) => s.machine.failure)?.machine.failure;
+    if (failure) out.error = failure;
+    const due = slots.map((s) => s.nextRestartAt).filter((t): t is number => t !== null);
+    out.nextRestartAt = due.length > 0 ? Math.min(...due) : undefined;
+    const first = slots.find((s) => s.current && !isTerminal(s.machine.phase))?.current;
+    if (first) Object.assign(out, commandFacts(first));
+    const commands = slots.flatMap((s) => commandsOf(s));
+    out.commands = slots.length > 1 || commands.length > 1 ? commands : undefined;
+    return out;
   }
 
   /** A COMMAND ended: kept in the history, written with the transition it causes. */
@@ -125,4 +148,42 @@ export class StateRecord {
   close(lost: string | null): void {
     if (lost || this.statusWrite) this.save(lost ? { logLost: lost } : {}); // takes the STATUS=
   }
+}
+
+function commandFacts(sup: Supervision): Partial<ServiceState> {
+  return {
+    childPid: sup.child.pid,
+    childPgid: sup.group.pgid,
+    childStartTime: sup.group.leaderStartTime,
+    childStartedAt: sup.startedAt,
+  };
+}
+
+/** An instance's live COMMANDs: the current one (its instance's state), the next one of a roll
+ *  (`new`, starting), old ones being stopped (`old`, stopping). */
+function commandsOf(slot: SlotView): CommandRecord[] {
+  const one = (sup: Supervision, role: CommandRecord['role'], state: RunState): CommandRecord => ({
+    instance: slot.instance,
+    role,
+    state,
+    pid: sup.child.pid,
+    pgid: sup.group.pgid,
+    startTime: sup.group.leaderStartTime,
+    startedAt: sup.startedAt,
+    restarts: slot.machine.restarts,
+  });
+  const out: CommandRecord[] = [];
+  const phase = slot.machine.phase;
+  if (phase === 'backoff' || isTerminal(phase) || !slot.current)
+    out.push({
+      instance: slot.instance,
+      role: 'current',
+      state: servicePhase([phase]),
+      pid: null,
+      restarts: slot.machine.restarts,
+    });
+  else out.push(one(slot.current, 'current', servicePhase([phase])));
+  if (slot.next) out.push(one(slot.next, 'new', 'starting'));
+  for (const old of slot.retiring) out.push(one(old, 'old', 'stopping'));
+  return out;
 }

@@ -49,11 +49,29 @@ interface Seen {
   stopRequested: boolean;
 }
 
+export interface SuperviseOptions {
+  /** We are a subreaper: orphans re-parented to us are this COMMAND's to stop. */
+  subreaper?: boolean;
+  /** The service's other COMMANDs (their pids, which are their groups' ids). */
+  spare?: () => number[];
+}
+
 /** The COMMAND's process group (with --subreaper, also the orphans it leaves to us). */
-function groupOf(child: Child, startTime: number, subreaper: boolean): Group {
+function groupOf(child: Child, startTime: number, options: SuperviseOptions): Group {
   const group: Group = { pgid: child.pid, leaderStartTime: startTime };
-  if (subreaper) {
-    group.adopted = () => ownChildren().filter((pid) => pid !== child.pid && isAlive(pid));
+  if (options.subreaper) {
+    // Orphans re-parented to us, not the service's other COMMANDs (instances, a roll's other
+    // one), nor what is still in their groups.
+    group.adopted = () => {
+      const spare = new Set(options.spare?.() ?? []);
+      return ownChildren().filter(
+        (pid) =>
+          pid !== child.pid &&
+          !spare.has(pid) &&
+          !spare.has(readProcStat(pid)?.pgrp ?? -1) &&
+          isAlive(pid),
+      );
+    };
   }
   return group;
 }
@@ -103,11 +121,11 @@ export function startCommand(
   spec: CommandSpec,
   output: CommandOutput,
   adopted?: Adopted,
-  options: { subreaper?: boolean } = {},
+  options: SuperviseOptions = {},
 ): Supervision {
   const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
   const proc = readProcStat(child.pid);
-  const group = groupOf(child, proc?.startTime ?? 0, options.subreaper === true);
+  const group = groupOf(child, proc?.startTime ?? 0, options);
   const startedAt = proc ? startTimeMs(proc) : Date.now();
   const seen: Seen = { exited: false, stopRequested: false };
   const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {

@@ -5,12 +5,13 @@ import { watch, type FSWatcher } from 'node:fs';
  * Call `look` until it returns a value, again after every change in the directories `dirs`
  * (inotify), for at most `ms` (then undefined). The watches are armed before the first look, so a
  * change that lands while `look` runs is never missed. Where one cannot be watched, it looks every
- * 100 ms.
+ * 100 ms; `everyMs`: at least that often anyway (for what no file tells: a process's exit).
  */
 export async function lookUntil<T>(
   dirs: string | string[],
   ms: number,
   look: () => T | undefined,
+  everyMs = Infinity,
 ): Promise<T | undefined> {
   const deadline = Date.now() + Math.max(0, ms);
   let changed = false;
@@ -41,7 +42,7 @@ export async function lookUntil<T>(
       if (left <= 0) return undefined;
       if (changed) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, watching ? left : Math.min(left, 100));
+        const timer = setTimeout(done, Math.min(left, everyMs, watching ? Infinity : 100));
         wake = done;
         function done(): void {
           clearTimeout(timer);

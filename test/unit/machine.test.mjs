@@ -5,6 +5,7 @@ import { DEFAULT_POLICY } from '../../dist/config/restart-policy.js';
 import { countRestart, nextDelay, wantsRestart } from '../../dist/supervisor/policy.js';
 import { parseDuration } from '../../dist/config/durations.js';
 import { initialState, isTerminal, transition } from '../../dist/supervisor/machine.js';
+import { servicePhase } from '../../dist/supervisor/state-record.js';
 
 const exit = (code, signal = null, uptimeMs = 1000, byStop = false) => ({
   code,
@@ -508,4 +509,110 @@ describe('transition', () => {
       ['stopped', ['finish']],
     ]);
   });
+});
+
+describe('transition: a rolling restart (machine-roll.ts)', () => {
+  const started = [{ type: 'started' }, 0];
+  const roll = [{ type: 'roll' }, 10];
+  const types = (effects) => effects.map((e) => e.type);
+  const table = [
+    ['running: the next COMMAND starts beside it', [started, roll], ['rolling', ['spawn-next']]],
+    [
+      'the next is ready: the old retired, the next current, the roll done',
+      [started, roll, [{ type: 'next-started' }, 20]],
+      ['running', ['retire', 'promote', 'roll-done']],
+    ],
+    [
+      'the next fails: it is ended, the old one kept, the roll failed',
+      [started, roll, [{ type: 'next-failed', reason: 'x' }, 20]],
+      ['running', ['end-next', 'roll-failed']],
+    ],
+    [
+      'the old one dies meanwhile: the next is current, starting; no restart counted',
+      [started, roll, [{ type: 'exited', exit: exit(1) }, 20]],
+      ['starting', ['promote']],
+    ],
+    [
+      '… and its start completes the roll',
+      [started, roll, [{ type: 'exited', exit: exit(1) }, 20], [{ type: 'started' }, 30]],
+      ['running', ['roll-done']],
+    ],
+    [
+      '… or fails it, and the policy decides',
+      [
+        started,
+        roll,
+        [{ type: 'exited', exit: exit(1) }, 20],
+        [{ type: 'exited', exit: exit(2) }, 30],
+      ],
+      ['backoff', ['set-timer', 'roll-failed']],
+    ],
+    [
+      'a stop during the overlap stops both, the roll failed',
+      [started, roll, [{ type: 'stop' }, 20]],
+      ['stopping', ['stop-group', 'end-next', 'roll-failed']],
+    ],
+    [
+      'a roll while starting waits for it to be ready, then overlaps',
+      [roll, started],
+      ['rolling', ['announce-started', 'spawn-next']],
+    ],
+    [
+      'a roll in a backoff wait: nothing serves, the new COMMAND starts now',
+      [started, [{ type: 'exited', exit: exit(1) }, 5], roll],
+      ['starting', ['cancel-timer', 'spawn']],
+    ],
+    ['a second roll during one does nothing', [started, roll, roll], ['rolling', []]],
+    [
+      'a next-started or next-failed out of a roll is ignored',
+      [started, [{ type: 'next-started' }, 5], [{ type: 'next-failed', reason: 'x' }, 6]],
+      ['running', []],
+    ],
+    [
+      'a roll while stopping fails at once',
+      [started, [{ type: 'stop' }, 5], roll],
+      ['stopping', ['roll-failed']],
+    ],
+  ];
+  for (const [what, events, want] of table) {
+    test(what, () => {
+      let state = initialState();
+      let last;
+      for (const [event, now] of events) {
+        last = transition(state, event, P, now);
+        state = last.state;
+      }
+      assert.deepEqual([state.phase, types(last.effects)], want);
+    });
+  }
+  test('a terminal service says the roll failed (nothing waits forever)', () => {
+    const r = transition({ ...initialState(), phase: 'exited' }, { type: 'roll' }, P, 0);
+    assert.deepEqual(r.effects, [{ type: 'roll-failed', reason: 'it has exited' }]);
+  });
+  test('the stop schedule goes to both COMMANDs', () => {
+    const KILL = [{ kind: 'signal', signal: 'SIGKILL', number: 9 }];
+    let s = transition(initialState(), { type: 'started' }, P, 0).state;
+    s = transition(s, { type: 'roll' }, P, 1).state;
+    const r = transition(s, { type: 'stop', schedule: KILL }, P, 2);
+    assert.deepEqual(r.effects.slice(0, 2), [
+      { type: 'stop-group', schedule: KILL },
+      { type: 'end-next', schedule: KILL },
+    ]);
+    assert.equal(r.state.roll, null);
+  });
+});
+
+describe("servicePhase: a service's state from its instances'", () => {
+  for (const [phases, want] of [
+    [['rolling'], 'running'],
+    [['backoff'], 'backoff'],
+    [['running', 'backoff'], 'running'],
+    [['starting', 'running'], 'running'],
+    [['starting', 'backoff'], 'starting'],
+    [['running', 'stopping'], 'stopping'],
+    [['stopped', 'failed'], 'failed'],
+    [['stopped', 'exited'], 'exited'],
+    [['stopped', 'stopped'], 'stopped'],
+  ])
+    test(`${phases.join(', ')} -> ${want}`, () => assert.equal(servicePhase(phases), want));
 });

@@ -100,6 +100,7 @@ describe('servicePaths', () => {
       logfile: '/h/web/web.log',
       stopRequest: '/h/web/stop.json',
       reopenRequest: '/h/web/reopen.json',
+      rollRequest: '/h/web/roll.json',
       restartLock: '/h/web/restart.lock',
     });
   });
@@ -116,6 +117,7 @@ describe('servicePaths', () => {
       logfile: '/h/web/web.log',
       stopRequest: '/h/web/stop.json',
       reopenRequest: '/h/web/reopen.json',
+      rollRequest: '/h/web/roll.json',
       restartLock: '/h/web/restart.lock',
     });
   });
@@ -133,6 +135,7 @@ describe('servicePaths', () => {
       logfile: `${dir}/app.log`,
       stopRequest: `${dir}/stop.json`,
       reopenRequest: `${dir}/reopen.json`,
+      rollRequest: `${dir}/roll.json`,
       restartLock: `${dir}/restart.lock`,
     });
     assert.equal('name' in p, false);

@@ -12,6 +12,17 @@ export async function restart({ args, paths, valid, quiet }: VerbCall): Promise<
     args.rest,
     Boolean(args.flags['update-env']),
   );
+  if (args.flags.rolling) {
+    const { rollingRestart } = await import('../../ops/roll.js');
+    const rolled = await rollingRestart(paths, spec, valid.schedule!, { block: true });
+    if (!quiet)
+      say(
+        rolled.rolled
+          ? `${paths.display}: restarted (rolling), command pid ${rolled.pid ?? 'unknown'}`
+          : `${paths.display}: was not running; started, pid ${rolled.pid ?? 'unknown'}`,
+      );
+    return EXIT.OK;
+  }
   // Blocking, as `stop`: the CLI has nothing else to do meanwhile.
   const result = await stopAndStart(paths, spec, valid.schedule!, {
     block: true,

@@ -1,7 +1,14 @@
 /** `status`, `list`, and the word for a service that does not exist. */
 import type { DaemonError } from '../../errors/errors.js';
 import { exitCodeFor, EXIT } from '../../errors/exit-codes.js';
-import { listTable, statusLine, terminalJson, terminalSafe } from '../../service/format.js';
+import {
+  commandLines,
+  listEntries,
+  listTable,
+  statusLine,
+  terminalJson,
+  terminalSafe,
+} from '../../service/format.js';
 import { statusDetails } from '../../service/format-details.js';
 import type { Problems } from '../../config/options.js';
 import type { ServicePaths } from '../../config/paths.js';
@@ -20,6 +27,7 @@ export async function status({ args, paths, quiet }: VerbCall): Promise<number> 
   else {
     const color = colorFor(1, args.flags);
     out(`${paintStatusLine(terminalSafe(statusLine(s)), terminalSafe(s.name), s.state, color)}\n`);
+    for (const line of commandLines(s)) say(line);
     if (args.flags.verbose) for (const line of statusDetails(s)) say(line);
   }
   return s.code;
@@ -59,12 +67,16 @@ export async function list(args: ParsedArgs, problems: Problems): Promise<number
     // its cells made printable, its lines kept: one per row after the heading
     const color = colorFor(1, args.flags);
     const lines = listTable(rows).split('\n');
+    // A row per service, then one per COMMAND of a service with several (listEntries); a
+    // project's services under its heading.
     const text: string[] = [lines[0]!];
+    let line = 1;
     for (const [i, row] of rows.entries()) {
       const p = row.project;
       if (p && p.project !== rows[i - 1]?.project?.project)
         text.push(terminalSafe(`project ${p.project} (${p.file}):`));
-      text.push(paintListRow(lines[i + 1]!, terminalSafe(row.name), row.state, color));
+      for (const e of listEntries([row]))
+        text.push(paintListRow(lines[line++]!, terminalSafe(e.name), e.state, color));
     }
     out(`${text.join('\n')}\n`);
   }

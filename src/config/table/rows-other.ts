@@ -29,6 +29,13 @@ export const STOP_ROWS: readonly OptionRow[] = [
 
 export const OTHER_ROWS: readonly OptionRow[] = [
   {
+    name: 'rolling',
+    commands: ['restart'],
+    kind: flag(),
+    help: 'start the new COMMAND beside the old one, and stop the old one once the new one is ready',
+    doc: ['restart'],
+  },
+  {
     name: 'update-env',
     commands: ['restart'],
     kind: flag(),

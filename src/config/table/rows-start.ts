@@ -61,6 +61,9 @@ export const IDENTITY_ROWS: readonly OptionRow[] = [
   },
 ];
 
+/** --instances at most: copies of one COMMAND, not a process pool. */
+export const MAX_INSTANCES = 256;
+
 export const START_ROWS: readonly OptionRow[] = [
   {
     name: 'chdir',
@@ -270,6 +273,20 @@ export const START_ROWS: readonly OptionRow[] = [
     needs: 'listen',
     help: 'the mode of the unix: sockets',
     systemd: 'SocketMode= (unix: sockets; SocketUser=, SocketGroup= with --user)',
+    doc: DOC,
+  },
+  {
+    name: 'instances',
+    commands: START,
+    kind: count({
+      min: 1,
+      max: MAX_INSTANCES,
+      digits: 3,
+      why: `a whole number from 1 to ${MAX_INSTANCES}`,
+    }),
+    default: '1',
+    help: 'run N copies of the COMMAND, sharing the --listen sockets; each gets DAEMONKIT_INSTANCE',
+    systemd: '',
     doc: DOC,
   },
   ...RESTART_ROWS,

@@ -24,7 +24,9 @@ export function logPolicy(spec: CommandSpec): LogPolicy {
 
 /** The pipes a COMMAND needs: one per stream we must see (a file, or timestamps to add). */
 export function createPipes(spec: CommandSpec): CapturePipes {
-  const want = (target: string | null): boolean => target !== null || logPolicy(spec).timestamps;
+  // Several instances: each line is marked with its instance, so it goes through us too.
+  const want = (target: string | null): boolean =>
+    target !== null || logPolicy(spec).timestamps || (spec.instances ?? 1) > 1;
   return {
     stdout: want(spec.stdout) ? makePipe(READ_SIZE) : null,
     stderr: want(spec.stderr) ? makePipe(READ_SIZE) : null,
@@ -35,8 +37,38 @@ export function closePipes(pipes: CapturePipes): void {
   for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) closeSync(fd);
 }
 
-export class LogCapture {
-  private readonly pumps: { stdout: Pump | null; stderr: Pump | null };
+/** Where one instance's COMMANDs write, and what the supervisor reads of it: the pipes'
+ *  write ends, their last words, their stderr tail, its own event lines among theirs. */
+export interface CaptureChannel {
+  commandFds(): [number, number];
+  drain(): void;
+  takeWaiting(): void;
+  /** The last stderr lines; with a mark (stderrMark()), those written after it. */
+  stderrTail(mark?: number): string[];
+  stderrMark(): number;
+  event(line: string, flush?: boolean): void;
+  readonly error: string | null;
+}
+
+/** What goes before each line of instance `n` of several (`--instances`): the one place it is
+ *  said, for the pumps (and for a port of them). */
+export const instancePrefix = (n: number): string => `[${n}] `;
+
+interface Pumps {
+  stdout: Pump | null;
+  stderr: Pump | null;
+}
+
+export class LogCapture implements CaptureChannel {
+  private readonly pumps: Pumps;
+  /** Pumps for another instance's pipes, into the same sinks, each line after `linePrefix`. */
+  private readonly makePumps: (
+    stdout: number | null,
+    stderr: number | null,
+    linePrefix: string,
+  ) => Pumps;
+  /** Other instances' pipes (`--instances`), into the same files. */
+  private readonly channels: InstanceChannel[] = [];
   private readonly relays = new Map<LogSink, FileRelay>();
   private readonly sinks: LogSink[] = [];
   private readonly errors = new Map<string, string>();
@@ -49,8 +81,10 @@ export class LogCapture {
     spec: CommandSpec,
     private readonly pipes: CapturePipes,
     private readonly onError: (message: string | null) => void = () => undefined,
-    /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations. */
-    options: { ownStderr?: boolean } = {},
+    /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations.
+     *  linePrefix: before each line (instance 0's, when there are several: then the lines go
+     *  through StreamPumps, which add it, not through the native relay). */
+    options: { ownStderr?: boolean; linePrefix?: string } = {},
   ) {
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     const policy = logPolicy(spec);
@@ -78,9 +112,10 @@ export class LogCapture {
       [pipes.stdout, spec.stdout, 'stdout'],
       [pipes.stderr, spec.stderr, 'stderr'],
     ] as const;
+    const prefixed = options.linePrefix !== undefined;
     const relayed = new Map<LogFile, { fds: [number, number]; key: string }>();
     streams.forEach(([pair, target, key], i) => {
-      if (!pair || target === null) return;
+      if (!pair || target === null || prefixed) return;
       const file = fileFor(target, key);
       const entry = relayed.get(file) ?? { fds: [-1, -1], key };
       entry.fds[i] = pair[0];
@@ -94,17 +129,31 @@ export class LogCapture {
         ),
       );
     }
-    const pump = (i: 0 | 1, ownFd: number): Pump | null => {
-      const [pair, target, key] = streams[i];
-      if (!pair) return null;
-      if (target !== null) return this.relays.get(files.get(target)!)!.stream(i);
-      return new StreamPump(pair[0], this.own(new FdSink(ownFd)), {
-        timestamps: policy.timestamps,
-        keepTail: key === 'stderr',
-        onError: (message) => this.report(key, message),
-      });
+    const sinkOf = (i: 0 | 1): LogSink => {
+      const [, target, key] = streams[i];
+      return target === null ? this.own(new FdSink(i + 1)) : fileFor(target, key);
     };
-    this.pumps = { stdout: pump(0, 1), stderr: pump(1, 2) };
+    const sinks = [pipes.stdout && sinkOf(0), pipes.stderr && sinkOf(1)] as const;
+    const streamPump = (fd: number | null, i: 0 | 1, linePrefix?: string): StreamPump | null =>
+      fd === null
+        ? null
+        : new StreamPump(fd, sinks[i]!, {
+            timestamps: policy.timestamps,
+            keepTail: i === 1,
+            ...(linePrefix ? { linePrefix } : {}),
+            onError: (message) => this.report(streams[i][2], message),
+          });
+    const pump = (i: 0 | 1): Pump | null => {
+      const [pair, target] = streams[i];
+      if (!pair) return null;
+      if (target !== null && !prefixed) return this.relays.get(files.get(target)!)!.stream(i);
+      return streamPump(pair[0], i, options.linePrefix);
+    };
+    this.makePumps = (stdout, stderr, linePrefix) => ({
+      stdout: streamPump(stdout, 0, linePrefix),
+      stderr: streamPump(stderr, 1, linePrefix),
+    });
+    this.pumps = { stdout: pump(0), stderr: pump(1) };
     this.echo = !options.ownStderr;
     this.stderrToFile = spec.stderr !== null;
     for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
@@ -152,9 +201,30 @@ export class LogCapture {
     this.pumps.stderr?.drain();
   }
 
-  /** The COMMAND's last stderr lines, as many as it takes to show its error (see tail.ts). */
-  stderrTail(): string[] {
-    return errorTail(this.pumps.stderr?.lastLines(TAIL_MAX) ?? []);
+  /** The COMMAND's last stderr lines, as many as it takes to show its error (see tail.ts); with
+   *  a mark (stderrMark()), those written since (the native relay keeps no marks: all of them). */
+  stderrTail(mark?: number): string[] {
+    return errorTail(this.pumps.stderr?.lastLines(TAIL_MAX, mark) ?? []);
+  }
+
+  stderrMark(): number {
+    return this.pumps.stderr?.tailMark?.() ?? 0;
+  }
+
+  /** Pipes of their own for another instance's COMMANDs (`--instances`): their lines, each
+   *  after `linePrefix`, into the same files; their stderr tail apart. */
+  channel(linePrefix: string): CaptureChannel {
+    const pipe = (pair: [number, number] | null): [number, number] | null => {
+      if (!pair) return null;
+      const made = makePipe(READ_SIZE);
+      for (const fd of made) setCloexec(fd);
+      return made;
+    };
+    const pipes = { stdout: pipe(this.pipes.stdout), stderr: pipe(this.pipes.stderr) };
+    const pumps = this.makePumps(pipes.stdout?.[0] ?? null, pipes.stderr?.[0] ?? null, linePrefix);
+    const channel = new InstanceChannel(pipes, pumps, this);
+    this.channels.push(channel);
+    return channel;
   }
 
   /**
@@ -195,14 +265,18 @@ export class LogCapture {
     }
     if (!this.errors.has('open')) this.report('open', null);
     // Lines held back by a failing file go out now, not at the next retry.
-    this.pumps.stdout?.retryNow();
-    this.pumps.stderr?.retryNow();
+    for (const pumps of [this.pumps, ...this.channels.map((c) => c.pumps)]) {
+      pumps.stdout?.retryNow();
+      pumps.stderr?.retryNow();
+    }
   }
 
   /** Write out everything, then close pipes and files. Returns, in words, what could not be
    *  written at the end (a file still failing), or null when everything was. */
   close(): string | null {
-    const lost = (this.pumps.stdout?.close() ?? 0) + (this.pumps.stderr?.close() ?? 0);
+    let lost = 0;
+    for (const c of this.channels) lost += c.close();
+    lost += (this.pumps.stdout?.close() ?? 0) + (this.pumps.stderr?.close() ?? 0);
     const why = this.error;
     for (const sink of this.sinks) sink.close();
     for (const pair of [this.pipes.stdout, this.pipes.stderr]) {
@@ -218,5 +292,57 @@ export class LogCapture {
     await Promise.all(
       this.sinks.map((sink) => (sink instanceof LogFile ? sink.whenCompressed() : undefined)),
     );
+  }
+}
+
+/** Another instance's pipes and pumps (LogCapture.channel): its events go into its own stderr
+ *  stream, so they carry its prefix. */
+class InstanceChannel implements CaptureChannel {
+  constructor(
+    private readonly pipes: CapturePipes,
+    readonly pumps: Pumps,
+    private readonly main: LogCapture,
+  ) {}
+
+  get error(): string | null {
+    return this.main.error;
+  }
+
+  commandFds(): [number, number] {
+    const [out, err] = this.main.commandFds();
+    return [this.pipes.stdout?.[1] ?? out, this.pipes.stderr?.[1] ?? err];
+  }
+
+  drain(): void {
+    for (const pump of [this.pumps.stdout, this.pumps.stderr]) if (pump?.drain()) pump.endLine();
+  }
+
+  takeWaiting(): void {
+    this.pumps.stdout?.drain();
+    this.pumps.stderr?.drain();
+  }
+
+  stderrTail(mark?: number): string[] {
+    return errorTail(this.pumps.stderr?.lastLines(TAIL_MAX, mark) ?? []);
+  }
+
+  stderrMark(): number {
+    return this.pumps.stderr?.tailMark?.() ?? 0;
+  }
+
+  event(line: string, flush = true): void {
+    const pump = this.pumps.stderr;
+    if (!pump) {
+      this.main.event(line, flush);
+      return;
+    }
+    if (flush) this.takeWaiting();
+    pump.inject(line);
+  }
+
+  close(): number {
+    const lost = (this.pumps.stdout?.close() ?? 0) + (this.pumps.stderr?.close() ?? 0);
+    for (const pair of [this.pipes.stdout, this.pipes.stderr]) if (pair) closeSync(pair[1]);
+    return lost;
   }
 }

@@ -44,6 +44,8 @@ export class StreamPump {
   private pending: Buffer | null = null;
   private retry: NodeJS.Timeout | null = null;
   private tail = Buffer.alloc(0);
+  /** Bytes kept in the tail since the start: a mark says where a later part begins. */
+  private tailTotal = 0;
   /** The tail was cut to TAIL_BYTES: its first line may be the end of a longer one. */
   private tailCut = false;
   private stampBuf: Buffer | null = null;
@@ -57,6 +59,8 @@ export class StreamPump {
     private readonly options: {
       timestamps: boolean;
       keepTail: boolean;
+      /** Put before each line, after its timestamp (`[1] `: which instance wrote it). */
+      linePrefix?: string;
       onError(message: string | null): void;
     },
   ) {
@@ -142,12 +146,25 @@ export class StreamPump {
     this.flushPending();
   }
 
-  /** The last `lines` lines that went through (only with keepTail). */
-  lastLines(lines: number): string[] {
-    const text = this.tail.toString('utf8').replace(/\n$/, '');
+  /** The last `lines` lines that went through (only with keepTail); since `mark` (tailMark()),
+   *  those that went through after it. */
+  lastLines(lines: number, mark?: number): string[] {
+    let kept = this.tail;
+    let cut = this.tailCut;
+    const since = mark === undefined ? Infinity : this.tailTotal - mark;
+    if (since < kept.length) {
+      kept = kept.subarray(kept.length - since); // whole lines: a mark falls between two
+      cut = false;
+    }
+    const text = kept.toString('utf8').replace(/\n$/, '');
     const all = text === '' ? [] : text.split('\n');
-    if (this.tailCut) all.shift(); // a piece of a line (maybe cut inside a character)
+    if (cut) all.shift(); // a piece of a line (maybe cut inside a character)
     return all.slice(-lines);
+  }
+
+  /** Where the tail is now, for lastLines(n, mark) later. */
+  tailMark(): number {
+    return this.tailTotal;
   }
 
   /**
@@ -195,11 +212,14 @@ export class StreamPump {
   /** Whole lines, maybe a view of the read buffer: written now, copied only if they must wait. */
   private emit(lines: Buffer, tail = true): void {
     if (this.options.keepTail && tail) this.keepTail(lines); // as the COMMAND wrote them: unstamped
-    if (!this.options.timestamps) {
+    // One place for what goes before each line (the C relay's port: one prefix too).
+    const stamp = this.options.timestamps ? `${new Date().toISOString()} ` : '';
+    const before = stamp + (this.options.linePrefix ?? '');
+    if (before === '') {
       this.hand(lines);
       return;
     }
-    const prefix = Buffer.from(`${new Date().toISOString()} `);
+    const prefix = Buffer.from(before);
     this.stampBuf ??= Buffer.allocUnsafe(READ_SIZE);
     for (let start = 0; start < lines.length; ) {
       const [consumed, written] = stampLines(lines.subarray(start), prefix, this.stampBuf);
@@ -255,6 +275,7 @@ export class StreamPump {
   }
 
   private keepTail(out: Buffer): void {
+    this.tailTotal += out.length;
     const whole = out.length >= TAIL_BYTES ? out : Buffer.concat([this.tail, out]);
     if (whole.length > TAIL_BYTES) this.tailCut = true;
     this.tail = Buffer.from(whole.subarray(-TAIL_BYTES));

@@ -30,7 +30,9 @@ export interface Pump {
   endLine(): void;
   /** A line of the supervisor's, whole, between two of the COMMAND's. */
   inject(line: string): void;
-  lastLines(lines: number): string[];
+  /** The last lines kept (stderr); since `mark` where the pump keeps marks (tailMark). */
+  lastLines(lines: number, mark?: number): string[];
+  tailMark?(): number;
   /** Lines held back by a failing file: try them now (after a reopen). */
   retryNow(): void;
   /** Drain, end the last line, stop reading; how many bytes could not be written. */
