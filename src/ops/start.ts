@@ -67,7 +67,7 @@ export const SUPERVISOR_NODE_FLAGS = [
  * bundle, measured: more than the rest of node's start-up), and a supervisor makes no TLS
  * connection. Its boot is on the path of a stop that comes right after a start.
  */
-function supervisorEnv(): NodeJS.ProcessEnv {
+export function supervisorEnv(): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
   return { ...env, MALLOC_ARENA_MAX: '1' };
 }
@@ -93,6 +93,8 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 10_000): Promi
 const START_ATTEMPTS = 5;
 
 export async function startService(paths: ServicePaths, spec: CommandSpec): Promise<StartResult> {
+  // A project's service runs under the project's one supervisor (ops/shared.ts).
+  if (spec.project) return (await import('./shared.js')).startShared(paths, spec);
   for (let attempt = 1; ; attempt++) {
     const result = await startOnce(paths, spec);
     if (result !== 'lock-released') return result;

@@ -108,10 +108,17 @@ export async function stopService(
   try {
     // Verified after the pidfd is open: the pidfd cannot be recycled, the pid could have been.
     if (!isDaemon(pid, insp)) return { wasRunning: false, pid, notes };
+    const supervised = insp.state?.kind === 'supervisor' && insp.state.pid === pid;
     const gone =
-      insp.state?.kind === 'supervisor' && insp.state.pid === pid
-        ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
-        : await runSchedule(schedule, {
+      supervised && insp.state?.shared
+        ? await (await import('./shared.js')).stopShared(
+            paths,
+            schedule,
+            options.forRestart === true,
+          )
+        : supervised
+          ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
+          : await runSchedule(schedule, {
             send(signal) {
               pidfdSignal(pidfd, signalNumber(signal));
               if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));

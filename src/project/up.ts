@@ -52,6 +52,7 @@ export function projectSpecs(project: Project, names: Iterable<string>): Map<str
         service: short,
         file: project.file,
         definition: s.definition,
+        after: s.after,
       };
       specs.set(short, spec);
     } catch (error) {

@@ -135,7 +135,9 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
       pidfileNamesHolder: true,
       stalePid: null,
     };
-  const stale = { ...base, running: true, stalePid: pidfilePid };
+  // A shared supervisor's service: its pidfile names its COMMAND, by design (not stale).
+  const commandNamed = state?.shared === true && pidfilePid === state.childPid;
+  const stale = { ...base, running: true, stalePid: commandNamed ? null : pidfilePid };
   // The pidfile was removed (or not yet written): the state's pid is as good a name, once proven.
   if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) {
     return { ...stale, pid: named(state.pid, probe, paths, `state file ${paths.statefile} names`) };

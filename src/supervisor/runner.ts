@@ -32,6 +32,8 @@ export interface RunnerHooks {
   notify(event: ServiceEvent): void;
   /** Our files go (the pidfile): before the launcher hears of a failed start. */
   cleanup(): void;
+  /** A COMMAND was launched (its pid), or has ended: a shared supervisor's pidfile names it. */
+  command?(pid: number, running: boolean): void;
 }
 
 export class Runner {
@@ -204,6 +206,7 @@ export class Runner {
     this.sup = launched.sup;
     this.extend = launched.extendReady;
     this.record.launched(launched.sup);
+    this.hooks.command?.(launched.sup.child.pid, true);
   }
 
   private readonly launchHooks: LaunchHooks = {
@@ -219,6 +222,7 @@ export class Runner {
       const byStop = exit.byStop || this.machine.phase === 'stopping';
       const record: ExitRecord = { ...exit, byStop };
       this.record.exited(record);
+      this.hooks.command?.(current.child.pid, false);
       if (this.sup === current) this.dispatch({ type: 'exited', exit: record });
     },
   };

@@ -6,7 +6,7 @@
  * are the caller's (supervisor/main.ts, cli/run.ts, daemon/supervised.ts), so one process may run
  * several services, each awaiting its own `done`.
  */
-import { unlinkSync } from 'node:fs';
+import { closeSync, unlinkSync } from 'node:fs';
 import { DaemonError, isDaemonError } from '../errors/errors.js';
 import { createPipes, LogCapture } from '../logs/write/capture.js';
 import { NotifyListener } from '../notify/listener.js';
@@ -49,6 +49,20 @@ export interface ServiceOptions {
   subreaper?: boolean;
   ownStderr?: boolean;
   forwardNotify?: (text: string) => void;
+  /** One of several services of one process (a project's shared supervisor). */
+  shared?: SharedService;
+}
+
+/**
+ * A service run beside others: a signal to the process is no signal to it, so its pidfile names
+ * its COMMAND (written at each launch, removed at each exit) and never this process, which a
+ * third-party `kill $(cat pidfile)` would take for the service. Its lock was taken by the caller
+ * (`lockFd`) and is released once it is done: the process goes on with the others.
+ */
+export interface SharedService {
+  lockFd: number;
+  /** Told of each COMMAND launched and ended (the caller's reaper leaves them alone). */
+  command?: (pid: number, running: boolean) => void;
 }
 
 export function runService(
@@ -58,8 +72,22 @@ export function runService(
   inherited?: Inherited,
   options: ServiceOptions = {},
 ): ServiceRun {
-  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
-  const runner = new Runner(paths, spec, { notify, cleanup });
+  const shared = options.shared;
+  let commandPid = 0; // shared: the pid the pidfile names
+  const cleanup = (): void => removePidfile(paths.pidfile, shared ? commandPid : process.pid); // the lock goes at exit
+  const command = (pid: number, running: boolean): void => {
+    shared?.command?.(pid, running);
+    if (!shared) return;
+    // The COMMAND's pid while it runs, none between two: never a pid that may be reused.
+    commandPid = running ? pid : 0;
+    try {
+      if (running) writePidfile(paths.pidfile, pid);
+      else removePidfile(paths.pidfile, pid);
+    } catch {
+      // best effort, as the state file is once running: the service goes on
+    }
+  };
+  const runner = new Runner(paths, spec, { notify, cleanup, command });
   const record = runner.record;
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
   if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
@@ -70,19 +98,20 @@ export function runService(
   const done = (async (): Promise<ExitRecord | null> => {
     if (inherited) {
       setCloexec(inherited.lockFd); // ours for life, never the COMMAND's
-    } else if (!acquirePidLock(paths.lockfile)) {
+    } else if (!shared && !acquirePidLock(paths.lockfile)) {
       notify({ type: 'already-running' });
       return null;
     }
     record.own();
+    if (shared) record.save({ shared: true });
     let hub: NotifyHub | null = null;
     try {
-      prepareFiles(paths, spec, inherited);
+      prepareFiles(paths, spec, inherited, !!shared);
       capture = new LogCapture(
         spec,
         inherited?.pipes ?? createPipes(spec),
         (message) => record.save({ logError: message ?? undefined }),
-        { ownStderr: options.ownStderr ?? false },
+        { ownStderr: options.ownStderr ?? false, ...(shared ? { echo: false } : {}) },
       );
       if (capture.error) record.save({ logError: capture.error });
       hub = openHub(paths, spec, inherited, options, record, runner);
@@ -110,6 +139,7 @@ export function runService(
       closeListeners(listeners); // and their unix: socket files
       record.close(lost); // while we still hold the lock
       cleanup();
+      if (shared) closeSync(shared.lockFd);
     }
   })();
 
@@ -149,10 +179,15 @@ export function runService(
 
 /** The service's files, unless the launcher made them: the pidfile and the spec; a stop request
  *  from an earlier life does not apply. */
-function prepareFiles(paths: ServicePaths, spec: CommandSpec, inherited?: Inherited): void {
+function prepareFiles(
+  paths: ServicePaths,
+  spec: CommandSpec,
+  inherited: Inherited | undefined,
+  shared: boolean,
+): void {
   ensureDir(paths.statefile);
   if (inherited) return;
-  writePidfile(paths.pidfile, process.pid);
+  if (!shared) writePidfile(paths.pidfile, process.pid);
   writeSpec(paths, spec);
   try {
     unlinkSync(paths.stopRequest);

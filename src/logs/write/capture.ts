@@ -47,8 +47,9 @@ export class LogCapture {
     spec: CommandSpec,
     private readonly pipes: CapturePipes,
     private readonly onError: (message: string | null) => void = () => undefined,
-    /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations. */
-    options: { ownStderr?: boolean } = {},
+    /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations.
+     *  `echo: false`: our events go to the log only (a shared supervisor's stderr is its own). */
+    options: { ownStderr?: boolean; echo?: boolean } = {},
   ) {
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     const policy = logPolicy(spec);
@@ -87,7 +88,7 @@ export class LogCapture {
       stdout: pump(pipes.stdout, spec.stdout, 1, 'stdout'),
       stderr: pump(pipes.stderr, spec.stderr, 2, 'stderr'),
     };
-    this.echo = !options.ownStderr;
+    this.echo = options.echo ?? !options.ownStderr;
     this.stderrToFile = spec.stderr !== null;
     for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
   }
