@@ -12,7 +12,13 @@ import type { ServicePaths } from '../config/paths.js';
 import { formatSchedule, scheduleDurationMs, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { awaitDaemonPid } from '../service/inspect.js';
-import { acquirePidLock, pidHoldsLock, probeLock, readPidfile } from '../service/pidfile.js';
+import {
+  acquirePidLock,
+  pidHoldsLock,
+  probeLock,
+  readPidfile,
+  type LockProbe,
+} from '../service/pidfile.js';
 import { writeRequest } from '../service/requests.js';
 import { readState } from '../service/state.js';
 import { launchDaemon } from '../spawn/launch.js';
@@ -97,18 +103,27 @@ function tryConnect(sp: SharedPaths): Promise<Control | null> {
   });
 }
 
-/** The lock is held but nobody listens: a launch under way (the socket appears), or a supervisor
- *  on its way out (it removes its pidfile once its lock is let go). Wait (bounded) for either. */
-async function waitForChange(sp: SharedPaths, ms: number): Promise<void> {
-  await lookUntil(sp.dir, ms, () => (!probeLock(sp.lockfile).held || isSocket(sp) ? true : undefined));
-}
-
-function isSocket(sp: SharedPaths): boolean {
+/** The supervisor is up: its lock held by the pid its pidfile names (written once it listens;
+ *  one killed with -9 leaves a pidfile and a socket naming nobody), and its socket there (gone
+ *  first when it is on its way out). */
+function listening(sp: SharedPaths, probe: LockProbe): boolean {
+  let pid: number | null = null;
   try {
-    return lstatSync(sp.socket).isSocket();
+    pid = readPidfile(sp.pidfile);
+    if (!lstatSync(sp.socket).isSocket()) return false;
   } catch {
     return false;
   }
+  return pid !== null && pidHoldsLock(pid, probe) === true;
+}
+
+/** The lock is held but the supervisor is not up: a launch under way (its pidfile comes), or a
+ *  supervisor on its way out (it removes its pidfile once its lock is let go). Wait (bounded). */
+async function waitForChange(sp: SharedPaths, ms: number): Promise<void> {
+  await lookUntil(sp.dir, ms, () => {
+    const probe = probeLock(sp.lockfile);
+    return !probe.held || listening(sp, probe) ? true : undefined;
+  });
 }
 
 /**
@@ -124,7 +139,7 @@ export async function supervisorFor(
   for (let attempt = 0; attempt < 20; attempt++) {
     const probe = probeLock(sp.lockfile);
     if (probe.held) {
-      const control = await tryConnect(sp);
+      const control = listening(sp, probe) ? await tryConnect(sp) : null;
       if (control) return control;
       await waitForChange(sp, 5000);
       continue;
