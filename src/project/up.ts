@@ -20,6 +20,7 @@ import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only, withDependencies } from './order.js';
 import { closeSync } from 'node:fs';
 
+/** `pid`: the service's COMMAND (the one its pidfile names; the supervisor is the project's). */
 export type UpOutcome =
   | { kind: 'started'; pid: number | null }
   | { kind: 'restarted'; pid: number | null; changed: string[] }
@@ -136,7 +137,9 @@ async function bringUp(
     if (!inspectService(paths).running) {
       const result = await startService(paths, spec);
       // Another start won the service's lock meanwhile (a `daemonkit start` of it): not ours.
-      return result.started ? { kind: 'started', pid: result.pid } : { kind: 'unchanged' };
+      return result.started
+        ? { kind: 'started', pid: 'childPid' in result ? (result.childPid ?? result.pid) : null }
+        : { kind: 'unchanged' };
     }
     const before = owner.recorded?.project?.definition;
     const changed =
@@ -149,7 +152,8 @@ async function bringUp(
     try {
       await stopService(paths, defaultSchedule(), { forRestart: true });
       const result = await startService(paths, spec);
-      return { kind: 'restarted', pid: result.pid, changed };
+      const pid = 'childPid' in result ? (result.childPid ?? result.pid) : result.pid;
+      return { kind: 'restarted', pid, changed };
     } finally {
       closeSync(fd);
     }
