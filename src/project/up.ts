@@ -39,7 +39,11 @@ export interface UpEvent {
  * Every selected service's spec, built as `start` builds it (the COMMAND found on PATH, files
  * checked), before anything is started or stopped: one problem line each, naming FILE:LINE.
  */
-export function projectSpecs(project: Project, names: Iterable<string>): Map<string, CommandSpec> {
+export function projectSpecs(
+  project: Project,
+  names: Iterable<string>,
+  options: { foreground?: boolean } = {},
+): Map<string, CommandSpec> {
   const specs = new Map<string, CommandSpec>();
   const problems: string[] = [];
   let first: DaemonError | null = null;
@@ -47,7 +51,10 @@ export function projectSpecs(project: Project, names: Iterable<string>): Map<str
     const s = project.services.get(short)!;
     const paths = pathsOf(project.name, short);
     try {
-      const spec = buildCommandSpec(s.command, s.start, paths, { cwd: project.dir });
+      const spec = buildCommandSpec(s.command, s.start, paths, {
+        cwd: project.dir,
+        ...(options.foreground ? { foreground: true } : {}),
+      });
       spec.project = {
         project: project.name,
         service: short,

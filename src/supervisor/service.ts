@@ -51,6 +51,8 @@ export interface ServiceOptions {
   forwardNotify?: (text: string) => void;
   /** One of several services of one process (a project's shared supervisor). */
   shared?: SharedService;
+  /** Before each line that goes to our own stdout/stderr (a project in the foreground). */
+  prefix?: string;
 }
 
 /**
@@ -109,9 +111,13 @@ export function runService(
       prepareFiles(paths, spec, inherited, !!shared);
       capture = new LogCapture(
         spec,
-        inherited?.pipes ?? createPipes(spec),
+        inherited?.pipes ?? createPipes(spec, options.prefix !== undefined),
         (message) => record.save({ logError: message ?? undefined }),
-        { ownStderr: options.ownStderr ?? false, ...(shared ? { echo: false } : {}) },
+        {
+          ownStderr: options.ownStderr ?? false,
+          ...(shared && options.prefix === undefined ? { echo: false } : {}),
+          ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+        },
       );
       if (capture.error) record.save({ logError: capture.error });
       hub = openHub(paths, spec, inherited, options, record, runner);

@@ -30,8 +30,12 @@ export class SharedHost {
   /** Every service's current COMMAND: the reaper leaves them to their watchers. */
   readonly commands = new Set<number>();
 
-  /** `emptied`: called when the last service has ended and none is being added. */
-  constructor(readonly emptied: () => void) {}
+  /** `emptied`: called when the last service has ended and none is being added. `prefix`: each
+   *  service's lines go to our own stdout/stderr with it (in the foreground); else to its files. */
+  constructor(
+    readonly emptied: () => void,
+    private readonly prefix?: (service: string) => string,
+  ) {}
 
   get size(): number {
     return this.services.size;
@@ -41,16 +45,23 @@ export class SharedHost {
     return this.services.size === 0 && this.adding === 0;
   }
 
-  /** Run a service here; `notify` hears how its start went (as a launcher would). */
+  /** Run a service here; `notify` hears how its start went (as a launcher would). The service
+   *  run, or null when it did not start. */
   async add(
     paths: ServicePaths,
     spec: CommandSpec,
     notify: (event: ServiceEvent) => void,
-  ): Promise<void> {
+  ): Promise<ServiceRun | null> {
     const name = paths.name ?? paths.display;
-    if (this.services.has(name)) return notify({ type: 'already-running' });
+    if (this.services.has(name)) {
+      notify({ type: 'already-running' });
+      return null;
+    }
     const lock = acquirePidLock(paths.lockfile);
-    if (!lock) return notify({ type: 'already-running' });
+    if (!lock) {
+      notify({ type: 'already-running' });
+      return null;
+    }
     this.adding++;
     try {
       await prepare(paths, spec);
@@ -59,11 +70,13 @@ export class SharedHost {
       this.adding--;
       notify({ type: 'start-failed', error: asDaemonError(error) });
       if (this.idle) this.emptied();
-      return;
+      return null;
     }
     // Not `subreaper` for the service: what this process adopts may be any service's, and a
     // stop of one must never reach another's (the process reaps them all: project-main.ts).
+    const short = spec.project?.service ?? name;
     const run = runService(paths, spec, notify, undefined, {
+      ...(this.prefix ? { prefix: this.prefix(short) } : {}),
       shared: {
         lockFd: lock.fd,
         command: (pid, running) =>
@@ -72,13 +85,14 @@ export class SharedHost {
     });
     delete spec.baseEnv; // recorded (env.json) by now; not kept for the service's life
     this.adding--;
-    const hosted = { run, short: spec.project?.service ?? name, after: spec.project?.after ?? [] };
+    const hosted = { run, short, after: spec.project?.after ?? [] };
     this.services.set(name, hosted);
     run.handlingSignals();
     void run.done.then(() => {
       if (this.services.get(name) === hosted) this.services.delete(name);
       if (this.idle) this.emptied();
     });
+    return run;
   }
 
   /** Act on a service's request files (its stop or reopen): false when it does not run here. */

@@ -42,6 +42,7 @@ export const SERVICE: readonly CommandName[] = [
 export const FILE: readonly CommandName[] = [
   'up',
   'down',
+  'run',
   'status',
   'stop',
   'restart',

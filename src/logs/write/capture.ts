@@ -6,6 +6,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import type { CommandSpec } from '../../config/spec.js';
 import { makePipe, setCloexec } from '../../sys/native.js';
+import { PrefixSink } from './prefix-sink.js';
 import { FdSink, LogFile, type LogSink } from './file.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from '../../config/log-policy.js';
 import { READ_SIZE, StreamPump } from './pump.js';
@@ -21,9 +22,11 @@ export function logPolicy(spec: CommandSpec): LogPolicy {
   return spec.logs ?? DEFAULT_LOG_POLICY;
 }
 
-/** The pipes a COMMAND needs: one per stream we must see (a file, or timestamps to add). */
-export function createPipes(spec: CommandSpec): CapturePipes {
-  const want = (target: string | null): boolean => target !== null || logPolicy(spec).timestamps;
+/** The pipes a COMMAND needs: one per stream we must see (a file, or timestamps or a prefix to
+ *  add: `prefixed`). */
+export function createPipes(spec: CommandSpec, prefixed = false): CapturePipes {
+  const want = (target: string | null): boolean =>
+    target !== null || prefixed || logPolicy(spec).timestamps;
   return {
     stdout: want(spec.stdout) ? makePipe(READ_SIZE) : null,
     stderr: want(spec.stderr) ? makePipe(READ_SIZE) : null,
@@ -48,14 +51,21 @@ export class LogCapture {
     private readonly pipes: CapturePipes,
     private readonly onError: (message: string | null) => void = () => undefined,
     /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations.
-     *  `echo: false`: our events go to the log only (a shared supervisor's stderr is its own). */
-    options: { ownStderr?: boolean; echo?: boolean } = {},
+     *  `echo: false`: our events go to the log only (a shared supervisor's stderr is its own).
+     *  `prefix`: before each line on our own stdout, where both streams then go (a project in the
+     *  foreground: `web | …`, as one log). */
+    options: { ownStderr?: boolean; echo?: boolean; prefix?: string } = {},
   ) {
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     const policy = logPolicy(spec);
     const files = new Map<string, LogFile>();
     const sinkFor = (target: string | null, ownFd: number, key: string): LogSink => {
-      if (target === null) return this.own(new FdSink(ownFd));
+      if (target === null)
+        return this.own(
+          options.prefix === undefined
+            ? new FdSink(ownFd)
+            : new PrefixSink(new FdSink(1), options.prefix), // both streams: on our stdout
+        );
       let file = files.get(target);
       if (!file) {
         const mirror = options.ownStderr && target === spec.stderr ? 2 : undefined;
