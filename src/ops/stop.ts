@@ -119,12 +119,12 @@ export async function stopService(
         : supervised
           ? await stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true)
           : await runSchedule(schedule, {
-            send(signal) {
-              pidfdSignal(pidfd, signalNumber(signal));
-              if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
-            },
-            waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
-          });
+              send(signal) {
+                pidfdSignal(pidfd, signalNumber(signal));
+                if (needsContinue(signal)) pidfdSignal(pidfd, signalNumber('SIGCONT'));
+              },
+              waitGone: async (ms) => (await waitExit([pidfd], ms)) === 0,
+            });
     if (!gone) {
       throw new DaemonError(
         'STOP_TIMEOUT',

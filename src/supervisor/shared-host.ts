@@ -79,8 +79,7 @@ export class SharedHost {
       ...(this.prefix ? { prefix: this.prefix(short) } : {}),
       shared: {
         lockFd: lock.fd,
-        command: (pid, running) =>
-          running ? this.commands.add(pid) : this.commands.delete(pid),
+        command: (pid, running) => (running ? this.commands.add(pid) : this.commands.delete(pid)),
       },
     });
     delete spec.baseEnv; // recorded (env.json) by now; not kept for the service's life

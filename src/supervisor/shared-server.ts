@@ -108,7 +108,8 @@ function handle(host: SharedHost, request: SharedRequest, reply: (r: SharedReply
   const id = request.id;
   switch (request.op) {
     case 'ping':
-      return reply({ id, type: 'pong', pid: process.pid, services: host.size });
+      reply({ id, type: 'pong', pid: process.pid, services: host.size });
+      return;
     case 'add': {
       let told = false;
       const notify = (event: ServiceEvent): void => {
@@ -136,7 +137,8 @@ function handle(host: SharedHost, request: SharedRequest, reply: (r: SharedReply
       return;
     }
     case 'requests':
-      return reply({ id, type: 'taken', known: host.takeRequests(request.name) });
+      reply({ id, type: 'taken', known: host.takeRequests(request.name) });
+      return;
     case 'wait':
       void host.whenGone(request.name).then(() => reply({ id, type: 'gone' }));
       return;

@@ -63,36 +63,34 @@ describe('one supervisor for a project', () => {
     }
   });
 
-  it(
-    "start-stop-daemon --stop --pidfile of one service stops that service's COMMAND alone",
-    { skip: SSD ? false : 'needs start-stop-daemon (dpkg)' },
-    async () => {
-      const file = project(
-        'ssd',
-        '[services.x]\ncommand = ["/bin/sleep", "6101"]\n[services.y]\ncommand = ["/bin/sleep", "6102"]\n',
-      );
-      const up = await h.dk(['up', '-f', file]);
-      assert.equal(up.code, 0, up.stderr);
-      const sup = supervisorPid('ssd');
-      const x = state('ssd.x');
-      const y = state('ssd.y');
-      const stop = await run(SSD, [
-        '--stop',
-        '--pidfile',
-        join(h.dir('ssd.x'), 'pid'),
-        '--retry',
-        'TERM/5',
-      ]);
-      assert.equal(stop.code, 0, `${stop.stdout}${stop.stderr}`);
-      await waitFor(() => !isAlive(x.childPid), 5000, 'x stopped');
-      assert.ok(isAlive(sup), 'the shared supervisor lives on');
-      assert.ok(isAlive(y.childPid), 'y runs on');
-      assert.equal(state('ssd.y').childPid, y.childPid);
-      // x's service saw its COMMAND end (by a signal from outside: its restart policy decides).
-      await waitFor(() => state('ssd.x').state !== 'running', 5000, 'x recorded as ended');
-      const down = await h.dk(['down', '-f', file]);
-      assert.equal(down.code, 0, down.stderr);
-      assert.ok(!isAlive(sup));
-    },
-  );
+  it("start-stop-daemon --stop --pidfile of one service stops that service's COMMAND alone", {
+    skip: SSD ? false : 'needs start-stop-daemon (dpkg)',
+  }, async () => {
+    const file = project(
+      'ssd',
+      '[services.x]\ncommand = ["/bin/sleep", "6101"]\n[services.y]\ncommand = ["/bin/sleep", "6102"]\n',
+    );
+    const up = await h.dk(['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const sup = supervisorPid('ssd');
+    const x = state('ssd.x');
+    const y = state('ssd.y');
+    const stop = await run(SSD, [
+      '--stop',
+      '--pidfile',
+      join(h.dir('ssd.x'), 'pid'),
+      '--retry',
+      'TERM/5',
+    ]);
+    assert.equal(stop.code, 0, `${stop.stdout}${stop.stderr}`);
+    await waitFor(() => !isAlive(x.childPid), 5000, 'x stopped');
+    assert.ok(isAlive(sup), 'the shared supervisor lives on');
+    assert.ok(isAlive(y.childPid), 'y runs on');
+    assert.equal(state('ssd.y').childPid, y.childPid);
+    // x's service saw its COMMAND end (by a signal from outside: its restart policy decides).
+    await waitFor(() => state('ssd.x').state !== 'running', 5000, 'x recorded as ended');
+    const down = await h.dk(['down', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!isAlive(sup));
+  });
 });

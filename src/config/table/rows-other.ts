@@ -39,7 +39,7 @@ export const OTHER_ROWS: readonly OptionRow[] = [
     name: 'foreground',
     commands: ['up'],
     kind: flag(),
-    help: 'run the whole project here, in the foreground (a container\'s entry point), as `run -f FILE`',
+    help: "run the whole project here, in the foreground (a container's entry point), as `run -f FILE`",
     doc: ['up'],
   },
   {
