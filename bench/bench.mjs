@@ -16,7 +16,8 @@
 // supervisor's CPU per GiB and memory during a 1 GiB flood, PM2); all parts go into one report.
 // BENCH_ONLY=logs runs the logs part alone and prints it, BENCH_ONLY=latency the latency table
 // alone, BENCH_ONLY=top the top part (bench/top.mjs: top's CPU per refresh with 200 services)
-// alone (docs/benchmarks.md is left as it is by each).
+// alone, BENCH_ONLY=many the many-services part (bench/many.mjs: up of 20 and 200 services from
+// one file beside PM2 and s6) alone (docs/benchmarks.md is left as it is by each).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { supervision } from './supervision.mjs';
 import { logs } from './logs.mjs';
 import { top } from './top.mjs';
+import { many } from './many.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
@@ -578,6 +580,14 @@ async function main() {
     console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'many') {
+    console.log(
+      'many services from one file (bench/many.mjs) only; docs/benchmarks.md is not written:',
+    );
+    const mn = await many();
+    console.log(`\n${textTable(mn.rows, mn.head)}\n\n${mn.notes.join('\n')}`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'latency') {
     console.log('latency only; docs/benchmarks.md is not written:');
     await latency();
@@ -596,6 +606,10 @@ async function main() {
   console.log('\ntop (bench/top.mjs):');
   const tp = await top();
   console.log(`\n${textTable(tp.rows, tp.head)}\n\n${tp.notes.join('\n')}`);
+
+  console.log('\nmany services from one file (bench/many.mjs):');
+  const mn = await many();
+  console.log(`\n${textTable(mn.rows, mn.head)}\n\n${mn.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(
@@ -661,6 +675,16 @@ ${tp.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(tp.rows, tp.head)}
 
 - ${tp.notes.join('\n- ')}
+
+## Many services from one file
+
+Measured by bench/many.mjs in the same run, after the top part.
+
+${mn.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(mn.rows, mn.head)}
+
+- ${mn.notes.join('\n- ')}
 `,
   );
   console.log('\nwrote docs/benchmarks.md');
