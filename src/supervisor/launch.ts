@@ -23,7 +23,8 @@ export interface ServiceIO {
   hub: NotifyHub | null;
   /** --listen: the sockets held for the service's life, fds 3, 4, … of every COMMAND. */
   listeners: readonly Listener[];
-  options: { subreaper?: boolean };
+  /** `shared`: one of many services of one process (its COMMANDs watched through SIGCHLD). */
+  options: { subreaper?: boolean; shared?: unknown };
 }
 
 /** This launch: the launcher's COMMAND to adopt (with its readiness pipe), and its number. */

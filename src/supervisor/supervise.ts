@@ -45,9 +45,12 @@ export function startCommand(
   spec: CommandSpec,
   output: CommandOutput,
   adopted?: Adopted,
-  options: { subreaper?: boolean } = {},
+  options: { subreaper?: boolean; shared?: unknown } = {},
 ): Supervision {
-  const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
+  // One of many services of one process: its exit seen through SIGCHLD (spawn/child-watch.ts).
+  const child = adopted
+    ? watchChild(adopted.pid)
+    : spawnCommand(spec, output.fds, options.shared !== undefined);
   const proc = readProcStat(child.pid);
   const group: Group = { pgid: child.pid, leaderStartTime: proc?.startTime ?? 0 };
   if (options.subreaper) {

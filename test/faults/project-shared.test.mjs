@@ -245,6 +245,41 @@ describe('one service never reaches another', { skip: PERL ? false : 'needs perl
   );
 });
 
+describe('many services in one supervisor', () => {
+  it(
+    '16 sleeping services and a crash loop: every exit is still seen (no thread-pool wait per COMMAND), stop and down work',
+    guarded(h, async () => {
+      const sleepers = Array.from({ length: 16 }, (_, i) => [
+        `s${i}`,
+        [`command = ["/bin/sleep", "${5200 + i}"]`, 'grace = "0"'],
+      ]);
+      const { file } = project('many', [
+        ...sleepers,
+        [
+          'crash',
+          [
+            'command = ["/bin/true"]',
+            'grace = "0"',
+            'restart = "always"',
+            'restart-delay = "1ms"',
+            'restart-max-delay = "1ms"',
+            'max-restarts = "10"',
+            'restart-window = "1ms"',
+          ],
+        ],
+      ]);
+      const up = await h.dkT(['up', '-f', file]);
+      assert.equal(up.code, 0, up.stderr);
+      await waitJson(join(h.dir('many.crash'), 'state.json'), (s) => s.restarts >= 50, 15000);
+      const stop = await h.dkT(['stop', '--name', 'many.s3']);
+      assert.equal(stop.code, 0, stop.stderr);
+      const down = await h.dkT(['down', '-f', file]);
+      assert.equal(down.code, 0, down.stderr);
+      await assertNothingLeft(h, 'left after down');
+    }),
+  );
+});
+
 describe('kill -9 of the shared supervisor', () => {
   it(
     'status names every orphan; up, stop and down find them: never a second COMMAND, nothing left',
