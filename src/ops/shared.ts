@@ -41,12 +41,16 @@ const MARGIN_MS = 2000;
 
 type Body = SharedRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
-/** One connection to the supervisor. A reply of null: it closed first (it was exiting). */
+/** One connection to the supervisor, kept for the caller's life (`up` of 200 services asks 200
+ *  times), holding the event loop only while a reply is due. A reply of null: it closed first (it
+ *  was exiting). */
 export class Control {
   private next = 1;
   private readonly pending = new Map<number, (reply: SharedReply | null) => void>();
+  closed = false;
 
   constructor(private readonly socket: Socket) {
+    socket.unref();
     let buffer = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
@@ -58,8 +62,10 @@ export class Control {
         this.pending.get(reply.id)?.(reply);
         this.pending.delete(reply.id);
       }
+      if (this.pending.size === 0) socket.unref();
     });
     const closed = (): void => {
+      this.closed = true;
       for (const resolve of this.pending.values()) resolve(null);
       this.pending.clear();
     };
@@ -72,14 +78,19 @@ export class Control {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve(null);
       this.pending.set(id, resolve);
+      this.socket.ref();
       this.socket.write(`${JSON.stringify({ ...body, id })}\n`);
     });
   }
 
+  /** Done with it for now: kept open for the next request (unref'd once nothing is due). */
   close(): void {
-    this.socket.destroy();
+    if (this.pending.size === 0) this.socket.unref();
   }
 }
+
+/** The connection to each project's supervisor this process has made. */
+const connections = new Map<string, Control>();
 
 /** The socket, if a supervisor listens on it: ours (a socket we own), connected. */
 function tryConnect(sp: SharedPaths): Promise<Control | null> {
@@ -136,11 +147,17 @@ export async function supervisorFor(
   launch: boolean,
 ): Promise<Control | null> {
   const sp = sharedPaths(project, home);
+  const key = `${home}\0${project}`;
+  const known = connections.get(key);
+  if (known && !known.closed) return known;
   for (let attempt = 0; attempt < 20; attempt++) {
     const probe = probeLock(sp.lockfile);
     if (probe.held) {
       const control = listening(sp, probe) ? await tryConnect(sp) : null;
-      if (control) return control;
+      if (control) {
+        connections.set(key, control);
+        return control;
+      }
       await waitForChange(sp, 5000);
       continue;
     }
