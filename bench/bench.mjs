@@ -17,7 +17,9 @@
 // BENCH_ONLY=logs runs the logs part alone and prints it, BENCH_ONLY=latency the latency table
 // alone, BENCH_ONLY=top the top part (bench/top.mjs: top's CPU per refresh with 200 services)
 // alone, BENCH_ONLY=rolling the rolling restarts (bench/rolling.mjs: daemonkit --instances 2
-// against PM2's cluster mode) alone (docs/benchmarks.md is left as it is by each).
+// against PM2's cluster mode) alone,
+// BENCH_ONLY=many the many-services part (bench/many.mjs: up of 20 and 200 services from
+// one file beside PM2 and s6) alone (docs/benchmarks.md is left as it is by each).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +30,7 @@ import { supervision } from './supervision.mjs';
 import { logs } from './logs.mjs';
 import { top } from './top.mjs';
 import { rolling } from './rolling.mjs';
+import { many } from './many.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist/cli/main.cjs');
@@ -586,6 +589,14 @@ async function main() {
     console.log(`\n${textTable(rl.rows, rl.head)}\n\n${rl.notes.join('\n')}`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'many') {
+    console.log(
+      'many services from one file (bench/many.mjs) only; docs/benchmarks.md is not written:',
+    );
+    const mn = await many();
+    console.log(`\n${textTable(mn.rows, mn.head)}\n\n${mn.notes.join('\n')}`);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'latency') {
     console.log('latency only; docs/benchmarks.md is not written:');
     await latency();
@@ -608,6 +619,9 @@ async function main() {
   console.log('\nrolling restarts (bench/rolling.mjs):');
   const rl = await rolling();
   console.log(`\n${textTable(rl.rows, rl.head)}\n\n${rl.notes.join('\n')}`);
+  console.log('\nmany services from one file (bench/many.mjs):');
+  const mn = await many();
+  console.log(`\n${textTable(mn.rows, mn.head)}\n\n${mn.notes.join('\n')}`);
 
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(
@@ -683,6 +697,16 @@ ${rl.method.map((m) => `- ${m}`).join('\n')}
 ${mdTable(rl.rows, rl.head)}
 
 - ${rl.notes.join('\n- ')}
+
+## Many services from one file
+
+Measured by bench/many.mjs in the same run, after the top part.
+
+${mn.method.map((m) => `- ${m}`).join('\n')}
+
+${mdTable(mn.rows, mn.head)}
+
+- ${mn.notes.join('\n- ')}
 `,
   );
   console.log('\nwrote docs/benchmarks.md');

@@ -34,6 +34,11 @@ await build({
   entryPoints: ['src/supervisor/main.ts'],
   outfile: 'dist/supervisor/main.cjs',
 });
+await build({
+  ...common,
+  entryPoints: ['src/supervisor/project-main.ts'],
+  outfile: 'dist/supervisor/project-main.cjs',
+});
 
 /** src/cli/logs.ts -> cli-logs: the lazy bundle's name, from the source's path under src/. */
 const lazyName = (source) =>

@@ -24,7 +24,9 @@ export async function runCommand(
   const problems = new Problems();
   for (const p of parseProblems) problems.add(p); // reported together with the options' own
   const f = args.flags;
-  if (args.command === 'up' || args.command === 'down')
+  // `run -f FILE` (no COMMAND, no --name): the project in the foreground, as `up --foreground`.
+  const runFile = args.command === 'run' && f.file && !f.name && !f.pidfile && args.rest === null;
+  if (args.command === 'up' || args.command === 'down' || runFile)
     return (await import('./project.js')).projectCommand(args, problems.list);
   if (f.file && args.command === 'status' && !f.name && !f.pidfile && problems.list.length === 0)
     return (await import('./project.js')).projectStatus(args);

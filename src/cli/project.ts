@@ -66,14 +66,36 @@ export async function projectCommand(
     warn(`'${args.command}' takes no COMMAND: the services file has them`);
     return EXIT.BAD_ARGS;
   }
-  const action = args.command as 'up' | 'down';
-  const project = load(args, action);
+  const action = args.command as 'up' | 'down' | 'run';
+  const project = load(args, action === 'run' ? 'up' : action);
   if (typeof project === 'number') return project;
   const names = selected(args, project);
   if (typeof names === 'number') return names;
+  if (action === 'run' || args.flags.foreground) return foreground(project, names);
   return action === 'up'
     ? up(project, names, Boolean(args.flags.quiet))
     : down(project, names, Boolean(args.flags.quiet));
+}
+
+/** `up --foreground`, `run -f FILE`: the project here; our exit code is its first failure's. */
+async function foreground(project: Project, names: string[] | null): Promise<number> {
+  const { projectForeground } = await import('../project/foreground.js');
+  try {
+    return await projectForeground(project, names, {
+      failed(service, error) {
+        const name = `${project.name}.${service}`;
+        if (typeof error === 'string') return warn(error);
+        warn(error.message.startsWith(name) ? error.message : `${name}: ${error.message}`);
+        const tail = error.details.stderrTail;
+        if (Array.isArray(tail) && tail.length > 0)
+          err(`${tail.map((l) => `  ${terminalSafe(String(l))}`).join('\n')}\n`);
+      },
+    });
+  } catch (error) {
+    if (!isDaemonError(error)) throw error;
+    for (const line of lines(error)) warn(line);
+    return exitCodeFor('run', error.code);
+  }
 }
 
 async function up(project: Project, names: string[] | null, quiet: boolean): Promise<number> {

@@ -31,6 +31,8 @@ export interface ProjectTag {
   /** What the file defined it as, key by key (project/definition.ts); null: changed since by
    *  `daemonkit restart` with options or a COMMAND, so no longer the file's. */
   definition?: Record<string, string> | null;
+  /** The services of the project it starts after: its shared supervisor stops it before them. */
+  after?: string[];
 }
 
 export interface CommandSpec {

@@ -32,9 +32,16 @@ export async function reopenLogs(paths: ServicePaths, timeoutMs = 5000): Promise
   }
   const sentAt = writeRequest(paths.reopenRequest, 'reopen');
   const withdraw = (): void => withdrawRequest(paths.reopenRequest);
+  // A project's shared supervisor is asked over its socket: a SIGUSR1 would reopen every
+  // service's files.
+  if (st.shared)
+    await (await import('./shared.js')).reopenShared(paths).catch((error: unknown) => {
+      withdraw();
+      throw error;
+    });
   // A supervisor still booting would take SIGUSR1 as node's "open the inspector": leave the
   // request only; it acts on it once its handlers are in place (as with stop).
-  if (st.handlesSignals) {
+  else if (st.handlesSignals) {
     const fd = pidfdOpen(pid);
     try {
       // with the pidfd open the pid cannot be recycled under us

@@ -43,7 +43,7 @@ export const SUPERVISOR_NODE_FLAGS = [
  * bundle, measured: more than the rest of node's start-up), and a supervisor makes no TLS
  * connection. Its boot is on the path of a stop that comes right after a start.
  */
-function supervisorEnv(): NodeJS.ProcessEnv {
+export function supervisorEnv(): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
   return { ...env, MALLOC_ARENA_MAX: '1' };
 }

@@ -44,6 +44,8 @@ export async function runningPid(paths: ServicePaths, timeoutMs = 10_000): Promi
 const START_ATTEMPTS = 5;
 
 export async function startService(paths: ServicePaths, spec: CommandSpec): Promise<StartResult> {
+  // A project's service runs under the project's one supervisor (ops/shared.ts).
+  if (spec.project) return (await import('./shared.js')).startShared(paths, spec);
   for (let attempt = 1; ; attempt++) {
     const result = await startOnce(paths, spec);
     if (result !== 'lock-released') return result;

@@ -93,7 +93,7 @@ const waiterFor = (options: StopOptions): typeof pidfdWait =>
     : pidfdWait;
 
 /** Run the schedule on the daemon at `pidfd` (through its supervisor, for one): gone in time? */
-function stopByPidfd(
+async function stopByPidfd(
   paths: ServicePaths,
   insp: Inspection,
   pid: number,
@@ -102,7 +102,10 @@ function stopByPidfd(
   options: StopOptions,
 ): Promise<boolean> {
   const waitExit = waiterFor(options);
-  if (insp.state?.kind === 'supervisor' && insp.state.pid === pid)
+  const supervised = insp.state?.kind === 'supervisor' && insp.state.pid === pid;
+  if (supervised && insp.state?.shared)
+    return (await import('./shared.js')).stopShared(paths, schedule, options.forRestart === true);
+  if (supervised)
     return stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true);
   return runSchedule(schedule, {
     send(signal) {

@@ -7,6 +7,8 @@
 import { defaultSchedule } from '../config/schedule.js';
 import type { ServicePaths } from '../config/paths.js';
 import { stopService } from '../ops/stop.js';
+import { sharedGone } from '../ops/shared.js';
+import { daemonkitHome } from '../config/paths.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only } from './order.js';
@@ -55,6 +57,9 @@ export async function projectDown(
     }
     for (const level of only(project.levels, names).reverse())
       await Promise.all(level.map((s) => stop(s, pathsOf(project.name, s), true)));
+    // The whole project down leaves nothing running: its supervisor exits once its last service
+    // has ended (a moment after the last stop's answer); wait for that.
+    if (selected === null) await sharedGone(project.name, daemonkitHome(), 5000);
   } finally {
     unlock();
   }

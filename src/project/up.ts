@@ -20,6 +20,7 @@ import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only, withDependencies } from './order.js';
 import { closeSync } from 'node:fs';
 
+/** `pid`: the service's COMMAND (the one its pidfile names; the supervisor is the project's). */
 export type UpOutcome =
   | { kind: 'started'; pid: number | null }
   | { kind: 'restarted'; pid: number | null; changed: string[] }
@@ -38,7 +39,11 @@ export interface UpEvent {
  * Every selected service's spec, built as `start` builds it (the COMMAND found on PATH, files
  * checked), before anything is started or stopped: one problem line each, naming FILE:LINE.
  */
-export function projectSpecs(project: Project, names: Iterable<string>): Map<string, CommandSpec> {
+export function projectSpecs(
+  project: Project,
+  names: Iterable<string>,
+  options: { foreground?: boolean } = {},
+): Map<string, CommandSpec> {
   const specs = new Map<string, CommandSpec>();
   const problems: string[] = [];
   let first: DaemonError | null = null;
@@ -46,12 +51,16 @@ export function projectSpecs(project: Project, names: Iterable<string>): Map<str
     const s = project.services.get(short)!;
     const paths = pathsOf(project.name, short);
     try {
-      const spec = buildCommandSpec(s.command, s.start, paths, { cwd: project.dir });
+      const spec = buildCommandSpec(s.command, s.start, paths, {
+        cwd: project.dir,
+        ...(options.foreground ? { foreground: true } : {}),
+      });
       spec.project = {
         project: project.name,
         service: short,
         file: project.file,
         definition: s.definition,
+        after: s.after,
       };
       specs.set(short, spec);
     } catch (error) {
@@ -135,7 +144,9 @@ async function bringUp(
     if (!inspectService(paths).running) {
       const result = await startService(paths, spec);
       // Another start won the service's lock meanwhile (a `daemonkit start` of it): not ours.
-      return result.started ? { kind: 'started', pid: result.pid } : { kind: 'unchanged' };
+      return result.started
+        ? { kind: 'started', pid: 'childPid' in result ? (result.childPid ?? result.pid) : null }
+        : { kind: 'unchanged' };
     }
     const before = owner.recorded?.project?.definition;
     const changed =
@@ -148,7 +159,8 @@ async function bringUp(
     try {
       await stopService(paths, defaultSchedule(), { forRestart: true });
       const result = await startService(paths, spec);
-      return { kind: 'restarted', pid: result.pid, changed };
+      const pid = 'childPid' in result ? (result.childPid ?? result.pid) : result.pid;
+      return { kind: 'restarted', pid, changed };
     } finally {
       closeSync(fd);
     }

@@ -115,7 +115,11 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
     pidfileProblem,
     state,
   };
-  if (!probe.held) return { ...base, running: false, pid: null, stalePid: pidfilePid };
+  // A shared supervisor's service: its pidfile names its COMMAND, by design (not stale; after
+  // the supervisor's death, the orphan that status and stop deal with).
+  const commandNamed = state?.shared === true && pidfilePid === state.childPid;
+  if (!probe.held)
+    return { ...base, running: false, pid: null, stalePid: commandNamed ? null : pidfilePid };
   const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
   const byPidfile = `pidfile ${paths.pidfile} names`;
   if (holds)
@@ -127,7 +131,7 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
       pidfileNamesHolder: true,
       stalePid: null,
     };
-  const stale = { ...base, running: true, stalePid: pidfilePid };
+  const stale = { ...base, running: true, stalePid: commandNamed ? null : pidfilePid };
   // The pidfile was removed (or not yet written): the state's pid is as good a name, once proven.
   if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) {
     return { ...stale, pid: named(state.pid, probe, paths, `state file ${paths.statefile} names`) };

@@ -70,6 +70,7 @@ export async function stopOrphan(
       error: 'its supervisor had died; the orphaned COMMAND was stopped',
     });
     removePidfile(paths.pidfile, st.pid); // the dead supervisor's: we hold the lock now
+    if (st.shared && st.childPid) removePidfile(paths.pidfile, st.childPid); // it named the COMMAND
   }
   return gone;
 }

@@ -9,6 +9,7 @@ import { execFailure } from '../errors/errors.js';
 import type { CommandSpec } from '../config/spec.js';
 import { listenEnv } from '../config/listen-addr.js';
 import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';
+import { watchBySignal } from './child-watch.js';
 
 export interface ChildExit {
   code: number | null;
@@ -83,11 +84,13 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
   };
 }
 
-/** Spawn the COMMAND in its own session and process group, with a clean context. */
-export function spawnCommand(spec: CommandSpec, output: number[]): Child {
+/** Spawn the COMMAND in its own session and process group, with a clean context. `bySignal`:
+ *  its exit watched through SIGCHLD (a process with many children: child-watch.ts). */
+export function spawnCommand(spec: CommandSpec, output: number[], bySignal = false): Child {
   const stdin = openStdin(spec);
   try {
-    return watchChild(spawnProcess(execSpecFor(spec, [stdin, ...output])));
+    const pid = spawnProcess(execSpecFor(spec, [stdin, ...output]));
+    return bySignal ? { pid, exited: watchBySignal(pid) } : watchChild(pid);
   } catch (error) {
     throw execFailure(error, spec.command[0]!, {
       cwd: spec.chdir,

@@ -31,7 +31,11 @@ export class Instances {
   constructor(
     paths: ServicePaths,
     spec: CommandSpec,
-    hooks: { notify(event: ServiceEvent): void; cleanup(): void },
+    hooks: {
+      notify(event: ServiceEvent): void;
+      cleanup(): void;
+      command?(pid: number, running: boolean): void;
+    },
   ) {
     const n = spec.instances ?? 1;
     this.record = new StateRecord(paths, spec, () => this.runners.map((r) => r.view()));
@@ -92,12 +96,17 @@ export class Instances {
    *  fails stops the others, and is told once all have ended. */
   private together(
     n: number,
-    hooks: { notify(event: ServiceEvent): void; cleanup(): void },
+    hooks: {
+      notify(event: ServiceEvent): void;
+      cleanup(): void;
+      command?(pid: number, running: boolean): void;
+    },
   ): ConstructorParameters<typeof Runner>[2] {
     let started = 0;
     let failure: DaemonError | null = null;
     return {
       record: this.record,
+      ...(hooks.command ? { command: hooks.command } : {}),
       cleanup: () => undefined, // once all have ended (below)
       notify: (event) => {
         if (event.type === 'running') {

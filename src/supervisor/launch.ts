@@ -24,7 +24,8 @@ export interface ServiceIO {
   hub: NotifyHub | null;
   /** --listen: the sockets held for the service's life, fds 3, 4, … of every COMMAND. */
   listeners: readonly Listener[];
-  options: { subreaper?: boolean };
+  /** `shared`: one of many services of one process (its COMMANDs watched through SIGCHLD). */
+  options: { subreaper?: boolean; shared?: unknown };
   /** Every COMMAND of the service now: one group's stop leaves the others alone. */
   commandPids?: () => number[];
 }

@@ -37,6 +37,8 @@ export interface RunnerHooks {
   cleanup(): void;
   /** The service's state file, shared by its instances. */
   record: StateRecord;
+  /** A COMMAND was launched (its pid), or has ended: a shared supervisor's pidfile names it. */
+  command?(pid: number, running: boolean): void;
 }
 
 /** How a rolling restart of one instance ended. */
@@ -323,6 +325,7 @@ export class Runner {
     this.sup = launched.sup;
     this.extend = launched.extendReady;
     this.record.save();
+    this.hooks.command?.(launched.sup.child.pid, true);
   }
 
   private launchNext(): void {
@@ -357,6 +360,7 @@ export class Runner {
       const byStop = exit.byStop || (this.sup === current && this.machine.phase === 'stopping');
       const record: ExitRecord = { ...exit, byStop };
       this.record.exited(record);
+      if (this.sup === current) this.hooks.command?.(current.child.pid, false);
       if (this.sup === current) this.dispatch({ type: 'exited', exit: record });
       else if (this.next === current)
         this.dispatch({

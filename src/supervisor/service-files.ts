@@ -20,6 +20,22 @@ export interface ServiceOptions {
   subreaper?: boolean;
   ownStderr?: boolean;
   forwardNotify?: (text: string) => void;
+  /** One of several services of one process (a project's shared supervisor). */
+  shared?: SharedService;
+  /** Before each line that goes to our own stdout/stderr (a project in the foreground). */
+  prefix?: string;
+}
+
+/**
+ * A service run beside others: a signal to the process is no signal to it, so its pidfile names
+ * its COMMAND (written at each launch, removed at each exit) and never this process, which a
+ * third-party `kill $(cat pidfile)` would take for the service. Its lock was taken by the caller
+ * (`lockFd`) and is released once it is done: the process goes on with the others.
+ */
+export interface SharedService {
+  lockFd: number;
+  /** Told of each COMMAND launched and ended (the caller's reaper leaves them alone). */
+  command?: (pid: number, running: boolean) => void;
 }
 
 /** One service's run: what it was given, and what it holds (each null until opened). */
@@ -37,10 +53,15 @@ export interface ServiceLife {
 
 /** The service's files, unless the launcher made them: the pidfile and the spec; a stop request
  *  from an earlier life does not apply. */
-function prepareFiles(paths: ServicePaths, spec: CommandSpec, inherited?: Inherited): void {
+function prepareFiles(
+  paths: ServicePaths,
+  spec: CommandSpec,
+  inherited: Inherited | undefined,
+  shared: boolean,
+): void {
   ensureDir(paths.statefile);
   if (inherited) return;
-  writePidfile(paths.pidfile, process.pid);
+  if (!shared) writePidfile(paths.pidfile, process.pid);
   writeSpec(paths, spec);
   try {
     unlinkSync(paths.stopRequest);
@@ -74,13 +95,15 @@ function openHub(life: ServiceLife): NotifyHub | null {
 export function openServiceIO(life: ServiceLife): ServiceIO & { capture: LogCapture } {
   const { paths, spec, inherited, options } = life;
   const record = life.runner.record;
-  prepareFiles(paths, spec, inherited);
+  prepareFiles(paths, spec, inherited, !!options.shared);
   const capture = new LogCapture(
     spec,
-    inherited?.pipes ?? createPipes(spec),
+    inherited?.pipes ?? createPipes(spec, options.prefix !== undefined),
     (message) => record.save({ logError: message ?? undefined }),
     {
       ownStderr: options.ownStderr ?? false,
+      ...(options.shared && options.prefix === undefined ? { echo: false } : {}),
+      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
       ...((spec.instances ?? 1) > 1 ? { linePrefix: instancePrefix(0) } : {}),
     },
   );

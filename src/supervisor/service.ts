@@ -10,7 +10,8 @@ import type { ServicePaths } from '../config/paths.js';
 import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { DaemonError, isDaemonError } from '../errors/errors.js';
-import { acquirePidLock, removePidfile } from '../service/pidfile.js';
+import { closeSync } from 'node:fs';
+import { acquirePidLock, removePidfile, writePidfile } from '../service/pidfile.js';
 import {
   requestPending,
   takeReopenRequest,
@@ -33,7 +34,7 @@ import {
 import type { Supervision } from './supervise.js';
 
 export { reportTo, type Inherited, type ServiceEvent } from './events.js';
-export type { ServiceOptions } from './service-files.js';
+export type { ServiceOptions, SharedService } from './service-files.js';
 
 export interface ServiceRun {
   /** Resolves with the COMMAND's last exit, or null when it never ran (lock lost, spawn failed). */
@@ -59,6 +60,7 @@ export interface ServiceRun {
 
 /** Take the lock (or, launched, keep the one inherited); false: another instance holds it. */
 function takeLock(life: ServiceLife, notify: (event: ServiceEvent) => void): boolean {
+  if (life.options.shared) return true; // taken by the caller
   if (life.inherited) {
     setCloexec(life.inherited.lockFd); // ours for life, never the COMMAND's
     return true;
@@ -78,6 +80,7 @@ async function live(
   const { runner, inherited } = life;
   if (!takeLock(life, notify)) return null;
   runner.record.own();
+  if (life.options.shared) runner.record.save({ shared: true });
   try {
     const io = openServiceIO(life);
     notify({ type: 'locked' });
@@ -94,6 +97,7 @@ async function live(
   } finally {
     releaseService(life);
     cleanup();
+    if (life.options.shared) closeSync(life.options.shared.lockFd);
   }
 }
 
@@ -184,8 +188,23 @@ export function runService(
   inherited?: Inherited,
   options: ServiceOptions = {},
 ): ServiceRun {
-  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
-  const runner = new Instances(paths, spec, { notify, cleanup });
+  const shared = options.shared;
+  let commandPid = 0; // shared: the pid the pidfile names
+  // the lock goes at exit
+  const cleanup = (): void => removePidfile(paths.pidfile, shared ? commandPid : process.pid);
+  const command = (pid: number, running: boolean): void => {
+    shared?.command?.(pid, running);
+    if (!shared) return;
+    // The COMMAND's pid while it runs, none between two: never a pid that may be reused.
+    commandPid = running ? pid : 0;
+    try {
+      if (running) writePidfile(paths.pidfile, pid);
+      else removePidfile(paths.pidfile, pid);
+    } catch {
+      // best effort, as the state file is once running: the service goes on
+    }
+  };
+  const runner = new Instances(paths, spec, { notify, cleanup, command });
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
   if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
   const life: ServiceLife = {

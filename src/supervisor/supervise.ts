@@ -54,6 +54,8 @@ export interface SuperviseOptions {
   subreaper?: boolean;
   /** The service's other COMMANDs (their pids, which are their groups' ids). */
   spare?: () => number[];
+  /** One of many services of one process: its exit seen through SIGCHLD (spawn/child-watch.ts). */
+  shared?: unknown;
 }
 
 /** The COMMAND's process group (with --subreaper, also the orphans it leaves to us). */
@@ -123,7 +125,9 @@ export function startCommand(
   adopted?: Adopted,
   options: SuperviseOptions = {},
 ): Supervision {
-  const child = adopted ? watchChild(adopted.pid) : spawnCommand(spec, output.fds);
+  const child = adopted
+    ? watchChild(adopted.pid)
+    : spawnCommand(spec, output.fds, options.shared !== undefined);
   const proc = readProcStat(child.pid);
   const group = groupOf(child, proc?.startTime ?? 0, options);
   const startedAt = proc ? startTimeMs(proc) : Date.now();

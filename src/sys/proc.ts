@@ -75,16 +75,10 @@ export function lockHeld(
   dev: bigint,
   ino: bigint,
 ): 'WRITE' | 'READ' | null | 'unknown' {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unknown' : null;
-  }
-  for (const fd of fds) {
+  const files = openFiles(pid);
+  if (files === 'unknown' || files === null) return files;
+  for (const fd of files.get(`${dev}:${ino}`) ?? []) {
     try {
-      const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
-      if (st.ino !== ino || st.dev !== dev) continue;
       const kind = /^lock:.*\b(WRITE|READ)\b/m.exec(
         readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'),
       )?.[1];
@@ -94,6 +88,38 @@ export function lockHeld(
     }
   }
   return null;
+}
+
+/**
+ * The files `pid` has open ("dev:ino" → its fds), or null when it is gone, 'unknown' when its fds
+ * are not ours to read. Within one scan (withOneProcScan) read once per process: a project's
+ * shared supervisor holds every service's lock among ~5 fds per service, and `list` asks about
+ * each service — 200 services made 200 walks of 1,000 fds.
+ */
+function openFiles(pid: number): Map<string, string[]> | null | 'unknown' {
+  const cached = snapshot?.files?.get(pid);
+  if (cached !== undefined) return cached;
+  let fds: string[];
+  let files: Map<string, string[]> | null | 'unknown';
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+    files = new Map();
+    for (const fd of fds) {
+      try {
+        const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
+        const key = `${st.dev}:${st.ino}`;
+        const list = files.get(key);
+        if (list) list.push(fd);
+        else files.set(key, [fd]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch (error) {
+    files = (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unknown' : null;
+  }
+  if (snapshot) (snapshot.files ??= new Map()).set(pid, files);
+  return files;
 }
 
 /** Does process `pid` hold a write lock on that file? See lockHeld. */
@@ -174,7 +200,10 @@ function groupsNow(only?: number): Map<number, number[]> {
   return groups;
 }
 
-let snapshot: { members?: Map<number, number[]> } | null = null;
+let snapshot: {
+  members?: Map<number, number[]>;
+  files?: Map<number, Map<string, string[]> | null | 'unknown'>;
+} | null = null;
 
 /**
  * Run `fn` with one scan of /proc for every process group it asks about (taken at its first

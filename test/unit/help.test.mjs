@@ -217,7 +217,7 @@ function docOptions() {
 // Which sections of docs/cli.md document each command's options.
 const DOC_SECTIONS = {
   start: ['Identity: which service', 'start'],
-  run: ['Identity: which service', 'start'],
+  run: ['Identity: which service', 'start', 'Services file'],
   restart: ['Identity: which service', 'start', 'stop', 'restart', 'Services file'],
   export: ['Identity: which service', 'start', 'stop', 'export systemd'],
   stop: ['Identity: which service', 'stop', 'Services file'],

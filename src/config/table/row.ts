@@ -43,6 +43,7 @@ export const FILE: readonly CommandName[] = [
   'up',
   'down',
   'export',
+  'run',
   'status',
   'stop',
   'restart',

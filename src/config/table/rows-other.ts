@@ -43,6 +43,13 @@ export const OTHER_ROWS: readonly OptionRow[] = [
     doc: ['restart'],
   },
   {
+    name: 'foreground',
+    commands: ['up'],
+    kind: flag(),
+    help: "run the whole project here, in the foreground (a container's entry point), as `run -f FILE`",
+    doc: ['up'],
+  },
+  {
     name: 'json',
     commands: ['status', 'list'],
     kind: flag(),

@@ -7,6 +7,7 @@ import { closeSync, writeSync } from 'node:fs';
 import type { CommandSpec } from '../../config/spec.js';
 import { makePipe, setCloexec } from '../../sys/native.js';
 import { FdSink, LogFile, type LogSink } from './file.js';
+import { PrefixSink } from './prefix-sink.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from '../../config/log-policy.js';
 import { READ_SIZE, StreamPump } from './pump.js';
 import { FileRelay, type Pump } from './relay.js';
@@ -22,11 +23,11 @@ export function logPolicy(spec: CommandSpec): LogPolicy {
   return spec.logs ?? DEFAULT_LOG_POLICY;
 }
 
-/** The pipes a COMMAND needs: one per stream we must see (a file, or timestamps to add). */
-export function createPipes(spec: CommandSpec): CapturePipes {
-  // Several instances: each line is marked with its instance, so it goes through us too.
+/** The pipes a COMMAND needs: one per stream we must see (a file, or timestamps or a prefix to
+ *  add: `prefixed`; several instances: each line is marked with its instance). */
+export function createPipes(spec: CommandSpec, prefixed = false): CapturePipes {
   const want = (target: string | null): boolean =>
-    target !== null || logPolicy(spec).timestamps || (spec.instances ?? 1) > 1;
+    target !== null || prefixed || logPolicy(spec).timestamps || (spec.instances ?? 1) > 1;
   return {
     stdout: want(spec.stdout) ? makePipe(READ_SIZE) : null,
     stderr: want(spec.stderr) ? makePipe(READ_SIZE) : null,
@@ -84,7 +85,10 @@ export class LogCapture implements CaptureChannel {
     /** Detached: our own stderr (fd 2) follows the COMMAND's stderr file through rotations.
      *  linePrefix: before each line (instance 0's, when there are several: then the lines go
      *  through StreamPumps, which add it, not through the native relay). */
-    options: { ownStderr?: boolean; linePrefix?: string } = {},
+    /* `echo: false`: our events go to the log only (a shared supervisor's stderr is its own).
+     * `prefix`: before each line on our own stdout, where both streams then go (a project in
+     * the foreground: `web | …`, as one log). */
+    options: { ownStderr?: boolean; linePrefix?: string; echo?: boolean; prefix?: string } = {},
   ) {
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     const policy = logPolicy(spec);
@@ -131,7 +135,12 @@ export class LogCapture implements CaptureChannel {
     }
     const sinkOf = (i: 0 | 1): LogSink => {
       const [, target, key] = streams[i];
-      return target === null ? this.own(new FdSink(i + 1)) : fileFor(target, key);
+      if (target !== null) return fileFor(target, key);
+      return this.own(
+        options.prefix === undefined
+          ? new FdSink(i + 1)
+          : new PrefixSink(new FdSink(1), options.prefix), // both streams: on our stdout
+      );
     };
     const sinks = [pipes.stdout && sinkOf(0), pipes.stderr && sinkOf(1)] as const;
     const streamPump = (fd: number | null, i: 0 | 1, linePrefix?: string): StreamPump | null =>
@@ -154,7 +163,7 @@ export class LogCapture implements CaptureChannel {
       stderr: streamPump(stderr, 1, linePrefix),
     });
     this.pumps = { stdout: pump(0), stderr: pump(1) };
-    this.echo = !options.ownStderr;
+    this.echo = options.echo ?? !options.ownStderr;
     this.stderrToFile = spec.stderr !== null;
     for (const sink of this.sinks) if (sink.error) this.report('open', sink.error);
   }

@@ -1,0 +1,53 @@
+/**
+ * Children watched through SIGCHLD, for a process with many (a project's shared supervisor): the
+ * usual watch (child.ts) holds one of libuv's thread-pool threads in a poll for each child's life,
+ * and the pool has 4 — with more children than that, the others' exits would never be seen (and
+ * file work in the pool would wait too). Here one SIGCHLD handler asks the kernel about each
+ * watched child (waitid WNOHANG: one cheap syscall each), and a ref'd timer keeps the event loop
+ * alive while any is watched, as the poll did.
+ */
+import { constants } from 'node:os';
+import { waitChild } from '../sys/native.js';
+import type { ChildExit } from './child.js';
+
+const SIGNAL_NAMES = new Map(
+  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
+);
+
+const watched = new Map<number, (exit: ChildExit) => void>();
+let keepAlive: NodeJS.Timeout | null = null;
+let listening = false;
+
+function look(): void {
+  for (const [pid, done] of watched) {
+    let status: { code: number | null; signal: number | null } | null;
+    try {
+      status = waitChild(pid);
+    } catch {
+      status = { code: null, signal: null }; // reaped elsewhere: its status is lost
+    }
+    if (status === null) continue; // still running
+    watched.delete(pid);
+    done({
+      code: status.code,
+      signal: status.signal === null ? null : (SIGNAL_NAMES.get(status.signal) ?? null),
+    });
+  }
+  if (watched.size === 0 && keepAlive) {
+    clearInterval(keepAlive);
+    keepAlive = null;
+  }
+}
+
+/** The exit of a child of ours, reaped once it has exited. */
+export function watchBySignal(pid: number): Promise<ChildExit> {
+  return new Promise((resolve) => {
+    watched.set(pid, resolve);
+    if (!listening) {
+      process.on('SIGCHLD', look);
+      listening = true;
+    }
+    keepAlive ??= setInterval(() => undefined, 1 << 30);
+    look(); // it may have ended before we listened
+  });
+}

@@ -1,0 +1,96 @@
+// One supervisor for a project (issue 16): `up` runs every service of a file under one daemonkit
+// process; each service keeps its lock, state, log files and pidfile, and its pidfile names its
+// COMMAND, so a third-party tool that stops "the pidfile's process" stops that service alone.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlive, makeHome, readJson, run, waitFor } from '../helpers.mjs';
+
+const h = makeHome();
+after(() => h.cleanup());
+
+const SSD = ['/usr/sbin/start-stop-daemon', '/sbin/start-stop-daemon'].find((p) => existsSync(p));
+
+function project(name, body) {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-shared-'));
+  const file = join(dir, 'daemonkit.toml');
+  writeFileSync(file, `project = "${name}"\n${body}`);
+  return file;
+}
+
+const state = (name) => readJson(join(h.dir(name), 'state.json'));
+const supervisorPid = (p) =>
+  Number(readFileSync(join(h.home, '.projects', `${p}.supervisor.pid`), 'utf8'));
+const titleOf = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ').trim();
+  } catch {
+    return null;
+  }
+};
+
+describe('one supervisor for a project', () => {
+  it('runs every service under one process that holds each lock; down leaves no supervisor', async () => {
+    const file = project(
+      'one',
+      '[services.a]\ncommand = ["/bin/sleep", "6001"]\n[services.b]\ncommand = ["/bin/sleep", "6002"]\nafter = ["a"]\n[services.c]\ncommand = "sleep 6003"\n',
+    );
+    const up = await h.dk(['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const sup = supervisorPid('one');
+    assert.equal(titleOf(sup), 'daemonkit: project one');
+    for (const s of ['a', 'b', 'c']) {
+      const st = state(`one.${s}`);
+      assert.equal(st.pid, sup, `one.${s} is run by the project's supervisor`);
+      assert.equal(st.shared, true);
+      assert.equal(
+        Number(readFileSync(join(h.dir(`one.${s}`), 'pid'), 'utf8')),
+        st.childPid,
+        'its pidfile names its COMMAND',
+      );
+      const status = await h.dk(['status', '--name', `one.${s}`]);
+      assert.equal(status.code, 0, status.stdout);
+      assert.doesNotMatch(`${status.stdout}${status.stderr}`, /stale/);
+    }
+    const down = await h.dk(['down', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!isAlive(sup), 'the shared supervisor is gone once down returns');
+    for (const s of ['a', 'b', 'c']) {
+      assert.ok(!isAlive(state(`one.${s}`).childPid));
+      assert.ok(!existsSync(join(h.dir(`one.${s}`), 'pid')), 'no pidfile left');
+    }
+  });
+
+  it("start-stop-daemon --stop --pidfile of one service stops that service's COMMAND alone", {
+    skip: SSD ? false : 'needs start-stop-daemon (dpkg)',
+  }, async () => {
+    const file = project(
+      'ssd',
+      '[services.x]\ncommand = ["/bin/sleep", "6101"]\n[services.y]\ncommand = ["/bin/sleep", "6102"]\n',
+    );
+    const up = await h.dk(['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const sup = supervisorPid('ssd');
+    const x = state('ssd.x');
+    const y = state('ssd.y');
+    const stop = await run(SSD, [
+      '--stop',
+      '--pidfile',
+      join(h.dir('ssd.x'), 'pid'),
+      '--retry',
+      'TERM/5',
+    ]);
+    assert.equal(stop.code, 0, `${stop.stdout}${stop.stderr}`);
+    await waitFor(() => !isAlive(x.childPid), 5000, 'x stopped');
+    assert.ok(isAlive(sup), 'the shared supervisor lives on');
+    assert.ok(isAlive(y.childPid), 'y runs on');
+    assert.equal(state('ssd.y').childPid, y.childPid);
+    // x's service saw its COMMAND end (by a signal from outside: its restart policy decides).
+    await waitFor(() => state('ssd.x').state !== 'running', 5000, 'x recorded as ended');
+    const down = await h.dk(['down', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!isAlive(sup));
+  });
+});
