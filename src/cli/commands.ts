@@ -31,7 +31,7 @@ export async function runCommand(
   if (f.file && args.command === 'status' && !f.name && !f.pidfile && problems.list.length === 0)
     return (await import('./project.js')).projectStatus(args);
   if (args.command === 'export' && f.file) {
-    const { exportProject } = await import('./export.js');
+    const { exportProject } = await import('./export-project.js');
     try {
       return await exportProject(args, problems.list);
     } catch (error) {

@@ -25,6 +25,7 @@ import {
   writeFileSync,
   constants as C,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,9 +42,14 @@ export function installLazyLoader(lazyDir: string, dir: string | null): void {
     let module = loaded.get(name);
     if (module) return module.exports;
     const filename = join(lazyDir, `${name}.cjs`);
-    const file = dir === null ? null : join(dir, `${name}.cjs.${process.versions.v8}.bin`);
+    const source = readFileSync(filename, 'utf8');
+    // Named by the bundle's content: V8 checks a cache only against the source's length, and a
+    // rebuilt or upgraded bundle of the same length given the old cache crashed in V8's parser.
+    const digest = createHash('sha1').update(source).digest('hex').slice(0, 16);
+    const file =
+      dir === null ? null : join(dir, `${name}.cjs.${digest}.${process.versions.v8}.bin`);
     const cachedData = file === null ? undefined : trustedCache(file, filename);
-    const script = new Script(Module.wrap(readFileSync(filename, 'utf8')), {
+    const script = new Script(Module.wrap(source), {
       filename,
       cachedData,
     });

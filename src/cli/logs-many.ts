@@ -5,52 +5,71 @@
  * printable (terminalSafe): with several services the output is ours, not one service's bytes.
  */
 import { Problems, validateLineCount } from '../config/options.js';
-import { type ServicePaths, servicePaths } from '../config/paths.js';
+import { servicePaths } from '../config/paths.js';
 import { EXIT, exitCodeFor } from '../errors/exit-codes.js';
+import { closeAll, type Source } from '../logs/read/chain.js';
+import { type Following, follow, printLast } from '../logs/read/follow.js';
+import { terminalSafe } from '../service/format.js';
 import { noSuchService } from '../service/known.js';
 import type { ParsedArgs } from './args.js';
+import { colorFor } from './color.js';
+import { Output, OutputEnded } from './logs-output.js';
+import { openReaders, type Reader, type Shown } from './logs-prefixed.js';
+import { flushed, type Interrupt, interruptible, untilStopped } from './logs-stop.js';
 import { report, warn } from './report.js';
 import { sayProblems } from './verbs/index.js';
-import { closeAll, type Source } from '../logs/read/chain.js';
-import { follow, printLast, type Following, type Write } from '../logs/read/follow.js';
-import { LineSplitter } from '../logs/read/lines.js';
-import { terminalSafe } from '../service/format.js';
-import { routeSignals } from '../sys/signals.js';
-import { colorFor, isTerminal, sgr } from './color.js';
-import { anyLog, serviceLogs, type ServiceLogs } from './logs.js';
-import { Output, OutputEnded } from './logs-output.js';
 
-/** The names' colours, in turn: cyan, yellow, green, magenta, blue, then the bright ones. */
-const COLORS = ['36', '33', '32', '35', '34', '96', '93', '92', '95', '94'];
+/** Each reader's files as printLast leaves them: stdout's, then stderr's when apart. */
+type Starts = Source[][][];
 
-export interface Shown {
-  /** As the prefix names it: the name given (`web`), or the file's short name. */
-  label: string;
-  paths: ServicePaths;
+function closeStarts(starts: Starts): void {
+  for (const s of starts.flat()) closeAll(s);
 }
 
-/** One service's file as it reaches an output: whole lines, prefixed, printable on a terminal. */
-function prefixed(prefix: string, paint: string | null, safe: boolean, write: Write) {
-  const splitter = new LineSplitter();
-  const head = paint ? sgr(paint, prefix) : prefix;
-  const headBytes = Buffer.from(head);
-  const format = (lines: Buffer[]): Buffer =>
-    safe
-      ? Buffer.from(
-          lines.map((l) => `${head}${terminalSafe(l.subarray(0, -1).toString('utf8'))}\n`).join(''),
-        )
-      : Buffer.concat(lines.flatMap((l) => [headBytes, l]));
-  return {
-    write: ((chunk) => {
-      const lines = splitter.push(chunk);
-      return lines.length > 0 ? write(format(lines)) : undefined;
-    }) as Write,
-    /** The log ended inside a line: that line, ended. */
-    end: (): unknown => {
-      const last = splitter.end();
-      return last ? write(format([last])) : undefined;
-    },
-  };
+/**
+ * Each service's last lines, one service after another. Not following, a last line without its
+ * newline is ended here; following, it waits. When printing stops (our output ended, quietly, or
+ * an error, said: exit 1), the files are closed and there is nothing to follow.
+ */
+async function printEach(
+  readers: readonly Reader[],
+  lines: number,
+  following: boolean,
+): Promise<{ starts: Starts | null; code: number }> {
+  const starts: Starts = [];
+  try {
+    for (const r of readers) {
+      const mine: Source[][] = [];
+      starts.push(mine);
+      for (const [k, { log }] of r.logs.files.entries())
+        mine.push(await printLast(log, lines, r.out[k]!.write, { warn: r.warn }));
+      if (!following) for (const o of r.out) await o.end();
+    }
+    return { starts, code: EXIT.OK };
+  } catch (error) {
+    closeStarts(starts);
+    if (error instanceof OutputEnded) return { starts: null, code: EXIT.OK };
+    process.stderr.write(`daemonkit: ${terminalSafe((error as Error).message)}\n`);
+    return { starts: null, code: EXIT.GENERIC };
+  }
+}
+
+/** Every file followed from where printLast left it, until Ctrl-C or our reader goes. */
+async function followEach(
+  readers: readonly Reader[],
+  starts: Starts,
+  outputs: readonly Output[],
+  interrupt: Interrupt,
+): Promise<void> {
+  const followers: Following[] = readers.flatMap((r, i) =>
+    r.logs.files.map(({ log }, k) =>
+      follow(log, starts[i]![k]!, r.out[k]!.write, { warn: r.warn }),
+    ),
+  );
+  await untilStopped(outputs, [process.stdout, process.stderr], interrupt);
+  for (const f of followers) f.close();
+  // Lines the logs ended inside of when we stopped: ended, so the terminal's next line is clean.
+  for (const r of readers) for (const o of r.out) if (!outputs.some((x) => x.ended)) o.end();
 }
 
 export async function showManyLogs(
@@ -63,97 +82,14 @@ export async function showManyLogs(
     new Output(process.stdout, 1, 'stdout'),
     new Output(process.stderr, 2, 'stderr'),
   ] as const;
-  const safe = [isTerminal(1), isTerminal(2)];
-  let interrupt = (): void => {
-    for (const o of outputs) o.halt();
-  };
-  if (following) {
-    const end = (): void => interrupt();
-    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
-  }
-  const width = Math.max(...services.map((s) => s.label.length));
-  let code: number = EXIT.OK;
-  const readers: {
-    shown: Shown;
-    logs: ServiceLogs;
-    out: ReturnType<typeof prefixed>[];
-    warn: (m: string) => void;
-  }[] = [];
-  for (const [i, shown] of services.entries()) {
-    const warn = (message: string): void => {
-      if (!outputs.some((o) => o.ended))
-        process.stderr.write(`daemonkit: ${terminalSafe(`${shown.paths.display}: ${message}`)}\n`);
-    };
-    const logs = serviceLogs(shown.paths, warn);
-    if (!following && !anyLog(logs)) {
-      warn(`no log file at ${logs.stdout}`);
-      code = EXIT.GENERIC; // as tail with a file missing: the others are still shown
-      continue;
-    }
-    const prefix = `${terminalSafe(shown.label).padEnd(width)} | `;
-    const paint = color ? COLORS[i % COLORS.length]! : null;
-    const out = logs.files.map(({ fd }) =>
-      prefixed(prefix, paint, safe[fd - 1]!, outputs[fd - 1]!.write),
-    );
-    readers.push({ shown, logs, out, warn });
-  }
-  // Each reader's files as printLast leaves them: stdout's, then stderr's when apart.
-  const starts: Source[][][] = [];
-  const closeStarts = (): void => {
-    for (const s of starts.flat()) closeAll(s);
-  };
-  try {
-    for (const r of readers) {
-      const mine: Source[][] = [];
-      starts.push(mine);
-      for (const [k, { log }] of r.logs.files.entries())
-        mine.push(await printLast(log, lines, r.out[k]!.write, { warn: r.warn }));
-      // Not following: a last line without its newline is ended here; following, it waits.
-      if (!following) for (const o of r.out) await o.end();
-    }
-  } catch (error) {
-    closeStarts();
-    starts.length = 0;
-    if (!(error instanceof OutputEnded)) {
-      process.stderr.write(`daemonkit: ${terminalSafe((error as Error).message)}\n`);
-      code = EXIT.GENERIC;
-    }
-  }
-  if (
-    following &&
-    code === EXIT.OK &&
-    starts.length === readers.length &&
-    !outputs.some((o) => o.ended)
-  ) {
-    const followers: Following[] = readers.flatMap((r, i) =>
-      r.logs.files.map(({ log }, k) =>
-        follow(log, starts[i]![k]!, r.out[k]!.write, { warn: r.warn }),
-      ),
-    );
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearInterval(reader);
-        resolve();
-      };
-      interrupt = done;
-      process.stdout.once('error', done);
-      process.stderr.once('error', done);
-      // The reader may leave while the logs are quiet, when there is nothing to write to notice.
-      const reader = setInterval(() => {
-        if (outputs.some((o) => o.readerLeft())) done();
-      }, 500);
-    });
-    for (const f of followers) f.close();
-    // Lines the logs ended inside of when we stopped: ended, so the terminal's next line is clean.
-    for (const r of readers) for (const o of r.out) if (!outputs.some((x) => x.ended)) o.end();
-  } else closeStarts();
-  await Promise.all(outputs.map((o) => o.flush()));
-  const failed = outputs.find((o) => o.error);
-  if (failed) {
-    process.stderr.write(`daemonkit: ${terminalSafe(failed.error!)}\n`);
-    return EXIT.GENERIC;
-  }
-  return code;
+  const interrupt = interruptible(outputs, following);
+  const { readers, code: opened } = openReaders(services, outputs, following, color);
+  const { starts, code: printed } = await printEach(readers, lines, following);
+  const code = printed === EXIT.OK ? opened : printed;
+  if (following && code === EXIT.OK && starts && !outputs.some((o) => o.ended))
+    await followEach(readers, starts, outputs, interrupt);
+  else if (starts) closeStarts(starts);
+  return await flushed(outputs, code, (error) => error);
 }
 
 /**

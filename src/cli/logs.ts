@@ -12,7 +12,7 @@ import type { ServicePaths } from '../config/paths.js';
 import { readSpec } from '../service/spec-file.js';
 import { getUser } from '../sys/native.js';
 import { Output, OutputEnded } from './logs-output.js';
-import { routeSignals } from '../sys/signals.js';
+import { flushed, interruptible, untilStopped } from './logs-stop.js';
 import { existsSync } from 'node:fs';
 
 /** A service's log files: stdout's (to our stdout) and, when apart, stderr's (to our stderr). */
@@ -55,6 +55,43 @@ export function anyLog(logs: ServiceLogs): boolean {
   return logs.files.some(({ log }) => existsSync(log.path) || anyRotated(log));
 }
 
+/** On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are). */
+function stampWriters(
+  outputs: readonly Output[],
+  timestamps: boolean,
+  color: { stdout: boolean; stderr: boolean },
+): Write[] {
+  return outputs.map((o, i) => {
+    if (!timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
+    const painter = new StampPainter();
+    return (chunk) => o.write(painter.paint(chunk));
+  });
+}
+
+/**
+ * Each file's last lines: the files as printLast leaves them. When printing stops, they are
+ * closed (left empty); an error is said, exit 1; our output ended is the quiet end.
+ */
+async function printEach(
+  logs: readonly LogNames[],
+  lines: number,
+  writers: readonly Write[],
+  warn: (message: string) => void,
+): Promise<{ starts: Source[][]; code: number }> {
+  const starts: Source[][] = [];
+  try {
+    for (const [i, log] of logs.entries())
+      starts.push(await printLast(log, lines, writers[i]!, { warn }));
+  } catch (error) {
+    for (const s of starts) closeAll(s);
+    if (!(error instanceof OutputEnded)) {
+      warn((error as Error).message);
+      return { starts, code: EXIT.GENERIC };
+    }
+  }
+  return { starts, code: EXIT.OK };
+}
+
 export async function showLogs(
   paths: ServicePaths,
   lines: number,
@@ -71,21 +108,8 @@ export async function showLogs(
   const files = service.files.map(({ fd }) => (fd === 1 ? process.stdout : process.stderr));
   for (const [i, out] of files.entries())
     outputs.push(new Output(out, i + 1, i === 0 ? 'stdout' : 'stderr'));
-  // With -f, Ctrl-C (SIGTERM, SIGHUP) ends it quietly, exit 0 — also while it still prints the
-  // last lines (main.ts caught these signals from its first moment; this is their route).
-  let interrupt = (): void => {
-    for (const o of outputs) o.halt();
-  };
-  if (following) {
-    const end = (): void => interrupt();
-    routeSignals({ SIGINT: end, SIGTERM: end, SIGHUP: end });
-  }
-  // On a terminal, --log-timestamps' prefixes are dimmed (the bytes otherwise as they are).
-  const writers: Write[] = outputs.map((o, i) => {
-    if (!service.timestamps || !(i === 0 ? color.stdout : color.stderr)) return o.write;
-    const painter = new StampPainter();
-    return (chunk) => o.write(painter.paint(chunk));
-  });
+  const interrupt = interruptible(outputs, following);
+  const writers = stampWriters(outputs, service.timestamps, color);
   const logs = service.files.map((f) => f.log);
   if (!following && !anyLog(service)) {
     process.stderr.write(
@@ -93,41 +117,13 @@ export async function showLogs(
     );
     return EXIT.GENERIC;
   }
-  let code: number = EXIT.OK;
-  const starts: Source[][] = [];
-  try {
-    for (const [i, log] of logs.entries())
-      starts.push(await printLast(log, lines, writers[i]!, { warn }));
-  } catch (error) {
-    for (const s of starts) closeAll(s);
-    if (!(error instanceof OutputEnded)) {
-      warn((error as Error).message);
-      code = EXIT.GENERIC;
-    }
-  }
+  const { starts, code } = await printEach(logs, lines, writers, warn);
   if (following && code === EXIT.OK && !outputs.some((o) => o.ended)) {
     const followers: Following[] = logs.map((log, i) =>
       follow(log, starts[i]!, writers[i]!, { warn }),
     );
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearInterval(reader);
-        resolve();
-      };
-      interrupt = done;
-      for (const out of files) out.once('error', done);
-      // The reader may leave while the log is quiet, when there is nothing to write to notice it.
-      const reader = setInterval(() => {
-        if (outputs.some((o) => o.readerLeft())) done();
-      }, 500);
-    });
+    await untilStopped(outputs, files, interrupt);
     for (const f of followers) f.close();
   } else for (const s of starts) closeAll(s); // not following, or our output already ended
-  await Promise.all(outputs.map((o) => o.flush()));
-  const failed = outputs.find((o) => o.error);
-  if (failed) {
-    process.stderr.write(`daemonkit: ${terminalSafe(`${paths.display}: ${failed.error}`)}\n`);
-    return EXIT.GENERIC;
-  }
-  return code;
+  return await flushed(outputs, code, (error) => `${paths.display}: ${error}`);
 }

@@ -62,15 +62,12 @@ export function stopLines(schedule: StopSchedule): string[] {
   return out;
 }
 
-export function systemdUnit(u: UnitOptions): string {
-  const { name, spec, env, schedule, userUnit, user, group } = u;
-  const r = spec.restart;
-  const unit = [`Description=${name} (daemonkit)`];
-  if (!userUnit) unit.push('After=network.target');
-  unit.push(...startLimit(r));
-
-  // --ready notify: the COMMAND speaks sd_notify, so systemd can wait for it itself (Type=notify).
-  // tcp: and fd: readiness have no systemd equivalent: Type=exec, and the unit says so.
+/**
+ * How systemd starts it and knows it started. --ready notify: the COMMAND speaks sd_notify, so
+ * systemd can wait for it itself (Type=notify). tcp: and fd: readiness have no systemd
+ * equivalent: Type=exec, and the unit says so.
+ */
+function startLines(spec: CommandSpec): string[] {
   const notify = spec.ready?.kind === 'notify';
   const service = [
     notify ? 'Type=notify' : 'Type=exec',
@@ -83,12 +80,24 @@ export function systemdUnit(u: UnitOptions): string {
       `# --ready ${describeReady(spec.ready)} has no systemd equivalent: systemd considers it started once exec'd`,
     );
   if (notify && spec.readyTimeoutMs) service.push(`TimeoutStartSec=${spec.readyTimeoutMs / 1000}`);
+  return service;
+}
+
+/** Who it runs as, where, with what umask. */
+function identityLines(spec: CommandSpec, user?: string, group?: string): string[] {
+  const service: string[] = [];
   if (user !== undefined) service.push(`User=${specifierValue('--user', user)}`);
   if (group !== undefined) service.push(`Group=${specifierValue('--group', group)}`);
   service.push(
     `WorkingDirectory=${specifierValue('--chdir', spec.chdir)}`,
     `UMask=${spec.umask.toString(8).padStart(4, '0')}`,
   );
+  return service;
+}
+
+/** Its environment and its standard input, output and error. */
+function ioLines(spec: CommandSpec, env: readonly [string, string][]): string[] {
+  const service: string[] = [];
   for (const [k, v] of env) service.push(`Environment=${quoteAssignment(k, v)}`);
   if (spec.envFile) service.push(`EnvironmentFile=${specifierValue('--env-file', spec.envFile)}`);
   if (spec.stdin !== '/dev/null')
@@ -97,11 +106,33 @@ export function systemdUnit(u: UnitOptions): string {
   // Unset, StandardError= inherits StandardOutput= (one file, as daemonkit does).
   if (spec.stderr && spec.stderr !== spec.stdout)
     service.push(`StandardError=append:${specifierValue('--stderr', spec.stderr)}`);
+  return service;
+}
+
+/** Its resource limits and niceness. */
+function limitLines(spec: CommandSpec): string[] {
+  const service: string[] = [];
   for (const [res, soft, hard] of spec.limits ?? []) {
     const v = (n: number): string => (n < 0 ? 'infinity' : String(n));
     service.push(`${LIMIT_DIRECTIVES[res]}=${soft === hard ? v(soft) : `${v(soft)}:${v(hard)}`}`);
   }
   if (spec.nice !== undefined) service.push(`Nice=${spec.nice}`);
+  return service;
+}
+
+export function systemdUnit(u: UnitOptions): string {
+  const { name, spec, env, schedule, userUnit, user, group } = u;
+  const r = spec.restart;
+  const unit = [`Description=${name} (daemonkit)`];
+  if (!userUnit) unit.push('After=network.target');
+  unit.push(...startLimit(r));
+
+  const service = [
+    ...startLines(spec),
+    ...identityLines(spec, user, group),
+    ...ioLines(spec, env),
+    ...limitLines(spec),
+  ];
   // --listen: the socket units (systemd-socket.ts) pass their fds to the COMMAND, in their order.
   const sockets = socketUnits(u);
   if (sockets.length > 0) service.push(`Sockets=${sockets.map((s) => s.file).join(' ')}`);

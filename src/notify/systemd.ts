@@ -48,6 +48,69 @@ export function checkStatus(text: unknown): string {
   return text;
 }
 
+/** Whether READY=1 was said, and STOPPING=1: what a reload may announce. */
+interface LinkState {
+  ready: boolean;
+  stopping: boolean;
+}
+
+/** Sends to `socket` (none: nothing), best effort: the service manager may be gone (or
+ *  restarting); the daemon goes on. */
+function sender(socket: string | null): (fields: NotifyFields) => void {
+  return (fields) => {
+    if (!socket) return;
+    try {
+      sendNotify(socket, fields);
+    } catch {
+      // best effort
+    }
+  };
+}
+
+/** WATCHDOG=1 every WATCHDOG_USEC/2, from an unref'd timer (null: no watchdog for us). */
+function startWatchdog(
+  socket: string | null,
+  watchdogUsec: number | null,
+  send: (fields: NotifyFields) => void,
+): NodeJS.Timeout | null {
+  if (!socket || watchdogUsec === null) return null;
+  const everyMs = Math.max(1, Math.min(Math.floor(watchdogUsec / 2000), 2 ** 31 - 1));
+  return setInterval(() => send({ WATCHDOG: 1 }), everyMs).unref();
+}
+
+/** ServiceManagerLink.reload: one after another, announced once ready and not while stopping. */
+function serialReloads(
+  state: LinkState,
+  send: (fields: NotifyFields) => void,
+): ServiceManagerLink['reload'] {
+  let reloads: Promise<void> = Promise.resolve();
+  return (reload) => {
+    const run = async (): Promise<void> => {
+      const announce = state.ready && !state.stopping;
+      if (announce) send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec() });
+      try {
+        await reload();
+      } finally {
+        if (announce && !state.stopping) send({ READY: 1 });
+      }
+    };
+    reloads = reloads.then(run, run);
+    return reloads;
+  };
+}
+
+/** ServiceManagerLink.relay: a COMMAND's message to `socket`, less READY and MAINPID. */
+function relay(socket: string | null, text: string): void {
+  const lines = text.split('\n').filter((line) => line !== '' && !/^(READY|MAINPID)=/.test(line));
+  if (socket && lines.length > 0) {
+    try {
+      notifySendRaw(socket, lines.join('\n'));
+    } catch {
+      // best effort, as sender's
+    }
+  }
+}
+
 /**
  * Take NOTIFY_SOCKET (and the watchdog's WATCHDOG_USEC/WATCHDOG_PID) from `env`. With a
  * watchdog for this process, WATCHDOG=1 goes out every WATCHDOG_USEC/2 from an unref'd timer on
@@ -59,61 +122,25 @@ export function linkServiceManager(
   pid: number = process.pid,
 ): ServiceManagerLink {
   const { socket, watchdogUsec } = takeNotifyEnv(env, pid);
-  const send = (fields: NotifyFields): void => {
-    if (!socket) return;
-    try {
-      sendNotify(socket, fields);
-    } catch {
-      // best effort: the service manager may be gone (or restarting); the daemon goes on
-    }
-  };
-  let isReady = false;
-  let isStopping = false;
-  let reloads: Promise<void> = Promise.resolve();
-  let watchdog: NodeJS.Timeout | null = null;
-  if (socket && watchdogUsec !== null) {
-    const everyMs = Math.max(1, Math.min(Math.floor(watchdogUsec / 2000), 2 ** 31 - 1));
-    watchdog = setInterval(() => send({ WATCHDOG: 1 }), everyMs).unref();
-  }
+  const send = sender(socket);
+  const state: LinkState = { ready: false, stopping: false };
+  let watchdog = startWatchdog(socket, watchdogUsec, send);
   return {
     active: socket !== null,
     ready() {
-      isReady = true;
+      state.ready = true;
       send({ READY: 1 });
     },
     stopping() {
-      if (isStopping) return;
-      isStopping = true;
+      if (state.stopping) return;
+      state.stopping = true;
       send({ STOPPING: 1 });
     },
-    reload(reload) {
-      const run = async (): Promise<void> => {
-        const announce = isReady && !isStopping;
-        if (announce) send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec() });
-        try {
-          await reload();
-        } finally {
-          if (announce && !isStopping) send({ READY: 1 });
-        }
-      };
-      reloads = reloads.then(run, run);
-      return reloads;
-    },
+    reload: serialReloads(state, send),
     status(text) {
       send({ STATUS: checkStatus(text) });
     },
-    relay(text) {
-      const lines = text
-        .split('\n')
-        .filter((line) => line !== '' && !/^(READY|MAINPID)=/.test(line));
-      if (socket && lines.length > 0) {
-        try {
-          notifySendRaw(socket, lines.join('\n'));
-        } catch {
-          // best effort, as above
-        }
-      }
-    },
+    relay: (text) => relay(socket, text),
     close() {
       if (watchdog) clearInterval(watchdog);
       watchdog = null;

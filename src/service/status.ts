@@ -3,10 +3,9 @@ import { isDaemonError } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
 import { inspectService, type Inspection } from './inspect.js';
 import { describeOrphan, findOrphan } from './orphan.js';
+import { commandFigures, sinceTicks } from './status-figures.js';
 import type { ServiceFacts } from './service-facts.js';
 import type { ExitRecord, RunState, ServiceState } from './state.js';
-import { bootTicksToMs, readProcStat, startTimeMs } from '../sys/proc.js';
-import { groupUsage, usageOf, type Usage } from './usage.js';
 
 export type StatusCode = 0 | 1 | 3 | 4;
 
@@ -150,55 +149,54 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
   const { code, state, reason } = orphan
     ? { code: 1 as const, state: 'dead' as const, reason: describeOrphan(orphan) }
     : classify(insp);
-  const st = insp.state;
-  const current = insp.running && st?.pid === insp.pid; // the state is the running daemon's own
-  // In a backoff wait there is no COMMAND: the recorded one has exited.
-  const childPid = orphan
-    ? orphanPid(orphan.group.pgid, orphan.members)
-    : insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff'
-      ? st.childPid
-      : null;
-  const proc = insp.pid ? readProcStat(insp.pid) : null;
-  const serviceUptimeMs = proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null;
-  // The COMMAND's figures (a library daemon is its own COMMAND); none while in a backoff wait.
-  // Without a state naming its kind the COMMAND is not known: no figures (not the supervisor's).
-  let usage: Usage | null = null;
-  let uptimeMs: number | null = null;
-  if (orphan) {
-    usage = usageOf(orphan.members);
-    uptimeMs = sinceTicks(st!.childStartTime);
-  } else if (insp.running && st?.kind === 'supervisor' && childPid) {
-    usage = groupUsage({ pgid: st.childPgid ?? childPid, leaderStartTime: st.childStartTime ?? 0 });
-    uptimeMs =
-      sinceTicks(st.childStartTime) ??
-      (st.childStartedAt ? Math.max(0, Date.now() - st.childStartedAt) : null);
-  } else if (insp.running && st && st.kind !== 'supervisor' && insp.pid) {
-    usage = usageOf([insp.pid]);
-    uptimeMs = serviceUptimeMs;
-  }
+  const runs = recorded(insp);
+  // In this order: `status --json` prints the fields as they are listed here.
   return {
     name: paths.display,
     code,
     state,
     running: insp.running,
     pid: insp.pid,
-    childPid,
-    uptimeMs,
-    serviceUptimeMs,
-    rssBytes: usage?.rssBytes ?? null,
-    cpuMs: usage?.cpuMs ?? null,
-    processes: usage ? usage.pids.length : null,
+    ...commandFigures(insp, orphan),
+    lastExit: runs.lastExit,
+    restarts: runs.restarts,
+    exits: runs.exits,
+    pidfile: paths.pidfile,
+    reason,
+    logError: runs.logError,
+    logLost: runs.logLost,
+    statusText: runs.statusText,
+    ...facts(insp.state),
+    nextRestartAt: runs.nextRestartAt,
+    orphan: orphan ? { pgid: orphan.group.pgid, pids: orphan.members } : null,
+    commands: runs.commands,
+  };
+}
+
+/** What the state records of its runs, and (while it runs) what the running daemon says. */
+function recorded(
+  insp: Inspection,
+): Pick<
+  ServiceStatus,
+  | 'lastExit'
+  | 'restarts'
+  | 'exits'
+  | 'logError'
+  | 'logLost'
+  | 'statusText'
+  | 'nextRestartAt'
+  | 'commands'
+> {
+  const st = insp.state;
+  const current = insp.running && st?.pid === insp.pid; // the state is the running daemon's own
+  return {
     lastExit: st?.lastExit ?? null,
     restarts: st?.restarts ?? 0,
     exits: st?.exits ?? (st?.lastExit ? [st.lastExit] : []),
-    pidfile: paths.pidfile,
-    reason,
     logError: current ? (st?.logError ?? null) : null,
     logLost: !insp.running ? (st?.logLost ?? null) : null,
     statusText: current ? (st?.notifyStatus ?? null) : null,
-    ...facts(st),
     nextRestartAt: current && st?.state === 'backoff' ? (st.nextRestartAt ?? null) : null,
-    orphan: orphan ? { pgid: orphan.group.pgid, pids: orphan.members } : null,
     commands: current && st?.commands ? commandsNow(st) : null,
   };
 }
@@ -226,14 +224,4 @@ function facts(
     logFiles: st?.logFiles ?? null,
     project: st?.project ?? null,
   };
-}
-
-/** ms since a start time in clock ticks after boot, if known. */
-function sinceTicks(ticks: number | undefined): number | null {
-  return ticks === undefined ? null : Math.max(0, Date.now() - bootTicksToMs(ticks));
-}
-
-/** An orphaned group's COMMAND: its leader while it lives, else the first member left. */
-function orphanPid(pgid: number, members: readonly number[]): number | null {
-  return members.includes(pgid) ? pgid : (members[0] ?? null);
 }

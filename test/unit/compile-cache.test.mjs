@@ -110,3 +110,34 @@ describe('the CLI makes and uses its cache', () => {
       );
   });
 });
+
+describe('a cache is for one bundle content', () => {
+  test('a rebuilt bundle of the same length is compiled anew, not run from the old cache', () => {
+    const lazy = join(dir, 'lazy-same-length');
+    const cache = join(dir, 'cache-same-length');
+    mkdirSync(lazy);
+    const loader = new URL('../../dist/cli/compile-cache.js', import.meta.url).href;
+    const run = () =>
+      spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
+           installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
+           console.log(globalThis.__daemonkitLoad('b').answer());
+           saveCompileCache();`,
+        ],
+        { encoding: 'utf8' },
+      );
+    const bundle = (word) =>
+      writeFileSync(join(lazy, 'b.cjs'), `module.exports = { answer: () => '${word}' };\n`);
+    bundle('aaaa');
+    assert.equal(run().stdout.trim(), 'aaaa');
+    assert.ok(readdirSync(cache).length > 0, 'a cache was written');
+    bundle('bbbb'); // the same length, another content
+    const second = run();
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout.trim(), 'bbbb');
+  });
+});

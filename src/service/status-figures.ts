@@ -1,0 +1,77 @@
+/**
+ * `status`' figures of the COMMAND (a library daemon is its own COMMAND): its pid, how long it
+ * and the service have run, its memory and CPU time.
+ */
+import { bootTicksToMs, readProcStat, startTimeMs } from '../sys/proc.js';
+import type { Inspection } from './inspect.js';
+import type { Orphan } from './orphan.js';
+import type { ServiceStatus } from './status.js';
+import { groupUsage, type Usage, usageOf } from './usage.js';
+
+type Figures = Pick<
+  ServiceStatus,
+  'childPid' | 'uptimeMs' | 'serviceUptimeMs' | 'rssBytes' | 'cpuMs' | 'processes'
+>;
+
+/** The COMMAND's figures: an orphan's, the running service's; none while in a backoff wait. */
+export function commandFigures(insp: Inspection, orphan: Orphan | null): Figures {
+  const childPid = childPidOf(insp, orphan);
+  const proc = insp.pid ? readProcStat(insp.pid) : null;
+  const serviceUptimeMs = proc ? Math.max(0, Date.now() - startTimeMs(proc)) : null;
+  const { usage, uptimeMs } = usageAndUptime(insp, orphan, childPid, serviceUptimeMs);
+  return {
+    childPid,
+    uptimeMs,
+    serviceUptimeMs,
+    rssBytes: usage?.rssBytes ?? null,
+    cpuMs: usage?.cpuMs ?? null,
+    processes: usage ? usage.pids.length : null,
+  };
+}
+
+/** In a backoff wait there is no COMMAND: the recorded one has exited. */
+function childPidOf(insp: Inspection, orphan: Orphan | null): number | null {
+  const st = insp.state;
+  return orphan
+    ? orphanPid(orphan.group.pgid, orphan.members)
+    : insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff'
+      ? st.childPid
+      : null;
+}
+
+/**
+ * The COMMAND's usage and uptime. Without a state naming its kind the COMMAND is not known: no
+ * figures (not the supervisor's).
+ */
+function usageAndUptime(
+  insp: Inspection,
+  orphan: Orphan | null,
+  childPid: number | null,
+  serviceUptimeMs: number | null,
+): { usage: Usage | null; uptimeMs: number | null } {
+  const st = insp.state;
+  if (orphan) return { usage: usageOf(orphan.members), uptimeMs: sinceTicks(st!.childStartTime) };
+  if (insp.running && st?.kind === 'supervisor' && childPid)
+    return {
+      usage: groupUsage({
+        pgid: st.childPgid ?? childPid,
+        leaderStartTime: st.childStartTime ?? 0,
+      }),
+      uptimeMs:
+        sinceTicks(st.childStartTime) ??
+        (st.childStartedAt ? Math.max(0, Date.now() - st.childStartedAt) : null),
+    };
+  if (insp.running && st && st.kind !== 'supervisor' && insp.pid)
+    return { usage: usageOf([insp.pid]), uptimeMs: serviceUptimeMs };
+  return { usage: null, uptimeMs: null };
+}
+
+/** ms since a start time in clock ticks after boot, if known. */
+export function sinceTicks(ticks: number | undefined): number | null {
+  return ticks === undefined ? null : Math.max(0, Date.now() - bootTicksToMs(ticks));
+}
+
+/** An orphaned group's COMMAND: its leader while it lives, else the first member left. */
+function orphanPid(pgid: number, members: readonly number[]): number | null {
+  return members.includes(pgid) ? pgid : (members[0] ?? null);
+}
