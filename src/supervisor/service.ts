@@ -6,6 +6,7 @@
  * are the caller's (supervisor/main.ts, cli/run.ts, daemon/supervised.ts), so one process may run
  * several services, each awaiting its own `done`.
  */
+import { closeSync } from 'node:fs';
 import type { ServicePaths } from '../config/paths.js';
 import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
@@ -44,26 +45,28 @@ export interface ServiceRun {
   logLost(): string | null;
 }
 
-/** Take the lock (or, launched, keep the one inherited); false: another instance holds it. */
-function takeLock(life: ServiceLife, notify: (event: ServiceEvent) => void): boolean {
+/** Take the lock (or, launched, keep the one inherited): its fd; null: another instance holds
+ *  it. */
+function takeLock(life: ServiceLife, notify: (event: ServiceEvent) => void): number | null {
   if (life.inherited) {
-    setCloexec(life.inherited.lockFd); // ours for life, never the COMMAND's
-    return true;
+    setCloexec(life.inherited.lockFd); // ours for the service's life, never the COMMAND's
+    return life.inherited.lockFd;
   }
-  if (acquirePidLock(life.paths.lockfile)) return true;
-  notify({ type: 'already-running' });
-  return false;
+  const lock = acquirePidLock(life.paths.lockfile);
+  if (!lock) notify({ type: 'already-running' });
+  return lock?.fd ?? null;
 }
 
 /** The service's life under the lock: its files opened, its COMMANDs run until the runner is
- *  done, everything released. */
+ *  done, everything released, the lock last: a waiting `stop` is done when it goes. */
 async function live(
   life: ServiceLife,
   notify: (event: ServiceEvent) => void,
   cleanup: () => void,
 ): Promise<ExitRecord | null> {
   const { runner, inherited } = life;
-  if (!takeLock(life, notify)) return null;
+  const lockFd = takeLock(life, notify);
+  if (lockFd === null) return null;
   runner.record.own();
   try {
     const io = openServiceIO(life);
@@ -81,6 +84,7 @@ async function live(
   } finally {
     releaseService(life);
     cleanup();
+    closeSync(lockFd); // not running any more, all said: the lock goes now, not at our exit
   }
 }
 
@@ -115,7 +119,7 @@ function controls(life: ServiceLife): Omit<ServiceRun, 'done'> {
       record.save({ logsReopenedAt: Date.now(), logError: capture.error ?? undefined });
     },
     takeReopenRequest() {
-      return takeReopenRequest(paths.reopenRequest) && record.owns;
+      return record.owns && takeReopenRequest(paths.reopenRequest); // never another's, once let go
     },
     supervision: () => runner.supervision(),
     logLost: () => record.logLost(),
@@ -129,7 +133,7 @@ export function runService(
   inherited?: Inherited,
   options: ServiceOptions = {},
 ): ServiceRun {
-  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // the lock goes at exit
+  const cleanup = (): void => removePidfile(paths.pidfile, process.pid); // then the lock goes
   const runner = new Runner(paths, spec, { notify, cleanup });
   // With --grace 0 an inherited COMMAND is already started: the launcher said so in the state.
   if (inherited && spec.graceMs === 0 && !spec.ready) runner.dispatch({ type: 'announced' });
