@@ -10,6 +10,7 @@
  *   killStatus              kill(2) that returns the errno: "is the group gone?" is asked on
  *                           every stop, and a thrown ESRCH costs
  *   replaceFile, pipeBytes, readerGone  file and pipe calls Node has no cheap form of (io.c)
+ *   exitNow                 _exit(2), for a process with all written and closed (io.c)
  *   openAt, renameAt, unlinkAt, inodeAt, rotatedAt, accessAcl, seekData   calls relative to a
  *                           directory fd, and the reads the log directory's checks need (at.c)
  *   replaceFd               dup2, so our own stderr follows a reopened log file

@@ -5,6 +5,8 @@
  *                           not read and catch EAGAIN
  *   readerGone(fd)          the far end of our output pipe or socket is closed (POLLERR/POLLHUP),
  *                           known without writing: `logs -f | head` on a quiet log can end
+ *   exitNow(code)           _exit(2): a supervisor, all written and closed, ends without node's
+ *                           teardown (its threads joined one by one)
  */
 #include "common.h"
 #include <sys/ioctl.h>
@@ -47,11 +49,20 @@ static napi_value reader_gone(napi_env env, napi_callback_info info) {
   return js_bool(env, n == 1 && (p.revents & (POLLERR | POLLHUP)) != 0);
 }
 
+/* exitNow(code): _exit(2), for sys/exit.ts. */
+static napi_value exit_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1]; int32_t code;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_int(env, argv[0], &code)) return throw_type(env, "exitNow(code)");
+  _exit(code & 0xff);
+}
+
 bool io_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "replaceFile", NULL, replace_file, NULL, NULL, NULL, napi_default, NULL },
     { "pipeBytes", NULL, pipe_bytes, NULL, NULL, NULL, napi_default, NULL },
     { "readerGone", NULL, reader_gone, NULL, NULL, NULL, napi_default, NULL },
+    { "exitNow", NULL, exit_now, NULL, NULL, NULL, napi_default, NULL },
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

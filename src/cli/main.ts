@@ -5,6 +5,7 @@
  * daemonkit's command line: the only layer that prints or sets exit codes. It parses,
  * validates once, and loads only the module the command needs (start-up is paid by every call).
  */
+import { exitFast } from '../sys/exit.js';
 import { actOnCaughtSignals, catchSignals } from '../sys/signals.js';
 import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
 import { parseArgs, unknownCommand, type ParsedArgs } from './args.js';
@@ -87,7 +88,7 @@ main(process.argv.slice(2)).then(
   async (code) => {
     await actOnCaughtSignals();
     saveCompileCache();
-    process.exit(code);
+    exitFast(code);
   },
   (error: unknown) => {
     // Never a stack trace for the user: one line, and a generic failure code — for status

@@ -5,6 +5,7 @@
  */
 import { closeSync, writeSync } from 'node:fs';
 import { closeInspector } from '../sys/inspector.js';
+import { exitFast } from '../sys/exit.js';
 import { attachDaemon } from '../spawn/attach.js';
 import type { SupervisorPayload } from '../config/spec.js';
 import { reportTo, runService } from './service.js';
@@ -59,11 +60,12 @@ if (!channel) {
   // stream (its module compiled from source: node's code cache does not fit our V8 flags). The
   // log pumps' sockets are destroyed on the exit path, which a `stop` waits on: build it now.
   void process.stderr;
-  // Done: the pidfile is gone and the state written. Exit now — a `stop` is waiting for this
-  // exit (on our pidfd), and letting the event loop wind down would only make it wait longer.
+  // Done: the state written, the logs closed, the pidfile gone, the lock let go. Exit now — a
+  // `stop` is waiting for this exit (on our pidfd), and node's teardown would only make it wait
+  // longer.
   void running.done.then(() => {
     stopReaper();
-    process.exit(0);
+    exitFast(0);
   });
 }
 

@@ -6,11 +6,11 @@
  * are the caller's (supervisor/main.ts, cli/run.ts, daemon/supervised.ts), so one process may run
  * several services, each awaiting its own `done`.
  */
+import { closeSync } from 'node:fs';
 import type { ServicePaths } from '../config/paths.js';
 import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { DaemonError, isDaemonError } from '../errors/errors.js';
-import { closeSync } from 'node:fs';
 import { acquirePidLock, removePidfile, writePidfile } from '../service/pidfile.js';
 import {
   requestPending,
@@ -58,27 +58,29 @@ export interface ServiceRun {
   rollIfAsked(): boolean;
 }
 
-/** Take the lock (or, launched, keep the one inherited); false: another instance holds it. */
-function takeLock(life: ServiceLife, notify: (event: ServiceEvent) => void): boolean {
-  if (life.options.shared) return true; // taken by the caller
+/** Take the lock (or, launched, keep the one inherited): its fd; null: another instance holds
+ *  it. */
+function takeLock(life: ServiceLife, notify: (event: ServiceEvent) => void): number | null {
+  if (life.options.shared) return life.options.shared.lockFd; // taken by the caller
   if (life.inherited) {
-    setCloexec(life.inherited.lockFd); // ours for life, never the COMMAND's
-    return true;
+    setCloexec(life.inherited.lockFd); // ours for the service's life, never the COMMAND's
+    return life.inherited.lockFd;
   }
-  if (acquirePidLock(life.paths.lockfile)) return true;
-  notify({ type: 'already-running' });
-  return false;
+  const lock = acquirePidLock(life.paths.lockfile);
+  if (!lock) notify({ type: 'already-running' });
+  return lock?.fd ?? null;
 }
 
 /** The service's life under the lock: its files opened, its COMMANDs run until the runner is
- *  done, everything released. */
+ *  done, everything released, the lock last: a waiting `stop` is done when it goes. */
 async function live(
   life: ServiceLife,
   notify: (event: ServiceEvent) => void,
   cleanup: () => void,
 ): Promise<ExitRecord | null> {
   const { runner, inherited } = life;
-  if (!takeLock(life, notify)) return null;
+  const lockFd = takeLock(life, notify);
+  if (lockFd === null) return null;
   runner.record.own();
   if (life.options.shared) runner.record.save({ shared: true });
   try {
@@ -97,7 +99,7 @@ async function live(
   } finally {
     releaseService(life);
     cleanup();
-    if (life.options.shared) closeSync(life.options.shared.lockFd);
+    closeSync(lockFd); // not running any more, all said: the lock goes now, not at our exit
   }
 }
 
@@ -133,7 +135,7 @@ function controls(life: ServiceLife): Omit<ServiceRun, 'done'> {
       record.save({ logsReopenedAt: Date.now(), logError: capture.error ?? undefined });
     },
     takeReopenRequest() {
-      return takeReopenRequest(paths.reopenRequest) && record.owns;
+      return record.owns && takeReopenRequest(paths.reopenRequest); // never another's, once let go
     },
     rollIfAsked() {
       if (!record.owns) return false;
@@ -190,7 +192,7 @@ export function runService(
 ): ServiceRun {
   const shared = options.shared;
   let commandPid = 0; // shared: the pid the pidfile names
-  // the lock goes at exit
+  // then the lock goes
   const cleanup = (): void => removePidfile(paths.pidfile, shared ? commandPid : process.pid);
   const command = (pid: number, running: boolean): void => {
     shared?.command?.(pid, running);

@@ -144,9 +144,11 @@ export class StateRecord {
     return this.state.logLost ?? null;
   }
 
-  /** The end: what the log files could not take, and a STATUS= not yet written. */
+  /** The end: what the log files could not take, and a STATUS= not yet written. The last
+   *  write: the lock goes next (service.ts), and the file with it to whoever takes it. */
   close(lost: string | null): void {
     if (lost || this.statusWrite) this.save(lost ? { logLost: lost } : {}); // takes the STATUS=
+    this.owner = false;
   }
 }
 

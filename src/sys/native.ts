@@ -3,6 +3,7 @@
  * Nothing else imports the .node file. Which file: node-gyp-build picks build/Release (built from
  * source) if there is one, else the package's prebuild for this platform, arch and libc.
  */
+import { offerExitNow } from './exit.js';
 import { loadNative } from './native-load.js';
 import { PACKAGE_ROOT } from './root.js';
 
@@ -68,6 +69,7 @@ interface NativeBinding {
   pidfdSignal(pidfd: number, signal: number): boolean;
   pidfdWait(pidfds: number[], timeoutMs: number): Promise<number>;
   pidfdWaitSync(pidfds: number[], timeoutMs: number): number;
+  exitNow(code: number): never;
   pipeBytes(fd: number): number;
   readerGone(fd: number): boolean;
   replaceFile(tmp: string, path: string): void;
@@ -117,6 +119,7 @@ interface NativeBinding {
 // one line, rather than the first call deep inside one (where a best-effort caller could swallow
 // it).
 const native = loadNative(PACKAGE_ROOT) as NativeBinding;
+offerExitNow((code) => native.exitNow(code));
 
 /** Take an exclusive open-file-description lock without blocking; false if already held
  *  elsewhere. */
