@@ -105,6 +105,75 @@ describe('logs -f', () => {
     });
   }
 
+  it('given the CPU in short slices (2 ms of every 10, as on a loaded machine), -f keeps up with 4 KiB files at ~100k lines/s (--log-keep 50, --log-compress): every line once, nothing on stderr', async () => {
+    // A follower that took the names of up to 64 files, then opened them all, lost every try
+    // once a slice ended between the two (the names move ~170 times a second), and compared
+    // every .gz to find its file: it fell past --log-keep. This holds the files one at a time.
+    const name = 'slices';
+    const { childPid } = await start(name, [
+      '--log-max-size',
+      '4K',
+      '--log-keep',
+      '50',
+      '--log-compress',
+      '--',
+      NODE,
+      LINES,
+      'paced',
+      '100000',
+      '100000',
+    ]);
+    await waitFor(
+      () => commandText(readText(logOf(name))) === 'ready\n',
+      10000,
+      'the writer ready',
+    );
+    // Our own spawn of `logs -f` (logsFollower's, with its pid for the slicer).
+    const child = spawn(NODE, ['--', CLI, 'logs', '--name', name, '-n', '1', '-f'], {
+      env: { ...process.env, ...h.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    h.track(child.pid);
+    const [out, err] = [[], []];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    const exited = new Promise((resolve) => child.on('exit', (...how) => resolve(how)));
+    const text = () => Buffer.concat(out).toString('latin1');
+    const until = (s, what) => waitFor(() => text().endsWith(s), 30000, what);
+    await until('ready\n', 'the follower');
+    // Another process stops and continues it: timers here are too coarse for slices of 2 ms.
+    const slicer = spawn(
+      NODE,
+      [
+        '-e',
+        `const pid = Number(process.argv[1]); const t = new Int32Array(new SharedArrayBuffer(4));
+        for (;;) { process.kill(pid, 'SIGCONT'); Atomics.wait(t, 0, 0, 2);
+          process.kill(pid, 'SIGSTOP'); Atomics.wait(t, 0, 0, 8); }`,
+        String(child.pid),
+      ],
+      { stdio: 'ignore' },
+    );
+    h.track(slicer.pid);
+    const sliced = new Promise((resolve) => slicer.on('exit', resolve));
+    process.kill(childPid, 'SIGUSR2');
+    try {
+      await until(`${line(99999)}\n`, 'the last line');
+    } finally {
+      slicer.kill('SIGKILL');
+      await sliced;
+      child.kill('SIGCONT');
+    }
+    child.kill('SIGINT');
+    assert.deepEqual(await exited, [0, null]);
+    assert.equal(Buffer.concat(err).toString(), '');
+    const lines = numbered(text());
+    assert.equal(lines.shift(), 'ready');
+    for (let i = 0; i < lines.length; i++)
+      if (lines[i] !== line(i)) assert.fail(`line ${i} is ${lines[i]}`);
+    assert.equal(lines.length, 100000);
+    assert.equal((await h.dk(['stop', '--name', name])).code, 0);
+  });
+
   it('a 200 KiB line and the lines around it: the output is the file, byte for byte', async () => {
     const script = `process.on('SIGUSR2', () => { const w = (s) => require('fs').writeSync(1, s);
       w('x'.repeat(70000)); setTimeout(() => { w('y'.repeat(134800) + '\\n'); w('after\\n'); }, 50); });
