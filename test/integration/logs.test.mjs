@@ -464,7 +464,15 @@ describe('logs', () => {
     follower.stdout.on('data', (d) => (out += d));
     // ~3 rotations at 16 KB (7 bytes a line, one a millisecond-ish)
     await waitFor(() => allFiles(log).length >= 4, 30000, 'three rotations');
-    const seenUpTo = Number(numbered(read(log)).at(-1));
+    // The last whole line the files hold: NAME.log may have none yet — this look comes just after
+    // a rotation (then it is not there, or empty: under load the first write after it can take a
+    // while), and a number from no line (NaN) is a wait that cannot end.
+    const written = read(`${log}.1`) + read(log);
+    const seenUpTo = Number(numbered(written.slice(0, written.lastIndexOf('\n') + 1)).at(-1));
+    assert.ok(
+      Number.isInteger(seenUpTo),
+      `a line in ${log}(.1): ${JSON.stringify(written.slice(-20))}`,
+    );
     await waitFor(
       () => numbered(out).some((l) => Number(l) >= seenUpTo),
       10000,

@@ -17,6 +17,8 @@ export { LogNames, type Source } from './names.js';
 
 /** Looks before settling for the last one (a directory that never holds still for two). */
 const MAX_LOOKS = 1000;
+/** Indices scanNow looks at before it reads how many there are. */
+const NEAR = 8;
 
 /** One of the log's files in a look: `index` 0 is NAME.log itself. */
 export interface Entry {
@@ -55,23 +57,30 @@ function slots(from: number, upTo: number): { index: number; gz: boolean }[] {
  * without pause (thousands of renames a second), two looks at hundreds of names seldom agree.
  */
 export function snapshot(log: LogNames, upTo: number, from = 0): Entry[] {
-  const path = log.path;
-  const names = slots(from, Math.min(upTo, log.maxIndex));
-  const look = (): ({ ino: bigint; mtime: bigint } | null)[] =>
-    names.map((n) => log.look(nameAt(path, n.index, n.gz)));
-  let prev = look();
+  let prev = lookAt(log, upTo, from);
   for (let i = 0; i < MAX_LOOKS; i++) {
-    const next = look();
-    if (next.every((st, j) => st?.ino === prev[j]?.ino)) break;
+    const next = lookAt(log, upTo, from);
+    if (sameLook(next, prev)) break;
     prev = next;
   }
+  return prev;
+}
+
+/** One look at the names of NAME.log.`from` … NAME.log.`upTo`, newest first: each name looked at
+ *  in turn, not an instant — two that agree are (snapshot()). */
+export function lookAt(log: LogNames, upTo: number, from = 0): Entry[] {
   const entries: Entry[] = [];
-  prev.forEach((st, i) => {
-    const { index, gz } = names[i]!;
-    if (st) entries.push({ path: nameAt(path, index, gz), index, gz, ...st });
-  });
+  for (const { index, gz } of slots(from, Math.min(upTo, log.maxIndex))) {
+    const path = nameAt(log.path, index, gz);
+    const st = log.look(path);
+    if (st) entries.push({ path, index, gz, ...st });
+  }
   return entries;
 }
+
+/** Two looks at the same names agree: each name held the same file (or none) in both. */
+export const sameLook = (a: Entry[], b: Entry[]): boolean =>
+  a.length === b.length && a.every((e, i) => e.path === b[i]!.path && e.ino === b[i]!.ino);
 
 /** All of the log's files at one instant (growing the range while files shift up into it). */
 export function snapshotAll(log: LogNames): Entry[] {
@@ -81,13 +90,21 @@ export function snapshotAll(log: LogNames): Entry[] {
   }
 }
 
-/** The log's files newest first, each name looked at as the scan reaches it (not an instant). */
-export function* scanNow(log: LogNames): Generator<Entry> {
-  // The range is read once: a readdir per name would make a scan of thousands of files quadratic.
-  // Files moving up past it meanwhile are found by the next look (extend() confirms in a snapshot).
+/** The log's files newest first from NAME.log.`from`, each name looked at as the scan reaches it
+ *  (not an instant). */
+export function* scanNow(log: LogNames, from = 0): Generator<Entry> {
+  // The range is read once, and only past the first names (a follower finds the file it holds
+  // there, a readdir of thousands of names for each would be quadratic). Files moving up past it
+  // meanwhile are found by the next look (extend() confirms it).
   const path = log.path;
-  const last = 2 * (highestIndex(log) + 1);
-  for (let i = 0; i <= last; i++) {
+  let last = Math.min(2 * (from + NEAR), 2 * log.maxIndex);
+  let read = false;
+  for (let i = Math.max(0, 2 * from - 1); ; i++) {
+    if (i > last && !read) {
+      last = Math.max(last, 2 * (highestIndex(log) + 1));
+      read = true;
+    }
+    if (i > last) return;
     const [index, gz] = [(i + 1) >> 1, i % 2 === 0 && i > 0];
     const st = log.look(nameAt(path, index, gz));
     if (st) yield { path: nameAt(path, index, gz), index, gz, ...st };
