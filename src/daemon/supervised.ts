@@ -37,26 +37,7 @@ export async function superviseWorker(
     ? (channel.payload as DaemonPayload)
     : { chdir: process.cwd(), umask: currentUmask() };
   const manager = linkServiceManager(); // before the worker's environment is copied from ours
-  // In the foreground the worker writes where we do (the journal), as under `run`.
-  const stdout = channel ? (valid.stdout ?? paths.logfile) : null;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env[WORKER_MARKER] = '1';
-  const spec: CommandSpec = {
-    command: [process.execPath, ...process.execArgv, '--', ...process.argv.slice(1)],
-    chdir: payload.chdir,
-    umask: payload.umask,
-    stdin: valid.stdin,
-    stdout,
-    stderr: channel ? (valid.stderr ?? stdout) : null,
-    env,
-    envOverrides: [],
-    graceMs: valid.graceMs,
-    restart: valid.restart,
-    ...(valid.limits.length ? { limits: valid.limits } : {}),
-    ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
-    ...(transformsLogs(valid.logs) ? { logs: valid.logs } : {}),
-  };
+  const spec = workerSpec(channel, valid, paths, payload);
   const tell = channel ? reportTo(channel) : null;
   const outcome: { failure: DaemonError | null; already: boolean } = {
     failure: null,
@@ -94,6 +75,35 @@ export async function superviseWorker(
   // the launcher was told; in the foreground, our caller is
   if (outcome.failure && !channel) throw outcome.failure;
   return { started: !outcome.already };
+}
+
+/** The worker: this same program, with our environment and the marker, run by the policy. */
+function workerSpec(
+  channel: DaemonChannel | null,
+  valid: ValidStart,
+  paths: ServicePaths,
+  payload: Pick<DaemonPayload, 'chdir' | 'umask'>,
+): CommandSpec {
+  // In the foreground the worker writes where we do (the journal), as under `run`.
+  const stdout = channel ? (valid.stdout ?? paths.logfile) : null;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  env[WORKER_MARKER] = '1';
+  return {
+    command: [process.execPath, ...process.execArgv, '--', ...process.argv.slice(1)],
+    chdir: payload.chdir,
+    umask: payload.umask,
+    stdin: valid.stdin,
+    stdout,
+    stderr: channel ? (valid.stderr ?? stdout) : null,
+    env,
+    envOverrides: [],
+    graceMs: valid.graceMs,
+    restart: valid.restart,
+    ...(valid.limits.length ? { limits: valid.limits } : {}),
+    ...(valid.nice !== undefined ? { nice: valid.nice } : {}),
+    ...(transformsLogs(valid.logs) ? { logs: valid.logs } : {}),
+  };
 }
 
 /** The umask we run with (reading it means setting it: put it straight back). */
