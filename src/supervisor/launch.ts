@@ -76,6 +76,8 @@ export function launchCommand(io: ServiceIO, of: LaunchOf, hooks: LaunchHooks): 
       of.adopted,
       {
         ...(io.options.subreaper ? { subreaper: true } : {}),
+        // one of many services of one process: its exit seen through SIGCHLD, not a pool thread
+        ...(io.options.shared !== undefined ? { shared: io.options.shared } : {}),
         ...(io.commandPids ? { spare: io.commandPids } : {}),
       },
     );
