@@ -97,10 +97,11 @@ async function dkMany(n, withList) {
     out.listMs = median(list);
   }
   const reaped = reapOnExit(supPid);
-  check(
+  const down = check(
     await run(process.execPath, [CLI, 'down', '-q', '-f', file], { env, timeoutMs: 120_000 }),
     'down',
   );
+  out.downMs = msBetween(down.t0, down.t1); // down waits for the supervisor's exit itself
   await reaped;
   fs.rmSync(dir, { recursive: true, force: true });
   return out;
@@ -271,6 +272,10 @@ export async function many() {
   if (dk[200])
     notes.push(
       `daemonkit list with 200 services: ${f1(dk[200].listMs)} ms = ${(dk[200].listMs / nodeMs).toFixed(2)}× node -e 0 (${f1(nodeMs)} ms; budget ≤ 2×: ${verdict(dk[200].listMs <= 2 * nodeMs)})`,
+    );
+  for (const n of COUNTS)
+    notes.push(
+      `daemonkit down of ${n} services (wall time until it has exited): ${f1(dk[n].downMs)} ms`,
     );
   const diff = flat.rss1 - flat.rss0;
   notes.push(

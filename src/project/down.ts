@@ -12,6 +12,7 @@ import { daemonkitHome } from '../config/paths.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only } from './order.js';
+import { keepFdHints } from '../sys/proc.js';
 
 export type DownOutcome =
   | { kind: 'stopped' }
@@ -49,6 +50,8 @@ export async function projectDown(
     onEvent(event);
   };
   const unlock = lockProject(project.name);
+  // Every stop asks whether the shared supervisor holds its service's lock: one walk of its fds.
+  const dropHints = keepFdHints();
   try {
     if (selected === null) {
       // Those the file lost first: nothing in the file comes after them any more.
@@ -61,6 +64,7 @@ export async function projectDown(
     // has ended (a moment after the last stop's answer); wait for that.
     if (selected === null) await sharedGone(project.name, daemonkitHome(), 5000);
   } finally {
+    dropHints();
     unlock();
   }
   return events;

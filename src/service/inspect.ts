@@ -120,7 +120,9 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   const commandNamed = state?.shared === true && pidfilePid === state.childPid;
   if (!probe.held)
     return { ...base, running: false, pid: null, stalePid: commandNamed ? null : pidfilePid };
-  const holds = pidfilePid !== null ? pidHoldsLock(pidfilePid, probe) : false;
+  // A shared service's COMMAND never holds the lock (its supervisor does): not looked at, so
+  // `list` of 200 such services walks 200 fewer fd tables.
+  const holds = pidfilePid !== null && !commandNamed ? pidHoldsLock(pidfilePid, probe) : false;
   const byPidfile = `pidfile ${paths.pidfile} names`;
   if (holds)
     return {

@@ -3,15 +3,16 @@
 // COMMAND, so a third-party tool that stops "the pidfile's process" stops that service alone.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, makeHome, readJson, run, waitFor } from '../helpers.mjs';
+import { CLI, NODE, isAlive, makeHome, readJson, run, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
 
 const SSD = ['/usr/sbin/start-stop-daemon', '/sbin/start-stop-daemon'].find((p) => existsSync(p));
+const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
 
 function project(name, body) {
   const dir = mkdtempSync(join(tmpdir(), 'dk-shared-'));
@@ -92,5 +93,35 @@ describe('one supervisor for a project', () => {
     const down = await h.dk(['down', '-f', file]);
     assert.equal(down.code, 0, down.stderr);
     assert.ok(!isAlive(sup));
+  });
+
+  it("down looks at the shared supervisor's fds once, not once per service (strace)", async (t) => {
+    if (!STRACE) return t.skip('no strace');
+    const n = 30;
+    let body = '';
+    for (let i = 0; i < n; i++) body += `[services.s${i}]\ncommand = ["/bin/sleep", "600${i}"]\n`;
+    const file = project('fdwalk', body);
+    const up = await h.dk(['up', '-q', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const sup = supervisorPid('fdwalk');
+    const fds = readdirSync(`/proc/${sup}/fd`).length;
+    const trace = join(mkdtempSync(join(tmpdir(), 'dk-strace-')), 'trace');
+    const down = await run(
+      STRACE,
+      ['-f', '-e', 'trace=statx,newfstatat', '-o', trace, NODE, '--', CLI, 'down', '-f', file],
+      { env: h.env },
+    );
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!isAlive(sup));
+    // Each service's stop proves the supervisor holds its lock (several times): a walk of its
+    // ~5 fds per service each time made down O(N²). One walk, then a look at the fd it named.
+    const looks = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"/proc/${sup}/fd/`)).length;
+    assert.ok(looks > 0, 'strace saw the lock checks');
+    assert.ok(
+      looks <= 2 * fds + 10 * n,
+      `${looks} stats of the supervisor's ${fds} fds for ${n} services`,
+    );
   });
 });

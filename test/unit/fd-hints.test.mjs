@@ -1,0 +1,59 @@
+// keepFdHints: while kept, lockHeld looks first where a process had the file open at its last
+// walk. A hint is only where to look: an fd closed and reopened on another (locked) file since,
+// or a lock released since, must not pass for a lock held on the first file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { keepFdHints, lockHeld } from '../../dist/sys/proc.js';
+
+// A process that holds a flock on a file through fd 9, and on a command moves fd 9 elsewhere.
+const HOLDER = `
+import fcntl, os, sys
+def hold(path):
+    fd = os.open(path, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.dup2(fd, 9)   # the lock goes with the open file description
+    os.close(fd)
+hold(sys.argv[1]); print('ok', flush=True)
+for line in sys.stdin:
+    cmd, path = line.split()
+    if cmd == 'swap': os.close(9); hold(path)
+    elif cmd == 'unlock': fcntl.flock(9, fcntl.LOCK_UN)
+    print('ok', flush=True)
+`;
+
+test('a stale hint is never believed: the fd is looked at afresh', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-hints-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  writeFileSync(a, '');
+  writeFileSync(b, '');
+  const child = spawn('python3', ['-c', HOLDER, a], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const drop = keepFdHints();
+  t.after(() => {
+    drop();
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ack = async () => {
+    const [d] = await once(child.stdout, 'data');
+    assert.equal(String(d).trim(), 'ok');
+  };
+  await ack();
+  const id = (p) => {
+    const st = statSync(p, { bigint: true });
+    return [st.dev, st.ino];
+  };
+  assert.equal(lockHeld(child.pid, ...id(a)), 'WRITE'); // its walk leaves a hint: fd 9 is a
+  child.stdin.write(`swap ${b}\n`); // fd 9 is now b, locked
+  await ack();
+  assert.equal(lockHeld(child.pid, ...id(a)), null, 'fd 9 is b now: a is not locked');
+  assert.equal(lockHeld(child.pid, ...id(b)), 'WRITE');
+  child.stdin.write(`unlock ${b}\n`); // fd 9 still b, no lock
+  await ack();
+  assert.equal(lockHeld(child.pid, ...id(b)), null, 'a lock released since the hint');
+});
