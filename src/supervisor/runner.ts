@@ -169,17 +169,19 @@ export class Runner {
     const timer = next.effects.find((e) => e.type === 'set-timer');
     if (timer) this.nextRestartAt = Date.now() + timer.ms;
     else if (this.machine.phase !== 'backoff') this.nextRestartAt = null;
-    // Signals first: the COMMAND's shutdown then runs while we write the state. Then the state,
-    // before the other effects: whoever hears of an announced start finds the state saying so.
-    // Once is enough: the effects that change what the state says (spawn, announce-failed) save
-    // it themselves, and a second write here would sit on the stop and exit paths for nothing.
-    // (A roll's swap of COMMANDs, too: the state then names the right ones.)
+    // Signals first: the COMMAND's shutdown then runs while we write the state. Then the log's
+    // lines, then the state: whoever reads a state (`status`, a test, `failed`) finds the line
+    // that says why already in the log (as a spawn's started line and a retired COMMAND's end
+    // are). Then the other effects: whoever hears of an announced start finds the state saying
+    // so. Once is enough: the effects that change what the state says (spawn, announce-failed)
+    // save it themselves, and a second write here would sit on the stop and exit paths for
+    // nothing. (A roll's swap of COMMANDs, too: the state then names the right ones.)
     const signals = (e: Effect): boolean => EARLY.has(e.type);
     for (const effect of next.effects) if (signals(effect)) this.perform(effect);
-    this.record.save(patch);
     const ctx = { ...this.context, stopBy: this.machine.stopBy ?? this.context.stopBy };
     for (const line of eventLines(before, event, this.machine, next.effects, ctx))
       this.io?.capture.event(line);
+    this.record.save(patch);
     for (const effect of next.effects) if (!signals(effect)) this.perform(effect);
   }
 
