@@ -112,6 +112,9 @@ describe('restart --rolling', () => {
     for (const c of st.commands) assert.ok(env(c.pid).includes(`DAEMONKIT_INSTANCE=${c.instance}`));
     const result = await rollsUnderLoad('four', port, ROLLS);
     assert.ok(result.versions.has('v0') && result.versions.has(`v${ROLLS}`));
+    // The last roll returned once its new COMMAND was ready; the old one may still be finishing
+    // its stop (SIGTERM: what it took), listed as (old) until it has exited.
+    await waitFor(() => state(home, 'four').commands.length === 4, 15000, 'the last old one gone');
     const now = state(home, 'four');
     assert.equal(now.commands.length, 4);
     assert.ok(now.commands.every((c) => c.state === 'running' && isAlive(c.pid)));
