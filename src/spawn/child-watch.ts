@@ -14,6 +14,14 @@ const SIGNAL_NAMES = new Map(
   Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
 );
 
+/** A reaped child's status (waitChild's) as its exit: the signal by name. */
+export function exitOf(status: { code: number | null; signal: number | null }): ChildExit {
+  return {
+    code: status.code,
+    signal: status.signal === null ? null : (SIGNAL_NAMES.get(status.signal) ?? null),
+  };
+}
+
 const watched = new Map<number, (exit: ChildExit) => void>();
 let keepAlive: NodeJS.Timeout | null = null;
 let listening = false;
@@ -28,10 +36,7 @@ function look(): void {
     }
     if (status === null) continue; // still running
     watched.delete(pid);
-    done({
-      code: status.code,
-      signal: status.signal === null ? null : (SIGNAL_NAMES.get(status.signal) ?? null),
-    });
+    done(exitOf(status));
   }
   if (watched.size === 0 && keepAlive) {
     clearInterval(keepAlive);

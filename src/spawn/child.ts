@@ -4,12 +4,11 @@
  */
 import { closeSync } from 'node:fs';
 import { openInputFile } from '../config/input-file.js';
-import { constants } from 'node:os';
 import { execFailure } from '../errors/errors.js';
 import type { CommandSpec } from '../config/spec.js';
 import { listenEnv } from '../config/listen-addr.js';
 import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';
-import { watchBySignal } from './child-watch.js';
+import { exitOf, watchBySignal } from './child-watch.js';
 
 export interface ChildExit {
   code: number | null;
@@ -20,10 +19,6 @@ export interface Child {
   pid: number;
   exited: Promise<ChildExit>;
 }
-
-const SIGNAL_NAMES = new Map(
-  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
-);
 
 /** Watch a child of ours (spawned by us, or by the daemon's first act before node booted). */
 export function watchChild(pid: number): Child {
@@ -38,11 +33,7 @@ export function watchChild(pid: number): Child {
       if (fd >= 0) closeSync(fd);
     }
     const status = waitChild(pid);
-    if (!status) return { code: null, signal: null };
-    return {
-      code: status.code,
-      signal: status.signal === null ? null : (SIGNAL_NAMES.get(status.signal) ?? null),
-    };
+    return status ? exitOf(status) : { code: null, signal: null };
   })();
   return { pid, exited };
 }
