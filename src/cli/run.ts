@@ -3,9 +3,9 @@
  * the COMMAND logs to our stdout/stderr unless told otherwise. Exits with the COMMAND's code
  * (128+N for a death by signal N), as a container's entry point should.
  */
-import { constants } from 'node:os';
 import { exitCodeFor, EXIT } from '../errors/exit-codes.js';
 import { terminalSafe } from '../service/format.js';
+import { exitCodeOf } from '../service/state.js';
 import type { ValidStart } from '../config/options.js';
 import type { ServicePaths } from '../config/paths.js';
 import { buildCommandSpec } from '../config/resolve.js';
@@ -98,7 +98,5 @@ async function endOf(paths: ServicePaths, running: ServiceRun, seen: Seen): Prom
     );
     return EXIT.GENERIC;
   }
-  if (!exit) return seen.failure || EXIT.GENERIC;
-  if (exit.signal) return 128 + ((constants.signals as Record<string, number>)[exit.signal] ?? 0);
-  return exit.code ?? EXIT.GENERIC;
+  return exit ? exitCodeOf(exit) : seen.failure || EXIT.GENERIC;
 }

@@ -2,11 +2,10 @@
  * The state of one `up --foreground` run (project/foreground.ts) and its services' starts: the
  * host that runs them, the first failure (whose code is ours), and the stop of everything.
  */
-import { constants } from 'node:os';
 import { defaultSchedule } from '../config/schedule.js';
 import { DaemonError } from '../errors/errors.js';
-import { EXIT, exitCodeFor } from '../errors/exit-codes.js';
-import type { ExitRecord } from '../service/state.js';
+import { exitCodeFor } from '../errors/exit-codes.js';
+import { type ExitRecord, exitCodeOf } from '../service/state.js';
 import type { ServiceEvent } from '../supervisor/events.js';
 import { SharedHost } from '../supervisor/shared-host.js';
 import type { Control } from '../supervisor/shared-server.js';
@@ -18,12 +17,6 @@ import type { projectSpecs } from './up.js';
 export interface ForegroundHooks {
   /** A service could not start or failed: why (printed by the CLI). */
   failed(service: string, error: DaemonError | string): void;
-}
-
-/** A COMMAND's end as an exit code: its code, or 128+N for a death by signal N. */
-export function exitCode(exit: ExitRecord): number {
-  if (exit.signal) return 128 + ((constants.signals as Record<string, number>)[exit.signal] ?? 0);
-  return exit.code ?? EXIT.GENERIC;
 }
 
 type Specs = ReturnType<typeof projectSpecs>;
@@ -96,13 +89,13 @@ export class ForegroundRun {
     if (started.error) {
       failedOnes.add(service);
       const exit = await started.done;
-      this.fail(service, exit ? exitCode(exit) : exitCodeFor('run', started.code), started.error);
+      this.fail(service, exit ? exitCodeOf(exit) : exitCodeFor('run', started.code), started.error);
       return;
     }
     void started.done.then((exit) => {
       if (!exit || exit.byStop) return;
       if (exit.code === 0 && !exit.signal) return; // a one-shot: done
-      this.fail(service, exitCode(exit), `${project.name}.${service} ended: ${describe(exit)}`);
+      this.fail(service, exitCodeOf(exit), `${project.name}.${service} ended: ${describe(exit)}`);
     });
   }
 }

@@ -20,7 +20,7 @@ import { type ForegroundHooks, ForegroundRun } from './foreground-run.js';
 import { withDependencies } from './order.js';
 import { projectSpecs } from './up.js';
 
-export { exitCode, type ForegroundHooks } from './foreground-run.js';
+export type { ForegroundHooks } from './foreground-run.js';
 
 export async function projectForeground(
   project: Project,

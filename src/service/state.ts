@@ -3,8 +3,10 @@
  * reader never sees half a record. Read-only commands only read it.
  */
 import { closeSync, fchmodSync, openSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { constants } from 'node:os';
 import { replaceFile } from '../sys/native.js';
 import { DaemonError } from '../errors/errors.js';
+import { EXIT } from '../errors/exit-codes.js';
 import { readOwnedFile } from '../files/owner.js';
 import type { ServiceFacts } from './service-facts.js';
 
@@ -23,6 +25,12 @@ export interface ExitRecord {
   at: number; // ms since the epoch
   uptimeMs: number;
   byStop: boolean; // caused by `stop`: not a failure
+}
+
+/** A COMMAND's end as an exit code, as a shell gives it: its code, or 128+N for death by signal N. */
+export function exitCodeOf(exit: ExitRecord): number {
+  if (exit.signal) return 128 + ((constants.signals as Record<string, number>)[exit.signal] ?? 0);
+  return exit.code ?? EXIT.GENERIC;
 }
 
 /** One COMMAND of a service that has several at once (`--instances`, a rolling restart's
