@@ -2,9 +2,10 @@
  * The machine's rules for a COMMAND that ended (pure, part of machine.ts's transition): stopped,
  * a failed start, restarted after a delay, or given up on.
  */
-import type { Effect, MachineState, Step } from './machine.js';
+import type { MachineState, Step } from './machine.js';
 import { countRestart, nextDelay, wantsRestart, type ExitFacts } from './policy.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
+import { stepFrom } from './machine-step.js';
 
 /** What a restart that cannot exec counts as: a failed run, like a shell's 127. */
 export const NOT_EXECUTED: ExitFacts = { code: 127, signal: null, uptimeMs: 0, byStop: false };
@@ -19,10 +20,7 @@ export function exited(
   policy: RestartPolicy,
   now: number,
 ): Step {
-  const to = (patch: Partial<MachineState>, ...effects: Effect[]): Step => ({
-    state: { ...state, ...patch },
-    effects,
-  });
+  const to = stepFrom(state);
   if (state.phase === 'stopping' && !state.announced && state.failure !== null) {
     return to(
       { phase: 'failed' },

@@ -5,14 +5,12 @@
  * COMMAND's exit, a start that fails) is said here too.
  */
 import type { Effect, MachineEvent, MachineState, Step } from './machine.js';
+import { stepFrom } from './machine-step.js';
 
 type RollEvent = Extract<MachineEvent, { type: 'roll' | 'next-started' | 'next-failed' }>;
 
 export function rollTransition(state: MachineState, event: RollEvent): Step {
-  const to = (patch: Partial<MachineState>, ...effects: Effect[]): Step => ({
-    state: { ...state, ...patch },
-    effects,
-  });
+  const to = stepFrom(state);
   switch (event.type) {
     case 'roll':
       if (state.roll !== null) return to({}); // one roll at a time (the runner's rule too)

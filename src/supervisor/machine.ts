@@ -29,6 +29,7 @@ import { exited, NOT_EXECUTED } from './machine-exit.js';
 import { failingRoll, oldExitedInRoll, rollTransition, startedInRoll } from './machine-roll.js';
 import type { ExitFacts } from './policy.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
+import { stepFrom } from './machine-step.js';
 
 export type Phase =
   | 'starting'
@@ -131,10 +132,7 @@ export function transition(
   policy: RestartPolicy,
   now: number,
 ): Step {
-  const to = (patch: Partial<MachineState>, ...effects: Effect[]): Step => ({
-    state: { ...state, ...patch },
-    effects,
-  });
+  const to = stepFrom(state);
   if (isTerminal(state.phase))
     return event.type === 'roll'
       ? to({}, { type: 'roll-failed', reason: `it has ${state.phase}` })
