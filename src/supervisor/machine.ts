@@ -25,21 +25,15 @@
  *   rolling --stop--> stopping: both stopped
  */
 import type { StopSchedule } from '../config/schedule.js';
+import type { RunState } from '../service/state.js';
 import { exited, NOT_EXECUTED } from './machine-exit.js';
 import { failingRoll, oldExitedInRoll, rollTransition, startedInRoll } from './machine-roll.js';
 import type { ExitFacts } from './policy.js';
 import type { RestartPolicy } from '../config/restart-policy.js';
 import { stepFrom } from './machine-step.js';
 
-export type Phase =
-  | 'starting'
-  | 'running'
-  | 'rolling'
-  | 'backoff'
-  | 'stopping'
-  | 'stopped'
-  | 'exited'
-  | 'failed';
+/** The recorded states (state.json's `state`), and `rolling`, which is recorded as `running`. */
+export type Phase = RunState | 'rolling';
 
 export interface MachineState {
   phase: Phase;
