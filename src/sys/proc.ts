@@ -16,8 +16,17 @@ export interface ProcStat {
   childCpuTicks: number;
 }
 
-/** /proc/PID/stat parsed, or null when the process does not exist. */
+/** /proc/PID/stat parsed, or null when the process does not exist. Within one scan
+ *  (withOneProcScan) as the scan read it: once per process. */
 export function readProcStat(pid: number): ProcStat | null {
+  if (!snapshot) return statNow(pid);
+  const stats = (snapshot.stats ??= new Map());
+  let st = stats.get(pid);
+  if (st === undefined) stats.set(pid, (st = statNow(pid)));
+  return st;
+}
+
+function statNow(pid: number): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -50,8 +59,18 @@ export function isAlive(pid: number): boolean {
   return st !== null && st.state !== 'Z' && st.state !== 'X';
 }
 
-/** Selected fields of /proc/PID/status (VmRSS, RssAnon, SigIgn, Umask, …) as strings. */
+/** Selected fields of /proc/PID/status (VmRSS, RssAnon, SigIgn, Umask, …) as strings. Within
+ *  one scan (withOneProcScan) read once per process: `list` asks for the uids of a project's
+ *  shared supervisor once per service. */
 export function readProcStatus(pid: number): Record<string, string> | null {
+  if (!snapshot) return statusNow(pid);
+  const statuses = (snapshot.statuses ??= new Map());
+  let st = statuses.get(pid);
+  if (st === undefined) statuses.set(pid, (st = statusNow(pid)));
+  return st;
+}
+
+function statusNow(pid: number): Record<string, string> | null {
   try {
     const out: Record<string, string> = {};
     for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
@@ -245,7 +264,8 @@ function groupsNow(only?: number): Map<number, number[]> {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    const st = readProcStat(pid);
+    const st = statNow(pid);
+    if (snapshot) (snapshot.stats ??= new Map()).set(pid, st); // what later questions are told
     if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
       continue;
     const list = groups.get(st.pgrp);
@@ -258,12 +278,17 @@ function groupsNow(only?: number): Map<number, number[]> {
 let snapshot: {
   members?: Map<number, number[]>;
   files?: Map<number, Map<string, string[]> | null | 'unknown'>;
+  stats?: Map<number, ProcStat | null>;
+  statuses?: Map<number, Record<string, string> | null>;
+  bootMs?: number;
 } | null = null;
 
 /**
  * Run `fn` with one scan of /proc for every process group it asks about (taken at its first
  * question): `list` and `top` ask about each service's group, and a scan per service made 200
- * services cost 200 scans. Members found are still checked one by one (liveMembers).
+ * services cost 200 scans. So too each process's stat and status files, its open files and the
+ * boot time: read once, at the first question, as a snapshot for a read-only report. Nothing
+ * that signals runs inside one. A lock is still proven afresh (lockHeld reads fdinfo each time).
  */
 export function withOneProcScan<T>(fn: () => T): T {
   if (snapshot) return fn();
@@ -285,7 +310,11 @@ export function startTimeMs(stat: ProcStat): number {
 
 /** A start time in clock ticks after boot (/proc/PID/stat's), in ms since the epoch. */
 export function bootTicksToMs(ticks: number): number {
-  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-  const bootMs = Date.now() - uptime * 1000;
+  const bootMs = snapshot ? (snapshot.bootMs ??= bootNowMs()) : bootNowMs();
   return Math.round(bootMs + (ticks / USER_HZ) * 1000);
+}
+
+function bootNowMs(): number {
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Date.now() - uptime * 1000;
 }
