@@ -6,7 +6,7 @@
  */
 import type { Group } from '../sys/group.js';
 import { liveMembers } from '../sys/group.js';
-import { readProcStat, readProcStatus, USER_HZ } from '../sys/proc.js';
+import { pageSize, readProcStat, USER_HZ } from '../sys/proc.js';
 
 export interface Usage {
   rssBytes: number;
@@ -23,11 +23,10 @@ export function usageOf(pids: readonly number[]): Usage | null {
   const counted: number[] = [];
   for (const pid of pids) {
     const st = readProcStat(pid);
-    const kb = readProcStatus(pid)?.VmRSS;
     if (!st || st.state === 'Z' || st.state === 'X') continue; // exited meanwhile
     counted.push(pid);
     ticks += st.cpuTicks + st.childCpuTicks;
-    if (kb) rssBytes += Number.parseInt(kb, 10) * 1024;
+    rssBytes += st.rssPages * pageSize(); // VmRSS (/proc/PID/status) is the same count, in kB
   }
   return counted.length > 0 ? { rssBytes, cpuMs: (ticks * 1000) / USER_HZ, pids: counted } : null;
 }
