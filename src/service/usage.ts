@@ -6,7 +6,8 @@
  */
 import type { Group } from '../sys/group.js';
 import { liveMembers } from '../sys/group.js';
-import { pageSize, readProcStat, USER_HZ } from '../sys/proc.js';
+import { readProcStat, USER_HZ } from '../sys/proc.js';
+import { pageSize } from '../sys/usage.js';
 
 export interface Usage {
   rssBytes: number;

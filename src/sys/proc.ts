@@ -1,6 +1,5 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { endianness } from 'node:os';
 
 export interface ProcStat {
   pid: number;
@@ -307,41 +306,6 @@ export function withOneProcScan<T>(fn: () => T): T {
   } finally {
     snapshot = null;
   }
-}
-
-/** The kernel's page size (AT_PAGESZ, from our auxiliary vector): /proc/PID/stat counts the
- *  resident set in pages — the same count /proc/PID/status gives in kB as VmRSS, without a
- *  second, larger file to read per process. */
-export function pageSize(): number {
-  pageBytes ??= auxvPageSize() ?? 4096;
-  return pageBytes;
-}
-let pageBytes: number | undefined;
-
-const AT_PAGESZ = 6n;
-function auxvPageSize(): number | null {
-  let auxv: Buffer;
-  try {
-    auxv = readFileSync('/proc/self/auxv');
-  } catch {
-    return null;
-  }
-  // (type, value) pairs of native words, to AT_NULL.
-  const wide = !['arm', 'ia32', 'mips', 'mipsel', 'ppc'].includes(process.arch);
-  const size = wide ? 8 : 4;
-  const le = endianness() === 'LE';
-  const word = (at: number): bigint =>
-    wide
-      ? le
-        ? auxv.readBigUInt64LE(at)
-        : auxv.readBigUInt64BE(at)
-      : BigInt(le ? auxv.readUInt32LE(at) : auxv.readUInt32BE(at));
-  for (let at = 0; at + 2 * size <= auxv.length; at += 2 * size) {
-    const type = word(at);
-    if (type === 0n) break;
-    if (type === AT_PAGESZ) return Number(word(at + size));
-  }
-  return null;
 }
 
 /** Clock ticks per second in /proc: USER_HZ is 100 on every Linux architecture Node supports. */
