@@ -15,14 +15,8 @@ export interface GroupUsage {
   rssBytes: number;
 }
 
-/** The kernel's page size (/proc/PID/stat counts resident pages), read once. */
-export function pageSize(): number {
-  page ??= auxvPageSize();
-  return page;
-}
-
 /** The kernel's page size, from the auxiliary vector (AT_PAGESZ); 4096 if it cannot be read. */
-function auxvPageSize(): number {
+function pageSize(): number {
   try {
     const auxv = readFileSync('/proc/self/auxv');
     const wide = !['arm', 'ia32', 'mips', 'mipsel', 'ppc'].includes(arch);
@@ -49,7 +43,7 @@ export function scanGroups(
   pgids: ReadonlySet<number>,
   pids: ReadonlySet<number> = new Set(),
 ): { groups: Map<number, GroupUsage>; groupOf: Map<number, number> } {
-  const pageBytes = pageSize();
+  page ??= pageSize();
   const groups = new Map<number, GroupUsage>();
   const groupOf = new Map<number, number>();
   const wanted = new Set(pgids);
@@ -74,7 +68,7 @@ export function scanGroups(
     found.push({
       pgrp,
       ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
-      rss: Number(f[21]) * pageBytes,
+      rss: Number(f[21]) * page,
     });
   }
   for (const p of found) {
