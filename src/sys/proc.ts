@@ -96,11 +96,14 @@ export function lockHeld(
   hintFd?: number,
 ): 'WRITE' | 'READ' | null | 'unknown' {
   const key = `${dev}:${ino}`;
-  // A hint (`hintFd`, where the holder says it holds it; see keepFdHints) is only where to look
-  // first: each fd is checked afresh, as a walk's would be. A negative answer always comes from a
-  // fresh walk.
-  const hinted = hintFd === undefined ? [] : [String(hintFd)];
-  for (const fd of [...hinted, ...((snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? [])]) {
+  // A hint (`hintFd`, where the holder says it holds it; keepFdHints' walks) is only where to
+  // look first: each fd is checked afresh, as a walk's would be. A negative answer always comes
+  // from a fresh walk.
+  if (hintFd !== undefined) {
+    const kind = lockNamed(pid, String(hintFd), dev, ino);
+    if (kind) return kind;
+  }
+  for (const fd of (snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? []) {
     const kind = fdIsFile(pid, fd, key) ? lockOn(pid, fd, ino) : null;
     if (kind) return kind;
   }
@@ -135,6 +138,29 @@ function lockOn(pid: number, fd: string, ino: bigint): 'WRITE' | 'READ' | null {
   const infoIno = /^ino:\s*(\d+)$/m.exec(info)?.[1];
   if (infoIno !== undefined && BigInt(infoIno) !== ino) return null;
   return (/^lock:.*\b(WRITE|READ)\b/m.exec(info)?.[1] as 'WRITE' | 'READ' | undefined) ?? null;
+}
+
+/**
+ * The lock held through `pid`'s fd on the file dev:ino, from the fd's fdinfo alone: the kernel
+ * lists there the locks of that open file description, each with the device and inode it is on
+ * ("lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:2230598 0 EOF"). Where stat's device is not the
+ * inode's own (btrfs subvolumes), the fd is stat'ed as a walk would.
+ */
+function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' | 'READ' | null {
+  let info: string;
+  try {
+    info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+  } catch {
+    return null; // closed, or not ours to read
+  }
+  const [major, minor] = devParts(dev);
+  for (const m of info.matchAll(/^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm)) {
+    if (BigInt(m[4]!) !== ino) continue;
+    const kind = m[1] as 'WRITE' | 'READ';
+    if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return kind;
+    return fdIsFile(pid, fd, `${dev}:${ino}`) && lockOn(pid, fd, ino) === kind ? kind : null;
+  }
+  return null;
 }
 
 /** Where each process's files were open at its last walk, while some caller keeps them. On
