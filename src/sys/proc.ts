@@ -154,7 +154,9 @@ function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' |
     return null; // closed, or not ours to read
   }
   const [major, minor] = devParts(dev);
-  for (const m of info.matchAll(/^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm)) {
+  for (const m of info.matchAll(
+    /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
+  )) {
     if (BigInt(m[4]!) !== ino) continue;
     const kind = m[1] as 'WRITE' | 'READ';
     if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return kind;

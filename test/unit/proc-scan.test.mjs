@@ -63,7 +63,14 @@ test("within one scan a process's stat and status are read once (a snapshot); ou
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     return [before, [readProcStat(child.pid).state, readProcStatus(child.pid).State[0]]];
   });
-  assert.deepEqual(inScan, [['S', 'S'], ['S', 'S']], 'the same answers within the scan');
+  assert.deepEqual(
+    inScan,
+    [
+      ['S', 'S'],
+      ['S', 'S'],
+    ],
+    'the same answers within the scan',
+  );
   assert.equal(readProcStat(child.pid).state, 'T', 'outside it, read afresh: stopped');
   assert.equal(readProcStatus(child.pid).State[0], 'T');
 });
