@@ -59,25 +59,45 @@ export function isAlive(pid: number): boolean {
   return st !== null && st.state !== 'Z' && st.state !== 'X';
 }
 
-/** Selected fields of /proc/PID/status (VmRSS, RssAnon, SigIgn, Umask, …) as strings. Within
- *  one scan (withOneProcScan) read once per process: `list` asks for the uids of a project's
- *  shared supervisor once per service. */
+/** Selected fields of /proc/PID/status (VmRSS, RssAnon, SigIgn, Umask, …) as strings. */
 export function readProcStatus(pid: number): Record<string, string> | null {
-  if (!snapshot) return statusNow(pid);
-  const statuses = (snapshot.statuses ??= new Map());
-  let st = statuses.get(pid);
-  if (st === undefined) statuses.set(pid, (st = statusNow(pid)));
-  return st;
+  const text = statusText(pid);
+  if (text === null) return null;
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
 }
 
-function statusNow(pid: number): Record<string, string> | null {
+/** One field of /proc/PID/status ("VmRSS", "Uid"), or null: without taking the other 50 apart. */
+export function procStatusField(pid: number, field: string): string | null {
+  const text = statusText(pid);
+  if (text === null) return null;
+  const head = `${field}:`;
+  let at = 0;
+  if (!text.startsWith(head)) {
+    at = text.indexOf(`\n${head}`) + 1;
+    if (at === 0) return null;
+  }
+  const end = text.indexOf('\n', at);
+  return text.slice(at + head.length, end < 0 ? undefined : end).trim();
+}
+
+/** /proc/PID/status, or null when the process is gone. Within one scan (withOneProcScan) read
+ *  once per process: `list` asks for the uids of a project's shared supervisor once per service. */
+function statusText(pid: number): string | null {
+  if (!snapshot) return statusNow(pid);
+  const statuses = (snapshot.statuses ??= new Map());
+  let text = statuses.get(pid);
+  if (text === undefined) statuses.set(pid, (text = statusNow(pid)));
+  return text;
+}
+
+function statusNow(pid: number): string | null {
   try {
-    const out: Record<string, string> = {};
-    for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-      const i = line.indexOf(':');
-      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
-    }
-    return out;
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return null;
   }
@@ -282,7 +302,7 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
 
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
-  const ids = readProcStatus(pid)?.Uid?.split(/\s+/).map(Number);
+  const ids = procStatusField(pid, 'Uid')?.split(/\s+/).map(Number);
   return ids && ids.length >= 2 && ids.every(Number.isInteger)
     ? { real: ids[0]!, effective: ids[1]! }
     : null;
@@ -315,7 +335,7 @@ let snapshot: {
   members?: Map<number, number[]>;
   files?: Map<number, Map<string, string[]> | null | 'unknown'>;
   stats?: Map<number, ProcStat | null>;
-  statuses?: Map<number, Record<string, string> | null>;
+  statuses?: Map<number, string | null>;
   bootMs?: number;
 } | null = null;
 

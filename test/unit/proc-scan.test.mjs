@@ -84,3 +84,19 @@ test("a process's memory is its VmRSS (the kernel's exact sum; /proc/PID/stat's 
   assert.ok(vmRss > 0);
   assert.equal(usageOf([child.pid]).rssBytes, vmRss * 1024);
 });
+
+test('one field of /proc/PID/status is the field readProcStatus gives; an absent one is null', async (t) => {
+  const { procStatusField, readProcStatus, processUids } = await import('../../dist/sys/proc.js');
+  const child = await sleeper(t, true); // stopped: its counters stay as they are
+  const all = readProcStatus(child.pid);
+  assert.ok(Object.keys(all).length > 20);
+  for (const [field, value] of Object.entries(all))
+    assert.equal(procStatusField(child.pid, field), value, field);
+  assert.equal(procStatusField(child.pid, 'Nope'), null);
+  assert.equal(procStatusField(child.pid, 'Uid:'), null);
+  assert.equal(procStatusField(0x7ffffff, 'Uid'), null, 'no such process');
+  assert.deepEqual(processUids(child.pid), {
+    real: process.getuid(),
+    effective: process.geteuid(),
+  });
+});
