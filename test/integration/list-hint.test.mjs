@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHome, readJson } from '../helpers.mjs';
@@ -33,6 +33,7 @@ const locksOn = (pid, fd, path) => {
 describe("a shared supervisor's lock fds", () => {
   it('each service records the fd its lock is held through; a wrong one is not believed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'daemonkit.toml');
     writeFileSync(
       file,
