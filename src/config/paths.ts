@@ -86,19 +86,21 @@ export function servicePaths(
   } else {
     throw new Error('a service needs --name or --pidfile');
   }
-  const pid = pidfile ?? join(dir, 'pid');
+  // `dir` is a join's (normalized, a name after its last '/'): a file in it is `${dir}/FILE`, as
+  // join would make it, without its cost (~2 µs each: `list` of 200 services made 2,000).
+  const pid = pidfile ?? `${dir}/pid`;
   return {
     display,
     ...(id.name !== undefined ? { name: id.name } : {}),
     dir,
     pidfile: pid,
     lockfile: `${pid}.lock`,
-    statefile: join(dir, 'state.json'),
-    specfile: join(dir, 'spec.json'),
-    logfile: join(dir, `${logName}.log`),
-    stopRequest: join(dir, 'stop.json'),
-    reopenRequest: join(dir, 'reopen.json'),
-    rollRequest: join(dir, 'roll.json'),
-    restartLock: join(dir, 'restart.lock'),
+    statefile: `${dir}/state.json`,
+    specfile: `${dir}/spec.json`,
+    logfile: `${dir}/${logName}.log`,
+    stopRequest: `${dir}/stop.json`,
+    reopenRequest: `${dir}/reopen.json`,
+    rollRequest: `${dir}/roll.json`,
+    restartLock: `${dir}/restart.lock`,
   };
 }

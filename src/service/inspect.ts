@@ -77,6 +77,11 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Where the state says its daemon holds the lock: a hint only (pidHoldsLock proves it). */
+function lockFdOf(state: ServiceState): number | undefined {
+  return Number.isInteger(state.lockFd) && state.lockFd! >= 0 ? state.lockFd : undefined;
+}
+
 export function inspectService(paths: ServicePaths): Inspection {
   // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
   // kernel releases its lock. Held-but-nobody-holds-it settles within milliseconds: re-look.
@@ -135,7 +140,11 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
     };
   const stale = { ...base, running: true, stalePid: commandNamed ? null : pidfilePid };
   // The pidfile was removed (or not yet written): the state's pid is as good a name, once proven.
-  if (state?.pid && state.pid !== pidfilePid && pidHoldsLock(state.pid, probe) === true) {
+  if (
+    state?.pid &&
+    state.pid !== pidfilePid &&
+    pidHoldsLock(state.pid, probe, lockFdOf(state)) === true
+  ) {
     return { ...stale, pid: named(state.pid, probe, paths, `state file ${paths.statefile} names`) };
   }
   const { holders, all } = findLockHolders(probe);

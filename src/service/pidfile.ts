@@ -270,10 +270,12 @@ function probeListed(lockfile: string): LockProbe {
 /**
  * Does `pid` hold the service's lock? Proof that the pid is the daemon, not a recycled pid or a
  * process that merely has the file open. 'unknown' when its /proc entries are not ours to read.
+ * `hintFd`: the fd it is said to hold it through (state.json's lockFd), looked at first, proven
+ * the same way.
  */
-export function pidHoldsLock(pid: number, probe: LockProbe): boolean | 'unknown' {
+export function pidHoldsLock(pid: number, probe: LockProbe, hintFd?: number): boolean | 'unknown' {
   return probe.dev !== undefined && probe.ino !== undefined
-    ? holdsLock(pid, probe.dev, probe.ino)
+    ? holdsLock(pid, probe.dev, probe.ino, hintFd)
     : false;
 }
 

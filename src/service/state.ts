@@ -69,6 +69,9 @@ export interface ServiceState extends Partial<ServiceFacts> {
   /** `pid` is a project's shared supervisor, which runs other services too: never signalled for
    *  this one (requests go over its control socket), and the pidfile names the COMMAND. */
   shared?: boolean;
+  /** The fd through which `pid` holds the lock (a shared supervisor's): where `list` looks first
+   *  instead of walking its ~1,000 fds, a hint proven afresh (sys/proc.ts lockHeld). */
+  lockFd?: number;
   childPid?: number; // the COMMAND
   childPgid?: number;
   childStartTime?: number;

@@ -82,7 +82,7 @@ async function live(
   const lockFd = takeLock(life, notify);
   if (lockFd === null) return null;
   runner.record.own();
-  if (life.options.shared) runner.record.save({ shared: true });
+  if (life.options.shared) runner.record.save({ shared: true, lockFd });
   try {
     const io = openServiceIO(life);
     notify({ type: 'locked' });

@@ -16,8 +16,17 @@ export interface ProcStat {
   childCpuTicks: number;
 }
 
-/** /proc/PID/stat parsed, or null when the process does not exist. */
+/** /proc/PID/stat parsed, or null when the process does not exist. Within one scan
+ *  (withOneProcScan) as the scan read it: once per process. */
 export function readProcStat(pid: number): ProcStat | null {
+  if (!snapshot) return statNow(pid);
+  const stats = (snapshot.stats ??= new Map());
+  let st = stats.get(pid);
+  if (st === undefined) stats.set(pid, (st = statNow(pid)));
+  return st;
+}
+
+function statNow(pid: number): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -52,13 +61,43 @@ export function isAlive(pid: number): boolean {
 
 /** Selected fields of /proc/PID/status (VmRSS, RssAnon, SigIgn, Umask, …) as strings. */
 export function readProcStatus(pid: number): Record<string, string> | null {
+  const text = statusText(pid);
+  if (text === null) return null;
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** One field of /proc/PID/status ("VmRSS", "Uid"), or null: without taking the other 50 apart. */
+export function procStatusField(pid: number, field: string): string | null {
+  const text = statusText(pid);
+  if (text === null) return null;
+  const head = `${field}:`;
+  let at = 0;
+  if (!text.startsWith(head)) {
+    at = text.indexOf(`\n${head}`) + 1;
+    if (at === 0) return null;
+  }
+  const end = text.indexOf('\n', at);
+  return text.slice(at + head.length, end < 0 ? undefined : end).trim();
+}
+
+/** /proc/PID/status, or null when the process is gone. Within one scan (withOneProcScan) read
+ *  once per process: `list` asks for the uids of a project's shared supervisor once per service. */
+function statusText(pid: number): string | null {
+  if (!snapshot) return statusNow(pid);
+  const statuses = (snapshot.statuses ??= new Map());
+  let text = statuses.get(pid);
+  if (text === undefined) statuses.set(pid, (text = statusNow(pid)));
+  return text;
+}
+
+function statusNow(pid: number): string | null {
   try {
-    const out: Record<string, string> = {};
-    for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-      const i = line.indexOf(':');
-      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
-    }
-    return out;
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return null;
   }
@@ -74,10 +113,16 @@ export function lockHeld(
   pid: number,
   dev: bigint,
   ino: bigint,
+  hintFd?: number,
 ): 'WRITE' | 'READ' | null | 'unknown' {
   const key = `${dev}:${ino}`;
-  // A hint (see keepFdHints) is only where to look first: each fd is checked afresh, as a walk's
-  // would be. A negative answer always comes from a fresh walk.
+  // A hint (`hintFd`, where the holder says it holds it; keepFdHints' walks) is only where to
+  // look first: each fd is checked afresh, as a walk's would be. A negative answer always comes
+  // from a fresh walk.
+  if (hintFd !== undefined) {
+    const kind = lockNamed(pid, String(hintFd), dev, ino);
+    if (kind) return kind;
+  }
   for (const fd of (snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? []) {
     const kind = fdIsFile(pid, fd, key) ? lockOn(pid, fd, ino) : null;
     if (kind) return kind;
@@ -113,6 +158,31 @@ function lockOn(pid: number, fd: string, ino: bigint): 'WRITE' | 'READ' | null {
   const infoIno = /^ino:\s*(\d+)$/m.exec(info)?.[1];
   if (infoIno !== undefined && BigInt(infoIno) !== ino) return null;
   return (/^lock:.*\b(WRITE|READ)\b/m.exec(info)?.[1] as 'WRITE' | 'READ' | undefined) ?? null;
+}
+
+/**
+ * The lock held through `pid`'s fd on the file dev:ino, from the fd's fdinfo alone: the kernel
+ * lists there the locks of that open file description, each with the device and inode it is on
+ * ("lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:2230598 0 EOF"). Where stat's device is not the
+ * inode's own (btrfs subvolumes), the fd is stat'ed as a walk would.
+ */
+function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' | 'READ' | null {
+  let info: string;
+  try {
+    info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+  } catch {
+    return null; // closed, or not ours to read
+  }
+  const [major, minor] = devParts(dev);
+  for (const m of info.matchAll(
+    /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
+  )) {
+    if (BigInt(m[4]!) !== ino) continue;
+    const kind = m[1] as 'WRITE' | 'READ';
+    if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return kind;
+    return fdIsFile(pid, fd, `${dev}:${ino}`) && lockOn(pid, fd, ino) === kind ? kind : null;
+  }
+  return null;
 }
 
 /** Where each process's files were open at its last walk, while some caller keeps them. On
@@ -178,8 +248,13 @@ function openFiles(pid: number): Map<string, string[]> | null | 'unknown' {
 }
 
 /** Does process `pid` hold a write lock on that file? See lockHeld. */
-export function holdsLock(pid: number, dev: bigint, ino: bigint): boolean | 'unknown' {
-  const kind = lockHeld(pid, dev, ino);
+export function holdsLock(
+  pid: number,
+  dev: bigint,
+  ino: bigint,
+  hintFd?: number,
+): boolean | 'unknown' {
+  const kind = lockHeld(pid, dev, ino, hintFd);
   return kind === 'unknown' ? 'unknown' : kind === 'WRITE';
 }
 
@@ -227,7 +302,7 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
 
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
-  const ids = readProcStatus(pid)?.Uid?.split(/\s+/).map(Number);
+  const ids = procStatusField(pid, 'Uid')?.split(/\s+/).map(Number);
   return ids && ids.length >= 2 && ids.every(Number.isInteger)
     ? { real: ids[0]!, effective: ids[1]! }
     : null;
@@ -245,7 +320,8 @@ function groupsNow(only?: number): Map<number, number[]> {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    const st = readProcStat(pid);
+    const st = statNow(pid);
+    if (snapshot) (snapshot.stats ??= new Map()).set(pid, st); // what later questions are told
     if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
       continue;
     const list = groups.get(st.pgrp);
@@ -258,12 +334,17 @@ function groupsNow(only?: number): Map<number, number[]> {
 let snapshot: {
   members?: Map<number, number[]>;
   files?: Map<number, Map<string, string[]> | null | 'unknown'>;
+  stats?: Map<number, ProcStat | null>;
+  statuses?: Map<number, string | null>;
+  bootMs?: number;
 } | null = null;
 
 /**
  * Run `fn` with one scan of /proc for every process group it asks about (taken at its first
  * question): `list` and `top` ask about each service's group, and a scan per service made 200
- * services cost 200 scans. Members found are still checked one by one (liveMembers).
+ * services cost 200 scans. So too each process's stat and status files, its open files and the
+ * boot time: read once, at the first question, as a snapshot for a read-only report. Nothing
+ * that signals runs inside one. A lock is still proven afresh (lockHeld reads fdinfo each time).
  */
 export function withOneProcScan<T>(fn: () => T): T {
   if (snapshot) return fn();
@@ -285,7 +366,11 @@ export function startTimeMs(stat: ProcStat): number {
 
 /** A start time in clock ticks after boot (/proc/PID/stat's), in ms since the epoch. */
 export function bootTicksToMs(ticks: number): number {
-  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-  const bootMs = Date.now() - uptime * 1000;
+  const bootMs = snapshot ? (snapshot.bootMs ??= bootNowMs()) : bootNowMs();
   return Math.round(bootMs + (ticks / USER_HZ) * 1000);
+}
+
+function bootNowMs(): number {
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Date.now() - uptime * 1000;
 }

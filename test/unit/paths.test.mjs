@@ -230,3 +230,26 @@ describe('fnv1a64', () => {
     test(JSON.stringify(text), () => assert.equal(fnv1a64(text), hex));
   }
 });
+
+describe('servicePaths: the files in a service directory are where join would put them', () => {
+  const homes = ['/run/daemonkit', '/', 'rel/home', 'rel//odd/./home/', '/a/../b/', ''];
+  const files = {
+    statefile: 'state.json',
+    specfile: 'spec.json',
+    stopRequest: 'stop.json',
+    reopenRequest: 'reopen.json',
+    rollRequest: 'roll.json',
+    restartLock: 'restart.lock',
+  };
+  for (const home of homes)
+    test(`home ${JSON.stringify(home)}`, () => {
+      for (const id of [{ name: 'web' }, { name: 'a..b' }, { pidfile: '/run/x.pid' }]) {
+        const p = servicePaths(id, home, '/cwd');
+        for (const [key, file] of Object.entries(files))
+          assert.equal(p[key], join(p.dir, file), `${JSON.stringify(id)} ${key}`);
+        assert.equal(p.logfile, join(p.dir, id.name ? `${id.name}.log` : 'x.log'));
+        if (id.name) assert.equal(p.pidfile, join(home, id.name, 'pid'));
+        assert.equal(p.lockfile, `${p.pidfile}.lock`);
+      }
+    });
+});

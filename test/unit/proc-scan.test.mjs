@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { groupMembers, withOneProcScan } from '../../dist/sys/proc.js';
 
 test("a group's members are the same from one shared scan as from a scan of their own", async (t) => {
@@ -27,4 +28,75 @@ test("a group's members are the same from one shared scan as from a scan of thei
   });
   assert.deepEqual(shared, [own, groupMembers(process.pid), own]);
   assert.deepEqual(groupMembers(-1), []);
+});
+
+/** A sleep, asleep (its exec done), then stopped by SIGSTOP when `stop`. */
+async function sleeper(t, stop) {
+  const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  const state = () => {
+    try {
+      return readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1][0];
+    } catch {
+      return null;
+    }
+  };
+  const until = async (want) => {
+    for (let i = 0; i < 500 && state() !== want; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(state(), want);
+  };
+  await until('S');
+  if (stop) {
+    process.kill(child.pid, 'SIGSTOP');
+    await until('T');
+  }
+  return { pid: child.pid, state, until };
+}
+
+test("within one scan a process's stat and status are read once (a snapshot); outside, afresh", async (t) => {
+  const { readProcStat, readProcStatus } = await import('../../dist/sys/proc.js');
+  const child = await sleeper(t, false);
+  const inScan = withOneProcScan(() => {
+    const before = [readProcStat(child.pid).state, readProcStatus(child.pid).State[0]];
+    process.kill(child.pid, 'SIGSTOP');
+    for (let i = 0; i < 500 && child.state() !== 'T'; i++)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    return [before, [readProcStat(child.pid).state, readProcStatus(child.pid).State[0]]];
+  });
+  assert.deepEqual(
+    inScan,
+    [
+      ['S', 'S'],
+      ['S', 'S'],
+    ],
+    'the same answers within the scan',
+  );
+  assert.equal(readProcStat(child.pid).state, 'T', 'outside it, read afresh: stopped');
+  assert.equal(readProcStatus(child.pid).State[0], 'T');
+});
+
+test("a process's memory is its VmRSS (the kernel's exact sum; /proc/PID/stat's pages are not)", async (t) => {
+  const { usageOf } = await import('../../dist/service/usage.js');
+  const child = await sleeper(t, true); // stopped: its memory stays as it is
+  const vmRss = Number(
+    /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1],
+  );
+  assert.ok(vmRss > 0);
+  assert.equal(usageOf([child.pid]).rssBytes, vmRss * 1024);
+});
+
+test('one field of /proc/PID/status is the field readProcStatus gives; an absent one is null', async (t) => {
+  const { procStatusField, readProcStatus, processUids } = await import('../../dist/sys/proc.js');
+  const child = await sleeper(t, true); // stopped: its counters stay as they are
+  const all = readProcStatus(child.pid);
+  assert.ok(Object.keys(all).length > 20);
+  for (const [field, value] of Object.entries(all))
+    assert.equal(procStatusField(child.pid, field), value, field);
+  assert.equal(procStatusField(child.pid, 'Nope'), null);
+  assert.equal(procStatusField(child.pid, 'Uid:'), null);
+  assert.equal(procStatusField(0x7ffffff, 'Uid'), null, 'no such process');
+  assert.deepEqual(processUids(child.pid), {
+    real: process.getuid(),
+    effective: process.geteuid(),
+  });
 });

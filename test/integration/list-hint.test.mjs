@@ -1,0 +1,164 @@
+// `list` of a project's shared services (issue 16's budget): the shared supervisor records in each
+// service's state.json the fd it holds that service's lock through (lockFd), and `list` looks
+// there before walking the supervisor's fds. The record is a hint, never a proof: a lock that is
+// free is not running, a hint naming another fd (another service's lock) is not believed, and a
+// holder of another uid is never taken for the daemon, whatever the state file says.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeHome, readJson } from '../helpers.mjs';
+
+const h = makeHome();
+after(() => h.cleanup());
+const root = process.getuid() === 0;
+
+const list = async () => {
+  const r = await h.dk(['list', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return new Map(JSON.parse(r.stdout).map((s) => [s.name, s]));
+};
+
+/** The lock lines of /proc/PID/fdinfo/FD that name this inode. */
+const locksOn = (pid, fd, path) => {
+  const ino = statSync(path).ino;
+  return readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('lock:') && l.includes(`:${ino} `));
+};
+
+describe("a shared supervisor's lock fds", () => {
+  it('each service records the fd its lock is held through; a wrong one is not believed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'daemonkit.toml');
+    writeFileSync(
+      file,
+      'project = "hint"\n[services.a]\ncommand = ["/bin/sleep", "7001"]\ngrace = 0\n[services.b]\ncommand = ["/bin/sleep", "7002"]\ngrace = 0\n',
+    );
+    const up = await h.dk(['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const a = readJson(join(h.dir('hint.a'), 'state.json'));
+    const b = readJson(join(h.dir('hint.b'), 'state.json'));
+    assert.equal(a.pid, b.pid, 'one supervisor');
+    for (const [name, st] of [
+      ['hint.a', a],
+      ['hint.b', b],
+    ]) {
+      assert.ok(Number.isInteger(st.lockFd), `${name}: lockFd recorded (${JSON.stringify(st)})`);
+      assert.equal(
+        locksOn(st.pid, st.lockFd, join(h.dir(name), 'pid.lock')).length,
+        1,
+        `${name}: the supervisor's fd ${st.lockFd} holds its lock`,
+      );
+    }
+    assert.notEqual(a.lockFd, b.lockFd);
+    // a's state names b's lock fd (held, but on another file): a is still found running, by the
+    // walk, with its supervisor's pid.
+    writeFileSync(join(h.dir('hint.a'), 'state.json'), JSON.stringify({ ...a, lockFd: b.lockFd }));
+    let all = await list();
+    assert.equal(all.get('hint.a').state, 'running');
+    assert.equal(all.get('hint.a').pid, a.pid);
+    assert.equal(all.get('hint.b').pid, b.pid);
+    // a stopped (its lock free): not running, whatever fd its old state names.
+    const down = await h.dk(['down', '-f', file, 'a']);
+    assert.equal(down.code, 0, down.stderr);
+    const stopped = readJson(join(h.dir('hint.a'), 'state.json'));
+    writeFileSync(
+      join(h.dir('hint.a'), 'state.json'),
+      JSON.stringify({ ...stopped, state: 'running', pid: b.pid, lockFd: b.lockFd }),
+    );
+    all = await list();
+    assert.equal(all.get('hint.a').running, false);
+    assert.equal(all.get('hint.a').pid, null);
+    assert.equal(all.get('hint.b').state, 'running');
+    const rest = await h.dk(['down', '-f', file]);
+    assert.equal(rest.code, 0, rest.stderr);
+  });
+});
+
+// A process holding a lock file's OFD write lock through fd 9, named by a state file with
+// lockFd 9; on "unlock" it lets the lock go and keeps the fd.
+const HOLDER = `
+import fcntl, os, struct, sys
+lk = struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0)
+fcntl.fcntl(9, fcntl.F_OFD_SETLK, lk)
+print('ok', flush=True)
+for line in sys.stdin:
+    fcntl.fcntl(9, fcntl.F_OFD_SETLK, struct.pack('hhqqi', fcntl.F_UNLCK, 0, 0, 0, 0))
+    print('ok', flush=True)
+`;
+
+/** A service dir whose lock is held by a python process (as `as`, root's fd passed down), and a
+ *  state naming it with lockFd 9. */
+async function heldBy(name, as) {
+  const dir = h.dir(name);
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, 'pid.lock');
+  writeFileSync(lock, '', { mode: 0o600 });
+  const cmd = `exec 9<>'${lock}'; exec ${as ? `setpriv --reuid ${as} --regid ${as} --clear-groups ` : ''}/usr/bin/python3 -c "$0"`;
+  const child = spawn('sh', ['-c', cmd, HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  h.track(child.pid);
+  const [d] = await Promise.race([once(child.stdout, 'data'), once(child, 'exit')]);
+  assert.equal(String(d).trim(), 'ok', 'the holder has the lock');
+  writeFileSync(
+    join(dir, 'state.json'),
+    JSON.stringify({
+      version: 1,
+      kind: 'supervisor',
+      state: 'running',
+      pid: child.pid,
+      shared: true,
+      lockFd: 9,
+      startedAt: Date.now(),
+      updatedAt: Date.now(),
+    }),
+  );
+  return child;
+}
+
+describe('the hint proves nothing by itself', () => {
+  it('a lock let go is not running, though the state still names its holder and fd', async () => {
+    const child = await heldBy('freed', null);
+    let s = (await list()).get('freed');
+    assert.equal(s.state, 'running');
+    assert.equal(s.pid, child.pid, 'the holder, proven through fd 9');
+    child.stdin.write('unlock\n');
+    await once(child.stdout, 'data');
+    s = (await list()).get('freed');
+    assert.equal(s.running, false);
+    assert.equal(s.pid, null);
+    child.kill('SIGKILL');
+  });
+
+  it("a state naming a process and fd that hold another file's lock: the real holder is found", async () => {
+    const real = await heldBy('held', null);
+    const other = await heldBy('other', null); // its fd 9 holds other's lock, not held's
+    const st = readJson(join(h.dir('held'), 'state.json'));
+    writeFileSync(
+      join(h.dir('held'), 'state.json'),
+      JSON.stringify({ ...st, pid: other.pid, lockFd: 9 }),
+    );
+    const all = await list();
+    assert.equal(all.get('held').state, 'running');
+    assert.equal(all.get('held').pid, real.pid, 'not the process the state names');
+    assert.equal(all.get('other').pid, other.pid);
+    real.kill('SIGKILL');
+    other.kill('SIGKILL');
+  });
+
+  it('a holder of another uid is never our daemon (status unknown, code 4)', {
+    skip: !root && 'needs root to hand the lock to uid 999',
+  }, async () => {
+    const child = await heldBy('foreign', 999);
+    const s = (await list()).get('foreign');
+    assert.equal(s.state, 'unknown');
+    assert.equal(s.code, 4);
+    assert.equal(s.pid, null);
+    assert.match(s.reason, /a process of uid 999/);
+    child.kill('SIGKILL');
+  });
+});
