@@ -172,8 +172,8 @@ async function down(project: Project, names: string[] | null, quiet: boolean): P
 export async function projectStatus(args: ParsedArgs): Promise<number> {
   const project = load(args, 'status');
   if (typeof project === 'number') return project;
-  const { serviceStatus } = await import('../service/status.js');
-  const all = [...project.services.keys()].map((s) => serviceStatus(pathsOf(project.name, s)));
+  const { statusesOf } = await import('../ops/list.js');
+  const all = statusesOf([...project.services.keys()].map((s) => pathsOf(project.name, s)));
   const codes = all.map((s) => s.code);
   const code = codes.includes(4) ? 4 : codes.includes(1) ? 1 : codes.some((c) => c !== 0) ? 3 : 0;
   if (args.flags.quiet) return code;

@@ -1,7 +1,7 @@
-/** `list`: every service under $DAEMONKIT_HOME, with its status. Read-only. */
+/** `list` and `status -f FILE`: services with their statuses, from one scan of /proc. Read-only. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkName, servicePaths } from '../config/paths.js';
+import { checkName, type ServicePaths, servicePaths } from '../config/paths.js';
 import { readState } from '../service/state.js';
 import { isDaemonError } from '../errors/errors.js';
 import { serviceStatus, untrustedStatus, type ServiceStatus } from '../service/status.js';
@@ -46,4 +46,9 @@ function listNow(home: string): ServiceStatus[] {
     }
   }
   return out;
+}
+
+/** The statuses of these services (`status -f FILE`), their processes read from one scan. */
+export function statusesOf(services: ServicePaths[]): ServiceStatus[] {
+  return withOneProcScan(() => services.map((paths) => serviceStatus(paths)));
 }
