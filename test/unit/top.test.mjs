@@ -95,26 +95,27 @@ describe('compact figures', () => {
 });
 
 describe('History: CPU % of a process group between refreshes', () => {
-  test('100 ticks in 1 s is one core: 100 %; the first sample has none', () => {
+  test('1,000 ms of CPU in 1 s is one core: 100 %; the first sample has none', () => {
     const h = new History(1000);
-    assert.equal(h.add('web', { pgid: 10, ticks: 500, rssBytes: 1 }, 0), null);
-    assert.equal(h.add('web', { pgid: 10, ticks: 600, rssBytes: 2 }, 1000), 100);
-    assert.equal(h.add('web', { pgid: 10, ticks: 625, rssBytes: 2 }, 2000), 25);
+    assert.equal(h.add('web', { commandPid: 10, cpuMs: 5000, rssBytes: 1 }, 0), null);
+    assert.equal(h.add('web', { commandPid: 10, cpuMs: 6000, rssBytes: 2 }, 1000), 100);
+    assert.equal(h.add('web', { commandPid: 10, cpuMs: 6250, rssBytes: 2 }, 2000), 25);
     assert.deepEqual(h.cpu('web'), [null, 100, 25]);
     assert.deepEqual(h.mem('web'), [1, 2, 2]);
   });
-  test('a new group (restarted) starts again; a member leaving never makes it negative; not running is a gap', () => {
+  test('a new COMMAND (restarted) starts again; a member leaving never makes it negative; not running is a gap', () => {
     const h = new History(1000);
-    h.add('web', { pgid: 10, ticks: 500, rssBytes: 1 }, 0);
-    assert.equal(h.add('web', { pgid: 20, ticks: 5, rssBytes: 1 }, 1000), null);
-    assert.equal(h.add('web', { pgid: 20, ticks: 1, rssBytes: 1 }, 2000), 0);
+    h.add('web', { commandPid: 10, cpuMs: 5000, rssBytes: 1 }, 0);
+    assert.equal(h.add('web', { commandPid: 20, cpuMs: 50, rssBytes: 1 }, 1000), null);
+    assert.equal(h.add('web', { commandPid: 20, cpuMs: 10, rssBytes: 1 }, 2000), 0);
     assert.equal(h.add('web', null, 3000), null);
     assert.deepEqual(h.mem('web'), [1, 1, 1, null]);
   });
   test('a minute of samples is kept, at any interval; services gone are forgotten', () => {
     const h = new History(500);
     assert.equal(h.size, 120);
-    for (let i = 0; i < 300; i++) h.add('web', { pgid: 1, ticks: i, rssBytes: i }, i * 500);
+    for (let i = 0; i < 300; i++)
+      h.add('web', { commandPid: 1, cpuMs: i * 10, rssBytes: i }, i * 500);
     assert.equal(h.mem('web').length, 120);
     assert.equal(h.mem('web').at(-1), 299);
     h.keepOnly(new Set(['other']));

@@ -1,7 +1,7 @@
 /**
  * The last minute of each service's CPU and memory (pure): one sample per refresh, and a
  * sparkline of them. CPU % is the COMMAND's process group's CPU time over the refresh's wall
- * time (100 % is one core); a group seen for the first time, or a new group (a restart), has
+ * time (100 % is one core); a COMMAND seen for the first time, or a new one (a restart), has
  * no CPU % until its second sample.
  */
 
@@ -9,17 +9,17 @@ export const WINDOW_MS = 60_000;
 const BARS = '▁▂▃▄▅▆▇█';
 
 export interface GroupSample {
-  /** The COMMAND's process group, or null when there is none (not running, in a backoff wait). */
-  pgid: number | null;
-  /** CPU time of the group's live members and of their reaped children, in clock ticks. */
-  ticks: number;
+  /** The COMMAND's pid, or null when there is none (not running, in a backoff wait). */
+  commandPid: number | null;
+  /** CPU time of its process group's live members and of their reaped children, in ms. */
+  cpuMs: number;
   rssBytes: number;
 }
 
 interface Track {
   cpu: (number | null)[];
   mem: (number | null)[];
-  last: { pgid: number; ticks: number; at: number } | null;
+  last: { commandPid: number; cpuMs: number; at: number } | null;
 }
 
 export class History {
@@ -27,10 +27,7 @@ export class History {
   /** Samples in a minute at this refresh interval. */
   readonly size: number;
 
-  constructor(
-    intervalMs: number,
-    private readonly ticksPerSecond = 100,
-  ) {
+  constructor(intervalMs: number) {
     this.size = Math.max(1, Math.round(WINDOW_MS / intervalMs));
   }
 
@@ -41,15 +38,14 @@ export class History {
     if (!track) this.tracks.set(name, (track = { cpu: [], mem: [], last: null }));
     let cpu: number | null = null;
     const last = track.last;
-    if (sample?.pgid != null && last && last.pgid === sample.pgid && at > last.at) {
+    const pid = sample?.commandPid ?? null;
+    if (pid !== null && last && last.commandPid === pid && at > last.at) {
       // A member that left the group took its time with it: never below 0.
-      cpu =
-        Math.max(0, (((sample.ticks - last.ticks) / this.ticksPerSecond) * 1000) / (at - last.at)) *
-        100;
+      cpu = Math.max(0, (sample!.cpuMs - last.cpuMs) / (at - last.at)) * 100;
     }
-    track.last = sample?.pgid != null ? { pgid: sample.pgid, ticks: sample.ticks, at } : null;
+    track.last = pid !== null ? { commandPid: pid, cpuMs: sample!.cpuMs, at } : null;
     push(track.cpu, cpu, this.size);
-    push(track.mem, sample?.pgid != null ? sample.rssBytes : null, this.size);
+    push(track.mem, pid !== null ? sample!.rssBytes : null, this.size);
     return cpu;
   }
 

@@ -1,12 +1,11 @@
 /**
- * One refresh of `top`: every service's status as `list` reads it (listServices), and its
- * COMMAND's process group's CPU and memory from one scan of /proc.
+ * One refresh of `top`: every service's status as `list` reads it (listServices, one scan of
+ * /proc), with its COMMAND's process group's CPU time and memory (VmRSS) as `status` gives them.
  */
 import { join } from 'node:path';
 import { listServices } from '../../ops/list.js';
 import { checkName, servicePaths, type ServicePaths } from '../../config/paths.js';
 import type { ServiceStatus } from '../../service/status.js';
-import { scanGroups } from '../../sys/usage.js';
 import type { History } from './history.js';
 import type { Row } from './layout.js';
 
@@ -34,16 +33,12 @@ const commandPid = (s: ServiceStatus): number | null =>
 
 export function sample(home: string, history: History, at = Date.now()): Service[] {
   const statuses = listServices(home);
-  const pids = new Set(statuses.map(commandPid).filter((p): p is number => p !== null));
-  const { groups, groupOf } =
-    pids.size > 0 ? scanGroups(new Set(), pids) : { groups: new Map(), groupOf: new Map() };
   const services = statuses.map((status): Service => {
     const pid = commandPid(status);
-    const pgid = pid === null ? undefined : groupOf.get(pid);
-    const usage = pgid === undefined ? undefined : groups.get(pgid);
+    const known = pid !== null && status.cpuMs !== null && status.rssBytes !== null;
     const cpuPct = history.add(
       status.name,
-      usage ? { pgid: pgid!, ticks: usage.ticks, rssBytes: usage.rssBytes } : null,
+      known ? { commandPid: pid, cpuMs: status.cpuMs!, rssBytes: status.rssBytes! } : null,
       at,
     );
     const identity = identityOf(status, home);
@@ -63,7 +58,7 @@ export function sample(home: string, history: History, at = Date.now()): Service
         uptimeMs: status.uptimeMs,
         restarts: status.restarts,
         cpuPct,
-        memBytes: usage?.rssBytes ?? null,
+        memBytes: known ? status.rssBytes : null,
         cpuHistory: history.cpu(status.name),
         memHistory: history.mem(status.name),
       },
