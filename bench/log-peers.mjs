@@ -219,7 +219,7 @@ export async function peers() {
     },
     rotatelogs: { argv: (d, w) => sh(`(${w}) | rotatelogs -n 2 ${d}/rl.log 64M`) },
     // Reported, not a budget's peer: the writer in a session of its own, as a supervisor runs a
-    // service (daemonkit's COMMAND, runsv's, s6-supervise's without `nosetsid`). With the kernel's
+    // service (daemonkit's COMMAND; supervisors commonly do the same). With the kernel's
     // autogroups (a session each, in the root cgroup), every wake-up between writer and logger
     // then crosses groups: under load that costs the pipeline (docs/benchmarks.md).
     rotatelogsSession: {
