@@ -25,7 +25,6 @@ import {
   writeFileSync,
   constants as C,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,12 +41,8 @@ export function installLazyLoader(lazyDir: string, dir: string | null): void {
     let module = loaded.get(name);
     if (module) return module.exports;
     const filename = join(lazyDir, `${name}.cjs`);
-    const source = readFileSync(filename, 'utf8');
-    // Named by the bundle's content: V8 checks a cache only against the source's length, and a
-    // rebuilt or upgraded bundle of the same length given the old cache crashed in V8's parser.
-    const digest = createHash('sha1').update(source).digest('hex').slice(0, 16);
-    const file =
-      dir === null ? null : join(dir, `${name}.cjs.${digest}.${process.versions.v8}.bin`);
+    const { source, stamp } = readBundle(filename);
+    const file = dir === null ? null : join(dir, `${name}.cjs.${stamp}.${process.versions.v8}.bin`);
     const cachedData = file === null ? undefined : trustedCache(file, filename);
     const script = new Script(Module.wrap(source), {
       filename,
@@ -67,6 +62,22 @@ export function installLazyLoader(lazyDir: string, dir: string | null): void {
     );
     return module.exports;
   };
+}
+
+/** A bundle's text, and a name for this very content: V8 checks a cache only against the source's
+ *  length, and a rebuilt or upgraded bundle of the same length given the old cache crashed in
+ *  V8's parser. Its inode, size and change times name it: any write moves mtime and ctime (which
+ *  no one can set back), a new file is a new inode or ctime. Not a digest of the text: hashing it
+ *  needs node:crypto, whose load (with node's streams) cost every command ~2.5 ms. */
+function readBundle(filename: string): { source: string; stamp: string } {
+  const fd = openSync(filename, C.O_RDONLY);
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    const stamp = [st.ino, st.size, st.mtimeNs, st.ctimeNs].map((n) => n.toString(36)).join('-');
+    return { source: readFileSync(fd, 'utf8'), stamp };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The cache at `file` for the bundle `source`, if it may be trusted as the bundle is. */

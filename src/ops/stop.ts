@@ -22,6 +22,7 @@ import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from '../sys/native.
 import { defaultSignalsDuring } from '../sys/blocking.js';
 import { needsContinue, signalNumber } from '../sys/group.js';
 import { writeRequest } from '../service/requests.js';
+import { keepFdHints } from '../sys/proc.js';
 import { inspectLaunched, refuseForeign } from './signal-target.js';
 
 export interface StopResult {
@@ -70,7 +71,7 @@ async function stopLeft(
   if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
   const lock = acquirePidLock(paths.lockfile);
   // someone started it meanwhile: stop that
-  if (!lock) return stopService(paths, schedule, options);
+  if (!lock) return stopVerified(paths, schedule, options);
   try {
     notes.push(`${describeOrphan(orphan)}; stopping it`);
     if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
@@ -154,6 +155,22 @@ export async function stopService(
   paths: ServicePaths,
   schedule: StopSchedule,
   options: StopOptions = {},
+): Promise<StopResult> {
+  // The verification after the pidfd is open (isDaemon) looks first where the inspection found the
+  // lock: that fd is checked afresh (fstat, fdinfo), as a walk of the supervisor's ~30 fds would
+  // check it, and a miss still walks them all.
+  const dropHints = keepFdHints();
+  try {
+    return await stopVerified(paths, schedule, options);
+  } finally {
+    dropHints();
+  }
+}
+
+async function stopVerified(
+  paths: ServicePaths,
+  schedule: StopSchedule,
+  options: StopOptions,
 ): Promise<StopResult> {
   // A start still launching names its daemon within moments (or fails and lets go): stop that.
   const insp = await inspectLaunched(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));

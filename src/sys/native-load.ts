@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 
 const buildHint = (root: string): string =>
@@ -42,12 +43,26 @@ function loadHint(file: string, error: unknown, root: string): string {
   return `reinstall daemonkit, or ${buildHint(root)}`;
 }
 
+/** node-gyp-build's pick where it is plain: no build from source (build/Release or build/Debug),
+ *  no env var that moves or narrows its search, and our own prebuild for this system there. It
+ *  finds the same file, but through require(package.json) and four directory reads (~1 ms of
+ *  every command that loads the native module); anything else is left to it. */
+function plainPrebuild(root: string): string | null {
+  const env = process.env;
+  if (env.DAEMONKIT_PREBUILD || env.PREBUILDS_ONLY || env.npm_config_arch) return null;
+  if (env.npm_config_platform || process.versions.electron) return null;
+  if (existsSync(join(root, 'build'))) return null;
+  const file = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const prebuild = join(file, `node.napi.${assumedLibc()}.node`);
+  return existsSync(prebuild) ? prebuild : null;
+}
+
 /** The native module of the package at `root`: its exports, or an Error whose message is one
  *  line. */
 export function loadNative(root: string): unknown {
   let file: string;
   try {
-    file = nodeGypBuild.resolve(root);
+    file = plainPrebuild(root) ?? nodeGypBuild.resolve(root);
   } catch (error) {
     const target = `${process.platform}-${process.arch} (${assumedLibc()})`;
     // node-gyp-build looks in $DAEMONKIT_PREBUILD instead of the package when it is set.
