@@ -22,6 +22,7 @@ import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from '../sys/native.
 import { defaultSignalsDuring } from '../sys/blocking.js';
 import { needsContinue, signalNumber } from '../sys/group.js';
 import { writeRequest } from '../service/requests.js';
+import { openRelease } from '../service/release.js';
 import { keepFdHints } from '../sys/proc.js';
 import { inspectLaunched, refuseForeign } from './signal-target.js';
 
@@ -112,7 +113,7 @@ async function stopByPidfd(
   if (supervised && insp.state?.shared)
     return (await import('./shared.js')).stopShared(paths, schedule, options.forRestart === true);
   if (supervised)
-    return stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true);
+    return stopSupervisor(paths, pid, pidfd, schedule, waitExit, options.forRestart === true);
   return runSchedule(schedule, {
     send(signal) {
       pidfdSignal(pidfd, signalNumber(signal));
@@ -200,6 +201,7 @@ async function stopVerified(
 
 async function stopSupervisor(
   paths: ServicePaths,
+  pid: number,
   pidfd: number,
   schedule: StopSchedule,
   waitExit: typeof pidfdWait,
@@ -214,17 +216,25 @@ async function stopSupervisor(
   // read it after writing the request, so one of us always sees the other.
   const requestedAt = Date.now();
   const state = readState(paths.statefile);
-  if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
-  if ((await waitExit([pidfd], scheduleDurationMs(schedule))) === 0) return true;
-  // The supervisor runs the schedule itself, from a moment after our request: when it ends with
-  // the COMMAND still there, it says so in its state and goes on. Wait for that word (or its
-  // exit), not for a fixed time; the margin is for a supervisor that never answers.
-  const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
-    if (pidfdWaitSync([pidfd], 0) === 0) return 'gone'; // its exit writes the state too
-    const now = readState(paths.statefile);
-    return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt
-      ? 'ran out'
-      : undefined;
-  });
-  return answer === 'gone';
+  // Done when the service is (its release pipe closed after its lock) or the process is gone,
+  // whichever we see first; opened before the signal, so that its closing cannot be missed.
+  const release = openRelease(pid, state);
+  const ends = release === null ? [pidfd] : [pidfd, release];
+  try {
+    if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
+    if ((await waitExit(ends, scheduleDurationMs(schedule))) >= 0) return true;
+    // The supervisor runs the schedule itself, from a moment after our request: when it ends
+    // with the COMMAND still there, it says so in its state and goes on. Wait for that word (or
+    // its end), not for a fixed time; the margin is for a supervisor that never answers.
+    const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
+      if (pidfdWaitSync(ends, 0) >= 0) return 'gone'; // its end writes the state too
+      const now = readState(paths.statefile);
+      return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt
+        ? 'ran out'
+        : undefined;
+    });
+    return answer === 'gone';
+  } finally {
+    if (release !== null) closeSync(release);
+  }
 }

@@ -58,6 +58,10 @@ export interface ServiceState extends Partial<ServiceFacts> {
   /** The supervisor handles its signals. Until then (node still booting) stop requests are
    *  left in stop.json for it to find, never sent as a signal that would kill it. */
   handlesSignals?: boolean;
+  /** The supervisor's fd (and the pipe's inode) that it closes right after its lock, when the
+   *  service is done: a `stop` waits on it (service/release.ts). */
+  releaseFd?: number;
+  releaseIno?: number;
   /** `pid` is a project's shared supervisor, which runs other services too: never signalled for
    *  this one (requests go over its control socket), and the pidfile names the COMMAND. */
   shared?: boolean;
