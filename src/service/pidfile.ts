@@ -271,9 +271,9 @@ function probeListed(lockfile: string): LockProbe {
  * Does `pid` hold the service's lock? Proof that the pid is the daemon, not a recycled pid or a
  * process that merely has the file open. 'unknown' when its /proc entries are not ours to read.
  */
-export function pidHoldsLock(pid: number, probe: LockProbe): boolean | 'unknown' {
+export function pidHoldsLock(pid: number, probe: LockProbe, hintFd?: number): boolean | 'unknown' {
   return probe.dev !== undefined && probe.ino !== undefined
-    ? holdsLock(pid, probe.dev, probe.ino)
+    ? holdsLock(pid, probe.dev, probe.ino, hintFd)
     : false;
 }
 

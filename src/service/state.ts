@@ -62,6 +62,9 @@ export interface ServiceState extends Partial<ServiceFacts> {
    *  service is done: a `stop` waits on it (service/release.ts). */
   releaseFd?: number;
   releaseIno?: number;
+  /** The fd through which `pid` holds the service's lock: where a reader looks first (a hint,
+   *  checked as the walk of its fds would check it). */
+  lockFd?: number;
   /** `pid` is a project's shared supervisor, which runs other services too: never signalled for
    *  this one (requests go over its control socket), and the pidfile names the COMMAND. */
   shared?: boolean;

@@ -87,7 +87,10 @@ async function live(
   // Closed right after the lock: a `stop` waiting on it is done then (service/release.ts). In the
   // state from its first write; a stop signals us only once that says we handle signals.
   const release = life.options.shared ? null : makeRelease();
-  if (release) runner.record.remember({ releaseFd: release.fd, releaseIno: release.ino });
+  runner.record.remember({
+    lockFd,
+    ...(release ? { releaseFd: release.fd, releaseIno: release.ino } : {}),
+  });
   try {
     const io = openServiceIO(life);
     notify({ type: 'locked' });

@@ -74,11 +74,15 @@ export function lockHeld(
   pid: number,
   dev: bigint,
   ino: bigint,
+  hintFd?: number,
 ): 'WRITE' | 'READ' | null | 'unknown' {
   const key = `${dev}:${ino}`;
-  // A hint (see keepFdHints) is only where to look first: each fd is checked afresh, as a walk's
-  // would be. A negative answer always comes from a fresh walk.
-  for (const fd of (snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? []) {
+  // A hint (`hintFd`: the fd its state says it locks through; see keepFdHints) is only where to
+  // look first: each fd is checked afresh, as a walk's would be. A negative answer always comes
+  // from a fresh walk.
+  const hinted = snapshot ? undefined : fdHints()?.get(pid)?.get(key);
+  const first = Number.isInteger(hintFd) && hintFd! >= 0 ? [String(hintFd)] : [];
+  for (const fd of [...first, ...(hinted ?? [])]) {
     const kind = fdIsFile(pid, fd, key) ? lockOn(pid, fd, ino) : null;
     if (kind) return kind;
   }
@@ -178,8 +182,13 @@ function openFiles(pid: number): Map<string, string[]> | null | 'unknown' {
 }
 
 /** Does process `pid` hold a write lock on that file? See lockHeld. */
-export function holdsLock(pid: number, dev: bigint, ino: bigint): boolean | 'unknown' {
-  const kind = lockHeld(pid, dev, ino);
+export function holdsLock(
+  pid: number,
+  dev: bigint,
+  ino: bigint,
+  hintFd?: number,
+): boolean | 'unknown' {
+  const kind = lockHeld(pid, dev, ino, hintFd);
   return kind === 'unknown' ? 'unknown' : kind === 'WRITE';
 }
 
