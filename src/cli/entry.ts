@@ -1,9 +1,11 @@
 /**
- * The command line's first steps: help, the version, the arguments parsed and validated, and the
- * command's own module. A lazy bundle of its own (scripts/bundle.mjs), loaded by main.ts with the
- * code cache: the CLI's first bundle, which node compiles without one, stays small.
+ * The command line's first steps: help, the arguments parsed and validated, the command run. A
+ * lazy bundle of its own (scripts/bundle.mjs) with the commands' module (one bundle, not two: the
+ * modules both import were in each, initialized twice, ~1 ms of every command), loaded by main.ts
+ * with the code cache: the CLI's first bundle, which node compiles without one, stays small.
  */
 import { parseArgs, unknownCommand, type ParsedArgs } from './args.js';
+import { runCommand } from './commands.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { err, out } from './print.js';
 import { terminalSafe } from '../service/format.js';
@@ -41,10 +43,6 @@ export async function main(argv: string[]): Promise<number> {
     out(help ?? `${USAGE}\n`);
     return argv.length === 0 ? EXIT.BAD_ARGS : EXIT.OK;
   }
-  if (argv[0] === '--version') {
-    out('daemonkit 0.1.0\n');
-    return EXIT.OK;
-  }
   const beforeCommand = argv.indexOf('--') < 0 ? argv : argv.slice(0, argv.indexOf('--'));
   if (beforeCommand.includes('--help') || beforeCommand.includes('-h')) {
     const { commandHelp } = await import('./help.js'); // COMMAND --help: its own options
@@ -59,6 +57,5 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.BAD_ARGS;
   }
   // The options are validated too, so that every problem is reported at once.
-  const { runCommand } = await import('./commands.js');
   return runCommand(args as ParsedArgs, problems);
 }

@@ -88,7 +88,7 @@ describe('the CLI makes and uses its cache', () => {
     const made = readdirSync(cacheDir).filter((f) => f.endsWith(`.${process.versions.v8}.bin`));
     assert.ok(
       made.some((f) => f.startsWith('service-status.cjs.')) &&
-        made.some((f) => f.startsWith('cli-commands.cjs.')),
+        made.some((f) => f.startsWith('cli-entry.cjs.')),
       made.join(' '),
     );
     for (const f of made) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o644);
