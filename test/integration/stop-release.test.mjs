@@ -73,7 +73,7 @@ describe('the release pipe', () => {
     }
   });
 
-  it("a supervisor names it in its state; `stop` returns with the service's end all true", async () => {
+  it("a supervisor names it (and its lock fd) in its state; `stop` returns with the service's end all true", async () => {
     const name = 'released';
     const s = await h.dk(['start', '--name', name, '--grace', '0', '--', '/bin/sleep', '1000']);
     assert.equal(s.code, 0, s.stderr);
@@ -85,6 +85,10 @@ describe('the release pipe', () => {
       state = readJson(stateFile);
     }
     assert.equal(state.handlesSignals, true);
+    // and the fd it holds its lock through, where a stop's inspection looks first (a hint)
+    const lock = statSync(join(h.dir(name), 'pid.lock'));
+    const held = statSync(`/proc/${pid}/fd/${state.lockFd}`);
+    assert.deepEqual([held.dev, held.ino], [lock.dev, lock.ino], 'lockFd is the lock file');
     const st = statSync(`/proc/${pid}/fd/${state.releaseFd}`);
     assert.ok(st.isFIFO(), 'the release fd is a pipe');
     assert.equal(st.ino, state.releaseIno);
