@@ -144,6 +144,13 @@ export function isAlive(pid) {
   return st !== null && st.state !== 'Z' && st.state !== 'X';
 }
 
+/** `stop` returns once the service is done (its COMMAND gone, its state final, its lock free):
+ *  its supervisor's process ends a moment later, once the kernel has torn it down (~2 ms, see
+ *  docs/cli.md, stop). Wait for that, within `ms`. */
+export async function exits(pid, ms = 2000) {
+  await waitFor(() => !isAlive(pid), ms, `pid ${pid} to exit`);
+}
+
 /** Live members of a process group. */
 export function groupPids(pgid) {
   return readdirSync('/proc')

@@ -41,13 +41,8 @@ export function installLazyLoader(lazyDir: string, dir: string | null): void {
     let module = loaded.get(name);
     if (module) return module.exports;
     const filename = join(lazyDir, `${name}.cjs`);
-    const bytes = readFileSync(filename);
-    const source = bytes.toString('utf8');
-    // Named by the bundle's content: V8 checks a cache only against the source's length, and a
-    // rebuilt or upgraded bundle of the same length given the old cache crashed in V8's parser.
-    const digest = contentDigest(bytes);
-    const file =
-      dir === null ? null : join(dir, `${name}.cjs.${digest}.${process.versions.v8}.bin`);
+    const { source, stamp } = readBundle(filename);
+    const file = dir === null ? null : join(dir, `${name}.cjs.${stamp}.${process.versions.v8}.bin`);
     const cachedData = file === null ? undefined : trustedCache(file, filename);
     const script = new Script(Module.wrap(source), {
       filename,
@@ -69,44 +64,20 @@ export function installLazyLoader(lazyDir: string, dir: string | null): void {
   };
 }
 
-/**
- * 64 bits of the bytes, as 16 hex digits: two multiply-rotate lanes over 4-byte words, each
- * finished with murmur3's mixing. It tells one build of a bundle from another, as a sha1 did;
- * node:crypto (with the streams it loads) cost every command ~3 ms of its start-up for it. Not for
- * an adversary: the cache is trusted as the code is (trustedCache); its name only has to change
- * with the content.
- */
-export function contentDigest(bytes: Uint8Array): string {
-  const n = bytes.length >>> 2;
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes); // a copy: at 0
-  const words = new Int32Array(aligned.buffer, aligned.byteOffset, n);
-  let a = 0x9747b28c ^ bytes.length;
-  let b = 0x3c6ef372;
-  // As few operations a word as will do: this runs before V8 has optimized anything (~1 ms for
-  // a 60 kB bundle).
-  for (let i = 0; i < n; i++) {
-    const k = words[i]!;
-    a = Math.imul(a ^ k, 0xcc9e2d51);
-    a = (a << 13) | (a >>> 19);
-    b = (Math.imul(b ^ k, 0x85ebca6b) + i) | 0;
-    b = (b << 19) | (b >>> 13);
+/** A bundle's text, and a name for this very content: V8 checks a cache only against the source's
+ *  length, and a rebuilt or upgraded bundle of the same length given the old cache crashed in
+ *  V8's parser. Its inode, size and change times name it: any write moves mtime and ctime (which
+ *  no one can set back), a new file is a new inode or ctime. Not a digest of the text: hashing it
+ *  needs node:crypto, whose load (with node's streams) cost every command ~2.5 ms. */
+function readBundle(filename: string): { source: string; stamp: string } {
+  const fd = openSync(filename, C.O_RDONLY);
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    const stamp = [st.ino, st.size, st.mtimeNs, st.ctimeNs].map((n) => n.toString(36)).join('-');
+    return { source: readFileSync(fd, 'utf8'), stamp };
+  } finally {
+    closeSync(fd);
   }
-  const k = tail(bytes, n * 4);
-  return fmix(a ^ k ^ Math.imul(b, 0x9e3779b1)) + fmix(b ^ Math.imul(k, 0x1b873593));
-}
-
-/** The last 0-3 bytes, as a word. */
-function tail(bytes: Uint8Array, from: number): number {
-  let k = 0;
-  for (let i = bytes.length - 1; i >= from; i--) k = (k << 8) | bytes[i]!;
-  return k;
-}
-
-/** murmur3's finalizer, as 8 hex digits. */
-function fmix(h: number): string {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The cache at `file` for the bundle `source`, if it may be trusted as the bundle is. */

@@ -22,6 +22,8 @@ import { pidfdOpen, pidfdSignal, pidfdWait, pidfdWaitSync } from '../sys/native.
 import { defaultSignalsDuring } from '../sys/blocking.js';
 import { needsContinue, signalNumber } from '../sys/group.js';
 import { writeRequest } from '../service/requests.js';
+import { openRelease } from '../service/release.js';
+import { keepFdHints } from '../sys/proc.js';
 import { inspectLaunched, refuseForeign } from './signal-target.js';
 
 export interface StopResult {
@@ -70,7 +72,7 @@ async function stopLeft(
   if (!orphan || !insp.state) return { wasRunning: false, pid: null, notes };
   const lock = acquirePidLock(paths.lockfile);
   // someone started it meanwhile: stop that
-  if (!lock) return stopService(paths, schedule, options);
+  if (!lock) return stopVerified(paths, schedule, options);
   try {
     notes.push(`${describeOrphan(orphan)}; stopping it`);
     if (!(await stopOrphan(paths, insp.state, orphan, schedule))) {
@@ -86,10 +88,15 @@ async function stopLeft(
 }
 
 /** Blocking, a signal that would end us anyway takes its default action meanwhile (a Ctrl-C
- *  ends our waiting at once; the stop, asked for already, goes on in the supervisor). */
+ *  ends our waiting at once; the stop, asked for already, goes on in the supervisor). One turn of
+ *  the event loop first: V8's pending tasks (a scavenge it scheduled while our code loaded, ~1 ms)
+ *  then run while the daemon stops, not after it, when the caller waits for us. */
 const waiterFor = (options: StopOptions): typeof pidfdWait =>
   options.block
-    ? async (fds: number[], ms: number) => defaultSignalsDuring(() => pidfdWaitSync(fds, ms))
+    ? async (fds: number[], ms: number) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return defaultSignalsDuring(() => pidfdWaitSync(fds, ms));
+      }
     : pidfdWait;
 
 /** Run the schedule on the daemon at `pidfd` (through its supervisor, for one): gone in time? */
@@ -106,7 +113,7 @@ async function stopByPidfd(
   if (supervised && insp.state?.shared)
     return (await import('./shared.js')).stopShared(paths, schedule, options.forRestart === true);
   if (supervised)
-    return stopSupervisor(paths, pidfd, schedule, waitExit, options.forRestart === true);
+    return stopSupervisor(paths, pid, pidfd, schedule, waitExit, options.forRestart === true);
   return runSchedule(schedule, {
     send(signal) {
       pidfdSignal(pidfd, signalNumber(signal));
@@ -155,6 +162,22 @@ export async function stopService(
   schedule: StopSchedule,
   options: StopOptions = {},
 ): Promise<StopResult> {
+  // The verification after the pidfd is open (isDaemon) looks first where the inspection found the
+  // lock: that fd is checked afresh (fstat, fdinfo), as a walk of the supervisor's ~30 fds would
+  // check it, and a miss still walks them all.
+  const dropHints = keepFdHints();
+  try {
+    return await stopVerified(paths, schedule, options);
+  } finally {
+    dropHints();
+  }
+}
+
+async function stopVerified(
+  paths: ServicePaths,
+  schedule: StopSchedule,
+  options: StopOptions,
+): Promise<StopResult> {
   // A start still launching names its daemon within moments (or fails and lets go): stop that.
   const insp = await inspectLaunched(paths, Math.min(LAUNCH_WAIT_MS, scheduleDurationMs(schedule)));
   if (insp.launching) {
@@ -178,6 +201,7 @@ export async function stopService(
 
 async function stopSupervisor(
   paths: ServicePaths,
+  pid: number,
   pidfd: number,
   schedule: StopSchedule,
   waitExit: typeof pidfdWait,
@@ -192,17 +216,25 @@ async function stopSupervisor(
   // read it after writing the request, so one of us always sees the other.
   const requestedAt = Date.now();
   const state = readState(paths.statefile);
-  if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
-  if ((await waitExit([pidfd], scheduleDurationMs(schedule))) === 0) return true;
-  // The supervisor runs the schedule itself, from a moment after our request: when it ends with
-  // the COMMAND still there, it says so in its state and goes on. Wait for that word (or its
-  // exit), not for a fixed time; the margin is for a supervisor that never answers.
-  const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
-    if (pidfdWaitSync([pidfd], 0) === 0) return 'gone'; // its exit writes the state too
-    const now = readState(paths.statefile);
-    return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt
-      ? 'ran out'
-      : undefined;
-  });
-  return answer === 'gone';
+  // Done when the service is (its release pipe closed after its lock) or the process is gone,
+  // whichever we see first; opened before the signal, so that its closing cannot be missed.
+  const release = openRelease(pid, state);
+  const ends = release === null ? [pidfd] : [pidfd, release];
+  try {
+    if (state?.handlesSignals && !pidfdSignal(pidfd, signalNumber('SIGTERM'))) return true;
+    if ((await waitExit(ends, scheduleDurationMs(schedule))) >= 0) return true;
+    // The supervisor runs the schedule itself, from a moment after our request: when it ends
+    // with the COMMAND still there, it says so in its state and goes on. Wait for that word (or
+    // its end), not for a fixed time; the margin is for a supervisor that never answers.
+    const answer = await lookUntil(dirname(paths.statefile), SUPERVISOR_MARGIN_MS, () => {
+      if (pidfdWaitSync(ends, 0) >= 0) return 'gone'; // its end writes the state too
+      const now = readState(paths.statefile);
+      return now?.pid === state?.pid && (now?.stopRanOut?.at ?? 0) >= requestedAt
+        ? 'ran out'
+        : undefined;
+    });
+    return answer === 'gone';
+  } finally {
+    if (release !== null) closeSync(release);
+  }
 }

@@ -77,10 +77,11 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Where the state says its daemon holds the lock: a hint only (pidHoldsLock proves it). */
-function lockFdOf(state: ServiceState): number | undefined {
-  return Number.isInteger(state.lockFd) && state.lockFd! >= 0 ? state.lockFd : undefined;
-}
+/** Where the state says daemon `pid` holds its lock: a hint, checked afresh (sys/proc.ts). */
+const lockFdOf = (state: ServiceState | null, pid: number): number | undefined =>
+  state?.pid === pid && Number.isInteger(state.lockFd) && state.lockFd! >= 0
+    ? state.lockFd
+    : undefined;
 
 export function inspectService(paths: ServicePaths): Inspection {
   // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
@@ -127,7 +128,10 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
     return { ...base, running: false, pid: null, stalePid: commandNamed ? null : pidfilePid };
   // A shared service's COMMAND never holds the lock (its supervisor does): not looked at, so
   // `list` of 200 such services walks 200 fewer fd tables.
-  const holds = pidfilePid !== null && !commandNamed ? pidHoldsLock(pidfilePid, probe) : false;
+  const holds =
+    pidfilePid !== null && !commandNamed
+      ? pidHoldsLock(pidfilePid, probe, lockFdOf(state, pidfilePid))
+      : false;
   const byPidfile = `pidfile ${paths.pidfile} names`;
   if (holds)
     return {
@@ -143,7 +147,7 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   if (
     state?.pid &&
     state.pid !== pidfilePid &&
-    pidHoldsLock(state.pid, probe, lockFdOf(state)) === true
+    pidHoldsLock(state.pid, probe, lockFdOf(state, state.pid)) === true
   ) {
     return { ...stale, pid: named(state.pid, probe, paths, `state file ${paths.statefile} names`) };
   }
@@ -171,7 +175,7 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
  * owner. For a check made again with a pidfd open (the pid cannot be recycled under it).
  */
 export function isDaemon(pid: number, insp: Inspection): boolean {
-  if (pidHoldsLock(pid, insp.probe) !== true) return false;
+  if (pidHoldsLock(pid, insp.probe, lockFdOf(insp.state, pid)) !== true) return false;
   if (insp.probe.uid !== undefined)
     refuseForeignProcess(pid, insp.probe.uid, insp.paths.lockfile, 'its lock is held by');
   return true;

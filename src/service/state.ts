@@ -66,12 +66,16 @@ export interface ServiceState extends Partial<ServiceFacts> {
   /** The supervisor handles its signals. Until then (node still booting) stop requests are
    *  left in stop.json for it to find, never sent as a signal that would kill it. */
   handlesSignals?: boolean;
+  /** The supervisor's fd (and the pipe's inode) that it closes right after its lock, when the
+   *  service is done: a `stop` waits on it (service/release.ts). */
+  releaseFd?: number;
+  releaseIno?: number;
+  /** The fd through which `pid` holds the service's lock: where a reader looks first (a hint,
+   *  checked as the walk of its fds would check it). */
+  lockFd?: number;
   /** `pid` is a project's shared supervisor, which runs other services too: never signalled for
    *  this one (requests go over its control socket), and the pidfile names the COMMAND. */
   shared?: boolean;
-  /** The fd through which `pid` holds the lock (a shared supervisor's): where `list` looks first
-   *  instead of walking its ~1,000 fds, a hint proven afresh (sys/proc.ts lockHeld). */
-  lockFd?: number;
   childPid?: number; // the COMMAND
   childPgid?: number;
   childStartTime?: number;

@@ -22,6 +22,7 @@ import {
 import { serviceFacts } from '../service/service-facts.js';
 import { writeSpec } from '../service/spec-file.js';
 import type { ExitRecord } from '../service/state.js';
+import { makeRelease } from '../service/release.js';
 import { setCloexec } from '../sys/native.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { Instances } from './instances.js';
@@ -82,7 +83,14 @@ async function live(
   const lockFd = takeLock(life, notify);
   if (lockFd === null) return null;
   runner.record.own();
-  if (life.options.shared) runner.record.save({ shared: true, lockFd });
+  if (life.options.shared) runner.record.save({ shared: true });
+  // Closed right after the lock: a `stop` waiting on it is done then (service/release.ts). In the
+  // state from its first write; a stop signals us only once that says we handle signals.
+  const release = life.options.shared ? null : makeRelease();
+  runner.record.remember({
+    lockFd,
+    ...(release ? { releaseFd: release.fd, releaseIno: release.ino } : {}),
+  });
   try {
     const io = openServiceIO(life);
     notify({ type: 'locked' });
@@ -100,6 +108,7 @@ async function live(
     releaseService(life);
     cleanup();
     closeSync(lockFd); // not running any more, all said: the lock goes now, not at our exit
+    if (release) closeSync(release.fd);
   }
 }
 

@@ -84,6 +84,11 @@ export class StateRecord {
     return this.owner;
   }
 
+  /** Taken into the next write, not written now. */
+  remember(patch: Partial<ServiceState>): void {
+    Object.assign(this.state, patch);
+  }
+
   save(patch: Partial<ServiceState> = {}): void {
     if (!this.owner) return;
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along

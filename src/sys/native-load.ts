@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 
 const buildHint = (root: string): string =>
@@ -42,12 +43,30 @@ function loadHint(file: string, error: unknown, root: string): string {
   return `reinstall daemonkit, or ${buildHint(root)}`;
 }
 
+const LOADED = Symbol.for('daemonkit.native');
+
+/** node-gyp-build's pick where it is plain: no build from source (build/Release or build/Debug),
+ *  no env var that moves or narrows its search, and our own prebuild for this system there. It
+ *  finds the same file, but through require(package.json) and four directory reads (~1 ms of
+ *  every command that loads the native module); anything else is left to it. */
+function plainPrebuild(root: string): string | null {
+  const env = process.env;
+  if (env.DAEMONKIT_PREBUILD || env.PREBUILDS_ONLY || env.npm_config_arch) return null;
+  if (env.npm_config_platform || process.versions.electron) return null;
+  if (existsSync(join(root, 'build'))) return null;
+  const file = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const prebuild = join(file, `node.napi.${assumedLibc()}.node`);
+  return existsSync(prebuild) ? prebuild : null;
+}
+
 /** The native module of the package at `root`: its exports, or an Error whose message is one
  *  line. */
 export function loadNative(root: string): unknown {
   let file: string;
+  let plain: string | null = null;
   try {
-    file = nodeGypBuild.resolve(root);
+    plain = plainPrebuild(root);
+    file = plain ?? nodeGypBuild.resolve(root);
   } catch (error) {
     const target = `${process.platform}-${process.arch} (${assumedLibc()})`;
     // node-gyp-build looks in $DAEMONKIT_PREBUILD instead of the package when it is set.
@@ -60,6 +79,18 @@ export function loadNative(root: string): unknown {
     );
   }
   try {
+    // process.dlopen is what require() ends in for a .node file, without its resolution (a stat,
+    // a realpath, the package scope's package.json: ~1 ms).
+    // Once per process, as require() would (its cache): a lazy bundle may hold its own copy of
+    // this module, and the C module's state (signals, relays) is one.
+    if (file === plain) {
+      const loaded = globalThis as { [LOADED]?: { file: string; exports: unknown } };
+      if (loaded[LOADED]?.file === file) return loaded[LOADED].exports;
+      const module = { exports: {} };
+      process.dlopen(module, file);
+      loaded[LOADED] = { file, exports: module.exports };
+      return module.exports;
+    }
     return createRequire(import.meta.url)(file);
   } catch (error) {
     throw new Error(

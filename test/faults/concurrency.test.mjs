@@ -12,7 +12,15 @@ import {
 } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { commandText, groupPids, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import {
+  commandText,
+  exits,
+  groupPids,
+  isAlive,
+  readJson,
+  startedPids,
+  waitFor,
+} from '../helpers.mjs';
 import {
   PERL,
   argsOf,
@@ -96,7 +104,7 @@ describe('concurrent starts and stops', () => {
         'at least one stop saw it running',
       );
       assert.deepEqual(groupPids(childPid), [], "nothing left in the COMMAND's process group");
-      assert.equal(isAlive(pid), false, 'supervisor gone');
+      await exits(pid);
       assert.deepEqual(fdHolders(lockfile), [], 'nobody holds the lock');
       await assertNothingLeft(h);
       const s = await h.dkT(['status', '--name', 'race']);
@@ -261,7 +269,7 @@ describe('many start/stop cycles', () => {
         assert.equal(b.code, 0, `cycle ${i} stop: ${b.stderr}`);
         assert.equal(b.stdout, 'cycle: stopped\n', `cycle ${i}`);
         assert.equal(b.stderr, '', `cycle ${i}`);
-        assert.equal(isAlive(pid), false, `cycle ${i}: supervisor ${pid} still alive`);
+        await exits(pid);
         assert.deepEqual(
           groupPids(childPid),
           [],

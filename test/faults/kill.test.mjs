@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupPids, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { exits, groupPids, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
 import {
   assertNothingLeft,
   assertUntouched,
@@ -68,7 +68,7 @@ describe('kill -9 of the COMMAND', () => {
         assert.equal((await statusJson(name)).code, 0);
         const stop = await h.dkT(['stop', '--name', name]);
         assert.equal(stop.code, 0, stop.stderr);
-        assert.equal(isAlive(again.pid), false);
+        await exits(again.pid);
         assert.deepEqual(groupPids(again.childPid), []);
         await assertNothingLeft(h);
       }),

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { commandText, groupPids, isAlive, readJson, startedPids } from '../helpers.mjs';
+import { commandText, exits, groupPids, isAlive, readJson, startedPids } from '../helpers.mjs';
 import {
   assertNothingLeft,
   assertOneLine,
@@ -106,7 +106,7 @@ describe('PID reuse: the pidfile names a live unrelated process', () => {
       const stop = await h.dkT(['stop', '--name', name]);
       assert.equal(stop.code, 0, stop.stderr);
       assert.match(stop.stdout, /stopped/);
-      assert.equal(isAlive(pid), false);
+      await exits(pid);
       assert.deepEqual(groupPids(childPid), []);
       assertUntouched(victim);
       await assertNothingLeft(h);
@@ -167,7 +167,7 @@ describe('a process that merely has the lock file open', () => {
         `status names pid ${JSON.parse(s.stdout).pid}, not the supervisor ${pid}`,
       );
       assert.equal(stop.code, 0, stop.stderr);
-      assert.equal(isAlive(pid), false);
+      await exits(pid);
       await assertNothingLeft(h);
     }),
   );

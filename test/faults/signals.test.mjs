@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, NODE, groupPids, isAlive, readJson, startedPids, waitFor } from '../helpers.mjs';
+import {
+  CLI,
+  NODE,
+  exits,
+  groupPids,
+  isAlive,
+  readJson,
+  startedPids,
+  waitFor,
+} from '../helpers.mjs';
 import {
   HUP_COUNTER,
   assertNothingLeft,
@@ -120,7 +129,7 @@ describe('SIGTERM to the launcher during start', () => {
       );
       const stop = await h.dkT(['stop', '--name', name]);
       assert.equal(stop.code, 0, `${name}: ${stop.stderr}`);
-      assert.equal(isAlive(st.pid), false);
+      await exits(st.pid);
       assert.deepEqual(groupPids(cmds[0].pid), []);
     } else {
       assert.notEqual(s.code, 4, `${name}: status unknown: ${s.stdout}`);

@@ -3,7 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { groupPids, isAlive, procStat, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { exits, groupPids, procStat, readJson, startedPids, waitFor } from '../helpers.mjs';
 import { assertNothingLeft, describeProcs, faultHome, guarded, waitJson } from './helpers.mjs';
 
 const h = faultHome();
@@ -24,7 +24,7 @@ describe('process trees', () => {
       const stop = await h.dkT(['stop', '--name', 'tree']);
       assert.equal(stop.code, 0, stop.stderr);
       assert.deepEqual(groupPids(childPid), []);
-      assert.equal(isAlive(pid), false);
+      await exits(pid);
       await assertNothingLeft(h);
     }),
   );
@@ -111,7 +111,7 @@ describe('process trees', () => {
       assert.equal(stop.code, 0, stop.stderr);
       assert.ok(took >= 900 && took < 5000, `stop took ${took} ms (TERM, 1 s wait, KILL)`);
       assert.deepEqual(groupPids(childPid), []);
-      assert.equal(isAlive(pid), false);
+      await exits(pid);
       const st = await h.dkT(['status', '--name', 'stubborn', '--json']);
       const json = JSON.parse(st.stdout);
       assert.equal(st.code, 3, st.stdout);

@@ -8,6 +8,7 @@ import {
   NODE,
   ROOT,
   commandText,
+  exits,
   isAlive,
   makeHome,
   run,
@@ -47,7 +48,7 @@ describe('README quick start (examples/ticker.js)', () => {
       readFileSync(log, 'utf8'),
       /\ndaemonkit: stopped by daemonkit stop \(exited with code 0 after [0-9.]+m?s\)\n$/,
     );
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.equal(isAlive(childPid), false);
   });
 });

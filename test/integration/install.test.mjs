@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, isAlive, makeHome } from '../helpers.mjs';
+import { ROOT, exits, makeHome } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-install-'));
@@ -152,7 +152,7 @@ describe('install from the packed tarball, with no compiler', () => {
     assert.match(st.stdout, new RegExp(`^inst: running, pid ${pid}`));
     const stop = await exec(dk, ['stop', '--name', 'inst']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
   });
 
   it("a project that depends on it: the library's Daemon starts, reports and stops", async () => {
@@ -175,7 +175,7 @@ describe('install from the packed tarball, with no compiler', () => {
     assert.match(st.stdout, new RegExp(`^worker: running, pid ${pid}`));
     const stop = await worker(['stop']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
   });
 
   it('npx runs it from the tarball', async () => {

@@ -5,7 +5,17 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { NODE, ROOT, isAlive, makeHome, procStat, readJson, run, waitFor } from '../helpers.mjs';
+import {
+  NODE,
+  ROOT,
+  exits,
+  isAlive,
+  makeHome,
+  procStat,
+  readJson,
+  run,
+  waitFor,
+} from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-lib-'));
@@ -52,7 +62,7 @@ describe('Daemon subclass (examples/worker.mjs)', () => {
     const stop = await worker(['stop'], env);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(stop.stdout, 'Stopping…\nStopped\n');
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.match(readFileSync(log, 'utf8'), /stopping after \d+ heartbeats \(alive=false\)/);
     assert.equal(existsSync(join(h.dir('w1'), 'pid')), false, 'pidfile released on SIGTERM');
     const after = await worker(['status'], env);
@@ -136,7 +146,7 @@ describe('daemonize()', () => {
     assert.equal(inDaemon.alive, true);
     const stop = await h.dk(['stop', '--name', 'low']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(isAlive(launched.pid), false);
+    await exits(launched.pid);
   });
 });
 
@@ -186,7 +196,7 @@ describe('Daemon with a restart policy', () => {
     );
     const stop = await worker(['stop'], env);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(isAlive(second.pid), false);
+    await exits(second.pid);
     assert.equal(isAlive(second.childPid), false);
     assert.match(readFileSync(log, 'utf8'), /stopping after \d+ heartbeats \(alive=false\)/);
     assert.equal(state().state, 'stopped');
@@ -208,7 +218,7 @@ describe('a run() that only awaits its abort signal (nothing else holds the even
     assert.ok(isAlive(pid), `the daemon is alive: ${JSON.stringify(state('idle1'))}`);
     assert.equal((await idle(['status'], env)).code, 0);
     assert.equal((await idle(['stop'], env)).code, 0);
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.equal(state('idle1').state, 'stopped');
     assert.equal(state('idle1').lastExit.byStop, true);
   });

@@ -9,6 +9,7 @@ import {
   CLI,
   NODE,
   REPORTER,
+  exits,
   groupPids,
   isAlive,
   makeHome,
@@ -263,7 +264,7 @@ describe('stop', () => {
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /tree: stopped/);
     assert.deepEqual(groupPids(childPid), []);
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.equal(existsSync(join(h.dir('tree'), 'pid')), false, 'pidfile removed');
     const st = await h.dk(['status', '--name', 'tree']);
     assert.equal(st.code, 3);
@@ -463,7 +464,7 @@ describe('reload and restart', () => {
     assert.equal(s.code, 0, s.stderr);
     const second = startedPids(s.stdout);
     assert.notEqual(second.pid, first.pid);
-    assert.equal(isAlive(first.pid), false);
+    await exits(first.pid);
     const state = readJson(join(h.dir('rs'), 'state.json'));
     assert.equal(state.state, 'running');
     await waitFor(
@@ -512,7 +513,7 @@ describe('reload and restart', () => {
       '1000',
     ]);
     assert.equal(s.code, 0, s.stderr);
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.equal((await h.dk(['stop', '--name', 'damaged'])).code, 0);
   });
 

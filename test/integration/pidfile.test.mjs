@@ -20,7 +20,7 @@ import {
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, makeHome, procStat, readJson, startedPids, waitFor } from '../helpers.mjs';
+import { exits, isAlive, makeHome, procStat, readJson, startedPids, waitFor } from '../helpers.mjs';
 
 const h = makeHome();
 const work = mkdtempSync(join(tmpdir(), 'dk-pid-'));
@@ -70,7 +70,7 @@ describe('single instance', () => {
       Array(50).fill(0),
       stops.map((r) => r.stderr).join(''),
     );
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.equal(isAlive(state.childPid), false);
   });
 });

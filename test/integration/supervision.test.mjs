@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupPids, isAlive, makeHome, readJson, startedPids, waitFor } from '../helpers.mjs';
+import {
+  exits,
+  groupPids,
+  isAlive,
+  makeHome,
+  readJson,
+  startedPids,
+  waitFor,
+} from '../helpers.mjs';
 import { verifyUnit } from '../systemd-verify.mjs';
 
 const h = makeHome();
@@ -195,7 +203,7 @@ describe('restart policy', () => {
     );
     const stop = await h.dk(['stop', '--name', 'waiting']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(isAlive(pid), false);
+    await exits(pid);
     assert.equal(state('waiting').state, 'stopped');
   });
 

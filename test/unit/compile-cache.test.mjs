@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
@@ -87,7 +88,7 @@ describe('the CLI makes and uses its cache', () => {
     const made = readdirSync(cacheDir).filter((f) => f.endsWith(`.${process.versions.v8}.bin`));
     assert.ok(
       made.some((f) => f.startsWith('service-status.cjs.')) &&
-        made.some((f) => f.startsWith('cli-commands.cjs.')),
+        made.some((f) => f.startsWith('cli-entry.cjs.')),
       made.join(' '),
     );
     for (const f of made) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o644);
@@ -139,5 +140,40 @@ describe('a cache is for one bundle content', () => {
     const second = run();
     assert.equal(second.status, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'bbbb');
+  });
+});
+
+describe("the CLI's start-up", () => {
+  test('loads no node:crypto (a cache is named by its bundle’s inode, size and times, not a digest): ~2.5 ms of every command', () => {
+    const preload = join(dir, 'modules.cjs');
+    const out = join(dir, 'modules.txt');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    const home = join(dir, 'home-crypto');
+    mkdirSync(join(home, 'cc'), { recursive: true });
+    for (const args of [
+      ['--version'],
+      ['list'],
+      ['status', '--name', 'cc'],
+      ['stop', '--name', 'cc'],
+    ]) {
+      const r = spawnSync(
+        process.execPath,
+        ['-r', preload, join(ROOT, 'dist/cli/main.cjs'), ...args],
+        {
+          env: { ...process.env, DAEMONKIT_HOME: home },
+          encoding: 'utf8',
+        },
+      );
+      assert.ok(r.status === 0 || r.status === 3, r.stderr);
+      const loaded = readFileSync(out, 'utf8').split('\n');
+      assert.ok(
+        loaded.includes('NativeModule vm'),
+        'the list is the CLI’s (its loader uses node:vm)',
+      );
+      assert.ok(!loaded.includes('NativeModule crypto'), `${args.join(' ')} loaded node:crypto`);
+    }
   });
 });

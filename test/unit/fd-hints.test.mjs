@@ -57,3 +57,34 @@ test('a stale hint is never believed: the fd is looked at afresh', async (t) => 
   await ack();
   assert.equal(lockHeld(child.pid, ...id(b)), null, 'a lock released since the hint');
 });
+
+test("the state's lock fd (hintFd) is a hint too: a wrong or stale one is never believed", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-hintfd-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  writeFileSync(a, '');
+  writeFileSync(b, '');
+  const child = spawn('python3', ['-c', HOLDER, a], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ack = async () => {
+    const [d] = await once(child.stdout, 'data');
+    assert.equal(String(d).trim(), 'ok');
+  };
+  await ack();
+  const id = (p) => {
+    const st = statSync(p, { bigint: true });
+    return [st.dev, st.ino];
+  };
+  assert.equal(lockHeld(child.pid, ...id(a), 9), 'WRITE', 'the right fd');
+  assert.equal(lockHeld(child.pid, ...id(a), 0), 'WRITE', 'a wrong fd: the walk finds it');
+  assert.equal(lockHeld(child.pid, ...id(a), 77), 'WRITE', 'no such fd: the walk finds it');
+  child.stdin.write(`swap ${b}\n`); // fd 9 is now b, locked
+  await ack();
+  assert.equal(lockHeld(child.pid, ...id(a), 9), null, 'fd 9 is b now: a is not locked');
+  child.stdin.write(`unlock ${b}\n`); // fd 9 still b, open, no lock
+  await ack();
+  assert.equal(lockHeld(child.pid, ...id(b), 9), null, 'open but not locked: not the holder');
+});
