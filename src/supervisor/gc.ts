@@ -25,13 +25,12 @@ export function collectGarbageSoon(): void {
 const QUIET_MS = 500;
 let quiet: NodeJS.Timeout | null = null;
 /**
- * After a supervisor's service has started (the two supervisor programs and a project's host;
- * the library's `supervised()` keeps V8's own schedule): once no start has come for 500 ms, two
- * collections that give back
- * what the start left — above all the young generation's spare half (~1-2 MiB resident), which
- * V8's memory reducer would return only ~8 s after its last full collection. Two: the first
- * empties the young generation, the second then releases its pages (one alone keeps ~1 MiB;
- * docs/decisions.md, "The supervisor's memory"). ~4 ms each.
+ * After a service of a project's host has started (`up` adds many, one after another): once no
+ * start has come for 500 ms, two collections that give back what the starts left — above all
+ * the young generation's spare half (~1-2 MiB resident), which V8's memory reducer would return
+ * only ~8 s after its last full collection. Two: the first empties the young generation, the
+ * second then releases its pages (one alone keeps ~1 MiB; docs/decisions.md, "The supervisor's
+ * memory"). ~4 ms each, on the main thread: a request that comes meanwhile waits that long.
  */
 export function collectGarbageWhenQuiet(): void {
   if (quiet) quiet.refresh();

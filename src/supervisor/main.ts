@@ -8,7 +8,6 @@ import { closeInspector } from '../sys/inspector.js';
 import { exitFast } from '../sys/exit.js';
 import { attachDaemon } from '../spawn/attach.js';
 import type { SupervisorPayload } from '../config/spec.js';
-import { collectGarbageWhenQuiet } from './gc.js';
 import { reportTo, runService } from './service.js';
 import { ownChildren, startReaper } from './reaper.js';
 import { routeServiceSignals } from './service-signals.js';
@@ -57,7 +56,6 @@ if (!channel) {
   const stopReaper = startReaper((pid) => running.commandPids().includes(pid));
   closeInspector(inherited?.notify?.fd);
   signals.attach(running);
-  collectGarbageWhenQuiet(); // what node's boot and the start left
   // net's Socket#_destroy compares the socket with process.stderr, and the first look builds that
   // stream (its module compiled from source: node's code cache does not fit our V8 flags). The
   // log pumps' sockets are destroyed on the exit path, which a `stop` waits on: build it now.

@@ -9,7 +9,6 @@ import { attachDaemon } from '../spawn/attach.js';
 import { closeInspector } from '../sys/inspector.js';
 import { setCloexec } from '../sys/native.js';
 import { routeSignals } from '../sys/signals.js';
-import { collectGarbageWhenQuiet } from './gc.js';
 import { startReaper } from './reaper.js';
 import { SharedHost } from './shared-host.js';
 import { sharedPaths, type SharedPayload } from './shared-control.js';
@@ -49,7 +48,6 @@ if (!channel) {
   process.title = `daemonkit: project ${project}`;
   process.umask(0o022);
   closeInspector();
-  collectGarbageWhenQuiet(); // node's boot, if no service comes
   let control: Control | null = null;
   host = new SharedHost(() => control?.closeIfIdle());
   // Descendants that leave a COMMAND's group are re-parented to us (a child subreaper since
