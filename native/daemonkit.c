@@ -16,6 +16,7 @@
  *   replaceFd               dup2, so our own stderr follows a reopened log file
  *   stampLines              prefix whole lines with a timestamp (the log pump's hot loop)
  *   setChildSubreaper, reap  adopt orphaned descendants and reap them by pid
+ *   collectGarbage          a full collection that gives memory back (the supervisor's, idle)
  *   notifyListen, notifyReceive, notifyWake, notifySend   sd_notify datagrams (notify.c)
  *   getUser, getGroup, getGroupList   the user database through NSS (user.c)
  *   signalsDefault, signalsRestore   default signal actions while the CLI blocks (signals.c)
@@ -253,6 +254,20 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   return js_bool(env, r == pid);
 }
 
+/* collectGarbage(): a full collection that also returns what the heap no longer needs, above
+ * all the young generation's spare semi-space (1 MiB resident once used), which a plain gc()
+ * keeps. Node exposes no LowMemoryNotification; V8 runs this collection (its reduce-memory flag,
+ * synchronously) when told of external memory beyond its hard limit (half the old space), so we
+ * tell it of that much and take it back at once: nothing is allocated, and the external-memory
+ * accounting ends as it was (see docs/decisions.md, "The supervisor's memory"). */
+#define PRESSURE_BYTES ((int64_t)1 << 40)
+static napi_value collect_garbage(napi_env env, napi_callback_info info) {
+  (void)info; int64_t total;
+  CHECK(napi_adjust_external_memory(env, PRESSURE_BYTES, &total));
+  CHECK(napi_adjust_external_memory(env, -PRESSURE_BYTES, &total));
+  return NULL;
+}
+
 void relay_init(napi_env env, napi_value exports); /* relay.c */
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -273,6 +288,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "stampLines", NULL, stamp_lines, NULL, NULL, NULL, napi_default, NULL },
     { "setChildSubreaper", NULL, set_subreaper, NULL, NULL, NULL, napi_default, NULL },
     { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
+    { "collectGarbage", NULL, collect_garbage, NULL, NULL, NULL, napi_default, NULL },
     { "notifyListen", NULL, notify_listen, NULL, NULL, NULL, napi_default, NULL },
     { "notifyReceive", NULL, notify_receive, NULL, NULL, NULL, napi_default, NULL },
     { "notifyWake", NULL, notify_wake, NULL, NULL, NULL, napi_default, NULL },

@@ -108,7 +108,7 @@ static size_t write_file(relay_t *r, const char *data, size_t len, int *status) 
 
 static void keep_pending(relay_t *r, const char *data, size_t len) {
   if (r->pend_len + len > r->pend_cap) {
-    size_t cap = r->pend_cap ? r->pend_cap : READ_SIZE;
+    size_t cap = r->pend_cap ? r->pend_cap : 4096; /* grown as output waits: a start's line needs a page */
     while (cap < r->pend_len + len) cap *= 2;
     char *p = realloc(r->pend, cap);
     if (!p) return; /* cannot happen in practice; the bytes would be counted lost by no one */
@@ -211,9 +211,18 @@ static int end_line(relay_t *r, stream_t *s) {
   return emit(r, s, line, len, true);
 }
 
-/* One read of the pipe: >0 bytes taken, 0 nothing there (or the end), <0 no buffer. */
+/* One read of the pipe: >0 bytes taken, 0 nothing there (or the end), <0 no buffer. The buffer
+ * is made once there is something to read: a drain at the service's start finds nothing, and a
+ * buffer per pipe made then (mmapped: a resident page each) cost a shared supervisor that much
+ * per service that writes nothing. */
 static ssize_t read_stream(relay_t *r, stream_t *s, int *status) {
-  if (!s->buf && !(s->buf = malloc(MAX_LINE + READ_SIZE + 1))) return -1;
+  if (!s->buf) {
+    struct pollfd p = { s->fd, POLLIN, 0 };
+    int k; do k = poll(&p, 1, 0); while (k < 0 && errno == EINTR);
+    if (k == 0) return 0;
+    if (k > 0 && !(p.revents & POLLIN)) { if (p.revents & (POLLHUP | POLLERR)) s->closed = true; return 0; } /* the end */
+    if (!(s->buf = malloc(MAX_LINE + READ_SIZE + 1))) return -1;
+  }
   ssize_t n;
   do n = read(s->fd, s->buf + MAX_LINE, READ_SIZE); while (n < 0 && errno == EINTR);
   if (n <= 0) { if (n == 0) s->closed = true; return 0; } /* 0: every writer gone (ours stay: never) */

@@ -24,7 +24,7 @@ const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'supervisor', 'main.cjs');
 /**
  * A resident supervisor should cost little memory and keep it flat: a 1 MiB young generation
  * (V8's default grows to 16 MiB under the garbage of every restart), a small old space, gc()
- * exposed so it can collect after a COMMAND ends (service.ts), and no optimizing compiler: its
+ * exposed so it can collect after a COMMAND ends (supervisor/gc.ts), and no optimizing compiler: its
  * code for each restart path would otherwise grow RssAnon by ~1-2 MiB over the first restarts,
  * for code that runs once per exit (Sparkplug's baseline code stays; see docs/decisions.md).
  */

@@ -15,6 +15,7 @@ import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
 import { readState } from '../service/state.js';
 import { removeLeftSocketDir } from '../notify/socket-dir.js';
 import { openAppend } from '../spawn/launch.js';
+import { collectGarbageWhenQuiet } from './gc.js';
 import { runService, type ServiceEvent, type ServiceRun } from './service.js';
 
 interface Hosted {
@@ -87,6 +88,7 @@ export class SharedHost {
     const hosted = { run, short, after: spec.project?.after ?? [] };
     this.services.set(name, hosted);
     run.handlingSignals();
+    collectGarbageWhenQuiet(); // once `up` has added its last, what the burst left goes back
     void run.done.then(() => {
       if (this.services.get(name) === hosted) this.services.delete(name);
       if (this.idle) this.emptied();

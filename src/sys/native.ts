@@ -79,6 +79,7 @@ interface NativeBinding {
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
   setChildSubreaper(): void;
   reap(pid: number): boolean;
+  collectGarbage(): void;
   notifyListen(path: string): { fd: number; wake: number };
   notifyReceive(fd: number, wake: number): Promise<NotifyDatagram[] | null>;
   notifyWake(wake: number): void;
@@ -198,6 +199,9 @@ export const stampLines = (src: Buffer, prefix: Buffer, dst: Buffer): [number, n
 export const setChildSubreaper = (): void => native.setChildSubreaper();
 /** Reap one exited child by pid (not one libuv spawned); true if it was reaped now. */
 export const reap = (pid: number): boolean => native.reap(pid);
+/** A full garbage collection, now, that gives back what the heap no longer needs (the young
+ *  generation's spare half too, which a plain gc() keeps): for a resident supervisor, idle. */
+export const collectGarbage = (): void => native.collectGarbage();
 /**
  * An AF_UNIX datagram socket bound to `path` ("/…", or "@name" in the abstract namespace), with
  * SO_PASSCRED so every datagram carries its sender's pid; and `wake`, an eventfd that ends waits.

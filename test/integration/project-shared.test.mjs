@@ -95,6 +95,30 @@ describe('one supervisor for a project', () => {
     assert.ok(!isAlive(sup));
   });
 
+  it("gives back what up's start burst left once it has added its last service (issue 16's memory budget)", async () => {
+    // 20 sleeps: the young generation's spare half, resident since node's boot and the adds,
+    // would otherwise stay until V8's memory reducer runs, ~8 s after its last full collection
+    // (10.1 MiB until then on Node 20; ~8 MiB once given back; the budget: half of PM2's ~18).
+    let body = '';
+    for (let i = 0; i < 20; i++) body += `[services.s${i}]\ncommand = ["/bin/sleep", "6200"]\n`;
+    const file = project('mem', body);
+    const up = await h.dk(['up', '-q', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const sup = supervisorPid('mem');
+    const rssAnon = () =>
+      Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, 'utf8'))[1]);
+    let seen = Infinity;
+    await waitFor(() => (seen = rssAnon()) <= 9 * 1024, 5000, 'RssAnon under 9 MiB').catch(() =>
+      assert.fail(`the shared supervisor's RssAnon is ${seen} kB 5 s after up`),
+    );
+    // The collection is behind us: a stop and a restart of one service still work at once.
+    assert.equal((await h.dk(['restart', '--name', 'mem.s0'])).code, 0);
+    assert.equal((await h.dk(['stop', '--name', 'mem.s1'])).code, 0);
+    const down = await h.dk(['down', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!isAlive(sup));
+  });
+
   it("down looks at the shared supervisor's fds once, not once per service (strace)", async (t) => {
     if (!STRACE) return t.skip('no strace');
     const n = 30;
