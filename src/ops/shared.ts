@@ -90,8 +90,9 @@ export class Control {
   }
 }
 
-/** The connection to each project's supervisor this process has made. */
-const connections = new Map<string, Control>();
+/** The connection to each project's supervisor this process has made, or is making: callers at
+ *  once (`up`'s services of one level) share one look-up, launch and connection. */
+const connections = new Map<string, Control | Promise<Control | null>>();
 
 /** The socket, if a supervisor listens on it: ours (a socket we own), connected. */
 function tryConnect(sp: SharedPaths): Promise<Control | null> {
@@ -147,18 +148,41 @@ export async function supervisorFor(
   home: string,
   launch: boolean,
 ): Promise<Control | null> {
-  const sp = sharedPaths(project, home);
   const key = `${home}\0${project}`;
   const known = connections.get(key);
-  if (known && !known.closed) return known;
+  if (known instanceof Control) {
+    if (!known.closed) return known;
+  } else if (known) {
+    const control = await known;
+    if (control && !control.closed) return control;
+    if (!control && !launch) return null;
+    return supervisorFor(project, home, launch); // it closed, or that look-up did not launch
+  }
+  const finding = findSupervisor(project, home, launch);
+  connections.set(key, finding);
+  try {
+    const control = await finding;
+    if (connections.get(key) === finding)
+      if (control) connections.set(key, control);
+      else connections.delete(key);
+    return control;
+  } catch (error) {
+    if (connections.get(key) === finding) connections.delete(key);
+    throw error;
+  }
+}
+
+async function findSupervisor(
+  project: string,
+  home: string,
+  launch: boolean,
+): Promise<Control | null> {
+  const sp = sharedPaths(project, home);
   for (let attempt = 0; attempt < 20; attempt++) {
     const probe = probeLock(sp.lockfile);
     if (probe.held) {
       const control = listening(sp, probe) ? await tryConnect(sp) : null;
-      if (control) {
-        connections.set(key, control);
-        return control;
-      }
+      if (control) return control;
       await waitForChange(sp, 5000);
       continue;
     }
