@@ -11,7 +11,8 @@ import { defaultSchedule } from '../config/schedule.js';
 import type { ServicePaths } from '../config/paths.js';
 import type { CommandSpec } from '../config/spec.js';
 import { inspectService } from '../service/inspect.js';
-import { waitForRestartLock } from '../service/pidfile.js';
+import { makeLockFile, waitForRestartLock } from '../service/pidfile.js';
+import { tryLogFiles } from '../ops/start-fds.js';
 import { startService } from '../ops/start.js';
 import { stopService } from '../ops/stop.js';
 import { changedKeys } from './definition.js';
@@ -142,6 +143,11 @@ async function bringUp(
         error: new DaemonError('START_FAILED', `${paths.display}: not started: ${owner.why}`),
       };
     if (!inspectService(paths).running) {
+      // Its directory, lock and log files made here, as `start` makes them, while the project's
+      // supervisor boots and works on the services before it: each file made costs ~1 ms on a
+      // busy ext4, and the supervisor, one thread for all of them, then only finds them.
+      makeLockFile(paths.lockfile);
+      tryLogFiles(spec);
       const result = await startService(paths, spec);
       // Another start won the service's lock meanwhile (a `daemonkit start` of it): not ours.
       return result.started

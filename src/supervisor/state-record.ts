@@ -84,6 +84,11 @@ export class StateRecord {
     return this.owner;
   }
 
+  /** The state says that our handlers (or a shared host's requests) are in place. */
+  get handlesSignals(): boolean {
+    return this.state.handlesSignals === true;
+  }
+
   save(patch: Partial<ServiceState> = {}): void {
     if (!this.owner) return;
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along
