@@ -82,10 +82,12 @@ async function live(
   const lockFd = takeLock(life, notify);
   if (lockFd === null) return null;
   runner.record.own();
-  // A shared service's requests come over the host's socket, read only once this synchronous
-  // start is over (SharedHost.add calls handlingSignals before it returns): said now, one state
-  // write less per service (a file created and renamed: ~1 ms each on a busy ext4).
-  if (life.options.shared) runner.record.save({ shared: true, handlesSignals: true });
+  // A shared service: said in the first write, the one that names its first COMMAND (made in
+  // this same synchronous stretch; a `stop` meanwhile waits for a file to name the lock's holder,
+  // inspectLaunched). Its requests come over the host's socket, read only once this start is
+  // over (SharedHost.add calls handlingSignals before it returns): handlesSignals too. Two state
+  // writes less per service: each is a file made (~1 ms on a busy ext4) and one removed.
+  if (life.options.shared) runner.record.note({ shared: true, handlesSignals: true });
   try {
     const io = openServiceIO(life);
     notify({ type: 'locked' });

@@ -89,6 +89,11 @@ export class StateRecord {
     return this.state.handlesSignals === true;
   }
 
+  /** Part of the next write, not written now. */
+  note(patch: Partial<ServiceState>): void {
+    Object.assign(this.state, patch);
+  }
+
   save(patch: Partial<ServiceState> = {}): void {
     if (!this.owner) return;
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along
