@@ -91,8 +91,16 @@ export class Control {
 }
 
 /** The connection to each project's supervisor this process has made, or is making: callers at
- *  once (`up`'s services of one level) share one look-up, launch and connection. */
-const connections = new Map<string, Control | Promise<Control | null>>();
+ *  once (`up`'s services of one level) share one look-up, launch and connection. On globalThis:
+ *  the CLI's bundles each have their own copy of this module (scripts/bundle.mjs), and `up`'s
+ *  and `start`'s must share it. */
+type Known = Control | Promise<Control | null>;
+const KEY = Symbol.for('daemonkit.sharedConnections');
+const connections: Map<string, Known> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new Map<
+  string,
+  Known
+>()) as Map<string, Known>;
+const isPromise = (known: Known): known is Promise<Control | null> => 'then' in known;
 
 /** The socket, if a supervisor listens on it: ours (a socket we own), connected. */
 function tryConnect(sp: SharedPaths): Promise<Control | null> {
@@ -150,7 +158,7 @@ export async function supervisorFor(
 ): Promise<Control | null> {
   const key = `${home}\0${project}`;
   const known = connections.get(key);
-  if (known instanceof Control) {
+  if (known && !isPromise(known)) {
     if (!known.closed) return known;
   } else if (known) {
     const control = await known;

@@ -14,12 +14,14 @@ import { inspectService } from '../service/inspect.js';
 import { makeLockFile, waitForRestartLock } from '../service/pidfile.js';
 import { tryLogFiles } from '../ops/start-fds.js';
 import { startService } from '../ops/start.js';
+import { supervisorFor } from '../ops/shared.js';
 import { stopService } from '../ops/stop.js';
 import { changedKeys } from './definition.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only, withDependencies } from './order.js';
 import { closeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** `pid`: the service's COMMAND (the one its pidfile names; the supervisor is the project's). */
 export type UpOutcome =
@@ -47,6 +49,8 @@ export function projectSpecs(
 ): Map<string, CommandSpec> {
   const specs = new Map<string, CommandSpec>();
   const problems: string[] = [];
+  // Read once: each read of process.env goes through node's accessor, key by key.
+  const baseEnv = { ...process.env };
   let first: DaemonError | null = null;
   for (const short of names) {
     const s = project.services.get(short)!;
@@ -54,6 +58,7 @@ export function projectSpecs(
     try {
       const spec = buildCommandSpec(s.command, s.start, paths, {
         cwd: project.dir,
+        baseEnv,
         ...(options.foreground ? { foreground: true } : {}),
       });
       spec.project = {
@@ -143,9 +148,12 @@ async function bringUp(
         error: new DaemonError('START_FAILED', `${paths.display}: not started: ${owner.why}`),
       };
     if (!inspectService(paths).running) {
-      // Its directory, lock and log files made here, as `start` makes them, while the project's
-      // supervisor boots and works on the services before it: each file made costs ~1 ms on a
-      // busy ext4, and the supervisor, one thread for all of them, then only finds them.
+      // The project's supervisor launched now if none runs (the first service to start does it;
+      // the others share that), and while it boots and works on the services before this one,
+      // this one's directory, lock and log files made here, as `start` makes them: each file
+      // made costs ~1 ms on a busy ext4, and the supervisor, one thread for all, then only finds
+      // them. (startService asks the same look-up: its failure is said there.)
+      supervisorFor(project, dirname(paths.dir), true).catch(() => undefined);
       makeLockFile(paths.lockfile);
       tryLogFiles(spec);
       const result = await startService(paths, spec);
