@@ -152,10 +152,16 @@ async function bringUp(
       // the others share that), and while it boots and works on the services before this one,
       // this one's directory, lock and log files made here, as `start` makes them: each file
       // made costs ~1 ms on a busy ext4, and the supervisor, one thread for all, then only finds
-      // them. (startService asks the same look-up: its failure is said there.)
+      // them. (startService asks the same look-up, and the supervisor makes the files again if
+      // they could not be made here: their failures are said there, as before, and a supervisor
+      // launched for nothing still hears of each service, and exits.)
       supervisorFor(project, dirname(paths.dir), true).catch(() => undefined);
-      makeLockFile(paths.lockfile);
-      tryLogFiles(spec);
+      try {
+        makeLockFile(paths.lockfile);
+        tryLogFiles(spec);
+      } catch {
+        // said by the supervisor's own try
+      }
       const result = await startService(paths, spec);
       // Another start won the service's lock meanwhile (a `daemonkit start` of it): not ours.
       return result.started
