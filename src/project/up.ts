@@ -114,6 +114,7 @@ export async function projectUp(
       );
     }
     const failed = new Set<string>();
+    const turns = takeTurns();
     for (const level of only(project.levels, names)) {
       await Promise.all(
         level.map(async (service) => {
@@ -122,7 +123,7 @@ export async function projectUp(
           const outcome =
             blocked.length > 0
               ? ({ kind: 'skipped', because: blocked } as const)
-              : await bringUp(paths, specs.get(service)!, project.name);
+              : await bringUp(paths, specs.get(service)!, project.name, turns);
           if (outcome.kind === 'failed' || outcome.kind === 'skipped') failed.add(service);
           say(service, paths, outcome);
         }),
@@ -134,11 +135,24 @@ export async function projectUp(
   return events;
 }
 
+/** One service after the other, each on a turn of the event loop of its own: the files made for
+ *  one, its request goes out (once the supervisor is reached), and its supervisor's replies are
+ *  heard, before the next one's files are made. */
+function takeTurns(): () => Promise<void> {
+  let last = Promise.resolve();
+  return () => {
+    const mine = last.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    last = mine;
+    return mine;
+  };
+}
+
 /** One service: started, restarted if its definition changed, else left alone. */
 async function bringUp(
   paths: ServicePaths,
   spec: CommandSpec,
   project: string,
+  turn: () => Promise<void>,
 ): Promise<UpOutcome> {
   try {
     const owner = ownerOf(paths, project);
@@ -156,6 +170,7 @@ async function bringUp(
       // they could not be made here: their failures are said there, as before, and a supervisor
       // launched for nothing still hears of each service, and exits.)
       supervisorFor(project, dirname(paths.dir), true).catch(() => undefined);
+      await turn();
       try {
         makeLockFile(paths.lockfile);
         tryLogFiles(spec);
