@@ -314,30 +314,46 @@ export async function reopenShared(paths: ServicePaths): Promise<void> {
   }
 }
 
-/** The project's supervisor gone (`down` of a whole project leaves nothing running): waited for
- *  on its pidfd, bounded. */
-export async function sharedGone(project: string, home: string, ms: number): Promise<boolean> {
+/** A pidfd on the project's supervisor, taken while it holds its lock (so the pid is verified
+ *  and cannot be another's by the time we wait), or null when none runs. */
+export function sharedPidfd(project: string, home: string): number | null {
   const sp = sharedPaths(project, home);
   const probe = probeLock(sp.lockfile);
-  if (!probe.held) return true;
+  if (!probe.held) return null;
   let pid: number | null = null;
   try {
     pid = readPidfile(sp.pidfile);
   } catch {
-    // unreadable: look at the lock only
+    return null; // unreadable: sharedGone looks at the lock only
   }
-  if (pid !== null && pidHoldsLock(pid, probe) === true) {
-    let fd: number;
+  if (pid === null) return null;
+  let fd: number;
+  try {
+    fd = pidfdOpen(pid);
+  } catch {
+    return null;
+  }
+  if (pidHoldsLock(pid, probe) === true) return fd;
+  closeSync(fd);
+  return null;
+}
+
+/** The project's supervisor gone (`down` of a whole project leaves nothing running): waited for
+ *  on its pidfd, taken before the stops (sharedPidfd; closed here), bounded. The lock alone is
+ *  not enough: it is let go a moment before the process has exited. */
+export async function sharedGone(
+  project: string,
+  home: string,
+  ms: number,
+  pidfd: number | null = sharedPidfd(project, home),
+): Promise<boolean> {
+  const sp = sharedPaths(project, home);
+  if (pidfd !== null) {
     try {
-      fd = pidfdOpen(pid);
-    } catch {
-      return !probeLock(sp.lockfile).held;
-    }
-    try {
-      await pidfdWait([fd], ms);
+      await pidfdWait([pidfd], ms);
     } finally {
-      closeSync(fd);
+      closeSync(pidfd);
     }
-  } else await waitForChange(sp, ms);
+  } else if (probeLock(sp.lockfile).held) await waitForChange(sp, ms);
   return !probeLock(sp.lockfile).held;
 }

@@ -47,6 +47,10 @@ describe('one supervisor for a project', () => {
       const st = state(`one.${s}`);
       assert.equal(st.pid, sup, `one.${s} is run by the project's supervisor`);
       assert.equal(st.shared, true);
+      // Its spec and env records (written in the supervisor's thread pool) are there once up
+      // has returned: a restart right after it starts it the same way.
+      assert.equal(readJson(join(h.dir(`one.${s}`), 'spec.json')).project.service, s);
+      assert.ok(readJson(join(h.dir(`one.${s}`), 'env.json')).env.PATH);
       assert.equal(
         Number(readFileSync(join(h.dir(`one.${s}`), 'pid'), 'utf8')),
         st.childPid,
