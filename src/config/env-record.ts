@@ -28,6 +28,10 @@ export function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/** What env.json holds. */
+export const envRecordText = (env: NodeJS.ProcessEnv): string =>
+  JSON.stringify({ env: envOf(env) });
+
 /** Written to a temp name and renamed; best effort (a restart then says none was recorded). */
 export function writeEnvRecord(paths: ServicePaths, env: NodeJS.ProcessEnv): void {
   const file = envRecordPath(paths);
@@ -35,7 +39,7 @@ export function writeEnvRecord(paths: ServicePaths, env: NodeJS.ProcessEnv): voi
   try {
     const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
     try {
-      writeSync(fd, JSON.stringify({ env: envOf(env) }));
+      writeSync(fd, envRecordText(env));
     } finally {
       closeSync(fd);
     }

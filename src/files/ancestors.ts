@@ -20,7 +20,7 @@ export class InsecureLogDir extends Error {
 
 function lstatOrNull(path: string): Stats | null {
   try {
-    return lstatSync(path);
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null; // not there (we make it), or not reachable: the open that follows says why
   }

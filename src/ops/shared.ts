@@ -90,8 +90,17 @@ export class Control {
   }
 }
 
-/** The connection to each project's supervisor this process has made. */
-const connections = new Map<string, Control>();
+/** The connection to each project's supervisor this process has made, or is making: callers at
+ *  once (`up`'s services of one level) share one look-up, launch and connection. On globalThis:
+ *  the CLI's bundles each have their own copy of this module (scripts/bundle.mjs), and `up`'s
+ *  and `start`'s must share it. */
+type Known = Control | Promise<Control | null>;
+const KEY = Symbol.for('daemonkit.sharedConnections');
+const connections: Map<string, Known> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new Map<
+  string,
+  Known
+>()) as Map<string, Known>;
+const isPromise = (known: Known): known is Promise<Control | null> => 'then' in known;
 
 /** The socket, if a supervisor listens on it: ours (a socket we own), connected. */
 function tryConnect(sp: SharedPaths): Promise<Control | null> {
@@ -147,18 +156,41 @@ export async function supervisorFor(
   home: string,
   launch: boolean,
 ): Promise<Control | null> {
-  const sp = sharedPaths(project, home);
   const key = `${home}\0${project}`;
   const known = connections.get(key);
-  if (known && !known.closed) return known;
+  if (known && !isPromise(known)) {
+    if (!known.closed) return known;
+  } else if (known) {
+    const control = await known;
+    if (control && !control.closed) return control;
+    if (!control && !launch) return null;
+    return supervisorFor(project, home, launch); // it closed, or that look-up did not launch
+  }
+  const finding = findSupervisor(project, home, launch);
+  connections.set(key, finding);
+  try {
+    const control = await finding;
+    if (connections.get(key) === finding)
+      if (control) connections.set(key, control);
+      else connections.delete(key);
+    return control;
+  } catch (error) {
+    if (connections.get(key) === finding) connections.delete(key);
+    throw error;
+  }
+}
+
+async function findSupervisor(
+  project: string,
+  home: string,
+  launch: boolean,
+): Promise<Control | null> {
+  const sp = sharedPaths(project, home);
   for (let attempt = 0; attempt < 20; attempt++) {
     const probe = probeLock(sp.lockfile);
     if (probe.held) {
       const control = listening(sp, probe) ? await tryConnect(sp) : null;
-      if (control) {
-        connections.set(key, control);
-        return control;
-      }
+      if (control) return control;
       await waitForChange(sp, 5000);
       continue;
     }
@@ -282,30 +314,46 @@ export async function reopenShared(paths: ServicePaths): Promise<void> {
   }
 }
 
-/** The project's supervisor gone (`down` of a whole project leaves nothing running): waited for
- *  on its pidfd, bounded. */
-export async function sharedGone(project: string, home: string, ms: number): Promise<boolean> {
+/** A pidfd on the project's supervisor, taken while it holds its lock (so the pid is verified
+ *  and cannot be another's by the time we wait), or null when none runs. */
+export function sharedPidfd(project: string, home: string): number | null {
   const sp = sharedPaths(project, home);
   const probe = probeLock(sp.lockfile);
-  if (!probe.held) return true;
+  if (!probe.held) return null;
   let pid: number | null = null;
   try {
     pid = readPidfile(sp.pidfile);
   } catch {
-    // unreadable: look at the lock only
+    return null; // unreadable: sharedGone looks at the lock only
   }
-  if (pid !== null && pidHoldsLock(pid, probe) === true) {
-    let fd: number;
+  if (pid === null) return null;
+  let fd: number;
+  try {
+    fd = pidfdOpen(pid);
+  } catch {
+    return null;
+  }
+  if (pidHoldsLock(pid, probe) === true) return fd;
+  closeSync(fd);
+  return null;
+}
+
+/** The project's supervisor gone (`down` of a whole project leaves nothing running): waited for
+ *  on its pidfd, taken before the stops (sharedPidfd; closed here), bounded. The lock alone is
+ *  not enough: it is let go a moment before the process has exited. */
+export async function sharedGone(
+  project: string,
+  home: string,
+  ms: number,
+  pidfd: number | null = sharedPidfd(project, home),
+): Promise<boolean> {
+  const sp = sharedPaths(project, home);
+  if (pidfd !== null) {
     try {
-      fd = pidfdOpen(pid);
-    } catch {
-      return !probeLock(sp.lockfile).held;
-    }
-    try {
-      await pidfdWait([fd], ms);
+      await pidfdWait([pidfd], ms);
     } finally {
-      closeSync(fd);
+      closeSync(pidfd);
     }
-  } else await waitForChange(sp, ms);
+  } else if (probeLock(sp.lockfile).held) await waitForChange(sp, ms);
   return !probeLock(sp.lockfile).held;
 }

@@ -4,10 +4,11 @@
  * the same name is left alone. The whole project's `down` also stops services of the project
  * the file no longer has.
  */
+import { closeSync } from 'node:fs';
 import { defaultSchedule } from '../config/schedule.js';
 import type { ServicePaths } from '../config/paths.js';
 import { stopService } from '../ops/stop.js';
-import { sharedGone } from '../ops/shared.js';
+import { sharedGone, sharedPidfd } from '../ops/shared.js';
 import { daemonkitHome } from '../config/paths.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
@@ -52,6 +53,8 @@ export async function projectDown(
   const unlock = lockProject(project.name);
   // Every stop asks whether the shared supervisor holds its service's lock: one walk of its fds.
   const dropHints = keepFdHints();
+  // Taken while the supervisor holds its lock: its exit is what a whole down waits for.
+  let supervisor = selected === null ? sharedPidfd(project.name, daemonkitHome()) : null;
   try {
     if (selected === null) {
       // Those the file lost first: nothing in the file comes after them any more.
@@ -62,8 +65,13 @@ export async function projectDown(
       await Promise.all(level.map((s) => stop(s, pathsOf(project.name, s), true)));
     // The whole project down leaves nothing running: its supervisor exits once its last service
     // has ended (a moment after the last stop's answer); wait for that.
-    if (selected === null) await sharedGone(project.name, daemonkitHome(), 5000);
+    if (selected === null) {
+      const fd = supervisor;
+      supervisor = null; // closed by sharedGone
+      await sharedGone(project.name, daemonkitHome(), 5000, fd);
+    }
   } finally {
+    if (supervisor !== null) closeSync(supervisor);
     dropHints();
     unlock();
   }

@@ -11,14 +11,17 @@ import { defaultSchedule } from '../config/schedule.js';
 import type { ServicePaths } from '../config/paths.js';
 import type { CommandSpec } from '../config/spec.js';
 import { inspectService } from '../service/inspect.js';
-import { waitForRestartLock } from '../service/pidfile.js';
+import { makeLockFile, waitForRestartLock } from '../service/pidfile.js';
+import { tryLogFiles } from '../ops/start-fds.js';
 import { startService } from '../ops/start.js';
+import { supervisorFor } from '../ops/shared.js';
 import { stopService } from '../ops/stop.js';
 import { changedKeys } from './definition.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only, withDependencies } from './order.js';
 import { closeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** `pid`: the service's COMMAND (the one its pidfile names; the supervisor is the project's). */
 export type UpOutcome =
@@ -46,6 +49,8 @@ export function projectSpecs(
 ): Map<string, CommandSpec> {
   const specs = new Map<string, CommandSpec>();
   const problems: string[] = [];
+  // Read once: each read of process.env goes through node's accessor, key by key.
+  const baseEnv = { ...process.env };
   let first: DaemonError | null = null;
   for (const short of names) {
     const s = project.services.get(short)!;
@@ -53,6 +58,7 @@ export function projectSpecs(
     try {
       const spec = buildCommandSpec(s.command, s.start, paths, {
         cwd: project.dir,
+        baseEnv,
         ...(options.foreground ? { foreground: true } : {}),
       });
       spec.project = {
@@ -108,6 +114,7 @@ export async function projectUp(
       );
     }
     const failed = new Set<string>();
+    const turns = takeTurns();
     for (const level of only(project.levels, names)) {
       await Promise.all(
         level.map(async (service) => {
@@ -116,7 +123,7 @@ export async function projectUp(
           const outcome =
             blocked.length > 0
               ? ({ kind: 'skipped', because: blocked } as const)
-              : await bringUp(paths, specs.get(service)!, project.name);
+              : await bringUp(paths, specs.get(service)!, project.name, turns);
           if (outcome.kind === 'failed' || outcome.kind === 'skipped') failed.add(service);
           say(service, paths, outcome);
         }),
@@ -128,11 +135,24 @@ export async function projectUp(
   return events;
 }
 
+/** One service after the other, each on a turn of the event loop of its own: the files made for
+ *  one, its request goes out (once the supervisor is reached), and its supervisor's replies are
+ *  heard, before the next one's files are made. */
+function takeTurns(): () => Promise<void> {
+  let last = Promise.resolve();
+  return () => {
+    const mine = last.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    last = mine;
+    return mine;
+  };
+}
+
 /** One service: started, restarted if its definition changed, else left alone. */
 async function bringUp(
   paths: ServicePaths,
   spec: CommandSpec,
   project: string,
+  turn: () => Promise<void>,
 ): Promise<UpOutcome> {
   try {
     const owner = ownerOf(paths, project);
@@ -142,6 +162,21 @@ async function bringUp(
         error: new DaemonError('START_FAILED', `${paths.display}: not started: ${owner.why}`),
       };
     if (!inspectService(paths).running) {
+      // The project's supervisor launched now if none runs (the first service to start does it;
+      // the others share that), and while it boots and works on the services before this one,
+      // this one's directory, lock and log files made here, as `start` makes them: each file
+      // made costs ~1 ms on a busy ext4, and the supervisor, one thread for all, then only finds
+      // them. (startService asks the same look-up, and the supervisor makes the files again if
+      // they could not be made here: their failures are said there, as before, and a supervisor
+      // launched for nothing still hears of each service, and exits.)
+      supervisorFor(project, dirname(paths.dir), true).catch(() => undefined);
+      await turn();
+      try {
+        makeLockFile(paths.lockfile);
+        tryLogFiles(spec);
+      } catch {
+        // said by the supervisor's own try
+      }
       const result = await startService(paths, spec);
       // Another start won the service's lock meanwhile (a `daemonkit start` of it): not ours.
       return result.started

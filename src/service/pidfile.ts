@@ -151,6 +151,13 @@ function stillNamed(path: string, fd: number): BigIntStats | null {
   return current && current.ino === held.ino && current.dev === held.dev ? held : null;
 }
 
+/** The lock file made (with its directory) if it is not there, as acquirePidLock would make it,
+ *  without taking the lock: `up` makes its services' files while their supervisor boots. */
+export function makeLockFile(lockfile: string): void {
+  ensureDir(lockfile);
+  closeSync(openLockFile(lockfile, true)!);
+}
+
 /**
  * Take the service's lock for this process's whole life. Returns null when another process
  * holds it (the service is running). The fd is close-on-exec: children never inherit it.

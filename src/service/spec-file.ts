@@ -19,7 +19,8 @@ import type { RestartPolicy } from '../config/restart-policy.js';
 import type { LogPolicy } from '../config/log-policy.js';
 import type { ReadySpec } from '../config/ready-spec.js';
 import { recordedSpecProblems } from '../config/spec-check.js';
-import { writeEnvRecord } from '../config/env-record.js';
+import { envRecordPath, envRecordText, writeEnvRecord } from '../config/env-record.js';
+import { replaceLater } from '../files/replace-later.js';
 import { formatListen } from '../config/listen-addr.js';
 
 export interface RecordedSpec {
@@ -53,7 +54,33 @@ export interface RecordedSpec {
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
   // The environment it starts from, beside it (env.json): a restart starts from it again.
   if (spec.baseEnv) writeEnvRecord(paths, spec.baseEnv);
-  const record: RecordedSpec = {
+  const record = recordOf(spec);
+  const tmp = `${paths.specfile}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(record));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, paths.specfile);
+  } catch {
+    // restart without a COMMAND will say nothing was recorded
+  }
+}
+
+/** writeSpec in node's thread pool (files/replace-later.ts): what it writes is taken now. */
+export function writeSpecLater(paths: ServicePaths, spec: CommandSpec): Promise<void> {
+  const env = spec.baseEnv ? envRecordText(spec.baseEnv) : null;
+  const record = JSON.stringify(recordOf(spec));
+  return Promise.all([
+    env === null ? undefined : replaceLater(envRecordPath(paths), env, 0o600),
+    replaceLater(paths.specfile, record, 0o600),
+  ]).then(() => undefined);
+}
+
+function recordOf(spec: CommandSpec): RecordedSpec {
+  return {
     command: spec.command,
     chdir: spec.chdir,
     umask: spec.umask,
@@ -81,18 +108,6 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
     ...(spec.project ? { project: spec.project } : {}),
     ...(spec.instances !== undefined ? { instances: spec.instances } : {}),
   };
-  const tmp = `${paths.specfile}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
-    try {
-      writeSync(fd, JSON.stringify(record));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, paths.specfile);
-  } catch {
-    // restart without a COMMAND will say nothing was recorded
-  }
 }
 
 /** The recorded spec: what `restart` runs (as root, for root) and where `logs` reads. Like every

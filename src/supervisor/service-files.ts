@@ -61,8 +61,11 @@ function prepareFiles(
 ): void {
   ensureDir(paths.statefile);
   if (inherited) return;
-  if (!shared) writePidfile(paths.pidfile, process.pid);
-  writeSpec(paths, spec);
+  // A shared service's spec: written by its host meanwhile (shared-host.ts).
+  if (!shared) {
+    writePidfile(paths.pidfile, process.pid);
+    writeSpec(paths, spec);
+  }
   try {
     unlinkSync(paths.stopRequest);
   } catch {

@@ -13,6 +13,7 @@ import type { CommandSpec } from '../config/spec.js';
 import { acquirePidLock } from '../service/pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
 import { readState } from '../service/state.js';
+import { writeSpecLater } from '../service/spec-file.js';
 import { removeLeftSocketDir } from '../notify/socket-dir.js';
 import { openAppend } from '../spawn/launch.js';
 import { collectGarbageWhenQuiet } from './gc.js';
@@ -73,10 +74,15 @@ export class SharedHost {
       if (this.idle) this.emptied();
       return null;
     }
+    // Its spec and env records made in the thread pool while this thread starts its COMMAND
+    // (and the next service's): each file made costs ~1 ms of kernel time on a busy ext4. How
+    // the start went is told once they are written: `up` returns with them there.
+    const recorded = writeSpecLater(paths, spec);
+    const told = (event: ServiceEvent): void => void recorded.then(() => notify(event));
     // Not `subreaper` for the service: what this process adopts may be any service's, and a
     // stop of one must never reach another's (the process reaps them all: project-main.ts).
     const short = spec.project?.service ?? name;
-    const run = runService(paths, spec, notify, undefined, {
+    const run = runService(paths, spec, told, undefined, {
       ...(this.prefix ? { prefix: this.prefix(short) } : {}),
       shared: {
         lockFd: lock.fd,

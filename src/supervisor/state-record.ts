@@ -84,6 +84,11 @@ export class StateRecord {
     return this.owner;
   }
 
+  /** The state says that our handlers (or a shared host's requests) are in place. */
+  get handlesSignals(): boolean {
+    return this.state.handlesSignals === true;
+  }
+
   /** Taken into the next write, not written now. */
   remember(patch: Partial<ServiceState>): void {
     Object.assign(this.state, patch);

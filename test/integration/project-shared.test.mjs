@@ -1,6 +1,7 @@
 // One supervisor for a project (issue 16): `up` runs every service of a file under one daemonkit
 // process; each service keeps its lock, state, log files and pidfile, and its pidfile names its
 // COMMAND, so a third-party tool that stops "the pidfile's process" stops that service alone.
+import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -46,6 +47,10 @@ describe('one supervisor for a project', () => {
       const st = state(`one.${s}`);
       assert.equal(st.pid, sup, `one.${s} is run by the project's supervisor`);
       assert.equal(st.shared, true);
+      // Its spec and env records (written in the supervisor's thread pool) are there once up
+      // has returned: a restart right after it starts it the same way.
+      assert.equal(readJson(join(h.dir(`one.${s}`), 'spec.json')).project.service, s);
+      assert.ok(readJson(join(h.dir(`one.${s}`), 'env.json')).env.PATH);
       assert.equal(
         Number(readFileSync(join(h.dir(`one.${s}`), 'pid'), 'utf8')),
         st.childPid,
@@ -147,5 +152,69 @@ describe('one supervisor for a project', () => {
       looks <= 2 * fds + 10 * n,
       `${looks} stats of the supervisor's ${fds} fds for ${n} services`,
     );
+  });
+
+  it('up of 30 services: one connection to their supervisor, which asks the kernel once about each new COMMAND and writes each state twice (strace)', async (t) => {
+    if (!STRACE) return t.skip('no strace');
+    const n = 30;
+    let body = '';
+    for (let i = 0; i < n; i++)
+      body += `[services.s${i}]\ncommand = ["/bin/sleep", "610${i}"]\ngrace = 0\n`;
+    const file = project('pipelined', body);
+    const trace = join(mkdtempSync(join(tmpdir(), 'dk-strace-')), 'trace');
+    const tracer = spawn(
+      STRACE,
+      [
+        '-f',
+        '-I',
+        '1',
+        '-e',
+        'trace=execve,connect,waitid,rename,renameat2',
+        '-o',
+        trace,
+        NODE,
+        '--',
+        CLI,
+        'up',
+        '-q',
+        '-f',
+        file,
+      ],
+      { env: { ...process.env, ...h.env }, stdio: 'ignore' },
+    );
+    const detached = new Promise((resolve) => tracer.on('exit', resolve));
+    // The supervisor outlives up (and strace follows it): once up has exited, strace lets go.
+    const upExit = () => {
+      let text = '';
+      try {
+        text = readFileSync(trace, 'utf8');
+      } catch {
+        return null;
+      }
+      const first = text.slice(0, text.indexOf(' '));
+      return new RegExp(`^${first} +\\+\\+\\+ exited with (\\d+)`, 'm').exec(text)?.[1] ?? null;
+    };
+    await waitFor(() => upExit() !== null, 60_000, 'up to exit under strace');
+    assert.equal(upExit(), '0');
+    tracer.kill('SIGINT');
+    await detached;
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    const sup = supervisorPid('pipelined');
+    const count = (re) => lines.filter((l) => re.test(l)).length;
+    // Each service's start asked its own look-up of the supervisor (a connection and a walk of
+    // its fds each), and each new COMMAND's watch asked about every watched one (n²/2 waitids).
+    const connects = count(/connect\(.*\.sock"/);
+    assert.ok(connects >= 1 && connects <= 2, `${connects} connections to the supervisor`);
+    const waits = count(new RegExp(`^${sup} .*waitid\\(P_PID`));
+    assert.ok(waits <= 2 * n, `${waits} waitids in the supervisor for ${n} starts`);
+    // At start: the write that names the COMMAND, and the one that says it is running.
+    const writes = count(/rename(at2)?\(.*\/state\.json\.\d+\.tmp", .*\/state\.json"/);
+    assert.ok(writes <= 2 * n, `${writes} state writes for ${n} services`);
+    const running = readdirSync(h.home).filter((d) => d.startsWith('pipelined.'));
+    assert.equal(running.length, n);
+    for (const d of running) assert.equal(readJson(join(h.home, d, 'state.json')).state, 'running');
+    const down = await h.dk(['down', '-q', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!isAlive(sup));
   });
 });
