@@ -20,13 +20,14 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   renameSync,
   unlinkSync,
   writeFileSync,
   constants as C,
 } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -34,7 +35,8 @@ const toSave: { script: Script; file: string }[] = [];
 let cacheDir: string | null = null;
 
 /** Install the loader for the bundles in `lazyDir`; `dir`: the code cache (null: none). */
-export function installLazyLoader(lazyDir: string, dir: string | null): void {
+export function installLazyLoader(lazyDir: string, wanted: string | null): void {
+  const dir = wanted !== null && trustedDir(wanted, lazyDir) ? wanted : null;
   cacheDir = dir;
   const loaded = new Map<string, { exports: unknown }>();
   (globalThis as { __daemonkitLoad?: (name: string) => unknown }).__daemonkitLoad = (name) => {
@@ -80,6 +82,22 @@ function readBundle(filename: string): { source: string; stamp: string } {
   }
 }
 
+/**
+ * The cache directory, if its entries may be trusted as the bundles are: a real directory (not a
+ * link) of root or the bundles' owner, writable by no one else — whoever could rename entries
+ * there could give a bundle another bundle's cache of the same length, which V8 would run as if
+ * it were this code. Not there yet: it is made (0755) by the first command that saves.
+ */
+function trustedDir(dir: string, lazyDir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || (st.mode & 0o022) !== 0) return false;
+    return st.uid === 0 || st.uid === lstatSync(lazyDir).uid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 /** The cache at `file` for the bundle `source`, if it may be trusted as the bundle is. */
 export function trustedCache(file: string, source: string): Buffer | undefined {
   let fd = -1;
@@ -109,6 +127,7 @@ export function saveCompileCache(): void {
     try {
       writeFileSync(tmp, script.createCachedData(), { mode: 0o644, flag: 'wx' });
       renameSync(tmp, file);
+      dropOlder(file);
     } catch {
       try {
         unlinkSync(tmp);
@@ -118,6 +137,20 @@ export function saveCompileCache(): void {
       return; // not writable here (a package installed by another user): run without
     }
   }
+}
+
+/** Remove the caches of earlier builds of the bundle `file` caches (another stamp or V8): each
+ *  build would otherwise leave its files behind for good. */
+function dropOlder(file: string): void {
+  const name = basename(file);
+  const bundle = name.slice(0, name.indexOf('.cjs.') + 5); // "cli-entry.cjs."
+  for (const entry of readdirSync(dirname(file)))
+    if (entry !== name && entry.startsWith(bundle) && entry.endsWith('.bin'))
+      try {
+        unlinkSync(join(dirname(file), entry));
+      } catch {
+        // gone already (another command pruned it)
+      }
 }
 
 /** dist/cli/lazy and the package's .compile-cache, from where the CLI bundle is. */

@@ -136,10 +136,22 @@ describe('a cache is for one bundle content', () => {
     bundle('aaaa');
     assert.equal(run().stdout.trim(), 'aaaa');
     assert.ok(readdirSync(cache).length > 0, 'a cache was written');
+    const [old] = readdirSync(cache);
+    const oldBytes = readFileSync(join(cache, old));
     bundle('bbbb'); // the same length, another content
     const second = run();
     assert.equal(second.status, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'bbbb');
+    const left = readdirSync(cache);
+    assert.equal(left.length, 1, `the old build's cache is removed: ${left.join(' ')}`);
+    // Someone who may rename entries in a directory writable by others could put the old cache
+    // under the new name (V8 checks only the length): such a directory is not used at all.
+    writeFileSync(join(cache, left[0]), oldBytes);
+    chmodSync(cache, 0o777);
+    const third = run();
+    chmodSync(cache, 0o755);
+    assert.equal(third.status, 0, third.stderr);
+    assert.equal(third.stdout.trim(), 'bbbb', 'not the cache in a directory others can write');
   });
 });
 
