@@ -86,7 +86,9 @@ export class Control {
 
   /** Done with it for now: kept open for the next request (unref'd once nothing is due). */
   close(): void {
-    if (this.pending.size === 0) this.socket.unref();
+    // Not on a socket that has closed: node's unref of a socket without a handle waits for a
+    // 'connect' that never comes, one listener per call (up of 20 printed node's leak warning).
+    if (this.pending.size === 0 && !this.socket.destroyed) this.socket.unref();
   }
 }
 
