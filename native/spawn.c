@@ -5,7 +5,8 @@
  *                                  With a command, the daemon's first act (before exec'ing node)
  *                                  is to fork and exec it, so a start does not wait for node to boot;
  *                                  with guardFd, it then forks the COMMAND's guard (guard_command).
- *   spawnProcess(command)          fork, setsid, clean context, exec: a COMMAND the supervisor runs.
+ *   spawnProcess(command, forked?) fork, setsid, clean context, exec: a COMMAND the supervisor runs;
+ *                                  with forked(pid), exec'd only once that has returned.
  *   waitChild(pid)                 reap one child of ours that libuv does not know of.
  * A spec is { file, argv, envp, fds, cwd, umask (-1: keep), setsid, limits?, nice?, uid?, gid?, groups? }.
  * With uid, the child drops to uid/gid/groups (setgroups, setgid, setuid) after the limits and
@@ -177,7 +178,7 @@ static void reset_signal_state(void) {
 }
 
 /* In a forked child: a clean context (daemon(7) steps 1-3 and 10-11), then exec. Never returns. */
-static void exec_child(int report, int err_tag, const spec_t *s) {
+static void exec_child(int report, int err_tag, const spec_t *s, int hold) {
   int step = S_SETSID;
   reset_signal_state();
   /* The daemon is node, which blocks SIGUSR1 early in its start-up (its inspector's handler takes
@@ -191,6 +192,7 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
   int moved = fcntl(report, F_DUPFD_CLOEXEC, 64);
   if (moved < 0) goto fail;
   report = moved;
+  if (hold >= 0 && (hold = fcntl(hold, F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
   int high[DK_MAX_FDS];
   for (int i = 0; i < s->nfds; i++) if (s->fds[i] >= 0 && (high[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
   /* fds[i] < 0: a gap (say, between stderr and a readiness fd N), closed in the child. */
@@ -198,7 +200,7 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
   /* Every other fd closes at exec; CLOSE_RANGE_CLOEXEC keeps `report` usable until then. */
   if (syscall(SYS_close_range, (unsigned)s->nfds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0) {
     struct rlimit rl; long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 65536;
-    for (long fd = s->nfds; fd < max; fd++) if (fd != report) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+    for (long fd = s->nfds; fd < max; fd++) if (fd != report && fd != hold) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
   }
   if (s->umask >= 0) umask((mode_t)s->umask);
   for (int i = 0; i < s->nlimits; i++) if (setrlimit(s->limits[i].resource, &s->limits[i].value) != 0) { step = S_SETRLIMIT | i << 8; goto fail; }
@@ -206,6 +208,13 @@ static void exec_child(int report, int err_tag, const spec_t *s) {
   /* Limits and nice first (raising them needs root), then the drop; chdir and exec as the user. */
   if (s->ids.set && (step = drop_ids(&s->ids)) != 0) goto fail;
   step = S_CHDIR; if (chdir(s->cwd) != 0) goto fail;
+  /* Held: exec only once the supervisor has written that we exist (a byte on `hold`). A pipe
+   * closed first: the supervisor died before any file named us; never exec'd, nothing to find. */
+  if (hold >= 0) {
+    char go; ssize_t n;
+    do n = read(hold, &go, 1); while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
+  }
   step = S_EXEC;
   listen_pid_fill(s->envp);
   execve(s->file, s->argv, s->envp);
@@ -226,15 +235,27 @@ static napi_value throw_child_error(napi_env env, int value, const char *syscall
   return NULL;
 }
 
-/* Fork and exec a command; returns its pid once it has exec'd, or -(errno | step << 16 …). */
-static pid_t fork_exec(const spec_t *s) {
-  int p[2];
+/* Fork and exec a command; returns its pid once it has exec'd, or -(errno | step << 16 …), or 0
+ * when `forked` threw (its exception pending; the child never exec'd and is reaped). With
+ * `forked`, the child waits before exec until forked(pid) has returned. */
+static pid_t fork_exec(const spec_t *s, napi_env env, napi_value forked) {
+  int p[2], go[2] = { -1, -1 };
   if (pipe2(p, O_CLOEXEC) != 0) return -(errno | S_PIPE << 16);
+  if (forked && pipe2(go, O_CLOEXEC) != 0) { int e = errno; close(p[0]); close(p[1]); return -(e | S_PIPE << 16); }
   pid_t pid = fork();
-  if (pid == 0) { close(p[0]); exec_child(p[1], R_COMMAND_ERR, s); }
+  if (pid == 0) { close(p[0]); if (go[1] >= 0) close(go[1]); exec_child(p[1], R_COMMAND_ERR, s, go[0]); }
   int err = errno;
   close(p[1]);
-  if (pid < 0) { close(p[0]); return -(err | S_FORK << 16); }
+  if (go[0] >= 0) close(go[0]);
+  if (pid < 0) { close(p[0]); if (go[1] >= 0) close(go[1]); return -(err | S_FORK << 16); }
+  if (forked) {
+    napi_value arg, self, ignored;
+    bool told = napi_create_int32(env, pid, &arg) == napi_ok && napi_get_global(env, &self) == napi_ok
+      && napi_call_function(env, self, forked, 1, &arg, &ignored) == napi_ok;
+    if (told) { char b = 1; ssize_t w; do w = write(go[1], &b, 1); while (w < 0 && errno == EINTR); }
+    close(go[1]); /* without its byte the child exits before exec */
+    if (!told) { close(p[0]); int st; while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {} return 0; }
+  }
   int32_t r[2] = { 0, 0 }; ssize_t got;
   do got = read(p[0], r, sizeof r); while (got < 0 && errno == EINTR);
   close(p[0]);
@@ -316,13 +337,13 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
        * double fork in its first milliseconds, while node still boots. */
       if (d.supervisor && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) { record(rep[1], R_DAEMON_ERR, errno | S_SUBREAPER << 16); _exit(127); }
       if (has_cmd) {
-        cmd = fork_exec(&c);
+        cmd = fork_exec(&c, NULL, NULL);
         if (cmd < 0) { record(rep[1], R_COMMAND_ERR, -cmd); _exit(127); }
         record(rep[1], R_COMMAND_PID, cmd);
         /* No guard if it cannot be forked: the launcher's own checks remain (start.ts). */
         if (guard >= 0 && fork() == 0) guard_command(guard, cmd);
       }
-      exec_child(rep[1], R_DAEMON_ERR, &d);
+      exec_child(rep[1], R_DAEMON_ERR, &d, -1);
     }
     record(rep[1], R_DAEMON_PID, daemon);
     _exit(0);
@@ -358,14 +379,17 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
 }
 
 napi_value spawn_process(napi_env env, napi_callback_info info) {
-  size_t argc = 1; napi_value argv[1]; spec_t s; const char *bad = NULL;
+  size_t argc = 2; napi_value argv[2]; spec_t s; const char *bad = NULL; napi_valuetype t1 = napi_undefined;
   memset(&s, 0, sizeof s); /* before any return: free_spec is safe */
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc > 1) CHECK(napi_typeof(env, argv[1], &t1));
+  if (t1 != napi_undefined && t1 != napi_function) return throw_type(env, "spawnProcess(spec, forked?)");
   if (argc < 1 || (bad = read_spec(env, argv[0], &s))) { free_spec(&s); return throw_bad_spec(env, "spawnProcess: bad spec", argc < 1 ? NULL : bad); }
   sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork_exec(&s);
+  pid_t pid = fork_exec(&s, env, t1 == napi_function ? argv[1] : NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   free_spec(&s);
+  if (pid == 0) return NULL; /* forked() threw: its exception is pending */
   if (pid < 0) return throw_child_error(env, -pid, "execve(command)");
   return js_int(env, pid);
 }

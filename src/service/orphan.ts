@@ -25,6 +25,8 @@ export function findOrphan(st: ServiceState | null): Orphan | null {
   const recorded: Group[] = [];
   if (st.childPgid && st.childStartTime !== undefined)
     recorded.push({ pgid: st.childPgid, leaderStartTime: st.childStartTime });
+  if (st.spawning?.pgid && st.spawning.startTime !== undefined)
+    recorded.push({ pgid: st.spawning.pgid, leaderStartTime: st.spawning.startTime });
   for (const c of st.commands ?? [])
     if (c.pgid && c.startTime !== undefined && !recorded.some((g) => g.pgid === c.pgid))
       recorded.push({ pgid: c.pgid, leaderStartTime: c.startTime });

@@ -76,6 +76,8 @@ export interface ServiceState extends Partial<ServiceFacts> {
   /** `pid` is a project's shared supervisor, which runs other services too: never signalled for
    *  this one (requests go over its control socket), and the pidfile names the COMMAND. */
   shared?: boolean;
+  /** A COMMAND forked and about to exec (it execs only once this is written): its group. */
+  spawning?: { pgid: number; startTime: number };
   childPid?: number; // the COMMAND
   childPgid?: number;
   childStartTime?: number;

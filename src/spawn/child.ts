@@ -76,11 +76,17 @@ export function execSpecFor(spec: CommandSpec, fds: number[]): ExecSpec {
 }
 
 /** Spawn the COMMAND in its own session and process group, with a clean context. `bySignal`:
- *  its exit watched through SIGCHLD (a process with many children: child-watch.ts). */
-export function spawnCommand(spec: CommandSpec, output: number[], bySignal = false): Child {
+ *  its exit watched through SIGCHLD (a process with many children: child-watch.ts). `forked`:
+ *  called with its pid before it execs (spawnProcess). */
+export function spawnCommand(
+  spec: CommandSpec,
+  output: number[],
+  bySignal = false,
+  forked?: (pid: number) => void,
+): Child {
   const stdin = openStdin(spec);
   try {
-    const pid = spawnProcess(execSpecFor(spec, [stdin, ...output]));
+    const pid = spawnProcess(execSpecFor(spec, [stdin, ...output]), forked);
     return bySignal ? { pid, exited: watchBySignal(pid) } : watchChild(pid);
   } catch (error) {
     throw execFailure(error, spec.command[0]!, {

@@ -38,6 +38,8 @@ export interface LaunchOf {
   /** Which instance (DAEMONKIT_INSTANCE); a roll's next COMMAND (its start line says so). */
   instance: number;
   rolling?: boolean;
+  /** The COMMAND forked, not yet exec'd: name it in the state (it execs once this returns). */
+  forked?: (pid: number) => void;
 }
 
 /** What happens to a launched COMMAND. Each names it: the runner drops what concerns a COMMAND
@@ -79,6 +81,7 @@ export function launchCommand(io: ServiceIO, of: LaunchOf, hooks: LaunchHooks): 
         // one of many services of one process: its exit seen through SIGCHLD, not a pool thread
         ...(io.options.shared !== undefined ? { shared: io.options.shared } : {}),
         ...(io.commandPids ? { spare: io.commandPids } : {}),
+        ...(of.forked ? { forked: of.forked } : {}),
       },
     );
   } catch (error) {

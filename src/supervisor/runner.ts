@@ -313,10 +313,20 @@ export class Runner {
     return this.roll && this.machine.roll !== null ? this.roll.spec : this.spec;
   }
 
+  /** A COMMAND forked and waiting to exec: in the state first, so a supervisor killed now leaves
+   *  nothing no file names (it never execs; see orphan.ts for one that did). */
+  private readonly forked = (pid: number): void => this.record.spawning(pid);
+
   private launch(adopted?: Adopted, readyFd?: number): void {
     const launched = launchCommand(
       { ...this.io!, spec: this.spawnSpec() },
-      { adopted, readyFd, restarts: this.machine.restarts, instance: this.instance },
+      {
+        adopted,
+        readyFd,
+        restarts: this.machine.restarts,
+        instance: this.instance,
+        forked: this.forked,
+      },
       this.launchHooks,
     );
     if ('error' in launched) {
@@ -333,7 +343,12 @@ export class Runner {
   private launchNext(): void {
     const launched = launchCommand(
       { ...this.io!, spec: this.roll!.spec },
-      { restarts: this.machine.restarts, instance: this.instance, rolling: true },
+      {
+        restarts: this.machine.restarts,
+        instance: this.instance,
+        rolling: true,
+        forked: this.forked,
+      },
       this.launchHooks,
     );
     if ('error' in launched) {

@@ -98,12 +98,20 @@ export class StateRecord {
     if (!this.owner) return;
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along
     this.statusWrite = null;
-    Object.assign(this.state, patch, this.fromSlots());
+    // `spawning` lasts one write: the next one names the COMMAND as it runs (or its failure).
+    Object.assign(this.state, { spawning: undefined }, patch, this.fromSlots());
     try {
       writeState(this.paths.statefile, this.state);
     } catch {
       // the state file is best effort once running: the service goes on
     }
+  }
+
+  /** A COMMAND forked, waiting to exec until this returns: its group and start time written,
+   *  so that whoever finds us gone finds it (orphan.ts), or finds it never ran. */
+  spawning(pid: number): void {
+    const st = readProcStat(pid);
+    if (st) this.save({ spawning: { pgid: pid, startTime: st.startTime } });
   }
 
   /** A STATUS= from the COMMAND: written soon, with whatever comes next. */

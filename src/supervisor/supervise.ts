@@ -56,6 +56,8 @@ export interface SuperviseOptions {
   spare?: () => number[];
   /** One of many services of one process: its exit seen through SIGCHLD (spawn/child-watch.ts). */
   shared?: unknown;
+  /** Told the COMMAND's pid before it execs: it runs only once this has named it in a file. */
+  forked?: (pid: number) => void;
 }
 
 /** The COMMAND's process group (with --subreaper, also the orphans it leaves to us). */
@@ -127,7 +129,7 @@ export function startCommand(
 ): Supervision {
   const child = adopted
     ? watchChild(adopted.pid)
-    : spawnCommand(spec, output.fds, options.shared !== undefined);
+    : spawnCommand(spec, output.fds, options.shared !== undefined, options.forked);
   const proc = readProcStat(child.pid);
   const group = groupOf(child, proc?.startTime ?? 0, options);
   const startedAt = proc ? startTimeMs(proc) : Date.now();

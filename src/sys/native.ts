@@ -63,7 +63,7 @@ interface NativeBinding {
     command?: ExecSpec,
     guardFd?: number,
   ): { pid: number; commandPid?: number };
-  spawnProcess(spec: ExecSpec): number;
+  spawnProcess(spec: ExecSpec, forked?: (pid: number) => void): number;
   waitChild(pid: number): { code: number | null; signal: number | null } | null;
   pidfdOpen(pid: number): number;
   pidfdSignal(pidfd: number, signal: number): boolean;
@@ -149,8 +149,11 @@ export const spawnDaemon = (
       ? native.spawnDaemon(daemon, command, guardFd)
       : native.spawnDaemon(daemon, command)
     : native.spawnDaemon(daemon);
-/** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. */
-export const spawnProcess = (spec: ExecSpec): number => native.spawnProcess(spec);
+/** fork, (setsid), clean signals and fds, exec: the new child's pid once it has exec'd. With
+ *  `forked`, the child execs only once forked(pid) has returned (it names the child in a file
+ *  first); if we die before, it never execs. */
+export const spawnProcess = (spec: ExecSpec, forked?: (pid: number) => void): number =>
+  forked ? native.spawnProcess(spec, forked) : native.spawnProcess(spec);
 /** Reap a child of ours by pid: null while it still runs. */
 export const waitChild = (pid: number): { code: number | null; signal: number | null } | null =>
   native.waitChild(pid);

@@ -4,8 +4,8 @@
 // supervisor leaves orphans that the next up, status, stop and down find, never doubled.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertNothingLeft,
@@ -281,6 +281,65 @@ describe('many services in one supervisor', () => {
 });
 
 describe('kill -9 of the shared supervisor', () => {
+  it(
+    "between a COMMAND's fork and the state that names it (that write held back by strace): the COMMAND never runs its program; the next up makes one",
+    guarded(h, async (t) => {
+      const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
+      if (!STRACE) return t.skip('no strace');
+      const a = ['a', ['command = ["/bin/sleep", "5201"]']];
+      const { file } = project('held', [a]);
+      assert.equal((await h.dkT(['up', '-f', file])).code, 0);
+      const sup = supervisorPid('held');
+      const tracedBy = () =>
+        /TracerPid:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, 'utf8'))?.[1];
+      // Every rename of the supervisor's (a state write's last step) held back 10 s.
+      const tracer = spawn(
+        STRACE,
+        ['-f', '-p', String(sup), '-o', '/dev/null', '-e', 'trace=rename,renameat2'].concat([
+          '-e',
+          'inject=rename,renameat2:delay_enter=10000000',
+        ]),
+        { stdio: 'ignore' },
+      );
+      t.after(() => tracer.kill('SIGKILL'));
+      await waitFor(() => tracedBy() !== '0', 10_000, 'strace attached');
+      const children = () =>
+        readdirSync('/proc')
+          .filter((e) => /^\d+$/.test(e))
+          .filter((pid) => {
+            try {
+              return (
+                readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] ===
+                String(sup)
+              );
+            } catch {
+              return false;
+            }
+          });
+      const before = new Set(children());
+      writeFileSync(
+        file,
+        `${readFileSync(file, 'utf8')}[services.b]\ncommand = ["/bin/sleep", "5202"]\n`,
+      );
+      const up = h.dkT(['up', '-f', file]);
+      await waitFor(() => children().some((pid) => !before.has(pid)), 10_000, "b's fork");
+      // The old code exec'd /bin/sleep 5202 at once and named it only after the held write.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      process.kill(sup, 'SIGKILL'); // killed in its held write: the rename never runs
+      tracer.kill('SIGKILL'); // which lets it go (a tracee's end waits for its tracer)
+      await waitFor(() => !isAlive(sup), 5000, 'the supervisor gone');
+      const again = await up; // it finds its supervisor gone and launches another
+      const upAgain = again.code === 0 ? again : await h.dkT(['up', '-f', file]);
+      assert.equal(upAgain.code, 0, upAgain.stderr);
+      const commands = (n) => h.leftovers().filter((p) => p.args === `/bin/sleep ${n}`);
+      await waitFor(() => commands(5202).length >= 1, 5000, 'b running');
+      assert.equal(commands(5202).length, 1, describeProcs(h.leftovers()));
+      assert.equal(commands(5201).length, 1, describeProcs(h.leftovers()));
+      const down = await h.dkT(['down', '-f', file]);
+      assert.equal(down.code, 0, down.stderr);
+      await assertNothingLeft(h, 'left after down');
+    }),
+  );
   it(
     'status names every orphan; up, stop and down find them: never a second COMMAND, nothing left',
     guarded(h, async () => {
