@@ -119,12 +119,9 @@ export function lockHeld(
   // A hint (`hintFd`, where the holder says it holds it; keepFdHints' walks) is only where to
   // look first: each fd is checked afresh, as a walk's would be. A negative answer always comes
   // from a fresh walk.
-  if (hintFd !== undefined) {
-    const kind = lockNamed(pid, String(hintFd), dev, ino);
-    if (kind) return kind;
-  }
-  for (const fd of (snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? []) {
-    const kind = fdIsFile(pid, fd, key) ? lockOn(pid, fd, ino) : null;
+  const hinted = (snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? [];
+  for (const fd of hintFd === undefined ? hinted : [String(hintFd), ...hinted]) {
+    const kind = lockNamed(pid, fd, dev, ino);
     if (kind) return kind;
   }
   const files = openFiles(pid);
