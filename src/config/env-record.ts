@@ -4,18 +4,11 @@
  * Recorded is the caller's environment as the start took it (with --clear-env only its PATH),
  * before --user, --env-file and --env are applied: those are applied again at each restart.
  */
-import {
-  closeSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  constants as C,
-} from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import type { ServicePaths } from './paths.js';
+import { writeRecord } from '../files/record-file.js';
 
 export const ENV_RECORD = 'env.json';
 
@@ -34,23 +27,7 @@ export const envRecordText = (env: NodeJS.ProcessEnv): string =>
 
 /** Written to a temp name and renamed; best effort (a restart then says none was recorded). */
 export function writeEnvRecord(paths: ServicePaths, env: NodeJS.ProcessEnv): void {
-  const file = envRecordPath(paths);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
-    try {
-      writeSync(fd, envRecordText(env));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing left behind
-    }
-  }
+  writeRecord(envRecordPath(paths), envRecordText(env), 0o600);
 }
 
 /** The recorded environment; null when none was recorded (a service started by an older

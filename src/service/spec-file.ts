@@ -2,15 +2,7 @@
  * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
  * Mode 0600: --env values may be secrets. The environment it started from is in env.json.
  */
-import {
-  closeSync,
-  fstatSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-  constants as C,
-} from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'node:fs';
 import { refuseForeignFile } from '../files/owner.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
@@ -20,7 +12,7 @@ import type { LogPolicy } from '../config/log-policy.js';
 import type { ReadySpec } from '../config/ready-spec.js';
 import { recordedSpecProblems } from '../config/spec-check.js';
 import { envRecordPath, envRecordText, writeEnvRecord } from '../config/env-record.js';
-import { replaceLater } from '../files/replace-later.js';
+import { writeRecord, writeRecordLater } from '../files/record-file.js';
 import { formatListen } from '../config/listen-addr.js';
 
 export interface RecordedSpec {
@@ -54,28 +46,17 @@ export interface RecordedSpec {
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
   // The environment it starts from, beside it (env.json): a restart starts from it again.
   if (spec.baseEnv) writeEnvRecord(paths, spec.baseEnv);
-  const record = recordOf(spec);
-  const tmp = `${paths.specfile}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
-    try {
-      writeSync(fd, JSON.stringify(record));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, paths.specfile);
-  } catch {
-    // restart without a COMMAND will say nothing was recorded
-  }
+  // Best effort: a restart without a COMMAND then says nothing was recorded.
+  writeRecord(paths.specfile, JSON.stringify(recordOf(spec)), 0o600);
 }
 
-/** writeSpec in node's thread pool (files/replace-later.ts): what it writes is taken now. */
+/** writeSpec in node's thread pool (files/record-file.ts): what it writes is taken now. */
 export function writeSpecLater(paths: ServicePaths, spec: CommandSpec): Promise<void> {
   const env = spec.baseEnv ? envRecordText(spec.baseEnv) : null;
   const record = JSON.stringify(recordOf(spec));
   return Promise.all([
-    env === null ? undefined : replaceLater(envRecordPath(paths), env, 0o600),
-    replaceLater(paths.specfile, record, 0o600),
+    env === null ? undefined : writeRecordLater(envRecordPath(paths), env, 0o600),
+    writeRecordLater(paths.specfile, record, 0o600),
   ]).then(() => undefined);
 }
 
