@@ -20,16 +20,23 @@ export function colorWanted({ isTTY, noColorFlag, env }: ColorContext): boolean 
 /**
  * isatty(fd), without loading node:tty (and node:net with it: ~2 ms measured, paid by every
  * command) unless fd is a character device: a pipe or a file, as scripts give us, is told by one
- * fstat.
+ * fstat, and so is /dev/null (a memory device, major 1: never a terminal), as cron gives us.
  */
 export function isTerminal(fd: number): boolean {
   try {
-    if (!fstatSync(fd).isCharacterDevice()) return false;
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice() || deviceMajor(st.rdev) === MEMORY_DEVICES) return false;
   } catch {
     return false; // closed
   }
   return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
 }
+
+/** Linux's major number of /dev/null, /dev/zero, /dev/full, /dev/urandom… (devices.txt). */
+const MEMORY_DEVICES = 1;
+/** glibc's gnu_dev_major: bits 8–19 and 32–43 of a dev_t. */
+const deviceMajor = (rdev: number): number =>
+  ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 
 /** Colour for what goes to `fd`, given the command's flags. */
 export const colorFor = (fd: number, flags: Record<string, string[]>): boolean =>

@@ -9,7 +9,10 @@ import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'no
 import { DaemonError } from '../errors/errors.js';
 import { processUids } from '../sys/proc.js';
 
-const me = (): number => process.geteuid?.() ?? 0;
+let euid: number | undefined;
+/** Our effective uid: asked once (nothing in daemonkit's processes changes it; `list` asked ~600
+ *  times). */
+export const me = (): number => (euid ??= process.geteuid?.() ?? 0);
 
 /** The caller's or root's: a file daemonkit may believe. */
 export function trustedOwner(uid: number): boolean {

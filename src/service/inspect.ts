@@ -9,7 +9,8 @@ import type { ServicePaths } from '../config/paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
 import { lookUntil } from '../sys/watch.js';
-import { lockHolders } from '../sys/proc.js';
+import { inOneScan, lockHolders } from '../sys/proc.js';
+import { inspectSharedQuickly } from './inspect-quick.js';
 import { refuseForeignFile, refuseForeignProcess } from '../files/owner.js';
 
 export interface Inspection {
@@ -84,6 +85,9 @@ const lockFdOf = (state: ServiceState | null, pid: number): number | undefined =
     : undefined;
 
 export function inspectService(paths: ServicePaths): Inspection {
+  // A report (`list`, `top`, `status -f`): a project's running service is proven from its state.
+  const quick = inOneScan() ? inspectSharedQuickly(paths) : null;
+  if (quick) return quick;
   // A daemon that is exiting has dropped its fd table (and its pidfile) a moment before the
   // kernel releases its lock. Held-but-nobody-holds-it settles within milliseconds: re-look.
   let insp = inspectOnce(paths);

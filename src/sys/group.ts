@@ -5,7 +5,7 @@
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { killStatus, pidfdOpen, pidfdWait } from './native.js';
-import { groupMembers, readProcStat } from './proc.js';
+import { groupMembers, inOneScan, readProcStat } from './proc.js';
 
 export interface Group {
   pgid: number;
@@ -44,7 +44,8 @@ function groupExists(pgid: number): boolean {
 
 /** Live members of our group. Empty once the group is gone or its id was recycled. */
 export function liveMembers(group: Group): number[] {
-  if (!groupExists(group.pgid)) return []; // the common case: no /proc scan needed
+  // The common case: no /proc scan needed (inside one, its snapshot answers).
+  if (!inOneScan() && !groupExists(group.pgid)) return [];
   const leader = readProcStat(group.pgid);
   // A live process with the leader's pid but another start time means the pid was reused,
   // which the kernel allows only once no member of our group is left.

@@ -36,7 +36,7 @@ function statNow(pid: number): ProcStat | null {
   // comm may contain spaces and parentheses: it ends at the last ')'.
   const close = text.lastIndexOf(')');
   const comm = text.slice(text.indexOf('(') + 1, close);
-  const f = text.slice(close + 2).split(' ');
+  const f = text.slice(close + 2).split(' ', 22); // up to rss: the ~30 after are not read
   const num = (i: number): number => Number(f[i]);
   return {
     pid,
@@ -181,6 +181,10 @@ function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' |
   }
   return null;
 }
+
+/** Does `pid` hold a write lock on that file through its fd `fd`? (The state's lockFd, proven.) */
+export const holdsLockThrough = (pid: number, fd: number, dev: bigint, ino: bigint): boolean =>
+  lockNamed(pid, String(fd), dev, ino) === 'WRITE';
 
 /** Where each process's files were open at its last walk, while some caller keeps them. On
  *  globalThis: the CLI's lazy bundles each have a copy of this module (scripts/bundle.mjs), and
@@ -327,6 +331,9 @@ function groupsNow(only?: number): Map<number, number[]> {
   }
   return groups;
 }
+
+/** Inside withOneProcScan: a report in progress, answered from one snapshot of /proc. */
+export const inOneScan = (): boolean => snapshot !== null;
 
 let snapshot: {
   members?: Map<number, number[]>;

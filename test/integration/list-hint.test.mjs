@@ -7,7 +7,16 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHome, readJson } from '../helpers.mjs';
@@ -77,6 +86,58 @@ describe("a shared supervisor's lock fds", () => {
     assert.equal(all.get('hint.b').state, 'running');
     const rest = await h.dk(['down', '-f', file]);
     assert.equal(rest.code, 0, rest.stderr);
+  });
+
+  // `list` proves a project's running service from its state and the supervisor's fdinfo alone
+  // (no probe of the lock file, no read of the pidfile, which names the COMMAND); whatever that
+  // look does not vouch for goes through the full inspection, as `status` does.
+  it('a pidfile planted by another user makes the service unknown in list, as in status', {
+    skip: !root && 'needs root to own a file as uid 999',
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'daemonkit.toml');
+    writeFileSync(
+      file,
+      'project = "plant"\n[services.a]\ncommand = ["/bin/sleep", "7003"]\ngrace = 0\n',
+    );
+    const up = await h.dk(['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const pidfile = join(h.dir('plant.a'), 'pid');
+    assert.equal((await list()).get('plant.a').state, 'running');
+    chownSync(pidfile, 999, 999);
+    const s = (await list()).get('plant.a');
+    const status = await h.dk(['status', '--name', 'plant.a']);
+    assert.equal(status.code, 4, status.stdout + status.stderr);
+    assert.equal(s.state, 'unknown');
+    assert.equal(s.code, 4);
+    assert.match(s.reason, /owned by uid 999/);
+    chownSync(pidfile, 0, 0);
+    assert.equal((await list()).get('plant.a').state, 'running');
+    const down = await h.dk(['down', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+  });
+
+  it("a lock file replaced under a running service: not running in list (the fd's lock is on the old file)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'daemonkit.toml');
+    writeFileSync(
+      file,
+      'project = "swap"\n[services.a]\ncommand = ["/bin/sleep", "7004"]\ngrace = 0\n',
+    );
+    const up = await h.dk(['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr);
+    const lock = join(h.dir('swap.a'), 'pid.lock');
+    const st = readJson(join(h.dir('swap.a'), 'state.json'));
+    renameSync(lock, `${lock}.old`);
+    writeFileSync(lock, '', { mode: 0o600 });
+    const s = (await list()).get('swap.a');
+    assert.equal(s.running, false, JSON.stringify(s));
+    renameSync(`${lock}.old`, lock);
+    assert.equal((await list()).get('swap.a').pid, st.pid);
+    const down = await h.dk(['down', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
   });
 });
 

@@ -5,10 +5,12 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  closeSync,
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readdirSync,
   rmSync,
@@ -187,5 +189,33 @@ describe("the CLI's start-up", () => {
       );
       assert.ok(!loaded.includes('NativeModule crypto'), `${args.join(' ')} loaded node:crypto`);
     }
+  });
+
+  test('output to /dev/null (cron, scripts) loads no node:tty: it is told from a terminal by one fstat', () => {
+    const preload = join(dir, 'modules-tty.cjs');
+    const out = join(dir, 'modules-tty.txt');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    const home = join(dir, 'home-tty');
+    mkdirSync(join(home, 'cc'), { recursive: true }); // a service: a table to print
+    const devNull = openSync('/dev/null', 'w');
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['-r', preload, join(ROOT, 'dist/cli/main.cjs'), 'list'],
+        {
+          env: { ...process.env, DAEMONKIT_HOME: home },
+          stdio: ['ignore', devNull, devNull],
+        },
+      );
+      assert.equal(r.status, 0);
+    } finally {
+      closeSync(devNull);
+    }
+    const loaded = readFileSync(out, 'utf8').split('\n');
+    assert.ok(loaded.includes('NativeModule vm'), 'the list is the CLI’s');
+    assert.ok(!loaded.includes('NativeModule tty'), 'list > /dev/null loaded node:tty');
   });
 });
