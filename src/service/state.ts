@@ -13,7 +13,8 @@ import {
 } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { killStatus, replaceFile } from '../sys/native.js';
+import { replaceFile } from '../sys/native.js';
+import { readProcStat } from '../sys/proc.js';
 import { DaemonError } from '../errors/errors.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { readOwnedFile } from '../files/owner.js';
@@ -175,8 +176,9 @@ export function writeState(
 export function removeDeadKeptState(dir: string, entry: string): void {
   const m = /^state\.json\.([0-9]+)\.tmp$/.exec(entry);
   const pid = m ? Number(m[1]) : 0;
-  if (pid > 0 && pid !== process.pid && killStatus(pid, 0) === constants.errno.ESRCH)
-    rmSync(join(dir, entry), { force: true });
+  if (pid <= 0 || pid === process.pid) return;
+  const st = readProcStat(pid); // a zombie is gone too (its parent may not have reaped it yet)
+  if (st === null || st.state === 'Z' || st.state === 'X') rmSync(join(dir, entry), { force: true });
 }
 
 /** The file a `keepOld` write left at our temp name, removed. */
