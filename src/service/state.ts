@@ -178,7 +178,8 @@ export function removeDeadKeptState(dir: string, entry: string): void {
   const pid = m ? Number(m[1]) : 0;
   if (pid <= 0 || pid === process.pid) return;
   const st = readProcStat(pid); // a zombie is gone too (its parent may not have reaped it yet)
-  if (st === null || st.state === 'Z' || st.state === 'X') rmSync(join(dir, entry), { force: true });
+  if (st === null || st.state === 'Z' || st.state === 'X')
+    rmSync(join(dir, entry), { force: true });
 }
 
 /** The file a `keepOld` write left at our temp name, removed. */

@@ -247,7 +247,7 @@ describe('one supervisor for a project', () => {
     assert.equal(up.code, 0, up.stderr);
     const now = supervisorPid('keptstate');
     assert.notEqual(now, sup);
-    assert.ok(!existsSync(kept), 'the dead supervisor\'s kept state removed');
+    assert.ok(!existsSync(kept), "the dead supervisor's kept state removed");
     const down = await h.dk(['down', '-q', '-f', file]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(
