@@ -109,7 +109,10 @@ export class StateRecord {
     // `spawning` lasts one write: the next one names the COMMAND as it runs (or its failure).
     Object.assign(this.state, { spawning: undefined }, patch, this.fromSlots());
     try {
-      this.kept = writeState(this.paths.statefile, this.state, { keepOld: true, kept: this.kept });
+      // A shared service's (a project's start of many; a standalone service's directory shows
+      // no kept file while it runs).
+      const keepOld = this.state.shared === true;
+      this.kept = writeState(this.paths.statefile, this.state, { keepOld, kept: this.kept });
     } catch {
       this.kept = false; // writeState removed our temp file
       // the state file is best effort once running: the service goes on
