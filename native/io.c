@@ -1,6 +1,7 @@
 /*
  * File and pipe calls Node has no cheap form of:
- *   replaceFile(tmp, path)  rename a temp file over a state file, without ext4's flush
+ *   replaceFile(tmp, path, keepOld)
+ *                           rename a temp file over a state file, without ext4's flush
  *   pipeBytes(fd)           what a pipe holds now (FIONREAD): a drain that finds it empty need
  *                           not read and catch EAGAIN
  *   readerGone(fd)          the far end of our output pipe or socket is closed (POLLERR/POLLHUP),
@@ -13,23 +14,26 @@
 #include <linux/fs.h>
 #include <poll.h>
 
-/* replaceFile(tmp, path): make `path` the file `tmp` is, atomically for readers, and remove `tmp`.
- * ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc), on every
- * state write on the stop path (measured: docs/decisions.md). Exchanging the two names
- * (renameat2 RENAME_EXCHANGE) does not, and is as atomic; then the old file, now at `tmp`, goes.
+/* replaceFile(tmp, path, keepOld): make `path` the file `tmp` is, atomically for readers, and
+ * remove `tmp`. ext4 flushes the new file's data whenever a rename replaces a file (auto_da_alloc),
+ * on every state write on the stop path (measured: docs/decisions.md). Exchanging the two names
+ * (renameat2 RENAME_EXCHANGE) does not, and is as atomic; then the old file, now at `tmp`, goes —
+ * or, with keepOld, stays there for the caller to remove later (a file removed makes the next ones
+ * made slower on a busy ext4; a start burst leaves that for later). Returns whether it stayed.
  * A plain rename when there is no regular file at `path` yet, or the file system cannot exchange. */
 static napi_value replace_file(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; char tmp[DK_PATH_MAX], path[DK_PATH_MAX]; struct stat st; int bad;
+  size_t argc = 3; napi_value argv[3]; char tmp[DK_PATH_MAX], path[DK_PATH_MAX]; struct stat st; int bad; bool keep = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_type(env, "replaceFile(tmp, path)");
+  if (argc < 2) return throw_type(env, "replaceFile(tmp, path, keepOld)");
   if ((bad = get_path_arg(env, argv[0], tmp, sizeof tmp)) != 0 || (bad = get_path_arg(env, argv[1], path, sizeof path)) != 0)
-    return bad == ENAMETOOLONG ? throw_errno(env, bad, "rename") : throw_type(env, "replaceFile(tmp, path)");
+    return bad == ENAMETOOLONG ? throw_errno(env, bad, "rename") : throw_type(env, "replaceFile(tmp, path, keepOld)");
+  if (argc > 2 && napi_get_value_bool(env, argv[2], &keep) != napi_ok) return throw_type(env, "replaceFile(tmp, path, keepOld)");
   if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
-    (void)unlink(tmp);
-    return NULL;
+    if (!keep) (void)unlink(tmp);
+    return js_bool(env, keep);
   }
   if (rename(tmp, path) != 0) return throw_errno(env, errno, "rename");
-  return NULL;
+  return js_bool(env, false);
 }
 
 static napi_value pipe_bytes(napi_env env, napi_callback_info info) {

@@ -7,12 +7,12 @@ import { DaemonError } from '../errors/errors.js';
 import { removeLeftSocketDir } from '../notify/socket-dir.js';
 import { LAUNCH_MARKER_PREFIX } from '../service/inspect.js';
 import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
-import { readState } from '../service/state.js';
+import { readState, removeDeadKeptState } from '../service/state.js';
 
 /**
  * A stop or reopen request that was never taken (its supervisor died first; a new supervisor
  * would act on it), a notify socket directory of a supervisor that was killed, the launch marker
- * of a start that was killed.
+ * of a start that was killed, the old state a killed supervisor left at its temp name (state.ts).
  */
 export function clearLeftovers(paths: ServicePaths): void {
   for (const file of [paths.stopRequest, paths.reopenRequest, paths.rollRequest])
@@ -25,6 +25,7 @@ export function clearLeftovers(paths: ServicePaths): void {
   }
   for (const entry of entries) {
     if (entry.startsWith('dk-notify-')) removeLeftSocketDir(join(paths.dir, entry));
+    removeDeadKeptState(paths.dir, entry);
     // A launcher's marker left by one that was killed (ours is kept: we are launching).
     if (entry.startsWith(LAUNCH_MARKER_PREFIX) && entry !== `${LAUNCH_MARKER_PREFIX}${process.pid}`)
       rmSync(join(paths.dir, entry), { force: true });

@@ -127,7 +127,12 @@ function inspectOnce(paths: ServicePaths, rescan = false): Inspection {
   };
   // A shared supervisor's service: its pidfile names its COMMAND, by design (not stale; after
   // the supervisor's death, the orphan that status and stop deal with).
-  const commandNamed = state?.shared === true && pidfilePid === state.childPid;
+  // (Or its COMMAND just exec'd: the pidfile may come a moment before the state's write that
+  // names it as running, as `spawning`; runner.ts.)
+  const commandNamed =
+    state?.shared === true &&
+    pidfilePid !== null &&
+    (pidfilePid === state.childPid || pidfilePid === state.spawning?.pgid);
   if (!probe.held)
     return { ...base, running: false, pid: null, stalePid: commandNamed ? null : pidfilePid };
   // A shared service's COMMAND never holds the lock (its supervisor does): not looked at, so

@@ -291,12 +291,7 @@ export function writePidfile(pidfile: string, pid: number): void {
   refuseOddPidfile(pidfile);
   const tmp = `${pidfile}.${pid}.tmp`;
   try {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // no leftover from an earlier process with our pid
-    }
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+    const fd = openNew(tmp);
     try {
       fchmodSync(fd, 0o644);
       const text = Buffer.from(`${pid}\n`);
@@ -313,6 +308,19 @@ export function writePidfile(pidfile: string, pid: number): void {
     }
     if (error instanceof DaemonError) throw error;
     throw fileError(error, pidfile, 'write pidfile');
+  }
+}
+
+/** A new file at `tmp`, after a leftover of an earlier process with our pid is removed: tried
+ *  first, as an unlink even of nothing locks the directory. */
+function openNew(tmp: string): number {
+  const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+  try {
+    return openSync(tmp, flags, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkSync(tmp);
+    return openSync(tmp, flags, 0o644);
   }
 }
 

@@ -2,9 +2,19 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import { closeSync, fchmodSync, openSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  openSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+  constants as C,
+} from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { replaceFile } from '../sys/native.js';
+import { readProcStat } from '../sys/proc.js';
 import { DaemonError } from '../errors/errors.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { readOwnedFile } from '../files/owner.js';
@@ -111,10 +121,29 @@ export interface ServiceState extends Partial<ServiceFacts> {
   roll?: RollRecord;
 }
 
-export function writeState(path: string, state: ServiceState): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+/** The temp name a process writes `path` through (and where writeState's `keepOld` leaves the
+ *  file it replaced). */
+export const stateTemp = (path: string, pid = process.pid): string => `${path}.${pid}.tmp`;
+
+/**
+ * Write the state whole: a temp file, then an exchange of names. `keepOld` (the writer that
+ * writes it all along, state-record.ts): the file replaced is left at the temp name instead of
+ * removed (returns true when it was), and removed by the next write (`kept`) or by
+ * removeKeptState: a file removed makes each file made after it slower on a busy ext4 (see
+ * docs/decisions.md), and a start of many services is where that counts. It is never written
+ * into again: a reader may still be reading it.
+ */
+export function writeState(
+  path: string,
+  state: ServiceState,
+  { keepOld = false, kept = false }: { keepOld?: boolean; kept?: boolean } = {},
+): boolean {
+  const tmp = stateTemp(path);
+  if (kept) removeKeptState(path);
   try {
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o644);
+    // (After a kept file: a new one, never the kept one should its removal have failed.)
+    const fresh = kept ? C.O_EXCL : C.O_TRUNC;
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | fresh | C.O_NOFOLLOW, 0o644);
     try {
       fchmodSync(fd, 0o644); // as documented, whatever the writer's umask
       const data = Buffer.from(`${JSON.stringify({ ...state, updatedAt: Date.now() })}\n`);
@@ -125,7 +154,7 @@ export function writeState(path: string, state: ServiceState): void {
     } finally {
       closeSync(fd);
     }
-    replaceFile(tmp, path);
+    return replaceFile(tmp, path, keepOld);
   } catch (error) {
     try {
       unlinkSync(tmp);
@@ -138,6 +167,27 @@ export function writeState(path: string, state: ServiceState): void {
       { path },
       { cause: error },
     );
+  }
+}
+
+/** A file a `keepOld` write left at a temp name (`state.json.PID.tmp`) by a process that is
+ *  gone (killed before its last write), removed: called by a start, under the lock, on each
+ *  entry of the service's directory. A live PID's is left alone: it may be writing. */
+export function removeDeadKeptState(dir: string, entry: string): void {
+  const m = /^state\.json\.([0-9]+)\.tmp$/.exec(entry);
+  const pid = m ? Number(m[1]) : 0;
+  if (pid <= 0 || pid === process.pid) return;
+  const st = readProcStat(pid); // a zombie is gone too (its parent may not have reaped it yet)
+  if (st === null || st.state === 'Z' || st.state === 'X')
+    rmSync(join(dir, entry), { force: true });
+}
+
+/** The file a `keepOld` write left at our temp name, removed. */
+export function removeKeptState(path: string): void {
+  try {
+    unlinkSync(stateTemp(path));
+  } catch {
+    // gone already
   }
 }
 

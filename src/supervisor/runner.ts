@@ -336,7 +336,7 @@ export class Runner {
     }
     this.sup = launched.sup;
     this.extend = launched.extendReady;
-    this.record.save();
+    this.record.saveSoon(); // the start (or exit) that follows is most often written with it
     this.hooks.command?.(launched.sup.child.pid, true);
   }
 

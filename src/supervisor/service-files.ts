@@ -2,7 +2,7 @@
  * What a running service holds open for its life — the log capture, the notify socket, the
  * --listen sockets — opened under the lock (service.ts) and released in one place.
  */
-import { unlinkSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { ServicePaths } from '../config/paths.js';
 import type { CommandSpec } from '../config/spec.js';
 import { createPipes, instancePrefix, LogCapture } from '../logs/write/capture.js';
@@ -66,11 +66,9 @@ function prepareFiles(
     writePidfile(paths.pidfile, process.pid);
     writeSpec(paths, spec);
   }
-  try {
-    unlinkSync(paths.stopRequest);
-  } catch {
-    // none
-  }
+  // Looked at before it is removed: an unlink, even of nothing, locks the directory against the
+  // files its host makes there meanwhile (spec.json, env.json in the thread pool).
+  rmSync(paths.stopRequest, { force: true });
 }
 
 /** --ready notify: the service's sd_notify socket (the launcher's, if it made one). */

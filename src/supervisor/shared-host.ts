@@ -12,7 +12,7 @@ import { defaultSchedule, type StopSchedule } from '../config/schedule.js';
 import type { CommandSpec } from '../config/spec.js';
 import { acquirePidLock } from '../service/pidfile.js';
 import { describeOrphan, findOrphan, stopOrphan } from '../service/orphan.js';
-import { readState } from '../service/state.js';
+import { readState, removeDeadKeptState } from '../service/state.js';
 import { writeSpecLater } from '../service/spec-file.js';
 import { removeLeftSocketDir } from '../notify/socket-dir.js';
 import { openAppend } from '../spawn/launch.js';
@@ -154,8 +154,10 @@ async function prepare(paths: ServicePaths, spec: CommandSpec): Promise<void> {
   } catch {
     // no directory yet
   }
-  for (const entry of entries)
+  for (const entry of entries) {
     if (entry.startsWith('dk-notify-')) removeLeftSocketDir(join(paths.dir, entry));
+    removeDeadKeptState(paths.dir, entry);
+  }
   const recorded = readState(paths.statefile);
   const orphan = findOrphan(recorded);
   if (orphan && recorded && !(await stopOrphan(paths, recorded, orphan, defaultSchedule())))

@@ -72,7 +72,7 @@ interface NativeBinding {
   exitNow(code: number): never;
   pipeBytes(fd: number): number;
   readerGone(fd: number): boolean;
-  replaceFile(tmp: string, path: string): void;
+  replaceFile(tmp: string, path: string, keepOld?: boolean): boolean;
   killStatus(pid: number, signal: number): number;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
@@ -175,8 +175,10 @@ export const pidfdWait = (pidfds: number[], timeoutMs: number): Promise<number> 
 export const pidfdWaitSync = (pidfds: number[], timeoutMs: number): number =>
   native.pidfdWaitSync(pidfds, pollTimeout(timeoutMs));
 /** rename(tmp, path) for a file rewritten often: on ext4 without the flush a replacing rename
- *  costs (see native). */
-export const replaceFile = (tmp: string, path: string): void => native.replaceFile(tmp, path);
+ *  costs (see native). With keepOld the file replaced may be left at `tmp` (true: it was), for
+ *  the caller to remove later. */
+export const replaceFile = (tmp: string, path: string, keepOld = false): boolean =>
+  native.replaceFile(tmp, path, keepOld);
 /** kill(pid, signal) without an exception: 0, or the errno. */
 export const killStatus = (pid: number, signal: number): number => native.killStatus(pid, signal);
 /** What a pipe holds right now (FIONREAD), without reading it. */
