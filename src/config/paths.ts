@@ -3,7 +3,7 @@
  * $DAEMONKIT_HOME/NAME/) or, with --pidfile alone, by its pidfile path (like start-stop-daemon).
  */
 import { homedir } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 
 export interface ServicePaths {
   /** What users see: the name, or the pidfile path for pidfile-identified services. */
@@ -65,6 +65,19 @@ export function fnv1a64(text: string): string {
   return h.toString(16).padStart(16, '0');
 }
 
+/** The last home normalized: `list` of 200 services joined it 200 times (~10 µs each, cold). */
+let homeJoined: { home: string; normal: string } | null = null;
+
+/** join(home, name), for a name that is one plain entry (no '/', not '.' or '..') without
+ *  normalizing the home again. */
+function inHome(home: string, name: string): string {
+  if (name === '' || name === '.' || name === '..' || name.includes('/')) return join(home, name);
+  if (homeJoined?.home !== home) homeJoined = { home, normal: normalize(home) };
+  const base = homeJoined.normal;
+  if (!base.startsWith('/')) return join(home, name); // a relative home: as join has it
+  return base.endsWith('/') ? `${base}${name}` : `${base}/${name}`;
+}
+
 export function servicePaths(
   id: { name?: string; pidfile?: string },
   home: string = daemonkitHome(),
@@ -75,7 +88,7 @@ export function servicePaths(
   let display: string;
   let logName: string;
   if (id.name !== undefined) {
-    dir = join(home, id.name);
+    dir = inHome(home, id.name);
     display = id.name;
     logName = id.name;
   } else if (pidfile !== undefined) {

@@ -8,6 +8,8 @@
 import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'node:fs';
 import { DaemonError } from '../errors/errors.js';
 import { processUids } from '../sys/proc.js';
+import { prefetched, type Seen } from '../sys/prefetch.js';
+import { constants } from 'node:os';
 
 let euid: number | undefined;
 /** Our effective uid: asked once (nothing in daemonkit's processes changes it; `list` asked ~600
@@ -36,6 +38,8 @@ export function refuseForeignFile(what: string, path: string, uid: number): void
  * ignored (null, the file left as it is).
  */
 export function readOwnedFile(path: string, refuseAs?: string): string | null {
+  const ahead = prefetched(path);
+  if (ahead && ahead.errno !== constants.errno.EFBIG) return ownedText(path, ahead, refuseAs);
   let fd: number;
   try {
     fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
@@ -88,4 +92,12 @@ export function refuseForeignProcess(
     `${how} pid ${pid}, a process of ${uid}, not of uid ${owner} who owns the lock file ${lockfile}: a process of another user is never taken for the daemon; refusing to use it`,
     { path: lockfile, pid },
   );
+}
+
+/** readOwnedFile's rules on what a report's batch read (sys/prefetch.ts). */
+function ownedText(path: string, ahead: Seen, refuseAs?: string): string | null {
+  if (ahead.errno !== 0 || (ahead.mode & C.S_IFMT) !== C.S_IFREG) return null;
+  if (refuseAs !== undefined) refuseForeignFile(refuseAs, path, ahead.uid);
+  else if (!trustedOwner(ahead.uid)) return null;
+  return ahead.text;
 }

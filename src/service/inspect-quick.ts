@@ -6,10 +6,12 @@
  * lock's holder). Whatever does not fit (no such state, a hint that does not hold, an odd lock
  * file or pidfile) is left to the full inspection: null.
  */
-import { lstatSync, type BigIntStats, type Stats } from 'node:fs';
+import { lstatSync, constants as C } from 'node:fs';
+import { constants } from 'node:os';
 import type { ServicePaths } from '../config/paths.js';
 import { me, refuseForeignProcess, trustedOwner } from '../files/owner.js';
 import { holdsLockThrough } from '../sys/proc.js';
+import { prefetch, prefetched } from '../sys/prefetch.js';
 import type { Inspection } from './inspect.js';
 import { readState } from './state.js';
 
@@ -18,11 +20,11 @@ export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
   const pid = state?.pid;
   const fd = state?.lockFd;
   if (state?.shared !== true || !Number.isInteger(pid) || !Number.isInteger(fd)) return null;
-  const lock = lstatOrNull(paths.lockfile, true);
-  if (!lock?.isFile() || !trustedOwner(Number(lock.uid))) return null;
+  const lock = lockFileSeen(paths.lockfile);
+  if (!lock || (lock.mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(lock.uid)) return null;
   if (!holdsLockThrough(pid!, fd!, lock.dev, lock.ino) || !pidfileHarmless(paths.pidfile))
     return null;
-  const probe = { held: true, dev: lock.dev, ino: lock.ino, uid: Number(lock.uid) };
+  const probe = { held: true, dev: lock.dev, ino: lock.ino, uid: lock.uid };
   refuseForeignProcess(pid!, probe.uid, paths.lockfile, `state file ${paths.statefile} names`);
   return {
     paths,
@@ -42,21 +44,62 @@ export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
 /** No pidfile, or one the full inspection would read without a problem to report: a regular
  *  file of ours (or root's) that we may read. Its pid (the COMMAND's) changes nothing here. */
 function pidfileHarmless(pidfile: string): boolean {
-  let st: Stats;
-  try {
-    st = lstatSync(pidfile);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  let st: { mode: number; uid: number };
+  const ahead = prefetched(pidfile);
+  if (ahead) {
+    if (ahead.errno !== 0) return ahead.errno === constants.errno.ENOENT;
+    st = ahead;
+  } else {
+    try {
+      st = lstatSync(pidfile);
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT';
+    }
   }
-  if (!st.isFile() || !trustedOwner(st.uid)) return false;
+  if ((st.mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(st.uid)) return false;
   const uid = me();
   return uid === 0 || (st.uid === uid ? (st.mode & 0o400) !== 0 : (st.mode & 0o004) !== 0);
 }
 
-function lstatOrNull(path: string, bigint: true): BigIntStats | null {
+/** The lock file's type, owner, device and inode: as the report's batch saw it, else now. */
+function lockFileSeen(
+  path: string,
+): { mode: number; uid: number; dev: bigint; ino: bigint } | null {
+  const ahead = prefetched(path);
+  if (ahead && ahead.dev >= 0 && ahead.ino >= 0)
+    return ahead.errno === 0
+      ? { mode: ahead.mode, uid: ahead.uid, dev: BigInt(ahead.dev), ino: BigInt(ahead.ino) }
+      : null;
   try {
-    return lstatSync(path, { bigint });
+    const st = lstatSync(path, { bigint: true });
+    return { mode: Number(st.mode), uid: Number(st.uid), dev: st.dev, ino: st.ino };
   } catch {
     return null;
   }
+}
+
+/**
+ * What a report will read for these services' quick looks, read ahead in one call each time
+ * (sys/prefetch.ts): their state files, lock files and pidfiles, then each shared supervisor's
+ * lock fd's fdinfo and each COMMAND's statm.
+ */
+export function prefetchFor(services: readonly ServicePaths[]): void {
+  prefetch(
+    services.map((p) => p.statefile),
+    services.flatMap((p) => [p.lockfile, p.pidfile]),
+  );
+  const procFiles: string[] = [];
+  for (const { statefile } of services) {
+    let st: ReturnType<typeof readState>;
+    try {
+      st = readState(statefile);
+    } catch {
+      continue; // refused again, and reported, when the service is looked at
+    }
+    if (st?.shared !== true) continue;
+    if (Number.isInteger(st.pid) && Number.isInteger(st.lockFd))
+      procFiles.push(`/proc/${st.pid}/fdinfo/${st.lockFd}`);
+    if (Number.isInteger(st.childPid)) procFiles.push(`/proc/${st.childPid}/statm`);
+  }
+  prefetch(procFiles);
 }

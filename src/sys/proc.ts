@@ -1,5 +1,6 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { prefetch, readSmall, startPrefetching, stopPrefetching } from './prefetch.js';
 
 export interface ProcStat {
   pid: number;
@@ -27,12 +28,8 @@ export function readProcStat(pid: number): ProcStat | null {
 }
 
 function statNow(pid: number): ProcStat | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readSmall(`/proc/${pid}/stat`);
+  if (text === null) return null;
   // comm may contain spaces and parentheses: it ends at the last ')'.
   const close = text.lastIndexOf(')');
   const comm = text.slice(text.indexOf('(') + 1, close);
@@ -164,12 +161,8 @@ function lockOn(pid: number, fd: string, ino: bigint): 'WRITE' | 'READ' | null {
  * inode's own (btrfs subvolumes), the fd is stat'ed as a walk would.
  */
 function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' | 'READ' | null {
-  let info: string;
-  try {
-    info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-  } catch {
-    return null; // closed, or not ours to read
-  }
+  const info = readSmall(`/proc/${pid}/fdinfo/${fd}`);
+  if (info === null) return null; // closed, or not ours to read
   const [major, minor] = devParts(dev);
   for (const m of info.matchAll(
     /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
@@ -318,9 +311,12 @@ export function groupMembers(pgid: number): number[] {
 /** The live processes of each process group (of `only`, when given), from one scan of /proc. */
 function groupsNow(only?: number): Map<number, number[]> {
   const groups = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
+  const pids = readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid > 0);
+  // A report's scan reads every stat line in one call, on two threads (sys/prefetch.ts).
+  prefetch(pids.map((pid) => `/proc/${pid}/stat`));
+  for (const pid of pids) {
     const st = statNow(pid);
     if (snapshot) (snapshot.stats ??= new Map()).set(pid, st); // what later questions are told
     if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
@@ -353,10 +349,12 @@ let snapshot: {
 export function withOneProcScan<T>(fn: () => T): T {
   if (snapshot) return fn();
   snapshot = {};
+  startPrefetching();
   try {
     return fn();
   } finally {
     snapshot = null;
+    stopPrefetching();
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { readSmall } from './prefetch.js';
 
 const AT_PAGESZ = 6n;
 let pageBytes: number | undefined;
@@ -40,12 +41,8 @@ export function pageSize(): number {
 
 /** Resident bytes of `pid` (its VmRSS), or null when it is gone. */
 export function residentBytes(pid: number): number | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/statm`, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readSmall(`/proc/${pid}/statm`);
+  if (text === null) return null;
   const pages = Number(text.split(' ', 2)[1]);
   return Number.isFinite(pages) ? pages * pageSize() : null;
 }

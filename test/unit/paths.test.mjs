@@ -105,6 +105,17 @@ describe('servicePaths', () => {
     });
   });
 
+  test("a service's directory is join(home, name) for any spelling of the home", () => {
+    const homes = ['/h', '/h/', '//h//x/', '/', '/a/../b', '/a/./b/', 'rel/h', '.', ''];
+    for (const home of homes)
+      for (const name of ['web', 'a.b', 'x-y', '..', '.', 'a/b'])
+        assert.equal(
+          servicePaths({ name }, home, '/cwd').dir,
+          join(home, name),
+          `${home} + ${name}`,
+        );
+  });
+
   test('by name with an explicit (relative) pidfile', () => {
     assert.deepEqual(servicePaths({ name: 'web', pidfile: 'run/web.pid' }, '/h', '/srv'), {
       display: 'web',

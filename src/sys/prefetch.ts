@@ -1,0 +1,67 @@
+/**
+ * A report's small files read ahead, in one native call on two threads (native/batch.c), while
+ * one scan of /proc lasts (withOneProcScan): `list` of 200 services read ~1,300 files and lstat'ed
+ * 400 paths one call at a time, and node's cost per call was as much as the kernel's (measured:
+ * docs/decisions.md). What was read ahead is what later questions are told, as the scan's
+ * snapshot is; outside a scan nothing is kept and every read is made when asked.
+ */
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { readBatch } from './native.js';
+
+/** A file's lstat (or fstat, once opened) as the batch saw it; errno 0 when there was one. */
+export interface Seen {
+  errno: number;
+  mode: number;
+  uid: number;
+  /** -1 where the number is too large for a double to hold exactly. */
+  dev: number;
+  ino: number;
+  /** The text of a file read; null when lstat'ed only or not read. */
+  text: string | null;
+}
+
+let seen: Map<string, Seen> | null = null;
+
+export function startPrefetching(): void {
+  seen = new Map();
+}
+
+export function stopPrefetching(): void {
+  seen = null;
+}
+
+/** Read `reads` and lstat `lstats` now, for readSmall and prefetched within this scan. */
+export function prefetch(reads: readonly string[], lstats: readonly string[] = []): void {
+  if (!seen || reads.length + lstats.length === 0) return;
+  const paths = [...reads, ...lstats];
+  const [texts, meta] = readBatch(paths, reads.length);
+  for (let i = 0; i < paths.length; i++) {
+    const m = i * 5;
+    seen.set(paths[i]!, {
+      errno: meta[m]!,
+      mode: meta[m + 1]!,
+      uid: meta[m + 2]!,
+      dev: meta[m + 3]!,
+      ino: meta[m + 4]!,
+      text: texts[i] ?? null,
+    });
+  }
+}
+
+/** What the batch found at `path`, if it looked there within this scan. */
+export const prefetched = (path: string): Seen | undefined => seen?.get(path);
+
+const { EFBIG } = constants.errno;
+
+/** A small file of /proc: its text, or null when it cannot be read (gone, not ours). Within a
+ *  scan as the batch read it; one it could not take whole (over 64 KiB) is read now. */
+export function readSmall(path: string): string | null {
+  const got = seen?.get(path);
+  if (got && got.errno !== EFBIG) return got.errno === 0 ? got.text : null;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
