@@ -6,6 +6,7 @@ import { bootTicksToMs, readProcStat, startTimeMs } from '../sys/proc.js';
 import type { Inspection } from './inspect.js';
 import type { Orphan } from './orphan.js';
 import type { ServiceStatus } from './status.js';
+import type { ServiceState } from './state.js';
 import { groupUsage, type Usage, usageOf } from './usage.js';
 
 type Figures = Pick<
@@ -32,11 +33,20 @@ export function commandFigures(insp: Inspection, orphan: Orphan | null): Figures
 /** In a backoff wait there is no COMMAND: the recorded one has exited. */
 function childPidOf(insp: Inspection, orphan: Orphan | null): number | null {
   const st = insp.state;
-  return orphan
-    ? orphanPid(orphan.group.pgid, orphan.members)
-    : insp.running && st?.childPid && st.pid === insp.pid && st.state !== 'backoff'
-      ? st.childPid
-      : null;
+  if (orphan) return orphanPid(orphan.group.pgid, orphan.members);
+  if (!insp.running || !st || st.pid !== insp.pid || st.state === 'backoff') return null;
+  return commandOf(st).pid ?? null;
+}
+
+/**
+ * The COMMAND the state names: the one forked and about to exec (`spawning`: its pid and start
+ * time are already the COMMAND's; the rest of the record still names the one before it, until
+ * the next write), else the one recorded as running.
+ */
+function commandOf(st: ServiceState): { pid?: number; pgid?: number; startTime?: number } {
+  return st.spawning
+    ? { pid: st.spawning.pgid, pgid: st.spawning.pgid, startTime: st.spawning.startTime }
+    : { pid: st.childPid, pgid: st.childPgid, startTime: st.childStartTime };
 }
 
 /**
@@ -51,16 +61,15 @@ function usageAndUptime(
 ): { usage: Usage | null; uptimeMs: number | null } {
   const st = insp.state;
   if (orphan) return { usage: usageOf(orphan.members), uptimeMs: sinceTicks(st!.childStartTime) };
-  if (insp.running && st?.kind === 'supervisor' && childPid)
+  if (insp.running && st?.kind === 'supervisor' && childPid) {
+    const command = commandOf(st);
     return {
-      usage: groupUsage({
-        pgid: st.childPgid ?? childPid,
-        leaderStartTime: st.childStartTime ?? 0,
-      }),
+      usage: groupUsage({ pgid: command.pgid ?? childPid, leaderStartTime: command.startTime ?? 0 }),
       uptimeMs:
-        sinceTicks(st.childStartTime) ??
+        sinceTicks(command.startTime) ??
         (st.childStartedAt ? Math.max(0, Date.now() - st.childStartedAt) : null),
     };
+  }
   if (insp.running && st && st.kind !== 'supervisor' && insp.pid)
     return { usage: usageOf([insp.pid]), uptimeMs: serviceUptimeMs };
   return { usage: null, uptimeMs: null };

@@ -211,6 +211,38 @@ describe('the hint proves nothing by itself', () => {
     other.kill('SIGKILL');
   });
 
+  it('a COMMAND forked and about to exec is the one shown, not the one before it', async () => {
+    const holder = await heldBy('spawn', null);
+    const next = spawn('sleep', ['30'], { stdio: 'ignore' });
+    h.track(next.pid);
+    await once(next, 'spawn');
+    const startTime = Number(
+      readFileSync(`/proc/${next.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19],
+    );
+    const st = readJson(join(h.dir('spawn'), 'state.json'));
+    // The record still names the last COMMAND (long gone, started at boot) until its next write.
+    writeFileSync(
+      join(h.dir('spawn'), 'state.json'),
+      JSON.stringify({
+        ...st,
+        state: 'starting',
+        childPid: 1,
+        childPgid: 1,
+        childStartTime: 1,
+        spawning: { pgid: next.pid, startTime },
+      }),
+    );
+    for (const s of [
+      (await list()).get('spawn'),
+      JSON.parse((await h.dk(['status', '--name', 'spawn', '--json'])).stdout),
+    ]) {
+      assert.equal(s.childPid, next.pid);
+      assert.ok(s.uptimeMs < 60_000, `the new COMMAND's uptime, not the last one's: ${s.uptimeMs}`);
+    }
+    next.kill('SIGKILL');
+    holder.kill('SIGKILL');
+  });
+
   it('a holder of another uid is never our daemon (status unknown, code 4)', {
     skip: !root && 'needs root to hand the lock to uid 999',
   }, async () => {
