@@ -64,7 +64,10 @@ function usageAndUptime(
   if (insp.running && st?.kind === 'supervisor' && childPid) {
     const command = commandOf(st);
     return {
-      usage: groupUsage({ pgid: command.pgid ?? childPid, leaderStartTime: command.startTime ?? 0 }),
+      usage: groupUsage({
+        pgid: command.pgid ?? childPid,
+        leaderStartTime: command.startTime ?? 0,
+      }),
       uptimeMs:
         sinceTicks(command.startTime) ??
         (st.childStartedAt ? Math.max(0, Date.now() - st.childStartedAt) : null),
