@@ -26,6 +26,7 @@ import {
   writeFileSync,
   constants as C,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -37,11 +38,13 @@ const toSave: { script: Script; file: string }[] = [];
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAP_TAIL = '\n});';
 
-/** The bundles' `require` is this program's own: they require node's built-in modules only (our
- *  code is bundled in, the native module is loaded by its absolute path), which resolve alike
- *  from any file, so a require of their own (createRequire, node:module again) is not needed.
- *  The CLI runs only as the CommonJS bundle; tsc's ESM copy never installs the loader. */
-declare const require: NodeJS.Require;
+/** The bundles' `require`: in the CLI's CommonJS bundle, its own. They require node's built-in
+ *  modules only (our code is bundled in, the native module is loaded by its absolute path), which
+ *  resolve alike from any file, so none needs a require of its own (createRequire: node:module,
+ *  which the bundle loads only when it is called). tsc's ESM copy has no `require`. */
+declare const require: NodeJS.Require | undefined;
+const requireFor = (filename: string): NodeJS.Require =>
+  typeof require === 'function' ? require : createRequire(filename);
 let cacheDir: string | null = null;
 
 /** Install the loader for the bundles in `lazyDir`; `dir`: the code cache (null: none). */
@@ -64,7 +67,7 @@ export function installLazyLoader(lazyDir: string, wanted: string | null): void 
     module = { exports: {} };
     loaded.set(name, module);
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
-    wrapper.call(module.exports, module.exports, require, module, filename, lazyDir);
+    wrapper.call(module.exports, module.exports, requireFor(filename), module, filename, lazyDir);
     return module.exports;
   };
 }
