@@ -17,9 +17,13 @@ const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  // import.meta.url has no CommonJS equivalent but __filename.
-  define: { 'import.meta.url': '__daemonkit_url' },
-  banner: { js: "const __daemonkit_url = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.url has no CommonJS equivalent but __filename: made on first use, not at each
+  // bundle's load (node's URL parser starts on the first call, ~0.26 ms of every command, and a
+  // stop's path needs no URL: docs/decisions.md). import.meta.dirname is __dirname.
+  define: { 'import.meta.url': '__daemonkit.url', 'import.meta.dirname': '__dirname' },
+  banner: {
+    js: "const __daemonkit = { get url() { return require('node:url').pathToFileURL(__filename).href; } };",
+  },
   target: 'node20',
   // Whitespace, syntax and local names (nothing here shows a user a stack trace; the library in
   // dist/*/ stays as tsc wrote it): the package stays under 1 MB, and V8 parses less per call.
@@ -29,6 +33,25 @@ const common = {
   allowOverwrite: true,
   logLevel: 'warning',
 };
+
+/** `node:module` loaded on first use, not at each bundle's load (~0.2 ms of every command, and a
+ *  stop's path never calls it: docs/decisions.md). Our sources use createRequire alone from it. */
+const lazyNodeModule = {
+  name: 'lazy-node-module',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, (args) =>
+      args.kind === 'import-statement'
+        ? { path: 'node:module', namespace: 'lazy-node' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-node' }, () => ({
+      contents:
+        "export const createRequire = (from) => require('node:module').createRequire(from);",
+      loader: 'js',
+    }));
+  },
+};
+common.plugins = [lazyNodeModule];
 
 await build({
   ...common,
@@ -85,7 +108,7 @@ await build({
   ...cli,
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/cli/main.cjs',
-  plugins: [splitDynamic],
+  plugins: [lazyNodeModule, splitDynamic],
 });
 while (pending.length > 0) {
   const source = pending.shift();
@@ -93,6 +116,6 @@ while (pending.length > 0) {
     ...cli,
     entryPoints: [source],
     outfile: `dist/cli/lazy/${lazyName(source)}.cjs`,
-    plugins: [splitDynamic],
+    plugins: [lazyNodeModule, splitDynamic],
   });
 }

@@ -26,12 +26,25 @@ import {
   writeFileSync,
   constants as C,
 } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 const toSave: { script: Script; file: string }[] = [];
+
+/** node's CommonJS wrapper (Module.wrap), written out: node:module, loaded for it, cost every
+ *  command ~0.2 ms (docs/decisions.md, "A stop's third pass"). */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_TAIL = '\n});';
+
+/** The bundles' `require`: in the CLI's CommonJS bundle, its own. They require node's built-in
+ *  modules only (our code is bundled in, the native module is loaded by its absolute path), which
+ *  resolve alike from any file, so none needs a require of its own (createRequire: node:module,
+ *  which the bundle loads only when it is called). tsc's ESM copy has no `require`. */
+declare const require: NodeJS.Require | undefined;
+const requireFor = (filename: string): NodeJS.Require =>
+  typeof require === 'function' ? require : createRequire(filename);
 let cacheDir: string | null = null;
 
 /** Install the loader for the bundles in `lazyDir`; `dir`: the code cache (null: none). */
@@ -46,7 +59,7 @@ export function installLazyLoader(lazyDir: string, wanted: string | null): void 
     const { source, stamp } = readBundle(filename);
     const file = dir === null ? null : join(dir, `${name}.cjs.${stamp}.${process.versions.v8}.bin`);
     const cachedData = file === null ? undefined : trustedCache(file, filename);
-    const script = new Script(Module.wrap(source), {
+    const script = new Script(`${WRAP_HEAD}${source}${WRAP_TAIL}`, {
       filename,
       cachedData,
     });
@@ -54,14 +67,7 @@ export function installLazyLoader(lazyDir: string, wanted: string | null): void 
     module = { exports: {} };
     loaded.set(name, module);
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
-    wrapper.call(
-      module.exports,
-      module.exports,
-      createRequire(filename),
-      module,
-      filename,
-      lazyDir,
-    );
+    wrapper.call(module.exports, module.exports, requireFor(filename), module, filename, lazyDir);
     return module.exports;
   };
 }
@@ -155,6 +161,8 @@ function dropOlder(file: string): void {
 
 /** dist/cli/lazy and the package's .compile-cache, from where the CLI bundle is. */
 export function cachePaths(): { lazyDir: string; dir: string } {
-  const cli = dirname(fileURLToPath(import.meta.url));
+  // import.meta.dirname is __dirname in the bundle (scripts/bundle.mjs): no URL to parse.
+  const cli =
+    (import.meta.dirname as string | undefined) ?? dirname(fileURLToPath(import.meta.url));
   return { lazyDir: join(cli, 'lazy'), dir: join(cli, '..', '..', '.compile-cache') };
 }

@@ -113,7 +113,7 @@ async function stopByPidfd(
   if (supervised && insp.state?.shared)
     return (await import('./shared.js')).stopShared(paths, schedule, options.forRestart === true);
   if (supervised)
-    return stopSupervisor(paths, pid, pidfd, schedule, waitExit, options.forRestart === true);
+    return stopSupervisor(paths, insp, pid, pidfd, schedule, waitExit, options.forRestart === true);
   return runSchedule(schedule, {
     send(signal) {
       pidfdSignal(pidfd, signalNumber(signal));
@@ -201,6 +201,7 @@ async function stopVerified(
 
 async function stopSupervisor(
   paths: ServicePaths,
+  insp: Inspection,
   pid: number,
   pidfd: number,
   schedule: StopSchedule,
@@ -213,9 +214,14 @@ async function stopSupervisor(
   });
   // A supervisor still booting (node not yet handling signals) would be killed by SIGTERM: it
   // finds the request itself once it is up. It writes handlesSignals before it looks, and we
-  // read it after writing the request, so one of us always sees the other.
+  // read it after writing the request, so one of us always sees the other. Once said, it stays
+  // so for that process: a state of this very pid read before (the inspection's) that says so
+  // needs no second read.
   const requestedAt = Date.now();
-  const state = readState(paths.statefile);
+  const state =
+    insp.state?.pid === pid && insp.state.handlesSignals === true
+      ? insp.state
+      : readState(paths.statefile);
   // Done when the service is (its release pipe closed after its lock) or the process is gone,
   // whichever we see first; opened before the signal, so that its closing cannot be missed.
   const release = openRelease(pid, state);

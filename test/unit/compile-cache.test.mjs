@@ -218,4 +218,35 @@ describe("the CLI's start-up", () => {
     assert.ok(loaded.includes('NativeModule vm'), 'the list is the CLI’s');
     assert.ok(!loaded.includes('NativeModule tty'), 'list > /dev/null loaded node:tty');
   });
+
+  test('a stop of a running service loads no node:module (the loader wraps and requires itself; createRequire is loaded on first use): ~0.2 ms of its way to the signal', () => {
+    const preload = join(dir, 'modules-stop.cjs');
+    const out = join(dir, 'modules-stop.txt');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    const home = join(dir, 'home-module');
+    mkdirSync(home);
+    const env = { ...process.env, DAEMONKIT_HOME: home };
+    const cli = join(ROOT, 'dist/cli/main.cjs');
+    const started = spawnSync(
+      process.execPath,
+      [cli, 'start', '--name', 'mm', '--grace', '0', '--', 'sleep', '100'],
+      { env, encoding: 'utf8' },
+    );
+    assert.equal(started.status, 0, started.stderr);
+    const r = spawnSync(process.execPath, ['-r', preload, cli, 'stop', '--name', 'mm'], {
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /mm: stopped/);
+    const loaded = readFileSync(out, 'utf8').split('\n');
+    assert.ok(
+      loaded.includes('NativeModule vm'),
+      'the list is the CLI’s (its loader uses node:vm)',
+    );
+    assert.ok(!loaded.includes('NativeModule module'), 'stop loaded node:module');
+  });
 });
