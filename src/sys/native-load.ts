@@ -5,7 +5,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import nodeGypBuild from 'node-gyp-build';
+
+/** node-gyp-build, required only where plainPrebuild does not settle the file: loaded, its top
+ *  level looks for Alpine and reads files (~0.5 ms of every command that loads the module). */
+const nodeGypBuild = (): typeof import('node-gyp-build').default =>
+  createRequire(import.meta.url)('node-gyp-build');
 
 const buildHint = (root: string): string =>
   `build it from source: cd ${root} && npm run build:native (needs a C compiler, make and python3)`;
@@ -66,7 +70,7 @@ export function loadNative(root: string): unknown {
   let plain: string | null = null;
   try {
     plain = plainPrebuild(root);
-    file = plain ?? nodeGypBuild.resolve(root);
+    file = plain ?? nodeGypBuild().resolve(root);
   } catch (error) {
     const target = `${process.platform}-${process.arch} (${assumedLibc()})`;
     // node-gyp-build looks in $DAEMONKIT_PREBUILD instead of the package when it is set.
