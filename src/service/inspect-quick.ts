@@ -11,12 +11,16 @@ import { constants } from 'node:os';
 import type { ServicePaths } from '../config/paths.js';
 import { me, refuseForeignProcess, trustedOwner } from '../files/owner.js';
 import { holdsLockThrough } from '../sys/proc.js';
-import { prefetch, prefetched } from '../sys/prefetch.js';
+import { onceInScan, prefetch, prefetched } from '../sys/prefetch.js';
 import type { Inspection } from './inspect.js';
-import { readState } from './state.js';
+import { readState, type ServiceState } from './state.js';
+
+/** The state as this report read it (prefetchFor parses it first; the quick look again). */
+const reportState = (path: string): ServiceState | null =>
+  onceInScan(`state ${path}`, () => readState(path));
 
 export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
-  const state = readState(paths.statefile);
+  const state = reportState(paths.statefile);
   const pid = state?.pid;
   const fd = state?.lockFd;
   if (state?.shared !== true || !Number.isInteger(pid) || !Number.isInteger(fd)) return null;
@@ -90,9 +94,9 @@ export function prefetchFor(services: readonly ServicePaths[]): void {
   );
   const procFiles: string[] = [];
   for (const { statefile } of services) {
-    let st: ReturnType<typeof readState>;
+    let st: ServiceState | null;
     try {
-      st = readState(statefile);
+      st = reportState(statefile);
     } catch {
       continue; // refused again, and reported, when the service is looked at
     }

@@ -22,13 +22,25 @@ export interface Seen {
 }
 
 let seen: Map<string, Seen> | null = null;
+let memo: Map<string, unknown> | null = null;
 
 export function startPrefetching(): void {
   seen = new Map();
+  memo = new Map();
 }
 
 export function stopPrefetching(): void {
-  seen = null;
+  seen = memo = null;
+}
+
+/** `compute()` once per key within this scan (what is made of a file read ahead: a state parsed
+ *  once, not once per question); as is outside a scan. A throw is not kept. */
+export function onceInScan<T>(key: string, compute: () => T): T {
+  if (!memo) return compute();
+  if (memo.has(key)) return memo.get(key) as T;
+  const value = compute();
+  memo.set(key, value);
+  return value;
 }
 
 /** Read `reads` and lstat `lstats` now, for readSmall and prefetched within this scan. */
