@@ -27,6 +27,7 @@ typedef struct {
   item_t *items;
   size_t from, to;
   char *buf;
+  bool own_thread; /* the second thread: it takes no signal (the calling thread's mask is left alone) */
 } span_t;
 
 static void read_item(item_t *it, char *buf) {
@@ -51,9 +52,11 @@ static void read_item(item_t *it, char *buf) {
 
 static void *run_span(void *arg) {
   span_t *s = arg;
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are node's main thread's */
+  if (s->own_thread) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are node's threads' */
+  }
   for (size_t i = s->from; i < s->to; i++) {
     item_t *it = &s->items[i];
     if (!it->path) { it->err = EINVAL; continue; }
@@ -84,7 +87,7 @@ napi_value read_batch(napi_env env, napi_callback_info info) {
     items[i].path = get_cstr(env, v); /* NULL (EINVAL: not a string, a NUL byte): that entry's errno */
     items[i].lstat_only = (int64_t)i >= lstat_from;
   }
-  span_t spans[2] = { { items, 0, count, malloc(BATCH_MAX_TEXT + 1) }, { items, count, count, NULL } };
+  span_t spans[2] = { { items, 0, count, malloc(BATCH_MAX_TEXT + 1), false }, { items, count, count, NULL, true } };
   pthread_t second;
   bool two = false;
   if (count >= 64 && (spans[1].buf = malloc(BATCH_MAX_TEXT + 1)) != NULL) {

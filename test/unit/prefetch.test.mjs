@@ -3,7 +3,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, lstatSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBatch } from '../../dist/sys/native.js';
@@ -60,6 +68,18 @@ test('many paths (two threads): every answer in its place', () => {
     else if (i % 3 === 1) assert.match(texts[i], /^\d+ \d+ /, `entry ${i}`);
     else assert.equal(meta[i * 5], constants.errno.ENOENT, `entry ${i}`);
   }
+});
+
+test("the calling thread's signal mask is left as it was (only the second thread blocks them)", () => {
+  const blocked = () =>
+    /^SigBlk:\s*(\S+)$/m.exec(readFileSync('/proc/thread-self/status', 'utf8'))[1];
+  const before = blocked();
+  readBatch(
+    Array.from({ length: 100 }, () => '/proc/self/stat'),
+    100,
+  ); // two threads
+  readBatch(['/proc/self/stat'], 1); // one
+  assert.equal(blocked(), before);
 });
 
 test('readOwnedFile within a scan, from the batch, answers as it does on its own', () => {
