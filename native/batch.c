@@ -122,3 +122,10 @@ done:
   free_items(items, count);
   return result;
 }
+
+/* pageSize() -> the kernel's page size (sysconf): /proc/PID/statm counts pages. */
+napi_value page_size(napi_env env, napi_callback_info info) {
+  (void)info;
+  long size = sysconf(_SC_PAGESIZE);
+  return js_double(env, size > 0 ? (double)size : 4096);
+}

@@ -20,7 +20,8 @@
  *   notifyListen, notifyReceive, notifyWake, notifySend   sd_notify datagrams (notify.c)
  *   getUser, getGroup, getGroupList   the user database through NSS (user.c)
  *   signalsDefault, signalsRestore   default signal actions while the CLI blocks (signals.c)
- *   readBatch               a report's small files read and lstat'ed in one call, on two threads (batch.c)
+ *   readBatch, pageSize     a report's small files read and lstat'ed in one call, on two threads;
+ *                           the page size statm counts in (batch.c)
  *   limits, childSteps      limits.h's sizes and the forked child's step names, as built
  * Everything else lives in TypeScript. Keep this file small.
  */
@@ -297,6 +298,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "notifySend", NULL, notify_send, NULL, NULL, NULL, napi_default, NULL },
     { "listenSocket", NULL, listen_socket, NULL, NULL, NULL, napi_default, NULL },
     { "readBatch", NULL, read_batch, NULL, NULL, NULL, napi_default, NULL },
+    { "pageSize", NULL, page_size, NULL, NULL, NULL, napi_default, NULL },
     { "getUser", NULL, get_user, NULL, NULL, NULL, napi_default, NULL },
     { "getGroup", NULL, get_group, NULL, NULL, NULL, napi_default, NULL },
     { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },

@@ -75,6 +75,7 @@ interface NativeBinding {
   replaceFile(tmp: string, path: string, keepOld?: boolean): boolean;
   killStatus(pid: number, signal: number): number;
   readBatch(paths: string[], lstatFrom: number): [(string | null)[], Float64Array];
+  pageSize(): number;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
@@ -186,6 +187,8 @@ export const killStatus = (pid: number, signal: number): number => native.killSt
  *  read (no link followed, no FIFO waited on), the rest lstat'ed. */
 export const readBatch = (paths: string[], lstatFrom: number): [(string | null)[], Float64Array] =>
   native.readBatch(paths, lstatFrom);
+/** The kernel's page size (sysconf). */
+export const pageSize = (): number => native.pageSize();
 /** What a pipe holds right now (FIONREAD), without reading it. */
 export const pipeBytes = (fd: number): number => native.pipeBytes(fd);
 /** The reader of our output pipe (or socket) has closed its end: known without writing. */

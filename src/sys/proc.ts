@@ -1,6 +1,12 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { prefetch, readSmall, startPrefetching, stopPrefetching } from './prefetch.js';
+import {
+  onceInScan,
+  prefetch,
+  readSmall,
+  startPrefetching,
+  stopPrefetching,
+} from './prefetch.js';
 
 export interface ProcStat {
   pid: number;
@@ -296,6 +302,11 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
 
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
+  // Within a scan once per process: `list` asks about a project's supervisor once per service.
+  return onceInScan(`uids ${pid}`, () => uidsNow(pid));
+}
+
+function uidsNow(pid: number): { real: number; effective: number } | null {
   const ids = procStatusField(pid, 'Uid')?.split(/\s+/).map(Number);
   return ids && ids.length >= 2 && ids.every(Number.isInteger)
     ? { real: ids[0]!, effective: ids[1]! }
