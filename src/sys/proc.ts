@@ -1,12 +1,6 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import {
-  onceInScan,
-  prefetch,
-  readSmall,
-  startPrefetching,
-  stopPrefetching,
-} from './prefetch.js';
+import { onceInScan, prefetch, readSmall, startPrefetching, stopPrefetching } from './prefetch.js';
 
 export interface ProcStat {
   pid: number;
