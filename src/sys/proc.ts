@@ -50,6 +50,14 @@ function statNow(pid: number): ProcStat | null {
   };
 }
 
+/** A stat line's state and process group, without taking the rest apart. */
+function statHead(text: string): { state: string; pgrp: number } {
+  const close = text.lastIndexOf(')');
+  const ppid = text.indexOf(' ', close + 2) + 1;
+  const pgrp = text.indexOf(' ', ppid) + 1;
+  return { state: text[close + 2] ?? '?', pgrp: Number(text.slice(pgrp, text.indexOf(' ', pgrp))) };
+}
+
 /** A process counts as alive unless it is gone or a zombie (exited, waiting to be reaped). */
 export function isAlive(pid: number): boolean {
   const st = readProcStat(pid);
@@ -322,8 +330,10 @@ function groupsNow(only?: number): Map<number, number[]> {
   // A report's scan reads every stat line in one call, on two threads (sys/prefetch.ts).
   prefetch(pids.map((pid) => `/proc/${pid}/stat`));
   for (const pid of pids) {
-    const st = statNow(pid);
-    if (snapshot) (snapshot.stats ??= new Map()).set(pid, st); // what later questions are told
+    // Only the state and group here; readProcStat parses the rest of the ones asked about, from
+    // the same text (in a scan, what later questions are told).
+    const text = readSmall(`/proc/${pid}/stat`);
+    const st = text === null ? null : statHead(text);
     if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
       continue;
     const list = groups.get(st.pgrp);
