@@ -38,8 +38,6 @@ export function refuseForeignFile(what: string, path: string, uid: number): void
  * ignored (null, the file left as it is).
  */
 export function readOwnedFile(path: string, refuseAs?: string): string | null {
-  const ahead = prefetched(path);
-  if (ahead && ahead.errno !== constants.errno.EFBIG) return ownedText(path, ahead, refuseAs);
   let fd: number;
   try {
     fd = openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
@@ -94,7 +92,14 @@ export function refuseForeignProcess(
   );
 }
 
-/** readOwnedFile's rules on what a report's batch read (sys/prefetch.ts). */
+/** readOwnedFile's rules on what a report's batch read (sys/prefetch.ts), or undefined when it
+ *  did not read `path` whole: read it now. */
+export function prefetchedOwnedFile(path: string, refuseAs?: string): string | null | undefined {
+  const ahead = prefetched(path);
+  if (!ahead || ahead.errno === constants.errno.EFBIG) return undefined;
+  return ownedText(path, ahead, refuseAs);
+}
+
 function ownedText(path: string, ahead: Seen, refuseAs?: string): string | null {
   if (ahead.errno !== 0 || (ahead.mode & C.S_IFMT) !== C.S_IFREG) return null;
   if (refuseAs !== undefined) refuseForeignFile(refuseAs, path, ahead.uid);

@@ -9,15 +9,20 @@
 import { lstatSync, constants as C } from 'node:fs';
 import { constants } from 'node:os';
 import type { ServicePaths } from '../config/paths.js';
-import { me, refuseForeignProcess, trustedOwner } from '../files/owner.js';
+import { me, prefetchedOwnedFile, refuseForeignProcess, trustedOwner } from '../files/owner.js';
 import { holdsLockThrough } from '../sys/proc.js';
 import { onceInScan, prefetch, prefetched } from '../sys/prefetch.js';
 import type { Inspection } from './inspect.js';
-import { readState, type ServiceState } from './state.js';
+import { parseState, readState, type ServiceState } from './state.js';
 
-/** The state as this report read it (prefetchFor parses it first; the quick look again). */
+/** The state as this report's batch read it, parsed once. Only the quick look uses it: the full
+ *  inspection reads the state afresh, after the pidfile and with the lock's probe (a stop between
+ *  the batch and the probe would pair a free lock with a state still saying running). */
 const reportState = (path: string): ServiceState | null =>
-  onceInScan(`state ${path}`, () => readState(path));
+  onceInScan(`state ${path}`, () => {
+    const text = prefetchedOwnedFile(path, 'state file');
+    return text === undefined ? readState(path) : parseState(text);
+  });
 
 export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
   const state = reportState(paths.statefile);

@@ -2,15 +2,7 @@
  * The service's state file: what the supervisor knows, written atomically (temp + rename) so a
  * reader never sees half a record. Read-only commands only read it.
  */
-import {
-  closeSync,
-  fchmodSync,
-  openSync,
-  rmSync,
-  unlinkSync,
-  writeSync,
-  constants as C,
-} from 'node:fs';
+import { closeSync, fchmodSync, openSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { replaceFile } from '../sys/native.js';
@@ -170,16 +162,22 @@ export function writeState(
   }
 }
 
-/** A file a `keepOld` write left at a temp name (`state.json.PID.tmp`) by a process that is
- *  gone (killed before its last write), removed: called by a start, under the lock, on each
- *  entry of the service's directory. A live PID's is left alone: it may be writing. */
+/** A file a `keepOld` write left at a temp name (`state.json.PID.tmp`), or a record's temp file
+ *  (`spec.json.PID.tmp`, `env.json.PID.tmp`: files/record-file.ts), of a process that is gone
+ *  (killed before its last write), removed: called by a start, under the lock, on each entry of
+ *  the service's directory. A live PID's is left alone: it may be writing. Best effort: what is
+ *  not a file of that name (a directory someone made there) is left as it is. */
 export function removeDeadKeptState(dir: string, entry: string): void {
-  const m = /^state\.json\.([0-9]+)\.tmp$/.exec(entry);
+  const m = /^(?:state|spec|env)\.json\.([0-9]+)\.tmp$/.exec(entry);
   const pid = m ? Number(m[1]) : 0;
   if (pid <= 0 || pid === process.pid) return;
   const st = readProcStat(pid); // a zombie is gone too (its parent may not have reaped it yet)
-  if (st === null || st.state === 'Z' || st.state === 'X')
-    rmSync(join(dir, entry), { force: true });
+  if (st !== null && st.state !== 'Z' && st.state !== 'X') return;
+  try {
+    unlinkSync(join(dir, entry)); // a directory is not unlinked (EISDIR): left alone
+  } catch {
+    // gone already, or not a file
+  }
 }
 
 /** The file a `keepOld` write left at our temp name, removed. */
@@ -197,7 +195,12 @@ export function removeKeptState(path: string): void {
  * (UNSAFE_PIDFILE), and a symbolic link is not followed.
  */
 export function readState(path: string): ServiceState | null {
-  const text = readOwnedFile(path, 'state file');
+  return parseState(readOwnedFile(path, 'state file'));
+}
+
+/** A state file's text taken as a state: null when it is none (absent, not JSON, another
+ *  version). */
+export function parseState(text: string | null): ServiceState | null {
   if (text === null) return null;
   try {
     const parsed = JSON.parse(text) as ServiceState;

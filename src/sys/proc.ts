@@ -50,6 +50,14 @@ function statNow(pid: number): ProcStat | null {
   };
 }
 
+function readNow(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** A stat line's state and process group, without taking the rest apart. */
 function statHead(text: string): { state: string; pgrp: number } {
   const close = text.lastIndexOf(')');
@@ -168,8 +176,17 @@ function lockOn(pid: number, fd: string, ino: bigint): 'WRITE' | 'READ' | null {
  * ("lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:2230598 0 EOF"). Where stat's device is not the
  * inode's own (btrfs subvolumes), the fd is stat'ed as a walk would.
  */
-function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' | 'READ' | null {
-  const info = readSmall(`/proc/${pid}/fdinfo/${fd}`);
+function lockNamed(
+  pid: number,
+  fd: string,
+  dev: bigint,
+  ino: bigint,
+  ahead = false,
+): 'WRITE' | 'READ' | null {
+  // `ahead`: as a report's batch read it (the quick look's proof, all of it from that batch);
+  // else now.
+  const path = `/proc/${pid}/fdinfo/${fd}`;
+  const info = ahead ? readSmall(path) : readNow(path);
   if (info === null) return null; // closed, or not ours to read
   const [major, minor] = devParts(dev);
   for (const m of info.matchAll(
@@ -185,7 +202,7 @@ function lockNamed(pid: number, fd: string, dev: bigint, ino: bigint): 'WRITE' |
 
 /** Does `pid` hold a write lock on that file through its fd `fd`? (The state's lockFd, proven.) */
 export const holdsLockThrough = (pid: number, fd: number, dev: bigint, ino: bigint): boolean =>
-  lockNamed(pid, String(fd), dev, ino) === 'WRITE';
+  lockNamed(pid, String(fd), dev, ino, true) === 'WRITE';
 
 /** Where each process's files were open at its last walk, while some caller keeps them. On
  *  globalThis: the CLI's lazy bundles each have a copy of this module (scripts/bundle.mjs), and

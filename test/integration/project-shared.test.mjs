@@ -4,7 +4,15 @@
 import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, NODE, isAlive, makeHome, readJson, run, waitFor } from '../helpers.mjs';
@@ -243,11 +251,18 @@ describe('one supervisor for a project', () => {
     assert.ok(existsSync(kept), 'the state the last write replaced, kept');
     process.kill(sup, 'SIGKILL');
     await waitFor(() => !isAlive(sup), 10_000, 'the supervisor gone');
+    // A record's temp file it was writing when killed (files/record-file.ts), and a directory
+    // someone made at such a name: the file goes, the directory is left, the start goes on.
+    writeFileSync(join(dir, `spec.json.${sup}.tmp`), '');
+    mkdirSync(join(dir, `env.json.${sup}.tmp`));
     up = await h.dk(['up', '-q', '-f', file]);
     assert.equal(up.code, 0, up.stderr);
     const now = supervisorPid('keptstate');
     assert.notEqual(now, sup);
     assert.ok(!existsSync(kept), "the dead supervisor's kept state removed");
+    assert.ok(!existsSync(join(dir, `spec.json.${sup}.tmp`)), 'its spec temp file removed');
+    assert.ok(existsSync(join(dir, `env.json.${sup}.tmp`)), 'a directory there left alone');
+    rmdirSync(join(dir, `env.json.${sup}.tmp`));
     const down = await h.dk(['down', '-q', '-f', file]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(

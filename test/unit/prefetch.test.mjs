@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { readBatch } from '../../dist/sys/native.js';
 import { prefetch, prefetched, readSmall } from '../../dist/sys/prefetch.js';
 import { withOneProcScan } from '../../dist/sys/proc.js';
-import { readOwnedFile } from '../../dist/files/owner.js';
+import { prefetchedOwnedFile, readOwnedFile } from '../../dist/files/owner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-prefetch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,16 +82,33 @@ test("the calling thread's signal mask is left as it was (only the second thread
   assert.equal(blocked(), before);
 });
 
-test('readOwnedFile within a scan, from the batch, answers as it does on its own', () => {
+test("a file read ahead, under readOwnedFile's rules, is what readOwnedFile finds on its own", () => {
   const names = ['small', 'empty', 'big', 'link', 'missing', 'fifo', ...(root ? ['foreign'] : [])];
   const alone = names.map((n) => outcome(() => readOwnedFile(at(n), 'state file')));
   const ahead = withOneProcScan(() => {
     prefetch(names.map(at));
     assert.ok(prefetched(at('small')), 'read ahead');
-    return names.map((n) => outcome(() => readOwnedFile(at(n), 'state file')));
+    return names.map((n) =>
+      outcome(() => prefetchedOwnedFile(at(n), 'state file') ?? readOwnedFile(at(n), 'state file')),
+    );
   });
   assert.deepEqual(ahead, alone);
   if (root) assert.match(alone.at(-1), /owned by uid 999/);
+  // The one over 64 KiB is not the batch's to give: read on its own.
+  withOneProcScan(() => {
+    prefetch([at('big')]);
+    assert.equal(prefetchedOwnedFile(at('big')), undefined);
+  });
+});
+
+test('readOwnedFile itself never answers from a read-ahead (a full inspection reads afresh)', () => {
+  writeFileSync(at('changing'), 'before');
+  withOneProcScan(() => {
+    prefetch([at('changing')]);
+    writeFileSync(at('changing'), 'after');
+    assert.equal(prefetchedOwnedFile(at('changing')), 'before');
+    assert.equal(readOwnedFile(at('changing')), 'after');
+  });
 });
 
 test('outside a scan nothing is kept: every read is made when asked', () => {
