@@ -14,17 +14,19 @@ const h = faultHome();
 after(() => h.cleanup());
 const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
 
-/** The traced `daemonkit` (strace's child) while it is stopped in the held open of `path`: found
- *  stopped by its tracer ('t') on the same syscall for 300 ms, as no other open of it is. */
+/** The traced `daemonkit` (strace's child once it runs node: strace first forks a short-lived
+ *  child of its own, to test ptrace) while it is stopped in the held open: found stopped by its
+ *  tracer ('t') on the same syscall for 300 ms, as no other open of it is. */
 async function heldInOpen(tracer) {
   const child = () =>
     readdirSync('/proc')
       .filter((e) => /^\d+$/.test(e))
       .find((pid) => {
         try {
+          const parent = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
           return (
-            readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] ===
-            String(tracer.pid)
+            parent === String(tracer.pid) &&
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === NODE
           );
         } catch {
           return false;
