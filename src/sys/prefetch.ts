@@ -71,6 +71,11 @@ const { EFBIG } = constants.errno;
 export function readSmall(path: string): string | null {
   const got = seen?.get(path);
   if (got && got.errno !== EFBIG) return got.errno === 0 ? got.text : null;
+  return readNow(path);
+}
+
+/** A small file of /proc read now: its text, or null when it cannot be read. */
+export function readNow(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch {

@@ -1,6 +1,13 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { onceInScan, prefetch, readSmall, startPrefetching, stopPrefetching } from './prefetch.js';
+import {
+  onceInScan,
+  prefetch,
+  readNow,
+  readSmall,
+  startPrefetching,
+  stopPrefetching,
+} from './prefetch.js';
 
 export interface ProcStat {
   pid: number;
@@ -48,14 +55,6 @@ function statNow(pid: number): ProcStat | null {
     cpuTicks: num(11) + num(12),
     childCpuTicks: num(13) + num(14),
   };
-}
-
-function readNow(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 /** A stat line's state and process group, without taking the rest apart. */
@@ -108,13 +107,7 @@ function statusText(pid: number): string | null {
   return text;
 }
 
-function statusNow(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return null;
-  }
-}
+const statusNow = (pid: number): string | null => readNow(`/proc/${pid}/status`);
 
 /**
  * Which lock process `pid` holds on the file with this device and inode: 'WRITE' (a daemon's),
@@ -159,12 +152,8 @@ function fdIsFile(pid: number, fd: string, key: string): boolean {
 /** The lock held through `pid`'s fd, if that fd is still on inode `ino` (fdinfo gives both in
  *  one read, since Linux 5.14: an fd closed and reopened since it was looked at is not taken). */
 function lockOn(pid: number, fd: string, ino: bigint): 'WRITE' | 'READ' | null {
-  let info: string;
-  try {
-    info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-  } catch {
-    return null; // closed meanwhile
-  }
+  const info = readNow(`/proc/${pid}/fdinfo/${fd}`);
+  if (info === null) return null; // closed meanwhile
   const infoIno = /^ino:\s*(\d+)$/m.exec(info)?.[1];
   if (infoIno !== undefined && BigInt(infoIno) !== ino) return null;
   return (/^lock:.*\b(WRITE|READ)\b/m.exec(info)?.[1] as 'WRITE' | 'READ' | undefined) ?? null;
