@@ -33,8 +33,12 @@ export function stopPrefetching(): void {
   seen = memo = null;
 }
 
-/** `compute()` once per key within this scan (what is made of a file read ahead: a state parsed
- *  once, not once per question); as is outside a scan. A throw is not kept. */
+/** Within a scan (withOneProcScan, sys/proc.ts). */
+export const inScan = (): boolean => memo !== null;
+
+/** `compute()` once per key within this scan (a process's stat, status and open files, the
+ *  process groups, the boot time, a state read ahead and parsed: a report's snapshot, once, not
+ *  once per question); as is outside a scan. A throw is not kept. */
 export function onceInScan<T>(key: string, compute: () => T): T {
   if (!memo) return compute();
   if (memo.has(key)) return memo.get(key) as T;

@@ -1,6 +1,7 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import {
+  inScan,
   onceInScan,
   prefetch,
   readNow,
@@ -27,11 +28,7 @@ export interface ProcStat {
 /** /proc/PID/stat parsed, or null when the process does not exist. Within one scan
  *  (withOneProcScan) as the scan read it: once per process. */
 export function readProcStat(pid: number): ProcStat | null {
-  if (!snapshot) return statNow(pid);
-  const stats = (snapshot.stats ??= new Map());
-  let st = stats.get(pid);
-  if (st === undefined) stats.set(pid, (st = statNow(pid)));
-  return st;
+  return onceInScan(`stat ${pid}`, () => statNow(pid));
 }
 
 function statNow(pid: number): ProcStat | null {
@@ -100,11 +97,7 @@ export function procStatusField(pid: number, field: string): string | null {
 /** /proc/PID/status, or null when the process is gone. Within one scan (withOneProcScan) read
  *  once per process: `list` asks for the uids of a project's shared supervisor once per service. */
 function statusText(pid: number): string | null {
-  if (!snapshot) return statusNow(pid);
-  const statuses = (snapshot.statuses ??= new Map());
-  let text = statuses.get(pid);
-  if (text === undefined) statuses.set(pid, (text = statusNow(pid)));
-  return text;
+  return onceInScan(`status ${pid}`, () => statusNow(pid));
 }
 
 const statusNow = (pid: number): string | null => readNow(`/proc/${pid}/status`);
@@ -125,7 +118,7 @@ export function lockHeld(
   // A hint (`hintFd`, where the holder says it holds it; keepFdHints' walks) is only where to
   // look first: each fd is checked afresh, as a walk's would be. A negative answer always comes
   // from a fresh walk.
-  const hinted = (snapshot ? undefined : fdHints()?.get(pid)?.get(key)) ?? [];
+  const hinted = (inScan() ? undefined : fdHints()?.get(pid)?.get(key)) ?? [];
   for (const fd of hintFd === undefined ? hinted : [String(hintFd), ...hinted]) {
     const kind = lockNamed(pid, fd, dev, ino);
     if (kind) return kind;
@@ -229,8 +222,10 @@ export function keepFdHints(): () => void {
  * each service — 200 services made 200 walks of 1,000 fds.
  */
 function openFiles(pid: number): Map<string, string[]> | null | 'unknown' {
-  const cached = snapshot?.files?.get(pid);
-  if (cached !== undefined) return cached;
+  return onceInScan(`files ${pid}`, () => openFilesNow(pid));
+}
+
+function openFilesNow(pid: number): Map<string, string[]> | null | 'unknown' {
   let fds: string[];
   let files: Map<string, string[]> | null | 'unknown';
   try {
@@ -250,7 +245,6 @@ function openFiles(pid: number): Map<string, string[]> | null | 'unknown' {
   } catch (error) {
     files = (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unknown' : null;
   }
-  if (snapshot) (snapshot.files ??= new Map()).set(pid, files);
   if (typeof files === 'object' && files !== null) fdHints()?.set(pid, files);
   return files;
 }
@@ -323,7 +317,7 @@ function uidsNow(pid: number): { real: number; effective: number } | null {
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */
 export function groupMembers(pgid: number): number[] {
-  if (snapshot) return [...((snapshot.members ??= groupsNow()).get(pgid) ?? [])];
+  if (inScan()) return [...(onceInScan('groups', () => groupsNow()).get(pgid) ?? [])];
   return groupsNow(pgid).get(pgid) ?? [];
 }
 
@@ -350,15 +344,7 @@ function groupsNow(only?: number): Map<number, number[]> {
 }
 
 /** Inside withOneProcScan: a report in progress, answered from one snapshot of /proc. */
-export const inOneScan = (): boolean => snapshot !== null;
-
-let snapshot: {
-  members?: Map<number, number[]>;
-  files?: Map<number, Map<string, string[]> | null | 'unknown'>;
-  stats?: Map<number, ProcStat | null>;
-  statuses?: Map<number, string | null>;
-  bootMs?: number;
-} | null = null;
+export const inOneScan = inScan;
 
 /**
  * Run `fn` with one scan of /proc for every process group it asks about (taken at its first
@@ -368,13 +354,11 @@ let snapshot: {
  * that signals runs inside one. A lock is still proven afresh (lockHeld reads fdinfo each time).
  */
 export function withOneProcScan<T>(fn: () => T): T {
-  if (snapshot) return fn();
-  snapshot = {};
+  if (inScan()) return fn();
   startPrefetching();
   try {
     return fn();
   } finally {
-    snapshot = null;
     stopPrefetching();
   }
 }
@@ -389,7 +373,7 @@ export function startTimeMs(stat: ProcStat): number {
 
 /** A start time in clock ticks after boot (/proc/PID/stat's), in ms since the epoch. */
 export function bootTicksToMs(ticks: number): number {
-  const bootMs = snapshot ? (snapshot.bootMs ??= bootNowMs()) : bootNowMs();
+  const bootMs = onceInScan('boot', bootNowMs);
   return Math.round(bootMs + (ticks / USER_HZ) * 1000);
 }
 
