@@ -39,17 +39,22 @@ const locksOn = (pid, fd, path) => {
     .filter((l) => l.startsWith('lock:') && l.includes(`:${ino} `));
 };
 
+/** A services file of `toml` in a directory of its own, brought up; its path. */
+async function upProject(toml) {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'daemonkit.toml');
+  writeFileSync(file, toml);
+  const up = await h.dk(['up', '-f', file]);
+  assert.equal(up.code, 0, up.stderr);
+  return file;
+}
+
 describe("a shared supervisor's lock fds", () => {
   it('each service records the fd its lock is held through; a wrong one is not believed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'daemonkit.toml');
-    writeFileSync(
-      file,
+    const file = await upProject(
       'project = "hint"\n[services.a]\ncommand = ["/bin/sleep", "7001"]\ngrace = 0\n[services.b]\ncommand = ["/bin/sleep", "7002"]\ngrace = 0\n',
     );
-    const up = await h.dk(['up', '-f', file]);
-    assert.equal(up.code, 0, up.stderr);
     const a = readJson(join(h.dir('hint.a'), 'state.json'));
     const b = readJson(join(h.dir('hint.b'), 'state.json'));
     assert.equal(a.pid, b.pid, 'one supervisor');
@@ -94,15 +99,9 @@ describe("a shared supervisor's lock fds", () => {
   it('a pidfile planted by another user makes the service unknown in list, as in status', {
     skip: !root && 'needs root to own a file as uid 999',
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'daemonkit.toml');
-    writeFileSync(
-      file,
+    const file = await upProject(
       'project = "plant"\n[services.a]\ncommand = ["/bin/sleep", "7003"]\ngrace = 0\n',
     );
-    const up = await h.dk(['up', '-f', file]);
-    assert.equal(up.code, 0, up.stderr);
     const pidfile = join(h.dir('plant.a'), 'pid');
     assert.equal((await list()).get('plant.a').state, 'running');
     chownSync(pidfile, 999, 999);
@@ -119,15 +118,9 @@ describe("a shared supervisor's lock fds", () => {
   });
 
   it("a lock file replaced under a running service: not running in list (the fd's lock is on the old file)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dk-hint-'));
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'daemonkit.toml');
-    writeFileSync(
-      file,
+    const file = await upProject(
       'project = "swap"\n[services.a]\ncommand = ["/bin/sleep", "7004"]\ngrace = 0\n',
     );
-    const up = await h.dk(['up', '-f', file]);
-    assert.equal(up.code, 0, up.stderr);
     const lock = join(h.dir('swap.a'), 'pid.lock');
     const st = readJson(join(h.dir('swap.a'), 'state.json'));
     renameSync(lock, `${lock}.old`);

@@ -157,14 +157,28 @@ describe('a cache is for one bundle content', () => {
   });
 });
 
+/** The CLI run with `args` (DAEMONKIT_HOME `home`): its result and the node modules it loaded
+ *  (process.moduleLoadList at its exit; node:vm is the CLI loader's, so the list is its). */
+function cliModules(args, home, options = {}) {
+  const preload = join(dir, 'modules.cjs');
+  const out = join(dir, 'modules.txt');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+  );
+  rmSync(out, { force: true });
+  const r = spawnSync(process.execPath, ['-r', preload, join(ROOT, 'dist/cli/main.cjs'), ...args], {
+    env: { ...process.env, DAEMONKIT_HOME: home },
+    encoding: 'utf8',
+    ...options,
+  });
+  const loaded = readFileSync(out, 'utf8').split('\n');
+  assert.ok(loaded.includes('NativeModule vm'), 'the list is the CLI’s (its loader uses node:vm)');
+  return { r, loaded };
+}
+
 describe("the CLI's start-up", () => {
   test('loads no node:crypto (a cache is named by its bundle’s inode, size and times, not a digest): ~2.5 ms of every command', () => {
-    const preload = join(dir, 'modules.cjs');
-    const out = join(dir, 'modules.txt');
-    writeFileSync(
-      preload,
-      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
-    );
     const home = join(dir, 'home-crypto');
     mkdirSync(join(home, 'cc'), { recursive: true });
     for (const args of [
@@ -173,80 +187,49 @@ describe("the CLI's start-up", () => {
       ['status', '--name', 'cc'],
       ['stop', '--name', 'cc'],
     ]) {
-      const r = spawnSync(
-        process.execPath,
-        ['-r', preload, join(ROOT, 'dist/cli/main.cjs'), ...args],
-        {
-          env: { ...process.env, DAEMONKIT_HOME: home },
-          encoding: 'utf8',
-        },
-      );
+      const { r, loaded } = cliModules(args, home);
       assert.ok(r.status === 0 || r.status === 3, r.stderr);
-      const loaded = readFileSync(out, 'utf8').split('\n');
-      assert.ok(
-        loaded.includes('NativeModule vm'),
-        'the list is the CLI’s (its loader uses node:vm)',
-      );
       assert.ok(!loaded.includes('NativeModule crypto'), `${args.join(' ')} loaded node:crypto`);
     }
   });
 
   test('output to /dev/null (cron, scripts) loads no node:tty: it is told from a terminal by one fstat', () => {
-    const preload = join(dir, 'modules-tty.cjs');
-    const out = join(dir, 'modules-tty.txt');
-    writeFileSync(
-      preload,
-      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
-    );
     const home = join(dir, 'home-tty');
     mkdirSync(join(home, 'cc'), { recursive: true }); // a service: a table to print
     const devNull = openSync('/dev/null', 'w');
+    let loaded;
     try {
-      const r = spawnSync(
-        process.execPath,
-        ['-r', preload, join(ROOT, 'dist/cli/main.cjs'), 'list'],
-        {
-          env: { ...process.env, DAEMONKIT_HOME: home },
-          stdio: ['ignore', devNull, devNull],
-        },
-      );
-      assert.equal(r.status, 0);
+      const run = cliModules(['list'], home, { stdio: ['ignore', devNull, devNull] });
+      assert.equal(run.r.status, 0);
+      loaded = run.loaded;
     } finally {
       closeSync(devNull);
     }
-    const loaded = readFileSync(out, 'utf8').split('\n');
-    assert.ok(loaded.includes('NativeModule vm'), 'the list is the CLI’s');
     assert.ok(!loaded.includes('NativeModule tty'), 'list > /dev/null loaded node:tty');
   });
 
   test('a stop of a running service loads no node:module (the loader wraps and requires itself; createRequire is loaded on first use): ~0.2 ms of its way to the signal', () => {
-    const preload = join(dir, 'modules-stop.cjs');
-    const out = join(dir, 'modules-stop.txt');
-    writeFileSync(
-      preload,
-      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
-    );
     const home = join(dir, 'home-module');
     mkdirSync(home);
-    const env = { ...process.env, DAEMONKIT_HOME: home };
-    const cli = join(ROOT, 'dist/cli/main.cjs');
     const started = spawnSync(
       process.execPath,
-      [cli, 'start', '--name', 'mm', '--grace', '0', '--', 'sleep', '100'],
-      { env, encoding: 'utf8' },
+      [
+        join(ROOT, 'dist/cli/main.cjs'),
+        'start',
+        '--name',
+        'mm',
+        '--grace',
+        '0',
+        '--',
+        'sleep',
+        '100',
+      ],
+      { env: { ...process.env, DAEMONKIT_HOME: home }, encoding: 'utf8' },
     );
     assert.equal(started.status, 0, started.stderr);
-    const r = spawnSync(process.execPath, ['-r', preload, cli, 'stop', '--name', 'mm'], {
-      env,
-      encoding: 'utf8',
-    });
+    const { r, loaded } = cliModules(['stop', '--name', 'mm'], home);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /mm: stopped/);
-    const loaded = readFileSync(out, 'utf8').split('\n');
-    assert.ok(
-      loaded.includes('NativeModule vm'),
-      'the list is the CLI’s (its loader uses node:vm)',
-    );
     assert.ok(!loaded.includes('NativeModule module'), 'stop loaded node:module');
   });
 });
