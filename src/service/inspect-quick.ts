@@ -53,37 +53,41 @@ export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
 /** No pidfile, or one the full inspection would read without a problem to report: a regular
  *  file of ours (or root's) that we may read. Its pid (the COMMAND's) changes nothing here. */
 function pidfileHarmless(pidfile: string): boolean {
-  let st: { mode: number; uid: number };
-  const ahead = prefetched(pidfile);
-  if (ahead) {
-    if (ahead.errno !== 0) return ahead.errno === constants.errno.ENOENT;
-    st = ahead;
-  } else {
-    try {
-      st = lstatSync(pidfile);
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ENOENT';
-    }
-  }
+  const st = lstatSeen(pidfile);
+  if (st.errno !== 0) return st.errno === constants.errno.ENOENT;
   if ((st.mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(st.uid)) return false;
   const uid = me();
   return uid === 0 || (st.uid === uid ? (st.mode & 0o400) !== 0 : (st.mode & 0o004) !== 0);
 }
 
-/** The lock file's type, owner, device and inode: as the report's batch saw it, else now. */
-function lockFileSeen(
-  path: string,
-): { mode: number; uid: number; dev: bigint; ino: bigint } | null {
+/** The lock file's type, owner, device and inode, or null when it cannot be lstat'ed. */
+function lockFileSeen(path: string): Omit<Lstat, 'errno'> | null {
+  const st = lstatSeen(path);
+  return st.errno === 0 ? st : null;
+}
+
+interface Lstat {
+  errno: number;
+  mode: number;
+  uid: number;
+  dev: bigint;
+  ino: bigint;
+}
+
+/** `path` lstat'ed: as the report's batch saw it (where its numbers are exact), else now. */
+function lstatSeen(path: string): Lstat {
   const ahead = prefetched(path);
-  if (ahead && ahead.dev >= 0 && ahead.ino >= 0)
-    return ahead.errno === 0
-      ? { mode: ahead.mode, uid: ahead.uid, dev: BigInt(ahead.dev), ino: BigInt(ahead.ino) }
-      : null;
+  if (ahead && ahead.dev >= 0 && ahead.ino >= 0) {
+    const { errno, mode, uid } = ahead;
+    return { errno, mode, uid, dev: BigInt(ahead.dev), ino: BigInt(ahead.ino) };
+  }
   try {
     const st = lstatSync(path, { bigint: true });
-    return { mode: Number(st.mode), uid: Number(st.uid), dev: st.dev, ino: st.ino };
-  } catch {
-    return null;
+    return { errno: 0, mode: Number(st.mode), uid: Number(st.uid), dev: st.dev, ino: st.ino };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const errno = (constants.errno as Record<string, number>)[code] ?? -1;
+    return { errno, mode: 0, uid: 0, dev: 0n, ino: 0n };
   }
 }
 
