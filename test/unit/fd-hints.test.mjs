@@ -26,16 +26,16 @@ for line in sys.stdin:
     print('ok', flush=True)
 `;
 
-test('a stale hint is never believed: the fd is looked at afresh', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dk-hints-'));
+/** Files a and b, and the holder locking a through fd 9 (killed, and the files removed, after
+ *  the test); `ack` waits for its "ok", `id` gives a file's device and inode. */
+async function holding(t, prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   writeFileSync(a, '');
   writeFileSync(b, '');
   const child = spawn('python3', ['-c', HOLDER, a], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const drop = keepFdHints();
   t.after(() => {
-    drop();
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -48,6 +48,12 @@ test('a stale hint is never believed: the fd is looked at afresh', async (t) => 
     const st = statSync(p, { bigint: true });
     return [st.dev, st.ino];
   };
+  return { a, b, child, ack, id };
+}
+
+test('a stale hint is never believed: the fd is looked at afresh', async (t) => {
+  const { a, b, child, ack, id } = await holding(t, 'dk-hints-');
+  t.after(keepFdHints());
   assert.equal(lockHeld(child.pid, ...id(a)), 'WRITE'); // its walk leaves a hint: fd 9 is a
   child.stdin.write(`swap ${b}\n`); // fd 9 is now b, locked
   await ack();
@@ -59,25 +65,7 @@ test('a stale hint is never believed: the fd is looked at afresh', async (t) => 
 });
 
 test("the state's lock fd (hintFd) is a hint too: a wrong or stale one is never believed", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dk-hintfd-'));
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
-  writeFileSync(a, '');
-  writeFileSync(b, '');
-  const child = spawn('python3', ['-c', HOLDER, a], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const ack = async () => {
-    const [d] = await once(child.stdout, 'data');
-    assert.equal(String(d).trim(), 'ok');
-  };
-  await ack();
-  const id = (p) => {
-    const st = statSync(p, { bigint: true });
-    return [st.dev, st.ino];
-  };
+  const { a, b, child, ack, id } = await holding(t, 'dk-hintfd-');
   assert.equal(lockHeld(child.pid, ...id(a), 9), 'WRITE', 'the right fd');
   assert.equal(lockHeld(child.pid, ...id(a), 0), 'WRITE', 'a wrong fd: the walk finds it');
   assert.equal(lockHeld(child.pid, ...id(a), 77), 'WRITE', 'no such fd: the walk finds it');
