@@ -327,8 +327,9 @@ function groupsNow(only?: number): Map<number, number[]> {
   const pids = readdirSync('/proc')
     .map(Number)
     .filter((pid) => Number.isInteger(pid) && pid > 0);
-  // A report's scan reads every stat line in one call, on two threads (sys/prefetch.ts).
-  prefetch(pids.map((pid) => `/proc/${pid}/stat`));
+  // A report's scan reads every stat line in one call, on two threads (sys/prefetch.ts); the
+  // supervisor's look at one group (`only`, at every exit) reads them as it goes, no list made.
+  if (inScan()) prefetch(pids.map((pid) => `/proc/${pid}/stat`));
   for (const pid of pids) {
     // Only the state and group here; readProcStat parses the rest of the ones asked about, from
     // the same text (in a scan, what later questions are told).
