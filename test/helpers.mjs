@@ -162,6 +162,39 @@ export function groupPids(pgid) {
     });
 }
 
+/**
+ * A child's output line by line: the function returned resolves with its next whole line, or
+ * null once the stream has ended. Pieces are joined: a line may come in more than one read
+ * (python with PYTHONUNBUFFERED, as CI sets it, writes "ok" and "\n" apart).
+ */
+export function lines(stream) {
+  let rest = '';
+  let ended = false;
+  const ready = [];
+  const waiting = [];
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    rest += chunk;
+    for (let at = rest.indexOf('\n'); at >= 0; at = rest.indexOf('\n')) {
+      const line = rest.slice(0, at);
+      rest = rest.slice(at + 1);
+      const waiter = waiting.shift();
+      if (waiter) waiter(line);
+      else ready.push(line);
+    }
+  });
+  stream.on('end', () => {
+    ended = true;
+    for (const waiter of waiting.splice(0)) waiter(null);
+  });
+  return () =>
+    ready.length > 0
+      ? Promise.resolve(ready.shift())
+      : ended
+        ? Promise.resolve(null)
+        : new Promise((resolve) => waiting.push(resolve));
+}
+
 /** Wait until cond() is truthy (checked every 5 ms), or reject after `ms`. Returns its value. */
 export async function waitFor(cond, ms = 5000, what = 'condition') {
   const deadline = Date.now() + ms;

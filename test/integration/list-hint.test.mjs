@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeHome, readJson } from '../helpers.mjs';
+import { lines, makeHome, readJson } from '../helpers.mjs';
 
 const h = makeHome();
 after(() => h.cleanup());
@@ -156,8 +156,8 @@ async function heldBy(name, as) {
   const cmd = `exec 9<>'${lock}'; exec ${as ? `setpriv --reuid ${as} --regid ${as} --clear-groups ` : ''}/usr/bin/python3 -c "$0"`;
   const child = spawn('sh', ['-c', cmd, HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
   h.track(child.pid);
-  const [d] = await Promise.race([once(child.stdout, 'data'), once(child, 'exit')]);
-  assert.equal(String(d).trim(), 'ok', 'the holder has the lock');
+  child.line = lines(child.stdout);
+  assert.equal(await child.line(), 'ok', 'the holder has the lock');
   writeFileSync(
     join(dir, 'state.json'),
     JSON.stringify({
@@ -181,7 +181,7 @@ describe('the hint proves nothing by itself', () => {
     assert.equal(s.state, 'running');
     assert.equal(s.pid, child.pid, 'the holder, proven through fd 9');
     child.stdin.write('unlock\n');
-    await once(child.stdout, 'data');
+    assert.equal(await child.line(), 'ok', 'let go');
     s = (await list()).get('freed');
     assert.equal(s.running, false);
     assert.equal(s.pid, null);

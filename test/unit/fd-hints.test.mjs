@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { keepFdHints, lockHeld } from '../../dist/sys/proc.js';
+import { lines } from '../helpers.mjs';
 
 // A process that holds a flock on a file through fd 9, and on a command moves fd 9 elsewhere.
 const HOLDER = `
@@ -39,10 +39,8 @@ async function holding(t, prefix) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
-  const ack = async () => {
-    const [d] = await once(child.stdout, 'data');
-    assert.equal(String(d).trim(), 'ok');
-  };
+  const line = lines(child.stdout);
+  const ack = async () => assert.equal(await line(), 'ok');
   await ack();
   const id = (p) => {
     const st = statSync(p, { bigint: true });

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { lockHeld } from '../../dist/sys/proc.js';
+import { lines } from '../helpers.mjs';
 
 // OFD locks: a write lock on a through fd 9, on b through fd 10, a read lock on r through fd 11;
 // "unlock" lets a's go (fd 9 stays open).
@@ -35,10 +35,8 @@ test('a hint is proven by its own fdinfo, never believed', async (t) => {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
-  const ack = async () => {
-    const [d] = await Promise.race([once(child.stdout, 'data'), once(child, 'exit')]);
-    assert.equal(String(d).trim(), 'ok');
-  };
+  const line = lines(child.stdout);
+  const ack = async () => assert.equal(await line(), 'ok');
   await ack();
   const id = (p) => {
     const st = statSync(p, { bigint: true });
