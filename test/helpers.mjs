@@ -1,4 +1,5 @@
 // Test helpers: run the CLI against a private DAEMONKIT_HOME, read /proc, clean up by pid.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
   existsSync,
@@ -8,6 +9,8 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { after } from 'node:test';
 import { tmpdir } from 'node:os';
@@ -193,6 +196,32 @@ export function lines(stream) {
       : ended
         ? Promise.resolve(null)
         : new Promise((resolve) => waiting.push(resolve));
+}
+
+/**
+ * A python process running `script` (a lock holder) on files `names` made empty in a fresh
+ * directory, the first `argc` of them as its arguments; killed, and the directory removed, after
+ * the test. Resolves once it said its first "ok": `ack` waits for the next, `id` gives a file's
+ * device and inode (bigint), `files` the paths by name.
+ */
+export async function pythonHolder(t, { prefix, script, names, argc = names.length }) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const files = Object.fromEntries(names.map((n) => [n, join(dir, n)]));
+  for (const p of Object.values(files)) writeFileSync(p, '');
+  const args = names.slice(0, argc).map((n) => files[n]);
+  const child = spawn('python3', ['-c', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const line = lines(child.stdout);
+  const ack = async () => assert.equal(await line(), 'ok');
+  await ack();
+  const id = (p) => {
+    const st = statSync(p, { bigint: true });
+    return [st.dev, st.ino];
+  };
+  return { files, child, ack, id };
 }
 
 /** Wait until cond() is truthy (checked every 5 ms), or reject after `ms`. Returns its value. */

@@ -3,12 +3,8 @@
 // or a lock released since, must not pass for a lock held on the first file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { keepFdHints, lockHeld } from '../../dist/sys/proc.js';
-import { lines } from '../helpers.mjs';
+import { pythonHolder } from '../helpers.mjs';
 
 // A process that holds a flock on a file through fd 9, and on a command moves fd 9 elsewhere.
 const HOLDER = `
@@ -26,27 +22,15 @@ for line in sys.stdin:
     print('ok', flush=True)
 `;
 
-/** Files a and b, and the holder locking a through fd 9 (killed, and the files removed, after
- *  the test); `ack` waits for its "ok", `id` gives a file's device and inode. */
+/** Files a and b, and the holder locking a through fd 9. */
 async function holding(t, prefix) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
-  writeFileSync(a, '');
-  writeFileSync(b, '');
-  const child = spawn('python3', ['-c', HOLDER, a], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+  const { files, child, ack, id } = await pythonHolder(t, {
+    prefix,
+    script: HOLDER,
+    names: ['a', 'b'],
+    argc: 1,
   });
-  const line = lines(child.stdout);
-  const ack = async () => assert.equal(await line(), 'ok');
-  await ack();
-  const id = (p) => {
-    const st = statSync(p, { bigint: true });
-    return [st.dev, st.ino];
-  };
-  return { a, b, child, ack, id };
+  return { ...files, child, ack, id };
 }
 
 test('a stale hint is never believed: the fd is looked at afresh', async (t) => {

@@ -3,12 +3,8 @@
 // are on; a hint on another file's lock, a read lock, or a lock let go proves nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { lockHeld } from '../../dist/sys/proc.js';
-import { lines } from '../helpers.mjs';
+import { pythonHolder } from '../helpers.mjs';
 
 // OFD locks: a write lock on a through fd 9, on b through fd 10, a read lock on r through fd 11;
 // "unlock" lets a's go (fd 9 stays open).
@@ -27,21 +23,13 @@ for line in sys.stdin:
 `;
 
 test('a hint is proven by its own fdinfo, never believed', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dk-lock-hint-'));
-  const [a, b, r, c] = ['a', 'b', 'r', 'c'].map((n) => join(dir, n));
-  for (const p of [a, b, r, c]) writeFileSync(p, '');
-  const child = spawn('python3', ['-c', HOLDER, a, b, r], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+  const { files, child, ack, id } = await pythonHolder(t, {
+    prefix: 'dk-lock-hint-',
+    script: HOLDER,
+    names: ['a', 'b', 'r', 'c'],
+    argc: 3,
   });
-  const line = lines(child.stdout);
-  const ack = async () => assert.equal(await line(), 'ok');
-  await ack();
-  const id = (p) => {
-    const st = statSync(p, { bigint: true });
-    return [st.dev, st.ino];
-  };
+  const { a, b, r, c } = files;
   assert.equal(lockHeld(child.pid, ...id(a), 9), 'WRITE', 'the right fd');
   assert.equal(lockHeld(child.pid, ...id(a), 10), 'WRITE', "b's fd: a is found by the walk");
   assert.equal(lockHeld(child.pid, ...id(a), 42), 'WRITE', 'no such fd: found by the walk');
