@@ -47,6 +47,9 @@ export function onceInScan<T>(key: string, compute: () => T): T {
   return value;
 }
 
+/** What onceInScan keeps for `key` within this scan, without computing it. */
+export const keptInScan = (key: string): unknown => memo?.get(key);
+
 /** Read `reads` and lstat `lstats` now, for readSmall and prefetched within this scan. */
 export function prefetch(reads: readonly string[], lstats: readonly string[] = []): void {
   if (!seen || reads.length + lstats.length === 0) return;

@@ -1,9 +1,10 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { procScan } from './native.js';
 import {
   inScan,
+  keptInScan,
   onceInScan,
-  prefetch,
   readNow,
   readSmall,
   startPrefetching,
@@ -12,7 +13,6 @@ import {
 
 export interface ProcStat {
   pid: number;
-  comm: string;
   state: string; // R, S, D, Z (zombie), T, …
   ppid: number;
   pgrp: number;
@@ -26,9 +26,17 @@ export interface ProcStat {
 }
 
 /** /proc/PID/stat parsed, or null when the process does not exist. Within one scan
- *  (withOneProcScan) as the scan read it: once per process. */
+ *  (withOneProcScan) once per process: as the scan of /proc read it, once it has been made. */
 export function readProcStat(pid: number): ProcStat | null {
-  return onceInScan(`stat ${pid}`, () => statNow(pid));
+  if (!inScan()) return statNow(pid);
+  const kept = onceInScan('stats', () => new Map<number, ProcStat | null>());
+  let st = kept.get(pid);
+  if (st === undefined) {
+    const scanned = statScanned(pid);
+    st = scanned === undefined ? statNow(pid) : scanned;
+    kept.set(pid, st);
+  }
+  return st;
 }
 
 function statNow(pid: number): ProcStat | null {
@@ -36,12 +44,10 @@ function statNow(pid: number): ProcStat | null {
   if (text === null) return null;
   // comm may contain spaces and parentheses: it ends at the last ')'.
   const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
   const f = text.slice(close + 2).split(' ', 22); // up to rss: the ~30 after are not read
   const num = (i: number): number => Number(f[i]);
   return {
     pid,
-    comm,
     state: f[0] ?? '?',
     ppid: num(1),
     pgrp: num(2),
@@ -52,6 +58,79 @@ function statNow(pid: number): ProcStat | null {
     cpuTicks: num(11) + num(12),
     childCpuTicks: num(13) + num(14),
   };
+}
+
+/**
+ * A report's scan of /proc (native/scan.c): each process's stat line taken apart in C, SCAN_ROW
+ * numbers per process by increasing pid — ~500 lines of ~300 bytes were as many strings, and the
+ * objects made of them, which the young generation copied at each scavenge.
+ */
+const SCAN_ROW = 10;
+const UNREADABLE = 0; // gone, or not ours to read
+const TOO_LONG = -1; // over 64 KiB: read on its own
+const Z = 'Z'.charCodeAt(0);
+const X = 'X'.charCodeAt(0);
+
+/** The scan's rows, taken at the first question about a group within this scan. */
+const scanRows = (): Float64Array => onceInScan('procs', procScan);
+
+/** `pid`'s stat as this scan read it: null when it could not, undefined when the scan (not
+ *  made yet, or made before `pid` existed) has no answer, or the line is to be read on its own. */
+function statScanned(pid: number): ProcStat | null | undefined {
+  const rows = keptInScan('procs') as Float64Array | undefined;
+  if (!rows) return undefined;
+  let lo = 0;
+  let hi = rows.length / SCAN_ROW - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = mid * SCAN_ROW;
+    const found = rows[at]!;
+    if (found < pid) lo = mid + 1;
+    else if (found > pid) hi = mid - 1;
+    else return rowStat(rows, at);
+  }
+  return undefined;
+}
+
+function rowStat(rows: Float64Array, at: number): ProcStat | null | undefined {
+  const state = rows[at + 1]!;
+  if (state === UNREADABLE) return null;
+  if (state === TOO_LONG) return undefined;
+  return {
+    pid: rows[at]!,
+    state: String.fromCharCode(state),
+    ppid: rows[at + 2]!,
+    pgrp: rows[at + 3]!,
+    session: rows[at + 4]!,
+    ttyNr: rows[at + 5]!,
+    startTime: rows[at + 6]!,
+    rssPages: rows[at + 7]!,
+    cpuTicks: rows[at + 8]!,
+    childCpuTicks: rows[at + 9]!,
+  };
+}
+
+/** The live processes of each process group, from this report's scan. */
+function groupsScanned(): Map<number, number[]> {
+  const rows = scanRows();
+  const groups = new Map<number, number[]>();
+  for (let at = 0; at < rows.length; at += SCAN_ROW) {
+    const pid = rows[at]!;
+    let state = rows[at + 1]!;
+    let pgrp = rows[at + 3]!;
+    if (state === UNREADABLE) continue;
+    if (state === TOO_LONG) {
+      const st = readProcStat(pid);
+      if (!st) continue;
+      state = st.state.charCodeAt(0);
+      pgrp = st.pgrp;
+    }
+    if (state === Z || state === X) continue;
+    const list = groups.get(pgrp);
+    if (list) list.push(pid);
+    else groups.set(pgrp, [pid]);
+  }
+  return groups;
 }
 
 /** A stat line's state and process group, without taking the rest apart. */
@@ -317,26 +396,22 @@ function uidsNow(pid: number): { real: number; effective: number } | null {
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */
 export function groupMembers(pgid: number): number[] {
-  if (inScan()) return [...(onceInScan('groups', () => groupsNow()).get(pgid) ?? [])];
+  if (inScan()) return [...(onceInScan('groups', groupsScanned).get(pgid) ?? [])];
   return groupsNow(pgid).get(pgid) ?? [];
 }
 
-/** The live processes of each process group (of `only`, when given), from one scan of /proc. */
-function groupsNow(only?: number): Map<number, number[]> {
+/** The live processes of group `only`, from a scan of /proc of its own (the supervisor's look
+ *  at one group, at every exit: each line read as it goes, no list made). */
+function groupsNow(only: number): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   const pids = readdirSync('/proc')
     .map(Number)
     .filter((pid) => Number.isInteger(pid) && pid > 0);
-  // A report's scan reads every stat line in one call, on two threads (sys/prefetch.ts); the
-  // supervisor's look at one group (`only`, at every exit) reads them as it goes, no list made.
-  if (inScan()) prefetch(pids.map((pid) => `/proc/${pid}/stat`));
   for (const pid of pids) {
-    // Only the state and group here; readProcStat parses the rest of the ones asked about, from
-    // the same text (in a scan, what later questions are told).
-    const text = readSmall(`/proc/${pid}/stat`);
+    // Only the state and group here.
+    const text = readNow(`/proc/${pid}/stat`);
     const st = text === null ? null : statHead(text);
-    if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
-      continue;
+    if (!st || st.state === 'Z' || st.state === 'X' || st.pgrp !== only) continue;
     const list = groups.get(st.pgrp);
     if (list) list.push(pid);
     else groups.set(st.pgrp, [pid]);

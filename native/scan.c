@@ -1,0 +1,157 @@
+/*
+ * procScan(): every process's /proc/PID/stat, read and taken apart here (a report's scan of
+ * /proc, `list`'s look at each COMMAND's process group): node made ~500 strings of ~300 bytes
+ * and the objects around them, which the young generation then copied (docs/decisions.md, "`list`
+ * of 200, third pass"). With many, half go to a second thread, as readBatch's do.
+ * Returns a Float64Array of SCAN_ROW numbers per numeric entry of /proc, by increasing pid: pid,
+ * state (the character's code; 0: unreadable, gone; -1: over 64 KiB, to be read on its own),
+ * ppid, pgrp, session, tty_nr, starttime, rss, utime + stime, cutime + cstime — each field as
+ * JavaScript's Number() reads its text (NaN where the line has no such field).
+ */
+#include "common.h"
+#include <dirent.h>
+#include <math.h>
+
+#define SCAN_ROW 10
+#define SCAN_MAX_TEXT (64 * 1024)
+
+typedef struct {
+  int dir;
+  const unsigned long *pids;
+  double *rows;
+  size_t from, to;
+  char *buf;
+  bool own_thread;
+} scan_span_t;
+
+/* A field's text as Number() reads it: "" is 0, anything but a plain decimal NaN. */
+static double field_number(const char *s, size_t len) {
+  if (len == 0) return 0;
+  char tmp[32];
+  if (len >= sizeof tmp) return NAN;
+  memcpy(tmp, s, len);
+  tmp[len] = '\0';
+  size_t i = tmp[0] == '-' || tmp[0] == '+' ? 1 : 0;
+  if (i == len) return NAN;
+  for (size_t j = i; j < len; j++) if (tmp[j] < '0' || tmp[j] > '9') return NAN;
+  return strtod(tmp, NULL); /* correctly rounded, as Number() is */
+}
+
+/* A stat line taken apart as proc.ts did: the fields after the comm's last ')', split on ' '. */
+static void parse_stat(const char *text, size_t len, double *row) {
+  const char *close = NULL;
+  for (size_t i = len; i > 0; i--) if (text[i - 1] == ')') { close = text + i - 1; break; }
+  double f[22];
+  for (int k = 0; k < 22; k++) f[k] = NAN;
+  const char *p = close ? close + 2 : text; /* no ')': not a stat line the kernel writes */
+  const char *end = text + len;
+  int state = p < end && *p != ' ' ? (unsigned char)*p : '?';
+  for (int k = 0; k < 22 && p <= end; k++) {
+    const char *q = memchr(p, ' ', (size_t)(end - p));
+    size_t flen = (size_t)((q ? q : end) - p);
+    if (k > 0) f[k] = field_number(p, flen > 0 && !q && p[flen - 1] == '\n' ? flen - 1 : flen);
+    if (!q) break;
+    p = q + 1;
+  }
+  row[1] = state;
+  row[2] = f[1]; row[3] = f[2]; row[4] = f[3]; row[5] = f[4];
+  row[6] = f[19]; row[7] = f[21];
+  row[8] = f[11] + f[12]; row[9] = f[13] + f[14];
+}
+
+static void scan_one(int dir, unsigned long pid, double *row, char *buf) {
+  char path[32];
+  snprintf(path, sizeof path, "%lu/stat", pid);
+  row[0] = (double)pid;
+  row[1] = 0;
+  int fd = openat(dir, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return;
+  size_t len = 0;
+  bool failed = false;
+  for (;;) {
+    ssize_t n = read(fd, buf + len, SCAN_MAX_TEXT + 1 - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { failed = true; break; }
+    if (n == 0) break;
+    len += (size_t)n;
+    if (len > SCAN_MAX_TEXT) { row[1] = -1; close(fd); return; }
+  }
+  close(fd);
+  if (!failed) parse_stat(buf, len, row);
+}
+
+static void *scan_span(void *arg) {
+  scan_span_t *s = arg;
+  if (s->own_thread) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are node's threads' */
+  }
+  for (size_t i = s->from; i < s->to; i++) scan_one(s->dir, s->pids[i], s->rows + i * SCAN_ROW, s->buf);
+  return NULL;
+}
+
+static int by_pid(const void *a, const void *b) {
+  unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The numeric entries of /proc, sorted; NULL (errno set) on failure. */
+static unsigned long *proc_pids(DIR *d, size_t *count) {
+  size_t cap = 1024, n = 0;
+  unsigned long *pids = malloc(cap * sizeof *pids);
+  if (!pids) return NULL;
+  struct dirent *e;
+  errno = 0;
+  while ((e = readdir(d)) != NULL) {
+    const char *name = e->d_name;
+    if (name[0] < '1' || name[0] > '9') continue;
+    char *rest;
+    unsigned long pid = strtoul(name, &rest, 10);
+    if (*rest != '\0') continue;
+    if (n == cap) {
+      unsigned long *more = realloc(pids, (cap *= 2) * sizeof *pids);
+      if (!more) { free(pids); errno = ENOMEM; return NULL; }
+      pids = more;
+    }
+    pids[n++] = pid;
+  }
+  if (errno != 0) { int err = errno; free(pids); errno = err; return NULL; }
+  qsort(pids, n, sizeof *pids, by_pid);
+  *count = n;
+  return pids;
+}
+
+napi_value proc_scan(napi_env env, napi_callback_info info) {
+  (void)info;
+  DIR *d = opendir("/proc");
+  if (!d) return throw_errno(env, errno, "opendir /proc");
+  size_t count = 0;
+  unsigned long *pids = proc_pids(d, &count);
+  if (!pids) { int err = errno; closedir(d); return throw_errno(env, err, "readdir /proc"); }
+  napi_value buffer, rows, result = NULL;
+  void *data;
+  CHECK_OR(napi_create_arraybuffer(env, (count ? count : 1) * SCAN_ROW * sizeof(double), &data, &buffer), done);
+  CHECK_OR(napi_create_typedarray(env, napi_float64_array, count * SCAN_ROW, buffer, 0, &rows), done);
+  scan_span_t spans[2] = {
+    { dirfd(d), pids, data, 0, count, malloc(SCAN_MAX_TEXT + 1), false },
+    { dirfd(d), pids, data, count, count, NULL, true },
+  };
+  if (!spans[0].buf) { throw_errno(env, ENOMEM, "malloc"); goto done; }
+  pthread_t second;
+  bool two = false;
+  if (count >= 64 && (spans[1].buf = malloc(SCAN_MAX_TEXT + 1)) != NULL) {
+    spans[1].from = spans[0].to = count / 2;
+    two = pthread_create(&second, NULL, scan_span, &spans[1]) == 0;
+    if (!two) spans[0].to = count; /* no thread: all on this one */
+  }
+  scan_span(&spans[0]);
+  if (two) pthread_join(second, NULL);
+  free(spans[0].buf);
+  free(spans[1].buf);
+  result = rows;
+done:
+  free(pids);
+  closedir(d);
+  return result;
+}
