@@ -69,12 +69,14 @@ static void scan_one(int dir, unsigned long pid, double *row, char *buf) {
   size_t len = 0;
   bool failed = false;
   for (;;) {
-    ssize_t n = read(fd, buf + len, SCAN_MAX_TEXT + 1 - len);
+    size_t want = SCAN_MAX_TEXT + 1 - len;
+    ssize_t n = read(fd, buf + len, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) { failed = true; break; }
     if (n == 0) break;
     len += (size_t)n;
     if (len > SCAN_MAX_TEXT) { row[1] = -1; close(fd); return; }
+    if ((size_t)n < want) break; /* the kernel writes a stat line whole into a read this large */
   }
   close(fd);
   if (!failed) parse_stat(buf, len, row);
