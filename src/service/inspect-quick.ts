@@ -18,11 +18,16 @@ import { parseState, readState, type ServiceState } from './state.js';
 /** The state as this report's batch read it, parsed once. Only the quick look uses it: the full
  *  inspection reads the state afresh, after the pidfile and with the lock's probe (a stop between
  *  the batch and the probe would pair a free lock with a state still saying running). */
-const reportState = (path: string): ServiceState | null =>
-  onceInScan(`state ${path}`, () => {
-    const text = prefetchedOwnedFile(path, 'state file');
-    return text === undefined ? readState(path) : parseState(text);
-  });
+function reportState(path: string): ServiceState | null {
+  const kept = onceInScan('states', () => new Map<string, ServiceState | null>());
+  let state = kept.get(path);
+  if (state === undefined) {
+    const text = prefetchedOwnedFile(path, 'state file'); // a refusal throws: not kept
+    state = text === undefined ? readState(path) : parseState(text);
+    kept.set(path, state);
+  }
+  return state;
+}
 
 export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
   const state = reportState(paths.statefile);
@@ -53,7 +58,7 @@ export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
 /** No pidfile, or one the full inspection would read without a problem to report: a regular
  *  file of ours (or root's) that we may read. Its pid (the COMMAND's) changes nothing here. */
 function pidfileHarmless(pidfile: string): boolean {
-  const st = lstatSeen(pidfile);
+  const st = prefetched(pidfile) ?? lstatSeen(pidfile); // its type and owner: no BigInts
   if (st.errno !== 0) return st.errno === constants.errno.ENOENT;
   if ((st.mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(st.uid)) return false;
   const uid = me();

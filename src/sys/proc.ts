@@ -249,17 +249,34 @@ function lockNamed(
   const path = `/proc/${pid}/fdinfo/${fd}`;
   const info = ahead ? readSmall(path) : readNow(path);
   if (info === null) return null; // closed, or not ours to read
-  const [major, minor] = devParts(dev);
-  for (const m of info.matchAll(
-    /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
-  )) {
-    if (BigInt(m[4]!) !== ino) continue;
+  // Numbers, not BigInts, where they are exact: `list` made ~10 BigInts per service here.
+  const [major, minor] = devNumbers(dev);
+  const inoText = String(ino);
+  LOCK_LINE.lastIndex = 0;
+  for (let m = LOCK_LINE.exec(info); m; m = LOCK_LINE.exec(info)) {
+    if (m[4] !== inoText && BigInt(m[4]!) !== ino) continue;
     const kind = m[1] as 'WRITE' | 'READ';
-    if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return kind;
+    // parseInt is exact to 13 hex digits; a longer number cannot round to a 32-bit one
+    if (Number.parseInt(m[2]!, 16) === major && Number.parseInt(m[3]!, 16) === minor) return kind;
     return fdIsFile(pid, fd, `${dev}:${ino}`) && lockOn(pid, fd, ino) === kind ? kind : null;
   }
   return null;
 }
+
+/** A lock line of fdinfo: its kind, and the device (hex major, minor) and inode it is on. */
+const LOCK_LINE = /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm;
+
+/** devParts, as numbers where dev is under 2^53 (every device number in practice). */
+function devNumbers(dev: bigint): [number, number] {
+  if (dev < 0n || dev > MAX_EXACT) return devParts(dev).map(Number) as [number, number];
+  const n = Number(dev);
+  const lo = n % 0x100000000;
+  const hi = (n - lo) / 0x100000000; // under 2^21
+  const above12 = Math.floor(n / 0x1000); // dev >> 12, under 2^41
+  return [((lo >>> 8) & 0xfff) + (hi - (hi % 0x1000)), (lo & 0xff) + (above12 - (above12 % 0x100))];
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Does `pid` hold a write lock on that file through its fd `fd`? (The state's lockFd, proven.) */
 export const holdsLockThrough = (pid: number, fd: number, dev: bigint, ino: bigint): boolean =>
@@ -384,7 +401,11 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
   // Within a scan once per process: `list` asks about a project's supervisor once per service.
-  return onceInScan(`uids ${pid}`, () => uidsNow(pid));
+  if (!inScan()) return uidsNow(pid);
+  const kept = onceInScan('uids', () => new Map<number, ReturnType<typeof uidsNow>>());
+  let ids = kept.get(pid);
+  if (ids === undefined) kept.set(pid, (ids = uidsNow(pid)));
+  return ids;
 }
 
 function uidsNow(pid: number): { real: number; effective: number } | null {
