@@ -1,5 +1,5 @@
 /*
- * procScan(): every process's /proc/PID/stat, read and taken apart here (a report's scan of
+ * procScan([groups]): every process's /proc/PID/stat, read and taken apart here (a report's scan of
  * /proc, `list`'s look at each COMMAND's process group): node made ~500 strings of ~300 bytes
  * and the objects around them, which the young generation then copied (docs/decisions.md, "`list`
  * of 200, third pass"). With many, half go to a second thread, as readBatch's do.
@@ -7,6 +7,9 @@
  * state (the character's code; 0: unreadable, gone; -1: over 64 KiB, to be read on its own),
  * ppid, pgrp, session, tty_nr, starttime, rss, utime + stime, cutime + cstime — each field as
  * JavaScript's Number() reads its text (NaN where the line has no such field).
+ * With `groups` (a Float64Array of process group ids), only the lines of processes in those
+ * groups are read (getpgid(2) asked first: a syscall instead of a file); the others' rows say
+ * state -2, not read.
  */
 #include "common.h"
 #include <dirent.h>
@@ -17,9 +20,11 @@
 
 typedef struct {
   int dir;
+  const long *groups; /* sorted; NULL: every process */
+  size_t ngroups;
   const unsigned long *pids;
   double *rows;
-  size_t from, to;
+  size_t from, to, step; /* two threads take every other pid: a project's COMMANDs have pids close together */
   char *buf;
   bool own_thread;
 } scan_span_t;
@@ -82,6 +87,18 @@ static void scan_one(int dir, unsigned long pid, double *row, char *buf) {
   if (!failed) parse_stat(buf, len, row);
 }
 
+static int by_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* In one of the groups asked about? (Gone, or in none: its line is not read.) */
+static bool wanted(const scan_span_t *s, unsigned long pid) {
+  if (!s->groups) return true;
+  long group = (long)getpgid((pid_t)pid);
+  return group >= 0 && bsearch(&group, s->groups, s->ngroups, sizeof group, by_long) != NULL;
+}
+
 static void *scan_span(void *arg) {
   scan_span_t *s = arg;
   if (s->own_thread) {
@@ -89,13 +106,45 @@ static void *scan_span(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are node's threads' */
   }
-  for (size_t i = s->from; i < s->to; i++) scan_one(s->dir, s->pids[i], s->rows + i * SCAN_ROW, s->buf);
+  for (size_t i = s->from; i < s->to; i += s->step) {
+    double *row = s->rows + i * SCAN_ROW;
+    if (wanted(s, s->pids[i])) scan_one(s->dir, s->pids[i], row, s->buf);
+    else { row[0] = (double)s->pids[i]; row[1] = -2; }
+  }
   return NULL;
 }
 
 static int by_pid(const void *a, const void *b) {
   unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
   return x < y ? -1 : x > y;
+}
+
+/* The groups asked about, sorted; *ok false (an exception pending) when `v` is not a
+ * Float64Array. NULL with *ok true: none given. */
+static long *scan_groups(napi_env env, size_t argc, napi_value v, size_t *count, bool *ok) {
+  napi_valuetype type;
+  *ok = true;
+  *count = 0;
+  if (argc < 1 || napi_typeof(env, v, &type) != napi_ok || type == napi_undefined) return NULL;
+  bool typed = false;
+  napi_typedarray_type kind;
+  size_t length;
+  void *data;
+  if (napi_is_typedarray(env, v, &typed) != napi_ok || !typed
+      || napi_get_typedarray_info(env, v, &kind, &length, &data, NULL, NULL) != napi_ok || kind != napi_float64_array) {
+    *ok = false;
+    napi_throw_type_error(env, NULL, "procScan([groups: Float64Array])");
+    return NULL;
+  }
+  long *groups = malloc((length ? length : 1) * sizeof *groups);
+  if (!groups) { *ok = false; throw_errno(env, ENOMEM, "malloc"); return NULL; }
+  for (size_t i = 0; i < length; i++) {
+    double g = ((double *)data)[i];
+    groups[i] = g >= 1 && g <= 0x7fffffff && g == (double)(long)g ? (long)g : -1; /* -1: no group */
+  }
+  qsort(groups, length, sizeof *groups, by_long);
+  *count = length;
+  return groups;
 }
 
 /* The numeric entries of /proc, sorted; NULL (errno set) on failure. */
@@ -125,27 +174,32 @@ static unsigned long *proc_pids(DIR *d, size_t *count) {
 }
 
 napi_value proc_scan(napi_env env, napi_callback_info info) {
-  (void)info;
+  size_t argc = 1, ngroups;
+  napi_value argv[1];
+  bool ok;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  long *groups = scan_groups(env, argc, argv[0], &ngroups, &ok);
+  if (!ok) return NULL;
   DIR *d = opendir("/proc");
-  if (!d) return throw_errno(env, errno, "opendir /proc");
+  if (!d) { free(groups); return throw_errno(env, errno, "opendir /proc"); }
   size_t count = 0;
   unsigned long *pids = proc_pids(d, &count);
-  if (!pids) { int err = errno; closedir(d); return throw_errno(env, err, "readdir /proc"); }
+  if (!pids) { int err = errno; closedir(d); free(groups); return throw_errno(env, err, "readdir /proc"); }
   napi_value buffer, rows, result = NULL;
   void *data;
   CHECK_OR(napi_create_arraybuffer(env, (count ? count : 1) * SCAN_ROW * sizeof(double), &data, &buffer), done);
   CHECK_OR(napi_create_typedarray(env, napi_float64_array, count * SCAN_ROW, buffer, 0, &rows), done);
   scan_span_t spans[2] = {
-    { dirfd(d), pids, data, 0, count, malloc(SCAN_MAX_TEXT + 1), false },
-    { dirfd(d), pids, data, count, count, NULL, true },
+    { dirfd(d), groups, ngroups, pids, data, 0, count, 1, malloc(SCAN_MAX_TEXT + 1), false },
+    { dirfd(d), groups, ngroups, pids, data, 1, count, 2, NULL, true },
   };
   if (!spans[0].buf) { throw_errno(env, ENOMEM, "malloc"); goto done; }
   pthread_t second;
   bool two = false;
   if (count >= 64 && (spans[1].buf = malloc(SCAN_MAX_TEXT + 1)) != NULL) {
-    spans[1].from = spans[0].to = count / 2;
+    spans[0].step = 2;
     two = pthread_create(&second, NULL, scan_span, &spans[1]) == 0;
-    if (!two) spans[0].to = count; /* no thread: all on this one */
+    if (!two) spans[0].step = 1; /* no thread: all on this one */
   }
   scan_span(&spans[0]);
   if (two) pthread_join(second, NULL);
@@ -154,6 +208,7 @@ napi_value proc_scan(napi_env env, napi_callback_info info) {
   result = rows;
 done:
   free(pids);
+  free(groups);
   closedir(d);
   return result;
 }

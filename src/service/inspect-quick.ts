@@ -10,7 +10,7 @@ import { lstatSync, constants as C } from 'node:fs';
 import { constants } from 'node:os';
 import type { ServicePaths } from '../config/paths.js';
 import { me, prefetchedOwnedFile, refuseForeignProcess, trustedOwner } from '../files/owner.js';
-import { holdsLockThrough } from '../sys/proc.js';
+import { expectGroups, holdsLockThrough } from '../sys/proc.js';
 import { onceInScan, prefetch, prefetched } from '../sys/prefetch.js';
 import type { Inspection } from './inspect.js';
 import { parseState, readState, type ServiceState } from './state.js';
@@ -99,7 +99,8 @@ function lstatSeen(path: string): Lstat {
 /**
  * What a report will read for these services' quick looks, read ahead in one call each time
  * (sys/prefetch.ts): their state files, lock files and pidfiles, then each shared supervisor's
- * lock fd's fdinfo and each COMMAND's statm.
+ * lock fd's fdinfo and each COMMAND's statm. The process groups their states name are the ones
+ * the report's scan of /proc reads the members of (expectGroups).
  */
 export function prefetchFor(services: readonly ServicePaths[]): void {
   prefetch(
@@ -107,6 +108,7 @@ export function prefetchFor(services: readonly ServicePaths[]): void {
     services.flatMap((p) => [p.lockfile, p.pidfile]),
   );
   const procFiles: string[] = [];
+  const groups: number[] = [];
   for (const { statefile } of services) {
     let st: ServiceState | null;
     try {
@@ -114,10 +116,15 @@ export function prefetchFor(services: readonly ServicePaths[]): void {
     } catch {
       continue; // refused again, and reported, when the service is looked at
     }
+    // Its COMMANDs' groups (status-figures' commandOf, orphan.ts' recorded), whichever they are.
+    for (const id of [st?.spawning?.pgid, st?.childPgid, st?.childPid])
+      if (Number.isInteger(id)) groups.push(id!);
+    for (const c of st?.commands ?? []) if (Number.isInteger(c.pgid)) groups.push(c.pgid!);
     if (st?.shared !== true) continue;
     if (Number.isInteger(st.pid) && Number.isInteger(st.lockFd))
       procFiles.push(`/proc/${st.pid}/fdinfo/${st.lockFd}`);
     if (Number.isInteger(st.childPid)) procFiles.push(`/proc/${st.childPid}/statm`);
   }
   prefetch(procFiles);
+  expectGroups(groups);
 }

@@ -52,8 +52,13 @@ export function onceInScan<T>(key: string, compute: () => T): T {
   return value;
 }
 
-/** What onceInScan keeps for `key` within this scan, without computing it. */
+/** What onceInScan (or keepInScan) keeps for `key` within this scan, without computing it. */
 export const keptInScan = (key: string): unknown => memo?.get(key);
+
+/** Keep `value` for `key` within this scan (replacing what was kept); outside one, nothing. */
+export function keepInScan(key: string, value: unknown): void {
+  memo?.set(key, value);
+}
 
 /** Read `reads` and lstat `lstats` now, for readSmall and prefetched within this scan. */
 export function prefetch(reads: readonly string[], lstats: readonly string[] = []): void {

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { procScan } from './native.js';
 import {
   inScan,
+  keepInScan,
   keptInScan,
   onceInScan,
   readNow,
@@ -68,16 +69,41 @@ function statNow(pid: number): ProcStat | null {
 const SCAN_ROW = 10;
 const UNREADABLE = 0; // gone, or not ours to read
 const TOO_LONG = -1; // over 64 KiB: read on its own
+const NOT_READ = -2; // in none of the groups the scan was for
 const Z = 'Z'.charCodeAt(0);
 const X = 'X'.charCodeAt(0);
 
-/** The scan's rows, taken at the first question about a group within this scan. */
-const scanRows = (): Float64Array => onceInScan('procs', procScan);
+/** The process groups a report will ask about (its COMMANDs', named by their states): its scan
+ *  of /proc then reads only their members' stat lines — a process's group asked first, by
+ *  getpgid(2), a syscall instead of a file. A question about another group scans everything. */
+export function expectGroups(pgids: readonly number[]): void {
+  if (inScan() && keptInScan('scan') === undefined) keepInScan('expected', new Set(pgids));
+}
+
+interface Scan {
+  rows: Float64Array;
+  groups: Map<number, number[]>;
+  /** The groups it read the members of; null: every process. */
+  only: Set<number> | null;
+}
+
+/** This report's scan that answers for group `pgid`: taken at the first question, and again,
+ *  of everything, at a question about a group the first did not read. */
+function scanFor(pgid: number): Scan {
+  const kept = keptInScan('scan') as Scan | undefined;
+  if (kept && (kept.only === null || kept.only.has(pgid))) return kept;
+  const expected = keptInScan('expected') as Set<number> | undefined;
+  const only = !kept && expected?.has(pgid) ? expected : null;
+  const rows = procScan(only ? Float64Array.from(only) : undefined);
+  const scan = { rows, groups: groupsOf(rows), only };
+  keepInScan('scan', scan);
+  return scan;
+}
 
 /** `pid`'s stat as this scan read it: null when it could not, undefined when the scan (not
  *  made yet, or made before `pid` existed) has no answer, or the line is to be read on its own. */
 function statScanned(pid: number): ProcStat | null | undefined {
-  const rows = keptInScan('procs') as Float64Array | undefined;
+  const rows = (keptInScan('scan') as Scan | undefined)?.rows;
   if (!rows) return undefined;
   let lo = 0;
   let hi = rows.length / SCAN_ROW - 1;
@@ -95,7 +121,7 @@ function statScanned(pid: number): ProcStat | null | undefined {
 function rowStat(rows: Float64Array, at: number): ProcStat | null | undefined {
   const state = rows[at + 1]!;
   if (state === UNREADABLE) return null;
-  if (state === TOO_LONG) return undefined;
+  if (state === TOO_LONG || state === NOT_READ) return undefined;
   return {
     pid: rows[at]!,
     state: String.fromCharCode(state),
@@ -110,15 +136,14 @@ function rowStat(rows: Float64Array, at: number): ProcStat | null | undefined {
   };
 }
 
-/** The live processes of each process group, from this report's scan. */
-function groupsScanned(): Map<number, number[]> {
-  const rows = scanRows();
+/** The live processes of each process group in these rows of a scan. */
+function groupsOf(rows: Float64Array): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   for (let at = 0; at < rows.length; at += SCAN_ROW) {
     const pid = rows[at]!;
     let state = rows[at + 1]!;
     let pgrp = rows[at + 3]!;
-    if (state === UNREADABLE) continue;
+    if (state === UNREADABLE || state === NOT_READ) continue;
     if (state === TOO_LONG) {
       const st = readProcStat(pid);
       if (!st) continue;
@@ -417,7 +442,7 @@ function uidsNow(pid: number): { real: number; effective: number } | null {
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */
 export function groupMembers(pgid: number): number[] {
-  if (inScan()) return [...(onceInScan('groups', groupsScanned).get(pgid) ?? [])];
+  if (inScan()) return [...(scanFor(pgid).groups.get(pgid) ?? [])];
   return groupsNow(pgid).get(pgid) ?? [];
 }
 
