@@ -116,11 +116,13 @@ export function prefetchFor(services: readonly ServicePaths[]): void {
     } catch {
       continue; // refused again, and reported, when the service is looked at
     }
+    if (!st) continue;
     // Its COMMANDs' groups (status-figures' commandOf, orphan.ts' recorded), whichever they are.
-    for (const id of [st?.spawning?.pgid, st?.childPgid, st?.childPid])
-      if (Number.isInteger(id)) groups.push(id!);
-    for (const c of st?.commands ?? []) if (Number.isInteger(c.pgid)) groups.push(c.pgid!);
-    if (st?.shared !== true) continue;
+    if (Number.isInteger(st.spawning?.pgid)) groups.push(st.spawning!.pgid);
+    if (Number.isInteger(st.childPgid)) groups.push(st.childPgid!);
+    if (Number.isInteger(st.childPid)) groups.push(st.childPid!);
+    for (const c of st.commands ?? []) if (Number.isInteger(c.pgid)) groups.push(c.pgid!);
+    if (st.shared !== true) continue;
     if (Number.isInteger(st.pid) && Number.isInteger(st.lockFd))
       procFiles.push(`/proc/${st.pid}/fdinfo/${st.lockFd}`);
     if (Number.isInteger(st.childPid)) procFiles.push(`/proc/${st.childPid}/statm`);
