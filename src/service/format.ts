@@ -178,7 +178,8 @@ export function listLines(rows: readonly ServiceStatus[]): string[] {
   }
   const widths = LIST_HEAD.map((h) => h.length);
   for (const row of cells)
-    for (let i = 0; i < row.length; i++) if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length;
+    for (let i = 0; i < row.length; i++)
+      if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length;
   const line = (row: readonly string[]): string => {
     let text = '';
     for (let i = 0; i < row.length - 1; i++) text += `${row[i]!.padEnd(widths[i]!)}  `;

@@ -120,7 +120,8 @@ test('procScan: every process’s stat line taken apart in C as readProcStat tak
       return null;
     }
   };
-  for (let i = 0; i < 500 && comm() !== 'a) (b c\n'; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 500 && comm() !== 'a) (b c\n'; i++)
+    await new Promise((r) => setTimeout(r, 5));
   process.kill(child.pid, 'SIGSTOP'); // its figures stay as they are
   for (let i = 0; i < 500 && readProcStat(child.pid).state !== 'T'; i++)
     await new Promise((r) => setTimeout(r, 5));
@@ -133,7 +134,9 @@ test('procScan: every process’s stat line taken apart in C as readProcStat tak
     [...pids].sort((a, b) => a - b),
     'by increasing pid',
   );
-  const listed = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+  const listed = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
   assert.ok(listed.includes(child.pid) && pids.includes(child.pid) && pids.includes(process.pid));
   const at = pids.indexOf(child.pid) * ROW;
   const st = readProcStat(child.pid);
