@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'node:fs';
 import { DaemonError } from '../errors/errors.js';
 import { processUids } from '../sys/proc.js';
-import { ERRNO, MODE, seenNumber, seenSlot, seenText, UID } from '../sys/prefetch.js';
+import { prefetched, type Seen } from '../sys/prefetch.js';
 import { constants } from 'node:os';
 
 let euid: number | undefined;
@@ -95,12 +95,14 @@ export function refuseForeignProcess(
 /** readOwnedFile's rules on what a report's batch read (sys/prefetch.ts), or undefined when it
  *  did not read `path` whole: read it now. */
 export function prefetchedOwnedFile(path: string, refuseAs?: string): string | null | undefined {
-  const slot = seenSlot(path);
-  const errno = slot < 0 ? -1 : seenNumber(slot, ERRNO);
-  if (slot < 0 || errno === constants.errno.EFBIG) return undefined;
-  if (errno !== 0 || (seenNumber(slot, MODE) & C.S_IFMT) !== C.S_IFREG) return null;
-  const uid = seenNumber(slot, UID);
-  if (refuseAs !== undefined) refuseForeignFile(refuseAs, path, uid);
-  else if (!trustedOwner(uid)) return null;
-  return seenText(slot);
+  const ahead = prefetched(path);
+  if (!ahead || ahead.errno === constants.errno.EFBIG) return undefined;
+  return ownedText(path, ahead, refuseAs);
+}
+
+function ownedText(path: string, ahead: Seen, refuseAs?: string): string | null {
+  if (ahead.errno !== 0 || (ahead.mode & C.S_IFMT) !== C.S_IFREG) return null;
+  if (refuseAs !== undefined) refuseForeignFile(refuseAs, path, ahead.uid);
+  else if (!trustedOwner(ahead.uid)) return null;
+  return ahead.text;
 }

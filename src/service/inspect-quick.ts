@@ -11,17 +11,7 @@ import { constants } from 'node:os';
 import type { ServicePaths } from '../config/paths.js';
 import { me, prefetchedOwnedFile, refuseForeignProcess, trustedOwner } from '../files/owner.js';
 import { expectGroups, holdsLockThrough } from '../sys/proc.js';
-import {
-  DEV,
-  ERRNO,
-  INO,
-  MODE,
-  onceInScan,
-  prefetch,
-  seenNumber,
-  seenSlot,
-  UID,
-} from '../sys/prefetch.js';
+import { onceInScan, prefetch, prefetched } from '../sys/prefetch.js';
 import type { Inspection } from './inspect.js';
 import { parseState, readState, type ServiceState } from './state.js';
 
@@ -68,16 +58,11 @@ export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
 /** No pidfile, or one the full inspection would read without a problem to report: a regular
  *  file of ours (or root's) that we may read. Its pid (the COMMAND's) changes nothing here. */
 function pidfileHarmless(pidfile: string): boolean {
-  // Its type and owner, as the batch saw them (no object, no BigInts), else now.
-  const slot = seenSlot(pidfile);
-  const st = slot < 0 ? lstatSeen(pidfile) : null;
-  const errno = st ? st.errno : seenNumber(slot, ERRNO);
-  if (errno !== 0) return errno === constants.errno.ENOENT;
-  const mode = st ? st.mode : seenNumber(slot, MODE);
-  const owner = st ? st.uid : seenNumber(slot, UID);
-  if ((mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(owner)) return false;
+  const st = prefetched(pidfile) ?? lstatSeen(pidfile); // its type and owner: no BigInts
+  if (st.errno !== 0) return st.errno === constants.errno.ENOENT;
+  if ((st.mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(st.uid)) return false;
   const uid = me();
-  return uid === 0 || (owner === uid ? (mode & 0o400) !== 0 : (mode & 0o004) !== 0);
+  return uid === 0 || (st.uid === uid ? (st.mode & 0o400) !== 0 : (st.mode & 0o004) !== 0);
 }
 
 /** The lock file's type, owner, device and inode, or null when it cannot be lstat'ed. */
@@ -96,17 +81,10 @@ interface Lstat {
 
 /** `path` lstat'ed: as the report's batch saw it (where its numbers are exact), else now. */
 function lstatSeen(path: string): Lstat {
-  const slot = seenSlot(path);
-  const dev = slot < 0 ? -1 : seenNumber(slot, DEV);
-  const ino = slot < 0 ? -1 : seenNumber(slot, INO);
-  if (dev >= 0 && ino >= 0) {
-    return {
-      errno: seenNumber(slot, ERRNO),
-      mode: seenNumber(slot, MODE),
-      uid: seenNumber(slot, UID),
-      dev: BigInt(dev),
-      ino: BigInt(ino),
-    };
+  const ahead = prefetched(path);
+  if (ahead && ahead.dev >= 0 && ahead.ino >= 0) {
+    const { errno, mode, uid } = ahead;
+    return { errno, mode, uid, dev: BigInt(ahead.dev), ino: BigInt(ahead.ino) };
   }
   try {
     const st = lstatSync(path, { bigint: true });

@@ -72,40 +72,32 @@ export function prefetch(reads: readonly string[], lstats: readonly string[] = [
 
 /** What the batch found at `path`, if it looked there within this scan. */
 export function prefetched(path: string): Seen | undefined {
-  const slot = seenSlot(path);
-  if (slot < 0) return undefined;
+  const slot = seen?.get(path);
+  if (slot === undefined) return undefined;
+  const { texts, meta } = batches[Math.floor(slot / SPAN)]!;
+  const i = slot % SPAN;
+  const m = i * 5;
   return {
-    errno: seenNumber(slot, ERRNO),
-    mode: seenNumber(slot, MODE),
-    uid: seenNumber(slot, UID),
-    dev: seenNumber(slot, DEV),
-    ino: seenNumber(slot, INO),
-    text: seenText(slot),
+    errno: meta[m]!,
+    mode: meta[m + 1]!,
+    uid: meta[m + 2]!,
+    dev: meta[m + 3]!,
+    ino: meta[m + 4]!,
+    text: texts[i] ?? null,
   };
 }
-
-/** Where the batch's answer for `path` is (-1: it did not look there), for seenNumber and
- *  seenText: a report's hot paths read the numbers they need without an object per file. */
-export const seenSlot = (path: string): number => seen?.get(path) ?? -1;
-export const ERRNO = 0;
-export const MODE = 1;
-export const UID = 2;
-export const DEV = 3;
-export const INO = 4;
-export const seenNumber = (slot: number, field: number): number =>
-  batches[Math.floor(slot / SPAN)]!.meta[(slot % SPAN) * 5 + field]!;
-export const seenText = (slot: number): string | null =>
-  batches[Math.floor(slot / SPAN)]!.texts[slot % SPAN] ?? null;
 
 const { EFBIG } = constants.errno;
 
 /** A small file of /proc: its text, or null when it cannot be read (gone, not ours). Within a
  *  scan as the batch read it; one it could not take whole (over 64 KiB) is read now. */
 export function readSmall(path: string): string | null {
-  const slot = seenSlot(path);
-  if (slot >= 0) {
-    const errno = seenNumber(slot, ERRNO);
-    if (errno !== EFBIG) return errno === 0 ? seenText(slot) : null;
+  const slot = seen?.get(path);
+  if (slot !== undefined) {
+    const { texts, meta } = batches[Math.floor(slot / SPAN)]!;
+    const i = slot % SPAN;
+    const errno = meta[i * 5]!;
+    if (errno !== EFBIG) return errno === 0 ? (texts[i] ?? null) : null;
   }
   return readNow(path);
 }
