@@ -1,10 +1,10 @@
 /*
  * readBatch(paths, lstatFrom): a report's small files in one call (`list`: each service's state
- * file, lock file and pidfile, the shared supervisor's fdinfo, each COMMAND's statm, every
- * /proc/PID/stat). Entries before `lstatFrom` are opened (O_NOFOLLOW, O_NONBLOCK: no link
- * followed, no FIFO waited on), fstat'ed and read; the others lstat'ed. With many, half go to a
- * second thread: what a report costs is the kernel's work per file, and node's per call beside
- * it (docs/decisions.md).
+ * file, lock file and pidfile, the shared supervisor's fdinfo, each COMMAND's statm; the scan's
+ * stat lines are procScan's, native/scan.c). Entries before `lstatFrom` are opened (O_NOFOLLOW,
+ * O_NONBLOCK: no link followed, no FIFO waited on), fstat'ed and read; the others lstat'ed.
+ * With many, half go to a second thread: what a report costs is the kernel's work per file, and
+ * node's per call beside it (docs/decisions.md).
  * Returns [texts, meta]: texts[i] the file's text (UTF-8, as node decodes it) or null; meta a
  * Float64Array of 5 per entry: errno (0, or EFBIG past 64 KiB), st_mode, st_uid, st_dev, st_ino
  * (-1 where a device or inode number is too large for a double to hold exactly).
