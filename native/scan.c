@@ -92,11 +92,13 @@ static int by_long(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* In one of the groups asked about? (Gone, or in none: its line is not read.) */
+/* In one of the groups asked about? Gone (ESRCH), or in none: its line is not read. Where the
+ * question is refused (an LSM may deny getpgid, not the stat line), the line decides. */
 static bool wanted(const scan_span_t *s, unsigned long pid) {
   if (!s->groups) return true;
   long group = (long)getpgid((pid_t)pid);
-  return group >= 0 && bsearch(&group, s->groups, s->ngroups, sizeof group, by_long) != NULL;
+  if (group < 0) return errno != ESRCH;
+  return bsearch(&group, s->groups, s->ngroups, sizeof group, by_long) != NULL;
 }
 
 static void *scan_span(void *arg) {
