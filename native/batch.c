@@ -1,10 +1,10 @@
 /*
  * readBatch(paths, lstatFrom): a report's small files in one call (`list`: each service's state
- * file, lock file and pidfile, the shared supervisor's fdinfo, each COMMAND's statm, every
- * /proc/PID/stat). Entries before `lstatFrom` are opened (O_NOFOLLOW, O_NONBLOCK: no link
- * followed, no FIFO waited on), fstat'ed and read; the others lstat'ed. With many, half go to a
- * second thread: what a report costs is the kernel's work per file, and node's per call beside
- * it (docs/decisions.md).
+ * file, lock file and pidfile, the shared supervisor's fdinfo, each COMMAND's statm; the scan's
+ * stat lines are procScan's, native/scan.c). Entries before `lstatFrom` are opened (O_NOFOLLOW,
+ * O_NONBLOCK: no link followed, no FIFO waited on), fstat'ed and read; the others lstat'ed.
+ * With many, half go to a second thread: what a report costs is the kernel's work per file, and
+ * node's per call beside it (docs/decisions.md).
  * Returns [texts, meta]: texts[i] the file's text (UTF-8, as node decodes it) or null; meta a
  * Float64Array of 5 per entry: errno (0, or EFBIG past 64 KiB), st_mode, st_uid, st_dev, st_ino
  * (-1 where a device or inode number is too large for a double to hold exactly).
@@ -30,18 +30,27 @@ typedef struct {
   bool own_thread; /* the second thread: it takes no signal (the calling thread's mask is left alone) */
 } span_t;
 
+/* After a short read, is the file read whole? For a regular file of the size fstat gave, or of
+ * size 0 (a /proc file: the kernel writes it whole into a read large enough), yes: the read that
+ * would return 0 is not made (a syscall per file). Anything else is read to its end. */
+static bool read_whole(const struct stat *st, size_t len) {
+  return S_ISREG(st->st_mode) && (st->st_size == 0 || (off_t)len >= st->st_size);
+}
+
 static void read_item(item_t *it, char *buf) {
   int fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) { it->err = errno; return; }
   if (fstat(fd, &it->st) != 0) { it->err = errno; close(fd); return; }
   size_t len = 0;
   for (;;) {
-    ssize_t n = read(fd, buf + len, BATCH_MAX_TEXT + 1 - len);
+    size_t want = BATCH_MAX_TEXT + 1 - len;
+    ssize_t n = read(fd, buf + len, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) { it->err = errno; break; }
     if (n == 0) break;
     len += (size_t)n;
     if (len > BATCH_MAX_TEXT) { it->err = EFBIG; break; }
+    if ((size_t)n < want && read_whole(&it->st, len)) break;
   }
   close(fd);
   if (it->err != 0) return;

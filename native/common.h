@@ -149,6 +149,7 @@ napi_value notify_send(napi_env env, napi_callback_info info);
 napi_value listen_socket(napi_env env, napi_callback_info info);
 napi_value read_batch(napi_env env, napi_callback_info info);
 napi_value page_size(napi_env env, napi_callback_info info);
+napi_value proc_scan(napi_env env, napi_callback_info info);
 void listen_pid_fill(char **envp); /* listen.c: in a forked child, before exec */
 /* The ids a COMMAND drops to (--user/--group), read from a spec's uid, gid and groups. */
 typedef struct { bool set; uid_t uid; gid_t gid; gid_t *groups; int ngroups; } ids_t;

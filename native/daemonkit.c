@@ -299,6 +299,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "listenSocket", NULL, listen_socket, NULL, NULL, NULL, napi_default, NULL },
     { "readBatch", NULL, read_batch, NULL, NULL, NULL, napi_default, NULL },
     { "pageSize", NULL, page_size, NULL, NULL, NULL, napi_default, NULL },
+    { "procScan", NULL, proc_scan, NULL, NULL, NULL, napi_default, NULL },
     { "getUser", NULL, get_user, NULL, NULL, NULL, napi_default, NULL },
     { "getGroup", NULL, get_group, NULL, NULL, NULL, napi_default, NULL },
     { "getGroupList", NULL, get_group_list, NULL, NULL, NULL, napi_default, NULL },

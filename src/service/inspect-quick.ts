@@ -10,7 +10,7 @@ import { lstatSync, constants as C } from 'node:fs';
 import { constants } from 'node:os';
 import type { ServicePaths } from '../config/paths.js';
 import { me, prefetchedOwnedFile, refuseForeignProcess, trustedOwner } from '../files/owner.js';
-import { holdsLockThrough } from '../sys/proc.js';
+import { expectGroups, holdsLockThrough } from '../sys/proc.js';
 import { onceInScan, prefetch, prefetched } from '../sys/prefetch.js';
 import type { Inspection } from './inspect.js';
 import { parseState, readState, type ServiceState } from './state.js';
@@ -18,11 +18,16 @@ import { parseState, readState, type ServiceState } from './state.js';
 /** The state as this report's batch read it, parsed once. Only the quick look uses it: the full
  *  inspection reads the state afresh, after the pidfile and with the lock's probe (a stop between
  *  the batch and the probe would pair a free lock with a state still saying running). */
-const reportState = (path: string): ServiceState | null =>
-  onceInScan(`state ${path}`, () => {
-    const text = prefetchedOwnedFile(path, 'state file');
-    return text === undefined ? readState(path) : parseState(text);
-  });
+function reportState(path: string): ServiceState | null {
+  const kept = onceInScan('states', () => new Map<string, ServiceState | null>());
+  let state = kept.get(path);
+  if (state === undefined) {
+    const text = prefetchedOwnedFile(path, 'state file'); // a refusal throws: not kept
+    state = text === undefined ? readState(path) : parseState(text);
+    kept.set(path, state);
+  }
+  return state;
+}
 
 export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
   const state = reportState(paths.statefile);
@@ -53,7 +58,7 @@ export function inspectSharedQuickly(paths: ServicePaths): Inspection | null {
 /** No pidfile, or one the full inspection would read without a problem to report: a regular
  *  file of ours (or root's) that we may read. Its pid (the COMMAND's) changes nothing here. */
 function pidfileHarmless(pidfile: string): boolean {
-  const st = lstatSeen(pidfile);
+  const st = prefetched(pidfile) ?? lstatSeen(pidfile); // its type and owner: no BigInts
   if (st.errno !== 0) return st.errno === constants.errno.ENOENT;
   if ((st.mode & C.S_IFMT) !== C.S_IFREG || !trustedOwner(st.uid)) return false;
   const uid = me();
@@ -94,7 +99,8 @@ function lstatSeen(path: string): Lstat {
 /**
  * What a report will read for these services' quick looks, read ahead in one call each time
  * (sys/prefetch.ts): their state files, lock files and pidfiles, then each shared supervisor's
- * lock fd's fdinfo and each COMMAND's statm.
+ * lock fd's fdinfo and each COMMAND's statm. The process groups their states name are the ones
+ * the report's scan of /proc reads the members of (expectGroups).
  */
 export function prefetchFor(services: readonly ServicePaths[]): void {
   prefetch(
@@ -102,6 +108,7 @@ export function prefetchFor(services: readonly ServicePaths[]): void {
     services.flatMap((p) => [p.lockfile, p.pidfile]),
   );
   const procFiles: string[] = [];
+  const groups: number[] = [];
   for (const { statefile } of services) {
     let st: ServiceState | null;
     try {
@@ -109,10 +116,17 @@ export function prefetchFor(services: readonly ServicePaths[]): void {
     } catch {
       continue; // refused again, and reported, when the service is looked at
     }
-    if (st?.shared !== true) continue;
+    if (!st) continue;
+    // Its COMMANDs' groups (status-figures' commandOf, orphan.ts' recorded), whichever they are.
+    if (Number.isInteger(st.spawning?.pgid)) groups.push(st.spawning!.pgid);
+    if (Number.isInteger(st.childPgid)) groups.push(st.childPgid!);
+    if (Number.isInteger(st.childPid)) groups.push(st.childPid!);
+    for (const c of st.commands ?? []) if (Number.isInteger(c.pgid)) groups.push(c.pgid!);
+    if (st.shared !== true) continue;
     if (Number.isInteger(st.pid) && Number.isInteger(st.lockFd))
       procFiles.push(`/proc/${st.pid}/fdinfo/${st.lockFd}`);
     if (Number.isInteger(st.childPid)) procFiles.push(`/proc/${st.childPid}/statm`);
   }
   prefetch(procFiles);
+  expectGroups(groups);
 }

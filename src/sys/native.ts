@@ -76,6 +76,7 @@ interface NativeBinding {
   killStatus(pid: number, signal: number): number;
   readBatch(paths: string[], lstatFrom: number): [(string | null)[], Float64Array];
   pageSize(): number;
+  procScan(groups?: Float64Array): Float64Array;
   setCloexec(fd: number): void;
   replaceFd(from: number, to: number): void;
   stampLines(src: Buffer, prefix: Buffer, dst: Buffer): [number, number];
@@ -187,6 +188,9 @@ export const killStatus = (pid: number, signal: number): number => native.killSt
  *  read (no link followed, no FIFO waited on), the rest lstat'ed. */
 export const readBatch = (paths: string[], lstatFrom: number): [(string | null)[], Float64Array] =>
   native.readBatch(paths, lstatFrom);
+/** Every process's /proc/PID/stat (or, with `groups`, those of their members), taken apart in
+ *  C, on two threads (native/scan.c): rows of SCAN_ROW numbers by increasing pid. */
+export const procScan = (groups?: Float64Array): Float64Array => native.procScan(groups);
 /** The kernel's page size (sysconf). */
 export const pageSize = (): number => native.pageSize();
 /** What a pipe holds right now (FIONREAD), without reading it. */

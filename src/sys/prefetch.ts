@@ -21,8 +21,12 @@ export interface Seen {
   text: string | null;
 }
 
-let seen: Map<string, Seen> | null = null;
+/** Each batch's answers, as readBatch gave them; `seen` maps a path to its slot in them
+ *  (batch × SPAN + index): no object per path until one is asked for (`list` read ~1,000). */
+let batches: { texts: (string | null)[]; meta: Float64Array }[] = [];
+let seen: Map<string, number> | null = null;
 let memo: Map<string, unknown> | null = null;
+const SPAN = 2 ** 24;
 
 export function startPrefetching(): void {
   seen = new Map();
@@ -31,6 +35,7 @@ export function startPrefetching(): void {
 
 export function stopPrefetching(): void {
   seen = memo = null;
+  batches = [];
 }
 
 /** Within a scan (withOneProcScan, sys/proc.ts). */
@@ -47,34 +52,53 @@ export function onceInScan<T>(key: string, compute: () => T): T {
   return value;
 }
 
+/** What onceInScan (or keepInScan) keeps for `key` within this scan, without computing it. */
+export const keptInScan = (key: string): unknown => memo?.get(key);
+
+/** Keep `value` for `key` within this scan (replacing what was kept); outside one, nothing. */
+export function keepInScan(key: string, value: unknown): void {
+  memo?.set(key, value);
+}
+
 /** Read `reads` and lstat `lstats` now, for readSmall and prefetched within this scan. */
 export function prefetch(reads: readonly string[], lstats: readonly string[] = []): void {
   if (!seen || reads.length + lstats.length === 0) return;
-  const paths = [...reads, ...lstats];
-  const [texts, meta] = readBatch(paths, reads.length);
-  for (let i = 0; i < paths.length; i++) {
-    const m = i * 5;
-    seen.set(paths[i]!, {
-      errno: meta[m]!,
-      mode: meta[m + 1]!,
-      uid: meta[m + 2]!,
-      dev: meta[m + 3]!,
-      ino: meta[m + 4]!,
-      text: texts[i] ?? null,
-    });
-  }
+  const paths = lstats.length === 0 ? reads : [...reads, ...lstats];
+  const [texts, meta] = readBatch(paths as string[], reads.length);
+  const base = batches.length * SPAN;
+  batches.push({ texts, meta });
+  for (let i = 0; i < paths.length; i++) seen.set(paths[i]!, base + i);
 }
 
 /** What the batch found at `path`, if it looked there within this scan. */
-export const prefetched = (path: string): Seen | undefined => seen?.get(path);
+export function prefetched(path: string): Seen | undefined {
+  const slot = seen?.get(path);
+  if (slot === undefined) return undefined;
+  const { texts, meta } = batches[Math.floor(slot / SPAN)]!;
+  const i = slot % SPAN;
+  const m = i * 5;
+  return {
+    errno: meta[m]!,
+    mode: meta[m + 1]!,
+    uid: meta[m + 2]!,
+    dev: meta[m + 3]!,
+    ino: meta[m + 4]!,
+    text: texts[i] ?? null,
+  };
+}
 
 const { EFBIG } = constants.errno;
 
 /** A small file of /proc: its text, or null when it cannot be read (gone, not ours). Within a
  *  scan as the batch read it; one it could not take whole (over 64 KiB) is read now. */
 export function readSmall(path: string): string | null {
-  const got = seen?.get(path);
-  if (got && got.errno !== EFBIG) return got.errno === 0 ? got.text : null;
+  const slot = seen?.get(path);
+  if (slot !== undefined) {
+    const { texts, meta } = batches[Math.floor(slot / SPAN)]!;
+    const i = slot % SPAN;
+    const errno = meta[i * 5]!;
+    if (errno !== EFBIG) return errno === 0 ? (texts[i] ?? null) : null;
+  }
   return readNow(path);
 }
 

@@ -1,9 +1,11 @@
 /** Readers of /proc: the kernel's own view of a process. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { procScan } from './native.js';
 import {
   inScan,
+  keepInScan,
+  keptInScan,
   onceInScan,
-  prefetch,
   readNow,
   readSmall,
   startPrefetching,
@@ -12,7 +14,6 @@ import {
 
 export interface ProcStat {
   pid: number;
-  comm: string;
   state: string; // R, S, D, Z (zombie), T, …
   ppid: number;
   pgrp: number;
@@ -26,9 +27,17 @@ export interface ProcStat {
 }
 
 /** /proc/PID/stat parsed, or null when the process does not exist. Within one scan
- *  (withOneProcScan) as the scan read it: once per process. */
+ *  (withOneProcScan) once per process: as the scan of /proc read it, once it has been made. */
 export function readProcStat(pid: number): ProcStat | null {
-  return onceInScan(`stat ${pid}`, () => statNow(pid));
+  if (!inScan()) return statNow(pid);
+  const kept = onceInScan('stats', () => new Map<number, ProcStat | null>());
+  let st = kept.get(pid);
+  if (st === undefined) {
+    const scanned = statScanned(pid);
+    st = scanned === undefined ? statNow(pid) : scanned;
+    kept.set(pid, st);
+  }
+  return st;
 }
 
 function statNow(pid: number): ProcStat | null {
@@ -36,12 +45,10 @@ function statNow(pid: number): ProcStat | null {
   if (text === null) return null;
   // comm may contain spaces and parentheses: it ends at the last ')'.
   const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
   const f = text.slice(close + 2).split(' ', 22); // up to rss: the ~30 after are not read
   const num = (i: number): number => Number(f[i]);
   return {
     pid,
-    comm,
     state: f[0] ?? '?',
     ppid: num(1),
     pgrp: num(2),
@@ -52,6 +59,103 @@ function statNow(pid: number): ProcStat | null {
     cpuTicks: num(11) + num(12),
     childCpuTicks: num(13) + num(14),
   };
+}
+
+/**
+ * A report's scan of /proc (native/scan.c): each process's stat line taken apart in C, SCAN_ROW
+ * numbers per process by increasing pid — ~500 lines of ~300 bytes were as many strings, and the
+ * objects made of them, which the young generation copied at each scavenge.
+ */
+const SCAN_ROW = 10;
+const UNREADABLE = 0; // gone, or not ours to read
+const TOO_LONG = -1; // over 64 KiB: read on its own
+const NOT_READ = -2; // in none of the groups the scan was for
+const Z = 'Z'.charCodeAt(0);
+const X = 'X'.charCodeAt(0);
+
+/** The process groups a report will ask about (its COMMANDs', named by their states): its scan
+ *  of /proc then reads only their members' stat lines — a process's group asked first, by
+ *  getpgid(2), a syscall instead of a file. A question about another group scans everything. */
+export function expectGroups(pgids: readonly number[]): void {
+  if (inScan() && keptInScan('scan') === undefined) keepInScan('expected', new Set(pgids));
+}
+
+interface Scan {
+  rows: Float64Array;
+  groups: Map<number, number[]>;
+  /** The groups it read the members of; null: every process. */
+  only: Set<number> | null;
+}
+
+/** This report's scan that answers for group `pgid`: taken at the first question, and again,
+ *  of everything, at a question about a group the first did not read. */
+function scanFor(pgid: number): Scan {
+  const kept = keptInScan('scan') as Scan | undefined;
+  if (kept && (kept.only === null || kept.only.has(pgid))) return kept;
+  const expected = keptInScan('expected') as Set<number> | undefined;
+  const only = !kept && expected?.has(pgid) ? expected : null;
+  const rows = procScan(only ? Float64Array.from(only) : undefined);
+  const scan = { rows, groups: groupsOf(rows), only };
+  keepInScan('scan', scan);
+  return scan;
+}
+
+/** `pid`'s stat as this scan read it: null when it could not, undefined when the scan (not
+ *  made yet, or made before `pid` existed) has no answer, or the line is to be read on its own. */
+function statScanned(pid: number): ProcStat | null | undefined {
+  const rows = (keptInScan('scan') as Scan | undefined)?.rows;
+  if (!rows) return undefined;
+  let lo = 0;
+  let hi = rows.length / SCAN_ROW - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = mid * SCAN_ROW;
+    const found = rows[at]!;
+    if (found < pid) lo = mid + 1;
+    else if (found > pid) hi = mid - 1;
+    else return rowStat(rows, at);
+  }
+  return undefined;
+}
+
+function rowStat(rows: Float64Array, at: number): ProcStat | null | undefined {
+  const state = rows[at + 1]!;
+  if (state === UNREADABLE) return null;
+  if (state === TOO_LONG || state === NOT_READ) return undefined;
+  return {
+    pid: rows[at]!,
+    state: String.fromCharCode(state),
+    ppid: rows[at + 2]!,
+    pgrp: rows[at + 3]!,
+    session: rows[at + 4]!,
+    ttyNr: rows[at + 5]!,
+    startTime: rows[at + 6]!,
+    rssPages: rows[at + 7]!,
+    cpuTicks: rows[at + 8]!,
+    childCpuTicks: rows[at + 9]!,
+  };
+}
+
+/** The live processes of each process group in these rows of a scan. */
+function groupsOf(rows: Float64Array): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (let at = 0; at < rows.length; at += SCAN_ROW) {
+    const pid = rows[at]!;
+    let state = rows[at + 1]!;
+    let pgrp = rows[at + 3]!;
+    if (state === UNREADABLE || state === NOT_READ) continue;
+    if (state === TOO_LONG) {
+      const st = readProcStat(pid);
+      if (!st) continue;
+      state = st.state.charCodeAt(0);
+      pgrp = st.pgrp;
+    }
+    if (state === Z || state === X) continue;
+    const list = groups.get(pgrp);
+    if (list) list.push(pid);
+    else groups.set(pgrp, [pid]);
+  }
+  return groups;
 }
 
 /** A stat line's state and process group, without taking the rest apart. */
@@ -170,17 +274,34 @@ function lockNamed(
   const path = `/proc/${pid}/fdinfo/${fd}`;
   const info = ahead ? readSmall(path) : readNow(path);
   if (info === null) return null; // closed, or not ours to read
-  const [major, minor] = devParts(dev);
-  for (const m of info.matchAll(
-    /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm,
-  )) {
-    if (BigInt(m[4]!) !== ino) continue;
+  // Numbers, not BigInts, where they are exact: `list` made ~10 BigInts per service here.
+  const [major, minor] = devNumbers(dev);
+  const inoText = String(ino);
+  LOCK_LINE.lastIndex = 0;
+  for (let m = LOCK_LINE.exec(info); m; m = LOCK_LINE.exec(info)) {
+    if (m[4] !== inoText && BigInt(m[4]!) !== ino) continue;
     const kind = m[1] as 'WRITE' | 'READ';
-    if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return kind;
+    // parseInt is exact to 13 hex digits; a longer number cannot round to a 32-bit one
+    if (Number.parseInt(m[2]!, 16) === major && Number.parseInt(m[3]!, 16) === minor) return kind;
     return fdIsFile(pid, fd, `${dev}:${ino}`) && lockOn(pid, fd, ino) === kind ? kind : null;
   }
   return null;
 }
+
+/** A lock line of fdinfo: its kind, and the device (hex major, minor) and inode it is on. */
+const LOCK_LINE = /^lock:.*\b(WRITE|READ)\s+\S+\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm;
+
+/** devParts, as numbers where dev is under 2^53 (every device number in practice). */
+function devNumbers(dev: bigint): [number, number] {
+  if (dev < 0n || dev > MAX_EXACT) return devParts(dev).map(Number) as [number, number];
+  const n = Number(dev);
+  const lo = n % 0x100000000;
+  const hi = (n - lo) / 0x100000000; // under 2^21
+  const above12 = Math.floor(n / 0x1000); // dev >> 12, under 2^41
+  return [((lo >>> 8) & 0xfff) + (hi - (hi % 0x1000)), (lo & 0xff) + (above12 - (above12 % 0x100))];
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Does `pid` hold a write lock on that file through its fd `fd`? (The state's lockFd, proven.) */
 export const holdsLockThrough = (pid: number, fd: number, dev: bigint, ino: bigint): boolean =>
@@ -305,7 +426,11 @@ export function lockListed(dev: bigint, ino: bigint): boolean {
 /** A process's real and effective uid (/proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
   // Within a scan once per process: `list` asks about a project's supervisor once per service.
-  return onceInScan(`uids ${pid}`, () => uidsNow(pid));
+  if (!inScan()) return uidsNow(pid);
+  const kept = onceInScan('uids', () => new Map<number, ReturnType<typeof uidsNow>>());
+  let ids = kept.get(pid);
+  if (ids === undefined) kept.set(pid, (ids = uidsNow(pid)));
+  return ids;
 }
 
 function uidsNow(pid: number): { real: number; effective: number } | null {
@@ -317,26 +442,22 @@ function uidsNow(pid: number): { real: number; effective: number } | null {
 
 /** Live (non-zombie) members of a process group, found by scanning /proc. */
 export function groupMembers(pgid: number): number[] {
-  if (inScan()) return [...(onceInScan('groups', () => groupsNow()).get(pgid) ?? [])];
+  if (inScan()) return [...(scanFor(pgid).groups.get(pgid) ?? [])];
   return groupsNow(pgid).get(pgid) ?? [];
 }
 
-/** The live processes of each process group (of `only`, when given), from one scan of /proc. */
-function groupsNow(only?: number): Map<number, number[]> {
+/** The live processes of group `only`, from a scan of /proc of its own (the supervisor's look
+ *  at one group, at every exit: each line read as it goes, no list made). */
+function groupsNow(only: number): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   const pids = readdirSync('/proc')
     .map(Number)
     .filter((pid) => Number.isInteger(pid) && pid > 0);
-  // A report's scan reads every stat line in one call, on two threads (sys/prefetch.ts); the
-  // supervisor's look at one group (`only`, at every exit) reads them as it goes, no list made.
-  if (inScan()) prefetch(pids.map((pid) => `/proc/${pid}/stat`));
   for (const pid of pids) {
-    // Only the state and group here; readProcStat parses the rest of the ones asked about, from
-    // the same text (in a scan, what later questions are told).
-    const text = readSmall(`/proc/${pid}/stat`);
+    // Only the state and group here.
+    const text = readNow(`/proc/${pid}/stat`);
     const st = text === null ? null : statHead(text);
-    if (!st || st.state === 'Z' || st.state === 'X' || (only !== undefined && st.pgrp !== only))
-      continue;
+    if (!st || st.state === 'Z' || st.state === 'X' || st.pgrp !== only) continue;
     const list = groups.get(st.pgrp);
     if (list) list.push(pid);
     else groups.set(st.pgrp, [pid]);

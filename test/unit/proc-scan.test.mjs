@@ -100,3 +100,99 @@ test('one field of /proc/PID/status is the field readProcStatus gives; an absent
     effective: process.geteuid(),
   });
 });
+
+test('procScan: every process’s stat line taken apart in C as readProcStat takes it (a comm with spaces and parentheses too)', async (t) => {
+  const { procScan } = await import('../../dist/sys/native.js');
+  const { readProcStat } = await import('../../dist/sys/proc.js');
+  const { mkdtempSync, rmSync, symlinkSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'dk-scan-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const odd = join(dir, 'a) (b c');
+  symlinkSync('/bin/sleep', odd); // its comm is the link's name
+  const child = spawn(odd, ['1000'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  const comm = () => {
+    try {
+      return readFileSync(`/proc/${child.pid}/comm`, 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  for (let i = 0; i < 500 && comm() !== 'a) (b c\n'; i++)
+    await new Promise((r) => setTimeout(r, 5));
+  process.kill(child.pid, 'SIGSTOP'); // its figures stay as they are
+  for (let i = 0; i < 500 && readProcStat(child.pid).state !== 'T'; i++)
+    await new Promise((r) => setTimeout(r, 5));
+  const rows = procScan();
+  const ROW = 10;
+  const pids = [];
+  for (let at = 0; at < rows.length; at += ROW) pids.push(rows[at]);
+  assert.deepEqual(
+    pids,
+    [...pids].sort((a, b) => a - b),
+    'by increasing pid',
+  );
+  const listed = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
+  assert.ok(listed.includes(child.pid) && pids.includes(child.pid) && pids.includes(process.pid));
+  const at = pids.indexOf(child.pid) * ROW;
+  const st = readProcStat(child.pid);
+  assert.equal(st.state, 'T');
+  assert.deepEqual(Array.from(rows.subarray(at, at + ROW)), [
+    st.pid,
+    st.state.charCodeAt(0),
+    st.ppid,
+    st.pgrp,
+    st.session,
+    st.ttyNr,
+    st.startTime,
+    st.rssPages,
+    st.cpuTicks,
+    st.childCpuTicks,
+  ]);
+  assert.equal(st.ppid, process.pid);
+});
+
+test('procScan(groups): only the members of those groups are read (getpgid first); the other rows say -2', async (t) => {
+  const { procScan } = await import('../../dist/sys/native.js');
+  const sh = spawn('sh', ['-c', 'sleep 1000 & sleep 1000 & wait'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  t.after(() => process.kill(-sh.pid, 'SIGKILL'));
+  for (let i = 0; i < 200 && groupMembers(sh.pid).length < 3; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const rows = procScan(Float64Array.from([sh.pid, 0x7ffffff0]));
+  const read = [];
+  let notRead = 0;
+  for (let at = 0; at < rows.length; at += 10) {
+    if (rows[at + 1] === -2) notRead++;
+    else if (rows[at + 1] > 0) {
+      assert.equal(rows[at + 3], sh.pid, `pid ${rows[at]} read: it is in the group`);
+      read.push(rows[at]);
+    }
+  }
+  assert.deepEqual(read.sort(), groupMembers(sh.pid).sort());
+  assert.ok(notRead > 0, 'our own process, among others, not read');
+  assert.throws(() => procScan([sh.pid]), TypeError, 'groups are a Float64Array');
+});
+
+test('within a scan, the expected groups come from their members’ lines alone; another group, and any process, as a scan of everything says', async (t) => {
+  const { expectGroups, readProcStat } = await import('../../dist/sys/proc.js');
+  const sh = spawn('sh', ['-c', 'sleep 1000 & wait'], { detached: true, stdio: 'ignore' });
+  t.after(() => process.kill(-sh.pid, 'SIGKILL'));
+  for (let i = 0; i < 200 && groupMembers(sh.pid).length < 2; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const ours = readProcStat(process.pid).pgrp;
+  const outside = [groupMembers(sh.pid).sort(), groupMembers(ours).sort()];
+  const inside = withOneProcScan(() => {
+    expectGroups([sh.pid]);
+    const expected = groupMembers(sh.pid).sort();
+    const parent = readProcStat(process.ppid); // not read by the scan: read on its own
+    return [expected, groupMembers(ours).sort(), parent?.pid, groupMembers(sh.pid).sort()];
+  });
+  assert.deepEqual(inside, [outside[0], outside[1], process.ppid, outside[0]]);
+});

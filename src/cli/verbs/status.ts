@@ -4,7 +4,7 @@ import { exitCodeFor, EXIT } from '../../errors/exit-codes.js';
 import {
   commandLines,
   listEntries,
-  listTable,
+  listLines,
   statusLine,
   terminalJson,
   terminalSafe,
@@ -49,6 +49,15 @@ export async function noSuch(
   return exitCodeFor(action, missing.code);
 }
 
+/** Standalone services first (sorted stably: as listed otherwise), then each project's, by
+ *  name. */
+function byProject(a: ServiceStatus, b: ServiceStatus): number {
+  const x = a.project ? a.project.project : null;
+  const y = b.project ? b.project.project : null;
+  if (x === null || y === null) return x === y ? 0 : x === null ? -1 : 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** `list`: it acts on every service, and takes the problems of its arguments as they are. */
 export async function list(args: ParsedArgs, problems: Problems): Promise<number> {
   for (const p of problems.list) warn(p);
@@ -57,28 +66,31 @@ export async function list(args: ParsedArgs, problems: Problems): Promise<number
   const { listServices } = await import('../../ops/list.js');
   const { daemonkitHome } = await import('../../config/paths.js');
   // Grouped by project (`daemonkit up`): standalone services first, then each project's.
-  const group = (s: ServiceStatus): string => (s.project ? `1${s.project.project}` : '0');
-  const rows = listServices(daemonkitHome()).sort((a, b) =>
-    group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0,
-  );
+  const rows = listServices(daemonkitHome()).sort(byProject);
   if (args.flags.json) out(`${terminalJson(rows)}\n`);
   else if (rows.length === 0) say(`no services under ${daemonkitHome()}`);
   else {
     // its cells made printable, its lines kept: one per row after the heading
     const color = colorFor(1, args.flags);
-    const lines = listTable(rows).split('\n');
+    const lines = listLines(rows);
     // A row per service, then one per COMMAND of a service with several (listEntries); a
     // project's services under its heading.
-    const text: string[] = [lines[0]!];
+    let text = lines[0]!;
     let line = 1;
-    for (const [i, row] of rows.entries()) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       const p = row.project;
       if (p && p.project !== rows[i - 1]?.project?.project)
-        text.push(terminalSafe(`project ${p.project} (${p.file}):`));
+        text += `\n${terminalSafe(`project ${p.project} (${p.file}):`)}`;
+      if (!color) {
+        // uncoloured, its rows are as listLines made them (paintListRow would change nothing)
+        for (let k = 0; k <= (row.commands?.length ?? 0); k++) text += `\n${lines[line++]!}`;
+        continue;
+      }
       for (const e of listEntries([row]))
-        text.push(paintListRow(lines[line++]!, terminalSafe(e.name), e.state, color));
+        text += `\n${paintListRow(lines[line++]!, terminalSafe(e.name), e.state, color)}`;
     }
-    out(`${text.join('\n')}\n`);
+    out(`${text}\n`);
   }
   return EXIT.OK;
 }
