@@ -13,6 +13,7 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -202,6 +203,44 @@ describe('a cache is for one bundle content', () => {
     chmodSync(cache, 0o755);
     assert.equal(third.status, 0, third.stderr);
     assert.equal(third.stdout.trim(), 'bbbb', 'not the cache in a directory others can write');
+  });
+});
+
+describe('a cache written meanwhile', () => {
+  test('a cache another process wrote after this one looked (none then) is left as it is, not written over', () => {
+    const lazy = join(dir, 'lazy-meanwhile');
+    const cache = join(dir, 'cache-meanwhile');
+    mkdirSync(lazy);
+    writeFileSync(join(lazy, 'b.cjs'), "module.exports = { answer: () => 'b' };\n");
+    const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
+    /** A run of the loader; `meanwhile`: code run between the bundle's load and the save. */
+    const run = (meanwhile = '') =>
+      spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { renameSync } from 'node:fs';
+           import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
+           installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
+           console.log(globalThis.__daemonkitLoad('b').answer());
+           ${meanwhile}
+           saveCompileCache();`,
+        ],
+        { encoding: 'utf8' },
+      );
+    assert.equal(run().stdout.trim(), 'b');
+    const [name] = readdirSync(cache);
+    const file = join(cache, name);
+    const aside = join(dir, 'aside.bin');
+    // None when the second run looks; "another process" puts one there before it saves.
+    renameSync(file, aside);
+    const theirs = statSync(aside).ino;
+    const second = run(`renameSync(${JSON.stringify(aside)}, ${JSON.stringify(file)});`);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout.trim(), 'b');
+    assert.deepEqual(readdirSync(cache), [name]);
+    assert.equal(statSync(file).ino, theirs, 'the cache written meanwhile stands');
   });
 });
 
