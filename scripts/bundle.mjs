@@ -55,11 +55,6 @@ common.plugins = [lazyNodeModule];
 
 await build({
   ...common,
-  entryPoints: ['src/supervisor/main.ts'],
-  outfile: 'dist/supervisor/main.cjs',
-});
-await build({
-  ...common,
   entryPoints: ['src/supervisor/project-main.ts'],
   outfile: 'dist/supervisor/project-main.cjs',
 });
@@ -75,47 +70,63 @@ const cli = {
   // A lazy bundle is loaded by require(), not import(): import() would boot Node's ESM loader.
   supported: { 'dynamic-import': false },
 };
-const pending = []; // sources still to bundle
-const lazy = new Set(); // every source given a lazy bundle
-/** Each dynamic import() of our own code becomes a call of the CLI's lazy loader
- *  (src/cli/compile-cache.ts, installed by main.ts) for its own bundle: it reads and compiles
- *  dist/cli/lazy/NAME.cjs itself, with V8's code cache, and skips node's module resolution
- *  (a stat, a realpath and package.json lookups per file). */
-const splitDynamic = {
-  name: 'split-dynamic-imports',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      // our own modules, not node:zlib and the like
-      if (args.kind !== 'dynamic-import') return undefined;
-      const source = relative(process.cwd(), resolve(args.resolveDir, args.path)).replace(
-        /\.js$/,
-        '.ts',
-      );
-      if (!lazy.has(source)) {
-        lazy.add(source);
-        pending.push(source);
-      }
-      return { path: lazyName(source), namespace: 'daemonkit-lazy' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'daemonkit-lazy' }, (args) => ({
-      contents: `module.exports = globalThis.__daemonkitLoad(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
-  },
-};
+/** Each dynamic import() of our own code becomes a call of the program's lazy loader
+ *  (src/sys/compile-cache.ts, installed by its main.ts) for its own bundle: it reads and compiles
+ *  OUTDIR/NAME.cjs itself, with V8's code cache, and skips node's module resolution (a stat, a
+ *  realpath and package.json lookups per file). `pending`: the sources still to bundle. */
+function splitDynamic(outDir) {
+  const pending = [];
+  const lazy = new Set(); // every source given a lazy bundle
+  const plugin = {
+    name: 'split-dynamic-imports',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        // our own modules, not node:zlib and the like
+        if (args.kind !== 'dynamic-import') return undefined;
+        const source = relative(process.cwd(), resolve(args.resolveDir, args.path)).replace(
+          /\.js$/,
+          '.ts',
+        );
+        if (!lazy.has(source)) {
+          lazy.add(source);
+          pending.push(source);
+        }
+        return { path: lazyName(source), namespace: 'daemonkit-lazy' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'daemonkit-lazy' }, (args) => ({
+        contents: `module.exports = globalThis.__daemonkitLoad(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+  return { plugin, pending, outfile: (source) => `${outDir}/${lazyName(source)}.cjs` };
+}
 
+// The supervisor: main.cjs is the loader, its program (program.ts) one lazy bundle, run from the
+// code cache; the program's own dynamic imports stay inside it, as before.
+const supervisorSplit = splitDynamic('dist/supervisor/lazy');
+await build({
+  ...cli,
+  entryPoints: ['src/supervisor/main.ts'],
+  outfile: 'dist/supervisor/main.cjs',
+  plugins: [lazyNodeModule, supervisorSplit.plugin],
+});
+for (const source of supervisorSplit.pending.splice(0))
+  await build({ ...common, entryPoints: [source], outfile: supervisorSplit.outfile(source) });
+
+const cliSplit = splitDynamic('dist/cli/lazy');
 await build({
   ...cli,
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/cli/main.cjs',
-  plugins: [lazyNodeModule, splitDynamic],
+  plugins: [lazyNodeModule, cliSplit.plugin],
 });
-while (pending.length > 0) {
-  const source = pending.shift();
+while (cliSplit.pending.length > 0) {
+  const source = cliSplit.pending.shift();
   await build({
     ...cli,
     entryPoints: [source],
-    outfile: `dist/cli/lazy/${lazyName(source)}.cjs`,
-    plugins: [lazyNodeModule, splitDynamic],
+    outfile: cliSplit.outfile(source),
+    plugins: [lazyNodeModule, cliSplit.plugin],
   });
 }

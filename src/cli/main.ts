@@ -7,7 +7,7 @@
  */
 import { exitFast } from '../sys/exit.js';
 import { actOnCaughtSignals, catchSignals } from '../sys/signals.js';
-import { cachePaths, installLazyLoader, saveCompileCache } from './compile-cache.js';
+import { cachePaths, installLazyLoader, saveCompileCache } from '../sys/compile-cache.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { err, out } from './print.js';
 import { terminalSafe } from '../service/format.js';

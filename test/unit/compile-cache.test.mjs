@@ -1,4 +1,4 @@
-// The CLI's code cache (src/cli/compile-cache.ts): trusted as the code it caches, made by a run.
+// The CLI's code cache (src/sys/compile-cache.ts): trusted as the code it caches, made by a run.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -22,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { trustedCache } from '../../dist/cli/compile-cache.js';
+import { trustedCache } from '../../dist/sys/compile-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-cc-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,12 +115,60 @@ describe('the CLI makes and uses its cache', () => {
   });
 });
 
+describe('the supervisor makes and uses its cache', () => {
+  test('a supervisor that found no cache leaves one at its end (its stop path in it); the next supervisor runs from it', () => {
+    // A private copy of the package's programs, so its .compile-cache/ is this test's alone.
+    const pkg = join(dir, 'pkg-supervisor');
+    const module = relative(ROOT, createRequire(import.meta.url)('node-gyp-build').resolve(ROOT));
+    for (const part of ['binding.gyp', module, 'dist/cli', 'dist/supervisor'])
+      cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    const home = join(dir, 'home-supervisor');
+    mkdirSync(home);
+    const cacheDir = join(pkg, '.compile-cache');
+    const dk = (...args) =>
+      spawnSync(process.execPath, [join(pkg, 'dist/cli/main.cjs'), ...args], {
+        env: { ...process.env, DAEMONKIT_HOME: home },
+        encoding: 'utf8',
+      });
+    const ours = () =>
+      existsSync(cacheDir)
+        ? readdirSync(cacheDir).filter((f) => f.startsWith('supervisor-program.cjs.'))
+        : [];
+    /** A start and a stop; the supervisor's end (its cache written after its lock went) waited
+     *  for: its pid gone. */
+    const life = () => {
+      const started = dk('start', '--name', 'sc', '--', 'sleep', '100');
+      assert.equal(started.status, 0, started.stderr);
+      const pid = Number(/pid (\d+)/.exec(started.stdout)[1]);
+      const stopped = dk('stop', '--name', 'sc');
+      assert.equal(stopped.status, 0, stopped.stderr);
+      assert.match(stopped.stdout, /sc: stopped/);
+      const until = Date.now() + 10_000;
+      while (existsSync(`/proc/${pid}`) && Date.now() < until) spawnSync('sleep', ['0.02']);
+      assert.equal(existsSync(`/proc/${pid}`), false, 'the supervisor is gone');
+    };
+    life();
+    const made = ours();
+    assert.equal(made.length, 1, `one cache of the supervisor's program: ${made.join(' ')}`);
+    const file = join(cacheDir, made[0]);
+    assert.equal(statSync(file).mode & 0o777, 0o644);
+    const before = `${statSync(file).ino} ${statSync(file).mtimeMs}`;
+    life();
+    assert.deepEqual(ours(), made);
+    assert.equal(
+      `${statSync(file).ino} ${statSync(file).mtimeMs}`,
+      before,
+      'used, not made again (V8 accepted it: same flags, same build)',
+    );
+  });
+});
+
 describe('a cache is for one bundle content', () => {
   test('a rebuilt bundle of the same length is compiled anew, not run from the old cache', () => {
     const lazy = join(dir, 'lazy-same-length');
     const cache = join(dir, 'cache-same-length');
     mkdirSync(lazy);
-    const loader = new URL('../../dist/cli/compile-cache.js', import.meta.url).href;
+    const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
     const run = () =>
       spawnSync(
         process.execPath,
@@ -154,6 +203,44 @@ describe('a cache is for one bundle content', () => {
     chmodSync(cache, 0o755);
     assert.equal(third.status, 0, third.stderr);
     assert.equal(third.stdout.trim(), 'bbbb', 'not the cache in a directory others can write');
+  });
+});
+
+describe('a cache written meanwhile', () => {
+  test('a cache another process wrote after this one looked (none then) is left as it is, not written over', () => {
+    const lazy = join(dir, 'lazy-meanwhile');
+    const cache = join(dir, 'cache-meanwhile');
+    mkdirSync(lazy);
+    writeFileSync(join(lazy, 'b.cjs'), "module.exports = { answer: () => 'b' };\n");
+    const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
+    /** A run of the loader; `meanwhile`: code run between the bundle's load and the save. */
+    const run = (meanwhile = '') =>
+      spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { renameSync } from 'node:fs';
+           import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
+           installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
+           console.log(globalThis.__daemonkitLoad('b').answer());
+           ${meanwhile}
+           saveCompileCache();`,
+        ],
+        { encoding: 'utf8' },
+      );
+    assert.equal(run().stdout.trim(), 'b');
+    const [name] = readdirSync(cache);
+    const file = join(cache, name);
+    const aside = join(dir, 'aside.bin');
+    // None when the second run looks; "another process" puts one there before it saves.
+    renameSync(file, aside);
+    const theirs = statSync(aside).ino;
+    const second = run(`renameSync(${JSON.stringify(aside)}, ${JSON.stringify(file)});`);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout.trim(), 'b');
+    assert.deepEqual(readdirSync(cache), [name]);
+    assert.equal(statSync(file).ino, theirs, 'the cache written meanwhile stands');
   });
 });
 

@@ -1,10 +1,12 @@
 /**
- * The CLI's loader for its lazy bundles (dist/cli/lazy/NAME.cjs; scripts/bundle.mjs turns each
- * dynamic import() into a call of it), with a V8 code cache, as Node 22's
- * module.enableCompileCache() keeps one and Node 20 does not. Every command pays node's start-up
- * and then the compiling of our own code, ~6 ms of a `start` (measured), which a cache of the
- * functions that ran last time takes away; and node's module resolution (a stat, a realpath,
- * package.json lookups per file), which a loader that knows where its bundles are skips.
+ * The loader of the CLI's and the supervisor's lazy bundles (dist/cli/lazy/NAME.cjs,
+ * dist/supervisor/lazy/NAME.cjs; scripts/bundle.mjs turns each dynamic import() into a call of
+ * it), with a V8 code cache, as Node 22's module.enableCompileCache() keeps one and Node 20 does
+ * not. Every command pays node's start-up and then the compiling of our own code, ~6 ms of a
+ * `start` (measured), which a cache of the functions that ran last time takes away; and node's
+ * module resolution (a stat, a realpath, package.json lookups per file), which a loader that
+ * knows where its bundles are skips. A supervisor's cache, made at its end, holds its stop and
+ * exit paths, which a `stop` waits on (docs/decisions.md, "A stop's fourth pass").
  *
  * The cache lives in the package, beside the code (.compile-cache/, not published), and is
  * trusted as the code is: a file is used only if it is a regular file owned by the owner of the
@@ -31,7 +33,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
-const toSave: { script: Script; file: string }[] = [];
+/** `seen`: the cache file as it was when the bundle loaded (null: there was none). */
+const toSave: { script: Script; file: string; seen: string | null }[] = [];
 
 /** node's CommonJS wrapper (Module.wrap), written out: node:module, loaded for it, cost every
  *  command ~0.2 ms (docs/decisions.md, "A stop's third pass"). */
@@ -58,12 +61,13 @@ export function installLazyLoader(lazyDir: string, wanted: string | null): void 
     const filename = join(lazyDir, `${name}.cjs`);
     const { source, stamp } = readBundle(filename);
     const file = dir === null ? null : join(dir, `${name}.cjs.${stamp}.${process.versions.v8}.bin`);
-    const cachedData = file === null ? undefined : trustedCache(file, filename);
+    const { data: cachedData, seen } = file === null ? NO_CACHE : readCache(file, filename);
     const script = new Script(`${WRAP_HEAD}${source}${WRAP_TAIL}`, {
       filename,
       cachedData,
     });
-    if (file !== null && (!cachedData || script.cachedDataRejected)) toSave.push({ script, file });
+    if (file !== null && (!cachedData || script.cachedDataRejected))
+      toSave.push({ script, file, seen });
     module = { exports: {} };
     loaded.set(name, module);
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
@@ -106,17 +110,43 @@ function trustedDir(dir: string, lazyDir: string): boolean {
 
 /** The cache at `file` for the bundle `source`, if it may be trusted as the bundle is. */
 export function trustedCache(file: string, source: string): Buffer | undefined {
+  return readCache(file, source).data;
+}
+
+const NO_CACHE = { data: undefined, seen: null };
+/** A file's identity, to tell whether another process wrote it since. */
+const identity = (st: { ino: number; mtimeMs: number; size: number }): string =>
+  `${st.ino} ${st.mtimeMs} ${st.size}`;
+
+/** trustedCache, and what was at `file` (its identity; null: nothing). */
+function readCache(file: string, source: string): { data?: Buffer; seen: string | null } {
   let fd = -1;
   try {
     fd = openSync(file, C.O_RDONLY | C.O_NOFOLLOW);
     const st = fstatSync(fd);
-    if (!st.isFile() || (st.mode & 0o022) !== 0) return undefined;
-    if (st.uid !== 0 && st.uid !== lstatSync(source).uid) return undefined;
-    return readFileSync(fd);
+    const seen = identity(st);
+    if (!st.isFile() || (st.mode & 0o022) !== 0) return { seen };
+    if (st.uid !== 0 && st.uid !== lstatSync(source).uid) return { seen };
+    return { data: readFileSync(fd), seen };
   } catch {
-    return undefined;
+    return { seen: lookAt(file) }; // none, or not a file we open (a symlink)
   } finally {
     if (fd >= 0) closeSync(fd);
+  }
+}
+
+/** Another process wrote the cache since we looked (many supervisors of one build end alike):
+ *  theirs stands, and ours is not made (createCachedData, a 200 KB write). */
+function writtenSince(file: string, seen: string | null): boolean {
+  const now = lookAt(file);
+  return now !== null && now !== seen;
+}
+
+function lookAt(file: string): string | null {
+  try {
+    return identity(lstatSync(file));
+  } catch {
+    return null;
   }
 }
 
@@ -128,7 +158,8 @@ export function saveCompileCache(): void {
   } catch {
     // there already, or not ours to make: the writes below tell
   }
-  for (const { script, file } of toSave.splice(0)) {
+  for (const { script, file, seen } of toSave.splice(0)) {
+    if (writtenSince(file, seen)) continue;
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       writeFileSync(tmp, script.createCachedData(), { mode: 0o644, flag: 'wx' });
@@ -159,10 +190,11 @@ function dropOlder(file: string): void {
       }
 }
 
-/** dist/cli/lazy and the package's .compile-cache, from where the CLI bundle is. */
+/** The program's lazy bundles (dist/cli/lazy, dist/supervisor/lazy) and the package's
+ *  .compile-cache, from where the program's bundle is (each bundles its own copy of this). */
 export function cachePaths(): { lazyDir: string; dir: string } {
   // import.meta.dirname is __dirname in the bundle (scripts/bundle.mjs): no URL to parse.
-  const cli =
+  const program =
     (import.meta.dirname as string | undefined) ?? dirname(fileURLToPath(import.meta.url));
-  return { lazyDir: join(cli, 'lazy'), dir: join(cli, '..', '..', '.compile-cache') };
+  return { lazyDir: join(program, 'lazy'), dir: join(program, '..', '..', '.compile-cache') };
 }
