@@ -13,7 +13,9 @@
  * nice value and before chdir and exec. Each step before exec that fails is reported by its name
  * (STEP_NAMES) with its errno, not as an exec failure. Sizes come from limits.h, which the
  * TypeScript side checks first; a spec beyond them is refused (TypeError naming the field), never cut.
- * Only async-signal-safe calls run in a forked child.
+ * Only async-signal-safe calls run in a forked child; spawnProcess's child shares our memory until
+ * it execs (clone(CLONE_VM): fork_exec), so it also writes nothing we read meanwhile, and sets no
+ * ids through glibc.
  */
 #include "common.h"
 #include <sched.h>
