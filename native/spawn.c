@@ -13,9 +13,13 @@
  * nice value and before chdir and exec. Each step before exec that fails is reported by its name
  * (STEP_NAMES) with its errno, not as an exec failure. Sizes come from limits.h, which the
  * TypeScript side checks first; a spec beyond them is refused (TypeError naming the field), never cut.
- * Only async-signal-safe calls run in a forked child.
+ * Only async-signal-safe calls run in a forked child; spawnProcess's child shares our memory until
+ * it execs (clone(CLONE_VM): fork_exec), so it also writes nothing we read meanwhile, and sets no
+ * ids through glibc.
  */
 #include "common.h"
+#include <sched.h>
+#include <sys/mman.h>
 
 typedef struct {
   int resource;
@@ -92,7 +96,7 @@ static bool read_limits(napi_env env, napi_value arr, spec_t *s) {
 }
 
 /* Records on the report pipe: 8 bytes each (< PIPE_BUF, so writes from several processes never mix). */
-enum { R_DAEMON_PID = 1, R_COMMAND_PID, R_DAEMON_ERR, R_COMMAND_ERR, R_FORK_ERR };
+enum { R_DAEMON_PID = 1, R_COMMAND_PID, R_DAEMON_ERR, R_COMMAND_ERR, R_FORK_ERR, R_HELD };
 
 static void free_strings(char **s) { if (!s) return; for (char **p = s; *p; p++) free(*p); free(s); }
 static void free_spec(spec_t *s) { free_strings(s->argv); free_strings(s->envp); free(s->ids.groups); memset(s, 0, sizeof *s); }
@@ -209,8 +213,11 @@ static void exec_child(int report, int err_tag, const spec_t *s, int hold) {
   if (s->ids.set && (step = drop_ids(&s->ids)) != 0) goto fail;
   step = S_CHDIR; if (chdir(s->cwd) != 0) goto fail;
   /* Held: exec only once the supervisor has written that we exist (a byte on `hold`). A pipe
-   * closed first: the supervisor died before any file named us; never exec'd, nothing to find. */
+   * closed first: the supervisor died before any file named us; never exec'd, nothing to find.
+   * Every step that can fail is behind us: the parent, told so (R_HELD), runs its code while we
+   * wait here (sharing its memory: see fork_exec), and nothing here writes errno meanwhile. */
   if (hold >= 0) {
+    record(report, R_HELD, 0);
     char go; ssize_t n;
     do n = read(hold, &go, 1); while (n < 0 && errno == EINTR);
     if (n != 1) _exit(127);
@@ -235,34 +242,84 @@ static napi_value throw_child_error(napi_env env, int value, const char *syscall
   return NULL;
 }
 
+/* The child of fork_exec on its own stack, sharing the parent's memory. */
+typedef struct { const spec_t *s; int report, hold, unused[2]; } clone_args_t;
+static int clone_child(void *arg) {
+  const clone_args_t *a = arg;
+  /* The parent's ends: with go's write end open here, a parent killed would leave us waiting. */
+  for (int i = 0; i < 2; i++) if (a->unused[i] >= 0) close(a->unused[i]);
+  exec_child(a->report, R_COMMAND_ERR, a->s, a->hold);
+  return 127;
+}
+
+/* The stack of a child that shares our memory until it execs (its pre-exec steps need a few KiB). */
+#define CLONE_STACK (256 * 1024)
+
 /* Fork and exec a command; returns its pid once it has exec'd, or -(errno | step << 16 …), or 0
  * when `forked` threw (its exception pending; the child never exec'd and is reaped). With
- * `forked`, the child waits before exec until forked(pid) has returned. */
-static pid_t fork_exec(const spec_t *s, napi_env env, napi_value forked) {
+ * `forked`, the child waits before exec until forked(pid) has returned.
+ * `share_vm` (the supervisor's COMMANDs): clone(CLONE_VM), as posix_spawn does, not fork: a fork
+ * of node copies its page tables and makes every page it writes afterwards fault (measured in the
+ * shared supervisor: ~1 ms a start, docs/decisions.md). Unlike vfork we run on while the child
+ * waits for its byte, so while it runs, we only wait on the report pipe, except in forked() while
+ * it is held (R_HELD: past every step that can fail): the child never writes memory we use, nor
+ * errno (our thread's, which it shares) while we might read it. Every signal is blocked for the
+ * clone (the caller does it): no handler of ours may run in the child; it resets them all. */
+static pid_t fork_exec(const spec_t *s, napi_env env, napi_value forked, bool share_vm) {
   int p[2], go[2] = { -1, -1 };
   if (pipe2(p, O_CLOEXEC) != 0) return -(errno | S_PIPE << 16);
   if (forked && pipe2(go, O_CLOEXEC) != 0) { int e = errno; close(p[0]); close(p[1]); return -(e | S_PIPE << 16); }
-  pid_t pid = fork();
-  if (pid == 0) { close(p[0]); if (go[1] >= 0) close(go[1]); exec_child(p[1], R_COMMAND_ERR, s, go[0]); }
+  void *stack = MAP_FAILED;
+  if (share_vm) stack = mmap(NULL, CLONE_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  pid_t pid;
+  clone_args_t a = { s, p[1], go[0], { p[0], go[1] } }; /* the child reads it: here until it is done */
+  if (stack != MAP_FAILED) {
+    pid = clone(clone_child, (char *)stack + CLONE_STACK, CLONE_VM | SIGCHLD, &a);
+    /* Refused where the kernel is emulated (qemu-user takes CLONE_VM for threads only): fork. */
+    if (pid < 0 && errno == EINVAL) { munmap(stack, CLONE_STACK); stack = MAP_FAILED; }
+  }
+  if (stack == MAP_FAILED) {
+    pid = fork();
+    if (pid == 0) { close(p[0]); if (go[1] >= 0) close(go[1]); exec_child(p[1], R_COMMAND_ERR, s, go[0]); }
+  }
   int err = errno;
   close(p[1]);
   if (go[0] >= 0) close(go[0]);
-  if (pid < 0) { close(p[0]); if (go[1] >= 0) close(go[1]); return -(err | S_FORK << 16); }
+  if (pid < 0) {
+    close(p[0]); if (go[1] >= 0) close(go[1]);
+    if (stack != MAP_FAILED) munmap(stack, CLONE_STACK);
+    return -(err | S_FORK << 16);
+  }
+  int32_t r[2] = { 0, 0 }; ssize_t got;
   if (forked) {
+    /* Its steps before exec first: a failure there is said without forked() (nothing ran). */
+    do got = read(p[0], r, sizeof r); while (got < 0 && errno == EINTR);
+    bool held = got == (ssize_t)sizeof r && r[0] == R_HELD;
     napi_value arg, self, ignored;
-    bool told = napi_create_int32(env, pid, &arg) == napi_ok && napi_get_global(env, &self) == napi_ok
+    bool told = held && napi_create_int32(env, pid, &arg) == napi_ok && napi_get_global(env, &self) == napi_ok
       && napi_call_function(env, self, forked, 1, &arg, &ignored) == napi_ok;
     if (told) { char b = 1; ssize_t w; do w = write(go[1], &b, 1); while (w < 0 && errno == EINTR); }
     close(go[1]); /* without its byte the child exits before exec */
-    if (!told) { close(p[0]); int st; while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {} return 0; }
+    if (!held) {
+      close(p[0]); int st; while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+      if (stack != MAP_FAILED) munmap(stack, CLONE_STACK);
+      return got == (ssize_t)sizeof r ? -r[1] : -(EIO | S_FORK << 16);
+    }
+    if (!told) {
+      close(p[0]); int st; while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+      if (stack != MAP_FAILED) munmap(stack, CLONE_STACK);
+      return 0;
+    }
   }
-  int32_t r[2] = { 0, 0 }; ssize_t got;
   do got = read(p[0], r, sizeof r); while (got < 0 && errno == EINTR);
   close(p[0]);
   if (got == (ssize_t)sizeof r) {
     int st; while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (stack != MAP_FAILED) munmap(stack, CLONE_STACK);
     return -r[1];
   }
+  /* EOF: it exec'd (the pipe closes at exec, after the kernel has left our memory behind). */
+  if (stack != MAP_FAILED) munmap(stack, CLONE_STACK);
   return pid;
 }
 
@@ -337,7 +394,7 @@ napi_value spawn_daemon(napi_env env, napi_callback_info info) {
        * double fork in its first milliseconds, while node still boots. */
       if (d.supervisor && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) { record(rep[1], R_DAEMON_ERR, errno | S_SUBREAPER << 16); _exit(127); }
       if (has_cmd) {
-        cmd = fork_exec(&c, NULL, NULL);
+        cmd = fork_exec(&c, NULL, NULL, false);
         if (cmd < 0) { record(rep[1], R_COMMAND_ERR, -cmd); _exit(127); }
         record(rep[1], R_COMMAND_PID, cmd);
         /* No guard if it cannot be forked: the launcher's own checks remain (start.ts). */
@@ -386,7 +443,7 @@ napi_value spawn_process(napi_env env, napi_callback_info info) {
   if (t1 != napi_undefined && t1 != napi_function) return throw_type(env, "spawnProcess(spec, forked?)");
   if (argc < 1 || (bad = read_spec(env, argv[0], &s))) { free_spec(&s); return throw_bad_spec(env, "spawnProcess: bad spec", argc < 1 ? NULL : bad); }
   sigset_t all, old; sigfillset(&all); pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork_exec(&s, env, t1 == napi_function ? argv[1] : NULL);
+  pid_t pid = fork_exec(&s, env, t1 == napi_function ? argv[1] : NULL, true);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   free_spec(&s);
   if (pid == 0) return NULL; /* forked() threw: its exception is pending */

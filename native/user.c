@@ -146,16 +146,19 @@ bool read_ids(napi_env env, napi_value obj, ids_t *ids, bool *oom) {
 /* In a forked child (async-signal-safe calls only): the supplementary groups while we may still
  * set them, then the gid while we still may, the uid last. Then check every uid and gid (real,
  * effective, saved, filesystem) is the target and a non-root target cannot get root back.
- * Returns 0, or the failing step with errno set. */
+ * Returns 0, or the failing step with errno set. Raw system calls, not the C library's setuid
+ * and co.: in a child that shares its parent's memory (spawn.c's clone), glibc takes the
+ * parent's threads for ours and would change their ids too (its set*id "broadcast"); for a
+ * real uid, the calls below are what setgroups/setgid/setuid(2) do as root. */
 int drop_ids(const ids_t *ids) {
-  if (setgroups((size_t)ids->ngroups, ids->groups) != 0) return S_SETGROUPS;
-  if (setgid(ids->gid) != 0) return S_SETGID;
-  if (setuid(ids->uid) != 0) return S_SETUID;
+  if (syscall(SYS_setgroups, (size_t)ids->ngroups, ids->groups) != 0) return S_SETGROUPS;
+  if (syscall(SYS_setresgid, ids->gid, ids->gid, ids->gid) != 0) return S_SETGID;
+  if (syscall(SYS_setresuid, ids->uid, ids->uid, ids->uid) != 0) return S_SETUID;
   uid_t ru, eu, su; gid_t rg, eg, sg;
   bool ok = getresuid(&ru, &eu, &su) == 0 && ru == ids->uid && eu == ids->uid && su == ids->uid
     && getresgid(&rg, &eg, &sg) == 0 && rg == ids->gid && eg == ids->gid && sg == ids->gid
     && (uid_t)setfsuid((uid_t)-1) == ids->uid && (gid_t)setfsgid((gid_t)-1) == ids->gid
-    && (ids->uid == 0 || (setuid(0) != 0 && seteuid(0) != 0));
+    && (ids->uid == 0 || (syscall(SYS_setresuid, 0, 0, 0) != 0 && syscall(SYS_setresuid, -1, 0, -1) != 0));
   if (!ok) { errno = EPERM; return S_VERIFY; }
   return 0;
 }

@@ -21,5 +21,5 @@ export { removeService, type RemoveResult } from './ops/remove.js';
 export { mergeOptions, optionsFromRecord } from './ops/restart-merge.js';
 export { restartService, type RestartOptions, type RestartResult } from './ops/restart.js';
 export { readSpec, type RecordedSpec } from './service/spec-file.js';
-export { readEnvRecord } from './config/env-record.js';
+export { readEnvRecord } from './service/spec-file.js';
 export { listenFds, type ListenFd } from './daemon/listen-fds.js';

@@ -30,9 +30,9 @@ export function writeEnvRecord(paths: ServicePaths, env: NodeJS.ProcessEnv): voi
   writeRecord(envRecordPath(paths), envRecordText(env), 0o600);
 }
 
-/** The recorded environment; null when none was recorded (a service started by an older
- *  version). */
-export function readEnvRecord(paths: ServicePaths): Record<string, string> | null {
+/** env.json's environment; null when there is none (service/spec-file.ts readEnvRecord also
+ *  looks in spec.json, where a project's service keeps it). */
+export function readEnvFile(paths: ServicePaths): Record<string, string> | null {
   const file = envRecordPath(paths);
   let text: string;
   try {

@@ -77,6 +77,11 @@ const OPTIONAL: Check[] = [
     'a project record',
   ],
   ['instances', as('instances'), want('instances')],
+  [
+    'env',
+    (v) => isObject(v) && Object.values(v).every((s) => typeof s === 'string'),
+    'an environment ({NAME: "value", …})',
+  ],
 ];
 
 /** Every problem of a recorded spec, as "FIELD: want …"; empty when it can be used. */

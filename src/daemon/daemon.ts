@@ -6,7 +6,7 @@
 import { attachDaemon, type DaemonChannel } from '../spawn/attach.js';
 import { DaemonError, isDaemonError } from '../errors/errors.js';
 import { exitCodeFor, EXIT, type Action } from '../errors/exit-codes.js';
-import { readEnvRecord } from '../config/env-record.js';
+import { readEnvRecord } from '../service/spec-file.js';
 import { reloadService } from '../ops/reload.js';
 import { inspectService } from '../service/inspect.js';
 import { Problems, validateStop } from '../config/options.js';

@@ -68,7 +68,7 @@ export async function restartSpec(
   updateEnv: boolean,
 ): Promise<CommandSpec> {
   const { buildCommandSpec } = await import('../config/resolve.js');
-  const { readEnvRecord } = await import('../config/env-record.js');
+  const { readEnvRecord } = await import('../service/spec-file.js');
   let run = command && command.length > 0 ? [...command] : null;
   if (!run) {
     // a damaged one is an error naming what is wrong (exit 6)

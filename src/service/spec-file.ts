@@ -1,8 +1,10 @@
 /**
  * spec.json: how a service was started, so `restart` without a COMMAND starts it the same way.
- * Mode 0600: --env values may be secrets. The environment it started from is in env.json.
+ * Mode 0600: --env values may be secrets. The environment it started from is in env.json, or,
+ * for a project's service, in spec.json itself (`env`: one file fewer made per start).
  */
-import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, constants as C } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { refuseForeignFile } from '../files/owner.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
@@ -11,7 +13,7 @@ import type { RestartPolicy } from '../config/restart-policy.js';
 import type { LogPolicy } from '../config/log-policy.js';
 import type { ReadySpec } from '../config/ready-spec.js';
 import { recordedSpecProblems } from '../config/spec-check.js';
-import { envRecordPath, envRecordText, writeEnvRecord } from '../config/env-record.js';
+import { envOf, envRecordPath, readEnvFile, writeEnvRecord } from '../config/env-record.js';
 import { writeRecord, writeRecordLater } from '../files/record-file.js';
 import { formatListen } from '../config/listen-addr.js';
 
@@ -41,6 +43,8 @@ export interface RecordedSpec {
   /** Started by `daemonkit up`: its project, and what the file defined it as. */
   project?: ProjectTag;
   instances?: number;
+  /** The environment it was started from (a project's service; others have env.json). */
+  env?: Record<string, string>;
 }
 
 export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
@@ -50,14 +54,31 @@ export function writeSpec(paths: ServicePaths, spec: CommandSpec): void {
   writeRecord(paths.specfile, JSON.stringify(recordOf(spec)), 0o600);
 }
 
-/** writeSpec in node's thread pool (files/record-file.ts): what it writes is taken now. */
-export function writeSpecLater(paths: ServicePaths, spec: CommandSpec): Promise<void> {
-  const env = spec.baseEnv ? envRecordText(spec.baseEnv) : null;
-  const record = JSON.stringify(recordOf(spec));
-  return Promise.all([
-    env === null ? undefined : writeRecordLater(envRecordPath(paths), env, 0o600),
-    writeRecordLater(paths.specfile, record, 0o600),
-  ]).then(() => undefined);
+/** writeSpec in node's thread pool (files/record-file.ts), for a project's supervisor: what it
+ *  writes is taken now, the environment in spec.json itself (each file made costs ~1 ms on a busy
+ *  ext4: docs/decisions.md). An env.json an earlier start left would be read first: removed. */
+export async function writeSpecLater(paths: ServicePaths, spec: CommandSpec): Promise<void> {
+  const record = JSON.stringify({
+    ...recordOf(spec),
+    ...(spec.baseEnv ? { env: envOf(spec.baseEnv) } : {}),
+  });
+  await writeRecordLater(paths.specfile, record, 0o600);
+  const stale = envRecordPath(paths);
+  if (lstatOrNull(stale)?.isFile()) await unlink(stale).catch(() => undefined);
+}
+
+function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The environment a service was started from, for its restart: env.json's, else spec.json's
+ *  `env` (a project's service's); null when none was recorded (started by an older version). */
+export function readEnvRecord(paths: ServicePaths): Record<string, string> | null {
+  return readEnvFile(paths) ?? readSpec(paths)?.env ?? null;
 }
 
 function recordOf(spec: CommandSpec): RecordedSpec {

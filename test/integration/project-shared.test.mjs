@@ -55,10 +55,11 @@ describe('one supervisor for a project', () => {
       const st = state(`one.${s}`);
       assert.equal(st.pid, sup, `one.${s} is run by the project's supervisor`);
       assert.equal(st.shared, true);
-      // Its spec and env records (written in the supervisor's thread pool) are there once up
-      // has returned: a restart right after it starts it the same way.
+      // Its spec record, with the environment in it (written in the supervisor's thread pool),
+      // is there once up has returned: a restart right after it starts it the same way.
       assert.equal(readJson(join(h.dir(`one.${s}`), 'spec.json')).project.service, s);
-      assert.ok(readJson(join(h.dir(`one.${s}`), 'env.json')).env.PATH);
+      assert.ok(readJson(join(h.dir(`one.${s}`), 'spec.json')).env.PATH);
+      assert.equal(existsSync(join(h.dir(`one.${s}`), 'env.json')), false, 'no env.json');
       assert.equal(
         Number(readFileSync(join(h.dir(`one.${s}`), 'pid'), 'utf8')),
         st.childPid,
@@ -239,6 +240,33 @@ describe('one supervisor for a project', () => {
         [],
         `${d}: a temp file left`,
       );
+  });
+
+  it("keeps a service's environment in spec.json (no env.json made), removes an env.json an earlier start left, and restart starts from the recorded one", async () => {
+    const file = project('envfold', '[services.a]\ncommand = ["/bin/sleep", "6301"]\n');
+    const dir = h.dir('envfold.a');
+    let up = await h.dk(['up', '-q', '-f', file], { env: { DK_FOLD: 'first' } });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(readJson(join(dir, 'spec.json')).env.DK_FOLD, 'first');
+    assert.equal(existsSync(join(dir, 'env.json')), false, 'no env.json made');
+    let down = await h.dk(['down', '-q', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
+    // An env.json of an earlier start (an older version's, a standalone writer's) is read first
+    // by a restart: the start that records the environment in spec.json removes it.
+    writeFileSync(join(dir, 'env.json'), JSON.stringify({ env: { DK_FOLD: 'stale' } }));
+    up = await h.dk(['up', '-q', '-f', file], { env: { DK_FOLD: 'second' } });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(existsSync(join(dir, 'env.json')), false, 'the stale env.json removed');
+    const restart = await h.dk(['restart', '--name', 'envfold.a'], { env: { DK_FOLD: 'third' } });
+    assert.equal(restart.code, 0, restart.stderr);
+    const child = state('envfold.a').childPid;
+    const environ = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
+    assert.ok(
+      environ.includes('DK_FOLD=second'),
+      environ.filter((e) => e.startsWith('DK_')).join(),
+    );
+    down = await h.dk(['down', '-q', '-f', file]);
+    assert.equal(down.code, 0, down.stderr);
   });
 
   it('a replaced state kept by a supervisor that was killed is removed by the next start', async () => {
