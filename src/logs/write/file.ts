@@ -11,7 +11,8 @@ import { basename, dirname } from 'node:path';
 import { logDirProblem } from '../../files/ancestors.js';
 import { LogDir } from '../../files/log-dir.js';
 import type { LogPolicy } from '../../config/log-policy.js';
-import { Compressor, shiftRotatedIn } from './rotate.js';
+import { Compressor } from './compress.js';
+import { shiftRotatedIn } from './rotate.js';
 import { ourTrust } from '../../files/trust.js';
 import { replaceFd } from '../../sys/native.js';
 
