@@ -6,7 +6,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import type { CommandSpec } from '../../config/spec.js';
 import { makePipe, setCloexec } from '../../sys/native.js';
-import { FdSink, LogFile, type LogSink } from './file.js';
+import { LogFile } from './file.js';
+import { FdSink, type LogSink } from './sink.js';
 import { PrefixSink } from './prefix-sink.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy } from '../../config/log-policy.js';
 import { READ_SIZE, StreamPump } from './pump.js';

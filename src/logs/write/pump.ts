@@ -12,7 +12,7 @@
  */
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { LogSink } from './file.js';
+import type { LogSink } from './sink.js';
 import { pipeBytes, stampLines } from '../../sys/native.js';
 
 const NEWLINE = 0x0a;
