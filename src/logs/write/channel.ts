@@ -1,0 +1,108 @@
+/**
+ * What the supervisor holds of one instance's output (CaptureChannel): the fds its COMMANDs
+ * write to, their last words, their stderr tail, and its own event lines among theirs. The
+ * first instance's channel is the LogCapture itself (capture.ts); each other instance of
+ * `--instances` gets an InstanceChannel, below: pipes and pumps of its own, into the same files.
+ * The calls on a pair of pumps are here once, for both.
+ */
+import { closeSync } from 'node:fs';
+import type { CapturePipes } from './capture-pipes.js';
+import type { Pump } from './relay.js';
+import { errorTail, MAX as TAIL_MAX } from './tail.js';
+
+export interface CaptureChannel {
+  commandFds(): [number, number];
+  drain(): void;
+  takeWaiting(): void;
+  /** The last stderr lines; with a mark (stderrMark()), those written after it. */
+  stderrTail(mark?: number): string[];
+  stderrMark(): number;
+  event(line: string, flush?: boolean): void;
+  readonly error: string | null;
+}
+
+/** What goes before each line of instance `n` of several (`--instances`): the one place it is
+ *  said, for the pumps (and for a port of them). */
+export const instancePrefix = (n: number): string => `[${n}] `;
+
+export interface Pumps {
+  stdout: Pump | null;
+  stderr: Pump | null;
+}
+
+/** Take in what the COMMAND wrote before it exited, its unfinished last lines included. */
+export function drainPumps(pumps: Pumps): void {
+  for (const pump of [pumps.stdout, pumps.stderr]) if (pump?.drain()) pump.endLine();
+}
+
+/** Take in what waits in the pipes now, leaving unfinished lines unfinished. */
+export function takeWaiting(pumps: Pumps): void {
+  pumps.stdout?.drain();
+  pumps.stderr?.drain();
+}
+
+/** The COMMAND's last stderr lines, as many as it takes to show its error (see tail.ts); with
+ *  a mark (stderrMark()), those written since (the native relay keeps no marks: all of them). */
+export function stderrTail(pumps: Pumps, mark?: number): string[] {
+  return errorTail(pumps.stderr?.lastLines(TAIL_MAX, mark) ?? []);
+}
+
+export function stderrMark(pumps: Pumps): number {
+  return pumps.stderr?.tailMark?.() ?? 0;
+}
+
+/** Close both pumps; how many bytes could not be written. */
+export function closePumps(pumps: Pumps): number {
+  return (pumps.stdout?.close() ?? 0) + (pumps.stderr?.close() ?? 0);
+}
+
+/** Another instance's pipes and pumps (LogCapture.channel): its events go into its own stderr
+ *  stream, so they carry its prefix. */
+export class InstanceChannel implements CaptureChannel {
+  constructor(
+    private readonly pipes: CapturePipes,
+    readonly pumps: Pumps,
+    private readonly main: CaptureChannel,
+  ) {}
+
+  get error(): string | null {
+    return this.main.error;
+  }
+
+  commandFds(): [number, number] {
+    const [out, err] = this.main.commandFds();
+    return [this.pipes.stdout?.[1] ?? out, this.pipes.stderr?.[1] ?? err];
+  }
+
+  drain(): void {
+    drainPumps(this.pumps);
+  }
+
+  takeWaiting(): void {
+    takeWaiting(this.pumps);
+  }
+
+  stderrTail(mark?: number): string[] {
+    return stderrTail(this.pumps, mark);
+  }
+
+  stderrMark(): number {
+    return stderrMark(this.pumps);
+  }
+
+  event(line: string, flush = true): void {
+    const pump = this.pumps.stderr;
+    if (!pump) {
+      this.main.event(line, flush);
+      return;
+    }
+    if (flush) this.takeWaiting();
+    pump.inject(line);
+  }
+
+  close(): number {
+    const lost = closePumps(this.pumps);
+    for (const pair of [this.pipes.stdout, this.pipes.stderr]) if (pair) closeSync(pair[1]);
+    return lost;
+  }
+}
