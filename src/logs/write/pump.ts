@@ -14,6 +14,7 @@ import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogSink } from './sink.js';
 import { pipeBytes, stampLines } from '../../sys/native.js';
+import { tailLines } from './tail.js';
 
 const NEWLINE = 0x0a;
 const LF = Buffer.from('\n');
@@ -156,10 +157,7 @@ export class StreamPump {
       kept = kept.subarray(kept.length - since); // whole lines: a mark falls between two
       cut = false;
     }
-    const text = kept.toString('utf8').replace(/\n$/, '');
-    const all = text === '' ? [] : text.split('\n');
-    if (cut) all.shift(); // a piece of a line (maybe cut inside a character)
-    return all.slice(-lines);
+    return tailLines(kept, cut, lines);
   }
 
   /** Where the tail is now, for lastLines(n, mark) later. */
