@@ -16,16 +16,13 @@ import { stopService, type StopResult } from '../ops/stop.js';
 import type { StopSchedule } from '../config/schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
 import { runningPid } from '../ops/start.js';
+import { becomeDaemon, launchSelf, preparePidfile, reportFailure } from './daemonize.js';
 import {
-  becomeDaemon,
   detaches,
-  launchSelf,
   libraryOptionError,
-  preparePidfile,
-  reportFailure,
   resolveDaemonOptions,
   type DaemonizeOptions,
-} from './daemonize.js';
+} from './daemon-options.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
 import { checkStatus } from '../notify/systemd.js';
 import { routeSignals } from '../sys/signals.js';
