@@ -12,16 +12,7 @@ import { setCloexec } from '../../sys/native.js';
 import { LogFile } from './file.js';
 import { type CapturePipes, instancePipes } from './capture-pipes.js';
 import { StreamWiring, type WiringOptions } from './capture-wiring.js';
-import {
-  type CaptureChannel,
-  closePumps,
-  drainPumps,
-  InstanceChannel,
-  type Pumps,
-  stderrMark,
-  stderrTail,
-  takeWaiting,
-} from './channel.js';
+import { type CaptureChannel, InstanceChannel, PumpChannel, type Pumps } from './channel.js';
 import type { FileRelay } from './relay.js';
 import type { LogSink } from './sink.js';
 
@@ -29,8 +20,8 @@ import type { LogSink } from './sink.js';
 export { type CapturePipes, closePipes, createPipes, logPolicy } from './capture-pipes.js';
 export { type CaptureChannel, instancePrefix } from './channel.js';
 
-export class LogCapture implements CaptureChannel {
-  private readonly pumps: Pumps;
+export class LogCapture extends PumpChannel implements CaptureChannel {
+  readonly pumps: Pumps;
   private readonly wiring: StreamWiring;
   /** Other instances' pipes (`--instances`), into the same files. */
   private readonly channels: InstanceChannel[] = [];
@@ -51,6 +42,7 @@ export class LogCapture implements CaptureChannel {
      * both streams as one log). */
     options: WiringOptions & { echo?: boolean } = {},
   ) {
+    super();
     for (const pair of [pipes.stdout, pipes.stderr]) for (const fd of pair ?? []) setCloexec(fd);
     this.wiring = new StreamWiring(spec, pipes, options, this.sinks, this.relays, (key, message) =>
       this.report(key, message),
@@ -84,26 +76,6 @@ export class LogCapture implements CaptureChannel {
 
   private release(): void {
     for (const relay of this.relays.values()) relay.release();
-  }
-
-  /** Take in what the COMMAND wrote before it exited, its unfinished last lines included. */
-  drain(): void {
-    drainPumps(this.pumps);
-  }
-
-  /** Take in what waits in the pipes now, leaving unfinished lines unfinished: what a start
-   *  reports (a log error, say) then covers all the COMMAND wrote before it was announced. */
-  takeWaiting(): void {
-    takeWaiting(this.pumps);
-  }
-
-  /** The COMMAND's last stderr lines (channel.ts stderrTail). */
-  stderrTail(mark?: number): string[] {
-    return stderrTail(this.pumps, mark);
-  }
-
-  stderrMark(): number {
-    return stderrMark(this.pumps);
   }
 
   /** Pipes of their own for another instance's COMMANDs (`--instances`): their lines, each
@@ -169,7 +141,7 @@ export class LogCapture implements CaptureChannel {
   close(): string | null {
     let lost = 0;
     for (const c of this.channels) lost += c.close();
-    lost += closePumps(this.pumps);
+    lost += this.closePumps();
     const why = this.error;
     for (const sink of this.sinks) sink.close();
     for (const pair of [this.pipes.stdout, this.pipes.stderr]) {

@@ -3,7 +3,7 @@
  * write to, their last words, their stderr tail, and its own event lines among theirs. The
  * first instance's channel is the LogCapture itself (capture.ts); each other instance of
  * `--instances` gets an InstanceChannel, below: pipes and pumps of its own, into the same files.
- * The calls on a pair of pumps are here once, for both.
+ * The calls on a pair of pumps are here once, for both (PumpChannel).
  */
 import { closeSync } from 'node:fs';
 import type { CapturePipes } from './capture-pipes.js';
@@ -30,40 +30,49 @@ export interface Pumps {
   stderr: Pump | null;
 }
 
-/** Take in what the COMMAND wrote before it exited, its unfinished last lines included. */
-export function drainPumps(pumps: Pumps): void {
-  for (const pump of [pumps.stdout, pumps.stderr]) if (pump?.drain()) pump.endLine();
-}
+/** The calls on a channel's pair of pumps: the same for the first instance's channel (the
+ *  LogCapture) and every other's (InstanceChannel). */
+export abstract class PumpChannel {
+  abstract readonly pumps: Pumps;
 
-/** Take in what waits in the pipes now, leaving unfinished lines unfinished. */
-export function takeWaiting(pumps: Pumps): void {
-  pumps.stdout?.drain();
-  pumps.stderr?.drain();
-}
+  /** Take in what the COMMAND wrote before it exited, its unfinished last lines included. */
+  drain(): void {
+    for (const pump of [this.pumps.stdout, this.pumps.stderr]) if (pump?.drain()) pump.endLine();
+  }
 
-/** The COMMAND's last stderr lines, as many as it takes to show its error (see tail.ts); with
- *  a mark (stderrMark()), those written since (the native relay keeps no marks: all of them). */
-export function stderrTail(pumps: Pumps, mark?: number): string[] {
-  return errorTail(pumps.stderr?.lastLines(TAIL_MAX, mark) ?? []);
-}
+  /** Take in what waits in the pipes now, leaving unfinished lines unfinished: what a start
+   *  reports (a log error, say) then covers all the COMMAND wrote before it was announced. */
+  takeWaiting(): void {
+    this.pumps.stdout?.drain();
+    this.pumps.stderr?.drain();
+  }
 
-export function stderrMark(pumps: Pumps): number {
-  return pumps.stderr?.tailMark?.() ?? 0;
-}
+  /** The COMMAND's last stderr lines, as many as it takes to show its error (see tail.ts); with
+   *  a mark (stderrMark()), those written since (the native relay keeps no marks: all of them). */
+  stderrTail(mark?: number): string[] {
+    return errorTail(this.pumps.stderr?.lastLines(TAIL_MAX, mark) ?? []);
+  }
 
-/** Close both pumps; how many bytes could not be written. */
-export function closePumps(pumps: Pumps): number {
-  return (pumps.stdout?.close() ?? 0) + (pumps.stderr?.close() ?? 0);
+  stderrMark(): number {
+    return this.pumps.stderr?.tailMark?.() ?? 0;
+  }
+
+  /** Close both pumps; how many bytes could not be written. */
+  protected closePumps(): number {
+    return (this.pumps.stdout?.close() ?? 0) + (this.pumps.stderr?.close() ?? 0);
+  }
 }
 
 /** Another instance's pipes and pumps (LogCapture.channel): its events go into its own stderr
  *  stream, so they carry its prefix. */
-export class InstanceChannel implements CaptureChannel {
+export class InstanceChannel extends PumpChannel implements CaptureChannel {
   constructor(
     private readonly pipes: CapturePipes,
     readonly pumps: Pumps,
     private readonly main: CaptureChannel,
-  ) {}
+  ) {
+    super();
+  }
 
   get error(): string | null {
     return this.main.error;
@@ -72,22 +81,6 @@ export class InstanceChannel implements CaptureChannel {
   commandFds(): [number, number] {
     const [out, err] = this.main.commandFds();
     return [this.pipes.stdout?.[1] ?? out, this.pipes.stderr?.[1] ?? err];
-  }
-
-  drain(): void {
-    drainPumps(this.pumps);
-  }
-
-  takeWaiting(): void {
-    takeWaiting(this.pumps);
-  }
-
-  stderrTail(mark?: number): string[] {
-    return stderrTail(this.pumps, mark);
-  }
-
-  stderrMark(): number {
-    return stderrMark(this.pumps);
   }
 
   event(line: string, flush = true): void {
@@ -101,7 +94,7 @@ export class InstanceChannel implements CaptureChannel {
   }
 
   close(): number {
-    const lost = closePumps(this.pumps);
+    const lost = this.closePumps();
     for (const pair of [this.pipes.stdout, this.pipes.stderr]) if (pair) closeSync(pair[1]);
     return lost;
   }
