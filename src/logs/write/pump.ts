@@ -20,7 +20,7 @@ const NEWLINE = 0x0a;
 const LF = Buffer.from('\n');
 /** A line longer than this is cut (as journald does): our memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
-/** One read: as much as the log pipe holds (capture.ts sizes it so). */
+/** One read: as much as the log pipe holds (capture-pipes.ts sizes it so). */
 export const READ_SIZE = 256 * 1024;
 /** How much of the stream's end to keep for a failed start's report (~100 lines of a stack
  *  trace). */
