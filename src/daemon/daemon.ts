@@ -2,52 +2,36 @@
  * The classic "generic Daemon class", done right: subclass it, implement run(), call main().
  *   class Worker extends Daemon { async run(signal) { … } }
  *   await new Worker({ name: 'worker' }).main();   // start|stop|restart|status|run from argv
+ * Here, which way a start goes (launch a detached copy, be the daemon, or supervise a worker);
+ * running run() itself is run.ts's, and main()'s argv and printing main.ts's.
  */
 import { attachDaemon, type DaemonChannel } from '../spawn/attach.js';
-import { DaemonError, isDaemonError } from '../errors/errors.js';
-import { exitCodeFor, EXIT, type Action } from '../errors/exit-codes.js';
+import { DaemonError } from '../errors/errors.js';
 import { readEnvRecord } from '../service/spec-file.js';
-import { reloadService } from '../ops/reload.js';
 import { inspectService } from '../service/inspect.js';
 import { Problems, validateStop } from '../config/options.js';
 import { serviceStatus, type ServiceStatus } from '../service/status.js';
-import { statusLine, terminalSafe } from '../service/format.js';
 import { stopService, type StopResult } from '../ops/stop.js';
 import type { StopSchedule } from '../config/schedule.js';
 import { enterDaemon, type DaemonContext } from './context.js';
 import { runningPid } from '../ops/start.js';
+import { becomeDaemon, launchSelf, preparePidfile } from './daemonize.js';
 import {
-  becomeDaemon,
   detaches,
-  launchSelf,
   libraryOptionError,
-  preparePidfile,
-  reportFailure,
   resolveDaemonOptions,
   type DaemonizeOptions,
-} from './daemonize.js';
+} from './daemon-options.js';
 import { superviseWorker, takeWorkerMarker } from './supervised.js';
 import { checkStatus } from '../notify/systemd.js';
-import { routeSignals } from '../sys/signals.js';
+import { type DaemonActions, runMain } from './main.js';
+import { runInContext, workerContext, holdEventLoop } from './run.js';
 
 export interface DaemonOptions extends DaemonizeOptions {
   /** 0: silent (default); 1: "Starting…/Started/Stopping…/Stopped", printed by main() only. */
   verbose?: 0 | 1;
   /** Stop schedule, start-stop-daemon syntax (default TERM/10/KILL/5). */
   retry?: string;
-}
-
-/** The actions main() takes from argv, each with the CLI's exit codes for it. */
-const ACTIONS: readonly Action[] = ['start', 'stop', 'restart', 'status', 'reload', 'run'];
-
-/**
- * While run() is pending the daemon lives, whatever else holds the event loop: a run() that only
- * awaits its abort signal (the README's idiom) holds nothing, and node would exit at once. A
- * ref'd timer that fires every ~24.8 days (the longest node allows) costs no CPU meanwhile.
- */
-function holdEventLoop(): () => void {
-  const timer = setInterval(() => undefined, 2 ** 31 - 1);
-  return () => clearInterval(timer);
 }
 
 export abstract class Daemon {
@@ -153,46 +137,17 @@ export abstract class Daemon {
     }
     if (!ctx) return false; // another instance won the lock
     this.ctx = ctx;
-    const letGo = holdEventLoop();
-    try {
-      const running = Promise.resolve().then(() => this.run(ctx.signal));
-      if (!this.options.waitForReady) {
-        // Readiness = run() has started and did not fail at once.
-        await Promise.race([running, new Promise((resolve) => setImmediate(resolve))]);
-        ctx.ready();
-      }
-      await running;
-      ctx.release();
-      return true;
-    } catch (error) {
-      // Released first: whoever hears of the failed start finds no pidfile and a failed state.
-      ctx.release({ failed: true, error: (error as Error)?.message ?? String(error) });
-      if (channel) reportFailure(channel, error);
-      throw error;
-    } finally {
-      letGo();
-    }
+    await runInContext(ctx, (signal) => this.run(signal), this.options.waitForReady, channel);
+    return true;
   }
 
   /** The worker copy under a restart policy: run() only; the supervising daemon holds the lock. */
   private async runWorker(): Promise<void> {
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    const reload = (): void => void Promise.resolve(this.onReload()).catch(() => undefined);
-    const unroute = routeSignals({ SIGTERM: abort, SIGINT: abort, SIGHUP: reload });
-    this.ctx = {
-      signal: controller.signal,
-      get alive() {
-        return !controller.signal.aborted;
-      },
-      pid: process.pid,
-      ready() {},
-      setStatus() {},
-      release() {},
-    };
+    const { ctx, unroute } = workerContext(() => this.onReload());
+    this.ctx = ctx;
     const letGo = holdEventLoop();
     try {
-      await this.run(controller.signal);
+      await this.run(ctx.signal);
     } finally {
       letGo();
       unroute();
@@ -237,91 +192,23 @@ export abstract class Daemon {
    * and returned). The one method that prints, as the classic class does, when verbose is 1.
    */
   async main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-    const say = (text: string): void => {
-      if (this.options.verbose) process.stdout.write(`${text}\n`);
+    return runMain(this.actions(), argv);
+  }
+
+  /** What main() (main.ts) drives. */
+  private actions(): DaemonActions {
+    return {
+      verbose: () => Boolean(this.options.verbose),
+      paths: () => this.paths,
+      detaches: () => detaches(this.options),
+      runAsDaemon: (channel) => this.runAsDaemon(channel),
+      runWorker: () => this.runWorker(),
+      startInForeground: () => this.startInForeground(),
+      launchSelf: (env) => launchSelf(this.options, env),
+      stop: () => this.stop(),
+      restartEnv: (updateEnv) => this.restartEnv(updateEnv),
+      status: () => this.status(),
+      runForeground: () => this.runForeground(),
     };
-    const worker = takeWorkerMarker();
-    const channel = worker ? null : attachDaemon();
-    const action = worker ? 'worker' : channel ? 'daemon' : argv[0];
-    const code = await this.dispatch(action, channel, say, argv.slice(1)).catch(
-      (error: unknown) => {
-        if (!isDaemonError(error)) throw error;
-        process.stderr.write(`${terminalSafe(error.message)}\n`);
-        const tail = error.details.stderrTail;
-        if (Array.isArray(tail))
-          for (const line of tail) process.stderr.write(`  | ${terminalSafe(String(line))}\n`);
-        return exitCodeFor(
-          ACTIONS.includes(action as Action) ? (action as Action) : 'start',
-          error.code,
-        );
-      },
-    );
-    process.exitCode = code;
-    return code;
-  }
-
-  /** `start` from the command line: detach and report, or (new-style) be the daemon, silently. */
-  private async startAction(
-    say: (t: string) => void,
-    env: NodeJS.ProcessEnv = process.env,
-  ): Promise<number> {
-    if (!detaches(this.options)) {
-      const r = await this.startInForeground();
-      if (!r.started) say(`Already running, pid ${r.pid ?? 'unknown'}`);
-      return EXIT.OK;
-    }
-    say('Starting…');
-    const r = await launchSelf(this.options, env);
-    say(r.started ? 'Started' : `Already running, pid ${r.pid ?? 'unknown'}`);
-    return EXIT.OK;
-  }
-
-  private async dispatch(
-    action: string | undefined,
-    channel: DaemonChannel | null,
-    say: (t: string) => void,
-    argv: readonly string[] = [],
-  ): Promise<number> {
-    switch (action) {
-      case 'daemon':
-        await this.runAsDaemon(channel);
-        return EXIT.OK;
-      case 'worker':
-        await this.runWorker();
-        return EXIT.OK;
-      case 'start':
-        return this.startAction(say);
-      case 'stop': {
-        say('Stopping…');
-        const r = await this.stop();
-        say(r.wasRunning ? 'Stopped' : 'Not running');
-        return EXIT.OK;
-      }
-      case 'restart': {
-        const env = this.restartEnv(argv.includes('--update-env'));
-        say('Stopping…');
-        await this.stop();
-        return this.startAction(say, env);
-      }
-      case 'reload': {
-        // As `daemonkit reload`: SIGHUP to the daemon (verified first), which runs onReload().
-        const { pid } = reloadService(this.paths, 'SIGHUP');
-        say(`Sent SIGHUP to pid ${pid}`);
-        return EXIT.OK;
-      }
-      case 'status': {
-        const s = this.status();
-        process.stdout.write(`${terminalSafe(statusLine(s))}\n`); // the CLI's line: pid, uptime, memory, or why not
-        return s.code;
-      }
-      case 'run':
-        await this.runForeground();
-        return EXIT.OK;
-      default:
-        process.stderr.write(
-          `usage: ${process.argv[1] ?? 'program'} start|stop|restart [--update-env]|status|reload|run\n`,
-        );
-        return EXIT.BAD_ARGS;
-    }
   }
 }

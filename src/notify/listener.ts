@@ -14,18 +14,14 @@
  * it ends at once; until then a pending receive keeps the event loop alive, like a listening
  * server. A listener still open at process exit is closed then (a pending receive would
  * otherwise hold up libuv's exit-time join of its thread pool, and the socket file would stay).
+ * Making the socket is bind.ts's; how fast a flood is read, budget.ts's.
  */
-import { closeSync, mkdtempSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DaemonError } from '../errors/errors.js';
-import {
-  notifyListen,
-  notifyReceive,
-  notifyReceiveNow,
-  notifyWake,
-  type NotifyDatagram,
-} from '../sys/native.js';
+import { notifyReceive, notifyReceiveNow, notifyWake, type NotifyDatagram } from '../sys/native.js';
+import { bindSocket, makeSocketDir } from './bind.js';
+import { ReadBudget } from './budget.js';
 import { parseNotify, type NotifyMessage } from './protocol.js';
 import { openToSender, removeSocketDir, senderParent, type Sender } from './socket-dir.js';
 
@@ -59,23 +55,18 @@ export interface NotifyListenerOptions {
   sender?: Sender;
 }
 
-/** sun_path holds 108 bytes, one of them the final NUL. */
-const MAX_PATH = 107;
-/**
- * A sender in a loop is read at most BUDGET datagrams per WINDOW_MS (1,000 a second): beyond
- * that the next receive waits for the window's end, and the sender blocks on the full socket
- * queue, as sd_notify's senders do. Unbounded, a flood of ~20,000 a second cost a supervisor
- * 15-30 % of a core; a service's few messages a second are never held back.
- */
-const BUDGET = 100;
-const WINDOW_MS = 100;
-
 // Close what is left open at exit: the socket files go, and a pending receive is woken (libuv
 // joins its pool threads at exit, and would wait for it forever).
 const open = new Set<NotifyListener>();
 let exitHook = false;
 function closeAllAtExit(): void {
   for (const listener of open) listener.close();
+}
+function track(listener: NotifyListener): NotifyListener {
+  open.add(listener);
+  if (!exitHook) process.on('exit', closeAllAtExit);
+  exitHook = true;
+  return listener;
 }
 
 export class NotifyListener implements AsyncIterable<NotifyEvent> {
@@ -89,7 +80,7 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
   private inflight: Promise<unknown> | null = null;
   private fdsOpen = true;
   private tail: Promise<unknown> = Promise.resolve();
-  private window = { start: 0, count: 0 };
+  private readonly budget = new ReadBudget();
 
   private constructor(dir: string, path: string, fds: { fd: number; wake: number }) {
     this.dir = dir;
@@ -104,35 +95,9 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
     const parent = options.sender
       ? senderParent(options.parent ?? tmpdir())
       : (options.parent ?? tmpdir());
-    let dir: string;
-    try {
-      dir = mkdtempSync(join(parent, 'dk-notify-')); // mode 0700
-    } catch (error) {
-      throw new DaemonError(
-        'NOTIFY_FAILED',
-        `cannot make a directory for the notify socket: ${(error as Error).message}`,
-        {},
-        { cause: error },
-      );
-    }
-    const path = join(dir, 'notify');
-    let listener: NotifyListener;
-    try {
-      if (Buffer.byteLength(path) > MAX_PATH)
-        throw new Error(`the path ${path} is longer than ${MAX_PATH} bytes`);
-      listener = new NotifyListener(dir, path, notifyListen(path));
-    } catch (error) {
-      removeSocketDir(path, dir);
-      throw new DaemonError(
-        'NOTIFY_FAILED',
-        `cannot listen for notifications: ${(error as Error).message}`,
-        { path },
-        { cause: error },
-      );
-    }
-    open.add(listener);
-    if (!exitHook) process.on('exit', closeAllAtExit);
-    exitHook = true;
+    const dir = makeSocketDir(parent);
+    const { path, fds } = bindSocket(dir);
+    const listener = track(new NotifyListener(dir, path, fds));
     if (options.sender) {
       try {
         openToSender(dir, path, options.sender);
@@ -154,14 +119,7 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
    * lives. We remove the socket when we close it.
    */
   static adopt(handle: NotifyHandle): NotifyListener {
-    const listener = new NotifyListener(handle.dir, handle.path, {
-      fd: handle.fd,
-      wake: handle.wake,
-    });
-    open.add(listener);
-    if (!exitHook) process.on('exit', closeAllAtExit);
-    exitHook = true;
-    return listener;
+    return track(new NotifyListener(handle.dir, handle.path, { fd: handle.fd, wake: handle.wake }));
   }
 
   /**
@@ -209,7 +167,7 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
 
   private async receiveNow(): Promise<NotifyEvent[] | null> {
     for (;;) {
-      await this.withinBudget();
+      await this.budget.wait();
       if (this.isClosed) return null;
       const pending = notifyReceive(this.fd, this.wake);
       this.inflight = pending;
@@ -228,19 +186,9 @@ export class NotifyListener implements AsyncIterable<NotifyEvent> {
         if (this.isClosed) this.closeFds();
       }
       if (batch === null) return null;
-      this.window.count += batch.length;
+      this.budget.spend(batch.length);
       const events = batch.filter((d) => !d.truncated).map(toEvent);
       if (events.length > 0) return events;
-    }
-  }
-
-  /** Wait, if this window's datagrams are read, for the next window. */
-  private async withinBudget(): Promise<void> {
-    const now = Date.now();
-    if (now - this.window.start >= WINDOW_MS) this.window = { start: now, count: 0 };
-    else if (this.window.count >= BUDGET) {
-      await new Promise((resolve) => setTimeout(resolve, this.window.start + WINDOW_MS - now));
-      this.window = { start: Date.now(), count: 0 };
     }
   }
 

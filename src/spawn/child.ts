@@ -4,7 +4,7 @@
  */
 import { closeSync } from 'node:fs';
 import { openInputFile } from '../config/input-file.js';
-import { execFailure } from '../errors/errors.js';
+import { execFailure } from '../errors/child-steps.js';
 import type { CommandSpec } from '../config/spec.js';
 import { listenEnv } from '../config/listen-addr.js';
 import { pidfdOpen, pidfdWait, spawnProcess, waitChild, type ExecSpec } from '../sys/native.js';

@@ -6,7 +6,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openInputFile } from '../config/input-file.js';
-import { DaemonError, execFailure } from '../errors/errors.js';
+import { DaemonError } from '../errors/errors.js';
+import { execFailure } from '../errors/child-steps.js';
 import { type ExecSpec, makePipe, spawnDaemon } from '../sys/native.js';
 import { catchSignals } from '../sys/signals.js';
 import { MARKER } from './channel.js';

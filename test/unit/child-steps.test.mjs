@@ -1,10 +1,10 @@
 // A forked child's failure before exec is named by its step (native/spawn.c's enum and STEP_NAMES,
-// exported as `childSteps`) and mapped in one table (src/errors.ts CHILD_STEP_FAILURES) to one
+// exported as `childSteps`) and mapped in one table (src/errors/child-steps.ts CHILD_STEP_FAILURES) to one
 // line and an error code, so an exit code. The step codes are stable: new ones go at the end.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { CHILD_STEP_FAILURES, execFailure } from '../../dist/errors/errors.js';
+import { CHILD_STEP_FAILURES, execFailure } from '../../dist/errors/child-steps.js';
 import { exitCodeFor } from '../../dist/errors/exit-codes.js';
 import { ROOT } from '../helpers.mjs';
 

@@ -9,25 +9,16 @@
  * owner) and it has no hole (the supervisor only appends: a hole is never its). Anything else is
  * skipped — named once on stderr — and read as empty; indices past the largest --log-keep are
  * not looked at, and the names are listed in C (log-dir.ts), whatever else the directory holds.
+ * How one file is opened, either way, is open-source.ts's.
  */
-import { closeSync, fstatSync, lstatSync, openSync, statSync, constants as C } from 'node:fs';
+import { fstatSync, lstatSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { InsecureLogDir } from '../../files/ancestors.js';
 import { LogDir } from '../../files/log-dir.js';
-import { seekData, openAt } from '../../sys/native.js';
+import { seekData } from '../../sys/native.js';
+import { HOLES, openByPath, openShared, type Source } from './open-source.js';
 
-/** An open file of the log: `pos` is how far it has been read (plain files). */
-export interface Source {
-  fd: number;
-  ino: bigint;
-  gz: boolean;
-  path: string;
-  pos: number;
-  /** A .gz already read whole. */
-  done: boolean;
-  /** Not to be read (a trap in a shared directory, named on stderr): its content counts as none. */
-  skipped?: boolean;
-}
+export type { Source } from './open-source.js';
 
 /** What a look at a name gives. */
 export interface Look {
@@ -35,8 +26,6 @@ export interface Look {
   mtime: bigint;
 }
 
-/** O_PATH (Linux): an fd that names an inode, a symbolic link's own included, and reads nothing. */
-const O_PATH = 0o10000000;
 /** --log-keep is at most 9999 (NAME.log.10000 exists for a moment during a rotation). */
 const MAX_INDEX = 10_000;
 
@@ -112,7 +101,9 @@ export class LogNames {
         const shared = dir.sharedBy();
         this.shared = shared !== null;
         result =
-          shared === null ? openByPath(path, ino, gz) : this.openShared(dir, shared, path, ino, gz);
+          shared === null
+            ? openByPath(path, ino, gz)
+            : openShared(dir, shared, path, ino, gz, (p, why, by) => this.skip(p, why, by));
       });
     } catch (error) {
       if (error instanceof InsecureLogDir) throw new Error(`cannot read ${path}: ${error.message}`);
@@ -138,11 +129,7 @@ export class LogNames {
     const size = fstatSync(src.fd).size;
     if (!this.shared || src.gz || size <= src.pos) return size;
     if (seekData(src.fd, src.pos, true) >= size) return size;
-    this.skip(
-      src.path,
-      'it has holes (a sparse file: the supervisor only appends; it is not read)',
-      '',
-    );
+    this.skip(src.path, HOLES, '');
     src.skipped = true;
     return null;
   }
@@ -159,106 +146,10 @@ export class LogNames {
     }
   }
 
-  private openShared(
-    dir: LogDir,
-    shared: string,
-    path: string,
-    ino: bigint,
-    gz: boolean,
-  ): Source | null {
-    const name = basename(path);
-    let fd: number;
-    try {
-      fd = dir.openFileRead(name);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return null;
-      if (code !== 'ELOOP') throw cannotRead(path, error);
-      // A symbolic link: held by its own inode (so the walk knows where it is), never read.
-      return this.skipped(
-        openAt(dir.fd, name, O_PATH | C.O_NOFOLLOW, 0),
-        path,
-        ino,
-        gz,
-        'it is a symbolic link',
-        shared,
-      );
-    }
-    const st = fstatSync(fd);
-    if (BigInt(st.ino) !== ino) {
-      closeSync(fd);
-      return null;
-    }
-    if (st.isDirectory()) {
-      closeSync(fd);
-      throw new Error(`cannot read ${path}: it is a directory`);
-    }
-    const why = dir.unsafeFile(st, shared);
-    if (why) return this.skipped(fd, path, ino, gz, why, '');
-    if (!gz && st.size > 0 && seekData(fd, 0, true) < st.size) {
-      return this.skipped(
-        fd,
-        path,
-        ino,
-        gz,
-        'it has holes (a sparse file: the supervisor only appends; it is not read)',
-        '',
-      );
-    }
-    return { fd, ino, gz, path, pos: 0, done: false };
-  }
-
-  private skipped(
-    fd: number,
-    path: string,
-    ino: bigint,
-    gz: boolean,
-    why: string,
-    shared: string,
-  ): Source | null {
-    if (BigInt(fstatSync(fd).ino) !== ino) {
-      closeSync(fd);
-      return null;
-    }
-    this.skip(path, why, shared);
-    return { fd, ino, gz, path, pos: 0, done: true, skipped: true };
-  }
-
   private skip(path: string, why: string, shared: string): void {
     const message = `skipped ${path}: ${why}${shared ? `, in a directory ${shared}` : ''}`;
     if (this.said.has(message)) return;
     this.said.add(message);
     this.options.warn?.(message);
   }
-}
-
-function cannotRead(path: string, error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new Error(
-    `cannot read ${path}: ${code === 'EACCES' ? 'permission denied' : (code ?? (error as Error).message)}`,
-  );
-}
-
-/** In a directory only we can write: by path, links followed (the administrator's). */
-function openByPath(path: string, ino: bigint, gz: boolean): Source | null {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a FIFO put where a log was must not hang us (it is refused just below).
-    fd = openSync(path, C.O_RDONLY | C.O_NOCTTY | C.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw cannotRead(path, error);
-  }
-  const st = fstatSync(fd, { bigint: true });
-  if (st.ino !== ino) {
-    closeSync(fd);
-    return null;
-  }
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw new Error(
-      `cannot read ${path}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`,
-    );
-  }
-  return { fd, ino, gz, path, pos: 0, done: false };
 }

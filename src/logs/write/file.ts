@@ -11,22 +11,15 @@ import { basename, dirname } from 'node:path';
 import { logDirProblem } from '../../files/ancestors.js';
 import { LogDir } from '../../files/log-dir.js';
 import type { LogPolicy } from '../../config/log-policy.js';
-import { Compressor, shiftRotatedIn } from './rotate.js';
+import { Compressor } from './compress.js';
+import { shiftRotatedIn } from './rotate.js';
 import { ourTrust } from '../../files/trust.js';
 import { replaceFd } from '../../sys/native.js';
+import type { LogSink } from './sink.js';
 
 const NEWLINE = 0x0a;
 /** How long writing goes on without rotating after a rotation failed, before it is tried again. */
 const ROTATION_RETRY_MS = 5000;
-
-export interface LogSink {
-  /** Write complete lines; returns how many bytes were taken (fewer: an error, see `error`). */
-  write(data: Buffer): number;
-  /** The problem that stopped the last write, or null. */
-  readonly error: string | null;
-  reopen(): void;
-  close(): void;
-}
 
 export class LogFile implements LogSink {
   private fd = -1;
@@ -274,26 +267,6 @@ export class LogFile implements LogSink {
   whenCompressed(): Promise<void> {
     return this.compressor?.whenIdle() ?? Promise.resolve();
   }
-}
-
-/** Our own stdout or stderr (foreground `run` with --log-timestamps): no rotation, no reopen. */
-export class FdSink implements LogSink {
-  error: string | null = null;
-  constructor(private readonly fd: number) {}
-
-  write(data: Buffer): number {
-    let off = 0;
-    try {
-      while (off < data.length) off += writeSync(this.fd, data, off);
-      this.error = null;
-    } catch (error) {
-      this.error = `cannot write to fd ${this.fd}: ${(error as Error).message}`;
-    }
-    return off;
-  }
-
-  reopen(): void {}
-  close(): void {}
 }
 
 /** The file `written` (open for writing only) ends with a newline. Read through a second open

@@ -3,7 +3,7 @@
  * foreground (`up --foreground`, `run -f FILE`) shows every service's lines on one terminal or
  * container log, each telling whose it is.
  */
-import type { LogSink } from './file.js';
+import type { LogSink } from './sink.js';
 
 const NEWLINE = 0x0a;
 

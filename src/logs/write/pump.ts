@@ -12,14 +12,15 @@
  */
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { LogSink } from './file.js';
+import type { LogSink } from './sink.js';
 import { pipeBytes, stampLines } from '../../sys/native.js';
+import { tailLines } from './tail.js';
 
 const NEWLINE = 0x0a;
 const LF = Buffer.from('\n');
 /** A line longer than this is cut (as journald does): our memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
-/** One read: as much as the log pipe holds (capture.ts sizes it so). */
+/** One read: as much as the log pipe holds (capture-pipes.ts sizes it so). */
 export const READ_SIZE = 256 * 1024;
 /** How much of the stream's end to keep for a failed start's report (~100 lines of a stack
  *  trace). */
@@ -156,10 +157,7 @@ export class StreamPump {
       kept = kept.subarray(kept.length - since); // whole lines: a mark falls between two
       cut = false;
     }
-    const text = kept.toString('utf8').replace(/\n$/, '');
-    const all = text === '' ? [] : text.split('\n');
-    if (cut) all.shift(); // a piece of a line (maybe cut inside a character)
-    return all.slice(-lines);
+    return tailLines(kept, cut, lines);
   }
 
   /** Where the tail is now, for lastLines(n, mark) later. */

@@ -10,6 +10,7 @@
 import { getSystemErrorMap } from 'node:util';
 import type { LogFile } from './file.js';
 import { relay as native, type RelayHandle } from '../../sys/native.js';
+import { tailLines } from './tail.js';
 
 /** What the relay says (relay.c): writing, the file full, a write failed, suspended, busy. */
 const OK = 0,
@@ -170,10 +171,7 @@ export class FileRelay {
 
   private lastLines(index: number, lines: number): string[] {
     const [tail, cut] = this.tails?.[index] ?? native.tail(this.handle, index);
-    const text = tail.toString('utf8').replace(/\n$/, '');
-    const all = text === '' ? [] : text.split('\n');
-    if (cut) all.shift(); // a piece of a line (maybe cut inside a character)
-    return all.slice(-lines);
+    return tailLines(tail, cut, lines);
   }
 
   /** One stream is done: its last words are taken in; once every stream of the file is, the

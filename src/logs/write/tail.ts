@@ -3,7 +3,7 @@
  * the error. Node's report of an uncaught error is ~15-25 lines (the file:line and caret come
  * before the message, the stack and the error's properties after it), so the last ten lines
  * often miss it. The last SHOWN lines, or, when the last error's first line is further back,
- * from there (at most MAX lines).
+ * from there (at most MAX lines). And how a kept tail is read into lines (tailLines).
  */
 
 /** Lines shown when no error starts further back. */
@@ -40,4 +40,13 @@ export function errorTail(lines: readonly string[]): string[] {
     from = Math.min(from, Math.max(start, n - MAX));
   }
   return lines.slice(from);
+}
+
+/** The lines of a kept tail (`cut`: its first line may be the end of a longer one, dropped), the
+ *  last `lines` of them: what the pump and the native relay keep, read the same way. */
+export function tailLines(tail: Buffer, cut: boolean, lines: number): string[] {
+  const text = tail.toString('utf8').replace(/\n$/, '');
+  const all = text === '' ? [] : text.split('\n');
+  if (cut) all.shift(); // a piece of a line (maybe cut inside a character)
+  return all.slice(-lines);
 }
