@@ -320,3 +320,31 @@ describe("the CLI's start-up", () => {
     assert.ok(!loaded.includes('NativeModule module'), 'stop loaded node:module');
   });
 });
+
+// attack5: a FIFO in place of a cache file (anyone who may write the cache dir: the package's
+// owner) made open(2) wait for a writer: every command, and a supervisor before its handlers
+// (its `start` never returned, its `stop` gave up), hung. A FIFO is not a cache: ignored.
+test('a FIFO in place of a cache file is ignored, not waited on', () => {
+  const fifoDir = mkdtempSync(join(tmpdir(), 'dk-cc-fifo-'));
+  try {
+    const source = join(fifoDir, 'bundle.cjs');
+    writeFileSync(source, 'module.exports = 1;\n');
+    const fifo = join(fifoDir, 'bundle.cjs.x.bin');
+    assert.equal(spawnSync('mkfifo', ['-m', '644', fifo]).status, 0);
+    const url = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { trustedCache } = await import(${JSON.stringify(url)});
+         process.stdout.write(String(trustedCache(${JSON.stringify(fifo)}, ${JSON.stringify(source)})));`,
+      ],
+      { timeout: 5000, encoding: 'utf8' },
+    );
+    assert.equal(r.signal, null, 'trustedCache waited on the FIFO (killed after 5 s)');
+    assert.equal(r.stdout, 'undefined');
+  } finally {
+    rmSync(fifoDir, { recursive: true, force: true });
+  }
+});
