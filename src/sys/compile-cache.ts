@@ -17,6 +17,7 @@
  */
 import {
   closeSync,
+  fsyncSync,
   fstatSync,
   lstatSync,
   mkdirSync,
@@ -122,7 +123,8 @@ const identity = (st: { ino: number; mtimeMs: number; size: number }): string =>
 function readCache(file: string, source: string): { data?: Buffer; seen: string | null } {
   let fd = -1;
   try {
-    fd = openSync(file, C.O_RDONLY | C.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO put here is not waited on for a writer (then refused as not a file).
+    fd = openSync(file, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
     const st = fstatSync(fd);
     const seen = identity(st);
     if (!st.isFile() || (st.mode & 0o022) !== 0) return { seen };
@@ -162,7 +164,7 @@ export function saveCompileCache(): void {
     if (writtenSince(file, seen)) continue;
     const tmp = `${file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, script.createCachedData(), { mode: 0o644, flag: 'wx' });
+      writeDurably(tmp, script.createCachedData());
       renameSync(tmp, file);
       dropOlder(file);
     } catch {
@@ -176,18 +178,45 @@ export function saveCompileCache(): void {
   }
 }
 
+/** V8 checks a cache's header (version, flags, lengths), not its bytes: a cache cut short or
+ *  zeroed by a crash after the rename would crash every later command. So it is on disk before
+ *  its name is (once per build and bundle; nothing waits for it but the writer's own exit). */
+function writeDurably(tmp: string, data: Buffer): void {
+  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Remove the caches of earlier builds of the bundle `file` caches (another stamp or V8): each
  *  build would otherwise leave its files behind for good. */
 function dropOlder(file: string): void {
   const name = basename(file);
   const bundle = name.slice(0, name.indexOf('.cjs.') + 5); // "cli-entry.cjs."
   for (const entry of readdirSync(dirname(file)))
-    if (entry !== name && entry.startsWith(bundle) && entry.endsWith('.bin'))
+    if (
+      entry !== name &&
+      entry.startsWith(bundle) &&
+      (entry.endsWith('.bin') || stale(file, entry))
+    )
       try {
         unlinkSync(join(dirname(file), entry));
       } catch {
         // gone already (another command pruned it)
       }
+}
+
+/** A temp file a writer killed mid-write left (NAME.PID.tmp): an hour old, no writer is on it. */
+function stale(file: string, entry: string): boolean {
+  if (!entry.endsWith('.tmp')) return false;
+  try {
+    return Date.now() - lstatSync(join(dirname(file), entry)).mtimeMs > 3_600_000;
+  } catch {
+    return false;
+  }
 }
 
 /** The program's lazy bundles (dist/cli/lazy, dist/supervisor/lazy) and the package's

@@ -17,6 +17,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -347,4 +348,38 @@ test('a FIFO in place of a cache file is ignored, not waited on', () => {
   } finally {
     rmSync(fifoDir, { recursive: true, force: true });
   }
+});
+
+// attack5: a writer killed mid-write left NAME.PID.tmp, which no later write removed. A new
+// cache's write prunes such files an hour old, and leaves a fresh one (a writer may be on it).
+test("a killed writer's temp file is pruned once stale, a fresh one is left", () => {
+  const lazy = join(dir, 'lazy-stale-tmp');
+  const cache = join(dir, 'cache-stale-tmp');
+  mkdirSync(lazy);
+  mkdirSync(cache);
+  writeFileSync(join(lazy, 'b.cjs'), "module.exports = { answer: () => 'ok' };\n");
+  const old = join(cache, 'b.cjs.x.12.bin.4242.tmp');
+  const fresh = join(cache, 'b.cjs.x.12.bin.4243.tmp');
+  writeFileSync(old, 'half a cache');
+  writeFileSync(fresh, 'a writer on it');
+  const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  utimesSync(old, hoursAgo, hoursAgo);
+  const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
+       installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
+       console.log(globalThis.__daemonkitLoad('b').answer());
+       saveCompileCache();`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.stdout.trim(), 'ok', r.stderr);
+  const left = readdirSync(cache);
+  assert.ok(!left.includes('b.cjs.x.12.bin.4242.tmp'), `stale temp file pruned: ${left}`);
+  assert.ok(left.includes('b.cjs.x.12.bin.4243.tmp'), `fresh temp file left: ${left}`);
+  assert.equal(left.filter((e) => e.endsWith('.bin')).length, 1, 'the new cache written');
 });
