@@ -53,12 +53,6 @@ const lazyNodeModule = {
 };
 common.plugins = [lazyNodeModule];
 
-await build({
-  ...common,
-  entryPoints: ['src/supervisor/project-main.ts'],
-  outfile: 'dist/supervisor/project-main.cjs',
-});
-
 /** src/cli/logs.ts -> cli-logs: the lazy bundle's name, from the source's path under src/. */
 const lazyName = (source) =>
   relative('src', source)
@@ -111,13 +105,15 @@ function splitDynamic(outDir) {
 
 // The supervisor: main.cjs is the loader, its program (program.ts) one lazy bundle, run from the
 // code cache; the program's own dynamic imports stay inside it, as before.
+// The project's shared supervisor alike (project-main.ts, its program project-program.ts).
 const supervisorSplit = splitDynamic('dist/supervisor/lazy');
-await build({
-  ...cli,
-  entryPoints: ['src/supervisor/main.ts'],
-  outfile: 'dist/supervisor/main.cjs',
-  plugins: [lazyNodeModule, supervisorSplit.plugin],
-});
+for (const entry of ['main', 'project-main'])
+  await build({
+    ...cli,
+    entryPoints: [`src/supervisor/${entry}.ts`],
+    outfile: `dist/supervisor/${entry}.cjs`,
+    plugins: [lazyNodeModule, supervisorSplit.plugin],
+  });
 for (const source of supervisorSplit.pending.splice(0))
   await build({ ...common, entryPoints: [source], outfile: supervisorSplit.outfile(source) });
 
