@@ -53,12 +53,6 @@ const lazyNodeModule = {
 };
 common.plugins = [lazyNodeModule];
 
-await build({
-  ...common,
-  entryPoints: ['src/supervisor/project-main.ts'],
-  outfile: 'dist/supervisor/project-main.cjs',
-});
-
 /** src/cli/logs.ts -> cli-logs: the lazy bundle's name, from the source's path under src/. */
 const lazyName = (source) =>
   relative('src', source)
@@ -77,7 +71,8 @@ const cli = {
 function splitDynamic(outDir) {
   const pending = [];
   const lazy = new Set(); // every source given a lazy bundle
-  const plugin = {
+  /** `inline`: sources bundled into the entry being built (see INLINE), not loaded lazily. */
+  const pluginFor = (inline = new Set()) => ({
     name: 'split-dynamic-imports',
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
@@ -87,6 +82,7 @@ function splitDynamic(outDir) {
           /\.js$/,
           '.ts',
         );
+        if (inline.has(source)) return undefined; // esbuild bundles it in
         if (!lazy.has(source)) {
           lazy.add(source);
           pending.push(source);
@@ -98,19 +94,26 @@ function splitDynamic(outDir) {
         loader: 'js',
       }));
     },
+  });
+  return {
+    plugin: pluginFor(),
+    pluginFor,
+    pending,
+    outfile: (source) => `${outDir}/${lazyName(source)}.cjs`,
   };
-  return { plugin, pending, outfile: (source) => `${outDir}/${lazyName(source)}.cjs` };
 }
 
 // The supervisor: main.cjs is the loader, its program (program.ts) one lazy bundle, run from the
 // code cache; the program's own dynamic imports stay inside it, as before.
+// The project's shared supervisor alike (project-main.ts, its program project-program.ts).
 const supervisorSplit = splitDynamic('dist/supervisor/lazy');
-await build({
-  ...cli,
-  entryPoints: ['src/supervisor/main.ts'],
-  outfile: 'dist/supervisor/main.cjs',
-  plugins: [lazyNodeModule, supervisorSplit.plugin],
-});
+for (const entry of ['main', 'project-main'])
+  await build({
+    ...cli,
+    entryPoints: [`src/supervisor/${entry}.ts`],
+    outfile: `dist/supervisor/${entry}.cjs`,
+    plugins: [lazyNodeModule, supervisorSplit.plugin],
+  });
 for (const source of supervisorSplit.pending.splice(0))
   await build({ ...common, entryPoints: [source], outfile: supervisorSplit.outfile(source) });
 
@@ -121,12 +124,16 @@ await build({
   outfile: 'dist/cli/main.cjs',
   plugins: [lazyNodeModule, cliSplit.plugin],
 });
+/** Lazy bundles that carry, inside, a module their command would load next anyway: `stop`'s
+ *  entry holds its ops (one bundle read and one code cache fewer on a stop's path:
+ *  docs/decisions.md, "A stop's fifth pass"); other commands still load ops-stop lazily. */
+const INLINE = { 'src/cli/entry-stop.ts': new Set(['src/ops/stop.ts']) };
 while (cliSplit.pending.length > 0) {
   const source = cliSplit.pending.shift();
   await build({
     ...cli,
     entryPoints: [source],
     outfile: cliSplit.outfile(source),
-    plugins: [lazyNodeModule, cliSplit.plugin],
+    plugins: [lazyNodeModule, cliSplit.pluginFor(INLINE[source])],
   });
 }

@@ -34,10 +34,13 @@ function version(): number {
 // us in a loop should not wait for the event loop to wind down.
 // A signal caught while the command ran is acted on before we exit (unrouted, it ends us by it).
 const argv = process.argv.slice(2);
-// `--version` needs none of the commands' code (the next bundle: ~1 ms).
+// `--version` needs none of the commands' code (the next bundle: ~1 ms); `stop` has an entry
+// with its own module inside (entry-stop.ts), the others load theirs lazily.
 (argv[0] === '--version'
   ? Promise.resolve(version())
-  : import('./entry.js').then(({ main }) => main(argv))
+  : (argv[0] === 'stop' ? import('./entry-stop.js') : import('./entry.js')).then(({ main }) =>
+      main(argv),
+    )
 ).then(
   async (code) => {
     await actOnCaughtSignals();

@@ -23,6 +23,7 @@ import { serviceFacts } from '../service/service-facts.js';
 import { writeSpec } from '../service/spec-file.js';
 import type { ExitRecord } from '../service/state.js';
 import { makeRelease } from '../service/release.js';
+import { markStopRan } from '../sys/cache-mark.js';
 import { setCloexec } from '../sys/native.js';
 import type { Inherited, ServiceEvent } from './events.js';
 import { Instances } from './instances.js';
@@ -124,6 +125,7 @@ function controls(life: ServiceLife): Omit<ServiceRun, 'done'> {
   return {
     requestStop(fallback = defaultSchedule(), by?: string) {
       if (!record.owns) return;
+      markStopRan(); // a code cache made from now on holds this path (sys/cache-mark.ts)
       const requested = takeStopRequest(paths.stopRequest);
       runner.dispatch({
         type: 'stop',

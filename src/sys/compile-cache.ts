@@ -34,8 +34,16 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
-/** `seen`: the cache file as it was when the bundle loaded (null: there was none). */
-const toSave: { script: Script; file: string; seen: string | null }[] = [];
+/** `seen`: the cache file as it was when the bundle loaded (null: there was none); `part`: the
+ *  partial cache's name beside it, `partSeen` the same for it, `fromPart`: run from that one. */
+const toSave: {
+  script: Script;
+  file: string;
+  seen: string | null;
+  part: string;
+  partSeen: string | null;
+  fromPart: boolean;
+}[] = [];
 
 /** node's CommonJS wrapper (Module.wrap), written out: node:module, loaded for it, cost every
  *  command ~0.2 ms (docs/decisions.md, "A stop's third pass"). */
@@ -61,14 +69,26 @@ export function installLazyLoader(lazyDir: string, wanted: string | null): void 
     if (module) return module.exports;
     const filename = join(lazyDir, `${name}.cjs`);
     const { source, stamp } = readBundle(filename);
-    const file = dir === null ? null : join(dir, `${name}.cjs.${stamp}.${process.versions.v8}.bin`);
-    const { data: cachedData, seen } = file === null ? NO_CACHE : readCache(file, filename);
+    const base = dir === null ? null : join(dir, `${name}.cjs.${stamp}.${process.versions.v8}`);
+    const file = `${base}.bin`;
+    const part = `${base}.part.bin`;
+    const full = base === null ? NO_CACHE : readCache(file, filename);
+    // None made by a whole life yet: one made by a life without a stop, if there is one.
+    const partial = base === null || full.seen !== null ? NO_CACHE : readCache(part, filename);
+    const cachedData = full.data ?? partial.data;
     const script = new Script(`${WRAP_HEAD}${source}${WRAP_TAIL}`, {
       filename,
       cachedData,
     });
-    if (file !== null && (!cachedData || script.cachedDataRejected))
-      toSave.push({ script, file, seen });
+    if (base !== null && (!full.data || script.cachedDataRejected))
+      toSave.push({
+        script,
+        file,
+        seen: full.seen,
+        part,
+        partSeen: partial.seen,
+        fromPart: partial.data !== undefined && !script.cachedDataRejected,
+      });
     module = { exports: {} };
     loaded.set(name, module);
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
@@ -152,21 +172,28 @@ function lookAt(file: string): string | null {
   }
 }
 
-/** Write the caches this run made (the functions it compiled are in them). */
-export function saveCompileCache(): void {
+/**
+ * Write the caches this run made (the functions it compiled are in them). `whole`: this run went
+ * the way a cache is for (a supervisor: it stopped its service, sys/cache-mark.ts; the CLI: always).
+ * A run that did not writes its cache as partial, used until a whole one is made: a supervisor
+ * whose COMMAND ended on its own never ran a stop's path, which a `stop` waits on.
+ */
+export function saveCompileCache(whole = true): void {
   if (toSave.length === 0 || cacheDir === null) return;
   try {
     mkdirSync(cacheDir, { mode: 0o755 });
   } catch {
     // there already, or not ours to make: the writes below tell
   }
-  for (const { script, file, seen } of toSave.splice(0)) {
-    if (writtenSince(file, seen)) continue;
-    const tmp = `${file}.${process.pid}.tmp`;
+  for (const { script, file, seen, part, partSeen, fromPart } of toSave.splice(0)) {
+    if (!whole && (fromPart || lookAt(file) !== null)) continue; // no better than what is there
+    const target = whole ? file : part;
+    if (writtenSince(target, whole ? seen : partSeen)) continue;
+    const tmp = `${target}.${process.pid}.tmp`;
     try {
       writeDurably(tmp, script.createCachedData());
-      renameSync(tmp, file);
-      dropOlder(file);
+      renameSync(tmp, target);
+      dropOlder(target, file);
     } catch {
       try {
         unlinkSync(tmp);
@@ -191,14 +218,17 @@ function writeDurably(tmp: string, data: Buffer): void {
   }
 }
 
-/** Remove the caches of earlier builds of the bundle `file` caches (another stamp or V8): each
- *  build would otherwise leave its files behind for good. */
-function dropOlder(file: string): void {
+/** Remove the caches of earlier builds of the bundle `file` caches (another stamp or V8), and its
+ *  partial one once the whole one is there: each build would otherwise leave its files behind for
+ *  good. `whole`: the whole cache's name for this build, kept. */
+function dropOlder(file: string, whole: string): void {
   const name = basename(file);
   const bundle = name.slice(0, name.indexOf('.cjs.') + 5); // "cli-entry.cjs."
+  const keep = basename(whole);
   for (const entry of readdirSync(dirname(file)))
     if (
       entry !== name &&
+      entry !== keep &&
       entry.startsWith(bundle) &&
       (entry.endsWith('.bin') || stale(file, entry))
     )

@@ -164,6 +164,132 @@ describe('the supervisor makes and uses its cache', () => {
   });
 });
 
+/** A private copy of the package's programs, so its .compile-cache/ is the test's alone; `dk`
+ *  runs its CLI with DAEMONKIT_HOME a fresh home. */
+function privatePackage(name) {
+  const pkg = join(dir, name);
+  const module = relative(ROOT, createRequire(import.meta.url)('node-gyp-build').resolve(ROOT));
+  for (const part of ['binding.gyp', module, 'dist/cli', 'dist/supervisor'])
+    cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+  const home = join(dir, `home-${name}`);
+  mkdirSync(home);
+  const cacheDir = join(pkg, '.compile-cache');
+  const dk = (...args) =>
+    spawnSync(process.execPath, [join(pkg, 'dist/cli/main.cjs'), ...args], {
+      env: { ...process.env, DAEMONKIT_HOME: home },
+      encoding: 'utf8',
+    });
+  /** The cache files of the bundle `bundle` (e.g. "supervisor-program"). */
+  const caches = (bundle) =>
+    existsSync(cacheDir)
+      ? readdirSync(cacheDir)
+          .filter((f) => f.startsWith(`${bundle}.cjs.`))
+          .sort()
+      : [];
+  const identity = (f) => {
+    const st = statSync(join(cacheDir, f));
+    return `${f} ${st.ino} ${st.mtimeMs}`;
+  };
+  return { pkg, home, cacheDir, dk, caches, identity };
+}
+
+/** Wait (bounded) until `pid` is gone: a supervisor writes its cache after its lock went. */
+function gone(pid) {
+  const until = Date.now() + 10_000;
+  while (existsSync(`/proc/${pid}`) && Date.now() < until) spawnSync('sleep', ['0.02']);
+  assert.equal(existsSync(`/proc/${pid}`), false, `${pid} is gone`);
+}
+
+describe("a stop's own entry", () => {
+  test('a stop loads one bundle, its entry with its module inside (no ops-stop bundle): one read and one cache fewer on its path', () => {
+    const p = privatePackage('pkg-stop-entry');
+    mkdirSync(join(p.home, 'cc'));
+    const r = p.dk('stop', '--name', 'cc');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /cc: not running/);
+    const made = readdirSync(p.cacheDir);
+    assert.ok(
+      made.some((f) => f.startsWith('cli-entry-stop.cjs.')),
+      made.join(' '),
+    );
+    assert.ok(!made.some((f) => f.startsWith('ops-stop.cjs.')), made.join(' '));
+  });
+});
+
+describe('a partial cache', () => {
+  test('a supervisor whose service ended without a stop makes a partial cache; the next that stops makes the whole one in its place; a later one without a stop leaves it', () => {
+    const p = privatePackage('pkg-partial');
+    const ended = () => {
+      // Its COMMAND ends on its own (no restart): the supervisor ends without a stop's path.
+      const started = p.dk(
+        'start',
+        '--name',
+        'pe',
+        '--grace',
+        '0',
+        '--restart',
+        'no',
+        '--',
+        'sleep',
+        '0.2',
+      );
+      assert.equal(started.status, 0, started.stderr);
+      gone(Number(/pid (\d+)/.exec(started.stdout)[1]));
+    };
+    const stopped = () => {
+      const started = p.dk('start', '--name', 'ps', '--', 'sleep', '100');
+      assert.equal(started.status, 0, started.stderr);
+      const r = p.dk('stop', '--name', 'ps');
+      assert.equal(r.status, 0, r.stderr);
+      gone(Number(/pid (\d+)/.exec(started.stdout)[1]));
+    };
+    ended();
+    const partial = p.caches('supervisor-program');
+    assert.equal(partial.length, 1, partial.join(' '));
+    assert.match(partial[0], /\.part\.bin$/, 'made without a stop: partial');
+    const before = p.identity(partial[0]);
+    ended();
+    assert.deepEqual([p.identity(partial[0])], [before], 'a partial one is not made again');
+    stopped();
+    const whole = p.caches('supervisor-program');
+    assert.equal(whole.length, 1, `the whole one, the partial removed: ${whole.join(' ')}`);
+    assert.match(whole[0], /\.\d+[^.]*\.bin$/);
+    assert.doesNotMatch(whole[0], /\.part\.bin$/);
+    const made = p.identity(whole[0]);
+    ended();
+    stopped();
+    assert.deepEqual(p.caches('supervisor-program'), whole);
+    assert.equal(p.identity(whole[0]), made, 'the whole one stands');
+  });
+});
+
+describe("the project's supervisor makes and uses its cache", () => {
+  test('a shared supervisor that found no cache leaves one at its end; the next one runs from it', () => {
+    const p = privatePackage('pkg-project');
+    const file = join(dir, 'cc-project.toml');
+    writeFileSync(file, 'project = "ccp"\n[services.a]\ncommand = ["/bin/sleep", "100"]\n');
+    const pidfile = join(p.home, '.projects', 'ccp.supervisor.pid');
+    const life = () => {
+      const up = p.dk('up', '-f', file);
+      assert.equal(up.status, 0, up.stderr);
+      const sup = Number(readFileSync(pidfile, 'utf8'));
+      const stop = p.dk('stop', '--name', 'ccp.a'); // a project's service stops through it
+      assert.equal(stop.status, 0, stop.stderr);
+      assert.match(stop.stdout, /stopped/);
+      const down = p.dk('down', '-f', file);
+      assert.equal(down.status, 0, down.stderr);
+      gone(sup);
+    };
+    life();
+    const made = p.caches('supervisor-project-program');
+    assert.equal(made.length, 1, made.join(' '));
+    assert.doesNotMatch(made[0], /\.part\.bin$/, 'a service of it was stopped: whole');
+    const before = p.identity(made[0]);
+    life();
+    assert.equal(p.identity(made[0]), before, 'used, not made again');
+  });
+});
+
 describe('a cache is for one bundle content', () => {
   test('a rebuilt bundle of the same length is compiled anew, not run from the old cache', () => {
     const lazy = join(dir, 'lazy-same-length');
