@@ -17,22 +17,27 @@
  */
 import {
   closeSync,
-  fsyncSync,
   fstatSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
-  readdirSync,
   renameSync,
   unlinkSync,
-  writeFileSync,
   constants as C,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import {
+  dropOlder,
+  lookAt,
+  NO_CACHE,
+  readCache,
+  trustedDir,
+  writeDurably,
+  writtenSince,
+} from './cache-files.js';
 
 /** `seen`: the cache file as it was when the bundle loaded (null: there was none); `part`: the
  *  partial cache's name beside it, `partSeen` the same for it, `fromPart`: run from that one. */
@@ -114,65 +119,6 @@ function readBundle(filename: string): { source: string; stamp: string } {
 }
 
 /**
- * The cache directory, if its entries may be trusted as the bundles are: a real directory (not a
- * link) of root or the bundles' owner, writable by no one else — whoever could rename entries
- * there could give a bundle another bundle's cache of the same length, which V8 would run as if
- * it were this code. Not there yet: it is made (0755) by the first command that saves.
- */
-function trustedDir(dir: string, lazyDir: string): boolean {
-  try {
-    const st = lstatSync(dir);
-    if (!st.isDirectory() || (st.mode & 0o022) !== 0) return false;
-    return st.uid === 0 || st.uid === lstatSync(lazyDir).uid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-}
-
-/** The cache at `file` for the bundle `source`, if it may be trusted as the bundle is. */
-export function trustedCache(file: string, source: string): Buffer | undefined {
-  return readCache(file, source).data;
-}
-
-const NO_CACHE = { data: undefined, seen: null };
-/** A file's identity, to tell whether another process wrote it since. */
-const identity = (st: { ino: number; mtimeMs: number; size: number }): string =>
-  `${st.ino} ${st.mtimeMs} ${st.size}`;
-
-/** trustedCache, and what was at `file` (its identity; null: nothing). */
-function readCache(file: string, source: string): { data?: Buffer; seen: string | null } {
-  let fd = -1;
-  try {
-    // O_NONBLOCK: a FIFO put here is not waited on for a writer (then refused as not a file).
-    fd = openSync(file, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-    const st = fstatSync(fd);
-    const seen = identity(st);
-    if (!st.isFile() || (st.mode & 0o022) !== 0) return { seen };
-    if (st.uid !== 0 && st.uid !== lstatSync(source).uid) return { seen };
-    return { data: readFileSync(fd), seen };
-  } catch {
-    return { seen: lookAt(file) }; // none, or not a file we open (a symlink)
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-}
-
-/** Another process wrote the cache since we looked (many supervisors of one build end alike):
- *  theirs stands, and ours is not made (createCachedData, a 200 KB write). */
-function writtenSince(file: string, seen: string | null): boolean {
-  const now = lookAt(file);
-  return now !== null && now !== seen;
-}
-
-function lookAt(file: string): string | null {
-  try {
-    return identity(lstatSync(file));
-  } catch {
-    return null;
-  }
-}
-
-/**
  * Write the caches this run made (the functions it compiled are in them). `whole`: this run went
  * the way a cache is for (a supervisor: it stopped its service, sys/cache-mark.ts; the CLI: always).
  * A run that did not writes its cache as partial, used until a whole one is made: a supervisor
@@ -202,50 +148,6 @@ export function saveCompileCache(whole = true): void {
       }
       return; // not writable here (a package installed by another user): run without
     }
-  }
-}
-
-/** V8 checks a cache's header (version, flags, lengths), not its bytes: a cache cut short or
- *  zeroed by a crash after the rename would crash every later command. So it is on disk before
- *  its name is (once per build and bundle; nothing waits for it but the writer's own exit). */
-function writeDurably(tmp: string, data: Buffer): void {
-  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Remove the caches of earlier builds of the bundle `file` caches (another stamp or V8), and its
- *  partial one once the whole one is there: each build would otherwise leave its files behind for
- *  good. `whole`: the whole cache's name for this build, kept. */
-function dropOlder(file: string, whole: string): void {
-  const name = basename(file);
-  const bundle = name.slice(0, name.indexOf('.cjs.') + 5); // "cli-entry.cjs."
-  const keep = basename(whole);
-  for (const entry of readdirSync(dirname(file)))
-    if (
-      entry !== name &&
-      entry !== keep &&
-      entry.startsWith(bundle) &&
-      (entry.endsWith('.bin') || stale(file, entry))
-    )
-      try {
-        unlinkSync(join(dirname(file), entry));
-      } catch {
-        // gone already (another command pruned it)
-      }
-}
-
-/** A temp file a writer killed mid-write left (NAME.PID.tmp): an hour old, no writer is on it. */
-function stale(file: string, entry: string): boolean {
-  if (!entry.endsWith('.tmp')) return false;
-  try {
-    return Date.now() - lstatSync(join(dirname(file), entry)).mtimeMs > 3_600_000;
-  } catch {
-    return false;
   }
 }
 

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { trustedCache } from '../../dist/sys/compile-cache.js';
+import { trustedCache } from '../../dist/sys/cache-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dk-cc-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -458,7 +458,7 @@ test('a FIFO in place of a cache file is ignored, not waited on', () => {
     writeFileSync(source, 'module.exports = 1;\n');
     const fifo = join(fifoDir, 'bundle.cjs.x.bin');
     assert.equal(spawnSync('mkfifo', ['-m', '644', fifo]).status, 0);
-    const url = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
+    const url = new URL('../../dist/sys/cache-files.js', import.meta.url).href;
     const r = spawnSync(
       process.execPath,
       [
