@@ -328,7 +328,12 @@ export class Runner {
   private onceStarted(pid: number, facts: ForkedFacts): SlotView | undefined {
     const spec = this.spawnSpec();
     if (spec.graceMs !== 0 || spec.ready || this.io?.hub) return undefined;
-    const { state } = transition(this.machine, { type: 'started' }, this.context.policy, Date.now());
+    const { state } = transition(
+      this.machine,
+      { type: 'started' },
+      this.context.policy,
+      Date.now(),
+    );
     const current = {
       child: { pid },
       group: { pgid: pid, leaderStartTime: facts.startTime },

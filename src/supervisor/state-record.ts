@@ -159,7 +159,10 @@ export class StateRecord {
    *  exec'd, status-figures.ts), so that the write after the exec is not needed. */
   spawning(pid: number, facts: ForkedFacts, once?: SlotView): void {
     const spawning = { pgid: pid, startTime: facts.startTime };
-    if (!once) return this.save({ spawning });
+    if (!once) {
+      this.save({ spawning });
+      return;
+    }
     if (!this.owner) return;
     const slots = this.slots().map((s) => (s.instance === once.instance ? once : s));
     const state = { ...this.state, ...this.fromSlots(slots) };

@@ -236,11 +236,13 @@ describe('the hint proves nothing by itself', () => {
     holder.kill('SIGKILL');
   });
 
-  it('a state written at the fork as the start will be once exec\'d: starting until that process has exec\'d', async () => {
+  it("a state written at the fork as the start will be once exec'd: starting until that process has exec'd", async () => {
     const holder = await heldBy('foretold', null);
     // A forked process that never execs: the subshell of a shell (PF_FORKNOEXEC); then one that
     // has (sleep).
-    const sh = spawn('sh', ['-c', '(sleep 30; :) & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const sh = spawn('sh', ['-c', '(sleep 30; :) & echo $!; wait'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     h.track(sh.pid);
     const forked = Number(await lines(sh.stdout)());
     h.track(forked);

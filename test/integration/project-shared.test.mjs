@@ -163,7 +163,7 @@ describe('one supervisor for a project', () => {
     );
   });
 
-  it('up of 30 services: one connection to their supervisor, which asks the kernel once about each new COMMAND, writes each state once and removes no file (strace)', async (t) => {
+  it("up of 30 services: the home's ACL read once by up; one connection to their supervisor, which asks the kernel once about each new COMMAND, writes each state once and removes no file (strace)", async (t) => {
     if (!STRACE) return t.skip('no strace');
     const n = 30;
     let body = '';
@@ -178,7 +178,7 @@ describe('one supervisor for a project', () => {
         '-I',
         '1',
         '-e',
-        'trace=execve,connect,waitid,rename,renameat2,unlink,unlinkat',
+        'trace=execve,connect,waitid,rename,renameat2,unlink,unlinkat,lgetxattr',
         '-o',
         trace,
         NODE,
@@ -215,6 +215,13 @@ describe('one supervisor for a project', () => {
     const connects = count(/connect\(.*\.sock"/);
     assert.ok(connects >= 1 && connects <= 2, `${connects} connections to the supervisor`);
     const waits = count(new RegExp(`^${sup} .*waitid\\(P_PID`));
+    // up checks the directories above each service's files (its logs, its pidfile) several
+    // times per service; what it found of the home is kept for the command: its ACL read once.
+    const cli = lines[0].slice(0, lines[0].indexOf(' '));
+    const homeAcls = count(
+      new RegExp(`^${cli} +lgetxattr\\("${h.home}", "system.posix_acl_access"`),
+    );
+    assert.ok(homeAcls >= 1 && homeAcls <= 2, `${homeAcls} looks at the home's ACL by up`);
     assert.ok(waits <= 2 * n, `${waits} waitids in the supervisor for ${n} starts`);
     // At start (grace 0): one write, made at the fork (the COMMAND execs only after it), that
     // already says what holds once it has exec'd and started (was 4 each, then 3, then 2).
