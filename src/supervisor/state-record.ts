@@ -117,7 +117,7 @@ export class StateRecord {
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along
     if (this.soonWrite) clearImmediate(this.soonWrite);
     this.statusWrite = this.soonWrite = null;
-    // `spawning` lasts one write: the next one names the COMMAND as it runs (or its failure).
+    // `spawning` lasts until the next write made: it names the COMMAND as it runs (or its failure).
     Object.assign(this.state, { spawning: undefined }, patch, this.fromSlots(this.slots()));
     const foretold = this.foretold;
     this.foretold = null;
