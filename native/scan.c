@@ -5,7 +5,7 @@
  * of 200, third pass"). With many, half go to a second thread, as readBatch's do.
  * Returns a Float64Array of SCAN_ROW numbers per numeric entry of /proc, by increasing pid: pid,
  * state (the character's code; 0: unreadable, gone; -1: over 64 KiB, to be read on its own),
- * ppid, pgrp, session, tty_nr, starttime, rss, utime + stime, cutime + cstime — each field as
+ * ppid, pgrp, session, tty_nr, starttime, rss, utime + stime, cutime + cstime, flags — each field as
  * JavaScript's Number() reads its text (NaN where the line has no such field).
  * With `groups` (a Float64Array of process group ids), only the lines of processes in those
  * groups are read (getpgid(2) asked first: a syscall instead of a file); the others' rows say
@@ -15,7 +15,7 @@
 #include <dirent.h>
 #include <math.h>
 
-#define SCAN_ROW 10
+#define SCAN_ROW 11
 #define SCAN_MAX_TEXT (64 * 1024)
 
 typedef struct {
@@ -62,6 +62,7 @@ static void parse_stat(const char *text, size_t len, double *row) {
   row[2] = f[1]; row[3] = f[2]; row[4] = f[3]; row[5] = f[4];
   row[6] = f[19]; row[7] = f[21];
   row[8] = f[11] + f[12]; row[9] = f[13] + f[14];
+  row[10] = f[6]; /* PF_FORKNOEXEC: forked, not exec'd yet (state-record.ts' one write per start) */
 }
 
 static void scan_one(int dir, unsigned long pid, double *row, char *buf) {

@@ -14,6 +14,44 @@ import { replaceableEntry, type Owned, type Trust } from './trust.js';
 /** Symbolic links followed before giving up, as the kernel's limit (ELOOP). */
 const MAX_LINKS = 40;
 
+/**
+ * What checks made while a command keeps them (rememberAncestors) found that no one untrusted
+ * can change: directories owned by a trusted uid (only their owner or root can change their
+ * owner, mode or ACL) and entries judged not replaceable (only the trusted, or root, can rename,
+ * remove or chown them) that exist and are no symbolic link. Nothing else is kept: not a verdict
+ * against, not a missing entry (made later, and judged then), not a link. So a kept fact holds
+ * until someone trusted changes it, as the fresh check's own answer holds after it is made.
+ */
+interface Seen {
+  dirs: Map<string, Owned>;
+  entries: Set<string>;
+}
+const SEEN = Symbol.for('daemonkit.ancestorsSeen');
+type SeenStore = { byTrust: Map<string, Seen>; keepers: number };
+const seenStore = globalThis as { [SEEN]?: SeenStore }; // one for all lazy bundles' copies
+
+/** Keep what the checks of directories above a path find, until the returned function is
+ *  called: `up` of 200 services checked the same ancestors ~3 times per service. */
+export function rememberAncestors(): () => void {
+  const store = (seenStore[SEEN] ??= { byTrust: new Map(), keepers: 0 });
+  store.keepers++;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--store.keepers === 0) delete seenStore[SEEN];
+  };
+}
+
+function seenFor(trust: Trust): Seen | null {
+  const store = seenStore[SEEN];
+  if (!store) return null;
+  const key = `${[...trust.uids].sort().join(',')}/${[...trust.gids].sort().join(',')}`;
+  let seen = store.byTrust.get(key);
+  if (!seen) store.byTrust.set(key, (seen = { dirs: new Map(), entries: new Set() }));
+  return seen;
+}
+
 export class InsecureLogDir extends Error {
   readonly code = 'EINSECURE';
 }
@@ -50,6 +88,7 @@ export function checkLogDirPath(
   trust: Trust,
   what = `the log directory ${dir}`,
 ): { real: string; missing: boolean } {
+  const seen = seenFor(trust);
   const todo = dir.split('/').filter(Boolean);
   let at = '/';
   let links = 0;
@@ -66,10 +105,16 @@ export function checkLogDirPath(
       at = next;
       continue;
     }
-    const here = directoryOrNull(at);
+    if (seen?.entries.has(next)) {
+      at = next;
+      continue;
+    }
+    const here = seen?.dirs.get(at) ?? directoryOrNull(at);
+    if (seen && here && trust.uids.has(here.uid)) seen.dirs.set(at, here);
     const entry = lstatOrNull(next);
     const why = here && replaceableEntry(here, name, entry?.uid ?? null, trust);
     if (why) throw new InsecureLogDir(`insecure permissions on ${at}, above ${what}: ${why}`);
+    if (seen && here && entry && !entry.isSymbolicLink()) seen.entries.add(next);
     if (entry?.isSymbolicLink()) {
       if (++links > MAX_LINKS)
         throw Object.assign(new Error(`too many symbolic links in ${dir}`), { code: 'ELOOP' });

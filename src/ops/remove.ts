@@ -23,6 +23,7 @@ import { DaemonError, errnoCode } from '../errors/errors.js';
 import { inspectService, launchMarker } from '../service/inspect.js';
 import { noSuchService } from '../service/known.js';
 import { describeOrphan, findOrphan } from '../service/orphan.js';
+import { asOfNow } from '../service/status-figures.js';
 import { printable, type ServicePaths } from '../config/paths.js';
 import { acquirePidLock, refuseOddPidfile, refuseUnsafePidfile } from '../service/pidfile.js';
 import { readState } from '../service/state.js';
@@ -104,7 +105,7 @@ function lockForRemoval(paths: ServicePaths, owned: number[], markLaunch: () => 
   const lock = acquirePidLock(paths.lockfile);
   if (!lock) {
     const insp = inspectService(paths);
-    const starting = insp.launching || insp.state?.state === 'starting';
+    const starting = insp.launching || asOfNow(insp.state)?.state === 'starting';
     throw refuse(
       `${paths.display} is ${starting ? 'starting' : 'running'}${insp.pid ? ` (pid ${insp.pid})` : ''}: stop it first`,
     );

@@ -20,6 +20,7 @@ import { changedKeys } from './definition.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only, withDependencies } from './order.js';
+import { rememberAncestors } from '../files/ancestors.js';
 import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -85,6 +86,22 @@ export function projectSpecs(
 
 /** `up [SERVICE...]`: `selected` null for the whole file (then services it lost are stopped). */
 export async function projectUp(
+  project: Project,
+  selected: readonly string[] | null,
+  onEvent: (event: UpEvent) => void,
+): Promise<UpEvent[]> {
+  // The directories above each service's files, checked for each of them (its logs, its
+  // pidfile; at the specs and again as its files are made): what they were found to be is kept
+  // for this command (files/ancestors.ts says why that is safe).
+  const forgetAncestors = rememberAncestors();
+  try {
+    return await upAll(project, selected, onEvent);
+  } finally {
+    forgetAncestors();
+  }
+}
+
+async function upAll(
   project: Project,
   selected: readonly string[] | null,
   onEvent: (event: UpEvent) => void,

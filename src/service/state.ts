@@ -78,7 +78,10 @@ export interface ServiceState extends Partial<ServiceFacts> {
   /** `pid` is a project's shared supervisor, which runs other services too: never signalled for
    *  this one (requests go over its control socket), and the pidfile names the COMMAND. */
   shared?: boolean;
-  /** A COMMAND forked and about to exec (it execs only once this is written): its group. */
+  /** A COMMAND forked and about to exec when this was written (it execs only once this is
+   *  written): its group. The rest of the record says either what held before it (`starting`)
+   *  or what holds once it has exec'd and started: until it has exec'd (the kernel's
+   *  PF_FORKNOEXEC), readers show it as starting (status-figures.ts asOfNow). */
   spawning?: { pgid: number; startTime: number };
   childPid?: number; // the COMMAND
   childPgid?: number;

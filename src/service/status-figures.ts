@@ -2,7 +2,7 @@
  * `status`' figures of the COMMAND (a library daemon is its own COMMAND): its pid, how long it
  * and the service have run, its memory and CPU time.
  */
-import { bootTicksToMs, readProcStat, startTimeMs } from '../sys/proc.js';
+import { bootTicksToMs, forkedNotExeced, readProcStat, startTimeMs } from '../sys/proc.js';
 import type { Inspection } from './inspect.js';
 import type { Orphan } from './orphan.js';
 import type { ServiceStatus } from './status.js';
@@ -40,7 +40,7 @@ function childPidOf(insp: Inspection, orphan: Orphan | null): number | null {
 
 /**
  * The COMMAND the state names: the one forked and about to exec (`spawning`: its pid and start
- * time are already the COMMAND's; the rest of the record still names the one before it, until
+ * time are already the COMMAND's; the rest of the record may still name the one before it, until
  * the next write), else the one recorded as running.
  */
 function commandOf(st: ServiceState): { pid?: number; pgid?: number; startTime?: number } {
@@ -76,6 +76,30 @@ function usageAndUptime(
   if (insp.running && st && st.kind !== 'supervisor' && insp.pid)
     return { usage: usageOf([insp.pid]), uptimeMs: serviceUptimeMs };
   return { usage: null, uptimeMs: null };
+}
+
+/**
+ * The state as it holds now: one written at a COMMAND's fork as it would be once the COMMAND has
+ * exec'd and started (state-record.ts, one write per start) says `running` with `spawning`;
+ * while that process is still forked and not exec'd (PF_FORKNOEXEC), it is starting.
+ */
+export function asOfNow(st: ServiceState | null): ServiceState | null {
+  const forked = st?.spawning;
+  if (!st || !forked || (st.state !== 'running' && !st.commands)) return st;
+  const proc = readProcStat(forked.pgid);
+  if (!proc || proc.startTime !== forked.startTime || !forkedNotExeced(proc)) return st;
+  const starting = (s: ServiceState['state']) => (s === 'running' ? 'starting' : s);
+  return {
+    ...st,
+    state: starting(st.state),
+    ...(st.commands
+      ? {
+          commands: st.commands.map((c) =>
+            c.pgid === forked.pgid ? { ...c, state: starting(c.state) } : c,
+          ),
+        }
+      : {}),
+  };
 }
 
 /** ms since a start time in clock ticks after boot, if known. */

@@ -3,7 +3,7 @@ import { isDaemonError } from '../errors/errors.js';
 import type { ServicePaths } from '../config/paths.js';
 import { inspectService, type Inspection } from './inspect.js';
 import { describeOrphan, findOrphan } from './orphan.js';
-import { commandFigures, sinceTicks } from './status-figures.js';
+import { asOfNow, commandFigures, sinceTicks } from './status-figures.js';
 import type { ServiceFacts } from './service-facts.js';
 import type { ExitRecord, RunState, ServiceState } from './state.js';
 
@@ -145,6 +145,7 @@ export function serviceStatus(paths: ServicePaths): ServiceStatus {
       return untrustedStatus(paths.display, paths.pidfile, error.message);
     throw error;
   }
+  if (insp.running) insp = { ...insp, state: asOfNow(insp.state) };
   const orphan = insp.running ? null : findOrphan(insp.state);
   const { code, state, reason } = orphan
     ? { code: 1 as const, state: 'dead' as const, reason: describeOrphan(orphan) }

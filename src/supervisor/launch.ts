@@ -12,7 +12,7 @@ import type { MachineEvent } from './machine.js';
 import type { NotifyHub } from '../notify/hub.js';
 import { followReadiness, prepareReadiness, type Readiness } from '../notify/readiness.js';
 import { describeReady } from '../config/ready-spec.js';
-import { startCommand, type Adopted, type Supervision } from './supervise.js';
+import { startCommand, type Adopted, type ForkedFacts, type Supervision } from './supervise.js';
 import type { Listener } from '../spawn/listen.js';
 
 /** What every COMMAND of a service runs with. */
@@ -39,7 +39,7 @@ export interface LaunchOf {
   instance: number;
   rolling?: boolean;
   /** The COMMAND forked, not yet exec'd: name it in the state (it execs once this returns). */
-  forked?: (pid: number) => void;
+  forked?: (pid: number, facts: ForkedFacts) => void;
 }
 
 /** What happens to a launched COMMAND. Each names it: the runner drops what concerns a COMMAND

@@ -26,7 +26,7 @@ import {
 import { DEFAULT_POLICY } from '../config/restart-policy.js';
 import { describeReady } from '../config/ready-spec.js';
 import type { SlotView, StateRecord } from './state-record.js';
-import type { Adopted, Supervision } from './supervise.js';
+import type { Adopted, ForkedFacts, Supervision } from './supervise.js';
 import { exitInShort } from '../service/format.js';
 
 /** What a runner reports to and through. */
@@ -315,7 +315,32 @@ export class Runner {
 
   /** A COMMAND forked and waiting to exec: in the state first, so a supervisor killed now leaves
    *  nothing no file names (it never execs; see orphan.ts for one that did). */
-  private readonly forked = (pid: number): void => this.record.spawning(pid);
+  private readonly forked = (pid: number, facts: ForkedFacts): void =>
+    this.record.spawning(pid, facts, this.onceStarted(pid, facts));
+
+  /** A roll's next COMMAND, written as forked (the roll's write follows). */
+  private readonly forkedNext = (pid: number, facts: ForkedFacts): void =>
+    this.record.spawning(pid, facts);
+
+  /** This instance as it will be once the COMMAND just forked has exec'd, where nothing comes
+   *  between (no grace period, no readiness): started on the turn of its exec (launch.ts'
+   *  follow). Written with the fork's write, it spares the write after the exec. */
+  private onceStarted(pid: number, facts: ForkedFacts): SlotView | undefined {
+    const spec = this.spawnSpec();
+    if (spec.graceMs !== 0 || spec.ready || this.io?.hub) return undefined;
+    const { state } = transition(
+      this.machine,
+      { type: 'started' },
+      this.context.policy,
+      Date.now(),
+    );
+    const current = {
+      child: { pid },
+      group: { pgid: pid, leaderStartTime: facts.startTime },
+      startedAt: facts.startedAt,
+    };
+    return { ...this.view(), machine: state, current, nextRestartAt: null };
+  }
 
   private launch(adopted?: Adopted, readyFd?: number): void {
     const launched = launchCommand(
@@ -347,7 +372,7 @@ export class Runner {
         restarts: this.machine.restarts,
         instance: this.instance,
         rolling: true,
-        forked: this.forked,
+        forked: this.forkedNext,
       },
       this.launchHooks,
     );

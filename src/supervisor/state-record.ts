@@ -14,18 +14,26 @@ import {
   type ServiceState,
 } from '../service/state.js';
 import { readProcStat } from '../sys/proc.js';
+import type { Group } from '../sys/group.js';
 import { isTerminal, type MachineState, type Phase } from './machine.js';
-import type { Supervision } from './supervise.js';
+import type { ForkedFacts } from './supervise.js';
 import type { CommandRecord, RunState } from '../service/state.js';
+
+/** What the record says of a COMMAND (a Supervision, or one forked and about to exec). */
+export interface CommandView {
+  child: { pid: number };
+  group: Group;
+  startedAt: number;
+}
 
 /** What the record reads of each instance's runner when it writes. */
 export interface SlotView {
   instance: number;
   machine: MachineState;
   /** The current COMMAND, a next one starting beside it (a roll), old ones being stopped. */
-  current: Supervision | null;
-  next: Supervision | null;
-  retiring: readonly Supervision[];
+  current: CommandView | null;
+  next: CommandView | null;
+  retiring: readonly CommandView[];
   /** In a backoff wait: when the next restart is due. */
   nextRestartAt: number | null;
 }
@@ -58,6 +66,9 @@ export class StateRecord {
   private statusWrite: NodeJS.Timeout | null = null; // a STATUS= not yet written
   private soonWrite: NodeJS.Immediate | null = null; // a saveSoon() not yet written
   private kept = false; // the file the last write replaced is at our temp name (state.ts)
+  /** The file says this (updatedAt and `spawning` aside): written at a fork as the start would
+   *  be once exec'd (spawning()); the save that says the same is not made. */
+  private foretold: string | null = null;
 
   /** `slots`: each instance's runner now (each write says what they say). */
   constructor(
@@ -106,16 +117,26 @@ export class StateRecord {
     if (this.statusWrite) clearTimeout(this.statusWrite); // this write takes it along
     if (this.soonWrite) clearImmediate(this.soonWrite);
     this.statusWrite = this.soonWrite = null;
-    // `spawning` lasts one write: the next one names the COMMAND as it runs (or its failure).
-    Object.assign(this.state, { spawning: undefined }, patch, this.fromSlots());
+    // `spawning` lasts until the next write made: it names the COMMAND as it runs (or its failure).
+    Object.assign(this.state, { spawning: undefined }, patch, this.fromSlots(this.slots()));
+    const foretold = this.foretold;
+    this.foretold = null;
+    // The file already says it, `spawning` aside, which readers take for what it says once that
+    // COMMAND has exec'd (it has: we are past spawnProcess).
+    if (foretold !== null && foretold === sameAs(this.state)) return;
+    this.write(this.state);
+  }
+
+  private write(state: ServiceState): boolean {
     try {
       // A shared service's (a project's start of many; a standalone service's directory shows
       // no kept file while it runs).
-      const keepOld = this.state.shared === true;
-      this.kept = writeState(this.paths.statefile, this.state, { keepOld, kept: this.kept });
+      const keepOld = state.shared === true;
+      this.kept = writeState(this.paths.statefile, state, { keepOld, kept: this.kept });
+      return true;
     } catch {
       this.kept = false; // writeState removed our temp file
-      // the state file is best effort once running: the service goes on
+      return false; // the state file is best effort once running: the service goes on
     }
   }
 
@@ -132,10 +153,20 @@ export class StateRecord {
   }
 
   /** A COMMAND forked, waiting to exec until this returns: its group and start time written,
-   *  so that whoever finds us gone finds it (orphan.ts), or finds it never ran. */
-  spawning(pid: number): void {
-    const st = readProcStat(pid);
-    if (st) this.save({ spawning: { pgid: pid, startTime: st.startTime } });
+   *  so that whoever finds us gone finds it (orphan.ts), or finds it never ran. `once`: this
+   *  instance as it will be once the COMMAND has exec'd and started (no grace, no readiness):
+   *  written now, with `spawning` (which readers show as starting while the COMMAND has not
+   *  exec'd, status-figures.ts), so that the write after the exec is not needed. */
+  spawning(pid: number, facts: ForkedFacts, once?: SlotView): void {
+    const spawning = { pgid: pid, startTime: facts.startTime };
+    if (!once) {
+      this.save({ spawning });
+      return;
+    }
+    if (!this.owner) return;
+    const slots = this.slots().map((s) => (s.instance === once.instance ? once : s));
+    const state = { ...this.state, ...this.fromSlots(slots) };
+    if (this.write({ ...state, spawning })) this.foretold = sameAs(state);
   }
 
   /** A STATUS= from the COMMAND: written soon, with whatever comes next. */
@@ -150,8 +181,7 @@ export class StateRecord {
   /** What the instances say: the service's state, restarts and failure; the first instance's
    *  COMMAND as the service's (childPid…); with several COMMANDs (instances, a roll's overlap)
    *  each in `commands` (`status` shows them, and a `stop` after our death finds their groups). */
-  private fromSlots(): Partial<ServiceState> {
-    const slots = this.slots();
+  private fromSlots(slots: readonly SlotView[]): Partial<ServiceState> {
     const out: Partial<ServiceState> = {
       state: servicePhase(slots.map((s) => s.machine.phase)),
       restarts: slots.reduce((n, s) => n + s.machine.restarts, 0),
@@ -196,7 +226,14 @@ export class StateRecord {
   }
 }
 
-function commandFacts(sup: Supervision): Partial<ServiceState> {
+/** A state as compared for a write not made: all but updatedAt and `spawning`. */
+function sameAs(state: ServiceState): string {
+  const { updatedAt: _at, spawning: _sp, ...rest } = state;
+  const defined = Object.entries(rest).filter(([, v]) => v !== undefined);
+  return JSON.stringify(defined.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function commandFacts(sup: CommandView): Partial<ServiceState> {
   return {
     childPid: sup.child.pid,
     childPgid: sup.group.pgid,
@@ -208,7 +245,7 @@ function commandFacts(sup: Supervision): Partial<ServiceState> {
 /** An instance's live COMMANDs: the current one (its instance's state), the next one of a roll
  *  (`new`, starting), old ones being stopped (`old`, stopping). */
 function commandsOf(slot: SlotView): CommandRecord[] {
-  const one = (sup: Supervision, role: CommandRecord['role'], state: RunState): CommandRecord => ({
+  const one = (sup: CommandView, role: CommandRecord['role'], state: RunState): CommandRecord => ({
     instance: slot.instance,
     role,
     state,

@@ -57,7 +57,14 @@ export interface SuperviseOptions {
   /** One of many services of one process: its exit seen through SIGCHLD (spawn/child-watch.ts). */
   shared?: unknown;
   /** Told the COMMAND's pid before it execs: it runs only once this has named it in a file. */
-  forked?: (pid: number) => void;
+  forked?: (pid: number, facts: ForkedFacts) => void;
+}
+
+/** A COMMAND forked, not yet exec'd: its start time (clock ticks) and the `startedAt` its
+ *  Supervision will say (computed once: a second computation may differ by a tick). */
+export interface ForkedFacts {
+  startTime: number;
+  startedAt: number;
 }
 
 /** The COMMAND's process group (with --subreaper, also the orphans it leaves to us). */
@@ -127,12 +134,22 @@ export function startCommand(
   adopted?: Adopted,
   options: SuperviseOptions = {},
 ): Supervision {
+  let facts: ForkedFacts | null = null;
+  const forked =
+    options.forked &&
+    ((pid: number): void => {
+      const st = readProcStat(pid);
+      if (!st) return; // not ours to name: it never execs without us (spawnProcess)
+      facts = { startTime: st.startTime, startedAt: startTimeMs(st) };
+      options.forked!(pid, facts);
+    });
   const child = adopted
     ? watchChild(adopted.pid)
-    : spawnCommand(spec, output.fds, options.shared !== undefined, options.forked);
-  const proc = readProcStat(child.pid);
-  const group = groupOf(child, proc?.startTime ?? 0, options);
-  const startedAt = proc ? startTimeMs(proc) : Date.now();
+    : spawnCommand(spec, output.fds, options.shared !== undefined, forked);
+  const known = facts as ForkedFacts | null; // set by `forked`, which ran during the spawn
+  const proc = known ? null : readProcStat(child.pid);
+  const group = groupOf(child, known?.startTime ?? proc?.startTime ?? 0, options);
+  const startedAt = known?.startedAt ?? (proc ? startTimeMs(proc) : Date.now());
   const seen: Seen = { exited: false, stopRequested: false };
   const leaderExit = child.exited.then(({ code, signal }): ExitRecord => {
     seen.exited = true;

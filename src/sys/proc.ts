@@ -24,6 +24,16 @@ export interface ProcStat {
   cpuTicks: number; // user + system time, clock ticks
   /** user + system time of its children that it has waited for (they ended), clock ticks */
   childCpuTicks: number;
+  /** the kernel's PF_* flags: PF_FORKNOEXEC (forked, not exec'd yet), see forkedNotExeced */
+  flags: number;
+}
+
+/** PF_FORKNOEXEC (include/linux/sched.h): set at fork, cleared by a successful exec. */
+const PF_FORKNOEXEC = 0x40;
+
+/** The process forked and has not exec'd yet (a COMMAND still about to exec). */
+export function forkedNotExeced(st: ProcStat): boolean {
+  return (st.flags & PF_FORKNOEXEC) !== 0;
 }
 
 /** /proc/PID/stat parsed, or null when the process does not exist. Within one scan
@@ -58,6 +68,7 @@ function statNow(pid: number): ProcStat | null {
     rssPages: num(21),
     cpuTicks: num(11) + num(12),
     childCpuTicks: num(13) + num(14),
+    flags: num(6),
   };
 }
 
@@ -66,7 +77,7 @@ function statNow(pid: number): ProcStat | null {
  * numbers per process by increasing pid — ~500 lines of ~300 bytes were as many strings, and the
  * objects made of them, which the young generation copied at each scavenge.
  */
-const SCAN_ROW = 10;
+const SCAN_ROW = 11;
 const UNREADABLE = 0; // gone, or not ours to read
 const TOO_LONG = -1; // over 64 KiB: read on its own
 const NOT_READ = -2; // in none of the groups the scan was for
@@ -133,6 +144,7 @@ function rowStat(rows: Float64Array, at: number): ProcStat | null | undefined {
     rssPages: rows[at + 7]!,
     cpuTicks: rows[at + 8]!,
     childCpuTicks: rows[at + 9]!,
+    flags: rows[at + 10]!,
   };
 }
 

@@ -236,6 +236,52 @@ describe('the hint proves nothing by itself', () => {
     holder.kill('SIGKILL');
   });
 
+  it("a state written at the fork as the start will be once exec'd: starting until that process has exec'd", async () => {
+    const holder = await heldBy('foretold', null);
+    // A forked process that never execs: the subshell of a shell (PF_FORKNOEXEC); then one that
+    // has (sleep).
+    const sh = spawn('sh', ['-c', '(sleep 30; :) & echo $!; wait'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    h.track(sh.pid);
+    const forked = Number(await lines(sh.stdout)());
+    h.track(forked);
+    const execd = spawn('sleep', ['30'], { stdio: 'ignore' });
+    h.track(execd.pid);
+    await once(execd, 'spawn');
+    const startOf = (pid) =>
+      Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+    const st = readJson(join(h.dir('foretold'), 'state.json'));
+    for (const [pid, shown] of [
+      [forked, 'starting'],
+      [execd.pid, 'running'],
+    ]) {
+      const startTime = startOf(pid);
+      writeFileSync(
+        join(h.dir('foretold'), 'state.json'),
+        JSON.stringify({
+          ...st,
+          state: 'running',
+          childPid: pid,
+          childPgid: pid,
+          childStartTime: startTime,
+          spawning: { pgid: pid, startTime },
+        }),
+      );
+      for (const s of [
+        (await list()).get('foretold'),
+        JSON.parse((await h.dk(['status', '--name', 'foretold', '--json'])).stdout),
+      ]) {
+        assert.equal(s.state, shown, `pid ${pid}`);
+        assert.equal(s.childPid, pid);
+      }
+    }
+    process.kill(forked, 'SIGKILL');
+    sh.kill('SIGKILL');
+    execd.kill('SIGKILL');
+    holder.kill('SIGKILL');
+  });
+
   it('a holder of another uid is never our daemon (status unknown, code 4)', {
     skip: !root && 'needs root to hand the lock to uid 999',
   }, async () => {

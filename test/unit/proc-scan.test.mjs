@@ -126,7 +126,7 @@ test('procScan: every process’s stat line taken apart in C as readProcStat tak
   for (let i = 0; i < 500 && readProcStat(child.pid).state !== 'T'; i++)
     await new Promise((r) => setTimeout(r, 5));
   const rows = procScan();
-  const ROW = 10;
+  const ROW = 11;
   const pids = [];
   for (let at = 0; at < rows.length; at += ROW) pids.push(rows[at]);
   assert.deepEqual(
@@ -152,6 +152,7 @@ test('procScan: every process’s stat line taken apart in C as readProcStat tak
     st.rssPages,
     st.cpuTicks,
     st.childCpuTicks,
+    st.flags,
   ]);
   assert.equal(st.ppid, process.pid);
 });
@@ -168,7 +169,7 @@ test('procScan(groups): only the members of those groups are read (getpgid first
   const rows = procScan(Float64Array.from([sh.pid, 0x7ffffff0]));
   const read = [];
   let notRead = 0;
-  for (let at = 0; at < rows.length; at += 10) {
+  for (let at = 0; at < rows.length; at += 11) {
     if (rows[at + 1] === -2) notRead++;
     else if (rows[at + 1] > 0) {
       assert.equal(rows[at + 3], sh.pid, `pid ${rows[at]} read: it is in the group`);
