@@ -156,7 +156,7 @@ typedef struct { bool set; uid_t uid; gid_t gid; gid_t *groups; int ngroups; } i
 /*
  * Each step a forked child takes before exec, a stable code: a failure is reported as
  * errno | step << 16 | index << 24 (index: which --limit, for S_SETRLIMIT), and thrown with its
- * name (STEP_NAMES in spawn.c, exported as `childSteps`) in `step`. src/errors.ts maps each name,
+ * name (STEP_NAMES in spawn.c, exported as `childSteps`) in `step`. src/errors/child-steps.ts maps each name,
  * in one table, to an error code and message; a test checks every name here has its entry there.
  * New steps go at the end: the numbers never change. umask(2) cannot fail, so it has no step; nor
  * has the signal reset (sigaction of a valid signal cannot fail; glibc's own two refuse, on purpose).

@@ -49,7 +49,7 @@ static const char *const STEP_NAMES[S_COUNT] = {
   [S_PIPE] = "pipe", [S_FORK] = "fork", [S_SUBREAPER] = "subreaper",
 };
 
-/* childSteps: STEP_NAMES, indexed by the step's code (a test checks src/errors.ts maps each). */
+/* childSteps: STEP_NAMES, indexed by the step's code (a test checks src/errors/child-steps.ts maps each). */
 bool spawn_init(napi_env env, napi_value exports) {
   napi_value arr, v;
   if (napi_create_array_with_length(env, S_COUNT, &arr) != napi_ok) return false;
