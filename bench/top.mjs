@@ -111,7 +111,8 @@ async function refreshCost(home, runs, top) {
 
 /** One scan of /proc, as a refresh makes it (every process's stat read once). */
 async function scanCost(runs) {
-  const { groupMembers, withOneProcScan } = await import('../dist/sys/proc.js');
+  const { withOneProcScan } = await import('../dist/sys/proc.js');
+  const { groupMembers } = await import('../dist/sys/proc-groups.js');
   const xs = [];
   for (let i = 0; i < runs + 3; i++) {
     const t = process.cpuUsage();

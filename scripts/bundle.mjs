@@ -8,7 +8,7 @@
 // parsing code it never ran.
 // (esbuild splits code only for ESM output.) A module that two bundles import is in both; none
 // of them keeps state that the other copy would have to see (DaemonError is recognised by a
-// Symbol.for brand, not instanceof, for this reason too; sys/proc.ts keeps `down`'s fd hints on
+// Symbol.for brand, not instanceof, for this reason too; sys/proc-fds.ts keeps `down`'s fd hints on
 // globalThis under a Symbol.for key).
 import { build } from 'esbuild';
 import { relative, resolve } from 'node:path';

@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, constants as C } from 'node:fs';
 import { DaemonError } from '../errors/errors.js';
-import { processUids } from '../sys/proc.js';
+import { processUids } from '../sys/proc-status.js';
 import { prefetched, type Seen } from '../sys/prefetch.js';
 import { constants } from 'node:os';
 

@@ -23,7 +23,7 @@ import { defaultSignalsDuring } from '../sys/blocking.js';
 import { needsContinue, signalNumber } from '../sys/group.js';
 import { writeRequest } from '../service/requests.js';
 import { openRelease } from '../service/release.js';
-import { keepFdHints } from '../sys/proc.js';
+import { keepFdHints } from '../sys/proc-fds.js';
 import { inspectLaunched, refuseForeign } from './signal-target.js';
 
 export interface StopResult {

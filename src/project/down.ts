@@ -13,7 +13,7 @@ import { daemonkitHome } from '../config/paths.js';
 import type { Project } from './file.js';
 import { lockProject, ownerOf, pathsOf, projectMembers } from './members.js';
 import { only } from './order.js';
-import { keepFdHints } from '../sys/proc.js';
+import { keepFdHints } from '../sys/proc-fds.js';
 
 export type DownOutcome =
   | { kind: 'stopped' }

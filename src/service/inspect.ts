@@ -9,7 +9,8 @@ import type { ServicePaths } from '../config/paths.js';
 import { pidHoldsLock, probeLock, readPidfile, type LockProbe } from './pidfile.js';
 import { readState, type ServiceState } from './state.js';
 import { lookUntil } from '../sys/watch.js';
-import { inOneScan, lockHolders } from '../sys/proc.js';
+import { inOneScan } from '../sys/proc.js';
+import { lockHolders } from '../sys/proc-fdinfo.js';
 import { inspectSharedQuickly } from './inspect-quick.js';
 import { refuseForeignFile, refuseForeignProcess } from '../files/owner.js';
 
@@ -78,7 +79,7 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Where the state says daemon `pid` holds its lock: a hint, checked afresh (sys/proc.ts). */
+/** Where the state says daemon `pid` holds its lock: a hint, checked afresh (sys/proc-fdinfo.ts). */
 const lockFdOf = (state: ServiceState | null, pid: number): number | undefined =>
   state?.pid === pid && Number.isInteger(state.lockFd) && state.lockFd! >= 0
     ? state.lockFd

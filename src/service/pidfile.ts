@@ -23,7 +23,8 @@ import { ourTrust, replaceableEntry } from '../files/trust.js';
 import { DaemonError, errnoCode } from '../errors/errors.js';
 import { isLockedElsewhere, lockExclusive, lockExclusiveWaiting } from '../sys/native.js';
 import { defaultSignalsDuring } from '../sys/blocking.js';
-import { holdsLock, lockHolders, lockListed } from '../sys/proc.js';
+import { holdsLock, lockHolders } from '../sys/proc-fdinfo.js';
+import { lockListed } from '../sys/proc-locks.js';
 import { foreignUid, refuseForeignFile } from '../files/owner.js';
 
 const PID_MAX = 4194304; // the kernel's upper bound for pid_max

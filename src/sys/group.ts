@@ -5,7 +5,8 @@
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { killStatus, pidfdOpen, pidfdWait } from './native.js';
-import { groupMembers, inOneScan, readProcStat } from './proc.js';
+import { inOneScan, readProcStat } from './proc.js';
+import { groupMembers } from './proc-groups.js';
 
 export interface Group {
   pgid: number;

@@ -3,7 +3,8 @@
 // or a lock released since, must not pass for a lock held on the first file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepFdHints, lockHeld } from '../../dist/sys/proc.js';
+import { lockHeld } from '../../dist/sys/proc-fdinfo.js';
+import { keepFdHints } from '../../dist/sys/proc-fds.js';
 import { pythonHolder } from '../helpers.mjs';
 
 // A process that holds a flock on a file through fd 9, and on a command moves fd 9 elsewhere.

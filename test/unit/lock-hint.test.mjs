@@ -3,7 +3,7 @@
 // are on; a hint on another file's lock, a read lock, or a lock let go proves nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lockHeld } from '../../dist/sys/proc.js';
+import { lockHeld } from '../../dist/sys/proc-fdinfo.js';
 import { pythonHolder } from '../helpers.mjs';
 
 // OFD locks: a write lock on a through fd 9, on b through fd 10, a read lock on r through fd 11;

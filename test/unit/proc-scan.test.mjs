@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { groupMembers, withOneProcScan } from '../../dist/sys/proc.js';
+import { withOneProcScan } from '../../dist/sys/proc.js';
+import { groupMembers } from '../../dist/sys/proc-groups.js';
 
 test("a group's members are the same from one shared scan as from a scan of their own", async (t) => {
   // A group of three: a shell (the leader) and two sleeps.
@@ -54,7 +55,8 @@ async function sleeper(t, stop) {
 }
 
 test("within one scan a process's stat and status are read once (a snapshot); outside, afresh", async (t) => {
-  const { readProcStat, readProcStatus } = await import('../../dist/sys/proc.js');
+  const { readProcStat } = await import('../../dist/sys/proc.js');
+  const { readProcStatus } = await import('../../dist/sys/proc-status.js');
   const child = await sleeper(t, false);
   const inScan = withOneProcScan(() => {
     const before = [readProcStat(child.pid).state, readProcStatus(child.pid).State[0]];
@@ -86,7 +88,9 @@ test("a process's memory is its VmRSS (the kernel's exact sum; /proc/PID/stat's 
 });
 
 test('one field of /proc/PID/status is the field readProcStatus gives; an absent one is null', async (t) => {
-  const { procStatusField, readProcStatus, processUids } = await import('../../dist/sys/proc.js');
+  const { procStatusField, readProcStatus, processUids } = await import(
+    '../../dist/sys/proc-status.js'
+  );
   const child = await sleeper(t, true); // stopped: its counters stay as they are
   const all = readProcStatus(child.pid);
   assert.ok(Object.keys(all).length > 20);
@@ -182,7 +186,8 @@ test('procScan(groups): only the members of those groups are read (getpgid first
 });
 
 test('within a scan, the expected groups come from their members’ lines alone; another group, and any process, as a scan of everything says', async (t) => {
-  const { expectGroups, readProcStat } = await import('../../dist/sys/proc.js');
+  const { readProcStat } = await import('../../dist/sys/proc.js');
+  const { expectGroups } = await import('../../dist/sys/proc-groups.js');
   const sh = spawn('sh', ['-c', 'sleep 1000 & wait'], { detached: true, stdio: 'ignore' });
   t.after(() => process.kill(-sh.pid, 'SIGKILL'));
   for (let i = 0; i < 200 && groupMembers(sh.pid).length < 2; i++)
