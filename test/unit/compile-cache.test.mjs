@@ -30,6 +30,25 @@ const dir = mkdtempSync(join(tmpdir(), 'dk-cc-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const isRoot = process.getuid() === 0;
+const LOADER = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
+
+/** A node that loads bundle `b` from `lazy` through the loader with the cache in `cache`, prints
+ *  its answer() and saves its cache; `meanwhile`: code run between the load and the save. */
+const loadB = (lazy, cache, meanwhile = '') =>
+  spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { renameSync } from 'node:fs';
+       import { installLazyLoader, saveCompileCache } from ${JSON.stringify(LOADER)};
+       installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
+       console.log(globalThis.__daemonkitLoad('b').answer());
+       ${meanwhile}
+       saveCompileCache();`,
+    ],
+    { encoding: 'utf8' },
+  );
 
 describe('trustedCache', () => {
   const source = join(dir, 'bundle.cjs');
@@ -295,20 +314,7 @@ describe('a cache is for one bundle content', () => {
     const lazy = join(dir, 'lazy-same-length');
     const cache = join(dir, 'cache-same-length');
     mkdirSync(lazy);
-    const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
-    const run = () =>
-      spawnSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
-           installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
-           console.log(globalThis.__daemonkitLoad('b').answer());
-           saveCompileCache();`,
-        ],
-        { encoding: 'utf8' },
-      );
+    const run = () => loadB(lazy, cache);
     const bundle = (word) =>
       writeFileSync(join(lazy, 'b.cjs'), `module.exports = { answer: () => '${word}' };\n`);
     bundle('aaaa');
@@ -339,23 +345,7 @@ describe('a cache written meanwhile', () => {
     const cache = join(dir, 'cache-meanwhile');
     mkdirSync(lazy);
     writeFileSync(join(lazy, 'b.cjs'), "module.exports = { answer: () => 'b' };\n");
-    const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
-    /** A run of the loader; `meanwhile`: code run between the bundle's load and the save. */
-    const run = (meanwhile = '') =>
-      spawnSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { renameSync } from 'node:fs';
-           import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
-           installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
-           console.log(globalThis.__daemonkitLoad('b').answer());
-           ${meanwhile}
-           saveCompileCache();`,
-        ],
-        { encoding: 'utf8' },
-      );
+    const run = (meanwhile = '') => loadB(lazy, cache, meanwhile);
     assert.equal(run().stdout.trim(), 'b');
     const [name] = readdirSync(cache);
     const file = join(cache, name);
@@ -490,19 +480,7 @@ test("a killed writer's temp file is pruned once stale, a fresh one is left", ()
   writeFileSync(fresh, 'a writer on it');
   const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
   utimesSync(old, hoursAgo, hoursAgo);
-  const loader = new URL('../../dist/sys/compile-cache.js', import.meta.url).href;
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import { installLazyLoader, saveCompileCache } from ${JSON.stringify(loader)};
-       installLazyLoader(${JSON.stringify(lazy)}, ${JSON.stringify(cache)});
-       console.log(globalThis.__daemonkitLoad('b').answer());
-       saveCompileCache();`,
-    ],
-    { encoding: 'utf8' },
-  );
+  const r = loadB(lazy, cache);
   assert.equal(r.stdout.trim(), 'ok', r.stderr);
   const left = readdirSync(cache);
   assert.ok(!left.includes('b.cjs.x.12.bin.4242.tmp'), `stale temp file pruned: ${left}`);
