@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { withOneProcScan } from '../../dist/sys/proc.js';
 import { groupMembers } from '../../dist/sys/proc-groups.js';
 
-test("a group's members are the same from one shared scan as from a scan of their own", async (t) => {
-  // A group of three: a shell (the leader) and two sleeps.
+/** A group of three: a shell (the leader) and two sleeps, all there; killed after the test. */
+async function groupOfThree(t) {
   const sh = spawn('sh', ['-c', 'sleep 1000 & sleep 1000 & wait'], {
     detached: true,
     stdio: 'ignore',
@@ -16,6 +16,11 @@ test("a group's members are the same from one shared scan as from a scan of thei
   t.after(() => process.kill(-sh.pid, 'SIGKILL'));
   for (let i = 0; i < 200 && groupMembers(sh.pid).length < 3; i++)
     await new Promise((r) => setTimeout(r, 10));
+  return sh;
+}
+
+test("a group's members are the same from one shared scan as from a scan of their own", async (t) => {
+  const sh = await groupOfThree(t);
   const own = groupMembers(sh.pid).sort();
   assert.equal(own.length, 3);
   const shared = withOneProcScan(() => {
@@ -163,13 +168,7 @@ test('procScan: every process’s stat line taken apart in C as readProcStat tak
 
 test('procScan(groups): only the members of those groups are read (getpgid first); the other rows say -2', async (t) => {
   const { procScan } = await import('../../dist/sys/native.js');
-  const sh = spawn('sh', ['-c', 'sleep 1000 & sleep 1000 & wait'], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  t.after(() => process.kill(-sh.pid, 'SIGKILL'));
-  for (let i = 0; i < 200 && groupMembers(sh.pid).length < 3; i++)
-    await new Promise((r) => setTimeout(r, 10));
+  const sh = await groupOfThree(t);
   const rows = procScan(Float64Array.from([sh.pid, 0x7ffffff0]));
   const read = [];
   let notRead = 0;
