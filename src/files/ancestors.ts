@@ -8,6 +8,7 @@
  */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { keep, kept } from '../sys/kept.js';
 import { accessAcl } from '../sys/native.js';
 import { replaceableEntry, type Owned, type Trust } from './trust.js';
 
@@ -26,29 +27,21 @@ interface Seen {
   dirs: Map<string, Owned>;
   entries: Set<string>;
 }
-const SEEN = Symbol.for('daemonkit.ancestorsSeen');
-type SeenStore = { byTrust: Map<string, Seen>; keepers: number };
-const seenStore = globalThis as { [SEEN]?: SeenStore }; // one for all lazy bundles' copies
+const SEEN = Symbol.for('daemonkit.ancestorsSeen'); // one for all lazy bundles' copies
+type ByTrust = Map<string, Seen>;
 
 /** Keep what the checks of directories above a path find, until the returned function is
  *  called: `up` of 200 services checked the same ancestors ~3 times per service. */
 export function rememberAncestors(): () => void {
-  const store = (seenStore[SEEN] ??= { byTrust: new Map(), keepers: 0 });
-  store.keepers++;
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    if (--store.keepers === 0) delete seenStore[SEEN];
-  };
+  return keep<ByTrust>(SEEN, () => new Map());
 }
 
 function seenFor(trust: Trust): Seen | null {
-  const store = seenStore[SEEN];
-  if (!store) return null;
+  const byTrust = kept<ByTrust>(SEEN);
+  if (!byTrust) return null;
   const key = `${[...trust.uids].sort().join(',')}/${[...trust.gids].sort().join(',')}`;
-  let seen = store.byTrust.get(key);
-  if (!seen) store.byTrust.set(key, (seen = { dirs: new Map(), entries: new Set() }));
+  let seen = byTrust.get(key);
+  if (!seen) byTrust.set(key, (seen = { dirs: new Map(), entries: new Set() }));
   return seen;
 }
 

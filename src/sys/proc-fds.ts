@@ -4,19 +4,15 @@
  * `down`, a stop) asks keepFdHints to. The locks proven through those fds are proc-fdinfo.ts's.
  */
 import { readdirSync, statSync } from 'node:fs';
+import { keep, kept } from './kept.js';
 import { onceInScan } from './prefetch.js';
 
 /** Where each process's files were open at its last walk, while some caller keeps them. On
  *  globalThis: the CLI's lazy bundles each have a copy of this module (scripts/bundle.mjs), and
  *  `down`'s stops run in the bundle of ops/shared.ts. */
-interface FdHints {
-  files: Map<number, Map<string, string[]>>;
-  keepers: number;
-}
+type FdHints = Map<number, Map<string, string[]>>;
 const HINTS = Symbol.for('daemonkit.fdHints');
-const hintStore = globalThis as { [HINTS]?: FdHints };
-export const fdHints = (): Map<number, Map<string, string[]>> | undefined =>
-  hintStore[HINTS]?.files;
+export const fdHints = (): FdHints | undefined => kept<FdHints>(HINTS);
 
 /**
  * Keep, until the returned function is called, where each process walked had each file open: a
@@ -26,14 +22,7 @@ export const fdHints = (): Map<number, Map<string, string[]>> | undefined =>
  * needs no invalidation: a wrong one costs the walk it would have saved.
  */
 export function keepFdHints(): () => void {
-  const store = (hintStore[HINTS] ??= { files: new Map(), keepers: 0 });
-  store.keepers++;
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    if (--store.keepers === 0) delete hintStore[HINTS];
-  };
+  return keep<FdHints>(HINTS, () => new Map());
 }
 
 /**
